@@ -1,0 +1,36 @@
+#include "transport/context.hpp"
+
+#include <cstdlib>
+
+#include "transport/ucs_status.hpp"
+
+namespace remora::transport {
+
+result<std::unique_ptr<context>> context::create(const context_options& options) {
+  ucp_config_t* config = nullptr;
+  if (auto r = check_ucs(ucp_config_read(nullptr, nullptr, &config), "reading UCX configuration"); !r)
+    return r.err();
+  std::string devices = options.net_devices;
+  if (devices.empty() && std::getenv("UCX_NET_DEVICES") == nullptr) devices = "lo";
+  if (!devices.empty()) {
+    if (auto r = check_ucs(ucp_config_modify(config, "NET_DEVICES", devices.c_str()),
+                           "setting UCX NET_DEVICES=" + devices);
+        !r) {
+      ucp_config_release(config);
+      return r.err();
+    }
+  }
+  ucp_params_t params{};
+  params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
+  params.features = UCP_FEATURE_RMA | UCP_FEATURE_AM | UCP_FEATURE_WAKEUP;
+  params.mt_workers_shared = 0;
+  ucp_context_h handle = nullptr;
+  ucs_status_t status = ucp_init(&params, config, &handle);
+  ucp_config_release(config);
+  if (status != UCS_OK) return from_ucs(status, "creating the UCX context");
+  return std::unique_ptr<context>(new context(handle));
+}
+
+context::~context() { ucp_cleanup(handle_); }
+
+}  // namespace remora::transport

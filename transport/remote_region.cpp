@@ -1,0 +1,61 @@
+#include "transport/remote_region.hpp"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "transport/blob.hpp"
+#include "transport/ucs_status.hpp"
+
+namespace remora::transport {
+
+result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::byte> sealed_key) {
+  auto payload = unseal(blob_kind::remote_key, sealed_key);
+  if (!payload) return payload.err();
+  if (payload->size() <= 16)
+    return error{errc::bad_key, "remote key blob rejected: no UCX key after the region bounds"};
+  if (ep.closed()) return error{errc::peer_unreachable, "unpacking a key on a closed endpoint"};
+  std::uint64_t base = 0;
+  std::uint64_t size = 0;
+  std::memcpy(&base, payload->data(), 8);
+  std::memcpy(&size, payload->data() + 8, 8);
+  if (size == 0 || base + size < base)
+    return error{errc::bad_key, "remote key blob rejected: impossible region bounds"};
+  ucp_rkey_h rkey = nullptr;
+  if (auto r = check_ucs(ucp_ep_rkey_unpack(ep.native(), payload->data() + 16, &rkey),
+                         "unpacking a remote key");
+      !r)
+    return error{errc::bad_key, r.err().message};
+  return remote_region(ep, rkey, base, size);
+}
+
+remote_region::remote_region(remote_region&& other) noexcept
+    : endpoint_(other.endpoint_),
+      rkey_(std::exchange(other.rkey_, nullptr)),
+      base_(other.base_),
+      size_(other.size_) {}
+
+remote_region& remote_region::operator=(remote_region&& other) noexcept {
+  if (this != &other) {
+    if (rkey_ != nullptr) ucp_rkey_destroy(rkey_);
+    endpoint_ = other.endpoint_;
+    rkey_ = std::exchange(other.rkey_, nullptr);
+    base_ = other.base_;
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+remote_region::~remote_region() {
+  if (rkey_ != nullptr) ucp_rkey_destroy(rkey_);
+}
+
+result<void> remote_region::check(std::uint64_t offset, std::size_t length) const {
+  if (offset > size_ || length > size_ - offset)
+    return error{errc::out_of_range, "access of " + std::to_string(length) + " bytes at offset " +
+                                         std::to_string(offset) + " outside a remote region of " +
+                                         std::to_string(size_) + " bytes"};
+  return {};
+}
+
+}  // namespace remora::transport

@@ -1,0 +1,49 @@
+// remote_region: a peer's registered region as seen through one endpoint:
+// its base address and size, and the unpacked UCX remote key. Offsets given
+// to get/put are relative to the region and checked against its size, so a
+// bad offset is an error here rather than a fault on the peer.
+//
+// Thread-safety: used by the thread that owns the endpoint's worker.
+// REQUIRES: destroyed before its endpoint.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <ucp/api/ucp.h>
+
+#include "transport/endpoint.hpp"
+#include "transport/result.hpp"
+
+namespace remora::transport {
+
+class remote_region {
+ public:
+  /// Unpacks a sealed key made by region::pack_key(). Errors: bad_key for a
+  /// corrupt, truncated or foreign blob.
+  static result<remote_region> unpack(endpoint& ep, std::span<const std::byte> sealed_key);
+
+  remote_region(remote_region&& other) noexcept;
+  remote_region& operator=(remote_region&& other) noexcept;
+  ~remote_region();
+
+  endpoint& link() const { return *endpoint_; }
+  std::uint64_t base() const { return base_; }
+  std::size_t size() const { return size_; }
+  ucp_rkey_h rkey() const { return rkey_; }
+
+  /// ok when [offset, offset + length) lies inside the region.
+  result<void> check(std::uint64_t offset, std::size_t length) const;
+
+ private:
+  remote_region(endpoint& ep, ucp_rkey_h rkey, std::uint64_t base, std::size_t size)
+      : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}
+
+  endpoint* endpoint_;
+  ucp_rkey_h rkey_;
+  std::uint64_t base_;
+  std::size_t size_;
+};
+
+}  // namespace remora::transport

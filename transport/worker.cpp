@@ -1,0 +1,129 @@
+#include "transport/worker.hpp"
+
+#include <poll.h>
+
+#include <cstring>
+#include <string>
+
+#include "transport/endpoint.hpp"
+#include "transport/ucs_status.hpp"
+
+namespace remora::transport {
+
+result<std::unique_ptr<worker>> worker::create(context& ctx) {
+  ucp_worker_params_t params{};
+  params.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+  params.thread_mode = UCS_THREAD_MODE_SINGLE;
+  ucp_worker_h handle = nullptr;
+  if (auto r = check_ucs(ucp_worker_create(ctx.native(), &params, &handle), "creating a UCX worker");
+      !r)
+    return r.err();
+  std::unique_ptr<worker> w(new worker(handle));
+  if (auto r = check_ucs(ucp_worker_get_efd(handle, &w->event_fd_), "getting the worker's event fd");
+      !r)
+    return r.err();
+  return w;
+}
+
+worker::~worker() { ucp_worker_destroy(handle_); }
+
+result<bytes> worker::address() const {
+  ucp_address_t* raw = nullptr;
+  std::size_t length = 0;
+  if (auto r = check_ucs(ucp_worker_get_address(handle_, &raw, &length), "getting the worker address");
+      !r)
+    return r.err();
+  bytes sealed = seal(blob_kind::worker_address,
+                      std::span(reinterpret_cast<const std::byte*>(raw), length));
+  ucp_worker_release_address(handle_, raw);
+  return sealed;
+}
+
+result<endpoint> worker::connect(std::span<const std::byte> blob) {
+  auto payload = unseal(blob_kind::worker_address, blob);
+  if (!payload) return payload.err();
+  ucp_ep_params_t params{};
+  params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
+  params.address = reinterpret_cast<const ucp_address_t*>(payload->data());
+  // Peer error handling would drop the shared-memory transports (DEPS.md);
+  // dead peers are detected by deadlines and by the control plane instead.
+  params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
+  ucp_ep_h ep = nullptr;
+  if (auto r = check_ucs(ucp_ep_create(handle_, &params, &ep), "connecting to a peer worker"); !r)
+    return r.err();
+  return endpoint(*this, ep);
+}
+
+result<void> worker::on_am(std::uint16_t id, am_handler handler) {
+  auto entry = std::make_unique<std::pair<worker*, am_handler>>(this, std::move(handler));
+  ucp_am_handler_param_t param{};
+  param.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB |
+                     UCP_AM_HANDLER_PARAM_FIELD_ARG | UCP_AM_HANDLER_PARAM_FIELD_FLAGS;
+  param.id = id;
+  param.cb = &worker::dispatch_am;
+  param.arg = entry.get();
+  param.flags = UCP_AM_FLAG_WHOLE_MSG;
+  if (auto r = check_ucs(ucp_worker_set_am_recv_handler(handle_, &param),
+                         "registering active-message handler " + std::to_string(id));
+      !r)
+    return r.err();
+  handlers_[id] = std::move(entry);
+  return {};
+}
+
+ucs_status_t worker::dispatch_am(void* arg, const void*, std::size_t, void* data,
+                                 std::size_t length, const ucp_am_recv_param_t* param) {
+  auto* entry = static_cast<std::pair<worker*, am_handler>*>(arg);
+  // Requests are small and sent eagerly; a rendezvous message is not ours.
+  if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) return UCS_OK;
+  ucp_ep_h reply_ep =
+      (param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP) ? param->reply_ep : nullptr;
+  entry->second(std::span(static_cast<const std::byte*>(data), length), am_reply(reply_ep));
+  return UCS_OK;
+}
+
+result<void> worker::progress_until(const std::function<bool()>& done, deadline until,
+                                    std::string_view what) {
+  while (!done()) {
+    if (progress() == 0 && expired(until)) {
+      if (done()) break;
+      return error{errc::timeout, std::string(what) + ": no completion before the deadline"};
+    }
+  }
+  return {};
+}
+
+void worker::wait_for_events(int timeout_ms) {
+  if (ucp_worker_arm(handle_) != UCS_OK) return;  // busy: events are pending
+  pollfd fd{event_fd_, POLLIN, 0};
+  ::poll(&fd, 1, timeout_ms);
+}
+
+namespace {
+
+void free_reply_buffer(void* request, ucs_status_t, void* user_data) {
+  delete static_cast<bytes*>(user_data);
+  ucp_request_free(request);
+}
+
+}  // namespace
+
+result<void> am_reply::send(std::uint16_t id, std::span<const std::byte> payload) const {
+  if (ep_ == nullptr) return error{errc::protocol, "active message has no reply endpoint"};
+  if (payload.size() > max_am_payload)
+    return error{errc::protocol, "reply of " + std::to_string(payload.size()) +
+                                     " bytes exceeds the active-message limit"};
+  auto* copy = new bytes(payload.begin(), payload.end());
+  ucp_request_param_t param{};
+  param.op_attr_mask =
+      UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+  param.flags = UCP_AM_SEND_FLAG_EAGER;
+  param.cb.send = &free_reply_buffer;
+  param.user_data = copy;
+  auto request = ucp_am_send_nbx(ep_, id, nullptr, 0, copy->data(), copy->size(), &param);
+  if (UCS_PTR_IS_PTR(request)) return {};  // the callback frees the copy
+  delete copy;
+  return check_ucs(UCS_PTR_STATUS(request), "replying to an active message");
+}
+
+}  // namespace remora::transport

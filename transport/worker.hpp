@@ -1,0 +1,92 @@
+// worker: a UCP worker, the unit of progress. All communication on a worker
+// happens when some thread calls progress(); nothing runs in the background.
+//
+// A worker is meant to be used by one thread (UCS_THREAD_MODE_SINGLE): the
+// thread that calls progress() is the one that may issue operations on it and
+// its endpoints. Active-message handlers and completion callbacks run inside
+// progress(), on that thread; they must not call progress() themselves.
+//
+// REQUIRES: a worker outlives its endpoints and in-flight operations.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+
+#include <ucp/api/ucp.h>
+
+#include "transport/blob.hpp"
+#include "transport/context.hpp"
+#include "transport/deadline.hpp"
+#include "transport/result.hpp"
+
+namespace remora::transport {
+
+class endpoint;
+
+/// Where an active message came from: lets a handler answer it. Valid only
+/// during the handler call.
+class am_reply {
+ public:
+  explicit am_reply(ucp_ep_h ep) : ep_(ep) {}
+  bool can_reply() const { return ep_ != nullptr; }
+  /// Sends `payload` as active message `id` back to the sender, without
+  /// blocking (the payload is copied and kept until UCX is done with it).
+  result<void> send(std::uint16_t id, std::span<const std::byte> payload) const;
+
+ private:
+  ucp_ep_h ep_;
+};
+
+/// Handles one active message. `payload` is valid only during the call.
+using am_handler = std::function<void(std::span<const std::byte> payload, const am_reply& reply)>;
+
+class worker {
+ public:
+  static result<std::unique_ptr<worker>> create(context& ctx);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  /// This worker's address, sealed (see blob.hpp), for a peer to connect to.
+  result<bytes> address() const;
+
+  /// Creates an endpoint to the worker whose sealed address is `blob`.
+  /// Errors: bad_address for a corrupt or truncated blob.
+  result<endpoint> connect(std::span<const std::byte> blob);
+
+  /// Registers `handler` for active messages with this id (replacing any).
+  /// Messages are small and two-sided: up to `max_am_payload` bytes.
+  result<void> on_am(std::uint16_t id, am_handler handler);
+
+  /// One round of progress; returns how many events it handled.
+  unsigned progress() { return ucp_worker_progress(handle_); }
+
+  /// Progresses until `done()` holds or `until` passes (then errc::timeout,
+  /// naming `what`).
+  result<void> progress_until(const std::function<bool()>& done, deadline until,
+                              std::string_view what);
+
+  /// Sleeps until the worker has events or `timeout_ms` passes. Returns at
+  /// once when there may be pending work. For idle progress threads.
+  void wait_for_events(int timeout_ms);
+
+  ucp_worker_h native() const { return handle_; }
+
+ private:
+  explicit worker(ucp_worker_h handle) : handle_(handle) {}
+  static ucs_status_t dispatch_am(void* arg, const void* header, std::size_t header_length,
+                                  void* data, std::size_t length, const ucp_am_recv_param_t* param);
+
+  ucp_worker_h handle_;
+  int event_fd_ = -1;
+  std::unordered_map<std::uint16_t, std::unique_ptr<std::pair<worker*, am_handler>>> handlers_;
+};
+
+/// Active messages carry small requests; larger data moves one-sided.
+inline constexpr std::size_t max_am_payload = 8 * 1024;
+
+}  // namespace remora::transport
