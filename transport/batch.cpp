@@ -17,7 +17,7 @@ struct batch::state {
 
 namespace {
 
-constexpr auto abort_grace = std::chrono::seconds(1);
+constexpr auto abort_grace = std::chrono::milliseconds(200);
 
 result<void> outcome(const batch::state& s) {
   if (s.failure) return *s.failure;

@@ -10,9 +10,11 @@ namespace remora::transport {
 
 namespace {
 
-// After an abort UCX completes the purged requests within a few progress
-// rounds; this only bounds the wait should it not.
-constexpr auto abort_grace = std::chrono::seconds(1);
+// After an abort UCX completes purged requests within a few progress rounds.
+// Without peer error handling (which would cost the shared-memory transports)
+// requests waiting on a dead TCP peer are never purged: they are left to UCX,
+// and this bounds how long we look.
+constexpr auto abort_grace = std::chrono::milliseconds(200);
 
 bool request_done(ucs_status_ptr_t request) {
   return ucp_request_check_status(request) != UCS_INPROGRESS;

@@ -1,0 +1,73 @@
+# Shared helpers for bench/run: free ports, peer processes, arithmetic.
+
+need_binary() {
+  local path="$REMORA_BUILD_DIR/$1"
+  if [ ! -x "$path" ]; then
+    echo "bench/run: $path is missing; build first (cmake -B build && cmake --build build)" >&2
+    exit 1
+  fi
+  echo "$path"
+}
+
+need_command() {
+  command -v "$1" >/dev/null || {
+    echo "bench/run: '$1' is not installed (Debian package: $2)" >&2
+    exit 1
+  }
+}
+
+# A TCP port on 127.0.0.1 that nobody listens on.
+free_port() {
+  local port
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "bench/run: no free port found" >&2
+  exit 1
+}
+
+# Waits (up to 10 s) until something listens on 127.0.0.1:$1, without
+# connecting (a peer such as ucx_perftest takes its first connection as its
+# client).
+wait_listening() {
+  for _ in $(seq 100); do
+    ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  echo "bench/run: nothing listens on port $1 after 10 s" >&2
+  return 1
+}
+
+# key=value lookup in a line of key=value pairs.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1; }
+
+# Floating-point arithmetic without bc: calc '<awk expression>'.
+calc() { awk "BEGIN { printf \"%.4g\", $1 }"; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
+
+# Turns "NAME CASE k=v ..." lines into a JSON array of objects.
+lines_to_json() {
+  awk 'BEGIN { print "[" ; first = 1 }
+       NF >= 2 && $0 !~ /^#/ {
+         printf "%s  {\"benchmark\": \"%s\", \"case\": \"%s\"", (first ? "" : ",\n"), $1, $2
+         first = 0
+         for (i = 3; i <= NF; i++) {
+           split($i, kv, "=")
+           v = kv[2]
+           num = v; sub(/[A-Za-z\/%]+$/, "", num)
+           if (num ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ && num != v) {
+             printf ", \"%s\": %s, \"%s_unit\": \"%s\"", kv[1], num, kv[1], substr(v, length(num) + 1)
+           } else if (v ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) {
+             printf ", \"%s\": %s", kv[1], v
+           } else {
+             printf ", \"%s\": \"%s\"", kv[1], v
+           }
+         }
+         printf "}"
+       }
+       END { print "\n]" }'
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# scripts/setup.sh main|test — the two set-up commands of the README.
+#
+#   main  installs what is missing, builds, and runs Remora's main job
+#   test  installs what is missing, builds, and runs the whole test suite
+#
+# Run as root on Debian (bookworm). The build folder is build/ unless
+# REMORA_BUILD_DIR names another.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${REMORA_BUILD_DIR:-build}
+
+packages=(cmake make g++ pkg-config git iproute2 libcaf-dev libucx-dev ucx-utils librocksdb-dev
+          catch2 libnuma-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: installing packages needs root (run as root, or: sudo $0 ${1:-})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$build" -j"$(nproc)"
+}
+
+case "${1:-}" in
+  main)
+    install_missing main
+    configure_and_build
+    export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
+    "$build/transport/remora-transport-demo"
+    ;;
+  test)
+    install_missing test
+    configure_and_build
+    export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
+    ctest --test-dir "$build" --output-on-failure --timeout 900
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
