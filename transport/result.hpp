@@ -23,6 +23,11 @@ enum class errc {
   no_memory,         // registration or allocation failed
   io,                // an operating-system call failed
   transport,         // UCX reported another failure
+  unknown_object,    // no object with that id (never allocated, or freed)
+  already_exists,    // an object with that id exists already
+  invalid_argument,  // a request that can never succeed (zero or oversized size, ...)
+  no_space,          // memory and disk are full
+  auth,              // wrong or missing credentials
 };
 
 /// Short lowercase name of an error code, for messages.

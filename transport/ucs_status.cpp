@@ -15,6 +15,11 @@ const char* to_string(errc code) noexcept {
     case errc::no_memory: return "no memory";
     case errc::io: return "i/o error";
     case errc::transport: return "transport error";
+    case errc::unknown_object: return "unknown object";
+    case errc::already_exists: return "already exists";
+    case errc::invalid_argument: return "invalid argument";
+    case errc::no_space: return "no space";
+    case errc::auth: return "authentication failed";
   }
   return "unknown error";
 }
