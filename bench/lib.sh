@@ -42,6 +42,20 @@ wait_listening() {
   return 1
 }
 
+# ucx_perftest ucp_get of one size, server and client on loopback.
+perftest_get() {  # tls size iterations -> "bytes_per_s ops_per_s"
+  local tls=$1 size=$2 iters=$3 port out
+  port=$(free_port)
+  env ${tls:+UCX_TLS=$tls} ucx_perftest -t ucp_get -p "$port" >/dev/null 2>&1 &
+  local server=$!
+  wait_listening "$port" || { kill "$server" 2>/dev/null; return 1; }
+  out=$(env ${tls:+UCX_TLS=$tls} timeout 120 ucx_perftest 127.0.0.1 -p "$port" -t ucp_get \
+          -s "$size" -n "$iters" -f -v 2>/dev/null | tail -n1)
+  wait "$server" 2>/dev/null || true
+  # CSV: iterations,p50_lat,avg_lat,overall_lat,avg_bw(MB/s),overall_bw,avg_mr,overall_mr
+  awk -F, -v size="$size" '{ printf "%.0f %.0f\n", $8 * size, $8 }' <<<"$out"
+}
+
 # key=value lookup in a line of key=value pairs.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1; }
 

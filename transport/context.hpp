@@ -1,6 +1,6 @@
 // context: one UCP context per process (or per runtime), with the features
 // Remora uses: one-sided RMA, active messages, and wakeup (so progress
-// threads can sleep on an event fd when idle).
+// threads can sleep on an event fd when idle), plus 64-bit remote atomics.
 //
 // UCX picks the transports. Unless the caller names network devices or the
 // environment sets UCX_NET_DEVICES, traffic is kept on the loopback device

@@ -49,9 +49,12 @@ class [[nodiscard]] result {
 
   // REQUIRES: ok()
   T& value() & { assert(ok()); return std::get<0>(state_); }
+  const T& value() const& { assert(ok()); return std::get<0>(state_); }
   T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
 
   // REQUIRES: !ok()
   const error& err() const { assert(!ok()); return std::get<1>(state_); }

@@ -1,0 +1,41 @@
+#include "actors/control_plane.hpp"
+
+#include <caf/openssl/all.hpp>
+
+#include "actors/control_plane_impl.hpp"
+
+namespace remora::actors {
+
+remora_config::remora_config(const tls_options& tls, unsigned scheduler_threads) {
+  register_message_types(*this);
+  load<caf::io::middleman>();
+  set("scheduler.max-threads", static_cast<std::size_t>(scheduler_threads));
+  set("logger.verbosity", caf::atom("quiet"));
+  if (tls.enabled()) {
+    load<caf::openssl::manager>();
+    set("openssl.certificate", tls.certificate);
+    set("openssl.key", tls.key);
+    set("openssl.cafile", tls.ca_file);
+  }
+}
+
+control_plane::control_plane(const tls_options& tls, unsigned scheduler_threads)
+    : impl_(std::make_unique<impl>(tls, scheduler_threads)) {}
+
+control_plane::~control_plane() = default;
+
+bool control_plane::uses_tls() const { return impl_->tls; }
+
+caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
+                                     const std::string& host, std::uint16_t port) {
+  if (cp.tls) return caf::openssl::publish(whom, port, host.c_str(), true);
+  return cp.system.middleman().publish(whom, port, host.c_str(), true);
+}
+
+caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
+                                             std::uint16_t port) {
+  if (cp.tls) return caf::openssl::remote_actor<memory_node_actor>(cp.system, host, port);
+  return cp.system.middleman().remote_actor<memory_node_actor>(host, port);
+}
+
+}  // namespace remora::actors

@@ -1,0 +1,39 @@
+// control_plane: the CAF actor system of a process that talks to memory
+// nodes (clients, tools, the runtime) or hosts one. One per process; it owns
+// the scheduler and the middleman (CAF's TCP networking), optionally with TLS.
+//
+// CAF stays inside actors/: this header does not include it. Code in actors/
+// reaches the actor system through control_plane_impl.hpp.
+//
+// Thread-safety: may be shared by any number of threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace remora::actors {
+
+struct tls_options {
+  std::string certificate;  // PEM files; all empty: plain TCP
+  std::string key;
+  std::string ca_file;
+  bool enabled() const { return !certificate.empty() || !key.empty() || !ca_file.empty(); }
+};
+
+class control_plane {
+ public:
+  explicit control_plane(const tls_options& tls = {}, unsigned scheduler_threads = 2);
+  ~control_plane();
+  control_plane(const control_plane&) = delete;
+  control_plane& operator=(const control_plane&) = delete;
+
+  bool uses_tls() const;
+
+  struct impl;
+  impl& internals() { return *impl_; }
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace remora::actors

@@ -1,0 +1,36 @@
+// What control_plane hides: the CAF configuration and actor system. Include
+// only from actors/.
+#pragma once
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/control_plane.hpp"
+#include "actors/messages.hpp"
+
+namespace remora::actors {
+
+class remora_config : public caf::actor_system_config {
+ public:
+  remora_config(const tls_options& tls, unsigned scheduler_threads);
+};
+
+struct control_plane::impl {
+  impl(const tls_options& tls, unsigned scheduler_threads)
+      : config(tls, scheduler_threads), system(config), tls(tls.enabled()) {}
+  remora_config config;
+  caf::actor_system system;
+  bool tls;
+};
+
+/// Publishes `whom` on host:port (0: a free port), over TLS when the control
+/// plane has certificates. Returns the port.
+caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
+                                     const std::string& host, std::uint16_t port);
+
+/// Connects to the memory node published on host:port, over TLS when
+/// configured. Blocks while CAF connects: callers bound it beforehand.
+caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
+                                             std::uint16_t port);
+
+}  // namespace remora::actors

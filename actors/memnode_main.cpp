@@ -1,0 +1,118 @@
+// remora-memnode: serves a slice of the far-memory pool until SIGINT or
+// SIGTERM. Options come from flags or a CAF config file (--config-file=F,
+// INI with the same keys in a [global] section); flags win.
+//
+//   remora-memnode --port=4242 --bind=0.0.0.0 --capacity=8GiB
+//                  --spill-dir=/var/lib/remora [--auth-token=...]
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <caf/all.hpp>
+#include <caf/config_option_adder.hpp>
+
+#include "actors/memory_node_host.hpp"
+#include "transport/byte_size.hpp"
+
+namespace {
+
+using remora::transport::format_byte_size;
+using remora::transport::parse_byte_size;
+
+// Parses options only; the node's actor system is built afterwards, once the
+// TLS choice is known.
+class memnode_options : public caf::actor_system_config {
+ public:
+  std::uint16_t port = 4242;
+  std::string bind = "127.0.0.1";
+  std::string capacity = "1GiB";
+  std::string spill_dir;
+  std::string auth_token;
+  std::string tls_certificate, tls_key, tls_ca_file;
+  double high_watermark = 0.90, low_watermark = 0.80;
+
+  memnode_options() {
+    caf::config_option_adder{custom_options_, "global"}
+        .add(port, "port", "TCP port for clients; 0 picks a free one (default 4242)")
+        .add(bind, "bind", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+        .add(capacity, "capacity", "arena DRAM before spilling, e.g. 8GiB (default 1GiB)")
+        .add(spill_dir, "spill-dir",
+             "RocksDB directory for spilled objects; wiped at start (default: a temporary one)")
+        .add(auth_token, "auth-token", "token clients must present (default: none)")
+        .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
+        .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
+        .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
+        .add(tls_key, "tls-key", "PEM private key of the certificate")
+        .add(tls_ca_file, "tls-ca-file", "PEM CA file to verify peers with");
+  }
+};
+
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "remora-memnode: %s\n", what.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  memnode_options opts;
+  if (auto err = opts.parse(argc, argv)) fail("bad options: " + caf::to_string(err) + " (see --help)");
+  if (opts.cli_helptext_printed) return 0;
+  auto capacity = parse_byte_size(opts.capacity);
+  if (!capacity || *capacity == 0) fail("--capacity: not a byte size: '" + opts.capacity + "'");
+
+  // Signals are taken by sigwait below, in this thread only.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  bool temporary_spill = opts.spill_dir.empty();
+  if (temporary_spill) {
+    char pattern[] = "/tmp/remora-memnode-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) fail("cannot create a temporary spill directory");
+    opts.spill_dir = pattern;
+  }
+
+  remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};
+  int rc = 0;
+  {
+    remora::actors::control_plane cp(tls);
+    remora::actors::memory_node_host::options o;
+    o.arena.capacity = *capacity;
+    o.arena.spill_dir = opts.spill_dir;
+    o.arena.high_watermark = opts.high_watermark;
+    o.arena.low_watermark = opts.low_watermark;
+    o.auth_token = opts.auth_token;
+    auto host = remora::actors::memory_node_host::start(cp, o);
+    if (!host) fail("cannot start: " + host.err().message);
+    auto port = (*host)->publish(opts.bind, opts.port);
+    if (!port) fail(port.err().message);
+    std::printf("remora-memnode listening on %s:%u (capacity %s, spill %s%s%s)\n",
+                opts.bind.c_str(), *port, format_byte_size(*capacity).c_str(),
+                opts.spill_dir.c_str(), opts.auth_token.empty() ? "" : ", auth token required",
+                tls.enabled() ? ", TLS" : "");
+    std::fflush(stdout);
+
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    std::printf("remora-memnode: %s, shutting down\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stdout);
+    (*host)->unpublish();
+    if (auto left = (*host)->drain(std::chrono::seconds(3)); left > 0) {
+      std::printf("remora-memnode: %llu client(s) did not say goodbye in 3 s; closing anyway\n",
+                  static_cast<unsigned long long>(left));
+      rc = 0;
+    }
+    host->reset();
+  }
+  if (temporary_spill) std::filesystem::remove_all(opts.spill_dir);
+  std::printf("remora-memnode: stopped\n");
+  return rc;
+}

@@ -1,0 +1,137 @@
+#include "actors/memory_node.hpp"
+
+#include <random>
+#include <unordered_map>
+
+namespace remora::actors {
+
+namespace {
+
+using transport::errc;
+
+struct memory_node_state {
+  memory_node_setup setup;
+  std::unordered_map<std::uint64_t, caf::actor_addr> sessions;
+  std::mt19937_64 random{std::random_device{}()};
+  node_stats counters;
+  static inline const char* name = "remora.memory_node";
+};
+
+using node_pointer = memory_node_actor::stateful_pointer<memory_node_state>;
+
+// Constant-time comparison, so the time a refusal takes says nothing of
+// how much of the token was right.
+bool token_matches(const std::string& expected, const std::string& given) {
+  if (expected.size() != given.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  return diff == 0;
+}
+
+std::vector<char> as_chars(const transport::bytes& b) {
+  return {reinterpret_cast<const char*>(b.data()), reinterpret_cast<const char*>(b.data()) + b.size()};
+}
+
+std::vector<slot_location> to_wire(const std::vector<storage::object_location>& in, node_stats& s) {
+  std::vector<slot_location> out;
+  out.reserve(in.size());
+  for (const auto& l : in) {
+    out.push_back({l.id, l.offset, l.version, l.size, l.slot_bytes});
+    s.bytes_served += l.size;
+  }
+  return out;
+}
+
+caf::error refuse(node_pointer self, const transport::error& e) {
+  ++self->state.counters.errors;
+  return make_remora_error(e.code, e.message);
+}
+
+// REQUIRES: a session from hello. Counts the request either way.
+bool admitted(node_pointer self, std::uint64_t session) {
+  ++self->state.counters.requests;
+  return self->state.sessions.contains(session);
+}
+
+caf::error not_admitted(node_pointer self) {
+  return refuse(self, {errc::auth, "no such session: say hello (with the node's auth token) first"});
+}
+
+memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
+  self->state.setup = std::move(setup);
+  self->set_down_handler([self](const caf::down_msg& down) {
+    std::erase_if(self->state.sessions, [&](const auto& s) { return s.second == down.source; });
+  });
+  return {
+      [self](hello_atom, const std::string& token,
+             std::uint32_t version) -> caf::result<hello_reply> {
+        auto& st = self->state;
+        ++st.counters.requests;
+        if (version != protocol_version)
+          return refuse(self, {errc::protocol, "client speaks protocol " + std::to_string(version) +
+                                                   ", this node " +
+                                                   std::to_string(protocol_version)});
+        if (!st.setup.auth_token.empty() && !token_matches(st.setup.auth_token, token))
+          return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
+                                                         : "wrong auth token"});
+        std::uint64_t session = 0;
+        while (session == 0 || st.sessions.contains(session)) session = st.random();
+        auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+        st.sessions.emplace(session, sender);
+        if (sender) self->monitor(sender);
+        return hello_reply{st.setup.node_id,         session,
+                           as_chars(st.setup.worker_address), as_chars(st.setup.arena_key),
+                           st.setup.arena->memory().size(), st.setup.arena->max_object_size()};
+      },
+      [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
+             const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
+        if (!admitted(self, session)) return not_admitted(self);
+        auto r = self->state.setup.arena->allocate(ids, sizes);
+        if (!r) return refuse(self, r.err());
+        return to_wire(*r, self->state.counters);
+      },
+      [self](free_atom, std::uint64_t session,
+             const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        if (!admitted(self, session)) return not_admitted(self);
+        auto r = self->state.setup.arena->free(ids);
+        if (!r) return refuse(self, r.err());
+        return *r;
+      },
+      [self](lookup_atom, std::uint64_t session,
+             const std::vector<std::uint64_t>& ids) -> caf::result<std::vector<slot_location>> {
+        if (!admitted(self, session)) return not_admitted(self);
+        auto r = self->state.setup.arena->lookup(ids);
+        if (!r) return refuse(self, r.err());
+        return to_wire(*r, self->state.counters);
+      },
+      [self](stats_atom) -> node_stats {
+        auto& st = self->state;
+        auto a = st.setup.arena->stats();
+        node_stats s = st.counters;
+        s.capacity = a.capacity;
+        s.used = a.used;
+        s.objects = a.objects;
+        s.spilled_objects = a.spilled_objects;
+        s.spilled_bytes = a.spilled_bytes;
+        s.spills = a.spills;
+        s.unspills = a.unspills;
+        s.sessions = st.sessions.size();
+        return s;
+      },
+      [self](goodbye_atom, std::uint64_t session) {
+        auto it = self->state.sessions.find(session);
+        if (it == self->state.sessions.end()) return;
+        if (it->second) self->demonitor(it->second);
+        self->state.sessions.erase(it);
+      },
+  };
+}
+
+}  // namespace
+
+memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup) {
+  return sys.spawn<caf::detached>(memory_node, std::move(setup));
+}
+
+}  // namespace remora::actors

@@ -1,0 +1,32 @@
+// memory_node: the actor that serves one memory node's arena to clients.
+// It authenticates hellos, keeps sessions (monitoring each client so a
+// vanished one is forgotten), and turns alloc / free / lookup batches into
+// arena calls; refused requests get a typed error and change nothing.
+//
+// It runs detached, on a thread of its own: spilling and unspilling block on
+// RocksDB, and that must not stall the scheduler's other actors. Its arena is
+// touched by no other thread (remote clients go through the slot protocol).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "storage/arena.hpp"
+#include "transport/blob.hpp"
+
+namespace remora::actors {
+
+struct memory_node_setup {
+  storage::arena* arena = nullptr;  // REQUIRES: outlives the actor
+  transport::bytes worker_address;  // sealed, of the node's UCX worker
+  transport::bytes arena_key;       // sealed remote key of the arena
+  std::string auth_token;           // empty: no authentication
+  std::uint64_t node_id = 0;
+};
+
+memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup);
+
+}  // namespace remora::actors

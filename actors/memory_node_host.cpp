@@ -1,0 +1,98 @@
+#include "actors/memory_node_host.hpp"
+
+#include <random>
+#include <thread>
+
+#include "actors/control_plane_impl.hpp"
+#include "actors/memory_node.hpp"
+#include "transport/progress_thread.hpp"
+#include "transport/worker.hpp"
+
+namespace remora::actors {
+
+using transport::errc;
+using transport::error;
+using transport::result;
+
+struct memory_node_host::impl {
+  explicit impl(control_plane::impl& c) : cp(c) {}
+  control_plane::impl& cp;
+  // Declaration order is teardown order, reversed: the actor goes first.
+  std::unique_ptr<transport::context> ctx;
+  std::unique_ptr<transport::worker> worker;
+  std::unique_ptr<storage::arena> arena;
+  std::optional<transport::progress_thread> progress;
+  memory_node_actor node;
+  std::uint64_t node_id = 0;
+  std::uint16_t published_port = 0;
+};
+
+result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane& cp,
+                                                                  const options& o) {
+  auto p = std::make_unique<impl>(cp.internals());
+  auto ctx = transport::context::create();
+  if (!ctx) return ctx.err();
+  p->ctx = std::move(ctx).value();
+  auto w = transport::worker::create(*p->ctx);
+  if (!w) return w.err();
+  p->worker = std::move(w).value();
+  auto arena = storage::arena::open(*p->ctx, o.arena);
+  if (!arena) return arena.err();
+  p->arena = std::move(arena).value();
+  memory_node_setup setup;
+  setup.arena = p->arena.get();
+  auto address = p->worker->address();
+  if (!address) return address.err();
+  setup.worker_address = std::move(address).value();
+  auto key = p->arena->memory().pack_key();
+  if (!key) return key.err();
+  setup.arena_key = std::move(key).value();
+  setup.auth_token = o.auth_token;
+  p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  setup.node_id = p->node_id;
+  p->progress.emplace(*p->worker);
+  p->node = spawn_memory_node(p->cp.system, std::move(setup));
+  return std::unique_ptr<memory_node_host>(new memory_node_host(std::move(p)));
+}
+
+memory_node_host::memory_node_host(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+memory_node_host::~memory_node_host() {
+  unpublish();
+  caf::scoped_actor self{impl_->cp.system};
+  self->send_exit(impl_->node, caf::exit_reason::user_shutdown);
+  self->wait_for(impl_->node);
+  impl_->node = nullptr;
+  impl_->progress.reset();
+}
+
+result<std::uint16_t> memory_node_host::publish(const std::string& host, std::uint16_t port) {
+  auto r = actors::publish(impl_->cp, impl_->node, host, port);
+  if (!r)
+    return error{errc::io, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                               impl_->cp.system.render(r.error())};
+  impl_->published_port = *r;
+  return *r;
+}
+
+void memory_node_host::unpublish() {
+  if (impl_->published_port == 0) return;
+  (void)impl_->cp.system.middleman().unpublish(impl_->node, impl_->published_port);
+  impl_->published_port = 0;
+}
+
+std::uint64_t memory_node_host::drain(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  caf::scoped_actor self{impl_->cp.system};
+  for (;;) {
+    std::uint64_t sessions = 0;
+    self->request(impl_->node, caf::duration{std::chrono::seconds(1)}, stats_atom::value)
+        .receive([&](const node_stats& s) { sessions = s.sessions; }, [&](caf::error&) {});
+    if (sessions == 0 || std::chrono::steady_clock::now() >= until) return sessions;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::uint64_t memory_node_host::node_id() const { return impl_->node_id; }
+
+}  // namespace remora::actors

@@ -1,0 +1,48 @@
+// memory_node_host: everything one memory node is, assembled in the right
+// order — UCX context and worker, the arena (registered memory + RocksDB
+// spill), the progress thread that serves TCP-emulated RMA, and the
+// memory_node actor. remora-memnode runs one and publishes it; the client
+// runtime embeds one in-process when no memory node is configured.
+//
+// Thread-safety: start and destroy from one thread. Destruction stops the
+// actor, then progress, then closes the arena and the spill.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/control_plane.hpp"
+#include "storage/arena.hpp"
+#include "transport/result.hpp"
+
+namespace remora::actors {
+
+class memory_node_host {
+ public:
+  struct options {
+    storage::arena::options arena;
+    std::string auth_token;  // empty: no authentication
+  };
+
+  static transport::result<std::unique_ptr<memory_node_host>> start(control_plane& cp,
+                                                                    const options& o);
+  ~memory_node_host();
+
+  /// Makes the node reachable on host:port (0: a free one); returns the port.
+  transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
+  /// Stops accepting new clients; those connected keep working.
+  void unpublish();
+  /// Waits until every client said goodbye or went away, or `timeout` passed;
+  /// returns how many are still connected.
+  std::uint64_t drain(std::chrono::milliseconds timeout);
+
+  std::uint64_t node_id() const;
+
+  struct impl;
+
+ private:
+  explicit memory_node_host(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace remora::actors

@@ -1,0 +1,95 @@
+// The memory node's control-plane protocol: CAF message types and the typed
+// interface of the memory_node actor. Object bytes never travel here; they
+// move one-sided over UCX (DESIGN.md decision 1). Every request after hello
+// carries the session the hello granted, so a client that failed
+// authentication can neither allocate nor learn where objects live.
+//
+// Errors come back as caf::error in the "remora" category; node_client turns
+// them into transport::error again (to_error below).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/node_stats.hpp"
+#include "storage/arena.hpp"
+#include "transport/result.hpp"
+
+namespace remora::storage {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, object_location& x) {
+  return f(caf::meta::type_name("remora.slot_location"), x.id, x.offset, x.version, x.size,
+           x.slot_bytes);
+}
+
+}  // namespace remora::storage
+
+namespace remora::actors {
+
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using alloc_atom = caf::atom_constant<caf::atom("alloc")>;
+using free_atom = caf::atom_constant<caf::atom("free")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
+
+/// Bumped whenever a message's meaning or layout changes.
+inline constexpr std::uint32_t protocol_version = 1;
+
+/// Where an object lives: storage::object_location (its slot's offset, the
+/// version the slot must carry, sizes), sent as is.
+using slot_location = storage::object_location;
+
+struct hello_reply {
+  std::uint64_t node_id = 0;
+  std::uint64_t session = 0;
+  std::vector<char> worker_address;  // sealed UCX worker address
+  std::vector<char> arena_key;       // sealed remote key of the arena
+  std::uint64_t capacity = 0;
+  std::uint32_t max_object_size = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hello_reply& x) {
+  return f(caf::meta::type_name("remora.hello_reply"), x.node_id, x.session, x.worker_address,
+           x.arena_key, x.capacity, x.max_object_size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
+           x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
+           x.bytes_served, x.sessions);
+}
+
+using memory_node_actor = caf::typed_actor<
+    // token, protocol version -> session and the keys to the arena
+    caf::replies_to<hello_atom, std::string, std::uint32_t>::with<hello_reply>,
+    // session, ids, payload sizes -> one location per id (all or nothing)
+    caf::replies_to<alloc_atom, std::uint64_t, std::vector<std::uint64_t>,
+                    std::vector<std::uint32_t>>::with<std::vector<slot_location>>,
+    // session, ids -> how many were freed (all or nothing)
+    caf::replies_to<free_atom, std::uint64_t, std::vector<std::uint64_t>>::with<std::uint64_t>,
+    // session, ids -> current locations, spilled objects brought back first
+    caf::replies_to<lookup_atom, std::uint64_t, std::vector<std::uint64_t>>::with<
+        std::vector<slot_location>>,
+    caf::replies_to<stats_atom>::with<node_stats>,
+    // session: the client is done; its objects stay
+    caf::reacts_to<goodbye_atom, std::uint64_t>>;
+
+/// Registers the types above with an actor system's configuration.
+void register_message_types(caf::actor_system_config& cfg);
+
+/// A caf::error in Remora's category carrying `code` and `message`.
+caf::error make_remora_error(transport::errc code, std::string message);
+
+/// The one place where a caf::error becomes a transport::error: Remora's own
+/// category keeps its code; CAF's timeouts and lost connections map to
+/// timeout and peer_unreachable. `what` says what was asked, of whom.
+transport::error to_error(const caf::error& e, const std::string& what);
+
+}  // namespace remora::actors

@@ -1,0 +1,45 @@
+# bench/run memnode: one-sided reads of 64 B, 4 KiB and 1 MiB objects from a
+# running remora-memnode (16 reads per batch) beside ucx_perftest gets of the
+# same size and Redis GETs of the same objects (pipeline 16), all in one run.
+# Ratios: Remora's reads/s over each peer's.
+
+redis_get_rate() {  # size -> GETs per second
+  local size=$1 port server rate keys
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  keys=$((size >= 1048576 ? 256 : 100000))
+  # Fill the keyspace first, then GET random keys with a pipeline of 16.
+  redis-benchmark -p "$port" -t set -d "$size" -n "$keys" -r "$keys" -P 16 -q >/dev/null 2>&1
+  rate=$(redis-benchmark -p "$port" -t get -d "$size" -n $((size >= 1048576 ? 5000 : 400000)) \
+           -r "$keys" -P 16 -c 1 --csv 2>/dev/null | awk -F, '/GET/ { gsub(/"/, "", $2); print $2 }')
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "$rate"
+}
+
+bench_memnode() {
+  need_command ucx_perftest ucx-utils
+  need_command redis-server redis-server
+  local memnode bench port node out size label remora perftest redis
+  memnode=$(need_binary actors/remora-memnode)
+  bench=$(need_binary bench/remora-bench-memnode)
+  for size in 64 4096 1048576; do
+    case $size in 64) label=64B ;; 4096) label=4KiB ;; *) label=1MiB ;; esac
+    port=$(free_port)
+    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
+    node=$!
+    wait_listening "$port" || { kill "$node"; return 1; }
+    out=$(timeout 300 "$bench" --node=127.0.0.1:"$port" --size="$size" --depth=16 --seconds=2)
+    kill "$node"; wait "$node" 2>/dev/null || true
+    remora=$(field ops_per_s "$out")
+    perftest=$(perftest_get "" "$size" $((size >= 1048576 ? 20000 : 2000000)))
+    perftest=${perftest#* }
+    redis=$(redis_get_rate "$size")
+    echo "memnode read-$label remora=$(calc "$remora / 1e6")Mops/s" \
+         "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
+         "batch_p50=$(field batch_p50_us "$out")us batch_p99=$(field batch_p99_us "$out")us" \
+         "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")"
+  done
+}

@@ -1,0 +1,273 @@
+#include "storage/arena.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <unordered_set>
+
+namespace remora::storage {
+
+using transport::errc;
+using transport::error;
+using transport::result;
+
+namespace {
+
+std::string id_text(object_id id) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%#llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+// How often make_room may wait out the quarantine before giving up.
+constexpr int max_room_attempts = 64;
+
+}  // namespace
+
+result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const options& o) {
+  if (o.capacity < slab_allocator::default_page_size)
+    return error{errc::invalid_argument,
+                 "arena capacity of " + std::to_string(o.capacity) + " bytes is below one page (" +
+                     std::to_string(slab_allocator::default_page_size) + " bytes)"};
+  if (!(o.low_watermark > 0 && o.low_watermark <= o.high_watermark && o.high_watermark <= 1))
+    return error{errc::invalid_argument, "watermarks must satisfy 0 < low <= high <= 1"};
+  auto region = transport::region::allocate(ctx, o.capacity);
+  if (!region) return region.err();
+  auto spill = spill_store::open(o.spill_dir);
+  if (!spill) return spill.err();
+  return std::unique_ptr<arena>(
+      new arena(std::move(region).value(), std::move(spill).value(), o));
+}
+
+arena::arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o)
+    : region_(std::move(region)),
+      spill_(std::move(spill)),
+      slabs_(std::span(region_.data(), region_.size())),
+      options_(o) {}
+
+std::uint32_t arena::max_object_size() const {
+  return static_cast<std::uint32_t>(slabs_.max_slot_bytes() - slot_bytes(0));
+}
+
+object_location arena::location_of(object_id id, const entry& e) const {
+  return {id, e.slot.offset, e.version, e.size, static_cast<std::uint32_t>(slot_bytes(e.size))};
+}
+
+result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
+                                                     std::span<const std::uint32_t> sizes) {
+  if (ids.size() != sizes.size())
+    return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) +
+                                             " ids but " + std::to_string(sizes.size()) +
+                                             " sizes"};
+  std::unordered_set<object_id> seen;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == 0) return error{errc::invalid_argument, "object id 0 is reserved"};
+    if (sizes[i] == 0 || sizes[i] > max_object_size())
+      return error{errc::invalid_argument,
+                   "object " + id_text(ids[i]) + " of " + std::to_string(sizes[i]) +
+                       " bytes: sizes must be 1 to " + std::to_string(max_object_size())};
+    if (objects_.contains(ids[i]))
+      return error{errc::already_exists, "object " + id_text(ids[i]) + " exists already"};
+    if (!seen.insert(ids[i]).second)
+      return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
+  }
+  std::vector<object_location> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto slot = make_room(sizes[i]);
+    if (!slot) {
+      in_batch_.clear();
+      (void)free(std::span(ids).first(i));  // all or nothing
+      return slot.err();
+    }
+    entry& e = objects_[ids[i]];
+    e.slot = *slot;
+    e.size = sizes[i];
+    e.version = next_version_++;
+    write_slot(slot_memory(e), ids[i], e.version, e.size);
+    add_resident(ids[i], e);
+    in_batch_.insert(ids[i]);
+    out.push_back(location_of(ids[i], e));
+  }
+  relieve_pressure();
+  in_batch_.clear();
+  return out;
+}
+
+result<std::uint64_t> arena::free(std::span<const object_id> ids) {
+  std::unordered_set<object_id> seen;
+  for (object_id id : ids)
+    if (!objects_.contains(id) || !seen.insert(id).second)
+      return error{errc::unknown_object,
+                   "object " + id_text(id) + " is not allocated (never, or freed already)"};
+  for (object_id id : ids) {
+    entry& e = objects_.at(id);
+    if (e.resident) {
+      retire_slot(slot_memory(e), e.version + 1);  // writers still pinned write into quarantine
+      slabs_.release(e.slot);
+      drop_resident(e);
+    } else {
+      (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
+    }
+    objects_.erase(id);
+  }
+  return ids.size();
+}
+
+result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids) {
+  for (object_id id : ids)
+    if (!objects_.contains(id))
+      return error{errc::unknown_object,
+                   "object " + id_text(id) + " is not allocated (never, or freed already)"};
+  std::vector<object_location> out;
+  out.reserve(ids.size());
+  for (object_id id : ids) {
+    entry& e = objects_.at(id);
+    if (!e.resident) {
+      if (auto r = unspill(id, e); !r) {
+        in_batch_.clear();
+        return r.err();
+      }
+    }
+    e.referenced = true;
+    in_batch_.insert(id);
+    out.push_back(location_of(id, e));
+  }
+  relieve_pressure();
+  in_batch_.clear();
+  return out;
+}
+
+void arena::relieve_pressure() {
+  const double capacity = static_cast<double>(slabs_.capacity());
+  if (slabs_.used() <= options_.high_watermark * capacity) return;
+  while (slabs_.used() > options_.low_watermark * capacity)
+    if (!spill_victim(0)) break;
+}
+
+arena_stats arena::stats() const {
+  return {slabs_.capacity(),  slabs_.used(),    objects_.size(), spill_->objects(),
+          spill_->bytes(),    spills_,          unspills_};
+}
+
+result<slot_ref> arena::make_room(std::uint32_t size) {
+  const std::size_t bytes = slot_bytes(size);
+  for (int attempt = 0; attempt < max_room_attempts; ++attempt) {
+    if (auto slot = slabs_.allocate(bytes)) return *slot;
+    // Free a slot of this class, or a whole page for it; freed slots mature
+    // after the allocator's reuse delay.
+    spill_failure_.reset();
+    const bool freed = slabs_.class_has_pages(bytes) ? spill_victim(slabs_.class_bytes(bytes)) ||
+                                                           evacuate_sparsest_page()
+                                                     : evacuate_sparsest_page();
+    if (!freed && clock_.empty()) break;
+    std::this_thread::sleep_for(slabs_.reuse_delay());
+  }
+  if (spill_failure_) return error{errc::no_space, "no room for an object of " +
+                                                      std::to_string(size) + " bytes: spilling failed: " +
+                                                      spill_failure_->message};
+  return error{errc::no_space, "no room for an object of " + std::to_string(size) +
+                                   " bytes: the arena is full and nothing more can be spilled"};
+}
+
+bool arena::spill_victim(std::uint32_t class_bytes) {
+  // CLOCK: referenced objects get a second chance; two sweeps find a victim
+  // if there is one of the wanted class (0: any) that no writer pins.
+  for (std::size_t step = 0; step < 2 * clock_.size(); ++step) {
+    if (hand_ >= clock_.size()) hand_ = 0;
+    object_id id = clock_[hand_];
+    entry& e = objects_.at(id);
+    if ((class_bytes != 0 && e.slot.bytes != class_bytes) || in_batch_.contains(id)) {
+      ++hand_;
+      continue;
+    }
+    if (e.referenced) {
+      e.referenced = false;
+      ++hand_;
+      continue;
+    }
+    if (spill(id)) return true;  // drop_resident moved another id under the hand
+    ++hand_;
+  }
+  return false;
+}
+
+bool arena::evacuate_sparsest_page() {
+  // The page with the fewest resident objects, none of them in the batch
+  // being served; its objects all spill and the page returns to the pool.
+  const std::uint64_t page_size = slabs_.page_size();
+  std::map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // page -> objects, protected
+  for (const auto& [offset, id] : by_offset_) {
+    auto& p = pages[offset / page_size];
+    ++p.first;
+    p.second |= in_batch_.contains(id);
+  }
+  std::optional<std::uint64_t> best;
+  std::size_t fewest = SIZE_MAX;
+  for (const auto& [page, p] : pages)
+    if (!p.second && p.first < fewest) {
+      best = page;
+      fewest = p.first;
+    }
+  if (!best) return false;
+  std::vector<object_id> victims;
+  for (auto it = by_offset_.lower_bound(*best * page_size);
+       it != by_offset_.end() && it->first < (*best + 1) * page_size; ++it)
+    victims.push_back(it->second);
+  bool all = true;
+  for (object_id id : victims) all &= spill(id);
+  return all;
+}
+
+bool arena::spill(object_id id) {
+  entry& e = objects_.at(id);
+  std::byte* slot = slot_memory(e);
+  // Fails while a writer holds a pin: then the object is not cold after all.
+  if (!try_retire_slot(slot, e.version, e.version + 1)) return false;
+  ++e.version;
+  auto put = spill_->put(id, e.version, std::span(slot + payload_offset, e.size));
+  if (!put) {
+    write_slot(slot, id, e.version, e.size);  // stays resident, under its new version
+    spill_failure_ = put.err();
+    return false;
+  }
+  slabs_.release(e.slot);
+  drop_resident(e);
+  ++spills_;
+  return true;
+}
+
+result<void> arena::unspill(object_id id, entry& e) {
+  auto stored = spill_->get(id);
+  if (!stored) return stored.err();
+  auto slot = make_room(e.size);  // entries are never erased there: `e` stays valid
+  if (!slot) return slot.err();
+  e.slot = *slot;
+  e.version = stored->first + 1;
+  std::memcpy(slot_memory(e) + payload_offset, stored->second.data(), e.size);
+  write_slot(slot_memory(e), id, e.version, e.size);
+  (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
+  add_resident(id, e);
+  ++unspills_;
+  return {};
+}
+
+void arena::add_resident(object_id id, entry& e) {
+  e.resident = true;
+  e.referenced = true;
+  e.clock_index = clock_.size();
+  clock_.push_back(id);
+  by_offset_[e.slot.offset] = id;
+}
+
+void arena::drop_resident(entry& e) {
+  const std::size_t at = e.clock_index;
+  const object_id last = clock_.back();
+  clock_[at] = last;
+  objects_.at(last).clock_index = at;
+  clock_.pop_back();
+  by_offset_.erase(e.slot.offset);
+  e.resident = false;
+}
+
+}  // namespace remora::storage

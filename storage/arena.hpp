@@ -1,0 +1,122 @@
+// arena: a memory node's share of the pool. One UCX-allocated region of
+// `capacity` bytes, carved by the slab allocator into slots (slot.hpp) that
+// clients read and write one-sided; the object table; and the RocksDB spill
+// that takes cold objects once the arena passes its high watermark.
+//
+// Coldness is CLOCK over what the node sees: allocations and lookups set an
+// object's reference bit; one-sided reads are invisible to it by design.
+// A spill first bumps the slot's version with a compare-and-swap that fails
+// while a writer holds a pin (slot.hpp), so a spill never races a write and
+// readers holding the old version are refused by the version check. Freed
+// and spilled slots are quarantined briefly before reuse.
+//
+// Batches are all or nothing: a batch with a bad item changes nothing.
+//
+// Thread-safety: one owner (the memory_node actor). Remote clients touch the
+// region's bytes concurrently, only through the slot protocol.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/slab_allocator.hpp"
+#include "storage/slot.hpp"
+#include "storage/spill_store.hpp"
+#include "transport/context.hpp"
+#include "transport/region.hpp"
+#include "transport/result.hpp"
+
+namespace remora::storage {
+
+struct object_location {
+  object_id id = 0;
+  std::uint64_t offset = 0;  // of the slot, from the region's start
+  std::uint32_t version = 0;
+  std::uint32_t size = 0;
+  std::uint32_t slot_bytes = 0;  // what one get of the whole slot reads
+};
+
+struct arena_stats {
+  std::uint64_t capacity = 0, used = 0;
+  std::uint64_t objects = 0, spilled_objects = 0, spilled_bytes = 0;
+  std::uint64_t spills = 0, unspills = 0;
+};
+
+class arena {
+ public:
+  struct options {
+    std::uint64_t capacity = 1ull << 30;
+    std::string spill_dir;         // where RocksDB keeps spilled objects
+    double high_watermark = 0.90;  // of capacity: start spilling
+    double low_watermark = 0.80;   // of capacity: spill down to here
+  };
+
+  /// Allocates and registers the region and opens (wiping) the spill.
+  /// Errors: invalid_argument for a capacity below one page, no_memory, io.
+  static transport::result<std::unique_ptr<arena>> open(transport::context& ctx,
+                                                        const options& o);
+
+  const transport::region& memory() const { return region_; }
+  std::uint32_t max_object_size() const;
+
+  /// Errors: invalid_argument (size 0 or over max_object_size(), lengths
+  /// differ, an id twice), already_exists, no_space.
+  transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
+                                                           std::span<const std::uint32_t> sizes);
+  /// Errors: unknown_object (never allocated, or freed already).
+  transport::result<std::uint64_t> free(std::span<const object_id> ids);
+  /// Current locations; spilled objects are brought back first.
+  /// Errors: unknown_object, no_space, io.
+  transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids);
+
+  /// Spills cold objects while the arena is above its high watermark, down
+  /// to the low one. Called after each batch.
+  void relieve_pressure();
+
+  arena_stats stats() const;
+
+ private:
+  struct entry {
+    slot_ref slot{};
+    std::uint32_t version = 0;
+    std::uint32_t size = 0;
+    bool resident = false;
+    bool referenced = false;
+    std::size_t clock_index = 0;  // in clock_, while resident
+  };
+
+  arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o);
+  std::byte* slot_memory(const entry& e) const { return region_.data() + e.slot.offset; }
+  object_location location_of(object_id id, const entry& e) const;
+  transport::result<slot_ref> make_room(std::uint32_t size);
+  bool spill(object_id id);  // false: pinned by a writer, or the disk refused
+  transport::result<void> unspill(object_id id, entry& e);
+  bool spill_victim(std::uint32_t class_bytes);
+  bool evacuate_sparsest_page();
+  void add_resident(object_id id, entry& e);
+  void drop_resident(entry& e);
+
+  transport::region region_;
+  std::unique_ptr<spill_store> spill_;
+  slab_allocator slabs_;
+  options options_;
+  std::unordered_map<object_id, entry> objects_;
+  std::vector<object_id> clock_;  // resident objects, in CLOCK order
+  std::size_t hand_ = 0;
+  std::map<std::uint64_t, object_id> by_offset_;  // resident objects, for page evacuation
+  std::uint32_t next_version_ = 1;
+  std::uint64_t spills_ = 0, unspills_ = 0;
+  std::optional<transport::error> spill_failure_;  // why the last spill failed
+  // Objects the batch being served has allocated or located: spilling them
+  // before the reply leaves would hand the client a stale location.
+  std::unordered_set<object_id> in_batch_;
+};
+
+}  // namespace remora::storage

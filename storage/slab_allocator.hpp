@@ -1,0 +1,125 @@
+// slab_allocator: a size-class slab allocator over a fixed byte range (a
+// memory node's arena, or a tier's memory). It never touches that memory: all
+// its bookkeeping lives on the heap, so the range may be remotely readable or
+// device memory. Offsets are relative to the range's start.
+//
+// The range is cut into pages of page_size bytes (a trailing partial page is
+// unused). A page is handed to one size class on demand and carved into slots
+// of that class's size; it returns to the free page pool once all its slots
+// are free and out of quarantine. Class sizes grow geometrically by at most
+// 1.25x, 8-byte aligned, from 64 bytes to page_size, so a slot wastes under
+// 20 % of itself (for requests of 64 bytes or more).
+//
+// Quarantine: a slot released at time t is handed out again no earlier than
+// t + reuse_delay, so a one-sided reader that raced the free still finds the
+// invalidated slot (slot.hpp) rather than a new object's bytes. Released slots
+// wait in one FIFO, in release order, which allocate and release drain: a
+// matured slot becomes free in its page, and a page left with no allocated or
+// quarantined slot goes back to the pool whatever its class. Times passed in
+// should not go backwards; if they do, slots come back late, never early.
+//
+// allocate and release are O(1) amortised and allocate nothing on the heap
+// beyond vector growth. sparsest_page is O(pages), for eviction decisions.
+//
+// Thread-safety: none. One owner (the memory node's actor) calls everything.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace remora::storage {
+
+/// A slot handed out by slab_allocator.
+struct slot_ref {
+  std::uint64_t offset;  // from the start of the allocator's range; a multiple of 8
+  std::uint32_t bytes;   // the class size reserved (>= the bytes asked for)
+};
+
+class slab_allocator {
+ public:
+  using clock = std::chrono::steady_clock;
+  static constexpr std::size_t default_page_size = 2 << 20;
+
+  /// REQUIRES: page_size is a multiple of 8, at least 64 and below 4 GiB;
+  /// memory holds at least one page.
+  explicit slab_allocator(std::span<std::byte> memory, std::size_t page_size = default_page_size,
+                          std::chrono::nanoseconds reuse_delay = std::chrono::milliseconds(5));
+
+  /// A slot of class_bytes(bytes) bytes, or nullopt when that class has no
+  /// free slot and no page is free, or when bytes > max_slot_bytes().
+  std::optional<slot_ref> allocate(std::size_t bytes, clock::time_point now = clock::now());
+
+  /// Puts `slot` into quarantine until now + reuse_delay.
+  /// REQUIRES: `slot` came from allocate and has not been released since.
+  void release(slot_ref slot, clock::time_point now = clock::now());
+
+  /// Bytes in whole pages.
+  std::size_t capacity() const { return pages_.size() * page_size_; }
+  /// Bytes of the slots currently allocated, counted by class size.
+  std::size_t used() const { return used_; }
+  std::size_t page_size() const { return page_size_; }
+  std::size_t max_slot_bytes() const { return page_size_; }
+  std::chrono::nanoseconds reuse_delay() const { return reuse_delay_; }
+  /// The slot size allocate(bytes) reserves. REQUIRES: bytes <= max_slot_bytes().
+  std::size_t class_bytes(std::size_t bytes) const { return classes_[class_of(bytes)].bytes; }
+
+  /// Whether the class serving `bytes` holds any page (so evicting objects of
+  /// that class can make room for it without a free page).
+  /// REQUIRES: bytes <= max_slot_bytes().
+  bool class_has_pages(std::size_t bytes) const;
+  /// [begin, end) offsets of the page with the fewest allocated slots among
+  /// pages with at least one; releasing every slot in it frees the page
+  /// (after reuse_delay). nullopt when nothing is allocated.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> sparsest_page() const;
+  /// Pages in the free pool, as of the latest allocate or release.
+  std::size_t free_pages() const { return free_pages_.size(); }
+
+ private:
+  static constexpr std::uint32_t no_class = ~std::uint32_t{0};
+  static constexpr std::uint32_t not_open = ~std::uint32_t{0};
+
+  struct page {
+    std::uint32_t size_class = no_class;
+    std::uint32_t slots = 0;   // slots of the class that fit in the page
+    std::uint32_t carved = 0;  // slots [0, carved) have been handed out before
+    std::uint32_t allocated = 0;
+    std::uint32_t quarantined = 0;
+    std::uint32_t open_index = not_open;  // position in its class's open_pages
+    std::vector<std::uint32_t> ready;     // released, matured slot indices
+    // Per slot: allocated. Only asserts read it, but it exists in release
+    // builds too so that the class layout does not depend on NDEBUG.
+    std::vector<bool> live;
+  };
+
+  struct size_class {
+    std::uint32_t bytes;
+    std::uint32_t pages = 0;                // pages held
+    std::vector<std::uint32_t> open_pages;  // pages with a free or uncarved slot
+  };
+
+  struct released_slot {
+    std::uint64_t offset;
+    clock::time_point at;
+  };
+
+  std::uint32_t class_of(std::size_t bytes) const;
+  void open(std::uint32_t page_index);
+  void close(std::uint32_t page_index);
+  void reclaim(clock::time_point now);
+
+  std::size_t page_size_;
+  std::chrono::nanoseconds reuse_delay_;
+  std::vector<size_class> classes_;
+  std::vector<page> pages_;
+  std::vector<std::uint32_t> free_pages_;
+  std::vector<released_slot> quarantine_;  // FIFO: [quarantine_head_, end) waits
+  std::size_t quarantine_head_ = 0;
+  std::size_t used_ = 0;
+};
+
+}  // namespace remora::storage

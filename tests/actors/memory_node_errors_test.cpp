@@ -1,0 +1,167 @@
+// Bad requests to a real memory node get typed errors; the node keeps
+// serving and every other client's objects stay intact.
+#include <signal.h>
+
+#include "actors/control_plane_impl.hpp"
+#include "tests/actors/memnode_fixture.hpp"
+
+using namespace remora;
+using namespace std::chrono_literals;
+using testing::connect_client;
+using testing::memnode_process;
+using testing::object_bytes;
+using transport::errc;
+
+namespace {
+
+void require_error(const transport::error& e, errc code) {
+  INFO(e.message);
+  CHECK(e.code == code);
+  CHECK_FALSE(e.message.empty());
+}
+
+}  // namespace
+
+TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto bystander = connect_client(cp, node);
+  auto client = connect_client(cp, node);
+  std::vector<std::uint64_t> mine{1, 2, 3};
+  std::vector<std::uint32_t> sizes{100, 2000, 30000};
+  auto kept = bystander->allocate(mine, sizes);
+  REQUIRE(kept.ok());
+  for (auto& w : *kept) REQUIRE(bystander->write(w, object_bytes(w.id, w.size)).ok());
+
+  using ids = std::vector<std::uint64_t>;
+  using lens = std::vector<std::uint32_t>;
+  require_error(client->allocate(ids{10}, lens{0}).err(), errc::invalid_argument);
+  require_error(client->allocate(ids{10}, lens{client->max_object_size() + 1}).err(),
+                errc::invalid_argument);
+  require_error(client->allocate(ids{0}, lens{64}).err(), errc::invalid_argument);
+  require_error(client->allocate(ids{10, 10}, lens{64, 64}).err(), errc::invalid_argument);
+  require_error(client->allocate(ids{10, 11}, lens{64}).err(), errc::invalid_argument);
+  require_error(client->allocate(ids{10, 2}, lens{64, 64}).err(), errc::already_exists);
+  require_error(client->free(ids{999}).err(), errc::unknown_object);
+  require_error(client->lookup(ids{999}).err(), errc::unknown_object);
+  // All or nothing: the good id in a batch with a bad one was not freed.
+  require_error(client->free(ids{1, 999}).err(), errc::unknown_object);
+  REQUIRE(client->lookup(ids{1}).ok());
+  // Double free.
+  auto extra = client->allocate(ids{20}, lens{64});
+  REQUIRE(extra.ok());
+  REQUIRE(client->free(ids{20}).ok());
+  require_error(client->free(ids{20}).err(), errc::unknown_object);
+  // A batch that failed allocated nothing: id 10 is still free to take.
+  REQUIRE(client->allocate(ids{10}, lens{64}).ok());
+
+  // Raw messages a typed client could never send.
+  auto& internals = cp.internals();
+  auto raw = caf::actor_cast<caf::actor>(*actors::remote_node(internals, "127.0.0.1", node.port));
+  caf::scoped_actor self{internals.system};
+  auto expect_refusal = [&](auto... xs) {
+    bool refused = false;
+    self->request(raw, caf::duration{5s}, xs...)
+        .receive([&](caf::message&) {}, [&](caf::error&) { refused = true; });
+    CHECK(refused);
+  };
+  expect_refusal(actors::alloc_atom::value, std::string("not a session"));  // malformed
+  expect_refusal(actors::alloc_atom::value, std::uint64_t{12345}, ids{30}, lens{64});  // no session
+  expect_refusal(actors::lookup_atom::value);  // truncated
+  expect_refusal(std::string("hello?"), 42);    // foreign
+
+  // The node still serves, and the bystander's bytes are intact.
+  for (auto& w : *kept) {
+    std::vector<std::byte> back(w.size);
+    auto r = bystander->read(w, back);
+    INFO((r ? "" : r.err().message));
+    REQUIRE(r.ok());
+    CHECK(back == object_bytes(w.id, w.size));
+  }
+  auto s = bystander->stats();
+  REQUIRE(s.ok());
+  CHECK(s->errors >= 11);  // malformed messages never reach a handler to be counted
+}
+
+TEST_CASE("a stale location of a freed, reused slot reads nothing wrong", "[memnode]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  auto first = client->allocate(std::vector<std::uint64_t>{7}, std::vector<std::uint32_t>{4096});
+  REQUIRE(first.ok());
+  auto stale = first->at(0);
+  REQUIRE(client->write(stale, object_bytes(7, 4096)).ok());
+  REQUIRE(client->free(std::vector<std::uint64_t>{7}).ok());
+  std::this_thread::sleep_for(50ms);  // past the quarantine: the slot may be reused
+  std::vector<std::uint64_t> others;
+  for (std::uint64_t i = 0; i < 64; ++i) others.push_back(100 + i);
+  auto reused = client->allocate(others, std::vector<std::uint32_t>(64, 4096));
+  REQUIRE(reused.ok());
+  bool slot_reused = false;
+  for (auto& w : *reused) {
+    REQUIRE(client->write(w, object_bytes(w.id, w.size)).ok());
+    slot_reused |= w.offset == stale.offset;
+  }
+  CHECK(slot_reused);
+  std::vector<std::byte> back(4096);
+  auto r = client->read(stale, back);
+  REQUIRE_FALSE(r.ok());
+  require_error(r.err(), errc::unknown_object);
+}
+
+TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  auto kept = client->allocate(std::vector<std::uint64_t>{5}, std::vector<std::uint32_t>{1000});
+  REQUIRE(kept.ok());
+  REQUIRE(client->write(kept->at(0), object_bytes(5, 1000)).ok());
+  {
+    testing::child_process churn({REMORA_CHURN_CLIENT, "127.0.0.1:" + std::to_string(node.port)});
+    REQUIRE(churn.wait_for_line("churning", 20s).has_value());
+    std::this_thread::sleep_for(200ms);
+    churn.signal(SIGKILL);
+    REQUIRE(churn.wait_exit(5s).has_value());
+  }
+  // The node notices the lost connection and forgets the session.
+  std::uint64_t sessions = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto s = client->stats();
+    REQUIRE(s.ok());
+    sessions = s->sessions;
+    if (sessions == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(sessions == 1);
+  std::vector<std::byte> back(1000);
+  REQUIRE(client->read(kept->at(0), back).ok());
+  CHECK(back == object_bytes(5, 1000));
+  REQUIRE(client->allocate(std::vector<std::uint64_t>{6}, std::vector<std::uint32_t>{64}).ok());
+}
+
+TEST_CASE("auth: a missing or wrong token is refused, the right one served", "[memnode][auth]") {
+  memnode_process node({"--capacity=16MiB", "--auth-token=s3cret"});
+  actors::control_plane cp;
+  for (std::string token : {"", "wrong", "s3cre", "s3cret!"}) {
+    auto c = actors::node_client::connect(cp, node.client_options(token));
+    REQUIRE_FALSE(c.ok());
+    require_error(c.err(), errc::auth);
+  }
+  auto client = connect_client(cp, node, "s3cret");
+  auto w = client->allocate(std::vector<std::uint64_t>{1}, std::vector<std::uint32_t>{64});
+  REQUIRE(w.ok());
+  REQUIRE(client->write(w->at(0), object_bytes(1, 64)).ok());
+}
+
+TEST_CASE("nobody listening: connect fails fast with peer_unreachable", "[memnode]") {
+  actors::control_plane cp;
+  actors::node_client::options o;
+  o.address = {"127.0.0.1", 1};
+  o.timeout = 3s;
+  auto start = std::chrono::steady_clock::now();
+  auto c = actors::node_client::connect(cp, o);
+  REQUIRE_FALSE(c.ok());
+  require_error(c.err(), errc::peer_unreachable);
+  CHECK(c.err().message.find("127.0.0.1:1") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+}

@@ -1,0 +1,91 @@
+// remora-memnode as an operator runs it: SIGTERM with clients connected,
+// restart on the same spill directory, remora-ctl stats.
+#include <signal.h>
+
+#include <filesystem>
+
+#include "tests/actors/memnode_fixture.hpp"
+
+using namespace remora;
+using namespace std::chrono_literals;
+using testing::connect_client;
+using testing::memnode_process;
+using testing::object_bytes;
+
+TEST_CASE("SIGTERM with clients connected exits 0, and a restart on the same spill dir starts clean",
+          "[memnode][lifecycle]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("remora-lifecycle-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  actors::control_plane cp;
+  {
+    memnode_process node({"--capacity=4MiB", "--spill-dir=" + dir.string()});
+    auto client = connect_client(cp, node);
+    for (std::uint64_t first = 1; first <= 64; first += 8) {  // 8 MiB in all
+      std::vector<std::uint64_t> ids;
+      for (std::uint64_t i = first; i < first + 8; ++i) ids.push_back(i);
+      auto where = client->allocate(ids, std::vector<std::uint32_t>(8, 128 << 10));
+      REQUIRE(where.ok());
+      for (auto& w : *where) {
+        auto r = client->write(w, object_bytes(w.id, w.size));
+        INFO((r ? "" : r.err().message));
+        REQUIRE(r.ok());
+      }
+    }
+    auto s = client->stats();
+    REQUIRE(s.ok());
+    CHECK(s->spilled_objects > 0);
+    auto start = std::chrono::steady_clock::now();
+    node.process.signal(SIGTERM);
+    auto code = node.process.wait_exit(10s);
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+    CHECK(std::chrono::steady_clock::now() - start < 6s);
+  }
+  {
+    memnode_process node({"--capacity=4MiB", "--spill-dir=" + dir.string()});
+    auto client = connect_client(cp, node);
+    auto s = client->stats();
+    REQUIRE(s.ok());
+    CHECK(s->objects == 0);  // a memory node is a pool, not durable storage
+    CHECK(s->spilled_objects == 0);
+    auto gone = client->lookup(std::vector<std::uint64_t>{1});
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.err().code == transport::errc::unknown_object);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("two nodes cannot share a spill directory", "[memnode][lifecycle]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("remora-shared-spill-" + std::to_string(::getpid()));
+  memnode_process first({"--capacity=4MiB", "--spill-dir=" + dir.string()});
+  testing::child_process second({REMORA_MEMNODE, "--port=0", "--capacity=4MiB",
+                                 "--spill-dir=" + dir.string()});
+  auto code = second.wait_exit(20s);
+  REQUIRE(code.has_value());
+  CHECK(*code != 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") {
+  memnode_process node({"--capacity=8MiB", "--auth-token=t"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node, "t");
+  auto w = client->allocate(std::vector<std::uint64_t>{1, 2}, std::vector<std::uint32_t>{64, 64});
+  REQUIRE(w.ok());
+  const std::string where = "127.0.0.1:" + std::to_string(node.port);
+  testing::child_process table({REMORA_CTL, "stats", where, "--auth-token=t"});
+  auto objects = table.wait_for_line("objects", 20s);
+  REQUIRE(objects.has_value());
+  CHECK(objects->find(" 2") != std::string::npos);
+  CHECK(table.wait_exit(10s) == 0);
+  testing::child_process json({REMORA_CTL, "stats", where, "--auth-token=t", "--json"});
+  auto line = json.wait_for_line("{", 20s);
+  REQUIRE(line.has_value());
+  CHECK(line->find("\"capacity\": 8388608") != std::string::npos);
+  CHECK(line->find("\"objects\": 2") != std::string::npos);
+  CHECK(json.wait_exit(10s) == 0);
+  testing::child_process refused({REMORA_CTL, "stats", where});
+  CHECK(refused.wait_exit(20s) == 1);
+}

@@ -1,0 +1,215 @@
+#include "storage/slab_allocator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <vector>
+
+using namespace remora::storage;
+using namespace std::chrono_literals;
+using clock_point = slab_allocator::clock::time_point;
+
+namespace {
+
+constexpr std::size_t MiB = std::size_t{1} << 20;
+constexpr clock_point t0{};
+
+/// Sorted sweep: every slot 8-aligned, inside [0, capacity), none overlapping.
+void check_disjoint_inside(std::vector<slot_ref> slots, std::size_t capacity) {
+  std::sort(slots.begin(), slots.end(),
+            [](const slot_ref& a, const slot_ref& b) { return a.offset < b.offset; });
+  std::uint64_t end = 0;
+  std::size_t bad = 0;
+  for (const slot_ref& s : slots) {
+    bad += s.offset % 8 != 0 || s.offset < end;
+    end = s.offset + s.bytes;
+  }
+  CHECK(bad == 0);
+  CHECK(end <= capacity);
+}
+
+std::size_t sum_bytes(const std::vector<slot_ref>& slots) {
+  std::size_t sum = 0;
+  for (const slot_ref& s : slots) sum += s.bytes;
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("a 64 MiB arena fills with mixed sizes, empties, and fills again", "[storage][slab]") {
+  std::vector<std::byte> memory(64 * MiB);
+  slab_allocator slabs(memory);
+  REQUIRE(slabs.capacity() == 64 * MiB);
+  REQUIRE(slabs.free_pages() == 32);
+
+  // Log-uniform sizes from 64 B to 1 MiB; stop once every class that has a
+  // page is full and no page is free (many failures in a row).
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> log_size(std::log(64.0), std::log(double(MiB)));
+  std::vector<slot_ref> slots;
+  int failures_in_a_row = 0;
+  while (failures_in_a_row < 1000) {
+    const auto bytes = static_cast<std::size_t>(std::exp(log_size(rng)));
+    const auto slot = slabs.allocate(bytes, t0);
+    if (!slot) {
+      ++failures_in_a_row;
+      REQUIRE(slabs.free_pages() == 0);
+      continue;
+    }
+    failures_in_a_row = 0;
+    REQUIRE(slot->bytes >= bytes);
+    REQUIRE(slot->bytes == slabs.class_bytes(bytes));
+    slots.push_back(*slot);
+  }
+  INFO(slots.size() << " slots, " << slabs.used() << " bytes used");
+  check_disjoint_inside(slots, slabs.capacity());
+  CHECK(slabs.used() == sum_bytes(slots));
+  CHECK(slabs.used() > slabs.capacity() / 2);
+
+  const clock_point t1 = t0 + 1s;
+  for (const slot_ref& s : slots) slabs.release(s, t1);
+  CHECK(slabs.used() == 0);
+  CHECK(slabs.free_pages() == 0);  // all quarantined
+  CHECK_FALSE(slabs.allocate(64, t1 + 5ms - 1ns));
+
+  const clock_point t2 = t1 + 5ms;
+  std::vector<slot_ref> pages;
+  while (auto page = slabs.allocate(slabs.max_slot_bytes(), t2)) pages.push_back(*page);
+  CHECK(pages.size() == 32);
+  CHECK(slabs.used() == slabs.capacity());
+  check_disjoint_inside(pages, slabs.capacity());
+}
+
+TEST_CASE("a released slot is quarantined for reuse_delay", "[storage][slab]") {
+  std::vector<std::byte> memory(4096);
+  slab_allocator slabs(memory, 4096, 10ms);
+
+  SECTION("the only slot of the arena") {
+    const auto a = slabs.allocate(4096, t0);
+    REQUIRE(a);
+    CHECK(a->offset == 0);
+    CHECK(a->bytes == 4096);
+    CHECK_FALSE(slabs.allocate(4096, t0));
+    slabs.release(*a, t0 + 1s);
+    CHECK_FALSE(slabs.allocate(4096, t0 + 1s));
+    CHECK_FALSE(slabs.allocate(4096, t0 + 1s + 10ms - 1ns));
+    const auto again = slabs.allocate(4096, t0 + 1s + 10ms);
+    REQUIRE(again);
+    CHECK(again->offset == 0);
+  }
+
+  SECTION("slots of a full page come back in release order, each after its delay") {
+    std::vector<slot_ref> slots;
+    while (auto s = slabs.allocate(64, t0)) slots.push_back(*s);
+    REQUIRE(slots.size() == 4096 / 64);
+    const clock_point t1 = t0 + 1s;
+    slabs.release(slots[5], t1);
+    slabs.release(slots[9], t1 + 5ms);
+    CHECK_FALSE(slabs.allocate(64, t1 + 10ms - 1ns));
+    const auto first = slabs.allocate(64, t1 + 10ms);
+    REQUIRE(first);
+    CHECK(first->offset == slots[5].offset);
+    CHECK_FALSE(slabs.allocate(64, t1 + 15ms - 1ns));
+    const auto second = slabs.allocate(64, t1 + 15ms);
+    REQUIRE(second);
+    CHECK(second->offset == slots[9].offset);
+  }
+
+  SECTION("a page with room carves a fresh slot instead") {
+    const auto a = slabs.allocate(100, t0);
+    REQUIRE(a);
+    slabs.release(*a, t0);
+    const auto b = slabs.allocate(100, t0);
+    REQUIRE(b);
+    CHECK(b->offset != a->offset);
+    CHECK(slabs.used() == b->bytes);
+  }
+}
+
+TEST_CASE("evacuating the sparsest page frees a whole page", "[storage][slab]") {
+  constexpr std::size_t page = 64 * 1024;
+  std::vector<std::byte> memory(8 * page);
+  slab_allocator slabs(memory, page, 1ms);
+  CHECK_FALSE(slabs.sparsest_page());
+
+  std::map<std::uint64_t, std::vector<slot_ref>> by_page;
+  while (auto s = slabs.allocate(1000, t0)) by_page[s->offset / page].push_back(*s);
+  REQUIRE(by_page.size() == 8);
+  REQUIRE(slabs.free_pages() == 0);
+
+  // Page k keeps k + 2 slots, except page 5, which keeps one.
+  const clock_point t1 = t0 + 1s;
+  for (auto& [index, slots] : by_page) {
+    const std::size_t keep = index == 5 ? 1 : index + 2;
+    for (std::size_t i = keep; i < slots.size(); ++i) slabs.release(slots[i], t1);
+    slots.resize(keep);
+  }
+  const auto sparsest = slabs.sparsest_page();
+  REQUIRE(sparsest);
+  CHECK(sparsest->first == 5 * page);
+  CHECK(sparsest->second == 6 * page);
+
+  const clock_point t2 = t1 + 1s;
+  for (const slot_ref& s : by_page[5]) {
+    REQUIRE(s.offset >= sparsest->first);
+    REQUIRE(s.offset + s.bytes <= sparsest->second);
+    slabs.release(s, t2);
+  }
+  CHECK_FALSE(slabs.allocate(page, t2));
+  const auto whole = slabs.allocate(page, t2 + 1ms);
+  REQUIRE(whole);
+  CHECK(whole->offset == 5 * page);
+  slabs.release(*whole, t2 + 1ms);
+  CHECK(slabs.sparsest_page()->first == 0);  // its 2 slots are now the fewest
+}
+
+TEST_CASE("class sizes waste at most 25 % and grow 8-byte aligned up to the page",
+          "[storage][slab]") {
+  std::vector<std::byte> memory(2 * MiB);
+  slab_allocator slabs(memory);
+  CHECK(slabs.page_size() == 2 * MiB);
+  CHECK(slabs.max_slot_bytes() == 2 * MiB);
+  CHECK(slabs.class_bytes(1) == 64);
+  CHECK(slabs.class_bytes(64) == 64);
+  CHECK(slabs.class_bytes(65) == 80);
+  CHECK(slabs.class_bytes(2 * MiB) == 2 * MiB);
+
+  double worst = 0;
+  std::size_t misfits = 0, classes = 0, previous = 0;
+  for (std::size_t bytes = 64; bytes <= slabs.max_slot_bytes(); ++bytes) {
+    const std::size_t c = slabs.class_bytes(bytes);
+    misfits += c < bytes || c % 8 != 0 || (previous != 0 && c != previous && c > previous * 5 / 4);
+    worst = std::max(worst, double(c - bytes) / double(c));
+    if (c != previous) ++classes;
+    previous = c;
+  }
+  CHECK(misfits == 0);
+  CHECK(worst <= 0.25);
+  CHECK(classes < 60);
+}
+
+TEST_CASE("capacity is whole pages, and pages go back and forth between classes",
+          "[storage][slab]") {
+  std::vector<std::byte> memory(5 * 4096 / 2);
+  slab_allocator slabs(memory, 4096, 0ns);
+  CHECK(slabs.capacity() == 2 * 4096);
+  CHECK(slabs.free_pages() == 2);
+  CHECK_FALSE(slabs.class_has_pages(200));
+  CHECK_FALSE(slabs.allocate(4097, t0));
+
+  const auto a = slabs.allocate(200, t0);
+  REQUIRE(a);
+  CHECK(slabs.class_has_pages(200));
+  CHECK(slabs.class_has_pages(slabs.class_bytes(200)));
+  CHECK_FALSE(slabs.class_has_pages(64));
+  CHECK(slabs.free_pages() == 1);
+  CHECK(slabs.used() == a->bytes);
+
+  slabs.release(*a, t0);  // no reuse delay: the page returns at once
+  CHECK_FALSE(slabs.class_has_pages(200));
+  CHECK(slabs.free_pages() == 2);
+  CHECK(slabs.used() == 0);
+}
