@@ -3,6 +3,7 @@
 // Prints one line of key=value pairs for bench/run memnode.
 //   remora-bench-memnode --node=HOST:PORT --size=4KiB [--objects=N]
 //                        [--depth=16] [--seconds=2]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>

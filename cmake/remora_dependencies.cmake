@@ -16,27 +16,12 @@ find_package(ucx 1.13 QUIET CONFIG)
 remora_require(ucx_FOUND "UCX >= 1.13 (ucp.h, libucp)" "libucx-dev ucx-utils")
 
 # CAF 0.17 ships no CMake package, Find module or .pc file.
-find_path(CAF_INCLUDE_DIR caf/all.hpp)
-find_library(CAF_CORE_LIBRARY caf_core)
-find_library(CAF_IO_LIBRARY caf_io)
-find_library(CAF_OPENSSL_LIBRARY caf_openssl)
+include(${CMAKE_CURRENT_LIST_DIR}/remora_caf_targets.cmake)
 remora_require(CAF_INCLUDE_DIR "the C++ Actor Framework headers (caf/all.hpp)" libcaf-dev)
 remora_require(CAF_CORE_LIBRARY "the C++ Actor Framework (libcaf_core)" libcaf-dev)
 remora_require(CAF_IO_LIBRARY "the C++ Actor Framework (libcaf_io)" libcaf-dev)
 remora_require(CAF_OPENSSL_LIBRARY "the C++ Actor Framework (libcaf_openssl)" libcaf-dev)
 find_package(Threads REQUIRED)
-foreach(part core io openssl)
-  string(TOUPPER ${part} upper)
-  if(NOT TARGET caf::${part})
-    add_library(caf::${part} SHARED IMPORTED GLOBAL)
-    set_target_properties(caf::${part} PROPERTIES
-      IMPORTED_LOCATION ${CAF_${upper}_LIBRARY}
-      INTERFACE_INCLUDE_DIRECTORIES ${CAF_INCLUDE_DIR})
-  endif()
-endforeach()
-set_property(TARGET caf::core PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads)
-set_property(TARGET caf::io PROPERTY INTERFACE_LINK_LIBRARIES caf::core)
-set_property(TARGET caf::openssl PROPERTY INTERFACE_LINK_LIBRARIES caf::io)
 
 find_package(RocksDB QUIET CONFIG)
 remora_require(RocksDB_FOUND "RocksDB (rocksdb/db.h, librocksdb)" librocksdb-dev)

@@ -13,6 +13,7 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/remoraConfig.cmake.in
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/remora)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/remoraConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/remoraConfig.cmake
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/remora_caf_targets.cmake
+  ${CMAKE_CURRENT_BINARY_DIR}/remoraConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/remoraConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/remora)
