@@ -1,6 +1,6 @@
 // remora-ctl: operator's tool for memory nodes.
 //
-//   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N]
+//   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N] [--tls-...]
 //
 // prints the node's capacity, used, spilled, objects, requests and bytes
 // served, as a table or (--json) one JSON object.
@@ -19,7 +19,9 @@ const char* usage =
     "  stats         print a memory node's capacity, use, spill and traffic\n"
     "  --json        one JSON object instead of a table\n"
     "  --auth-token  the node's token, if it requires one\n"
-    "  --timeout-ms  give up after this long (default 5000)\n";
+    "  --timeout-ms  give up after this long (default 5000)\n"
+    "  --tls-certificate=PEM --tls-key=PEM --tls-ca-file=PEM\n"
+    "                talk TLS to a node started with the same flags\n";
 
 int fail(const std::string& what) {
   std::fprintf(stderr, "remora-ctl: %s\n", what.c_str());
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   bool json = false;
   remora::actors::node_client::options o;
+  remora::actors::tls_options tls;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -43,6 +46,12 @@ int main(int argc, char** argv) {
       o.auth_token = arg.substr(13);
     } else if (arg.rfind("--timeout-ms=", 0) == 0) {
       o.timeout = std::chrono::milliseconds(std::stoul(arg.substr(13)));
+    } else if (arg.rfind("--tls-certificate=", 0) == 0) {
+      tls.certificate = arg.substr(18);
+    } else if (arg.rfind("--tls-key=", 0) == 0) {
+      tls.key = arg.substr(10);
+    } else if (arg.rfind("--tls-ca-file=", 0) == 0) {
+      tls.ca_file = arg.substr(14);
     } else if (arg.rfind("--", 0) == 0) {
       return fail("unknown option '" + arg + "' (see --help)");
     } else {
@@ -56,7 +65,7 @@ int main(int argc, char** argv) {
   auto address = remora::actors::node_address::parse(positional[1]);
   if (!address) return fail(address.err().message);
   o.address = *address;
-  remora::actors::control_plane cp;
+  remora::actors::control_plane cp(tls);
   auto client = remora::actors::node_client::connect(cp, o);
   if (!client) return fail(client.err().message);
   auto s = (*client)->stats();

@@ -89,3 +89,36 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   testing::child_process refused({REMORA_CTL, "stats", where});
   CHECK(refused.wait_exit(20s) == 1);
 }
+
+TEST_CASE("TLS: a node with certificates serves TLS clients and refuses plain ones",
+          "[memnode][tls]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("remora-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  const std::string make_cert = "timeout 60 openssl req -x509 -newkey rsa:2048 -nodes "
+                                "-subj /CN=localhost -days 2 -keyout " + key + " -out " + cert +
+                                " >/dev/null 2>&1";
+  if (std::system(make_cert.c_str()) != 0) {
+    WARN("openssl could not make a certificate: TLS test skipped");
+    return;
+  }
+  memnode_process node({"--capacity=4MiB", "--tls-certificate=" + cert, "--tls-key=" + key,
+                        "--tls-ca-file=" + cert});
+  {
+    actors::control_plane plain;
+    auto c = actors::node_client::connect(plain, node.client_options());
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.err().code == transport::errc::peer_unreachable);
+  }
+  actors::control_plane secure(actors::tls_options{cert, key, cert});
+  REQUIRE(secure.uses_tls());
+  auto client = connect_client(secure, node);
+  auto w = client->allocate(std::vector<std::uint64_t>{9}, std::vector<std::uint32_t>{512});
+  REQUIRE(w.ok());
+  REQUIRE(client->write(w->at(0), object_bytes(9, 512)).ok());
+  std::vector<std::byte> back(512);
+  REQUIRE(client->read(w->at(0), back).ok());
+  CHECK(back == object_bytes(9, 512));
+  std::filesystem::remove_all(dir);
+}
