@@ -92,6 +92,7 @@ struct node_client::impl {
   std::optional<transport::remote_region> arena;
   std::vector<std::byte> scratch;
   std::uint64_t stale = 0;
+  caf::actor watcher;  // see watch()
 };
 
 result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, const options& o) {
@@ -128,6 +129,7 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
 node_client::node_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 node_client::~node_client() {
+  if (impl_->watcher) caf::anon_send_exit(impl_->watcher, caf::exit_reason::user_shutdown);
   impl_->self->send(impl_->node, goodbye_atom::value, impl_->hello.session);
   impl_->arena.reset();
   if (impl_->ep) impl_->ep->close(transport::after(std::chrono::seconds(1)));
@@ -203,6 +205,34 @@ result<void> node_client::read(object_location& where, std::span<std::byte> into
     if (auto r = impl_->refresh(where); !r) return r;
   }
   return error{errc::protocol, impl_->what("read") + ": the object kept moving"};
+}
+
+result<void> node_client::read_slot(object_location& where, std::span<std::byte> slot) {
+  auto& p = *impl_;
+  if (slot.size() < where.slot_bytes)
+    return error{errc::invalid_argument, "read_slot: the slot buffer is too small"};
+  for (int round = 0; round < max_location_refreshes; ++round) {
+    transport::batch b(*p.worker);
+    if (auto r = b.get(*p.arena, where.offset, slot.data(), where.slot_bytes); !r) return r;
+    if (auto r = b.wait(p.deadline()); !r)
+      return error{r.err().code, p.what("read") + ": " + r.err().message};
+    if (storage::slot_matches(slot, where.id, where.version)) return {};
+    if (auto r = p.refresh(where); !r) return r;
+  }
+  return error{errc::protocol, p.what("read") + ": the object kept moving"};
+}
+
+void node_client::watch(std::atomic<bool>& down) {
+  auto& p = *impl_;
+  if (p.watcher) return;
+  p.watcher = p.cp.system.spawn([node = p.node, &down](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(node);
+    self->set_down_handler([self, &down](const caf::down_msg&) {
+      down.store(true, std::memory_order_release);
+      self->quit();
+    });
+    return {[](caf::ok_atom) {}};  // nothing to do but wait for the down message
+  });
 }
 
 result<void> node_client::read_many(std::span<object_location> where,

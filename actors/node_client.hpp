@@ -11,6 +11,7 @@
 // Thread-safety: one thread at a time (its UCX worker is single-threaded).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -70,6 +71,16 @@ class node_client {
   /// moved. `into[i]` receives object `where[i]`.
   transport::result<void> read_many(std::span<object_location> where,
                                     std::span<const std::span<std::byte>> into);
+
+  /// Fetches the whole slot of the object at `where` into `slot` (at least
+  /// where.slot_bytes long; the payload lands at storage::payload_offset)
+  /// and verifies it, refreshing `where` if the object had moved.
+  transport::result<void> read_slot(object_location& where, std::span<std::byte> slot);
+
+  /// Watches the node: `down` becomes true when its control connection is
+  /// lost (the node died or the network failed). `down` must outlive this
+  /// client.
+  void watch(std::atomic<bool>& down);
 
   /// Verified reads whose location had gone stale, since connect.
   std::uint64_t stale_reads() const;

@@ -1,0 +1,42 @@
+// tiering_manager: the actor that decides when the local cache evacuates.
+// The mechanics (sweep, claim, write back, finish) are the runtime's and the
+// cache's; this actor owns the schedule: it runs rounds while the cache is
+// under pressure, wakes on a nudge from a thread that saw pressure, and
+// otherwise ticks every few milliseconds to flush queued frees.
+//
+// It runs detached (its rounds block on scopes and write-backs).
+// Thread-safety: nudge() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "actors/control_plane.hpp"
+
+namespace remora::actors {
+
+class tiering_manager {
+ public:
+  struct hooks {
+    std::function<bool()> under_pressure;     // free room below the low watermark
+    std::function<std::size_t()> evacuate;    // one round; how many objects left
+    std::function<void()> housekeeping;       // e.g. flush queued frees
+  };
+
+  tiering_manager(control_plane& cp, hooks h);
+  ~tiering_manager();  // stops the actor and waits for it
+  tiering_manager(const tiering_manager&) = delete;
+  tiering_manager& operator=(const tiering_manager&) = delete;
+
+  /// Asks for a round soon. Cheap; calls before that round coalesce.
+  void nudge();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace remora::actors

@@ -1,0 +1,62 @@
+// Options: how a Runtime is set up. Every setter returns the Options, so they
+// chain. The defaults give an embedded memory node in-process with a 64 MiB
+// local DRAM cache: a program works with zero set-up.
+//
+// Byte sizes given as strings (from_args) accept B, KiB, MiB, GiB (and K, M, G).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace remora {
+
+class Options {
+ public:
+  Options& dram_cache(std::uint64_t bytes);
+  Options& cxl_cache(int numa_node, std::uint64_t bytes);
+  Options& hbm_cache(int cuda_device, std::uint64_t bytes);
+  /// A remote memory node ("host:port"); repeat for several. None: embedded.
+  Options& memory_node(std::string host_port);
+  Options& embedded_capacity(std::uint64_t bytes);
+  Options& spill_dir(std::string dir);
+  Options& auth_token(std::string token);
+  /// Bounds every wait on a memory node (connects, requests, transfers).
+  Options& timeout(std::chrono::milliseconds t);
+
+  /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
+  /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
+  /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
+  /// to the program. --help prints these options and exits. Throws
+  /// ConfigError for a bad value.
+  static Options from_args(int argc, char** argv);
+  /// The help text from_args prints.
+  static const char* help();
+
+  std::uint64_t dram_cache() const { return dram_cache_; }
+  const std::vector<std::string>& memory_nodes() const { return memory_nodes_; }
+  std::uint64_t embedded_capacity() const { return embedded_capacity_; }
+  const std::string& spill_dir() const { return spill_dir_; }
+  const std::string& auth_token() const { return auth_token_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+  struct tier_request {
+    int device;
+    std::uint64_t bytes;
+  };
+  const std::optional<tier_request>& cxl_cache() const { return cxl_; }
+  const std::optional<tier_request>& hbm_cache() const { return hbm_; }
+
+ private:
+  std::uint64_t dram_cache_ = 64ull << 20;
+  std::vector<std::string> memory_nodes_;
+  std::uint64_t embedded_capacity_ = 1ull << 30;
+  std::string spill_dir_;  // empty: a temporary directory
+  std::string auth_token_;
+  std::chrono::milliseconds timeout_{5000};
+  std::optional<tier_request> cxl_, hbm_;
+};
+
+}  // namespace remora

@@ -1,0 +1,11 @@
+// Remora's public API, in one include: Runtime and Options, the remoteable
+// handles UniquePtr and SharedPtr, DerefScope, Stats and the exceptions.
+#pragma once
+
+#include "remora/deref_scope.hpp"
+#include "remora/errors.hpp"
+#include "remora/options.hpp"
+#include "remora/runtime.hpp"
+#include "remora/shared_ptr.hpp"
+#include "remora/stats.hpp"
+#include "remora/unique_ptr.hpp"

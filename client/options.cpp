@@ -1,0 +1,123 @@
+#include "remora/options.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "remora/errors.hpp"
+#include "transport/byte_size.hpp"
+
+namespace remora {
+
+namespace {
+
+std::uint64_t bytes_of(std::string_view flag, std::string_view text) {
+  auto n = transport::parse_byte_size(text);
+  if (!n || *n == 0)
+    throw ConfigError(std::string(flag) + ": '" + std::string(text) +
+                      "' is not a byte size (try 64MiB)");
+  return *n;
+}
+
+Options::tier_request tier_of(std::string_view flag, std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos)
+    throw ConfigError(std::string(flag) + " wants DEVICE:BYTES, e.g. 0:1GiB");
+  int device = 0;
+  try {
+    device = std::stoi(std::string(text.substr(0, colon)));
+  } catch (const std::exception&) {
+    throw ConfigError(std::string(flag) + ": '" + std::string(text.substr(0, colon)) +
+                      "' is not a device number");
+  }
+  return {device, bytes_of(flag, text.substr(colon + 1))};
+}
+
+}  // namespace
+
+Options& Options::dram_cache(std::uint64_t bytes) {
+  dram_cache_ = bytes;
+  return *this;
+}
+Options& Options::cxl_cache(int numa_node, std::uint64_t bytes) {
+  cxl_ = tier_request{numa_node, bytes};
+  return *this;
+}
+Options& Options::hbm_cache(int cuda_device, std::uint64_t bytes) {
+  hbm_ = tier_request{cuda_device, bytes};
+  return *this;
+}
+Options& Options::memory_node(std::string host_port) {
+  memory_nodes_.push_back(std::move(host_port));
+  return *this;
+}
+Options& Options::embedded_capacity(std::uint64_t bytes) {
+  embedded_capacity_ = bytes;
+  return *this;
+}
+Options& Options::spill_dir(std::string dir) {
+  spill_dir_ = std::move(dir);
+  return *this;
+}
+Options& Options::auth_token(std::string token) {
+  auth_token_ = std::move(token);
+  return *this;
+}
+Options& Options::timeout(std::chrono::milliseconds t) {
+  timeout_ = t;
+  return *this;
+}
+
+const char* Options::help() {
+  return "Remora options:\n"
+         "  --dram-cache=BYTES         local DRAM cache (default 64MiB)\n"
+         "  --cxl-cache=NODE:BYTES     a cache tier on a NUMA node (CXL memory)\n"
+         "  --hbm-cache=DEVICE:BYTES   a cache tier in GPU memory\n"
+         "  --memory-node=HOST:PORT    a memory node; repeat for several (default: embedded)\n"
+         "  --embedded-capacity=BYTES  DRAM of the embedded node before it spills (1GiB)\n"
+         "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
+         "  --auth-token=TOKEN         presented to memory nodes\n"
+         "  --timeout-ms=N             bound on every wait on a memory node (5000)\n";
+}
+
+Options Options::from_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> std::optional<std::string_view> {
+      if (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
+          arg[name.size()] == '=')
+        return arg.substr(name.size() + 1);
+      return std::nullopt;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(help(), stdout);
+      std::exit(0);
+    } else if (auto v = value("--dram-cache")) {
+      o.dram_cache(bytes_of("--dram-cache", *v));
+    } else if (auto v = value("--cxl-cache")) {
+      auto t = tier_of("--cxl-cache", *v);
+      o.cxl_cache(t.device, t.bytes);
+    } else if (auto v = value("--hbm-cache")) {
+      auto t = tier_of("--hbm-cache", *v);
+      o.hbm_cache(t.device, t.bytes);
+    } else if (auto v = value("--memory-node")) {
+      o.memory_node(std::string(*v));
+    } else if (auto v = value("--embedded-capacity")) {
+      o.embedded_capacity(bytes_of("--embedded-capacity", *v));
+    } else if (auto v = value("--spill-dir")) {
+      o.spill_dir(std::string(*v));
+    } else if (auto v = value("--auth-token")) {
+      o.auth_token(std::string(*v));
+    } else if (auto v = value("--timeout-ms")) {
+      try {
+        o.timeout(std::chrono::milliseconds(std::stoul(std::string(*v))));
+      } catch (const std::exception&) {
+        throw ConfigError("--timeout-ms: '" + std::string(*v) + "' is not a number");
+      }
+    }
+  }
+  return o;
+}
+
+}  // namespace remora

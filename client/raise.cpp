@@ -1,0 +1,24 @@
+#include "client/raise.hpp"
+
+#include "remora/errors.hpp"
+
+namespace remora::client {
+
+void raise(const transport::error& e) {
+  using transport::errc;
+  switch (e.code) {
+    case errc::auth: throw AuthError(e.message);
+    case errc::timeout:
+    case errc::peer_unreachable: throw NodeUnavailable(e.message);
+    case errc::unknown_object: throw ObjectLost(e.message);
+    case errc::no_space:
+    case errc::no_memory: throw OutOfMemory(e.message);
+    case errc::invalid_argument: throw ConfigError(e.message);
+    case errc::protocol:
+    case errc::bad_address:
+    case errc::bad_key: throw ProtocolError(e.message);
+    default: throw Error(e.message);
+  }
+}
+
+}  // namespace remora::client

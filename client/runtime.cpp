@@ -1,0 +1,433 @@
+#include "remora/runtime.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "actors/memory_node_host.hpp"
+#include "actors/node_client.hpp"
+#include "actors/tiering_manager.hpp"
+#include "client/raise.hpp"
+#include "objects/local_cache.hpp"
+#include "storage/slot.hpp"
+#include "transport/byte_size.hpp"
+
+namespace remora {
+
+using namespace detail;
+using actors::node_client;
+using storage::object_location;
+
+namespace {
+
+// The cache keeps free room between these fractions of its capacity.
+constexpr double low_free = 0.10;
+constexpr std::size_t sweep_batch = 512;
+constexpr std::size_t free_batch = 256;
+
+std::atomic<std::uint64_t> next_generation{1};
+
+// Rendezvous hashing: the node whose mix with the id is largest.
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+  x ^= x >> 31;
+  x *= 0x7fb5d329728ea185ull;
+  x ^= x >> 27;
+  x *= 0x81dadef4bc2dd44dull;
+  return x ^ (x >> 33);
+}
+
+std::uint64_t payload_address(std::byte* slot) {
+  return reinterpret_cast<std::uint64_t>(slot + storage::payload_offset);
+}
+
+}  // namespace
+
+struct Runtime::impl final : object_runtime {
+  explicit impl(const Options& o);
+  ~impl();
+
+  void* deref_slow(object_record* r, bool for_write) override;
+  object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
+  void release(object_record* r) noexcept override;
+
+  node_client& client_for(std::uint32_t node);
+  std::byte* allocate_slot(std::uint32_t size);
+  void* fetch(object_record* r, bool for_write);
+  std::uint64_t new_id();
+  std::uint32_t place(std::uint64_t id) const;
+  std::size_t evacuate_round();
+  std::vector<object_record*> write_back(std::vector<object_record*>& dirty);
+  void queue_free(object_record* r);
+  void flush_frees();
+  bool under_pressure() const {
+    return cache->free_room() < low_free * static_cast<double>(cache->capacity());
+  }
+
+  Options options;
+  std::uint64_t generation = next_generation++;
+  std::filesystem::path temporary_spill;
+  actors::control_plane cp;
+  std::unique_ptr<actors::memory_node_host> embedded;
+  std::vector<actors::node_address> nodes;
+  std::vector<std::uint64_t> node_ids;
+  std::unique_ptr<std::atomic<bool>[]> node_down;
+  std::unique_ptr<transport::context> ucx;
+  std::unique_ptr<objects::local_cache> cache;
+
+  std::mutex clients_mutex;
+  std::unordered_map<std::thread::id, std::vector<std::unique_ptr<node_client>>>
+      clients;  // GUARDED_BY(clients_mutex)
+
+  std::mutex frees_mutex;
+  std::vector<std::vector<std::uint64_t>> frees;  // GUARDED_BY(frees_mutex): per node
+
+  std::atomic<std::uint64_t> evictions{0}, writebacks{0}, bytes_in{0}, bytes_out{0};
+  std::unique_ptr<actors::tiering_manager> tiering;  // last: stops first
+};
+
+Runtime::impl::impl(const Options& o) : options(o) {
+  if (o.hbm_cache())
+    throw ConfigError("hbm_cache: this build has no GPU tier yet (the HBM tier is future work); "
+                      "remove the option");
+  if (o.cxl_cache())
+    throw ConfigError("cxl_cache: the CXL/NUMA tier is future work in this build; remove the "
+                      "option");
+  if (o.dram_cache() < (4ull << 20))
+    throw ConfigError("dram_cache of " + transport::format_byte_size(o.dram_cache()) +
+                      " is too small: the local cache needs at least 4 MiB");
+  if (o.memory_nodes().empty()) {
+    actors::memory_node_host::options host;
+    host.arena.capacity = o.embedded_capacity();
+    host.arena.spill_dir = o.spill_dir();
+    if (host.arena.spill_dir.empty()) {
+      char pattern[] = "/tmp/remora-embedded-XXXXXX";
+      if (::mkdtemp(pattern) == nullptr) throw ConfigError("cannot create a spill directory in /tmp");
+      temporary_spill = pattern;
+      host.arena.spill_dir = pattern;
+    }
+    host.auth_token = o.auth_token();
+    auto started = actors::memory_node_host::start(cp, host);
+    if (!started) client::raise(started.err());
+    embedded = std::move(started).value();
+    auto port = embedded->publish("127.0.0.1", 0);
+    if (!port) client::raise(port.err());
+    nodes.push_back({"127.0.0.1", *port});
+  } else {
+    for (const auto& text : o.memory_nodes()) {
+      auto address = actors::node_address::parse(text);
+      if (!address) throw ConfigError("memory_node: " + address.err().message);
+      nodes.push_back(*address);
+    }
+  }
+  node_down = std::make_unique<std::atomic<bool>[]>(nodes.size());
+  frees.resize(nodes.size());
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+    node_client& c = client_for(i);  // connects now: bad addresses fail here
+    node_ids.push_back(c.node_id());
+    c.watch(node_down[i]);
+  }
+  auto ctx = transport::context::create();
+  if (!ctx) client::raise(ctx.err());
+  ucx = std::move(ctx).value();
+  auto made = objects::local_cache::create(*ucx, o.dram_cache());
+  if (!made) client::raise(made.err());
+  cache = std::move(made).value();
+  tiering = std::make_unique<actors::tiering_manager>(
+      cp, actors::tiering_manager::hooks{[this] { return under_pressure(); },
+                                         [this] { return evacuate_round(); },
+                                         [this] { flush_frees(); }});
+}
+
+Runtime::impl::~impl() {
+  tiering.reset();
+  flush_frees();
+  {
+    std::lock_guard lock(clients_mutex);
+    clients.clear();
+  }
+  cache.reset();
+  embedded.reset();
+  if (!temporary_spill.empty()) std::filesystem::remove_all(temporary_spill);
+}
+
+node_client& Runtime::impl::client_for(std::uint32_t node) {
+  // Each thread talks to each node through its own client (its own UCX
+  // worker): misses never hand off between threads.
+  thread_local struct {
+    std::uint64_t generation = 0;
+    std::vector<std::unique_ptr<node_client>>* list = nullptr;
+  } mine;
+  if (mine.generation != generation) {
+    std::lock_guard lock(clients_mutex);
+    mine.list = &clients[std::this_thread::get_id()];
+    mine.list->resize(nodes.size());
+    mine.generation = generation;
+  }
+  auto& slot = (*mine.list)[node];
+  if (!slot) {
+    node_client::options o{nodes[node], options.auth_token(), options.timeout()};
+    auto c = node_client::connect(cp, o);
+    if (!c) client::raise(c.err());
+    slot = std::move(c).value();
+  }
+  return *slot;
+}
+
+std::uint64_t Runtime::impl::new_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t id = 0;
+  while (id == 0) id = random();
+  return id;
+}
+
+std::uint32_t Runtime::impl::place(std::uint64_t id) const {
+  std::uint32_t best = 0;
+  std::uint64_t best_score = 0;
+  for (std::uint32_t i = 0; i < node_ids.size(); ++i) {
+    const std::uint64_t score = mix(id, node_ids[i]);
+    if (i == 0 || score > best_score) {
+      best = i;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+std::byte* Runtime::impl::allocate_slot(std::uint32_t size) {
+  if (std::byte* slot = cache->allocate(size)) return slot;
+  tiering->nudge();
+  // A thread whose open scope already pins objects holds the evacuator up
+  // until the scope ends: it may dip into the reserve to finish the scope.
+  const auto& t = this_thread;
+  const bool pins = t.depth > 0 && t.hits.load(std::memory_order_relaxed) +
+                                           t.misses.load(std::memory_order_relaxed) !=
+                                       t.derefs_at_scope_start.load(std::memory_order_relaxed);
+  if (pins)
+    if (std::byte* slot = cache->allocate(size, true)) return slot;
+  // Otherwise wait for the evacuator, parked (a thread that has dereferenced
+  // nothing in its scope yet does not hold the evacuator up).
+  park_guard parked;
+  const auto until = std::chrono::steady_clock::now() + options.timeout();
+  while (std::chrono::steady_clock::now() < until) {
+    tiering->nudge();
+    cache->wait_for_room(std::chrono::milliseconds(5));
+    if (std::byte* slot = cache->allocate(size, pins)) return slot;
+  }
+  throw OutOfMemory("the local cache (" + transport::format_byte_size(cache->capacity()) +
+                    ") has no room for an object of " + std::to_string(size) +
+                    " bytes: what it holds is pinned by open DerefScopes. Keep scopes short, or "
+                    "raise dram_cache");
+}
+
+object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {
+  if (size > cache->max_object_size())
+    throw ConfigError("an object of " + std::to_string(size) + " bytes does not fit this " +
+                      transport::format_byte_size(cache->capacity()) + " local cache (at most " +
+                      std::to_string(cache->max_object_size()) +
+                      " bytes an object); raise dram_cache, or split the object");
+  std::byte* slot = allocate_slot(size);
+  auto* r = new object_record;
+  r->size = size;
+  r->id = new_id();
+  r->node = place(r->id);
+  init(slot + storage::payload_offset, arg);
+  cache->add_resident(r, slot);
+  r->meta.store(meta_present | meta_hot | meta_dirty | payload_address(slot),
+                std::memory_order_release);
+  if (under_pressure()) tiering->nudge();
+  return r;
+}
+
+void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
+  const auto until = std::chrono::steady_clock::now() + options.timeout();
+  for (unsigned spins = 0;; ++spins) {
+    std::uint64_t m = r->meta.load(std::memory_order_acquire);
+    if ((m & (meta_present | meta_evacuating)) == meta_present) {
+      const std::uint64_t old =
+          r->meta.fetch_or(meta_hot | (for_write ? meta_dirty : 0), std::memory_order_acq_rel);
+      if ((old & (meta_present | meta_evacuating)) == meta_present) {
+        count(this_thread.hits);
+        return reinterpret_cast<void*>(old & meta_address);
+      }
+      continue;  // an evacuation claimed it meanwhile
+    }
+    if (!(m & (meta_present | meta_fetching))) {
+      if (r->meta.compare_exchange_weak(m, m | meta_fetching, std::memory_order_acq_rel))
+        return fetch(r, for_write);
+      continue;
+    }
+    // Another thread fetches it, or an evacuation writes it back: wait.
+    if (std::chrono::steady_clock::now() >= until)
+      throw NodeUnavailable("object " + std::to_string(r->id) +
+                            " stayed in transit (fetch or write-back) past the timeout");
+    if (spins < 64)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
+void* Runtime::impl::fetch(object_record* r, bool for_write) {
+  // This thread holds F: the remote fields are its to read and write.
+  std::byte* slot = nullptr;
+  try {
+    if (node_down[r->node].load(std::memory_order_acquire))
+      throw NodeUnavailable("memory node " + nodes[r->node].to_string() +
+                            " is down (its control connection was lost); object " +
+                            std::to_string(r->id) + " lives there");
+    slot = allocate_slot(r->size);
+    object_location where{r->id, r->offset, r->version, r->size,
+                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+    auto got = client_for(r->node).read_slot(where, {slot, where.slot_bytes});
+    if (!got) client::raise(got.err());
+    r->offset = where.offset;
+    r->version = where.version;
+  } catch (...) {
+    if (slot != nullptr) cache->free_slot(slot, r->size);
+    r->meta.fetch_and(~meta_fetching, std::memory_order_acq_rel);
+    throw;
+  }
+  cache->add_resident(r, slot);
+  bytes_in.fetch_add(r->size, std::memory_order_relaxed);
+  count(this_thread.misses);
+  r->meta.store(meta_present | meta_hot | (for_write ? meta_dirty : 0) | payload_address(slot),
+                std::memory_order_release);
+  if (under_pressure()) tiering->nudge();
+  return slot + storage::payload_offset;
+}
+
+void Runtime::impl::release(object_record* r) noexcept {
+  if (!cache->forget(r)) return;  // an evacuation holds it; finish() hands it back
+  queue_free(r);
+  delete r;
+}
+
+void Runtime::impl::queue_free(object_record* r) {
+  if (r->version == 0) return;  // never reached its home
+  std::lock_guard lock(frees_mutex);
+  frees[r->node].push_back(r->id);
+}
+
+void Runtime::impl::flush_frees() {
+  std::vector<std::vector<std::uint64_t>> batch;
+  {
+    std::lock_guard lock(frees_mutex);
+    batch.swap(frees);
+    frees.resize(nodes.size());
+  }
+  for (std::uint32_t n = 0; n < batch.size(); ++n) {
+    if (node_down[n].load(std::memory_order_acquire)) continue;
+    for (std::size_t first = 0; first < batch[n].size(); first += free_batch) {
+      auto ids = std::span(batch[n]).subspan(first, std::min(free_batch, batch[n].size() - first));
+      try {
+        (void)client_for(n).free(ids);  // an unknown id only means it is gone already
+      } catch (const Error&) {
+        return;  // the node is unreachable: its objects are lost with it
+      }
+    }
+  }
+}
+
+std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*>& dirty) {
+  // Returns the objects that could not be written back. Objects whose home
+  // is down are given up: nothing can take their bytes, and later derefs of
+  // them throw NodeUnavailable. The evacuation holds E on each object, so
+  // its remote fields are ours.
+  std::vector<object_record*> failed;
+  std::vector<std::vector<object_record*>> fresh(nodes.size());
+  for (object_record* r : dirty)
+    if (r->version == 0 && !node_down[r->node].load(std::memory_order_acquire))
+      fresh[r->node].push_back(r);
+  for (std::uint32_t n = 0; n < fresh.size(); ++n) {
+    if (fresh[n].empty()) continue;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::uint32_t> sizes;
+    for (object_record* r : fresh[n]) {
+      ids.push_back(r->id);
+      sizes.push_back(r->size);
+    }
+    auto where = client_for(n).allocate(ids, sizes);
+    if (!where) continue;  // these keep version 0 and fail below
+    for (std::size_t i = 0; i < where->size(); ++i) {
+      fresh[n][i]->offset = (*where)[i].offset;
+      fresh[n][i]->version = (*where)[i].version;
+    }
+  }
+  for (object_record* r : dirty) {
+    if (node_down[r->node].load(std::memory_order_acquire)) continue;
+    if (r->version == 0) {
+      failed.push_back(r);
+      continue;
+    }
+    object_location where{r->id, r->offset, r->version, r->size,
+                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+    const auto* payload = objects::local_cache::slot_of(r) + storage::payload_offset;
+    if (!client_for(r->node).write(where, {payload, r->size})) {
+      failed.push_back(r);
+      continue;
+    }
+    r->offset = where.offset;
+    r->version = where.version;
+    bytes_out.fetch_add(r->size, std::memory_order_relaxed);
+  }
+  return failed;
+}
+
+std::size_t Runtime::impl::evacuate_round() {
+  auto candidates = cache->sweep(sweep_batch);
+  if (candidates.empty()) return 0;
+  // Candidates were cold when swept; once every scope open now has ended, a
+  // candidate still cold is referenced by no live pointer.
+  if (!wait_for_scopes(std::chrono::milliseconds(200))) return 0;
+  auto victims = cache->claim(candidates);
+  std::vector<object_record*> dirty;
+  for (object_record* r : victims)
+    if (r->meta.load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
+  std::vector<object_record*> failed;
+  try {
+    failed = write_back(dirty);
+  } catch (const Error&) {
+    failed = dirty;  // no client for a node: keep them all for a later round
+  }
+  if (!failed.empty()) {
+    cache->restore(failed);
+    std::erase_if(victims, [&](object_record* r) {
+      return std::find(failed.begin(), failed.end(), r) != failed.end();
+    });
+    std::erase_if(dirty, [&](object_record* r) {
+      return std::find(failed.begin(), failed.end(), r) != failed.end();
+    });
+  }
+  for (object_record* dead : cache->finish(victims)) {
+    queue_free(dead);
+    delete dead;
+  }
+  evictions.fetch_add(victims.size(), std::memory_order_relaxed);
+  writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
+  return victims.size();
+}
+
+Runtime::Runtime(const Options& options) : impl_(std::make_unique<impl>(options)) {}
+Runtime::~Runtime() = default;
+
+object_runtime* Runtime::objects() { return impl_.get(); }
+
+Stats Runtime::stats() const {
+  Stats s;
+  auto counts = sum_counters();
+  s.hits = counts.hits;
+  s.misses = counts.misses;
+  s.evictions = impl_->evictions.load(std::memory_order_relaxed);
+  s.writebacks = impl_->writebacks.load(std::memory_order_relaxed);
+  s.bytes_in = impl_->bytes_in.load(std::memory_order_relaxed);
+  s.bytes_out = impl_->bytes_out.load(std::memory_order_relaxed);
+  s.dram_used = impl_->cache->used();
+  s.dram_capacity = impl_->cache->capacity();
+  return s;
+}
+
+}  // namespace remora

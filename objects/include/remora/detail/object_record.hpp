@@ -1,0 +1,79 @@
+// object_record: the local face of one remote object, shared by every handle
+// (UniquePtr, SharedPtr copies) that refers to it, at a stable address.
+//
+// The metadata word is what a deref reads. Its layout:
+//
+//   63  62  61  60  59  58 .. 48  47 ........................... 0
+//   +---+---+---+---+---+--------+-------------------------------+
+//   | P | D | H | E | F |   0    | local address of the payload  |
+//   +---+---+---+---+---+--------+-------------------------------+
+//   P present  the payload is in the local cache at the address
+//   D dirty    written since it was fetched (or never written back)
+//   H hot      dereferenced since the evacuator last looked
+//   E evacuating  being written back and dropped: derefs wait
+//   F fetching    absent, and one thread is fetching it: others wait
+//
+// The fast path (deref of a present, hot object) is one load, one test and
+// one mask; the slow path (object_runtime::deref_slow) fetches, sets H and D,
+// and waits out E and F. A present object's address never changes until it is
+// evacuated, and evacuation waits until no DerefScope that could have seen it
+// is still open.
+//
+// The remote fields (node, offset, version) are written only by the thread
+// that holds F (a fetch) or E (an evacuation), so they need no lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace remora::detail {
+
+inline constexpr std::uint64_t meta_present = 1ull << 63;
+inline constexpr std::uint64_t meta_dirty = 1ull << 62;
+inline constexpr std::uint64_t meta_hot = 1ull << 61;
+inline constexpr std::uint64_t meta_evacuating = 1ull << 60;
+inline constexpr std::uint64_t meta_fetching = 1ull << 59;
+inline constexpr std::uint64_t meta_address = (1ull << 48) - 1;
+
+static_assert((meta_address & (meta_present | meta_dirty | meta_hot | meta_evacuating |
+                               meta_fetching)) == 0,
+              "flags and address must not overlap");
+
+struct object_record {
+  std::atomic<std::uint64_t> meta{0};
+  std::atomic<std::uint32_t> refs{1};  // handles (SharedPtr copies) alive
+  std::uint32_t size = 0;              // payload bytes
+  std::uint64_t id = 0;                // pool-wide object id, never 0
+  std::uint32_t node = 0;              // the home node's index in the runtime
+  std::uint32_t version = 0;           // the remote slot's version; 0: none yet
+  std::uint64_t offset = 0;            // the remote slot's offset in its node's arena
+};
+
+/// The runtime as objects/ sees it: what the slow paths and handles call.
+/// Implemented by the client runtime.
+class object_runtime {
+ public:
+  /// Makes `r` present (fetching it if absent), sets H (and D when
+  /// `for_write`), and returns the payload's address. Throws remora::Error.
+  virtual void* deref_slow(object_record* r, bool for_write) = 0;
+  /// Creates an object of `size` bytes, present and dirty, whose payload is
+  /// written by `init`, and returns its record (refs == 1).
+  virtual object_record* create(std::uint32_t size, void (*init)(void* payload, void* arg),
+                                void* arg) = 0;
+  /// The last handle is gone: frees the object locally and at its home.
+  virtual void release(object_record* r) noexcept = 0;
+
+ protected:
+  ~object_runtime() = default;
+};
+
+/// The fast path shared by every handle. REQUIRES: r != nullptr, inside a DerefScope.
+inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
+  const std::uint64_t m = r->meta.load(std::memory_order_acquire);
+  const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
+  if ((m & (want | meta_evacuating)) == want) [[likely]]
+    return reinterpret_cast<void*>(m & meta_address);
+  return rt->deref_slow(r, for_write);
+}
+
+}  // namespace remora::detail

@@ -1,0 +1,161 @@
+#include "objects/local_cache.hpp"
+
+#include <algorithm>
+
+#include "storage/slot.hpp"
+
+namespace remora::objects {
+
+using namespace detail;
+
+transport::result<std::unique_ptr<local_cache>> local_cache::create(transport::context& ctx,
+                                                                    std::uint64_t capacity) {
+  if (capacity < (4u << 20))
+    return transport::error{transport::errc::invalid_argument,
+                            "a local cache needs at least 4 MiB"};
+  auto region = transport::region::allocate(ctx, capacity);
+  if (!region) return region.err();
+  return std::unique_ptr<local_cache>(new local_cache(std::move(region).value()));
+}
+
+namespace {
+
+// Pages small enough that a small cache still has many (each size class
+// needs pages of its own), at most the allocator's default.
+std::size_t page_size_for(std::uint64_t capacity) {
+  std::size_t page = storage::slab_allocator::default_page_size;
+  while (page > (64u << 10) && capacity / page < 32) page /= 2;
+  return page;
+}
+
+}  // namespace
+
+local_cache::local_cache(transport::region region)
+    : region_(std::move(region)),
+      slabs_(std::span(region_.data(), region_.size()), page_size_for(region_.size())),
+      reserve_(slabs_.capacity() / 16) {}
+
+std::byte* local_cache::slot_of(const object_record* r) {
+  const std::uint64_t m = r->meta.load(std::memory_order_acquire);
+  return reinterpret_cast<std::byte*>(m & meta_address) - storage::payload_offset;
+}
+
+std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
+  std::lock_guard lock(mutex_);
+  const std::size_t bytes = storage::slot_bytes(size);
+  if (!from_reserve && slabs_.used() + slabs_.class_bytes(bytes) + reserve_ > slabs_.capacity())
+    return nullptr;
+  auto slot = slabs_.allocate(bytes);
+  return slot ? region_.data() + slot->offset : nullptr;
+}
+
+void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
+  std::lock_guard lock(mutex_);
+  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(storage::slot_bytes(size)));
+  slabs_.release({static_cast<std::uint64_t>(slot - region_.data()), bytes});
+  room_.notify_all();
+}
+
+void local_cache::add_resident(object_record* r, std::byte*) {
+  std::lock_guard lock(mutex_);
+  at_[r] = clock_.size();
+  clock_.push_back(r);
+}
+
+void local_cache::drop_resident(object_record* r) {
+  auto it = at_.find(r);
+  const std::size_t i = it->second;
+  at_.erase(it);
+  object_record* last = clock_.back();
+  clock_.pop_back();
+  if (last != r) {
+    clock_[i] = last;
+    at_[last] = i;
+  }
+  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(storage::slot_bytes(r->size)));
+  slabs_.release({static_cast<std::uint64_t>(slot_of(r) - region_.data()), bytes});
+}
+
+bool local_cache::forget(object_record* r) {
+  std::lock_guard lock(mutex_);
+  if (!at_.contains(r)) return true;  // absent: nothing local
+  if (r->meta.load(std::memory_order_acquire) & meta_evacuating) {
+    orphans_.push_back(r);
+    return false;
+  }
+  drop_resident(r);
+  r->meta.store(0, std::memory_order_release);
+  room_.notify_all();
+  return true;
+}
+
+std::vector<object_record*> local_cache::sweep(std::size_t max) {
+  std::vector<object_record*> out;
+  std::lock_guard lock(mutex_);
+  const std::size_t n = clock_.size();
+  for (std::size_t step = 0; step < n && out.size() < max; ++step) {
+    if (hand_ >= clock_.size()) hand_ = 0;
+    object_record* r = clock_[hand_++];
+    const std::uint64_t m = r->meta.fetch_and(~meta_hot, std::memory_order_acq_rel);
+    if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
+  return out;
+}
+
+std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
+  std::vector<object_record*> out;
+  std::lock_guard lock(mutex_);
+  for (object_record* r : candidates) {
+    if (!at_.contains(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
+      continue;
+    std::uint64_t m = r->meta.load(std::memory_order_acquire);
+    if ((m & (meta_present | meta_hot | meta_evacuating)) != meta_present) continue;
+    if (r->meta.compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
+      out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims) {
+  std::vector<object_record*> dead;
+  std::lock_guard lock(mutex_);
+  for (object_record* r : victims) {
+    drop_resident(r);
+    r->meta.store(0, std::memory_order_release);
+    if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
+      orphans_.erase(o);
+      dead.push_back(r);
+    }
+  }
+  room_.notify_all();
+  return dead;
+}
+
+void local_cache::restore(const std::vector<object_record*>& victims) {
+  std::lock_guard lock(mutex_);
+  for (object_record* r : victims) r->meta.fetch_and(~meta_evacuating, std::memory_order_acq_rel);
+  room_.notify_all();
+}
+
+void local_cache::wait_for_room(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  room_.wait_for(lock, timeout);
+}
+
+std::uint32_t local_cache::max_object_size() const {
+  return static_cast<std::uint32_t>(slabs_.max_slot_bytes() - storage::slot_bytes(0));
+}
+
+std::uint64_t local_cache::free_room() const {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t usable = slabs_.capacity() - reserve_;
+  return slabs_.used() >= usable ? 0 : usable - slabs_.used();
+}
+
+std::uint64_t local_cache::used() const {
+  std::lock_guard lock(mutex_);
+  return slabs_.used();
+}
+
+}  // namespace remora::objects

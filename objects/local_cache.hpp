@@ -1,0 +1,94 @@
+// local_cache: the compute node's DRAM tier. A UCX-registered region carved
+// by the slab allocator into slots that each hold a whole remote slot
+// (header, payload, trailer), so a fetch lands in place and is verified
+// there; the payload address goes into the object's metadata word.
+//
+// The mechanics of evacuation live here; the policy (when, how much) lives
+// in actors/tiering_manager. An evacuation round:
+//   1. sweep():   CLOCK over resident objects: clears H on hot ones; returns
+//                 candidates.
+//   2. the caller waits for every DerefScope open now to end
+//                 (wait_for_scopes), so no scope can still hold a candidate
+//                 whose H stayed clear.
+//   3. claim():   marks candidates still cold E (evacuating), by CAS.
+//   4. the caller writes dirty victims back to their home nodes.
+//   5. finish():  flips victims to absent and frees their slots; restore()
+//                 gives back those that could not be written back.
+//
+// Thread-safety: all members may be called from any thread (one mutex guards
+// the slots and the CLOCK; the metadata words are atomics).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "remora/detail/object_record.hpp"
+#include "storage/slab_allocator.hpp"
+#include "transport/context.hpp"
+#include "transport/region.hpp"
+#include "transport/result.hpp"
+
+namespace remora::objects {
+
+using detail::object_record;
+
+class local_cache {
+ public:
+  static transport::result<std::unique_ptr<local_cache>> create(transport::context& ctx,
+                                                                std::uint64_t capacity);
+
+  /// A slot for an object of `size` payload bytes (storage::slot_bytes(size)
+  /// long), or nullptr when the cache is full. Ordinary allocations leave a
+  /// reserve (1/16 of the capacity) free; `from_reserve` may use it. The
+  /// reserve is for threads that need room while their open scope pins
+  /// objects: they finish the scope instead of holding up the evacuator.
+  std::byte* allocate(std::uint32_t size, bool from_reserve = false);
+  /// Returns a slot allocate() gave that never became resident.
+  void free_slot(std::byte* slot, std::uint32_t size);
+  /// `r` is present in `slot` now; it joins the CLOCK.
+  void add_resident(object_record* r, std::byte* slot);
+
+  /// The last handle of `r` is gone. Returns true when the caller may delete
+  /// `r` now; false when an evacuation holds it (finish() hands it back).
+  bool forget(object_record* r);
+
+  std::vector<object_record*> sweep(std::size_t max);
+  std::vector<object_record*> claim(const std::vector<object_record*>& candidates);
+  /// Returns records whose last handle went away during the evacuation:
+  /// the caller frees them at home and deletes them.
+  std::vector<object_record*> finish(const std::vector<object_record*>& victims);
+  void restore(const std::vector<object_record*>& victims);
+
+  /// Blocks until a slot may be free (a finish() ran) or `timeout` passes.
+  void wait_for_room(std::chrono::milliseconds timeout);
+
+  std::uint64_t capacity() const { return slabs_.capacity(); }
+  std::uint64_t used() const;
+  /// Room ordinary allocations still have (the reserve not counted).
+  std::uint64_t free_room() const;
+  /// The largest object a slot can hold.
+  std::uint32_t max_object_size() const;
+  /// The slot's payload is at slot + payload_offset; its slot starts here.
+  static std::byte* slot_of(const object_record* r);
+
+ private:
+  explicit local_cache(transport::region region);
+  void drop_resident(object_record* r);  // REQUIRES: mutex_ held
+
+  transport::region region_;
+  mutable std::mutex mutex_;
+  std::condition_variable room_;
+  storage::slab_allocator slabs_;                        // GUARDED_BY(mutex_)
+  std::uint64_t reserve_;
+  std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_)
+  std::unordered_map<object_record*, std::size_t> at_;   // GUARDED_BY(mutex_): clock_ index
+  std::vector<object_record*> orphans_;                  // GUARDED_BY(mutex_): forgotten mid-evacuation
+  std::size_t hand_ = 0;                                 // GUARDED_BY(mutex_)
+};
+
+}  // namespace remora::objects

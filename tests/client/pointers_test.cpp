@@ -1,0 +1,106 @@
+// UniquePtr and SharedPtr semantics, against the embedded node and against
+// two real remora-memnode processes; a node killed mid-run.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "remora/remora.hpp"
+#include "tests/support/child_process.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct pair64 {
+  std::uint64_t a, b;
+};
+
+std::string start_node(remora::testing::child_process& p) {
+  auto line = p.wait_for_line("listening on", 30s);
+  REQUIRE(line.has_value());
+  return "127.0.0.1:" + std::to_string(remora::testing::port_from_line(*line));
+}
+
+void exercise_pointers(remora::Runtime& rt) {
+  auto u = rt.make_unique<pair64>(pair64{1, 2});
+  REQUIRE(static_cast<bool>(u));
+  CHECK(u.read().b == 2);
+  u.write({3, 4});
+  CHECK(u.read().a == 3);
+  auto moved = std::move(u);
+  CHECK_FALSE(static_cast<bool>(u));
+  CHECK_THROWS_AS(u.read(), remora::InvalidObject);
+  CHECK(moved.read().b == 4);
+  moved.reset();
+  CHECK_THROWS_AS(moved.read(), remora::InvalidObject);
+  {
+    remora::DerefScope scope;
+    CHECK_THROWS_AS(moved.deref(scope), remora::InvalidObject);
+  }
+
+  auto s = rt.make_shared<pair64>(pair64{7, 8});
+  auto copy = s;
+  CHECK(s.use_count() == 2);
+  copy.write({9, 10});
+  CHECK(s.read().a == 9);  // one object, two handles
+  s.reset();
+  CHECK(copy.use_count() == 1);
+  CHECK(copy.read().b == 10);  // still alive through the copy
+  copy.reset();
+  CHECK_THROWS_AS(copy.read(), remora::InvalidObject);
+}
+
+}  // namespace
+
+TEST_CASE("pointers on the embedded node", "[client][pointers]") {
+  remora::Runtime rt;
+  exercise_pointers(rt);
+}
+
+TEST_CASE("pointers across two real memory nodes, with eviction", "[client][pointers]") {
+  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
+  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).memory_node(start_node(a)).memory_node(start_node(b)));
+  exercise_pointers(rt);
+  std::vector<remora::SharedPtr<pair64>> many;
+  for (std::uint64_t i = 0; i < 300'000; ++i) many.push_back(rt.make_shared<pair64>(pair64{i, ~i}));
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < many.size(); ++i) {
+    auto v = many[i].read();
+    wrong += v.a != i || v.b != ~i;
+  }
+  CHECK(wrong == 0);
+  CHECK(rt.stats().writebacks > 0);
+}
+
+TEST_CASE("a memory node killed mid-run: its objects throw NodeUnavailable, the other's work",
+          "[client][pointers][failure]") {
+  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
+  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
+  const std::string address_a = start_node(a);
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).memory_node(address_a).memory_node(start_node(b)).timeout(3s));
+  std::vector<remora::UniquePtr<pair64>> objects;
+  for (std::uint64_t i = 0; i < 200'000; ++i) objects.push_back(rt.make_unique<pair64>(pair64{i, i}));
+  a.signal(SIGKILL);
+  REQUIRE(a.wait_exit(5s).has_value());
+  std::this_thread::sleep_for(300ms);
+  std::size_t unavailable = 0, fine = 0, wrong = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    try {
+      auto v = objects[i].read();
+      ++fine;
+      wrong += v.a != i;
+    } catch (const remora::NodeUnavailable& e) {
+      ++unavailable;
+      if (unavailable == 1) CHECK(std::string(e.what()).find(address_a) != std::string::npos);
+    }
+  }
+  INFO("fine " << fine << ", unavailable " << unavailable);
+  CHECK(unavailable > 50'000);  // about half the objects lived on the dead node
+  CHECK(fine > 50'000);
+  CHECK(wrong == 0);
+  CHECK(std::chrono::steady_clock::now() - start < 60s);
+}

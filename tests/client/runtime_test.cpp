@@ -1,0 +1,103 @@
+// The runtime against its embedded memory node: a working set ten times the
+// local cache goes out and comes back, every byte right.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "remora/remora.hpp"
+
+namespace {
+
+struct record64 {
+  std::uint64_t words[8];
+};
+
+bool same(const record64& a, const record64& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+record64 record_for(std::uint64_t i) {
+  record64 r;
+  for (std::uint64_t w = 0; w < 8; ++w) r.words[w] = i * 8 + w + 0x5eed;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a million 64-byte objects, ten times the cache, read back in both orders",
+          "[client][runtime]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(8 << 20).embedded_capacity(512ull << 20));
+  constexpr std::size_t count = 1'000'000;
+  std::vector<remora::UniquePtr<record64>> objects;
+  objects.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) objects.push_back(rt.make_unique<record64>(record_for(i)));
+  auto written = rt.stats();
+  CHECK(written.evictions > 0);
+  CHECK(written.writebacks > 0);
+  CHECK(written.dram_used <= written.dram_capacity);
+
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    record64 back = objects[i].read();
+    wrong += !same(back, record_for(i));
+  }
+  CHECK(wrong == 0);
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(5));
+  for (std::size_t i : order) {
+    record64 back = objects[i].read();
+    wrong += !same(back, record_for(i));
+  }
+  CHECK(wrong == 0);
+  auto s = rt.stats();
+  INFO("misses " << s.misses << " hits " << s.hits << " evictions " << s.evictions
+                 << " writebacks " << s.writebacks);
+  CHECK(s.misses > count);  // most reads in both passes had to fetch
+  CHECK(s.bytes_in >= s.misses * sizeof(record64));
+  CHECK(s.writebacks >= count - (8u << 20) / sizeof(record64));
+  CHECK(s.dram_used <= s.dram_capacity);
+}
+
+TEST_CASE("writes after eviction reach home and come back", "[client][runtime]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  std::vector<remora::UniquePtr<record64>> objects;
+  for (std::size_t i = 0; i < 200'000; ++i) objects.push_back(rt.make_unique<record64>(record_for(i)));
+  for (std::size_t i = 0; i < objects.size(); i += 3) {
+    remora::DerefScope scope;
+    record64* w = objects[i].deref_mut(scope);
+    w->words[0] = ~w->words[0];
+  }
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    record64 expected = record_for(i);
+    if (i % 3 == 0) expected.words[0] = ~expected.words[0];
+    remora::DerefScope scope;
+    wrong += std::memcmp(objects[i].deref(scope), &expected, sizeof expected) != 0;
+  }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("options: from_args, and clear errors for what cannot work", "[client][options]") {
+  const char* argv[] = {"prog", "--dram-cache=16MiB", "--memory-node=10.0.0.2:4242",
+                        "--memory-node=10.0.0.3:4242", "--auth-token=t", "--timeout-ms=1500",
+                        "--unrelated=kept for the program"};
+  auto o = remora::Options::from_args(7, const_cast<char**>(argv));
+  CHECK(o.dram_cache() == 16u << 20);
+  CHECK(o.memory_nodes() == std::vector<std::string>{"10.0.0.2:4242", "10.0.0.3:4242"});
+  CHECK(o.auth_token() == "t");
+  CHECK(o.timeout() == std::chrono::milliseconds(1500));
+  const char* bad[] = {"prog", "--dram-cache=lots"};
+  CHECK_THROWS_AS(remora::Options::from_args(2, const_cast<char**>(bad)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.dram_cache(1024)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.hbm_cache(0, 1 << 30)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.memory_node("nonsense")), remora::ConfigError);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    remora::Runtime rt(remora::Options{}.memory_node("127.0.0.1:1").timeout(std::chrono::seconds(2)));
+    FAIL("a runtime without its memory node started");
+  } catch (const remora::NodeUnavailable& e) {
+    CHECK(std::string(e.what()).find("127.0.0.1:1") != std::string::npos);
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+}
