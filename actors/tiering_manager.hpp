@@ -1,10 +1,11 @@
-// tiering_manager: the actor that decides when the local cache evacuates.
-// The mechanics (sweep, claim, write back, finish) are the runtime's and the
-// cache's; this actor owns the schedule: it runs rounds while the cache is
-// under pressure, wakes on a nudge from a thread that saw pressure, and
-// otherwise ticks every few milliseconds to flush queued frees.
+// tiering_manager: decides when the local cache evacuates. The mechanics
+// (sweep, claim, write back, finish) are the runtime's and the cache's; the
+// manager owns the schedule. Its actor ticks every few milliseconds and takes
+// nudges from threads that saw pressure; when the cache is under pressure (or
+// housekeeping is due) it hands a round to the manager's worker thread, which
+// runs rounds until the pressure is gone. Rounds block (on open scopes, on
+// write-backs), so they run on that thread of their own, never in an actor.
 //
-// It runs detached (its rounds block on scopes and write-backs).
 // Thread-safety: nudge() may be called from any thread.
 #pragma once
 

@@ -46,6 +46,13 @@ case "${1:-}" in
     configure_and_build
     export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
     ctest --test-dir "$build" --output-on-failure --timeout 900
+    # The concurrency tests again under ThreadSanitizer. UCX's memory hooks
+    # (UCX_MEM_EVENTS) clash with TSan's thread teardown, so they are off.
+    cmake -S . -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_TSAN=ON \
+          -DREMORA_BUILD_BENCH=OFF
+    cmake --build "$build-tsan" -j"$(nproc)" --target client_test
+    TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
+      "$build-tsan/tests/client/client_test" "[threads]"
     ;;
   *)
     sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
