@@ -56,6 +56,23 @@ perftest_get() {  # tls size iterations -> "bytes_per_s ops_per_s"
   awk -F, -v size="$size" '{ printf "%.0f %.0f\n", $8 * size, $8 }' <<<"$out"
 }
 
+# Redis GETs per second of `size`-byte values, pipeline 16, one client.
+redis_get_rate() {  # size -> GETs per second
+  local size=$1 port server rate keys
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  keys=$((size >= 1048576 ? 256 : 100000))
+  # Fill the keyspace first, then GET random keys with a pipeline of 16.
+  redis-benchmark -p "$port" -t set -d "$size" -n "$keys" -r "$keys" -P 16 -q >/dev/null 2>&1
+  rate=$(redis-benchmark -p "$port" -t get -d "$size" -n $((size >= 1048576 ? 5000 : 400000)) \
+           -r "$keys" -P 16 -c 1 --csv 2>/dev/null | awk -F, '/GET/ { gsub(/"/, "", $2); print $2 }')
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "$rate"
+}
+
 # key=value lookup in a line of key=value pairs.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1; }
 

@@ -3,22 +3,6 @@
 # same size and Redis GETs of the same objects (pipeline 16), all in one run.
 # Ratios: Remora's reads/s over each peer's.
 
-redis_get_rate() {  # size -> GETs per second
-  local size=$1 port server rate keys
-  port=$(free_port)
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --protected-mode no >/dev/null 2>&1 &
-  server=$!
-  wait_listening "$port" || { kill "$server"; return 1; }
-  keys=$((size >= 1048576 ? 256 : 100000))
-  # Fill the keyspace first, then GET random keys with a pipeline of 16.
-  redis-benchmark -p "$port" -t set -d "$size" -n "$keys" -r "$keys" -P 16 -q >/dev/null 2>&1
-  rate=$(redis-benchmark -p "$port" -t get -d "$size" -n $((size >= 1048576 ? 5000 : 400000)) \
-           -r "$keys" -P 16 -c 1 --csv 2>/dev/null | awk -F, '/GET/ { gsub(/"/, "", $2); print $2 }')
-  kill "$server"; wait "$server" 2>/dev/null || true
-  echo "$rate"
-}
-
 bench_memnode() {
   need_command ucx_perftest ucx-utils
   need_command redis-server redis-server

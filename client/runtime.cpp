@@ -12,6 +12,7 @@
 #include "actors/tiering_manager.hpp"
 #include "client/raise.hpp"
 #include "objects/local_cache.hpp"
+#include "objects/record_pool.hpp"
 #include "storage/slot.hpp"
 #include "transport/byte_size.hpp"
 
@@ -77,6 +78,7 @@ struct Runtime::impl final : object_runtime {
   std::unique_ptr<std::atomic<bool>[]> node_down;
   std::unique_ptr<transport::context> ucx;
   std::unique_ptr<objects::local_cache> cache;
+  objects::record_pool records;
 
   std::mutex clients_mutex;
   std::unordered_map<std::thread::id, std::vector<std::unique_ptr<node_client>>>
@@ -230,7 +232,7 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
                       std::to_string(cache->max_object_size()) +
                       " bytes an object); raise dram_cache, or split the object");
   std::byte* slot = allocate_slot(size);
-  auto* r = new object_record;
+  object_record* r = records.make();
   r->size = size;
   r->id = new_id();
   r->node = place(r->id);
@@ -303,7 +305,7 @@ void* Runtime::impl::fetch(object_record* r, bool for_write) {
 void Runtime::impl::release(object_record* r) noexcept {
   if (!cache->forget(r)) return;  // an evacuation holds it; finish() hands it back
   queue_free(r);
-  delete r;
+  records.destroy(r);
 }
 
 void Runtime::impl::queue_free(object_record* r) {
@@ -404,7 +406,7 @@ std::size_t Runtime::impl::evacuate_round() {
   }
   for (object_record* dead : cache->finish(victims)) {
     queue_free(dead);
-    delete dead;
+    records.destroy(dead);
   }
   evictions.fetch_add(victims.size(), std::memory_order_relaxed);
   writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);

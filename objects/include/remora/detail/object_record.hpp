@@ -26,6 +26,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "remora/deref_scope.hpp"
+
 namespace remora::detail {
 
 inline constexpr std::uint64_t meta_present = 1ull << 63;
@@ -71,8 +73,10 @@ class object_runtime {
 inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
   const std::uint64_t m = r->meta.load(std::memory_order_acquire);
   const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
-  if ((m & (want | meta_evacuating)) == want) [[likely]]
+  if ((m & (want | meta_evacuating)) == want) [[likely]] {
+    count(this_thread.hits);
     return reinterpret_cast<void*>(m & meta_address);
+  }
   return rt->deref_slow(r, for_write);
 }
 

@@ -1,0 +1,25 @@
+# bench/run deref: the deref paths.
+#   hot:  sum over 10M resident objects through deref vs raw pointers
+#         (ratio = raw time / Remora time)
+#   miss: random 64-byte reads over a working set 10x a 16 MiB local cache
+#         (embedded node, shared memory) vs ucx_perftest 64 B gets and Redis
+#         GET pipeline 16 (ratio = Remora reads/s over Redis GETs/s)
+
+bench_deref() {
+  need_command ucx_perftest ucx-utils
+  need_command redis-server redis-server
+  local bench out remora perftest redis
+  bench=$(need_binary bench/remora-bench-deref)
+  out=$(timeout 600 "$bench" --only=hot --hot-objects=10000000)
+  echo "deref hot-10M remora=$(field remora_ns "$out")ns/op raw=$(field raw_ns "$out")ns/op" \
+       "ratio=$(field ratio "$out")"
+  out=$(timeout 600 "$bench" --only=miss --cache-mib=16 --seconds=3)
+  remora=$(field ops_per_s "$out")
+  perftest=$(perftest_get "" 64 2000000)
+  perftest=${perftest#* }
+  redis=$(redis_get_rate 64)
+  echo "deref miss-64B remora=$(calc "$remora / 1e6")Mops/s p50=$(field p50_ns "$out")ns" \
+       "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
+       "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
+       "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")"
+}

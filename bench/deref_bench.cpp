@@ -1,0 +1,141 @@
+// remora-bench-deref: the deref paths, on the public API only.
+//   hot:  sum over N resident objects through deref, and over raw pointers
+//   miss: random 64-byte reads over a working set 10x the local cache
+// Prints one line of key=value pairs per case for bench/run deref.
+//   remora-bench-deref [--hot-objects=10000000] [--cache-mib=16] [--seconds=3]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <remora/remora.hpp>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+struct payload64 {
+  std::uint64_t words[8];
+};
+
+void hot_path(std::size_t n) {
+  std::vector<std::unique_ptr<std::uint64_t>> raw;
+  raw.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) raw.push_back(std::make_unique<std::uint64_t>(i));
+  // The cache holds every object (64-byte slots) with room to spare, so
+  // nothing is evicted while the loop runs.
+  remora::Runtime rt(remora::Options{}.dram_cache(n * 128 + (64 << 20)).embedded_capacity(64 << 20));
+  std::vector<remora::UniquePtr<std::uint64_t>> objects;
+  objects.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) objects.push_back(rt.make_unique<std::uint64_t>(i));
+
+  double best_raw = 1e9, best_remora = 1e9;
+  std::uint64_t check_raw = 0, check_remora = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    auto t0 = clock_type::now();
+    std::uint64_t sum = 0;
+    for (const auto& p : raw) sum += *p;
+    best_raw = std::min(best_raw, seconds_since(t0));
+    check_raw = sum;
+    t0 = clock_type::now();
+    sum = 0;
+    constexpr std::size_t per_scope = 4096;
+    for (std::size_t first = 0; first < n; first += per_scope) {
+      remora::DerefScope scope;
+      const std::size_t end = std::min(n, first + per_scope);
+      for (std::size_t i = first; i < end; ++i) sum += *objects[i].deref(scope);
+    }
+    best_remora = std::min(best_remora, seconds_since(t0));
+    check_remora = sum;
+  }
+  if (rt.stats().evictions != 0) {
+    std::fprintf(stderr, "remora-bench-deref: the hot set was evicted; the cache is too small\n");
+    std::exit(1);
+  }
+  if (check_raw != check_remora) {
+    std::fprintf(stderr, "remora-bench-deref: sums differ\n");
+    std::exit(1);
+  }
+  std::printf("case=hot objects=%zu remora_ns=%.2f raw_ns=%.2f ratio=%.3f\n", n,
+              best_remora * 1e9 / n, best_raw * 1e9 / n, best_raw / best_remora);
+}
+
+void miss_path(std::uint64_t cache, double seconds) {
+  remora::Runtime rt(remora::Options{}.dram_cache(cache).embedded_capacity(cache * 16));
+  // Slots of 64-byte objects take 96 bytes: ten caches' worth of them.
+  const std::size_t n = cache * 10 / 96;
+  std::vector<remora::UniquePtr<payload64>> objects;
+  objects.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    payload64 p;
+    for (std::uint64_t w = 0; w < 8; ++w) p.words[w] = i + w;
+    objects.push_back(rt.make_unique<payload64>(p));
+  }
+  std::mt19937_64 rng(9);
+  for (std::size_t i = 0; i < n / 4; ++i) (void)objects[rng() % n].read();  // warm up
+  auto before = rt.stats();
+  std::vector<double> latencies;
+  latencies.reserve(1 << 22);
+  std::uint64_t ops = 0, wrong = 0;
+  const auto start = clock_type::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (int k = 0; k < 256; ++k) {
+      const std::size_t i = rng() % n;
+      const auto t0 = clock_type::now();
+      payload64 p = objects[i].read();
+      latencies.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+      wrong += p.words[3] != i + 3;
+    }
+    ops += 256;
+    elapsed = seconds_since(start);
+  }
+  if (wrong != 0) {
+    std::fprintf(stderr, "remora-bench-deref: %llu wrong reads\n", (unsigned long long)wrong);
+    std::exit(1);
+  }
+  auto after = rt.stats();
+  std::sort(latencies.begin(), latencies.end());
+  const double misses = static_cast<double>(after.misses - before.misses);
+  std::printf("case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f miss_rate=%.3f\n",
+              n, (unsigned long long)cache, ops / elapsed, latencies[latencies.size() / 2],
+              latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t hot_objects = 10'000'000;
+  std::uint64_t cache = 16ull << 20;
+  double seconds = 3;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help") {
+      std::puts("usage: remora-bench-deref [--hot-objects=N] [--cache-mib=N] [--seconds=S] "
+                "[--only=hot|miss]");
+      return 0;
+    } else if (a.rfind("--hot-objects=", 0) == 0) {
+      hot_objects = std::stoull(a.substr(14));
+    } else if (a.rfind("--cache-mib=", 0) == 0) {
+      cache = std::stoull(a.substr(12)) << 20;
+    } else if (a.rfind("--seconds=", 0) == 0) {
+      seconds = std::stod(a.substr(10));
+    } else if (a.rfind("--only=", 0) == 0) {
+      only = a.substr(7);
+    } else {
+      std::fprintf(stderr, "remora-bench-deref: unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (only.empty() || only == "hot") hot_path(hot_objects);
+  if (only.empty() || only == "miss") miss_path(cache, seconds);
+  return 0;
+}
