@@ -1,6 +1,7 @@
 #include "remora/runtime.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -41,9 +42,7 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return x ^ (x >> 33);
 }
 
-std::uint64_t payload_address(std::byte* slot) {
-  return reinterpret_cast<std::uint64_t>(slot + storage::payload_offset);
-}
+std::uint64_t payload_address(std::byte* slot) { return reinterpret_cast<std::uint64_t>(slot); }
 
 }  // namespace
 
@@ -236,9 +235,9 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
   r->size = size;
   r->id = new_id();
   r->node = place(r->id);
-  init(slot + storage::payload_offset, arg);
+  init(slot, arg);
   cache->add_resident(r, slot);
-  r->meta.store(meta_present | meta_hot | meta_dirty | payload_address(slot),
+  r->meta().store(meta_present | meta_hot | meta_dirty | payload_address(slot),
                 std::memory_order_release);
   if (under_pressure()) tiering->nudge();
   return r;
@@ -247,10 +246,10 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
 void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   for (unsigned spins = 0;; ++spins) {
-    std::uint64_t m = r->meta.load(std::memory_order_acquire);
+    std::uint64_t m = r->meta().load(std::memory_order_acquire);
     if ((m & (meta_present | meta_evacuating)) == meta_present) {
       const std::uint64_t old =
-          r->meta.fetch_or(meta_hot | (for_write ? meta_dirty : 0), std::memory_order_acq_rel);
+          r->meta().fetch_or(meta_hot | (for_write ? meta_dirty : 0), std::memory_order_acq_rel);
       if ((old & (meta_present | meta_evacuating)) == meta_present) {
         count(this_thread.hits);
         return reinterpret_cast<void*>(old & meta_address);
@@ -258,7 +257,7 @@ void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
       continue;  // an evacuation claimed it meanwhile
     }
     if (!(m & (meta_present | meta_fetching))) {
-      if (r->meta.compare_exchange_weak(m, m | meta_fetching, std::memory_order_acq_rel))
+      if (r->meta().compare_exchange_weak(m, m | meta_fetching, std::memory_order_acq_rel))
         return fetch(r, for_write);
       continue;
     }
@@ -282,24 +281,29 @@ void* Runtime::impl::fetch(object_record* r, bool for_write) {
                             " is down (its control connection was lost); object " +
                             std::to_string(r->id) + " lives there");
     slot = allocate_slot(r->size);
+    // The remote slot (header, payload, trailer) is read and verified in a
+    // per-thread buffer; the cache keeps the payload alone.
+    thread_local std::vector<std::byte> staging;
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    auto got = client_for(r->node).read_slot(where, {slot, where.slot_bytes});
+    staging.resize(where.slot_bytes);
+    auto got = client_for(r->node).read_slot(where, staging);
     if (!got) client::raise(got.err());
+    std::memcpy(slot, staging.data() + storage::payload_offset, r->size);
     r->offset = where.offset;
     r->version = where.version;
   } catch (...) {
     if (slot != nullptr) cache->free_slot(slot, r->size);
-    r->meta.fetch_and(~meta_fetching, std::memory_order_acq_rel);
+    r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
     throw;
   }
   cache->add_resident(r, slot);
   bytes_in.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
-  r->meta.store(meta_present | meta_hot | (for_write ? meta_dirty : 0) | payload_address(slot),
+  r->meta().store(meta_present | meta_hot | (for_write ? meta_dirty : 0) | payload_address(slot),
                 std::memory_order_release);
   if (under_pressure()) tiering->nudge();
-  return slot + storage::payload_offset;
+  return slot;
 }
 
 void Runtime::impl::release(object_record* r) noexcept {
@@ -367,7 +371,7 @@ std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*
     }
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    const auto* payload = objects::local_cache::slot_of(r) + storage::payload_offset;
+    const auto* payload = objects::local_cache::slot_of(r);
     if (!client_for(r->node).write(where, {payload, r->size})) {
       failed.push_back(r);
       continue;
@@ -388,7 +392,7 @@ std::size_t Runtime::impl::evacuate_round() {
   auto victims = cache->claim(candidates);
   std::vector<object_record*> dirty;
   for (object_record* r : victims)
-    if (r->meta.load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
+    if (r->meta().load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
   std::vector<object_record*> failed;
   try {
     failed = write_back(dirty);

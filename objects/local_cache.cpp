@@ -32,17 +32,24 @@ std::size_t page_size_for(std::uint64_t capacity) {
 
 local_cache::local_cache(transport::region region)
     : region_(std::move(region)),
-      slabs_(std::span(region_.data(), region_.size()), page_size_for(region_.size())),
+      // Freed slots are reused at once: the epoch scheme already guarantees
+      // nobody reads them. Small objects get small slots.
+      slabs_(std::span(region_.data(), region_.size()), page_size_for(region_.size()),
+             std::chrono::nanoseconds(0), 8),
       reserve_(slabs_.capacity() / 16) {}
 
+namespace {
+std::size_t slot_size(std::uint32_t size) { return (std::size_t{size} + 7) / 8 * 8; }
+}  // namespace
+
 std::byte* local_cache::slot_of(const object_record* r) {
-  const std::uint64_t m = r->meta.load(std::memory_order_acquire);
-  return reinterpret_cast<std::byte*>(m & meta_address) - storage::payload_offset;
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+  return reinterpret_cast<std::byte*>(m & meta_address);
 }
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   std::lock_guard lock(mutex_);
-  const std::size_t bytes = storage::slot_bytes(size);
+  const std::size_t bytes = slot_size(size);
   if (!from_reserve && slabs_.used() + slabs_.class_bytes(bytes) + reserve_ > slabs_.capacity())
     return nullptr;
   auto slot = slabs_.allocate(bytes);
@@ -51,7 +58,7 @@ std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
 
 void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
   std::lock_guard lock(mutex_);
-  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(storage::slot_bytes(size)));
+  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)));
   slabs_.release({static_cast<std::uint64_t>(slot - region_.data()), bytes});
   room_.notify_all();
 }
@@ -72,19 +79,19 @@ void local_cache::drop_resident(object_record* r) {
     clock_[i] = last;
     at_[last] = i;
   }
-  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(storage::slot_bytes(r->size)));
+  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(r->size)));
   slabs_.release({static_cast<std::uint64_t>(slot_of(r) - region_.data()), bytes});
 }
 
 bool local_cache::forget(object_record* r) {
   std::lock_guard lock(mutex_);
   if (!at_.contains(r)) return true;  // absent: nothing local
-  if (r->meta.load(std::memory_order_acquire) & meta_evacuating) {
+  if (r->meta().load(std::memory_order_acquire) & meta_evacuating) {
     orphans_.push_back(r);
     return false;
   }
   drop_resident(r);
-  r->meta.store(0, std::memory_order_release);
+  r->meta().store(0, std::memory_order_release);
   room_.notify_all();
   return true;
 }
@@ -96,7 +103,7 @@ std::vector<object_record*> local_cache::sweep(std::size_t max) {
   for (std::size_t step = 0; step < n && out.size() < max; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
-    const std::uint64_t m = r->meta.fetch_and(~meta_hot, std::memory_order_acq_rel);
+    const std::uint64_t m = r->meta().fetch_and(~meta_hot, std::memory_order_acq_rel);
     if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
@@ -109,9 +116,9 @@ std::vector<object_record*> local_cache::claim(const std::vector<object_record*>
   for (object_record* r : candidates) {
     if (!at_.contains(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
-    std::uint64_t m = r->meta.load(std::memory_order_acquire);
+    std::uint64_t m = r->meta().load(std::memory_order_acquire);
     if ((m & (meta_present | meta_hot | meta_evacuating)) != meta_present) continue;
-    if (r->meta.compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
+    if (r->meta().compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
       out.push_back(r);
   }
   return out;
@@ -122,7 +129,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
   std::lock_guard lock(mutex_);
   for (object_record* r : victims) {
     drop_resident(r);
-    r->meta.store(0, std::memory_order_release);
+    r->meta().store(0, std::memory_order_release);
     if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
       orphans_.erase(o);
       dead.push_back(r);
@@ -134,7 +141,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
 
 void local_cache::restore(const std::vector<object_record*>& victims) {
   std::lock_guard lock(mutex_);
-  for (object_record* r : victims) r->meta.fetch_and(~meta_evacuating, std::memory_order_acq_rel);
+  for (object_record* r : victims) r->meta().fetch_and(~meta_evacuating, std::memory_order_acq_rel);
   room_.notify_all();
 }
 
@@ -144,7 +151,7 @@ void local_cache::wait_for_room(std::chrono::milliseconds timeout) {
 }
 
 std::uint32_t local_cache::max_object_size() const {
-  return static_cast<std::uint32_t>(slabs_.max_slot_bytes() - storage::slot_bytes(0));
+  return static_cast<std::uint32_t>(slabs_.max_slot_bytes());
 }
 
 std::uint64_t local_cache::free_room() const {

@@ -1,7 +1,8 @@
 // local_cache: the compute node's DRAM tier. A UCX-registered region carved
-// by the slab allocator into slots that each hold a whole remote slot
-// (header, payload, trailer), so a fetch lands in place and is verified
-// there; the payload address goes into the object's metadata word.
+// by the slab allocator into slots that hold just an object's payload
+// (rounded up to 8 bytes: small objects take small slots, and a walk over
+// resident objects touches only their bytes); the slot's address goes into
+// the object's metadata word.
 //
 // The mechanics of evacuation live here; the policy (when, how much) lives
 // in actors/tiering_manager. An evacuation round:
@@ -42,8 +43,8 @@ class local_cache {
   static transport::result<std::unique_ptr<local_cache>> create(transport::context& ctx,
                                                                 std::uint64_t capacity);
 
-  /// A slot for an object of `size` payload bytes (storage::slot_bytes(size)
-  /// long), or nullptr when the cache is full. Ordinary allocations leave a
+  /// A slot for an object of `size` payload bytes, or nullptr when the cache
+  /// is full. Ordinary allocations leave a
   /// reserve (1/16 of the capacity) free; `from_reserve` may use it. The
   /// reserve is for threads that need room while their open scope pins
   /// objects: they finish the scope instead of holding up the evacuator.
@@ -73,7 +74,7 @@ class local_cache {
   std::uint64_t free_room() const;
   /// The largest object a slot can hold.
   std::uint32_t max_object_size() const;
-  /// The slot's payload is at slot + payload_offset; its slot starts here.
+  /// Where a present object's payload is.
   static std::byte* slot_of(const object_record* r);
 
  private:

@@ -1,23 +1,37 @@
 #include "objects/record_pool.hpp"
 
+#include <cstdlib>
+#include <new>
+
 namespace remora::objects {
 
-detail::object_record* record_pool::make() {
-  detail::object_record* r;
+using detail::object_record;
+
+record_pool::~record_pool() {
+  for (std::byte* chunk : chunks_) std::free(chunk);
+}
+
+object_record* record_pool::make() {
+  object_record* r;
   {
     std::lock_guard lock(mutex_);
     if (!free_.empty()) {
       r = free_.back();
       free_.pop_back();
     } else {
-      if (used_in_last_ == chunk_records) {
-        chunks_.push_back(std::make_unique<detail::object_record[]>(chunk_records));
+      if (used_in_last_ == detail::records_per_chunk) {
+        void* chunk = std::aligned_alloc(detail::record_chunk_bytes, detail::record_chunk_bytes);
+        if (chunk == nullptr) throw std::bad_alloc();
+        chunks_.push_back(static_cast<std::byte*>(chunk));
         used_in_last_ = 0;
       }
-      r = &chunks_.back()[used_in_last_++];
+      std::byte* at = chunks_.back() + detail::record_meta_bytes +
+                      used_in_last_++ * sizeof(object_record);
+      r = new (at) object_record;
+      new (&r->meta()) std::atomic<std::uint64_t>(0);
     }
   }
-  r->meta.store(0, std::memory_order_relaxed);
+  r->meta().store(0, std::memory_order_relaxed);
   r->refs.store(1, std::memory_order_relaxed);
   r->size = 0;
   r->id = 0;
@@ -27,7 +41,7 @@ detail::object_record* record_pool::make() {
   return r;
 }
 
-void record_pool::destroy(detail::object_record* r) {
+void record_pool::destroy(object_record* r) {
   std::lock_guard lock(mutex_);
   free_.push_back(r);
 }

@@ -6,13 +6,16 @@
 namespace remora::storage {
 
 slab_allocator::slab_allocator(std::span<std::byte> memory, std::size_t page_size,
-                               std::chrono::nanoseconds reuse_delay)
+                               std::chrono::nanoseconds reuse_delay, std::size_t min_slot_bytes)
     : page_size_(page_size), reuse_delay_(reuse_delay), pages_(memory.size() / page_size) {
   assert(page_size % 8 == 0 && page_size >= 64 && page_size < (std::size_t{1} << 32));
   assert(!pages_.empty());
   // Rounding the 1.25x step down keeps every class at most 1.25x the one
   // below, so a request just above a class wastes under 20 % of its slot.
-  for (std::size_t bytes = 64;; bytes = std::min(page_size, bytes * 5 / 4 / 8 * 8)) {
+  // Small classes step by 8 bytes until 1.25x is a bigger step.
+  assert(min_slot_bytes % 8 == 0 && min_slot_bytes >= 8 && min_slot_bytes <= page_size);
+  for (std::size_t bytes = min_slot_bytes;;
+       bytes = std::min(page_size, std::max(bytes + 8, bytes * 5 / 4 / 8 * 8))) {
     classes_.push_back(size_class{static_cast<std::uint32_t>(bytes), 0, {}});
     if (bytes == page_size) break;
   }

@@ -7,7 +7,7 @@
 // unused). A page is handed to one size class on demand and carved into slots
 // of that class's size; it returns to the free page pool once all its slots
 // are free and out of quarantine. Class sizes grow geometrically by at most
-// 1.25x, 8-byte aligned, from 64 bytes to page_size, so a slot wastes under
+// 1.25x, 8-byte aligned, from min_slot_bytes (64 by default) to page_size, so a slot wastes under
 // 20 % of itself (for requests of 64 bytes or more).
 //
 // Quarantine: a slot released at time t is handed out again no earlier than
@@ -48,7 +48,8 @@ class slab_allocator {
   /// REQUIRES: page_size is a multiple of 8, at least 64 and below 4 GiB;
   /// memory holds at least one page.
   explicit slab_allocator(std::span<std::byte> memory, std::size_t page_size = default_page_size,
-                          std::chrono::nanoseconds reuse_delay = std::chrono::milliseconds(5));
+                          std::chrono::nanoseconds reuse_delay = std::chrono::milliseconds(5),
+                          std::size_t min_slot_bytes = 64);
 
   /// A slot of class_bytes(bytes) bytes, or nullopt when that class has no
   /// free slot and no page is free, or when bytes > max_slot_bytes().

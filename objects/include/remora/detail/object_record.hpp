@@ -1,7 +1,14 @@
 // object_record: the local face of one remote object, shared by every handle
 // (UniquePtr, SharedPtr copies) that refers to it, at a stable address.
 //
-// The metadata word is what a deref reads. Its layout:
+// A record has two parts in a record_pool chunk: its metadata word, in a
+// dense array that the deref fast path walks (8 bytes an object), and the
+// rest (this struct, 32 bytes), which only slow paths touch. The word's
+// address follows from the record's by arithmetic (meta_word below).
+//
+//   chunk (4 MiB aligned):  [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ]
+//
+// The metadata word:
 //
 //   63  62  61  60  59  58 .. 48  47 ........................... 0
 //   +---+---+---+---+---+--------+-------------------------------+
@@ -41,15 +48,29 @@ static_assert((meta_address & (meta_present | meta_dirty | meta_hot | meta_evacu
                                meta_fetching)) == 0,
               "flags and address must not overlap");
 
+inline constexpr std::size_t records_per_chunk = 1 << 16;
+inline constexpr std::size_t record_chunk_bytes = 4u << 20;  // also the chunks' alignment
+inline constexpr std::size_t record_meta_bytes = records_per_chunk * 8;
+
 struct object_record {
-  std::atomic<std::uint64_t> meta{0};
   std::atomic<std::uint32_t> refs{1};  // handles (SharedPtr copies) alive
   std::uint32_t size = 0;              // payload bytes
   std::uint64_t id = 0;                // pool-wide object id, never 0
   std::uint32_t node = 0;              // the home node's index in the runtime
   std::uint32_t version = 0;           // the remote slot's version; 0: none yet
   std::uint64_t offset = 0;            // the remote slot's offset in its node's arena
+
+  /// The record's metadata word. REQUIRES: the record lives in a record_pool.
+  std::atomic<std::uint64_t>& meta() const {
+    const auto self = reinterpret_cast<std::uintptr_t>(this);
+    const std::uintptr_t chunk = self & ~std::uintptr_t{record_chunk_bytes - 1};
+    const std::uintptr_t index = (self - chunk - record_meta_bytes) / sizeof(object_record);
+    return *reinterpret_cast<std::atomic<std::uint64_t>*>(chunk + index * 8);
+  }
 };
+
+static_assert(sizeof(object_record) == 32, "records pack 32 bytes each");
+static_assert(record_meta_bytes + records_per_chunk * sizeof(object_record) <= record_chunk_bytes);
 
 /// The runtime as objects/ sees it: what the slow paths and handles call.
 /// Implemented by the client runtime.
@@ -71,7 +92,7 @@ class object_runtime {
 
 /// The fast path shared by every handle. REQUIRES: r != nullptr, inside a DerefScope.
 inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
-  const std::uint64_t m = r->meta.load(std::memory_order_acquire);
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
   const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
   if ((m & (want | meta_evacuating)) == want) [[likely]] {
     count(this_thread.hits);
