@@ -53,6 +53,7 @@ std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   if (!from_reserve && slabs_.used() + slabs_.class_bytes(bytes) + reserve_ > slabs_.capacity())
     return nullptr;
   auto slot = slabs_.allocate(bytes);
+  used_.store(slabs_.used(), std::memory_order_relaxed);
   return slot ? region_.data() + slot->offset : nullptr;
 }
 
@@ -60,32 +61,37 @@ void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
   std::lock_guard lock(mutex_);
   const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)));
   slabs_.release({static_cast<std::uint64_t>(slot - region_.data()), bytes});
+  used_.store(slabs_.used(), std::memory_order_relaxed);
   room_.notify_all();
 }
 
 void local_cache::add_resident(object_record* r, std::byte*) {
   std::lock_guard lock(mutex_);
-  at_[r] = clock_.size();
+  r->cache_index() = static_cast<std::uint32_t>(clock_.size());
   clock_.push_back(r);
 }
 
+bool local_cache::is_resident(object_record* r) const {
+  const std::uint32_t i = r->cache_index();
+  return i < clock_.size() && clock_[i] == r;
+}
+
 void local_cache::drop_resident(object_record* r) {
-  auto it = at_.find(r);
-  const std::size_t i = it->second;
-  at_.erase(it);
+  const std::uint32_t i = r->cache_index();
   object_record* last = clock_.back();
   clock_.pop_back();
   if (last != r) {
     clock_[i] = last;
-    at_[last] = i;
+    last->cache_index() = i;
   }
   const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(r->size)));
   slabs_.release({static_cast<std::uint64_t>(slot_of(r) - region_.data()), bytes});
+  used_.store(slabs_.used(), std::memory_order_relaxed);
 }
 
 bool local_cache::forget(object_record* r) {
   std::lock_guard lock(mutex_);
-  if (!at_.contains(r)) return true;  // absent: nothing local
+  if (!is_resident(r)) return true;  // absent: nothing local
   if (r->meta().load(std::memory_order_acquire) & meta_evacuating) {
     orphans_.push_back(r);
     return false;
@@ -114,7 +120,7 @@ std::vector<object_record*> local_cache::claim(const std::vector<object_record*>
   std::vector<object_record*> out;
   std::lock_guard lock(mutex_);
   for (object_record* r : candidates) {
-    if (!at_.contains(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
+    if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
     std::uint64_t m = r->meta().load(std::memory_order_acquire);
     if ((m & (meta_present | meta_hot | meta_evacuating)) != meta_present) continue;
@@ -155,14 +161,11 @@ std::uint32_t local_cache::max_object_size() const {
 }
 
 std::uint64_t local_cache::free_room() const {
-  std::lock_guard lock(mutex_);
   const std::uint64_t usable = slabs_.capacity() - reserve_;
-  return slabs_.used() >= usable ? 0 : usable - slabs_.used();
+  const std::uint64_t used = used_.load(std::memory_order_relaxed);
+  return used >= usable ? 0 : usable - used;
 }
 
-std::uint64_t local_cache::used() const {
-  std::lock_guard lock(mutex_);
-  return slabs_.used();
-}
+std::uint64_t local_cache::used() const { return used_.load(std::memory_order_relaxed); }
 
 }  // namespace remora::objects

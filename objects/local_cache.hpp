@@ -20,12 +20,12 @@
 // the slots and the CLOCK; the metadata words are atomics).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "remora/detail/object_record.hpp"
@@ -79,15 +79,16 @@ class local_cache {
 
  private:
   explicit local_cache(transport::region region);
-  void drop_resident(object_record* r);  // REQUIRES: mutex_ held
+  void drop_resident(object_record* r);      // REQUIRES: mutex_ held
+  bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
   transport::region region_;
   mutable std::mutex mutex_;
   std::condition_variable room_;
   storage::slab_allocator slabs_;                        // GUARDED_BY(mutex_)
   std::uint64_t reserve_;
-  std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_)
-  std::unordered_map<object_record*, std::size_t> at_;   // GUARDED_BY(mutex_): clock_ index
+  std::atomic<std::uint64_t> used_{0};  // slabs_.used(), readable without the lock
+  std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_); see cache_index()
   std::vector<object_record*> orphans_;                  // GUARDED_BY(mutex_): forgotten mid-evacuation
   std::size_t hand_ = 0;                                 // GUARDED_BY(mutex_)
 };

@@ -6,7 +6,8 @@
 // rest (this struct, 32 bytes), which only slow paths touch. The word's
 // address follows from the record's by arithmetic (meta_word below).
 //
-//   chunk (4 MiB aligned):  [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ]
+//   chunk (4 MiB aligned):
+//   [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ][ cache indexes: 65536 x 4 B ]
 //
 // The metadata word:
 //
@@ -62,15 +63,27 @@ struct object_record {
 
   /// The record's metadata word. REQUIRES: the record lives in a record_pool.
   std::atomic<std::uint64_t>& meta() const {
-    const auto self = reinterpret_cast<std::uintptr_t>(this);
-    const std::uintptr_t chunk = self & ~std::uintptr_t{record_chunk_bytes - 1};
-    const std::uintptr_t index = (self - chunk - record_meta_bytes) / sizeof(object_record);
-    return *reinterpret_cast<std::atomic<std::uint64_t>*>(chunk + index * 8);
+    return *reinterpret_cast<std::atomic<std::uint64_t>*>(chunk() + index() * 8);
+  }
+  /// Where the local cache keeps the record in its CLOCK, while resident.
+  /// Owned by the cache (under its lock).
+  std::uint32_t& cache_index() const {
+    return *reinterpret_cast<std::uint32_t*>(chunk() + record_meta_bytes +
+                                             records_per_chunk * 32 + index() * 4);
+  }
+
+ private:
+  std::uintptr_t chunk() const {
+    return reinterpret_cast<std::uintptr_t>(this) & ~std::uintptr_t{record_chunk_bytes - 1};
+  }
+  std::uintptr_t index() const {
+    return (reinterpret_cast<std::uintptr_t>(this) - chunk() - record_meta_bytes) / 32;
   }
 };
 
 static_assert(sizeof(object_record) == 32, "records pack 32 bytes each");
-static_assert(record_meta_bytes + records_per_chunk * sizeof(object_record) <= record_chunk_bytes);
+static_assert(record_meta_bytes + records_per_chunk * (sizeof(object_record) + 4) <=
+              record_chunk_bytes);
 
 /// The runtime as objects/ sees it: what the slow paths and handles call.
 /// Implemented by the client runtime.
