@@ -17,6 +17,11 @@ struct pair64 {
   std::uint64_t a, b;
 };
 
+// Big enough that a few hundred thousand of them overflow a 4 MiB cache.
+struct wide {
+  std::uint64_t a, b, pad[30];
+};
+
 std::string start_node(remora::testing::child_process& p) {
   auto line = p.wait_for_line("listening on", 30s);
   REQUIRE(line.has_value());
@@ -64,8 +69,8 @@ TEST_CASE("pointers across two real memory nodes, with eviction", "[client][poin
   remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).memory_node(start_node(a)).memory_node(start_node(b)));
   exercise_pointers(rt);
-  std::vector<remora::SharedPtr<pair64>> many;
-  for (std::uint64_t i = 0; i < 300'000; ++i) many.push_back(rt.make_shared<pair64>(pair64{i, ~i}));
+  std::vector<remora::SharedPtr<wide>> many;
+  for (std::uint64_t i = 0; i < 100'000; ++i) many.push_back(rt.make_shared<wide>(wide{i, ~i, {}}));
   std::size_t wrong = 0;
   for (std::uint64_t i = 0; i < many.size(); ++i) {
     auto v = many[i].read();
@@ -81,8 +86,8 @@ TEST_CASE("a memory node killed mid-run: its objects throw NodeUnavailable, the 
   remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
   const std::string address_a = start_node(a);
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).memory_node(address_a).memory_node(start_node(b)).timeout(3s));
-  std::vector<remora::UniquePtr<pair64>> objects;
-  for (std::uint64_t i = 0; i < 200'000; ++i) objects.push_back(rt.make_unique<pair64>(pair64{i, i}));
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 200'000; ++i) objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
   a.signal(SIGKILL);
   REQUIRE(a.wait_exit(5s).has_value());
   std::this_thread::sleep_for(300ms);
