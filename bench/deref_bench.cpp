@@ -110,9 +110,11 @@ void miss_path(std::uint64_t cache, double seconds) {
   auto after = rt.stats();
   std::sort(latencies.begin(), latencies.end());
   const double misses = static_cast<double>(after.misses - before.misses);
-  std::printf("case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f miss_rate=%.3f\n",
+  std::printf("case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f "
+              "miss_rate=%.3f writebacks=%llu\n",
               n, (unsigned long long)cache, ops / elapsed, latencies[latencies.size() / 2],
-              latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops));
+              latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops),
+              (unsigned long long)(after.writebacks - before.writebacks));
 }
 
 }  // namespace
