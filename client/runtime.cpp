@@ -10,6 +10,7 @@
 
 #include "actors/memory_node_host.hpp"
 #include "actors/node_client.hpp"
+#include "actors/prefetcher.hpp"
 #include "actors/tiering_manager.hpp"
 #include "client/raise.hpp"
 #include "objects/local_cache.hpp"
@@ -50,13 +51,15 @@ struct Runtime::impl final : object_runtime {
   explicit impl(const Options& o);
   ~impl();
 
-  void* deref_slow(object_record* r, bool for_write) override;
+  void* deref_slow(object_record* r, bool for_write, bool scanning) override;
+  std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
+  std::size_t prefetch(std::span<object_record* const> chunks);
   object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(object_record* r) noexcept override;
 
   node_client& client_for(std::uint32_t node);
   std::byte* allocate_slot(std::uint32_t size);
-  void* fetch(object_record* r, bool for_write);
+  void* fetch(object_record* r, std::uint64_t flags);
   std::uint64_t new_id();
   std::uint32_t place(std::uint64_t id) const;
   std::size_t evacuate_round();
@@ -64,7 +67,8 @@ struct Runtime::impl final : object_runtime {
   void queue_free(object_record* r);
   void flush_frees();
   bool under_pressure() const {
-    return cache->free_room() < low_free * static_cast<double>(cache->capacity());
+    return cache->fragmented() ||
+           cache->free_room() < low_free * static_cast<double>(cache->capacity());
   }
 
   Options options;
@@ -87,6 +91,7 @@ struct Runtime::impl final : object_runtime {
   std::vector<std::vector<std::uint64_t>> frees;  // GUARDED_BY(frees_mutex): per node
 
   std::atomic<std::uint64_t> evictions{0}, writebacks{0}, bytes_in{0}, bytes_out{0};
+  std::atomic<std::uint64_t> prefetch_issued{0}, prefetch_hits{0}, prefetch_wasted{0};
   std::unique_ptr<actors::tiering_manager> tiering;  // last: stops first
 };
 
@@ -243,14 +248,18 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
   return r;
 }
 
-void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
+void* Runtime::impl::deref_slow(object_record* r, bool for_write, bool scanning) {
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   for (unsigned spins = 0;; ++spins) {
     std::uint64_t m = r->meta().load(std::memory_order_acquire);
+    const std::uint64_t flags = meta_hot | (for_write ? meta_dirty : 0) |
+                                (scanning && !(m & meta_hot) ? meta_scanned : 0);
     if ((m & (meta_present | meta_evacuating)) == meta_present) {
-      const std::uint64_t old =
-          r->meta().fetch_or(meta_hot | (for_write ? meta_dirty : 0), std::memory_order_acq_rel);
+      const std::uint64_t old = r->meta().fetch_or(flags, std::memory_order_acq_rel);
       if ((old & (meta_present | meta_evacuating)) == meta_present) {
+        if ((old & meta_prefetched) &&
+            (r->meta().fetch_and(~meta_prefetched, std::memory_order_acq_rel) & meta_prefetched))
+          prefetch_hits.fetch_add(1, std::memory_order_relaxed);
         count(this_thread.hits);
         return reinterpret_cast<void*>(old & meta_address);
       }
@@ -258,7 +267,7 @@ void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
     }
     if (!(m & (meta_present | meta_fetching))) {
       if (r->meta().compare_exchange_weak(m, m | meta_fetching, std::memory_order_acq_rel))
-        return fetch(r, for_write);
+        return fetch(r, flags);
       continue;
     }
     // Another thread fetches it, or an evacuation writes it back: wait.
@@ -272,7 +281,7 @@ void* Runtime::impl::deref_slow(object_record* r, bool for_write) {
   }
 }
 
-void* Runtime::impl::fetch(object_record* r, bool for_write) {
+void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
   // This thread holds F: the remote fields are its to read and write.
   std::byte* slot = nullptr;
   try {
@@ -300,10 +309,84 @@ void* Runtime::impl::fetch(object_record* r, bool for_write) {
   cache->add_resident(r, slot);
   bytes_in.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
-  r->meta().store(meta_present | meta_hot | (for_write ? meta_dirty : 0) | payload_address(slot),
-                std::memory_order_release);
+  r->meta().store(meta_present | flags | payload_address(slot), std::memory_order_release);
   if (under_pressure()) tiering->nudge();
   return slot;
+}
+
+std::unique_ptr<prefetch_session> Runtime::impl::follow(prefetch_plan plan) {
+  return std::make_unique<actors::prefetcher>(
+      cp, std::move(plan),
+      actors::prefetcher::hooks{
+          [this](std::span<object_record* const> chunks) { return prefetch(chunks); },
+          [this] { return prefetch_wasted.load(std::memory_order_relaxed); }});
+}
+
+std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks) {
+  // Claims F on each absent chunk, takes a slot without waiting (a full
+  // cache is the evacuator's to fix, not a reason to block), then reads each
+  // node's share with one batch. Prefetched chunks arrive with R, not H.
+  struct claimed {
+    object_record* r;
+    std::byte* slot;
+  };
+  std::vector<std::vector<claimed>> per_node(nodes.size());
+  bool full = false;
+  std::size_t handled = 0;
+  for (object_record* r : chunks) {
+    std::uint64_t m = r->meta().load(std::memory_order_acquire);
+    if ((m & (meta_present | meta_fetching)) || r->version == 0 ||
+        !r->meta().compare_exchange_strong(m, m | meta_fetching, std::memory_order_acq_rel)) {
+      ++handled;  // present, in transit, or never written home: nothing to fetch
+      continue;
+    }
+    std::byte* slot = cache->allocate(r->size);
+    if (slot == nullptr) {
+      r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
+      full = true;
+      break;  // the rest waits for the evacuator
+    }
+    per_node[r->node].push_back({r, slot});
+    ++handled;
+  }
+  std::size_t issued = 0;
+  for (std::uint32_t n = 0; n < per_node.size(); ++n) {
+    auto& batch = per_node[n];
+    if (batch.empty()) continue;
+    std::vector<object_location> where;
+    std::vector<std::span<std::byte>> into;
+    for (auto& c : batch) {
+      where.push_back({c.r->id, c.r->offset, c.r->version, c.r->size,
+                       static_cast<std::uint32_t>(storage::slot_bytes(c.r->size))});
+      into.emplace_back(c.slot, c.r->size);
+    }
+    bool ok = !node_down[n].load(std::memory_order_acquire);
+    if (ok) {
+      try {
+        ok = client_for(n).read_many(where, into).ok();
+      } catch (const Error&) {
+        ok = false;
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      object_record* r = batch[i].r;
+      if (!ok) {
+        cache->free_slot(batch[i].slot, r->size);
+        r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
+        continue;
+      }
+      r->offset = where[i].offset;
+      r->version = where[i].version;
+      cache->add_resident(r, batch[i].slot);
+      bytes_in.fetch_add(r->size, std::memory_order_relaxed);
+      r->meta().store(meta_present | meta_prefetched | meta_hot | payload_address(batch[i].slot),
+                      std::memory_order_release);
+      ++issued;
+    }
+  }
+  prefetch_issued.fetch_add(issued, std::memory_order_relaxed);
+  if (full || under_pressure()) tiering->nudge();
+  return handled;
 }
 
 void Runtime::impl::release(object_record* r) noexcept {
@@ -384,15 +467,19 @@ std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*
 }
 
 std::size_t Runtime::impl::evacuate_round() {
-  auto candidates = cache->sweep(sweep_batch);
+  auto candidates = cache->fragmented() ? cache->sweep_page() : cache->sweep(sweep_batch);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.
   if (!wait_for_scopes(std::chrono::milliseconds(200))) return 0;
   auto victims = cache->claim(candidates);
   std::vector<object_record*> dirty;
-  for (object_record* r : victims)
-    if (r->meta().load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
+  std::uint64_t unused_prefetches = 0;
+  for (object_record* r : victims) {
+    const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+    if (m & meta_dirty) dirty.push_back(r);
+    if (m & meta_prefetched) ++unused_prefetches;
+  }
   std::vector<object_record*> failed;
   try {
     failed = write_back(dirty);
@@ -413,8 +500,15 @@ std::size_t Runtime::impl::evacuate_round() {
     records.destroy(dead);
   }
   evictions.fetch_add(victims.size(), std::memory_order_relaxed);
+  prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
   writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
   return victims.size();
+}
+
+detail::object_record* Runtime::make_chunk(std::uint32_t bytes) {
+  return impl_->create(
+      bytes, [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
+      &bytes);
 }
 
 Runtime::Runtime(const Options& options) : impl_(std::make_unique<impl>(options)) {}
@@ -431,6 +525,9 @@ Stats Runtime::stats() const {
   s.writebacks = impl_->writebacks.load(std::memory_order_relaxed);
   s.bytes_in = impl_->bytes_in.load(std::memory_order_relaxed);
   s.bytes_out = impl_->bytes_out.load(std::memory_order_relaxed);
+  s.prefetch_issued = impl_->prefetch_issued.load(std::memory_order_relaxed);
+  s.prefetch_hits = impl_->prefetch_hits.load(std::memory_order_relaxed);
+  s.prefetch_wasted = impl_->prefetch_wasted.load(std::memory_order_relaxed);
   s.dram_used = impl_->cache->used();
   s.dram_capacity = impl_->cache->capacity();
   return s;

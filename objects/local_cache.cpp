@@ -53,6 +53,8 @@ std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   if (!from_reserve && slabs_.used() + slabs_.class_bytes(bytes) + reserve_ > slabs_.capacity())
     return nullptr;
   auto slot = slabs_.allocate(bytes);
+  if (!slot && slabs_.used() + slabs_.page_size() + reserve_ <= slabs_.capacity())
+    fragmented_.store(true, std::memory_order_relaxed);
   used_.store(slabs_.used(), std::memory_order_relaxed);
   return slot ? region_.data() + slot->offset : nullptr;
 }
@@ -104,13 +106,44 @@ bool local_cache::forget(object_record* r) {
 
 std::vector<object_record*> local_cache::sweep(std::size_t max) {
   std::vector<object_record*> out;
+  std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
   std::lock_guard lock(mutex_);
   const std::size_t n = clock_.size();
   for (std::size_t step = 0; step < n && out.size() < max; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
-    const std::uint64_t m = r->meta().fetch_and(~meta_hot, std::memory_order_acq_rel);
-    if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);
+    if (r->meta().load(std::memory_order_relaxed) & meta_prefetched) {
+      prefetched.push_back(r);
+      continue;
+    }
+    // Cold objects, and objects only a scan touched, become candidates;
+    // hot ones lose H and get another round.
+    const std::uint64_t m = r->meta().fetch_and(~(meta_hot | meta_scanned), std::memory_order_acq_rel);
+    if ((!(m & meta_hot) || (m & meta_scanned)) && !(m & meta_evacuating)) out.push_back(r);
+  }
+  if (out.size() < max / 8) {
+    for (object_record* r : prefetched) {
+      const std::uint64_t m = r->meta().fetch_and(~meta_hot, std::memory_order_acq_rel);
+      if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);
+    }
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
+  return out;
+}
+
+std::vector<object_record*> local_cache::sweep_page() {
+  std::vector<object_record*> out;
+  std::lock_guard lock(mutex_);
+  fragmented_.store(false, std::memory_order_relaxed);
+  auto page = slabs_.sparsest_page();
+  if (!page) return out;
+  std::byte* begin = region_.data() + page->first;
+  std::byte* end = region_.data() + page->second;
+  for (object_record* r : clock_) {
+    std::byte* at = slot_of(r);
+    if (at < begin || at >= end) continue;
+    const std::uint64_t m = r->meta().fetch_and(~(meta_hot | meta_scanned), std::memory_order_acq_rel);
+    if (!(m & meta_evacuating)) out.push_back(r);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
   return out;

@@ -59,6 +59,12 @@ class local_cache {
   bool forget(object_record* r);
 
   std::vector<object_record*> sweep(std::size_t max);
+  /// Like sweep(), for every object of the page with the fewest objects:
+  /// used when an allocation failed for want of a page while bytes were free
+  /// (size classes fragment the cache).
+  std::vector<object_record*> sweep_page();
+  /// An allocation failed for want of a page although there was room.
+  bool fragmented() const { return fragmented_.load(std::memory_order_relaxed); }
   std::vector<object_record*> claim(const std::vector<object_record*>& candidates);
   /// Returns records whose last handle went away during the evacuation:
   /// the caller frees them at home and deletes them.
@@ -88,6 +94,7 @@ class local_cache {
   storage::slab_allocator slabs_;                        // GUARDED_BY(mutex_)
   std::uint64_t reserve_;
   std::atomic<std::uint64_t> used_{0};  // slabs_.used(), readable without the lock
+  std::atomic<bool> fragmented_{false};
   std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_); see cache_index()
   std::vector<object_record*> orphans_;                  // GUARDED_BY(mutex_): forgotten mid-evacuation
   std::size_t hand_ = 0;                                 // GUARDED_BY(mutex_)

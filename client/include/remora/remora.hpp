@@ -1,10 +1,13 @@
 // Remora's public API, in one include: Runtime and Options, the remoteable
-// handles UniquePtr and SharedPtr, DerefScope, Stats and the exceptions.
+// handles UniquePtr and SharedPtr, Array and its declared orders, DerefScope,
+// Stats and the exceptions.
 #pragma once
 
+#include "remora/array.hpp"
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
 #include "remora/options.hpp"
+#include "remora/order.hpp"
 #include "remora/runtime.hpp"
 #include "remora/shared_ptr.hpp"
 #include "remora/stats.hpp"

@@ -9,6 +9,7 @@
 #include <memory>
 #include <utility>
 
+#include "remora/array.hpp"
 #include "remora/options.hpp"
 #include "remora/shared_ptr.hpp"
 #include "remora/stats.hpp"
@@ -37,12 +38,30 @@ class Runtime {
                         objects());
   }
 
+  /// An array of `n` value-initialised elements in far memory.
+  template <class T>
+  Array<T> make_array(std::size_t n) {
+    detail::check_object_type<T>();
+    auto s = std::make_unique<detail::array_state>();
+    s->size = n;
+    s->per_chunk = detail::elements_per_chunk<T>();
+    s->rt = objects();
+    const std::size_t chunks = (n + s->per_chunk - 1) / s->per_chunk;
+    s->chunks.reserve(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t elements = std::min(s->per_chunk, n - c * s->per_chunk);
+      s->chunks.push_back(make_chunk(static_cast<std::uint32_t>(elements * sizeof(T))));
+    }
+    return Array<T>(std::move(s));
+  }
+
   Stats stats() const;
 
   struct impl;
 
  private:
   detail::object_runtime* objects();
+  detail::object_record* make_chunk(std::uint32_t bytes);  // zero-filled
   std::unique_ptr<impl> impl_;
 };
 

@@ -20,6 +20,9 @@
 //   H hot      dereferenced since the evacuator last looked
 //   E evacuating  being written back and dropped: derefs wait
 //   F fetching    absent, and one thread is fetching it: others wait
+//   R prefetched  (bit 58) brought in by a prefetcher, not dereferenced yet;
+//                 the evacuator takes such objects last
+//   S scanned     (bit 57) last touched by a scan: the first to be evacuated
 //
 // The fast path (deref of a present, hot object) is one load, one test and
 // one mask; the slow path (object_runtime::deref_slow) fetches, sets H and D,
@@ -33,8 +36,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "remora/deref_scope.hpp"
+#include "remora/order.hpp"
 
 namespace remora::detail {
 
@@ -43,10 +49,12 @@ inline constexpr std::uint64_t meta_dirty = 1ull << 62;
 inline constexpr std::uint64_t meta_hot = 1ull << 61;
 inline constexpr std::uint64_t meta_evacuating = 1ull << 60;
 inline constexpr std::uint64_t meta_fetching = 1ull << 59;
+inline constexpr std::uint64_t meta_prefetched = 1ull << 58;
+inline constexpr std::uint64_t meta_scanned = 1ull << 57;
 inline constexpr std::uint64_t meta_address = (1ull << 48) - 1;
 
 static_assert((meta_address & (meta_present | meta_dirty | meta_hot | meta_evacuating |
-                               meta_fetching)) == 0,
+                               meta_fetching | meta_prefetched | meta_scanned)) == 0,
               "flags and address must not overlap");
 
 inline constexpr std::size_t records_per_chunk = 1 << 16;
@@ -85,13 +93,34 @@ static_assert(sizeof(object_record) == 32, "records pack 32 bytes each");
 static_assert(record_meta_bytes + records_per_chunk * (sizeof(object_record) + 4) <=
               record_chunk_bytes);
 
+/// What a prefetcher follows: the chunks of one array, its declared order (in
+/// elements) and the reader's progress, which the reader publishes in
+/// `cursor` (an element index for sequential and strided orders, the number
+/// of elements read since the declaration otherwise) without a message.
+struct prefetch_plan {
+  const std::vector<object_record*>* chunks = nullptr;  // REQUIRES: outlives the session
+  std::size_t elements_per_chunk = 1;
+  std::size_t size = 0;  // elements
+  order::declared order;
+  std::shared_ptr<std::atomic<std::uint64_t>> cursor;
+};
+
+/// A running prefetcher; destroying it stops it (and waits for it).
+class prefetch_session {
+ public:
+  virtual ~prefetch_session() = default;
+};
+
 /// The runtime as objects/ sees it: what the slow paths and handles call.
 /// Implemented by the client runtime.
 class object_runtime {
  public:
   /// Makes `r` present (fetching it if absent), sets H (and D when
-  /// `for_write`), and returns the payload's address. Throws remora::Error.
-  virtual void* deref_slow(object_record* r, bool for_write) = 0;
+  /// `for_write`; S when `scanning`: touched once), and returns the payload's
+  /// address. Throws remora::Error.
+  virtual void* deref_slow(object_record* r, bool for_write, bool scanning = false) = 0;
+  /// Starts a prefetcher that follows `plan` until the session is destroyed.
+  virtual std::unique_ptr<prefetch_session> follow(prefetch_plan plan) = 0;
   /// Creates an object of `size` bytes, present and dirty, whose payload is
   /// written by `init`, and returns its record (refs == 1).
   virtual object_record* create(std::uint32_t size, void (*init)(void* payload, void* arg),
@@ -107,11 +136,24 @@ class object_runtime {
 inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
   const std::uint64_t m = r->meta().load(std::memory_order_acquire);
   const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
-  if ((m & (want | meta_evacuating)) == want) [[likely]] {
+  if ((m & (want | meta_evacuating | meta_prefetched)) == want) [[likely]] {
     count(this_thread.hits);
     return reinterpret_cast<void*>(m & meta_address);
   }
   return rt->deref_slow(r, for_write);
+}
+
+/// A touch-once deref for scans: an object not already hot is marked S, and
+/// the evacuator takes S objects first, so a scan does not push hot objects
+/// out. Protection by the DerefScope is the same as deref's.
+inline void* deref_scanning(object_record* r, object_runtime* rt) {
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+  if ((m & (meta_present | meta_hot | meta_evacuating | meta_prefetched)) ==
+      (meta_present | meta_hot)) [[likely]] {
+    count(this_thread.hits);
+    return reinterpret_cast<void*>(m & meta_address);
+  }
+  return rt->deref_slow(r, false, true);
 }
 
 }  // namespace remora::detail

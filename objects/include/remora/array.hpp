@@ -1,0 +1,209 @@
+// Array<T>: a fixed-size array in far memory, chunked into remote objects of
+// about `chunk_bytes` each (one get moves a chunk; see array_chunk_bytes).
+// Access is per element; what travels is whole chunks.
+//
+// Prefetching: prefetch(order) declares how the array will be walked, and a
+// prefetch actor runs ahead of the reader along that order, fetching chunks
+// in batches. The reader's position reaches it through a cursor the actor
+// polls, never a message per element. Without a declaration, sequential and
+// strided walks are detected from the chunks the reader moves between, and
+// prefetched the same way; random access triggers nothing. scan() walks the
+// whole array with touch-once derefs: the chunks it brings in are the first
+// the cache evacuates, so a scan does not push hot objects out.
+//
+// Thread-safety: one thread at a time uses an Array (its detection state is
+// not shared); it may move between threads. REQUIRES: the Runtime outlives it.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "remora/detail/handle.hpp"
+#include "remora/order.hpp"
+
+namespace remora {
+
+class Runtime;
+
+/// The chunk size arrays aim for (bytes). Measured on shared memory: gets of
+/// 16 KiB run near memory bandwidth while keeping the cache's granularity fine.
+inline constexpr std::size_t array_chunk_bytes = 16 << 10;
+
+namespace detail {
+
+// What an Array shares with its prefetcher and iterators.
+struct array_state {
+  std::vector<object_record*> chunks;
+  std::size_t size = 0, per_chunk = 1;
+  object_runtime* rt = nullptr;
+  std::shared_ptr<std::atomic<std::uint64_t>> cursor = std::make_shared<std::atomic<std::uint64_t>>(0);
+  order::declared declared;                   // what the user declared
+  std::unique_ptr<prefetch_session> session;  // following `declared`, or a detected pattern
+  bool detected = false;                      // the session follows a detected pattern
+  bool counts_positions = false;              // cursor = elements read, not an index
+  std::uint64_t read_count = 0;
+  std::size_t last_chunk = static_cast<std::size_t>(-1);
+  long long last_delta = 0;
+  int same_delta = 0;
+
+  ~array_state() {
+    session.reset();  // stop the prefetcher before the chunks go
+    for (object_record* r : chunks)
+      if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
+  }
+
+  void follow(order::declared o, bool is_detected) {
+    session.reset();
+    detected = is_detected;
+    counts_positions = o.what == order::declared::kind::indices ||
+                       o.what == order::declared::kind::generator;
+    read_count = 0;
+    cursor->store(0, std::memory_order_relaxed);
+    if (o.what == order::declared::kind::none) return;
+    prefetch_plan plan{&chunks, per_chunk, size, std::move(o), cursor};
+    session = rt->follow(std::move(plan));
+  }
+
+  // Called when the reader moves to another chunk: publishes progress and
+  // looks for a sequential or strided pattern when nothing is declared.
+  void moved_to(std::size_t chunk, std::size_t index) {
+    if (!counts_positions) cursor->store(index, std::memory_order_relaxed);
+    if (declared.what != order::declared::kind::none) {
+      last_chunk = chunk;
+      return;
+    }
+    const long long delta = static_cast<long long>(chunk) - static_cast<long long>(last_chunk);
+    last_chunk = chunk;
+    if (delta == last_delta && delta != 0 && delta > -64 && delta < 64) {
+      if (++same_delta == 2 && !session && delta > 0)
+        follow(delta == 1 ? order::sequential(index)
+                          : order::strided(index, static_cast<std::size_t>(delta) * per_chunk),
+               true);
+    } else {
+      same_delta = 0;
+      if (detected) {  // the pattern broke: stop guessing
+        session.reset();
+        detected = false;
+      }
+    }
+    last_delta = delta;
+  }
+
+  void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
+    if (i >= size) [[unlikely]]
+      throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
+                          std::to_string(size) + " elements");
+    const std::size_t c = i / per_chunk;
+    if (c != last_chunk) [[unlikely]] moved_to(c, i);
+    if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
+    return scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class Array {
+ public:
+  Array() = default;
+  Array(Array&&) noexcept = default;
+  Array& operator=(Array&&) noexcept = default;
+
+  std::size_t size() const { return state_ ? state_->size : 0; }
+
+  const T& at(DerefScope&, std::size_t i) const {
+    auto* s = state();
+    return static_cast<const T*>(s->chunk_for(i, false))[i % s->per_chunk];
+  }
+  T& at_mut(DerefScope&, std::size_t i) {
+    auto* s = state();
+    return static_cast<T*>(s->chunk_for(i, true))[i % s->per_chunk];
+  }
+  T read(std::size_t i) const {
+    DerefScope scope;
+    return at(scope, i);
+  }
+  void write(std::size_t i, const T& value) {
+    DerefScope scope;
+    at_mut(scope, i) = value;
+  }
+
+  /// Declares the order the array will be read in (order.hpp); replaces the
+  /// previous declaration. order::none() goes back to detection.
+  void prefetch(order::declared o) {
+    auto* s = state();
+    s->declared = o;
+    s->follow(std::move(o), false);
+  }
+
+  class scan_range;
+  /// Every element in order, with touch-once derefs and prefetch ahead.
+  scan_range scan() const { return scan_range(state()); }
+
+ private:
+  friend class Runtime;
+  explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
+  detail::array_state* state() const {
+    if (!state_) [[unlikely]] detail::throw_no_object("use");
+    return state_.get();
+  }
+
+  std::unique_ptr<detail::array_state> state_;
+};
+
+/// The elements of an Array in order. Each chunk stays pinned (by a scope
+/// the iterator holds) while the iterator is in it.
+template <class T>
+class Array<T>::scan_range {
+ public:
+  class iterator {
+   public:
+    const T& operator*() const { return base_[index_ % state_->per_chunk]; }
+    iterator& operator++() {
+      if (++index_ % state_->per_chunk == 0 || index_ == state_->size) enter();
+      return *this;
+    }
+    bool operator!=(const iterator& other) const { return index_ != other.index_; }
+
+   private:
+    friend class scan_range;
+    iterator(detail::array_state* s, std::size_t i) : state_(s), index_(i) { enter(); }
+    void enter() {
+      scope_.reset();
+      if (index_ >= state_->size) return;
+      scope_.emplace();
+      base_ = static_cast<const T*>(state_->chunk_for(index_, false, true));
+    }
+    detail::array_state* state_;
+    std::size_t index_;
+    const T* base_ = nullptr;
+    std::optional<DerefScope> scope_;
+  };
+
+  iterator begin() const {
+    if (state_->declared.what == order::declared::kind::none && !state_->session)
+      state_->follow(order::sequential(), true);
+    return iterator(state_, 0);
+  }
+  iterator end() const { return iterator(state_, state_->size); }
+
+ private:
+  friend class Array;
+  explicit scan_range(detail::array_state* s) : state_(s) {}
+  detail::array_state* state_;
+};
+
+namespace detail {
+
+template <class T>
+std::size_t elements_per_chunk() {
+  return std::max<std::size_t>(1, array_chunk_bytes / sizeof(T));
+}
+
+}  // namespace detail
+
+}  // namespace remora

@@ -1,0 +1,157 @@
+// Array<T> round trips through a cache ten times smaller than its data, and
+// prefetch actors follow declared orders (and detected ones) ahead of the
+// reader.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <random>
+
+#include "remora/remora.hpp"
+
+namespace {
+
+constexpr std::size_t n = 8'000'000;  // 64 MB of uint64_t against a 6 MiB cache
+
+std::uint64_t value_for(std::size_t i) { return i * 2654435761u + 17; }
+
+remora::Array<std::uint64_t> filled(remora::Runtime& rt) {
+  auto a = rt.make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n; ++i) a.write(i, value_for(i));
+  return a;
+}
+
+struct chunk_counts {
+  std::uint64_t touched, prefetch_hits, misses, issued, wasted;
+  // Of the chunk touches that needed bytes from far memory, the share a
+  // prefetch had already brought.
+  double coverage() const {
+    return prefetch_hits + misses == 0 ? 1.0
+                                       : double(prefetch_hits) / double(prefetch_hits + misses);
+  }
+};
+
+// Reads `order` (element indices) one scope per element and counts what the
+// prefetcher did meanwhile; the chunks touched are the distinct chunks in order.
+// `work` stands for what a program does with each element: prefetching hides
+// far memory behind compute, and a reader that does none is bound by the
+// fetch bandwidth whatever is declared.
+template <class Order>
+chunk_counts read_in(remora::Runtime& rt, remora::Array<std::uint64_t>& a, const Order& order,
+                     std::size_t& wrong, std::chrono::nanoseconds work = {}) {
+  const auto before = rt.stats();
+  std::uint64_t touched = 0;
+  std::size_t last_chunk = static_cast<std::size_t>(-1);
+  const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
+  for (std::size_t i : order) {
+    wrong += a.read(i) != value_for(i);
+    for (auto until = std::chrono::steady_clock::now() + work;
+         work.count() > 0 && std::chrono::steady_clock::now() < until;) {
+    }
+    if (i / per != last_chunk) ++touched;
+    last_chunk = i / per;
+  }
+  const auto after = rt.stats();
+  return {touched, after.prefetch_hits - before.prefetch_hits, after.misses - before.misses,
+          after.prefetch_issued - before.prefetch_issued,
+          after.prefetch_wasted - before.prefetch_wasted};
+}
+
+}  // namespace
+
+TEST_CASE("an array ten times the cache round-trips", "[client][array]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  auto a = filled(rt);
+  CHECK(a.size() == n);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) wrong += a.read(i) != value_for(i);
+  std::mt19937_64 rng(1);
+  for (int k = 0; k < 100'000; ++k) {
+    const std::size_t i = rng() % n;
+    wrong += a.read(i) != value_for(i);
+  }
+  std::size_t scanned = 0;
+  for (const std::uint64_t& v : a.scan()) wrong += v != value_for(scanned++);
+  CHECK(scanned == n);
+  CHECK(wrong == 0);
+  CHECK_THROWS_AS(a.read(n), remora::InvalidObject);
+  CHECK(rt.stats().evictions > 0);
+}
+
+TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
+          "[client][array][prefetch]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  auto a = filled(rt);
+  std::size_t wrong = 0;
+  const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
+
+  SECTION("sequential") {
+    a.prefetch(remora::order::sequential());
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    auto c = read_in(rt, a, order, wrong);
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                     << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
+  SECTION("strided") {
+    const std::size_t stride = per + 5;  // every touch a different chunk
+    a.prefetch(remora::order::strided(7, stride));
+    std::vector<std::size_t> order;
+    for (std::size_t i = 7; i < n; i += stride) order.push_back(i);
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                     << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
+  SECTION("indices") {
+    std::mt19937_64 rng(4);
+    std::vector<std::size_t> order(20'000);
+    for (auto& i : order) i = rng() % n;
+    a.prefetch(remora::order::indices(order));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                     << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("sequential access is detected; random access prefetches nothing",
+          "[client][array][prefetch]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  auto a = filled(rt);
+  std::size_t wrong = 0;
+  std::mt19937_64 rng(8);
+  std::vector<std::size_t> random(50'000);
+  for (auto& i : random) i = rng() % n;
+  auto r = read_in(rt, a, random, wrong);
+  INFO("random: touched " << r.touched << " issued " << r.issued << " wasted " << r.wasted);
+  CHECK(r.issued <= r.touched / 100);
+  std::vector<std::size_t> sequential(n / 2);
+  for (std::size_t i = 0; i < sequential.size(); ++i) sequential[i] = n / 4 + i;
+  auto s = read_in(rt, a, sequential, wrong);
+  INFO("sequential: touched " << s.touched << " hits " << s.prefetch_hits << " misses "
+                               << s.misses << " wasted " << s.wasted);
+  CHECK(s.coverage() >= 0.95);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("a prefetcher replaced mid-scan, or whose array dies mid-scan, ends cleanly",
+          "[client][array][prefetch][threads]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  {
+    auto a = filled(rt);
+    a.prefetch(remora::order::sequential());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n / 4; ++i) wrong += a.read(i) != value_for(i);
+    a.prefetch(remora::order::strided(n / 2, 1000));
+    for (std::size_t i = n / 2; i < n; i += 1000) wrong += a.read(i) != value_for(i);
+    a.prefetch(remora::order::none());
+    a.prefetch(remora::order::sequential(n / 2));
+    for (std::size_t i = n / 2; i < n / 2 + 10'000; ++i) wrong += a.read(i) != value_for(i);
+    CHECK(wrong == 0);
+  }  // destroyed while its prefetcher runs ahead
+  auto b = rt.make_array<std::uint64_t>(1000);
+  b.write(999, 5);
+  CHECK(b.read(999) == 5);
+}
