@@ -71,6 +71,17 @@ struct follower {
     return c;
   }
 
+  // The next position worth looking at after `pos`, whose element is in
+  // `chunk`: sequential and strided orders jump to the next chunk at once.
+  std::uint64_t next_position(std::uint64_t pos, std::size_t chunk) const {
+    const auto& o = plan.order;
+    if (o.what != order_kind::sequential && o.what != order_kind::strided) return pos + 1;
+    const std::uint64_t next_chunk_start = (chunk + 1) * plan.elements_per_chunk;
+    if (next_chunk_start <= o.begin) return pos + 1;
+    const std::uint64_t jump = (next_chunk_start - o.begin + o.stride - 1) / o.stride;
+    return std::max(pos + 1, jump);
+  }
+
   // Positions one chunk of window stands for.
   std::uint64_t positions_per_chunk() const {
     const auto& o = plan.order;
@@ -109,7 +120,7 @@ struct follower {
         batch.push_back((*plan.chunks)[chunk]);
         positions.push_back(pos);
       }
-      ++pos;
+      pos = next_position(pos, chunk);
     }
     const std::size_t handled = batch.empty() ? 0 : hooks.fetch(batch);
     // Advance past what was dealt with; a full cache leaves the rest for later.

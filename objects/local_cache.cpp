@@ -108,12 +108,13 @@ std::vector<object_record*> local_cache::sweep(std::size_t max) {
   std::vector<object_record*> out;
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
   std::lock_guard lock(mutex_);
-  const std::size_t n = clock_.size();
+  // Up to two turns of the hand: the first may only clear H everywhere.
+  const std::size_t n = 2 * clock_.size();
   for (std::size_t step = 0; step < n && out.size() < max; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
     if (r->meta().load(std::memory_order_relaxed) & meta_prefetched) {
-      prefetched.push_back(r);
+      if (step < clock_.size()) prefetched.push_back(r);
       continue;
     }
     // Cold objects, and objects only a scan touched, become candidates;

@@ -6,6 +6,7 @@
 // concurrently (each with its own DerefScope).
 #pragma once
 
+#include <bit>
 #include <memory>
 #include <utility>
 
@@ -45,6 +46,7 @@ class Runtime {
     auto s = std::make_unique<detail::array_state>();
     s->size = n;
     s->per_chunk = detail::elements_per_chunk<T>();
+    s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
     s->rt = objects();
     const std::size_t chunks = (n + s->per_chunk - 1) / s->per_chunk;
     s->chunks.reserve(chunks);

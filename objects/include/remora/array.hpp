@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -38,7 +39,8 @@ namespace detail {
 // What an Array shares with its prefetcher and iterators.
 struct array_state {
   std::vector<object_record*> chunks;
-  std::size_t size = 0, per_chunk = 1;
+  std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
+  unsigned per_shift = 0;
   object_runtime* rt = nullptr;
   std::shared_ptr<std::atomic<std::uint64_t>> cursor = std::make_shared<std::atomic<std::uint64_t>>(0);
   order::declared declared;                   // what the user declared
@@ -47,6 +49,13 @@ struct array_state {
   bool counts_positions = false;              // cursor = elements read, not an index
   std::uint64_t read_count = 0;
   std::size_t last_chunk = static_cast<std::size_t>(-1);
+  // The last chunk dereferenced and where, valid while the thread's epoch is
+  // still `base_epoch` (the same open scope): repeated accesses to one chunk
+  // skip the deref.
+  std::size_t base_chunk = static_cast<std::size_t>(-1);
+  std::uint64_t base_epoch = 0;
+  void* base = nullptr;
+  bool base_writable = false;
   long long last_delta = 0;
   int same_delta = 0;
 
@@ -63,7 +72,7 @@ struct array_state {
                        o.what == order::declared::kind::generator;
     read_count = 0;
     cursor->store(0, std::memory_order_relaxed);
-    if (o.what == order::declared::kind::none) return;
+    if (o.what == order::declared::kind::none || o.what == order::declared::kind::off) return;
     prefetch_plan plan{&chunks, per_chunk, size, std::move(o), cursor};
     session = rt->follow(std::move(plan));
   }
@@ -94,13 +103,29 @@ struct array_state {
   }
 
   void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
-    if (i >= size) [[unlikely]]
+    const std::size_t c = i >> per_shift;
+    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
+    if (c == base_chunk && epoch == base_epoch && (base_writable || !for_write) && i < size &&
+        !counts_positions) [[likely]]
+      return base;
+    return chunk_slow(i, c, epoch, for_write, scanning);
+  }
+
+  void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
+                   bool scanning) {
+    if (i >= size)
       throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                           std::to_string(size) + " elements");
-    const std::size_t c = i / per_chunk;
-    if (c != last_chunk) [[unlikely]] moved_to(c, i);
+    if (c != last_chunk) moved_to(c, i);
     if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
-    return scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
+    void* p = scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
+    if (epoch & 1) {  // inside a scope: remember for the next access to this chunk
+      base_chunk = c;
+      base_epoch = epoch;
+      base = p;
+      base_writable = for_write;
+    }
+    return p;
   }
 };
 
@@ -117,11 +142,11 @@ class Array {
 
   const T& at(DerefScope&, std::size_t i) const {
     auto* s = state();
-    return static_cast<const T*>(s->chunk_for(i, false))[i % s->per_chunk];
+    return static_cast<const T*>(s->chunk_for(i, false))[i & (s->per_chunk - 1)];
   }
   T& at_mut(DerefScope&, std::size_t i) {
     auto* s = state();
-    return static_cast<T*>(s->chunk_for(i, true))[i % s->per_chunk];
+    return static_cast<T*>(s->chunk_for(i, true))[i & (s->per_chunk - 1)];
   }
   T read(std::size_t i) const {
     DerefScope scope;
@@ -162,9 +187,10 @@ class Array<T>::scan_range {
  public:
   class iterator {
    public:
-    const T& operator*() const { return base_[index_ % state_->per_chunk]; }
+    const T& operator*() const { return *at_; }
     iterator& operator++() {
-      if (++index_ % state_->per_chunk == 0 || index_ == state_->size) enter();
+      ++index_;
+      if (++at_ == chunk_end_) enter();
       return *this;
     }
     bool operator!=(const iterator& other) const { return index_ != other.index_; }
@@ -176,17 +202,19 @@ class Array<T>::scan_range {
       scope_.reset();
       if (index_ >= state_->size) return;
       scope_.emplace();
-      base_ = static_cast<const T*>(state_->chunk_for(index_, false, true));
+      at_ = static_cast<const T*>(state_->chunk_for(index_, false, true));
+      chunk_end_ = at_ + std::min(state_->per_chunk, state_->size - index_);
     }
     detail::array_state* state_;
     std::size_t index_;
-    const T* base_ = nullptr;
+    const T* at_ = nullptr;
+    const T* chunk_end_ = nullptr;
     std::optional<DerefScope> scope_;
   };
 
   iterator begin() const {
     if (state_->declared.what == order::declared::kind::none && !state_->session)
-      state_->follow(order::sequential(), true);
+      state_->follow(order::sequential(), true);  // a scan declares itself
     return iterator(state_, 0);
   }
   iterator end() const { return iterator(state_, state_->size); }
@@ -199,9 +227,10 @@ class Array<T>::scan_range {
 
 namespace detail {
 
+// A power of two, so that finding an element's chunk is a shift.
 template <class T>
 std::size_t elements_per_chunk() {
-  return std::max<std::size_t>(1, array_chunk_bytes / sizeof(T));
+  return std::bit_floor(std::max<std::size_t>(1, array_chunk_bytes / sizeof(T)));
 }
 
 }  // namespace detail

@@ -9,6 +9,7 @@
 //                                  the end: for orders known only as they
 //                                  unfold (graph frontiers)
 //   order::none()                  no declaration: detection only
+//   order::off()                   no prefetching at all, not even detected
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,7 @@
 namespace remora::order {
 
 struct declared {
-  enum class kind { none, sequential, strided, indices, generator };
+  enum class kind { none, sequential, strided, indices, generator, off };
   kind what = kind::none;
   std::size_t begin = 0, end = static_cast<std::size_t>(-1), stride = 1;
   std::shared_ptr<const std::vector<std::size_t>> list;
@@ -28,6 +29,7 @@ struct declared {
 };
 
 inline declared none() { return {}; }
+inline declared off() { return {declared::kind::off, 0, 0, 1, nullptr, nullptr}; }
 inline declared sequential(std::size_t begin = 0, std::size_t end = static_cast<std::size_t>(-1)) {
   return {declared::kind::sequential, begin, end, 1, nullptr, nullptr};
 }
