@@ -53,6 +53,13 @@ struct Runtime::impl final : object_runtime {
 
   void* deref_slow(object_record* r, bool for_write, bool scanning) override;
   std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
+  void fetch_many(std::span<object_record* const> records) override {
+    for (std::size_t done = 0; done < records.size();) {
+      const std::size_t handled = prefetch(records.subspan(done));
+      if (handled == 0) break;  // the cache is full: the derefs will wait for room
+      done += handled;
+    }
+  }
   std::size_t prefetch(std::span<object_record* const> chunks);
   object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(object_record* r) noexcept override;

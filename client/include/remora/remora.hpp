@@ -6,6 +6,7 @@
 #include "remora/array.hpp"
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
+#include "remora/hash_map.hpp"
 #include "remora/options.hpp"
 #include "remora/order.hpp"
 #include "remora/runtime.hpp"

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "remora/array.hpp"
+#include "remora/hash_map.hpp"
 #include "remora/options.hpp"
 #include "remora/shared_ptr.hpp"
 #include "remora/stats.hpp"
@@ -55,6 +56,12 @@ class Runtime {
       s->chunks.push_back(make_chunk(static_cast<std::uint32_t>(elements * sizeof(T))));
     }
     return Array<T>(std::move(s));
+  }
+
+  /// A hash map sized for about `expected_size` entries (it grows).
+  template <class K, class V>
+  HashMap<K, V> make_hash_map(std::size_t expected_size = 0) {
+    return HashMap<K, V>(objects(), expected_size);
   }
 
   Stats stats() const;

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "remora/deref_scope.hpp"
@@ -119,6 +120,10 @@ class object_runtime {
   /// `for_write`; S when `scanning`: touched once), and returns the payload's
   /// address. Throws remora::Error.
   virtual void* deref_slow(object_record* r, bool for_write, bool scanning = false) = 0;
+  /// Fetches, in batches, those of `records` that are absent (no H: they are
+  /// about to be dereferenced). Best effort: what cannot be fetched now is
+  /// left to the derefs.
+  virtual void fetch_many(std::span<object_record* const> records) = 0;
   /// Starts a prefetcher that follows `plan` until the session is destroyed.
   virtual std::unique_ptr<prefetch_session> follow(prefetch_plan plan) = 0;
   /// Creates an object of `size` bytes, present and dirty, whose payload is
