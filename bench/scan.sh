@@ -1,8 +1,9 @@
-# bench/run scan: sum over an Array<uint64_t> of 2 GiB with a 128 MiB local
+# bench/run scan: (1) sum over an Array<uint64_t> of 2 GiB with a 128 MiB local
 # cache (embedded node, shared memory): an in-memory vector, Remora with
 # prefetching off, with detection only, with a declared sequential order, and
 # scan(). Ratios: each over the in-memory sum (vs_memory) and the declared
-# order over prefetching off (vs_off).
+# order over prefetching off (vs_off). (2) HashMap get_many against Redis
+# MGET (bench_hashmap below).
 
 bench_scan() {
   local bench out memory off
@@ -19,4 +20,24 @@ bench_scan() {
          "misses=$(field misses "$line") prefetch_hits=$(field prefetch_hits "$line")" \
          "vs_off=$(calc "$rate / $off") ratio=$(calc "$rate / $memory")"
   done
+  bench_hashmap
+}
+
+# HashMap get_many of Zipf(0.99) keys (batches of 64) against Redis MGET of
+# the same keys and values; ratio = Remora keys/s over Redis keys/s.
+bench_hashmap() {
+  need_command redis-server redis-server
+  local bench port server out remora redis
+  bench=$(need_binary bench/remora-bench-hashmap)
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  out=$(timeout 600 "$bench" --redis-port="$port" --keys=1000000 --batch=64 --cache-mib=16)
+  kill "$server"; wait "$server" 2>/dev/null || true
+  remora=$(field keys_per_s "$(grep side=remora <<<"$out")")
+  redis=$(field keys_per_s "$(grep side=redis <<<"$out")")
+  echo "scan hashmap-get_many-zipf0.99 remora=$(calc "$remora / 1e6")Mkeys/s" \
+       "redis_mget=$(calc "$redis / 1e6")Mkeys/s ratio=$(calc "$remora / $redis")"
 }

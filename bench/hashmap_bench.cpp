@@ -1,0 +1,112 @@
+// remora-bench-hashmap: HashMap get_many of Zipf(0.99) keys, and the same
+// traffic as Redis MGETs against a running redis-server (same keys, same
+// 56-byte values), in one run. Prints one line of key=value pairs per side.
+//   remora-bench-hashmap --redis-port=P [--keys=1000000] [--batch=64]
+//                        [--cache-mib=16] [--seconds=2]
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <remora/remora.hpp>
+
+#include "bench/zipf.hpp"
+
+namespace {
+
+struct value56 {
+  std::uint64_t words[7];
+};
+
+using clock_type = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "remora-bench-hashmap: %s\n", what.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t keys = 1'000'000, batch = 64, cache_mib = 16, redis_port = 0;
+  double seconds = 2;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto num = [&](const char* p) { return std::stod(a.substr(std::strlen(p))); };
+    if (a == "--help") {
+      std::puts("usage: remora-bench-hashmap --redis-port=P [--keys=N] [--batch=64] "
+                "[--cache-mib=16] [--seconds=2]");
+      return 0;
+    } else if (a.rfind("--keys=", 0) == 0) keys = num("--keys=");
+    else if (a.rfind("--batch=", 0) == 0) batch = num("--batch=");
+    else if (a.rfind("--cache-mib=", 0) == 0) cache_mib = num("--cache-mib=");
+    else if (a.rfind("--seconds=", 0) == 0) seconds = num("--seconds=");
+    else if (a.rfind("--redis-port=", 0) == 0) redis_port = num("--redis-port=");
+    else die("unknown option " + a);
+  }
+  // Remora: the map is ~60 MB of entries against a small local cache.
+  remora::Runtime rt(remora::Options{}.dram_cache(cache_mib << 20).embedded_capacity(1ull << 30));
+  auto map = rt.make_hash_map<std::uint64_t, value56>(keys);
+  for (std::uint64_t k = 0; k < keys; ++k) map.put(k, value56{{k, k, k, k, k, k, k}});
+  remora::bench::zipf pick(keys, 0.99, 7);
+  std::vector<std::uint64_t> request(batch);
+  std::uint64_t got = 0, wrong = 0;
+  auto start = clock_type::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (auto& k : request) k = pick();
+    for (std::size_t i = 0; auto& v : map.get_many(request)) {
+      wrong += !v || v->words[3] != request[i];
+      ++i;
+    }
+    got += batch;
+    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  }
+  if (wrong != 0) die("get_many returned wrong values");
+  std::printf("side=remora keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
+  std::fflush(stdout);
+  if (redis_port == 0) return 0;
+
+  redisContext* redis = redisConnect("127.0.0.1", static_cast<int>(redis_port));
+  if (redis == nullptr || redis->err) die("cannot reach redis on port " + std::to_string(redis_port));
+  for (std::uint64_t k = 0; k < keys; ++k) {
+    value56 v{{k, k, k, k, k, k, k}};
+    const std::string key = std::to_string(k);
+    redisAppendCommand(redis, "SET %b %b", key.data(), key.size(), &v, sizeof v);
+    if (k % 1000 == 999 || k + 1 == keys)
+      for (std::uint64_t j = 0; j <= k % 1000; ++j) {
+        void* reply = nullptr;
+        if (redisGetReply(redis, &reply) != REDIS_OK) die("redis SET failed");
+        freeReplyObject(reply);
+      }
+  }
+  remora::bench::zipf pick_again(keys, 0.99, 7);
+  got = 0;
+  start = clock_type::now();
+  elapsed = 0;
+  std::vector<std::string> names(batch);
+  std::vector<const char*> args(batch + 1);
+  std::vector<std::size_t> lengths(batch + 1);
+  args[0] = "MGET";
+  lengths[0] = 4;
+  while (elapsed < seconds) {
+    for (std::size_t i = 0; i < batch; ++i) {
+      names[i] = std::to_string(pick_again());
+      args[i + 1] = names[i].data();
+      lengths[i + 1] = names[i].size();
+    }
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(redis, static_cast<int>(batch + 1), args.data(), lengths.data()));
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != batch)
+      die("redis MGET failed");
+    freeReplyObject(reply);
+    got += batch;
+    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  }
+  redisFree(redis);
+  std::printf("side=redis keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
+  return 0;
+}
