@@ -155,3 +155,20 @@ TEST_CASE("a prefetcher replaced mid-scan, or whose array dies mid-scan, ends cl
   b.write(999, 5);
   CHECK(b.read(999) == 5);
 }
+
+TEST_CASE("a vector grows past the cache and reads back, with an order declared",
+          "[client][array]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  auto v = rt.make_vector<std::uint64_t>();
+  v.prefetch(remora::order::sequential());
+  constexpr std::size_t count = 3'000'000;  // 24 MB
+  for (std::size_t i = 0; i < count; ++i) v.push_back(value_for(i));
+  CHECK(v.size() == count);
+  std::size_t wrong = 0, scanned = 0;
+  for (const std::uint64_t& x : v.scan()) wrong += x != value_for(scanned++);
+  CHECK(scanned == count);
+  v.write(17, 3);
+  CHECK(v.read(17) == 3);
+  CHECK(wrong == 0);
+  CHECK_THROWS_AS(v.read(count), remora::InvalidObject);
+}

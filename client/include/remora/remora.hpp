@@ -1,5 +1,5 @@
 // Remora's public API, in one include: Runtime and Options, the remoteable
-// handles UniquePtr and SharedPtr, Array and its declared orders, DerefScope,
+// handles UniquePtr and SharedPtr, Array, Vector and HashMap, declared orders, DerefScope,
 // Stats and the exceptions.
 #pragma once
 
@@ -13,3 +13,4 @@
 #include "remora/shared_ptr.hpp"
 #include "remora/stats.hpp"
 #include "remora/unique_ptr.hpp"
+#include "remora/vector.hpp"

@@ -16,6 +16,7 @@
 #include "remora/shared_ptr.hpp"
 #include "remora/stats.hpp"
 #include "remora/unique_ptr.hpp"
+#include "remora/vector.hpp"
 
 namespace remora {
 
@@ -56,6 +57,17 @@ class Runtime {
       s->chunks.push_back(make_chunk(static_cast<std::uint32_t>(elements * sizeof(T))));
     }
     return Array<T>(std::move(s));
+  }
+
+  /// An empty vector; push_back grows it.
+  template <class T>
+  Vector<T> make_vector() {
+    detail::check_object_type<T>();
+    auto s = std::make_unique<detail::array_state>();
+    s->per_chunk = detail::elements_per_chunk<T>();
+    s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
+    s->rt = objects();
+    return Vector<T>(std::move(s));
   }
 
   /// A hash map sized for about `expected_size` entries (it grows).

@@ -169,7 +169,7 @@ class Array {
   /// Every element in order, with touch-once derefs and prefetch ahead.
   scan_range scan() const { return scan_range(state()); }
 
- private:
+ protected:
   friend class Runtime;
   explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
   detail::array_state* state() const {
