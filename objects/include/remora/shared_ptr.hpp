@@ -15,7 +15,9 @@ namespace remora {
 class Runtime;
 
 template <class T>
-class SharedPtr {
+/// deref, deref_mut, read, write and operator bool come from
+/// detail::handle_access (handle.hpp).
+class SharedPtr : public detail::handle_access<SharedPtr<T>, T> {
  public:
   SharedPtr() = default;
   SharedPtr(const SharedPtr& other) noexcept : record_(other.record_), runtime_(other.runtime_) {
@@ -30,30 +32,12 @@ class SharedPtr {
   }
   ~SharedPtr() { reset(); }
 
-  const T* deref(DerefScope&) const {
-    if (record_ == nullptr) [[unlikely]] detail::throw_no_object("deref");
-    return static_cast<const T*>(detail::deref_address(record_, runtime_, false));
-  }
-  T* deref_mut(DerefScope&) {
-    if (record_ == nullptr) [[unlikely]] detail::throw_no_object("deref_mut");
-    return static_cast<T*>(detail::deref_address(record_, runtime_, true));
-  }
-  T read() const {
-    DerefScope scope;
-    return *deref(scope);
-  }
-  void write(const T& value) {
-    DerefScope scope;
-    *deref_mut(scope) = value;
-  }
-
   /// Drops this copy; the object is freed with the last one.
   void reset() noexcept {
     if (record_ == nullptr) return;
     detail::object_record* r = std::exchange(record_, nullptr);
     if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) runtime_->release(r);
   }
-  explicit operator bool() const { return record_ != nullptr; }
   /// Copies alive (racy when other threads copy or drop concurrently).
   long use_count() const {
     return record_ == nullptr ? 0 : static_cast<long>(record_->refs.load(std::memory_order_relaxed));
@@ -61,6 +45,7 @@ class SharedPtr {
 
  private:
   friend class Runtime;
+  friend class detail::handle_access<SharedPtr<T>, T>;
   SharedPtr(detail::object_record* r, detail::object_runtime* rt) : record_(r), runtime_(rt) {}
 
   detail::object_record* record_ = nullptr;

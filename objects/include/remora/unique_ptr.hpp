@@ -14,7 +14,9 @@ namespace remora {
 class Runtime;
 
 template <class T>
-class UniquePtr {
+/// deref, deref_mut, read, write and operator bool come from
+/// detail::handle_access (handle.hpp).
+class UniquePtr : public detail::handle_access<UniquePtr<T>, T> {
  public:
   UniquePtr() = default;
   UniquePtr(UniquePtr&& other) noexcept
@@ -29,35 +31,14 @@ class UniquePtr {
   }
   ~UniquePtr() { reset(); }
 
-  /// The object, valid until `scope` ends. Throws InvalidObject when empty,
-  /// NodeUnavailable / ObjectLost when its home cannot give it back.
-  const T* deref(DerefScope&) const {
-    if (record_ == nullptr) [[unlikely]] detail::throw_no_object("deref");
-    return static_cast<const T*>(detail::deref_address(record_, runtime_, false));
-  }
-  /// As deref, and marks the object dirty (it will be written back).
-  T* deref_mut(DerefScope&) {
-    if (record_ == nullptr) [[unlikely]] detail::throw_no_object("deref_mut");
-    return static_cast<T*>(detail::deref_address(record_, runtime_, true));
-  }
-
-  T read() const {
-    DerefScope scope;
-    return *deref(scope);
-  }
-  void write(const T& value) {
-    DerefScope scope;
-    *deref_mut(scope) = value;
-  }
-
   /// Frees the object everywhere; the handle is empty afterwards.
   void reset() noexcept {
     if (record_ != nullptr) runtime_->release(std::exchange(record_, nullptr));
   }
-  explicit operator bool() const { return record_ != nullptr; }
 
  private:
   friend class Runtime;
+  friend class detail::handle_access<UniquePtr<T>, T>;
   UniquePtr(detail::object_record* r, detail::object_runtime* rt) : record_(r), runtime_(rt) {}
 
   detail::object_record* record_ = nullptr;

@@ -38,4 +38,36 @@ object_record* create_object(object_runtime* rt, Args&&... args) {
       sizeof(T), [](void* payload, void* arg) { std::memcpy(payload, arg, sizeof(T)); }, &value);
 }
 
+/// The access every handle of one object offers: deref, deref_mut, read,
+/// write and the empty test. `Handle` holds `record_` and `runtime_`.
+template <class Handle, class T>
+class handle_access {
+ public:
+  /// The object, valid until `scope` ends. Throws InvalidObject when empty,
+  /// NodeUnavailable / ObjectLost when its home cannot give it back.
+  const T* deref(DerefScope&) const {
+    auto& h = self();
+    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref");
+    return static_cast<const T*>(deref_address(h.record_, h.runtime_, false));
+  }
+  /// As deref, and marks the object dirty (it will be written back).
+  T* deref_mut(DerefScope&) {
+    auto& h = self();
+    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref_mut");
+    return static_cast<T*>(deref_address(h.record_, h.runtime_, true));
+  }
+  T read() const {
+    DerefScope scope;
+    return *deref(scope);
+  }
+  void write(const T& value) {
+    DerefScope scope;
+    *deref_mut(scope) = value;
+  }
+  explicit operator bool() const { return self().record_ != nullptr; }
+
+ private:
+  const Handle& self() const { return static_cast<const Handle&>(*this); }
+};
+
 }  // namespace remora::detail
