@@ -113,6 +113,20 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
                      << " issued " << c.issued << " wasted " << c.wasted);
     CHECK(c.coverage() >= 0.95);
   }
+  SECTION("generator") {  // an order known only as it unfolds
+    std::mt19937_64 rng(6);
+    std::vector<std::size_t> order(20'000);
+    for (auto& i : order) i = rng() % n;
+    std::size_t next = 0;
+    a.prefetch(remora::order::generator([&order, next]() mutable -> std::optional<std::size_t> {
+      if (next == order.size()) return std::nullopt;
+      return order[next++];
+    }));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
   CHECK(wrong == 0);
 }
 
