@@ -98,10 +98,17 @@ struct follower {
     if (wasted > last_wasted) window = std::max(min_window, window / 2);
     else if (reader >= issued_pos && issued_pos > 0) window = std::min(max_window, window * 2);
     last_wasted = wasted;
-    if (issued_pos < reader) {  // fell behind: skip what the reader has passed
-      if (plan.order.what == order_kind::generator)
-        for (; issued_pos < reader && !generated.empty(); ++issued_pos) generated.pop_front();
-      issued_pos = std::max(issued_pos, reader);
+    // Fell behind: skip what the reader has passed. A generator's indices
+    // are consumed, not skipped, so its positions stay in step.
+    while (issued_pos < reader) {
+      if (plan.order.what == order_kind::generator) {
+        if (!element_at(issued_pos)) {
+          ended = true;
+          break;
+        }
+        generated.pop_front();
+      }
+      issued_pos = plan.order.what == order_kind::generator ? issued_pos + 1 : reader;
     }
     const std::uint64_t until = reader + window * positions_per_chunk();
     std::vector<detail::object_record*> batch;

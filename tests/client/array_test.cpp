@@ -88,7 +88,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     a.prefetch(remora::order::sequential());
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    auto c = read_in(rt, a, order, wrong);
+    auto c = read_in(rt, a, order, wrong, std::chrono::nanoseconds(200));
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
                      << " issued " << c.issued << " wasted " << c.wasted);
     CHECK(c.coverage() >= 0.95);
@@ -98,7 +98,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     a.prefetch(remora::order::strided(7, stride));
     std::vector<std::size_t> order;
     for (std::size_t i = 7; i < n; i += stride) order.push_back(i);
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
                      << " issued " << c.issued << " wasted " << c.wasted);
     CHECK(c.coverage() >= 0.95);
@@ -108,7 +108,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     std::vector<std::size_t> order(20'000);
     for (auto& i : order) i = rng() % n;
     a.prefetch(remora::order::indices(order));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
                      << " issued " << c.issued << " wasted " << c.wasted);
     CHECK(c.coverage() >= 0.95);
@@ -122,7 +122,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
       if (next == order.size()) return std::nullopt;
       return order[next++];
     }));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(5));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
                     << " issued " << c.issued << " wasted " << c.wasted);
     CHECK(c.coverage() >= 0.95);
@@ -143,7 +143,7 @@ TEST_CASE("sequential access is detected; random access prefetches nothing",
   CHECK(r.issued <= r.touched / 100);
   std::vector<std::size_t> sequential(n / 2);
   for (std::size_t i = 0; i < sequential.size(); ++i) sequential[i] = n / 4 + i;
-  auto s = read_in(rt, a, sequential, wrong);
+  auto s = read_in(rt, a, sequential, wrong, std::chrono::nanoseconds(200));
   INFO("sequential: touched " << s.touched << " hits " << s.prefetch_hits << " misses "
                                << s.misses << " wasted " << s.wasted);
   CHECK(s.coverage() >= 0.95);
