@@ -163,6 +163,23 @@ inline void retire_slot(std::byte* slot, std::uint32_t new_version) {
   detail::finish_retire(slot, new_version);
 }
 
+/// Whether a slot's header and trailer, read separately (the payload having
+/// gone straight to its destination in between, in address order), name
+/// live object `id` at `version`.
+inline bool slot_parts_match(std::span<const std::byte> header_copy,
+                             std::span<const std::byte> trailer_copy, object_id id,
+                             std::uint32_t version) {
+  if (header_copy.size() < sizeof(slot_header) || trailer_copy.size() < sizeof(slot_trailer))
+    return false;
+  slot_header header;
+  std::memcpy(&header, header_copy.data(), sizeof header);
+  if (header.object_id != id || header.version != version || !(header.flags & slot_live))
+    return false;
+  slot_trailer trailer;
+  std::memcpy(&trailer, trailer_copy.data(), sizeof trailer);
+  return trailer.version == version && trailer.id_check == id_check(id);
+}
+
 /// Whether `copy` (a slot read from its first byte, at least slot_bytes(size)
 /// long; a reader may fetch the whole reserved slot) holds live object `id`
 /// at `version`: the header's id, version, live flag and size (which must fit
@@ -171,12 +188,10 @@ inline bool slot_matches(std::span<const std::byte> copy, object_id id, std::uin
   if (copy.size() < slot_bytes(0)) return false;
   slot_header header;
   std::memcpy(&header, copy.data(), sizeof header);
-  if (header.object_id != id || header.version != version || !(header.flags & slot_live) ||
-      slot_bytes(header.size) > copy.size())
-    return false;
-  slot_trailer trailer;
-  std::memcpy(&trailer, copy.data() + trailer_offset(header.size), sizeof trailer);
-  return trailer.version == version && trailer.id_check == id_check(id);
+  if (slot_bytes(header.size) > copy.size()) return false;
+  return slot_parts_match(copy.first(sizeof(slot_header)),
+                          copy.subspan(trailer_offset(header.size), sizeof(slot_trailer)), id,
+                          version);
 }
 
 }  // namespace remora::storage
