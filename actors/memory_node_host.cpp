@@ -18,8 +18,7 @@ struct memory_node_host::impl {
   explicit impl(control_plane::impl& c) : cp(c) {}
   control_plane::impl& cp;
   // Declaration order is teardown order, reversed: the actor goes first.
-  std::unique_ptr<transport::context> ctx;
-  std::unique_ptr<transport::worker> worker;
+  transport::local_ucx ucx;
   std::unique_ptr<storage::arena> arena;
   std::optional<transport::progress_thread> progress;
   memory_node_actor node;
@@ -30,18 +29,15 @@ struct memory_node_host::impl {
 result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane& cp,
                                                                   const options& o) {
   auto p = std::make_unique<impl>(cp.internals());
-  auto ctx = transport::context::create();
-  if (!ctx) return ctx.err();
-  p->ctx = std::move(ctx).value();
-  auto w = transport::worker::create(*p->ctx);
-  if (!w) return w.err();
-  p->worker = std::move(w).value();
-  auto arena = storage::arena::open(*p->ctx, o.arena);
+  auto ucx = transport::local_ucx::open();
+  if (!ucx) return ucx.err();
+  p->ucx = std::move(ucx).value();
+  auto arena = storage::arena::open(*p->ucx.ctx, o.arena);
   if (!arena) return arena.err();
   p->arena = std::move(arena).value();
   memory_node_setup setup;
   setup.arena = p->arena.get();
-  auto address = p->worker->address();
+  auto address = p->ucx.worker->address();
   if (!address) return address.err();
   setup.worker_address = std::move(address).value();
   auto key = p->arena->memory().pack_key();
@@ -50,7 +46,7 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   setup.auth_token = o.auth_token;
   p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   setup.node_id = p->node_id;
-  p->progress.emplace(*p->worker);
+  p->progress.emplace(*p->ucx.worker);
   p->node = spawn_memory_node(p->cp.system, std::move(setup));
   return std::unique_ptr<memory_node_host>(new memory_node_host(std::move(p)));
 }

@@ -73,7 +73,7 @@ struct node_client::impl {
 
   result<bool> read_once(const object_location& where, std::span<std::byte> into) {
     scratch.resize(where.slot_bytes);
-    transport::batch b(*worker);
+    transport::batch b(*ucx.worker);
     if (auto r = b.get(*arena, where.offset, scratch.data(), where.slot_bytes); !r) return r.err();
     if (auto r = b.wait(deadline()); !r) return error{r.err().code, what("read") + ": " + r.err().message};
     if (!storage::slot_matches(scratch, where.id, where.version)) return false;
@@ -86,8 +86,7 @@ struct node_client::impl {
   caf::scoped_actor self;
   memory_node_actor node;
   hello_reply hello;
-  std::unique_ptr<transport::context> ctx;
-  std::unique_ptr<transport::worker> worker;
+  transport::local_ucx ucx;
   std::optional<transport::endpoint> ep;
   std::optional<transport::remote_region> arena;
   std::vector<std::byte> scratch;
@@ -111,13 +110,10 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
   auto h = p->ask<hello_reply>("hello", hello_atom::value, o.auth_token, protocol_version);
   if (!h) return h.err();
   p->hello = std::move(h).value();
-  auto ctx = transport::context::create();
-  if (!ctx) return ctx.err();
-  p->ctx = std::move(ctx).value();
-  auto w = transport::worker::create(*p->ctx);
-  if (!w) return w.err();
-  p->worker = std::move(w).value();
-  auto ep = p->worker->connect(as_bytes(p->hello.worker_address));
+  auto ucx = transport::local_ucx::open();
+  if (!ucx) return ucx.err();
+  p->ucx = std::move(ucx).value();
+  auto ep = p->ucx.worker->connect(as_bytes(p->hello.worker_address));
   if (!ep) return error{ep.err().code, where + ": " + ep.err().message};
   p->ep.emplace(std::move(ep).value());
   auto arena = transport::remote_region::unpack(*p->ep, as_bytes(p->hello.arena_key));
@@ -183,7 +179,7 @@ result<void> node_client::write(object_location& where, std::span<const std::byt
       if (auto r = p.refresh(where); !r) return r;
       continue;
     }
-    transport::batch b(*p.worker);
+    transport::batch b(*p.ucx.worker);
     auto put = b.put(*p.arena, where.offset + storage::payload_offset, data.data(), data.size());
     auto done = put ? b.wait(p.deadline()) : put;
     auto unpin = transport::atomic_add(*p.arena, word, ~std::uint64_t{0}, p.deadline());
@@ -212,7 +208,7 @@ result<void> node_client::read_slot(object_location& where, std::span<std::byte>
   if (slot.size() < where.slot_bytes)
     return error{errc::invalid_argument, "read_slot: the slot buffer is too small"};
   for (int round = 0; round < max_location_refreshes; ++round) {
-    transport::batch b(*p.worker);
+    transport::batch b(*p.ucx.worker);
     if (auto r = b.get(*p.arena, where.offset, slot.data(), where.slot_bytes); !r) return r;
     if (auto r = b.wait(p.deadline()); !r)
       return error{r.err().code, p.what("read") + ": " + r.err().message};
@@ -254,7 +250,7 @@ result<void> node_client::read_many(std::span<object_location> where,
                                           : where[i].slot_bytes;
   }
   p.scratch.resize(total);
-  transport::batch b(*p.worker);
+  transport::batch b(*p.ucx.worker);
   for (std::size_t i = 0; i < where.size(); ++i) {
     const auto& w = where[i];
     std::byte* at = p.scratch.data() + scratch_at[i];

@@ -248,7 +248,7 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
   r->id = new_id();
   r->node = place(r->id);
   init(slot, arg);
-  cache->add_resident(r, slot);
+  cache->add_resident(r);
   r->meta().store(meta_present | meta_hot | meta_dirty | payload_address(slot),
                 std::memory_order_release);
   if (under_pressure()) tiering->nudge();
@@ -313,7 +313,7 @@ void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
     r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
     throw;
   }
-  cache->add_resident(r, slot);
+  cache->add_resident(r);
   bytes_in.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
   r->meta().store(meta_present | flags | payload_address(slot), std::memory_order_release);
@@ -384,7 +384,7 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks) {
       }
       r->offset = where[i].offset;
       r->version = where[i].version;
-      cache->add_resident(r, batch[i].slot);
+      cache->add_resident(r);
       bytes_in.fetch_add(r->size, std::memory_order_relaxed);
       r->meta().store(meta_present | meta_prefetched | meta_hot | payload_address(batch[i].slot),
                       std::memory_order_release);
@@ -510,12 +510,6 @@ std::size_t Runtime::impl::evacuate_round() {
   prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
   writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
   return victims.size();
-}
-
-detail::object_record* Runtime::make_chunk(std::uint32_t bytes) {
-  return impl_->create(
-      bytes, [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
-      &bytes);
 }
 
 Runtime::Runtime(const Options& options) : impl_(std::make_unique<impl>(options)) {}

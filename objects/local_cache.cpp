@@ -67,7 +67,7 @@ void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
   room_.notify_all();
 }
 
-void local_cache::add_resident(object_record* r, std::byte*) {
+void local_cache::add_resident(object_record* r) {
   std::lock_guard lock(mutex_);
   r->cache_index() = static_cast<std::uint32_t>(clock_.size());
   clock_.push_back(r);

@@ -51,8 +51,8 @@ class local_cache {
   std::byte* allocate(std::uint32_t size, bool from_reserve = false);
   /// Returns a slot allocate() gave that never became resident.
   void free_slot(std::byte* slot, std::uint32_t size);
-  /// `r` is present in `slot` now; it joins the CLOCK.
-  void add_resident(object_record* r, std::byte* slot);
+  /// `r` is present now (its slot came from allocate()); it joins the CLOCK.
+  void add_resident(object_record* r);
 
   /// The last handle of `r` is gone. Returns true when the caller may delete
   /// `r` now; false when an evacuation holds it (finish() hands it back).

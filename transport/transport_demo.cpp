@@ -121,9 +121,9 @@ void serve(const flags& f, int notify_fd) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  auto ctx = need(rt::context::create(), "UCX context");
-  auto w = need(rt::worker::create(*ctx), "UCX worker");
-  auto memory = need(rt::region::allocate(*ctx, f.size), "allocating the region");
+  auto ucx = need(rt::local_ucx::open(), "UCX");
+  auto& w = ucx.worker;
+  auto memory = need(rt::region::allocate(*ucx.ctx, f.size), "allocating the region");
   for (std::uint64_t i = 0; i < f.size; ++i) memory.data()[i] = rt::test_pattern(f.seed, i);
   need(w->on_am(rt::demo_checksum_request,
                 [&memory](std::span<const std::byte> payload, const rt::am_reply& reply) {
@@ -165,18 +165,16 @@ void serve(const flags& f, int notify_fd) {
 }
 
 struct connection {
-  std::unique_ptr<rt::context> ctx;
-  std::unique_ptr<rt::worker> worker;
+  rt::local_ucx ucx;
   rt::tcp_stream stream;
   std::optional<rt::endpoint> ep;
   std::optional<rt::remote_region> remote;
 };
 
 void connect(connection& c, const std::string& host, std::uint16_t port) {
-  c.ctx = need(rt::context::create(), "UCX context");
-  c.worker = need(rt::worker::create(*c.ctx), "UCX worker");
+  c.ucx = need(rt::local_ucx::open(), "UCX");
   auto h = need(rt::receive_hello(c.stream, rt::after(5s)), "hello from the server");
-  c.ep.emplace(need(c.worker->connect(h.address), "connecting"));
+  c.ep.emplace(need(c.ucx.worker->connect(h.address), "connecting"));
   c.remote.emplace(need(rt::remote_region::unpack(*c.ep, h.key), "remote key"));
   (void)host, (void)port;
 }
@@ -191,7 +189,7 @@ rate measure(connection& c, std::uint64_t size, double seconds) {
   const std::size_t per_batch = size >= (64 << 10) ? 16 : 10000;
   if (size > c.remote->size()) die("--measure is larger than the served region");
   std::vector<std::byte> into(size);
-  rt::batch b(*c.worker);
+  rt::batch b(*c.ucx.worker);
   auto run_batch = [&] {
     for (std::size_t i = 0; i < per_batch; ++i)
       need(b.get(*c.remote, 0, into.data(), size), "issuing a get");
@@ -212,7 +210,7 @@ rate measure(connection& c, std::uint64_t size, double seconds) {
 void verify_region(connection& c, std::uint64_t seed) {
   const std::size_t chunk = 1 << 20;
   std::vector<std::byte> into(chunk);
-  rt::batch b(*c.worker);
+  rt::batch b(*c.ucx.worker);
   for (std::uint64_t at = 0; at < c.remote->size(); at += chunk) {
     std::size_t n = std::min<std::uint64_t>(chunk, c.remote->size() - at);
     need(b.get(*c.remote, at, into.data(), n), "issuing a get");
@@ -227,11 +225,11 @@ void verify_put(connection& c) {
   const std::size_t n = std::min<std::uint64_t>(1 << 20, c.remote->size());
   std::vector<std::byte> data(n);
   for (std::size_t i = 0; i < n; ++i) data[i] = rt::test_pattern(99, i);
-  rt::batch b(*c.worker);
+  rt::batch b(*c.ucx.worker);
   need(b.put(*c.remote, 0, data.data(), n), "issuing a put");
   need(b.wait(rt::after(30s)), "batched put");
   std::optional<rt::bytes> answer;
-  need(c.worker->on_am(rt::demo_checksum_reply,
+  need(c.ucx.worker->on_am(rt::demo_checksum_reply,
                        [&](std::span<const std::byte> p, const rt::am_reply&) {
                          answer.emplace(p.begin(), p.end());
                        }),
@@ -239,7 +237,7 @@ void verify_put(connection& c) {
   std::uint64_t range[2] = {0, n};
   need(c.ep->send_am(rt::demo_checksum_request, std::as_bytes(std::span(range)), rt::after(5s)),
        "checksum request");
-  need(c.worker->progress_until([&] { return answer.has_value(); }, rt::after(10s),
+  need(c.ucx.worker->progress_until([&] { return answer.has_value(); }, rt::after(10s),
                                 "checksum reply"),
        "checksum reply");
   std::uint32_t remote_sum = 0;
@@ -249,7 +247,7 @@ void verify_put(connection& c) {
 }
 
 int run_client(const flags& f, const std::string& host, std::uint16_t port) {
-  connection c{nullptr, nullptr, need(rt::tcp_stream::connect(host, port, rt::after(5s)),
+  connection c{{}, need(rt::tcp_stream::connect(host, port, rt::after(5s)),
                                       "connecting to the server"),
                {}, {}};
   connect(c, host, port);

@@ -27,6 +27,14 @@ result<std::unique_ptr<worker>> worker::create(context& ctx) {
 
 worker::~worker() { ucp_worker_destroy(handle_); }
 
+result<local_ucx> local_ucx::open(const context_options& options) {
+  auto ctx = context::create(options);
+  if (!ctx) return ctx.err();
+  auto w = worker::create(**ctx);
+  if (!w) return w.err();
+  return local_ucx{std::move(ctx).value(), std::move(w).value()};
+}
+
 result<bytes> worker::address() const {
   ucp_address_t* raw = nullptr;
   std::size_t length = 0;

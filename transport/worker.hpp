@@ -86,6 +86,14 @@ class worker {
   std::unordered_map<std::uint16_t, std::unique_ptr<std::pair<worker*, am_handler>>> handlers_;
 };
 
+/// A context with one worker: what a process needs to speak UCX. The worker
+/// is declared last, so it goes before its context.
+struct local_ucx {
+  std::unique_ptr<context> ctx;
+  std::unique_ptr<transport::worker> worker;
+  static result<local_ucx> open(const context_options& options = {});
+};
+
 /// Active messages carry small requests; larger data moves one-sided.
 inline constexpr std::size_t max_am_payload = 8 * 1024;
 

@@ -42,7 +42,7 @@ TEST_CASE("a peer that never answers over TCP: timeout within the deadline", "[t
   forced_transports tcp("tcp");
   serving_peer peer(1 << 20, {"--stall"});
   std::vector<std::byte> into(4096);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   REQUIRE(b.get(*peer.remote, 0, into.data(), into.size()).ok());
   auto start = clock::now();
   auto r = b.wait(after(2s));
@@ -64,7 +64,7 @@ TEST_CASE("a stalled peer still serves one-sided gets over shared memory", "[tra
   }
   serving_peer peer(1 << 20, {"--stall"});
   std::vector<std::byte> into(1 << 20);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   REQUIRE(b.get(*peer.remote, 0, into.data(), into.size()).ok());
   auto r = b.wait(after(5s));
   INFO((r ? "" : r.err().message));
@@ -77,7 +77,7 @@ TEST_CASE("a peer killed mid-transfer over TCP: an error within the deadline", "
   serving_peer peer(64 << 20);
   constexpr std::size_t chunk = 1 << 20, count = 512;  // ~0.5 GiB: long enough to be cut off
   std::vector<std::byte> into(chunk);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   for (std::size_t i = 0; i < count; ++i)
     REQUIRE(b.get(*peer.remote, (i % 64) * chunk, into.data(), chunk).ok());
   std::thread killer([&] {
@@ -117,7 +117,7 @@ TEST_CASE("a peer killed mid-transfer over shared memory: no hang, no wrong byte
   std::vector<std::byte> into(chunk);
   peer.process.signal(SIGKILL);
   REQUIRE(peer.process.wait_exit(5s).has_value());
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   auto start = clock::now();
   auto issued = b.get(*peer.remote, 3 * chunk, into.data(), chunk);
   auto r = issued ? b.wait(after(3s)) : issued;

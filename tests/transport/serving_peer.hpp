@@ -31,13 +31,10 @@ struct serving_peer {
     auto h = transport::receive_hello(*stream, transport::after(std::chrono::seconds(5)));
     REQUIRE(h.ok());
     greeting = std::move(h).value();
-    auto c = transport::context::create();
-    REQUIRE(c.ok());
-    ctx = std::move(c).value();
-    auto w = transport::worker::create(*ctx);
-    REQUIRE(w.ok());
-    worker = std::move(w).value();
-    auto e = worker->connect(greeting.address);
+    auto u = transport::local_ucx::open();
+    REQUIRE(u.ok());
+    ucx = std::move(u).value();
+    auto e = ucx.worker->connect(greeting.address);
     REQUIRE(e.ok());
     ep.emplace(std::move(e).value());
     auto r = transport::remote_region::unpack(*ep, greeting.key);
@@ -62,8 +59,7 @@ struct serving_peer {
   std::uint16_t port = 0;
   std::optional<transport::tcp_stream> stream;
   transport::hello greeting;
-  std::unique_ptr<transport::context> ctx;
-  std::unique_ptr<transport::worker> worker;
+  transport::local_ucx ucx;
   std::optional<transport::endpoint> ep;
   std::optional<transport::remote_region> remote;
 };

@@ -16,7 +16,7 @@ constexpr std::uint64_t region_size = 64ull << 20;
 
 TEST_CASE("gets of 1 B to 64 MiB arrive byte for byte", "[transport][two-process]") {
   serving_peer peer(region_size);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   for (std::uint64_t size : {1ull, 7ull, 64ull, 4096ull, 65549ull, 1ull << 20, 16ull << 20,
                              64ull << 20}) {
     const std::uint64_t offset = size == region_size ? 0 : (size * 13 + 5) % (region_size - size);
@@ -31,7 +31,7 @@ TEST_CASE("gets of 1 B to 64 MiB arrive byte for byte", "[transport][two-process
 
 TEST_CASE("puts of 1 B to 64 MiB land byte for byte", "[transport][two-process]") {
   serving_peer peer(region_size);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   std::uint64_t seed = 100;
   for (std::uint64_t size : {1ull, 64ull, 4096ull, 1ull << 20, 64ull << 20}) {
     const std::uint64_t offset = size == region_size ? 0 : (size * 31 + 3) % (region_size - size);
@@ -50,12 +50,12 @@ TEST_CASE("puts of 1 B to 64 MiB land byte for byte", "[transport][two-process]"
   REQUIRE(b.put(*peer.remote, 8192, data.data(), data.size()).ok());
   REQUIRE(b.wait(after(10s)).ok());
   std::optional<bytes> answer;
-  REQUIRE(peer.worker->on_am(demo_checksum_reply, [&](std::span<const std::byte> p, const am_reply&) {
+  REQUIRE(peer.ucx.worker->on_am(demo_checksum_reply, [&](std::span<const std::byte> p, const am_reply&) {
     answer.emplace(p.begin(), p.end());
   }).ok());
   std::uint64_t range[2] = {8192, data.size()};
   REQUIRE(peer.ep->send_am(demo_checksum_request, std::as_bytes(std::span(range)), after(5s)).ok());
-  REQUIRE(peer.worker->progress_until([&] { return answer.has_value(); }, after(10s), "reply").ok());
+  REQUIRE(peer.ucx.worker->progress_until([&] { return answer.has_value(); }, after(10s), "reply").ok());
   REQUIRE(answer->size() == 4);
   std::uint32_t sum = 0;
   std::memcpy(&sum, answer->data(), 4);
@@ -67,7 +67,7 @@ TEST_CASE("a batch of 10,000 small gets completes with one wait", "[transport][t
   constexpr std::size_t count = 10000, size = 64;
   std::vector<std::byte> into(count * size);
   std::vector<std::uint64_t> offsets(count);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   for (std::size_t i = 0; i < count; ++i) {
     offsets[i] = (i * 1000003ull) % (region_size - size);
     REQUIRE(b.get(*peer.remote, offsets[i], into.data() + i * size, size).ok());
@@ -83,7 +83,7 @@ TEST_CASE("a batch of 10,000 small gets completes with one wait", "[transport][t
 TEST_CASE("the completion-callback form reports once, after every get", "[transport][two-process]") {
   serving_peer peer(region_size);
   std::vector<std::byte> into(1000 * 256);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   for (std::size_t i = 0; i < 1000; ++i)
     REQUIRE(b.get(*peer.remote, i * 4096, into.data() + i * 256, 256).ok());
   int calls = 0;
@@ -93,7 +93,7 @@ TEST_CASE("the completion-callback form reports once, after every get", "[transp
     ok = r.ok();
   });
   CHECK(b.pending() == 0);  // handed over: the batch is free for reuse
-  REQUIRE(peer.worker->progress_until([&] { return calls > 0; }, after(20s), "callback").ok());
+  REQUIRE(peer.ucx.worker->progress_until([&] { return calls > 0; }, after(20s), "callback").ok());
   CHECK(calls == 1);
   CHECK(ok);
   for (std::size_t i = 0; i < 1000; ++i)
@@ -103,7 +103,7 @@ TEST_CASE("the completion-callback form reports once, after every get", "[transp
 TEST_CASE("accesses outside the remote region are refused locally", "[transport][two-process]") {
   serving_peer peer(1 << 20);
   std::vector<std::byte> into(64);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   auto past_end = b.get(*peer.remote, (1 << 20) - 10, into.data(), 64);
   REQUIRE_FALSE(past_end.ok());
   CHECK(past_end.err().code == errc::out_of_range);
@@ -122,14 +122,14 @@ TEST_CASE("corrupted or truncated address and key blobs give clear errors",
   const bytes& address = peer.greeting.address;
   const bytes& key = peer.greeting.key;
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, address.size() / 2, address.size() - 1}) {
-    auto r = peer.worker->connect(std::span(address).first(cut));
+    auto r = peer.ucx.worker->connect(std::span(address).first(cut));
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_address);
   }
   for (std::size_t at : {std::size_t{20}, address.size() / 2, address.size() - 1}) {
     bytes flipped = address;
     flipped[at] ^= std::byte{0x01};
-    auto r = peer.worker->connect(flipped);
+    auto r = peer.ucx.worker->connect(flipped);
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_address);
   }
@@ -150,7 +150,7 @@ TEST_CASE("corrupted or truncated address and key blobs give clear errors",
   CHECK(swapped.err().code == errc::bad_key);
   // The good blobs still work after all that.
   std::vector<std::byte> into(128);
-  batch b(*peer.worker);
+  batch b(*peer.ucx.worker);
   REQUIRE(b.get(*peer.remote, 0, into.data(), into.size()).ok());
   REQUIRE(b.wait(after(10s)).ok());
   CHECK(first_mismatch(into, 0) == -1);

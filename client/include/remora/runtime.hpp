@@ -6,7 +6,6 @@
 // concurrently (each with its own DerefScope).
 #pragma once
 
-#include <bit>
 #include <memory>
 #include <utility>
 
@@ -44,17 +43,14 @@ class Runtime {
   /// An array of `n` value-initialised elements in far memory.
   template <class T>
   Array<T> make_array(std::size_t n) {
-    detail::check_object_type<T>();
-    auto s = std::make_unique<detail::array_state>();
+    auto s = detail::new_array_state<T>(objects());
     s->size = n;
-    s->per_chunk = detail::elements_per_chunk<T>();
-    s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
-    s->rt = objects();
     const std::size_t chunks = (n + s->per_chunk - 1) / s->per_chunk;
     s->chunks.reserve(chunks);
     for (std::size_t c = 0; c < chunks; ++c) {
       const std::size_t elements = std::min(s->per_chunk, n - c * s->per_chunk);
-      s->chunks.push_back(make_chunk(static_cast<std::uint32_t>(elements * sizeof(T))));
+      s->chunks.push_back(
+          detail::create_zeroed(objects(), static_cast<std::uint32_t>(elements * sizeof(T))));
     }
     return Array<T>(std::move(s));
   }
@@ -62,12 +58,7 @@ class Runtime {
   /// An empty vector; push_back grows it.
   template <class T>
   Vector<T> make_vector() {
-    detail::check_object_type<T>();
-    auto s = std::make_unique<detail::array_state>();
-    s->per_chunk = detail::elements_per_chunk<T>();
-    s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
-    s->rt = objects();
-    return Vector<T>(std::move(s));
+    return Vector<T>(detail::new_array_state<T>(objects()));
   }
 
   /// A hash map sized for about `expected_size` entries (it grows).
@@ -82,7 +73,6 @@ class Runtime {
 
  private:
   detail::object_runtime* objects();
-  detail::object_record* make_chunk(std::uint32_t bytes);  // zero-filled
   std::unique_ptr<impl> impl_;
 };
 

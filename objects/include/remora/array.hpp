@@ -230,10 +230,16 @@ class Array<T>::scan_range {
 
 namespace detail {
 
-// A power of two, so that finding an element's chunk is a shift.
+/// The state of an empty array of T in `rt`: chunks of a power-of-two number
+/// of elements, so that finding an element's chunk is a shift.
 template <class T>
-std::size_t elements_per_chunk() {
-  return std::bit_floor(std::max<std::size_t>(1, array_chunk_bytes / sizeof(T)));
+std::unique_ptr<array_state> new_array_state(object_runtime* rt) {
+  check_object_type<T>();
+  auto s = std::make_unique<array_state>();
+  s->per_chunk = std::bit_floor(std::max<std::size_t>(1, array_chunk_bytes / sizeof(T)));
+  s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
+  s->rt = rt;
+  return s;
 }
 
 }  // namespace detail

@@ -6,8 +6,6 @@
 // Thread-safety: as Array. REQUIRES: the Runtime outlives it.
 #pragma once
 
-#include <cstring>
-
 #include "remora/array.hpp"
 
 namespace remora {
@@ -31,10 +29,8 @@ class Vector : public Array<T> {
   static void grow(detail::array_state* s) {
     const bool following = s->session != nullptr && !s->detected;
     s->session.reset();  // the prefetcher reads the chunk list we are about to change
-    std::uint32_t bytes = static_cast<std::uint32_t>(s->per_chunk * sizeof(T));
-    s->chunks.push_back(s->rt->create(
-        bytes, [](void* p, void* n) { std::memset(p, 0, *static_cast<std::uint32_t*>(n)); },
-        &bytes));
+    s->chunks.push_back(
+        detail::create_zeroed(s->rt, static_cast<std::uint32_t>(s->per_chunk * sizeof(T))));
     s->base_chunk = static_cast<std::size_t>(-1);
     if (following) s->follow(s->declared, false);
   }

@@ -29,6 +29,13 @@ constexpr void check_object_type() {
                       " of a handle that holds no object (reset, moved from, or never set)");
 }
 
+/// Creates a zero-filled object of `bytes` bytes in `rt`; its record.
+inline object_record* create_zeroed(object_runtime* rt, std::uint32_t bytes) {
+  return rt->create(
+      bytes, [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
+      &bytes);
+}
+
 /// Creates an object of type T in `rt` from `args`; its record.
 template <class T, class... Args>
 object_record* create_object(object_runtime* rt, Args&&... args) {
