@@ -6,12 +6,13 @@
 #include <mutex>
 #include <random>
 #include <thread>
-#include <unordered_map>
+#include <functional>
 
 #include "actors/memory_node_host.hpp"
 #include "actors/node_client.hpp"
 #include "actors/prefetcher.hpp"
 #include "actors/tiering_manager.hpp"
+#include "client/node_clients.hpp"
 #include "client/raise.hpp"
 #include "objects/local_cache.hpp"
 #include "objects/record_pool.hpp"
@@ -30,8 +31,6 @@ namespace {
 constexpr double low_free = 0.10;
 constexpr std::size_t sweep_batch = 512;
 constexpr std::size_t free_batch = 256;
-
-std::atomic<std::uint64_t> next_generation{1};
 
 // Rendezvous hashing: the node whose mix with the id is largest.
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
@@ -55,16 +54,18 @@ struct Runtime::impl final : object_runtime {
   std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
   void fetch_many(std::span<object_record* const> records) override {
     for (std::size_t done = 0; done < records.size();) {
-      const std::size_t handled = prefetch(records.subspan(done));
+      const std::size_t handled = prefetch(records.subspan(done), clients_of_this_thread);
       if (handled == 0) break;  // the cache is full: the derefs will wait for room
       done += handled;
     }
   }
-  std::size_t prefetch(std::span<object_record* const> chunks);
+  // Which clients a fetch uses: the calling thread's, or a lease's.
+  using client_source = std::function<node_client&(std::uint32_t node)>;
+  std::size_t prefetch(std::span<object_record* const> chunks, const client_source& via);
   object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(object_record* r) noexcept override;
 
-  node_client& client_for(std::uint32_t node);
+  node_client& client_for(std::uint32_t node) { return clients->mine(node); }
   std::byte* allocate_slot(std::uint32_t size);
   void* fetch(object_record* r, std::uint64_t flags);
   std::uint64_t new_id();
@@ -79,7 +80,6 @@ struct Runtime::impl final : object_runtime {
   }
 
   Options options;
-  std::uint64_t generation = next_generation++;
   std::filesystem::path temporary_spill;
   actors::control_plane cp;
   std::unique_ptr<actors::memory_node_host> embedded;
@@ -90,9 +90,10 @@ struct Runtime::impl final : object_runtime {
   std::unique_ptr<objects::local_cache> cache;
   objects::record_pool records;
 
-  std::mutex clients_mutex;
-  std::unordered_map<std::thread::id, std::vector<std::unique_ptr<node_client>>>
-      clients;  // GUARDED_BY(clients_mutex)
+  std::unique_ptr<client::node_clients> clients;
+  const client_source clients_of_this_thread = [this](std::uint32_t n) -> node_client& {
+    return client_for(n);
+  };
 
   std::mutex frees_mutex;
   std::vector<std::vector<std::uint64_t>> frees;  // GUARDED_BY(frees_mutex): per node
@@ -136,6 +137,12 @@ Runtime::impl::impl(const Options& o) : options(o) {
       nodes.push_back(*address);
     }
   }
+  clients = std::make_unique<client::node_clients>(
+      static_cast<std::uint32_t>(nodes.size()), [this](std::uint32_t node) {
+        auto c = node_client::connect(cp, {nodes[node], options.auth_token(), options.timeout()});
+        if (!c) client::raise(c.err());
+        return std::move(c).value();
+      });
   node_down = std::make_unique<std::atomic<bool>[]>(nodes.size());
   frees.resize(nodes.size());
   for (std::uint32_t i = 0; i < nodes.size(); ++i) {
@@ -158,36 +165,10 @@ Runtime::impl::impl(const Options& o) : options(o) {
 Runtime::impl::~impl() {
   tiering.reset();
   flush_frees();
-  {
-    std::lock_guard lock(clients_mutex);
-    clients.clear();
-  }
+  clients->clear();
   cache.reset();
   embedded.reset();
   if (!temporary_spill.empty()) std::filesystem::remove_all(temporary_spill);
-}
-
-node_client& Runtime::impl::client_for(std::uint32_t node) {
-  // Each thread talks to each node through its own client (its own UCX
-  // worker): misses never hand off between threads.
-  thread_local struct {
-    std::uint64_t generation = 0;
-    std::vector<std::unique_ptr<node_client>>* list = nullptr;
-  } mine;
-  if (mine.generation != generation) {
-    std::lock_guard lock(clients_mutex);
-    mine.list = &clients[std::this_thread::get_id()];
-    mine.list->resize(nodes.size());
-    mine.generation = generation;
-  }
-  auto& slot = (*mine.list)[node];
-  if (!slot) {
-    node_client::options o{nodes[node], options.auth_token(), options.timeout()};
-    auto c = node_client::connect(cp, o);
-    if (!c) client::raise(c.err());
-    slot = std::move(c).value();
-  }
-  return *slot;
 }
 
 std::uint64_t Runtime::impl::new_id() {
@@ -322,14 +303,19 @@ void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
 }
 
 std::unique_ptr<prefetch_session> Runtime::impl::follow(prefetch_plan plan) {
+  // The prefetcher keeps one set of clients for its life (a pooled one: see
+  // node_clients.hpp for what a fresh set costs).
+  auto lease = std::make_shared<client::node_clients::lease>(clients->borrow());
+  client_source via = [lease](std::uint32_t n) -> node_client& { return lease->to(n); };
   return std::make_unique<actors::prefetcher>(
       cp, std::move(plan),
       actors::prefetcher::hooks{
-          [this](std::span<object_record* const> chunks) { return prefetch(chunks); },
+          [this, via](std::span<object_record* const> chunks) { return prefetch(chunks, via); },
           [this] { return prefetch_wasted.load(std::memory_order_relaxed); }});
 }
 
-std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks) {
+std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
+                                    const client_source& via) {
   // Claims F on each absent chunk, takes a slot without waiting (a full
   // cache is the evacuator's to fix, not a reason to block), then reads each
   // node's share with one batch. Prefetched chunks arrive with R, not H.
@@ -370,7 +356,7 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks) {
     bool ok = !node_down[n].load(std::memory_order_acquire);
     if (ok) {
       try {
-        ok = client_for(n).read_many(where, into).ok();
+        ok = via(n).read_many(where, into).ok();
       } catch (const Error&) {
         ok = false;
       }

@@ -77,6 +77,34 @@ TEST_CASE("an array ten times the cache round-trips", "[client][array]") {
   CHECK(rt.stats().evictions > 0);
 }
 
+TEST_CASE("spans reach every element once, through a cache ten times smaller",
+          "[client][array]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  const std::size_t odd = n - 3;  // the last chunk is a partial one
+  auto a = rt.make_array<std::uint64_t>(odd);
+  for (std::size_t i = 0; i < odd;) {
+    remora::DerefScope scope;
+    auto s = a.span_mut(scope, i);
+    for (auto& v : s) v = value_for(i++);
+  }
+  std::size_t seen = 0, wrong = 0;
+  a.prefetch(remora::order::sequential());
+  for (std::size_t i = 0; i < odd;) {
+    remora::DerefScope scope;
+    auto s = a.span(scope, i);
+    REQUIRE(!s.empty());
+    for (std::uint64_t v : s) wrong += v != value_for(i++);
+    seen += s.size();
+  }
+  CHECK(seen == odd);
+  CHECK(wrong == 0);
+  remora::DerefScope scope;
+  CHECK(a.span(scope, odd - 1).size() == 1);
+  CHECK(a.span(scope, 5).size() == remora::array_chunk_bytes / sizeof(std::uint64_t) - 5);
+  CHECK_THROWS_AS(a.span(scope, odd), remora::InvalidObject);
+  CHECK(rt.stats().evictions > 0);
+}
+
 TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
           "[client][array][prefetch]") {
   remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
