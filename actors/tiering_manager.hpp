@@ -1,5 +1,6 @@
-// tiering_manager: decides when the local cache evacuates. The mechanics
-// (sweep, claim, write back, finish) are the runtime's and the cache's; the
+// tiering_manager: decides when the local tiers evacuate (demote, evict) and
+// promote. The mechanics (sweep, claim, move, write back, finish) are the
+// runtime's and the tiers'; the
 // manager owns the schedule. Its actor ticks every few milliseconds and takes
 // nudges from threads that saw pressure; when the cache is under pressure (or
 // housekeeping is due) it hands a round to the manager's worker thread, which
@@ -23,7 +24,7 @@ class tiering_manager {
   struct hooks {
     std::function<bool()> under_pressure;     // free room below the low watermark
     std::function<std::size_t()> evacuate;    // one round; how many objects left
-    std::function<void()> housekeeping;       // e.g. flush queued frees
+    std::function<void()> housekeeping;       // e.g. flush queued frees, promote
   };
 
   tiering_manager(control_plane& cp, hooks h);

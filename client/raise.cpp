@@ -13,7 +13,8 @@ void raise(const transport::error& e) {
     case errc::unknown_object: throw ObjectLost(e.message);
     case errc::no_space:
     case errc::no_memory: throw OutOfMemory(e.message);
-    case errc::invalid_argument: throw ConfigError(e.message);
+    case errc::invalid_argument:
+    case errc::unsupported: throw ConfigError(e.message);
     case errc::protocol:
     case errc::bad_address:
     case errc::bad_key: throw ProtocolError(e.message);

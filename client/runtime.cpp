@@ -2,34 +2,22 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
-#include <mutex>
 #include <random>
 #include <thread>
-#include <functional>
 
-#include "actors/memory_node_host.hpp"
-#include "actors/node_client.hpp"
 #include "actors/prefetcher.hpp"
-#include "actors/tiering_manager.hpp"
-#include "client/node_clients.hpp"
 #include "client/raise.hpp"
-#include "objects/local_cache.hpp"
-#include "objects/record_pool.hpp"
+#include "client/runtime_impl.hpp"
 #include "storage/slot.hpp"
 #include "transport/byte_size.hpp"
 
 namespace remora {
 
 using namespace detail;
-using actors::node_client;
 using storage::object_location;
 
 namespace {
 
-// The cache keeps free room between these fractions of its capacity.
-constexpr double low_free = 0.10;
-constexpr std::size_t sweep_batch = 512;
 constexpr std::size_t free_batch = 256;
 
 // Rendezvous hashing: the node whose mix with the id is largest.
@@ -46,70 +34,37 @@ std::uint64_t payload_address(std::byte* slot) { return reinterpret_cast<std::ui
 
 }  // namespace
 
-struct Runtime::impl final : object_runtime {
-  explicit impl(const Options& o);
-  ~impl();
-
-  void* deref_slow(object_record* r, bool for_write, bool scanning) override;
-  std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
-  void fetch_many(std::span<object_record* const> records) override {
-    for (std::size_t done = 0; done < records.size();) {
-      const std::size_t handled = prefetch(records.subspan(done), clients_of_this_thread);
-      if (handled == 0) break;  // the cache is full: the derefs will wait for room
-      done += handled;
+// The local tiers the options ask for, fastest first (tier_stack.hpp).
+std::unique_ptr<objects::tier_stack> open_tiers(const Options& o, transport::context& ucx) {
+  std::vector<std::unique_ptr<objects::local_cache>> tiers;
+  auto add = [&](transport::result<std::unique_ptr<storage::tier_memory>> memory,
+                 const char* option) {
+    if (!memory) {
+      auto e = memory.err();
+      e.message = std::string(option) + ": " + e.message;
+      client::raise(e);
     }
-  }
-  // Which clients a fetch uses: the calling thread's, or a lease's.
-  using client_source = std::function<node_client&(std::uint32_t node)>;
-  std::size_t prefetch(std::span<object_record* const> chunks, const client_source& via);
-  object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
-  void release(object_record* r) noexcept override;
-
-  node_client& client_for(std::uint32_t node) { return clients->mine(node); }
-  std::byte* allocate_slot(std::uint32_t size);
-  void* fetch(object_record* r, std::uint64_t flags);
-  std::uint64_t new_id();
-  std::uint32_t place(std::uint64_t id) const;
-  std::size_t evacuate_round();
-  std::vector<object_record*> write_back(std::vector<object_record*>& dirty);
-  void queue_free(object_record* r);
-  void flush_frees();
-  bool under_pressure() const {
-    return cache->fragmented() ||
-           cache->free_room() < low_free * static_cast<double>(cache->capacity());
-  }
-
-  Options options;
-  std::filesystem::path temporary_spill;
-  actors::control_plane cp;
-  std::unique_ptr<actors::memory_node_host> embedded;
-  std::vector<actors::node_address> nodes;
-  std::vector<std::uint64_t> node_ids;
-  std::unique_ptr<std::atomic<bool>[]> node_down;
-  std::unique_ptr<transport::context> ucx;
-  std::unique_ptr<objects::local_cache> cache;
-  objects::record_pool records;
-
-  std::unique_ptr<client::node_clients> clients;
-  const client_source clients_of_this_thread = [this](std::uint32_t n) -> node_client& {
-    return client_for(n);
+    auto cache = objects::local_cache::create(std::move(memory).value());
+    if (!cache) client::raise(cache.err());
+    tiers.push_back(std::move(cache).value());
   };
-
-  std::mutex frees_mutex;
-  std::vector<std::vector<std::uint64_t>> frees;  // GUARDED_BY(frees_mutex): per node
-
-  std::atomic<std::uint64_t> evictions{0}, writebacks{0}, bytes_in{0}, bytes_out{0};
-  std::atomic<std::uint64_t> prefetch_issued{0}, prefetch_hits{0}, prefetch_wasted{0};
-  std::unique_ptr<actors::tiering_manager> tiering;  // last: stops first
-};
+  if (auto hbm = o.hbm_cache()) add(storage::open_hbm_tier(hbm->device, hbm->bytes), "hbm_cache");
+  if (auto cxl = o.cxl_cache())
+    add(storage::open_cxl_tier(ucx, cxl->device, cxl->bytes), "cxl_cache");
+  add(storage::open_dram_tier(ucx, o.dram_cache()), "dram_cache");
+  return std::make_unique<objects::tier_stack>(std::move(tiers));
+}
 
 Runtime::impl::impl(const Options& o) : options(o) {
-  if (o.hbm_cache())
-    throw ConfigError("hbm_cache: this build has no GPU tier yet (the HBM tier is future work); "
-                      "remove the option");
-  if (o.cxl_cache())
-    throw ConfigError("cxl_cache: the CXL/NUMA tier is future work in this build; remove the "
-                      "option");
+  for (auto tier : {o.hbm_cache(), o.cxl_cache()})
+    if (tier && tier->bytes < (4ull << 20))
+      throw ConfigError("a local tier of " + transport::format_byte_size(tier->bytes) +
+                        " is too small: each tier needs at least 4 MiB");
+  if (o.hbm_cache()) {
+    // Fail before anything starts when the GPU tier cannot be had.
+    auto probe = storage::open_hbm_tier(o.hbm_cache()->device, 4ull << 20);
+    if (!probe) throw ConfigError("hbm_cache: " + probe.err().message);
+  }
   if (o.dram_cache() < (4ull << 20))
     throw ConfigError("dram_cache of " + transport::format_byte_size(o.dram_cache()) +
                       " is too small: the local cache needs at least 4 MiB");
@@ -153,20 +108,21 @@ Runtime::impl::impl(const Options& o) : options(o) {
   auto ctx = transport::context::create();
   if (!ctx) client::raise(ctx.err());
   ucx = std::move(ctx).value();
-  auto made = objects::local_cache::create(*ucx, o.dram_cache());
-  if (!made) client::raise(made.err());
-  cache = std::move(made).value();
+  tiers = open_tiers(o, *ucx);
   tiering = std::make_unique<actors::tiering_manager>(
       cp, actors::tiering_manager::hooks{[this] { return under_pressure(); },
                                          [this] { return evacuate_round(); },
-                                         [this] { flush_frees(); }});
+                                         [this] {
+                                           flush_frees();
+                                           promote_round();
+                                         }});
 }
 
 Runtime::impl::~impl() {
   tiering.reset();
   flush_frees();
   clients->clear();
-  cache.reset();
+  tiers.reset();
   embedded.reset();
   if (!temporary_spill.empty()) std::filesystem::remove_all(temporary_spill);
 }
@@ -191,8 +147,12 @@ std::uint32_t Runtime::impl::place(std::uint64_t id) const {
   return best;
 }
 
-std::byte* Runtime::impl::allocate_slot(std::uint32_t size) {
-  if (std::byte* slot = cache->allocate(size)) return slot;
+std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
+  auto attempt = [&](bool reserve) {
+    return tier == tiers->size() ? tiers->allocate_host(size, reserve).first
+                                 : (*tiers)[tier].allocate(size, reserve);
+  };
+  if (std::byte* slot = attempt(false)) return slot;
   tiering->nudge();
   // A thread whose open scope already pins objects holds the evacuator up
   // until the scope ends: it may dip into the reserve to finish the scope.
@@ -201,35 +161,38 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size) {
                                            t.misses.load(std::memory_order_relaxed) !=
                                        t.derefs_at_scope_start.load(std::memory_order_relaxed);
   if (pins)
-    if (std::byte* slot = cache->allocate(size, true)) return slot;
+    if (std::byte* slot = attempt(true)) return slot;
   // Otherwise wait for the evacuator, parked (a thread that has dereferenced
   // nothing in its scope yet does not hold the evacuator up).
   park_guard parked;
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   while (std::chrono::steady_clock::now() < until) {
     tiering->nudge();
-    cache->wait_for_room(std::chrono::milliseconds(5));
-    if (std::byte* slot = cache->allocate(size, pins)) return slot;
+    if (tier == tiers->size())
+      tiers->wait_for_room(std::chrono::milliseconds(5));
+    else
+      (*tiers)[tier].wait_for_room(std::chrono::milliseconds(5));
+    if (std::byte* slot = attempt(pins)) return slot;
   }
-  throw OutOfMemory("the local cache (" + transport::format_byte_size(cache->capacity()) +
+  throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +
                     " bytes: what it holds is pinned by open DerefScopes. Keep scopes short, or "
                     "raise dram_cache");
 }
 
 object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {
-  if (size > cache->max_object_size())
+  if (size > tiers->max_object_size())
     throw ConfigError("an object of " + std::to_string(size) + " bytes does not fit this " +
-                      transport::format_byte_size(cache->capacity()) + " local cache (at most " +
-                      std::to_string(cache->max_object_size()) +
+                      transport::format_byte_size(tiers->host_capacity()) +
+                      " local cache (at most " + std::to_string(tiers->max_object_size()) +
                       " bytes an object); raise dram_cache, or split the object");
-  std::byte* slot = allocate_slot(size);
+  std::byte* slot = allocate_slot(size, tiers->size());
   object_record* r = records.make();
   r->size = size;
   r->id = new_id();
   r->node = place(r->id);
   init(slot, arg);
-  cache->add_resident(r);
+  tiers->add_resident(r, slot);
   r->meta().store(meta_present | meta_hot | meta_dirty | payload_address(slot),
                 std::memory_order_release);
   if (under_pressure()) tiering->nudge();
@@ -242,6 +205,11 @@ void* Runtime::impl::deref_slow(object_record* r, bool for_write, bool scanning)
     std::uint64_t m = r->meta().load(std::memory_order_acquire);
     const std::uint64_t flags = meta_hot | (for_write ? meta_dirty : 0) |
                                 (scanning && !(m & meta_hot) ? meta_scanned : 0);
+    if ((m & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device)) {
+      // In GPU memory: back to a host tier first.
+      relocate(r, tiers->size(), until);
+      continue;
+    }
     if ((m & (meta_present | meta_evacuating)) == meta_present) {
       const std::uint64_t old = r->meta().fetch_or(flags, std::memory_order_acq_rel);
       if ((old & (meta_present | meta_evacuating)) == meta_present) {
@@ -277,7 +245,7 @@ void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
       throw NodeUnavailable("memory node " + nodes[r->node].to_string() +
                             " is down (its control connection was lost); object " +
                             std::to_string(r->id) + " lives there");
-    slot = allocate_slot(r->size);
+    slot = allocate_slot(r->size, tiers->size());
     // The remote slot (header, payload, trailer) is read and verified in a
     // per-thread buffer; the cache keeps the payload alone.
     thread_local std::vector<std::byte> staging;
@@ -290,11 +258,11 @@ void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
     r->offset = where.offset;
     r->version = where.version;
   } catch (...) {
-    if (slot != nullptr) cache->free_slot(slot, r->size);
+    if (slot != nullptr) tiers->free_slot(slot, r->size);
     r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
     throw;
   }
-  cache->add_resident(r);
+  tiers->add_resident(r, slot);
   bytes_in.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
   r->meta().store(meta_present | flags | payload_address(slot), std::memory_order_release);
@@ -333,7 +301,7 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
       ++handled;  // present, in transit, or never written home: nothing to fetch
       continue;
     }
-    std::byte* slot = cache->allocate(r->size);
+    std::byte* slot = tiers->allocate_host(r->size, false).first;
     if (slot == nullptr) {
       r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
       full = true;
@@ -364,13 +332,13 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
     for (std::size_t i = 0; i < batch.size(); ++i) {
       object_record* r = batch[i].r;
       if (!ok) {
-        cache->free_slot(batch[i].slot, r->size);
+        tiers->free_slot(batch[i].slot, r->size);
         r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
         continue;
       }
       r->offset = where[i].offset;
       r->version = where[i].version;
-      cache->add_resident(r);
+      tiers->add_resident(r, batch[i].slot);
       bytes_in.fetch_add(r->size, std::memory_order_relaxed);
       r->meta().store(meta_present | meta_prefetched | meta_hot | payload_address(batch[i].slot),
                       std::memory_order_release);
@@ -383,7 +351,7 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
 }
 
 void Runtime::impl::release(object_record* r) noexcept {
-  if (!cache->forget(r)) return;  // an evacuation holds it; finish() hands it back
+  if (!tiers->forget(r)) return;  // an evacuation holds it; finish() hands it back
   queue_free(r);
   records.destroy(r);
 }
@@ -414,90 +382,6 @@ void Runtime::impl::flush_frees() {
   }
 }
 
-std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*>& dirty) {
-  // Returns the objects that could not be written back. Objects whose home
-  // is down are given up: nothing can take their bytes, and later derefs of
-  // them throw NodeUnavailable. The evacuation holds E on each object, so
-  // its remote fields are ours.
-  std::vector<object_record*> failed;
-  std::vector<std::vector<object_record*>> fresh(nodes.size());
-  for (object_record* r : dirty)
-    if (r->version == 0 && !node_down[r->node].load(std::memory_order_acquire))
-      fresh[r->node].push_back(r);
-  for (std::uint32_t n = 0; n < fresh.size(); ++n) {
-    if (fresh[n].empty()) continue;
-    std::vector<std::uint64_t> ids;
-    std::vector<std::uint32_t> sizes;
-    for (object_record* r : fresh[n]) {
-      ids.push_back(r->id);
-      sizes.push_back(r->size);
-    }
-    auto where = client_for(n).allocate(ids, sizes);
-    if (!where) continue;  // these keep version 0 and fail below
-    for (std::size_t i = 0; i < where->size(); ++i) {
-      fresh[n][i]->offset = (*where)[i].offset;
-      fresh[n][i]->version = (*where)[i].version;
-    }
-  }
-  for (object_record* r : dirty) {
-    if (node_down[r->node].load(std::memory_order_acquire)) continue;
-    if (r->version == 0) {
-      failed.push_back(r);
-      continue;
-    }
-    object_location where{r->id, r->offset, r->version, r->size,
-                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    const auto* payload = objects::local_cache::slot_of(r);
-    if (!client_for(r->node).write(where, {payload, r->size})) {
-      failed.push_back(r);
-      continue;
-    }
-    r->offset = where.offset;
-    r->version = where.version;
-    bytes_out.fetch_add(r->size, std::memory_order_relaxed);
-  }
-  return failed;
-}
-
-std::size_t Runtime::impl::evacuate_round() {
-  auto candidates = cache->fragmented() ? cache->sweep_page() : cache->sweep(sweep_batch);
-  if (candidates.empty()) return 0;
-  // Candidates were cold when swept; once every scope open now has ended, a
-  // candidate still cold is referenced by no live pointer.
-  if (!wait_for_scopes(std::chrono::milliseconds(200))) return 0;
-  auto victims = cache->claim(candidates);
-  std::vector<object_record*> dirty;
-  std::uint64_t unused_prefetches = 0;
-  for (object_record* r : victims) {
-    const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if (m & meta_dirty) dirty.push_back(r);
-    if (m & meta_prefetched) ++unused_prefetches;
-  }
-  std::vector<object_record*> failed;
-  try {
-    failed = write_back(dirty);
-  } catch (const Error&) {
-    failed = dirty;  // no client for a node: keep them all for a later round
-  }
-  if (!failed.empty()) {
-    cache->restore(failed);
-    std::erase_if(victims, [&](object_record* r) {
-      return std::find(failed.begin(), failed.end(), r) != failed.end();
-    });
-    std::erase_if(dirty, [&](object_record* r) {
-      return std::find(failed.begin(), failed.end(), r) != failed.end();
-    });
-  }
-  for (object_record* dead : cache->finish(victims)) {
-    queue_free(dead);
-    records.destroy(dead);
-  }
-  evictions.fetch_add(victims.size(), std::memory_order_relaxed);
-  prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
-  writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
-  return victims.size();
-}
-
 Runtime::Runtime(const Options& options) : impl_(std::make_unique<impl>(options)) {}
 Runtime::~Runtime() = default;
 
@@ -515,8 +399,15 @@ Stats Runtime::stats() const {
   s.prefetch_issued = impl_->prefetch_issued.load(std::memory_order_relaxed);
   s.prefetch_hits = impl_->prefetch_hits.load(std::memory_order_relaxed);
   s.prefetch_wasted = impl_->prefetch_wasted.load(std::memory_order_relaxed);
-  s.dram_used = impl_->cache->used();
-  s.dram_capacity = impl_->cache->capacity();
+  const auto& t = *impl_->tiers;
+  s.dram_used = t.used(storage::tier_kind::dram);
+  s.dram_capacity = t.capacity(storage::tier_kind::dram);
+  s.cxl_used = t.used(storage::tier_kind::cxl);
+  s.cxl_capacity = t.capacity(storage::tier_kind::cxl);
+  s.hbm_used = t.used(storage::tier_kind::hbm);
+  s.hbm_capacity = t.capacity(storage::tier_kind::hbm);
+  s.demotions = impl_->demotions.load(std::memory_order_relaxed);
+  s.promotions = impl_->promotions.load(std::memory_order_relaxed);
   return s;
 }
 

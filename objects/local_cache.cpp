@@ -8,14 +8,13 @@ namespace remora::objects {
 
 using namespace detail;
 
-transport::result<std::unique_ptr<local_cache>> local_cache::create(transport::context& ctx,
-                                                                    std::uint64_t capacity) {
-  if (capacity < (4u << 20))
+transport::result<std::unique_ptr<local_cache>> local_cache::create(
+    std::unique_ptr<storage::tier_memory> memory) {
+  if (memory->size() < (4u << 20))
     return transport::error{transport::errc::invalid_argument,
-                            "a local cache needs at least 4 MiB"};
-  auto region = transport::region::allocate(ctx, capacity);
-  if (!region) return region.err();
-  return std::unique_ptr<local_cache>(new local_cache(std::move(region).value()));
+                            std::string("a local tier needs at least 4 MiB (the ") +
+                                storage::to_string(memory->kind()) + " tier has less)"};
+  return std::unique_ptr<local_cache>(new local_cache(std::move(memory)));
 }
 
 namespace {
@@ -30,11 +29,11 @@ std::size_t page_size_for(std::uint64_t capacity) {
 
 }  // namespace
 
-local_cache::local_cache(transport::region region)
-    : region_(std::move(region)),
+local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
+    : memory_(std::move(memory)),
       // Freed slots are reused at once: the epoch scheme already guarantees
       // nobody reads them. Small objects get small slots.
-      slabs_(std::span(region_.data(), region_.size()), page_size_for(region_.size()),
+      slabs_(std::span(memory_->data(), memory_->size()), page_size_for(memory_->size()),
              std::chrono::nanoseconds(0), 8),
       reserve_(slabs_.capacity() / 16) {}
 
@@ -56,13 +55,13 @@ std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   if (!slot && slabs_.used() + slabs_.page_size() + reserve_ <= slabs_.capacity())
     fragmented_.store(true, std::memory_order_relaxed);
   used_.store(slabs_.used(), std::memory_order_relaxed);
-  return slot ? region_.data() + slot->offset : nullptr;
+  return slot ? memory_->data() + slot->offset : nullptr;
 }
 
 void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
   std::lock_guard lock(mutex_);
   const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)));
-  slabs_.release({static_cast<std::uint64_t>(slot - region_.data()), bytes});
+  slabs_.release({static_cast<std::uint64_t>(slot - memory_->data()), bytes});
   used_.store(slabs_.used(), std::memory_order_relaxed);
   room_.notify_all();
 }
@@ -87,21 +86,26 @@ void local_cache::drop_resident(object_record* r) {
     last->cache_index() = i;
   }
   const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(r->size)));
-  slabs_.release({static_cast<std::uint64_t>(slot_of(r) - region_.data()), bytes});
+  slabs_.release({static_cast<std::uint64_t>(slot_of(r) - memory_->data()), bytes});
   used_.store(slabs_.used(), std::memory_order_relaxed);
 }
 
-bool local_cache::forget(object_record* r) {
+local_cache::forgotten local_cache::forget(object_record* r) {
   std::lock_guard lock(mutex_);
-  if (!is_resident(r)) return true;  // absent: nothing local
-  if (r->meta().load(std::memory_order_acquire) & meta_evacuating) {
+  // A move between tiers happens under both tiers' locks: under ours, the
+  // address says for certain whether the object lives here.
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+  if ((m & meta_present) && !holds(reinterpret_cast<void*>(m & meta_address)))
+    return forgotten::elsewhere;
+  if (!is_resident(r)) return forgotten::deletable;  // absent: nothing local
+  if (m & meta_evacuating) {
     orphans_.push_back(r);
-    return false;
+    return forgotten::held;
   }
   drop_resident(r);
   r->meta().store(0, std::memory_order_release);
   room_.notify_all();
-  return true;
+  return forgotten::deletable;
 }
 
 std::vector<object_record*> local_cache::sweep(std::size_t max) {
@@ -138,8 +142,8 @@ std::vector<object_record*> local_cache::sweep_page() {
   fragmented_.store(false, std::memory_order_relaxed);
   auto page = slabs_.sparsest_page();
   if (!page) return out;
-  std::byte* begin = region_.data() + page->first;
-  std::byte* end = region_.data() + page->second;
+  std::byte* begin = memory_->data() + page->first;
+  std::byte* end = memory_->data() + page->second;
   for (object_record* r : clock_) {
     std::byte* at = slot_of(r);
     if (at < begin || at >= end) continue;
@@ -162,6 +166,64 @@ std::vector<object_record*> local_cache::claim(const std::vector<object_record*>
       out.push_back(r);
   }
   return out;
+}
+
+std::vector<object_record*> local_cache::hot(std::size_t max) {
+  std::vector<object_record*> out;
+  std::lock_guard lock(mutex_);
+  for (std::size_t step = 0; step < clock_.size() && out.size() < max; ++step) {
+    if (hot_hand_ >= clock_.size()) hot_hand_ = 0;
+    object_record* r = clock_[hot_hand_++];
+    const std::uint64_t m = r->meta().load(std::memory_order_relaxed);
+    if ((m & (meta_hot | meta_prefetched | meta_evacuating | meta_scanned)) == meta_hot)
+      out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<object_record*> local_cache::claim_any(const std::vector<object_record*>& candidates) {
+  std::vector<object_record*> out;
+  std::lock_guard lock(mutex_);
+  for (object_record* r : candidates) {
+    if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
+      continue;
+    std::uint64_t m = r->meta().load(std::memory_order_acquire);
+    if ((m & (meta_present | meta_evacuating | meta_fetching)) != meta_present) continue;
+    if (r->meta().compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
+      out.push_back(r);
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
+  return out;
+}
+
+std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to,
+                                              const std::vector<object_record*>& victims,
+                                              const std::vector<std::byte*>& slots,
+                                              std::uint64_t flags) {
+  std::vector<object_record*> dead;
+  std::scoped_lock lock(from.mutex_, to.mutex_);
+  for (std::size_t i = 0; i < victims.size(); ++i) {
+    object_record* r = victims[i];
+    const std::uint64_t dirty = r->meta().load(std::memory_order_acquire) & meta_dirty;
+    from.drop_resident(r);
+    if (auto o = std::find(from.orphans_.begin(), from.orphans_.end(), r);
+        o != from.orphans_.end()) {
+      from.orphans_.erase(o);
+      r->meta().store(0, std::memory_order_release);
+      const auto bytes = static_cast<std::uint32_t>(to.slabs_.class_bytes(slot_size(r->size)));
+      to.slabs_.release({static_cast<std::uint64_t>(slots[i] - to.memory_->data()), bytes});
+      dead.push_back(r);
+      continue;
+    }
+    r->cache_index() = static_cast<std::uint32_t>(to.clock_.size());
+    to.clock_.push_back(r);
+    r->meta().store(meta_present | dirty | flags | reinterpret_cast<std::uint64_t>(slots[i]),
+                    std::memory_order_release);
+  }
+  from.used_.store(from.slabs_.used(), std::memory_order_relaxed);
+  to.used_.store(to.slabs_.used(), std::memory_order_relaxed);
+  from.room_.notify_all();
+  return dead;
 }
 
 std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims) {

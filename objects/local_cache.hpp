@@ -1,5 +1,6 @@
-// local_cache: the compute node's DRAM tier. A UCX-registered region carved
-// by the slab allocator into slots that hold just an object's payload
+// local_cache: one local tier of the compute node (DRAM, CXL or HBM memory,
+// storage/tier_memory.hpp) carved by the slab allocator into slots that hold
+// just an object's payload
 // (rounded up to 8 bytes: small objects take small slots, and a walk over
 // resident objects touches only their bytes); the slot's address goes into
 // the object's metadata word.
@@ -15,6 +16,9 @@
 //   4. the caller writes dirty victims back to their home nodes.
 //   5. finish():  flips victims to absent and frees their slots; restore()
 //                 gives back those that could not be written back.
+// Moving objects to another tier (tier_stack.hpp) claims them the same way
+// (or with claim_any(), then waits for the scopes), copies the bytes, and
+// hands them over with move().
 //
 // Thread-safety: all members may be called from any thread (one mutex guards
 // the slots and the CLOCK; the metadata words are atomics).
@@ -30,8 +34,7 @@
 
 #include "remora/detail/object_record.hpp"
 #include "storage/slab_allocator.hpp"
-#include "transport/context.hpp"
-#include "transport/region.hpp"
+#include "storage/tier_memory.hpp"
 #include "transport/result.hpp"
 
 namespace remora::objects {
@@ -40,8 +43,11 @@ using detail::object_record;
 
 class local_cache {
  public:
-  static transport::result<std::unique_ptr<local_cache>> create(transport::context& ctx,
-                                                                std::uint64_t capacity);
+  static transport::result<std::unique_ptr<local_cache>> create(
+      std::unique_ptr<storage::tier_memory> memory);
+
+  storage::tier_memory& memory() const { return *memory_; }
+  bool holds(const void* payload) const { return memory_->holds(payload); }
 
   /// A slot for an object of `size` payload bytes, or nullptr when the cache
   /// is full. Ordinary allocations leave a
@@ -54,9 +60,11 @@ class local_cache {
   /// `r` is present now (its slot came from allocate()); it joins the CLOCK.
   void add_resident(object_record* r);
 
-  /// The last handle of `r` is gone. Returns true when the caller may delete
-  /// `r` now; false when an evacuation holds it (finish() hands it back).
-  bool forget(object_record* r);
+  /// The last handle of `r` is gone: `deletable` when the caller may delete
+  /// `r` now; `held` when an evacuation holds it (finish() or move() hands
+  /// it back); `elsewhere` when it is resident in another tier.
+  enum class forgotten { deletable, held, elsewhere };
+  forgotten forget(object_record* r);
 
   std::vector<object_record*> sweep(std::size_t max);
   /// Like sweep(), for every object of the page with the fewest objects:
@@ -66,6 +74,20 @@ class local_cache {
   /// An allocation failed for want of a page although there was room.
   bool fragmented() const { return fragmented_.load(std::memory_order_relaxed); }
   std::vector<object_record*> claim(const std::vector<object_record*>& candidates);
+  /// Up to `max` resident objects touched since the last sweep (H set),
+  /// neither prefetched-unread nor in transit: candidates for promotion.
+  std::vector<object_record*> hot(std::size_t max);
+  /// Marks E on each candidate still present and not in transit, hot or not.
+  /// The caller must then wait for the scopes open now before moving them.
+  std::vector<object_record*> claim_any(const std::vector<object_record*>& candidates);
+  /// Hands claimed `victims` over to `to`, whose `slots` (from to.allocate())
+  /// already hold their bytes: each becomes present there with `flags` and
+  /// its dirty bit kept. Returns records forgotten meanwhile (the caller
+  /// frees them at home and deletes them; their slots in `to` are freed).
+  static std::vector<object_record*> move(local_cache& from, local_cache& to,
+                                          const std::vector<object_record*>& victims,
+                                          const std::vector<std::byte*>& slots,
+                                          std::uint64_t flags);
   /// Returns records whose last handle went away during the evacuation:
   /// the caller frees them at home and deletes them.
   std::vector<object_record*> finish(const std::vector<object_record*>& victims);
@@ -84,11 +106,11 @@ class local_cache {
   static std::byte* slot_of(const object_record* r);
 
  private:
-  explicit local_cache(transport::region region);
+  explicit local_cache(std::unique_ptr<storage::tier_memory> memory);
   void drop_resident(object_record* r);      // REQUIRES: mutex_ held
   bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
-  transport::region region_;
+  std::unique_ptr<storage::tier_memory> memory_;
   mutable std::mutex mutex_;
   std::condition_variable room_;
   storage::slab_allocator slabs_;                        // GUARDED_BY(mutex_)
@@ -98,6 +120,7 @@ class local_cache {
   std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_); see cache_index()
   std::vector<object_record*> orphans_;                  // GUARDED_BY(mutex_): forgotten mid-evacuation
   std::size_t hand_ = 0;                                 // GUARDED_BY(mutex_)
+  std::size_t hot_hand_ = 0;                             // GUARDED_BY(mutex_)
 };
 
 }  // namespace remora::objects

@@ -28,6 +28,7 @@ enum class errc {
   invalid_argument,  // a request that can never succeed (zero or oversized size, ...)
   no_space,          // memory and disk are full
   auth,              // wrong or missing credentials
+  unsupported,       // this build or this machine cannot do it (no CUDA, no such NUMA node)
 };
 
 /// Short lowercase name of an error code, for messages.

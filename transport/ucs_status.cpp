@@ -18,6 +18,7 @@ const char* to_string(errc code) noexcept {
     case errc::unknown_object: return "unknown object";
     case errc::already_exists: return "already exists";
     case errc::invalid_argument: return "invalid argument";
+    case errc::unsupported: return "unsupported here";
     case errc::no_space: return "no space";
     case errc::auth: return "authentication failed";
   }

@@ -16,6 +16,8 @@ struct Stats {
   std::uint64_t writebacks = 0;       // of which were dirty and written home
   std::uint64_t bytes_in = 0;         // payload fetched from memory nodes
   std::uint64_t bytes_out = 0;        // payload written back to them
+  std::uint64_t demotions = 0;        // objects moved one local tier down (HBM → CXL → DRAM)
+  std::uint64_t promotions = 0;       // objects moved one local tier up
   std::uint64_t dram_used = 0, dram_capacity = 0;
   std::uint64_t cxl_used = 0, cxl_capacity = 0;
   std::uint64_t hbm_used = 0, hbm_capacity = 0;

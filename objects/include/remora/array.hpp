@@ -167,6 +167,21 @@ class Array {
     const std::size_t first = i & (s->per_chunk - 1);
     return {chunk + first, std::min(s->per_chunk - first, s->size - i)};
   }
+  /// Elements i… to the end of i's chunk in GPU memory (the HBM tier), for
+  /// CUDA kernels: device addresses, valid while the scope is open. The chunk
+  /// moves to HBM (see UniquePtr::deref_device for what that means); a later
+  /// host access moves it back. Throws ConfigError without an HBM tier.
+  std::span<const T> device_span(DerefScope&, std::size_t i) const {
+    auto* s = state();
+    if (i >= s->size)
+      throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
+                          std::to_string(s->size) + " elements");
+    s->base_chunk = static_cast<std::size_t>(-1);  // a host view of the chunk may be gone
+    const auto* chunk =
+        static_cast<const T*>(detail::deref_device_address(s->chunks[i >> s->per_shift], s->rt));
+    const std::size_t first = i & (s->per_chunk - 1);
+    return {chunk + first, std::min(s->per_chunk - first, s->size - i)};
+  }
   T read(std::size_t i) const {
     DerefScope scope;
     return at(scope, i);

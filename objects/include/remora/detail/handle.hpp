@@ -63,6 +63,16 @@ class handle_access {
     if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref_mut");
     return static_cast<T*>(deref_address(h.record_, h.runtime_, true));
   }
+  /// The object in GPU memory (the HBM tier), as a device pointer for CUDA
+  /// kernels, valid until `scope` ends. The object moves to HBM: host
+  /// pointers to it taken earlier in this scope are no longer valid, and a
+  /// later host deref moves it back to a host tier. Kernels read through it.
+  /// Throws ConfigError when the runtime has no HBM tier (Options::hbm_cache).
+  const T* deref_device(DerefScope&) const {
+    auto& h = self();
+    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref_device");
+    return static_cast<const T*>(deref_device_address(h.record_, h.runtime_));
+  }
   T read() const {
     DerefScope scope;
     return *deref(scope);

@@ -11,10 +11,10 @@
 //
 // The metadata word:
 //
-//   63  62  61  60  59  58 .. 48  47 ........................... 0
-//   +---+---+---+---+---+--------+-------------------------------+
-//   | P | D | H | E | F |   0    | local address of the payload  |
-//   +---+---+---+---+---+--------+-------------------------------+
+//   63  62  61  60  59  58  57  56  55 .. 48  47 ................ 0
+//   +---+---+---+---+---+---+---+---+--------+--------------------+
+//   | P | D | H | E | F | R | S | G |   0    | payload's address  |
+//   +---+---+---+---+---+---+---+---+--------+--------------------+
 //   P present  the payload is in the local cache at the address
 //   D dirty    written since it was fetched (or never written back)
 //   H hot      dereferenced since the evacuator last looked
@@ -23,6 +23,8 @@
 //   R prefetched  (bit 58) brought in by a prefetcher, not dereferenced yet;
 //                 the evacuator takes such objects last
 //   S scanned     (bit 57) last touched by a scan: the first to be evacuated
+//   G device      (bit 56) the payload is in GPU memory (the HBM tier): host
+//                 derefs take the slow path, which brings it to a host tier
 //
 // The fast path (deref of a present, hot object) is one load, one test and
 // one mask; the slow path (object_runtime::deref_slow) fetches, sets H and D,
@@ -52,10 +54,11 @@ inline constexpr std::uint64_t meta_evacuating = 1ull << 60;
 inline constexpr std::uint64_t meta_fetching = 1ull << 59;
 inline constexpr std::uint64_t meta_prefetched = 1ull << 58;
 inline constexpr std::uint64_t meta_scanned = 1ull << 57;
+inline constexpr std::uint64_t meta_device = 1ull << 56;
 inline constexpr std::uint64_t meta_address = (1ull << 48) - 1;
 
 static_assert((meta_address & (meta_present | meta_dirty | meta_hot | meta_evacuating |
-                               meta_fetching | meta_prefetched | meta_scanned)) == 0,
+                               meta_fetching | meta_prefetched | meta_scanned | meta_device)) == 0,
               "flags and address must not overlap");
 
 inline constexpr std::size_t records_per_chunk = 1 << 16;
@@ -132,6 +135,9 @@ class object_runtime {
                                 void* arg) = 0;
   /// The last handle is gone: frees the object locally and at its home.
   virtual void release(object_record* r) noexcept = 0;
+  /// Makes `r` resident in the HBM tier (moving it there) and returns its
+  /// device address. Throws ConfigError without an HBM tier.
+  virtual void* deref_device(object_record* r) = 0;
 
  protected:
   ~object_runtime() = default;
@@ -141,11 +147,22 @@ class object_runtime {
 inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
   const std::uint64_t m = r->meta().load(std::memory_order_acquire);
   const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
-  if ((m & (want | meta_evacuating | meta_prefetched)) == want) [[likely]] {
+  if ((m & (want | meta_evacuating | meta_prefetched | meta_device)) == want) [[likely]] {
     count(this_thread.hits);
     return reinterpret_cast<void*>(m & meta_address);
   }
   return rt->deref_slow(r, for_write);
+}
+
+/// The device address of `r` in the HBM tier, for CUDA kernels.
+/// REQUIRES: inside a DerefScope (it pins device residency as deref pins host
+/// residency).
+inline void* deref_device_address(object_record* r, object_runtime* rt) {
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+  const std::uint64_t want = meta_present | meta_hot | meta_device;
+  if ((m & (want | meta_evacuating)) == want) [[likely]]
+    return reinterpret_cast<void*>(m & meta_address);
+  return rt->deref_device(r);
 }
 
 /// A touch-once deref for scans: an object not already hot is marked S, and
@@ -153,7 +170,7 @@ inline void* deref_address(object_record* r, object_runtime* rt, bool for_write)
 /// out. Protection by the DerefScope is the same as deref's.
 inline void* deref_scanning(object_record* r, object_runtime* rt) {
   const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  if ((m & (meta_present | meta_hot | meta_evacuating | meta_prefetched)) ==
+  if ((m & (meta_present | meta_hot | meta_evacuating | meta_prefetched | meta_device)) ==
       (meta_present | meta_hot)) [[likely]] {
     count(this_thread.hits);
     return reinterpret_cast<void*>(m & meta_address);

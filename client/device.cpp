@@ -1,0 +1,80 @@
+// Moves on the caller's thread between the host tiers and the HBM tier:
+// deref_device brings an object into GPU memory; a host deref of an object
+// there (G set) brings it back to the fastest host tier with room. The
+// object is claimed (E: other derefs of it wait), the other threads' scopes
+// are waited out (they may hold its old address), the bytes are copied and
+// the object handed over. The caller's own scope is not waited for: its
+// earlier pointers to the object are the documented cost of the move
+// (handle.hpp).
+#include "client/raise.hpp"
+#include "client/runtime_impl.hpp"
+#include "transport/byte_size.hpp"
+
+namespace remora {
+
+using namespace detail;
+
+std::size_t Runtime::impl::hbm_tier() const {
+  for (std::size_t i = 0; i < tiers->size(); ++i)
+    if ((*tiers)[i].memory().kind() == storage::tier_kind::hbm) return i;
+  return tiers->size();
+}
+
+void Runtime::impl::relocate(object_record* r, std::size_t to,
+                             std::chrono::steady_clock::time_point until) {
+  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+  if ((m & (meta_present | meta_evacuating)) != meta_present) return;
+  const std::size_t from = tiers->index_of(reinterpret_cast<void*>(m & meta_address));
+  if (from == to || from == tiers->size()) return;
+  auto& source = (*tiers)[from];
+  std::byte* slot = allocate_slot(r->size, to);
+  const std::size_t target = tiers->index_of(slot);
+  auto claimed = source.claim_any({r});
+  if (claimed.empty()) {  // in transit by another thread's hand: look again
+    (*tiers)[target].free_slot(slot, r->size);
+    return;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
+  if (!wait_for_scopes(std::max(left, std::chrono::milliseconds(1)))) {
+    source.restore(claimed);
+    (*tiers)[target].free_slot(slot, r->size);
+    throw NodeUnavailable("object " + std::to_string(r->id) +
+                          " could not move between local tiers: other threads' scopes held it "
+                          "past the timeout");
+  }
+  const std::uint64_t flags =
+      meta_hot | ((*tiers)[target].memory().host_accessible() ? 0 : meta_device);
+  auto done = tiers->move_into(from, target, claimed, {slot}, flags);
+  if (!done) {
+    source.restore(claimed);
+    client::raise(done.err());
+  }
+  (from < target ? demotions : promotions).fetch_add(1, std::memory_order_relaxed);
+}
+
+void* Runtime::impl::deref_device(object_record* r) {
+  const std::size_t hbm = hbm_tier();
+  if (hbm == tiers->size())
+    throw ConfigError("deref_device: this Runtime has no HBM tier (set Options::hbm_cache)");
+  const auto until = std::chrono::steady_clock::now() + options.timeout();
+  for (;;) {
+    const std::uint64_t m = r->meta().load(std::memory_order_acquire);
+    if ((m & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device)) {
+      const std::uint64_t old = r->meta().fetch_or(meta_hot, std::memory_order_acq_rel);
+      if ((old & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device))
+        return reinterpret_cast<void*>(old & meta_address);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= until)
+      throw NodeUnavailable("object " + std::to_string(r->id) +
+                            " could not be brought to GPU memory within the timeout");
+    if (!(m & meta_present) || (m & meta_evacuating)) {
+      deref_slow(r, false, false);  // to a host tier first (waits out transit)
+      continue;
+    }
+    relocate(r, hbm, until);
+  }
+}
+
+}  // namespace remora

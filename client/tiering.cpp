@@ -1,0 +1,186 @@
+// The tiering rounds: what the tiering manager's schedule runs on its own
+// thread. Each round, slowest tier first (so that a tier makes room before
+// the one above demotes into it):
+//   - a tier under pressure evacuates its cold objects (CLOCK): one tier
+//     down when there is a tier below (HBM → CXL → DRAM), to their home
+//     memory nodes from the last tier, writing dirty ones back;
+//   - a host tier whose faster neighbour has room promotes its hot objects
+//     (H set since the last sweep) into it (promote_round, with the
+//     housekeeping every few ticks).
+// Moves within a round are batched: one sweep, one wait for the open scopes,
+// one copy batch per pair of tiers.
+#include <algorithm>
+
+#include "client/raise.hpp"
+#include "client/runtime_impl.hpp"
+#include "storage/slot.hpp"
+
+namespace remora {
+
+using namespace detail;
+using storage::object_location;
+
+namespace {
+
+// A tier keeps free room between these fractions of its capacity; a faster
+// tier takes promotions while it has more than `promote_free` free.
+constexpr double low_free = 0.10;
+constexpr double promote_free = 0.25;
+constexpr std::size_t sweep_batch = 512;
+constexpr std::size_t promote_batch = 256;
+// How long a round waits for the open scopes before giving a promotion up.
+constexpr auto promote_wait = std::chrono::milliseconds(20);
+
+}  // namespace
+
+bool Runtime::impl::under_pressure(std::size_t tier) const {
+  const auto& t = (*tiers)[tier];
+  return t.fragmented() || t.free_room() < low_free * static_cast<double>(t.capacity());
+}
+
+bool Runtime::impl::under_pressure() const {
+  for (std::size_t i = 0; i < tiers->size(); ++i)
+    if (under_pressure(i)) return true;
+  return false;
+}
+
+std::size_t Runtime::impl::evacuate_round() {
+  std::size_t moved = 0;
+  for (std::size_t i = tiers->size(); i-- > 0;)
+    if (under_pressure(i)) moved += evacuate(i);
+  return moved;
+}
+
+std::size_t Runtime::impl::promote_round() {
+  std::size_t moved = 0;
+  for (std::size_t i = tiers->size(); i-- > 1;) moved += promote(i);
+  return moved;
+}
+
+void Runtime::impl::bury(const std::vector<object_record*>& dead) {
+  for (object_record* r : dead) {
+    queue_free(r);
+    records.destroy(r);
+  }
+}
+
+std::size_t Runtime::impl::evacuate(std::size_t tier) {
+  auto& t = (*tiers)[tier];
+  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_batch);
+  if (candidates.empty()) return 0;
+  // Candidates were cold when swept; once every scope open now has ended, a
+  // candidate still cold is referenced by no live pointer.
+  if (!wait_for_scopes(std::chrono::milliseconds(200))) return 0;
+  auto victims = t.claim(candidates);
+  std::uint64_t unused_prefetches = 0;
+  for (object_record* r : victims)
+    if (r->meta().load(std::memory_order_acquire) & meta_prefetched) ++unused_prefetches;
+  prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
+  if (tier + 1 < tiers->size()) {
+    // Demotion: one tier down. What finds no room there stays for a later
+    // round (the tier below evacuates first).
+    auto done = tiers->move(tier, tier + 1, victims, 0);
+    if (!done) {
+      t.restore(victims);
+      return 0;
+    }
+    t.restore(done->left);
+    bury(done->dead);
+    demotions.fetch_add(done->done.size(), std::memory_order_relaxed);
+    return done->done.size();
+  }
+  std::vector<object_record*> dirty;
+  for (object_record* r : victims)
+    if (r->meta().load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
+  std::vector<object_record*> failed;
+  try {
+    failed = write_back(dirty);
+  } catch (const Error&) {
+    failed = dirty;  // no client for a node: keep them all for a later round
+  }
+  if (!failed.empty()) {
+    t.restore(failed);
+    auto is_failed = [&](object_record* r) {
+      return std::find(failed.begin(), failed.end(), r) != failed.end();
+    };
+    std::erase_if(victims, is_failed);
+    std::erase_if(dirty, is_failed);
+  }
+  bury(t.finish(victims));
+  evictions.fetch_add(victims.size(), std::memory_order_relaxed);
+  writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
+  return victims.size();
+}
+
+std::size_t Runtime::impl::promote(std::size_t tier) {
+  // Host tiers only: the HBM tier is filled by deref_device, not by heat seen
+  // on the host.
+  auto& t = (*tiers)[tier];
+  if (!t.memory().host_accessible() || !(*tiers)[tier - 1].memory().host_accessible()) return 0;
+  const auto& up = (*tiers)[tier - 1];
+  if (up.free_room() < promote_free * static_cast<double>(up.capacity())) return 0;
+  // Hot objects may be in use right now: claim first (new derefs wait), then
+  // wait out the scopes that may hold them.
+  auto claimed = t.claim_any(t.hot(promote_batch));
+  if (claimed.empty()) return 0;
+  if (!wait_for_scopes(promote_wait)) {
+    t.restore(claimed);
+    return 0;
+  }
+  auto done = tiers->move(tier, tier - 1, claimed, meta_hot);
+  if (!done) {
+    t.restore(claimed);
+    return 0;
+  }
+  t.restore(done->left);
+  bury(done->dead);
+  promotions.fetch_add(done->done.size(), std::memory_order_relaxed);
+  return done->done.size();
+}
+
+std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*>& dirty) {
+  // Returns the objects that could not be written back. Objects whose home
+  // is down are given up: nothing can take their bytes, and later derefs of
+  // them throw NodeUnavailable. The evacuation holds E on each object, so
+  // its remote fields are ours.
+  std::vector<object_record*> failed;
+  std::vector<std::vector<object_record*>> fresh(nodes.size());
+  for (object_record* r : dirty)
+    if (r->version == 0 && !node_down[r->node].load(std::memory_order_acquire))
+      fresh[r->node].push_back(r);
+  for (std::uint32_t n = 0; n < fresh.size(); ++n) {
+    if (fresh[n].empty()) continue;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::uint32_t> sizes;
+    for (object_record* r : fresh[n]) {
+      ids.push_back(r->id);
+      sizes.push_back(r->size);
+    }
+    auto where = client_for(n).allocate(ids, sizes);
+    if (!where) continue;  // these keep version 0 and fail below
+    for (std::size_t i = 0; i < where->size(); ++i) {
+      fresh[n][i]->offset = (*where)[i].offset;
+      fresh[n][i]->version = (*where)[i].version;
+    }
+  }
+  for (object_record* r : dirty) {
+    if (node_down[r->node].load(std::memory_order_acquire)) continue;
+    if (r->version == 0) {
+      failed.push_back(r);
+      continue;
+    }
+    object_location where{r->id, r->offset, r->version, r->size,
+                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+    const auto* payload = objects::local_cache::slot_of(r);
+    if (!client_for(r->node).write(where, {payload, r->size})) {
+      failed.push_back(r);
+      continue;
+    }
+    r->offset = where.offset;
+    r->version = where.version;
+    bytes_out.fetch_add(r->size, std::memory_order_relaxed);
+  }
+  return failed;
+}
+
+}  // namespace remora

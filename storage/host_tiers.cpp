@@ -1,0 +1,92 @@
+// The host tiers: DRAM and CXL (NUMA) memory, both registered with UCX so
+// that fetches land in them one-sided.
+#include <numa.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "storage/tier_memory.hpp"
+#include "transport/byte_size.hpp"
+#include "transport/region.hpp"
+
+namespace remora::storage {
+
+const char* to_string(tier_kind k) {
+  switch (k) {
+    case tier_kind::hbm: return "hbm";
+    case tier_kind::cxl: return "cxl";
+    case tier_kind::dram: return "dram";
+  }
+  return "?";
+}
+
+namespace {
+
+class host_tier final : public tier_memory {
+ public:
+  host_tier(tier_kind kind, transport::region region, void* numa_memory)
+      : kind_(kind), region_(std::move(region)), numa_memory_(numa_memory) {}
+  ~host_tier() override {
+    const std::size_t bytes = size();
+    region_.reset();  // the registration goes before the memory it covers
+    if (numa_memory_ != nullptr) numa_free(numa_memory_, bytes);
+  }
+
+  tier_kind kind() const override { return kind_; }
+  std::byte* data() const override { return region_->data(); }
+  std::size_t size() const override { return region_->size(); }
+
+  transport::result<void> copy_in(std::span<const copy> copies) override {
+    for (const copy& c : copies) std::memcpy(c.tier, c.host, c.bytes);
+    return {};
+  }
+  transport::result<void> copy_out(std::span<const copy> copies) override {
+    for (const copy& c : copies) std::memcpy(c.host, c.tier, c.bytes);
+    return {};
+  }
+
+ private:
+  tier_kind kind_;
+  std::optional<transport::region> region_;
+  void* numa_memory_;  // null: UCX allocated the memory
+};
+
+}  // namespace
+
+transport::result<std::unique_ptr<tier_memory>> open_dram_tier(transport::context& ctx,
+                                                               std::size_t bytes) {
+  auto region = transport::region::allocate(ctx, bytes);
+  if (!region) return region.err();
+  return std::unique_ptr<tier_memory>(
+      new host_tier(tier_kind::dram, std::move(region).value(), nullptr));
+}
+
+transport::result<std::unique_ptr<tier_memory>> open_cxl_tier(transport::context& ctx, int node,
+                                                              std::size_t bytes) {
+  if (numa_available() < 0)
+    return transport::error{transport::errc::unsupported,
+                            "cxl tier: this machine reports no NUMA support (libnuma)"};
+  if (node < 0 || node > numa_max_node() || numa_node_size64(node, nullptr) <= 0)
+    return transport::error{transport::errc::unsupported,
+                            "cxl tier: NUMA node " + std::to_string(node) +
+                                " does not exist here (nodes 0.." +
+                                std::to_string(numa_max_node()) + ")"};
+  void* memory = numa_alloc_onnode(bytes, node);
+  if (memory == nullptr)
+    return transport::error{transport::errc::no_memory,
+                            "cxl tier: cannot allocate " + transport::format_byte_size(bytes) +
+                                " on NUMA node " + std::to_string(node)};
+  // Touch every page now, so it is placed on the node (first touch) before
+  // UCX registers it, and faults are not paid on the data path.
+  std::memset(memory, 0, bytes);
+  auto region = transport::region::map(ctx, memory, bytes);
+  if (!region) {
+    numa_free(memory, bytes);
+    return region.err();
+  }
+  return std::unique_ptr<tier_memory>(
+      new host_tier(tier_kind::cxl, std::move(region).value(), memory));
+}
+
+}  // namespace remora::storage
