@@ -91,7 +91,8 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
   const char* bad[] = {"prog", "--dram-cache=lots"};
   CHECK_THROWS_AS(remora::Options::from_args(2, const_cast<char**>(bad)), remora::ConfigError);
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.dram_cache(1024)), remora::ConfigError);
-  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.hbm_cache(0, 1 << 30)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.hbm_cache(0, 1024)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.cxl_cache(0, 1024)), remora::ConfigError);
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.memory_node("nonsense")), remora::ConfigError);
   auto start = std::chrono::steady_clock::now();
   try {
