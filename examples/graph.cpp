@@ -189,7 +189,7 @@ struct run_report {
   std::optional<remora::Stats> stats;
 
   void print() const {
-    const double rate = static_cast<double>(edges) / seconds;
+    const double rate = seconds > 0 ? static_cast<double>(edges) / seconds : 0;
     std::printf("%s: %.3f s, %.4g edges/s\n", algorithm, seconds, rate);
     std::string hit_rate = "na";
     std::uint64_t bytes_in = 0, bytes_out = 0, issued = 0, prefetch_hits = 0;
@@ -235,7 +235,7 @@ std::uint64_t original_id(const graph::edge_list& input, std::uint32_t v) {
   return input.original_ids.empty() ? v : input.original_ids[v];
 }
 
-// Runs PageRank on g (quietly when `show` is null) and prints its summary.
+// Runs PageRank on g and, when `show`, prints its progress and summary.
 template <class Graph>
 std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
                                  const graph::edge_list& input, bool show) {
@@ -268,6 +268,7 @@ std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
   return ranks;
 }
 
+// Runs BFS on g from `source` and, when `show`, prints its progress and summary.
 template <class Graph>
 graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt,
                           const graph::edge_list& input, bool show) {
