@@ -1,0 +1,412 @@
+// remora-graph: PageRank and BFS over a graph in compressed sparse rows whose
+// edges live in Remora Arrays (ranks and depths stay in local vectors). It
+// shows declared orders at work: the edge arrays are read sequentially, and
+// BFS reads them in frontier order through a generator. --in-memory runs the
+// same code on plain vectors, the baseline; --verify runs both and compares.
+//
+//   build/examples/remora-graph --scale=20 --local-cache=25%
+//   build/examples/remora-graph --edges=soc-LiveJournal1.txt --algorithm=both
+//   build/examples/remora-graph --help
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <remora/remora.hpp>
+
+#include "graph/algorithms.hpp"
+#include "graph/csr.hpp"
+#include "graph/edge_list.hpp"
+#include "graph/far_csr.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: remora-graph [options]
+  input (an R-MAT graph unless --edges):
+    --scale=S             2^S vertices (default 20, at most 31)
+    --edge-factor=F       F * 2^S edges (default 16)
+    --seed=N              generator seed (default 1)
+    --edges=FILE          a SNAP edge list: '#' comments, then "src dst" a line
+  what to run:
+    --algorithm=A         pagerank, bfs or both (default pagerank)
+    --iterations=N        PageRank iterations (default 10)
+    --source=ID           BFS source, an id of the input (default the lowest)
+  where:
+    --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
+                          the graph's bytes (25%, the default); at least 4MiB
+    --memory-node=H:P     a memory node (repeatable); none: an embedded one
+    --no-prefetch         declare order::off() instead of the access orders
+    --in-memory           plain vectors only, no Remora: the baseline
+    --verify              also run in memory and compare the results
+    --help                this text
+)";
+
+constexpr std::uint64_t min_cache = 4ull << 20;
+
+struct config {
+  unsigned scale = 20;
+  std::uint64_t edge_factor = 16, seed = 1;
+  std::string edges_file;
+  bool pagerank = true, bfs = false;
+  int iterations = 10;
+  std::optional<std::uint64_t> source;
+  double cache_share = 0.25;  // of the graph's bytes, unless cache_bytes
+  std::optional<std::uint64_t> cache_bytes;
+  std::vector<std::string> memory_nodes;
+  bool prefetch = true, in_memory = false, verify = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "remora-graph: %s (see --help)\n", message.c_str());
+  std::exit(2);
+}
+
+std::uint64_t parse_number(std::string_view flag, std::string_view text) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
+    usage_error(std::string(flag) + " wants a non-negative integer, not '" + std::string(text) +
+                "'");
+  return v;
+}
+
+// "64MiB", "1G", "4096": bytes.
+std::uint64_t parse_bytes(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::uint64_t n = parse_number("--local-cache", text.substr(0, digits));
+  const std::string_view unit = text.substr(digits);
+  if (unit.empty() || unit == "B") return n;
+  if (unit == "K" || unit == "KiB") return n << 10;
+  if (unit == "M" || unit == "MiB") return n << 20;
+  if (unit == "G" || unit == "GiB") return n << 30;
+  usage_error("--local-cache: unknown unit '" + std::string(unit) + "' (B, KiB, MiB, GiB or %)");
+}
+
+config parse_args(int argc, char** argv) {
+  config c;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const std::size_t eq = arg.find('=');
+    const std::string_view flag = arg.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
+    if (arg == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    } else if (flag == "--scale") {
+      c.scale = static_cast<unsigned>(parse_number(flag, value));
+      if (c.scale > 31) usage_error("--scale is at most 31");
+    } else if (flag == "--edge-factor") {
+      c.edge_factor = parse_number(flag, value);
+    } else if (flag == "--seed") {
+      c.seed = parse_number(flag, value);
+    } else if (flag == "--edges") {
+      c.edges_file = value;
+    } else if (flag == "--algorithm") {
+      if (value != "pagerank" && value != "bfs" && value != "both")
+        usage_error("--algorithm is pagerank, bfs or both");
+      c.pagerank = value != "bfs";
+      c.bfs = value != "pagerank";
+    } else if (flag == "--iterations") {
+      c.iterations = static_cast<int>(parse_number(flag, value));
+    } else if (flag == "--source") {
+      c.source = parse_number(flag, value);
+    } else if (flag == "--local-cache") {
+      if (value.ends_with('%')) {
+        c.cache_share =
+            static_cast<double>(parse_number(flag, value.substr(0, value.size() - 1))) / 100;
+      } else {
+        c.cache_bytes = parse_bytes(value);
+      }
+    } else if (flag == "--memory-node" && !value.empty()) {
+      c.memory_nodes.emplace_back(value);
+    } else if (arg == "--no-prefetch") {
+      c.prefetch = false;
+    } else if (arg == "--in-memory") {
+      c.in_memory = true;
+    } else if (arg == "--verify") {
+      c.verify = true;
+    } else {
+      usage_error("unknown option '" + std::string(arg) + "'");
+    }
+  }
+  if (c.in_memory && c.verify) usage_error("--verify compares Remora with --in-memory; pick one");
+  return c;
+}
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return text;
+}
+
+// One line per step, or a single line rewritten in place on a terminal.
+class progress {
+ public:
+  progress() : terminal_(isatty(fileno(stdout)) != 0) {}
+  void step(const std::string& line) {
+    std::printf(terminal_ ? "\r%s\033[K" : "%s\n", line.c_str());
+    std::fflush(stdout);
+    shown_ = true;
+  }
+  void finish() {
+    if (terminal_ && shown_) std::printf("\n");
+    shown_ = false;
+  }
+
+ private:
+  bool terminal_, shown_ = false;
+};
+
+// What one algorithm run did: time, and the runtime's counters over it
+// (none in memory).
+struct run_report {
+  const char* algorithm;
+  double seconds;
+  std::uint64_t edges;
+  std::optional<remora::Stats> stats;
+
+  void print() const {
+    const double rate = seconds > 0 ? static_cast<double>(edges) / seconds : 0;
+    std::printf("%s: %.3f s, %.4g edges/s\n", algorithm, seconds, rate);
+    std::string hit_rate = "na";
+    std::uint64_t bytes_in = 0, bytes_out = 0, issued = 0, prefetch_hits = 0;
+    if (stats) {
+      const std::uint64_t derefs = stats->hits + stats->misses;
+      if (derefs > 0) hit_rate = std::to_string(static_cast<double>(stats->hits) / derefs);
+      bytes_in = stats->bytes_in;
+      bytes_out = stats->bytes_out;
+      issued = stats->prefetch_issued;
+      prefetch_hits = stats->prefetch_hits;
+      std::printf("  cache: hit rate %s (%llu hits, %llu misses), moved %s in, %s out\n",
+                  hit_rate.c_str(), (unsigned long long)stats->hits,
+                  (unsigned long long)stats->misses, format_bytes(bytes_in).c_str(),
+                  format_bytes(bytes_out).c_str());
+      std::printf("  prefetch: %llu issued, %llu hits\n", (unsigned long long)issued,
+                  (unsigned long long)prefetch_hits);
+    }
+    std::printf(
+        "result algorithm=%s mode=%s seconds=%.4f edges_per_s=%.4g hit_rate=%s bytes_in=%llu "
+        "bytes_out=%llu prefetch_issued=%llu prefetch_hits=%llu\n",
+        algorithm, stats ? "remora" : "memory", seconds, rate, hit_rate.c_str(),
+        (unsigned long long)bytes_in, (unsigned long long)bytes_out, (unsigned long long)issued,
+        (unsigned long long)prefetch_hits);
+  }
+};
+
+remora::Stats minus(const remora::Stats& after, const remora::Stats& before) {
+  remora::Stats d = after;
+  d.hits -= before.hits;
+  d.misses -= before.misses;
+  d.prefetch_issued -= before.prefetch_issued;
+  d.prefetch_hits -= before.prefetch_hits;
+  d.prefetch_wasted -= before.prefetch_wasted;
+  d.evictions -= before.evictions;
+  d.writebacks -= before.writebacks;
+  d.bytes_in -= before.bytes_in;
+  d.bytes_out -= before.bytes_out;
+  return d;
+}
+
+// The input's name for dense vertex v.
+std::uint64_t original_id(const graph::edge_list& input, std::uint32_t v) {
+  return input.original_ids.empty() ? v : input.original_ids[v];
+}
+
+// Runs PageRank on g and, when `show`, prints its progress and summary.
+template <class Graph>
+std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
+                                 const graph::edge_list& input, bool show) {
+  progress line;
+  const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
+  const auto start = clock_type::now();
+  auto last = start;
+  std::vector<double> ranks = graph::pagerank(g, c.iterations, [&](int i) {
+    if (!show) return;
+    char text[64];
+    std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations, seconds_since(last));
+    line.step(text);
+    last = clock_type::now();
+  });
+  const double seconds = seconds_since(start);
+  line.finish();
+  if (!show) return ranks;
+  const run_report report{"pagerank", seconds, g.edges() * static_cast<std::uint64_t>(c.iterations),
+                          rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt};
+  std::vector<std::uint32_t> order(ranks.size());
+  std::iota(order.begin(), order.end(), 0);
+  const std::size_t top = std::min<std::size_t>(5, order.size());
+  std::partial_sort(order.begin(), order.begin() + top, order.end(),
+                    [&](std::uint32_t a, std::uint32_t b) { return ranks[a] > ranks[b]; });
+  std::printf("top %zu by rank:", top);
+  for (std::size_t i = 0; i < top; ++i)
+    std::printf(" %llu (%.6f)", (unsigned long long)original_id(input, order[i]), ranks[order[i]]);
+  std::printf("\n");
+  report.print();
+  return ranks;
+}
+
+// Runs BFS on g from `source` and, when `show`, prints its progress and summary.
+template <class Graph>
+graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt,
+                          const graph::edge_list& input, bool show) {
+  progress line;
+  const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
+  const auto start = clock_type::now();
+  auto last = start;
+  graph::bfs_result r = graph::bfs(g, source, [&](int level, std::size_t frontier) {
+    if (!show) return;
+    char text[96];
+    std::snprintf(text, sizeof text, "level %d frontier %zu %.2fs", level, frontier,
+                  seconds_since(last));
+    line.step(text);
+    last = clock_type::now();
+  });
+  const double seconds = seconds_since(start);
+  line.finish();
+  if (!show) return r;
+  const auto reached = std::count_if(r.depth.begin(), r.depth.end(), [](int d) { return d >= 0; });
+  std::printf("bfs from %llu: reached %lld of %u vertices, max depth %d\n",
+              (unsigned long long)original_id(input, source), (long long)reached, g.vertices(),
+              *std::max_element(r.depth.begin(), r.depth.end()));
+  run_report{"bfs", seconds, r.edges_traversed,
+             rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
+      .print();
+  return r;
+}
+
+graph::edge_list load(const config& c) {
+  const auto start = clock_type::now();
+  if (!c.edges_file.empty()) {
+    graph::edge_list list = graph::read_snap(c.edges_file);
+    std::printf("read %s in %.2f s\n", c.edges_file.c_str(), seconds_since(start));
+    return list;
+  }
+  graph::edge_list list = graph::rmat_edges(c.scale, c.edge_factor, c.seed);
+  std::printf("generated R-MAT scale %u, edge factor %llu, seed %llu in %.2f s\n", c.scale,
+              (unsigned long long)c.edge_factor, (unsigned long long)c.seed, seconds_since(start));
+  return list;
+}
+
+// The dense id of the BFS source the user named (default: vertex 0).
+std::uint32_t source_vertex(const config& c, const graph::edge_list& input) {
+  if (!c.source) return 0;
+  if (input.original_ids.empty()) {
+    if (*c.source >= input.vertices) usage_error("--source is not a vertex of the graph");
+    return static_cast<std::uint32_t>(*c.source);
+  }
+  const auto it = std::lower_bound(input.original_ids.begin(), input.original_ids.end(), *c.source);
+  if (it == input.original_ids.end() || *it != *c.source)
+    usage_error("--source is not a vertex of the graph");
+  return static_cast<std::uint32_t>(it - input.original_ids.begin());
+}
+
+// Compares what Remora computed with what the same code computes in memory.
+bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
+            std::uint32_t source, const std::vector<double>& ranks, const graph::bfs_result& bfs) {
+  bool ok = true;
+  if (c.pagerank) {
+    const std::vector<double> expected = run_pagerank(g, c, nullptr, input, false);
+    double max_abs = 0, max_rel = 0;
+    for (std::size_t v = 0; v < expected.size(); ++v) {
+      const double diff = std::fabs(ranks[v] - expected[v]);
+      max_abs = std::max(max_abs, diff);
+      max_rel = std::max(max_rel, diff / std::max(std::fabs(expected[v]), 1e-300));
+    }
+    std::printf("verify: pagerank max abs diff %.3g, max rel diff %.3g\n", max_abs, max_rel);
+    ok = ok && max_rel <= 1e-6;
+  }
+  if (c.bfs) {
+    const graph::bfs_result expected = run_bfs(g, source, nullptr, input, false);
+    std::size_t wrong = 0;
+    for (std::size_t v = 0; v < expected.depth.size(); ++v)
+      wrong += bfs.depth[v] != expected.depth[v];
+    std::printf("verify: bfs %zu depths differ\n", wrong);
+    ok = ok && wrong == 0;
+  }
+  std::printf(ok ? "verify: ok\n" : "verify: FAILED\n");
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const config c = parse_args(argc, argv);
+  graph::edge_list input;
+  try {
+    input = load(c);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "remora-graph: %s\n", e.what());
+    return 1;
+  }
+  if (input.vertices == 0) {
+    std::fprintf(stderr, "remora-graph: the graph has no vertices\n");
+    return 1;
+  }
+  const std::uint32_t source = source_vertex(c, input);
+  graph::csr g = graph::build_csr(input);
+  input.edges = {};
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges());
+  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets\n", g.vertices(),
+              (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str());
+
+  if (c.in_memory) {
+    std::printf("mode: in memory (plain vectors, no Remora)\n");
+    if (c.pagerank) run_pagerank(g, c, nullptr, input, true);
+    if (c.bfs) run_bfs(g, source, nullptr, input, true);
+    return 0;
+  }
+
+  std::uint64_t cache = c.cache_bytes.value_or(
+      static_cast<std::uint64_t>(c.cache_share * static_cast<double>(graph_bytes)));
+  if (cache < min_cache) {
+    std::printf("local cache %s is below the minimum; using %s\n", format_bytes(cache).c_str(),
+                format_bytes(min_cache).c_str());
+    cache = min_cache;
+  }
+  remora::Options options;
+  options.dram_cache(cache).embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20));
+  for (const std::string& node : c.memory_nodes) options.memory_node(node);
+  try {
+    remora::Runtime rt(options);
+    const auto start = clock_type::now();
+    graph::far_csr far(rt, g, c.prefetch);
+    std::printf(
+        "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; loaded in %.2f s\n",
+        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
+        c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
+        c.prefetch ? "declared" : "off", seconds_since(start));
+    if (!c.verify) g = {};  // the edges live in Remora only
+    std::vector<double> ranks;
+    graph::bfs_result depths;
+    if (c.pagerank) ranks = run_pagerank(far, c, &rt, input, true);
+    if (c.bfs) depths = run_bfs(far, source, &rt, input, true);
+    if (c.verify && !verify(c, g, input, source, ranks, depths)) return 1;
+  } catch (const remora::Error& e) {
+    std::fprintf(stderr, "remora-graph: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

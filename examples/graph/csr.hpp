@@ -1,0 +1,55 @@
+// csr: a directed graph in compressed sparse rows, in plain memory. The out
+// edges of vertex u are targets[offsets[u] .. offsets[u+1]). It is the
+// in-memory baseline of remora-graph and what far_csr (far_csr.hpp) is
+// copied from. Its walks are the interface the algorithms (algorithms.hpp)
+// are written against:
+//   for_each_vertex(f)   every vertex in order: f(u, degree, piece) for each
+//                        piece of u's edges (once with an empty piece when u
+//                        has none)
+//   expand(frontier, f)  f(piece) for the edges of each frontier vertex
+// Not thread-safe; one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "graph/edge_list.hpp"
+
+namespace graph {
+
+struct csr {
+  std::vector<std::uint64_t> offsets;  // vertices + 1
+  std::vector<std::uint32_t> targets;  // edges
+
+  std::uint32_t vertices() const { return static_cast<std::uint32_t>(offsets.size() - 1); }
+  std::uint64_t edges() const { return targets.size(); }
+
+  template <class F>
+  void for_each_vertex(F&& f) const {
+    for (std::uint32_t u = 0; u < vertices(); ++u) {
+      const std::uint64_t begin = offsets[u], end = offsets[u + 1];
+      f(u, end - begin, std::span<const std::uint32_t>(targets.data() + begin, end - begin));
+    }
+  }
+
+  template <class F>
+  void expand(const std::vector<std::uint32_t>& frontier, F&& f) const {
+    for (std::uint32_t u : frontier)
+      f(std::span<const std::uint32_t>(targets.data() + offsets[u], offsets[u + 1] - offsets[u]));
+  }
+};
+
+/// Counting sort by source; a vertex's targets keep the input's order.
+inline csr build_csr(const edge_list& list) {
+  csr g;
+  g.offsets.assign(list.vertices + 1, 0);
+  for (const edge& e : list.edges) ++g.offsets[e.src + 1];
+  for (std::size_t u = 0; u < list.vertices; ++u) g.offsets[u + 1] += g.offsets[u];
+  std::vector<std::uint64_t> fill(g.offsets.begin(), g.offsets.end() - 1);
+  g.targets.resize(list.edges.size());
+  for (const edge& e : list.edges) g.targets[fill[e.src]++] = e.dst;
+  return g;
+}
+
+}  // namespace graph

@@ -1,0 +1,169 @@
+// far_csr: the same graph as a csr (csr.hpp), its offsets and targets held in
+// two Remora Arrays, with the same walks, each declaring to the prefetcher
+// the order it reads in:
+//   for_each_vertex  offsets and targets sequentially: order::sequential(),
+//                    read a chunk's span at a time (span())
+//   expand           offsets in frontier order: order::generator() yielding
+//                    u, u+1 for each frontier vertex (read with at()); then
+//                    each batch's target ranges as order::indices() of the
+//                    spans the reader will ask for
+// With prefetch off, every declaration is order::off().
+//
+// Thread-safety: one thread at a time (as Array). REQUIRES: the Runtime
+// outlives it.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <remora/remora.hpp>
+
+#include "graph/csr.hpp"
+
+namespace graph {
+
+class far_csr {
+ public:
+  /// Copies `g` into Arrays of `rt`, a chunk's span at a time.
+  far_csr(remora::Runtime& rt, const csr& g, bool prefetch)
+      : offsets_(rt.make_array<std::uint64_t>(g.offsets.size())),
+        targets_(rt.make_array<std::uint32_t>(g.targets.size())),
+        prefetch_(prefetch) {
+    copy_in(offsets_, g.offsets);
+    copy_in(targets_, g.targets);
+  }
+
+  /// What the two arrays of a graph this size hold, in bytes.
+  static std::uint64_t bytes(std::uint64_t vertices, std::uint64_t edges) {
+    return (vertices + 1) * sizeof(std::uint64_t) + edges * sizeof(std::uint32_t);
+  }
+
+  std::uint32_t vertices() const { return static_cast<std::uint32_t>(offsets_.size() - 1); }
+  std::uint64_t edges() const { return targets_.size(); }
+
+  template <class F>
+  void for_each_vertex(F&& f) {
+    offsets_.prefetch(declared(remora::order::sequential()));
+    targets_.prefetch(declared(remora::order::sequential()));
+    edge_stream edges(targets_);
+    std::vector<std::uint64_t> ends;  // offsets[first ...], a chunk's span
+    std::uint64_t begin = offsets_.read(0);
+    for (std::size_t first = 1; first <= vertices(); first += ends.size()) {
+      // Not inside the edges' scope: it would keep every offsets chunk read
+      // while one targets chunk is open pinned.
+      edges.release();
+      {
+        remora::DerefScope scope;
+        const std::span<const std::uint64_t> s = offsets_.span(scope, first);
+        ends.assign(s.begin(), s.end());
+      }
+      for (std::size_t k = 0; k < ends.size(); ++k) {
+        const auto u = static_cast<std::uint32_t>(first + k - 1);
+        const std::uint64_t end = ends[k];
+        if (begin == end) f(u, std::uint64_t{0}, std::span<const std::uint32_t>());
+        for (std::uint64_t at = begin; at < end;) {
+          const std::span<const std::uint32_t> piece = edges.piece(at, end);
+          f(u, end - begin, piece);
+          at += piece.size();
+        }
+        begin = end;
+      }
+    }
+  }
+
+  template <class F>
+  void expand(const std::vector<std::uint32_t>& frontier, F&& f) {
+    // The prefetcher calls the generator on its own thread: it gets its own
+    // copy of the frontier.
+    auto list = std::make_shared<const std::vector<std::uint32_t>>(frontier);
+    offsets_.prefetch(declared(remora::order::generator(
+        [list, at = std::size_t{0}]() mutable -> std::optional<std::size_t> {
+          if (at == 2 * list->size()) return std::nullopt;
+          const std::size_t u = (*list)[at / 2] + at % 2;  // offsets[u], then offsets[u+1]
+          ++at;
+          return u;
+        })));
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    std::vector<std::size_t> spans;
+    for (std::size_t first = 0; first < frontier.size(); first += batch_vertices) {
+      const std::size_t last = std::min(frontier.size(), first + batch_vertices);
+      ranges.clear();
+      spans.clear();
+      for (std::size_t i = first; i < last; ++i) {
+        remora::DerefScope scope;
+        const std::uint64_t begin = offsets_.at(scope, frontier[i]);
+        const std::uint64_t end = offsets_.at(scope, frontier[i] + 1);
+        ranges.emplace_back(begin, end);
+        for (std::uint64_t at = begin; at < end;
+             at = (at / targets_per_chunk + 1) * targets_per_chunk)
+          spans.push_back(at);
+      }
+      targets_.prefetch(declared(remora::order::indices(spans)));
+      for (const auto& [begin, end] : ranges)
+        for (std::uint64_t at = begin; at < end;) {
+          remora::DerefScope scope;
+          std::span<const std::uint32_t> piece = targets_.span(scope, at);
+          piece = piece.first(std::min<std::uint64_t>(piece.size(), end - at));
+          f(piece);
+          at += piece.size();
+        }
+    }
+  }
+
+ private:
+  // Frontier vertices whose target ranges are gathered before reading them.
+  static constexpr std::size_t batch_vertices = 1 << 16;
+  // Arrays chunk at a power of two of elements near array_chunk_bytes
+  // (array.hpp): where the spans of targets_ start.
+  static constexpr std::uint64_t targets_per_chunk =
+      std::bit_floor(remora::array_chunk_bytes / sizeof(std::uint32_t));
+
+  // Targets in order, in place: the chunk being read stays pinned (by the
+  // stream's scope) until the reader moves past it.
+  class edge_stream {
+   public:
+    explicit edge_stream(remora::Array<std::uint32_t>& a) : array_(a) {}
+    void release() { scope_.reset(); }
+    // The elements of [at, end) in at's chunk. REQUIRES: at only grows.
+    std::span<const std::uint32_t> piece(std::uint64_t at, std::uint64_t end) {
+      if (!scope_ || at >= chunk_begin_ + chunk_.size()) {
+        scope_.reset();
+        scope_.emplace();
+        chunk_ = array_.span(*scope_, at);
+        chunk_begin_ = at;
+      }
+      const std::size_t skip = at - chunk_begin_;
+      return chunk_.subspan(skip, std::min<std::uint64_t>(chunk_.size() - skip, end - at));
+    }
+
+   private:
+    remora::Array<std::uint32_t>& array_;
+    std::optional<remora::DerefScope> scope_;
+    std::span<const std::uint32_t> chunk_;
+    std::uint64_t chunk_begin_ = 0;
+  };
+
+  template <class T>
+  void copy_in(remora::Array<T>& to, const std::vector<T>& from) {
+    to.prefetch(declared(remora::order::sequential()));
+    for (std::size_t at = 0; at < from.size();) {
+      remora::DerefScope scope;
+      const std::span<T> s = to.span_mut(scope, at);
+      std::copy_n(from.begin() + at, s.size(), s.begin());
+      at += s.size();
+    }
+  }
+
+  remora::order::declared declared(remora::order::declared o) const {
+    return prefetch_ ? std::move(o) : remora::order::off();
+  }
+
+  remora::Array<std::uint64_t> offsets_;
+  remora::Array<std::uint32_t> targets_;
+  bool prefetch_;
+};
+
+}  // namespace graph
