@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/setup.sh main|test — the two set-up commands of the README.
 #
-#   main  installs what is missing, builds, and runs Remora's main job
+#   main  installs what is missing, builds, and runs Remora's main job:
+#         PageRank and BFS on an R-MAT graph (scale 20) held in far memory,
+#         embedded memory node, local cache 25 % of the graph, checked
+#         against the same run in memory
 #   test  installs what is missing, builds, and runs the whole test suite
 #
 # Run as root on Debian (bookworm). The build folder is build/ unless
@@ -39,7 +42,8 @@ case "${1:-}" in
     install_missing main
     configure_and_build
     export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
-    "$build/transport/remora-transport-demo"
+    "$build/examples/remora-graph" --scale=20 --edge-factor=16 --algorithm=both \
+      --local-cache=25% --verify
     ;;
   test)
     install_missing test
@@ -55,7 +59,7 @@ case "${1:-}" in
       "$build-tsan/tests/client/client_test" "[threads]"
     ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

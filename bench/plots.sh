@@ -1,0 +1,68 @@
+# bench/run plots: throughput against the local-cache fraction (10 % … 100 %
+# of the working set), drawn with gnuplot into bench/results/*.png:
+#   pagerank.png   PageRank (R-MAT scale 20, 10 iterations): Remora, Remora
+#                  without prefetch, all in memory (edges/s)
+#   embedding.png  embedding lookups (Zipf 0.99, batches of 256): Remora, all
+#                  in memory, Redis holding the same table (MGET) (rows/s)
+# The numbers behind each plot are kept beside it (.dat).
+
+fractions=(10 25 50 75 100)
+
+sweep_pagerank() {
+  local bin dat common memory f remora off
+  bin=$(need_binary examples/remora-graph)
+  dat=$1
+  common=(--scale=20 --edge-factor=16 --algorithm=pagerank --iterations=10)
+  memory=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --in-memory | grep '^result ')")
+  echo "# fraction_percent remora no_prefetch memory (edges/s)" > "$dat"
+  for f in "${fractions[@]}"; do
+    remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" | grep '^result ')")
+    off=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" --no-prefetch |
+          grep '^result ')")
+    echo "$f $remora $off $memory" >> "$dat"
+    echo "plots pagerank-$f% remora=$(calc "$remora / 1e6")Medges/s" \
+         "no_prefetch=$(calc "$off / 1e6")Medges/s memory=$(calc "$memory / 1e6")Medges/s" \
+         "ratio=$(calc "$remora / $memory")"
+  done
+}
+
+# draw DAT PNG TITLE YLABEL "COLUMN:TITLE" ...
+draw() {
+  local dat=$1 png=$2 title=$3 ylabel=$4
+  shift 4
+  local lines=() spec
+  for spec in "$@"; do
+    lines+=("'$dat' using 1:${spec%%:*} with linespoints lw 2 title '${spec#*:}'")
+  done
+  local joined
+  joined=$(IFS=,; echo "${lines[*]}")
+  gnuplot <<GNUPLOT
+set terminal pngcairo size 800,500
+set output '$png'
+set title '$title'
+set xlabel 'local cache, % of the working set'
+set ylabel '$ylabel'
+set key bottom right
+set grid
+set xrange [0:105]
+set yrange [0:*]
+plot $joined
+GNUPLOT
+}
+
+bench_plots() {
+  need_command gnuplot gnuplot-nox
+  local results="$root/bench/results"
+  mkdir -p "$results"
+  sweep_pagerank "$results/pagerank.dat"
+  draw "$results/pagerank.dat" "$results/pagerank.png" \
+       "PageRank, R-MAT scale 20 (10 iterations)" "edges/s" \
+       "2:Remora" "3:Remora, prefetch off" "4:all in memory"
+  if [ -x "$REMORA_BUILD_DIR/examples/remora-embedding" ]; then
+    sweep_embedding "$results/embedding.dat"
+    draw "$results/embedding.dat" "$results/embedding.png" \
+         "Embedding lookups, Zipf 0.99, batches of 256" "rows/s" \
+         "2:Remora" "3:all in memory" "4:Redis MGET"
+  fi
+  echo "# plots: $(cd "$results" && ls ./*.png | tr '\n' ' ')in bench/results/"
+}
