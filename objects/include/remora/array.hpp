@@ -191,6 +191,21 @@ class Array {
     at_mut(scope, i) = value;
   }
 
+  /// Brings in, in batches, the chunks holding elements `indices` ahead of
+  /// the derefs that will read them: a random gather pays for one batched
+  /// round of gets, not a miss per element. Best effort: what the cache has no
+  /// room for now is left to the derefs. Indices past the end are ignored.
+  void fetch(std::span<const std::size_t> indices) const {
+    auto* s = state();
+    std::vector<detail::object_record*> wanted;
+    wanted.reserve(indices.size());
+    for (std::size_t i : indices)
+      if (i < s->size) wanted.push_back(s->chunks[i >> s->per_shift]);
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    s->rt->fetch_many(wanted);
+  }
+
   /// Declares the order the array will be read in (order.hpp); replaces the
   /// previous declaration. order::none() goes back to detection.
   void prefetch(order::declared o) {
