@@ -1,8 +1,10 @@
-// The control-plane protocols: CAF message types and the typed interfaces of
-// the memory_node actor and of the gather service (gather_service.hpp). Object bytes never travel here; they
-// move one-sided over UCX (DESIGN.md decision 1). Every request after hello
-// carries the session the hello granted, so a client that failed
-// authentication can neither allocate nor learn where objects live.
+// The CAF protocols: message types and the typed interfaces of the
+// memory_node actor and of the gather service (gather_service.hpp). Object
+// bytes never travel to or from memory nodes here; they move one-sided over
+// UCX (DESIGN.md decision 1). Every memory-node request after hello carries
+// the session the hello granted, so a client that failed authentication can
+// neither allocate nor learn where objects live. The gather service is an
+// application-level service: its replies carry the rows asked for.
 //
 // Errors come back as caf::error in the "remora" category; node_client turns
 // them into transport::error again (to_error below).

@@ -194,15 +194,15 @@ class Array {
   /// Brings in, in batches, the chunks holding elements `indices` ahead of
   /// the derefs that will read them: a random gather pays for one batched
   /// round of gets, not a miss per element. Best effort: what the cache has no
-  /// room for now is left to the derefs. Indices past the end are ignored.
+  /// room for now is left to the derefs. Indices past the end are ignored;
+  /// a chunk named twice is fetched once.
   void fetch(std::span<const std::size_t> indices) const {
     auto* s = state();
     std::vector<detail::object_record*> wanted;
     wanted.reserve(indices.size());
     for (std::size_t i : indices)
-      if (i < s->size) wanted.push_back(s->chunks[i >> s->per_shift]);
-    std::sort(wanted.begin(), wanted.end());
-    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+      if (i < s->size && (wanted.empty() || wanted.back() != s->chunks[i >> s->per_shift]))
+        wanted.push_back(s->chunks[i >> s->per_shift]);
     s->rt->fetch_many(wanted);
   }
 
@@ -222,7 +222,8 @@ class Array {
   friend class Runtime;
   explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
   detail::array_state* state() const {
-    if (!state_) [[unlikely]] detail::throw_no_object("use");
+    if (!state_) [[unlikely]]
+      detail::throw_no_object("use");
     return state_.get();
   }
 
