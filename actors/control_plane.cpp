@@ -24,18 +24,46 @@ control_plane::control_plane(const tls_options& tls, unsigned scheduler_threads)
 
 control_plane::~control_plane() = default;
 
-bool control_plane::uses_tls() const { return impl_->tls; }
+bool control_plane::uses_tls() const {
+  return impl_->tls;
+}
 
-caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
-                                     const std::string& host, std::uint16_t port) {
+namespace {
+
+template <class Handle>
+caf::expected<std::uint16_t> publish_handle(control_plane::impl& cp, const Handle& whom,
+                                            const std::string& host, std::uint16_t port) {
   if (cp.tls) return caf::openssl::publish(whom, port, host.c_str(), true);
   return cp.system.middleman().publish(whom, port, host.c_str(), true);
 }
 
+template <class Handle>
+caf::expected<Handle> remote_handle(control_plane::impl& cp, const std::string& host,
+                                    std::uint16_t port) {
+  if (cp.tls) return caf::openssl::remote_actor<Handle>(cp.system, host, port);
+  return cp.system.middleman().remote_actor<Handle>(host, port);
+}
+
+}  // namespace
+
+caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
+                                     const std::string& host, std::uint16_t port) {
+  return publish_handle(cp, whom, host, port);
+}
+
+caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor& whom,
+                                     const std::string& host, std::uint16_t port) {
+  return publish_handle(cp, whom, host, port);
+}
+
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
                                              std::uint16_t port) {
-  if (cp.tls) return caf::openssl::remote_actor<memory_node_actor>(cp.system, host, port);
-  return cp.system.middleman().remote_actor<memory_node_actor>(host, port);
+  return remote_handle<memory_node_actor>(cp, host, port);
+}
+
+caf::expected<gather_actor> remote_gather(control_plane::impl& cp, const std::string& host,
+                                          std::uint16_t port) {
+  return remote_handle<gather_actor>(cp, host, port);
 }
 
 }  // namespace remora::actors

@@ -28,9 +28,16 @@ struct control_plane::impl {
 caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
                                      const std::string& host, std::uint16_t port);
 
+caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor& whom,
+                                     const std::string& host, std::uint16_t port);
+
 /// Connects to the memory node published on host:port, over TLS when
 /// configured. Blocks while CAF connects: callers bound it beforehand.
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
                                              std::uint16_t port);
+
+/// Connects to the gather service published on host:port, as remote_node.
+caf::expected<gather_actor> remote_gather(control_plane::impl& cp, const std::string& host,
+                                          std::uint16_t port);
 
 }  // namespace remora::actors

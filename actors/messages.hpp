@@ -1,8 +1,10 @@
-// The memory node's control-plane protocol: CAF message types and the typed
-// interface of the memory_node actor. Object bytes never travel here; they
-// move one-sided over UCX (DESIGN.md decision 1). Every request after hello
-// carries the session the hello granted, so a client that failed
-// authentication can neither allocate nor learn where objects live.
+// The CAF protocols: message types and the typed interfaces of the
+// memory_node actor and of the gather service (gather_service.hpp). Object
+// bytes never travel to or from memory nodes here; they move one-sided over
+// UCX (DESIGN.md decision 1). Every memory-node request after hello carries
+// the session the hello granted, so a client that failed authentication can
+// neither allocate nor learn where objects live. The gather service is an
+// application-level service: its replies carry the rows asked for.
 //
 // Errors come back as caf::error in the "remora" category; node_client turns
 // them into transport::error again (to_error below).
@@ -36,6 +38,7 @@ using free_atom = caf::atom_constant<caf::atom("free")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
+using gather_atom = caf::atom_constant<caf::atom("gather")>;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr std::uint32_t protocol_version = 1;
@@ -80,6 +83,11 @@ using memory_node_actor = caf::typed_actor<
     caf::replies_to<stats_atom>::with<node_stats>,
     // session: the client is done; its objects stay
     caf::reacts_to<goodbye_atom, std::uint64_t>>;
+
+/// The gather service: row ids -> their rows' floats, row after row; an
+/// unknown row is an out_of_range error naming it.
+using gather_actor = caf::typed_actor<
+    caf::replies_to<gather_atom, std::vector<std::uint64_t>>::with<std::vector<float>>>;
 
 /// Registers the types above with an actor system's configuration.
 void register_message_types(caf::actor_system_config& cfg);

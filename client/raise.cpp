@@ -11,6 +11,7 @@ void raise(const transport::error& e) {
     case errc::timeout:
     case errc::peer_unreachable: throw NodeUnavailable(e.message);
     case errc::unknown_object: throw ObjectLost(e.message);
+    case errc::out_of_range: throw InvalidObject(e.message);
     case errc::no_space:
     case errc::no_memory: throw OutOfMemory(e.message);
     case errc::invalid_argument:

@@ -72,6 +72,7 @@ class Runtime {
   struct impl;
 
  private:
+  friend class GatherServer;  // serves from the runtime's actor system
   detail::object_runtime* objects();
   std::unique_ptr<impl> impl_;
 };

@@ -191,6 +191,21 @@ class Array {
     at_mut(scope, i) = value;
   }
 
+  /// Brings in, in batches, the chunks holding elements `indices` ahead of
+  /// the derefs that will read them: a random gather pays for one batched
+  /// round of gets, not a miss per element. Best effort: what the cache has no
+  /// room for now is left to the derefs. Indices past the end are ignored;
+  /// a chunk named twice is fetched once.
+  void fetch(std::span<const std::size_t> indices) const {
+    auto* s = state();
+    std::vector<detail::object_record*> wanted;
+    wanted.reserve(indices.size());
+    for (std::size_t i : indices)
+      if (i < s->size && (wanted.empty() || wanted.back() != s->chunks[i >> s->per_shift]))
+        wanted.push_back(s->chunks[i >> s->per_shift]);
+    s->rt->fetch_many(wanted);
+  }
+
   /// Declares the order the array will be read in (order.hpp); replaces the
   /// previous declaration. order::none() goes back to detection.
   void prefetch(order::declared o) {
@@ -207,7 +222,8 @@ class Array {
   friend class Runtime;
   explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
   detail::array_state* state() const {
-    if (!state_) [[unlikely]] detail::throw_no_object("use");
+    if (!state_) [[unlikely]]
+      detail::throw_no_object("use");
     return state_.get();
   }
 

@@ -1,0 +1,72 @@
+// gather_service: the actor that serves row gathers of a table held in an
+// Array<float> (rows of `width` floats, row r at elements r*width ...), and
+// a client of one published elsewhere. A gather fetches the chunks of all
+// its rows in one batch, then copies row after row; a row id past the table
+// is refused with out_of_range naming it, and nothing is gathered.
+//
+// The actor runs detached: a deref that misses waits on a fetch, and that
+// must not stall the scheduler's other actors. It is the only thread that
+// touches the Array while it runs (Arrays are single-thread; see array.hpp).
+//
+// Thread-safety: gather() of both classes may be called from any number of
+// threads; construct and destroy from one.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/control_plane.hpp"
+#include "remora/array.hpp"
+#include "transport/result.hpp"
+
+namespace remora::actors {
+
+class gather_service {
+ public:
+  /// REQUIRES: `table` and `cp` outlive the service; nothing else uses
+  /// `table` until the service is destroyed; table.size() is a multiple of
+  /// `width` > 0.
+  gather_service(control_plane& cp, Array<float>& table, std::size_t width);
+  ~gather_service();  // unpublishes, stops the actor and waits for it
+  gather_service(const gather_service&) = delete;
+  gather_service& operator=(const gather_service&) = delete;
+
+  /// Listens on host:port (0: a free port) for gather_clients; returns the port.
+  transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
+
+  /// The rows' floats, through the actor. Errors: out_of_range (a bad row),
+  /// timeout, and what the Array's fetches met (peer_unreachable, no_memory).
+  transport::result<std::vector<float>> gather(std::vector<std::uint64_t> rows,
+                                               std::chrono::milliseconds timeout);
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+class gather_client {
+ public:
+  /// Connects to the service on host:port with an actor system of its own;
+  /// `timeout` bounds each gather after. Blocks while CAF connects (a refused
+  /// connection returns at once). Errors: peer_unreachable (nobody there).
+  static transport::result<std::unique_ptr<gather_client>> connect(
+      const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+  ~gather_client();
+
+  /// As gather_service::gather, over the connection; peer_unreachable when
+  /// the service went away, timeout when it did not answer in time.
+  transport::result<std::vector<float>> gather(std::vector<std::uint64_t> rows);
+
+  struct impl;
+
+ private:
+  explicit gather_client(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace remora::actors

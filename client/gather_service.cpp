@@ -1,0 +1,48 @@
+#include "remora/gather_service.hpp"
+
+#include "actors/gather_service.hpp"
+#include "client/raise.hpp"
+#include "client/runtime_impl.hpp"
+#include "remora/errors.hpp"
+
+namespace remora {
+
+GatherServer::GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
+                           std::chrono::milliseconds timeout)
+    : width_(width), rows_(width == 0 ? 0 : table.size() / width), timeout_(timeout) {
+  if (width == 0 || table.size() % width != 0)
+    throw ConfigError("GatherServer: a table of " + std::to_string(table.size()) +
+                      " floats is not made of rows of " + std::to_string(width));
+  service_ = std::make_unique<actors::gather_service>(rt.impl_->cp, table, width);
+}
+
+GatherServer::~GatherServer() = default;
+
+std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port) {
+  auto r = service_->publish(host, port);
+  if (!r) client::raise(r.err());
+  return *r;
+}
+
+std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
+  auto r = service_->gather({rows.begin(), rows.end()}, timeout_);
+  if (!r) client::raise(r.err());
+  return std::move(r).value();
+}
+
+GatherClient::GatherClient(const std::string& host, std::uint16_t port,
+                           std::chrono::milliseconds timeout) {
+  auto c = actors::gather_client::connect(host, port, timeout);
+  if (!c) client::raise(c.err());
+  client_ = std::move(c).value();
+}
+
+GatherClient::~GatherClient() = default;
+
+std::vector<float> GatherClient::gather(std::span<const std::uint64_t> rows) {
+  auto r = client_->gather({rows.begin(), rows.end()});
+  if (!r) client::raise(r.err());
+  return std::move(r).value();
+}
+
+}  // namespace remora

@@ -1,0 +1,330 @@
+// remora-embedding: an embedding-lookup service. A table of --rows rows of
+// --dim floats lives in a Remora Array behind a GatherServer; load-generator
+// threads send batches of row ids drawn Zipf(--zipf) and time each batch.
+// Row ids are Zipf ranks (row 0 the hottest), as in tables whose ids are
+// given out by frequency. Hot rows stay in the fastest local tier by the
+// cache's CLOCK; cold ones are fetched from the memory nodes, a batch's
+// chunks together. --remote publishes the server on a port and drives it
+// through a GatherClient over TCP; --in-memory does the same gathers from a
+// plain vector, the baseline; --verify checks every float returned.
+//
+//   build/examples/remora-embedding --rows=4000000 --dim=64 --local-cache=10%
+//   build/examples/remora-embedding --remote --threads=2 --seconds=10
+//   build/examples/remora-embedding --help
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <remora/remora.hpp>
+
+namespace {
+
+constexpr const char* usage = R"(usage: remora-embedding [options]
+  --rows=N              table rows (default 4000000)
+  --dim=D               floats a row (default 64)
+  --batch=B             rows a gather (default 256)
+  --zipf=S              Zipf exponent of the row draw (default 0.99)
+  --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
+                        the table's bytes (10%, the default); at least 4MiB
+  --seconds=S           how long the load runs (default 5)
+  --threads=T           load-generator threads (default 1)
+  --remote              serve on a loopback port, gather through a GatherClient
+  --in-memory           gather from a plain vector, no Remora: the baseline
+  --memory-node=H:P     a memory node (repeatable); none: an embedded one
+  --verify              check every returned float against the table's formula
+  --help                this text
+)";
+
+constexpr std::uint64_t min_cache = 4ull << 20;
+
+struct config {
+  std::uint64_t rows = 4'000'000, dim = 64, batch = 256, threads = 1;
+  double zipf = 0.99, seconds = 5, cache_share = 0.10;
+  std::optional<std::uint64_t> cache_bytes;
+  std::vector<std::string> memory_nodes;
+  bool remote = false, in_memory = false, verify = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "remora-embedding: %s (see --help)\n", message.c_str());
+  std::exit(2);
+}
+
+template <class T>
+T parse_number(std::string_view flag, std::string_view text) {
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || v < 0)
+    usage_error(std::string(flag) + " wants a non-negative number, not '" + std::string(text) +
+                "'");
+  return v;
+}
+
+// "64MiB", "1G", "4096": bytes.
+std::uint64_t parse_bytes(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto n = parse_number<std::uint64_t>("--local-cache", text.substr(0, digits));
+  const std::string_view unit = text.substr(digits);
+  if (unit.empty() || unit == "B") return n;
+  if (unit == "K" || unit == "KiB") return n << 10;
+  if (unit == "M" || unit == "MiB") return n << 20;
+  if (unit == "G" || unit == "GiB") return n << 30;
+  usage_error("--local-cache: unknown unit '" + std::string(unit) + "' (B, KiB, MiB, GiB or %)");
+}
+
+config parse_args(int argc, char** argv) {
+  config c;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const std::size_t eq = arg.find('=');
+    const std::string_view flag = arg.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
+    if (arg == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    } else if (flag == "--rows") {
+      c.rows = parse_number<std::uint64_t>(flag, value);
+    } else if (flag == "--dim") {
+      c.dim = parse_number<std::uint64_t>(flag, value);
+    } else if (flag == "--batch") {
+      c.batch = parse_number<std::uint64_t>(flag, value);
+    } else if (flag == "--zipf") {
+      c.zipf = parse_number<double>(flag, value);
+    } else if (flag == "--seconds") {
+      c.seconds = parse_number<double>(flag, value);
+    } else if (flag == "--threads") {
+      c.threads = parse_number<std::uint64_t>(flag, value);
+    } else if (flag == "--local-cache") {
+      if (value.ends_with('%'))
+        c.cache_share = parse_number<double>(flag, value.substr(0, value.size() - 1)) / 100;
+      else
+        c.cache_bytes = parse_bytes(value);
+    } else if (flag == "--memory-node" && !value.empty()) {
+      c.memory_nodes.emplace_back(value);
+    } else if (arg == "--remote") {
+      c.remote = true;
+    } else if (arg == "--in-memory") {
+      c.in_memory = true;
+    } else if (arg == "--verify") {
+      c.verify = true;
+    } else {
+      usage_error("unknown option '" + std::string(arg) + "'");
+    }
+  }
+  if (c.rows == 0 || c.dim == 0 || c.batch == 0 || c.threads == 0)
+    usage_error("--rows, --dim, --batch and --threads must be at least 1");
+  if (c.remote && c.in_memory) usage_error("--remote and --in-memory exclude each other");
+  return c;
+}
+
+// The table's formula: an integer below 2^24, so exact in a float.
+float value_for(std::uint64_t row, std::uint64_t column) {
+  return static_cast<float>((row * 2654435761u + column * 40503u) & 0xffffff);
+}
+
+// Zipf(s) over 0 .. n-1 (rank 0 the most frequent) by inverting a CDF that
+// the load threads share; each draws with its own generator.
+class zipf_rows {
+ public:
+  zipf_rows(std::uint64_t n, double s) : cdf_(std::make_shared<std::vector<double>>(n)) {
+    double sum = 0;
+    for (std::uint64_t i = 0; i < n; ++i) (*cdf_)[i] = (sum += 1.0 / std::pow(double(i + 1), s));
+    for (double& c : *cdf_) c /= sum;
+  }
+  std::uint64_t draw(std::mt19937_64& rng) const {
+    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    const auto at = std::lower_bound(cdf_->begin(), cdf_->end(), u) - cdf_->begin();
+    return std::min<std::uint64_t>(at, cdf_->size() - 1);
+  }
+
+ private:
+  std::shared_ptr<std::vector<double>> cdf_;
+};
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+// What the load threads did, per thread: batch latencies and the check.
+struct thread_tally {
+  std::vector<double> latencies_us;
+  std::uint64_t wrong = 0;
+  std::string failure;
+};
+
+// Runs `threads` load generators for `seconds`, each calling gather(rows),
+// and prints a progress line a second.
+template <class Gather>
+std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather gather) {
+  std::vector<thread_tally> tallies(c.threads);
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (std::uint64_t t = 0; t < c.threads; ++t)
+    workers.emplace_back([&, t] {
+      std::mt19937_64 rng(1000 + t);
+      std::vector<std::uint64_t> rows(c.batch);
+      thread_tally& mine = tallies[t];
+      try {
+        while (!stop.load(std::memory_order_relaxed)) {
+          for (auto& r : rows) r = zipf.draw(rng);
+          const auto start = clock_type::now();
+          const std::vector<float> got = gather(rows);
+          mine.latencies_us.push_back(seconds_since(start) * 1e6);
+          batches.fetch_add(1, std::memory_order_relaxed);
+          if (!c.verify) continue;
+          if (got.size() != rows.size() * c.dim)
+            ++mine.wrong;
+          else
+            for (std::size_t i = 0; i < rows.size(); ++i)
+              for (std::uint64_t col = 0; col < c.dim; ++col)
+                mine.wrong += got[i * c.dim + col] != value_for(rows[i], col);
+        }
+      } catch (const std::exception& e) {
+        mine.failure = e.what();
+      }
+    });
+  const auto start = clock_type::now();
+  std::uint64_t last = 0;
+  for (int second = 1; seconds_since(start) < c.seconds; ++second) {
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(std::min(1.0, c.seconds - seconds_since(start))));
+    const std::uint64_t now = batches.load(std::memory_order_relaxed);
+    std::printf("%.1fs: %llu batches/s, %.3g rows/s\n", seconds_since(start),
+                (unsigned long long)(now - last), double(now - last) * c.batch);
+    std::fflush(stdout);
+    last = now;
+  }
+  stop = true;
+  for (auto& w : workers) w.join();
+  return tallies;
+}
+
+// Summary and the final `result` line; returns the exit code.
+int report(const config& c, const char* mode, const std::vector<thread_tally>& tallies,
+           double seconds, const std::string& hit_rate) {
+  std::vector<double> all;
+  std::uint64_t wrong = 0;
+  for (const auto& t : tallies) {
+    all.insert(all.end(), t.latencies_us.begin(), t.latencies_us.end());
+    wrong += t.wrong;
+    if (!t.failure.empty()) {
+      std::fprintf(stderr, "remora-embedding: a gather failed: %s\n", t.failure.c_str());
+      return 1;
+    }
+  }
+  if (all.empty()) {
+    std::fprintf(stderr, "remora-embedding: no batch finished in %.1f s\n", seconds);
+    return 1;
+  }
+  std::sort(all.begin(), all.end());
+  auto quantile = [&](double q) {
+    return all[std::min(all.size() - 1, std::size_t(q * all.size()))];
+  };
+  const double batches_per_s = double(all.size()) / seconds;
+  std::printf(
+      "%s: %zu batches of %llu rows in %.2f s: %.4g rows/s, %.4g batches/s, "
+      "latency p50 %.1f us, p99 %.1f us, local hit rate %s\n",
+      mode, all.size(), (unsigned long long)c.batch, seconds, batches_per_s * c.batch,
+      batches_per_s, quantile(0.5), quantile(0.99), hit_rate.c_str());
+  if (c.verify) {
+    if (wrong != 0) {
+      std::printf("verify: FAILED, %llu floats differ from the table\n", (unsigned long long)wrong);
+      return 1;
+    }
+    std::printf("verify: ok (%zu rows checked)\n", all.size() * c.batch);
+  }
+  std::printf(
+      "result mode=%s rows_per_s=%.0f batches_per_s=%.0f p50_us=%.1f p99_us=%.1f "
+      "hit_rate=%s\n",
+      mode, batches_per_s * c.batch, batches_per_s, quantile(0.5), quantile(0.99),
+      hit_rate.c_str());
+  return 0;
+}
+
+int run_in_memory(const config& c, const zipf_rows& zipf) {
+  std::vector<float> table(c.rows * c.dim);
+  for (std::uint64_t i = 0; i < table.size(); ++i) table[i] = value_for(i / c.dim, i % c.dim);
+  const auto start = clock_type::now();
+  auto tallies = drive(c, zipf, [&](const std::vector<std::uint64_t>& rows) {
+    std::vector<float> out(rows.size() * c.dim);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      std::copy_n(table.data() + rows[i] * c.dim, c.dim, out.data() + i * c.dim);
+    return out;
+  });
+  return report(c, "memory", tallies, seconds_since(start), "na");
+}
+
+int run_remora(const config& c, const zipf_rows& zipf) {
+  const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
+  const std::uint64_t cache =
+      std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
+  remora::Options options;
+  options.dram_cache(cache).embedded_capacity(
+      std::max<std::uint64_t>(1ull << 30, bytes + bytes / 4));
+  for (const auto& node : c.memory_nodes) options.memory_node(node);
+  remora::Runtime rt(options);
+  const auto fill_start = clock_type::now();
+  auto table = rt.make_array<float>(c.rows * c.dim);
+  for (std::uint64_t i = 0; i < table.size();) {
+    remora::DerefScope scope;
+    for (float& v : table.span_mut(scope, i)) {
+      v = value_for(i / c.dim, i % c.dim);
+      ++i;
+    }
+  }
+  std::printf(
+      "table: %llu rows x %llu floats (%.1f MiB) through a %.1f MiB cache, filled in %.2f s\n",
+      (unsigned long long)c.rows, (unsigned long long)c.dim, bytes / 1048576.0, cache / 1048576.0,
+      seconds_since(fill_start));
+  remora::GatherServer server(rt, table, c.dim);
+  std::unique_ptr<remora::GatherClient> client;
+  if (c.remote) {
+    const std::uint16_t port = server.publish("127.0.0.1", 0);
+    std::printf("serving on 127.0.0.1:%u\n", port);
+    client = std::make_unique<remora::GatherClient>("127.0.0.1", port);
+  }
+  const remora::Stats before = rt.stats();
+  const auto start = clock_type::now();
+  auto tallies = drive(c, zipf, [&](const std::vector<std::uint64_t>& rows) {
+    return client ? client->gather(rows) : server.gather(rows);
+  });
+  const double seconds = seconds_since(start);
+  const remora::Stats after = rt.stats();
+  // Chunk touches served from the local cache: a gather's batched fetch is
+  // counted as prefetches, whose chunks its derefs then find present.
+  const double touches = double(after.hits - before.hits + after.misses - before.misses);
+  const double far =
+      double(after.misses - before.misses + after.prefetch_issued - before.prefetch_issued);
+  const std::string hit_rate = touches == 0 ? "na" : std::to_string(1 - far / touches);
+  return report(c, c.remote ? "remote" : "local", tallies, seconds, hit_rate);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const config c = parse_args(argc, argv);
+  const zipf_rows zipf(c.rows, c.zipf);
+  try {
+    return c.in_memory ? run_in_memory(c, zipf) : run_remora(c, zipf);
+  } catch (const remora::Error& e) {
+    std::fprintf(stderr, "remora-embedding: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,125 @@
+// GatherServer and GatherClient: row gathers from a table ten times larger
+// than the local cache return exactly the table's floats, in process and over
+// TCP; a bad row and an absent server fail with typed errors, in bounded time.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <random>
+
+#include "remora/remora.hpp"
+
+namespace {
+
+constexpr std::size_t rows = 200'000, width = 64;  // 51 MB of floats against a 4 MiB cache
+
+// Exact in a float: every value is an integer below 2^24.
+float value_for(std::uint64_t row, std::size_t column) {
+  return static_cast<float>((row * 2654435761u + column * 40503u) & 0xffffff);
+}
+
+remora::Array<float> filled_table(remora::Runtime& rt) {
+  auto table = rt.make_array<float>(rows * width);
+  for (std::size_t i = 0; i < table.size();) {
+    remora::DerefScope scope;
+    for (float& v : table.span_mut(scope, i)) {
+      v = value_for(i / width, i % width);
+      ++i;
+    }
+  }
+  return table;
+}
+
+// Random rows, the hot few often (a skewed draw), and every 1000th row in turn.
+std::vector<std::uint64_t> some_rows(std::mt19937_64& rng, std::size_t n) {
+  std::vector<std::uint64_t> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = i % 4 == 0 ? rng() % 64 : rng() % rows;
+  return out;
+}
+
+std::size_t mismatches(const std::vector<std::uint64_t>& asked, const std::vector<float>& got) {
+  if (got.size() != asked.size() * width) return asked.size() * width;
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < asked.size(); ++i)
+    for (std::size_t c = 0; c < width; ++c) wrong += got[i * width + c] != value_for(asked[i], c);
+  return wrong;
+}
+
+// A loopback port that nobody listens on (bound, then closed).
+std::uint16_t unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("gathers of a table ten times the cache return its floats, in process and over TCP",
+          "[gather]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  auto table = filled_table(rt);
+  remora::GatherServer server(rt, table, width);
+  REQUIRE(server.rows() == rows);
+  std::mt19937_64 rng(11);
+  const auto misses_before = rt.stats().misses;
+  for (int batch = 0; batch < 200; ++batch) {
+    const auto asked = some_rows(rng, 1 + batch % 256);
+    REQUIRE(mismatches(asked, server.gather(asked)) == 0);
+  }
+  CHECK(rt.stats().misses > misses_before);  // the cold rows came from far memory
+
+  const std::uint16_t port = server.publish("127.0.0.1", 0);
+  REQUIRE(port != 0);
+  remora::GatherClient client("127.0.0.1", port);
+  for (int batch = 0; batch < 50; ++batch) {
+    const auto asked = some_rows(rng, 256);
+    REQUIRE(mismatches(asked, client.gather(asked)) == 0);
+  }
+  const std::vector<std::uint64_t> last{rows - 1, 0, rows - 1};
+  CHECK(mismatches(last, client.gather(last)) == 0);
+  CHECK(client.gather(std::vector<std::uint64_t>{}).empty());
+}
+
+TEST_CASE("a row past the table is InvalidObject naming it; the server keeps serving", "[gather]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  auto table = filled_table(rt);
+  remora::GatherServer server(rt, table, width);
+  const std::vector<std::uint64_t> bad{3, rows, 5};
+  CHECK_THROWS_WITH(server.gather(bad), Catch::Contains("row 200000"));
+  CHECK_THROWS_AS(server.gather(bad), remora::InvalidObject);
+  remora::GatherClient client("127.0.0.1", server.publish("127.0.0.1", 0));
+  CHECK_THROWS_AS(client.gather(bad), remora::InvalidObject);
+  const std::vector<std::uint64_t> good{3, 5};
+  CHECK(mismatches(good, client.gather(good)) == 0);
+  CHECK_THROWS_AS(remora::GatherServer(rt, table, 7), remora::ConfigError);
+}
+
+TEST_CASE("a client of an absent or stopped server gets NodeUnavailable in bounded time",
+          "[gather]") {
+  using namespace std::chrono;
+  const auto start = steady_clock::now();
+  CHECK_THROWS_AS(remora::GatherClient("127.0.0.1", unused_port(), milliseconds(500)),
+                  remora::NodeUnavailable);
+  CHECK(steady_clock::now() - start < seconds(5));
+
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  auto table = rt.make_array<float>(width * 1024);
+  auto server = std::make_unique<remora::GatherServer>(rt, table, width);
+  remora::GatherClient client("127.0.0.1", server->publish("127.0.0.1", 0), milliseconds(500));
+  const std::vector<std::uint64_t> asked{1, 2};
+  CHECK(client.gather(asked).size() == 2 * width);
+  server.reset();
+  const auto stopped = steady_clock::now();
+  CHECK_THROWS_AS(client.gather(asked), remora::NodeUnavailable);
+  CHECK(steady_clock::now() - stopped < seconds(2));
+}
