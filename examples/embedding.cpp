@@ -39,6 +39,8 @@ constexpr const char* usage = R"(usage: remora-embedding [options]
   --zipf=S              Zipf exponent of the row draw (default 0.99)
   --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
                         the table's bytes (10%, the default); at least 4MiB
+  --chunk=BYTES         bytes of table a remote object holds (default 16KiB;
+                        a miss moves one chunk)
   --seconds=S           how long the load runs (default 5)
   --threads=T           load-generator threads (default 1)
   --remote              serve on a loopback port, gather through a GatherClient
@@ -54,6 +56,7 @@ struct config {
   std::uint64_t rows = 4'000'000, dim = 64, batch = 256, threads = 1;
   double zipf = 0.99, seconds = 5, cache_share = 0.10;
   std::optional<std::uint64_t> cache_bytes;
+  std::uint64_t chunk_bytes = 16384;
   std::vector<std::string> memory_nodes;
   bool remote = false, in_memory = false, verify = false;
 };
@@ -113,6 +116,8 @@ config parse_args(int argc, char** argv) {
         c.cache_share = parse_number<double>(flag, value.substr(0, value.size() - 1)) / 100;
       else
         c.cache_bytes = parse_bytes(value);
+    } else if (flag == "--chunk") {
+      c.chunk_bytes = parse_bytes(value);
     } else if (flag == "--memory-node" && !value.empty()) {
       c.memory_nodes.emplace_back(value);
     } else if (arg == "--remote") {
@@ -128,6 +133,8 @@ config parse_args(int argc, char** argv) {
   if (c.rows == 0 || c.dim == 0 || c.batch == 0 || c.threads == 0)
     usage_error("--rows, --dim, --batch and --threads must be at least 1");
   if (c.remote && c.in_memory) usage_error("--remote and --in-memory exclude each other");
+  if (c.chunk_bytes < sizeof(float) || c.chunk_bytes > (1u << 20))
+    usage_error("--chunk must be between 4 B and 1 MiB");
   return c;
 }
 
@@ -175,15 +182,26 @@ std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather g
   std::vector<thread_tally> tallies(c.threads);
   std::atomic<std::uint64_t> batches{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> ready{0};
   std::vector<std::thread> workers;
   for (std::uint64_t t = 0; t < c.threads; ++t)
     workers.emplace_back([&, t] {
+      // The request stream is drawn before the clock starts: a draw (a
+      // search over an N-entry CDF) costs about as much as a served row.
       std::mt19937_64 rng(1000 + t);
+      std::vector<std::uint64_t> stream(std::size_t{1} << 20);
+      for (auto& r : stream) r = zipf.draw(rng);
+      std::size_t next = 0;
       std::vector<std::uint64_t> rows(c.batch);
       thread_tally& mine = tallies[t];
+      ready.fetch_add(1);
+      while (ready.load() < c.threads) std::this_thread::yield();
       try {
         while (!stop.load(std::memory_order_relaxed)) {
-          for (auto& r : rows) r = zipf.draw(rng);
+          for (auto& r : rows) {
+            r = stream[next];
+            next = (next + 1) & (stream.size() - 1);
+          }
           const auto start = clock_type::now();
           const std::vector<float> got = gather(rows);
           mine.latencies_us.push_back(seconds_since(start) * 1e6);
@@ -200,6 +218,7 @@ std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather g
         mine.failure = e.what();
       }
     });
+  while (ready.load() < c.threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const auto start = clock_type::now();
   std::uint64_t last = 0;
   for (int second = 1; seconds_since(start) < c.seconds; ++second) {
@@ -281,7 +300,7 @@ int run_remora(const config& c, const zipf_rows& zipf) {
   for (const auto& node : c.memory_nodes) options.memory_node(node);
   remora::Runtime rt(options);
   const auto fill_start = clock_type::now();
-  auto table = rt.make_array<float>(c.rows * c.dim);
+  auto table = rt.make_array<float>(c.rows * c.dim, c.chunk_bytes);
   for (std::uint64_t i = 0; i < table.size();) {
     remora::DerefScope scope;
     for (float& v : table.span_mut(scope, i)) {

@@ -42,8 +42,8 @@ class Runtime {
 
   /// An array of `n` value-initialised elements in far memory.
   template <class T>
-  Array<T> make_array(std::size_t n) {
-    auto s = detail::new_array_state<T>(objects());
+  Array<T> make_array(std::size_t n, std::size_t chunk_bytes = array_chunk_bytes) {
+    auto s = detail::new_array_state<T>(objects(), chunk_bytes);
     s->size = n;
     const std::size_t chunks = (n + s->per_chunk - 1) / s->per_chunk;
     s->chunks.reserve(chunks);

@@ -31,7 +31,9 @@ namespace remora {
 
 class Runtime;
 
-/// The chunk size arrays aim for (bytes). Measured here with
+/// The chunk size arrays aim for by default (bytes; make_array takes another
+/// for arrays read at random in small pieces, such as table rows, where a
+/// 16 KiB chunk would move far more than is read). Measured here with
 /// remora-transport-demo --measure over shared memory (one buffer, batched):
 /// 4 KiB 47 GB/s, 16 KiB 73 GB/s, 64 KiB 44 GB/s, 256 KiB 2.8 GB/s (UCX
 /// changes protocol past 64 KiB). 16 KiB moves fastest and keeps the cache's
@@ -280,10 +282,11 @@ namespace detail {
 /// The state of an empty array of T in `rt`: chunks of a power-of-two number
 /// of elements, so that finding an element's chunk is a shift.
 template <class T>
-std::unique_ptr<array_state> new_array_state(object_runtime* rt) {
+std::unique_ptr<array_state> new_array_state(object_runtime* rt,
+                                             std::size_t chunk_bytes = array_chunk_bytes) {
   check_object_type<T>();
   auto s = std::make_unique<array_state>();
-  s->per_chunk = std::bit_floor(std::max<std::size_t>(1, array_chunk_bytes / sizeof(T)));
+  s->per_chunk = std::bit_floor(std::max<std::size_t>(1, chunk_bytes / sizeof(T)));
   s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
   s->rt = rt;
   return s;
