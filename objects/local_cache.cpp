@@ -154,18 +154,24 @@ std::vector<object_record*> local_cache::sweep_page() {
   return out;
 }
 
-std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
+std::vector<object_record*> local_cache::claim_if(const std::vector<object_record*>& candidates,
+                                                  std::uint64_t must_be_clear) {
   std::vector<object_record*> out;
   std::lock_guard lock(mutex_);
   for (object_record* r : candidates) {
     if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
     std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if ((m & (meta_present | meta_hot | meta_evacuating)) != meta_present) continue;
+    if ((m & (meta_present | meta_evacuating | must_be_clear)) != meta_present) continue;
     if (r->meta().compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
       out.push_back(r);
   }
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
   return out;
+}
+
+std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
+  return claim_if(candidates, meta_hot);
 }
 
 std::vector<object_record*> local_cache::hot(std::size_t max) {
@@ -182,18 +188,7 @@ std::vector<object_record*> local_cache::hot(std::size_t max) {
 }
 
 std::vector<object_record*> local_cache::claim_any(const std::vector<object_record*>& candidates) {
-  std::vector<object_record*> out;
-  std::lock_guard lock(mutex_);
-  for (object_record* r : candidates) {
-    if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
-      continue;
-    std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if ((m & (meta_present | meta_evacuating | meta_fetching)) != meta_present) continue;
-    if (r->meta().compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
-      out.push_back(r);
-  }
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
-  return out;
+  return claim_if(candidates, meta_fetching);
 }
 
 std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to,

@@ -107,6 +107,9 @@ class local_cache {
 
  private:
   explicit local_cache(std::unique_ptr<storage::tier_memory> memory);
+  // Marks E on candidates resident, present and with none of `must_be_clear`.
+  std::vector<object_record*> claim_if(const std::vector<object_record*>& candidates,
+                                       std::uint64_t must_be_clear);
   void drop_resident(object_record* r);      // REQUIRES: mutex_ held
   bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
