@@ -1,11 +1,10 @@
 #include "actors/gather_service.hpp"
 
-#include <algorithm>
+#include <mutex>
 #include <optional>
 
 #include "actors/control_plane_impl.hpp"
-#include "remora/deref_scope.hpp"
-#include "remora/errors.hpp"
+#include "objects/gather.hpp"
 
 namespace remora::actors {
 
@@ -15,75 +14,47 @@ using transport::errc;
 using transport::error;
 using transport::result;
 
-// The rows' floats, row after row. Every row id is checked before anything
-// is fetched; the Array's exceptions become errors here, at the actor's edge.
-result<std::vector<float>> gather_rows(Array<float>& table, std::size_t width,
-                                       const std::vector<std::uint64_t>& rows) {
-  const std::uint64_t count = table.size() / width;
-  for (std::uint64_t r : rows)
-    if (r >= count)
-      return error{errc::out_of_range, "row " + std::to_string(r) +
-                                           " is past the end of a table of " +
-                                           std::to_string(count) + " rows"};
-  // A row's first and last elements name every chunk it lies in (a row is
-  // never longer than a chunk is wide, or it spans the chunks between too,
-  // which the copy below then fetches one by one).
-  std::vector<std::size_t> ends;
-  ends.reserve(2 * rows.size());
-  for (std::uint64_t r : rows) {
-    ends.push_back(r * width);
-    ends.push_back(r * width + width - 1);
+// The table and the lock that keeps its users to one at a time: the actor
+// (for remote callers) and in-process callers share it.
+struct shared_table {
+  Array<float>& table;
+  std::size_t width;
+  std::chrono::milliseconds timeout;  // for the actor's callers
+  std::timed_mutex lock;
+
+  result<std::vector<float>> gather(std::span<const std::uint64_t> rows,
+                                    std::chrono::milliseconds timeout) {
+    std::unique_lock held(lock, std::defer_lock);
+    if (!held.try_lock_for(timeout))
+      return error{errc::timeout, "gather: the table was busy for " +
+                                      std::to_string(timeout.count()) + " ms"};
+    return objects::gather_rows(table, width, rows);
   }
-  std::vector<float> out(rows.size() * width);
-  try {
-    table.fetch(ends);
-    float* to = out.data();
-    for (std::uint64_t r : rows) {
-      // A scope per row: a batch never pins more than one row's chunks.
-      DerefScope scope;
-      for (std::size_t i = r * width, end = i + width; i < end;) {
-        const std::span<const float> in = table.span(scope, i);
-        const std::size_t n = std::min(in.size(), end - i);
-        to = std::copy_n(in.data(), n, to);
-        i += n;
-      }
-    }
-  } catch (const NodeUnavailable& e) {
-    return error{errc::peer_unreachable, e.what()};
-  } catch (const OutOfMemory& e) {
-    return error{errc::no_memory, e.what()};
-  } catch (const Error& e) {
-    return error{errc::transport, e.what()};
-  }
-  return out;
-}
+};
 
 struct gather_state {
-  Array<float>* table = nullptr;
-  std::size_t width = 1;
+  shared_table* table = nullptr;
   static inline const char* name = "remora.gather_service";
 };
 
 gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gather_state> self,
-                                            Array<float>* table, std::size_t width) {
+                                            shared_table* table) {
   self->state.table = table;
-  self->state.width = width;
   return {
       [self](gather_atom,
              const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<float>> {
-        auto got = gather_rows(*self->state.table, self->state.width, rows);
+        auto got = self->state.table->gather(rows, self->state.table->timeout);
         if (!got) return make_remora_error(got.err().code, got.err().message);
         return std::move(got).value();
       },
   };
 }
 
-// One blocking gather request to `whom`, from a scoped actor of the caller's.
-result<std::vector<float>> ask(caf::actor_system& system, const gather_actor& whom,
+// One blocking gather request to `whom` from `self`.
+result<std::vector<float>> ask(caf::scoped_actor& self, const gather_actor& whom,
                                std::vector<std::uint64_t> rows, std::chrono::milliseconds timeout,
                                const std::string& what) {
   std::optional<result<std::vector<float>>> out;
-  caf::scoped_actor self{system};
   self->request(whom, caf::duration{timeout}, gather_atom::value, std::move(rows))
       .receive([&](std::vector<float>& v) { out.emplace(std::move(v)); },
                [&](caf::error& e) { out.emplace(to_error(e, what)); });
@@ -94,13 +65,15 @@ result<std::vector<float>> ask(caf::actor_system& system, const gather_actor& wh
 
 struct gather_service::impl {
   control_plane::impl& cp;
+  shared_table table;
   gather_actor actor;
   std::uint16_t published_port = 0;
 };
 
-gather_service::gather_service(control_plane& cp, Array<float>& table, std::size_t width)
-    : impl_(new impl{cp.internals(), {}}) {
-  impl_->actor = cp.internals().system.spawn<caf::detached>(gather_behavior, &table, width);
+gather_service::gather_service(control_plane& cp, Array<float>& table, std::size_t width,
+                               std::chrono::milliseconds timeout)
+    : impl_(new impl{cp.internals(), {table, width, timeout, {}}, {}}) {
+  impl_->actor = cp.internals().system.spawn<caf::detached>(gather_behavior, &impl_->table);
 }
 
 gather_service::~gather_service() {
@@ -120,9 +93,9 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
   return *r;
 }
 
-result<std::vector<float>> gather_service::gather(std::vector<std::uint64_t> rows,
+result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows,
                                                   std::chrono::milliseconds timeout) {
-  return ask(impl_->cp.system, impl_->actor, std::move(rows), timeout, "gather");
+  return impl_->table.gather(rows, timeout);
 }
 
 struct gather_client::impl {
@@ -130,6 +103,9 @@ struct gather_client::impl {
   gather_actor service;
   std::string address;
   std::chrono::milliseconds timeout;
+  // Requesters to reuse: a scoped actor costs tens of microseconds to make.
+  std::mutex spare_lock;
+  std::vector<std::unique_ptr<caf::scoped_actor>> spare;
 };
 
 gather_client::gather_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -150,8 +126,22 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
 }
 
 result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows) {
-  return ask(impl_->cp.internals().system, impl_->service, std::move(rows), impl_->timeout,
-             "gather on " + impl_->address);
+  std::unique_ptr<caf::scoped_actor> self;
+  {
+    std::lock_guard held(impl_->spare_lock);
+    if (!impl_->spare.empty()) {
+      self = std::move(impl_->spare.back());
+      impl_->spare.pop_back();
+    }
+  }
+  if (!self) self = std::make_unique<caf::scoped_actor>(impl_->cp.internals().system);
+  auto got = ask(*self, impl_->service, std::move(rows), impl_->timeout,
+                 "gather on " + impl_->address);
+  if (got) {  // after a timeout a late reply may still come: not reused then
+    std::lock_guard held(impl_->spare_lock);
+    impl_->spare.push_back(std::move(self));
+  }
+  return got;
 }
 
 }  // namespace remora::actors

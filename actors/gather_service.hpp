@@ -4,9 +4,10 @@
 // its rows in one batch, then copies row after row; a row id past the table
 // is refused with out_of_range naming it, and nothing is gathered.
 //
-// The actor runs detached: a deref that misses waits on a fetch, and that
-// must not stall the scheduler's other actors. It is the only thread that
-// touches the Array while it runs (Arrays are single-thread; see array.hpp).
+// The actor serves remote callers; in-process callers gather on their own
+// thread. The actor runs detached: a deref that misses waits on a fetch, and
+// that must not stall the scheduler's other actors. A lock keeps the Array's
+// users to one at a time (Arrays are single-thread; see array.hpp).
 //
 // Thread-safety: gather() of both classes may be called from any number of
 // threads; construct and destroy from one.
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,8 +31,10 @@ class gather_service {
  public:
   /// REQUIRES: `table` and `cp` outlive the service; nothing else uses
   /// `table` until the service is destroyed; table.size() is a multiple of
-  /// `width` > 0.
-  gather_service(control_plane& cp, Array<float>& table, std::size_t width);
+  /// `width` > 0. `timeout` bounds how long a remote caller's gather waits
+  /// for the table.
+  gather_service(control_plane& cp, Array<float>& table, std::size_t width,
+                 std::chrono::milliseconds timeout);
   ~gather_service();  // unpublishes, stops the actor and waits for it
   gather_service(const gather_service&) = delete;
   gather_service& operator=(const gather_service&) = delete;
@@ -38,9 +42,10 @@ class gather_service {
   /// Listens on host:port (0: a free port) for gather_clients; returns the port.
   transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
 
-  /// The rows' floats, through the actor. Errors: out_of_range (a bad row),
-  /// timeout, and what the Array's fetches met (peer_unreachable, no_memory).
-  transport::result<std::vector<float>> gather(std::vector<std::uint64_t> rows,
+  /// The rows' floats, on the calling thread. Errors: out_of_range (a bad
+  /// row), timeout (the table was busy for `timeout`), and what the Array's
+  /// fetches met (peer_unreachable, no_memory).
+  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows,
                                                std::chrono::milliseconds timeout);
 
   struct impl;

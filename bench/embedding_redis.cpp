@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/zipf.hpp"
+#include "examples/zipf.hpp"
 
 namespace {
 
@@ -107,13 +107,20 @@ int main(int argc, char** argv) {
   load(redis, rows, dim);
   const double load_s = seconds_since(load_start);
 
-  remora::bench::zipf pick(rows, zipf_s, 1000);
+  // remora-embedding's stream for its first load thread: the same rows, in
+  // the same order, drawn before the clock starts.
+  const auto stream = remora::examples::request_stream(
+      rows, zipf_s, std::size_t(std::clamp(seconds * 2e6, double(1 << 20), double(1 << 26))), 1000);
+  std::size_t next = 0;
   command mget{std::vector<std::string>(batch + 1)};
   mget.words[0] = "MGET";
   std::vector<double> latencies_us;
   const auto start = clock_type::now();
   while (seconds_since(start) < seconds) {
-    for (std::uint64_t i = 1; i <= batch; ++i) mget.words[i] = std::to_string(pick());
+    for (std::uint64_t i = 1; i <= batch; ++i) {
+      mget.words[i] = std::to_string(stream[next]);
+      if (++next == stream.size()) next = 0;
+    }
     const auto sent = clock_type::now();
     mget.send(redis);
     void* got = nullptr;

@@ -8,12 +8,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
 #include <remora/remora.hpp>
 
-#include "bench/zipf.hpp"
+#include "examples/zipf.hpp"
 
 namespace {
 
@@ -51,11 +52,11 @@ int main(int argc, char** argv) {
   remora::Runtime rt(remora::Options{}.dram_cache(cache_mib << 20).embedded_capacity(1ull << 30));
   auto map = rt.make_hash_map<std::uint64_t, value56>(keys);
   for (std::uint64_t k = 0; k < keys; ++k) map.put(k, value56{{k, k, k, k, k, k, k}});
-  // One Zipf key stream for both sides, drawn before either is timed (the
-  // sampler's search over a 1M-entry CDF would otherwise be timed with them).
-  remora::bench::zipf pick(keys, 0.99, 7);
+  // One Zipf key stream for both sides, drawn before either is timed.
+  const remora::examples::zipf pick(keys, 0.99);
+  std::mt19937_64 rng(7);
   std::vector<std::uint64_t> stream(std::size_t{1} << 22);
-  for (auto& k : stream) k = pick();
+  for (auto& k : stream) k = pick(rng);
   std::size_t next = 0;
   auto next_key = [&] {
     const std::uint64_t k = stream[next];

@@ -13,7 +13,7 @@ GatherServer::GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
   if (width == 0 || table.size() % width != 0)
     throw ConfigError("GatherServer: a table of " + std::to_string(table.size()) +
                       " floats is not made of rows of " + std::to_string(width));
-  service_ = std::make_unique<actors::gather_service>(rt.impl_->cp, table, width);
+  service_ = std::make_unique<actors::gather_service>(rt.impl_->cp, table, width, timeout);
 }
 
 GatherServer::~GatherServer() = default;
@@ -25,7 +25,7 @@ std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port)
 }
 
 std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
-  auto r = service_->gather({rows.begin(), rows.end()}, timeout_);
+  auto r = service_->gather(rows, timeout_);
   if (!r) client::raise(r.err());
   return std::move(r).value();
 }

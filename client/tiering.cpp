@@ -22,14 +22,31 @@ using storage::object_location;
 
 namespace {
 
-// A tier keeps free room between these fractions of its capacity; a faster
-// tier takes promotions while it has more than `promote_free` free.
+// A tier is under pressure below `low_free` of its capacity free; an
+// evacuation round then sweeps enough bytes (not objects: tables of small
+// objects drain as fast as tables of large ones) to bring it back to
+// `refill_free`: at least a 16th of the tier or sweep_min, at most sweep_max. A faster tier takes
+// promotions while it has more than `promote_free` free: fetches fill the
+// fastest tier with room, so that is the band evacuations leave it in.
 constexpr double low_free = 0.10;
-constexpr double promote_free = 0.25;
-constexpr std::size_t sweep_batch = 512;
+constexpr double promote_free = 0.15;
+constexpr double refill_free = 0.25;
+constexpr std::uint64_t sweep_min = 256 << 10;
+constexpr std::uint64_t sweep_max = 64 << 20;
 constexpr std::size_t promote_batch = 256;
 // How long a round waits for the open scopes before giving a promotion up.
 constexpr auto promote_wait = std::chrono::milliseconds(20);
+
+}  // namespace
+
+namespace {
+
+std::uint64_t sweep_bytes(const objects::local_cache& t) {
+  const auto target = static_cast<std::uint64_t>(refill_free * static_cast<double>(t.capacity()));
+  const std::uint64_t free = t.free_room();
+  const std::uint64_t least = std::max(sweep_min, t.capacity() / 16);
+  return std::clamp(target > free ? target - free : 0, least, std::max(least, sweep_max));
+}
 
 }  // namespace
 
@@ -66,7 +83,7 @@ void Runtime::impl::bury(const std::vector<object_record*>& dead) {
 
 std::size_t Runtime::impl::evacuate(std::size_t tier) {
   auto& t = (*tiers)[tier];
-  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_batch);
+  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_bytes(t));
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.

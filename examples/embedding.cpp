@@ -1,10 +1,13 @@
 // remora-embedding: an embedding-lookup service. A table of --rows rows of
 // --dim floats lives in a Remora Array behind a GatherServer; load-generator
 // threads send batches of row ids drawn Zipf(--zipf) and time each batch.
-// Row ids are Zipf ranks (row 0 the hottest), as in tables whose ids are
-// given out by frequency. Hot rows stay in the fastest local tier by the
+// Zipf ranks are scattered over the row ids (zipf.hpp), as hashed ids are:
+// hot rows lie far apart. Each row is a remote object of its own unless
+// --chunk says otherwise. Hot rows stay in the fastest local tier by the
 // cache's CLOCK; cold ones are fetched from the memory nodes, a batch's
-// chunks together. --remote publishes the server on a port and drives it
+// misses together. Load runs --warmup seconds untimed, then --seconds timed;
+// each load thread replays a stream drawn before the clock starts, long
+// enough not to repeat at the rates this machine reaches. --remote publishes the server on a port and drives it
 // through a GatherClient over TCP; --in-memory does the same gathers from a
 // plain vector, the baseline; --verify checks every float returned.
 //
@@ -30,6 +33,8 @@
 
 #include <remora/remora.hpp>
 
+#include "zipf.hpp"
+
 namespace {
 
 constexpr const char* usage = R"(usage: remora-embedding [options]
@@ -39,9 +44,10 @@ constexpr const char* usage = R"(usage: remora-embedding [options]
   --zipf=S              Zipf exponent of the row draw (default 0.99)
   --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
                         the table's bytes (10%, the default); at least 4MiB
-  --chunk=BYTES         bytes of table a remote object holds (default 16KiB;
-                        a miss moves one chunk)
-  --seconds=S           how long the load runs (default 5)
+  --chunk=BYTES         bytes of table a remote object holds (default: one
+                        row; a miss moves one chunk)
+  --warmup=S            untimed load before the timed run (default 2)
+  --seconds=S           how long the timed load runs (default 5)
   --threads=T           load-generator threads (default 1)
   --remote              serve on a loopback port, gather through a GatherClient
   --in-memory           gather from a plain vector, no Remora: the baseline
@@ -54,9 +60,8 @@ constexpr std::uint64_t min_cache = 4ull << 20;
 
 struct config {
   std::uint64_t rows = 4'000'000, dim = 64, batch = 256, threads = 1;
-  double zipf = 0.99, seconds = 5, cache_share = 0.10;
-  std::optional<std::uint64_t> cache_bytes;
-  std::uint64_t chunk_bytes = 16384;
+  double zipf = 0.99, warmup = 2, seconds = 5, cache_share = 0.10;
+  std::optional<std::uint64_t> cache_bytes, chunk_bytes;
   std::vector<std::string> memory_nodes;
   bool remote = false, in_memory = false, verify = false;
 };
@@ -107,6 +112,8 @@ config parse_args(int argc, char** argv) {
       c.batch = parse_number<std::uint64_t>(flag, value);
     } else if (flag == "--zipf") {
       c.zipf = parse_number<double>(flag, value);
+    } else if (flag == "--warmup") {
+      c.warmup = parse_number<double>(flag, value);
     } else if (flag == "--seconds") {
       c.seconds = parse_number<double>(flag, value);
     } else if (flag == "--threads") {
@@ -133,7 +140,8 @@ config parse_args(int argc, char** argv) {
   if (c.rows == 0 || c.dim == 0 || c.batch == 0 || c.threads == 0)
     usage_error("--rows, --dim, --batch and --threads must be at least 1");
   if (c.remote && c.in_memory) usage_error("--remote and --in-memory exclude each other");
-  if (c.chunk_bytes < sizeof(float) || c.chunk_bytes > (1u << 20))
+  if (c.zipf <= 0) usage_error("--zipf must be above 0");
+  if (c.chunk_bytes && (*c.chunk_bytes < sizeof(float) || *c.chunk_bytes > (1u << 20)))
     usage_error("--chunk must be between 4 B and 1 MiB");
   return c;
 }
@@ -142,25 +150,6 @@ config parse_args(int argc, char** argv) {
 float value_for(std::uint64_t row, std::uint64_t column) {
   return static_cast<float>((row * 2654435761u + column * 40503u) & 0xffffff);
 }
-
-// Zipf(s) over 0 .. n-1 (rank 0 the most frequent) by inverting a CDF that
-// the load threads share; each draws with its own generator.
-class zipf_rows {
- public:
-  zipf_rows(std::uint64_t n, double s) : cdf_(std::make_shared<std::vector<double>>(n)) {
-    double sum = 0;
-    for (std::uint64_t i = 0; i < n; ++i) (*cdf_)[i] = (sum += 1.0 / std::pow(double(i + 1), s));
-    for (double& c : *cdf_) c /= sum;
-  }
-  std::uint64_t draw(std::mt19937_64& rng) const {
-    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-    const auto at = std::lower_bound(cdf_->begin(), cdf_->end(), u) - cdf_->begin();
-    return std::min<std::uint64_t>(at, cdf_->size() - 1);
-  }
-
- private:
-  std::shared_ptr<std::vector<double>> cdf_;
-};
 
 using clock_type = std::chrono::steady_clock;
 
@@ -175,22 +164,35 @@ struct thread_tally {
   std::string failure;
 };
 
-// Runs `threads` load generators for `seconds`, each calling gather(rows),
-// and prints a progress line a second.
-template <class Gather>
-std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather gather) {
+// Row ids a load thread sends: enough for the warm-up and the timed run at
+// up to 6M rows/s (beyond that the stream wraps around; all but a fully
+// cached table serve fewer here), at most 2^26.
+std::vector<std::uint32_t> stream_for(const config& c, std::uint64_t thread) {
+  const double rows = (c.warmup + c.seconds) * 6e6 / double(c.threads);
+  const auto length = std::size_t(std::clamp(rows, double(1 << 20), double(1 << 26)));
+  return remora::examples::request_stream(c.rows, c.zipf, length, 1000 + thread);
+}
+
+// What a run measured: per-thread tallies over `seconds` timed.
+struct load_run {
+  std::vector<thread_tally> tallies;
+  double seconds = 0;
+};
+
+// Runs `threads` load generators, each calling gather(rows), for `warmup`
+// seconds untimed and then `seconds` timed, with a progress line a second.
+// at_start() runs as the timed part begins.
+template <class Gather, class AtStart>
+load_run drive(const config& c, Gather gather, AtStart at_start) {
   std::vector<thread_tally> tallies(c.threads);
   std::atomic<std::uint64_t> batches{0};
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, timing{false};
   std::atomic<std::uint64_t> ready{0};
   std::vector<std::thread> workers;
   for (std::uint64_t t = 0; t < c.threads; ++t)
     workers.emplace_back([&, t] {
-      // The request stream is drawn before the clock starts: a draw (a
-      // search over an N-entry CDF) costs about as much as a served row.
-      std::mt19937_64 rng(1000 + t);
-      std::vector<std::uint64_t> stream(std::size_t{1} << 20);
-      for (auto& r : stream) r = zipf.draw(rng);
+      // Drawn before the clock starts: a draw costs a fair part of a row served.
+      const std::vector<std::uint32_t> stream = stream_for(c, t);
       std::size_t next = 0;
       std::vector<std::uint64_t> rows(c.batch);
       thread_tally& mine = tallies[t];
@@ -200,12 +202,14 @@ std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather g
         while (!stop.load(std::memory_order_relaxed)) {
           for (auto& r : rows) {
             r = stream[next];
-            next = (next + 1) & (stream.size() - 1);
+            if (++next == stream.size()) next = 0;
           }
           const auto start = clock_type::now();
           const std::vector<float> got = gather(rows);
-          mine.latencies_us.push_back(seconds_since(start) * 1e6);
-          batches.fetch_add(1, std::memory_order_relaxed);
+          if (timing.load(std::memory_order_relaxed)) {
+            mine.latencies_us.push_back(seconds_since(start) * 1e6);
+            batches.fetch_add(1, std::memory_order_relaxed);
+          }
           if (!c.verify) continue;
           if (got.size() != rows.size() * c.dim)
             ++mine.wrong;
@@ -219,6 +223,13 @@ std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather g
       }
     });
   while (ready.load() < c.threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (c.warmup > 0) {
+    std::printf("warming up for %.1f s\n", c.warmup);
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::duration<double>(c.warmup));
+  }
+  at_start();
+  timing = true;
   const auto start = clock_type::now();
   std::uint64_t last = 0;
   for (int second = 1; seconds_since(start) < c.seconds; ++second) {
@@ -230,14 +241,16 @@ std::vector<thread_tally> drive(const config& c, const zipf_rows& zipf, Gather g
     std::fflush(stdout);
     last = now;
   }
+  const double seconds = seconds_since(start);
   stop = true;
   for (auto& w : workers) w.join();
-  return tallies;
+  return {std::move(tallies), seconds};
 }
 
 // Summary and the final `result` line; returns the exit code.
-int report(const config& c, const char* mode, const std::vector<thread_tally>& tallies,
-           double seconds, const std::string& hit_rate) {
+int report(const config& c, const char* mode, const load_run& run, const std::string& hit_rate) {
+  const auto& tallies = run.tallies;
+  const double seconds = run.seconds;
   std::vector<double> all;
   std::uint64_t wrong = 0;
   for (const auto& t : tallies) {
@@ -277,30 +290,33 @@ int report(const config& c, const char* mode, const std::vector<thread_tally>& t
   return 0;
 }
 
-int run_in_memory(const config& c, const zipf_rows& zipf) {
+int run_in_memory(const config& c) {
   std::vector<float> table(c.rows * c.dim);
   for (std::uint64_t i = 0; i < table.size(); ++i) table[i] = value_for(i / c.dim, i % c.dim);
-  const auto start = clock_type::now();
-  auto tallies = drive(c, zipf, [&](const std::vector<std::uint64_t>& rows) {
-    std::vector<float> out(rows.size() * c.dim);
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      std::copy_n(table.data() + rows[i] * c.dim, c.dim, out.data() + i * c.dim);
-    return out;
-  });
-  return report(c, "memory", tallies, seconds_since(start), "na");
+  auto run = drive(
+      c,
+      [&](const std::vector<std::uint64_t>& rows) {
+        std::vector<float> out(rows.size() * c.dim);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+          std::copy_n(table.data() + rows[i] * c.dim, c.dim, out.data() + i * c.dim);
+        return out;
+      },
+      [] {});
+  return report(c, "memory", run, "na");
 }
 
-int run_remora(const config& c, const zipf_rows& zipf) {
+int run_remora(const config& c) {
   const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
   const std::uint64_t cache =
       std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
   remora::Options options;
-  options.dram_cache(cache).embedded_capacity(
-      std::max<std::uint64_t>(1ull << 30, bytes + bytes / 4));
+  // Room for the whole table on the embedded node, with slot headers and
+  // size-class rounding (up to 1.25x), so that nothing spills to disk.
+  options.dram_cache(cache).embedded_capacity(bytes + bytes / 2 + (256ull << 20));
   for (const auto& node : c.memory_nodes) options.memory_node(node);
   remora::Runtime rt(options);
   const auto fill_start = clock_type::now();
-  auto table = rt.make_array<float>(c.rows * c.dim, c.chunk_bytes);
+  auto table = rt.make_array<float>(c.rows * c.dim, c.chunk_bytes.value_or(c.dim * sizeof(float)));
   for (std::uint64_t i = 0; i < table.size();) {
     remora::DerefScope scope;
     for (float& v : table.span_mut(scope, i)) {
@@ -319,12 +335,13 @@ int run_remora(const config& c, const zipf_rows& zipf) {
     std::printf("serving on 127.0.0.1:%u\n", port);
     client = std::make_unique<remora::GatherClient>("127.0.0.1", port);
   }
-  const remora::Stats before = rt.stats();
-  const auto start = clock_type::now();
-  auto tallies = drive(c, zipf, [&](const std::vector<std::uint64_t>& rows) {
-    return client ? client->gather(rows) : server.gather(rows);
-  });
-  const double seconds = seconds_since(start);
+  remora::Stats before;
+  auto run = drive(
+      c,
+      [&](const std::vector<std::uint64_t>& rows) {
+        return client ? client->gather(rows) : server.gather(rows);
+      },
+      [&] { before = rt.stats(); });
   const remora::Stats after = rt.stats();
   // Chunk touches served from the local cache: a gather's batched fetch is
   // counted as prefetches, whose chunks its derefs then find present.
@@ -332,16 +349,22 @@ int run_remora(const config& c, const zipf_rows& zipf) {
   const double far =
       double(after.misses - before.misses + after.prefetch_issued - before.prefetch_issued);
   const std::string hit_rate = touches == 0 ? "na" : std::to_string(1 - far / touches);
-  return report(c, c.remote ? "remote" : "local", tallies, seconds, hit_rate);
+  std::printf("cache: %llu chunks fetched in batches, %llu one by one, %llu evicted, %llu "
+              "fetched but evicted unread\n",
+              (unsigned long long)(after.prefetch_issued - before.prefetch_issued),
+              (unsigned long long)(after.misses - before.misses),
+              (unsigned long long)(after.evictions - before.evictions),
+              (unsigned long long)(after.prefetch_wasted - before.prefetch_wasted));
+  return report(c, c.remote ? "remote" : "local", run, hit_rate);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const config c = parse_args(argc, argv);
-  const zipf_rows zipf(c.rows, c.zipf);
+  if (c.rows > (std::uint64_t{1} << 32)) usage_error("--rows is at most 2^32");
   try {
-    return c.in_memory ? run_in_memory(c, zipf) : run_remora(c, zipf);
+    return c.in_memory ? run_in_memory(c) : run_remora(c);
   } catch (const remora::Error& e) {
     std::fprintf(stderr, "remora-embedding: %s\n", e.what());
     return 1;

@@ -108,13 +108,14 @@ local_cache::forgotten local_cache::forget(object_record* r) {
   return forgotten::deletable;
 }
 
-std::vector<object_record*> local_cache::sweep(std::size_t max) {
+std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes) {
   std::vector<object_record*> out;
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
+  std::uint64_t bytes = 0;
   std::lock_guard lock(mutex_);
   // Up to two turns of the hand: the first may only clear H everywhere.
   const std::size_t n = 2 * clock_.size();
-  for (std::size_t step = 0; step < n && out.size() < max; ++step) {
+  for (std::size_t step = 0; step < n && bytes < max_bytes; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
     if (r->meta().load(std::memory_order_relaxed) & meta_prefetched) {
@@ -124,9 +125,12 @@ std::vector<object_record*> local_cache::sweep(std::size_t max) {
     // Cold objects, and objects only a scan touched, become candidates;
     // hot ones lose H and get another round.
     const std::uint64_t m = r->meta().fetch_and(~(meta_hot | meta_scanned), std::memory_order_acq_rel);
-    if ((!(m & meta_hot) || (m & meta_scanned)) && !(m & meta_evacuating)) out.push_back(r);
+    if ((!(m & meta_hot) || (m & meta_scanned)) && !(m & meta_evacuating)) {
+      out.push_back(r);
+      bytes += r->size;
+    }
   }
-  if (out.size() < max / 8) {
+  if (bytes < max_bytes / 8) {
     for (object_record* r : prefetched) {
       const std::uint64_t m = r->meta().fetch_and(~meta_hot, std::memory_order_acq_rel);
       if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);

@@ -66,7 +66,8 @@ class local_cache {
   enum class forgotten { deletable, held, elsewhere };
   forgotten forget(object_record* r);
 
-  std::vector<object_record*> sweep(std::size_t max);
+  /// Candidates holding up to about `max_bytes` of payload.
+  std::vector<object_record*> sweep(std::uint64_t max_bytes);
   /// Like sweep(), for every object of the page with the fewest objects:
   /// used when an allocation failed for want of a page while bytes were free
   /// (size classes fragment the cache).

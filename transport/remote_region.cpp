@@ -26,14 +26,20 @@ result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::b
                          "unpacking a remote key");
       !r)
     return error{errc::bad_key, r.err().message};
-  return remote_region(ep, rkey, base, size);
+  remote_region out(ep, rkey, base, size);
+  // Shared memory maps the peer's region into this process: hints can
+  // then reach its bytes. Other transports have no such view.
+  void* mapped = nullptr;
+  if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK) out.mapped_ = static_cast<const std::byte*>(mapped);
+  return out;
 }
 
 remote_region::remote_region(remote_region&& other) noexcept
     : endpoint_(other.endpoint_),
       rkey_(std::exchange(other.rkey_, nullptr)),
       base_(other.base_),
-      size_(other.size_) {}
+      size_(other.size_),
+      mapped_(std::exchange(other.mapped_, nullptr)) {}
 
 remote_region& remote_region::operator=(remote_region&& other) noexcept {
   if (this != &other) {
@@ -42,6 +48,7 @@ remote_region& remote_region::operator=(remote_region&& other) noexcept {
     rkey_ = std::exchange(other.rkey_, nullptr);
     base_ = other.base_;
     size_ = other.size_;
+    mapped_ = std::exchange(other.mapped_, nullptr);
   }
   return *this;
 }
@@ -56,6 +63,14 @@ result<void> remote_region::check(std::uint64_t offset, std::size_t length) cons
                                          std::to_string(offset) + " outside a remote region of " +
                                          std::to_string(size_) + " bytes"};
   return {};
+}
+
+void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
+  if (mapped_ == nullptr || offset > size_ || length > size_ - offset) return;
+  constexpr std::size_t line = 64;
+  const std::byte* first = mapped_ + offset;
+  for (std::size_t at = 0; at < length; at += line) __builtin_prefetch(first + at);
+  __builtin_prefetch(first + length - 1);
 }
 
 }  // namespace remora::transport

@@ -36,6 +36,13 @@ class remote_region {
   /// ok when [offset, offset + length) lies inside the region.
   result<void> check(std::uint64_t offset, std::size_t length) const;
 
+  /// A hint that gets of [offset, offset + length) follow soon: where the
+  /// region is mapped into this process (shared memory), the CPU starts
+  /// loading those bytes, so a batch of small gets overlaps its cache
+  /// misses instead of taking them one after another. Does nothing
+  /// otherwise, or out of bounds.
+  void prefetch(std::uint64_t offset, std::size_t length) const;
+
  private:
   remote_region(endpoint& ep, ucp_rkey_h rkey, std::uint64_t base, std::size_t size)
       : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}
@@ -44,6 +51,7 @@ class remote_region {
   ucp_rkey_h rkey_;
   std::uint64_t base_;
   std::size_t size_;
+  const std::byte* mapped_ = nullptr;  // the region in this process, if mapped
 };
 
 }  // namespace remora::transport

@@ -5,8 +5,10 @@
 // chunks in one batch, then copies; hot rows stay in the fastest local tier
 // by the cache's CLOCK, cold ones come from the memory nodes.
 //
-// The server's actor (on a thread of its own, as misses block) is the only
-// user of the table while the server lives: Arrays are single-thread.
+// In-process gathers run on the caller's thread; remote ones on the server's
+// actor (a thread of its own, as misses block). A lock keeps the table's
+// users to one at a time (Arrays are single-thread), so the server must be
+// the table's only user while it lives.
 // Thread-safety: gather() of both classes may be called from any number of
 // threads at once; construct and destroy each from one thread.
 #pragma once
@@ -44,9 +46,10 @@ class GatherServer {
   /// port. Throws NodeUnavailable when it cannot listen there.
   std::uint16_t publish(const std::string& host, std::uint16_t port = 0);
 
-  /// The rows' floats (rows.size() * width), through the server's actor.
+  /// The rows' floats (rows.size() * width), gathered on this thread.
   /// Throws InvalidObject naming a row past the table's end (nothing is
-  /// gathered then), NodeUnavailable when a fetch or the actor times out.
+  /// gathered then), NodeUnavailable when a fetch times out or the table
+  /// stays busy with other gathers past the server's timeout.
   std::vector<float> gather(std::span<const std::uint64_t> rows);
 
   std::size_t width() const { return width_; }

@@ -145,6 +145,9 @@ class Array {
   Array& operator=(Array&&) noexcept = default;
 
   std::size_t size() const { return state_ ? state_->size : 0; }
+  /// Elements a remote object of the array holds (make_array's chunk_bytes
+  /// over sizeof(T), a power of two): what one miss moves.
+  std::size_t chunk_elements() const { return state_ ? state_->per_chunk : 0; }
 
   const T& at(DerefScope&, std::size_t i) const {
     auto* s = state();
