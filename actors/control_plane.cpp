@@ -10,6 +10,10 @@ remora_config::remora_config(const tls_options& tls, unsigned scheduler_threads)
   register_message_types(*this);
   load<caf::io::middleman>();
   set("scheduler.max-threads", static_cast<std::size_t>(scheduler_threads));
+  // Idle workers block instead of polling: CAF carries control messages
+  // here, not data, and work stealing's polling (a wake-up every 50 us per
+  // worker after each message) takes CPU from the data path.
+  set("scheduler.policy", caf::atom("sharing"));
   set("logger.verbosity", caf::atom("quiet"));
   if (tls.enabled()) {
     load<caf::openssl::manager>();

@@ -2,8 +2,9 @@
 # of the working set), drawn with gnuplot into bench/results/*.png:
 #   pagerank.png   PageRank (R-MAT scale 20, 10 iterations): Remora, Remora
 #                  without prefetch, all in memory (edges/s)
-#   embedding.png  embedding lookups (Zipf 0.99, batches of 256): Remora, all
-#                  in memory, Redis holding the same table (MGET) (rows/s)
+#   embedding.png  embedding lookups (bench/run embedding's workload): Remora,
+#                  Remora without the batched fetch, all in memory, Redis
+#                  holding the same table (MGET) (rows/s)
 # The numbers behind each plot are kept beside it (.dat).
 
 fractions=(10 25 50 75 100)
@@ -26,10 +27,26 @@ sweep_pagerank() {
   done
 }
 
-# draw DAT PNG TITLE YLABEL "COLUMN:TITLE" ...
+sweep_embedding() {
+  local dat=$1 memory redis f remora off
+  source "$here/embedding.sh"
+  memory=$(field rows_per_s "$(embedding_side --in-memory)")
+  redis=$(field rows_per_s "$(embedding_redis)")
+  echo "# fraction_percent remora no_prefetch memory redis (rows/s)" > "$dat"
+  for f in "${fractions[@]}"; do
+    remora=$(field rows_per_s "$(embedding_side --local-cache="$f%")")
+    off=$(field rows_per_s "$(embedding_side --local-cache="$f%" --no-prefetch)")
+    echo "$f $remora $off $memory $redis" >> "$dat"
+    echo "plots embedding-$f% remora=$(calc "$remora / 1e6")Mrows/s" \
+         "no_prefetch=$(calc "$off / 1e6")Mrows/s memory=$(calc "$memory / 1e6")Mrows/s" \
+         "redis=$(calc "$redis / 1e6")Mrows/s ratio=$(calc "$remora / $redis")"
+  done
+}
+
+# draw DAT PNG TITLE YLABEL linear|log "COLUMN:TITLE" ...
 draw() {
-  local dat=$1 png=$2 title=$3 ylabel=$4
-  shift 4
+  local dat=$1 png=$2 title=$3 ylabel=$4 scale=$5
+  shift 5
   local lines=() spec
   for spec in "$@"; do
     lines+=("'$dat' using 1:${spec%%:*} with linespoints lw 2 title '${spec#*:}'")
@@ -45,7 +62,7 @@ set ylabel '$ylabel'
 set key bottom right
 set grid
 set xrange [0:105]
-set yrange [0:*]
+$([ "$scale" = log ] && echo "set logscale y" || echo "set yrange [0:*]")
 plot $joined
 GNUPLOT
 }
@@ -56,13 +73,11 @@ bench_plots() {
   mkdir -p "$results"
   sweep_pagerank "$results/pagerank.dat"
   draw "$results/pagerank.dat" "$results/pagerank.png" \
-       "PageRank, R-MAT scale 20 (10 iterations)" "edges/s" \
+       "PageRank, R-MAT scale 20 (10 iterations)" "edges/s" linear \
        "2:Remora" "3:Remora, prefetch off" "4:all in memory"
-  if [ -x "$REMORA_BUILD_DIR/examples/remora-embedding" ]; then
-    sweep_embedding "$results/embedding.dat"
-    draw "$results/embedding.dat" "$results/embedding.png" \
-         "Embedding lookups, Zipf 0.99, batches of 256" "rows/s" \
-         "2:Remora" "3:all in memory" "4:Redis MGET"
-  fi
+  sweep_embedding "$results/embedding.dat"
+  draw "$results/embedding.dat" "$results/embedding.png" \
+       "Embedding lookups, 4M rows x 64 floats, Zipf 0.99, batches of 256" "rows/s" log \
+       "2:Remora" "3:Remora, batched fetch off" "4:all in memory" "5:Redis MGET"
   echo "# plots: $(cd "$results" && ls ./*.png | tr '\n' ' ')in bench/results/"
 }

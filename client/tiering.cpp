@@ -30,7 +30,7 @@ namespace {
 // fastest tier with room, so that is the band evacuations leave it in.
 constexpr double low_free = 0.10;
 constexpr double promote_free = 0.15;
-constexpr double refill_free = 0.25;
+constexpr double refill_free = 0.20;
 constexpr std::uint64_t sweep_min = 256 << 10;
 constexpr std::uint64_t sweep_max = 64 << 20;
 constexpr std::size_t promote_batch = 256;

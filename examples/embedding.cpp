@@ -7,9 +7,11 @@
 // cache's CLOCK; cold ones are fetched from the memory nodes, a batch's
 // misses together. Load runs --warmup seconds untimed, then --seconds timed;
 // each load thread replays a stream drawn before the clock starts, long
-// enough not to repeat at the rates this machine reaches. --remote publishes the server on a port and drives it
-// through a GatherClient over TCP; --in-memory does the same gathers from a
-// plain vector, the baseline; --verify checks every float returned.
+// enough not to repeat at the rates this machine reaches. --remote publishes
+// the server on a port and drives it through a GatherClient over TCP;
+// --in-memory does the same gathers from a plain vector, the baseline;
+// --no-prefetch reads the rows from the Array one deref at a time (a miss
+// each, no batch); --verify checks every float returned.
 //
 //   build/examples/remora-embedding --rows=4000000 --dim=64 --local-cache=10%
 //   build/examples/remora-embedding --remote --threads=2 --seconds=10
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -51,6 +54,7 @@ constexpr const char* usage = R"(usage: remora-embedding [options]
   --threads=T           load-generator threads (default 1)
   --remote              serve on a loopback port, gather through a GatherClient
   --in-memory           gather from a plain vector, no Remora: the baseline
+  --no-prefetch         no batched fetch: each missing row is fetched alone
   --memory-node=H:P     a memory node (repeatable); none: an embedded one
   --verify              check every returned float against the table's formula
   --help                this text
@@ -63,7 +67,7 @@ struct config {
   double zipf = 0.99, warmup = 2, seconds = 5, cache_share = 0.10;
   std::optional<std::uint64_t> cache_bytes, chunk_bytes;
   std::vector<std::string> memory_nodes;
-  bool remote = false, in_memory = false, verify = false;
+  bool remote = false, in_memory = false, no_prefetch = false, verify = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -131,6 +135,8 @@ config parse_args(int argc, char** argv) {
       c.remote = true;
     } else if (arg == "--in-memory") {
       c.in_memory = true;
+    } else if (arg == "--no-prefetch") {
+      c.no_prefetch = true;
     } else if (arg == "--verify") {
       c.verify = true;
     } else {
@@ -139,7 +145,8 @@ config parse_args(int argc, char** argv) {
   }
   if (c.rows == 0 || c.dim == 0 || c.batch == 0 || c.threads == 0)
     usage_error("--rows, --dim, --batch and --threads must be at least 1");
-  if (c.remote && c.in_memory) usage_error("--remote and --in-memory exclude each other");
+  if (int(c.remote) + int(c.in_memory) + int(c.no_prefetch) > 1)
+    usage_error("--remote, --in-memory and --no-prefetch exclude each other");
   if (c.zipf <= 0) usage_error("--zipf must be above 0");
   if (c.chunk_bytes && (*c.chunk_bytes < sizeof(float) || *c.chunk_bytes > (1u << 20)))
     usage_error("--chunk must be between 4 B and 1 MiB");
@@ -328,18 +335,36 @@ int run_remora(const config& c) {
       "table: %llu rows x %llu floats (%.1f MiB) through a %.1f MiB cache, filled in %.2f s\n",
       (unsigned long long)c.rows, (unsigned long long)c.dim, bytes / 1048576.0, cache / 1048576.0,
       seconds_since(fill_start));
-  remora::GatherServer server(rt, table, c.dim);
+  std::optional<remora::GatherServer> server;
   std::unique_ptr<remora::GatherClient> client;
+  if (!c.no_prefetch) server.emplace(rt, table, c.dim);
   if (c.remote) {
-    const std::uint16_t port = server.publish("127.0.0.1", 0);
+    const std::uint16_t port = server->publish("127.0.0.1", 0);
     std::printf("serving on 127.0.0.1:%u\n", port);
     client = std::make_unique<remora::GatherClient>("127.0.0.1", port);
   }
+  std::mutex table_lock;  // --no-prefetch: Arrays are single-thread
+  auto one_by_one = [&](const std::vector<std::uint64_t>& rows) {
+    std::lock_guard held(table_lock);
+    std::vector<float> out(rows.size() * c.dim);
+    float* to = out.data();
+    for (std::uint64_t r : rows) {
+      remora::DerefScope scope;
+      for (std::size_t i = r * c.dim, end = i + c.dim; i < end;) {
+        const auto in = table.span(scope, i);
+        const std::size_t n = std::min<std::size_t>(in.size(), end - i);
+        to = std::copy_n(in.data(), n, to);
+        i += n;
+      }
+    }
+    return out;
+  };
   remora::Stats before;
   auto run = drive(
       c,
       [&](const std::vector<std::uint64_t>& rows) {
-        return client ? client->gather(rows) : server.gather(rows);
+        if (client) return client->gather(rows);
+        return server ? server->gather(rows) : one_by_one(rows);
       },
       [&] { before = rt.stats(); });
   const remora::Stats after = rt.stats();
@@ -355,7 +380,8 @@ int run_remora(const config& c) {
               (unsigned long long)(after.misses - before.misses),
               (unsigned long long)(after.evictions - before.evictions),
               (unsigned long long)(after.prefetch_wasted - before.prefetch_wasted));
-  return report(c, c.remote ? "remote" : "local", run, hit_rate);
+  return report(c, c.remote ? "remote" : c.no_prefetch ? "local-no-prefetch" : "local", run,
+                hit_rate);
 }
 
 }  // namespace
