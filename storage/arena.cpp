@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <thread>
 #include <unordered_set>
 
@@ -196,9 +197,11 @@ bool arena::evacuate_sparsest_page() {
   // The page with the fewest resident objects, none of them in the batch
   // being served; its objects all spill and the page returns to the pool.
   const std::uint64_t page_size = slabs_.page_size();
+  // Rare (only when size classes fragment the arena), so a walk over every
+  // resident object rather than an index kept up on every allocation.
   std::map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // page -> objects, protected
-  for (const auto& [offset, id] : by_offset_) {
-    auto& p = pages[offset / page_size];
+  for (object_id id : clock_) {
+    auto& p = pages[objects_.at(id).slot.offset / page_size];
     ++p.first;
     p.second |= in_batch_.contains(id);
   }
@@ -211,9 +214,8 @@ bool arena::evacuate_sparsest_page() {
     }
   if (!best) return false;
   std::vector<object_id> victims;
-  for (auto it = by_offset_.lower_bound(*best * page_size);
-       it != by_offset_.end() && it->first < (*best + 1) * page_size; ++it)
-    victims.push_back(it->second);
+  for (object_id id : clock_)
+    if (objects_.at(id).slot.offset / page_size == *best) victims.push_back(id);
   bool all = true;
   for (object_id id : victims) all &= spill(id);
   return all;
@@ -257,7 +259,6 @@ void arena::add_resident(object_id id, entry& e) {
   e.referenced = true;
   e.clock_index = clock_.size();
   clock_.push_back(id);
-  by_offset_[e.slot.offset] = id;
 }
 
 void arena::drop_resident(entry& e) {
@@ -266,7 +267,6 @@ void arena::drop_resident(entry& e) {
   clock_[at] = last;
   objects_.at(last).clock_index = at;
   clock_.pop_back();
-  by_offset_.erase(e.slot.offset);
   e.resident = false;
 }
 

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -110,7 +109,6 @@ class arena {
   std::unordered_map<object_id, entry> objects_;
   std::vector<object_id> clock_;  // resident objects, in CLOCK order
   std::size_t hand_ = 0;
-  std::map<std::uint64_t, object_id> by_offset_;  // resident objects, for page evacuation
   std::uint32_t next_version_ = 1;
   std::uint64_t spills_ = 0, unspills_ = 0;
   std::optional<transport::error> spill_failure_;  // why the last spill failed
