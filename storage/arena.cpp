@@ -176,7 +176,7 @@ bool arena::spill_victim(std::uint32_t class_bytes) {
   // if there is one of the wanted class (0: any) that no writer pins.
   for (std::size_t step = 0; step < 2 * clock_.size(); ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
-    object_id id = clock_[hand_];
+    object_id id = clock_[hand_].id;
     entry& e = objects_.at(id);
     if ((class_bytes != 0 && e.slot.bytes != class_bytes) || in_batch_.contains(id)) {
       ++hand_;
@@ -200,8 +200,8 @@ bool arena::evacuate_sparsest_page() {
   // Rare (only when size classes fragment the arena), so a walk over every
   // resident object rather than an index kept up on every allocation.
   std::map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // page -> objects, protected
-  for (object_id id : clock_) {
-    auto& p = pages[objects_.at(id).slot.offset / page_size];
+  for (const auto& [id, offset] : clock_) {
+    auto& p = pages[offset / page_size];
     ++p.first;
     p.second |= in_batch_.contains(id);
   }
@@ -214,8 +214,8 @@ bool arena::evacuate_sparsest_page() {
     }
   if (!best) return false;
   std::vector<object_id> victims;
-  for (object_id id : clock_)
-    if (objects_.at(id).slot.offset / page_size == *best) victims.push_back(id);
+  for (const auto& [id, offset] : clock_)
+    if (offset / page_size == *best) victims.push_back(id);
   bool all = true;
   for (object_id id : victims) all &= spill(id);
   return all;
@@ -258,14 +258,14 @@ void arena::add_resident(object_id id, entry& e) {
   e.resident = true;
   e.referenced = true;
   e.clock_index = clock_.size();
-  clock_.push_back(id);
+  clock_.push_back({id, e.slot.offset});
 }
 
 void arena::drop_resident(entry& e) {
   const std::size_t at = e.clock_index;
-  const object_id last = clock_.back();
+  const resident last = clock_.back();
   clock_[at] = last;
-  objects_.at(last).clock_index = at;
+  objects_.at(last.id).clock_index = at;
   clock_.pop_back();
   e.resident = false;
 }

@@ -107,7 +107,11 @@ class arena {
   slab_allocator slabs_;
   options options_;
   std::unordered_map<object_id, entry> objects_;
-  std::vector<object_id> clock_;  // resident objects, in CLOCK order
+  struct resident {
+    object_id id;
+    std::uint64_t offset;  // of its slot: finds a page's objects
+  };
+  std::vector<resident> clock_;  // resident objects, in CLOCK order
   std::size_t hand_ = 0;
   std::uint32_t next_version_ = 1;
   std::uint64_t spills_ = 0, unspills_ = 0;
