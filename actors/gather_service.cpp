@@ -19,11 +19,10 @@ using transport::result;
 struct shared_table {
   Array<float>& table;
   std::size_t width;
-  std::chrono::milliseconds timeout;  // for the actor's callers
+  std::chrono::milliseconds timeout;  // how long a gather waits for the table
   std::timed_mutex lock;
 
-  result<std::vector<float>> gather(std::span<const std::uint64_t> rows,
-                                    std::chrono::milliseconds timeout) {
+  result<std::vector<float>> gather(std::span<const std::uint64_t> rows) {
     std::unique_lock held(lock, std::defer_lock);
     if (!held.try_lock_for(timeout))
       return error{errc::timeout, "gather: the table was busy for " +
@@ -43,7 +42,7 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
   return {
       [self](gather_atom,
              const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<float>> {
-        auto got = self->state.table->gather(rows, self->state.table->timeout);
+        auto got = self->state.table->gather(rows);
         if (!got) return make_remora_error(got.err().code, got.err().message);
         return std::move(got).value();
       },
@@ -93,9 +92,8 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
   return *r;
 }
 
-result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows,
-                                                  std::chrono::milliseconds timeout) {
-  return impl_->table.gather(rows, timeout);
+result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows) {
+  return impl_->table.gather(rows);
 }
 
 struct gather_client::impl {

@@ -31,8 +31,8 @@ class gather_service {
  public:
   /// REQUIRES: `table` and `cp` outlive the service; nothing else uses
   /// `table` until the service is destroyed; table.size() is a multiple of
-  /// `width` > 0. `timeout` bounds how long a remote caller's gather waits
-  /// for the table.
+  /// `width` > 0. `timeout` bounds how long a gather waits for the table
+  /// while others use it.
   gather_service(control_plane& cp, Array<float>& table, std::size_t width,
                  std::chrono::milliseconds timeout);
   ~gather_service();  // unpublishes, stops the actor and waits for it
@@ -43,10 +43,9 @@ class gather_service {
   transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
 
   /// The rows' floats, on the calling thread. Errors: out_of_range (a bad
-  /// row), timeout (the table was busy for `timeout`), and what the Array's
-  /// fetches met (peer_unreachable, no_memory).
-  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows,
-                                               std::chrono::milliseconds timeout);
+  /// row), timeout (the table was busy for the service's timeout), and what
+  /// the Array's fetches met (peer_unreachable, no_memory).
+  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows);
 
   struct impl;
 

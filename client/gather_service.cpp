@@ -9,7 +9,7 @@ namespace remora {
 
 GatherServer::GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
                            std::chrono::milliseconds timeout)
-    : width_(width), rows_(width == 0 ? 0 : table.size() / width), timeout_(timeout) {
+    : width_(width), rows_(width == 0 ? 0 : table.size() / width) {
   if (width == 0 || table.size() % width != 0)
     throw ConfigError("GatherServer: a table of " + std::to_string(table.size()) +
                       " floats is not made of rows of " + std::to_string(width));
@@ -25,7 +25,7 @@ std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port)
 }
 
 std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
-  auto r = service_->gather(rows, timeout_);
+  auto r = service_->gather(rows);
   if (!r) client::raise(r.err());
   return std::move(r).value();
 }

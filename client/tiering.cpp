@@ -25,9 +25,10 @@ namespace {
 // A tier is under pressure below `low_free` of its capacity free; an
 // evacuation round then sweeps enough bytes (not objects: tables of small
 // objects drain as fast as tables of large ones) to bring it back to
-// `refill_free`: at least a 16th of the tier or sweep_min, at most sweep_max. A faster tier takes
-// promotions while it has more than `promote_free` free: fetches fill the
-// fastest tier with room, so that is the band evacuations leave it in.
+// `refill_free` (at least a 16th of the tier, within [sweep_min,
+// sweep_max]). A faster tier takes promotions while it has more than
+// `promote_free` free: fetches fill the fastest tier with room, so that is
+// the band evacuations leave it in.
 constexpr double low_free = 0.10;
 constexpr double promote_free = 0.15;
 constexpr double refill_free = 0.20;
@@ -37,15 +38,11 @@ constexpr std::size_t promote_batch = 256;
 // How long a round waits for the open scopes before giving a promotion up.
 constexpr auto promote_wait = std::chrono::milliseconds(20);
 
-}  // namespace
-
-namespace {
-
 std::uint64_t sweep_bytes(const objects::local_cache& t) {
   const auto target = static_cast<std::uint64_t>(refill_free * static_cast<double>(t.capacity()));
   const std::uint64_t free = t.free_room();
-  const std::uint64_t least = std::max(sweep_min, t.capacity() / 16);
-  return std::clamp(target > free ? target - free : 0, least, std::max(least, sweep_max));
+  const std::uint64_t least = std::clamp(t.capacity() / 16, sweep_min, sweep_max);
+  return std::clamp(target > free ? target - free : 0, least, sweep_max);
 }
 
 }  // namespace

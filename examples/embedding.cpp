@@ -10,8 +10,9 @@
 // enough not to repeat at the rates this machine reaches. --remote publishes
 // the server on a port and drives it through a GatherClient over TCP;
 // --in-memory does the same gathers from a plain vector, the baseline;
-// --no-prefetch reads the rows from the Array one deref at a time (a miss
-// each, no batch); --verify checks every float returned.
+// --no-prefetch declares order::off() on the table, so that each missing
+// row is fetched by its own deref instead of in the batch; --verify checks
+// every float returned.
 //
 //   build/examples/remora-embedding --rows=4000000 --dim=64 --local-cache=10%
 //   build/examples/remora-embedding --remote --threads=2 --seconds=10
@@ -26,7 +27,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -335,36 +335,19 @@ int run_remora(const config& c) {
       "table: %llu rows x %llu floats (%.1f MiB) through a %.1f MiB cache, filled in %.2f s\n",
       (unsigned long long)c.rows, (unsigned long long)c.dim, bytes / 1048576.0, cache / 1048576.0,
       seconds_since(fill_start));
-  std::optional<remora::GatherServer> server;
+  if (c.no_prefetch) table.prefetch(remora::order::off());
+  remora::GatherServer server(rt, table, c.dim);
   std::unique_ptr<remora::GatherClient> client;
-  if (!c.no_prefetch) server.emplace(rt, table, c.dim);
   if (c.remote) {
-    const std::uint16_t port = server->publish("127.0.0.1", 0);
+    const std::uint16_t port = server.publish("127.0.0.1", 0);
     std::printf("serving on 127.0.0.1:%u\n", port);
     client = std::make_unique<remora::GatherClient>("127.0.0.1", port);
   }
-  std::mutex table_lock;  // --no-prefetch: Arrays are single-thread
-  auto one_by_one = [&](const std::vector<std::uint64_t>& rows) {
-    std::lock_guard held(table_lock);
-    std::vector<float> out(rows.size() * c.dim);
-    float* to = out.data();
-    for (std::uint64_t r : rows) {
-      remora::DerefScope scope;
-      for (std::size_t i = r * c.dim, end = i + c.dim; i < end;) {
-        const auto in = table.span(scope, i);
-        const std::size_t n = std::min<std::size_t>(in.size(), end - i);
-        to = std::copy_n(in.data(), n, to);
-        i += n;
-      }
-    }
-    return out;
-  };
   remora::Stats before;
   auto run = drive(
       c,
       [&](const std::vector<std::uint64_t>& rows) {
-        if (client) return client->gather(rows);
-        return server ? server->gather(rows) : one_by_one(rows);
+        return client ? client->gather(rows) : server.gather(rows);
       },
       [&] { before = rt.stats(); });
   const remora::Stats after = rt.stats();

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <random>
+#include <vector>
 
 #include "remora/remora.hpp"
 
@@ -213,4 +214,26 @@ TEST_CASE("a vector grows past the cache and reads back, with an order declared"
   CHECK(v.read(17) == 3);
   CHECK(wrong == 0);
   CHECK_THROWS_AS(v.read(count), remora::InvalidObject);
+}
+
+TEST_CASE("fetch brings a gather's chunks in one batch, and nothing under order::off()",
+          "[client][array][prefetch]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  auto a = filled(rt);  // its first chunks have long been evicted
+  const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
+  std::vector<std::size_t> wanted;
+  for (std::size_t c = 0; c < 64; ++c) wanted.push_back(c * per);
+
+  a.prefetch(remora::order::off());
+  auto before = rt.stats();
+  a.fetch(wanted);
+  CHECK(rt.stats().prefetch_issued == before.prefetch_issued);
+
+  a.prefetch(remora::order::none());
+  before = rt.stats();
+  a.fetch(wanted);
+  CHECK(rt.stats().prefetch_issued - before.prefetch_issued == wanted.size());
+  std::size_t wrong = 0;
+  for (std::size_t i : wanted) wrong += a.read(i) != value_for(i);
+  CHECK(wrong == 0);
 }

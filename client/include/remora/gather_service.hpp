@@ -59,7 +59,6 @@ class GatherServer {
   std::unique_ptr<actors::gather_service> service_;
   std::size_t width_;
   std::uint64_t rows_;
-  std::chrono::milliseconds timeout_;
 };
 
 class GatherClient {

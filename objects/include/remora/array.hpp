@@ -200,9 +200,11 @@ class Array {
   /// the derefs that will read them: a random gather pays for one batched
   /// round of gets, not a miss per element. Best effort: what the cache has no
   /// room for now is left to the derefs. Indices past the end are ignored;
-  /// a chunk named twice is fetched once.
+  /// a chunk named twice is fetched once. Under order::off() it does
+  /// nothing: each chunk is then fetched by the deref that needs it.
   void fetch(std::span<const std::size_t> indices) const {
     auto* s = state();
+    if (s->declared.what == order::declared::kind::off) return;
     std::vector<detail::object_record*> wanted;
     wanted.reserve(indices.size());
     for (std::size_t i : indices)
