@@ -4,6 +4,10 @@
 #   miss: random 64-byte reads over a working set 10x a 16 MiB local cache
 #         (embedded node, shared memory) vs ucx_perftest 64 B gets and Redis
 #         GET pipeline 16 (ratio = Remora reads/s over Redis GETs/s)
+#   array-random, array-seq: Array::at() with every chunk resident vs
+#         std::vector indexing (ratio = vector time / Remora time)
+#   array-miss: random 8-byte reads of an Array 4x a 16 MiB cache; the peer
+#         is ucx_perftest's 64 B get (ratio = perftest time / Remora time)
 
 bench_deref() {
   need_command ucx_perftest ucx-utils
@@ -22,4 +26,16 @@ bench_deref() {
        "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
        "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
        "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")"
+  out=$(timeout 600 "$bench" --only=array)
+  for c in array-random array-seq; do
+    local line
+    line=$(grep "case=$c " <<<"$out")
+    echo "deref $c remora=$(field remora_ns "$line")ns vector=$(field vector_ns "$line")ns" \
+         "ratio=$(field ratio "$line")"
+  done
+  out=$(timeout 600 "$bench" --only=array-miss --cache-mib=16 --seconds=3)
+  echo "deref array-miss-8B mean=$(field mean_ns "$out")ns p50=$(field p50_ns "$out")ns" \
+       "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
+       "bytes_in_per_read=$(field bytes_in_per_read "$out")" \
+       "perftest=$(calc "1e9 / $perftest")ns ratio=$(calc "1e9 / $perftest / $(field mean_ns "$out")")"
 }

@@ -1,6 +1,10 @@
 // remora-bench-deref: the deref paths, on the public API only.
 //   hot:  sum over N resident objects through deref, and over raw pointers
 //   miss: random 64-byte reads over a working set 10x the local cache
+//   array: Array<uint64_t>::at() over 64 MiB, every chunk resident: random
+//          indices with a DerefScope per element, and sequential with a
+//          scope per 1024 elements, each against std::vector indexing
+//   array-miss: random 8-byte reads of an Array 4x the local cache
 // Prints one line of key=value pairs per case for bench/run deref.
 //   remora-bench-deref [--hot-objects=10000000] [--cache-mib=16] [--seconds=3]
 #include <algorithm>
@@ -117,6 +121,106 @@ void miss_path(std::uint64_t cache, double seconds) {
               (unsigned long long)(after.writebacks - before.writebacks));
 }
 
+void array_path() {
+  constexpr std::size_t n = (64u << 20) / sizeof(std::uint64_t);
+  constexpr std::size_t reads = 20'000'000;
+  std::vector<std::uint64_t> raw(n);
+  for (std::size_t i = 0; i < n; ++i) raw[i] = i * 3;
+  remora::Runtime rt(remora::Options{}.dram_cache(256ull << 20).embedded_capacity(256ull << 20));
+  remora::Array<std::uint64_t> a = rt.make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    auto chunk = a.span_mut(scope, i);
+    for (std::size_t k = 0; k < chunk.size(); ++k) chunk[k] = (i + k) * 3;
+    i += chunk.size();
+  }
+  std::vector<std::uint32_t> index(reads);
+  std::mt19937_64 rng(5);
+  for (auto& i : index) i = static_cast<std::uint32_t>(rng() % n);
+
+  double best[4] = {1e9, 1e9, 1e9, 1e9};
+  std::uint64_t sums[4] = {};
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = clock_type::now();
+    std::uint64_t sum = 0;
+    for (std::uint32_t i : index) sum += raw[i];
+    best[0] = std::min(best[0], seconds_since(t0));
+    sums[0] = sum;
+    t0 = clock_type::now();
+    sum = 0;
+    for (std::uint32_t i : index) {
+      remora::DerefScope scope;
+      sum += a.at(scope, i);
+    }
+    best[1] = std::min(best[1], seconds_since(t0));
+    sums[1] = sum;
+    t0 = clock_type::now();
+    sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += raw[i];
+    best[2] = std::min(best[2], seconds_since(t0));
+    sums[2] = sum;
+    t0 = clock_type::now();
+    sum = 0;
+    for (std::size_t first = 0; first < n; first += 1024) {
+      remora::DerefScope scope;
+      for (std::size_t i = first; i < first + 1024; ++i) sum += a.at(scope, i);
+    }
+    best[3] = std::min(best[3], seconds_since(t0));
+    sums[3] = sum;
+  }
+  if (sums[0] != sums[1] || sums[2] != sums[3] || rt.stats().evictions != 0) {
+    std::fprintf(stderr, "remora-bench-deref: array sums differ or chunks were evicted\n");
+    std::exit(1);
+  }
+  std::printf("case=array-random reads=%zu remora_ns=%.2f vector_ns=%.2f ratio=%.3f\n", reads,
+              best[1] * 1e9 / reads, best[0] * 1e9 / reads, best[0] / best[1]);
+  std::printf("case=array-seq reads=%zu remora_ns=%.2f vector_ns=%.2f ratio=%.3f\n", n,
+              best[3] * 1e9 / n, best[2] * 1e9 / n, best[2] / best[3]);
+}
+
+void array_miss_path(std::uint64_t cache, double seconds) {
+  remora::Runtime rt(remora::Options{}.dram_cache(cache).embedded_capacity(cache * 16));
+  const std::size_t n = cache * 4 / sizeof(std::uint64_t);
+  remora::Array<std::uint64_t> a = rt.make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    auto chunk = a.span_mut(scope, i);
+    for (std::size_t k = 0; k < chunk.size(); ++k) chunk[k] = i + k;
+    i += chunk.size();
+  }
+  std::mt19937_64 rng(11);
+  for (std::size_t k = 0; k < 20000; ++k) (void)a.read(rng() % n);  // warm up
+  std::vector<double> latencies;
+  std::uint64_t ops = 0, wrong = 0;
+  const auto before = rt.stats();
+  const auto start = clock_type::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (int k = 0; k < 64; ++k) {
+      const std::size_t i = rng() % n;
+      const auto t0 = clock_type::now();
+      wrong += a.read(i) != i;
+      latencies.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+    }
+    ops += 64;
+    elapsed = seconds_since(start);
+  }
+  if (wrong != 0) {
+    std::fprintf(stderr, "remora-bench-deref: %llu wrong array reads\n", (unsigned long long)wrong);
+    std::exit(1);
+  }
+  const auto after = rt.stats();
+  std::sort(latencies.begin(), latencies.end());
+  double total = 0;
+  for (double l : latencies) total += l;
+  std::printf("case=array-miss elements=%zu cache=%llu ops_per_s=%.0f mean_ns=%.0f p50_ns=%.0f "
+              "p99_ns=%.0f miss_rate=%.3f bytes_in_per_read=%.0f\n",
+              n, (unsigned long long)cache, ops / elapsed, total / latencies.size(),
+              latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+              static_cast<double>(after.misses - before.misses) / static_cast<double>(ops),
+              static_cast<double>(after.bytes_in - before.bytes_in) / static_cast<double>(ops));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,7 +232,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help") {
       std::puts("usage: remora-bench-deref [--hot-objects=N] [--cache-mib=N] [--seconds=S] "
-                "[--only=hot|miss]");
+                "[--only=hot|miss|array|array-miss]");
       return 0;
     } else if (a.rfind("--hot-objects=", 0) == 0) {
       hot_objects = std::stoull(a.substr(14));
@@ -145,5 +249,7 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only == "hot") hot_path(hot_objects);
   if (only.empty() || only == "miss") miss_path(cache, seconds);
+  if (only.empty() || only == "array") array_path();
+  if (only.empty() || only == "array-miss") array_miss_path(cache, seconds);
   return 0;
 }
