@@ -8,6 +8,7 @@
 // (handle.hpp).
 #include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
+#include "objects/epochs.hpp"
 #include "transport/byte_size.hpp"
 
 namespace remora {
@@ -22,9 +23,9 @@ std::size_t Runtime::impl::hbm_tier() const {
 
 void Runtime::impl::relocate(object_record* r, std::size_t to,
                              std::chrono::steady_clock::time_point until) {
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  if ((m & (meta_present | meta_evacuating)) != meta_present) return;
-  const std::size_t from = tiers->index_of(reinterpret_cast<void*>(m & meta_address));
+  const meta_state m = r->meta().load();
+  if (!m.usable()) return;
+  const std::size_t from = tiers->index_of(m.address());
   if (from == to || from == tiers->size()) return;
   auto& source = (*tiers)[from];
   std::byte* slot = allocate_slot(r->size, to);
@@ -43,8 +44,7 @@ void Runtime::impl::relocate(object_record* r, std::size_t to,
                           " could not move between local tiers: other threads' scopes held it "
                           "past the timeout");
   }
-  const std::uint64_t flags =
-      meta_hot | ((*tiers)[target].memory().host_accessible() ? 0 : meta_device);
+  const arrival flags{.hot = true, .device = !(*tiers)[target].memory().host_accessible()};
   auto done = tiers->move_into(from, target, claimed, {slot}, flags);
   if (!done) {
     source.restore(claimed);
@@ -59,17 +59,16 @@ void* Runtime::impl::deref_device(object_record* r) {
     throw ConfigError("deref_device: this Runtime has no HBM tier (set Options::hbm_cache)");
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   for (;;) {
-    const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if ((m & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device)) {
-      const std::uint64_t old = r->meta().fetch_or(meta_hot, std::memory_order_acq_rel);
-      if ((old & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device))
-        return reinterpret_cast<void*>(old & meta_address);
+    const meta_state m = r->meta().load();
+    if (m.usable() && m.on_device()) {
+      const meta_state old = r->meta().touch(false, false);
+      if (old.usable() && old.on_device()) return old.address();
       continue;
     }
     if (std::chrono::steady_clock::now() >= until)
       throw NodeUnavailable("object " + std::to_string(r->id) +
                             " could not be brought to GPU memory within the timeout");
-    if (!(m & meta_present) || (m & meta_evacuating)) {
+    if (!m.usable()) {
       deref_slow(r, false, false);  // to a host tier first (waits out transit)
       continue;
     }

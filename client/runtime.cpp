@@ -8,6 +8,7 @@
 #include "actors/prefetcher.hpp"
 #include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
+#include "objects/epochs.hpp"
 #include "storage/slot.hpp"
 #include "transport/byte_size.hpp"
 
@@ -29,8 +30,6 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   x *= 0x81dadef4bc2dd44dull;
   return x ^ (x >> 33);
 }
-
-std::uint64_t payload_address(std::byte* slot) { return reinterpret_cast<std::uint64_t>(slot); }
 
 }  // namespace
 
@@ -154,16 +153,27 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
   };
   if (std::byte* slot = attempt(false)) return slot;
   tiering->nudge();
-  // A thread whose open scope already pins objects holds the evacuator up
-  // until the scope ends: it may dip into the reserve to finish the scope.
-  const auto& t = this_thread;
-  const bool pins = t.depth > 0 && t.hits.load(std::memory_order_relaxed) +
-                                           t.misses.load(std::memory_order_relaxed) !=
-                                       t.derefs_at_scope_start.load(std::memory_order_relaxed);
-  if (pins)
+  // What this thread's open scope pins stays put until the scope ends. If
+  // that leaves no room for this object, no wait can help.
+  bool known = false;
+  const auto pins = my_pins(known);
+  if (!pins.empty()) {
+    std::uint64_t pinned = 0;
+    for (const object_record* r : pins) pinned += r->size;
+    const std::uint64_t capacity =
+        tier == tiers->size() ? tiers->host_capacity() : (*tiers)[tier].capacity();
+    if (known && pinned + size > capacity)
+      throw OutOfMemory("the local cache (" + transport::format_byte_size(capacity) +
+                        ") has no room for an object of " + std::to_string(size) +
+                        " bytes beside the " + transport::format_byte_size(pinned) + " in " +
+                        std::to_string(pins.size()) +
+                        " objects that this thread's open DerefScope pins. Deref less in one "
+                        "scope, or raise dram_cache");
+    // A thread that pins objects may dip into the reserve to finish its scope.
     if (std::byte* slot = attempt(true)) return slot;
-  // Otherwise wait for the evacuator, parked (a thread that has dereferenced
-  // nothing in its scope yet does not hold the evacuator up).
+  }
+  // Wait for the evacuator, parked: it skips what this scope pins rather
+  // than wait for the scope to end.
   park_guard parked;
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   while (std::chrono::steady_clock::now() < until) {
@@ -172,11 +182,12 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
       tiers->wait_for_room(std::chrono::milliseconds(5));
     else
       (*tiers)[tier].wait_for_room(std::chrono::milliseconds(5));
-    if (std::byte* slot = attempt(pins)) return slot;
+    if (std::byte* slot = attempt(!pins.empty())) return slot;
   }
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +
-                    " bytes: what it holds is pinned by open DerefScopes. Keep scopes short, or "
+                    " bytes: what it holds is pinned by open DerefScopes of other threads (or "
+                    "could not be written home) within the timeout. Keep scopes short, or "
                     "raise dram_cache");
 }
 
@@ -193,8 +204,7 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
   r->node = place(r->id);
   init(slot, arg);
   tiers->add_resident(r, slot);
-  r->meta().store(meta_present | meta_hot | meta_dirty | payload_address(slot),
-                std::memory_order_release);
+  r->meta().install(slot, {.hot = true, .dirty = true});
   if (under_pressure()) tiering->nudge();
   return r;
 }
@@ -202,28 +212,25 @@ object_record* Runtime::impl::create(std::uint32_t size, void (*init)(void*, voi
 void* Runtime::impl::deref_slow(object_record* r, bool for_write, bool scanning) {
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   for (unsigned spins = 0;; ++spins) {
-    std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    const std::uint64_t flags = meta_hot | (for_write ? meta_dirty : 0) |
-                                (scanning && !(m & meta_hot) ? meta_scanned : 0);
-    if ((m & (meta_present | meta_evacuating | meta_device)) == (meta_present | meta_device)) {
+    meta_state m = r->meta().load();
+    if (m.usable() && m.on_device()) {
       // In GPU memory: back to a host tier first.
       relocate(r, tiers->size(), until);
       continue;
     }
-    if ((m & (meta_present | meta_evacuating)) == meta_present) {
-      const std::uint64_t old = r->meta().fetch_or(flags, std::memory_order_acq_rel);
-      if ((old & (meta_present | meta_evacuating)) == meta_present) {
-        if ((old & meta_prefetched) &&
-            (r->meta().fetch_and(~meta_prefetched, std::memory_order_acq_rel) & meta_prefetched))
+    if (m.usable()) {
+      const meta_state old = r->meta().touch(for_write, scanning);
+      if (old.usable()) {
+        if (old.prefetched() && r->meta().take_prefetched())
           prefetch_hits.fetch_add(1, std::memory_order_relaxed);
         count(this_thread.hits);
-        return reinterpret_cast<void*>(old & meta_address);
+        return old.address();
       }
       continue;  // an evacuation claimed it meanwhile
     }
-    if (!(m & (meta_present | meta_fetching))) {
-      if (r->meta().compare_exchange_weak(m, m | meta_fetching, std::memory_order_acq_rel))
-        return fetch(r, flags);
+    if (m.fetchable()) {
+      if (r->meta().begin_fetch(m))
+        return fetch(r, {.hot = true, .dirty = for_write, .scanned = scanning});
       continue;
     }
     // Another thread fetches it, or an evacuation writes it back: wait.
@@ -237,7 +244,7 @@ void* Runtime::impl::deref_slow(object_record* r, bool for_write, bool scanning)
   }
 }
 
-void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
+void* Runtime::impl::fetch(object_record* r, arrival flags) {
   // This thread holds F: the remote fields are its to read and write.
   std::byte* slot = nullptr;
   try {
@@ -259,13 +266,13 @@ void* Runtime::impl::fetch(object_record* r, std::uint64_t flags) {
     r->version = where.version;
   } catch (...) {
     if (slot != nullptr) tiers->free_slot(slot, r->size);
-    r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
+    r->meta().abort_fetch();
     throw;
   }
   tiers->add_resident(r, slot);
   bytes_in.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
-  r->meta().store(meta_present | flags | payload_address(slot), std::memory_order_release);
+  r->meta().install(slot, flags);
   if (under_pressure()) tiering->nudge();
   return slot;
 }
@@ -295,15 +302,14 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
   bool full = false;
   std::size_t handled = 0;
   for (object_record* r : chunks) {
-    std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if ((m & (meta_present | meta_fetching)) || r->version == 0 ||
-        !r->meta().compare_exchange_strong(m, m | meta_fetching, std::memory_order_acq_rel)) {
+    meta_state m = r->meta().load();
+    if (!m.fetchable() || r->version == 0 || !r->meta().begin_fetch(m)) {
       ++handled;  // present, in transit, or never written home: nothing to fetch
       continue;
     }
     std::byte* slot = tiers->allocate_host(r->size, false).first;
     if (slot == nullptr) {
-      r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
+      r->meta().abort_fetch();
       full = true;
       break;  // the rest waits for the evacuator
     }
@@ -333,15 +339,14 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
       object_record* r = batch[i].r;
       if (!ok) {
         tiers->free_slot(batch[i].slot, r->size);
-        r->meta().fetch_and(~meta_fetching, std::memory_order_acq_rel);
+        r->meta().abort_fetch();
         continue;
       }
       r->offset = where[i].offset;
       r->version = where[i].version;
       tiers->add_resident(r, batch[i].slot);
       bytes_in.fetch_add(r->size, std::memory_order_relaxed);
-      r->meta().store(meta_present | meta_prefetched | meta_hot | payload_address(batch[i].slot),
-                      std::memory_order_release);
+      r->meta().install(batch[i].slot, {.hot = true, .prefetched = true});
       ++issued;
     }
   }

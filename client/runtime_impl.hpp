@@ -58,7 +58,7 @@ struct Runtime::impl final : object_runtime {
   // A slot in tier `tier`, or in the fastest host tier with room when `tier`
   // is tiers->size(); waits for the evacuator within the timeout.
   std::byte* allocate_slot(std::uint32_t size, std::size_t tier);
-  void* fetch(object_record* r, std::uint64_t flags);
+  void* fetch(object_record* r, detail::arrival flags);
   std::uint64_t new_id();
   std::uint32_t place(std::uint64_t id) const;
   // Tiering (tiering.cpp).

@@ -13,6 +13,7 @@
 
 #include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
+#include "objects/epochs.hpp"
 #include "storage/slot.hpp"
 
 namespace remora {
@@ -84,16 +85,18 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.
-  if (!wait_for_scopes(std::chrono::milliseconds(200))) return 0;
+  pinned_set pinned;
+  if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) return 0;
+  if (!pinned.empty()) std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
   auto victims = t.claim(candidates);
   std::uint64_t unused_prefetches = 0;
   for (object_record* r : victims)
-    if (r->meta().load(std::memory_order_acquire) & meta_prefetched) ++unused_prefetches;
+    if (r->meta().load().prefetched()) ++unused_prefetches;
   prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
   if (tier + 1 < tiers->size()) {
     // Demotion: one tier down. What finds no room there stays for a later
     // round (the tier below evacuates first).
-    auto done = tiers->move(tier, tier + 1, victims, 0);
+    auto done = tiers->move(tier, tier + 1, victims, {});
     if (!done) {
       t.restore(victims);
       return 0;
@@ -105,7 +108,7 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
   }
   std::vector<object_record*> dirty;
   for (object_record* r : victims)
-    if (r->meta().load(std::memory_order_acquire) & meta_dirty) dirty.push_back(r);
+    if (r->meta().load().dirty()) dirty.push_back(r);
   std::vector<object_record*> failed;
   try {
     failed = write_back(dirty);
@@ -137,11 +140,19 @@ std::size_t Runtime::impl::promote(std::size_t tier) {
   // wait out the scopes that may hold them.
   auto claimed = t.claim_any(t.hot(promote_batch));
   if (claimed.empty()) return 0;
-  if (!wait_for_scopes(promote_wait)) {
+  pinned_set pinned;
+  if (!wait_for_scopes(promote_wait, &pinned)) {
     t.restore(claimed);
     return 0;
   }
-  auto done = tiers->move(tier, tier - 1, claimed, meta_hot);
+  if (!pinned.empty()) {
+    std::vector<object_record*> held;
+    std::erase_if(claimed, [&](object_record* r) {
+      return pinned.contains(r) ? (held.push_back(r), true) : false;
+    });
+    t.restore(held);
+  }
+  auto done = tiers->move(tier, tier - 1, claimed, {.hot = true});
   if (!done) {
     t.restore(claimed);
     return 0;

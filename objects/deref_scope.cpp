@@ -1,15 +1,31 @@
-#include "remora/deref_scope.hpp"
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "objects/epochs.hpp"
+#include "remora/detail/object_record.hpp"
+
 namespace remora::detail {
 
 constinit thread_local thread_state this_thread;
 
 namespace {
+
+// The log starts small and doubles up to a limit (8 MiB a thread); a scope
+// that derefs more than that many times is waited for, not looked into.
+constexpr std::uint32_t first_pin_capacity = 1024;
+constexpr std::uint32_t max_pin_capacity = 1u << 20;
+
+long membarrier(int command) { return ::syscall(__NR_membarrier, command, 0, 0); }
+
+bool register_membarrier() {
+  return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
 
 struct registry {
   std::mutex mutex;
@@ -30,30 +46,111 @@ struct thread_exit {
     r.retired.hits += this_thread.hits.load(std::memory_order_relaxed);
     r.retired.misses += this_thread.misses.load(std::memory_order_relaxed);
     std::erase(r.threads, &this_thread);
+    delete[] this_thread.pin_log;
+    this_thread.pin_log = nullptr;
+    this_thread.pin_capacity = 0;
   }
 };
 
-// A thread parked for cache room before its first deref in the scope holds
-// no pointer an evacuation could invalidate.
-bool holds_nothing(const thread_state& t) {
-  if (!t.parked.load(std::memory_order_acquire)) return false;
-  return t.hits.load(std::memory_order_relaxed) + t.misses.load(std::memory_order_relaxed) ==
-         t.derefs_at_scope_start.load(std::memory_order_relaxed);
+enum class scope_view { left, parked_known, inside };
+
+// Where thread `t`, seen inside the scope of epoch `e`, is now; when parked
+// with a complete log, its pins go into `pinned`. REQUIRES: registry mutex
+// held (a thread's log is reallocated only under it).
+scope_view look_at(const thread_state& t, std::uint64_t e, pinned_set* pinned) {
+  if (t.epoch.load(std::memory_order_acquire) != e) return scope_view::left;
+  const std::uint64_t parks = t.parks.load(std::memory_order_acquire);
+  const std::uint32_t n = t.pins.load(std::memory_order_acquire);
+  if (!t.parked.load(std::memory_order_acquire) || n == pins_unknown) return scope_view::inside;
+  if (pinned == nullptr && n != 0) return scope_view::inside;
+  std::vector<const object_record*> seen(n);
+  for (std::uint32_t i = 0; i < n; ++i) seen[i] = t.pin_log[i].load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  // Still parked, and not parked again since: the log did not change.
+  if (!t.parked.load(std::memory_order_relaxed) ||
+      t.parks.load(std::memory_order_relaxed) != parks ||
+      t.epoch.load(std::memory_order_relaxed) != e)
+    return scope_view::inside;
+  if (pinned != nullptr)
+    for (const object_record* r : seen) pinned->add(r);
+  return scope_view::parked_known;
 }
 
 }  // namespace
+
+bool light_scopes = register_membarrier();
+
+void heavy_barrier() {
+  if (light_scopes)
+    (void)membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+  else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 
 void register_thread() {
   thread_local thread_exit on_exit;
   (void)on_exit;
   auto& r = the_registry();
   std::lock_guard lock(r.mutex);
+  this_thread.pin_log = new std::atomic<const object_record*>[first_pin_capacity];
+  this_thread.pin_capacity = first_pin_capacity;
   r.threads.push_back(&this_thread);
   this_thread.registered = true;
 }
 
-bool wait_for_scopes(std::chrono::milliseconds timeout) {
+void pin_slow(const object_record* r) {
+  auto& t = this_thread;
+  const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
+  // Outside any scope nothing is pinned; an overflowed log stays unknown.
+  if (!(t.epoch.load(std::memory_order_relaxed) & 1) || n == pins_unknown) return;
+  if (t.pin_capacity >= max_pin_capacity) {
+    t.pins.store(pins_unknown, std::memory_order_relaxed);
+    return;
+  }
+  auto* bigger = new std::atomic<const object_record*>[t.pin_capacity * 2];
+  for (std::uint32_t i = 0; i < n; ++i)
+    bigger[i].store(t.pin_log[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  {
+    std::lock_guard lock(the_registry().mutex);
+    delete[] t.pin_log;
+    t.pin_log = bigger;
+    t.pin_capacity *= 2;
+  }
+  pin(r);
+}
+
+void pinned_set::seal() {
+  std::sort(pins_.begin(), pins_.end());
+  pins_.erase(std::unique(pins_.begin(), pins_.end()), pins_.end());
+}
+
+bool pinned_set::contains(const object_record* r) const {
+  return std::binary_search(pins_.begin(), pins_.end(), r);
+}
+
+std::vector<const object_record*> my_pins(bool& known) {
+  const auto& t = this_thread;
+  const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
+  known = n != pins_unknown;
+  std::vector<const object_record*> out(known ? n : 0);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = t.pin_log[i].load(std::memory_order_relaxed);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+park_guard::park_guard() {
+  auto& t = this_thread;
+  t.parks.store(t.parks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  t.parked.store(true, std::memory_order_release);  // after the log's entries
   std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+park_guard::~park_guard() { this_thread.parked.store(false, std::memory_order_release); }
+
+bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned) {
+  heavy_barrier();
   auto& r = the_registry();
   std::vector<std::pair<thread_state*, std::uint64_t>> inside;
   {
@@ -72,8 +169,7 @@ bool wait_for_scopes(std::chrono::milliseconds timeout) {
       {
         std::lock_guard lock(r.mutex);
         if (std::find(r.threads.begin(), r.threads.end(), t) == r.threads.end()) break;
-        if (t->epoch.load(std::memory_order_acquire) != e) break;
-        if (holds_nothing(*t)) break;
+        if (look_at(*t, e, pinned) != scope_view::inside) break;
       }
       if (std::chrono::steady_clock::now() >= until) return false;
       if (spins < 64)
@@ -82,6 +178,7 @@ bool wait_for_scopes(std::chrono::milliseconds timeout) {
         std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
+  if (pinned != nullptr) pinned->seal();
   return true;
 }
 

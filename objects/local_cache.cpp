@@ -41,10 +41,7 @@ namespace {
 std::size_t slot_size(std::uint32_t size) { return (std::size_t{size} + 7) / 8 * 8; }
 }  // namespace
 
-std::byte* local_cache::slot_of(const object_record* r) {
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  return reinterpret_cast<std::byte*>(m & meta_address);
-}
+std::byte* local_cache::slot_of(const object_record* r) { return r->meta().load().address(); }
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   std::lock_guard lock(mutex_);
@@ -94,16 +91,15 @@ local_cache::forgotten local_cache::forget(object_record* r) {
   std::lock_guard lock(mutex_);
   // A move between tiers happens under both tiers' locks: under ours, the
   // address says for certain whether the object lives here.
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  if ((m & meta_present) && !holds(reinterpret_cast<void*>(m & meta_address)))
-    return forgotten::elsewhere;
+  const meta_state m = r->meta().load();
+  if (m.present() && !holds(m.address())) return forgotten::elsewhere;
   if (!is_resident(r)) return forgotten::deletable;  // absent: nothing local
-  if (m & meta_evacuating) {
+  if (m.evacuating()) {
     orphans_.push_back(r);
     return forgotten::held;
   }
   drop_resident(r);
-  r->meta().store(0, std::memory_order_release);
+  r->meta().drop();
   room_.notify_all();
   return forgotten::deletable;
 }
@@ -118,22 +114,22 @@ std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes) {
   for (std::size_t step = 0; step < n && bytes < max_bytes; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
-    if (r->meta().load(std::memory_order_relaxed) & meta_prefetched) {
+    if (r->meta().load().prefetched()) {
       if (step < clock_.size()) prefetched.push_back(r);
       continue;
     }
     // Cold objects, and objects only a scan touched, become candidates;
     // hot ones lose H and get another round.
-    const std::uint64_t m = r->meta().fetch_and(~(meta_hot | meta_scanned), std::memory_order_acq_rel);
-    if ((!(m & meta_hot) || (m & meta_scanned)) && !(m & meta_evacuating)) {
+    const meta_state m = r->meta().cool();
+    if ((!m.hot() || m.scanned()) && !m.evacuating()) {
       out.push_back(r);
       bytes += r->size;
     }
   }
   if (bytes < max_bytes / 8) {
     for (object_record* r : prefetched) {
-      const std::uint64_t m = r->meta().fetch_and(~meta_hot, std::memory_order_acq_rel);
-      if (!(m & meta_hot) && !(m & meta_evacuating)) out.push_back(r);
+      const meta_state m = r->meta().cool(true);
+      if (!m.hot() && !m.evacuating()) out.push_back(r);
     }
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
@@ -151,8 +147,7 @@ std::vector<object_record*> local_cache::sweep_page() {
   for (object_record* r : clock_) {
     std::byte* at = slot_of(r);
     if (at < begin || at >= end) continue;
-    const std::uint64_t m = r->meta().fetch_and(~(meta_hot | meta_scanned), std::memory_order_acq_rel);
-    if (!(m & meta_evacuating)) out.push_back(r);
+    if (!r->meta().cool().evacuating()) out.push_back(r);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
   return out;
@@ -165,17 +160,14 @@ std::vector<object_record*> local_cache::claim_if(const std::vector<object_recor
   for (object_record* r : candidates) {
     if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
-    std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    if ((m & (meta_present | meta_evacuating | must_be_clear)) != meta_present) continue;
-    if (r->meta().compare_exchange_strong(m, m | meta_evacuating, std::memory_order_acq_rel))
-      out.push_back(r);
+    if (r->meta().claim(must_be_clear)) out.push_back(r);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
   return out;
 }
 
 std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
-  return claim_if(candidates, meta_hot);
+  return claim_if(candidates, meta_state::hot_bit);
 }
 
 std::vector<object_record*> local_cache::hot(std::size_t max) {
@@ -184,31 +176,29 @@ std::vector<object_record*> local_cache::hot(std::size_t max) {
   for (std::size_t step = 0; step < clock_.size() && out.size() < max; ++step) {
     if (hot_hand_ >= clock_.size()) hot_hand_ = 0;
     object_record* r = clock_[hot_hand_++];
-    const std::uint64_t m = r->meta().load(std::memory_order_relaxed);
-    if ((m & (meta_hot | meta_prefetched | meta_evacuating | meta_scanned)) == meta_hot)
-      out.push_back(r);
+    const meta_state m = r->meta().load();
+    if (m.hot() && !m.prefetched() && !m.evacuating() && !m.scanned()) out.push_back(r);
   }
   return out;
 }
 
 std::vector<object_record*> local_cache::claim_any(const std::vector<object_record*>& candidates) {
-  return claim_if(candidates, meta_fetching);
+  return claim_if(candidates, meta_state::fetching_bit);
 }
 
 std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to,
                                               const std::vector<object_record*>& victims,
                                               const std::vector<std::byte*>& slots,
-                                              std::uint64_t flags) {
+                                              arrival flags) {
   std::vector<object_record*> dead;
   std::scoped_lock lock(from.mutex_, to.mutex_);
   for (std::size_t i = 0; i < victims.size(); ++i) {
     object_record* r = victims[i];
-    const std::uint64_t dirty = r->meta().load(std::memory_order_acquire) & meta_dirty;
     from.drop_resident(r);
     if (auto o = std::find(from.orphans_.begin(), from.orphans_.end(), r);
         o != from.orphans_.end()) {
       from.orphans_.erase(o);
-      r->meta().store(0, std::memory_order_release);
+      r->meta().drop();
       const auto bytes = static_cast<std::uint32_t>(to.slabs_.class_bytes(slot_size(r->size)));
       to.slabs_.release({static_cast<std::uint64_t>(slots[i] - to.memory_->data()), bytes});
       dead.push_back(r);
@@ -216,8 +206,7 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
     }
     r->cache_index() = static_cast<std::uint32_t>(to.clock_.size());
     to.clock_.push_back(r);
-    r->meta().store(meta_present | dirty | flags | reinterpret_cast<std::uint64_t>(slots[i]),
-                    std::memory_order_release);
+    r->meta().move_to(slots[i], flags);
   }
   from.used_.store(from.slabs_.used(), std::memory_order_relaxed);
   to.used_.store(to.slabs_.used(), std::memory_order_relaxed);
@@ -230,7 +219,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
   std::lock_guard lock(mutex_);
   for (object_record* r : victims) {
     drop_resident(r);
-    r->meta().store(0, std::memory_order_release);
+    r->meta().drop();
     if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
       orphans_.erase(o);
       dead.push_back(r);
@@ -242,7 +231,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
 
 void local_cache::restore(const std::vector<object_record*>& victims) {
   std::lock_guard lock(mutex_);
-  for (object_record* r : victims) r->meta().fetch_and(~meta_evacuating, std::memory_order_acq_rel);
+  for (object_record* r : victims) r->meta().restore();
   room_.notify_all();
 }
 

@@ -88,7 +88,7 @@ class local_cache {
   static std::vector<object_record*> move(local_cache& from, local_cache& to,
                                           const std::vector<object_record*>& victims,
                                           const std::vector<std::byte*>& slots,
-                                          std::uint64_t flags);
+                                          detail::arrival flags);
   /// Returns records whose last handle went away during the evacuation:
   /// the caller frees them at home and deletes them.
   std::vector<object_record*> finish(const std::vector<object_record*>& victims);

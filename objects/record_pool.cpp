@@ -28,10 +28,10 @@ object_record* record_pool::make() {
       std::byte* at = chunks_.back() + detail::record_meta_bytes +
                       used_in_last_++ * sizeof(object_record);
       r = new (at) object_record;
-      new (&r->meta()) std::atomic<std::uint64_t>(0);
+      new (&r->meta()) detail::meta_word;
     }
   }
-  r->meta().store(0, std::memory_order_relaxed);
+  r->meta().drop();
   r->refs.store(1, std::memory_order_relaxed);
   r->size = 0;
   r->id = 0;

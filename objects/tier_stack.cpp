@@ -41,9 +41,8 @@ bool tier_stack::forget(object_record* r) {
   // An absent object is in no tier; a present one may move between the load
   // and the lock, which forget() then reports.
   for (;;) {
-    const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-    const std::size_t i =
-        (m & meta_present) ? index_of(reinterpret_cast<void*>(m & meta_address)) : last_host_;
+    const meta_state m = r->meta().load();
+    const std::size_t i = m.present() ? index_of(m.address()) : last_host_;
     switch (tiers_[i == tiers_.size() ? last_host_ : i]->forget(r)) {
       case local_cache::forgotten::deletable: return true;
       case local_cache::forgotten::held: return false;
@@ -54,7 +53,7 @@ bool tier_stack::forget(object_record* r) {
 
 transport::result<tier_stack::moved> tier_stack::move(std::size_t from, std::size_t to,
                                                       const std::vector<object_record*>& victims,
-                                                      std::uint64_t flags) {
+                                                      detail::arrival flags) {
   std::vector<object_record*> fits, left;
   std::vector<std::byte*> slots;
   for (object_record* r : victims) {
@@ -72,7 +71,7 @@ transport::result<tier_stack::moved> tier_stack::move(std::size_t from, std::siz
 
 transport::result<tier_stack::moved> tier_stack::move_into(
     std::size_t from, std::size_t to, const std::vector<object_record*>& victims,
-    const std::vector<std::byte*>& slots, std::uint64_t flags) {
+    const std::vector<std::byte*>& slots, detail::arrival flags) {
   moved out;
   local_cache& source = *tiers_[from];
   local_cache& target = *tiers_[to];

@@ -57,12 +57,12 @@ class tier_stack {
   /// room (no reserve): copies their bytes, then hands them over with
   /// `flags` (besides present and their dirty bit).
   transport::result<moved> move(std::size_t from, std::size_t to,
-                                const std::vector<object_record*>& victims, std::uint64_t flags);
+                                const std::vector<object_record*>& victims, detail::arrival flags);
 
   /// As move(), into `slots` already allocated in `to`, one per victim.
   transport::result<moved> move_into(std::size_t from, std::size_t to,
                                      const std::vector<object_record*>& victims,
-                                     const std::vector<std::byte*>& slots, std::uint64_t flags);
+                                     const std::vector<std::byte*>& slots, detail::arrival flags);
 
   std::uint64_t used(storage::tier_kind kind) const;
   std::uint64_t host_capacity() const;

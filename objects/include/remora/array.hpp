@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "remora/detail/array_state.hpp"
 #include "remora/detail/handle.hpp"
 #include "remora/order.hpp"
 
@@ -39,103 +40,6 @@ class Runtime;
 /// changes protocol past 64 KiB). 16 KiB moves fastest and keeps the cache's
 /// granularity fine.
 inline constexpr std::size_t array_chunk_bytes = 16 << 10;
-
-namespace detail {
-
-// What an Array shares with its prefetcher and iterators.
-struct array_state {
-  std::vector<object_record*> chunks;
-  std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
-  unsigned per_shift = 0;
-  object_runtime* rt = nullptr;
-  std::shared_ptr<std::atomic<std::uint64_t>> cursor = std::make_shared<std::atomic<std::uint64_t>>(0);
-  order::declared declared;                   // what the user declared
-  std::unique_ptr<prefetch_session> session;  // following `declared`, or a detected pattern
-  bool detected = false;                      // the session follows a detected pattern
-  bool counts_positions = false;              // cursor = elements read, not an index
-  std::uint64_t read_count = 0;
-  std::size_t last_chunk = static_cast<std::size_t>(-1);
-  // The last chunk dereferenced and where, valid while the thread's epoch is
-  // still `base_epoch` (the same open scope): repeated accesses to one chunk
-  // skip the deref.
-  std::size_t base_chunk = static_cast<std::size_t>(-1);
-  std::uint64_t base_epoch = 0;
-  void* base = nullptr;
-  bool base_writable = false;
-  long long last_delta = 0;
-  int same_delta = 0;
-
-  ~array_state() {
-    session.reset();  // stop the prefetcher before the chunks go
-    for (object_record* r : chunks)
-      if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
-  }
-
-  void follow(order::declared o, bool is_detected) {
-    session.reset();
-    detected = is_detected;
-    counts_positions = o.what == order::declared::kind::indices ||
-                       o.what == order::declared::kind::generator;
-    read_count = 0;
-    cursor->store(0, std::memory_order_relaxed);
-    if (o.what == order::declared::kind::none || o.what == order::declared::kind::off) return;
-    prefetch_plan plan{&chunks, per_chunk, size, std::move(o), cursor};
-    session = rt->follow(std::move(plan));
-  }
-
-  // Called when the reader moves to another chunk: publishes progress and
-  // looks for a sequential or strided pattern when nothing is declared.
-  void moved_to(std::size_t chunk, std::size_t index) {
-    if (!counts_positions) cursor->store(index, std::memory_order_relaxed);
-    if (declared.what != order::declared::kind::none) {
-      last_chunk = chunk;
-      return;
-    }
-    const long long delta = static_cast<long long>(chunk) - static_cast<long long>(last_chunk);
-    last_chunk = chunk;
-    if (delta == last_delta && delta != 0 && delta > -64 && delta < 64) {
-      if (++same_delta == 2 && !session && delta > 0)
-        follow(delta == 1 ? order::sequential(index)
-                          : order::strided(index, static_cast<std::size_t>(delta) * per_chunk),
-               true);
-    } else {
-      same_delta = 0;
-      if (detected) {  // the pattern broke: stop guessing
-        session.reset();
-        detected = false;
-      }
-    }
-    last_delta = delta;
-  }
-
-  void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
-    const std::size_t c = i >> per_shift;
-    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
-    if (c == base_chunk && epoch == base_epoch && (base_writable || !for_write) && i < size &&
-        !counts_positions) [[likely]]
-      return base;
-    return chunk_slow(i, c, epoch, for_write, scanning);
-  }
-
-  void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
-                   bool scanning) {
-    if (i >= size)
-      throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
-                          std::to_string(size) + " elements");
-    if (c != last_chunk) moved_to(c, i);
-    if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
-    void* p = scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
-    if (epoch & 1) {  // inside a scope: remember for the next access to this chunk
-      base_chunk = c;
-      base_epoch = epoch;
-      base = p;
-      base_writable = for_write;
-    }
-    return p;
-  }
-};
-
-}  // namespace detail
 
 template <class T>
 class Array {
@@ -181,7 +85,7 @@ class Array {
     if (i >= s->size)
       throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                           std::to_string(s->size) + " elements");
-    s->base_chunk = static_cast<std::size_t>(-1);  // a host view of the chunk may be gone
+    s->forget_base();  // a host view of the chunk may be gone
     const auto* chunk =
         static_cast<const T*>(detail::deref_device_address(s->chunks[i >> s->per_shift], s->rt));
     const std::size_t first = i & (s->per_chunk - 1);
@@ -284,17 +188,11 @@ class Array<T>::scan_range {
 
 namespace detail {
 
-/// The state of an empty array of T in `rt`: chunks of a power-of-two number
-/// of elements, so that finding an element's chunk is a shift.
 template <class T>
 std::unique_ptr<array_state> new_array_state(object_runtime* rt,
                                              std::size_t chunk_bytes = array_chunk_bytes) {
   check_object_type<T>();
-  auto s = std::make_unique<array_state>();
-  s->per_chunk = std::bit_floor(std::max<std::size_t>(1, chunk_bytes / sizeof(T)));
-  s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
-  s->rt = rt;
-  return s;
+  return new_array_state(rt, sizeof(T), chunk_bytes);
 }
 
 }  // namespace detail

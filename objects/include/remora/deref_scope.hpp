@@ -2,9 +2,10 @@
 // dereferenced stays where it is: the evacuator waits until each thread that
 // was inside a scope when it picked its victims has left that scope (the
 // epoch scheme of AIFM). Scopes are cheap to open and close; keep them short
-// (a loop body, not a whole loop over more data than the local cache holds):
-// a thread that needs room while its own scope pins the cache full gets
-// OutOfMemory rather than waiting forever.
+// (a loop body, not a whole loop over more data than the local cache holds).
+// A scope that pins up to half the local cache always gets the room it asks
+// for; a deref that would need more room than the cache has beside what its
+// own scope pins throws OutOfMemory at once.
 //
 // Rules:
 //   - A scope belongs to the thread that opened it; nested scopes on one
@@ -14,80 +15,97 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 namespace remora {
 
 namespace detail {
 
+struct object_record;
+
 /// Per-thread state the fast path touches: the epoch (odd while inside a
-/// scope) and the thread's counters. Written only by its thread; read by the
-/// evacuator and by Runtime::stats() (relaxed loads of whole words).
+/// scope), the thread's counters, and the log of what its open scope pins.
+/// Written only by its thread; read by the evacuator and by Runtime::stats()
+/// (objects/epochs.hpp says how).
 struct thread_state {
   std::atomic<std::uint64_t> epoch{0};
   std::atomic<std::uint64_t> hits{0};    // derefs that found the object present
   std::atomic<std::uint64_t> misses{0};  // derefs that fetched it
-  std::atomic<std::uint64_t> derefs_at_scope_start{0};
+  // The objects dereferenced in the open scope, in order (repeats allowed).
+  // A parked thread's log tells the evacuator what it must not move. Past
+  // `pin_capacity` entries the log grows (pin_slow); past its limit `pins`
+  // becomes `pins_unknown` and the scope is waited for like a running one.
+  std::atomic<const object_record*>* pin_log = nullptr;
+  std::atomic<std::uint32_t> pins{0};
+  std::uint32_t pin_capacity = 0;
   std::atomic<bool> parked{false};       // waiting for cache room in the slow path
-  std::uint32_t depth = 0;               // nested scopes
+  std::atomic<std::uint64_t> parks{0};   // times parked: the evacuator's seqlock
+  std::uint32_t nested = 0;              // scopes open inside the outermost
   bool registered = false;
 };
+
+inline constexpr std::uint32_t pins_unknown = ~std::uint32_t{0};
 
 extern constinit thread_local thread_state this_thread
     [[gnu::tls_model("initial-exec")]];
 
+/// Whether scopes may open with a compiler barrier alone: the evacuator then
+/// issues a process-wide barrier (membarrier) before it reads the epochs.
+extern bool light_scopes;
+
 /// Registers the calling thread with the epoch registry (once).
 void register_thread();
+/// Appends to a full pin log.
+void pin_slow(const object_record* r);
 
 /// Counts one event on this thread without a locked instruction.
 inline void count(std::atomic<std::uint64_t>& counter) {
   counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-/// Waits until every thread that is inside a scope now has left it, or is
-/// parked in a scope in which it dereferenced nothing yet (it holds no
-/// pointers), or `timeout` passes. Returns false on timeout. The calling
-/// thread's own scope does not count.
-bool wait_for_scopes(std::chrono::milliseconds timeout);
-
-/// While alive, the calling thread is parked: waiting for cache room.
-class park_guard {
- public:
-  park_guard() {
-    this_thread.parked.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+/// Records that the open scope holds `r`. REQUIRES: inside a scope.
+inline void pin(const object_record* r) {
+  auto& t = this_thread;
+  const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
+  if (n < t.pin_capacity) [[likely]] {
+    t.pin_log[n].store(r, std::memory_order_relaxed);
+    t.pins.store(n + 1, std::memory_order_relaxed);
+  } else {
+    pin_slow(r);
   }
-  ~park_guard() { this_thread.parked.store(false, std::memory_order_release); }
-  park_guard(const park_guard&) = delete;
-  park_guard& operator=(const park_guard&) = delete;
-};
-
-/// Counters summed over all threads that ever opened a scope.
-struct counter_totals {
-  std::uint64_t hits = 0, misses = 0;
-};
-counter_totals sum_counters();
+}
 
 }  // namespace detail
 
 class DerefScope {
  public:
+  // An odd epoch means inside a scope; `nested` counts the scopes opened
+  // inside the outermost one. Opening and closing the outermost scope is two
+  // stores, and nothing that serialises the core: random reads with a scope
+  // each still overlap their cache misses.
   DerefScope() {
     auto& t = detail::this_thread;
-    if (t.depth++ != 0) return;
+    const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
+    if (e & 1) {
+      ++t.nested;
+      return;
+    }
     if (!t.registered) [[unlikely]] detail::register_thread();
-    t.derefs_at_scope_start.store(
-        t.hits.load(std::memory_order_relaxed) + t.misses.load(std::memory_order_relaxed),
-        std::memory_order_relaxed);
-    t.epoch.store(t.epoch.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    // Pairs with the evacuator's fence: either it sees this thread inside
-    // the scope, or this thread sees its evacuating marks.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    t.pins.store(0, std::memory_order_relaxed);
+    t.epoch.store(e + 1, std::memory_order_relaxed);
+    // Pairs with the evacuator's barrier: either it sees this thread inside
+    // the scope, or this thread sees its marks on the metadata words.
+    if (detail::light_scopes) [[likely]]
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
   }
   ~DerefScope() {
     auto& t = detail::this_thread;
-    if (--t.depth != 0) return;
+    if (t.nested != 0) [[unlikely]] {
+      --t.nested;
+      return;
+    }
     t.epoch.store(t.epoch.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
   DerefScope(const DerefScope&) = delete;

@@ -31,7 +31,7 @@ class Vector : public Array<T> {
     s->session.reset();  // the prefetcher reads the chunk list we are about to change
     s->chunks.push_back(
         detail::create_zeroed(s->rt, static_cast<std::uint32_t>(s->per_chunk * sizeof(T))));
-    s->base_chunk = static_cast<std::size_t>(-1);
+    s->forget_base();
     if (following) s->follow(s->declared, false);
   }
 };

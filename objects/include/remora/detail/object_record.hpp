@@ -9,28 +9,10 @@
 //   chunk (4 MiB aligned):
 //   [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ][ cache indexes: 65536 x 4 B ]
 //
-// The metadata word:
-//
-//   63  62  61  60  59  58  57  56  55 .. 48  47 ................ 0
-//   +---+---+---+---+---+---+---+---+--------+--------------------+
-//   | P | D | H | E | F | R | S | G |   0    | payload's address  |
-//   +---+---+---+---+---+---+---+---+--------+--------------------+
-//   P present  the payload is in the local cache at the address
-//   D dirty    written since it was fetched (or never written back)
-//   H hot      dereferenced since the evacuator last looked
-//   E evacuating  being written back and dropped: derefs wait
-//   F fetching    absent, and one thread is fetching it: others wait
-//   R prefetched  (bit 58) brought in by a prefetcher, not dereferenced yet;
-//                 the evacuator takes such objects last
-//   S scanned     (bit 57) last touched by a scan: the first to be evacuated
-//   G device      (bit 56) the payload is in GPU memory (the HBM tier): host
-//                 derefs take the slow path, which brings it to a host tier
-//
-// The fast path (deref of a present, hot object) is one load, one test and
-// one mask; the slow path (object_runtime::deref_slow) fetches, sets H and D,
-// and waits out E and F. A present object's address never changes until it is
-// evacuated, and evacuation waits until no DerefScope that could have seen it
-// is still open.
+// The metadata word (meta_word.hpp) says where the object is locally and in
+// which state; its transitions are meta_word's members. The fast path (deref
+// of a present, hot object) is one load, one test and one mask; the slow path
+// (object_runtime::deref_slow) fetches, sets H and D, and waits out E and F.
 //
 // The remote fields (node, offset, version) are written only by the thread
 // that holds F (a fetch) or E (an evacuation), so they need no lock.
@@ -43,23 +25,10 @@
 #include <vector>
 
 #include "remora/deref_scope.hpp"
+#include "remora/detail/meta_word.hpp"
 #include "remora/order.hpp"
 
 namespace remora::detail {
-
-inline constexpr std::uint64_t meta_present = 1ull << 63;
-inline constexpr std::uint64_t meta_dirty = 1ull << 62;
-inline constexpr std::uint64_t meta_hot = 1ull << 61;
-inline constexpr std::uint64_t meta_evacuating = 1ull << 60;
-inline constexpr std::uint64_t meta_fetching = 1ull << 59;
-inline constexpr std::uint64_t meta_prefetched = 1ull << 58;
-inline constexpr std::uint64_t meta_scanned = 1ull << 57;
-inline constexpr std::uint64_t meta_device = 1ull << 56;
-inline constexpr std::uint64_t meta_address = (1ull << 48) - 1;
-
-static_assert((meta_address & (meta_present | meta_dirty | meta_hot | meta_evacuating |
-                               meta_fetching | meta_prefetched | meta_scanned | meta_device)) == 0,
-              "flags and address must not overlap");
 
 inline constexpr std::size_t records_per_chunk = 1 << 16;
 inline constexpr std::size_t record_chunk_bytes = 4u << 20;  // also the chunks' alignment
@@ -74,9 +43,7 @@ struct object_record {
   std::uint64_t offset = 0;            // the remote slot's offset in its node's arena
 
   /// The record's metadata word. REQUIRES: the record lives in a record_pool.
-  std::atomic<std::uint64_t>& meta() const {
-    return *reinterpret_cast<std::atomic<std::uint64_t>*>(chunk() + index() * 8);
-  }
+  meta_word& meta() const { return *reinterpret_cast<meta_word*>(chunk() + index() * 8); }
   /// Where the local cache keeps the record in its CLOCK, while resident.
   /// Owned by the cache (under its lock).
   std::uint32_t& cache_index() const {
@@ -145,11 +112,11 @@ class object_runtime {
 
 /// The fast path shared by every handle. REQUIRES: r != nullptr, inside a DerefScope.
 inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  const std::uint64_t want = meta_present | meta_hot | (for_write ? meta_dirty : 0);
-  if ((m & (want | meta_evacuating | meta_prefetched | meta_device)) == want) [[likely]] {
+  pin(r);
+  const meta_state m = r->meta().load();
+  if (m.host_fast(for_write)) [[likely]] {
     count(this_thread.hits);
-    return reinterpret_cast<void*>(m & meta_address);
+    return m.address();
   }
   return rt->deref_slow(r, for_write);
 }
@@ -158,10 +125,9 @@ inline void* deref_address(object_record* r, object_runtime* rt, bool for_write)
 /// REQUIRES: inside a DerefScope (it pins device residency as deref pins host
 /// residency).
 inline void* deref_device_address(object_record* r, object_runtime* rt) {
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  const std::uint64_t want = meta_present | meta_hot | meta_device;
-  if ((m & (want | meta_evacuating)) == want) [[likely]]
-    return reinterpret_cast<void*>(m & meta_address);
+  pin(r);
+  const meta_state m = r->meta().load();
+  if (m.device_fast()) [[likely]] return m.address();
   return rt->deref_device(r);
 }
 
@@ -169,11 +135,11 @@ inline void* deref_device_address(object_record* r, object_runtime* rt) {
 /// the evacuator takes S objects first, so a scan does not push hot objects
 /// out. Protection by the DerefScope is the same as deref's.
 inline void* deref_scanning(object_record* r, object_runtime* rt) {
-  const std::uint64_t m = r->meta().load(std::memory_order_acquire);
-  if ((m & (meta_present | meta_hot | meta_evacuating | meta_prefetched | meta_device)) ==
-      (meta_present | meta_hot)) [[likely]] {
+  pin(r);
+  const meta_state m = r->meta().load();
+  if (m.scan_fast()) [[likely]] {
     count(this_thread.hits);
-    return reinterpret_cast<void*>(m & meta_address);
+    return m.address();
   }
   return rt->deref_slow(r, false, true);
 }

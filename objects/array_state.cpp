@@ -1,0 +1,84 @@
+#include "remora/detail/array_state.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "remora/errors.hpp"
+
+namespace remora::detail {
+
+array_state::~array_state() {
+  session.reset();  // stop the prefetcher before the chunks go
+  for (object_record* r : chunks)
+    if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
+}
+
+void array_state::follow(order::declared o, bool is_detected) {
+  session.reset();
+  detected = is_detected;
+  counts_positions =
+      o.what == order::declared::kind::indices || o.what == order::declared::kind::generator;
+  read_count = 0;
+  cursor->store(0, std::memory_order_relaxed);
+  forget_base();
+  if (o.what != order::declared::kind::none && o.what != order::declared::kind::off) {
+    prefetch_plan plan{&chunks, per_chunk, size, std::move(o), cursor};
+    session = rt->follow(std::move(plan));
+  }
+  update_plain();
+}
+
+// Publishes progress and looks for a sequential or strided pattern when
+// nothing is declared: the same step between chunks twice starts a
+// prefetcher; a broken pattern stops it.
+void array_state::moved_to(std::size_t chunk, std::size_t index) {
+  if (!counts_positions) cursor->store(index, std::memory_order_relaxed);
+  if (declared.what != order::declared::kind::none) {
+    last_chunk = chunk;
+    return;
+  }
+  const long long delta = static_cast<long long>(chunk) - static_cast<long long>(last_chunk);
+  last_chunk = chunk;
+  if (delta == last_delta && delta != 0 && delta > -64 && delta < 64) {
+    if (++same_delta == 2 && !session && delta > 0)
+      follow(delta == 1 ? order::sequential(index)
+                        : order::strided(index, static_cast<std::size_t>(delta) * per_chunk),
+             true);
+  } else {
+    same_delta = 0;
+    if (detected) {  // the pattern broke: stop guessing
+      session.reset();
+      detected = false;
+    }
+  }
+  last_delta = delta;
+  update_plain();
+}
+
+void* array_state::chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
+                              bool scanning) {
+  if (i >= size)
+    throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
+                        std::to_string(size) + " elements");
+  if (c != last_chunk) moved_to(c, i);
+  if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
+  void* p = scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
+  if ((epoch & 1) && !counts_positions) {  // remember for the next access to this chunk
+    base_chunk = c;
+    base_epoch = epoch;
+    base = reinterpret_cast<std::uintptr_t>(p) | for_write;
+  }
+  return p;
+}
+
+std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t element_bytes,
+                                             std::size_t chunk_bytes) {
+  auto s = std::make_unique<array_state>();
+  s->per_chunk = std::bit_floor(std::max<std::size_t>(1, chunk_bytes / element_bytes));
+  s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
+  s->rt = rt;
+  return s;
+}
+
+}  // namespace remora::detail

@@ -1,0 +1,65 @@
+// epochs: the evacuator's side of DerefScope (remora/deref_scope.hpp): which
+// threads are inside scopes, waiting them out, and what parked threads pin.
+//
+// A thread that needs cache room while its scope pins objects parks
+// (park_guard) instead of holding the evacuator up: while it is parked, its
+// pin log is complete, so the evacuator skips just those objects rather than
+// waiting for its scope to end. Reading another thread's log is a seqlock
+// over its `parks` count: a log read while the thread stayed parked is
+// consistent; one that raced with an unpark is thrown away and the thread is
+// waited for instead.
+//
+// Thread-safety: every function may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "remora/deref_scope.hpp"
+
+namespace remora::detail {
+
+/// Objects that parked threads pin: sorted, for binary search.
+class pinned_set {
+ public:
+  void add(const object_record* r) { pins_.push_back(r); }
+  void seal();
+  bool contains(const object_record* r) const;
+  bool empty() const { return pins_.empty(); }
+
+ private:
+  std::vector<const object_record*> pins_;
+};
+
+/// A process-wide barrier: every running thread passes a full fence. Pairs
+/// with the compiler barrier a DerefScope opens with.
+void heavy_barrier();
+
+/// Waits until every thread that is inside a scope now has left it or is
+/// parked with a known pin log (whose objects go into `pinned`, when given),
+/// or `timeout` passes. Returns false on timeout. The calling thread's own
+/// scope does not count. Without `pinned`, parked threads are waited for
+/// unless they pin nothing.
+bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned = nullptr);
+
+/// The distinct objects the calling thread's open scope pins; `known` is
+/// false when the log overflowed.
+std::vector<const object_record*> my_pins(bool& known);
+
+/// While alive, the calling thread is parked: waiting for cache room.
+class park_guard {
+ public:
+  park_guard();
+  ~park_guard();
+  park_guard(const park_guard&) = delete;
+  park_guard& operator=(const park_guard&) = delete;
+};
+
+/// Counters summed over all threads that ever opened a scope.
+struct counter_totals {
+  std::uint64_t hits = 0, misses = 0;
+};
+counter_totals sum_counters();
+
+}  // namespace remora::detail

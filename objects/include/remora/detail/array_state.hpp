@@ -1,0 +1,114 @@
+// array_state: what an Array (and a Vector) holds: its chunks (remote
+// objects of a power-of-two number of elements), the reader's position for
+// prefetchers, and the detection of sequential and strided walks. The
+// element fast path is inline here; everything else is in
+// objects/array_state.cpp.
+//
+// The fast path of at(): within the chunk the thread last dereferenced in
+// its open scope, an index and a compare; in another chunk, the chunk's
+// metadata word is loaded and tested inline (deref_address), and the walk
+// detector sees one more step. Nothing on it serialises the core, so random
+// reads overlap their cache misses as a plain vector's do.
+//
+// Thread-safety: one thread at a time (as Array says).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "remora/detail/object_record.hpp"
+#include "remora/order.hpp"
+
+namespace remora::detail {
+
+struct array_state {
+  // Constant after construction (Vector appends chunks).
+  std::vector<object_record*> chunks;
+  std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
+  unsigned per_shift = 0;
+  object_runtime* rt = nullptr;
+
+  // The declared order, and the prefetcher that follows it (or a detected
+  // pattern). The reader publishes its progress in `cursor` (an element
+  // index, or the number of elements read for index and generator orders).
+  std::shared_ptr<std::atomic<std::uint64_t>> cursor =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  order::declared declared;
+  std::unique_ptr<prefetch_session> session;
+  bool detected = false;          // the session follows a detected pattern
+  bool counts_positions = false;  // cursor = elements read, not an index
+  // No session, nothing declared, no pattern forming: the inline path may
+  // do the detector's bookkeeping itself.
+  bool plain = true;
+  std::uint64_t read_count = 0;
+
+  // The walk detector: the last chunk entered and the step that led there.
+  std::size_t last_chunk = static_cast<std::size_t>(-1);
+  long long last_delta = 0;
+  int same_delta = 0;
+
+  // The last chunk dereferenced and where, valid while the thread's epoch is
+  // still `base_epoch` (the same open scope); bit 0 of `base` says whether
+  // it was dereferenced for writing (payloads are 8-byte aligned).
+  std::size_t base_chunk = static_cast<std::size_t>(-1);
+  std::uint64_t base_epoch = 0;
+  std::uintptr_t base = 0;
+
+  array_state() = default;
+  array_state(const array_state&) = delete;
+  array_state& operator=(const array_state&) = delete;
+  ~array_state();
+
+  /// The payload of the chunk holding element i. REQUIRES: inside a scope.
+  /// Throws InvalidObject past the end.
+  void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
+    const std::size_t c = i >> per_shift;
+    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
+    if (c == base_chunk && epoch == base_epoch && (base & 1) >= for_write && i < size) [[likely]]
+      return reinterpret_cast<void*>(base & ~std::uintptr_t{1});
+    if (i >= size || !plain || scanning) [[unlikely]]
+      return chunk_slow(i, c, epoch, for_write, scanning);
+    if (c == last_chunk) {
+      // Back in the chunk of the last access, in a new scope: remember it
+      // for the accesses to come (a walk). Random reads skip these stores:
+      // every store waits in the store buffer behind the reads' misses.
+      void* p = deref_address(chunks[c], rt, for_write);
+      base_chunk = c;
+      base_epoch = epoch;
+      base = reinterpret_cast<std::uintptr_t>(p) | for_write;
+      return p;
+    }
+    // The detector's step: a repeated step may be a pattern forming.
+    const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
+    if (delta == last_delta) [[unlikely]]
+      return chunk_slow(i, c, epoch, for_write, scanning);
+    last_chunk = c;
+    last_delta = delta;
+    return deref_address(chunks[c], rt, for_write);
+  }
+
+  /// Follows `o` (a declared order, or a detected one) from now on.
+  void follow(order::declared o, bool is_detected);
+  /// Forgets the remembered chunk (its host view may be gone).
+  void forget_base() { base_chunk = static_cast<std::size_t>(-1); }
+
+ private:
+  void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
+                   bool scanning);
+  void moved_to(std::size_t chunk, std::size_t index);
+  void update_plain() {
+    plain = !session && !detected && !counts_positions && same_delta == 0 &&
+            declared.what == order::declared::kind::none;
+  }
+};
+
+/// An array of T's state in `rt`, with no chunks yet: chunks of a
+/// power-of-two number of elements, so that finding an element's chunk is a
+/// shift.
+std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t element_bytes,
+                                             std::size_t chunk_bytes);
+
+}  // namespace remora::detail

@@ -1,0 +1,199 @@
+// meta_word: the 64-bit word that says where one object is on this compute
+// node, and the only code that writes it (AIFM's FarMemPtrMeta). Every change
+// of an object's local state is one of the named transitions below; nothing
+// else touches a flag bit.
+//
+//   63  62  61  60  59  58  57  56  55 .. 48  47 ................ 0
+//   +---+---+---+---+---+---+---+---+--------+--------------------+
+//   | P | D | H | E | F | R | S | G |   0    | payload's address  |
+//   +---+---+---+---+---+---+---+---+--------+--------------------+
+//   P present     the payload is in a local tier at the address
+//   D dirty       written since it was fetched (or never written home)
+//   H hot         dereferenced since the CLOCK last cooled it
+//   E evacuating  claimed by a mover (eviction, demotion, promotion, a move
+//                 to or from HBM): derefs wait until it is restored or gone
+//   F fetching    absent, and one thread is fetching it: others wait
+//   R prefetched  brought in by a prefetcher, not dereferenced yet; the
+//                 evacuator takes such objects last
+//   S scanned     last touched by a scan: the first to be evacuated
+//   G device      the payload is in GPU memory (the HBM tier): host derefs
+//                 take the slow path, which brings it back to a host tier
+//
+// The states and who moves between them:
+//
+//   absent (0) --begin_fetch--> F --install--> P|H[...]     (a miss, a prefetch)
+//                               F --abort_fetch--> absent    (the fetch failed)
+//   P --touch--> P|H[|D][|S]          (slow-path deref; the fast path only reads)
+//   P --cool--> P without H, S        (the CLOCK sweep)
+//   P --claim--> P|E --restore--> P   (a mover gives up)
+//                    --move_to--> P at another address (tier move; D kept)
+//                    --drop--> absent  (evicted, written home)
+//   P --drop--> absent                (the last handle went away)
+//
+// While F or E is set, the holder of that bit alone reads and writes the
+// record's remote fields. A present object's address changes only under E,
+// after every DerefScope that could have seen the old one has ended.
+//
+// Thread-safety: every member is atomic; transitions that depend on the old
+// state are compare-and-swap or fetch-op, so concurrent callers see one
+// winner.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace remora::detail {
+
+/// A value of a metadata word: what a transition saw.
+class meta_state {
+ public:
+  static constexpr std::uint64_t present_bit = 1ull << 63;
+  static constexpr std::uint64_t dirty_bit = 1ull << 62;
+  static constexpr std::uint64_t hot_bit = 1ull << 61;
+  static constexpr std::uint64_t evacuating_bit = 1ull << 60;
+  static constexpr std::uint64_t fetching_bit = 1ull << 59;
+  static constexpr std::uint64_t prefetched_bit = 1ull << 58;
+  static constexpr std::uint64_t scanned_bit = 1ull << 57;
+  static constexpr std::uint64_t device_bit = 1ull << 56;
+  static constexpr std::uint64_t address_mask = (1ull << 48) - 1;
+  static_assert((address_mask & (present_bit | dirty_bit | hot_bit | evacuating_bit |
+                                 fetching_bit | prefetched_bit | scanned_bit | device_bit)) == 0,
+                "flags and address must not overlap");
+
+  constexpr explicit meta_state(std::uint64_t bits = 0) : bits_(bits) {}
+
+  bool present() const { return bits_ & present_bit; }
+  bool dirty() const { return bits_ & dirty_bit; }
+  bool hot() const { return bits_ & hot_bit; }
+  bool evacuating() const { return bits_ & evacuating_bit; }
+  bool fetching() const { return bits_ & fetching_bit; }
+  bool prefetched() const { return bits_ & prefetched_bit; }
+  bool scanned() const { return bits_ & scanned_bit; }
+  bool on_device() const { return bits_ & device_bit; }
+  std::byte* address() const { return reinterpret_cast<std::byte*>(bits_ & address_mask); }
+
+  /// Present and not claimed by a mover: a deref may use the address.
+  bool usable() const { return (bits_ & (present_bit | evacuating_bit)) == present_bit; }
+  /// Neither present nor being fetched: a fetch may begin.
+  bool fetchable() const { return (bits_ & (present_bit | fetching_bit)) == 0; }
+  /// What the host fast path accepts: present, hot, and (for writes) dirty;
+  /// not claimed, not waiting for its first real deref, not in GPU memory.
+  bool host_fast(bool for_write) const {
+    const std::uint64_t want = present_bit | hot_bit | (for_write ? dirty_bit : 0);
+    return (bits_ & (want | evacuating_bit | prefetched_bit | device_bit)) == want;
+  }
+  /// What the device fast path accepts: present and hot in GPU memory.
+  bool device_fast() const {
+    const std::uint64_t want = present_bit | hot_bit | device_bit;
+    return (bits_ & (want | evacuating_bit)) == want;
+  }
+  /// What the touch-once fast path accepts: as host_fast(false), and hot
+  /// already (a scan's first touch goes through the slow path to set S).
+  bool scan_fast() const { return host_fast(false); }
+
+  std::uint64_t bits() const { return bits_; }
+
+ private:
+  std::uint64_t bits_;
+};
+
+/// Flags an object arrives with when it becomes present (install, move_to).
+struct arrival {
+  bool hot = false, dirty = false, prefetched = false, scanned = false, device = false;
+  std::uint64_t bits() const {
+    return (hot ? meta_state::hot_bit : 0) | (dirty ? meta_state::dirty_bit : 0) |
+           (prefetched ? meta_state::prefetched_bit : 0) |
+           (scanned ? meta_state::scanned_bit : 0) | (device ? meta_state::device_bit : 0);
+  }
+};
+
+class meta_word {
+ public:
+  meta_word() = default;
+  meta_word(const meta_word&) = delete;
+  meta_word& operator=(const meta_word&) = delete;
+
+  /// The word now; acquire, so a usable address's bytes are visible.
+  meta_state load() const { return meta_state(word_.load(std::memory_order_acquire)); }
+
+  /// F on an object neither present nor being fetched. False when another
+  /// thread got there first (or it is present); `seen` is then refreshed.
+  bool begin_fetch(meta_state& seen) {
+    std::uint64_t expected = seen.bits();
+    if (!seen.fetchable()) return false;
+    const bool won = word_.compare_exchange_strong(
+        expected, expected | meta_state::fetching_bit, std::memory_order_acq_rel);
+    if (!won) seen = meta_state(expected);
+    return won;
+  }
+  /// The fetch this thread began failed: absent again.
+  void abort_fetch() { word_.fetch_and(~meta_state::fetching_bit, std::memory_order_acq_rel); }
+
+  /// The object is present at `payload` with flags `a`. REQUIRES: the caller
+  /// holds F (a fetch), or the object is new and unpublished (creation);
+  /// `payload` fits 48 bits.
+  void install(const void* payload, arrival a) {
+    word_.store(meta_state::present_bit | a.bits() | address_bits(payload),
+                std::memory_order_release);
+  }
+
+  /// A slow-path deref of a present object: sets H, and D for a write, and
+  /// S for a scan's first touch of a cold object. Returns the word before;
+  /// the caller may use the address only if that was usable().
+  meta_state touch(bool for_write, bool scanning) {
+    std::uint64_t set = meta_state::hot_bit | (for_write ? meta_state::dirty_bit : 0);
+    if (scanning && !load().hot()) set |= meta_state::scanned_bit;
+    return meta_state(word_.fetch_or(set, std::memory_order_acq_rel));
+  }
+  /// Clears R; true when this call cleared it (the first real deref of a
+  /// prefetched object: a prefetch hit, counted once).
+  bool take_prefetched() {
+    return word_.fetch_and(~meta_state::prefetched_bit, std::memory_order_acq_rel) &
+           meta_state::prefetched_bit;
+  }
+  /// The CLOCK hand passes: clears H (and S, unless `keep_scanned`).
+  /// Returns the word before.
+  meta_state cool(bool keep_scanned = false) {
+    const std::uint64_t clear =
+        meta_state::hot_bit | (keep_scanned ? 0 : meta_state::scanned_bit);
+    return meta_state(word_.fetch_and(~clear, std::memory_order_acq_rel));
+  }
+
+  /// E on a usable object that has none of `must_be_clear` (H for an
+  /// eviction: it must have stayed cold; F for a move: nothing in flight).
+  bool claim(std::uint64_t must_be_clear) {
+    std::uint64_t m = word_.load(std::memory_order_acquire);
+    while ((m & (meta_state::present_bit | meta_state::evacuating_bit | must_be_clear)) ==
+           meta_state::present_bit)
+      if (word_.compare_exchange_weak(m, m | meta_state::evacuating_bit,
+                                      std::memory_order_acq_rel))
+        return true;
+    return false;
+  }
+  /// A claimed object stays where it is.
+  void restore() { word_.fetch_and(~meta_state::evacuating_bit, std::memory_order_acq_rel); }
+  /// A claimed object now lives at `payload` (another tier), with `a` and
+  /// its dirty bit kept. REQUIRES: the caller holds E.
+  void move_to(const void* payload, arrival a) {
+    const std::uint64_t dirty = word_.load(std::memory_order_relaxed) & meta_state::dirty_bit;
+    word_.store(meta_state::present_bit | dirty | a.bits() | address_bits(payload),
+                std::memory_order_release);
+  }
+  /// Absent: evicted (its home has its bytes), or forgotten for good.
+  void drop() { word_.store(0, std::memory_order_release); }
+
+ private:
+  static std::uint64_t address_bits(const void* payload) {
+    const auto a = reinterpret_cast<std::uint64_t>(payload);
+    // User-space addresses on x86-64 and AArch64 fit 48 bits; a payload
+    // outside them would corrupt the flags.
+    if ((a & ~meta_state::address_mask) != 0) __builtin_trap();
+    return a;
+  }
+
+  std::atomic<std::uint64_t> word_{0};
+};
+
+static_assert(sizeof(meta_word) == 8, "metadata words pack 8 bytes each");
+
+}  // namespace remora::detail

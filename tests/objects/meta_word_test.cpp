@@ -1,0 +1,132 @@
+// The metadata word's transitions: each does what its name says, and the
+// ones that race have exactly one winner.
+#include "remora/detail/meta_word.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+using remora::detail::meta_state;
+using remora::detail::meta_word;
+
+namespace {
+alignas(8) std::byte payload[64];
+alignas(8) std::byte elsewhere[64];
+}  // namespace
+
+TEST_CASE("a fetch begins once, installs, and a failed one leaves the object absent", "[meta]") {
+  meta_word w;
+  meta_state seen = w.load();
+  REQUIRE(seen.fetchable());
+  REQUIRE(w.begin_fetch(seen));
+  meta_state again = w.load();
+  CHECK(again.fetching());
+  CHECK_FALSE(w.begin_fetch(again));  // someone else holds F
+  w.abort_fetch();
+  CHECK(w.load().bits() == 0);
+
+  seen = w.load();
+  REQUIRE(w.begin_fetch(seen));
+  w.install(payload, {.hot = true, .dirty = true});
+  const meta_state m = w.load();
+  CHECK(m.present());
+  CHECK(m.hot());
+  CHECK(m.dirty());
+  CHECK_FALSE(m.fetching());
+  CHECK(m.address() == payload);
+  CHECK(m.host_fast(true));
+  CHECK(m.host_fast(false));
+}
+
+TEST_CASE("the fast paths refuse what the slow path must handle", "[meta]") {
+  meta_word w;
+  w.install(payload, {.hot = true});
+  CHECK(w.load().host_fast(false));
+  CHECK_FALSE(w.load().host_fast(true));  // a write must set D first
+  w.install(payload, {.hot = true, .prefetched = true});
+  CHECK_FALSE(w.load().host_fast(false));  // the first real deref counts a prefetch hit
+  CHECK(w.take_prefetched());
+  CHECK_FALSE(w.take_prefetched());  // counted once
+  CHECK(w.load().host_fast(false));
+  w.install(payload, {.hot = true, .device = true});
+  CHECK_FALSE(w.load().host_fast(false));
+  CHECK(w.load().device_fast());
+  w.install(payload, {});
+  CHECK_FALSE(w.load().host_fast(false));  // cold: the slow path sets H
+}
+
+TEST_CASE("touch sets H, D for writes and S only for a scan's touch of a cold object", "[meta]") {
+  meta_word w;
+  w.install(payload, {});
+  meta_state before = w.touch(false, true);
+  CHECK_FALSE(before.hot());
+  CHECK(w.load().hot());
+  CHECK(w.load().scanned());
+  w.cool();
+  CHECK_FALSE(w.load().hot());
+  CHECK_FALSE(w.load().scanned());
+  w.touch(false, false);
+  w.touch(false, true);  // already hot: not a touch-once object
+  CHECK_FALSE(w.load().scanned());
+  w.touch(true, false);
+  CHECK(w.load().dirty());
+  CHECK(w.load().address() == payload);
+}
+
+TEST_CASE("a claim needs a usable object clear of the given bits; restore and drop end it",
+          "[meta]") {
+  meta_word w;
+  CHECK_FALSE(w.claim(0));  // absent
+  w.install(payload, {.hot = true});
+  CHECK_FALSE(w.claim(meta_state::hot_bit));  // hot: not evictable
+  w.cool();
+  REQUIRE(w.claim(meta_state::hot_bit));
+  CHECK(w.load().evacuating());
+  CHECK_FALSE(w.load().usable());
+  CHECK_FALSE(w.claim(0));  // claimed once
+  w.restore();
+  CHECK(w.load().usable());
+  REQUIRE(w.claim(0));
+  w.drop();
+  CHECK(w.load().bits() == 0);
+  CHECK(w.load().fetchable());
+}
+
+TEST_CASE("a move keeps the dirty bit and takes the new address and flags", "[meta]") {
+  meta_word w;
+  w.install(payload, {.hot = true, .dirty = true});
+  REQUIRE(w.claim(0));
+  w.move_to(elsewhere, {.device = true});
+  const meta_state m = w.load();
+  CHECK(m.usable());
+  CHECK(m.dirty());
+  CHECK(m.on_device());
+  CHECK_FALSE(m.hot());
+  CHECK(m.address() == elsewhere);
+}
+
+TEST_CASE("racing fetches and claims have exactly one winner", "[meta]") {
+  for (int round = 0; round < 200; ++round) {
+    meta_word w;
+    std::atomic<int> fetchers{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        meta_state seen = w.load();
+        if (w.begin_fetch(seen)) fetchers.fetch_add(1);
+      });
+    for (auto& t : threads) t.join();
+    REQUIRE(fetchers.load() == 1);
+
+    w.install(payload, {});
+    std::atomic<int> claimers{0};
+    threads.clear();
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        if (w.claim(meta_state::hot_bit)) claimers.fetch_add(1);
+      });
+    for (auto& t : threads) t.join();
+    REQUIRE(claimers.load() == 1);
+  }
+}
