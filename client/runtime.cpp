@@ -158,17 +158,16 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
   bool known = false;
   const auto pins = my_pins(known);
   if (!pins.empty()) {
-    std::uint64_t pinned = 0;
-    for (const object_record* r : pins) pinned += r->size;
-    const std::uint64_t capacity =
-        tier == tiers->size() ? tiers->host_capacity() : (*tiers)[tier].capacity();
-    if (known && pinned + size > capacity)
-      throw OutOfMemory("the local cache (" + transport::format_byte_size(capacity) +
+    if (known && !tiers->could_fit_beside(pins, size, tier)) {
+      std::uint64_t pinned = 0;
+      for (const object_record* r : pins) pinned += r->size;
+      throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
                         ") has no room for an object of " + std::to_string(size) +
                         " bytes beside the " + transport::format_byte_size(pinned) + " in " +
                         std::to_string(pins.size()) +
                         " objects that this thread's open DerefScope pins. Deref less in one "
                         "scope, or raise dram_cache");
+    }
     // A thread that pins objects may dip into the reserve to finish its scope.
     if (std::byte* slot = attempt(true)) return slot;
   }

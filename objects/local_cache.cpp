@@ -240,6 +240,11 @@ void local_cache::wait_for_room(std::chrono::milliseconds timeout) {
   room_.wait_for(lock, timeout);
 }
 
+std::uint64_t local_cache::footprint(std::uint32_t size) const {
+  const std::uint64_t slot = slabs_.class_bytes(slot_size(size));
+  return slabs_.page_size() / (slabs_.page_size() / slot);
+}
+
 std::uint32_t local_cache::max_object_size() const {
   return static_cast<std::uint32_t>(slabs_.max_slot_bytes());
 }

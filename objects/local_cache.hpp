@@ -101,6 +101,9 @@ class local_cache {
   std::uint64_t used() const;
   /// Room ordinary allocations still have (the reserve not counted).
   std::uint64_t free_room() const;
+  /// The share of the cache an object of `size` bytes takes: its slot and
+  /// the part of its page that slots of its size cannot use.
+  std::uint64_t footprint(std::uint32_t size) const;
   /// The largest object a slot can hold.
   std::uint32_t max_object_size() const;
   /// Where a present object's payload is.

@@ -33,6 +33,22 @@ std::pair<std::byte*, std::size_t> tier_stack::allocate_host(std::uint32_t size,
   return {nullptr, tiers_.size()};
 }
 
+bool tier_stack::could_fit_beside(std::span<const object_record* const> pinned,
+                                  std::uint32_t size, std::size_t tier) const {
+  std::vector<std::uint64_t> held(tiers_.size());
+  for (const object_record* r : pinned) {
+    const meta_state m = r->meta().load();
+    if (!m.present()) continue;
+    const std::size_t i = index_of(m.address());
+    if (i < tiers_.size()) held[i] += tiers_[i]->footprint(r->size);
+  }
+  for (std::size_t i = 0; i < tiers_.size(); ++i) {
+    const bool candidate = tier == tiers_.size() ? tiers_[i]->memory().host_accessible() : i == tier;
+    if (candidate && held[i] + tiers_[i]->footprint(size) <= tiers_[i]->capacity()) return true;
+  }
+  return false;
+}
+
 void tier_stack::free_slot(std::byte* slot, std::uint32_t size) {
   tiers_[index_of(slot)]->free_slot(slot, size);
 }

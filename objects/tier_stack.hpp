@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "objects/local_cache.hpp"
@@ -44,6 +45,12 @@ class tier_stack {
   void wait_for_room(std::chrono::milliseconds timeout) {
     tiers_[last_host_]->wait_for_room(timeout);
   }
+
+  /// Whether an object of `size` could be given a slot in tier `tier` (or,
+  /// for size(), in some host tier) once everything but `pinned` was
+  /// evicted. False means no wait for the evacuator can help.
+  bool could_fit_beside(std::span<const object_record* const> pinned, std::uint32_t size,
+                        std::size_t tier) const;
 
   /// The last handle of `r` is gone: true when the caller may delete it now.
   bool forget(object_record* r);
