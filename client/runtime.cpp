@@ -276,6 +276,20 @@ void* Runtime::impl::fetch(object_record* r, arrival flags) {
   return slot;
 }
 
+void Runtime::impl::fetch_many(std::span<object_record* const> records) {
+  // Asked for by the caller: when the cache is full, wait for the evacuator
+  // (parked, as a deref would) rather than leave the rest to single misses.
+  // Within the timeout; what still finds no room is left to the derefs.
+  const auto until = std::chrono::steady_clock::now() + options.timeout();
+  for (std::size_t done = 0; done < records.size();) {
+    done += prefetch(records.subspan(done), clients_of_this_thread);
+    if (done == records.size() || std::chrono::steady_clock::now() >= until) break;
+    park_guard parked;
+    tiering->nudge();
+    tiers->wait_for_room(std::chrono::milliseconds(5));
+  }
+}
+
 std::unique_ptr<prefetch_session> Runtime::impl::follow(prefetch_plan plan) {
   // The prefetcher keeps one set of clients for its life (a pooled one: see
   // node_clients.hpp for what a fresh set costs).

@@ -41,13 +41,7 @@ struct Runtime::impl final : object_runtime {
 
   void* deref_slow(object_record* r, bool for_write, bool scanning) override;
   std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
-  void fetch_many(std::span<object_record* const> records) override {
-    for (std::size_t done = 0; done < records.size();) {
-      const std::size_t handled = prefetch(records.subspan(done), clients_of_this_thread);
-      if (handled == 0) break;  // the cache is full: the derefs will wait for room
-      done += handled;
-    }
-  }
+  void fetch_many(std::span<object_record* const> records) override;
   // Which clients a fetch uses: the calling thread's, or a lease's.
   using client_source = std::function<node_client&(std::uint32_t node)>;
   std::size_t prefetch(std::span<object_record* const> chunks, const client_source& via);

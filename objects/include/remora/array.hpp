@@ -102,8 +102,9 @@ class Array {
 
   /// Brings in, in batches, the chunks holding elements `indices` ahead of
   /// the derefs that will read them: a random gather pays for one batched
-  /// round of gets, not a miss per element. Best effort: what the cache has no
-  /// room for now is left to the derefs. Indices past the end are ignored;
+  /// round of gets, not a miss per element. A full cache is waited for, as a
+  /// deref would, within the timeout; what still finds no room is left to the
+  /// derefs. Indices past the end are ignored;
   /// a chunk named twice is fetched once. Under order::off() it does
   /// nothing: each chunk is then fetched by the deref that needs it.
   void fetch(std::span<const std::size_t> indices) const {

@@ -91,8 +91,8 @@ class object_runtime {
   /// address. Throws remora::Error.
   virtual void* deref_slow(object_record* r, bool for_write, bool scanning = false) = 0;
   /// Fetches, in batches, those of `records` that are absent (no H: they are
-  /// about to be dereferenced). Best effort: what cannot be fetched now is
-  /// left to the derefs.
+  /// about to be dereferenced). Waits for room as a deref would, within the
+  /// timeout; what still cannot be fetched is left to the derefs.
   virtual void fetch_many(std::span<object_record* const> records) = 0;
   /// Starts a prefetcher that follows `plan` until the session is destroyed.
   virtual std::unique_ptr<prefetch_session> follow(prefetch_plan plan) = 0;

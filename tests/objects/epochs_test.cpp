@@ -1,0 +1,130 @@
+// Epochs and what open scopes pin, without a runtime: the evacuator's wait
+// ends when a scope ends; a thread parked for room is not waited for, and
+// what its scope pins is reported instead; a log that overflowed is waited
+// for like a running scope.
+#include "objects/epochs.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "objects/record_pool.hpp"
+
+using namespace std::chrono_literals;
+using remora::DerefScope;
+using namespace remora::detail;
+
+namespace {
+
+// Runs `body` on a thread inside a scope and holds the scope open (and the
+// thread parked when `parks`) until release().
+class scope_holder {
+ public:
+  template <class Body>
+  explicit scope_holder(Body body, bool parks = false)
+      : thread_([this, body, parks] {
+          DerefScope scope;
+          body();
+          std::optional<park_guard> parked;
+          if (parks) parked.emplace();
+          std::unique_lock lock(mutex_);
+          ready_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [this] { return released_; });
+        }) {
+    std::unique_lock lock(mutex_);
+    REQUIRE(changed_.wait_for(lock, 10s, [this] { return ready_; }));
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  ~scope_holder() {
+    if (thread_.joinable()) release();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool ready_ = false, released_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a running scope holds the wait up until it ends", "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* r = pool.make();
+  scope_holder holder([r] { pin(r); });
+  CHECK_FALSE(wait_for_scopes(50ms));
+  pinned_set pinned;
+  CHECK_FALSE(wait_for_scopes(50ms, &pinned));  // not parked: its pins are not known
+  holder.release();
+  CHECK(wait_for_scopes(1s));
+  pool.destroy(r);
+}
+
+TEST_CASE("a parked scope is not waited for; what it pins is reported", "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* a = pool.make();
+  object_record* b = pool.make();
+  object_record* c = pool.make();
+  scope_holder holder(
+      [&] {
+        pin(a);
+        pin(b);
+        pin(a);  // repeats are fine
+      },
+      true);
+  pinned_set pinned;
+  REQUIRE(wait_for_scopes(1s, &pinned));
+  CHECK(pinned.contains(a));
+  CHECK(pinned.contains(b));
+  CHECK_FALSE(pinned.contains(c));
+  // Without a pinned set, a parked thread that pins something is waited for.
+  CHECK_FALSE(wait_for_scopes(50ms));
+  holder.release();
+  for (auto* r : {a, b, c}) pool.destroy(r);
+}
+
+TEST_CASE("a parked scope that pins nothing is not waited for", "[epochs]") {
+  scope_holder holder([] {}, true);
+  CHECK(wait_for_scopes(1s));
+  holder.release();
+}
+
+TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overflows",
+          "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* a = pool.make();
+  object_record* b = pool.make();
+  {
+    DerefScope scope;
+    pin(a);
+    pin(b);
+    pin(b);
+    bool known = false;
+    auto mine = my_pins(known);
+    CHECK(known);
+    CHECK(mine.size() == 2);
+    for (int i = 0; i < 3'000'000; ++i) pin(a);  // past the log's limit
+    mine = my_pins(known);
+    CHECK_FALSE(known);
+  }
+  {
+    DerefScope scope;  // a new scope starts a new log
+    bool known = false;
+    CHECK(my_pins(known).empty());
+    CHECK(known);
+  }
+  pool.destroy(a);
+  pool.destroy(b);
+}
