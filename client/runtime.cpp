@@ -153,10 +153,16 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
   };
   if (std::byte* slot = attempt(false)) return slot;
   tiering->nudge();
+  // A thread that pins objects may dip into the reserve to finish its scope.
+  const auto& t = this_thread;
+  const bool pinning =
+      (t.epoch.load(std::memory_order_relaxed) & 1) && t.pins.load(std::memory_order_relaxed) != 0;
+  if (pinning)
+    if (std::byte* slot = attempt(true)) return slot;
   // What this thread's open scope pins stays put until the scope ends. If
   // that leaves no room for this object, no wait can help.
   bool known = false;
-  const auto pins = my_pins(known);
+  const auto pins = pinning ? my_pins(known) : std::vector<const object_record*>{};
   if (!pins.empty()) {
     if (known && !tiers->could_fit_beside(pins, size, tier)) {
       std::uint64_t pinned = 0;
@@ -168,8 +174,6 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
                         " objects that this thread's open DerefScope pins. Deref less in one "
                         "scope, or raise dram_cache");
     }
-    // A thread that pins objects may dip into the reserve to finish its scope.
-    if (std::byte* slot = attempt(true)) return slot;
   }
   // Wait for the evacuator, parked: it skips what this scope pins rather
   // than wait for the scope to end.
@@ -181,7 +185,7 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
       tiers->wait_for_room(std::chrono::milliseconds(5));
     else
       (*tiers)[tier].wait_for_room(std::chrono::milliseconds(5));
-    if (std::byte* slot = attempt(!pins.empty())) return slot;
+    if (std::byte* slot = attempt(pinning)) return slot;
   }
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +

@@ -130,7 +130,8 @@ bool pinned_set::contains(const object_record* r) const {
 
 std::vector<const object_record*> my_pins(bool& known) {
   const auto& t = this_thread;
-  const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
+  const bool inside = t.epoch.load(std::memory_order_relaxed) & 1;
+  const std::uint32_t n = inside ? t.pins.load(std::memory_order_relaxed) : 0;
   known = n != pins_unknown;
   std::vector<const object_record*> out(known ? n : 0);
   for (std::size_t i = 0; i < out.size(); ++i)

@@ -43,8 +43,9 @@ void heavy_barrier();
 /// unless they pin nothing.
 bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned = nullptr);
 
-/// The distinct objects the calling thread's open scope pins; `known` is
-/// false when the log overflowed.
+/// The distinct objects the calling thread's open scope pins (none outside
+/// a scope); `known` is false when the log overflowed. Sorts the log: for
+/// slow paths only.
 std::vector<const object_record*> my_pins(bool& known);
 
 /// While alive, the calling thread is parked: waiting for cache room.
