@@ -123,7 +123,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     // What the prefetcher fetched: the chunks of the order, nearly all
     // ahead of the reader (a loaded machine delays it, and the reader then
     // fetches a few itself).
-    CHECK(c.issued >= c.touched * 9 / 10);
+    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
     CHECK(c.coverage() >= 0.9);
   }
   SECTION("strided") {
@@ -137,7 +137,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     // What the prefetcher fetched: the chunks of the order, nearly all
     // ahead of the reader (a loaded machine delays it, and the reader then
     // fetches a few itself).
-    CHECK(c.issued >= c.touched * 9 / 10);
+    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
     CHECK(c.coverage() >= 0.9);
   }
   SECTION("indices") {
@@ -151,7 +151,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     // What the prefetcher fetched: the chunks of the order, nearly all
     // ahead of the reader (a loaded machine delays it, and the reader then
     // fetches a few itself).
-    CHECK(c.issued >= c.touched * 9 / 10);
+    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
     CHECK(c.coverage() >= 0.9);
   }
   SECTION("generator") {  // an order known only as it unfolds
@@ -169,7 +169,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     // What the prefetcher fetched: the chunks of the order, nearly all
     // ahead of the reader (a loaded machine delays it, and the reader then
     // fetches a few itself).
-    CHECK(c.issued >= c.touched * 9 / 10);
+    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
     CHECK(c.coverage() >= 0.9);
   }
   CHECK(wrong == 0);
