@@ -73,7 +73,8 @@ Runtime::impl::impl(const Options& o) : options(o) {
     host.arena.spill_dir = o.spill_dir();
     if (host.arena.spill_dir.empty()) {
       char pattern[] = "/tmp/remora-embedded-XXXXXX";
-      if (::mkdtemp(pattern) == nullptr) throw ConfigError("cannot create a spill directory in /tmp");
+      if (::mkdtemp(pattern) == nullptr)
+        throw ConfigError("cannot create a spill directory in /tmp");
       temporary_spill = pattern;
       host.arena.spill_dir = pattern;
     }
@@ -162,18 +163,16 @@ std::byte* Runtime::impl::allocate_slot(std::uint32_t size, std::size_t tier) {
   // What this thread's open scope pins stays put until the scope ends. If
   // that leaves no room for this object, no wait can help.
   bool known = false;
-  const auto pins = pinning ? my_pins(known) : std::vector<const object_record*>{};
-  if (!pins.empty()) {
-    if (known && !tiers->could_fit_beside(pins, size, tier)) {
-      std::uint64_t pinned = 0;
-      for (const object_record* r : pins) pinned += r->size;
-      throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
-                        ") has no room for an object of " + std::to_string(size) +
-                        " bytes beside the " + transport::format_byte_size(pinned) + " in " +
-                        std::to_string(pins.size()) +
-                        " objects that this thread's open DerefScope pins. Deref less in one "
-                        "scope, or raise dram_cache");
-    }
+  const pinned_set pins = pinning ? my_pins(known) : pinned_set{};
+  if (known && !pins.empty() && !tiers->could_fit_beside(pins.items(), size, tier)) {
+    std::uint64_t pinned = 0;
+    for (const object_record* r : pins.items()) pinned += r->size;
+    throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers->host_capacity()) +
+                      ") has no room for an object of " + std::to_string(size) +
+                      " bytes beside the " + transport::format_byte_size(pinned) + " in " +
+                      std::to_string(pins.items().size()) +
+                      " objects that this thread's open DerefScope pins. Deref less in one "
+                      "scope, or raise dram_cache");
   }
   // Wait for the evacuator, parked: it skips what this scope pins rather
   // than wait for the scope to end.
@@ -407,7 +406,9 @@ void Runtime::impl::flush_frees() {
 Runtime::Runtime(const Options& options) : impl_(std::make_unique<impl>(options)) {}
 Runtime::~Runtime() = default;
 
-object_runtime* Runtime::objects() { return impl_.get(); }
+object_runtime* Runtime::objects() {
+  return impl_.get();
+}
 
 Stats Runtime::stats() const {
   Stats s;

@@ -87,7 +87,8 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
   // candidate still cold is referenced by no live pointer.
   pinned_set pinned;
   if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) return 0;
-  if (!pinned.empty()) std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
+  if (!pinned.empty())
+    std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
   auto victims = t.claim(candidates);
   std::uint64_t unused_prefetches = 0;
   for (object_record* r : victims)
@@ -145,12 +146,12 @@ std::size_t Runtime::impl::promote(std::size_t tier) {
     t.restore(claimed);
     return 0;
   }
-  if (!pinned.empty()) {
-    std::vector<object_record*> held;
-    std::erase_if(claimed, [&](object_record* r) {
-      return pinned.contains(r) ? (held.push_back(r), true) : false;
-    });
-    t.restore(held);
+  // What parked threads pin stays where it is.
+  const auto held = std::partition(claimed.begin(), claimed.end(),
+                                   [&](object_record* r) { return !pinned.contains(r); });
+  if (held != claimed.end()) {
+    t.restore(std::vector<object_record*>(held, claimed.end()));
+    claimed.erase(held, claimed.end());
   }
   auto done = tiers->move(tier, tier - 1, claimed, {.hot = true});
   if (!done) {

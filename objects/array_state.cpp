@@ -63,13 +63,10 @@ void* array_state::chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch,
                         std::to_string(size) + " elements");
   if (c != last_chunk) moved_to(c, i);
   if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
-  void* p = scanning ? deref_scanning(chunks[c], rt) : deref_address(chunks[c], rt, for_write);
-  if ((epoch & 1) && !counts_positions) {  // remember for the next access to this chunk
-    base_chunk = c;
-    base_epoch = epoch;
-    base = reinterpret_cast<std::uintptr_t>(p) | for_write;
-  }
-  return p;
+  void* p = deref_address(chunks[c], rt, for_write, scanning);
+  // Inside a scope, the next access to this chunk can skip the deref, unless
+  // every access must count as a position.
+  return (epoch & 1) && !counts_positions ? remember(c, epoch, p, for_write) : p;
 }
 
 std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t element_bytes,

@@ -21,7 +21,9 @@ namespace {
 constexpr std::uint32_t first_pin_capacity = 1024;
 constexpr std::uint32_t max_pin_capacity = 1u << 20;
 
-long membarrier(int command) { return ::syscall(__NR_membarrier, command, 0, 0); }
+long membarrier(int command) {
+  return ::syscall(__NR_membarrier, command, 0, 0);
+}
 
 bool register_membarrier() {
   return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
@@ -128,16 +130,15 @@ bool pinned_set::contains(const object_record* r) const {
   return std::binary_search(pins_.begin(), pins_.end(), r);
 }
 
-std::vector<const object_record*> my_pins(bool& known) {
+pinned_set my_pins(bool& known) {
   const auto& t = this_thread;
   const bool inside = t.epoch.load(std::memory_order_relaxed) & 1;
   const std::uint32_t n = inside ? t.pins.load(std::memory_order_relaxed) : 0;
   known = n != pins_unknown;
-  std::vector<const object_record*> out(known ? n : 0);
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = t.pin_log[i].load(std::memory_order_relaxed);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  pinned_set out;
+  for (std::uint32_t i = 0; known && i < n; ++i)
+    out.add(t.pin_log[i].load(std::memory_order_relaxed));
+  out.seal();
   return out;
 }
 
@@ -148,7 +149,9 @@ park_guard::park_guard() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-park_guard::~park_guard() { this_thread.parked.store(false, std::memory_order_release); }
+park_guard::~park_guard() {
+  this_thread.parked.store(false, std::memory_order_release);
+}
 
 bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned) {
   heavy_barrier();

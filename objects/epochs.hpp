@@ -14,19 +14,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "remora/deref_scope.hpp"
 
 namespace remora::detail {
 
-/// Objects that parked threads pin: sorted, for binary search.
+/// Objects that open scopes pin, once each: add them, seal, then look up.
 class pinned_set {
  public:
   void add(const object_record* r) { pins_.push_back(r); }
+  /// Sorts and drops repeats. REQUIRES: before contains() and items().
   void seal();
   bool contains(const object_record* r) const;
   bool empty() const { return pins_.empty(); }
+  std::span<const object_record* const> items() const { return pins_; }
 
  private:
   std::vector<const object_record*> pins_;
@@ -43,10 +46,10 @@ void heavy_barrier();
 /// unless they pin nothing.
 bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned = nullptr);
 
-/// The distinct objects the calling thread's open scope pins (none outside
-/// a scope); `known` is false when the log overflowed. Sorts the log: for
-/// slow paths only.
-std::vector<const object_record*> my_pins(bool& known);
+/// What the calling thread's open scope pins (nothing outside a scope);
+/// `known` is false when the log overflowed. Sorts the log: for slow paths
+/// only.
+pinned_set my_pins(bool& known);
 
 /// While alive, the calling thread is parked: waiting for cache room.
 class park_guard {

@@ -101,8 +101,7 @@ TEST_CASE("a parked scope that pins nothing is not waited for", "[epochs]") {
   holder.release();
 }
 
-TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overflows",
-          "[epochs]") {
+TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overflows", "[epochs]") {
   remora::objects::record_pool pool;
   object_record* a = pool.make();
   object_record* b = pool.make();
@@ -114,7 +113,7 @@ TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overf
     bool known = false;
     auto mine = my_pins(known);
     CHECK(known);
-    CHECK(mine.size() == 2);
+    CHECK(mine.items().size() == 2);
     for (int i = 0; i < 3'000'000; ++i) pin(a);  // past the log's limit
     mine = my_pins(known);
     CHECK_FALSE(known);

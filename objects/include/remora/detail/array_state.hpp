@@ -75,11 +75,7 @@ struct array_state {
       // Back in the chunk of the last access, in a new scope: remember it
       // for the accesses to come (a walk). Random reads skip these stores:
       // every store waits in the store buffer behind the reads' misses.
-      void* p = deref_address(chunks[c], rt, for_write);
-      base_chunk = c;
-      base_epoch = epoch;
-      base = reinterpret_cast<std::uintptr_t>(p) | for_write;
-      return p;
+      return remember(c, epoch, deref_address(chunks[c], rt, for_write), for_write);
     }
     // The detector's step: a repeated step may be a pattern forming.
     const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
@@ -99,6 +95,13 @@ struct array_state {
   void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
                    bool scanning);
   void moved_to(std::size_t chunk, std::size_t index);
+  // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
+  void* remember(std::size_t c, std::uint64_t epoch, void* p, bool for_write) {
+    base_chunk = c;
+    base_epoch = epoch;
+    base = reinterpret_cast<std::uintptr_t>(p) | for_write;
+    return p;
+  }
   void update_plain() {
     plain = !session && !detected && !counts_positions && same_delta == 0 &&
             declared.what == order::declared::kind::none;

@@ -56,8 +56,8 @@ class meta_state {
   static constexpr std::uint64_t scanned_bit = 1ull << 57;
   static constexpr std::uint64_t device_bit = 1ull << 56;
   static constexpr std::uint64_t address_mask = (1ull << 48) - 1;
-  static_assert((address_mask & (present_bit | dirty_bit | hot_bit | evacuating_bit |
-                                 fetching_bit | prefetched_bit | scanned_bit | device_bit)) == 0,
+  static_assert((address_mask & (present_bit | dirty_bit | hot_bit | evacuating_bit | fetching_bit |
+                                 prefetched_bit | scanned_bit | device_bit)) == 0,
                 "flags and address must not overlap");
 
   constexpr explicit meta_state(std::uint64_t bits = 0) : bits_(bits) {}
@@ -87,9 +87,6 @@ class meta_state {
     const std::uint64_t want = present_bit | hot_bit | device_bit;
     return (bits_ & (want | evacuating_bit)) == want;
   }
-  /// What the touch-once fast path accepts: as host_fast(false), and hot
-  /// already (a scan's first touch goes through the slow path to set S).
-  bool scan_fast() const { return host_fast(false); }
 
   std::uint64_t bits() const { return bits_; }
 
@@ -102,8 +99,8 @@ struct arrival {
   bool hot = false, dirty = false, prefetched = false, scanned = false, device = false;
   std::uint64_t bits() const {
     return (hot ? meta_state::hot_bit : 0) | (dirty ? meta_state::dirty_bit : 0) |
-           (prefetched ? meta_state::prefetched_bit : 0) |
-           (scanned ? meta_state::scanned_bit : 0) | (device ? meta_state::device_bit : 0);
+           (prefetched ? meta_state::prefetched_bit : 0) | (scanned ? meta_state::scanned_bit : 0) |
+           (device ? meta_state::device_bit : 0);
   }
 };
 
@@ -121,8 +118,8 @@ class meta_word {
   bool begin_fetch(meta_state& seen) {
     std::uint64_t expected = seen.bits();
     if (!seen.fetchable()) return false;
-    const bool won = word_.compare_exchange_strong(
-        expected, expected | meta_state::fetching_bit, std::memory_order_acq_rel);
+    const bool won = word_.compare_exchange_strong(expected, expected | meta_state::fetching_bit,
+                                                   std::memory_order_acq_rel);
     if (!won) seen = meta_state(expected);
     return won;
   }
@@ -154,8 +151,7 @@ class meta_word {
   /// The CLOCK hand passes: clears H (and S, unless `keep_scanned`).
   /// Returns the word before.
   meta_state cool(bool keep_scanned = false) {
-    const std::uint64_t clear =
-        meta_state::hot_bit | (keep_scanned ? 0 : meta_state::scanned_bit);
+    const std::uint64_t clear = meta_state::hot_bit | (keep_scanned ? 0 : meta_state::scanned_bit);
     return meta_state(word_.fetch_and(~clear, std::memory_order_acq_rel));
   }
 
@@ -165,8 +161,7 @@ class meta_word {
     std::uint64_t m = word_.load(std::memory_order_acquire);
     while ((m & (meta_state::present_bit | meta_state::evacuating_bit | must_be_clear)) ==
            meta_state::present_bit)
-      if (word_.compare_exchange_weak(m, m | meta_state::evacuating_bit,
-                                      std::memory_order_acq_rel))
+      if (word_.compare_exchange_weak(m, m | meta_state::evacuating_bit, std::memory_order_acq_rel))
         return true;
     return false;
   }

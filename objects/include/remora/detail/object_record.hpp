@@ -47,8 +47,8 @@ struct object_record {
   /// Where the local cache keeps the record in its CLOCK, while resident.
   /// Owned by the cache (under its lock).
   std::uint32_t& cache_index() const {
-    return *reinterpret_cast<std::uint32_t*>(chunk() + record_meta_bytes +
-                                             records_per_chunk * 32 + index() * 4);
+    return *reinterpret_cast<std::uint32_t*>(chunk() + record_meta_bytes + records_per_chunk * 32 +
+                                             index() * 4);
   }
 
  private:
@@ -110,15 +110,19 @@ class object_runtime {
   ~object_runtime() = default;
 };
 
-/// The fast path shared by every handle. REQUIRES: r != nullptr, inside a DerefScope.
-inline void* deref_address(object_record* r, object_runtime* rt, bool for_write) {
+/// The fast path shared by every handle. A `scanning` deref is touch-once:
+/// an object not already hot is marked S in the slow path, and the evacuator
+/// takes S objects first, so a scan does not push hot objects out.
+/// REQUIRES: r != nullptr, inside a DerefScope.
+inline void* deref_address(object_record* r, object_runtime* rt, bool for_write,
+                           bool scanning = false) {
   pin(r);
   const meta_state m = r->meta().load();
   if (m.host_fast(for_write)) [[likely]] {
     count(this_thread.hits);
     return m.address();
   }
-  return rt->deref_slow(r, for_write);
+  return rt->deref_slow(r, for_write, scanning);
 }
 
 /// The device address of `r` in the HBM tier, for CUDA kernels.
@@ -127,21 +131,9 @@ inline void* deref_address(object_record* r, object_runtime* rt, bool for_write)
 inline void* deref_device_address(object_record* r, object_runtime* rt) {
   pin(r);
   const meta_state m = r->meta().load();
-  if (m.device_fast()) [[likely]] return m.address();
-  return rt->deref_device(r);
-}
-
-/// A touch-once deref for scans: an object not already hot is marked S, and
-/// the evacuator takes S objects first, so a scan does not push hot objects
-/// out. Protection by the DerefScope is the same as deref's.
-inline void* deref_scanning(object_record* r, object_runtime* rt) {
-  pin(r);
-  const meta_state m = r->meta().load();
-  if (m.scan_fast()) [[likely]] {
-    count(this_thread.hits);
+  if (m.device_fast()) [[likely]]
     return m.address();
-  }
-  return rt->deref_slow(r, false, true);
+  return rt->deref_device(r);
 }
 
 }  // namespace remora::detail
