@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "remora/remora.hpp"
@@ -13,7 +14,9 @@ namespace {
 
 constexpr std::size_t n = 8'000'000;  // 64 MB of uint64_t against a 6 MiB cache
 
-std::uint64_t value_for(std::size_t i) { return i * 2654435761u + 17; }
+std::uint64_t value_for(std::size_t i) {
+  return i * 2654435761u + 17;
+}
 
 remora::Array<std::uint64_t> filled(remora::Runtime& rt) {
   auto a = rt.make_array<std::uint64_t>(n);
@@ -31,19 +34,32 @@ struct chunk_counts {
   }
 };
 
+// Prefetched chunks not read yet, nor evicted unread, in the whole run.
+std::uint64_t prefetched_ahead(const remora::Stats& s) {
+  const std::uint64_t used = s.prefetch_hits + s.prefetch_wasted;
+  return s.prefetch_issued > used ? s.prefetch_issued - used : 0;
+}
+
 // Reads `order` (element indices) one scope per element and counts what the
 // prefetcher did meanwhile; the chunks touched are the distinct chunks in order.
 // `work` stands for what a program does with each element: prefetching hides
 // far memory behind compute, and a reader that does none is bound by the
-// fetch bandwidth whatever is declared.
+// fetch bandwidth whatever is declared. With `paced`, the reader entering a
+// chunk first waits (up to 20 ms) until the prefetcher has something ready
+// ahead of it: what is counted is whether the prefetcher fetches along the
+// order, not whether it wins a race for a loaded machine's cores.
 template <class Order>
 chunk_counts read_in(remora::Runtime& rt, remora::Array<std::uint64_t>& a, const Order& order,
-                     std::size_t& wrong, std::chrono::nanoseconds work = {}) {
+                     std::size_t& wrong, std::chrono::nanoseconds work = {}, bool paced = false) {
   const auto before = rt.stats();
   std::uint64_t touched = 0;
   std::size_t last_chunk = static_cast<std::size_t>(-1);
   const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
   for (std::size_t i : order) {
+    if (paced && i / per != last_chunk)
+      for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+           prefetched_ahead(rt.stats()) == 0 && std::chrono::steady_clock::now() < until;)
+        std::this_thread::yield();
     wrong += a.read(i) != value_for(i);
     for (auto until = std::chrono::steady_clock::now() + work;
          work.count() > 0 && std::chrono::steady_clock::now() < until;) {
@@ -78,8 +94,7 @@ TEST_CASE("an array ten times the cache round-trips", "[client][array]") {
   CHECK(rt.stats().evictions > 0);
 }
 
-TEST_CASE("spans reach every element once, through a cache ten times smaller",
-          "[client][array]") {
+TEST_CASE("spans reach every element once, through a cache ten times smaller", "[client][array]") {
   remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
   const std::size_t odd = n - 3;  // the last chunk is a partial one
   auto a = rt.make_array<std::uint64_t>(odd);
@@ -117,42 +132,30 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     a.prefetch(remora::order::sequential());
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    auto c = read_in(rt, a, order, wrong, std::chrono::nanoseconds(200));
+    auto c = read_in(rt, a, order, wrong, std::chrono::nanoseconds(200), true);
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                     << " issued " << c.issued << " wasted " << c.wasted);
-    // What the prefetcher fetched: the chunks of the order, nearly all
-    // ahead of the reader (a loaded machine delays it, and the reader then
-    // fetches a few itself).
-    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
-    CHECK(c.coverage() >= 0.9);
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
   }
   SECTION("strided") {
     const std::size_t stride = per + 5;  // every touch a different chunk
     a.prefetch(remora::order::strided(7, stride));
     std::vector<std::size_t> order;
     for (std::size_t i = 7; i < n; i += stride) order.push_back(i);
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                     << " issued " << c.issued << " wasted " << c.wasted);
-    // What the prefetcher fetched: the chunks of the order, nearly all
-    // ahead of the reader (a loaded machine delays it, and the reader then
-    // fetches a few itself).
-    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
-    CHECK(c.coverage() >= 0.9);
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
   }
   SECTION("indices") {
     std::mt19937_64 rng(4);
     std::vector<std::size_t> order(20'000);
     for (auto& i : order) i = rng() % n;
     a.prefetch(remora::order::indices(order));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                     << " issued " << c.issued << " wasted " << c.wasted);
-    // What the prefetcher fetched: the chunks of the order, nearly all
-    // ahead of the reader (a loaded machine delays it, and the reader then
-    // fetches a few itself).
-    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
-    CHECK(c.coverage() >= 0.9);
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
   }
   SECTION("generator") {  // an order known only as it unfolds
     std::mt19937_64 rng(6);
@@ -163,14 +166,10 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
       if (next == order.size()) return std::nullopt;
       return order[next++];
     }));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20));
+    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
     INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
                     << " issued " << c.issued << " wasted " << c.wasted);
-    // What the prefetcher fetched: the chunks of the order, nearly all
-    // ahead of the reader (a loaded machine delays it, and the reader then
-    // fetches a few itself).
-    CHECK(c.issued >= (c.prefetch_hits + c.misses) * 9 / 10);
-    CHECK(c.coverage() >= 0.9);
+    CHECK(c.coverage() >= 0.95);
   }
   CHECK(wrong == 0);
 }
@@ -189,8 +188,8 @@ TEST_CASE("sequential access is detected; random access prefetches nothing",
   std::vector<std::size_t> sequential(n / 2);
   for (std::size_t i = 0; i < sequential.size(); ++i) sequential[i] = n / 4 + i;
   auto s = read_in(rt, a, sequential, wrong, std::chrono::nanoseconds(200));
-  INFO("sequential: touched " << s.touched << " hits " << s.prefetch_hits << " misses "
-                               << s.misses << " wasted " << s.wasted);
+  INFO("sequential: touched " << s.touched << " hits " << s.prefetch_hits << " misses " << s.misses
+                              << " wasted " << s.wasted);
   CHECK(s.coverage() >= 0.95);
   CHECK(wrong == 0);
 }
