@@ -109,13 +109,12 @@ Runtime::impl::impl(const Options& o) : options(o) {
   if (!ctx) client::raise(ctx.err());
   ucx = std::move(ctx).value();
   tiers = open_tiers(o, *ucx);
-  tiering = std::make_unique<actors::tiering_manager>(
-      cp, actors::tiering_manager::hooks{[this] { return under_pressure(); },
-                                         [this] { return evacuate_round(); },
-                                         [this] {
-                                           flush_frees();
-                                           promote_round();
-                                         }});
+  tiering = std::make_unique<objects::tiering_thread>(objects::tiering_thread::hooks{
+      [this] { return under_pressure(); }, [this] { return evacuate_round(); },
+      [this] {
+        flush_frees();
+        promote_round();
+      }});
 }
 
 Runtime::impl::~impl() {

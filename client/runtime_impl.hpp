@@ -1,7 +1,7 @@
 // Runtime::impl: the client runtime behind the public Runtime. It serves the
 // slow paths of objects/ (object_runtime): misses on the caller's thread,
 // prefetches for the prefetch actors, creation and release; and runs the
-// tiering rounds the tiering manager schedules (tiering.cpp): eviction to the
+// tiering rounds its tiering thread runs (tiering.cpp): eviction to the
 // memory nodes, demotion and promotion between local tiers, moves in and out
 // of HBM (device.cpp).
 //
@@ -20,10 +20,10 @@
 #include "actors/control_plane.hpp"
 #include "actors/memory_node_host.hpp"
 #include "actors/node_client.hpp"
-#include "actors/tiering_manager.hpp"
 #include "client/node_clients.hpp"
 #include "objects/record_pool.hpp"
 #include "objects/tier_stack.hpp"
+#include "objects/tiering_thread.hpp"
 #include "remora/runtime.hpp"
 #include "transport/context.hpp"
 
@@ -96,7 +96,7 @@ struct Runtime::impl final : object_runtime {
   std::atomic<std::uint64_t> evictions{0}, writebacks{0}, bytes_in{0}, bytes_out{0};
   std::atomic<std::uint64_t> demotions{0}, promotions{0};
   std::atomic<std::uint64_t> prefetch_issued{0}, prefetch_hits{0}, prefetch_wasted{0};
-  std::unique_ptr<actors::tiering_manager> tiering;  // last: stops first
+  std::unique_ptr<objects::tiering_thread> tiering;  // last: stops first
 };
 
 }  // namespace remora

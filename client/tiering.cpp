@@ -1,5 +1,5 @@
-// The tiering rounds: what the tiering manager's schedule runs on its own
-// thread. Each round, slowest tier first (so that a tier makes room before
+// The tiering rounds: what objects/tiering_thread runs on its thread. Each
+// round, slowest tier first (so that a tier makes room before
 // the one above demotes into it):
 //   - a tier under pressure evacuates its cold objects (CLOCK): one tier
 //     down when there is a tier below (HBM → CXL → DRAM), to their home

@@ -6,7 +6,8 @@
 // the object's metadata word.
 //
 // The mechanics of evacuation live here; the policy (when, how much) lives
-// in actors/tiering_manager. An evacuation round:
+// in the runtime's tiering rounds (client/tiering.cpp), run by
+// objects/tiering_thread. An evacuation round:
 //   1. sweep():   CLOCK over resident objects: clears H on hot ones; returns
 //                 candidates.
 //   2. the caller waits for every DerefScope open now to end

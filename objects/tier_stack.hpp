@@ -2,7 +2,7 @@
 // in DESIGN.md's order of demotion (HBM → CXL → DRAM → remote) — and the
 // mechanics of moving claimed objects between them. Which objects move, and
 // when, is policy: the runtime's tiering rounds, scheduled by
-// actors/tiering_manager.
+// objects/tiering_thread.
 //
 // An object is resident in at most one tier; its metadata address says
 // which. Host code may deref objects in host tiers (CXL, DRAM) in place; an

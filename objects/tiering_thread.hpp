@@ -1,0 +1,47 @@
+// tiering_thread: the thread that runs the local tiers' evacuation and
+// promotion rounds (the policy is the runtime's: client/tiering.cpp). It
+// sleeps until a thread that saw pressure nudges it, or until its tick (every
+// few milliseconds) finds pressure or housekeeping due. Rounds block on open
+// scopes and on write-backs, which is why they run on a thread of their own.
+//
+// Thread-safety: nudge() may be called from any thread; construct and
+// destroy from one.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace remora::objects {
+
+class tiering_thread {
+ public:
+  struct hooks {
+    std::function<bool()> under_pressure;   // free room below the low watermark
+    std::function<std::size_t()> evacuate;  // one round; how many objects moved
+    std::function<void()> housekeeping;     // e.g. flush queued frees, promote
+  };
+
+  explicit tiering_thread(hooks h);
+  ~tiering_thread();  // finishes the round under way, then joins
+  tiering_thread(const tiering_thread&) = delete;
+  tiering_thread& operator=(const tiering_thread&) = delete;
+
+  /// Asks for a round soon. Cheap; calls before that round coalesce.
+  void nudge();
+
+ private:
+  void run();
+
+  const hooks hooks_;
+  std::atomic<bool> nudged_{false};  // a nudge is pending: later ones need not notify
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;   // GUARDED_BY(mutex_)
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
+}  // namespace remora::objects
