@@ -5,13 +5,12 @@
 
 #include "actors/control_plane_impl.hpp"
 #include "objects/gather.hpp"
+#include "remora/errors.hpp"
 
 namespace remora::actors {
 
 namespace {
 
-using transport::errc;
-using transport::error;
 using transport::result;
 
 // The table and the lock that keeps its users to one at a time: the actor
@@ -22,11 +21,11 @@ struct shared_table {
   std::chrono::milliseconds timeout;  // how long a gather waits for the table
   std::timed_mutex lock;
 
-  result<std::vector<float>> gather(std::span<const std::uint64_t> rows) {
+  std::vector<float> gather(std::span<const std::uint64_t> rows) {
     std::unique_lock held(lock, std::defer_lock);
     if (!held.try_lock_for(timeout))
-      return error{errc::timeout, "gather: the table was busy for " +
-                                      std::to_string(timeout.count()) + " ms"};
+      throw NodeUnavailable("gather: the table was busy for " + std::to_string(timeout.count()) +
+                            " ms");
     return objects::gather_rows(table, width, rows);
   }
 };
@@ -42,9 +41,11 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
   return {
       [self](gather_atom,
              const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<float>> {
-        auto got = self->state.table->gather(rows);
-        if (!got) return make_remora_error(got.err().code, got.err().message);
-        return std::move(got).value();
+        try {
+          return self->state.table->gather(rows);
+        } catch (const Error& e) {
+          return make_remora_error(e);  // the caller's side raises the same type
+        }
       },
   };
 }
@@ -92,7 +93,7 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
   return *r;
 }
 
-result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows) {
+std::vector<float> gather_service::gather(std::span<const std::uint64_t> rows) {
   return impl_->table.gather(rows);
 }
 
@@ -133,8 +134,8 @@ result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows
     }
   }
   if (!self) self = std::make_unique<caf::scoped_actor>(impl_->cp.internals().system);
-  auto got = ask(*self, impl_->service, std::move(rows), impl_->timeout,
-                 "gather on " + impl_->address);
+  auto got =
+      ask(*self, impl_->service, std::move(rows), impl_->timeout, "gather on " + impl_->address);
   if (got) {  // after a timeout a late reply may still come: not reused then
     std::lock_guard held(impl_->spare_lock);
     impl_->spare.push_back(std::move(self));

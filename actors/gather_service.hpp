@@ -2,7 +2,7 @@
 // Array<float> (rows of `width` floats, row r at elements r*width ...), and
 // a client of one published elsewhere. A gather fetches the chunks of all
 // its rows in one batch, then copies row after row; a row id past the table
-// is refused with out_of_range naming it, and nothing is gathered.
+// is refused with InvalidObject naming it, and nothing is gathered.
 //
 // The actor serves remote callers; in-process callers gather on their own
 // thread. The actor runs detached: a deref that misses waits on a fetch, and
@@ -42,10 +42,10 @@ class gather_service {
   /// Listens on host:port (0: a free port) for gather_clients; returns the port.
   transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
 
-  /// The rows' floats, on the calling thread. Errors: out_of_range (a bad
-  /// row), timeout (the table was busy for the service's timeout), and what
-  /// the Array's fetches met (peer_unreachable, no_memory).
-  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows);
+  /// The rows' floats, on the calling thread. Throws InvalidObject (a bad
+  /// row), NodeUnavailable (the table was busy for the service's timeout),
+  /// and what the Array's fetches throw.
+  std::vector<float> gather(std::span<const std::uint64_t> rows);
 
   struct impl;
 
@@ -62,8 +62,9 @@ class gather_client {
       const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
   ~gather_client();
 
-  /// As gather_service::gather, over the connection; peer_unreachable when
-  /// the service went away, timeout when it did not answer in time.
+  /// As gather_service::gather, over the connection, with its errors as
+  /// codes (make_remora_error); peer_unreachable when the service went away,
+  /// timeout when it did not answer in time.
   transport::result<std::vector<float>> gather(std::vector<std::uint64_t> rows);
 
   struct impl;

@@ -1,5 +1,7 @@
 #include "actors/messages.hpp"
 
+#include "remora/errors.hpp"
+
 namespace remora::actors {
 
 namespace {
@@ -14,17 +16,31 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<std::uint64_t>>("remora.u64s");
   cfg.add_message_type<std::vector<std::uint32_t>>("remora.u32s");
   cfg.add_message_type<std::vector<float>>("remora.floats");
-  cfg.add_error_category(remora_category, [](std::uint8_t code, caf::atom_value,
-                                              const caf::message& context) {
-    std::string text = std::string("remora ") + transport::to_string(static_cast<transport::errc>(code));
-    if (context.match_elements<std::string>()) text += ": " + context.get_as<std::string>(0);
-    return text;
-  });
+  cfg.add_error_category(
+      remora_category, [](std::uint8_t code, caf::atom_value, const caf::message& context) {
+        std::string text =
+            std::string("remora ") + transport::to_string(static_cast<transport::errc>(code));
+        if (context.match_elements<std::string>()) text += ": " + context.get_as<std::string>(0);
+        return text;
+      });
 }
 
 caf::error make_remora_error(transport::errc code, std::string message) {
   return caf::error(static_cast<std::uint8_t>(code), remora_category,
                     caf::make_message(std::move(message)));
+}
+
+caf::error make_remora_error(const Error& e) {
+  using transport::errc;
+  const errc code = dynamic_cast<const AuthError*>(&e)         ? errc::auth
+                    : dynamic_cast<const NodeUnavailable*>(&e) ? errc::peer_unreachable
+                    : dynamic_cast<const ObjectLost*>(&e)      ? errc::unknown_object
+                    : dynamic_cast<const InvalidObject*>(&e)   ? errc::out_of_range
+                    : dynamic_cast<const OutOfMemory*>(&e)     ? errc::no_memory
+                    : dynamic_cast<const ConfigError*>(&e)     ? errc::invalid_argument
+                    : dynamic_cast<const ProtocolError*>(&e)   ? errc::protocol
+                                                               : errc::transport;
+  return make_remora_error(code, e.what());
 }
 
 transport::error to_error(const caf::error& e, const std::string& what) {

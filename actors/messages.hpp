@@ -30,6 +30,10 @@ typename Inspector::result_type inspect(Inspector& f, object_location& x) {
 
 }  // namespace remora::storage
 
+namespace remora {
+class Error;
+}  // namespace remora
+
 namespace remora::actors {
 
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
@@ -78,14 +82,14 @@ using memory_node_actor = caf::typed_actor<
     // session, ids -> how many were freed (all or nothing)
     caf::replies_to<free_atom, std::uint64_t, std::vector<std::uint64_t>>::with<std::uint64_t>,
     // session, ids -> current locations, spilled objects brought back first
-    caf::replies_to<lookup_atom, std::uint64_t, std::vector<std::uint64_t>>::with<
-        std::vector<slot_location>>,
+    caf::replies_to<lookup_atom, std::uint64_t,
+                    std::vector<std::uint64_t>>::with<std::vector<slot_location>>,
     caf::replies_to<stats_atom>::with<node_stats>,
     // session: the client is done; its objects stay
     caf::reacts_to<goodbye_atom, std::uint64_t>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
-/// unknown row is an out_of_range error naming it.
+/// unknown row is an InvalidObject (out_of_range) naming it.
 using gather_actor = caf::typed_actor<
     caf::replies_to<gather_atom, std::vector<std::uint64_t>>::with<std::vector<float>>>;
 
@@ -94,6 +98,10 @@ void register_message_types(caf::actor_system_config& cfg);
 
 /// A caf::error in Remora's category carrying `code` and `message`.
 caf::error make_remora_error(transport::errc code, std::string message);
+/// The one place where a public exception (remora/errors.hpp) caught at an
+/// actor's edge becomes a caf::error: its code is the one client::raise
+/// turns back into the same exception type on the caller's side.
+caf::error make_remora_error(const Error& e);
 
 /// The one place where a caf::error becomes a transport::error: Remora's own
 /// category keeps its code; CAF's timeouts and lost connections map to

@@ -25,9 +25,7 @@ std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port)
 }
 
 std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
-  auto r = service_->gather(rows);
-  if (!r) client::raise(r.err());
-  return std::move(r).value();
+  return service_->gather(rows);
 }
 
 GatherClient::GatherClient(const std::string& host, std::uint16_t port,
