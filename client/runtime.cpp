@@ -5,7 +5,6 @@
 #include <random>
 #include <thread>
 
-#include "actors/prefetcher.hpp"
 #include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
@@ -297,9 +296,9 @@ std::unique_ptr<prefetch_session> Runtime::impl::follow(prefetch_plan plan) {
   // node_clients.hpp for what a fresh set costs).
   auto lease = std::make_shared<client::node_clients::lease>(clients->borrow());
   client_source via = [lease](std::uint32_t n) -> node_client& { return lease->to(n); };
-  return std::make_unique<actors::prefetcher>(
-      cp, std::move(plan),
-      actors::prefetcher::hooks{
+  return std::make_unique<objects::prefetcher>(
+      std::move(plan),
+      objects::prefetcher::hooks{
           [this, via](std::span<object_record* const> chunks) { return prefetch(chunks, via); },
           [this] { return prefetch_wasted.load(std::memory_order_relaxed); }});
 }

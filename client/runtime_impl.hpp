@@ -1,6 +1,6 @@
 // Runtime::impl: the client runtime behind the public Runtime. It serves the
 // slow paths of objects/ (object_runtime): misses on the caller's thread,
-// prefetches for the prefetch actors, creation and release; and runs the
+// prefetches for the prefetchers, creation and release; and runs the
 // tiering rounds its tiering thread runs (tiering.cpp): eviction to the
 // memory nodes, demotion and promotion between local tiers, moves in and out
 // of HBM (device.cpp).
@@ -21,6 +21,7 @@
 #include "actors/memory_node_host.hpp"
 #include "actors/node_client.hpp"
 #include "client/node_clients.hpp"
+#include "objects/prefetcher.hpp"
 #include "objects/record_pool.hpp"
 #include "objects/tier_stack.hpp"
 #include "objects/tiering_thread.hpp"

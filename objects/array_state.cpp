@@ -61,8 +61,10 @@ void* array_state::chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch,
   if (i >= size)
     throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                         std::to_string(size) + " elements");
-  if (c != last_chunk) moved_to(c, i);
+  const bool moved = c != last_chunk;
+  if (moved) moved_to(c, i);
   if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
+  if (session && (moved || counts_positions)) session->reader_moved();
   void* p = deref_address(chunks[c], rt, for_write, scanning);
   // Inside a scope, the next access to this chunk can skip the deref, unless
   // every access must count as a position.

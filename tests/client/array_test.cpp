@@ -1,5 +1,5 @@
 // Array<T> round trips through a cache ten times smaller than its data, and
-// prefetch actors follow declared orders (and detected ones) ahead of the
+// prefetchers follow declared orders (and detected ones) ahead of the
 // reader.
 #include <catch2/catch.hpp>
 

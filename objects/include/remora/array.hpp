@@ -3,9 +3,10 @@
 // Access is per element; what travels is whole chunks.
 //
 // Prefetching: prefetch(order) declares how the array will be walked, and a
-// prefetch actor runs ahead of the reader along that order, fetching chunks
-// in batches. The reader's position reaches it through a cursor the actor
-// polls, never a message per element. Without a declaration, sequential and
+// prefetcher (a thread of its own) runs ahead of the reader along that
+// order, fetching chunks in batches. The reader's position reaches it
+// through a cursor, and the reader wakes it only when it is idle and the
+// reader enters another chunk: never a message per element. Without a declaration, sequential and
 // strided walks are detected from the chunks the reader moves between, and
 // prefetched the same way; random access triggers nothing. scan() walks the
 // whole array with touch-once derefs: the chunks it brings in are the first

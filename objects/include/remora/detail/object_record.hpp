@@ -80,6 +80,8 @@ struct prefetch_plan {
 class prefetch_session {
  public:
   virtual ~prefetch_session() = default;
+  /// The reader published a new position in the plan's cursor.
+  virtual void reader_moved() = 0;
 };
 
 /// The runtime as objects/ sees it: what the slow paths and handles call.

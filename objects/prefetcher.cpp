@@ -1,32 +1,36 @@
-#include "actors/prefetcher.hpp"
+#include "objects/prefetcher.hpp"
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
 #include <optional>
-#include <thread>
 #include <vector>
 
-#include "actors/control_plane_impl.hpp"
-
-namespace remora::actors {
+namespace remora::objects {
 
 namespace {
 
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using order_kind = order::declared::kind;
 
 // Chunks ahead of the reader. The cap keeps what is prefetched and not yet
 // read well inside a small cache.
 constexpr std::size_t min_window = 4, max_window = 128, initial_window = 64;
 constexpr std::size_t batch_chunks = 64;
-// How long an idle prefetcher sleeps before looking at the cursor again;
-// shorter than a reader takes for a few chunks.
-constexpr auto idle_poll = std::chrono::microseconds(20);
+// How long a prefetcher whose last batch found the cache full waits before
+// trying again, unless the reader moves first.
+constexpr auto full_retry = std::chrono::milliseconds(1);
 
-struct follower {
+}  // namespace
+
+struct prefetcher::follower {
+  follower(detail::prefetch_plan p, prefetcher::hooks h)
+      : plan(std::move(p)), hooks(std::move(h)) {}
+
   detail::prefetch_plan plan;
   prefetcher::hooks hooks;
+  bool cache_full = false;  // the last batch was cut short
   std::size_t window = initial_window;
   std::uint64_t issued_pos = 0;  // order positions handed out so far
   std::size_t last_chunk = static_cast<std::size_t>(-1);
@@ -57,6 +61,7 @@ struct follower {
         return generated[pos - issued_pos];
       }
       case order_kind::none:
+      case order_kind::off:
         return std::nullopt;
     }
     return std::nullopt;
@@ -95,8 +100,10 @@ struct follower {
   bool run() {
     const std::uint64_t reader = reader_pos();
     const std::uint64_t wasted = hooks.wasted();
-    if (wasted > last_wasted) window = std::max(min_window, window / 2);
-    else if (reader >= issued_pos && issued_pos > 0) window = std::min(max_window, window * 2);
+    if (wasted > last_wasted)
+      window = std::max(min_window, window / 2);
+    else if (reader >= issued_pos && issued_pos > 0)
+      window = std::min(max_window, window * 2);
     last_wasted = wasted;
     // Fell behind: skip what the reader has passed. A generator's indices
     // are consumed, not skipped, so its positions stay in step.
@@ -134,7 +141,8 @@ struct follower {
     const std::uint64_t next = handled < batch.size() ? positions[handled] : pos;
     if (plan.order.what == order_kind::generator)
       for (std::uint64_t p = issued_pos; p < next && !generated.empty(); ++p) generated.pop_front();
-    if (handled < batch.size()) {
+    cache_full = handled < batch.size();
+    if (cache_full) {
       ended = false;
       last_chunk = handled == 0 ? last_chunk : static_cast<std::size_t>(-1);
     } else {
@@ -145,45 +153,54 @@ struct follower {
   }
 };
 
-struct prefetcher_state {
-  follower* work = nullptr;
-  static inline const char* name = "remora.prefetcher";
-};
-
-caf::behavior prefetch_actor(caf::stateful_actor<prefetcher_state>* self, follower* work) {
-  self->state.work = work;
-  self->send(self, tick_atom::value);
-  return {
-      [self](tick_atom) {
-        follower& w = *self->state.work;
-        const bool busy = w.run();
-        if (w.ended && !busy) return;  // the order is done: nothing more to follow
-        // A detached actor has its thread to itself: a short sleep here polls
-        // the cursor more finely than a timer message could.
-        if (!busy) std::this_thread::sleep_for(idle_poll);
-        self->send(self, tick_atom::value);
-      },
-  };
-}
-
-}  // namespace
-
-struct prefetcher::impl {
-  control_plane::impl& cp;
-  follower work;
-  caf::actor actor;
-};
-
-prefetcher::prefetcher(control_plane& cp, detail::prefetch_plan plan, hooks h)
-    : impl_(new impl{cp.internals(), follower{std::move(plan), std::move(h)}, {}}) {
-  impl_->work.last_wasted = impl_->work.hooks.wasted();
-  impl_->actor = cp.internals().system.spawn<caf::detached>(prefetch_actor, &impl_->work);
+prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
+    : work_(std::make_unique<follower>(std::move(plan), std::move(h))) {
+  work_->last_wasted = work_->hooks.wasted();
+  thread_ = std::thread([this] { run(); });
+  ::pthread_setname_np(thread_.native_handle(), "remora.prefetch");
 }
 
 prefetcher::~prefetcher() {
-  caf::scoped_actor self{impl_->cp.system};
-  self->send_exit(impl_->actor, caf::exit_reason::user_shutdown);
-  self->wait_for(impl_->actor);
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
 }
 
-}  // namespace remora::actors
+void prefetcher::reader_moved() {
+  // Seq_cst with the thread's own idle store and cursor load: either it
+  // sees the reader's new position, or the reader sees it idle and wakes it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!idle_.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(mutex_);
+  wake_.notify_one();
+}
+
+void prefetcher::run() {
+  follower& w = *work_;
+  for (;;) {
+    const std::uint64_t seen = w.plan.cursor->load(std::memory_order_relaxed);
+    const bool busy = w.run();
+    if (busy) {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+      continue;
+    }
+    idle_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::unique_lock lock(mutex_);
+    auto moved = [&] { return stop_ || w.plan.cursor->load(std::memory_order_relaxed) != seen; };
+    if (w.ended)  // the order is done: nothing more to follow
+      wake_.wait(lock, [&] { return stop_; });
+    else if (w.cache_full)
+      wake_.wait_for(lock, full_retry, moved);
+    else
+      wake_.wait(lock, moved);
+    idle_.store(false, std::memory_order_relaxed);
+    if (stop_) return;
+  }
+}
+
+}  // namespace remora::objects

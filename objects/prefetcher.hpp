@@ -1,0 +1,59 @@
+// prefetcher: the thread that follows one declared iteration order of one
+// array, ahead of its reader. It reads the reader's cursor, works out which
+// chunks the next `window` positions of the order touch, and has them
+// fetched in batches (through the runtime's hooks, on this thread, so
+// through its own UCX workers). The window adapts: it doubles while the
+// reader catches up with what was issued and halves when prefetched chunks
+// are evicted unused.
+//
+// It does not poll: with nothing to fetch it sleeps until the reader moves
+// (reader_moved(), called by the array when it publishes its cursor), or
+// for a short while when the cache was full. It stops when the order ends or
+// when it is destroyed (the order was replaced, or the array is gone).
+//
+// Thread-safety: construct and destroy from one thread; reader_moved() from
+// the reader's.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+
+#include "remora/detail/object_record.hpp"
+
+namespace remora::objects {
+
+class prefetcher final : public detail::prefetch_session {
+ public:
+  struct hooks {
+    /// Fetches those of `chunks` that are absent, in order; returns how many
+    /// of them it dealt with (fewer than all when the cache is full).
+    std::function<std::size_t(std::span<detail::object_record* const> chunks)> fetch;
+    /// Prefetched chunks evicted unused so far (runtime-wide).
+    std::function<std::uint64_t()> wasted;
+  };
+
+  prefetcher(detail::prefetch_plan plan, hooks h);
+  ~prefetcher() override;  // stops the thread and joins it
+
+  void reader_moved() override;
+
+  struct follower;
+
+ private:
+  void run();
+
+  std::unique_ptr<follower> work_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> idle_{false};  // the thread sleeps, or is about to
+  bool stop_ = false;              // GUARDED_BY(mutex_)
+  std::thread thread_;             // last: starts once the rest is ready
+};
+
+}  // namespace remora::objects
