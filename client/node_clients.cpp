@@ -44,10 +44,8 @@ node_clients::node_clients(std::uint32_t nodes, connector connect)
       generation_(next_generation++),
       pool_(std::make_shared<pool>()) {}
 
-node_clients::~node_clients() { clear(); }
-
-node_clients::lease::~lease() {
-  if (set_ != nullptr) owner_->pool_->give_back(set_);
+node_clients::~node_clients() {
+  clear();
 }
 
 node_clients::set* node_clients::take() {
@@ -61,13 +59,17 @@ node_clients::set* node_clients::take() {
   return pool_->all.back().get();
 }
 
-actors::node_client& node_clients::connected(set& s, std::uint32_t node) {
+transport::result<actors::node_client*> node_clients::connected(set& s, std::uint32_t node) {
   auto& c = s[node];
-  if (!c) c = connect_(node);
-  return *c;
+  if (!c) {
+    auto made = connect_(node);
+    if (!made) return made.err();
+    c = std::move(made).value();
+  }
+  return c.get();
 }
 
-actors::node_client& node_clients::mine(std::uint32_t node) {
+transport::result<actors::node_client*> node_clients::mine(std::uint32_t node) {
   auto& list = this_thread_sets.list;
   for (auto& h : list)
     if (h.generation == generation_) return connected(*h.s, node);

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "client/node_far_store.hpp"
 #include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
@@ -66,6 +67,7 @@ Runtime::impl::impl(const Options& o) : options(o) {
   if (o.dram_cache() < (4ull << 20))
     throw ConfigError("dram_cache of " + transport::format_byte_size(o.dram_cache()) +
                       " is too small: the local cache needs at least 4 MiB");
+  std::vector<actors::node_address> nodes;
   if (o.memory_nodes().empty()) {
     actors::memory_node_host::options host;
     host.arena.capacity = o.embedded_capacity();
@@ -91,19 +93,9 @@ Runtime::impl::impl(const Options& o) : options(o) {
       nodes.push_back(*address);
     }
   }
-  clients = std::make_unique<client::node_clients>(
-      static_cast<std::uint32_t>(nodes.size()), [this](std::uint32_t node) {
-        auto c = node_client::connect(cp, {nodes[node], options.auth_token(), options.timeout()});
-        if (!c) client::raise(c.err());
-        return std::move(c).value();
-      });
-  node_down = std::make_unique<std::atomic<bool>[]>(nodes.size());
-  frees.resize(nodes.size());
-  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
-    node_client& c = client_for(i);  // connects now: bad addresses fail here
-    node_ids.push_back(c.node_id());
-    c.watch(node_down[i]);
-  }
+  far = std::make_unique<client::node_far_store>(cp, std::move(nodes), options.auth_token(),
+                                                 options.timeout());
+  frees.resize(far->nodes());
   auto ctx = transport::context::create();
   if (!ctx) client::raise(ctx.err());
   ucx = std::move(ctx).value();
@@ -119,7 +111,7 @@ Runtime::impl::impl(const Options& o) : options(o) {
 Runtime::impl::~impl() {
   tiering.reset();
   flush_frees();
-  clients->clear();
+  far.reset();
   tiers.reset();
   embedded.reset();
   if (!temporary_spill.empty()) std::filesystem::remove_all(temporary_spill);
@@ -135,8 +127,8 @@ std::uint64_t Runtime::impl::new_id() {
 std::uint32_t Runtime::impl::place(std::uint64_t id) const {
   std::uint32_t best = 0;
   std::uint64_t best_score = 0;
-  for (std::uint32_t i = 0; i < node_ids.size(); ++i) {
-    const std::uint64_t score = mix(id, node_ids[i]);
+  for (std::uint32_t i = 0; i < far->nodes(); ++i) {
+    const std::uint64_t score = mix(id, far->node_id(i));
     if (i == 0 || score > best_score) {
       best = i;
       best_score = score;
@@ -248,20 +240,16 @@ void* Runtime::impl::fetch(object_record* r, arrival flags) {
   // This thread holds F: the remote fields are its to read and write.
   std::byte* slot = nullptr;
   try {
-    if (node_down[r->node].load(std::memory_order_acquire))
-      throw NodeUnavailable("memory node " + nodes[r->node].to_string() +
+    if (!far->reachable(r->node))
+      throw NodeUnavailable("memory node " + far->describe(r->node) +
                             " is down (its control connection was lost); object " +
                             std::to_string(r->id) + " lives there");
     slot = allocate_slot(r->size, tiers->size());
-    // The remote slot (header, payload, trailer) is read and verified in a
-    // per-thread buffer; the cache keeps the payload alone.
-    thread_local std::vector<std::byte> staging;
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    staging.resize(where.slot_bytes);
-    auto got = client_for(r->node).read_slot(where, staging);
+    const std::span<std::byte> into(slot, r->size);
+    auto got = far->read(r->node, {&where, 1}, {&into, 1});
     if (!got) client::raise(got.err());
-    std::memcpy(slot, staging.data() + storage::payload_offset, r->size);
     r->offset = where.offset;
     r->version = where.version;
   } catch (...) {
@@ -283,7 +271,7 @@ void Runtime::impl::fetch_many(std::span<object_record* const> records) {
   // Within the timeout; what still finds no room is left to the derefs.
   const auto until = std::chrono::steady_clock::now() + options.timeout();
   for (std::size_t done = 0; done < records.size();) {
-    done += prefetch(records.subspan(done), clients_of_this_thread);
+    done += prefetch(records.subspan(done));
     if (done == records.size() || std::chrono::steady_clock::now() >= until) break;
     park_guard parked;
     tiering->nudge();
@@ -292,19 +280,15 @@ void Runtime::impl::fetch_many(std::span<object_record* const> records) {
 }
 
 std::unique_ptr<prefetch_session> Runtime::impl::follow(prefetch_plan plan) {
-  // The prefetcher keeps one set of clients for its life (a pooled one: see
-  // node_clients.hpp for what a fresh set costs).
-  auto lease = std::make_shared<client::node_clients::lease>(clients->borrow());
-  client_source via = [lease](std::uint32_t n) -> node_client& { return lease->to(n); };
+  // The prefetcher's thread fetches through its own clients (far_store).
   return std::make_unique<objects::prefetcher>(
       std::move(plan),
       objects::prefetcher::hooks{
-          [this, via](std::span<object_record* const> chunks) { return prefetch(chunks, via); },
+          [this](std::span<object_record* const> chunks) { return prefetch(chunks); },
           [this] { return prefetch_wasted.load(std::memory_order_relaxed); }});
 }
 
-std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
-                                    const client_source& via) {
+std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks) {
   // Claims F on each absent chunk, takes a slot without waiting (a full
   // cache is the evacuator's to fix, not a reason to block), then reads each
   // node's share with one batch. Prefetched chunks arrive with R, not H.
@@ -312,13 +296,19 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
     object_record* r;
     std::byte* slot;
   };
-  std::vector<std::vector<claimed>> per_node(nodes.size());
+  std::vector<std::vector<claimed>> per_node(far->nodes());
   bool full = false;
   std::size_t handled = 0;
   for (object_record* r : chunks) {
     meta_state m = r->meta().load();
-    if (!m.fetchable() || r->version == 0 || !r->meta().begin_fetch(m)) {
-      ++handled;  // present, in transit, or never written home: nothing to fetch
+    if (!m.fetchable() || !r->meta().begin_fetch(m)) {
+      ++handled;  // present or in transit: nothing to fetch
+      continue;
+    }
+    // Holding F, the remote fields are this thread's to read.
+    if (r->version == 0) {  // never written home: nothing to fetch
+      r->meta().abort_fetch();
+      ++handled;
       continue;
     }
     std::byte* slot = tiers->allocate_host(r->size, false).first;
@@ -341,14 +331,7 @@ std::size_t Runtime::impl::prefetch(std::span<object_record* const> chunks,
                        static_cast<std::uint32_t>(storage::slot_bytes(c.r->size))});
       into.emplace_back(c.slot, c.r->size);
     }
-    bool ok = !node_down[n].load(std::memory_order_acquire);
-    if (ok) {
-      try {
-        ok = via(n).read_many(where, into).ok();
-      } catch (const Error&) {
-        ok = false;
-      }
-    }
+    const bool ok = far->reachable(n) && far->read(n, where, into).ok();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       object_record* r = batch[i].r;
       if (!ok) {
@@ -386,17 +369,13 @@ void Runtime::impl::flush_frees() {
   {
     std::lock_guard lock(frees_mutex);
     batch.swap(frees);
-    frees.resize(nodes.size());
+    frees.resize(far->nodes());
   }
   for (std::uint32_t n = 0; n < batch.size(); ++n) {
-    if (node_down[n].load(std::memory_order_acquire)) continue;
+    if (!far->reachable(n)) continue;
     for (std::size_t first = 0; first < batch[n].size(); first += free_batch) {
       auto ids = std::span(batch[n]).subspan(first, std::min(free_batch, batch[n].size() - first));
-      try {
-        (void)client_for(n).free(ids);  // an unknown id only means it is gone already
-      } catch (const Error&) {
-        return;  // the node is unreachable: its objects are lost with it
-      }
+      if (!far->free(n, ids)) break;  // unreachable now: its objects are lost with it
     }
   }
 }

@@ -19,8 +19,7 @@
 
 #include "actors/control_plane.hpp"
 #include "actors/memory_node_host.hpp"
-#include "actors/node_client.hpp"
-#include "client/node_clients.hpp"
+#include "objects/far_store.hpp"
 #include "objects/prefetcher.hpp"
 #include "objects/record_pool.hpp"
 #include "objects/tier_stack.hpp"
@@ -30,7 +29,6 @@
 
 namespace remora {
 
-using actors::node_client;
 using detail::object_record;
 using detail::object_runtime;
 using detail::prefetch_plan;
@@ -43,13 +41,12 @@ struct Runtime::impl final : object_runtime {
   void* deref_slow(object_record* r, bool for_write, bool scanning) override;
   std::unique_ptr<prefetch_session> follow(prefetch_plan plan) override;
   void fetch_many(std::span<object_record* const> records) override;
-  // Which clients a fetch uses: the calling thread's, or a lease's.
-  using client_source = std::function<node_client&(std::uint32_t node)>;
-  std::size_t prefetch(std::span<object_record* const> chunks, const client_source& via);
+  // Fetches the absent ones of `chunks` in one batch per node, without
+  // waiting for cache room; how many it dealt with (see prefetcher.hpp).
+  std::size_t prefetch(std::span<object_record* const> chunks);
   object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(object_record* r) noexcept override;
 
-  node_client& client_for(std::uint32_t node) { return clients->mine(node); }
   // A slot in tier `tier`, or in the fastest host tier with room when `tier`
   // is tiers->size(); waits for the evacuator within the timeout.
   std::byte* allocate_slot(std::uint32_t size, std::size_t tier);
@@ -79,17 +76,10 @@ struct Runtime::impl final : object_runtime {
   std::filesystem::path temporary_spill;
   actors::control_plane cp;
   std::unique_ptr<actors::memory_node_host> embedded;
-  std::vector<actors::node_address> nodes;
-  std::vector<std::uint64_t> node_ids;
-  std::unique_ptr<std::atomic<bool>[]> node_down;
+  std::unique_ptr<objects::far_store> far;  // the memory nodes
   std::unique_ptr<transport::context> ucx;
   std::unique_ptr<objects::tier_stack> tiers;
   objects::record_pool records;
-
-  std::unique_ptr<client::node_clients> clients;
-  const client_source clients_of_this_thread = [this](std::uint32_t n) -> node_client& {
-    return client_for(n);
-  };
 
   std::mutex frees_mutex;
   std::vector<std::vector<std::uint64_t>> frees;  // GUARDED_BY(frees_mutex): per node

@@ -110,12 +110,7 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
   std::vector<object_record*> dirty;
   for (object_record* r : victims)
     if (r->meta().load().dirty()) dirty.push_back(r);
-  std::vector<object_record*> failed;
-  try {
-    failed = write_back(dirty);
-  } catch (const Error&) {
-    failed = dirty;  // no client for a node: keep them all for a later round
-  }
+  std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
     t.restore(failed);
     auto is_failed = [&](object_record* r) {
@@ -170,27 +165,21 @@ std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*
   // them throw NodeUnavailable. The evacuation holds E on each object, so
   // its remote fields are ours.
   std::vector<object_record*> failed;
-  std::vector<std::vector<object_record*>> fresh(nodes.size());
+  std::vector<std::vector<object_record*>> fresh(far->nodes());
   for (object_record* r : dirty)
-    if (r->version == 0 && !node_down[r->node].load(std::memory_order_acquire))
-      fresh[r->node].push_back(r);
+    if (r->version == 0 && far->reachable(r->node)) fresh[r->node].push_back(r);
   for (std::uint32_t n = 0; n < fresh.size(); ++n) {
     if (fresh[n].empty()) continue;
-    std::vector<std::uint64_t> ids;
-    std::vector<std::uint32_t> sizes;
-    for (object_record* r : fresh[n]) {
-      ids.push_back(r->id);
-      sizes.push_back(r->size);
-    }
-    auto where = client_for(n).allocate(ids, sizes);
-    if (!where) continue;  // these keep version 0 and fail below
-    for (std::size_t i = 0; i < where->size(); ++i) {
-      fresh[n][i]->offset = (*where)[i].offset;
-      fresh[n][i]->version = (*where)[i].version;
+    std::vector<object_location> where;
+    for (object_record* r : fresh[n]) where.push_back({.id = r->id, .size = r->size});
+    if (!far->allocate(n, where)) continue;  // these keep version 0 and fail below
+    for (std::size_t i = 0; i < where.size(); ++i) {
+      fresh[n][i]->offset = where[i].offset;
+      fresh[n][i]->version = where[i].version;
     }
   }
   for (object_record* r : dirty) {
-    if (node_down[r->node].load(std::memory_order_acquire)) continue;
+    if (!far->reachable(r->node)) continue;
     if (r->version == 0) {
       failed.push_back(r);
       continue;
@@ -198,7 +187,7 @@ std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
     const auto* payload = objects::local_cache::slot_of(r);
-    if (!client_for(r->node).write(where, {payload, r->size})) {
+    if (!far->write(r->node, where, {payload, r->size})) {
       failed.push_back(r);
       continue;
     }

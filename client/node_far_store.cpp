@@ -1,0 +1,73 @@
+#include "client/node_far_store.hpp"
+
+#include "client/raise.hpp"
+
+namespace remora::client {
+
+using storage::object_location;
+using transport::result;
+
+node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
+                               std::string auth_token, std::chrono::milliseconds timeout)
+    : nodes_(std::move(nodes)), down_(std::make_unique<std::atomic<bool>[]>(nodes_.size())) {
+  clients_ = std::make_unique<node_clients>(
+      static_cast<std::uint32_t>(nodes_.size()),
+      [this, &cp, auth_token, timeout](std::uint32_t node) {
+        return actors::node_client::connect(cp, {nodes_[node], auth_token, timeout});
+      });
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    auto c = clients_->mine(i);  // connects now: bad addresses fail here
+    if (!c) raise(c.err());
+    ids_.push_back((*c)->node_id());
+    (*c)->watch(down_[i]);
+  }
+}
+
+node_far_store::~node_far_store() {
+  clients_->clear();
+}
+
+result<actors::node_client*> node_far_store::client(std::uint32_t node) {
+  return clients_->mine(node);
+}
+
+result<void> node_far_store::allocate(std::uint32_t node, std::span<object_location> where) {
+  auto c = client(node);
+  if (!c) return c.err();
+  std::vector<storage::object_id> ids;
+  std::vector<std::uint32_t> sizes;
+  for (const auto& w : where) {
+    ids.push_back(w.id);
+    sizes.push_back(w.size);
+  }
+  auto got = (*c)->allocate(ids, sizes);
+  if (!got) return got.err();
+  for (std::size_t i = 0; i < where.size(); ++i) where[i] = (*got)[i];
+  return {};
+}
+
+result<void> node_far_store::free(std::uint32_t node, std::span<const storage::object_id> ids) {
+  auto c = client(node);
+  if (!c) return c.err();
+  auto freed = (*c)->free(ids);
+  if (!freed) return freed.err();
+  return {};
+}
+
+result<void> node_far_store::read(std::uint32_t node, std::span<object_location> where,
+                                  std::span<const std::span<std::byte>> into) {
+  auto c = client(node);
+  if (!c) return c.err();
+  // One object (a miss): one get of its slot, no batch bookkeeping.
+  if (where.size() == 1) return (*c)->read(where[0], into[0]);
+  return (*c)->read_many(where, into);
+}
+
+result<void> node_far_store::write(std::uint32_t node, object_location& where,
+                                   std::span<const std::byte> data) {
+  auto c = client(node);
+  if (!c) return c.err();
+  return (*c)->write(where, data);
+}
+
+}  // namespace remora::client

@@ -1,0 +1,54 @@
+// node_far_store: the plain far_store (objects/far_store.hpp): one
+// node_client per memory node and thread, from a node_clients pool, and a
+// watch on each node's control connection. Connects to every node when made,
+// so that a bad address fails at once.
+//
+// Thread-safety: as far_store. REQUIRES: the control plane outlives it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "client/node_clients.hpp"
+#include "objects/far_store.hpp"
+
+namespace remora::client {
+
+class node_far_store final : public objects::far_store {
+ public:
+  /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
+  node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
+                 std::string auth_token, std::chrono::milliseconds timeout);
+  ~node_far_store() override;  // closes every client
+
+  std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }
+  std::uint64_t node_id(std::uint32_t node) const override { return ids_[node]; }
+  bool reachable(std::uint32_t node) const override {
+    return !down_[node].load(std::memory_order_acquire);
+  }
+  std::string describe(std::uint32_t node) const override { return nodes_[node].to_string(); }
+
+  transport::result<void> allocate(std::uint32_t node,
+                                   std::span<storage::object_location> where) override;
+  transport::result<void> free(std::uint32_t node,
+                               std::span<const storage::object_id> ids) override;
+  transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
+                               std::span<const std::span<std::byte>> into) override;
+  transport::result<void> write(std::uint32_t node, storage::object_location& where,
+                                std::span<const std::byte> data) override;
+
+ private:
+  // The calling thread's client of `node`; a failed connection as an error.
+  transport::result<actors::node_client*> client(std::uint32_t node);
+
+  const std::vector<actors::node_address> nodes_;
+  std::unique_ptr<node_clients> clients_;
+  std::unique_ptr<std::atomic<bool>[]> down_;  // set by each node's watch
+  std::vector<std::uint64_t> ids_;             // constant after construction
+};
+
+}  // namespace remora::client

@@ -1,0 +1,55 @@
+// far_store: where the object core keeps what is not local — the seam
+// between objects/ and the memory nodes. The runtime's fetch, prefetch,
+// write-back and free paths reach memory nodes only through it, in batches
+// per node; what stands behind it may be one node client per node (the
+// plain store, client/node_far_store), or a store that spreads each object
+// over several nodes (replicas, erasure coding) and answers for them as one.
+//
+// Every call completes on the calling thread and returns its outcome; none
+// throws. A location (storage::object_location) names an object's slot on
+// its node: its id and size go in, and offset and version come back, and are
+// refreshed when the node moved the object meanwhile.
+//
+// Thread-safety: every member may be called from any number of threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "storage/arena.hpp"
+#include "transport/result.hpp"
+
+namespace remora::objects {
+
+class far_store {
+ public:
+  virtual ~far_store() = default;
+
+  /// How many nodes objects are placed on (indices 0 .. nodes() - 1).
+  virtual std::uint32_t nodes() const = 0;
+  /// A stable identity of `node`, for placement by rendezvous hashing.
+  virtual std::uint64_t node_id(std::uint32_t node) const = 0;
+  /// Whether `node` may be asked now: false once its connection was lost.
+  virtual bool reachable(std::uint32_t node) const = 0;
+  /// Where `node` lives, for messages ("host:port").
+  virtual std::string describe(std::uint32_t node) const = 0;
+
+  /// Slots for new objects: each where[i].id and .size in, .offset and
+  /// .version out.
+  virtual transport::result<void> allocate(std::uint32_t node,
+                                           std::span<storage::object_location> where) = 0;
+  /// Frees objects; ids already gone are not an error.
+  virtual transport::result<void> free(std::uint32_t node,
+                                       std::span<const storage::object_id> ids) = 0;
+  /// Reads where[i] into into[i] (exactly its size), verified, in one batch.
+  virtual transport::result<void> read(std::uint32_t node,
+                                       std::span<storage::object_location> where,
+                                       std::span<const std::span<std::byte>> into) = 0;
+  /// Writes `data` (exactly the object's size) into the object at `where`.
+  virtual transport::result<void> write(std::uint32_t node, storage::object_location& where,
+                                        std::span<const std::byte> data) = 0;
+};
+
+}  // namespace remora::objects
