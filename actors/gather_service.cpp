@@ -56,7 +56,7 @@ result<std::vector<float>> ask(caf::scoped_actor& self, const gather_actor& whom
                                const std::string& what) {
   std::optional<result<std::vector<float>>> out;
   self->request(whom, caf::duration{timeout}, gather_atom::value, std::move(rows))
-      .receive([&](std::vector<float>& v) { out.emplace(std::move(v)); },
+      .receive([&](std::vector<float>& v) { out.emplace(v); },  // copied: see node_client's ask
                [&](caf::error& e) { out.emplace(to_error(e, what)); });
   return std::move(*out);
 }
