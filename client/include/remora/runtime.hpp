@@ -69,10 +69,9 @@ class Runtime {
 
   Stats stats() const;
 
-  struct impl;
-
  private:
   friend class GatherServer;  // serves from the runtime's actor system
+  struct impl;
   detail::object_runtime* objects();
   std::unique_ptr<impl> impl_;
 };
