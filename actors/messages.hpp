@@ -99,7 +99,7 @@ void register_message_types(caf::actor_system_config& cfg);
 /// A caf::error in Remora's category carrying `code` and `message`.
 caf::error make_remora_error(transport::errc code, std::string message);
 /// The one place where a public exception (remora/errors.hpp) caught at an
-/// actor's edge becomes a caf::error: its code is the one client::raise
+/// actor's edge becomes a caf::error: its code is the one objects::raise
 /// turns back into the same exception type on the caller's side.
 caf::error make_remora_error(const Error& e);
 

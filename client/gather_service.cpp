@@ -1,8 +1,8 @@
 #include "remora/gather_service.hpp"
 
 #include "actors/gather_service.hpp"
-#include "client/raise.hpp"
 #include "client/runtime_impl.hpp"
+#include "objects/raise.hpp"
 #include "remora/errors.hpp"
 
 namespace remora {
@@ -20,7 +20,7 @@ GatherServer::~GatherServer() = default;
 
 std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port) {
   auto r = service_->publish(host, port);
-  if (!r) client::raise(r.err());
+  if (!r) objects::raise(r.err());
   return *r;
 }
 
@@ -31,7 +31,7 @@ std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
 GatherClient::GatherClient(const std::string& host, std::uint16_t port,
                            std::chrono::milliseconds timeout) {
   auto c = actors::gather_client::connect(host, port, timeout);
-  if (!c) client::raise(c.err());
+  if (!c) objects::raise(c.err());
   client_ = std::move(c).value();
 }
 
@@ -39,7 +39,7 @@ GatherClient::~GatherClient() = default;
 
 std::vector<float> GatherClient::gather(std::span<const std::uint64_t> rows) {
   auto r = client_->gather({rows.begin(), rows.end()});
-  if (!r) client::raise(r.err());
+  if (!r) objects::raise(r.err());
   return std::move(r).value();
 }
 

@@ -1,6 +1,6 @@
 #include "client/node_far_store.hpp"
 
-#include "client/raise.hpp"
+#include "objects/raise.hpp"
 
 namespace remora::client {
 
@@ -17,7 +17,7 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
       });
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     auto c = clients_->mine(i);  // connects now: bad addresses fail here
-    if (!c) raise(c.err());
+    if (!c) objects::raise(c.err());
     ids_.push_back((*c)->node_id());
     (*c)->watch(down_[i]);
   }

@@ -3,9 +3,9 @@
 
 #include "transport/result.hpp"
 
-namespace remora::client {
+namespace remora::objects {
 
 /// Throws the remora::Error subclass that matches `e`'s code, with its message.
 [[noreturn]] void raise(const transport::error& e);
 
-}  // namespace remora::client
+}  // namespace remora::objects

@@ -6,58 +6,59 @@
 // the object handed over. The caller's own scope is not waited for: its
 // earlier pointers to the object are the documented cost of the move
 // (handle.hpp).
-#include "client/raise.hpp"
-#include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
+#include "objects/object_store.hpp"
+#include "objects/raise.hpp"
+#include "remora/errors.hpp"
 #include "transport/byte_size.hpp"
 
-namespace remora {
+namespace remora::objects {
 
 using namespace detail;
 
-std::size_t Runtime::impl::hbm_tier() const {
-  for (std::size_t i = 0; i < tiers->size(); ++i)
-    if ((*tiers)[i].memory().kind() == storage::tier_kind::hbm) return i;
-  return tiers->size();
+std::size_t object_store::hbm_tier() const {
+  for (std::size_t i = 0; i < tiers_->size(); ++i)
+    if ((*tiers_)[i].memory().kind() == storage::tier_kind::hbm) return i;
+  return tiers_->size();
 }
 
-void Runtime::impl::relocate(object_record* r, std::size_t to,
-                             std::chrono::steady_clock::time_point until) {
+void object_store::relocate(object_record* r, std::size_t to,
+                            std::chrono::steady_clock::time_point until) {
   const meta_state m = r->meta().load();
   if (!m.usable()) return;
-  const std::size_t from = tiers->index_of(m.address());
-  if (from == to || from == tiers->size()) return;
-  auto& source = (*tiers)[from];
+  const std::size_t from = tiers_->index_of(m.address());
+  if (from == to || from == tiers_->size()) return;
+  auto& source = (*tiers_)[from];
   std::byte* slot = allocate_slot(r->size, to);
-  const std::size_t target = tiers->index_of(slot);
+  const std::size_t target = tiers_->index_of(slot);
   auto claimed = source.claim_any({r});
   if (claimed.empty()) {  // in transit by another thread's hand: look again
-    (*tiers)[target].free_slot(slot, r->size);
+    (*tiers_)[target].free_slot(slot, r->size);
     return;
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       until - std::chrono::steady_clock::now());
   if (!wait_for_scopes(std::max(left, std::chrono::milliseconds(1)))) {
     source.restore(claimed);
-    (*tiers)[target].free_slot(slot, r->size);
+    (*tiers_)[target].free_slot(slot, r->size);
     throw NodeUnavailable("object " + std::to_string(r->id) +
                           " could not move between local tiers: other threads' scopes held it "
                           "past the timeout");
   }
-  const arrival flags{.hot = true, .device = !(*tiers)[target].memory().host_accessible()};
-  auto done = tiers->move_into(from, target, claimed, {slot}, flags);
+  const arrival flags{.hot = true, .device = !(*tiers_)[target].memory().host_accessible()};
+  auto done = tiers_->move_into(from, target, claimed, {slot}, flags);
   if (!done) {
     source.restore(claimed);
-    client::raise(done.err());
+    objects::raise(done.err());
   }
-  (from < target ? demotions : promotions).fetch_add(1, std::memory_order_relaxed);
+  (from < target ? demotions_ : promotions_).fetch_add(1, std::memory_order_relaxed);
 }
 
-void* Runtime::impl::deref_device(object_record* r) {
+void* object_store::deref_device(object_record* r) {
   const std::size_t hbm = hbm_tier();
-  if (hbm == tiers->size())
+  if (hbm == tiers_->size())
     throw ConfigError("deref_device: this Runtime has no HBM tier (set Options::hbm_cache)");
-  const auto until = std::chrono::steady_clock::now() + options.timeout();
+  const auto until = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
     const meta_state m = r->meta().load();
     if (m.usable() && m.on_device()) {
@@ -76,4 +77,4 @@ void* Runtime::impl::deref_device(object_record* r) {
   }
 }
 
-}  // namespace remora
+}  // namespace remora::objects

@@ -11,12 +11,13 @@
 // one copy batch per pair of tiers.
 #include <algorithm>
 
-#include "client/raise.hpp"
-#include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
+#include "objects/object_store.hpp"
+#include "objects/raise.hpp"
+#include "remora/errors.hpp"
 #include "storage/slot.hpp"
 
-namespace remora {
+namespace remora::objects {
 
 using namespace detail;
 using storage::object_location;
@@ -48,39 +49,39 @@ std::uint64_t sweep_bytes(const objects::local_cache& t) {
 
 }  // namespace
 
-bool Runtime::impl::under_pressure(std::size_t tier) const {
-  const auto& t = (*tiers)[tier];
+bool object_store::under_pressure(std::size_t tier) const {
+  const auto& t = (*tiers_)[tier];
   return t.fragmented() || t.free_room() < low_free * static_cast<double>(t.capacity());
 }
 
-bool Runtime::impl::under_pressure() const {
-  for (std::size_t i = 0; i < tiers->size(); ++i)
+bool object_store::under_pressure() const {
+  for (std::size_t i = 0; i < tiers_->size(); ++i)
     if (under_pressure(i)) return true;
   return false;
 }
 
-std::size_t Runtime::impl::evacuate_round() {
+std::size_t object_store::evacuate_round() {
   std::size_t moved = 0;
-  for (std::size_t i = tiers->size(); i-- > 0;)
+  for (std::size_t i = tiers_->size(); i-- > 0;)
     if (under_pressure(i)) moved += evacuate(i);
   return moved;
 }
 
-std::size_t Runtime::impl::promote_round() {
+std::size_t object_store::promote_round() {
   std::size_t moved = 0;
-  for (std::size_t i = tiers->size(); i-- > 1;) moved += promote(i);
+  for (std::size_t i = tiers_->size(); i-- > 1;) moved += promote(i);
   return moved;
 }
 
-void Runtime::impl::bury(const std::vector<object_record*>& dead) {
+void object_store::bury(const std::vector<object_record*>& dead) {
   for (object_record* r : dead) {
     queue_free(r);
-    records.destroy(r);
+    records_.destroy(r);
   }
 }
 
-std::size_t Runtime::impl::evacuate(std::size_t tier) {
-  auto& t = (*tiers)[tier];
+std::size_t object_store::evacuate(std::size_t tier) {
+  auto& t = (*tiers_)[tier];
   auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_bytes(t));
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
@@ -93,18 +94,18 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
   std::uint64_t unused_prefetches = 0;
   for (object_record* r : victims)
     if (r->meta().load().prefetched()) ++unused_prefetches;
-  prefetch_wasted.fetch_add(unused_prefetches, std::memory_order_relaxed);
-  if (tier + 1 < tiers->size()) {
+  prefetch_wasted_.fetch_add(unused_prefetches, std::memory_order_relaxed);
+  if (tier + 1 < tiers_->size()) {
     // Demotion: one tier down. What finds no room there stays for a later
     // round (the tier below evacuates first).
-    auto done = tiers->move(tier, tier + 1, victims, {});
+    auto done = tiers_->move(tier, tier + 1, victims, {});
     if (!done) {
       t.restore(victims);
       return 0;
     }
     t.restore(done->left);
     bury(done->dead);
-    demotions.fetch_add(done->done.size(), std::memory_order_relaxed);
+    demotions_.fetch_add(done->done.size(), std::memory_order_relaxed);
     return done->done.size();
   }
   std::vector<object_record*> dirty;
@@ -120,17 +121,17 @@ std::size_t Runtime::impl::evacuate(std::size_t tier) {
     std::erase_if(dirty, is_failed);
   }
   bury(t.finish(victims));
-  evictions.fetch_add(victims.size(), std::memory_order_relaxed);
-  writebacks.fetch_add(dirty.size(), std::memory_order_relaxed);
+  evictions_.fetch_add(victims.size(), std::memory_order_relaxed);
+  writebacks_.fetch_add(dirty.size(), std::memory_order_relaxed);
   return victims.size();
 }
 
-std::size_t Runtime::impl::promote(std::size_t tier) {
+std::size_t object_store::promote(std::size_t tier) {
   // Host tiers only: the HBM tier is filled by deref_device, not by heat seen
   // on the host.
-  auto& t = (*tiers)[tier];
-  if (!t.memory().host_accessible() || !(*tiers)[tier - 1].memory().host_accessible()) return 0;
-  const auto& up = (*tiers)[tier - 1];
+  auto& t = (*tiers_)[tier];
+  if (!t.memory().host_accessible() || !(*tiers_)[tier - 1].memory().host_accessible()) return 0;
+  const auto& up = (*tiers_)[tier - 1];
   if (up.free_room() < promote_free * static_cast<double>(up.capacity())) return 0;
   // Hot objects may be in use right now: claim first (new derefs wait), then
   // wait out the scopes that may hold them.
@@ -148,38 +149,38 @@ std::size_t Runtime::impl::promote(std::size_t tier) {
     t.restore(std::vector<object_record*>(held, claimed.end()));
     claimed.erase(held, claimed.end());
   }
-  auto done = tiers->move(tier, tier - 1, claimed, {.hot = true});
+  auto done = tiers_->move(tier, tier - 1, claimed, {.hot = true});
   if (!done) {
     t.restore(claimed);
     return 0;
   }
   t.restore(done->left);
   bury(done->dead);
-  promotions.fetch_add(done->done.size(), std::memory_order_relaxed);
+  promotions_.fetch_add(done->done.size(), std::memory_order_relaxed);
   return done->done.size();
 }
 
-std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*>& dirty) {
+std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty) {
   // Returns the objects that could not be written back. Objects whose home
   // is down are given up: nothing can take their bytes, and later derefs of
   // them throw NodeUnavailable. The evacuation holds E on each object, so
   // its remote fields are ours.
   std::vector<object_record*> failed;
-  std::vector<std::vector<object_record*>> fresh(far->nodes());
+  std::vector<std::vector<object_record*>> fresh(far_.nodes());
   for (object_record* r : dirty)
-    if (r->version == 0 && far->reachable(r->node)) fresh[r->node].push_back(r);
+    if (r->version == 0 && far_.reachable(r->node)) fresh[r->node].push_back(r);
   for (std::uint32_t n = 0; n < fresh.size(); ++n) {
     if (fresh[n].empty()) continue;
     std::vector<object_location> where;
     for (object_record* r : fresh[n]) where.push_back({.id = r->id, .size = r->size});
-    if (!far->allocate(n, where)) continue;  // these keep version 0 and fail below
+    if (!far_.allocate(n, where)) continue;  // these keep version 0 and fail below
     for (std::size_t i = 0; i < where.size(); ++i) {
       fresh[n][i]->offset = where[i].offset;
       fresh[n][i]->version = where[i].version;
     }
   }
   for (object_record* r : dirty) {
-    if (!far->reachable(r->node)) continue;
+    if (!far_.reachable(r->node)) continue;
     if (r->version == 0) {
       failed.push_back(r);
       continue;
@@ -187,15 +188,15 @@ std::vector<object_record*> Runtime::impl::write_back(std::vector<object_record*
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
     const auto* payload = objects::local_cache::slot_of(r);
-    if (!far->write(r->node, where, {payload, r->size})) {
+    if (!far_.write(r->node, where, {payload, r->size})) {
       failed.push_back(r);
       continue;
     }
     r->offset = where.offset;
     r->version = where.version;
-    bytes_out.fetch_add(r->size, std::memory_order_relaxed);
+    bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
   }
   return failed;
 }
 
-}  // namespace remora
+}  // namespace remora::objects

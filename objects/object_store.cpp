@@ -1,0 +1,321 @@
+#include "objects/object_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "objects/epochs.hpp"
+#include "objects/prefetcher.hpp"
+#include "objects/raise.hpp"
+#include "remora/errors.hpp"
+#include "storage/slot.hpp"
+#include "transport/byte_size.hpp"
+
+namespace remora::objects {
+
+using namespace detail;
+using storage::object_location;
+
+namespace {
+
+constexpr std::size_t free_batch = 256;
+
+// Rendezvous hashing: the node whose mix with the id is largest.
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+  x ^= x >> 31;
+  x *= 0x7fb5d329728ea185ull;
+  x ^= x >> 27;
+  x *= 0x81dadef4bc2dd44dull;
+  return x ^ (x >> 33);
+}
+
+std::uint64_t new_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t id = 0;
+  while (id == 0) id = random();
+  return id;
+}
+
+}  // namespace
+
+object_store::object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
+                           std::chrono::milliseconds timeout)
+    : timeout_(timeout), far_(far), tiers_(std::move(tiers)), frees_(far.nodes()) {
+  tiering_ = std::make_unique<tiering_thread>(tiering_thread::hooks{
+      [this] { return under_pressure(); }, [this] { return evacuate_round(); },
+      [this] {
+        flush_frees();
+        promote_round();
+      }});
+}
+
+object_store::~object_store() {
+  tiering_.reset();
+  flush_frees();
+}
+
+object_store::counters object_store::counts() const {
+  auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  return {load(evictions_),       load(writebacks_),    load(bytes_in_),
+          load(bytes_out_),       load(demotions_),     load(promotions_),
+          load(prefetch_issued_), load(prefetch_hits_), load(prefetch_wasted_)};
+}
+
+std::uint32_t object_store::place(std::uint64_t id) const {
+  std::uint32_t best = 0;
+  std::uint64_t best_score = 0;
+  for (std::uint32_t i = 0; i < far_.nodes(); ++i) {
+    const std::uint64_t score = mix(id, far_.node_id(i));
+    if (i == 0 || score > best_score) {
+      best = i;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
+  auto attempt = [&](bool reserve) {
+    return tier == tiers_->size() ? tiers_->allocate_host(size, reserve).first
+                                  : (*tiers_)[tier].allocate(size, reserve);
+  };
+  if (std::byte* slot = attempt(false)) return slot;
+  tiering_->nudge();
+  // A thread that pins objects may dip into the reserve to finish its scope.
+  const auto& t = this_thread;
+  const bool pinning =
+      (t.epoch.load(std::memory_order_relaxed) & 1) && t.pins.load(std::memory_order_relaxed) != 0;
+  if (pinning)
+    if (std::byte* slot = attempt(true)) return slot;
+  // What this thread's open scope pins stays put until the scope ends. If
+  // that leaves no room for this object, no wait can help.
+  bool known = false;
+  const pinned_set pins = pinning ? my_pins(known) : pinned_set{};
+  if (known && !pins.empty() && !tiers_->could_fit_beside(pins.items(), size, tier)) {
+    std::uint64_t pinned = 0;
+    for (const object_record* r : pins.items()) pinned += r->size;
+    throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +
+                      ") has no room for an object of " + std::to_string(size) +
+                      " bytes beside the " + transport::format_byte_size(pinned) + " in " +
+                      std::to_string(pins.items().size()) +
+                      " objects that this thread's open DerefScope pins. Deref less in one "
+                      "scope, or raise dram_cache");
+  }
+  // Wait for the evacuator, parked: it skips what this scope pins rather
+  // than wait for the scope to end.
+  park_guard parked;
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  while (std::chrono::steady_clock::now() < until) {
+    tiering_->nudge();
+    if (tier == tiers_->size())
+      tiers_->wait_for_room(std::chrono::milliseconds(5));
+    else
+      (*tiers_)[tier].wait_for_room(std::chrono::milliseconds(5));
+    if (std::byte* slot = attempt(pinning)) return slot;
+  }
+  throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +
+                    ") has no room for an object of " + std::to_string(size) +
+                    " bytes: what it holds is pinned by open DerefScopes of other threads (or "
+                    "could not be written home) within the timeout. Keep scopes short, or "
+                    "raise dram_cache");
+}
+
+object_record* object_store::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {
+  if (size > tiers_->max_object_size())
+    throw ConfigError("an object of " + std::to_string(size) + " bytes does not fit this " +
+                      transport::format_byte_size(tiers_->host_capacity()) +
+                      " local cache (at most " + std::to_string(tiers_->max_object_size()) +
+                      " bytes an object); raise dram_cache, or split the object");
+  std::byte* slot = allocate_slot(size, tiers_->size());
+  object_record* r = records_.make();
+  r->size = size;
+  r->id = new_id();
+  r->node = place(r->id);
+  init(slot, arg);
+  tiers_->add_resident(r, slot);
+  r->meta().install(slot, {.hot = true, .dirty = true});
+  if (under_pressure()) tiering_->nudge();
+  return r;
+}
+
+void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) {
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  for (unsigned spins = 0;; ++spins) {
+    meta_state m = r->meta().load();
+    if (m.usable() && m.on_device()) {
+      // In GPU memory: back to a host tier first.
+      relocate(r, tiers_->size(), until);
+      continue;
+    }
+    if (m.usable()) {
+      const meta_state old = r->meta().touch(for_write, scanning);
+      if (old.usable()) {
+        if (old.prefetched() && r->meta().take_prefetched())
+          prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
+        count(this_thread.hits);
+        return old.address();
+      }
+      continue;  // an evacuation claimed it meanwhile
+    }
+    if (m.fetchable()) {
+      if (r->meta().begin_fetch(m))
+        return fetch(r, {.hot = true, .dirty = for_write, .scanned = scanning});
+      continue;
+    }
+    // Another thread fetches it, or an evacuation writes it back: wait.
+    if (std::chrono::steady_clock::now() >= until)
+      throw NodeUnavailable("object " + std::to_string(r->id) +
+                            " stayed in transit (fetch or write-back) past the timeout");
+    if (spins < 64)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
+void* object_store::fetch(object_record* r, arrival flags) {
+  // This thread holds F: the remote fields are its to read and write.
+  std::byte* slot = nullptr;
+  try {
+    if (!far_.reachable(r->node))
+      throw NodeUnavailable("memory node " + far_.describe(r->node) +
+                            " is down (its control connection was lost); object " +
+                            std::to_string(r->id) + " lives there");
+    slot = allocate_slot(r->size, tiers_->size());
+    object_location where{r->id, r->offset, r->version, r->size,
+                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+    const std::span<std::byte> into(slot, r->size);
+    auto got = far_.read(r->node, {&where, 1}, {&into, 1});
+    if (!got) objects::raise(got.err());
+    r->offset = where.offset;
+    r->version = where.version;
+  } catch (...) {
+    if (slot != nullptr) tiers_->free_slot(slot, r->size);
+    r->meta().abort_fetch();
+    throw;
+  }
+  tiers_->add_resident(r, slot);
+  bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
+  count(this_thread.misses);
+  r->meta().install(slot, flags);
+  if (under_pressure()) tiering_->nudge();
+  return slot;
+}
+
+void object_store::fetch_many(std::span<object_record* const> records) {
+  // Asked for by the caller: when the cache is full, wait for the evacuator
+  // (parked, as a deref would) rather than leave the rest to single misses.
+  // Within the timeout; what still finds no room is left to the derefs.
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  for (std::size_t done = 0; done < records.size();) {
+    done += prefetch(records.subspan(done));
+    if (done == records.size() || std::chrono::steady_clock::now() >= until) break;
+    park_guard parked;
+    tiering_->nudge();
+    tiers_->wait_for_room(std::chrono::milliseconds(5));
+  }
+}
+
+std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
+  // The prefetcher's thread fetches through its own clients (far_store).
+  return std::make_unique<prefetcher>(
+      std::move(plan),
+      prefetcher::hooks{[this](std::span<object_record* const> chunks) { return prefetch(chunks); },
+                        [this] { return prefetch_wasted_.load(std::memory_order_relaxed); }});
+}
+
+std::size_t object_store::prefetch(std::span<object_record* const> chunks) {
+  // Claims F on each absent chunk, takes a slot without waiting (a full
+  // cache is the evacuator's to fix, not a reason to block), then reads each
+  // node's share with one batch. Prefetched chunks arrive with R, not H.
+  struct claimed {
+    object_record* r;
+    std::byte* slot;
+  };
+  std::vector<std::vector<claimed>> per_node(far_.nodes());
+  bool full = false;
+  std::size_t handled = 0;
+  for (object_record* r : chunks) {
+    meta_state m = r->meta().load();
+    if (!m.fetchable() || !r->meta().begin_fetch(m)) {
+      ++handled;  // present or in transit: nothing to fetch
+      continue;
+    }
+    // Holding F, the remote fields are this thread's to read.
+    if (r->version == 0) {  // never written home: nothing to fetch
+      r->meta().abort_fetch();
+      ++handled;
+      continue;
+    }
+    std::byte* slot = tiers_->allocate_host(r->size, false).first;
+    if (slot == nullptr) {
+      r->meta().abort_fetch();
+      full = true;
+      break;  // the rest waits for the evacuator
+    }
+    per_node[r->node].push_back({r, slot});
+    ++handled;
+  }
+  std::size_t issued = 0;
+  for (std::uint32_t n = 0; n < per_node.size(); ++n) {
+    auto& batch = per_node[n];
+    if (batch.empty()) continue;
+    std::vector<object_location> where;
+    std::vector<std::span<std::byte>> into;
+    for (auto& c : batch) {
+      where.push_back({c.r->id, c.r->offset, c.r->version, c.r->size,
+                       static_cast<std::uint32_t>(storage::slot_bytes(c.r->size))});
+      into.emplace_back(c.slot, c.r->size);
+    }
+    const bool ok = far_.reachable(n) && far_.read(n, where, into).ok();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      object_record* r = batch[i].r;
+      if (!ok) {
+        tiers_->free_slot(batch[i].slot, r->size);
+        r->meta().abort_fetch();
+        continue;
+      }
+      r->offset = where[i].offset;
+      r->version = where[i].version;
+      tiers_->add_resident(r, batch[i].slot);
+      bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
+      r->meta().install(batch[i].slot, {.hot = true, .prefetched = true});
+      ++issued;
+    }
+  }
+  prefetch_issued_.fetch_add(issued, std::memory_order_relaxed);
+  if (full || under_pressure()) tiering_->nudge();
+  return handled;
+}
+
+void object_store::release(object_record* r) noexcept {
+  if (!tiers_->forget(r)) return;  // an evacuation holds it; finish() hands it back
+  queue_free(r);
+  records_.destroy(r);
+}
+
+void object_store::queue_free(object_record* r) {
+  if (r->version == 0) return;  // never reached its home
+  std::lock_guard lock(frees_mutex_);
+  frees_[r->node].push_back(r->id);
+}
+
+void object_store::flush_frees() {
+  std::vector<std::vector<std::uint64_t>> batch;
+  {
+    std::lock_guard lock(frees_mutex_);
+    batch.swap(frees_);
+    frees_.resize(far_.nodes());
+  }
+  for (std::uint32_t n = 0; n < batch.size(); ++n) {
+    if (!far_.reachable(n)) continue;
+    for (std::size_t first = 0; first < batch[n].size(); first += free_batch) {
+      auto ids = std::span(batch[n]).subspan(first, std::min(free_batch, batch[n].size() - first));
+      if (!far_.free(n, ids)) break;  // unreachable now: its objects are lost with it
+    }
+  }
+}
+
+}  // namespace remora::objects

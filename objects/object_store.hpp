@@ -1,0 +1,104 @@
+// object_store: the object core. It owns the records, the local tiers and
+// the mechanics that move objects between them and their far store:
+//   - misses, on the caller's thread (deref_slow, fetch), and batched
+//     fetches for gathers and prefetchers (fetch_many, prefetch);
+//   - creation and release, with frees queued per node;
+//   - the tiering rounds its tiering thread runs (evacuation.cpp): eviction
+//     to the far store, demotion and promotion between local tiers;
+//   - moves in and out of HBM on the caller's thread (relocation.cpp).
+// It sees the memory nodes only through a far_store, and throws the public
+// exceptions (remora/errors.hpp) that the far store's results convert to
+// (objects/raise.hpp). The client Runtime wires it: options to tiers, memory
+// nodes to a far store.
+//
+// Thread-safety: every member function may be called from any thread; shared
+// state is atomic or guarded as marked.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "objects/far_store.hpp"
+#include "objects/record_pool.hpp"
+#include "objects/tier_stack.hpp"
+#include "objects/tiering_thread.hpp"
+#include "remora/detail/object_record.hpp"
+
+namespace remora::objects {
+
+class object_store final : public detail::object_runtime {
+ public:
+  /// Starts the tiering thread. `timeout` bounds every wait for room or for
+  /// an object in transit. REQUIRES: `far` outlives the store.
+  object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
+               std::chrono::milliseconds timeout);
+  ~object_store();  // stops the tiering thread, then sends the queued frees
+  object_store(const object_store&) = delete;
+  object_store& operator=(const object_store&) = delete;
+
+  // object_runtime: what handles and arrays call.
+  void* deref_slow(detail::object_record* r, bool for_write, bool scanning) override;
+  std::unique_ptr<detail::prefetch_session> follow(detail::prefetch_plan plan) override;
+  void fetch_many(std::span<detail::object_record* const> records) override;
+  detail::object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
+  void release(detail::object_record* r) noexcept override;
+  void* deref_device(detail::object_record* r) override;
+
+  /// Fetches the absent ones of `chunks` in one batch per node, without
+  /// waiting for cache room; how many it dealt with (see prefetcher.hpp).
+  std::size_t prefetch(std::span<detail::object_record* const> chunks);
+  /// Runs one evacuation round now, on the caller's thread (tests; the
+  /// tiering thread runs them otherwise). How many objects moved.
+  std::size_t evacuate_round();
+  /// Sends the frees queued so far to their nodes.
+  void flush_frees();
+
+  struct counters {
+    std::uint64_t evictions, writebacks, bytes_in, bytes_out, demotions, promotions,
+        prefetch_issued, prefetch_hits, prefetch_wasted;
+  };
+  counters counts() const;
+  const tier_stack& tiers() const { return *tiers_; }
+
+ private:
+  // A slot in tier `tier`, or in the fastest host tier with room when `tier`
+  // is tiers_->size(); waits for the evacuator within the timeout.
+  std::byte* allocate_slot(std::uint32_t size, std::size_t tier);
+  void* fetch(detail::object_record* r, detail::arrival flags);
+  std::uint32_t place(std::uint64_t id) const;
+  void queue_free(detail::object_record* r);
+  // Tiering (evacuation.cpp).
+  std::size_t promote_round();
+  std::size_t evacuate(std::size_t tier);
+  std::size_t promote(std::size_t tier);
+  std::vector<detail::object_record*> write_back(std::vector<detail::object_record*>& dirty);
+  void bury(const std::vector<detail::object_record*>& dead);
+  bool under_pressure(std::size_t tier) const;
+  bool under_pressure() const;
+  // Moves present object `r` into tier `to` (tiers_->size(): a host tier) on
+  // the caller's thread: claims it, waits out the other threads' scopes,
+  // copies, hands over (relocation.cpp). Returns without moving when another
+  // thread holds it in transit; the caller looks again.
+  void relocate(detail::object_record* r, std::size_t to,
+                std::chrono::steady_clock::time_point until);
+  std::size_t hbm_tier() const;
+
+  const std::chrono::milliseconds timeout_;
+  far_store& far_;
+  std::unique_ptr<tier_stack> tiers_;
+  record_pool records_;
+
+  std::mutex frees_mutex_;
+  std::vector<std::vector<std::uint64_t>> frees_;  // GUARDED_BY(frees_mutex_): per node
+
+  std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
+  std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
+  std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
+  std::unique_ptr<tiering_thread> tiering_;  // last: stops first
+};
+
+}  // namespace remora::objects
