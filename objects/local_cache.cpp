@@ -38,10 +38,14 @@ local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
       reserve_(slabs_.capacity() / 16) {}
 
 namespace {
-std::size_t slot_size(std::uint32_t size) { return (std::size_t{size} + 7) / 8 * 8; }
+std::size_t slot_size(std::uint32_t size) {
+  return (std::size_t{size} + 7) / 8 * 8;
+}
 }  // namespace
 
-std::byte* local_cache::slot_of(const object_record* r) { return r->meta().load().address(); }
+std::byte* local_cache::slot_of(const object_record* r) {
+  return r->meta().load().address();
+}
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   std::lock_guard lock(mutex_);
@@ -107,23 +111,34 @@ local_cache::forgotten local_cache::forget(object_record* r) {
 std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes) {
   std::vector<object_record*> out;
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
+  std::vector<object_record*> cooled;      // hot when the hand passed: a second look
   std::uint64_t bytes = 0;
   std::lock_guard lock(mutex_);
-  // Up to two turns of the hand: the first may only clear H everywhere.
-  const std::size_t n = 2 * clock_.size();
-  for (std::size_t step = 0; step < n && bytes < max_bytes; ++step) {
+  // One turn of the hand at most. Cold objects, and objects only a scan
+  // touched, become candidates; hot ones lose H and get a second chance.
+  for (std::size_t step = 0; step < clock_.size() && bytes < max_bytes; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
     if (r->meta().load().prefetched()) {
-      if (step < clock_.size()) prefetched.push_back(r);
+      prefetched.push_back(r);
       continue;
     }
-    // Cold objects, and objects only a scan touched, become candidates;
-    // hot ones lose H and get another round.
     const meta_state m = r->meta().cool();
-    if ((!m.hot() || m.scanned()) && !m.evacuating()) {
+    if (m.evacuating()) continue;
+    if (!m.hot() || m.scanned()) {
       out.push_back(r);
       bytes += r->size;
+    } else {
+      cooled.push_back(r);
+    }
+  }
+  // Still short: those cooled on this turn and not touched since (the hand's
+  // second turn, without walking the cold ones again).
+  for (std::size_t i = 0; i < cooled.size() && bytes < max_bytes; ++i) {
+    const meta_state m = cooled[i]->meta().load();
+    if (!m.hot() && !m.evacuating()) {
+      out.push_back(cooled[i]);
+      bytes += cooled[i]->size;
     }
   }
   if (bytes < max_bytes / 8) {
@@ -188,8 +203,7 @@ std::vector<object_record*> local_cache::claim_any(const std::vector<object_reco
 
 std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to,
                                               const std::vector<object_record*>& victims,
-                                              const std::vector<std::byte*>& slots,
-                                              arrival flags) {
+                                              const std::vector<std::byte*>& slots, arrival flags) {
   std::vector<object_record*> dead;
   std::scoped_lock lock(from.mutex_, to.mutex_);
   for (std::size_t i = 0; i < victims.size(); ++i) {
@@ -255,6 +269,8 @@ std::uint64_t local_cache::free_room() const {
   return used >= usable ? 0 : usable - used;
 }
 
-std::uint64_t local_cache::used() const { return used_.load(std::memory_order_relaxed); }
+std::uint64_t local_cache::used() const {
+  return used_.load(std::memory_order_relaxed);
+}
 
 }  // namespace remora::objects

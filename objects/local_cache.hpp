@@ -6,7 +6,7 @@
 // the object's metadata word.
 //
 // The mechanics of evacuation live here; the policy (when, how much) lives
-// in the runtime's tiering rounds (client/tiering.cpp), run by
+// in the object store's tiering rounds (objects/evacuation.cpp), run by
 // objects/tiering_thread. An evacuation round:
 //   1. sweep():   CLOCK over resident objects: clears H on hot ones; returns
 //                 candidates.

@@ -1,5 +1,5 @@
 // tiering_thread: the thread that runs the local tiers' evacuation and
-// promotion rounds (the policy is the runtime's: client/tiering.cpp). It
+// promotion rounds (the policy is the object store's: evacuation.cpp). It
 // sleeps until a thread that saw pressure nudges it, or until its tick (every
 // few milliseconds) finds pressure or housekeeping due. Rounds block on open
 // scopes and on write-backs, which is why they run on a thread of their own.

@@ -1,6 +1,8 @@
 // The host tiers: DRAM and CXL (NUMA) memory, both registered with UCX so
-// that fetches land in them one-sided.
+// that fetches land in them one-sided; and plain host memory for far stores
+// that copy.
 #include <numa.h>
+#include <sys/mman.h>
 
 #include <cstring>
 #include <optional>
@@ -14,9 +16,12 @@ namespace remora::storage {
 
 const char* to_string(tier_kind k) {
   switch (k) {
-    case tier_kind::hbm: return "hbm";
-    case tier_kind::cxl: return "cxl";
-    case tier_kind::dram: return "dram";
+    case tier_kind::hbm:
+      return "hbm";
+    case tier_kind::cxl:
+      return "cxl";
+    case tier_kind::dram:
+      return "dram";
   }
   return "?";
 }
@@ -26,16 +31,23 @@ namespace {
 class host_tier final : public tier_memory {
  public:
   host_tier(tier_kind kind, transport::region region, void* numa_memory)
-      : kind_(kind), region_(std::move(region)), numa_memory_(numa_memory) {}
+      : kind_(kind),
+        region_(std::move(region)),
+        data_(region_->data()),
+        size_(region_->size()),
+        numa_memory_(numa_memory) {}
+  // Plain anonymous memory, registered with nothing.
+  host_tier(std::byte* mapped, std::size_t bytes)
+      : kind_(tier_kind::dram), data_(mapped), size_(bytes), mapped_(true) {}
   ~host_tier() override {
-    const std::size_t bytes = size();
     region_.reset();  // the registration goes before the memory it covers
-    if (numa_memory_ != nullptr) numa_free(numa_memory_, bytes);
+    if (numa_memory_ != nullptr) numa_free(numa_memory_, size_);
+    if (mapped_) ::munmap(data_, size_);
   }
 
   tier_kind kind() const override { return kind_; }
-  std::byte* data() const override { return region_->data(); }
-  std::size_t size() const override { return region_->size(); }
+  std::byte* data() const override { return data_; }
+  std::size_t size() const override { return size_; }
 
   transport::result<void> copy_in(std::span<const copy> copies) override {
     for (const copy& c : copies) std::memcpy(c.tier, c.host, c.bytes);
@@ -48,8 +60,11 @@ class host_tier final : public tier_memory {
 
  private:
   tier_kind kind_;
-  std::optional<transport::region> region_;
-  void* numa_memory_;  // null: UCX allocated the memory
+  std::optional<transport::region> region_;  // empty: plain memory
+  std::byte* data_;
+  std::size_t size_;
+  void* numa_memory_ = nullptr;  // null: UCX allocated the memory, or it is plain
+  bool mapped_ = false;          // plain memory, ours to unmap
 };
 
 }  // namespace
@@ -60,6 +75,14 @@ transport::result<std::unique_ptr<tier_memory>> open_dram_tier(transport::contex
   if (!region) return region.err();
   return std::unique_ptr<tier_memory>(
       new host_tier(tier_kind::dram, std::move(region).value(), nullptr));
+}
+
+transport::result<std::unique_ptr<tier_memory>> open_plain_tier(std::size_t bytes) {
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED)
+    return transport::error{transport::errc::no_memory,
+                            "cannot map " + transport::format_byte_size(bytes) + " of memory"};
+  return std::unique_ptr<tier_memory>(new host_tier(static_cast<std::byte*>(mapped), bytes));
 }
 
 transport::result<std::unique_ptr<tier_memory>> open_cxl_tier(transport::context& ctx, int node,

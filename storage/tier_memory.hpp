@@ -58,6 +58,10 @@ class tier_memory {
 /// Host DRAM allocated by UCX in `ctx` (see transport/region.hpp for why).
 transport::result<std::unique_ptr<tier_memory>> open_dram_tier(transport::context& ctx,
                                                                std::size_t bytes);
+/// Host DRAM registered with nothing: for far stores that copy into the
+/// tier rather than land bytes one-sided (the in-process fake of the unit
+/// tests).
+transport::result<std::unique_ptr<tier_memory>> open_plain_tier(std::size_t bytes);
 /// Memory on NUMA node `node`, registered with `ctx`. unsupported when the
 /// node does not exist or libnuma reports no NUMA support.
 transport::result<std::unique_ptr<tier_memory>> open_cxl_tier(transport::context& ctx, int node,

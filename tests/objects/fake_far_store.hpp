@@ -1,0 +1,153 @@
+// fake_far_store: an in-process far_store for unit tests of objects/. Each
+// node is a map from object id to its bytes and version; nothing crosses a
+// process or a network. A test may take a node down, make its writes fail,
+// lose an object, and count what was asked.
+//
+// Thread-safety: every member, from any thread (one mutex).
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "objects/far_store.hpp"
+
+namespace remora::testing {
+
+class fake_far_store final : public objects::far_store {
+ public:
+  explicit fake_far_store(std::uint32_t nodes = 1) : nodes_(nodes) {}
+
+  std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }
+  std::uint64_t node_id(std::uint32_t node) const override { return 0x1000 + node; }
+  bool reachable(std::uint32_t node) const override {
+    std::lock_guard held(mutex_);
+    return !nodes_[node].down;
+  }
+  std::string describe(std::uint32_t node) const override {
+    return "fake-node-" + std::to_string(node);
+  }
+
+  transport::result<void> allocate(std::uint32_t node,
+                                   std::span<storage::object_location> where) override {
+    std::lock_guard held(mutex_);
+    auto& n = nodes_[node];
+    if (auto e = refuse(n)) return *e;
+    for (auto& w : where) {
+      if (n.objects.contains(w.id))
+        return transport::error{transport::errc::already_exists,
+                                "object " + std::to_string(w.id) + " exists already"};
+      n.objects[w.id] = {std::vector<std::byte>(w.size), 1};
+      w.offset = n.next_offset;
+      n.next_offset += w.size;
+      w.version = 1;
+    }
+    return {};
+  }
+
+  transport::result<void> free(std::uint32_t node,
+                               std::span<const storage::object_id> ids) override {
+    std::lock_guard held(mutex_);
+    auto& n = nodes_[node];
+    if (auto e = refuse(n)) return *e;
+    for (auto id : ids) n.objects.erase(id);
+    frees_ += ids.size();
+    return {};
+  }
+
+  transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
+                               std::span<const std::span<std::byte>> into) override {
+    std::lock_guard held(mutex_);
+    auto& n = nodes_[node];
+    if (auto e = refuse(n)) return *e;
+    ++read_batches_;
+    for (std::size_t i = 0; i < where.size(); ++i) {
+      auto it = n.objects.find(where[i].id);
+      if (it == n.objects.end())
+        return transport::error{
+            transport::errc::unknown_object,
+            "no object " + std::to_string(where[i].id) + " on " + describe(node)};
+      if (into[i].size() != it->second.bytes.size())
+        return transport::error{transport::errc::invalid_argument, "size mismatch"};
+      std::memcpy(into[i].data(), it->second.bytes.data(), into[i].size());
+      where[i].version = it->second.version;
+      ++reads_;
+    }
+    return {};
+  }
+
+  transport::result<void> write(std::uint32_t node, storage::object_location& where,
+                                std::span<const std::byte> data) override {
+    std::lock_guard held(mutex_);
+    auto& n = nodes_[node];
+    if (auto e = refuse(n)) return *e;
+    if (n.fail_writes)
+      return transport::error{transport::errc::no_space, describe(node) + " is full"};
+    auto it = n.objects.find(where.id);
+    if (it == n.objects.end())
+      return transport::error{transport::errc::unknown_object,
+                              "no object " + std::to_string(where.id)};
+    it->second.bytes.assign(data.begin(), data.end());
+    where.version = ++it->second.version;
+    ++writes_;
+    return {};
+  }
+
+  // What tests do to it.
+  void take_down(std::uint32_t node) { set(node, &node_state::down, true); }
+  void fail_writes(std::uint32_t node, bool fail) { set(node, &node_state::fail_writes, fail); }
+  void lose(std::uint32_t node, storage::object_id id) {
+    std::lock_guard held(mutex_);
+    nodes_[node].objects.erase(id);
+  }
+  /// The bytes `node` holds for `id`, if it has it.
+  std::optional<std::vector<std::byte>> bytes(std::uint32_t node, storage::object_id id) const {
+    std::lock_guard held(mutex_);
+    auto it = nodes_[node].objects.find(id);
+    if (it == nodes_[node].objects.end()) return std::nullopt;
+    return it->second.bytes;
+  }
+  std::size_t objects(std::uint32_t node) const {
+    std::lock_guard held(mutex_);
+    return nodes_[node].objects.size();
+  }
+  std::uint64_t reads() const { return locked(reads_); }
+  std::uint64_t read_batches() const { return locked(read_batches_); }
+  std::uint64_t writes() const { return locked(writes_); }
+  std::uint64_t frees() const { return locked(frees_); }
+
+ private:
+  struct stored {
+    std::vector<std::byte> bytes;
+    std::uint32_t version = 0;
+  };
+  struct node_state {
+    std::map<storage::object_id, stored> objects;
+    std::uint64_t next_offset = 4096;
+    bool down = false;
+    bool fail_writes = false;
+  };
+
+  std::optional<transport::error> refuse(const node_state& n) const {
+    if (!n.down) return std::nullopt;
+    return transport::error{transport::errc::peer_unreachable, "the fake node is down"};
+  }
+  void set(std::uint32_t node, bool node_state::*flag, bool value) {
+    std::lock_guard held(mutex_);
+    nodes_[node].*flag = value;
+  }
+  std::uint64_t locked(const std::uint64_t& v) const {
+    std::lock_guard held(mutex_);
+    return v;
+  }
+
+  mutable std::mutex mutex_;
+  std::vector<node_state> nodes_;  // GUARDED_BY(mutex_), as the counters below
+  std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0;
+};
+
+}  // namespace remora::testing

@@ -1,0 +1,235 @@
+// The object core against an in-process far store (fake_far_store.hpp): no
+// UCX, no CAF, no memory node. Eviction and write-back, misses, frees,
+// typed errors from the far store, pins that the evacuator respects,
+// batched prefetch, and the CLOCK of one cache.
+#include "objects/object_store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "objects/local_cache.hpp"
+#include "objects/record_pool.hpp"
+#include "remora/deref_scope.hpp"
+#include "remora/errors.hpp"
+#include "tests/objects/fake_far_store.hpp"
+
+using namespace std::chrono_literals;
+using remora::DerefScope;
+using remora::detail::object_record;
+using remora::objects::local_cache;
+using remora::objects::object_store;
+using remora::objects::tier_stack;
+using remora::testing::fake_far_store;
+
+namespace {
+
+constexpr std::uint32_t object_bytes = 16 << 10;
+
+std::unique_ptr<local_cache> plain_cache(std::size_t bytes) {
+  auto memory = remora::storage::open_plain_tier(bytes);
+  REQUIRE(memory.ok());
+  auto cache = local_cache::create(std::move(memory).value());
+  REQUIRE(cache.ok());
+  return std::move(cache).value();
+}
+
+struct fixture {
+  fake_far_store far;
+  std::unique_ptr<object_store> store;
+
+  explicit fixture(std::size_t cache_bytes = 4 << 20, std::uint32_t nodes = 2,
+                   std::chrono::milliseconds timeout = 5s)
+      : far(nodes) {
+    std::vector<std::unique_ptr<local_cache>> tiers;
+    tiers.push_back(plain_cache(cache_bytes));
+    store = std::make_unique<object_store>(std::make_unique<tier_stack>(std::move(tiers)), far,
+                                           timeout);
+  }
+
+  // An object whose bytes all read `seed`'s low byte.
+  object_record* make(std::uint32_t seed) {
+    return store->create(
+        object_bytes,
+        [](void* payload, void* arg) {
+          std::memset(payload, static_cast<int>(*static_cast<std::uint32_t*>(arg) & 0xff),
+                      object_bytes);
+        },
+        &seed);
+  }
+
+  // Whether every byte of `r` reads `seed`'s low byte.
+  bool holds(object_record* r, std::uint32_t seed) {
+    DerefScope scope;
+    const auto* p =
+        static_cast<const unsigned char*>(remora::detail::deref_address(r, store.get(), false));
+    for (std::uint32_t i = 0; i < object_bytes; ++i)
+      if (p[i] != (seed & 0xff)) return false;
+    return true;
+  }
+
+  std::vector<object_record*> absent(const std::vector<object_record*>& records) const {
+    std::vector<object_record*> out;
+    for (object_record* r : records)
+      if (!r->meta().load().present()) out.push_back(r);
+    return out;
+  }
+};
+
+// Polls `done` for up to 10 s.
+template <class Pred>
+bool eventually(Pred done) {
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(1ms))
+    if (done()) return true;
+  return done();
+}
+
+}  // namespace
+
+TEST_CASE("objects evicted to the far store come back with their bytes, and frees reach it",
+          "[object_store]") {
+  fixture f;  // 4 MiB of cache, 16 MiB of objects over two nodes
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+  CHECK(f.store->counts().evictions > 0);
+  CHECK(f.far.objects(0) > 0);
+  CHECK(f.far.objects(1) > 0);
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
+  // Nothing was written after creation: each object went home at most once.
+  CHECK(f.far.writes() <= records.size());
+  CHECK(f.store->counts().bytes_in >= std::uint64_t{object_bytes} * f.far.reads());
+  for (object_record* r : records) f.store->release(r);
+  f.store->flush_frees();
+  CHECK(f.far.objects(0) == 0);
+  CHECK(f.far.objects(1) == 0);
+}
+
+TEST_CASE("far-store errors reach the caller typed", "[object_store]") {
+  fixture f;
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+  auto gone = f.absent(records);
+  REQUIRE(gone.size() >= 2);
+  object_record* lost = nullptr;
+  object_record* down = nullptr;
+  for (object_record* r : gone) {
+    if (r->node == 0 && lost == nullptr) lost = r;
+    if (r->node == 1 && down == nullptr) down = r;
+  }
+  REQUIRE(lost != nullptr);
+  REQUIRE(down != nullptr);
+  f.far.lose(0, lost->id);
+  CHECK_THROWS_AS(f.holds(lost, 0), remora::ObjectLost);
+  // The failed fetch left it fetchable: asking again fails the same way.
+  CHECK_THROWS_AS(f.holds(lost, 0), remora::ObjectLost);
+  f.far.take_down(1);
+  CHECK_THROWS_WITH(f.holds(down, 0), Catch::Contains("fake-node-1"));
+  CHECK_THROWS_AS(f.holds(down, 0), remora::NodeUnavailable);
+  // Objects on the other node are untouched.
+  for (std::uint32_t i = 0; i < records.size(); ++i)
+    if (records[i] != lost && records[i]->node == 0) REQUIRE(f.holds(records[i], i));
+}
+
+TEST_CASE("write-backs that fail keep objects local; nothing is lost", "[object_store]") {
+  fixture f(4 << 20, 1, 500ms);
+  f.far.fail_writes(0, true);
+  std::vector<object_record*> records;
+  // The cache fills with objects that cannot go home: creation then fails
+  // with OutOfMemory after the timeout, not silently.
+  CHECK_THROWS_AS(
+      [&] {
+        for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+      }(),
+      remora::OutOfMemory);
+  REQUIRE(records.size() > 100);
+  CHECK(f.store->counts().evictions == 0);
+  for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
+  f.far.fail_writes(0, false);
+  for (std::uint32_t i = static_cast<std::uint32_t>(records.size()); i < 1024; ++i)
+    records.push_back(f.make(i));
+  CHECK(f.store->counts().evictions > 0);
+  for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
+}
+
+TEST_CASE("the evacuator makes room around what an open scope pins", "[object_store]") {
+  fixture f;
+  object_record* kept = f.make(7);
+  DerefScope scope;
+  void* where = remora::detail::deref_address(kept, f.store.get(), false);
+  // Four caches' worth of new objects while the scope holds `kept`.
+  for (std::uint32_t i = 0; i < 1024; ++i) f.make(i);
+  CHECK(f.store->counts().evictions > 0);
+  CHECK(kept->meta().load().present());
+  CHECK(kept->meta().load().address() == where);
+  const auto* p = static_cast<const unsigned char*>(where);
+  CHECK(std::all_of(p, p + object_bytes, [](unsigned char b) { return b == 7; }));
+}
+
+TEST_CASE("prefetch reads each node's share in one batch", "[object_store]") {
+  fixture f(8 << 20, 2);
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
+  // Let the evacuator finish the round it owes, so the batch finds room.
+  REQUIRE(eventually([&] {
+    const auto& t = f.store->tiers()[0];
+    return t.free_room() > t.capacity() / 8;
+  }));
+  auto gone = f.absent(records);
+  REQUIRE(gone.size() >= 32);
+  gone.resize(32);
+  const auto batches = f.far.read_batches();
+  const auto reads = f.far.reads();
+  CHECK(f.store->prefetch(gone) == gone.size());
+  CHECK(f.far.read_batches() - batches <= 2);
+  CHECK(f.far.reads() - reads == gone.size());
+  CHECK(f.store->counts().prefetch_issued == gone.size());
+  for (object_record* r : gone) CHECK(r->meta().load().prefetched());
+  // A first deref takes the prefetch: a hit, counted once.
+  for (object_record* r : gone) {
+    const std::uint32_t seed =
+        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
+    REQUIRE(f.holds(r, seed));
+  }
+  CHECK(f.store->counts().prefetch_hits == gone.size());
+}
+
+TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[object_store]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  std::vector<object_record*> hot, cold;
+  for (int i = 0; i < 64; ++i) {
+    object_record* r = pool.make();
+    r->size = 4096;
+    std::byte* slot = cache->allocate(r->size);
+    REQUIRE(slot != nullptr);
+    const bool is_hot = i % 2 == 0;
+    cache->add_resident(r);
+    r->meta().install(slot, {.hot = is_hot});
+    (is_hot ? hot : cold).push_back(r);
+  }
+  auto sorted = [](std::vector<object_record*> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  // Asked for the cold bytes: exactly the cold objects; the hot ones lose H.
+  auto first = cache->sweep(32 * 4096);
+  CHECK(sorted(first) == sorted(cold));
+  for (object_record* r : hot) CHECK_FALSE(r->meta().load().hot());
+  // Claimed and finished, the cold ones leave.
+  auto victims = cache->claim(first);
+  CHECK(victims.size() == cold.size());
+  CHECK(cache->finish(victims).empty());
+  for (object_record* r : cold) CHECK_FALSE(r->meta().load().present());
+  // The hot ones, touched again, get a second chance; asked for more than
+  // is cold, a sweep hands out the cold first, then the cooled, once each.
+  for (std::size_t i = 0; i < hot.size(); i += 2) hot[i]->meta().touch(false, false);
+  auto second = cache->sweep(64 * 4096);
+  REQUIRE(second.size() == hot.size());
+  CHECK(sorted(second) == sorted(hot));
+  for (std::size_t i = 0; i < hot.size() / 2; ++i)
+    CHECK((std::find(hot.begin(), hot.end(), second[i]) - hot.begin()) % 2 == 1);
+}
