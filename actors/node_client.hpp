@@ -1,12 +1,7 @@
-// node_client: one connection to one memory node — CAF for control, UCX for
-// data. Used by tests and tools now and by the client runtime next.
-//
-// Reads are one get of the whole slot, accepted only if the slot's header
-// and trailer carry the object's id and the expected version; on a mismatch
-// (the object was spilled, moved or freed since its location was learned)
-// the client looks the object up again and retries. Writes pin the slot
-// with a remote compare-and-swap first, so the node cannot spill it
-// mid-write (storage/slot.hpp), then put and unpin.
+// node_client: one connection to one memory node. The control half is here
+// (CAF: hello, allocation, frees, lookups, stats, a watch on the node); the
+// data half is a storage::remote_arena over UCX (verified one-sided reads,
+// pinned writes), whose stale locations this client looks up again.
 //
 // Thread-safety: one thread at a time (its UCX worker is single-threaded).
 #pragma once
@@ -22,6 +17,7 @@
 #include "actors/control_plane.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
+#include "storage/remote_arena.hpp"
 #include "transport/result.hpp"
 
 namespace remora::actors {
@@ -61,29 +57,13 @@ class node_client {
   transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids);
   transport::result<node_stats> stats();
 
-  /// Writes `data` (exactly the object's size) into the object at `where`,
-  /// refreshing `where` if the object had moved.
-  transport::result<void> write(object_location& where, std::span<const std::byte> data);
-  /// Reads the object at `where` into `into` (its size), refreshing `where`
-  /// if the object had moved.
-  transport::result<void> read(object_location& where, std::span<std::byte> into);
-  /// Reads many objects with one batched round of gets; retries those that
-  /// moved. `into[i]` receives object `where[i]`.
-  transport::result<void> read_many(std::span<object_location> where,
-                                    std::span<const std::span<std::byte>> into);
-
-  /// Fetches the whole slot of the object at `where` into `slot` (at least
-  /// where.slot_bytes long; the payload lands at storage::payload_offset)
-  /// and verifies it, refreshing `where` if the object had moved.
-  transport::result<void> read_slot(object_location& where, std::span<std::byte> slot);
+  /// The node's arena, for reads and writes of object data.
+  storage::remote_arena& data();
 
   /// Watches the node: `down` becomes true when its control connection is
   /// lost (the node died or the network failed). `down` must outlive this
   /// client.
   void watch(std::atomic<bool>& down);
-
-  /// Verified reads whose location had gone stale, since connect.
-  std::uint64_t stale_reads() const;
 
   struct impl;
 

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     auto got = (*client)->allocate(ids, std::vector<std::uint32_t>(ids.size(), size));
     if (!got) die(got.err().message);
     for (auto& w : *got) {
-      if (auto r = (*client)->write(w, data); !r) die(r.err().message);
+      if (auto r = (*client)->data().write(w, data); !r) die(r.err().message);
       where.push_back(w);
     }
   }
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   do {
     for (auto& p : picked) p = where[rng() % where.size()];
     auto t0 = std::chrono::steady_clock::now();
-    if (auto r = (*client)->read_many(picked, into); !r) die(r.err().message);
+    if (auto r = (*client)->data().read_many(picked, into); !r) die(r.err().message);
     auto t1 = std::chrono::steady_clock::now();
     batch_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     ops += depth;

@@ -59,15 +59,15 @@ result<void> node_far_store::read(std::uint32_t node, std::span<object_location>
   auto c = client(node);
   if (!c) return c.err();
   // One object (a miss): one get of its slot, no batch bookkeeping.
-  if (where.size() == 1) return (*c)->read(where[0], into[0]);
-  return (*c)->read_many(where, into);
+  if (where.size() == 1) return (*c)->data().read(where[0], into[0]);
+  return (*c)->data().read_many(where, into);
 }
 
 result<void> node_far_store::write(std::uint32_t node, object_location& where,
                                    std::span<const std::byte> data) {
   auto c = client(node);
   if (!c) return c.err();
-  return (*c)->write(where, data);
+  return (*c)->data().write(where, data);
 }
 
 }  // namespace remora::client

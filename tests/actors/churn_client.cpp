@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     auto where = (*client)->allocate(ids, sizes);
     if (!where) return 1;
     for (auto& w : *where)
-      if (!(*client)->write(w, data)) return 1;
+      if (!(*client)->data().write(w, data)) return 1;
     if (round == 0) {
       std::printf("churning\n");
       std::fflush(stdout);

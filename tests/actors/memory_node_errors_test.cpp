@@ -31,7 +31,7 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
   std::vector<std::uint32_t> sizes{100, 2000, 30000};
   auto kept = bystander->allocate(mine, sizes);
   REQUIRE(kept.ok());
-  for (auto& w : *kept) REQUIRE(bystander->write(w, object_bytes(w.id, w.size)).ok());
+  for (auto& w : *kept) REQUIRE(bystander->data().write(w, object_bytes(w.id, w.size)).ok());
 
   using ids = std::vector<std::uint64_t>;
   using lens = std::vector<std::uint32_t>;
@@ -73,7 +73,7 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
   // The node still serves, and the bystander's bytes are intact.
   for (auto& w : *kept) {
     std::vector<std::byte> back(w.size);
-    auto r = bystander->read(w, back);
+    auto r = bystander->data().read(w, back);
     INFO((r ? "" : r.err().message));
     REQUIRE(r.ok());
     CHECK(back == object_bytes(w.id, w.size));
@@ -90,7 +90,7 @@ TEST_CASE("a stale location of a freed, reused slot reads nothing wrong", "[memn
   auto first = client->allocate(std::vector<std::uint64_t>{7}, std::vector<std::uint32_t>{4096});
   REQUIRE(first.ok());
   auto stale = first->at(0);
-  REQUIRE(client->write(stale, object_bytes(7, 4096)).ok());
+  REQUIRE(client->data().write(stale, object_bytes(7, 4096)).ok());
   REQUIRE(client->free(std::vector<std::uint64_t>{7}).ok());
   std::this_thread::sleep_for(50ms);  // past the quarantine: the slot may be reused
   std::vector<std::uint64_t> others;
@@ -99,12 +99,12 @@ TEST_CASE("a stale location of a freed, reused slot reads nothing wrong", "[memn
   REQUIRE(reused.ok());
   bool slot_reused = false;
   for (auto& w : *reused) {
-    REQUIRE(client->write(w, object_bytes(w.id, w.size)).ok());
+    REQUIRE(client->data().write(w, object_bytes(w.id, w.size)).ok());
     slot_reused |= w.offset == stale.offset;
   }
   CHECK(slot_reused);
   std::vector<std::byte> back(4096);
-  auto r = client->read(stale, back);
+  auto r = client->data().read(stale, back);
   REQUIRE_FALSE(r.ok());
   require_error(r.err(), errc::unknown_object);
 }
@@ -115,7 +115,7 @@ TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
   auto client = connect_client(cp, node);
   auto kept = client->allocate(std::vector<std::uint64_t>{5}, std::vector<std::uint32_t>{1000});
   REQUIRE(kept.ok());
-  REQUIRE(client->write(kept->at(0), object_bytes(5, 1000)).ok());
+  REQUIRE(client->data().write(kept->at(0), object_bytes(5, 1000)).ok());
   {
     testing::child_process churn({REMORA_CHURN_CLIENT, "127.0.0.1:" + std::to_string(node.port)});
     REQUIRE(churn.wait_for_line("churning", 20s).has_value());
@@ -134,7 +134,7 @@ TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
   }
   CHECK(sessions == 1);
   std::vector<std::byte> back(1000);
-  REQUIRE(client->read(kept->at(0), back).ok());
+  REQUIRE(client->data().read(kept->at(0), back).ok());
   CHECK(back == object_bytes(5, 1000));
   REQUIRE(client->allocate(std::vector<std::uint64_t>{6}, std::vector<std::uint32_t>{64}).ok());
 }
@@ -150,7 +150,7 @@ TEST_CASE("auth: a missing or wrong token is refused, the right one served", "[m
   auto client = connect_client(cp, node, "s3cret");
   auto w = client->allocate(std::vector<std::uint64_t>{1}, std::vector<std::uint32_t>{64});
   REQUIRE(w.ok());
-  REQUIRE(client->write(w->at(0), object_bytes(1, 64)).ok());
+  REQUIRE(client->data().write(w->at(0), object_bytes(1, 64)).ok());
 }
 
 TEST_CASE("nobody listening: connect fails fast with peer_unreachable", "[memnode]") {

@@ -27,7 +27,7 @@ TEST_CASE("SIGTERM with clients connected exits 0, and a restart on the same spi
       auto where = client->allocate(ids, std::vector<std::uint32_t>(8, 128 << 10));
       REQUIRE(where.ok());
       for (auto& w : *where) {
-        auto r = client->write(w, object_bytes(w.id, w.size));
+        auto r = client->data().write(w, object_bytes(w.id, w.size));
         INFO((r ? "" : r.err().message));
         REQUIRE(r.ok());
       }
@@ -116,9 +116,9 @@ TEST_CASE("TLS: a node with certificates serves TLS clients and refuses plain on
   auto client = connect_client(secure, node);
   auto w = client->allocate(std::vector<std::uint64_t>{9}, std::vector<std::uint32_t>{512});
   REQUIRE(w.ok());
-  REQUIRE(client->write(w->at(0), object_bytes(9, 512)).ok());
+  REQUIRE(client->data().write(w->at(0), object_bytes(9, 512)).ok());
   std::vector<std::byte> back(512);
-  REQUIRE(client->read(w->at(0), back).ok());
+  REQUIRE(client->data().read(w->at(0), back).ok());
   CHECK(back == object_bytes(9, 512));
   std::filesystem::remove_all(dir);
 }

@@ -48,7 +48,7 @@ TEST_CASE("512 MiB of mixed objects through a 64 MiB node read back byte-identic
     INFO((got ? "" : got.err().message));
     REQUIRE(got.ok());
     for (auto& w : *got) {
-      auto r = client->write(w, object_bytes(w.id, w.size));
+      auto r = client->data().write(w, object_bytes(w.id, w.size));
       INFO((r ? "" : r.err().message));
       REQUIRE(r.ok());
       where.push_back(w);
@@ -70,7 +70,7 @@ TEST_CASE("512 MiB of mixed objects through a 64 MiB node read back byte-identic
   std::size_t wrong = 0;
   for (auto& w : where) {
     std::vector<std::byte> back(w.size);
-    auto r = client->read(w, back);
+    auto r = client->data().read(w, back);
     INFO((r ? "" : r.err().message));
     REQUIRE(r.ok());
     wrong += back != object_bytes(w.id, w.size);
@@ -81,7 +81,7 @@ TEST_CASE("512 MiB of mixed objects through a 64 MiB node read back byte-identic
   CHECK(after->used <= after->capacity);
   CHECK(after->unspills > 0);
   CHECK(after->objects == sizes.size());
-  CHECK(client->stale_reads() > 0);  // spilled objects were found by lookup
+  CHECK(client->data().stale_reads() > 0);  // spilled objects were found by lookup
 }
 
 TEST_CASE("one-sided reads racing spills and frees never return wrong bytes",
@@ -97,7 +97,7 @@ TEST_CASE("one-sided reads racing spills and frees never return wrong bytes",
   for (std::size_t i = 0; i < count; ++i) ids[i] = 1 + i;
   auto where = reader->allocate(ids, sizes);
   REQUIRE(where.ok());
-  for (auto& w : *where) REQUIRE(reader->write(w, object_bytes(w.id, w.size)).ok());
+  for (auto& w : *where) REQUIRE(reader->data().write(w, object_bytes(w.id, w.size)).ok());
 
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> churned{0};
@@ -112,7 +112,7 @@ TEST_CASE("one-sided reads racing spills and frees never return wrong bytes",
       for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = (1ull << 40) + round * 56 + i;
       auto got = churner->allocate(mine, mine_sizes);
       if (!got) break;
-      for (auto& w : *got) (void)churner->write(w, filler);
+      for (auto& w : *got) (void)churner->data().write(w, filler);
       if (!churner->free(mine)) break;
       churned += mine.size();
     }
@@ -123,7 +123,7 @@ TEST_CASE("one-sided reads racing spills and frees never return wrong bytes",
   while (std::chrono::steady_clock::now() < until) {
     auto& w = (*where)[rng() % count];
     std::vector<std::byte> back(size);
-    if (auto r = reader->read(w, back); !r) {
+    if (auto r = reader->data().read(w, back); !r) {
       ++failed;
       continue;
     }
@@ -132,12 +132,12 @@ TEST_CASE("one-sided reads racing spills and frees never return wrong bytes",
   }
   stop = true;
   churn.join();
-  INFO("reads " << reads << ", churned objects " << churned << ", stale " << reader->stale_reads());
+  INFO("reads " << reads << ", churned objects " << churned << ", stale " << reader->data().stale_reads());
   CHECK(wrong == 0);
   CHECK(failed == 0);
   CHECK(reads > 100);
   CHECK(churned > 100);
-  CHECK(reader->stale_reads() > 0);  // the race really happened
+  CHECK(reader->data().stale_reads() > 0);  // the race really happened
   auto s = reader->stats();
   REQUIRE(s.ok());
   CHECK(s->spills > 0);

@@ -1,0 +1,187 @@
+#include "storage/remote_arena.hpp"
+
+#include <cstring>
+
+#include "storage/slot.hpp"
+#include "transport/atomics.hpp"
+#include "transport/batch.hpp"
+
+namespace remora::storage {
+
+using transport::errc;
+using transport::error;
+using transport::result;
+
+namespace {
+
+// A location can go stale again between lookup and read when the node is
+// spilling hard; a few rounds settle it.
+constexpr int max_location_refreshes = 8;
+
+// read_many: objects this large are read as header, payload and trailer,
+// the payload straight into its destination (one copy fewer).
+constexpr std::uint32_t direct_from = 4096;
+
+}  // namespace
+
+result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_address,
+                                           std::span<const std::byte> arena_key, locator locate,
+                                           std::string name, std::chrono::milliseconds timeout) {
+  remote_arena a;
+  a.locate_ = std::move(locate);
+  a.name_ = std::move(name);
+  a.timeout_ = timeout;
+  auto ucx = transport::local_ucx::open();
+  if (!ucx) return ucx.err();
+  a.ucx_ = std::move(ucx).value();
+  auto ep = a.ucx_.worker->connect(worker_address);
+  if (!ep) return error{ep.err().code, a.name_ + ": " + ep.err().message};
+  a.ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());
+  auto arena = transport::remote_region::unpack(*a.ep_, arena_key);
+  if (!arena) return error{arena.err().code, a.name_ + ": " + arena.err().message};
+  a.arena_.emplace(std::move(arena).value());
+  return a;
+}
+
+remote_arena::remote_arena(remote_arena&&) noexcept = default;
+
+remote_arena::~remote_arena() {
+  arena_.reset();  // the key goes before the endpoint it was unpacked on
+  if (ep_ && !ep_->closed()) ep_->close(transport::after(std::chrono::seconds(1)));
+}
+
+error remote_arena::failed(const char* request, const error& e) const {
+  return error{e.code, std::string(request) + " on memory node " + name_ + ": " + e.message};
+}
+
+template <class Attempt>
+result<void> remote_arena::settle(const char* request, object_location& where, Attempt attempt) {
+  for (int round = 0; round < max_location_refreshes; ++round) {
+    result<bool> found = attempt();
+    if (!found) return failed(request, found.err());
+    if (*found) return {};
+    ++stale_;
+    if (auto r = locate_(where); !r) return r;
+  }
+  return error{errc::protocol,
+               std::string(request) + " on memory node " + name_ + ": the object kept moving"};
+}
+
+result<void> remote_arena::read_slot(object_location& where, std::span<std::byte> slot) {
+  if (slot.size() < where.slot_bytes)
+    return error{errc::invalid_argument, "read_slot: the slot buffer is too small"};
+  return settle("read", where, [&]() -> result<bool> {
+    transport::batch b(*ucx_.worker);
+    if (auto r = b.get(*arena_, where.offset, slot.data(), where.slot_bytes); !r) return r.err();
+    if (auto r = b.wait(deadline()); !r) return r.err();
+    return slot_matches(slot.first(where.slot_bytes), where.id, where.version);
+  });
+}
+
+result<void> remote_arena::read(object_location& where, std::span<std::byte> into) {
+  if (into.size() != where.size)
+    return error{errc::invalid_argument, "read of " + std::to_string(into.size()) +
+                                             " bytes from an object of " +
+                                             std::to_string(where.size)};
+  return settle("read", where, [&]() -> result<bool> {
+    scratch_.resize(where.slot_bytes);
+    transport::batch b(*ucx_.worker);
+    if (auto r = b.get(*arena_, where.offset, scratch_.data(), where.slot_bytes); !r)
+      return r.err();
+    if (auto r = b.wait(deadline()); !r) return r.err();
+    if (!slot_matches(scratch_, where.id, where.version)) return false;
+    std::memcpy(into.data(), scratch_.data() + payload_offset, where.size);
+    return true;
+  });
+}
+
+result<void> remote_arena::write(object_location& where, std::span<const std::byte> data) {
+  if (data.size() != where.size)
+    return error{errc::invalid_argument, "write of " + std::to_string(data.size()) +
+                                             " bytes to an object of " +
+                                             std::to_string(where.size)};
+  return settle("write", where, [&]() -> result<bool> {
+    // Pin the slot at the version we know; other writers' pins are joined.
+    const std::uint64_t word = where.offset + pin_word_offset;
+    std::uint64_t expected = pin_word(where.version, 0);
+    for (;;) {
+      auto previous = transport::compare_swap(*arena_, word, expected, expected + 1, deadline());
+      if (!previous) return previous.err();
+      if (*previous == expected) break;
+      if (pin_word_version(*previous) != where.version) return false;  // moved: look it up
+      expected = *previous;
+    }
+    transport::batch b(*ucx_.worker);
+    auto put = b.put(*arena_, where.offset + payload_offset, data.data(), data.size());
+    auto done = put ? b.wait(deadline()) : put;
+    auto unpin = transport::atomic_add(*arena_, word, ~std::uint64_t{0}, deadline());
+    if (!done) return done.err();
+    if (!unpin) return error{unpin.err().code, "unpin: " + unpin.err().message};
+    return true;
+  });
+}
+
+result<void> remote_arena::read_many(std::span<object_location> where,
+                                     std::span<const std::span<std::byte>> into) {
+  if (where.size() != into.size())
+    return error{errc::invalid_argument, "read_many: as many buffers as locations, please"};
+  // Small objects: one get of the whole slot into scratch, then a copy out.
+  // Large ones: header, payload and trailer as three gets in address order.
+  auto scratch_bytes = [](const object_location& w) {
+    return w.size >= direct_from ? payload_offset + sizeof(slot_trailer) : w.slot_bytes;
+  };
+  std::vector<std::size_t> scratch_at(where.size());
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    if (into[i].size() != where[i].size)
+      return error{errc::invalid_argument,
+                   "read_many: buffer " + std::to_string(i) + " has the wrong size"};
+    scratch_at[i] = total;
+    total += scratch_bytes(where[i]);
+  }
+  scratch_.resize(total);
+  // Small slots: start every cache miss of the batch (the node's bytes and
+  // the destinations) before the first copy, so that they overlap.
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    if (where[i].size >= direct_from) continue;
+    arena_->prefetch(where[i].offset, where[i].slot_bytes);
+    for (std::size_t at = 0; at < into[i].size(); at += 64)
+      __builtin_prefetch(into[i].data() + at, 1);
+  }
+  transport::batch b(*ucx_.worker);
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    const auto& w = where[i];
+    std::byte* at = scratch_.data() + scratch_at[i];
+    if (w.size < direct_from) {
+      if (auto r = b.get(*arena_, w.offset, at, w.slot_bytes); !r) return r;
+      continue;
+    }
+    if (auto r = b.get(*arena_, w.offset, at, payload_offset); !r) return r;
+    if (auto r = b.get(*arena_, w.offset + payload_offset, into[i].data(), w.size); !r) return r;
+    if (auto r = b.get(*arena_, w.offset + trailer_offset(w.size), at + payload_offset,
+                       sizeof(slot_trailer));
+        !r)
+      return r;
+  }
+  if (auto r = b.wait(deadline()); !r) return failed("read", r.err());
+  std::vector<std::size_t> moved;
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    const std::span<const std::byte> got(scratch_.data() + scratch_at[i], scratch_bytes(where[i]));
+    bool matches;
+    if (where[i].size >= direct_from) {
+      matches = slot_parts_match(got.first(payload_offset), got.subspan(payload_offset),
+                                 where[i].id, where[i].version);
+    } else {
+      matches = slot_matches(got, where[i].id, where[i].version);
+      if (matches) std::memcpy(into[i].data(), got.data() + payload_offset, where[i].size);
+    }
+    if (!matches) moved.push_back(i);
+  }
+  // Moved since their locations were learned: each alone, again (after the
+  // loop: read() reuses the scratch buffer).
+  for (std::size_t i : moved)
+    if (auto r = read(where[i], into[i]); !r) return r;
+  return {};
+}
+
+}  // namespace remora::storage

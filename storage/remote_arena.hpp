@@ -1,0 +1,80 @@
+// remote_arena: a memory node's arena as one client sees it over UCX — the
+// data half of a connection to a node (the control half, CAF, is
+// actors/node_client). Reads are one get of the whole slot, accepted only if
+// the slot's header and trailer carry the object's id and the expected
+// version; writes pin the slot with a remote compare-and-swap first, so the
+// node cannot spill it mid-write, then put and unpin (slot.hpp). On a
+// mismatch (the object was spilled, moved or freed since its location was
+// learned) the arena asks its `locate` callback for the object's location
+// anew and tries again, a few times.
+//
+// Thread-safety: one thread at a time (its UCX worker is single-threaded).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/arena.hpp"
+#include "transport/endpoint.hpp"
+#include "transport/remote_region.hpp"
+#include "transport/result.hpp"
+#include "transport/worker.hpp"
+
+namespace remora::storage {
+
+class remote_arena {
+ public:
+  /// Looks an object up again: `where.id` in, the rest refreshed.
+  using locator = std::function<transport::result<void>(object_location& where)>;
+
+  /// Connects a fresh UCX worker to the node's worker (`worker_address`) and
+  /// unpacks the arena's key. `name` says which node, for messages.
+  static transport::result<remote_arena> connect(std::span<const std::byte> worker_address,
+                                                 std::span<const std::byte> arena_key,
+                                                 locator locate, std::string name,
+                                                 std::chrono::milliseconds timeout);
+  remote_arena(remote_arena&&) noexcept;
+  remote_arena& operator=(remote_arena&&) = delete;
+  ~remote_arena();  // closes the endpoint (bounded)
+
+  /// Reads the object at `where` into `into` (exactly its size).
+  transport::result<void> read(object_location& where, std::span<std::byte> into);
+  /// Reads many objects with one batched round of gets; retries those that
+  /// moved. `into[i]` receives object `where[i]`.
+  transport::result<void> read_many(std::span<object_location> where,
+                                    std::span<const std::span<std::byte>> into);
+  /// Fetches the whole slot of the object at `where` into `slot` (at least
+  /// where.slot_bytes long; the payload lands at payload_offset), verified.
+  transport::result<void> read_slot(object_location& where, std::span<std::byte> slot);
+  /// Writes `data` (exactly the object's size) into the object at `where`.
+  transport::result<void> write(object_location& where, std::span<const std::byte> data);
+
+  /// Verified reads whose location had gone stale, since connect.
+  std::uint64_t stale_reads() const { return stale_; }
+
+ private:
+  remote_arena() = default;
+  // Runs `attempt` until it finds the slot as `where` says (true), refreshing
+  // `where` between rounds; the one retry loop of every request.
+  template <class Attempt>
+  transport::result<void> settle(const char* request, object_location& where, Attempt attempt);
+  transport::error failed(const char* request, const transport::error& e) const;
+  transport::deadline deadline() const { return transport::after(timeout_); }
+
+  transport::local_ucx ucx_;
+  std::unique_ptr<transport::endpoint> ep_;  // at a fixed address: arena_ refers to it
+  std::optional<transport::remote_region> arena_;
+  locator locate_;
+  std::string name_;
+  std::chrono::milliseconds timeout_{0};
+  std::vector<std::byte> scratch_;
+  std::uint64_t stale_ = 0;
+};
+
+}  // namespace remora::storage
