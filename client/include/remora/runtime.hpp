@@ -30,14 +30,14 @@ class Runtime {
 
   template <class T, class... Args>
   UniquePtr<T> make_unique(Args&&... args) {
-    return UniquePtr<T>(detail::create_object<T>(objects(), std::forward<Args>(args)...),
-                        objects());
+    return detail::handle_factory::make<UniquePtr<T>>(
+        detail::create_object<T>(objects(), std::forward<Args>(args)...), objects());
   }
 
   template <class T, class... Args>
   SharedPtr<T> make_shared(Args&&... args) {
-    return SharedPtr<T>(detail::create_object<T>(objects(), std::forward<Args>(args)...),
-                        objects());
+    return detail::handle_factory::make<SharedPtr<T>>(
+        detail::create_object<T>(objects(), std::forward<Args>(args)...), objects());
   }
 
   /// An array of `n` value-initialised elements in far memory.
@@ -52,19 +52,19 @@ class Runtime {
       s->chunks.push_back(
           detail::create_zeroed(objects(), static_cast<std::uint32_t>(elements * sizeof(T))));
     }
-    return Array<T>(std::move(s));
+    return detail::handle_factory::make<Array<T>>(std::move(s));
   }
 
   /// An empty vector; push_back grows it.
   template <class T>
   Vector<T> make_vector() {
-    return Vector<T>(detail::new_array_state<T>(objects()));
+    return detail::handle_factory::make<Vector<T>>(detail::new_array_state<T>(objects()));
   }
 
   /// A hash map sized for about `expected_size` entries (it grows).
   template <class K, class V>
   HashMap<K, V> make_hash_map(std::size_t expected_size = 0) {
-    return HashMap<K, V>(objects(), expected_size);
+    return detail::handle_factory::make<HashMap<K, V>>(objects(), expected_size);
   }
 
   Stats stats() const;

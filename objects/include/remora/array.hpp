@@ -131,7 +131,7 @@ class Array {
   scan_range scan() const { return scan_range(state()); }
 
  protected:
-  friend class Runtime;
+  friend struct detail::handle_factory;
   explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
   detail::array_state* state() const {
     if (!state_) [[unlikely]]

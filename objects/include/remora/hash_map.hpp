@@ -97,7 +97,7 @@ class HashMap {
   }
 
  private:
-  friend class Runtime;
+  friend struct detail::handle_factory;
   struct bucket {
     std::uint64_t hash = 0;
     detail::object_record* record = nullptr;  // nullptr: empty; tombstone(): erased

@@ -44,7 +44,7 @@ class SharedPtr : public detail::handle_access<SharedPtr<T>, T> {
   }
 
  private:
-  friend class Runtime;
+  friend struct detail::handle_factory;
   friend class detail::handle_access<SharedPtr<T>, T>;
   SharedPtr(detail::object_record* r, detail::object_runtime* rt) : record_(r), runtime_(rt) {}
 

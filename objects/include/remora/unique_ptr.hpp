@@ -37,7 +37,7 @@ class UniquePtr : public detail::handle_access<UniquePtr<T>, T> {
   }
 
  private:
-  friend class Runtime;
+  friend struct detail::handle_factory;
   friend class detail::handle_access<UniquePtr<T>, T>;
   UniquePtr(detail::object_record* r, detail::object_runtime* rt) : record_(r), runtime_(rt) {}
 

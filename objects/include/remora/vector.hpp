@@ -23,7 +23,7 @@ class Vector : public Array<T> {
   }
 
  private:
-  friend class Runtime;
+  friend struct detail::handle_factory;
   explicit Vector(std::unique_ptr<detail::array_state> s) : Array<T>(std::move(s)) {}
 
   static void grow(detail::array_state* s) {

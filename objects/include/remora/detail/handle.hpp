@@ -29,6 +29,17 @@ constexpr void check_object_type() {
                       " of a handle that holds no object (reset, moved from, or never set)");
 }
 
+/// The one door through which handles and containers are made from their
+/// parts (a record and its runtime, an array's state): their constructors are
+/// private, and they befriend this instead of whoever makes them (the
+/// client's Runtime).
+struct handle_factory {
+  template <class Handle, class... Parts>
+  static Handle make(Parts&&... parts) {
+    return Handle(std::forward<Parts>(parts)...);
+  }
+};
+
 /// Creates a zero-filled object of `bytes` bytes in `rt`; its record.
 inline object_record* create_zeroed(object_runtime* rt, std::uint32_t bytes) {
   return rt->create(
