@@ -13,36 +13,27 @@ namespace {
 
 using transport::result;
 
-// The table and the lock that keeps its users to one at a time: the actor
-// (for remote callers) and in-process callers share it.
-struct shared_table {
-  Array<float>& table;
-  std::size_t width;
-  std::chrono::milliseconds timeout;  // how long a gather waits for the table
-  std::timed_mutex lock;
-
-  std::vector<float> gather(std::span<const std::uint64_t> rows) {
-    std::unique_lock held(lock, std::defer_lock);
-    if (!held.try_lock_for(timeout))
-      throw NodeUnavailable("gather: the table was busy for " + std::to_string(timeout.count()) +
-                            " ms");
-    return objects::gather_rows(table, width, rows);
-  }
+// What the actor serves: only its thread reads the table (its mailbox
+// takes the gathers one at a time, from remote and in-process callers
+// alike), so no lock is held across the fetches.
+struct table_view {
+  Array<float>* table = nullptr;
+  std::size_t width = 0;
 };
 
 struct gather_state {
-  shared_table* table = nullptr;
+  table_view view;
   static inline const char* name = "remora.gather_service";
 };
 
 gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gather_state> self,
-                                            shared_table* table) {
-  self->state.table = table;
+                                            table_view view) {
+  self->state.view = view;
   return {
       [self](gather_atom,
              const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<float>> {
         try {
-          return self->state.table->gather(rows);
+          return objects::gather_rows(*self->state.view.table, self->state.view.width, rows);
         } catch (const Error& e) {
           return make_remora_error(e);  // the caller's side raises the same type
         }
@@ -50,30 +41,56 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
   };
 }
 
-// One blocking gather request to `whom` from `self`.
-result<std::vector<float>> ask(caf::scoped_actor& self, const gather_actor& whom,
-                               std::vector<std::uint64_t> rows, std::chrono::milliseconds timeout,
-                               const std::string& what) {
-  std::optional<result<std::vector<float>>> out;
-  self->request(whom, caf::duration{timeout}, gather_atom::value, std::move(rows))
-      .receive([&](std::vector<float>& v) { out.emplace(v); },  // copied: see node_client's ask
-               [&](caf::error& e) { out.emplace(to_error(e, what)); });
-  return std::move(*out);
-}
+// Blocking gather requests from any thread, through scoped actors kept for
+// reuse (one costs tens of microseconds to make).
+class requesters {
+ public:
+  explicit requesters(caf::actor_system& system) : system_(system) {}
+
+  result<std::vector<float>> gather(const gather_actor& whom, std::vector<std::uint64_t> rows,
+                                    std::chrono::milliseconds timeout, const std::string& what) {
+    std::unique_ptr<caf::scoped_actor> self;
+    {
+      std::lock_guard held(lock_);
+      if (!spare_.empty()) {
+        self = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    if (!self) self = std::make_unique<caf::scoped_actor>(system_);
+    std::optional<result<std::vector<float>>> out;
+    (*self)
+        ->request(whom, caf::duration{timeout}, gather_atom::value, std::move(rows))
+        .receive([&](std::vector<float>& v) { out.emplace(v); },  // copied: see node_client's ask
+                 [&](caf::error& e) { out.emplace(to_error(e, what)); });
+    if (*out) {  // after a timeout a late reply may still come: not reused then
+      std::lock_guard held(lock_);
+      spare_.push_back(std::move(self));
+    }
+    return std::move(*out);
+  }
+
+ private:
+  caf::actor_system& system_;
+  std::mutex lock_;
+  std::vector<std::unique_ptr<caf::scoped_actor>> spare_;  // GUARDED_BY(lock_)
+};
 
 }  // namespace
 
 struct gather_service::impl {
   control_plane::impl& cp;
-  shared_table table;
+  std::chrono::milliseconds timeout;
   gather_actor actor;
+  requesters in_process{cp.system};
   std::uint16_t published_port = 0;
 };
 
 gather_service::gather_service(control_plane& cp, Array<float>& table, std::size_t width,
                                std::chrono::milliseconds timeout)
-    : impl_(new impl{cp.internals(), {table, width, timeout, {}}, {}}) {
-  impl_->actor = cp.internals().system.spawn<caf::detached>(gather_behavior, &impl_->table);
+    : impl_(new impl{cp.internals(), timeout, {}}) {
+  impl_->actor =
+      cp.internals().system.spawn<caf::detached>(gather_behavior, table_view{&table, width});
 }
 
 gather_service::~gather_service() {
@@ -93,8 +110,9 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
   return *r;
 }
 
-std::vector<float> gather_service::gather(std::span<const std::uint64_t> rows) {
-  return impl_->table.gather(rows);
+result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows) {
+  return impl_->in_process.gather(impl_->actor, {rows.begin(), rows.end()}, impl_->timeout,
+                                  "gather");
 }
 
 struct gather_client::impl {
@@ -102,9 +120,7 @@ struct gather_client::impl {
   gather_actor service;
   std::string address;
   std::chrono::milliseconds timeout;
-  // Requesters to reuse: a scoped actor costs tens of microseconds to make.
-  std::mutex spare_lock;
-  std::vector<std::unique_ptr<caf::scoped_actor>> spare;
+  requesters requests{cp.internals().system};
 };
 
 gather_client::gather_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -125,22 +141,8 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
 }
 
 result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows) {
-  std::unique_ptr<caf::scoped_actor> self;
-  {
-    std::lock_guard held(impl_->spare_lock);
-    if (!impl_->spare.empty()) {
-      self = std::move(impl_->spare.back());
-      impl_->spare.pop_back();
-    }
-  }
-  if (!self) self = std::make_unique<caf::scoped_actor>(impl_->cp.internals().system);
-  auto got =
-      ask(*self, impl_->service, std::move(rows), impl_->timeout, "gather on " + impl_->address);
-  if (got) {  // after a timeout a late reply may still come: not reused then
-    std::lock_guard held(impl_->spare_lock);
-    impl_->spare.push_back(std::move(self));
-  }
-  return got;
+  return impl_->requests.gather(impl_->service, std::move(rows), impl_->timeout,
+                                "gather on " + impl_->address);
 }
 
 }  // namespace remora::actors

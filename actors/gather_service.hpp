@@ -4,10 +4,11 @@
 // its rows in one batch, then copies row after row; a row id past the table
 // is refused with InvalidObject naming it, and nothing is gathered.
 //
-// The actor serves remote callers; in-process callers gather on their own
-// thread. The actor runs detached: a deref that misses waits on a fetch, and
-// that must not stall the scheduler's other actors. A lock keeps the Array's
-// users to one at a time (Arrays are single-thread; see array.hpp).
+// The actor serves remote and in-process callers alike, through its mailbox:
+// only its thread touches the table (Arrays are single-thread; see
+// array.hpp), and no lock is held across fetches. It runs detached: a deref
+// that misses waits on a fetch, and that must not stall the scheduler's
+// other actors.
 //
 // Thread-safety: gather() of both classes may be called from any number of
 // threads; construct and destroy from one.
@@ -31,8 +32,8 @@ class gather_service {
  public:
   /// REQUIRES: `table` and `cp` outlive the service; nothing else uses
   /// `table` until the service is destroyed; table.size() is a multiple of
-  /// `width` > 0. `timeout` bounds how long a gather waits for the table
-  /// while others use it.
+  /// `width` > 0. `timeout` bounds each in-process gather, the wait behind
+  /// other callers' gathers included.
   gather_service(control_plane& cp, Array<float>& table, std::size_t width,
                  std::chrono::milliseconds timeout);
   ~gather_service();  // unpublishes, stops the actor and waits for it
@@ -42,10 +43,10 @@ class gather_service {
   /// Listens on host:port (0: a free port) for gather_clients; returns the port.
   transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
 
-  /// The rows' floats, on the calling thread. Throws InvalidObject (a bad
-  /// row), NodeUnavailable (the table was busy for the service's timeout),
-  /// and what the Array's fetches throw.
-  std::vector<float> gather(std::span<const std::uint64_t> rows);
+  /// The rows' floats, served by the actor. Errors as codes
+  /// (make_remora_error): out_of_range for a bad row, timeout when no reply
+  /// came within the service's timeout, and what the Array's fetches report.
+  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows);
 
   struct impl;
 

@@ -25,7 +25,9 @@ std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port)
 }
 
 std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
-  return service_->gather(rows);
+  auto r = service_->gather(rows);
+  if (!r) objects::raise(r.err());
+  return std::move(r).value();
 }
 
 GatherClient::GatherClient(const std::string& host, std::uint16_t port,

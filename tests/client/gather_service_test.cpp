@@ -8,8 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <random>
+#include <thread>
 
 #include "remora/remora.hpp"
 
@@ -122,4 +124,25 @@ TEST_CASE("a client of an absent or stopped server gets NodeUnavailable in bound
   const auto stopped = steady_clock::now();
   CHECK_THROWS_AS(client.gather(asked), remora::NodeUnavailable);
   CHECK(steady_clock::now() - stopped < seconds(2));
+}
+
+TEST_CASE("in-process and remote callers gather at once, each getting its own rows", "[gather]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  auto table = filled_table(rt);
+  remora::GatherServer server(rt, table, width);
+  remora::GatherClient client("127.0.0.1", server.publish("127.0.0.1", 0));
+  std::atomic<std::size_t> wrong{0}, gathers{0};
+  auto caller = [&](int seed, bool remote) {
+    std::mt19937_64 rng(seed);
+    for (int batch = 0; batch < 40; ++batch) {
+      const auto asked = some_rows(rng, 64);
+      wrong += mismatches(asked, remote ? client.gather(asked) : server.gather(asked));
+      ++gathers;
+    }
+  };
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 4; ++i) callers.emplace_back(caller, 100 + i, i % 2 == 1);
+  for (auto& t : callers) t.join();
+  CHECK(gathers == 160);
+  CHECK(wrong == 0);
 }
