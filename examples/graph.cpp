@@ -3,6 +3,8 @@
 // shows declared orders at work: the edge arrays are read sequentially, and
 // BFS reads them in frontier order through a generator. --in-memory runs the
 // same code on plain vectors, the baseline; --verify runs both and compares.
+// --vertex-state=far runs PageRank with every array in Remora, pulling over
+// in-edges, written the obvious way (graph/pull.hpp).
 //
 //   build/examples/remora-graph --scale=20 --local-cache=25%
 //   build/examples/remora-graph --edges=soc-LiveJournal1.txt --algorithm=both
@@ -20,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <remora/remora.hpp>
@@ -28,6 +31,7 @@
 #include "graph/csr.hpp"
 #include "graph/edge_list.hpp"
 #include "graph/far_csr.hpp"
+#include "graph/pull.hpp"
 
 namespace {
 
@@ -40,6 +44,12 @@ constexpr const char* usage = R"(usage: remora-graph [options]
   what to run:
     --algorithm=A         pagerank, bfs or both (default pagerank)
     --iterations=N        PageRank iterations (default 10)
+    --vertex-state=WHERE  local (default): ranks in local vectors, pushed
+                          along out-edges; far: PageRank pulls over in-edges
+                          with offsets, sources, out-degrees, ranks and
+                          contributions all in Remora (at() per element, a
+                          scope per vertex; --in-memory: the same loop over
+                          vectors). PageRank only
     --source=ID           BFS source, an id of the input (default the lowest)
   where:
     --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
@@ -64,6 +74,7 @@ struct config {
   std::optional<std::uint64_t> cache_bytes;
   std::vector<std::string> memory_nodes;
   bool prefetch = true, in_memory = false, verify = false;
+  bool far_state = false;  // --vertex-state=far
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -119,6 +130,9 @@ config parse_args(int argc, char** argv) {
       c.bfs = value != "pagerank";
     } else if (flag == "--iterations") {
       c.iterations = static_cast<int>(parse_number(flag, value));
+    } else if (flag == "--vertex-state") {
+      if (value != "local" && value != "far") usage_error("--vertex-state is local or far");
+      c.far_state = value == "far";
     } else if (flag == "--source") {
       c.source = parse_number(flag, value);
     } else if (flag == "--local-cache") {
@@ -141,6 +155,9 @@ config parse_args(int argc, char** argv) {
     }
   }
   if (c.in_memory && c.verify) usage_error("--verify compares Remora with --in-memory; pick one");
+  if (c.far_state && c.bfs) usage_error("--vertex-state=far runs PageRank only");
+  if (c.far_state && !c.prefetch)
+    usage_error("--vertex-state=far declares no orders; --no-prefetch changes nothing there");
   return c;
 }
 
@@ -350,6 +367,92 @@ bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
   return ok;
 }
 
+// The local cache for a graph of `graph_bytes`: the share or size asked for.
+std::uint64_t cache_for(const config& c, std::uint64_t graph_bytes) {
+  std::uint64_t cache = c.cache_bytes.value_or(
+      static_cast<std::uint64_t>(c.cache_share * static_cast<double>(graph_bytes)));
+  if (cache < min_cache) {
+    std::printf("local cache %s is below the minimum; using %s\n", format_bytes(cache).c_str(),
+                format_bytes(min_cache).c_str());
+    cache = min_cache;
+  }
+  return cache;
+}
+
+remora::Options options_for(const config& c, std::uint64_t cache, std::uint64_t graph_bytes) {
+  remora::Options options;
+  options.dram_cache(cache).embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20));
+  for (const std::string& node : c.memory_nodes) options.memory_node(node);
+  return options;
+}
+
+// PageRank pulling over in-edges with every array in Remora (or, with
+// --in-memory, in vectors): --vertex-state=far.
+int run_far_state(const config& c, graph::edge_list& input) {
+  graph::pull_graph g = graph::build_pull(input);
+  input.edges = {};
+  const std::uint64_t graph_bytes = graph::pull_graph::bytes(g.vertices(), g.edges());
+  const std::uint64_t edges = g.edges();
+  std::printf(
+      "graph: %u vertices, %llu edges, %s of in-offsets, sources, out-degrees, ranks and "
+      "contributions\n",
+      g.vertices(), (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str());
+  // `scope_type` names the scope each vertex opens (a type only: a scope
+  // made here would stay open for the whole run).
+  auto run = [&](auto& arrays, auto scope_type, remora::Runtime* rt) {
+    using scope = typename decltype(scope_type)::type;
+    progress line;
+    const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
+    const auto start = clock_type::now();
+    auto last = start;
+    graph::pagerank_pull<scope>(arrays, c.iterations, [&](int i) {
+      char text[64];
+      std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
+                    seconds_since(last));
+      line.step(text);
+      last = clock_type::now();
+    });
+    const double seconds = seconds_since(start);
+    line.finish();
+    run_report{"pagerank", seconds, edges * static_cast<std::uint64_t>(c.iterations),
+               rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
+        .print();
+    return graph::ranks_of(arrays);
+  };
+  if (c.in_memory) {
+    std::printf("mode: in memory, pull over in-edges (plain vectors, no Remora)\n");
+    auto local = graph::local_pull(std::move(g));
+    run(local, std::type_identity<graph::no_scope>{}, nullptr);
+    return 0;
+  }
+  const std::uint64_t cache = cache_for(c, graph_bytes);
+  try {
+    remora::Runtime rt(options_for(c, cache, graph_bytes));
+    const auto start = clock_type::now();
+    auto far = graph::far_pull(rt, g);
+    std::printf(
+        "mode: remora, all vertex state far, pull over in-edges, local cache %s (%.1f%% of "
+        "the arrays), %s; loaded in %.2f s\n",
+        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
+        c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
+        seconds_since(start));
+    const std::vector<double> ranks = run(far, std::type_identity<remora::DerefScope>{}, &rt);
+    if (!c.verify) return 0;
+    auto local = graph::local_pull(std::move(g));
+    graph::pagerank_pull<graph::no_scope>(local, c.iterations, [](int) {});
+    double max_rel = 0;
+    for (std::size_t v = 0; v < ranks.size(); ++v)
+      max_rel = std::max(max_rel, std::fabs(ranks[v] - local.ranks.v[v]) /
+                                      std::max(std::fabs(local.ranks.v[v]), 1e-300));
+    std::printf("verify: pagerank max rel diff %.3g\n", max_rel);
+    std::printf(max_rel <= 1e-12 ? "verify: ok\n" : "verify: FAILED\n");
+    return max_rel <= 1e-12 ? 0 : 1;
+  } catch (const remora::Error& e) {
+    std::fprintf(stderr, "remora-graph: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -365,6 +468,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "remora-graph: the graph has no vertices\n");
     return 1;
   }
+  if (c.far_state) return run_far_state(c, input);
   const std::uint32_t source = source_vertex(c, input);
   graph::csr g = graph::build_csr(input);
   input.edges = {};
@@ -379,18 +483,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::uint64_t cache = c.cache_bytes.value_or(
-      static_cast<std::uint64_t>(c.cache_share * static_cast<double>(graph_bytes)));
-  if (cache < min_cache) {
-    std::printf("local cache %s is below the minimum; using %s\n", format_bytes(cache).c_str(),
-                format_bytes(min_cache).c_str());
-    cache = min_cache;
-  }
-  remora::Options options;
-  options.dram_cache(cache).embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20));
-  for (const std::string& node : c.memory_nodes) options.memory_node(node);
+  const std::uint64_t cache = cache_for(c, graph_bytes);
   try {
-    remora::Runtime rt(options);
+    remora::Runtime rt(options_for(c, cache, graph_bytes));
     const auto start = clock_type::now();
     graph::far_csr far(rt, g, c.prefetch);
     std::printf(

@@ -82,12 +82,13 @@ void object_store::bury(const std::vector<object_record*>& dead) {
 
 std::size_t object_store::evacuate(std::size_t tier) {
   auto& t = (*tiers_)[tier];
-  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_bytes(t));
+  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_bytes(t), &last_pinned_);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.
   pinned_set pinned;
   if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) return 0;
+  last_pinned_ = pinned;  // the next sweep passes these over
   if (!pinned.empty())
     std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
   auto victims = t.claim(candidates);

@@ -33,6 +33,7 @@
 #include <optional>
 #include <vector>
 
+#include "objects/epochs.hpp"
 #include "remora/detail/object_record.hpp"
 #include "storage/slab_allocator.hpp"
 #include "storage/tier_memory.hpp"
@@ -67,8 +68,11 @@ class local_cache {
   enum class forgotten { deletable, held, elsewhere };
   forgotten forget(object_record* r);
 
-  /// Candidates holding up to about `max_bytes` of payload.
-  std::vector<object_record*> sweep(std::uint64_t max_bytes);
+  /// Candidates holding up to about `max_bytes` of payload. Objects in
+  /// `held` (what parked scopes pinned when last asked) are passed over: they
+  /// would be dropped from the candidates anyway, and counting them could
+  /// leave the sweep short of what can go (prefetched, unread objects).
+  std::vector<object_record*> sweep(std::uint64_t max_bytes, const detail::pinned_set* held = nullptr);
   /// Like sweep(), for every object of the page with the fewest objects:
   /// used when an allocation failed for want of a page while bytes were free
   /// (size classes fragment the cache).

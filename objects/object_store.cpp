@@ -115,10 +115,17 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
       (*tiers_)[tier].wait_for_room(std::chrono::milliseconds(5));
     if (std::byte* slot = attempt(pinning)) return slot;
   }
+  std::string held;
+  if (known && !pins.empty()) {
+    std::uint64_t pinned = 0;
+    for (const object_record* r : pins.items()) pinned += r->size;
+    held = " (this thread's open DerefScope pins " + transport::format_byte_size(pinned) + " in " +
+           std::to_string(pins.items().size()) + " objects)";
+  }
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +
-                    " bytes: what it holds is pinned by open DerefScopes of other threads (or "
-                    "could not be written home) within the timeout. Keep scopes short, or "
+                    " bytes: what it holds is pinned by open DerefScopes" + held +
+                    " or could not be written home, within the timeout. Keep scopes short, or "
                     "raise dram_cache");
 }
 

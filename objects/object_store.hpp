@@ -22,6 +22,7 @@
 #include <span>
 #include <vector>
 
+#include "objects/epochs.hpp"
 #include "objects/far_store.hpp"
 #include "objects/record_pool.hpp"
 #include "objects/tier_stack.hpp"
@@ -51,9 +52,6 @@ class object_store final : public detail::object_runtime {
   /// Fetches the absent ones of `chunks` in one batch per node, without
   /// waiting for cache room; how many it dealt with (see prefetcher.hpp).
   std::size_t prefetch(std::span<detail::object_record* const> chunks);
-  /// Runs one evacuation round now, on the caller's thread (tests; the
-  /// tiering thread runs them otherwise). How many objects moved.
-  std::size_t evacuate_round();
   /// Sends the frees queued so far to their nodes.
   void flush_frees();
 
@@ -71,7 +69,8 @@ class object_store final : public detail::object_runtime {
   void* fetch(detail::object_record* r, detail::arrival flags);
   std::uint32_t place(std::uint64_t id) const;
   void queue_free(detail::object_record* r);
-  // Tiering (evacuation.cpp).
+  // Tiering (evacuation.cpp), on the tiering thread.
+  std::size_t evacuate_round();
   std::size_t promote_round();
   std::size_t evacuate(std::size_t tier);
   std::size_t promote(std::size_t tier);
@@ -98,6 +97,7 @@ class object_store final : public detail::object_runtime {
   std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
   std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
+  detail::pinned_set last_pinned_;  // the tiering thread's: what parked scopes pinned last round
   std::unique_ptr<tiering_thread> tiering_;  // last: stops first
 };
 

@@ -233,3 +233,28 @@ TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[o
   for (std::size_t i = 0; i < hot.size() / 2; ++i)
     CHECK((std::find(hot.begin(), hot.end(), second[i]) - hot.begin()) % 2 == 1);
 }
+
+TEST_CASE("a parked scope's pins do not hide prefetched objects from the evacuator",
+          "[object_store]") {
+  // The cache holds what this scope pins and, besides, only prefetched
+  // objects nobody has read yet. The evacuator must pass the pins over and
+  // take the prefetched, or the scope waits out the timeout for nothing.
+  fixture f(4 << 20, 1, 2s);
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+  std::vector<object_record*> wanted(records.begin(), records.begin() + 600);
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < until;) {
+    auto gone = f.absent(wanted);
+    if (gone.empty() || f.store->prefetch(gone) == gone.size()) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  std::vector<object_record*> held;
+  for (object_record* r : records)
+    if (held.size() < 100 && r->meta().load().present()) held.push_back(r);
+  REQUIRE(held.size() == 100);  // 1.6 MiB: under half the cache
+  DerefScope scope;
+  for (object_record* r : held) (void)remora::detail::deref_address(r, f.store.get(), false);
+  for (std::uint32_t i = 0; i < 200; ++i) CHECK_NOTHROW(f.make(5000 + i));
+  for (object_record* r : held) CHECK(r->meta().load().present());
+}
