@@ -63,6 +63,13 @@ result<void> node_far_store::read(std::uint32_t node, std::span<object_location>
   return (*c)->data().read_many(where, into);
 }
 
+result<void> node_far_store::read_part(std::uint32_t node, object_location& where,
+                                       std::uint32_t from, std::span<std::byte> into) {
+  auto c = client(node);
+  if (!c) return c.err();
+  return (*c)->data().read_part(where, from, into);
+}
+
 result<void> node_far_store::write(std::uint32_t node, object_location& where,
                                    std::span<const std::byte> data) {
   auto c = client(node);

@@ -38,6 +38,8 @@ class node_far_store final : public objects::far_store {
                                std::span<const storage::object_id> ids) override;
   transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
                                std::span<const std::span<std::byte>> into) override;
+  transport::result<void> read_part(std::uint32_t node, storage::object_location& where,
+                                    std::uint32_t from, std::span<std::byte> into) override;
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
 

@@ -71,6 +71,28 @@ void* array_state::chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch,
   return (epoch & 1) && !counts_positions ? remember(c, epoch, p, for_write) : p;
 }
 
+bool array_state::read_apart_slow(std::size_t i, void* out, std::size_t bytes) {
+  const std::size_t c = i >> per_shift;
+  // The chunk read last, again: locality, worth the whole chunk. The same
+  // step as last time: a walk may be forming, for at()'s detector to see.
+  if (c == last_chunk) return false;
+  const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
+  if (delta == last_delta) return false;
+  last_chunk = c;
+  last_delta = delta;
+  if (chunks[c]->meta().load().present()) return false;  // a hit
+  if (++apart_reads % admit_every == 0) return false;    // fetched whole
+  const auto from = static_cast<std::uint32_t>((i & (per_chunk - 1)) * bytes);
+  if (!rt->read_part(chunks[c], from, {static_cast<std::byte*>(out), bytes})) return false;
+  note_read(true);
+  return true;
+}
+
+void array_state::end_window() {
+  reads_apart = window_misses * 2 > window_reads;
+  window_reads = window_misses = 0;
+}
+
 std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t element_bytes,
                                              std::size_t chunk_bytes) {
   auto s = std::make_unique<array_state>();

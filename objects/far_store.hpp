@@ -47,6 +47,10 @@ class far_store {
   virtual transport::result<void> read(std::uint32_t node,
                                        std::span<storage::object_location> where,
                                        std::span<const std::span<std::byte>> into) = 0;
+  /// Reads bytes [from, from + into.size()) of the object at `where`'s
+  /// payload, verified, without the rest of it.
+  virtual transport::result<void> read_part(std::uint32_t node, storage::object_location& where,
+                                            std::uint32_t from, std::span<std::byte> into) = 0;
   /// Writes `data` (exactly the object's size) into the object at `where`.
   virtual transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                         std::span<const std::byte> data) = 0;

@@ -182,14 +182,45 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
   }
 }
 
+void object_store::check_reachable(const object_record* r) const {
+  if (!far_.reachable(r->node))
+    throw NodeUnavailable("memory node " + far_.describe(r->node) +
+                          " is down (its control connection was lost); object " +
+                          std::to_string(r->id) + " lives there");
+}
+
+bool object_store::read_part(object_record* r, std::uint32_t from, std::span<std::byte> into) {
+  meta_state m = r->meta().load();
+  if (!m.fetchable() || !r->meta().begin_fetch(m)) return false;
+  // Holding F, the remote fields are this thread's, and no one else fetches
+  // or writes the object until it lets go.
+  if (r->version == 0) {  // never written home (cannot be absent then): no
+    r->meta().abort_fetch();
+    return false;
+  }
+  try {
+    check_reachable(r);
+    object_location where{r->id, r->offset, r->version, r->size,
+                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+    auto got = far_.read_part(r->node, where, from, into);
+    if (!got) raise(got.err());
+    r->offset = where.offset;
+    r->version = where.version;
+  } catch (...) {
+    r->meta().abort_fetch();
+    throw;
+  }
+  r->meta().abort_fetch();  // still absent: the bytes went to the caller only
+  bytes_in_.fetch_add(into.size(), std::memory_order_relaxed);
+  count(this_thread.misses);
+  return true;
+}
+
 void* object_store::fetch(object_record* r, arrival flags) {
   // This thread holds F: the remote fields are its to read and write.
   std::byte* slot = nullptr;
   try {
-    if (!far_.reachable(r->node))
-      throw NodeUnavailable("memory node " + far_.describe(r->node) +
-                            " is down (its control connection was lost); object " +
-                            std::to_string(r->id) + " lives there");
+    check_reachable(r);
     slot = allocate_slot(r->size, tiers_->size());
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};

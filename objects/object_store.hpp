@@ -45,6 +45,7 @@ class object_store final : public detail::object_runtime {
   void* deref_slow(detail::object_record* r, bool for_write, bool scanning) override;
   std::unique_ptr<detail::prefetch_session> follow(detail::prefetch_plan plan) override;
   void fetch_many(std::span<detail::object_record* const> records) override;
+  bool read_part(detail::object_record* r, std::uint32_t from, std::span<std::byte> into) override;
   detail::object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(detail::object_record* r) noexcept override;
   void* deref_device(detail::object_record* r) override;
@@ -67,6 +68,8 @@ class object_store final : public detail::object_runtime {
   // is tiers_->size(); waits for the evacuator within the timeout.
   std::byte* allocate_slot(std::uint32_t size, std::size_t tier);
   void* fetch(detail::object_record* r, detail::arrival flags);
+  // Throws NodeUnavailable when `r`'s home is down.
+  void check_reachable(const detail::object_record* r) const;
   std::uint32_t place(std::uint64_t id) const;
   void queue_free(detail::object_record* r);
   // Tiering (evacuation.cpp), on the tiering thread.

@@ -95,6 +95,27 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
   });
 }
 
+result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
+                                     std::span<std::byte> into) {
+  if (std::uint64_t{from} + into.size() > where.size)
+    return error{errc::invalid_argument, "read of bytes " + std::to_string(from) + ".." +
+                                             std::to_string(from + into.size()) +
+                                             " of an object of " + std::to_string(where.size)};
+  return settle("read", where, [&]() -> result<bool> {
+    std::byte header[payload_offset];
+    std::byte trailer[sizeof(slot_trailer)];
+    transport::batch b(*ucx_.worker);
+    if (auto r = b.get(*arena_, where.offset, header, sizeof header); !r) return r.err();
+    if (auto r = b.get(*arena_, where.offset + payload_offset + from, into.data(), into.size()); !r)
+      return r.err();
+    if (auto r = b.get(*arena_, where.offset + trailer_offset(where.size), trailer, sizeof trailer);
+        !r)
+      return r.err();
+    if (auto r = b.wait(deadline()); !r) return r.err();
+    return slot_parts_match(header, trailer, where.id, where.version);
+  });
+}
+
 result<void> remote_arena::write(object_location& where, std::span<const std::byte> data) {
   if (data.size() != where.size)
     return error{errc::invalid_argument, "write of " + std::to_string(data.size()) +

@@ -49,6 +49,12 @@ class remote_arena {
   /// moved. `into[i]` receives object `where[i]`.
   transport::result<void> read_many(std::span<object_location> where,
                                     std::span<const std::span<std::byte>> into);
+  /// Reads bytes [from, from + into.size()) of the payload of the object at
+  /// `where` into `into`: the slot's header, that range and its trailer, in
+  /// address order with one batch, verified as a whole slot is.
+  /// REQUIRES: the range lies within the payload.
+  transport::result<void> read_part(object_location& where, std::uint32_t from,
+                                    std::span<std::byte> into);
   /// Fetches the whole slot of the object at `where` into `slot` (at least
   /// where.slot_bytes long; the payload lands at payload_offset), verified.
   transport::result<void> read_slot(object_location& where, std::span<std::byte> slot);

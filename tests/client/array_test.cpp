@@ -252,3 +252,37 @@ TEST_CASE("fetch brings a gather's chunks in one batch, and nothing under order:
   for (std::size_t i : wanted) wrong += a.read(i) != value_for(i);
   CHECK(wrong == 0);
 }
+
+TEST_CASE("random reads of an array four times the cache fetch elements, not chunks",
+          "[client][array]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(512ull << 20));
+  const std::size_t elements = (16 << 20) / sizeof(std::uint64_t);
+  auto a = rt.make_array<std::uint64_t>(elements);
+  for (std::size_t i = 0; i < elements; ++i) a.write(i, value_for(i));
+  std::mt19937_64 rng(21);
+  std::size_t wrong = 0;
+  for (int k = 0; k < 2'000; ++k) {  // long enough for the reads to go apart
+    const std::size_t i = rng() % elements;
+    wrong += a.read(i) != value_for(i);
+  }
+  const auto before = rt.stats();
+  constexpr int reads = 20'000;
+  for (int k = 0; k < reads; ++k) {
+    const std::size_t i = rng() % elements;
+    wrong += a.read(i) != value_for(i);
+  }
+  const auto after = rt.stats();
+  CHECK(wrong == 0);
+  // Whole chunks would move 16 KiB a miss; elements move 8 bytes (and one
+  // miss in 16 still brings its chunk in).
+  const double per_read = double(after.bytes_in - before.bytes_in) / reads;
+  INFO("bytes in per read: " << per_read);
+  CHECK(per_read < remora::array_chunk_bytes / 8);
+  // A walk afterwards is still seen as one: whole chunks, prefetched.
+  std::vector<std::size_t> walk(elements / 2);
+  for (std::size_t i = 0; i < walk.size(); ++i) walk[i] = elements / 4 + i;
+  auto s = read_in(rt, a, walk, wrong, std::chrono::nanoseconds(200));
+  INFO("walk: touched " << s.touched << " hits " << s.prefetch_hits << " misses " << s.misses);
+  CHECK(s.coverage() >= 0.9);
+  CHECK(wrong == 0);
+}

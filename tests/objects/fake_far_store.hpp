@@ -80,6 +80,23 @@ class fake_far_store final : public objects::far_store {
     return {};
   }
 
+  transport::result<void> read_part(std::uint32_t node, storage::object_location& where,
+                                    std::uint32_t from, std::span<std::byte> into) override {
+    std::lock_guard held(mutex_);
+    auto& n = nodes_[node];
+    if (auto e = refuse(n)) return *e;
+    auto it = n.objects.find(where.id);
+    if (it == n.objects.end())
+      return transport::error{transport::errc::unknown_object,
+                              "no object " + std::to_string(where.id)};
+    if (from + into.size() > it->second.bytes.size())
+      return transport::error{transport::errc::invalid_argument, "past the payload"};
+    std::memcpy(into.data(), it->second.bytes.data() + from, into.size());
+    where.version = it->second.version;
+    ++part_reads_;
+    return {};
+  }
+
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override {
     std::lock_guard held(mutex_);
@@ -118,6 +135,7 @@ class fake_far_store final : public objects::far_store {
   std::uint64_t reads() const { return locked(reads_); }
   std::uint64_t read_batches() const { return locked(read_batches_); }
   std::uint64_t writes() const { return locked(writes_); }
+  std::uint64_t part_reads() const { return locked(part_reads_); }
   std::uint64_t frees() const { return locked(frees_); }
 
  private:
@@ -147,7 +165,7 @@ class fake_far_store final : public objects::far_store {
 
   mutable std::mutex mutex_;
   std::vector<node_state> nodes_;  // GUARDED_BY(mutex_), as the counters below
-  std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0;
+  std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0, part_reads_ = 0;
 };
 
 }  // namespace remora::testing

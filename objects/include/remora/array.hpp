@@ -17,6 +17,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -91,9 +93,21 @@ class Array {
     const std::size_t first = i & (s->per_chunk - 1);
     return {chunk + first, std::min(s->per_chunk - first, s->size - i)};
   }
+  /// Element i by value. Read at random from an array much larger than the
+  /// cache (most reads missing), a miss fetches just the element's bytes
+  /// from its home rather than its whole chunk.
   T read(std::size_t i) const {
-    DerefScope scope;
-    return at(scope, i);
+    auto* s = state();
+    std::array<std::byte, sizeof(T)> bytes;
+    if (s->read_apart(i, bytes.data(), sizeof(T))) return std::bit_cast<T>(bytes);
+    auto& misses = detail::this_thread.misses;
+    const std::uint64_t before = misses.load(std::memory_order_relaxed);
+    T value = [&] {
+      DerefScope scope;
+      return at(scope, i);
+    }();
+    s->note_read(misses.load(std::memory_order_relaxed) != before);
+    return value;
   }
   void write(std::size_t i, const T& value) {
     DerefScope scope;

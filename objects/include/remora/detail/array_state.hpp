@@ -57,6 +57,14 @@ struct array_state {
   std::uint64_t base_epoch = 0;
   std::uintptr_t base = 0;
 
+  // Reads by value (Array::read): over each window of `read_window` of them,
+  // when most missed, a miss at random reads just the element from home
+  // instead of fetching its whole chunk (one miss in `admit_every` still
+  // fetches the chunk, so that chunks read often come back into the cache).
+  static constexpr std::uint32_t read_window = 256, admit_every = 16;
+  std::uint32_t window_reads = 0, window_misses = 0, apart_reads = 0;
+  bool reads_apart = false;
+
   array_state() = default;
   array_state(const array_state&) = delete;
   array_state& operator=(const array_state&) = delete;
@@ -86,6 +94,21 @@ struct array_state {
     return deref_address(chunks[c], rt, for_write);
   }
 
+  /// Copies element i (`bytes` long) of an absent chunk from home into
+  /// `out` when reads at random go apart now: true. False: read it through
+  /// its chunk (at()), then note_read().
+  bool read_apart(std::size_t i, void* out, std::size_t bytes) {
+    if (!reads_apart || !plain || i >= size) [[likely]]
+      return false;
+    return read_apart_slow(i, out, bytes);
+  }
+  /// A read by value went through the chunk; `missed`: the chunk was fetched.
+  void note_read(bool missed) {
+    window_misses += missed;
+    if (++window_reads == read_window) [[unlikely]]
+      end_window();
+  }
+
   /// Follows `o` (a declared order, or a detected one) from now on.
   void follow(order::declared o, bool is_detected);
   /// Forgets the remembered chunk (its host view may be gone).
@@ -95,6 +118,8 @@ struct array_state {
   void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
                    bool scanning);
   void moved_to(std::size_t chunk, std::size_t index);
+  bool read_apart_slow(std::size_t i, void* out, std::size_t bytes);
+  void end_window();
   // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
   void* remember(std::size_t c, std::uint64_t epoch, void* p, bool for_write) {
     base_chunk = c;

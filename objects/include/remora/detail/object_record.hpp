@@ -96,6 +96,11 @@ class object_runtime {
   /// about to be dereferenced). Waits for room as a deref would, within the
   /// timeout; what still cannot be fetched is left to the derefs.
   virtual void fetch_many(std::span<object_record* const> records) = 0;
+  /// Copies bytes [from, from + into.size()) of `r`'s payload from its home
+  /// into `into` when `r` is absent, leaving it absent: nothing is cached.
+  /// Returns false, having done nothing, when `r` is present or in transit
+  /// (the caller derefs it instead). Throws as deref_slow does.
+  virtual bool read_part(object_record* r, std::uint32_t from, std::span<std::byte> into) = 0;
   /// Starts a prefetcher that follows `plan` until the session is destroyed.
   virtual std::unique_ptr<prefetch_session> follow(prefetch_plan plan) = 0;
   /// Creates an object of `size` bytes, present and dirty, whose payload is
