@@ -98,7 +98,7 @@ Stats Runtime::stats() const {
   const auto c = impl_->store->counts();
   const auto counts = detail::sum_counters();
   Stats s;
-  s.hits = counts.hits;
+  s.hits = counts.hits();
   s.misses = counts.misses;
   s.evictions = c.evictions;
   s.writebacks = c.writebacks;

@@ -45,7 +45,8 @@ struct thread_exit {
   ~thread_exit() {
     auto& r = the_registry();
     std::lock_guard lock(r.mutex);
-    r.retired.hits += this_thread.hits.load(std::memory_order_relaxed);
+    r.retired.derefs += this_thread.derefs.load(std::memory_order_relaxed);
+    r.retired.deref_misses += this_thread.deref_misses.load(std::memory_order_relaxed);
     r.retired.misses += this_thread.misses.load(std::memory_order_relaxed);
     std::erase(r.threads, &this_thread);
     delete[] this_thread.pin_log;
@@ -103,9 +104,15 @@ void register_thread() {
 void pin_slow(const object_record* r) {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
-  // Outside any scope nothing is pinned; an overflowed log stays unknown.
-  if (!(t.epoch.load(std::memory_order_relaxed) & 1) || n == pins_unknown) return;
+  // Outside any scope nothing is pinned; an overflowed log stays unknown
+  // (and counts its derefs itself: the scope's close cannot).
+  if (!(t.epoch.load(std::memory_order_relaxed) & 1)) return;
+  if (n == pins_unknown) {
+    count(t.derefs);
+    return;
+  }
   if (t.pin_capacity >= max_pin_capacity) {
+    t.derefs.store(t.derefs.load(std::memory_order_relaxed) + n + 1, std::memory_order_relaxed);
     t.pins.store(pins_unknown, std::memory_order_relaxed);
     return;
   }
@@ -191,7 +198,8 @@ counter_totals sum_counters() {
   std::lock_guard lock(r.mutex);
   counter_totals sum = r.retired;
   for (thread_state* t : r.threads) {
-    sum.hits += t->hits.load(std::memory_order_relaxed);
+    sum.derefs += t->derefs.load(std::memory_order_relaxed);
+    sum.deref_misses += t->deref_misses.load(std::memory_order_relaxed);
     sum.misses += t->misses.load(std::memory_order_relaxed);
   }
   return sum;

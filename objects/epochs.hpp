@@ -62,7 +62,9 @@ class park_guard {
 
 /// Counters summed over all threads that ever opened a scope.
 struct counter_totals {
-  std::uint64_t hits = 0, misses = 0;
+  std::uint64_t derefs = 0, deref_misses = 0, misses = 0;
+  /// Derefs that found their object present.
+  std::uint64_t hits() const { return derefs > deref_misses ? derefs - deref_misses : 0; }
 };
 counter_totals sum_counters();
 

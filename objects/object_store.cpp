@@ -161,7 +161,6 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
       if (old.usable()) {
         if (old.prefetched() && r->meta().take_prefetched())
           prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
-        count(this_thread.hits);
         return old.address();
       }
       continue;  // an evacuation claimed it meanwhile
@@ -237,6 +236,7 @@ void* object_store::fetch(object_record* r, arrival flags) {
   tiers_->add_resident(r, slot);
   bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
   count(this_thread.misses);
+  count(this_thread.deref_misses);
   r->meta().install(slot, flags);
   if (under_pressure()) tiering_->nudge();
   return slot;

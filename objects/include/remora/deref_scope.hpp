@@ -29,8 +29,11 @@ struct object_record;
 /// (objects/epochs.hpp says how).
 struct thread_state {
   std::atomic<std::uint64_t> epoch{0};
-  std::atomic<std::uint64_t> hits{0};    // derefs that found the object present
-  std::atomic<std::uint64_t> misses{0};  // derefs that fetched it
+  // Derefs, counted when the outermost scope closes (its pin count), so
+  // that the fast path stores nothing but its pin.
+  std::atomic<std::uint64_t> derefs{0};
+  std::atomic<std::uint64_t> deref_misses{0};  // derefs that fetched the object
+  std::atomic<std::uint64_t> misses{0};        // every fetch from far memory
   // The objects dereferenced in the open scope, in order (repeats allowed).
   // A parked thread's log tells the evacuator what it must not move. Past
   // `pin_capacity` entries the log grows (pin_slow); past its limit `pins`
@@ -38,16 +41,15 @@ struct thread_state {
   std::atomic<const object_record*>* pin_log = nullptr;
   std::atomic<std::uint32_t> pins{0};
   std::uint32_t pin_capacity = 0;
-  std::atomic<bool> parked{false};       // waiting for cache room in the slow path
-  std::atomic<std::uint64_t> parks{0};   // times parked: the evacuator's seqlock
-  std::uint32_t nested = 0;              // scopes open inside the outermost
+  std::atomic<bool> parked{false};      // waiting for cache room in the slow path
+  std::atomic<std::uint64_t> parks{0};  // times parked: the evacuator's seqlock
+  std::uint32_t nested = 0;             // scopes open inside the outermost
   bool registered = false;
 };
 
 inline constexpr std::uint32_t pins_unknown = ~std::uint32_t{0};
 
-extern constinit thread_local thread_state this_thread
-    [[gnu::tls_model("initial-exec")]];
+extern constinit thread_local thread_state this_thread [[gnu::tls_model("initial-exec")]];
 
 /// Whether scopes may open with a compiler barrier alone: the evacuator then
 /// issues a process-wide barrier (membarrier) before it reads the epochs.
@@ -90,7 +92,8 @@ class DerefScope {
       ++t.nested;
       return;
     }
-    if (!t.registered) [[unlikely]] detail::register_thread();
+    if (!t.registered) [[unlikely]]
+      detail::register_thread();
     t.pins.store(0, std::memory_order_relaxed);
     t.epoch.store(e + 1, std::memory_order_relaxed);
     // Pairs with the evacuator's barrier: either it sees this thread inside
@@ -106,6 +109,9 @@ class DerefScope {
       --t.nested;
       return;
     }
+    const std::uint32_t pinned = t.pins.load(std::memory_order_relaxed);
+    if (pinned != detail::pins_unknown) [[likely]]  // an overflowed log counted its own
+      t.derefs.store(t.derefs.load(std::memory_order_relaxed) + pinned, std::memory_order_relaxed);
     t.epoch.store(t.epoch.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
   DerefScope(const DerefScope&) = delete;

@@ -125,10 +125,8 @@ inline void* deref_address(object_record* r, object_runtime* rt, bool for_write,
                            bool scanning = false) {
   pin(r);
   const meta_state m = r->meta().load();
-  if (m.host_fast(for_write)) [[likely]] {
-    count(this_thread.hits);
+  if (m.host_fast(for_write)) [[likely]]
     return m.address();
-  }
   return rt->deref_slow(r, for_write, scanning);
 }
 
