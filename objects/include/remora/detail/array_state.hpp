@@ -46,9 +46,15 @@ struct array_state {
   std::uint64_t read_count = 0;
 
   // The walk detector: the last chunk entered and the step that led there.
+  // After `quiet_after` steps with no pattern the array goes quiet: the
+  // detector then only looks at misses (a walk into absent chunks shows
+  // there), and hits on present chunks skip its bookkeeping.
+  static constexpr std::uint32_t quiet_after = 64;
   std::size_t last_chunk = static_cast<std::size_t>(-1);
   long long last_delta = 0;
   int same_delta = 0;
+  std::uint32_t unpatterned = 0;
+  bool quiet = false;
 
   // The last chunk dereferenced and where, valid while the thread's epoch is
   // still `base_epoch` (the same open scope); bit 0 of `base` says whether
@@ -72,7 +78,7 @@ struct array_state {
 
   /// The payload of the chunk holding element i. REQUIRES: inside a scope.
   /// Throws InvalidObject past the end.
-  void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
+  [[gnu::always_inline]] void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
     const std::size_t c = i >> per_shift;
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (c == base_chunk && epoch == base_epoch && (base & 1) >= for_write && i < size) [[likely]]
@@ -85,12 +91,25 @@ struct array_state {
       // every store waits in the store buffer behind the reads' misses.
       return remember(c, epoch, deref_address(chunks[c], rt, for_write), for_write);
     }
+    if (quiet) [[likely]] {
+      // No pattern for a while: present chunks pass without the detector's
+      // bookkeeping; a miss goes by chunk_slow, where the detector looks.
+      object_record* r = chunks[c];
+      const meta_state m = r->meta().load();
+      if (!m.host_fast(for_write)) [[unlikely]]
+        return chunk_slow(i, c, epoch, for_write, scanning);
+      pin(r);
+      last_chunk = c;
+      return m.address();
+    }
     // The detector's step: a repeated step may be a pattern forming.
     const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
     if (delta == last_delta) [[unlikely]]
       return chunk_slow(i, c, epoch, for_write, scanning);
     last_chunk = c;
     last_delta = delta;
+    if (++unpatterned == quiet_after) [[unlikely]]
+      quiet = true;
     return deref_address(chunks[c], rt, for_write);
   }
 
@@ -130,6 +149,10 @@ struct array_state {
   void update_plain() {
     plain = !session && !detected && !counts_positions && same_delta == 0 &&
             declared.what == order::declared::kind::none;
+    if (!plain) {  // a pattern, or a declaration: watch every step again
+      quiet = false;
+      unpatterned = 0;
+    }
   }
 };
 
