@@ -63,6 +63,12 @@ Options& Options::auth_token(std::string token) {
   auth_token_ = std::move(token);
   return *this;
 }
+Options& Options::replicas(std::uint32_t r) {
+  if (r < 1 || r > 4)
+    throw ConfigError("replicas(" + std::to_string(r) + "): between 1 and 4 copies, please");
+  replicas_ = r;
+  return *this;
+}
 Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;
   return *this;
@@ -77,7 +83,8 @@ const char* Options::help() {
          "  --embedded-capacity=BYTES  DRAM of the embedded node before it spills (1GiB)\n"
          "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
          "  --auth-token=TOKEN         presented to memory nodes\n"
-         "  --timeout-ms=N             bound on every wait on a memory node (5000)\n";
+         "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
+         "  --replicas=R               keep every object on R memory nodes (1)\n";
 }
 
 Options Options::from_args(int argc, char** argv) {
@@ -85,8 +92,7 @@ Options Options::from_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string_view name) -> std::optional<std::string_view> {
-      if (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
-          arg[name.size()] == '=')
+      if (arg.size() > name.size() && arg.substr(0, name.size()) == name && arg[name.size()] == '=')
         return arg.substr(name.size() + 1);
       return std::nullopt;
     };
@@ -109,6 +115,14 @@ Options Options::from_args(int argc, char** argv) {
       o.spill_dir(std::string(*v));
     } else if (auto v = value("--auth-token")) {
       o.auth_token(std::string(*v));
+    } else if (auto v = value("--replicas")) {
+      try {
+        o.replicas(static_cast<std::uint32_t>(std::stoul(std::string(*v))));
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const std::exception&) {
+        throw ConfigError("--replicas: '" + std::string(*v) + "' is not a number");
+      }
     } else if (auto v = value("--timeout-ms")) {
       try {
         o.timeout(std::chrono::milliseconds(std::stoul(std::string(*v))));

@@ -1,9 +1,12 @@
 #include "remora/runtime.hpp"
 
+#include <algorithm>
+
 #include "client/node_far_store.hpp"
 #include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
 #include "objects/raise.hpp"
+#include "objects/replicated_far_store.hpp"
 #include "transport/byte_size.hpp"
 
 namespace remora {
@@ -46,6 +49,11 @@ Runtime::impl::impl(const Options& o) : options(o) {
   if (o.dram_cache() < (4ull << 20))
     throw ConfigError("dram_cache of " + transport::format_byte_size(o.dram_cache()) +
                       " is too small: the local cache needs at least 4 MiB");
+  if (const std::size_t named = std::max<std::size_t>(1, o.memory_nodes().size());
+      o.replicas() > named)
+    throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") needs at least " +
+                      std::to_string(o.replicas()) + " memory nodes; " + std::to_string(named) +
+                      (o.memory_nodes().empty() ? " (the embedded one)" : " named"));
   std::vector<actors::node_address> nodes;
   if (o.memory_nodes().empty()) {
     actors::memory_node_host::options host;
@@ -74,6 +82,8 @@ Runtime::impl::impl(const Options& o) : options(o) {
   }
   far = std::make_unique<client::node_far_store>(cp, std::move(nodes), options.auth_token(),
                                                  options.timeout());
+  if (o.replicas() > 1)
+    far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
   auto ctx = transport::context::create();
   if (!ctx) objects::raise(ctx.err());
   ucx = std::move(ctx).value();
@@ -116,6 +126,7 @@ Stats Runtime::stats() const {
   s.hbm_capacity = t.capacity(storage::tier_kind::hbm);
   s.demotions = c.demotions;
   s.promotions = c.promotions;
+  s.failovers = impl_->far->failovers();
   return s;
 }
 

@@ -54,6 +54,10 @@ class far_store {
   /// Writes `data` (exactly the object's size) into the object at `where`.
   virtual transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                         std::span<const std::byte> data) = 0;
+
+  /// Reads a store of several copies served from another copy than the
+  /// first, because the first did not answer.
+  virtual std::uint64_t failovers() const { return 0; }
 };
 
 }  // namespace remora::objects

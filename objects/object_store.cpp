@@ -8,6 +8,7 @@
 #include "objects/epochs.hpp"
 #include "objects/prefetcher.hpp"
 #include "objects/raise.hpp"
+#include "objects/rendezvous.hpp"
 #include "remora/errors.hpp"
 #include "storage/slot.hpp"
 #include "transport/byte_size.hpp"
@@ -20,16 +21,6 @@ using storage::object_location;
 namespace {
 
 constexpr std::size_t free_batch = 256;
-
-// Rendezvous hashing: the node whose mix with the id is largest.
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
-  x ^= x >> 31;
-  x *= 0x7fb5d329728ea185ull;
-  x ^= x >> 27;
-  x *= 0x81dadef4bc2dd44dull;
-  return x ^ (x >> 33);
-}
 
 std::uint64_t new_id() {
   thread_local std::mt19937_64 random{std::random_device{}()};
@@ -67,7 +58,7 @@ std::uint32_t object_store::place(std::uint64_t id) const {
   std::uint32_t best = 0;
   std::uint64_t best_score = 0;
   for (std::uint32_t i = 0; i < far_.nodes(); ++i) {
-    const std::uint64_t score = mix(id, far_.node_id(i));
+    const std::uint64_t score = rendezvous_score(id, far_.node_id(i));
     if (i == 0 || score > best_score) {
       best = i;
       best_score = score;

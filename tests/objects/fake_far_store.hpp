@@ -116,6 +116,7 @@ class fake_far_store final : public objects::far_store {
 
   // What tests do to it.
   void take_down(std::uint32_t node) { set(node, &node_state::down, true); }
+  void bring_up(std::uint32_t node) { set(node, &node_state::down, false); }
   void fail_writes(std::uint32_t node, bool fail) { set(node, &node_state::fail_writes, fail); }
   void lose(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);

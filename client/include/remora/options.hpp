@@ -25,9 +25,14 @@ class Options {
   Options& auth_token(std::string token);
   /// Bounds every wait on a memory node (connects, requests, transfers).
   Options& timeout(std::chrono::milliseconds t);
+  /// Keeps every object on `r` distinct memory nodes (1 to 4; default 1):
+  /// any r - 1 of them may die without losing an object written home. Needs
+  /// at least r memory nodes.
+  Options& replicas(std::uint32_t r);
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
+  /// --replicas=R
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -41,6 +46,7 @@ class Options {
   const std::string& spill_dir() const { return spill_dir_; }
   const std::string& auth_token() const { return auth_token_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
+  std::uint32_t replicas() const { return replicas_; }
 
   struct tier_request {
     int device;
@@ -56,6 +62,7 @@ class Options {
   std::string spill_dir_;  // empty: a temporary directory
   std::string auth_token_;
   std::chrono::milliseconds timeout_{5000};
+  std::uint32_t replicas_ = 1;
   std::optional<tier_request> cxl_, hbm_;
 };
 

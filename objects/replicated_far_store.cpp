@@ -1,0 +1,247 @@
+#include "objects/replicated_far_store.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "objects/rendezvous.hpp"
+#include "storage/slot.hpp"
+
+namespace remora::objects {
+
+using storage::object_id;
+using storage::object_location;
+using transport::errc;
+using transport::error;
+using transport::result;
+
+namespace {
+
+constexpr std::size_t shard_count = 64;
+
+object_location location_of(object_id id, std::uint32_t size, std::uint64_t offset,
+                            std::uint32_t version) {
+  return {id, offset, version, size, static_cast<std::uint32_t>(storage::slot_bytes(size))};
+}
+
+}  // namespace
+
+replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas)
+    : nodes_(std::move(nodes)), replicas_(replicas), shards_(shard_count) {}
+
+bool replicated_far_store::reachable(std::uint32_t) const {
+  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
+    if (nodes_->reachable(n)) return true;
+  return false;
+}
+
+std::string replicated_far_store::describe(std::uint32_t) const {
+  std::string out = "replicas(" + std::to_string(replicas_) + ") over";
+  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n) out += " " + nodes_->describe(n);
+  return out;
+}
+
+replicated_far_store::replicas replicated_far_store::lookup(object_id id) {
+  auto& s = shard_of(id);
+  std::lock_guard held(s.mutex);
+  auto it = s.objects.find(id);
+  return it == s.objects.end() ? replicas{} : it->second;
+}
+
+std::vector<std::uint32_t> replicated_far_store::placement(object_id id) const {
+  std::vector<std::uint32_t> ranked(nodes_->nodes());
+  for (std::uint32_t n = 0; n < ranked.size(); ++n) ranked[n] = n;
+  std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return rendezvous_score(id, nodes_->node_id(a)) > rendezvous_score(id, nodes_->node_id(b));
+  });
+  std::vector<std::uint32_t> chosen;
+  for (std::uint32_t n : ranked)
+    if (chosen.size() < replicas_ && nodes_->reachable(n)) chosen.push_back(n);
+  return chosen;
+}
+
+result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_location> where) {
+  // Each object's nodes, best first (reads go to the first: placement
+  // spreads them), and per node the objects placed there.
+  std::vector<std::vector<std::uint32_t>> ranked(where.size());
+  std::vector<std::vector<std::size_t>> on(nodes_->nodes());
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    ranked[i] = placement(where[i].id);
+    for (std::uint32_t n : ranked[i]) on[n].push_back(i);
+  }
+  // Where each object got slots: (node, location) pairs.
+  std::vector<std::vector<std::pair<std::uint32_t, object_location>>> got(where.size());
+  std::optional<error> last;
+  for (std::uint32_t n = 0; n < on.size(); ++n) {
+    if (on[n].empty()) continue;
+    std::vector<object_location> locs;
+    for (std::size_t i : on[n]) locs.push_back({.id = where[i].id, .size = where[i].size});
+    if (auto r = nodes_->allocate(n, locs); !r) {
+      last = r.err();  // those objects have one copy fewer
+      continue;
+    }
+    for (std::size_t k = 0; k < on[n].size(); ++k) got[on[n][k]].emplace_back(n, locs[k]);
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    replicas placed;
+    for (std::uint32_t n : ranked[i])
+      for (const auto& [node, l] : got[i])
+        if (node == n) placed.at[placed.count++] = {n, l.version, l.offset, true};
+    // Version 0 tells the object store that this object found no home.
+    where[i].offset = 0;
+    where[i].version = placed.count > 0 ? 1 : 0;
+    if (placed.count == 0) continue;
+    any = true;
+    auto& s = shard_of(where[i].id);
+    std::lock_guard held(s.mutex);
+    s.objects[where[i].id] = placed;
+  }
+  if (!any && !where.empty())
+    return last ? *last : error{errc::peer_unreachable, "no memory node is reachable"};
+  return {};
+}
+
+result<void> replicated_far_store::write(std::uint32_t, object_location& where,
+                                         std::span<const std::byte> data) {
+  replicas reps = lookup(where.id);
+  if (reps.count == 0)
+    return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no replicas"};
+  // Every replica, stale ones too: a whole write brings one up to date.
+  std::uint32_t taken = 0;
+  std::optional<error> last;
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    auto& rep = reps.at[k];
+    rep.current = false;
+    if (!nodes_->reachable(rep.node)) continue;
+    auto loc = location_of(where.id, where.size, rep.offset, rep.version);
+    if (auto r = nodes_->write(rep.node, loc, data); !r) {
+      last = r.err();
+      continue;
+    }
+    rep = {rep.node, loc.version, loc.offset, true};
+    ++taken;
+  }
+  {
+    auto& s = shard_of(where.id);
+    std::lock_guard held(s.mutex);
+    s.objects[where.id] = reps;
+  }
+  if (taken == 0)
+    return last ? *last
+                : error{errc::peer_unreachable, "object " + std::to_string(where.id) +
+                                                    ": no replica's node is reachable (" +
+                                                    describe(0) + ")"};
+  where.version = 1;
+  return {};
+}
+
+template <class Attempt>
+result<void> replicated_far_store::read_from_any(object_location& where, Attempt attempt) {
+  replicas reps = lookup(where.id);
+  std::optional<error> last;
+  bool passed_one = false;  // a current replica was skipped or failed
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    auto& rep = reps.at[k];
+    if (!rep.current) continue;
+    if (!nodes_->reachable(rep.node)) {
+      passed_one = true;
+      continue;
+    }
+    auto loc = location_of(where.id, where.size, rep.offset, rep.version);
+    if (auto r = attempt(rep.node, loc); !r) {
+      last = r.err();
+      passed_one = true;
+      continue;
+    }
+    if (passed_one) failovers_.fetch_add(1, std::memory_order_relaxed);
+    if (loc.offset != rep.offset || loc.version != rep.version) {  // the node moved it
+      auto& s = shard_of(where.id);
+      std::lock_guard held(s.mutex);
+      auto it = s.objects.find(where.id);
+      if (it != s.objects.end()) it->second.at[k] = {rep.node, loc.version, loc.offset, true};
+    }
+    return {};
+  }
+  if (last) return *last;
+  if (passed_one)
+    return error{errc::peer_unreachable, "object " + std::to_string(where.id) +
+                                             ": the nodes of its replicas are down (" +
+                                             describe(0) + ")"};
+  return error{errc::unknown_object, "object " + std::to_string(where.id) +
+                                         ": no replica holds its last write (" + describe(0) + ")"};
+}
+
+result<void> replicated_far_store::read(std::uint32_t, std::span<object_location> where,
+                                        std::span<const std::span<std::byte>> into) {
+  // Each object from its first current replica on a reachable node, in one
+  // batch per node; what a batch could not read goes to the next replica.
+  std::vector<std::vector<std::size_t>> on(nodes_->nodes());
+  std::vector<std::size_t> alone;
+  std::vector<replicas> reps(where.size());
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    reps[i] = lookup(where[i].id);
+    const replica* first = nullptr;
+    bool skipped = false;  // a current replica whose node is down
+    for (std::uint32_t k = 0; k < reps[i].count && first == nullptr; ++k) {
+      if (!reps[i].at[k].current) continue;
+      if (nodes_->reachable(reps[i].at[k].node))
+        first = &reps[i].at[k];
+      else
+        skipped = true;
+    }
+    if (first == nullptr) {
+      alone.push_back(i);
+      continue;
+    }
+    if (skipped) failovers_.fetch_add(1, std::memory_order_relaxed);
+    on[first->node].push_back(i);
+  }
+  for (std::uint32_t n = 0; n < on.size(); ++n) {
+    if (on[n].empty()) continue;
+    std::vector<object_location> locs;
+    std::vector<std::span<std::byte>> to;
+    for (std::size_t i : on[n]) {
+      const auto& rep = *std::find_if(reps[i].at.begin(), reps[i].at.begin() + reps[i].count,
+                                      [&](const replica& r) { return r.current && r.node == n; });
+      locs.push_back(location_of(where[i].id, where[i].size, rep.offset, rep.version));
+      to.push_back(into[i]);
+    }
+    if (!nodes_->read(n, locs, to)) {
+      alone.insert(alone.end(), on[n].begin(), on[n].end());
+      continue;
+    }
+  }
+  for (std::size_t i : alone) {
+    auto r = read_from_any(where[i], [&](std::uint32_t node, object_location& loc) {
+      return nodes_->read(node, {&loc, 1}, {&into[i], 1});
+    });
+    if (!r) return r;
+  }
+  return {};
+}
+
+result<void> replicated_far_store::read_part(std::uint32_t, object_location& where,
+                                             std::uint32_t from, std::span<std::byte> into) {
+  return read_from_any(where, [&](std::uint32_t node, object_location& loc) {
+    return nodes_->read_part(node, loc, from, into);
+  });
+}
+
+result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id> ids) {
+  std::vector<std::vector<object_id>> on(nodes_->nodes());
+  for (object_id id : ids) {
+    auto& s = shard_of(id);
+    std::lock_guard held(s.mutex);
+    auto it = s.objects.find(id);
+    if (it == s.objects.end()) continue;
+    for (std::uint32_t k = 0; k < it->second.count; ++k) on[it->second.at[k].node].push_back(id);
+    s.objects.erase(it);
+  }
+  for (std::uint32_t n = 0; n < on.size(); ++n)
+    if (!on[n].empty() && nodes_->reachable(n)) (void)nodes_->free(n, on[n]);
+  return {};
+}
+
+}  // namespace remora::objects

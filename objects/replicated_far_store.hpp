@@ -1,0 +1,94 @@
+// replicated_far_store: a far_store decorator that keeps every object on r
+// distinct nodes of the store beneath it and answers for them as one
+// logical node (the object store sees nodes() == 1).
+//
+//   placement  the r reachable nodes whose rendezvous hash with the id is
+//              highest, chosen at the object's first write home;
+//   writes     go to every replica; one that fails (its node down or gone)
+//              is marked stale and is never read again. A write succeeds
+//              while at least one replica took it; when none did, the
+//              object stays dirty in the local cache;
+//   reads      go to the first current, reachable replica, and fail over to
+//              the next when it does not answer; each read that had to is
+//              counted (failovers). No current replica left: ObjectLost
+//              (unknown_object), naming the nodes;
+//   frees      go to every replica.
+// Where each replica lives (its node, offset and version) is kept here, per
+// object; the object store's location fields are not used.
+//
+// Not yet: repairing a stale or lost replica on another node.
+//
+// Thread-safety: as far_store (the replica table is sharded under mutexes).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "objects/far_store.hpp"
+
+namespace remora::objects {
+
+class replicated_far_store final : public far_store {
+ public:
+  static constexpr std::uint32_t max_replicas = 4;
+
+  /// REQUIRES: 1 <= replicas <= min(max_replicas, nodes->nodes()).
+  replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas);
+
+  std::uint32_t nodes() const override { return 1; }
+  std::uint64_t node_id(std::uint32_t) const override { return 0x7265706c; }
+  bool reachable(std::uint32_t) const override;
+  std::string describe(std::uint32_t) const override;
+
+  transport::result<void> allocate(std::uint32_t node,
+                                   std::span<storage::object_location> where) override;
+  transport::result<void> free(std::uint32_t node,
+                               std::span<const storage::object_id> ids) override;
+  transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
+                               std::span<const std::span<std::byte>> into) override;
+  transport::result<void> read_part(std::uint32_t node, storage::object_location& where,
+                                    std::uint32_t from, std::span<std::byte> into) override;
+  transport::result<void> write(std::uint32_t node, storage::object_location& where,
+                                std::span<const std::byte> data) override;
+
+  /// Reads served by a replica other than the first current one.
+  std::uint64_t failovers() const override { return failovers_.load(std::memory_order_relaxed); }
+
+ private:
+  struct replica {
+    std::uint32_t node = 0;
+    std::uint32_t version = 0;
+    std::uint64_t offset = 0;
+    bool current = false;  // holds the last write
+  };
+  struct replicas {
+    std::array<replica, max_replicas> at;
+    std::uint32_t count = 0;
+  };
+  struct shard {
+    std::mutex mutex;
+    std::unordered_map<storage::object_id, replicas> objects;  // GUARDED_BY(mutex)
+  };
+
+  shard& shard_of(storage::object_id id) { return shards_[id % shards_.size()]; }
+  // A copy of `id`'s replicas; count 0 when unknown.
+  replicas lookup(storage::object_id id);
+  // The nodes to place `id` on: the `replicas_` reachable ones ranked
+  // highest by rendezvous hashing.
+  std::vector<std::uint32_t> placement(storage::object_id id) const;
+  // Runs `attempt(replica)` on `id`'s current replicas in order until one
+  // succeeds; refreshes that replica's location.
+  template <class Attempt>
+  transport::result<void> read_from_any(storage::object_location& where, Attempt attempt);
+
+  const std::unique_ptr<far_store> nodes_;
+  const std::uint32_t replicas_;
+  std::vector<shard> shards_;
+  std::atomic<std::uint64_t> failovers_{0};
+};
+
+}  // namespace remora::objects

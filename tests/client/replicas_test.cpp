@@ -1,0 +1,68 @@
+// Options::replicas(2) against three real remora-memnode processes: one is
+// SIGKILLed while objects are dirty in the cache and on the nodes, and
+// every object still reads back byte for byte; new objects go on.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "remora/remora.hpp"
+#include "tests/support/child_process.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct wide {
+  std::uint64_t a, b, pad[30];
+};
+
+std::string start_node(remora::testing::child_process& p) {
+  auto line = p.wait_for_line("listening on", 30s);
+  REQUIRE(line.has_value());
+  return "127.0.0.1:" + std::to_string(remora::testing::port_from_line(*line));
+}
+
+}  // namespace
+
+TEST_CASE("replicas(2): a node SIGKILLed mid-run loses no object", "[client][replicas][failure]") {
+  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  remora::testing::child_process c({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .memory_node(start_node(a))
+                         .memory_node(start_node(b))
+                         .memory_node(start_node(c))
+                         .replicas(2)
+                         .timeout(2s));
+  // 100,000 objects of 256 bytes: six caches' worth, most written home.
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 100'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  // A second round of writes to every fourth: some are dirty in the cache
+  // when the node dies, others were written to both replicas again.
+  for (std::uint64_t i = 0; i < objects.size(); i += 4) objects[i].write(wide{i, i + 1, {}});
+  a.signal(SIGKILL);
+  REQUIRE(a.wait_exit(5s).has_value());
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    const wide v = objects[i].read();  // throws (and fails the test) if a copy was lost
+    wrong += v.a != i || v.b != (i % 4 == 0 ? i + 1 : i);
+  }
+  CHECK(wrong == 0);
+  CHECK(rt.stats().failovers > 0);
+  // New objects are placed on the survivors and read back too.
+  std::vector<remora::UniquePtr<wide>> more;
+  for (std::uint64_t i = 0; i < 50'000; ++i) more.push_back(rt.make_unique<wide>(wide{i, 7, {}}));
+  for (std::uint64_t i = 0; i < more.size(); ++i) wrong += more[i].read().a != i;
+  for (std::uint64_t i = 0; i < objects.size(); i += 97) wrong += objects[i].read().a != i;
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("replicas(r) needs r memory nodes", "[client][replicas]") {
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.replicas(2)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Options{}.replicas(0), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Options{}.replicas(5), remora::ConfigError);
+}
