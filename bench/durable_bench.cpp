@@ -1,0 +1,136 @@
+// remora-bench-durable: what keeping copies costs and buys. Against the
+// memory nodes given, with --replicas=R:
+//   write     N objects made through a small cache, so that nearly all of
+//             them are written home (to R nodes each): MB/s of payload;
+//   read      random reads over them, most missing: reads/s and p50/p99;
+//   degraded  the same after SIGKILLing --kill-pid (a node): every read
+//             checked, reads/s, p99, and how many failed over.
+// One line per phase: "case=PHASE replicas=R key=value ...".
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <remora/remora.hpp>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct object4k {
+  std::uint64_t id, words[511];
+};
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::fprintf(stderr, "remora-bench-durable: %s (see --help)\n", what.c_str());
+  std::exit(2);
+}
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+// Random reads for `seconds`; every read checked. Returns reads/s, p50, p99.
+struct read_figures {
+  double per_s, p50_ns, p99_ns;
+  std::uint64_t wrong;
+};
+read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, double seconds) {
+  std::mt19937_64 rng(3);
+  std::vector<double> latencies;
+  std::uint64_t wrong = 0, reads = 0;
+  const auto start = clock_type::now();
+  while (seconds_since(start) < seconds) {
+    for (int k = 0; k < 64; ++k) {
+      const std::size_t i = rng() % objects.size();
+      const auto t0 = clock_type::now();
+      remora::DerefScope scope;
+      const object4k* o = objects[i].deref(scope);
+      wrong += o->id != i || o->words[510] != i * 3;
+      latencies.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+    }
+    reads += 64;
+  }
+  const double elapsed = seconds_since(start);
+  std::sort(latencies.begin(), latencies.end());
+  return {reads / elapsed, latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+          wrong};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  remora::Options options;
+  std::uint32_t replicas = 1;
+  std::size_t count = 40'000;  // 160 MiB of payload
+  double seconds = 2;
+  pid_t kill_pid = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* name) { return a.substr(std::string(name).size()); };
+    if (a == "--help") {
+      std::puts(
+          "usage: remora-bench-durable --memory-node=HOST:PORT (repeat) [--replicas=R]\n"
+          "       [--objects=N] [--seconds=S] [--kill-pid=PID]\n"
+          "Writes N 4 KiB objects through an 8 MiB cache, reads them at random, and,\n"
+          "with --kill-pid, reads again after SIGKILLing that process (a memory node).");
+      return 0;
+    } else if (a.rfind("--memory-node=", 0) == 0) {
+      options.memory_node(value("--memory-node="));
+    } else if (a.rfind("--replicas=", 0) == 0) {
+      replicas = static_cast<std::uint32_t>(std::stoul(value("--replicas=")));
+    } else if (a.rfind("--objects=", 0) == 0) {
+      count = std::stoul(value("--objects="));
+    } else if (a.rfind("--seconds=", 0) == 0) {
+      seconds = std::stod(value("--seconds="));
+    } else if (a.rfind("--kill-pid=", 0) == 0) {
+      kill_pid = static_cast<pid_t>(std::stol(value("--kill-pid=")));
+    } else {
+      usage_error("unknown option '" + a + "'");
+    }
+  }
+  if (options.memory_nodes().empty()) usage_error("name the memory nodes (--memory-node)");
+  try {
+    options.dram_cache(8 << 20).replicas(replicas).timeout(std::chrono::seconds(2));
+    remora::Runtime rt(options);
+    std::vector<remora::UniquePtr<object4k>> objects;
+    objects.reserve(count);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < count; ++i) {
+      object4k o{};
+      o.id = i;
+      o.words[510] = i * 3;
+      objects.push_back(rt.make_unique<object4k>(o));
+    }
+    const double write_s = seconds_since(start);
+    std::printf("case=write replicas=%u objects=%zu seconds=%.3f mb_per_s=%.1f writebacks=%llu\n",
+                replicas, count, write_s, count * sizeof(object4k) / write_s / 1e6,
+                (unsigned long long)rt.stats().writebacks);
+    auto healthy = read_phase(objects, seconds);
+    std::printf("case=read replicas=%u reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu\n",
+                replicas, healthy.per_s, healthy.p50_ns, healthy.p99_ns,
+                (unsigned long long)healthy.wrong);
+    if (kill_pid != 0) {
+      if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      const auto before = rt.stats().failovers;
+      auto degraded = read_phase(objects, seconds);
+      std::printf(
+          "case=degraded replicas=%u reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu "
+          "failovers=%llu\n",
+          replicas, degraded.per_s, degraded.p50_ns, degraded.p99_ns,
+          (unsigned long long)degraded.wrong, (unsigned long long)(rt.stats().failovers - before));
+      if (degraded.wrong != 0) return 1;
+    }
+    return healthy.wrong == 0 ? 0 : 1;
+  } catch (const remora::Error& e) {
+    std::fprintf(stderr, "remora-bench-durable: %s\n", e.what());
+    return 1;
+  }
+}
