@@ -110,8 +110,10 @@ std::size_t object_store::evacuate(std::size_t tier) {
     return done->done.size();
   }
   std::vector<object_record*> dirty;
+  // Dirty objects go home; so do clean ones whose home is down: the cache
+  // holds their only reachable copy, and write_back gives them a new home.
   for (object_record* r : victims)
-    if (r->meta().load().dirty()) dirty.push_back(r);
+    if (r->meta().load().dirty() || !far_.reachable(r->node)) dirty.push_back(r);
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
     t.restore(failed);
@@ -162,11 +164,18 @@ std::size_t object_store::promote(std::size_t tier) {
 }
 
 std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty) {
-  // Returns the objects that could not be written back. Objects whose home
-  // is down are given up: nothing can take their bytes, and later derefs of
-  // them throw NodeUnavailable. The evacuation holds E on each object, so
-  // its remote fields are ours.
+  // Returns the objects that could not be written back; they stay in the
+  // cache. An object whose home is down moves to the best reachable node
+  // (as a new object there): its bytes here are the copy that counts. The
+  // evacuation holds E on each object, so its remote fields are ours.
   std::vector<object_record*> failed;
+  for (object_record* r : dirty)
+    if (!far_.reachable(r->node))
+      if (const auto to = place(r->id); far_.reachable(to)) {
+        r->node = to;
+        r->version = 0;
+        r->offset = 0;
+      }
   std::vector<std::vector<object_record*>> fresh(far_.nodes());
   for (object_record* r : dirty)
     if (r->version == 0 && far_.reachable(r->node)) fresh[r->node].push_back(r);
@@ -181,8 +190,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     }
   }
   for (object_record* r : dirty) {
-    if (!far_.reachable(r->node)) continue;
-    if (r->version == 0) {
+    if (r->version == 0 || !far_.reachable(r->node)) {
       failed.push_back(r);
       continue;
     }

@@ -55,13 +55,18 @@ object_store::counters object_store::counts() const {
 }
 
 std::uint32_t object_store::place(std::uint64_t id) const {
+  // The reachable node ranked highest; the highest of all when none is.
   std::uint32_t best = 0;
   std::uint64_t best_score = 0;
+  bool best_reachable = false;
   for (std::uint32_t i = 0; i < far_.nodes(); ++i) {
     const std::uint64_t score = rendezvous_score(id, far_.node_id(i));
-    if (i == 0 || score > best_score) {
+    const bool reachable = far_.reachable(i);
+    if (i == 0 || (reachable && !best_reachable) ||
+        (reachable == best_reachable && score > best_score)) {
       best = i;
       best_score = score;
+      best_reachable = reachable;
     }
   }
   return best;

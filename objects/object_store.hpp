@@ -70,6 +70,8 @@ class object_store final : public detail::object_runtime {
   void* fetch(detail::object_record* r, detail::arrival flags);
   // Throws NodeUnavailable when `r`'s home is down.
   void check_reachable(const detail::object_record* r) const;
+  // The node a new object (or one whose home is down) goes to: by
+  // rendezvous hashing, the reachable node ranked highest.
   std::uint32_t place(std::uint64_t id) const;
   void queue_free(detail::object_record* r);
   // Tiering (evacuation.cpp), on the tiering thread.

@@ -309,3 +309,29 @@ TEST_CASE("read_part copies a piece of an absent object and leaves it absent", "
   f.far.take_down(0);
   CHECK_THROWS_AS(f.store->read_part(lost, 0, piece), remora::NodeUnavailable);
 }
+
+TEST_CASE("objects whose home is down move to a reachable node when evicted, never dropped",
+          "[object_store]") {
+  fixture f(4 << 20, 2);
+  std::vector<object_record*> before;
+  for (std::uint32_t i = 0; i < 1024; ++i) before.push_back(f.make(i));
+  std::vector<object_record*> resident;
+  std::vector<std::uint32_t> seeds;
+  for (std::uint32_t i = 0; i < before.size(); ++i)
+    if (before[i]->meta().load().present()) {
+      resident.push_back(before[i]);
+      seeds.push_back(i);
+    }
+  REQUIRE(!resident.empty());
+  f.far.take_down(0);
+  // Four caches' worth made after: the resident ones are evicted, and the
+  // new ones are placed on node 1 only.
+  std::vector<object_record*> after;
+  for (std::uint32_t i = 0; i < 1024; ++i) after.push_back(f.make(2000 + i));
+  for (object_record* r : after) CHECK(r->node == 1);
+  std::size_t wrong = 0;
+  for (std::size_t k = 0; k < resident.size(); ++k) wrong += !f.holds(resident[k], seeds[k]);
+  for (std::uint32_t i = 0; i < after.size(); ++i) wrong += !f.holds(after[i], 2000 + i);
+  CHECK(wrong == 0);
+  for (object_record* r : resident) CHECK(r->node == 1);
+}
