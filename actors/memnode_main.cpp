@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 
 #include "actors/memory_node_host.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/context.hpp"
 
 namespace {
 
@@ -34,6 +36,7 @@ class memnode_options : public caf::actor_system_config {
   std::string spill_dir;
   std::string auth_token;
   std::string tls_certificate, tls_key, tls_ca_file;
+  std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
 
   memnode_options() {
@@ -48,7 +51,10 @@ class memnode_options : public caf::actor_system_config {
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
         .add(tls_key, "tls-key", "PEM private key of the certificate")
-        .add(tls_ca_file, "tls-ca-file", "PEM CA file to verify peers with");
+        .add(tls_ca_file, "tls-ca-file", "PEM CA file to verify peers with")
+        .add(net_devices, "net-devices",
+             "UCX devices for data, e.g. eth0 or all (default: UCX_NET_DEVICES, else lo when "
+             "bound to loopback, all otherwise)");
   }
 };
 
@@ -61,7 +67,8 @@ class memnode_options : public caf::actor_system_config {
 
 int main(int argc, char** argv) {
   memnode_options opts;
-  if (auto err = opts.parse(argc, argv)) fail("bad options: " + caf::to_string(err) + " (see --help)");
+  if (auto err = opts.parse(argc, argv))
+    fail("bad options: " + caf::to_string(err) + " (see --help)");
   if (opts.cli_helptext_printed) return 0;
   auto capacity = parse_byte_size(opts.capacity);
   if (!capacity || *capacity == 0) fail("--capacity: not a byte size: '" + opts.capacity + "'");
@@ -89,14 +96,32 @@ int main(int argc, char** argv) {
     o.arena.high_watermark = opts.high_watermark;
     o.arena.low_watermark = opts.low_watermark;
     o.auth_token = opts.auth_token;
+    // Bound beyond loopback, clients on other hosts must reach the data too:
+    // no silent loopback default then.
+    o.net_devices = opts.net_devices;
+    if (o.net_devices.empty() && std::getenv("UCX_NET_DEVICES") == nullptr &&
+        !remora::transport::is_loopback(opts.bind))
+      o.net_devices = "all";
     auto host = remora::actors::memory_node_host::start(cp, o);
     if (!host) fail("cannot start: " + host.err().message);
+    const auto transports = (*host)->transports();
+    const bool networked = std::any_of(transports.begin(), transports.end(), [](const auto& t) {
+      return t.find("/memory") == std::string::npos;
+    });
+    if (!networked && !opts.net_devices.empty()) {
+      host->reset();
+      if (temporary_spill) std::filesystem::remove_all(opts.spill_dir);
+      fail("--net-devices=" + opts.net_devices +
+           ": UCX found no network device of that name (ip link lists them)");
+    }
     auto port = (*host)->publish(opts.bind, opts.port);
     if (!port) fail(port.err().message);
-    std::printf("remora-memnode listening on %s:%u (capacity %s, spill %s%s%s)\n",
+    std::string data;
+    for (const auto& t : transports) data += (data.empty() ? "" : " ") + t;
+    std::printf("remora-memnode listening on %s:%u (capacity %s, spill %s%s%s; data over %s)\n",
                 opts.bind.c_str(), *port, format_byte_size(*capacity).c_str(),
                 opts.spill_dir.c_str(), opts.auth_token.empty() ? "" : ", auth token required",
-                tls.enabled() ? ", TLS" : "");
+                tls.enabled() ? ", TLS" : "", data.c_str());
     std::fflush(stdout);
 
     int signal = 0;

@@ -29,7 +29,7 @@ struct memory_node_host::impl {
 result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane& cp,
                                                                   const options& o) {
   auto p = std::make_unique<impl>(cp.internals());
-  auto ucx = transport::local_ucx::open();
+  auto ucx = transport::local_ucx::open({o.net_devices});
   if (!ucx) return ucx.err();
   p->ucx = std::move(ucx).value();
   auto arena = storage::arena::open(*p->ucx.ctx, o.arena);
@@ -89,6 +89,12 @@ std::uint64_t memory_node_host::drain(std::chrono::milliseconds timeout) {
   }
 }
 
-std::uint64_t memory_node_host::node_id() const { return impl_->node_id; }
+std::uint64_t memory_node_host::node_id() const {
+  return impl_->node_id;
+}
+
+std::vector<std::string> memory_node_host::transports() const {
+  return impl_->ucx.ctx->resources();
+}
 
 }  // namespace remora::actors

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/control_plane.hpp"
 #include "storage/arena.hpp"
@@ -21,7 +22,8 @@ class memory_node_host {
  public:
   struct options {
     storage::arena::options arena;
-    std::string auth_token;  // empty: no authentication
+    std::string auth_token;   // empty: no authentication
+    std::string net_devices;  // UCX devices for data (transport/context.hpp)
   };
 
   static transport::result<std::unique_ptr<memory_node_host>> start(control_plane& cp,
@@ -37,6 +39,8 @@ class memory_node_host {
   std::uint64_t drain(std::chrono::milliseconds timeout);
 
   std::uint64_t node_id() const;
+  /// The UCX transports and devices data can move over ("tcp/eth0", ...).
+  std::vector<std::string> transports() const;
 
   struct impl;
 

@@ -58,8 +58,8 @@ struct node_client::impl {
 
   // The data path's locator: the object's location, looked up anew.
   result<void> refresh(object_location& where) {
-    auto fresh = ask<std::vector<object_location>>(
-        "lookup", lookup_atom::value, hello.session, std::vector<object_id>{where.id});
+    auto fresh = ask<std::vector<object_location>>("lookup", lookup_atom::value, hello.session,
+                                                   std::vector<object_id>{where.id});
     if (!fresh) return fresh.err();
     where = fresh->at(0);
     return {};
@@ -80,12 +80,13 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
   // CAF's connect has no deadline of its own: probe first, bounded.
   {
     auto probe = transport::tcp_stream::connect(o.address.host, o.address.port, p->deadline());
-    if (!probe) return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
+    if (!probe)
+      return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
   }
   auto node = remote_node(p->cp, o.address.host, o.address.port);
   if (!node)
-    return error{errc::peer_unreachable,
-                 where + " did not accept the control connection: " + p->cp.system.render(node.error())};
+    return error{errc::peer_unreachable, where + " did not accept the control connection: " +
+                                             p->cp.system.render(node.error())};
   p->node = *node;
   auto h = p->ask<hello_reply>("hello", hello_atom::value, o.auth_token, protocol_version);
   if (!h) return h.err();
@@ -93,7 +94,8 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
   auto* self = p.get();  // the impl stays put: the locator may keep it
   auto data = storage::remote_arena::connect(
       as_bytes(p->hello.worker_address), as_bytes(p->hello.arena_key),
-      [self](object_location& w) { return self->refresh(w); }, o.address.to_string(), o.timeout);
+      [self](object_location& w) { return self->refresh(w); }, o.address.to_string(), o.timeout,
+      {o.net_devices});
   if (!data) return error{data.err().code, where + ": " + data.err().message};
   p->data.emplace(std::move(data).value());
   return std::unique_ptr<node_client>(new node_client(std::move(p)));
@@ -107,15 +109,24 @@ node_client::~node_client() {
   impl_->data.reset();
 }
 
-std::uint64_t node_client::node_id() const { return impl_->hello.node_id; }
-std::uint32_t node_client::max_object_size() const { return impl_->hello.max_object_size; }
-const node_address& node_client::address() const { return impl_->opts.address; }
-storage::remote_arena& node_client::data() { return *impl_->data; }
+std::uint64_t node_client::node_id() const {
+  return impl_->hello.node_id;
+}
+std::uint32_t node_client::max_object_size() const {
+  return impl_->hello.max_object_size;
+}
+const node_address& node_client::address() const {
+  return impl_->opts.address;
+}
+storage::remote_arena& node_client::data() {
+  return *impl_->data;
+}
 
 result<std::vector<object_location>> node_client::allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes) {
   return impl_->ask<std::vector<object_location>>(
-      "alloc", alloc_atom::value, impl_->hello.session, std::vector<object_id>(ids.begin(), ids.end()),
+      "alloc", alloc_atom::value, impl_->hello.session,
+      std::vector<object_id>(ids.begin(), ids.end()),
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
 }
 
@@ -130,19 +141,22 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
                                                   std::vector<object_id>(ids.begin(), ids.end()));
 }
 
-result<node_stats> node_client::stats() { return impl_->ask<node_stats>("stats", stats_atom::value); }
+result<node_stats> node_client::stats() {
+  return impl_->ask<node_stats>("stats", stats_atom::value);
+}
 
 void node_client::watch(std::atomic<bool>& down) {
   auto& p = *impl_;
   if (p.watcher) return;
-  p.watcher = p.cp.system.spawn([node = p.node, &down](caf::event_based_actor* self) -> caf::behavior {
-    self->monitor(node);
-    self->set_down_handler([self, &down](const caf::down_msg&) {
-      down.store(true, std::memory_order_release);
-      self->quit();
-    });
-    return {[](caf::ok_atom) {}};  // nothing to do but wait for the down message
-  });
+  p.watcher =
+      p.cp.system.spawn([node = p.node, &down](caf::event_based_actor* self) -> caf::behavior {
+        self->monitor(node);
+        self->set_down_handler([self, &down](const caf::down_msg&) {
+          down.store(true, std::memory_order_release);
+          self->quit();
+        });
+        return {[](caf::ok_atom) {}};  // nothing to do but wait for the down message
+      });
 }
 
 }  // namespace remora::actors

@@ -39,12 +39,13 @@ class node_client {
     node_address address;
     std::string auth_token;
     std::chrono::milliseconds timeout{5000};  // bounds every request and transfer
+    std::string net_devices;  // UCX devices for data; empty: see transport/context.hpp
   };
 
   /// Connects, says hello and connects UCX to the node's arena.
   /// Errors: peer_unreachable (nobody there), auth, timeout, protocol.
   static transport::result<std::unique_ptr<node_client>> connect(control_plane& cp,
-                                                                  const options& o);
+                                                                 const options& o);
   ~node_client();  // says goodbye; closes the UCX endpoint
 
   std::uint64_t node_id() const;

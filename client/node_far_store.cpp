@@ -8,12 +8,13 @@ using storage::object_location;
 using transport::result;
 
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
-                               std::string auth_token, std::chrono::milliseconds timeout)
+                               std::string auth_token, std::chrono::milliseconds timeout,
+                               std::string net_devices)
     : nodes_(std::move(nodes)), down_(std::make_unique<std::atomic<bool>[]>(nodes_.size())) {
   clients_ = std::make_unique<node_clients>(
       static_cast<std::uint32_t>(nodes_.size()),
-      [this, &cp, auth_token, timeout](std::uint32_t node) {
-        return actors::node_client::connect(cp, {nodes_[node], auth_token, timeout});
+      [this, &cp, auth_token, timeout, net_devices](std::uint32_t node) {
+        return actors::node_client::connect(cp, {nodes_[node], auth_token, timeout, net_devices});
       });
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     auto c = clients_->mine(i);  // connects now: bad addresses fail here

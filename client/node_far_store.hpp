@@ -22,7 +22,8 @@ class node_far_store final : public objects::far_store {
  public:
   /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
   node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
-                 std::string auth_token, std::chrono::milliseconds timeout);
+                 std::string auth_token, std::chrono::milliseconds timeout,
+                 std::string net_devices = {});
   ~node_far_store() override;  // closes every client
 
   std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }

@@ -69,6 +69,10 @@ Options& Options::replicas(std::uint32_t r) {
   replicas_ = r;
   return *this;
 }
+Options& Options::net_devices(std::string devices) {
+  net_devices_ = std::move(devices);
+  return *this;
+}
 Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;
   return *this;
@@ -84,7 +88,8 @@ const char* Options::help() {
          "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
          "  --auth-token=TOKEN         presented to memory nodes\n"
          "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
-         "  --replicas=R               keep every object on R memory nodes (1)\n";
+         "  --replicas=R               keep every object on R memory nodes (1)\n"
+         "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n";
 }
 
 Options Options::from_args(int argc, char** argv) {
@@ -115,6 +120,8 @@ Options Options::from_args(int argc, char** argv) {
       o.spill_dir(std::string(*v));
     } else if (auto v = value("--auth-token")) {
       o.auth_token(std::string(*v));
+    } else if (auto v = value("--net-devices")) {
+      o.net_devices(std::string(*v));
     } else if (auto v = value("--replicas")) {
       try {
         o.replicas(static_cast<std::uint32_t>(std::stoul(std::string(*v))));

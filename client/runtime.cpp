@@ -1,6 +1,7 @@
 #include "remora/runtime.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "client/node_far_store.hpp"
 #include "client/runtime_impl.hpp"
@@ -80,11 +81,18 @@ Runtime::impl::impl(const Options& o) : options(o) {
       nodes.push_back(*address);
     }
   }
+  // Data stays on the loopback device while every node is on this machine;
+  // a node elsewhere needs the network (transport/context.hpp).
+  std::string devices = o.net_devices();
+  if (devices.empty() && std::getenv("UCX_NET_DEVICES") == nullptr &&
+      std::any_of(nodes.begin(), nodes.end(),
+                  [](const actors::node_address& a) { return !transport::is_loopback(a.host); }))
+    devices = "all";
   far = std::make_unique<client::node_far_store>(cp, std::move(nodes), options.auth_token(),
-                                                 options.timeout());
+                                                 options.timeout(), devices);
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
-  auto ctx = transport::context::create();
+  auto ctx = transport::context::create({devices});
   if (!ctx) objects::raise(ctx.err());
   ucx = std::move(ctx).value();
   store = std::make_unique<objects::object_store>(open_tiers(o, *ucx), *far, o.timeout());

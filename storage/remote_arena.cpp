@@ -26,12 +26,13 @@ constexpr std::uint32_t direct_from = 4096;
 
 result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_address,
                                            std::span<const std::byte> arena_key, locator locate,
-                                           std::string name, std::chrono::milliseconds timeout) {
+                                           std::string name, std::chrono::milliseconds timeout,
+                                           const transport::context_options& ucx_options) {
   remote_arena a;
   a.locate_ = std::move(locate);
   a.name_ = std::move(name);
   a.timeout_ = timeout;
-  auto ucx = transport::local_ucx::open();
+  auto ucx = transport::local_ucx::open(ucx_options);
   if (!ucx) return ucx.err();
   a.ucx_ = std::move(ucx).value();
   auto ep = a.ucx_.worker->connect(worker_address);

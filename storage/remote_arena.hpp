@@ -38,7 +38,8 @@ class remote_arena {
   static transport::result<remote_arena> connect(std::span<const std::byte> worker_address,
                                                  std::span<const std::byte> arena_key,
                                                  locator locate, std::string name,
-                                                 std::chrono::milliseconds timeout);
+                                                 std::chrono::milliseconds timeout,
+                                                 const transport::context_options& ucx = {});
   remote_arena(remote_arena&&) noexcept;
   remote_arena& operator=(remote_arena&&) = delete;
   ~remote_arena();  // closes the endpoint (bounded)

@@ -1,6 +1,8 @@
 #include "transport/context.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "transport/ucs_status.hpp"
 
@@ -8,7 +10,8 @@ namespace remora::transport {
 
 result<std::unique_ptr<context>> context::create(const context_options& options) {
   ucp_config_t* config = nullptr;
-  if (auto r = check_ucs(ucp_config_read(nullptr, nullptr, &config), "reading UCX configuration"); !r)
+  if (auto r = check_ucs(ucp_config_read(nullptr, nullptr, &config), "reading UCX configuration");
+      !r)
     return r.err();
   std::string devices = options.net_devices;
   if (devices.empty() && std::getenv("UCX_NET_DEVICES") == nullptr) devices = "lo";
@@ -31,6 +34,34 @@ result<std::unique_ptr<context>> context::create(const context_options& options)
   return std::unique_ptr<context>(new context(handle));
 }
 
-context::~context() { ucp_cleanup(handle_); }
+context::~context() {
+  ucp_cleanup(handle_);
+}
+
+std::vector<std::string> context::resources() const {
+  // UCX says which resources it found only in its printed summary: lines
+  // like "#      resource 1  :  md 1  dev 1  flags -- tcp/lo".
+  std::vector<std::string> out;
+  char* text = nullptr;
+  std::size_t length = 0;
+  FILE* f = ::open_memstream(&text, &length);
+  if (f == nullptr) return out;
+  ucp_context_print_info(handle_, f);
+  std::fclose(f);
+  std::istringstream lines(std::string(text, length));
+  std::free(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("resource") == std::string::npos) continue;
+    const auto last = line.find_last_of(' ');
+    if (last == std::string::npos) continue;
+    std::string resource = line.substr(last + 1);
+    if (resource.rfind("self/", 0) != 0 && !resource.empty()) out.push_back(resource);
+  }
+  return out;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 }  // namespace remora::transport

@@ -5,8 +5,9 @@
 // UCX picks the transports. Unless the caller names network devices or the
 // environment sets UCX_NET_DEVICES, traffic is kept on the loopback device
 // ("lo"): the machines Remora is developed on have another interface that is
-// no place to send traffic. Multi-host deployments set UCX_NET_DEVICES or
-// `context_options::net_devices`.
+// no place to send traffic. Multi-host deployments name their devices
+// (`context_options::net_devices`, "all" for UCX's own choice); the memory
+// node and the client runtime do when their addresses are not loopback.
 //
 // Thread-safety: a context may be shared by threads; each thread uses its
 // own worker. REQUIRES: the context outlives its workers and regions.
@@ -14,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <ucp/api/ucp.h>
 
@@ -22,9 +24,14 @@
 namespace remora::transport {
 
 struct context_options {
-  /// UCX_NET_DEVICES for this context; empty: the environment's, else "lo".
+  /// UCX_NET_DEVICES for this context ("eth0,ib0", "all"); empty: the
+  /// environment's, else "lo".
   std::string net_devices;
 };
+
+/// Whether `host` (a name or address to bind or connect to) is this machine's
+/// loopback: 127.0.0.0/8, ::1 or "localhost".
+bool is_loopback(const std::string& host);
 
 class context {
  public:
@@ -34,6 +41,9 @@ class context {
   context& operator=(const context&) = delete;
 
   ucp_context_h native() const { return handle_; }
+  /// The transports and devices UCX found, as "transport/device" (tcp/eth0,
+  /// posix/memory, ...), without UCX's loopback-to-self transport.
+  std::vector<std::string> resources() const;
 
  private:
   explicit context(ucp_context_h handle) : handle_(handle) {}

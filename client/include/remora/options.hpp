@@ -29,10 +29,15 @@ class Options {
   /// any r - 1 of them may die without losing an object written home. Needs
   /// at least r memory nodes.
   Options& replicas(std::uint32_t r);
+  /// The network devices UCX moves data over ("eth0", "mlx5_0:1,eth0", or
+  /// "all"). Default: UCX_NET_DEVICES when set; else the loopback device when
+  /// every memory node is on this machine (127.x, localhost, embedded), and
+  /// all devices when one is not.
+  Options& net_devices(std::string devices);
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
-  /// --replicas=R
+  /// --replicas=R --net-devices=LIST
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -47,6 +52,7 @@ class Options {
   const std::string& auth_token() const { return auth_token_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
   std::uint32_t replicas() const { return replicas_; }
+  const std::string& net_devices() const { return net_devices_; }
 
   struct tier_request {
     int device;
@@ -63,6 +69,7 @@ class Options {
   std::string auth_token_;
   std::chrono::milliseconds timeout_{5000};
   std::uint32_t replicas_ = 1;
+  std::string net_devices_;
   std::optional<tier_request> cxl_, hbm_;
 };
 
