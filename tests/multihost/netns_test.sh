@@ -9,11 +9,17 @@
 #   netns_test.sh MEMNODE GRAPH
 set -euo pipefail
 memnode=$1 graph=$2
-if [ "$(id -u)" != 0 ] || ! ip netns add "remora-probe-$$" 2>/dev/null; then
+probe=remora-probe-$$
+if [ "$(id -u)" != 0 ] || ! ip netns add "$probe" 2>/dev/null; then
   echo "skipped: needs root and ip netns"
   exit 77
 fi
-ip netns del "remora-probe-$$"
+if ! ip -n "$probe" link add pa type veth peer name pb 2>/dev/null; then
+  ip netns del "$probe"
+  echo "skipped: this kernel or container cannot make veth pairs"
+  exit 77
+fi
+ip netns del "$probe"
 
 tag=$$
 ns_a=remora-a-$tag ns_b=remora-b-$tag ns_c=remora-c-$tag
