@@ -13,6 +13,7 @@ void raise(const transport::error& e) {
     case errc::peer_unreachable:
       throw NodeUnavailable(e.message);
     case errc::unknown_object:
+    case errc::corrupt:  // a copy that fails its checksum is a lost copy
       throw ObjectLost(e.message);
     case errc::out_of_range:
       throw InvalidObject(e.message);

@@ -36,8 +36,7 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
   if (!region) return region.err();
   auto spill = spill_store::open(o.spill_dir);
   if (!spill) return spill.err();
-  return std::unique_ptr<arena>(
-      new arena(std::move(region).value(), std::move(spill).value(), o));
+  return std::unique_ptr<arena>(new arena(std::move(region).value(), std::move(spill).value(), o));
 }
 
 arena::arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o)
@@ -57,9 +56,8 @@ object_location arena::location_of(object_id id, const entry& e) const {
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
                                                      std::span<const std::uint32_t> sizes) {
   if (ids.size() != sizes.size())
-    return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) +
-                                             " ids but " + std::to_string(sizes.size()) +
-                                             " sizes"};
+    return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
+                                             std::to_string(sizes.size()) + " sizes"};
   std::unordered_set<object_id> seen;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] == 0) return error{errc::invalid_argument, "object id 0 is reserved"};
@@ -85,7 +83,12 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     e.slot = *slot;
     e.size = sizes[i];
     e.version = next_version_++;
-    write_slot(slot_memory(e), ids[i], e.version, e.size);
+    // A new object reads as zeroes until its first write (nothing of the
+    // slot's last object shows through).
+    std::byte* memory = slot_memory(e);
+    std::memset(memory + payload_offset, 0, e.size);
+    write_slot(memory, ids[i], e.version, e.size,
+               crc32c(std::span<const std::byte>(memory + payload_offset, e.size)));
     add_resident(ids[i], e);
     in_batch_.insert(ids[i]);
     out.push_back(location_of(ids[i], e));
@@ -147,8 +150,8 @@ void arena::relieve_pressure() {
 }
 
 arena_stats arena::stats() const {
-  return {slabs_.capacity(),  slabs_.used(),    objects_.size(), spill_->objects(),
-          spill_->bytes(),    spills_,          unspills_};
+  return {slabs_.capacity(), slabs_.used(), objects_.size(), spill_->objects(),
+          spill_->bytes(),   spills_,       unspills_};
 }
 
 result<slot_ref> arena::make_room(std::uint32_t size) {
@@ -158,15 +161,15 @@ result<slot_ref> arena::make_room(std::uint32_t size) {
     // Free a slot of this class, or a whole page for it; freed slots mature
     // after the allocator's reuse delay.
     spill_failure_.reset();
-    const bool freed = slabs_.class_has_pages(bytes) ? spill_victim(slabs_.class_bytes(bytes)) ||
-                                                           evacuate_sparsest_page()
-                                                     : evacuate_sparsest_page();
+    const bool freed = slabs_.class_has_pages(bytes)
+                           ? spill_victim(slabs_.class_bytes(bytes)) || evacuate_sparsest_page()
+                           : evacuate_sparsest_page();
     if (!freed && clock_.empty()) break;
     std::this_thread::sleep_for(slabs_.reuse_delay());
   }
-  if (spill_failure_) return error{errc::no_space, "no room for an object of " +
-                                                      std::to_string(size) + " bytes: spilling failed: " +
-                                                      spill_failure_->message};
+  if (spill_failure_)
+    return error{errc::no_space, "no room for an object of " + std::to_string(size) +
+                                     " bytes: spilling failed: " + spill_failure_->message};
   return error{errc::no_space, "no room for an object of " + std::to_string(size) +
                                    " bytes: the arena is full and nothing more can be spilled"};
 }
@@ -227,9 +230,14 @@ bool arena::spill(object_id id) {
   // Fails while a writer holds a pin: then the object is not cold after all.
   if (!try_retire_slot(slot, e.version, e.version + 1)) return false;
   ++e.version;
-  auto put = spill_->put(id, e.version, std::span(slot + payload_offset, e.size));
+  // The payload and its trailer (which carries its checksum), as one record.
+  slot_trailer trailer;
+  std::memcpy(&trailer, slot + trailer_offset(e.size), sizeof trailer);
+  auto put = spill_->put(
+      id, e.version,
+      std::span(slot + payload_offset, trailer_offset(e.size) + sizeof trailer - payload_offset));
   if (!put) {
-    write_slot(slot, id, e.version, e.size);  // stays resident, under its new version
+    write_slot(slot, id, e.version, e.size, trailer.crc);  // stays resident, under its new version
     spill_failure_ = put.err();
     return false;
   }
@@ -242,12 +250,23 @@ bool arena::spill(object_id id) {
 result<void> arena::unspill(object_id id, entry& e) {
   auto stored = spill_->get(id);
   if (!stored) return stored.err();
+  // The record is the payload and the trailer it was spilled with: its
+  // checksum says whether the disk gave back what it was given.
+  const std::size_t record = trailer_offset(e.size) + sizeof(slot_trailer) - payload_offset;
+  const auto& bytes = stored->second;
+  if (bytes.size() != record ||
+      !payload_intact(std::span(bytes).first(e.size),
+                      std::span(bytes).subspan(record - sizeof(slot_trailer))))
+    return error{errc::corrupt, "object " + std::to_string(id) +
+                                    ": its spill record is corrupt (checksum or length)"};
+  slot_trailer trailer;
+  std::memcpy(&trailer, bytes.data() + record - sizeof trailer, sizeof trailer);
   auto slot = make_room(e.size);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
   e.slot = *slot;
   e.version = stored->first + 1;
-  std::memcpy(slot_memory(e) + payload_offset, stored->second.data(), e.size);
-  write_slot(slot_memory(e), id, e.version, e.size);
+  std::memcpy(slot_memory(e) + payload_offset, bytes.data(), e.size);
+  write_slot(slot_memory(e), id, e.version, e.size, trailer.crc);
   (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
   add_resident(id, e);
   ++unspills_;

@@ -51,6 +51,11 @@ remote_arena::~remote_arena() {
   if (ep_ && !ep_->closed()) ep_->close(transport::after(std::chrono::seconds(1)));
 }
 
+error remote_arena::corrupt(const object_location& where) const {
+  return error{errc::corrupt,
+               "object " + std::to_string(where.id) + ": its bytes fail their checksum"};
+}
+
 error remote_arena::failed(const char* request, const error& e) const {
   return error{e.code, std::string(request) + " on memory node " + name_ + ": " + e.message};
 }
@@ -75,7 +80,9 @@ result<void> remote_arena::read_slot(object_location& where, std::span<std::byte
     transport::batch b(*ucx_.worker);
     if (auto r = b.get(*arena_, where.offset, slot.data(), where.slot_bytes); !r) return r.err();
     if (auto r = b.wait(deadline()); !r) return r.err();
-    return slot_matches(slot.first(where.slot_bytes), where.id, where.version);
+    if (!slot_matches(slot.first(where.slot_bytes), where.id, where.version)) return false;
+    if (!slot_intact(slot.first(where.slot_bytes))) return corrupt(where);
+    return true;
   });
 }
 
@@ -91,6 +98,7 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
       return r.err();
     if (auto r = b.wait(deadline()); !r) return r.err();
     if (!slot_matches(scratch_, where.id, where.version)) return false;
+    if (!slot_intact(scratch_)) return corrupt(where);
     std::memcpy(into.data(), scratch_.data() + payload_offset, where.size);
     return true;
   });
@@ -122,6 +130,7 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
     return error{errc::invalid_argument, "write of " + std::to_string(data.size()) +
                                              " bytes to an object of " +
                                              std::to_string(where.size)};
+  const std::uint32_t crc = crc32c(data);  // goes in with the payload
   return settle("write", where, [&]() -> result<bool> {
     // Pin the slot at the version we know; other writers' pins are joined.
     const std::uint64_t word = where.offset + pin_word_offset;
@@ -135,6 +144,7 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
     }
     transport::batch b(*ucx_.worker);
     auto put = b.put(*arena_, where.offset + payload_offset, data.data(), data.size());
+    if (put) put = b.put(*arena_, where.offset + crc_offset(where.size), &crc, sizeof crc);
     auto done = put ? b.wait(deadline()) : put;
     auto unpin = transport::atomic_add(*arena_, word, ~std::uint64_t{0}, deadline());
     if (!done) return done.err();
@@ -189,14 +199,17 @@ result<void> remote_arena::read_many(std::span<object_location> where,
   std::vector<std::size_t> moved;
   for (std::size_t i = 0; i < where.size(); ++i) {
     const std::span<const std::byte> got(scratch_.data() + scratch_at[i], scratch_bytes(where[i]));
-    bool matches;
+    bool matches, intact;
     if (where[i].size >= direct_from) {
       matches = slot_parts_match(got.first(payload_offset), got.subspan(payload_offset),
                                  where[i].id, where[i].version);
+      intact = matches && payload_intact(into[i], got.subspan(payload_offset));
     } else {
       matches = slot_matches(got, where[i].id, where[i].version);
-      if (matches) std::memcpy(into[i].data(), got.data() + payload_offset, where[i].size);
+      intact = matches && slot_intact(got);
+      if (intact) std::memcpy(into[i].data(), got.data() + payload_offset, where[i].size);
     }
+    if (matches && !intact) return failed("read", corrupt(where[i]));
     if (!matches) moved.push_back(i);
   }
   // Moved since their locations were learned: each alone, again (after the

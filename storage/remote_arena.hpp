@@ -2,8 +2,11 @@
 // data half of a connection to a node (the control half, CAF, is
 // actors/node_client). Reads are one get of the whole slot, accepted only if
 // the slot's header and trailer carry the object's id and the expected
-// version; writes pin the slot with a remote compare-and-swap first, so the
-// node cannot spill it mid-write, then put and unpin (slot.hpp). On a
+// version, and whose payload matches the checksum in its trailer; writes pin
+// the slot with a remote compare-and-swap first, so the node cannot spill it
+// mid-write, then put the payload and its checksum, and unpin (slot.hpp).
+// A checksum mismatch is errc::corrupt (a damaged copy), never retried.
+// Reads of part of an object (read_part) check the header and trailer only. On a
 // mismatch (the object was spilled, moved or freed since its location was
 // learned) the arena asks its `locate` callback for the object's location
 // anew and tries again, a few times.
@@ -72,6 +75,7 @@ class remote_arena {
   template <class Attempt>
   transport::result<void> settle(const char* request, object_location& where, Attempt attempt);
   transport::error failed(const char* request, const transport::error& e) const;
+  transport::error corrupt(const object_location& where) const;
   transport::deadline deadline() const { return transport::after(timeout_); }
 
   transport::local_ucx ucx_;

@@ -4,16 +4,23 @@
 // carries enough to tell whether it is the object and version that was asked
 // for.
 //
-//   0          8      12        16     20      24                  T         T+4        T+8
-//   +----------+------+---------+------+-------+-------------------+---------+----------+
-//   | object   | pins | version | size | flags | payload: size     | version | id_check |
-//   | id (u64) | u32  | u32     | u32  | u32   | bytes, zero-padded| u32     | u32      |
-//   +----------+------+---------+------+-------+ to a multiple of 8+---------+----------+
-//   '--------- slot_header (24) ---------------'                   '- slot_trailer (8) -'
+//   0          8      12        16     20      24                  T         T+4        T+8 T+12
+//   T+16
+//   +----------+------+---------+------+-------+-------------------+---------+----------+-------+--------+
+//   | object   | pins | version | size | flags | payload: size     | version | id_check | crc   |
+//   (zero) | | id (u64) | u32  | u32     | u32  | u32   | bytes, zero-padded| u32     | u32      |
+//   u32   | u32    |
+//   +----------+------+---------+------+-------+ to a multiple of
+//   8+---------+----------+-------+--------+
+//   '--------- slot_header (24) ---------------'                   '---------- slot_trailer (16)
+//   -------'
 //              '- pin word -'
 //
-//   T = trailer_offset(size) = 24 + round_up(size, 8); slot_bytes(size) = T + 8.
+//   T = trailer_offset(size) = 24 + round_up(size, 8); slot_bytes(size) = T + 16.
 //   id_check = low 32 bits of the id XOR its high 32 bits.
+//   crc = crc32c of the payload (crc32c.hpp), written by whoever writes the
+//   payload; a reader that finds the slot is the object it asked for checks
+//   it, and a mismatch is corruption (errc::corrupt), not a moved object.
 //
 // Integers are in the node's byte order: clients and nodes share one
 // architecture. A copy is trusted only if the header AND the trailer agree
@@ -46,6 +53,8 @@
 #include <cstring>
 #include <span>
 
+#include "storage/crc32c.hpp"
+
 namespace remora::storage {
 
 /// Identifies an object across the pool. 0 is never a valid id.
@@ -62,6 +71,8 @@ struct slot_header {
 struct slot_trailer {
   std::uint32_t version;
   std::uint32_t id_check;
+  std::uint32_t crc;  // crc32c of the payload
+  std::uint32_t reserved;
 };
 
 /// Set while the slot holds an object; cleared when the slot is retired.
@@ -96,21 +107,30 @@ constexpr std::uint64_t pin_word(std::uint32_t version, std::uint32_t pins) {
 constexpr std::uint32_t pin_word_version(std::uint64_t word) {
   return static_cast<std::uint32_t>(word >> 32);
 }
-constexpr std::uint32_t pin_word_pins(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
+constexpr std::uint32_t pin_word_pins(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word);
+}
 static_assert(pin_word_offset % 8 == 0 && pin_word_version(pin_word(7, 3)) == 7 &&
               pin_word_pins(pin_word(7, 3)) == 3);
-static_assert(sizeof(slot_trailer) == 8 && offsetof(slot_trailer, id_check) == 4);
+static_assert(sizeof(slot_trailer) == 16 && offsetof(slot_trailer, id_check) == 4 &&
+              offsetof(slot_trailer, crc) == 8);
 static_assert(payload_offset == 24 && trailer_offset(0) == 24 && trailer_offset(1) == 32 &&
-              trailer_offset(8) == 32 && slot_bytes(0) == 32 && slot_bytes(9) == 48);
+              trailer_offset(8) == 32 && slot_bytes(0) == 40 && slot_bytes(9) == 56);
+
+/// Where a slot's payload checksum is, from the slot's start.
+constexpr std::size_t crc_offset(std::uint32_t size) {
+  return trailer_offset(size) + offsetof(slot_trailer, crc);
+}
 
 /// Writes the header and trailer of a slot holding `size` payload bytes and
-/// zeroes the padding; the payload itself is the caller's. The trailer is
-/// stored before the header (a release fence orders the two), so a reader
-/// that sees the new header also sees the new trailer.
-/// Write the payload first when readers may already look at this slot.
+/// zeroes the padding; the payload itself is the caller's, and `crc` its
+/// checksum. The trailer is stored before the header (a release fence
+/// orders the two), so a reader that sees the new header also sees the new
+/// trailer. Write the payload first when readers may already look at it.
 /// REQUIRES: `slot` points to slot_bytes(size) writable bytes; id != 0.
-inline void write_slot(std::byte* slot, object_id id, std::uint32_t version, std::uint32_t size) {
-  const slot_trailer trailer{version, id_check(id)};
+inline void write_slot(std::byte* slot, object_id id, std::uint32_t version, std::uint32_t size,
+                       std::uint32_t crc) {
+  const slot_trailer trailer{version, id_check(id), crc, 0};
   const slot_header header{id, 0, version, size, slot_live};
   std::memset(slot + payload_offset + size, 0, trailer_offset(size) - payload_offset - size);
   std::memcpy(slot + trailer_offset(size), &trailer, sizeof trailer);
@@ -178,6 +198,24 @@ inline bool slot_parts_match(std::span<const std::byte> header_copy,
   slot_trailer trailer;
   std::memcpy(&trailer, trailer_copy.data(), sizeof trailer);
   return trailer.version == version && trailer.id_check == id_check(id);
+}
+
+/// Whether `payload` (an object's bytes, read apart from its slot) is what
+/// the slot's trailer (`trailer_copy`) says was written.
+inline bool payload_intact(std::span<const std::byte> payload,
+                           std::span<const std::byte> trailer_copy) {
+  if (trailer_copy.size() < sizeof(slot_trailer)) return false;
+  slot_trailer trailer;
+  std::memcpy(&trailer, trailer_copy.data(), sizeof trailer);
+  return crc32c(payload) == trailer.crc;
+}
+
+/// As payload_intact, for a whole slot's copy that slot_matches accepted.
+inline bool slot_intact(std::span<const std::byte> copy) {
+  slot_header header;
+  std::memcpy(&header, copy.data(), sizeof header);
+  return payload_intact(copy.subspan(payload_offset, header.size),
+                        copy.subspan(trailer_offset(header.size), sizeof(slot_trailer)));
 }
 
 /// Whether `copy` (a slot read from its first byte, at least slot_bytes(size)

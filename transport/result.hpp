@@ -29,6 +29,7 @@ enum class errc {
   no_space,          // memory and disk are full
   auth,              // wrong or missing credentials
   unsupported,       // this build or this machine cannot do it (no CUDA, no such NUMA node)
+  corrupt,           // stored bytes fail their checksum
 };
 
 /// Short lowercase name of an error code, for messages.
@@ -49,16 +50,28 @@ class [[nodiscard]] result {
   explicit operator bool() const noexcept { return ok(); }
 
   // REQUIRES: ok()
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
   // REQUIRES: !ok()
-  const error& err() const { assert(!ok()); return std::get<1>(state_); }
+  const error& err() const {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, error> state_;
@@ -74,7 +87,10 @@ class [[nodiscard]] result<void> {
   explicit operator bool() const noexcept { return ok(); }
 
   // REQUIRES: !ok()
-  const error& err() const { assert(failed_); return error_; }
+  const error& err() const {
+    assert(failed_);
+    return error_;
+  }
 
  private:
   error error_{errc::transport, {}};

@@ -6,21 +6,38 @@ namespace remora::transport {
 
 const char* to_string(errc code) noexcept {
   switch (code) {
-    case errc::timeout: return "timeout";
-    case errc::peer_unreachable: return "peer unreachable";
-    case errc::bad_address: return "bad address";
-    case errc::bad_key: return "bad key";
-    case errc::out_of_range: return "out of range";
-    case errc::protocol: return "protocol error";
-    case errc::no_memory: return "no memory";
-    case errc::io: return "i/o error";
-    case errc::transport: return "transport error";
-    case errc::unknown_object: return "unknown object";
-    case errc::already_exists: return "already exists";
-    case errc::invalid_argument: return "invalid argument";
-    case errc::unsupported: return "unsupported here";
-    case errc::no_space: return "no space";
-    case errc::auth: return "authentication failed";
+    case errc::timeout:
+      return "timeout";
+    case errc::peer_unreachable:
+      return "peer unreachable";
+    case errc::bad_address:
+      return "bad address";
+    case errc::bad_key:
+      return "bad key";
+    case errc::out_of_range:
+      return "out of range";
+    case errc::protocol:
+      return "protocol error";
+    case errc::no_memory:
+      return "no memory";
+    case errc::io:
+      return "i/o error";
+    case errc::transport:
+      return "transport error";
+    case errc::unknown_object:
+      return "unknown object";
+    case errc::corrupt:
+      return "corrupt";
+    case errc::already_exists:
+      return "already exists";
+    case errc::invalid_argument:
+      return "invalid argument";
+    case errc::unsupported:
+      return "unsupported here";
+    case errc::no_space:
+      return "no space";
+    case errc::auth:
+      return "authentication failed";
   }
   return "unknown error";
 }

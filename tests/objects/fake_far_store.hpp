@@ -73,6 +73,9 @@ class fake_far_store final : public objects::far_store {
             "no object " + std::to_string(where[i].id) + " on " + describe(node)};
       if (into[i].size() != it->second.bytes.size())
         return transport::error{transport::errc::invalid_argument, "size mismatch"};
+      if (it->second.damaged)
+        return transport::error{transport::errc::corrupt, "object " + std::to_string(where[i].id) +
+                                                              ": its bytes fail their checksum"};
       std::memcpy(into[i].data(), it->second.bytes.data(), into[i].size());
       where[i].version = it->second.version;
       ++reads_;
@@ -118,6 +121,11 @@ class fake_far_store final : public objects::far_store {
   void take_down(std::uint32_t node) { set(node, &node_state::down, true); }
   void bring_up(std::uint32_t node) { set(node, &node_state::down, false); }
   void fail_writes(std::uint32_t node, bool fail) { set(node, &node_state::fail_writes, fail); }
+  /// Reads of `id` on `node` fail their checksum from now on.
+  void damage(std::uint32_t node, storage::object_id id) {
+    std::lock_guard held(mutex_);
+    nodes_[node].objects.at(id).damaged = true;
+  }
   void lose(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);
     nodes_[node].objects.erase(id);
@@ -143,6 +151,7 @@ class fake_far_store final : public objects::far_store {
   struct stored {
     std::vector<std::byte> bytes;
     std::uint32_t version = 0;
+    bool damaged = false;  // reads fail their checksum
   };
   struct node_state {
     std::map<storage::object_id, stored> objects;

@@ -139,3 +139,18 @@ TEST_CASE("replicas: the object store loses nothing when a node goes down", "[re
   CHECK(wrong == 0);
   CHECK(far.failovers() > 0);
 }
+
+TEST_CASE("replicas: a copy that fails its checksum is passed over for another", "[replicas]") {
+  fixture f;
+  f.write_all(1);
+  // Damage the first copy of every object that has one on node 0.
+  std::size_t damaged = 0;
+  for (auto& o : f.objects)
+    if (f.fake->bytes(0, o.id)) {
+      f.fake->damage(0, o.id);
+      ++damaged;
+    }
+  REQUIRE(damaged > 0);
+  CHECK(f.read_all(1) == 100);
+  CHECK(f.store->failovers() > 0);
+}

@@ -24,7 +24,7 @@ std::vector<std::byte> make_slot(object_id object, std::uint32_t version, std::u
   std::vector<std::byte> slot(slot_bytes(size), std::byte{0xee});
   const auto payload = payload_of(size, static_cast<int>(version));
   std::copy(payload.begin(), payload.end(), slot.begin() + payload_offset);
-  write_slot(slot.data(), object, version, size);
+  write_slot(slot.data(), object, version, size, crc32c(payload));
   return slot;
 }
 
@@ -45,7 +45,7 @@ slot_trailer trailer_of(const std::vector<std::byte>& slot, std::uint32_t size) 
 TEST_CASE("a written slot holds its header, payload, zero padding and trailer", "[storage][slot]") {
   for (std::uint32_t size : {0u, 1u, 7u, 8u, 9u, 100u, 4096u}) {
     const auto slot = make_slot(id, 3, size);
-    REQUIRE(slot.size() == 24 + (size + 7) / 8 * 8 + 8);
+    REQUIRE(slot.size() == 24 + (size + 7) / 8 * 8 + 16);
     const slot_header h = header_of(slot);
     CHECK(h.object_id == id);
     CHECK(h.version == 3);
@@ -128,31 +128,61 @@ TEST_CASE("a retired slot refuses readers of the old version", "[storage][slot]"
               sizeof(slot_trailer));
   CHECK_FALSE(slot_matches(raced, id, 3));
 
-  write_slot(slot.data(), id, 5, 100);
+  write_slot(slot.data(), id, 5, 100, trailer_of(slot, 100).crc);
   CHECK(slot_matches(slot, id, 5));
 }
 
 TEST_CASE("a pinned slot cannot be retired for a spill, but can be freed", "[storage][slot]") {
   auto slot = make_slot(id, 3, 64);
-  auto word = std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(slot.data() + pin_word_offset));
+  auto word = std::atomic_ref<std::uint64_t>(
+      *reinterpret_cast<std::uint64_t*>(slot.data() + pin_word_offset));
   REQUIRE(word.load() == pin_word(3, 0));
   word.fetch_add(1);  // a writer pins, as its remote compare-and-swap would
   CHECK(header_of(slot).pins == 1);
   CHECK(slot_matches(slot, id, 3));  // pins do not disturb readers
   CHECK_FALSE(try_retire_slot(slot.data(), 3, 4));
-  CHECK(slot_matches(slot, id, 3));  // nothing changed
+  CHECK(slot_matches(slot, id, 3));                 // nothing changed
   CHECK_FALSE(try_retire_slot(slot.data(), 2, 4));  // wrong version, refused too
-  word.fetch_add(~std::uint64_t{0});  // the writer unpins
+  word.fetch_add(~std::uint64_t{0});                // the writer unpins
   CHECK(word.load() == pin_word(3, 0));
   CHECK(try_retire_slot(slot.data(), 3, 4));
   CHECK(pin_word_version(word.load()) == 4);
 
   auto freed = make_slot(id, 9, 64);
-  auto freed_word =
-      std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(freed.data() + pin_word_offset));
+  auto freed_word = std::atomic_ref<std::uint64_t>(
+      *reinterpret_cast<std::uint64_t*>(freed.data() + pin_word_offset));
   freed_word.fetch_add(2);  // two writers still in
   retire_slot(freed.data(), 10);
   CHECK(freed_word.load() == pin_word(10, 2));  // version bumped, pins kept
   CHECK_FALSE(slot_matches(freed, id, 9));
   CHECK(trailer_of(freed, 64).version == 10);
+}
+
+TEST_CASE("crc32c: the standard check value, on both of its paths' sizes", "[storage][slot]") {
+  const std::string check = "123456789";
+  CHECK(crc32c(std::as_bytes(std::span(check.data(), check.size()))) == 0xe3069283u);
+  CHECK(crc32c({}) == 0u);
+  // 8-byte steps and a tail agree with a byte at a time (the table path).
+  std::vector<std::byte> bytes(1001);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte(i * 31 + 7);
+  std::uint32_t one_by_one = ~0u;
+  for (std::byte b : bytes) {
+    one_by_one ^= static_cast<std::uint8_t>(b);
+    for (int k = 0; k < 8; ++k)
+      one_by_one = (one_by_one >> 1) ^ ((one_by_one & 1) ? 0x82f63b78u : 0);
+  }
+  CHECK(crc32c(bytes) == ~one_by_one);
+}
+
+TEST_CASE("a flipped payload byte passes the id checks but fails the checksum", "[storage][slot]") {
+  for (std::uint32_t size : {1u, 64u, 100u, 5000u}) {
+    auto slot = make_slot(42, 7, size);
+    REQUIRE(slot_matches(slot, 42, 7));
+    CHECK(slot_intact(slot));
+    slot[payload_offset + size / 2] ^= std::byte{0x10};
+    CHECK(slot_matches(slot, 42, 7));  // still the object asked for...
+    CHECK_FALSE(slot_intact(slot));    // ...but not the bytes written
+    CHECK_FALSE(payload_intact(std::span(slot).subspan(payload_offset, size),
+                               std::span(slot).subspan(trailer_offset(size))));
+  }
 }
