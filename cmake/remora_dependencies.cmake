@@ -37,6 +37,18 @@ if(NOT TARGET numa::numa)
     INTERFACE_INCLUDE_DIRECTORIES ${NUMA_INCLUDE_DIR})
 endif()
 
+# ISA-L: the payload checksums (crc32c) of storage/crc32c.cpp.
+find_path(ISAL_INCLUDE_DIR isa-l/crc.h)
+find_library(ISAL_LIBRARY isal)
+remora_require(ISAL_INCLUDE_DIR "ISA-L headers (isa-l/crc.h)" libisal-dev)
+remora_require(ISAL_LIBRARY "ISA-L (libisal)" libisal-dev)
+if(NOT TARGET isal::isal)
+  add_library(isal::isal SHARED IMPORTED GLOBAL)
+  set_target_properties(isal::isal PROPERTIES
+    IMPORTED_LOCATION ${ISAL_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${ISAL_INCLUDE_DIR})
+endif()
+
 if(REMORA_BUILD_TESTS)
   find_package(Catch2 2 QUIET)
   remora_require(Catch2_FOUND "Catch2 2.x" catch2)
