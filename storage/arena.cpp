@@ -107,8 +107,12 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids) {
   for (object_id id : ids) {
     entry& e = objects_.at(id);
     if (e.resident) {
-      retire_slot(slot_memory(e), e.version + 1);  // writers still pinned write into quarantine
-      slabs_.release(e.slot);
+      std::byte* slot = slot_memory(e);
+      retire_slot(slot, e.version + 1);  // writers still pinned write into a dead slot
+      if (pin_word_pins(detail::pin_word_of(slot).load()) == 0)
+        slabs_.release(e.slot);
+      else  // not reused while a writer is inside (release_unpinned)
+        pinned_frees_.push_back({e.slot, std::chrono::steady_clock::now()});
       drop_resident(e);
     } else {
       (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
@@ -154,8 +158,24 @@ arena_stats arena::stats() const {
           spill_->bytes(),   spills_,       unspills_};
 }
 
+void arena::release_unpinned() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(pinned_frees_, [&](const pinned_free& f) {
+    std::byte* slot = region_.data() + f.slot.offset;
+    if (pin_word_pins(detail::pin_word_of(slot).load()) != 0 &&
+        now - f.since < options_.pinned_free_limit)
+      return false;
+    // Reused now: clear a dead writer's pins, so the next object starts at 0.
+    detail::pin_word_of(slot).store(
+        pin_word(pin_word_version(detail::pin_word_of(slot).load()), 0));
+    slabs_.release(f.slot);
+    return true;
+  });
+}
+
 result<slot_ref> arena::make_room(std::uint32_t size) {
   const std::size_t bytes = slot_bytes(size);
+  if (!pinned_frees_.empty()) release_unpinned();
   for (int attempt = 0; attempt < max_room_attempts; ++attempt) {
     if (auto slot = slabs_.allocate(bytes)) return *slot;
     // Free a slot of this class, or a whole page for it; freed slots mature

@@ -16,6 +16,7 @@
 // region's bytes concurrently, only through the slot protocol.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,6 +53,10 @@ class arena {
  public:
   struct options {
     std::uint64_t capacity = 1ull << 30;
+    // A freed slot that a writer still pins is not reused until the writer
+    // has unpinned, or this long has passed (past any client's timeout: a
+    // writer that slow has given up, or died).
+    std::chrono::milliseconds pinned_free_limit{60'000};
     std::string spill_dir;         // where RocksDB keeps spilled objects
     double high_watermark = 0.90;  // of capacity: start spilling
     double low_watermark = 0.80;   // of capacity: spill down to here
@@ -59,8 +64,7 @@ class arena {
 
   /// Allocates and registers the region and opens (wiping) the spill.
   /// Errors: invalid_argument for a capacity below one page, no_memory, io.
-  static transport::result<std::unique_ptr<arena>> open(transport::context& ctx,
-                                                        const options& o);
+  static transport::result<std::unique_ptr<arena>> open(transport::context& ctx, const options& o);
 
   const transport::region& memory() const { return region_; }
   std::uint32_t max_object_size() const;
@@ -101,6 +105,9 @@ class arena {
   bool evacuate_sparsest_page();
   void add_resident(object_id id, entry& e);
   void drop_resident(entry& e);
+  // Gives the slab allocator back the freed slots no writer pins any more
+  // (or that waited past pinned_free_limit).
+  void release_unpinned();
 
   transport::region region_;
   std::unique_ptr<spill_store> spill_;
@@ -119,6 +126,13 @@ class arena {
   // Objects the batch being served has allocated or located: spilling them
   // before the reply leaves would hand the client a stale location.
   std::unordered_set<object_id> in_batch_;
+  // Freed slots a writer still pinned when freed: a put delayed past the
+  // free must land in a slot nobody else has yet.
+  struct pinned_free {
+    slot_ref slot;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::vector<pinned_free> pinned_frees_;
 };
 
 }  // namespace remora::storage
