@@ -135,6 +135,7 @@ Stats Runtime::stats() const {
   s.demotions = c.demotions;
   s.promotions = c.promotions;
   s.failovers = impl_->far->failovers();
+  s.repairs = impl_->far->repairs();
   return s;
 }
 

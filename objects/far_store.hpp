@@ -58,6 +58,8 @@ class far_store {
   /// Reads a store of several copies served from another copy than the
   /// first, because the first did not answer.
   virtual std::uint64_t failovers() const { return 0; }
+  /// Copies made to restore a store of several copies after a loss.
+  virtual std::uint64_t repairs() const { return 0; }
 };
 
 }  // namespace remora::objects

@@ -1,5 +1,7 @@
 #include "objects/replicated_far_store.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -27,8 +29,93 @@ object_location location_of(object_id id, std::uint32_t size, std::uint64_t offs
 
 }  // namespace
 
-replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas)
-    : nodes_(std::move(nodes)), replicas_(replicas), shards_(shard_count) {}
+replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
+                                           repair_options repair)
+    : nodes_(std::move(nodes)), replicas_(replicas), repair_(repair), shards_(shard_count) {
+  if (repair_.background) repair_thread_ = std::thread([this] { repair_loop(); });
+}
+
+replicated_far_store::~replicated_far_store() {
+  {
+    std::lock_guard held(repair_mutex_);
+    stop_ = true;
+  }
+  repair_wake_.notify_all();
+  if (repair_thread_.joinable()) repair_thread_.join();
+}
+
+void replicated_far_store::repair_loop() {
+  pthread_setname_np(pthread_self(), "remora.repair");
+  std::unique_lock held(repair_mutex_);
+  while (!stop_) {
+    held.unlock();
+    (void)repair_now(repair_.batch);
+    held.lock();
+    repair_wake_.wait_for(held, repair_.interval, [&] { return stop_; });
+  }
+}
+
+std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
+  std::size_t copies = 0, looked = 0;
+  for (auto& s : shards_) {
+    std::lock_guard held(s.mutex);
+    for (auto& [id, reps] : s.objects) {
+      if (looked >= max_objects) return copies;
+      std::uint32_t good = 0;
+      for (std::uint32_t k = 0; k < reps.count; ++k)
+        good += reps.at[k].current && nodes_->reachable(reps.at[k].node);
+      if (good >= replicas_) continue;
+      ++looked;
+      copies += repair_one(id, reps);
+    }
+  }
+  return copies;
+}
+
+std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
+  // A source: a current copy on a reachable node that reads back whole.
+  std::vector<std::byte> bytes(reps.size);
+  bool have = false;
+  for (std::uint32_t k = 0; k < reps.count && !have; ++k) {
+    const auto& rep = reps.at[k];
+    if (!rep.current || !nodes_->reachable(rep.node)) continue;
+    auto loc = location_of(id, reps.size, rep.offset, rep.version);
+    std::span<std::byte> into(bytes);
+    have = nodes_->read(rep.node, {&loc, 1}, {&into, 1}).ok();
+  }
+  if (!have) return 0;  // nothing current left to copy from
+  // Keep the current copies on reachable nodes; free stale copies on
+  // reachable nodes; forget copies on unreachable ones.
+  replicas kept;
+  kept.size = reps.size;
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    const auto& rep = reps.at[k];
+    if (!nodes_->reachable(rep.node)) continue;
+    if (rep.current)
+      kept.at[kept.count++] = rep;
+    else
+      (void)nodes_->free(rep.node, std::span(&id, 1));
+  }
+  std::size_t made = 0;
+  for (std::uint32_t n : placement_all(id)) {
+    if (kept.count >= replicas_) break;
+    if (std::any_of(kept.at.begin(), kept.at.begin() + kept.count,
+                    [&](const replica& r) { return r.node == n; }))
+      continue;
+    object_location loc{.id = id, .size = reps.size};
+    if (!nodes_->allocate(n, {&loc, 1})) continue;
+    auto w = location_of(id, reps.size, loc.offset, loc.version);
+    if (!nodes_->write(n, w, bytes)) {
+      (void)nodes_->free(n, std::span(&id, 1));
+      continue;
+    }
+    kept.at[kept.count++] = {n, w.version, w.offset, true};
+    ++made;
+  }
+  reps = kept;
+  repairs_.fetch_add(made, std::memory_order_relaxed);
+  return made;
+}
 
 bool replicated_far_store::reachable(std::uint32_t) const {
   for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
@@ -49,16 +136,20 @@ replicated_far_store::replicas replicated_far_store::lookup(object_id id) {
   return it == s.objects.end() ? replicas{} : it->second;
 }
 
-std::vector<std::uint32_t> replicated_far_store::placement(object_id id) const {
-  std::vector<std::uint32_t> ranked(nodes_->nodes());
-  for (std::uint32_t n = 0; n < ranked.size(); ++n) ranked[n] = n;
+std::vector<std::uint32_t> replicated_far_store::placement_all(object_id id) const {
+  std::vector<std::uint32_t> ranked;
+  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
+    if (nodes_->reachable(n)) ranked.push_back(n);
   std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
     return rendezvous_score(id, nodes_->node_id(a)) > rendezvous_score(id, nodes_->node_id(b));
   });
-  std::vector<std::uint32_t> chosen;
-  for (std::uint32_t n : ranked)
-    if (chosen.size() < replicas_ && nodes_->reachable(n)) chosen.push_back(n);
-  return chosen;
+  return ranked;
+}
+
+std::vector<std::uint32_t> replicated_far_store::placement(object_id id) const {
+  auto ranked = placement_all(id);
+  if (ranked.size() > replicas_) ranked.resize(replicas_);
+  return ranked;
 }
 
 result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_location> where) {
@@ -86,6 +177,7 @@ result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_loca
   bool any = false;
   for (std::size_t i = 0; i < where.size(); ++i) {
     replicas placed;
+    placed.size = where[i].size;
     for (std::uint32_t n : ranked[i])
       for (const auto& [node, l] : got[i])
         if (node == n) placed.at[placed.count++] = {n, l.version, l.offset, true};

@@ -16,15 +16,24 @@
 // Where each replica lives (its node, offset and version) is kept here, per
 // object; the object store's location fields are not used.
 //
-// Not yet: repairing a stale or lost replica on another node.
+// Repair: a thread of its own (remora.repair) looks, every
+// `repair_interval`, for objects with fewer than r current copies on
+// reachable nodes, and copies each from a current one to the best reachable
+// node that has none, at most `repair_batch` objects a pass (rate-limited);
+// stale copies on reachable nodes are freed. An object is repaired under
+// its shard's lock, so reads, writes and frees of it wait meanwhile.
 //
 // Thread-safety: as far_store (the replica table is sharded under mutexes).
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -36,8 +45,17 @@ class replicated_far_store final : public far_store {
  public:
   static constexpr std::uint32_t max_replicas = 4;
 
+  struct repair_options {
+    bool background = true;  // false: only repair_now() repairs (tests)
+    std::chrono::milliseconds interval{100};
+    std::size_t batch = 1024;  // objects a pass
+  };
   /// REQUIRES: 1 <= replicas <= min(max_replicas, nodes->nodes()).
-  replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas);
+  replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
+                       repair_options repair);
+  replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas)
+      : replicated_far_store(std::move(nodes), replicas, repair_options{}) {}
+  ~replicated_far_store() override;  // stops the repair thread
 
   std::uint32_t nodes() const override { return 1; }
   std::uint64_t node_id(std::uint32_t) const override { return 0x7265706c; }
@@ -57,6 +75,11 @@ class replicated_far_store final : public far_store {
 
   /// Reads served by a replica other than the first current one.
   std::uint64_t failovers() const override { return failovers_.load(std::memory_order_relaxed); }
+  /// Copies made to bring objects back to r current copies.
+  std::uint64_t repairs() const override { return repairs_.load(std::memory_order_relaxed); }
+  /// One repair pass over every object, on the caller's thread; how many
+  /// copies it made.
+  std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
 
  private:
   struct replica {
@@ -68,6 +91,7 @@ class replicated_far_store final : public far_store {
   struct replicas {
     std::array<replica, max_replicas> at;
     std::uint32_t count = 0;
+    std::uint32_t size = 0;  // the object's bytes
   };
   struct shard {
     std::mutex mutex;
@@ -80,15 +104,27 @@ class replicated_far_store final : public far_store {
   // The nodes to place `id` on: the `replicas_` reachable ones ranked
   // highest by rendezvous hashing.
   std::vector<std::uint32_t> placement(storage::object_id id) const;
+  // Every reachable node, ranked for `id`.
+  std::vector<std::uint32_t> placement_all(storage::object_id id) const;
   // Runs `attempt(replica)` on `id`'s current replicas in order until one
   // succeeds; refreshes that replica's location.
   template <class Attempt>
   transport::result<void> read_from_any(storage::object_location& where, Attempt attempt);
 
+  // Brings `reps` (of object `id`, under its shard's lock) back to r
+  // current copies where it can; how many copies it made.
+  std::size_t repair_one(storage::object_id id, replicas& reps);
+  void repair_loop();
+
   const std::unique_ptr<far_store> nodes_;
   const std::uint32_t replicas_;
+  const repair_options repair_;
   std::vector<shard> shards_;
-  std::atomic<std::uint64_t> failovers_{0};
+  std::atomic<std::uint64_t> failovers_{0}, repairs_{0};
+  std::mutex repair_mutex_;
+  std::condition_variable repair_wake_;
+  bool stop_ = false;          // GUARDED_BY(repair_mutex_)
+  std::thread repair_thread_;  // last: starts once the rest is ready
 };
 
 }  // namespace remora::objects

@@ -66,3 +66,37 @@ TEST_CASE("replicas(r) needs r memory nodes", "[client][replicas]") {
   CHECK_THROWS_AS(remora::Options{}.replicas(0), remora::ConfigError);
   CHECK_THROWS_AS(remora::Options{}.replicas(5), remora::ConfigError);
 }
+
+TEST_CASE("replicas(2): after repair, a second node SIGKILLed loses nothing either",
+          "[client][replicas][failure]") {
+  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
+  remora::Options options;
+  options.dram_cache(4 << 20).replicas(2).timeout(2s);
+  for (int i = 0; i < 4; ++i) {
+    nodes.push_back(std::make_unique<remora::testing::child_process>(
+        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
+    options.memory_node(start_node(*nodes.back()));
+  }
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 40'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  nodes[0]->signal(SIGKILL);
+  REQUIRE(nodes[0]->wait_exit(5s).has_value());
+  // Repair runs in the background: wait until it has made copies and then
+  // stopped making more (bounded).
+  std::uint64_t last = 0;
+  for (auto until = std::chrono::steady_clock::now() + 60s;
+       std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(500ms);
+    const std::uint64_t now = rt.stats().repairs;
+    if (now > 0 && now == last) break;
+    last = now;
+  }
+  CHECK(rt.stats().repairs > 0);
+  nodes[1]->signal(SIGKILL);
+  REQUIRE(nodes[1]->wait_exit(5s).has_value());
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+  CHECK(wrong == 0);
+}

@@ -38,10 +38,11 @@ struct fixture {
   std::unique_ptr<replicated_far_store> store;
   std::vector<object_location> objects;
 
-  fixture() {
-    auto f = std::make_unique<fake_far_store>(3);
+  explicit fixture(std::uint32_t nodes = 3) {
+    auto f = std::make_unique<fake_far_store>(nodes);
     fake = f.get();
-    store = std::make_unique<replicated_far_store>(std::move(f), 2);
+    store = std::make_unique<replicated_far_store>(std::move(f), 2,
+                                                   replicated_far_store::repair_options{false});
     for (std::uint64_t id = 1; id <= 100; ++id) objects.push_back(at(id));
     REQUIRE(store->allocate(0, objects).ok());
     for (auto& o : objects) REQUIRE(o.version != 0);
@@ -153,4 +154,23 @@ TEST_CASE("replicas: a copy that fails its checksum is passed over for another",
   REQUIRE(damaged > 0);
   CHECK(f.read_all(1) == 100);
   CHECK(f.store->failovers() > 0);
+}
+
+TEST_CASE("replicas: repair restores two copies, so a second failure loses nothing", "[replicas]") {
+  fixture f(4);
+  f.write_all(1);
+  f.fake->take_down(0);
+  const std::size_t copies = f.store->repair_now();
+  CHECK(copies > 0);  // every object that had a copy on node 0
+  CHECK(f.store->repairs() == copies);
+  CHECK(f.store->repair_now() == 0);  // nothing left to do
+  f.fake->take_down(1);
+  CHECK(f.read_all(1) == 100);
+  // Writes after repair reach the new copies too; with node 0 back (its old
+  // copies forgotten), repair puts second copies there again.
+  f.write_all(2);
+  f.fake->bring_up(0);
+  CHECK(f.store->repair_now() > 0);
+  f.fake->take_down(2);
+  CHECK(f.read_all(2) == 100);
 }

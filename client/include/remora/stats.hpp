@@ -19,6 +19,7 @@ struct Stats {
   std::uint64_t demotions = 0;   // objects moved one local tier down (HBM → CXL → DRAM)
   std::uint64_t promotions = 0;  // objects moved one local tier up
   std::uint64_t failovers = 0;   // reads served by another replica than the first
+  std::uint64_t repairs = 0;     // copies made to restore replicas(r) after a loss
   std::uint64_t dram_used = 0, dram_capacity = 0;
   std::uint64_t cxl_used = 0, cxl_capacity = 0;
   std::uint64_t hbm_used = 0, hbm_capacity = 0;
