@@ -2,12 +2,12 @@
 # started here. With replicas(1) and replicas(2): write-back throughput of
 # 4 KiB objects through an 8 MiB cache, and random reads (most missing);
 # with replicas(2), reads again after one node is SIGKILLed (degraded:
-# every read checked). Ratios: replicas(2) over replicas(1). Memory overhead
-# is r: each object's payload is kept r times. Repair and erasure coding are
-# not built yet.
+# every read checked), and how fast repair restores two copies. Ratios:
+# replicas(2) over replicas(1). Memory overhead is r: each object's payload is
+# kept r times. Erasure coding is not built yet.
 
 bench_durable() {
-  local memnode bench r out nodes pids port pid write1 read1 write2 read2 degraded
+  local memnode bench r out nodes pids port pid write1 read1 write2 read2 degraded repair
   memnode=$(need_binary actors/remora-memnode)
   bench=$(need_binary bench/remora-bench-durable)
   for r in 1 2; do
@@ -31,6 +31,7 @@ bench_durable() {
     else
       write2=$(grep '^case=write ' <<<"$out") read2=$(grep '^case=read ' <<<"$out")
       degraded=$(grep '^case=degraded ' <<<"$out")
+      repair=$(grep '^case=repair ' <<<"$out")
     fi
   done
   echo "durable write-4KiB r1=$(field mb_per_s "$write1")MB/s r2=$(field mb_per_s "$write2")MB/s" \
@@ -42,4 +43,8 @@ bench_durable() {
        "p99=$(field p99_ns "$degraded")ns wrong=$(field wrong "$degraded")" \
        "failovers=$(field failovers "$degraded")" \
        "ratio=$(calc "$(field reads_per_s "$degraded") / $(field reads_per_s "$read2")")"
+  echo "durable repair-4KiB copies=$(field copies "$repair") mb=$(field mb "$repair")" \
+       "seconds=$(field seconds "$repair") mb_per_s=$(field mb_per_s "$repair")" \
+       "gib_seconds=$(calc "1073.741824 / $(field mb_per_s "$repair")")"
 }
+

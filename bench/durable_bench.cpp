@@ -4,7 +4,8 @@
 //             them are written home (to R nodes each): MB/s of payload;
 //   read      random reads over them, most missing: reads/s and p50/p99;
 //   degraded  the same after SIGKILLing --kill-pid (a node): every read
-//             checked, reads/s, p99, and how many failed over.
+//             checked, reads/s, p99, and how many failed over;
+//   repair    the copies repair made after the kill, and how fast.
 // One line per phase: "case=PHASE replicas=R key=value ...".
 #include <signal.h>
 
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
                 (unsigned long long)healthy.wrong);
     if (kill_pid != 0) {
       if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
+      const auto kill_time = clock_type::now();
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       const auto before = rt.stats().failovers;
       auto degraded = read_phase(objects, seconds);
@@ -127,6 +129,25 @@ int main(int argc, char** argv) {
           replicas, degraded.per_s, degraded.p50_ns, degraded.p99_ns,
           (unsigned long long)degraded.wrong, (unsigned long long)(rt.stats().failovers - before));
       if (degraded.wrong != 0) return 1;
+      // Repair runs in the background from the kill on: wait until it stops
+      // making copies, and report what it copied and how fast.
+      const auto repair_start = clock_type::now();
+      std::uint64_t last = rt.stats().repairs;
+      double settled = seconds_since(kill_time);
+      for (int quiet = 0; quiet < 3 && seconds_since(repair_start) < 300;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        const std::uint64_t now = rt.stats().repairs;
+        if (now == last) {
+          ++quiet;
+        } else {
+          quiet = 0;
+          last = now;
+          settled = seconds_since(kill_time);
+        }
+      }
+      std::printf("case=repair replicas=%u copies=%llu mb=%.1f seconds=%.2f mb_per_s=%.1f\n",
+                  replicas, (unsigned long long)last, last * sizeof(object4k) / 1e6, settled,
+                  settled > 0 ? last * sizeof(object4k) / 1e6 / settled : 0.0);
     }
     return healthy.wrong == 0 ? 0 : 1;
   } catch (const remora::Error& e) {
