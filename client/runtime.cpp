@@ -136,6 +136,7 @@ Stats Runtime::stats() const {
   s.promotions = c.promotions;
   s.failovers = impl_->far->failovers();
   s.repairs = impl_->far->repairs();
+  s.objects_lost = impl_->far->objects_lost();
   return s;
 }
 

@@ -60,6 +60,8 @@ class far_store {
   virtual std::uint64_t failovers() const { return 0; }
   /// Copies made to restore a store of several copies after a loss.
   virtual std::uint64_t repairs() const { return 0; }
+  /// Objects found with no copy left that could be read.
+  virtual std::uint64_t objects_lost() const { return 0; }
 };
 
 }  // namespace remora::objects

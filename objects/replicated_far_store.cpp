@@ -83,7 +83,13 @@ std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
     std::span<std::byte> into(bytes);
     have = nodes_->read(rep.node, {&loc, 1}, {&into, 1}).ok();
   }
-  if (!have) return 0;  // nothing current left to copy from
+  if (!have) {  // nothing current left to copy from
+    if (!reps.lost) {
+      reps.lost = true;
+      objects_lost_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return 0;
+  }
   // Keep the current copies on reachable nodes; free stale copies on
   // reachable nodes; forget copies on unreachable ones.
   replicas kept;

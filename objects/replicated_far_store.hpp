@@ -77,6 +77,10 @@ class replicated_far_store final : public far_store {
   std::uint64_t failovers() const override { return failovers_.load(std::memory_order_relaxed); }
   /// Copies made to bring objects back to r current copies.
   std::uint64_t repairs() const override { return repairs_.load(std::memory_order_relaxed); }
+  /// Objects repair found with no current copy on a reachable node.
+  std::uint64_t objects_lost() const override {
+    return objects_lost_.load(std::memory_order_relaxed);
+  }
   /// One repair pass over every object, on the caller's thread; how many
   /// copies it made.
   std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
@@ -92,6 +96,7 @@ class replicated_far_store final : public far_store {
     std::array<replica, max_replicas> at;
     std::uint32_t count = 0;
     std::uint32_t size = 0;  // the object's bytes
+    bool lost = false;       // repair found no current copy left (counted once)
   };
   struct shard {
     std::mutex mutex;
@@ -120,7 +125,7 @@ class replicated_far_store final : public far_store {
   const std::uint32_t replicas_;
   const repair_options repair_;
   std::vector<shard> shards_;
-  std::atomic<std::uint64_t> failovers_{0}, repairs_{0};
+  std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
   std::mutex repair_mutex_;
   std::condition_variable repair_wake_;
   bool stop_ = false;          // GUARDED_BY(repair_mutex_)
