@@ -26,28 +26,25 @@ find_package(Threads REQUIRED)
 find_package(RocksDB QUIET CONFIG)
 remora_require(RocksDB_FOUND "RocksDB (rocksdb/db.h, librocksdb)" librocksdb-dev)
 
-find_path(NUMA_INCLUDE_DIR numa.h)
-find_library(NUMA_LIBRARY numa)
-remora_require(NUMA_INCLUDE_DIR "libnuma headers (numa.h)" libnuma-dev)
-remora_require(NUMA_LIBRARY "libnuma" libnuma-dev)
-if(NOT TARGET numa::numa)
-  add_library(numa::numa SHARED IMPORTED GLOBAL)
-  set_target_properties(numa::numa PROPERTIES
-    IMPORTED_LOCATION ${NUMA_LIBRARY}
-    INTERFACE_INCLUDE_DIRECTORIES ${NUMA_INCLUDE_DIR})
-endif()
+# A library without a CMake package, as the imported target NAME::NAME:
+# its header HEADER, its library LIB, from Debian's PACKAGE.
+function(remora_imported_library name header lib what package)
+  string(TOUPPER ${name} upper)
+  find_path(${upper}_INCLUDE_DIR ${header})
+  find_library(${upper}_LIBRARY ${lib})
+  remora_require(${upper}_INCLUDE_DIR "${what} headers (${header})" ${package})
+  remora_require(${upper}_LIBRARY "${what} (lib${lib})" ${package})
+  if(NOT TARGET ${name}::${name})
+    add_library(${name}::${name} SHARED IMPORTED GLOBAL)
+    set_target_properties(${name}::${name} PROPERTIES
+      IMPORTED_LOCATION ${${upper}_LIBRARY}
+      INTERFACE_INCLUDE_DIRECTORIES ${${upper}_INCLUDE_DIR})
+  endif()
+endfunction()
 
+remora_imported_library(numa numa.h numa "libnuma" libnuma-dev)
 # ISA-L: the payload checksums (crc32c) of storage/crc32c.cpp.
-find_path(ISAL_INCLUDE_DIR isa-l/crc.h)
-find_library(ISAL_LIBRARY isal)
-remora_require(ISAL_INCLUDE_DIR "ISA-L headers (isa-l/crc.h)" libisal-dev)
-remora_require(ISAL_LIBRARY "ISA-L (libisal)" libisal-dev)
-if(NOT TARGET isal::isal)
-  add_library(isal::isal SHARED IMPORTED GLOBAL)
-  set_target_properties(isal::isal PROPERTIES
-    IMPORTED_LOCATION ${ISAL_LIBRARY}
-    INTERFACE_INCLUDE_DIRECTORIES ${ISAL_INCLUDE_DIR})
-endif()
+remora_imported_library(isal isa-l/crc.h isal "ISA-L" libisal-dev)
 
 if(REMORA_BUILD_TESTS)
   find_package(Catch2 2 QUIET)

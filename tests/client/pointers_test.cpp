@@ -7,26 +7,18 @@
 #include <thread>
 
 #include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
 
 using namespace std::chrono_literals;
+using remora::testing::start_node;
+using remora::testing::wide;
 
 namespace {
 
 struct pair64 {
   std::uint64_t a, b;
 };
-
-// Big enough that a few hundred thousand of them overflow a 4 MiB cache.
-struct wide {
-  std::uint64_t a, b, pad[30];
-};
-
-std::string start_node(remora::testing::child_process& p) {
-  auto line = p.wait_for_line("listening on", 30s);
-  REQUIRE(line.has_value());
-  return "127.0.0.1:" + std::to_string(remora::testing::port_from_line(*line));
-}
 
 void exercise_pointers(remora::Runtime& rt) {
   auto u = rt.make_unique<pair64>(pair64{1, 2});

@@ -8,23 +8,12 @@
 #include <thread>
 
 #include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-
-struct wide {
-  std::uint64_t a, b, pad[30];
-};
-
-std::string start_node(remora::testing::child_process& p) {
-  auto line = p.wait_for_line("listening on", 30s);
-  REQUIRE(line.has_value());
-  return "127.0.0.1:" + std::to_string(remora::testing::port_from_line(*line));
-}
-
-}  // namespace
+using remora::testing::start_node;
+using remora::testing::wide;
 
 TEST_CASE("replicas(2): a node SIGKILLed mid-run loses no object", "[client][replicas][failure]") {
   remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});

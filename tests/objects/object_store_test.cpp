@@ -15,6 +15,7 @@
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
 #include "tests/objects/fake_far_store.hpp"
+#include "tests/support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using remora::DerefScope;
@@ -22,6 +23,7 @@ using remora::detail::object_record;
 using remora::objects::local_cache;
 using remora::objects::object_store;
 using remora::objects::tier_stack;
+using remora::testing::eventually;
 using remora::testing::fake_far_store;
 
 namespace {
@@ -77,15 +79,6 @@ struct fixture {
     return out;
   }
 };
-
-// Polls `done` for up to 10 s.
-template <class Pred>
-bool eventually(Pred done) {
-  for (auto until = std::chrono::steady_clock::now() + 10s;
-       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(1ms))
-    if (done()) return true;
-  return done();
-}
 
 }  // namespace
 

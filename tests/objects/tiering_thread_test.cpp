@@ -8,21 +8,11 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/support/eventually.hpp"
+
 using namespace std::chrono_literals;
 using remora::objects::tiering_thread;
-
-namespace {
-
-// Polls `done` for up to 10 s.
-template <class Pred>
-bool eventually(Pred done) {
-  for (auto until = std::chrono::steady_clock::now() + 10s;
-       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(1ms))
-    if (done()) return true;
-  return done();
-}
-
-}  // namespace
+using remora::testing::eventually;
 
 TEST_CASE("pressure is evacuated round by round until it is gone", "[tiering]") {
   std::atomic<int> pressure{0}, rounds{0}, housekeeping{0};
