@@ -59,17 +59,116 @@ std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
   std::size_t copies = 0, looked = 0;
   for (auto& s : shards_) {
     std::lock_guard held(s.mutex);
+    std::vector<std::pair<object_id, replicas*>> short_of;
     for (auto& [id, reps] : s.objects) {
-      if (looked >= max_objects) return copies;
+      if (looked >= max_objects) break;
       std::uint32_t good = 0;
       for (std::uint32_t k = 0; k < reps.count; ++k)
         good += reps.at[k].current && nodes_->reachable(reps.at[k].node);
       if (good >= replicas_) continue;
       ++looked;
-      copies += repair_one(id, reps);
+      short_of.emplace_back(id, &reps);
     }
+    if (!short_of.empty()) copies += repair_shard(short_of);
+    if (looked >= max_objects) break;
   }
   return copies;
+}
+
+std::size_t replicated_far_store::repair_shard(
+    std::vector<std::pair<object_id, replicas*>>& short_of) {
+  // 1. Each object's bytes from its first current copy on a reachable node,
+  //    in one batch per node; what a batch could not read is repaired alone.
+  std::vector<std::vector<std::byte>> bytes(short_of.size());
+  std::vector<std::vector<std::size_t>> from(nodes_->nodes());
+  std::vector<std::size_t> alone;
+  for (std::size_t i = 0; i < short_of.size(); ++i) {
+    const replicas& reps = *short_of[i].second;
+    bytes[i].resize(reps.size);
+    const replica* source = nullptr;
+    for (std::uint32_t k = 0; k < reps.count && source == nullptr; ++k)
+      if (reps.at[k].current && nodes_->reachable(reps.at[k].node)) source = &reps.at[k];
+    if (source == nullptr)
+      alone.push_back(i);  // repair_one counts it lost
+    else
+      from[source->node].push_back(i);
+  }
+  std::vector<bool> have(short_of.size(), false);
+  for (std::uint32_t n = 0; n < from.size(); ++n) {
+    if (from[n].empty()) continue;
+    std::vector<object_location> locs;
+    std::vector<std::span<std::byte>> into;
+    for (std::size_t i : from[n]) {
+      const replicas& reps = *short_of[i].second;
+      const auto& rep = *std::find_if(reps.at.begin(), reps.at.begin() + reps.count,
+                                      [&](const replica& r) { return r.current && r.node == n; });
+      locs.push_back(location_of(short_of[i].first, reps.size, rep.offset, rep.version));
+      into.emplace_back(bytes[i]);
+    }
+    if (nodes_->read(n, locs, into)) {
+      for (std::size_t i : from[n]) have[i] = true;
+    } else {
+      alone.insert(alone.end(), from[n].begin(), from[n].end());
+    }
+  }
+  std::size_t made_alone = 0, made = 0;  // repair_one counts its own
+  for (std::size_t i : alone) made_alone += repair_one(short_of[i].first, *short_of[i].second);
+  // 2. Keep the current copies on reachable nodes, free stale ones there,
+  //    and place the missing copies: one allocation batch per target node.
+  std::vector<replicas> kept(short_of.size());
+  std::vector<std::vector<std::size_t>> to(nodes_->nodes());
+  for (std::size_t i = 0; i < short_of.size(); ++i) {
+    if (!have[i]) continue;
+    const object_id id = short_of[i].first;
+    const replicas& reps = *short_of[i].second;
+    kept[i].size = reps.size;
+    for (std::uint32_t k = 0; k < reps.count; ++k) {
+      const auto& rep = reps.at[k];
+      if (!nodes_->reachable(rep.node)) continue;
+      if (rep.current)
+        kept[i].at[kept[i].count++] = rep;
+      else
+        (void)nodes_->free(rep.node, std::span(&id, 1));
+    }
+    std::uint32_t wanted = replicas_ > kept[i].count ? replicas_ - kept[i].count : 0;
+    for (std::uint32_t n : placement_all(id)) {
+      if (wanted == 0) break;
+      if (std::none_of(kept[i].at.begin(), kept[i].at.begin() + kept[i].count,
+                       [&](const replica& r) { return r.node == n; })) {
+        to[n].push_back(i);
+        --wanted;
+      }
+    }
+  }
+  std::vector<std::size_t> retry;
+  for (std::uint32_t n = 0; n < to.size(); ++n) {
+    if (to[n].empty()) continue;
+    std::vector<object_location> locs;
+    for (std::size_t i : to[n])
+      locs.push_back({.id = short_of[i].first, .size = short_of[i].second->size});
+    if (!nodes_->allocate(n, locs)) {
+      // One id the node refuses (it still holds a copy it had before it went
+      // away, say) fails the batch: those objects are repaired one by one,
+      // trying node after node.
+      for (std::size_t i : to[n]) retry.push_back(i);
+      continue;
+    }
+    for (std::size_t k = 0; k < to[n].size(); ++k) {
+      const std::size_t i = to[n][k];
+      auto w = location_of(locs[k].id, locs[k].size, locs[k].offset, locs[k].version);
+      if (!nodes_->write(n, w, bytes[i])) {
+        (void)nodes_->free(n, std::span(&locs[k].id, 1));
+        continue;
+      }
+      kept[i].at[kept[i].count++] = {n, w.version, w.offset, true};
+      ++made;
+    }
+  }
+  for (std::size_t i = 0; i < short_of.size(); ++i)
+    if (have[i]) *short_of[i].second = kept[i];
+  for (std::size_t i : retry) made_alone += repair_one(short_of[i].first, *short_of[i].second);
+  repairs_.fetch_add(made, std::memory_order_relaxed);
+  return made + made_alone;
 }
 
 std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
@@ -203,9 +302,16 @@ result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_loca
 
 result<void> replicated_far_store::write(std::uint32_t, object_location& where,
                                          std::span<const std::byte> data) {
-  replicas reps = lookup(where.id);
-  if (reps.count == 0)
+  // Under the shard's lock throughout: a repair copying this object must
+  // not interleave with a write of it (its new copy would hold the bytes
+  // from before the write). Write-backs come one at a time from the
+  // tiering thread, so this serialises nothing that ran in parallel.
+  auto& s = shard_of(where.id);
+  std::lock_guard held(s.mutex);
+  auto it = s.objects.find(where.id);
+  if (it == s.objects.end())
     return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no replicas"};
+  replicas& reps = it->second;
   // Every replica, stale ones too: a whole write brings one up to date.
   std::uint32_t taken = 0;
   std::optional<error> last;
@@ -220,11 +326,6 @@ result<void> replicated_far_store::write(std::uint32_t, object_location& where,
     }
     rep = {rep.node, loc.version, loc.offset, true};
     ++taken;
-  }
-  {
-    auto& s = shard_of(where.id);
-    std::lock_guard held(s.mutex);
-    s.objects[where.id] = reps;
   }
   if (taken == 0)
     return last ? *last

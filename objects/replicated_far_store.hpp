@@ -20,8 +20,9 @@
 // `repair_interval`, for objects with fewer than r current copies on
 // reachable nodes, and copies each from a current one to the best reachable
 // node that has none, at most `repair_batch` objects a pass (rate-limited);
-// stale copies on reachable nodes are freed. An object is repaired under
-// its shard's lock, so reads, writes and frees of it wait meanwhile.
+// stale copies on reachable nodes are freed. Repairs and writes hold the
+// object's shard lock throughout, so a repair never copies bytes a write is
+// replacing; reads and frees wait for them too.
 //
 // Thread-safety: as far_store (the replica table is sharded under mutexes).
 #pragma once
@@ -119,6 +120,9 @@ class replicated_far_store final : public far_store {
   // Brings `reps` (of object `id`, under its shard's lock) back to r
   // current copies where it can; how many copies it made.
   std::size_t repair_one(storage::object_id id, replicas& reps);
+  // Repairs `short_of` (objects of one shard, under its lock) with one read
+  // batch per source node and one allocation batch per target node.
+  std::size_t repair_shard(std::vector<std::pair<storage::object_id, replicas*>>& short_of);
   void repair_loop();
 
   const std::unique_ptr<far_store> nodes_;
