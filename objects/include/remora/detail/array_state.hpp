@@ -83,6 +83,13 @@ struct array_state {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (c == base_chunk && epoch == base_epoch && (base & 1) >= for_write && i < size) [[likely]]
       return reinterpret_cast<void*>(base & ~std::uintptr_t{1});
+    return chunk_other(i, c, epoch, for_write, scanning);
+  }
+
+  /// chunk_for past the remembered chunk: kept out of line, so that loops
+  /// over a chunk inline only the check above.
+  [[gnu::noinline]] void* chunk_other(std::size_t i, std::size_t c, std::uint64_t epoch,
+                                      bool for_write, bool scanning) {
     if (i >= size || !plain || scanning) [[unlikely]]
       return chunk_slow(i, c, epoch, for_write, scanning);
     if (c == last_chunk) {
