@@ -82,7 +82,8 @@ void object_store::bury(const std::vector<object_record*>& dead) {
 
 std::size_t object_store::evacuate(std::size_t tier) {
   auto& t = (*tiers_)[tier];
-  auto candidates = t.fragmented() ? t.sweep_page() : t.sweep(sweep_bytes(t), &last_pinned_);
+  auto candidates =
+      t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.

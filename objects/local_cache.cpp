@@ -108,7 +108,8 @@ local_cache::forgotten local_cache::forget(object_record* r) {
   return forgotten::deletable;
 }
 
-std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes, const detail::pinned_set* held) {
+std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes,
+                                               const detail::pinned_set* held) {
   std::vector<object_record*> out;
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
   std::vector<object_record*> cooled;      // hot when the hand passed: a second look
@@ -152,11 +153,18 @@ std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes, const de
   return out;
 }
 
-std::vector<object_record*> local_cache::sweep_page() {
+std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* held) {
   std::vector<object_record*> out;
+  // A page holding an object a parked scope pins cannot be emptied: choosing
+  // it would leave the allocation that needs a page waiting for ever.
+  std::vector<std::uint64_t> avoid;
+  if (held != nullptr)
+    for (const object_record* r : held->items())
+      if (const std::byte* at = slot_of(r); holds(at))
+        avoid.push_back(static_cast<std::uint64_t>(at - memory_->data()));
   std::lock_guard lock(mutex_);
   fragmented_.store(false, std::memory_order_relaxed);
-  auto page = slabs_.sparsest_page();
+  auto page = slabs_.sparsest_page(avoid);
   if (!page) return out;
   std::byte* begin = memory_->data() + page->first;
   std::byte* end = memory_->data() + page->second;

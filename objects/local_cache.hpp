@@ -72,11 +72,12 @@ class local_cache {
   /// `held` (what parked scopes pinned when last asked) are passed over: they
   /// would be dropped from the candidates anyway, and counting them could
   /// leave the sweep short of what can go (prefetched, unread objects).
-  std::vector<object_record*> sweep(std::uint64_t max_bytes, const detail::pinned_set* held = nullptr);
+  std::vector<object_record*> sweep(std::uint64_t max_bytes,
+                                    const detail::pinned_set* held = nullptr);
   /// Like sweep(), for every object of the page with the fewest objects:
   /// used when an allocation failed for want of a page while bytes were free
   /// (size classes fragment the cache).
-  std::vector<object_record*> sweep_page();
+  std::vector<object_record*> sweep_page(const detail::pinned_set* held = nullptr);
   /// An allocation failed for want of a page although there was room.
   bool fragmented() const { return fragmented_.load(std::memory_order_relaxed); }
   std::vector<object_record*> claim(const std::vector<object_record*>& candidates);
@@ -125,14 +126,14 @@ class local_cache {
   std::unique_ptr<storage::tier_memory> memory_;
   mutable std::mutex mutex_;
   std::condition_variable room_;
-  storage::slab_allocator slabs_;                        // GUARDED_BY(mutex_)
+  storage::slab_allocator slabs_;  // GUARDED_BY(mutex_)
   std::uint64_t reserve_;
   std::atomic<std::uint64_t> used_{0};  // slabs_.used(), readable without the lock
   std::atomic<bool> fragmented_{false};
-  std::vector<object_record*> clock_;                    // GUARDED_BY(mutex_); see cache_index()
-  std::vector<object_record*> orphans_;                  // GUARDED_BY(mutex_): forgotten mid-evacuation
-  std::size_t hand_ = 0;                                 // GUARDED_BY(mutex_)
-  std::size_t hot_hand_ = 0;                             // GUARDED_BY(mutex_)
+  std::vector<object_record*> clock_;    // GUARDED_BY(mutex_); see cache_index()
+  std::vector<object_record*> orphans_;  // GUARDED_BY(mutex_): forgotten mid-evacuation
+  std::size_t hand_ = 0;                 // GUARDED_BY(mutex_)
+  std::size_t hot_hand_ = 0;             // GUARDED_BY(mutex_)
 };
 
 }  // namespace remora::objects

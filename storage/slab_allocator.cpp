@@ -74,10 +74,16 @@ bool slab_allocator::class_has_pages(std::size_t bytes) const {
   return classes_[class_of(bytes)].pages > 0;
 }
 
-std::optional<std::pair<std::uint64_t, std::uint64_t>> slab_allocator::sparsest_page() const {
+std::optional<std::pair<std::uint64_t, std::uint64_t>> slab_allocator::sparsest_page(
+    std::span<const std::uint64_t> avoid) const {
   std::optional<std::size_t> best;
+  auto avoided = [&](std::size_t page) {
+    return std::any_of(avoid.begin(), avoid.end(),
+                       [&](std::uint64_t offset) { return offset / page_size_ == page; });
+  };
   for (std::size_t i = 0; i < pages_.size(); ++i) {
-    if (pages_[i].allocated > 0 && (!best || pages_[i].allocated < pages_[*best].allocated))
+    if (pages_[i].allocated > 0 && (!best || pages_[i].allocated < pages_[*best].allocated) &&
+        !avoided(i))
       best = i;
   }
   if (!best) return std::nullopt;

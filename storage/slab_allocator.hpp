@@ -75,8 +75,10 @@ class slab_allocator {
   bool class_has_pages(std::size_t bytes) const;
   /// [begin, end) offsets of the page with the fewest allocated slots among
   /// pages with at least one; releasing every slot in it frees the page
-  /// (after reuse_delay). nullopt when nothing is allocated.
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> sparsest_page() const;
+  /// (after reuse_delay). Pages holding any offset in `avoid` (slots that
+  /// cannot be released now) are passed over. nullopt when no page is left.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> sparsest_page(
+      std::span<const std::uint64_t> avoid = {}) const;
   /// Pages in the free pool, as of the latest allocate or release.
   std::size_t free_pages() const { return free_pages_.size(); }
 

@@ -151,6 +151,10 @@ TEST_CASE("evacuating the sparsest page frees a whole page", "[storage][slab]") 
   REQUIRE(sparsest);
   CHECK(sparsest->first == 5 * page);
   CHECK(sparsest->second == 6 * page);
+  // A page with a slot that cannot go now (pinned) is passed over: the next
+  // sparsest is page 0, with two slots.
+  const std::uint64_t pinned[] = {by_page[5][0].offset};
+  CHECK(slabs.sparsest_page(pinned)->first == 0);
 
   const clock_point t2 = t1 + 1s;
   for (const slot_ref& s : by_page[5]) {
