@@ -156,7 +156,8 @@ std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes,
 std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* held) {
   std::vector<object_record*> out;
   // A page holding an object a parked scope pins cannot be emptied: choosing
-  // it would leave the allocation that needs a page waiting for ever.
+  // it while another could be would leave an allocation that needs a whole
+  // page waiting for ever.
   std::vector<std::uint64_t> avoid;
   if (held != nullptr)
     for (const object_record* r : held->items())
@@ -164,7 +165,10 @@ std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* he
         avoid.push_back(static_cast<std::uint64_t>(at - memory_->data()));
   std::lock_guard lock(mutex_);
   fragmented_.store(false, std::memory_order_relaxed);
+  // When every page holds a pinned object, the sparsest still gives back
+  // the slots of its unpinned ones (room for objects of its class).
   auto page = slabs_.sparsest_page(avoid);
+  if (!page) page = slabs_.sparsest_page();
   if (!page) return out;
   std::byte* begin = memory_->data() + page->first;
   std::byte* end = memory_->data() + page->second;

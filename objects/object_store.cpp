@@ -115,7 +115,7 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
   if (known && !pins.empty()) {
     std::uint64_t pinned = 0;
     for (const object_record* r : pins.items()) pinned += r->size;
-    held = " (this thread's open DerefScope pins " + transport::format_byte_size(pinned) + " in " +
+    held = " (this thread's own scope holds " + transport::format_byte_size(pinned) + " in " +
            std::to_string(pins.items().size()) + " objects)";
   }
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +

@@ -239,12 +239,15 @@ TEST_CASE("a parked scope's pins do not hide prefetched objects from the evacuat
   for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
   // Prefetch until every object in the cache is a prefetched one: the
   // evacuator takes the cold objects that were read (or made) first.
+  // ...and enough of them for the scope below (80 held, room for 30 more).
   auto unread_only = [&] {
+    std::size_t present = 0;
     for (object_record* r : records) {
       const auto m = r->meta().load();
       if (m.present() && !m.prefetched()) return false;
+      present += m.present();
     }
-    return true;
+    return present >= 80;
   };
   std::size_t next = 0;
   for (auto until = std::chrono::steady_clock::now() + 20s;
