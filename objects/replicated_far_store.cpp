@@ -120,16 +120,7 @@ std::size_t replicated_far_store::repair_shard(
   for (std::size_t i = 0; i < short_of.size(); ++i) {
     if (!have[i]) continue;
     const object_id id = short_of[i].first;
-    const replicas& reps = *short_of[i].second;
-    kept[i].size = reps.size;
-    for (std::uint32_t k = 0; k < reps.count; ++k) {
-      const auto& rep = reps.at[k];
-      if (!nodes_->reachable(rep.node)) continue;
-      if (rep.current)
-        kept[i].at[kept[i].count++] = rep;
-      else
-        (void)nodes_->free(rep.node, std::span(&id, 1));
-    }
+    kept[i] = keep_current(id, *short_of[i].second);
     std::uint32_t wanted = replicas_ > kept[i].count ? replicas_ - kept[i].count : 0;
     for (std::uint32_t n : placement_all(id)) {
       if (wanted == 0) break;
@@ -171,6 +162,21 @@ std::size_t replicated_far_store::repair_shard(
   return made + made_alone;
 }
 
+replicated_far_store::replicas replicated_far_store::keep_current(object_id id,
+                                                                  const replicas& reps) {
+  replicas kept;
+  kept.size = reps.size;
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    const auto& rep = reps.at[k];
+    if (!nodes_->reachable(rep.node)) continue;
+    if (rep.current)
+      kept.at[kept.count++] = rep;
+    else
+      (void)nodes_->free(rep.node, std::span(&id, 1));
+  }
+  return kept;
+}
+
 std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
   // A source: a current copy on a reachable node that reads back whole.
   std::vector<std::byte> bytes(reps.size);
@@ -189,18 +195,7 @@ std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
     }
     return 0;
   }
-  // Keep the current copies on reachable nodes; free stale copies on
-  // reachable nodes; forget copies on unreachable ones.
-  replicas kept;
-  kept.size = reps.size;
-  for (std::uint32_t k = 0; k < reps.count; ++k) {
-    const auto& rep = reps.at[k];
-    if (!nodes_->reachable(rep.node)) continue;
-    if (rep.current)
-      kept.at[kept.count++] = rep;
-    else
-      (void)nodes_->free(rep.node, std::span(&id, 1));
-  }
+  replicas kept = keep_current(id, reps);
   std::size_t made = 0;
   for (std::uint32_t n : placement_all(id)) {
     if (kept.count >= replicas_) break;

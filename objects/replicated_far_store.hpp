@@ -120,6 +120,9 @@ class replicated_far_store final : public far_store {
   // Brings `reps` (of object `id`, under its shard's lock) back to r
   // current copies where it can; how many copies it made.
   std::size_t repair_one(storage::object_id id, replicas& reps);
+  // The current copies of `reps` on reachable nodes; stale copies on
+  // reachable nodes are freed, copies on unreachable ones forgotten.
+  replicas keep_current(storage::object_id id, const replicas& reps);
   // Repairs `short_of` (objects of one shard, under its lock) with one read
   // batch per source node and one allocation batch per target node.
   std::size_t repair_shard(std::vector<std::pair<storage::object_id, replicas*>>& short_of);

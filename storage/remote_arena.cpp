@@ -73,19 +73,6 @@ result<void> remote_arena::settle(const char* request, object_location& where, A
                std::string(request) + " on memory node " + name_ + ": the object kept moving"};
 }
 
-result<void> remote_arena::read_slot(object_location& where, std::span<std::byte> slot) {
-  if (slot.size() < where.slot_bytes)
-    return error{errc::invalid_argument, "read_slot: the slot buffer is too small"};
-  return settle("read", where, [&]() -> result<bool> {
-    transport::batch b(*ucx_.worker);
-    if (auto r = b.get(*arena_, where.offset, slot.data(), where.slot_bytes); !r) return r.err();
-    if (auto r = b.wait(deadline()); !r) return r.err();
-    if (!slot_matches(slot.first(where.slot_bytes), where.id, where.version)) return false;
-    if (!slot_intact(slot.first(where.slot_bytes))) return corrupt(where);
-    return true;
-  });
-}
-
 result<void> remote_arena::read(object_location& where, std::span<std::byte> into) {
   if (into.size() != where.size)
     return error{errc::invalid_argument, "read of " + std::to_string(into.size()) +

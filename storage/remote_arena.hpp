@@ -59,9 +59,6 @@ class remote_arena {
   /// REQUIRES: the range lies within the payload.
   transport::result<void> read_part(object_location& where, std::uint32_t from,
                                     std::span<std::byte> into);
-  /// Fetches the whole slot of the object at `where` into `slot` (at least
-  /// where.slot_bytes long; the payload lands at payload_offset), verified.
-  transport::result<void> read_slot(object_location& where, std::span<std::byte> slot);
   /// Writes `data` (exactly the object's size) into the object at `where`.
   transport::result<void> write(object_location& where, std::span<const std::byte> data);
 
