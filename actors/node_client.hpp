@@ -44,6 +44,8 @@ class node_client {
 
   /// Connects, says hello and connects UCX to the node's arena.
   /// Errors: peer_unreachable (nobody there), auth, timeout, protocol.
+  /// Every request after that connects again (once) when it finds the
+  /// control connection lost, and fails only if that fails too.
   static transport::result<std::unique_ptr<node_client>> connect(control_plane& cp,
                                                                  const options& o);
   ~node_client();  // says goodbye; closes the UCX endpoint
@@ -61,9 +63,19 @@ class node_client {
   /// The node's arena, for reads and writes of object data.
   storage::remote_arena& data();
 
+  /// A heartbeat: a request answered within `timeout` (at most the
+  /// client's). Returns the id of the node that answered: another id than
+  /// node_id() when the node restarted at this address (its objects are
+  /// gone). Like every request, connects again once when the control
+  /// connection was lost.
+  transport::result<std::uint64_t> ping(std::chrono::milliseconds timeout);
+  /// How often a lost control connection was made again.
+  std::uint64_t reconnects() const;
+
   /// Watches the node: `down` becomes true when its control connection is
-  /// lost (the node died or the network failed). `down` must outlive this
-  /// client.
+  /// lost (the node died, hangs up, or the network failed). Called again
+  /// after a reconnect, watches the new connection. `down` must outlive
+  /// this client.
   void watch(std::atomic<bool>& down);
 
   struct impl;

@@ -9,8 +9,8 @@ using transport::result;
 
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                std::string auth_token, std::chrono::milliseconds timeout,
-                               std::string net_devices)
-    : nodes_(std::move(nodes)), down_(std::make_unique<std::atomic<bool>[]>(nodes_.size())) {
+                               std::string net_devices, std::chrono::milliseconds dead_after)
+    : nodes_(std::move(nodes)) {
   clients_ = std::make_unique<node_clients>(
       static_cast<std::uint32_t>(nodes_.size()),
       [this, &cp, auth_token, timeout, net_devices](std::uint32_t node) {
@@ -20,11 +20,28 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
     auto c = clients_->mine(i);  // connects now: bad addresses fail here
     if (!c) objects::raise(c.err());
     ids_.push_back((*c)->node_id());
-    (*c)->watch(down_[i]);
+  }
+  node_health::options health;
+  health.timeout = std::min(health.timeout, timeout);
+  if (dead_after.count() > 0) health.dead_after = dead_after;
+  // Heartbeats come from the health thread's own clients; each watches its
+  // node's control connection, again after a reconnect.
+  auto beat = [this, timeout = health.timeout](std::uint32_t n, std::atomic<bool>& lost) {
+    auto c = clients_->mine(n);
+    if (!c) return transport::result<std::uint64_t>(c.err());
+    auto id = (*c)->ping(timeout);
+    if (id && *id == ids_[n]) (*c)->watch(lost);
+    return id;
+  };
+  health_ = std::make_unique<node_health>(ids_, beat, health);
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    auto c = clients_->mine(i);
+    if (c) (*c)->watch(health_->lost_flag(i));
   }
 }
 
 node_far_store::~node_far_store() {
+  health_.reset();  // its thread uses clients
   clients_->clear();
 }
 

@@ -1,7 +1,8 @@
 // node_far_store: the plain far_store (objects/far_store.hpp): one
-// node_client per memory node and thread, from a node_clients pool, and a
-// watch on each node's control connection. Connects to every node when made,
-// so that a bad address fails at once.
+// node_client per memory node and thread, from a node_clients pool, and the
+// nodes' health (node_health: heartbeats and a watch on each node's control
+// connection). Connects to every node when made, so that a bad address
+// fails at once.
 //
 // Thread-safety: as far_store. REQUIRES: the control plane outlives it.
 #pragma once
@@ -14,6 +15,7 @@
 #include "actors/control_plane.hpp"
 #include "actors/node_client.hpp"
 #include "client/node_clients.hpp"
+#include "client/node_health.hpp"
 #include "objects/far_store.hpp"
 
 namespace remora::client {
@@ -23,14 +25,13 @@ class node_far_store final : public objects::far_store {
   /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
   node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                  std::string auth_token, std::chrono::milliseconds timeout,
-                 std::string net_devices = {});
+                 std::string net_devices = {}, std::chrono::milliseconds dead_after = {});
   ~node_far_store() override;  // closes every client
 
   std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }
   std::uint64_t node_id(std::uint32_t node) const override { return ids_[node]; }
-  bool reachable(std::uint32_t node) const override {
-    return !down_[node].load(std::memory_order_acquire);
-  }
+  bool reachable(std::uint32_t node) const override { return health_->reachable(node); }
+  bool dead(std::uint32_t node) const override { return health_->dead(node); }
   std::string describe(std::uint32_t node) const override { return nodes_[node].to_string(); }
 
   transport::result<void> allocate(std::uint32_t node,
@@ -50,8 +51,8 @@ class node_far_store final : public objects::far_store {
 
   const std::vector<actors::node_address> nodes_;
   std::unique_ptr<node_clients> clients_;
-  std::unique_ptr<std::atomic<bool>[]> down_;  // set by each node's watch
-  std::vector<std::uint64_t> ids_;             // constant after construction
+  std::vector<std::uint64_t> ids_;  // constant after construction
+  std::unique_ptr<node_health> health_;
 };
 
 }  // namespace remora::client

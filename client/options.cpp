@@ -77,6 +77,11 @@ Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;
   return *this;
 }
+Options& Options::dead_after(std::chrono::milliseconds t) {
+  if (t.count() <= 0) throw ConfigError("dead_after must be positive");
+  dead_after_ = t;
+  return *this;
+}
 
 const char* Options::help() {
   return "Remora options:\n"
@@ -89,6 +94,8 @@ const char* Options::help() {
          "  --auth-token=TOKEN         presented to memory nodes\n"
          "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
          "  --replicas=R               keep every object on R memory nodes (1)\n"
+         "  --dead-after-ms=N          a node silent this long is dead; its copies are rebuilt "
+         "(10000)\n"
          "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n";
 }
 
@@ -129,6 +136,14 @@ Options Options::from_args(int argc, char** argv) {
         throw;
       } catch (const std::exception&) {
         throw ConfigError("--replicas: '" + std::string(*v) + "' is not a number");
+      }
+    } else if (auto v = value("--dead-after-ms")) {
+      try {
+        o.dead_after(std::chrono::milliseconds(std::stoul(std::string(*v))));
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const std::exception&) {
+        throw ConfigError("--dead-after-ms: '" + std::string(*v) + "' is not a number");
       }
     } else if (auto v = value("--timeout-ms")) {
       try {

@@ -89,7 +89,7 @@ Runtime::impl::impl(const Options& o) : options(o) {
                   [](const actors::node_address& a) { return !transport::is_loopback(a.host); }))
     devices = "all";
   far = std::make_unique<client::node_far_store>(cp, std::move(nodes), options.auth_token(),
-                                                 options.timeout(), devices);
+                                                 options.timeout(), devices, o.dead_after());
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
   auto ctx = transport::context::create({devices});

@@ -173,6 +173,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   for (object_record* r : dirty)
     if (!far_.reachable(r->node))
       if (const auto to = place(r->id); far_.reachable(to)) {
+        queue_free(r);  // the copy on the old home, once that is back
         r->node = to;
         r->version = 0;
         r->offset = 0;

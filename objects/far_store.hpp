@@ -31,8 +31,12 @@ class far_store {
   virtual std::uint32_t nodes() const = 0;
   /// A stable identity of `node`, for placement by rendezvous hashing.
   virtual std::uint64_t node_id(std::uint32_t node) const = 0;
-  /// Whether `node` may be asked now: false once its connection was lost.
+  /// Whether `node` may be asked now: false while its connection is lost
+  /// or it does not answer (it may come back).
   virtual bool reachable(std::uint32_t node) const = 0;
+  /// Whether `node` is gone for good: what it held is lost, and copies
+  /// there are rebuilt elsewhere. A dead node is not reachable.
+  virtual bool dead(std::uint32_t node) const { return !reachable(node); }
   /// Where `node` lives, for messages ("host:port").
   virtual std::string describe(std::uint32_t node) const = 0;
 

@@ -178,10 +178,20 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
 }
 
 void object_store::check_reachable(const object_record* r) const {
-  if (!far_.reachable(r->node))
-    throw NodeUnavailable("memory node " + far_.describe(r->node) +
-                          " is down (its control connection was lost); object " +
-                          std::to_string(r->id) + " lives there");
+  // A node that is unreachable for a while (its connection lost, or
+  // heartbeats unanswered) may come back: wait for it, bounded.
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  while (!far_.reachable(r->node)) {
+    if (far_.dead(r->node))
+      throw ObjectLost("object " + std::to_string(r->id) + " lived on memory node " +
+                       far_.describe(r->node) + ", which is dead (no other copy)");
+    if (std::chrono::steady_clock::now() >= until)
+      throw NodeUnavailable("memory node " + far_.describe(r->node) +
+                            " is unreachable (its control connection is lost or it does not "
+                            "answer); object " +
+                            std::to_string(r->id) + " lives there");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 bool object_store::read_part(object_record* r, std::uint32_t from, std::span<std::byte> into) {
@@ -343,13 +353,25 @@ void object_store::flush_frees() {
     batch.swap(frees_);
     frees_.resize(far_.nodes());
   }
+  std::vector<std::vector<std::uint64_t>> later(batch.size());
   for (std::uint32_t n = 0; n < batch.size(); ++n) {
-    if (!far_.reachable(n)) continue;
+    if (!far_.reachable(n)) {
+      // Kept for when it is back (it holds the objects still); dropped
+      // with a dead node, which holds nothing any more.
+      if (!far_.dead(n)) later[n] = std::move(batch[n]);
+      continue;
+    }
     for (std::size_t first = 0; first < batch[n].size(); first += free_batch) {
       auto ids = std::span(batch[n]).subspan(first, std::min(free_batch, batch[n].size() - first));
-      if (!far_.free(n, ids)) break;  // unreachable now: its objects are lost with it
+      if (!far_.free(n, ids)) {  // it went meanwhile: what is left waits for it too
+        if (!far_.dead(n)) later[n].assign(batch[n].begin() + first, batch[n].end());
+        break;
+      }
     }
   }
+  std::lock_guard lock(frees_mutex_);
+  for (std::uint32_t n = 0; n < later.size(); ++n)
+    frees_[n].insert(frees_[n].end(), later[n].begin(), later[n].end());
 }
 
 }  // namespace remora::objects

@@ -31,7 +31,11 @@ object_location location_of(object_id id, std::uint32_t size, std::uint64_t offs
 
 replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
                                            repair_options repair)
-    : nodes_(std::move(nodes)), replicas_(replicas), repair_(repair), shards_(shard_count) {
+    : nodes_(std::move(nodes)),
+      replicas_(replicas),
+      repair_(repair),
+      shards_(shard_count),
+      frees_(nodes_->nodes()) {
   if (repair_.background) repair_thread_ = std::thread([this] { repair_loop(); });
 }
 
@@ -55,17 +59,31 @@ void replicated_far_store::repair_loop() {
   }
 }
 
+std::uint32_t replicated_far_store::live_copies(const replicas& reps) const {
+  std::uint32_t live = 0;
+  for (std::uint32_t k = 0; k < reps.count; ++k)
+    live += reps.at[k].current && !nodes_->dead(reps.at[k].node);
+  return live;
+}
+
+bool replicated_far_store::needs_repair(const replicas& reps) const {
+  if (live_copies(reps) < replicas_) return true;
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    const auto& rep = reps.at[k];
+    if (nodes_->dead(rep.node) || (!rep.current && nodes_->reachable(rep.node))) return true;
+  }
+  return false;
+}
+
 std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
+  flush_frees();
   std::size_t copies = 0, looked = 0;
   for (auto& s : shards_) {
     std::lock_guard held(s.mutex);
     std::vector<std::pair<object_id, replicas*>> short_of;
     for (auto& [id, reps] : s.objects) {
       if (looked >= max_objects) break;
-      std::uint32_t good = 0;
-      for (std::uint32_t k = 0; k < reps.count; ++k)
-        good += reps.at[k].current && nodes_->reachable(reps.at[k].node);
-      if (good >= replicas_) continue;
+      if (!needs_repair(reps)) continue;
       ++looked;
       short_of.emplace_back(id, &reps);
     }
@@ -121,7 +139,8 @@ std::size_t replicated_far_store::repair_shard(
     if (!have[i]) continue;
     const object_id id = short_of[i].first;
     kept[i] = keep_current(id, *short_of[i].second);
-    std::uint32_t wanted = replicas_ > kept[i].count ? replicas_ - kept[i].count : 0;
+    const std::uint32_t live = live_copies(kept[i]);
+    std::uint32_t wanted = replicas_ > live ? replicas_ - live : 0;
     for (std::uint32_t n : placement_all(id)) {
       if (wanted == 0) break;
       if (std::none_of(kept[i].at.begin(), kept[i].at.begin() + kept[i].count,
@@ -147,7 +166,7 @@ std::size_t replicated_far_store::repair_shard(
     for (std::size_t k = 0; k < to[n].size(); ++k) {
       const std::size_t i = to[n][k];
       auto w = location_of(locs[k].id, locs[k].size, locs[k].offset, locs[k].version);
-      if (!nodes_->write(n, w, bytes[i])) {
+      if (kept[i].count == max_copies || !nodes_->write(n, w, bytes[i])) {
         (void)nodes_->free(n, std::span(&locs[k].id, 1));
         continue;
       }
@@ -166,13 +185,15 @@ replicated_far_store::replicas replicated_far_store::keep_current(object_id id,
                                                                   const replicas& reps) {
   replicas kept;
   kept.size = reps.size;
+  kept.lost = reps.lost;
   for (std::uint32_t k = 0; k < reps.count; ++k) {
     const auto& rep = reps.at[k];
-    if (!nodes_->reachable(rep.node)) continue;
-    if (rep.current)
-      kept.at[kept.count++] = rep;
-    else
+    if (nodes_->dead(rep.node)) continue;  // gone, and its copy with it
+    if (!rep.current && nodes_->reachable(rep.node)) {
       (void)nodes_->free(rep.node, std::span(&id, 1));
+      continue;
+    }
+    kept.at[kept.count++] = rep;  // current, or stale on a node that may come back
   }
   return kept;
 }
@@ -188,7 +209,13 @@ std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
     std::span<std::byte> into(bytes);
     have = nodes_->read(rep.node, {&loc, 1}, {&into, 1}).ok();
   }
-  if (!have) {  // nothing current left to copy from
+  if (!have) {
+    // Nothing current to copy from now. Lost only when no current copy is
+    // left on a node that may come back.
+    if (live_copies(reps) > 0) {
+      reps = keep_current(id, reps);
+      return 0;
+    }
     if (!reps.lost) {
       reps.lost = true;
       objects_lost_.fetch_add(1, std::memory_order_relaxed);
@@ -198,7 +225,7 @@ std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
   replicas kept = keep_current(id, reps);
   std::size_t made = 0;
   for (std::uint32_t n : placement_all(id)) {
-    if (kept.count >= replicas_) break;
+    if (live_copies(kept) >= replicas_ || kept.count == max_copies) break;
     if (std::any_of(kept.at.begin(), kept.at.begin() + kept.count,
                     [&](const replica& r) { return r.node == n; }))
       continue;
@@ -221,6 +248,12 @@ bool replicated_far_store::reachable(std::uint32_t) const {
   for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
     if (nodes_->reachable(n)) return true;
   return false;
+}
+
+bool replicated_far_store::dead(std::uint32_t) const {
+  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
+    if (!nodes_->dead(n)) return false;
+  return true;
 }
 
 std::string replicated_far_store::describe(std::uint32_t) const {
@@ -347,6 +380,7 @@ result<void> replicated_far_store::read_from_any(object_location& where, Attempt
     if (auto r = attempt(rep.node, loc); !r) {
       last = r.err();
       passed_one = true;
+      if (r.err().code == errc::corrupt) mark_stale(where.id, rep);
       continue;
     }
     if (passed_one) failovers_.fetch_add(1, std::memory_order_relaxed);
@@ -423,6 +457,36 @@ result<void> replicated_far_store::read_part(std::uint32_t, object_location& whe
   });
 }
 
+void replicated_far_store::mark_stale(object_id id, const replica& bad) {
+  // A copy that failed its checksum is a lost copy: no longer read, and
+  // replaced (and freed) by the next repair pass.
+  auto& s = shard_of(id);
+  std::lock_guard held(s.mutex);
+  auto it = s.objects.find(id);
+  if (it == s.objects.end()) return;
+  for (std::uint32_t k = 0; k < it->second.count; ++k) {
+    auto& rep = it->second.at[k];
+    if (rep.node == bad.node && rep.version == bad.version) rep.current = false;
+  }
+}
+
+void replicated_far_store::free_on(std::uint32_t node, std::vector<object_id> ids) {
+  if (ids.empty() || nodes_->dead(node)) return;  // a dead node holds nothing
+  if (nodes_->reachable(node) && nodes_->free(node, ids)) return;
+  std::lock_guard held(frees_mutex_);
+  frees_[node].insert(frees_[node].end(), ids.begin(), ids.end());
+}
+
+void replicated_far_store::flush_frees() {
+  std::vector<std::vector<object_id>> batch(nodes_->nodes());
+  {
+    std::lock_guard held(frees_mutex_);
+    for (std::uint32_t n = 0; n < batch.size(); ++n)
+      if (nodes_->reachable(n) || nodes_->dead(n)) batch[n].swap(frees_[n]);
+  }
+  for (std::uint32_t n = 0; n < batch.size(); ++n) free_on(n, std::move(batch[n]));
+}
+
 result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id> ids) {
   std::vector<std::vector<object_id>> on(nodes_->nodes());
   for (object_id id : ids) {
@@ -433,8 +497,7 @@ result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id
     for (std::uint32_t k = 0; k < it->second.count; ++k) on[it->second.at[k].node].push_back(id);
     s.objects.erase(it);
   }
-  for (std::uint32_t n = 0; n < on.size(); ++n)
-    if (!on[n].empty() && nodes_->reachable(n)) (void)nodes_->free(n, on[n]);
+  for (std::uint32_t n = 0; n < on.size(); ++n) free_on(n, std::move(on[n]));
   return {};
 }
 

@@ -4,25 +4,29 @@
 //
 //   placement  the r reachable nodes whose rendezvous hash with the id is
 //              highest, chosen at the object's first write home;
-//   writes     go to every replica; one that fails (its node down or gone)
-//              is marked stale and is never read again. A write succeeds
-//              while at least one replica took it; when none did, the
-//              object stays dirty in the local cache;
+//   writes     go to every replica; one that fails (its node unreachable or
+//              dead) is marked stale and is never read again. A write
+//              succeeds while at least one replica took it; when none did,
+//              the object stays dirty in the local cache;
 //   reads      go to the first current, reachable replica, and fail over to
 //              the next when it does not answer; each read that had to is
-//              counted (failovers). No current replica left: ObjectLost
-//              (unknown_object), naming the nodes;
-//   frees      go to every replica.
+//              counted (failovers). A copy that fails its checksum is marked
+//              stale (a lost copy: repair replaces it). No current replica
+//              left: ObjectLost (unknown_object), naming the nodes;
+//   frees      go to every replica; those on an unreachable node wait for it
+//              (it holds the copy still), those on a dead one are dropped.
 // Where each replica lives (its node, offset and version) is kept here, per
 // object; the object store's location fields are not used.
 //
 // Repair: a thread of its own (remora.repair) looks, every
-// `repair_interval`, for objects with fewer than r current copies on
-// reachable nodes, and copies each from a current one to the best reachable
-// node that has none, at most `repair_batch` objects a pass (rate-limited);
-// stale copies on reachable nodes are freed. Repairs and writes hold the
-// object's shard lock throughout, so a repair never copies bytes a write is
-// replacing; reads and frees wait for them too.
+// `repair_interval`, for objects with fewer than r current copies on nodes
+// that are not dead, and copies each from a current one to the best
+// reachable node that has none, at most `repair_batch` objects a pass
+// (rate-limited). A node that is only unreachable keeps its copies: it may
+// come back (a lost connection is not a death); its stale copies are freed
+// when it does. Copies on dead nodes are forgotten. Repairs and writes hold
+// the object's shard lock throughout, so a repair never copies bytes a write
+// is replacing; reads and frees wait for them too.
 //
 // Thread-safety: as far_store (the replica table is sharded under mutexes).
 #pragma once
@@ -45,6 +49,9 @@ namespace remora::objects {
 class replicated_far_store final : public far_store {
  public:
   static constexpr std::uint32_t max_replicas = 4;
+  // Copies one object may have on record: r current ones, and stale ones
+  // on nodes that are unreachable now (freed when they come back).
+  static constexpr std::uint32_t max_copies = 2 * max_replicas;
 
   struct repair_options {
     bool background = true;  // false: only repair_now() repairs (tests)
@@ -61,6 +68,7 @@ class replicated_far_store final : public far_store {
   std::uint32_t nodes() const override { return 1; }
   std::uint64_t node_id(std::uint32_t) const override { return 0x7265706c; }
   bool reachable(std::uint32_t) const override;
+  bool dead(std::uint32_t) const override;
   std::string describe(std::uint32_t) const override;
 
   transport::result<void> allocate(std::uint32_t node,
@@ -94,7 +102,7 @@ class replicated_far_store final : public far_store {
     bool current = false;  // holds the last write
   };
   struct replicas {
-    std::array<replica, max_replicas> at;
+    std::array<replica, max_copies> at;
     std::uint32_t count = 0;
     std::uint32_t size = 0;  // the object's bytes
     bool lost = false;       // repair found no current copy left (counted once)
@@ -120,9 +128,18 @@ class replicated_far_store final : public far_store {
   // Brings `reps` (of object `id`, under its shard's lock) back to r
   // current copies where it can; how many copies it made.
   std::size_t repair_one(storage::object_id id, replicas& reps);
-  // The current copies of `reps` on reachable nodes; stale copies on
-  // reachable nodes are freed, copies on unreachable ones forgotten.
+  // The copies of `reps` worth keeping: stale copies on reachable nodes
+  // are freed, copies on dead nodes forgotten; the rest stay.
   replicas keep_current(storage::object_id id, const replicas& reps);
+  // Current copies on nodes that are not dead.
+  std::uint32_t live_copies(const replicas& reps) const;
+  // Whether repair has something to do for `reps`.
+  bool needs_repair(const replicas& reps) const;
+  // Marks the copy `bad` of `id` stale (it failed its checksum).
+  void mark_stale(storage::object_id id, const replica& bad);
+  // Frees `ids` on `node`, or keeps them for when it is back.
+  void free_on(std::uint32_t node, std::vector<storage::object_id> ids);
+  void flush_frees();
   // Repairs `short_of` (objects of one shard, under its lock) with one read
   // batch per source node and one allocation batch per target node.
   std::size_t repair_shard(std::vector<std::pair<storage::object_id, replicas*>>& short_of);
@@ -133,6 +150,8 @@ class replicated_far_store final : public far_store {
   const repair_options repair_;
   std::vector<shard> shards_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
+  std::mutex frees_mutex_;
+  std::vector<std::vector<storage::object_id>> frees_;  // GUARDED_BY(frees_mutex_): per node
   std::mutex repair_mutex_;
   std::condition_variable repair_wake_;
   bool stop_ = false;          // GUARDED_BY(repair_mutex_)

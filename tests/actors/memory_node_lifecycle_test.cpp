@@ -12,10 +12,11 @@ using testing::connect_client;
 using testing::memnode_process;
 using testing::object_bytes;
 
-TEST_CASE("SIGTERM with clients connected exits 0, and a restart on the same spill dir starts clean",
-          "[memnode][lifecycle]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("remora-lifecycle-" + std::to_string(::getpid()));
+TEST_CASE(
+    "SIGTERM with clients connected exits 0, and a restart on the same spill dir starts clean",
+    "[memnode][lifecycle]") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("remora-lifecycle-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   actors::control_plane cp;
   {
@@ -60,8 +61,8 @@ TEST_CASE("two nodes cannot share a spill directory", "[memnode][lifecycle]") {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("remora-shared-spill-" + std::to_string(::getpid()));
   memnode_process first({"--capacity=4MiB", "--spill-dir=" + dir.string()});
-  testing::child_process second({REMORA_MEMNODE, "--port=0", "--capacity=4MiB",
-                                 "--spill-dir=" + dir.string()});
+  testing::child_process second(
+      {REMORA_MEMNODE, "--port=0", "--capacity=4MiB", "--spill-dir=" + dir.string()});
   auto code = second.wait_exit(20s);
   REQUIRE(code.has_value());
   CHECK(*code != 0);
@@ -92,13 +93,14 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
 
 TEST_CASE("TLS: a node with certificates serves TLS clients and refuses plain ones",
           "[memnode][tls]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("remora-tls-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("remora-tls-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  const std::string make_cert = "timeout 60 openssl req -x509 -newkey rsa:2048 -nodes "
-                                "-subj /CN=localhost -days 2 -keyout " + key + " -out " + cert +
-                                " >/dev/null 2>&1";
+  const std::string make_cert =
+      "timeout 60 openssl req -x509 -newkey rsa:2048 -nodes "
+      "-subj /CN=localhost -days 2 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   if (std::system(make_cert.c_str()) != 0) {
     WARN("openssl could not make a certificate: TLS test skipped");
     return;
@@ -115,6 +117,7 @@ TEST_CASE("TLS: a node with certificates serves TLS clients and refuses plain on
   REQUIRE(secure.uses_tls());
   auto client = connect_client(secure, node);
   auto w = client->allocate(std::vector<std::uint64_t>{9}, std::vector<std::uint32_t>{512});
+  INFO((w.ok() ? std::string() : w.err().message));
   REQUIRE(w.ok());
   REQUIRE(client->data().write(w->at(0), object_bytes(9, 512)).ok());
   std::vector<std::byte> back(512);

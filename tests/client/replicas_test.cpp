@@ -60,7 +60,7 @@ TEST_CASE("replicas(2): after repair, a second node SIGKILLed loses nothing eith
           "[client][replicas][failure]") {
   std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
   remora::Options options;
-  options.dram_cache(4 << 20).replicas(2).timeout(2s);
+  options.dram_cache(4 << 20).replicas(2).timeout(2s).dead_after(1s);
   for (int i = 0; i < 4; ++i) {
     nodes.push_back(std::make_unique<remora::testing::child_process>(
         std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));

@@ -1,7 +1,8 @@
 // fake_far_store: an in-process far_store for unit tests of objects/. Each
 // node is a map from object id to its bytes and version; nothing crosses a
-// process or a network. A test may take a node down, make its writes fail,
-// lose an object, and count what was asked.
+// process or a network. A test may take a node down (unreachable: it may
+// come back) or kill it (dead: for good), make its writes fail, lose an
+// object, and count what was asked.
 //
 // Thread-safety: every member, from any thread (one mutex).
 #pragma once
@@ -27,6 +28,10 @@ class fake_far_store final : public objects::far_store {
   bool reachable(std::uint32_t node) const override {
     std::lock_guard held(mutex_);
     return !nodes_[node].down;
+  }
+  bool dead(std::uint32_t node) const override {
+    std::lock_guard held(mutex_);
+    return nodes_[node].dead;
   }
   std::string describe(std::uint32_t node) const override {
     return "fake-node-" + std::to_string(node);
@@ -120,6 +125,12 @@ class fake_far_store final : public objects::far_store {
   // What tests do to it.
   void take_down(std::uint32_t node) { set(node, &node_state::down, true); }
   void bring_up(std::uint32_t node) { set(node, &node_state::down, false); }
+  /// Down for good: what it held is gone.
+  void kill(std::uint32_t node) {
+    std::lock_guard held(mutex_);
+    nodes_[node].down = nodes_[node].dead = true;
+    nodes_[node].objects.clear();
+  }
   void fail_writes(std::uint32_t node, bool fail) { set(node, &node_state::fail_writes, fail); }
   /// Reads of `id` on `node` fail their checksum from now on.
   void damage(std::uint32_t node, storage::object_id id) {
@@ -157,6 +168,7 @@ class fake_far_store final : public objects::far_store {
     std::map<storage::object_id, stored> objects;
     std::uint64_t next_offset = 4096;
     bool down = false;
+    bool dead = false;
     bool fail_writes = false;
   };
 

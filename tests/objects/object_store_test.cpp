@@ -102,26 +102,39 @@ TEST_CASE("objects evicted to the far store come back with their bytes, and free
 }
 
 TEST_CASE("far-store errors reach the caller typed", "[object_store]") {
-  fixture f;
+  fixture f(4 << 20, 2, 300ms);
   std::vector<object_record*> records;
   for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
   auto gone = f.absent(records);
   REQUIRE(gone.size() >= 2);
   object_record* lost = nullptr;
-  object_record* down = nullptr;
+  std::vector<object_record*> down;  // absent, on node 1
   for (object_record* r : gone) {
     if (r->node == 0 && lost == nullptr) lost = r;
-    if (r->node == 1 && down == nullptr) down = r;
+    if (r->node == 1) down.push_back(r);
   }
   REQUIRE(lost != nullptr);
-  REQUIRE(down != nullptr);
+  REQUIRE(down.size() >= 2);
   f.far.lose(0, lost->id);
   CHECK_THROWS_AS(f.holds(lost, 0), remora::ObjectLost);
   // The failed fetch left it fetchable: asking again fails the same way.
   CHECK_THROWS_AS(f.holds(lost, 0), remora::ObjectLost);
+  // An unreachable node is waited for, within the timeout: back in time,
+  // it serves the read; not back, NodeUnavailable naming it.
   f.far.take_down(1);
-  CHECK_THROWS_WITH(f.holds(down, 0), Catch::Contains("fake-node-1"));
-  CHECK_THROWS_AS(f.holds(down, 0), remora::NodeUnavailable);
+  std::thread back([&] {
+    std::this_thread::sleep_for(50ms);
+    f.far.bring_up(1);
+  });
+  CHECK_NOTHROW(f.holds(down[0], 0));
+  back.join();
+  f.far.take_down(1);
+  CHECK_THROWS_WITH(f.holds(down[1], 0), Catch::Contains("fake-node-1"));
+  CHECK_THROWS_AS(f.holds(down[1], 0), remora::NodeUnavailable);
+  // A dead node's objects are lost, and say where they were.
+  f.far.kill(1);
+  CHECK_THROWS_WITH(f.holds(down[1], 0), Catch::Contains("fake-node-1") && Catch::Contains("dead"));
+  CHECK_THROWS_AS(f.holds(down[1], 0), remora::ObjectLost);
   // Objects on the other node are untouched.
   for (std::uint32_t i = 0; i < records.size(); ++i)
     if (records[i] != lost && records[i]->node == 0) REQUIRE(f.holds(records[i], i));
@@ -302,8 +315,8 @@ TEST_CASE("read_part copies a piece of an absent object and leaves it absent", "
   f.far.lose(0, lost->id);
   CHECK_THROWS_AS(f.store->read_part(lost, 0, piece), remora::ObjectLost);
   CHECK(lost->meta().load().fetchable());
-  f.far.take_down(0);
-  CHECK_THROWS_AS(f.store->read_part(lost, 0, piece), remora::NodeUnavailable);
+  f.far.kill(0);
+  CHECK_THROWS_AS(f.store->read_part(lost, 0, piece), remora::ObjectLost);
 }
 
 TEST_CASE("objects whose home is down move to a reachable node when evicted, never dropped",

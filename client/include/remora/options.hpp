@@ -25,6 +25,12 @@ class Options {
   Options& auth_token(std::string token);
   /// Bounds every wait on a memory node (connects, requests, transfers).
   Options& timeout(std::chrono::milliseconds t);
+  /// How long a memory node may stay unreachable (its connection lost and
+  /// not made again, or heartbeats unanswered) before it counts as dead:
+  /// then copies there are rebuilt on the others, and objects with no other
+  /// copy are lost. Until then reads fail over or wait, and nothing is
+  /// rebuilt. Default 10 s.
+  Options& dead_after(std::chrono::milliseconds t);
   /// Keeps every object on `r` distinct memory nodes (1 to 4; default 1):
   /// any r - 1 of them may die without losing an object written home. Needs
   /// at least r memory nodes.
@@ -37,7 +43,7 @@ class Options {
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
-  /// --replicas=R --net-devices=LIST
+  /// --replicas=R --dead-after-ms=N --net-devices=LIST
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -51,6 +57,7 @@ class Options {
   const std::string& spill_dir() const { return spill_dir_; }
   const std::string& auth_token() const { return auth_token_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
+  std::chrono::milliseconds dead_after() const { return dead_after_; }
   std::uint32_t replicas() const { return replicas_; }
   const std::string& net_devices() const { return net_devices_; }
 
@@ -68,6 +75,7 @@ class Options {
   std::string spill_dir_;  // empty: a temporary directory
   std::string auth_token_;
   std::chrono::milliseconds timeout_{5000};
+  std::chrono::milliseconds dead_after_{10000};
   std::uint32_t replicas_ = 1;
   std::string net_devices_;
   std::optional<tier_request> cxl_, hbm_;
