@@ -1,7 +1,11 @@
 #include "actors/node_client.hpp"
 
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <tuple>
 
+#include "actors/ask.hpp"
 #include "actors/control_plane_impl.hpp"
 #include "actors/messages.hpp"
 #include "transport/bootstrap.hpp"
@@ -40,7 +44,8 @@ result<node_address> node_address::parse(const std::string& text) {
 }
 
 struct node_client::impl {
-  impl(control_plane::impl& c, options o) : cp(c), opts(std::move(o)), self(c.system) {}
+  impl(control_plane::impl& c, options o)
+      : cp(c), opts(std::move(o)), self(c.system), watchers(std::make_shared<watch_hook>()) {}
 
   std::string what(const char* request) const {
     return std::string(request) + " on memory node " + opts.address.to_string();
@@ -51,15 +56,20 @@ struct node_client::impl {
   // control connection lost (or the session forgotten with it) connects
   // again once and is asked again: a dropped connection is not a death.
   template <class R, class... Ts>
-  result<R> ask_within(std::chrono::milliseconds timeout, const char* request, Ts&&... xs) {
-    auto r = ask_once<R>(timeout, request, xs...);
+  result<R> ask_within(std::chrono::milliseconds timeout, const std::function<bool()>& give_up,
+                       const char* request, const Ts&... xs) {
+    if (conn.lost->load(std::memory_order_acquire))
+      if (auto again = reconnect(); !again) return again.err();
+    auto r = actors::ask<R>(cp.system, conn.node, timeout, what(request), give_up, fill(xs)...);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
-    return ask_once<R>(timeout, request, std::forward<Ts>(xs)...);
+    return actors::ask<R>(cp.system, conn.node, timeout, what(request), give_up, fill(xs)...);
   }
+  // A request as the data path and allocation make it: abandoned once the
+  // node is known not to answer (options::give_up).
   template <class R, class... Ts>
-  result<R> ask(const char* request, Ts&&... xs) {
-    return ask_within<R>(opts.timeout, request, std::forward<Ts>(xs)...);
+  result<R> ask(const char* request, const Ts&... xs) {
+    return ask_within<R>(opts.timeout, opts.give_up, request, xs...);
   }
 
   // A request's arguments as sent: the_session stands for the session of
@@ -72,27 +82,36 @@ struct node_client::impl {
       return x;
   }
 
-  template <class R, class... Ts>
-  result<R> ask_once(std::chrono::milliseconds timeout, const char* request, const Ts&... xs) {
-    std::optional<result<R>> out;
-    self->request(node, caf::duration{timeout}, fill(xs)...)
-        // A copy, made inside CAF's receive: the payload's bytes are read
-        // where TSan can see CAF's hand-over (tests/tsan.supp), not later.
-        .receive([&](R& r) { out.emplace(r); },
-                 [&](caf::error& e) { out.emplace(to_error(e, what(request))); });
-    return std::move(*out);
-  }
-
-  // Lost: the connection went (peer_unreachable), or the node no longer
-  // knows this session (it forgets a session whose connection went).
-  static bool connection_lost(const error& e) {
-    return e.code == errc::peer_unreachable ||
+  // Lost: the connection went, or the node no longer knows this session
+  // (it forgets a session whose connection went).
+  bool connection_lost(const error& e) const {
+    return e.code == errc::peer_unreachable || conn.lost->load(std::memory_order_acquire) ||
            (e.code == errc::auth && e.message.find("no such session") != std::string::npos);
   }
 
-  // Connects and says hello (again), bounded by the timeout. Fills `fresh`
-  // with the node's reply; the caller decides whether to keep it.
-  result<void> hello_to(memory_node_actor& to, hello_reply& fresh) {
+  // What watch() asked to be called when a connection is lost.
+  struct watch_hook {
+    std::mutex mutex;
+    std::function<void()> call;  // GUARDED_BY(mutex)
+    void operator()() {
+      std::lock_guard held(mutex);
+      if (call) call();
+    }
+  };
+
+  // One control connection: the node's handle, and an actor of its own (the
+  // agent) that says hello and then watches the node. The session lives as
+  // long as the agent does (the node forgets a session whose sender is
+  // gone); when the connection goes, `lost` is set and the watch called.
+  struct connection {
+    memory_node_actor node;
+    caf::actor agent;
+    std::shared_ptr<std::atomic<bool>> lost = std::make_shared<std::atomic<bool>>(false);
+  };
+
+  // Connects and says hello, bounded by the timeout; the node's reply in
+  // `fresh`.
+  result<connection> open(hello_reply& fresh) {
     const std::string where = "memory node " + opts.address.to_string();
     // CAF's connect has no deadline of its own: probe first, bounded, and
     // hang up at once (a TLS node would wait for the probe's handshake).
@@ -104,30 +123,49 @@ struct node_client::impl {
     if (!remote)
       return error{errc::peer_unreachable, where + " did not accept the control connection: " +
                                                cp.system.render(remote.error())};
-    to = *remote;
-    std::optional<result<hello_reply>> out;
-    self->request(to, caf::duration{opts.timeout}, hello_atom::value, opts.auth_token,
-                  protocol_version)
-        .receive([&](hello_reply& r) { out.emplace(r); },
-                 [&](caf::error& e) { out.emplace(to_error(e, what("hello"))); });
-    if (!*out) return out->err();
-    fresh = std::move(*out).value();
-    return {};
+    connection c;
+    c.node = *remote;
+    auto out = std::make_shared<outcome<hello_reply>>();
+    c.agent = cp.system.spawn([node = c.node, lost = c.lost, hook = watchers, out,
+                               timeout = opts.timeout, token = opts.auth_token,
+                               what = what("hello")](caf::event_based_actor* a) -> caf::behavior {
+      a->monitor(node);
+      a->set_down_handler([a, lost, hook, out, what](const caf::down_msg&) {
+        lost->store(true, std::memory_order_release);
+        out->settle(connection_lost_error(what));
+        (*hook)();
+        a->quit();
+      });
+      a->request(node, caf::duration{timeout}, hello_atom::value, token, protocol_version)
+          .then([out](hello_reply& r) { out->settle(r); },
+                [out, what](caf::error& e) { out->settle(to_error(e, what)); });
+      return {[](caf::ok_atom) {}};  // then nothing to do but watch
+    });
+    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"));
+    if (!reply) {
+      caf::anon_send_exit(c.agent, caf::exit_reason::user_shutdown);
+      return reply.err();
+    }
+    fresh = std::move(reply).value();
+    return c;
   }
 
   // After a lost connection: the same node again, with a new session. A
   // different node at the address (the node restarted) is refused: the
   // objects this client knows are not there.
   result<void> reconnect() {
-    memory_node_actor to;
     hello_reply fresh;
-    if (auto r = hello_to(to, fresh); !r) return r;
+    auto c = open(fresh);
+    if (!c) return c.err();
     successor = fresh.node_id;
-    if (fresh.node_id != hello.node_id)
+    if (fresh.node_id != hello.node_id) {
+      caf::anon_send_exit(c->agent, caf::exit_reason::user_shutdown);
       return error{errc::peer_unreachable, "memory node " + opts.address.to_string() +
                                                " restarted: it is another node now, without the "
                                                "objects it held"};
-    node = to;
+    }
+    caf::anon_send_exit(conn.agent, caf::exit_reason::user_shutdown);
+    conn = std::move(c).value();
     hello.session = fresh.session;
     ++reconnects;
     return {};
@@ -145,11 +183,10 @@ struct node_client::impl {
   control_plane::impl& cp;
   options opts;
   caf::scoped_actor self;
-  memory_node_actor node;
+  const std::shared_ptr<watch_hook> watchers;
+  connection conn;
   hello_reply hello;
   std::optional<storage::remote_arena> data;
-  caf::actor watcher;           // see watch()
-  memory_node_actor watched;    // the handle the watcher monitors
   std::uint64_t successor = 0;  // the node id found by the last reconnect
   std::uint64_t reconnects = 0;
 };
@@ -157,12 +194,14 @@ struct node_client::impl {
 result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, const options& o) {
   auto p = std::make_unique<impl>(cp.internals(), o);
   const std::string where = "memory node " + o.address.to_string();
-  if (auto r = p->hello_to(p->node, p->hello); !r) return r.err();
+  auto c = p->open(p->hello);
+  if (!c) return c.err();
+  p->conn = std::move(c).value();
   auto* self = p.get();  // the impl stays put: the locator may keep it
   auto data = storage::remote_arena::connect(
       as_bytes(p->hello.worker_address), as_bytes(p->hello.arena_key),
       [self](object_location& w) { return self->refresh(w); }, o.address.to_string(), o.timeout,
-      {o.net_devices});
+      {o.net_devices}, o.give_up);
   if (!data) return error{data.err().code, where + ": " + data.err().message};
   p->data.emplace(std::move(data).value());
   return std::unique_ptr<node_client>(new node_client(std::move(p)));
@@ -171,8 +210,8 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
 node_client::node_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 node_client::~node_client() {
-  if (impl_->watcher) caf::anon_send_exit(impl_->watcher, caf::exit_reason::user_shutdown);
-  impl_->self->send(impl_->node, goodbye_atom::value, impl_->hello.session);
+  impl_->self->send(impl_->conn.node, goodbye_atom::value, impl_->hello.session);
+  caf::anon_send_exit(impl_->conn.agent, caf::exit_reason::user_shutdown);
   impl_->data.reset();
 }
 
@@ -191,9 +230,18 @@ storage::remote_arena& node_client::data() {
 
 result<std::vector<object_location>> node_client::allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes) {
-  return impl_->ask<std::vector<object_location>>(
+  auto made = impl_->ask<std::vector<object_location>>(
       "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
+  if (made || made.err().code != errc::already_exists) return made;
+  // An earlier request for them was served, and its reply lost (with the
+  // connection, or abandoned when the node stopped answering for a while).
+  // Ids are this client's own: those slots are these objects'.
+  auto found = lookup(ids);
+  if (!found) return made;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if ((*found)[i].size != sizes[i]) return made;
+  return found;
 }
 
 result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
@@ -212,8 +260,8 @@ result<node_stats> node_client::stats() {
 
 result<std::uint64_t> node_client::ping(std::chrono::milliseconds timeout) {
   auto& p = *impl_;
-  auto r =
-      p.ask_within<node_stats>(std::min(timeout, p.opts.timeout), "heartbeat", stats_atom::value);
+  auto r = p.ask_within<node_stats>(std::min(timeout, p.opts.timeout), {}, "heartbeat",
+                                    stats_atom::value);
   if (!r && p.successor != 0 && p.successor != p.hello.node_id) return p.successor;
   if (!r) return r.err();
   return p.hello.node_id;
@@ -223,20 +271,10 @@ std::uint64_t node_client::reconnects() const {
   return impl_->reconnects;
 }
 
-void node_client::watch(std::atomic<bool>& down) {
-  auto& p = *impl_;
-  if (p.watcher && p.watched == p.node) return;
-  if (p.watcher) caf::anon_send_exit(p.watcher, caf::exit_reason::user_shutdown);
-  p.watched = p.node;
-  p.watcher =
-      p.cp.system.spawn([node = p.node, &down](caf::event_based_actor* self) -> caf::behavior {
-        self->monitor(node);
-        self->set_down_handler([self, &down](const caf::down_msg&) {
-          down.store(true, std::memory_order_release);
-          self->quit();
-        });
-        return {[](caf::ok_atom) {}};  // nothing to do but wait for the down message
-      });
+void node_client::watch(std::function<void()> lost) {
+  auto& hook = *impl_->watchers;
+  std::lock_guard held(hook.mutex);
+  if (!hook.call) hook.call = std::move(lost);
 }
 
 }  // namespace remora::actors

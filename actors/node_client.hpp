@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -40,6 +41,9 @@ class node_client {
     std::string auth_token;
     std::chrono::milliseconds timeout{5000};  // bounds every request and transfer
     std::string net_devices;  // UCX devices for data; empty: see transport/context.hpp
+    // Requests (but heartbeats) stop waiting for a reply once this says so:
+    // the node is known not to answer (its heartbeats went unanswered).
+    std::function<bool()> give_up;
   };
 
   /// Connects, says hello and connects UCX to the node's arena.
@@ -72,11 +76,11 @@ class node_client {
   /// How often a lost control connection was made again.
   std::uint64_t reconnects() const;
 
-  /// Watches the node: `down` becomes true when its control connection is
-  /// lost (the node died, hangs up, or the network failed). Called again
-  /// after a reconnect, watches the new connection. `down` must outlive
-  /// this client.
-  void watch(std::atomic<bool>& down);
+  /// Watches the node: `lost` is called (on a CAF thread) when its control
+  /// connection is lost (the node died, hung up, or the network failed),
+  /// and again for each connection made after a reconnect. Once per
+  /// client: later calls change nothing.
+  void watch(std::function<void()> lost);
 
   struct impl;
 

@@ -14,7 +14,10 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
   clients_ = std::make_unique<node_clients>(
       static_cast<std::uint32_t>(nodes_.size()),
       [this, &cp, auth_token, timeout, net_devices](std::uint32_t node) {
-        return actors::node_client::connect(cp, {nodes_[node], auth_token, timeout, net_devices});
+        // Requests stop waiting on a node whose heartbeats go unanswered.
+        auto give_up = [this, node] { return health_ && !health_->reachable(node); };
+        return actors::node_client::connect(
+            cp, {nodes_[node], auth_token, timeout, net_devices, give_up});
       });
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     auto c = clients_->mine(i);  // connects now: bad addresses fail here
@@ -25,19 +28,14 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
   health.timeout = std::min(health.timeout, timeout);
   if (dead_after.count() > 0) health.dead_after = dead_after;
   // Heartbeats come from the health thread's own clients; each watches its
-  // node's control connection, again after a reconnect.
-  auto beat = [this, timeout = health.timeout](std::uint32_t n, std::atomic<bool>& lost) {
+  // node's control connection (again after each reconnect).
+  auto beat = [this, timeout = health.timeout](std::uint32_t n, const std::function<void()>& lost) {
     auto c = clients_->mine(n);
     if (!c) return transport::result<std::uint64_t>(c.err());
-    auto id = (*c)->ping(timeout);
-    if (id && *id == ids_[n]) (*c)->watch(lost);
-    return id;
+    (*c)->watch(lost);
+    return (*c)->ping(timeout);
   };
   health_ = std::make_unique<node_health>(ids_, beat, health);
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
-    auto c = clients_->mine(i);
-    if (c) (*c)->watch(health_->lost_flag(i));
-  }
 }
 
 node_far_store::~node_far_store() {

@@ -12,50 +12,75 @@ node_health::node_health(std::vector<std::uint64_t> ids, heartbeat beat, options
     : ids_(std::move(ids)),
       beat_(std::move(beat)),
       opts_(o),
-      down_(std::make_unique<std::atomic<bool>[]>(ids_.size())),
+      timeout_ns_(std::chrono::nanoseconds(o.timeout).count()),
+      signals_(std::make_shared<signals>(ids_.size())),
       dead_(std::make_unique<std::atomic<bool>[]>(ids_.size())),
+      beat_since_(std::make_unique<std::atomic<std::int64_t>[]>(ids_.size())),
       last_answer_(ids_.size(), clock::now()),
       backoff_(ids_.size(), o.interval),
+      unanswered_(ids_.size(), 0),
       thread_([this] { loop(); }) {}
 
 node_health::~node_health() {
   {
-    std::lock_guard held(mutex_);
-    stop_ = true;
+    std::lock_guard held(signals_->mutex);
+    signals_->stop = true;
   }
-  wake_.notify_all();
+  signals_->wake.notify_all();
   thread_.join();
+}
+
+void node_health::signals::lost(std::uint32_t node) {
+  down[node].store(true, std::memory_order_release);
+  {
+    std::lock_guard held(mutex);
+    urgent[node] = true;
+  }
+  wake.notify_all();
 }
 
 void node_health::loop() {
   pthread_setname_np(pthread_self(), "remora.health");
-  std::vector<clock::time_point> due(ids_.size(), clock::now() + opts_.interval);
-  std::unique_lock held(mutex_);
-  while (!stop_) {
+  auto& sig = *signals_;
+  std::vector<clock::time_point> due(ids_.size(), clock::now());  // the first at once
+  std::unique_lock held(sig.mutex);
+  while (!sig.stop) {
     const auto next = *std::min_element(due.begin(), due.end());
-    if (wake_.wait_until(held, next, [&] { return stop_; })) break;
+    const bool woken = sig.wake.wait_until(held, next, [&] {
+      return sig.stop || std::find(sig.urgent.begin(), sig.urgent.end(), true) != sig.urgent.end();
+    });
+    if (sig.stop) break;
+    if (woken)
+      for (std::uint32_t n = 0; n < ids_.size(); ++n)
+        if (sig.urgent[n]) {
+          sig.urgent[n] = false;
+          due[n] = std::min(due[n], clock::now());  // a lost connection: made again now
+        }
     held.unlock();
     for (std::uint32_t n = 0; n < ids_.size(); ++n)
       if (!dead(n) && clock::now() >= due[n]) due[n] = beat(n);
     held.lock();
     for (std::uint32_t n = 0; n < ids_.size(); ++n)
       if (dead(n)) due[n] = clock::time_point::max();
-    if (std::all_of(due.begin(), due.end(), [](auto t) { return t == clock::time_point::max(); }))
-      wake_.wait(held, [&] { return stop_; });
   }
 }
 
 clock::time_point node_health::beat(std::uint32_t n) {
-  auto answer = beat_(n, down_[n]);
+  beat_since_[n].store(now_ns(), std::memory_order_release);
+  auto answer = beat_(n, [sig = signals_, n] { sig->lost(n); });
   const auto now = clock::now();
+  beat_since_[n].store(0, std::memory_order_release);
   if (answer && *answer == ids_[n]) {
     last_answer_[n] = now;
+    unanswered_[n] = 0;
     backoff_[n] = opts_.interval;
-    down_[n].store(false, std::memory_order_release);
+    signals_->down[n].store(false, std::memory_order_release);
     return now + opts_.interval;
   }
-  down_[n].store(true, std::memory_order_release);
-  if (answer || now - last_answer_[n] >= opts_.dead_after) {  // another node, or gone too long
+  signals_->down[n].store(true, std::memory_order_release);
+  ++unanswered_[n];
+  if (answer ||  // another node at its address
+      (now - last_answer_[n] >= opts_.dead_after && unanswered_[n] >= dead_beats)) {
     dead_[n].store(true, std::memory_order_release);
     return clock::time_point::max();
   }

@@ -4,12 +4,14 @@
 //
 //   up           the last heartbeat was answered in time;
 //   unreachable  the control connection was lost (a watch says so at once),
-//                or a heartbeat went unanswered. Reads go elsewhere or
+//                or a heartbeat went unanswered (from the moment it is
+//                `timeout` overdue, not when it gives up). Reads go elsewhere or
 //                wait; heartbeats go on, with backoff, and each one that
 //                finds the connection lost makes it again. An answer makes
 //                the node up again: a lost connection is never by itself a
 //                death;
-//   dead         unreachable for `dead_after` without a break, or a
+//   dead         unreachable for `dead_after` without a break (and at least
+//                `dead_beats` heartbeats in a row unanswered), or a
 //                different node answers at its address (it restarted, and
 //                what it held is gone). Final: copies there are rebuilt
 //                elsewhere.
@@ -33,15 +35,18 @@ namespace remora::client {
 
 class node_health {
  public:
+  static constexpr int dead_beats = 3;
+
   struct options {
     std::chrono::milliseconds interval{200};  // between heartbeats of an up node
     std::chrono::milliseconds timeout{1000};  // for an answer to one
     std::chrono::milliseconds dead_after{10000};
   };
   // Sends `node` a heartbeat: the id of the node that answered. `lost` is
-  // the flag for a watch on the connection that answered.
-  using heartbeat =
-      std::function<transport::result<std::uint64_t>(std::uint32_t node, std::atomic<bool>& lost)>;
+  // for a watch on the connection: it may be called from any thread, at
+  // any time, even after the node_health is gone.
+  using heartbeat = std::function<transport::result<std::uint64_t>(
+      std::uint32_t node, const std::function<void()>& lost)>;
 
   /// `ids`: each node's id when first connected. Starts with every node up.
   node_health(std::vector<std::uint64_t> ids, heartbeat beat, options o);
@@ -49,12 +54,32 @@ class node_health {
   node_health(const node_health&) = delete;
   node_health& operator=(const node_health&) = delete;
 
-  bool reachable(std::uint32_t node) const { return !down_[node].load(std::memory_order_acquire); }
+  bool reachable(std::uint32_t node) const {
+    if (signals_->down[node].load(std::memory_order_acquire)) return false;
+    const auto since = beat_since_[node].load(std::memory_order_acquire);
+    return since == 0 || now_ns() - since < timeout_ns_;
+  }
   bool dead(std::uint32_t node) const { return dead_[node].load(std::memory_order_acquire); }
-  /// The flag a watch on `node`'s control connection sets when it is lost.
-  std::atomic<bool>& lost_flag(std::uint32_t node) { return down_[node]; }
 
  private:
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // What a watch sets, shared with the watchers: a node whose connection
+  // was lost is unreachable at once, and its next heartbeat goes out now.
+  struct signals {
+    explicit signals(std::size_t nodes)
+        : down(std::make_unique<std::atomic<bool>[]>(nodes)), urgent(nodes, false) {}
+    std::unique_ptr<std::atomic<bool>[]> down;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::vector<bool> urgent;  // GUARDED_BY(mutex)
+    bool stop = false;         // GUARDED_BY(mutex)
+    void lost(std::uint32_t node);
+  };
+
   void loop();
   // One heartbeat to `node`; when the next one is due.
   std::chrono::steady_clock::time_point beat(std::uint32_t node);
@@ -62,14 +87,16 @@ class node_health {
   const std::vector<std::uint64_t> ids_;
   const heartbeat beat_;
   const options opts_;
-  std::unique_ptr<std::atomic<bool>[]> down_, dead_;
+  const std::int64_t timeout_ns_;
+  const std::shared_ptr<signals> signals_;
+  std::unique_ptr<std::atomic<bool>[]> dead_;
+  // When the heartbeat in flight to each node was sent (now_ns); 0: none.
+  std::unique_ptr<std::atomic<std::int64_t>[]> beat_since_;
   // The health thread's own: when each node last answered, and its backoff.
   std::vector<std::chrono::steady_clock::time_point> last_answer_;
   std::vector<std::chrono::milliseconds> backoff_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // GUARDED_BY(mutex_)
-  std::thread thread_;  // last: starts once the rest is ready
+  std::vector<int> unanswered_;  // heartbeats in a row
+  std::thread thread_;           // last: starts once the rest is ready
 };
 
 }  // namespace remora::client

@@ -172,7 +172,9 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   std::vector<object_record*> failed;
   for (object_record* r : dirty)
     if (!far_.reachable(r->node))
-      if (const auto to = place(r->id); far_.reachable(to)) {
+      // (Reachability may change between the two looks: never "move" an
+      // object to the home it has, which would free its only copy.)
+      if (const auto to = place(r->id); to != r->node && far_.reachable(to)) {
         queue_free(r);  // the copy on the old home, once that is back
         r->node = to;
         r->version = 0;

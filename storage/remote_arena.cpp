@@ -27,14 +27,18 @@ constexpr std::uint32_t direct_from = 4096;
 result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_address,
                                            std::span<const std::byte> arena_key, locator locate,
                                            std::string name, std::chrono::milliseconds timeout,
-                                           const transport::context_options& ucx_options) {
+                                           const transport::context_options& ucx_options,
+                                           std::function<bool()> give_up) {
   remote_arena a;
   a.locate_ = std::move(locate);
   a.name_ = std::move(name);
   a.timeout_ = timeout;
+  a.address_.assign(worker_address.begin(), worker_address.end());
+  a.key_.assign(arena_key.begin(), arena_key.end());
   auto ucx = transport::local_ucx::open(ucx_options);
   if (!ucx) return ucx.err();
   a.ucx_ = std::move(ucx).value();
+  a.ucx_.worker->give_up_when(std::move(give_up));
   auto ep = a.ucx_.worker->connect(worker_address);
   if (!ep) return error{ep.err().code, a.name_ + ": " + ep.err().message};
   a.ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());
@@ -60,8 +64,24 @@ error remote_arena::failed(const char* request, const error& e) const {
   return error{e.code, std::string(request) + " on memory node " + name_ + ": " + e.message};
 }
 
+result<void> remote_arena::reopen() {
+  if (ep_ && !ep_->closed()) return {};
+  // A request that timed out or was given up aborted the endpoint: the node
+  // may answer again (it hung, and goes on), so connect afresh.
+  arena_.reset();
+  ep_.reset();
+  auto ep = ucx_.worker->connect(address_);
+  if (!ep) return error{ep.err().code, name_ + ": connecting again: " + ep.err().message};
+  ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());
+  auto arena = transport::remote_region::unpack(*ep_, key_);
+  if (!arena) return error{arena.err().code, name_ + ": " + arena.err().message};
+  arena_.emplace(std::move(arena).value());
+  return {};
+}
+
 template <class Attempt>
 result<void> remote_arena::settle(const char* request, object_location& where, Attempt attempt) {
+  if (auto r = reopen(); !r) return failed(request, r.err());
   for (int round = 0; round < max_location_refreshes; ++round) {
     result<bool> found = attempt();
     if (!found) return failed(request, found.err());
@@ -144,6 +164,7 @@ result<void> remote_arena::read_many(std::span<object_location> where,
                                      std::span<const std::span<std::byte>> into) {
   if (where.size() != into.size())
     return error{errc::invalid_argument, "read_many: as many buffers as locations, please"};
+  if (auto r = reopen(); !r) return failed("read", r.err());
   // Small objects: one get of the whole slot into scratch, then a copy out.
   // Large ones: header, payload and trailer as three gets in address order.
   auto scratch_bytes = [](const object_location& w) {

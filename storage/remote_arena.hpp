@@ -37,12 +37,16 @@ class remote_arena {
   using locator = std::function<transport::result<void>(object_location& where)>;
 
   /// Connects a fresh UCX worker to the node's worker (`worker_address`) and
-  /// unpacks the arena's key. `name` says which node, for messages.
+  /// unpacks the arena's key. `name` says which node, for messages. Waits
+  /// end at `timeout`, or once `give_up` (if any) says the node does not
+  /// answer; the endpoint is aborted then, and made again by the next
+  /// request.
   static transport::result<remote_arena> connect(std::span<const std::byte> worker_address,
                                                  std::span<const std::byte> arena_key,
                                                  locator locate, std::string name,
                                                  std::chrono::milliseconds timeout,
-                                                 const transport::context_options& ucx = {});
+                                                 const transport::context_options& ucx = {},
+                                                 std::function<bool()> give_up = {});
   remote_arena(remote_arena&&) noexcept;
   remote_arena& operator=(remote_arena&&) = delete;
   ~remote_arena();  // closes the endpoint (bounded)
@@ -67,6 +71,8 @@ class remote_arena {
 
  private:
   remote_arena() = default;
+  // Connects the endpoint again if a failed request aborted it.
+  transport::result<void> reopen();
   // Runs `attempt` until it finds the slot as `where` says (true), refreshing
   // `where` between rounds; the one retry loop of every request.
   template <class Attempt>
@@ -80,6 +86,7 @@ class remote_arena {
   std::optional<transport::remote_region> arena_;
   locator locate_;
   std::string name_;
+  std::vector<std::byte> address_, key_;  // the node's worker and arena key, for reopen()
   std::chrono::milliseconds timeout_{0};
   std::vector<std::byte> scratch_;
   std::uint64_t stale_ = 0;

@@ -61,7 +61,9 @@ batch::~batch() {
   if (state_->pending == 0) delete state_;  // else UCX still holds it: leaked on purpose
 }
 
-std::size_t batch::pending() const { return state_->pending; }
+std::size_t batch::pending() const {
+  return state_->pending;
+}
 
 result<void> batch::get(const remote_region& from, std::uint64_t offset, void* into,
                         std::size_t length) {
@@ -117,14 +119,14 @@ result<void> batch::wait(deadline until) {
     const std::size_t stuck = state_->pending;
     for (endpoint* ep : endpoints_) ep->abort();
     (void)worker_.progress_until([&] { return state_->pending == 0; }, after(abort_grace),
-                                 "aborting a batch");
+                                 "aborting a batch", false);
     if (state_->pending != 0) state_ = new state;  // UCX still holds the old one
     endpoints_.clear();
     state_->failure.reset();
-    return error{errc::timeout, "batched transfer: " + std::to_string(stuck) + " of " +
-                                    std::to_string(issued) +
-                                    " operations unfinished at the deadline; the peer was "
-                                    "given up and its endpoint aborted"};
+    return error{waited.err().code, "batched transfer: " + std::to_string(stuck) + " of " +
+                                        std::to_string(issued) + " operations unfinished (" +
+                                        waited.err().message +
+                                        "); the peer was given up and its endpoint aborted"};
   }
   endpoints_.clear();
   auto r = outcome(*state_);

@@ -34,14 +34,17 @@ endpoint& endpoint::operator=(endpoint&& other) noexcept {
   return *this;
 }
 
-endpoint::~endpoint() { close(after(std::chrono::seconds(2))); }
+endpoint::~endpoint() {
+  close(after(std::chrono::seconds(2)));
+}
 
 result<void> endpoint::send_am(std::uint16_t id, std::span<const std::byte> payload,
                                deadline until) {
   if (ep_ == nullptr) return error{errc::peer_unreachable, "active message on a closed endpoint"};
   if (payload.size() > max_am_payload)
     return error{errc::protocol, "active message of " + std::to_string(payload.size()) +
-                                     " bytes exceeds the limit of " + std::to_string(max_am_payload)};
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(max_am_payload)};
   ucp_request_param_t param{};
   param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
   param.flags = UCP_AM_SEND_FLAG_REPLY | UCP_AM_SEND_FLAG_EAGER;
@@ -62,12 +65,13 @@ void endpoint::close(deadline until) {
   param.flags = 0;  // graceful: flush, then tell the peer
   auto request = ucp_ep_close_nbx(std::exchange(ep_, nullptr), &param);
   if (request == nullptr || UCS_PTR_IS_ERR(request)) return;
-  auto graceful = worker_->progress_until([&] { return request_done(request); }, until, "close");
+  auto graceful =
+      worker_->progress_until([&] { return request_done(request); }, until, "close", false);
   if (!graceful) {
     // The peer does not answer: let go of it without confirmation.
     ucp_request_cancel(worker_->native(), request);
     (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
-                                  "forced close");
+                                  "forced close", false);
   }
   if (request_done(request)) ucp_request_free(request);
 }
@@ -80,7 +84,7 @@ void endpoint::abort() {
   auto request = ucp_ep_close_nbx(std::exchange(ep_, nullptr), &param);
   if (request == nullptr || UCS_PTR_IS_ERR(request)) return;
   (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
-                                "aborting an endpoint");
+                                "aborting an endpoint", false);
   if (request_done(request)) ucp_request_free(request);
 }
 

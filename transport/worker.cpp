@@ -15,17 +15,21 @@ result<std::unique_ptr<worker>> worker::create(context& ctx) {
   params.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
   params.thread_mode = UCS_THREAD_MODE_SINGLE;
   ucp_worker_h handle = nullptr;
-  if (auto r = check_ucs(ucp_worker_create(ctx.native(), &params, &handle), "creating a UCX worker");
+  if (auto r =
+          check_ucs(ucp_worker_create(ctx.native(), &params, &handle), "creating a UCX worker");
       !r)
     return r.err();
   std::unique_ptr<worker> w(new worker(handle));
-  if (auto r = check_ucs(ucp_worker_get_efd(handle, &w->event_fd_), "getting the worker's event fd");
+  if (auto r =
+          check_ucs(ucp_worker_get_efd(handle, &w->event_fd_), "getting the worker's event fd");
       !r)
     return r.err();
   return w;
 }
 
-worker::~worker() { ucp_worker_destroy(handle_); }
+worker::~worker() {
+  ucp_worker_destroy(handle_);
+}
 
 result<local_ucx> local_ucx::open(const context_options& options) {
   auto ctx = context::create(options);
@@ -38,11 +42,12 @@ result<local_ucx> local_ucx::open(const context_options& options) {
 result<bytes> worker::address() const {
   ucp_address_t* raw = nullptr;
   std::size_t length = 0;
-  if (auto r = check_ucs(ucp_worker_get_address(handle_, &raw, &length), "getting the worker address");
+  if (auto r =
+          check_ucs(ucp_worker_get_address(handle_, &raw, &length), "getting the worker address");
       !r)
     return r.err();
-  bytes sealed = seal(blob_kind::worker_address,
-                      std::span(reinterpret_cast<const std::byte*>(raw), length));
+  bytes sealed =
+      seal(blob_kind::worker_address, std::span(reinterpret_cast<const std::byte*>(raw), length));
   ucp_worker_release_address(handle_, raw);
   return sealed;
 }
@@ -91,11 +96,17 @@ ucs_status_t worker::dispatch_am(void* arg, const void*, std::size_t, void* data
 }
 
 result<void> worker::progress_until(const std::function<bool()>& done, deadline until,
-                                    std::string_view what) {
+                                    std::string_view what, bool may_give_up) {
   while (!done()) {
-    if (progress() == 0 && expired(until)) {
+    if (progress() != 0) continue;
+    if (expired(until)) {
       if (done()) break;
       return error{errc::timeout, std::string(what) + ": no completion before the deadline"};
+    }
+    if (may_give_up && give_up_ && give_up_()) {
+      if (done()) break;
+      // A timeout come early: the peer may answer again later.
+      return error{errc::timeout, std::string(what) + ": given up, the peer stopped answering"};
     }
   }
   return {};

@@ -66,9 +66,15 @@ class worker {
   unsigned progress() { return ucp_worker_progress(handle_); }
 
   /// Progresses until `done()` holds or `until` passes (then errc::timeout,
-  /// naming `what`).
+  /// naming `what`), or, when `may_give_up`, until the give_up_when
+  /// condition holds (then errc::timeout too: an early one).
   result<void> progress_until(const std::function<bool()>& done, deadline until,
-                              std::string_view what);
+                              std::string_view what, bool may_give_up = true);
+
+  /// Waits on operations end early, as failed, once `stop()` holds: the
+  /// peer is known not to answer (for a worker that talks to one peer).
+  /// Waits that clean up after a failure (aborts, closes) are not cut short.
+  void give_up_when(std::function<bool()> stop) { give_up_ = std::move(stop); }
 
   /// Sleeps until the worker has events or `timeout_ms` passes. Returns at
   /// once when there may be pending work. For idle progress threads.
@@ -83,6 +89,7 @@ class worker {
 
   ucp_worker_h handle_;
   int event_fd_ = -1;
+  std::function<bool()> give_up_;
   std::unordered_map<std::uint16_t, std::unique_ptr<std::pair<worker*, am_handler>>> handlers_;
 };
 

@@ -1,0 +1,146 @@
+// Failures that are not deaths, against real remora-memnode processes: a
+// node that hangs (SIGSTOP) and comes back (SIGCONT), and a control
+// connection cut under a running client (through a TCP proxy), without
+// killing either end. Reads fail over or wait within the timeout; nothing
+// is lost; nothing is taken for dead.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/tcp_proxy.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::start_node;
+using remora::testing::wide;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Reads every object, retrying one that is unavailable for now until
+// `limit` has passed; how many did not read back as expected.
+std::size_t wrong_after_retries(std::vector<remora::UniquePtr<wide>>& objects,
+                                std::uint64_t (*expected_b)(std::uint64_t),
+                                std::chrono::seconds limit) {
+  const auto until = clock_type::now() + limit;
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    for (;;) {
+      try {
+        const wide v = objects[i].read();
+        wrong += v.a != i || v.b != expected_b(i);
+        break;
+      } catch (const remora::NodeUnavailable&) {
+        if (clock_type::now() >= until) throw;
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+  }
+  return wrong;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "replicas(2): a SIGSTOPped node is failed over within the timeout, and rejoins "
+    "after SIGCONT",
+    "[client][replicas][failure]") {
+  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
+  remora::Options options;
+  // dead_after well past the stop: a hung node is not a dead one.
+  options.dram_cache(4 << 20).replicas(2).timeout(2s).dead_after(120s);
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(std::make_unique<remora::testing::child_process>(
+        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
+    options.memory_node(start_node(*nodes.back()));
+  }
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 40'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+
+  nodes[0]->signal(SIGSTOP);
+  auto slowest = clock_type::duration::zero();
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    const auto start = clock_type::now();
+    const wide v = objects[i].read();  // throws (and fails the test) if not failed over
+    slowest = std::max(slowest, clock_type::now() - start);
+    wrong += v.a != i || v.b != i;
+  }
+  CHECK(wrong == 0);
+  // Within the timeout (2 s) and a margin for a loaded machine.
+  CHECK(slowest < 4s);
+  CHECK(rt.stats().failovers > 0);
+  // Writes go on while it hangs: its copies of these become stale.
+  for (std::uint64_t i = 0; i < objects.size(); i += 4) objects[i].write(wide{i, i + 1, {}});
+  auto b_of = [](std::uint64_t i) { return i % 4 == 0 ? i + 1 : i; };
+  CHECK(wrong_after_retries(objects, b_of, 30s) == 0);
+
+  nodes[0]->signal(SIGCONT);
+  // It rejoins: with another node hung now, objects whose copies are on
+  // the two of them read from the one that came back.
+  nodes[1]->signal(SIGSTOP);
+  CHECK(wrong_after_retries(objects, b_of, 30s) == 0);
+  nodes[1]->signal(SIGCONT);
+  CHECK(rt.stats().objects_lost == 0);
+}
+
+TEST_CASE("a cut control connection is made again: nothing lost, nothing taken for dead",
+          "[client][failure]") {
+  remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  const std::string address = start_node(node);
+  remora::testing::tcp_proxy proxy(
+      static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1))));
+  // Control goes through the proxy (data goes over UCX, straight to the
+  // node). dead_after is shorter than the time the cuts go on: a node taken
+  // for dead would lose its objects, and the reads below would throw.
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .memory_node("127.0.0.1:" + std::to_string(proxy.port()))
+                         .timeout(2s)
+                         .dead_after(1s));
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 50'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  REQUIRE(proxy.cut() > 0);
+
+  // Cut again and again for three seconds while new objects are made
+  // (write-backs need the control connection: allocation).
+  std::atomic<bool> cutting{true};
+  std::thread cutter([&] {
+    for (auto until = clock_type::now() + 3s; clock_type::now() < until;) {
+      std::this_thread::sleep_for(300ms);
+      proxy.cut();
+    }
+    cutting = false;
+  });
+  std::string failed;
+  try {
+    for (std::uint64_t i = objects.size(); cutting; ++i) {
+      if (objects.size() >= 400'000) {  // enough: just wait
+        std::this_thread::sleep_for(1ms);
+        continue;
+      }
+      objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+    }
+  } catch (const remora::Error& e) {
+    failed = e.what();
+  }
+  cutter.join();
+  CHECK(failed == "");
+  CHECK(proxy.accepted() > 2);  // it connected again after the cuts
+  CHECK(wrong_after_retries(
+            objects, [](std::uint64_t i) { return i; }, 30s) == 0);
+  // New objects still find their home there, past dead_after.
+  std::vector<remora::UniquePtr<wide>> more;
+  for (std::uint64_t i = 0; i < 50'000; ++i) more.push_back(rt.make_unique<wide>(wide{i, 9, {}}));
+  CHECK(wrong_after_retries(
+            more, [](std::uint64_t) -> std::uint64_t { return 9; }, 30s) == 0);
+}
