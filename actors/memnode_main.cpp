@@ -38,6 +38,7 @@ class memnode_options : public caf::actor_system_config {
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
+  bool test_hooks = false;
 
   memnode_options() {
     caf::config_option_adder{custom_options_, "global"}
@@ -54,7 +55,9 @@ class memnode_options : public caf::actor_system_config {
         .add(tls_ca_file, "tls-ca-file", "PEM CA file to verify peers with")
         .add(net_devices, "net-devices",
              "UCX devices for data, e.g. eth0 or all (default: UCX_NET_DEVICES, else lo when "
-             "bound to loopback, all otherwise)");
+             "bound to loopback, all otherwise)")
+        .add(test_hooks, "test-hooks",
+             "for tests only: serve fault injection (damaging stored bytes)");
   }
 };
 
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
     o.arena.high_watermark = opts.high_watermark;
     o.arena.low_watermark = opts.low_watermark;
     o.auth_token = opts.auth_token;
+    o.test_hooks = opts.test_hooks;
     // Bound beyond loopback, clients on other hosts must reach the data too:
     // no silent loopback default then.
     o.net_devices = opts.net_devices;

@@ -30,7 +30,8 @@ bool token_matches(const std::string& expected, const std::string& given) {
 }
 
 std::vector<char> as_chars(const transport::bytes& b) {
-  return {reinterpret_cast<const char*>(b.data()), reinterpret_cast<const char*>(b.data()) + b.size()};
+  return {reinterpret_cast<const char*>(b.data()),
+          reinterpret_cast<const char*>(b.data()) + b.size()};
 }
 
 std::vector<slot_location> to_wire(const std::vector<storage::object_location>& in, node_stats& s) {
@@ -55,7 +56,8 @@ bool admitted(node_pointer self, std::uint64_t session) {
 }
 
 caf::error not_admitted(node_pointer self) {
-  return refuse(self, {errc::auth, "no such session: say hello (with the node's auth token) first"});
+  return refuse(self,
+                {errc::auth, "no such session: say hello (with the node's auth token) first"});
 }
 
 memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
@@ -69,9 +71,9 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         auto& st = self->state;
         ++st.counters.requests;
         if (version != protocol_version)
-          return refuse(self, {errc::protocol, "client speaks protocol " + std::to_string(version) +
-                                                   ", this node " +
-                                                   std::to_string(protocol_version)});
+          return refuse(self,
+                        {errc::protocol, "client speaks protocol " + std::to_string(version) +
+                                             ", this node " + std::to_string(protocol_version)});
         if (!st.setup.auth_token.empty() && !token_matches(st.setup.auth_token, token))
           return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
                                                          : "wrong auth token"});
@@ -80,9 +82,12 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
         st.sessions.emplace(session, sender);
         if (sender) self->monitor(sender);
-        return hello_reply{st.setup.node_id,         session,
-                           as_chars(st.setup.worker_address), as_chars(st.setup.arena_key),
-                           st.setup.arena->memory().size(), st.setup.arena->max_object_size()};
+        return hello_reply{st.setup.node_id,
+                           session,
+                           as_chars(st.setup.worker_address),
+                           as_chars(st.setup.arena_key),
+                           st.setup.arena->memory().size(),
+                           st.setup.arena->max_object_size()};
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
@@ -118,6 +123,13 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         s.unspills = a.unspills;
         s.sessions = st.sessions.size();
         return s;
+      },
+      [self](damage_atom) -> caf::result<std::uint64_t> {
+        ++self->state.counters.requests;
+        if (!self->state.setup.test_hooks)
+          return refuse(
+              self, {errc::unsupported, "damage is a test hook: start the node with --test-hooks"});
+        return self->state.setup.arena->damage_resident();
       },
       [self](goodbye_atom, std::uint64_t session) {
         auto it = self->state.sessions.find(session);

@@ -25,6 +25,7 @@ struct memory_node_setup {
   transport::bytes arena_key;       // sealed remote key of the arena
   std::string auth_token;           // empty: no authentication
   std::uint64_t node_id = 0;
+  bool test_hooks = false;  // serve damage requests (tests of integrity)
 };
 
 memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup);

@@ -24,6 +24,7 @@ class memory_node_host {
     storage::arena::options arena;
     std::string auth_token;   // empty: no authentication
     std::string net_devices;  // UCX devices for data (transport/context.hpp)
+    bool test_hooks = false;  // serve fault-injection requests (tests only)
   };
 
   static transport::result<std::unique_ptr<memory_node_host>> start(control_plane& cp,

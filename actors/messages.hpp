@@ -43,6 +43,7 @@ using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using gather_atom = caf::atom_constant<caf::atom("gather")>;
+using damage_atom = caf::atom_constant<caf::atom("damage")>;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr std::uint32_t protocol_version = 1;
@@ -85,6 +86,9 @@ using memory_node_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::uint64_t,
                     std::vector<std::uint64_t>>::with<std::vector<slot_location>>,
     caf::replies_to<stats_atom>::with<node_stats>,
+    // A test hook (remora-memnode --test-hooks): damages every resident
+    // object's bytes; how many. Refused (unsupported) without the flag.
+    caf::replies_to<damage_atom>::with<std::uint64_t>,
     // session: the client is done; its objects stay
     caf::reacts_to<goodbye_atom, std::uint64_t>>;
 

@@ -254,6 +254,10 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
                                                   std::vector<object_id>(ids.begin(), ids.end()));
 }
 
+result<std::uint64_t> node_client::damage() {
+  return impl_->ask<std::uint64_t>("damage", damage_atom::value);
+}
+
 result<node_stats> node_client::stats() {
   return impl_->ask<node_stats>("stats", stats_atom::value);
 }

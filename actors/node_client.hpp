@@ -63,6 +63,9 @@ class node_client {
   transport::result<std::uint64_t> free(std::span<const object_id> ids);
   transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids);
   transport::result<node_stats> stats();
+  /// Test hook: damages every object resident on the node (it must run
+  /// with --test-hooks); how many.
+  transport::result<std::uint64_t> damage();
 
   /// The node's arena, for reads and writes of object data.
   storage::remote_arena& data();

@@ -8,17 +8,17 @@
 namespace remora::actors {
 
 struct node_stats {
-  std::uint64_t capacity = 0;         // arena bytes
-  std::uint64_t used = 0;             // arena bytes held by slots
-  std::uint64_t objects = 0;          // live objects, resident or spilled
+  std::uint64_t capacity = 0;  // arena bytes
+  std::uint64_t used = 0;      // arena bytes held by slots
+  std::uint64_t objects = 0;   // live objects, resident or spilled
   std::uint64_t spilled_objects = 0;
   std::uint64_t spilled_bytes = 0;
-  std::uint64_t spills = 0;           // objects moved to disk so far
-  std::uint64_t unspills = 0;         // objects brought back so far
-  std::uint64_t requests = 0;         // control-plane requests handled
-  std::uint64_t errors = 0;           // of which refused
-  std::uint64_t bytes_served = 0;     // payload bytes of objects located for clients
-  std::uint64_t sessions = 0;         // clients connected now
+  std::uint64_t spills = 0;        // objects moved to disk so far
+  std::uint64_t unspills = 0;      // objects brought back so far
+  std::uint64_t requests = 0;      // control-plane requests handled
+  std::uint64_t errors = 0;        // of which refused
+  std::uint64_t bytes_served = 0;  // payload bytes of objects located for clients
+  std::uint64_t sessions = 0;      // clients connected now
 };
 
 }  // namespace remora::actors

@@ -153,6 +153,16 @@ void arena::relieve_pressure() {
     if (!spill_victim(0)) break;
 }
 
+std::uint64_t arena::damage_resident() {
+  std::uint64_t damaged = 0;
+  for (const auto& [id, e] : objects_) {
+    if (!e.resident) continue;
+    slot_memory(e)[payload_offset] ^= std::byte{0x01};
+    ++damaged;
+  }
+  return damaged;
+}
+
 arena_stats arena::stats() const {
   return {slabs_.capacity(), slabs_.used(), objects_.size(), spill_->objects(),
           spill_->bytes(),   spills_,       unspills_};

@@ -85,6 +85,11 @@ class arena {
 
   arena_stats stats() const;
 
+  /// A fault, for tests: flips one payload bit of every object resident in
+  /// memory (as failing DRAM would), leaving checksums as they were; how
+  /// many it damaged.
+  std::uint64_t damage_resident();
+
  private:
   struct entry {
     slot_ref slot{};

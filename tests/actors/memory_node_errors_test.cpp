@@ -65,10 +65,10 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
         .receive([&](caf::message&) {}, [&](caf::error&) { refused = true; });
     CHECK(refused);
   };
-  expect_refusal(actors::alloc_atom::value, std::string("not a session"));  // malformed
+  expect_refusal(actors::alloc_atom::value, std::string("not a session"));             // malformed
   expect_refusal(actors::alloc_atom::value, std::uint64_t{12345}, ids{30}, lens{64});  // no session
-  expect_refusal(actors::lookup_atom::value);  // truncated
-  expect_refusal(std::string("hello?"), 42);    // foreign
+  expect_refusal(actors::lookup_atom::value);                                          // truncated
+  expect_refusal(std::string("hello?"), 42);                                           // foreign
 
   // The node still serves, and the bystander's bytes are intact.
   for (auto& w : *kept) {
@@ -164,4 +164,29 @@ TEST_CASE("nobody listening: connect fails fast with peer_unreachable", "[memnod
   require_error(c.err(), errc::peer_unreachable);
   CHECK(c.err().message.find("127.0.0.1:1") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("damage is a test hook: refused without --test-hooks; with it, reads see the fault",
+          "[memnode]") {
+  {
+    memnode_process node({"--capacity=4MiB"});
+    actors::control_plane cp;
+    auto client = connect_client(cp, node);
+    auto refused = client->damage();
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.err().code == transport::errc::unsupported);
+  }
+  memnode_process node({"--capacity=4MiB", "--test-hooks"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  auto w = client->allocate(std::vector<std::uint64_t>{7}, std::vector<std::uint32_t>{300});
+  REQUIRE(w.ok());
+  REQUIRE(client->data().write(w->at(0), testing::object_bytes(7, 300)).ok());
+  auto damaged = client->damage();
+  REQUIRE(damaged.ok());
+  CHECK(*damaged == 1);
+  std::vector<std::byte> back(300);
+  auto read = client->data().read(w->at(0), back);
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.err().code == transport::errc::corrupt);
 }

@@ -1,8 +1,8 @@
 // Failures that are not deaths, against real remora-memnode processes: a
-// node that hangs (SIGSTOP) and comes back (SIGCONT), and a control
-// connection cut under a running client (through a TCP proxy), without
-// killing either end. Reads fail over or wait within the timeout; nothing
-// is lost; nothing is taken for dead.
+// node that hangs (SIGSTOP) and comes back (SIGCONT), a control connection
+// cut under a running client (through a TCP proxy) without killing either
+// end, and bytes damaged on a node. Reads fail over or wait within the
+// timeout; nothing is lost; nothing is taken for dead.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -10,9 +10,12 @@
 #include <atomic>
 #include <thread>
 
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
 using namespace std::chrono_literals;
@@ -143,4 +146,46 @@ TEST_CASE("a cut control connection is made again: nothing lost, nothing taken f
   for (std::uint64_t i = 0; i < 50'000; ++i) more.push_back(rt.make_unique<wide>(wide{i, 9, {}}));
   CHECK(wrong_after_retries(
             more, [](std::uint64_t) -> std::uint64_t { return 9; }, 30s) == 0);
+}
+
+TEST_CASE(
+    "replicas(2): bytes damaged on a node are detected, served from the other copy, and "
+    "repaired",
+    "[client][replicas][failure]") {
+  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
+  std::vector<std::string> addresses;
+  remora::Options options;
+  options.dram_cache(4 << 20).replicas(2).timeout(2s);
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(std::make_unique<remora::testing::child_process>(
+        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB", "--test-hooks"}));
+    addresses.push_back(start_node(*nodes.back()));
+    options.memory_node(addresses.back());
+  }
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 40'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  CHECK(rt.stats().repairs == 0);
+
+  // A fault on node 0: one bit of every object it holds in memory flips.
+  {
+    remora::actors::control_plane cp;
+    auto node = remora::actors::node_client::connect(
+        cp, {*remora::actors::node_address::parse(addresses[0])});
+    REQUIRE(node.ok());
+    auto damaged = (*node)->damage();
+    REQUIRE(damaged.ok());
+    CHECK(*damaged > 0);
+  }
+  // Every object reads back right: a copy that fails its checksum is passed
+  // over for the other (counted as a failover) and marked lost...
+  CHECK(wrong_after_retries(
+            objects, [](std::uint64_t i) { return i; }, 30s) == 0);
+  CHECK(rt.stats().failovers > 0);
+  // ...and repair replaces it in the background.
+  CHECK(remora::testing::eventually([&] { return rt.stats().repairs > 0; }, 30s));
+  CHECK(wrong_after_retries(
+            objects, [](std::uint64_t i) { return i; }, 30s) == 0);
+  CHECK(rt.stats().objects_lost == 0);
 }
