@@ -69,6 +69,13 @@ Options& Options::replicas(std::uint32_t r) {
   replicas_ = r;
   return *this;
 }
+Options& Options::erasure(std::uint32_t k, std::uint32_t m) {
+  if (k < 1 || m < 1 || k + m > 8)
+    throw ConfigError("erasure(" + std::to_string(k) + ", " + std::to_string(m) +
+                      "): k and m at least 1, and k + m at most 8, please");
+  erasure_ = erasure_code{k, m};
+  return *this;
+}
 Options& Options::net_devices(std::string devices) {
   net_devices_ = std::move(devices);
   return *this;
@@ -94,6 +101,7 @@ const char* Options::help() {
          "  --auth-token=TOKEN         presented to memory nodes\n"
          "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
          "  --replicas=R               keep every object on R memory nodes (1)\n"
+         "  --erasure=K,M              or code it into K data + M parity pieces on K+M nodes\n"
          "  --dead-after-ms=N          a node silent this long is dead; its copies are rebuilt "
          "(10000)\n"
          "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n";
@@ -136,6 +144,21 @@ Options Options::from_args(int argc, char** argv) {
         throw;
       } catch (const std::exception&) {
         throw ConfigError("--replicas: '" + std::string(*v) + "' is not a number");
+      }
+    } else if (auto v = value("--erasure")) {
+      const std::string text(*v);
+      const auto comma = text.find(',');
+      try {
+        if (comma == std::string::npos) throw std::invalid_argument("");
+        std::size_t used_k = 0, used_m = 0;
+        const auto k = std::stoul(text.substr(0, comma), &used_k);
+        const auto m = std::stoul(text.substr(comma + 1), &used_m);
+        if (used_k != comma || used_m != text.size() - comma - 1) throw std::invalid_argument("");
+        o.erasure(static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(m));
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const std::exception&) {
+        throw ConfigError("--erasure: '" + text + "' is not K,M (e.g. 4,2)");
       }
     } else if (auto v = value("--dead-after-ms")) {
       try {

@@ -6,6 +6,7 @@
 #include "client/node_far_store.hpp"
 #include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
+#include "objects/erasure_far_store.hpp"
 #include "objects/raise.hpp"
 #include "objects/replicated_far_store.hpp"
 #include "transport/byte_size.hpp"
@@ -50,6 +51,16 @@ Runtime::impl::impl(const Options& o) : options(o) {
   if (o.dram_cache() < (4ull << 20))
     throw ConfigError("dram_cache of " + transport::format_byte_size(o.dram_cache()) +
                       " is too small: the local cache needs at least 4 MiB");
+  if (o.erasure() && o.replicas() > 1)
+    throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") and erasure(" +
+                      std::to_string(o.erasure()->k) + ", " + std::to_string(o.erasure()->m) +
+                      "): choose one");
+  if (const std::size_t named = std::max<std::size_t>(1, o.memory_nodes().size());
+      o.erasure() && o.erasure()->k + o.erasure()->m > named)
+    throw ConfigError(
+        "erasure(" + std::to_string(o.erasure()->k) + ", " + std::to_string(o.erasure()->m) +
+        ") needs at least " + std::to_string(o.erasure()->k + o.erasure()->m) + " memory nodes; " +
+        std::to_string(named) + (o.memory_nodes().empty() ? " (the embedded one)" : " named"));
   if (const std::size_t named = std::max<std::size_t>(1, o.memory_nodes().size());
       o.replicas() > named)
     throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") needs at least " +
@@ -92,6 +103,8 @@ Runtime::impl::impl(const Options& o) : options(o) {
                                                  options.timeout(), devices, o.dead_after());
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
+  if (const auto& code = o.erasure())
+    far = std::make_unique<objects::erasure_far_store>(std::move(far), code->k, code->m);
   auto ctx = transport::context::create({devices});
   if (!ctx) objects::raise(ctx.err());
   ucx = std::move(ctx).value();

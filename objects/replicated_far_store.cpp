@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "objects/rendezvous.hpp"
+#include "objects/node_ranking.hpp"
 #include "storage/slot.hpp"
 
 namespace remora::objects {
@@ -35,7 +35,7 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
       replicas_(replicas),
       repair_(repair),
       shards_(shard_count),
-      frees_(nodes_->nodes()) {
+      frees_(*nodes_) {
   if (repair_.background) repair_thread_ = std::thread([this] { repair_loop(); });
 }
 
@@ -76,7 +76,7 @@ bool replicated_far_store::needs_repair(const replicas& reps) const {
 }
 
 std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
-  flush_frees();
+  frees_.flush();
   std::size_t copies = 0, looked = 0;
   for (auto& s : shards_) {
     std::lock_guard held(s.mutex);
@@ -270,13 +270,7 @@ replicated_far_store::replicas replicated_far_store::lookup(object_id id) {
 }
 
 std::vector<std::uint32_t> replicated_far_store::placement_all(object_id id) const {
-  std::vector<std::uint32_t> ranked;
-  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
-    if (nodes_->reachable(n)) ranked.push_back(n);
-  std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return rendezvous_score(id, nodes_->node_id(a)) > rendezvous_score(id, nodes_->node_id(b));
-  });
-  return ranked;
+  return rank_reachable(*nodes_, id);
 }
 
 std::vector<std::uint32_t> replicated_far_store::placement(object_id id) const {
@@ -470,23 +464,6 @@ void replicated_far_store::mark_stale(object_id id, const replica& bad) {
   }
 }
 
-void replicated_far_store::free_on(std::uint32_t node, std::vector<object_id> ids) {
-  if (ids.empty() || nodes_->dead(node)) return;  // a dead node holds nothing
-  if (nodes_->reachable(node) && nodes_->free(node, ids)) return;
-  std::lock_guard held(frees_mutex_);
-  frees_[node].insert(frees_[node].end(), ids.begin(), ids.end());
-}
-
-void replicated_far_store::flush_frees() {
-  std::vector<std::vector<object_id>> batch(nodes_->nodes());
-  {
-    std::lock_guard held(frees_mutex_);
-    for (std::uint32_t n = 0; n < batch.size(); ++n)
-      if (nodes_->reachable(n) || nodes_->dead(n)) batch[n].swap(frees_[n]);
-  }
-  for (std::uint32_t n = 0; n < batch.size(); ++n) free_on(n, std::move(batch[n]));
-}
-
 result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id> ids) {
   std::vector<std::vector<object_id>> on(nodes_->nodes());
   for (object_id id : ids) {
@@ -497,7 +474,7 @@ result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id
     for (std::uint32_t k = 0; k < it->second.count; ++k) on[it->second.at[k].node].push_back(id);
     s.objects.erase(it);
   }
-  for (std::uint32_t n = 0; n < on.size(); ++n) free_on(n, std::move(on[n]));
+  for (std::uint32_t n = 0; n < on.size(); ++n) frees_.free_on(n, std::move(on[n]));
   return {};
 }
 

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "objects/far_store.hpp"
+#include "objects/node_ranking.hpp"
 
 namespace remora::objects {
 
@@ -137,9 +138,7 @@ class replicated_far_store final : public far_store {
   bool needs_repair(const replicas& reps) const;
   // Marks the copy `bad` of `id` stale (it failed its checksum).
   void mark_stale(storage::object_id id, const replica& bad);
-  // Frees `ids` on `node`, or keeps them for when it is back.
-  void free_on(std::uint32_t node, std::vector<storage::object_id> ids);
-  void flush_frees();
+
   // Repairs `short_of` (objects of one shard, under its lock) with one read
   // batch per source node and one allocation batch per target node.
   std::size_t repair_shard(std::vector<std::pair<storage::object_id, replicas*>>& short_of);
@@ -150,8 +149,7 @@ class replicated_far_store final : public far_store {
   const repair_options repair_;
   std::vector<shard> shards_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
-  std::mutex frees_mutex_;
-  std::vector<std::vector<storage::object_id>> frees_;  // GUARDED_BY(frees_mutex_): per node
+  pending_frees frees_;
   std::mutex repair_mutex_;
   std::condition_variable repair_wake_;
   bool stop_ = false;          // GUARDED_BY(repair_mutex_)

@@ -1,6 +1,7 @@
-// Options::replicas(2) against three real remora-memnode processes: one is
-// SIGKILLed while objects are dirty in the cache and on the nodes, and
-// every object still reads back byte for byte; new objects go on.
+// Options::replicas(2) and Options::erasure(2, 1) against real
+// remora-memnode processes: one is SIGKILLed while objects are dirty in the
+// cache and on the nodes, and every object still reads back byte for byte;
+// new objects go on; after repair a second death loses nothing either.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -90,4 +91,69 @@ TEST_CASE("replicas(2): after repair, a second node SIGKILLed loses nothing eith
   std::size_t wrong = 0;
   for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
   CHECK(wrong == 0);
+}
+
+TEST_CASE(
+    "erasure(2, 1): a node SIGKILLed mid-run loses no object; after repair, a second "
+    "one neither",
+    "[client][erasure][failure]") {
+  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
+  remora::Options options;
+  options.dram_cache(4 << 20).erasure(2, 1).timeout(2s).dead_after(1s);
+  for (int i = 0; i < 4; ++i) {
+    nodes.push_back(std::make_unique<remora::testing::child_process>(
+        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
+    options.memory_node(start_node(*nodes.back()));
+  }
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 60'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  for (std::uint64_t i = 0; i < objects.size(); i += 4) objects[i].write(wide{i, i + 1, {}});
+  nodes[0]->signal(SIGKILL);
+  REQUIRE(nodes[0]->wait_exit(5s).has_value());
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    const wide v = objects[i].read();  // throws (and fails the test) if too few pieces are left
+    wrong += v.a != i || v.b != (i % 4 == 0 ? i + 1 : i);
+  }
+  CHECK(wrong == 0);
+  CHECK(rt.stats().failovers > 0);  // reads that decoded
+  // Repair rebuilds the dead node's pieces on the fourth: wait until it
+  // made some and then no more for two seconds, bounded.
+  std::uint64_t last = 0;
+  int quiet = 0;
+  for (auto until = std::chrono::steady_clock::now() + 60s;
+       quiet < 4 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(500ms);
+    const std::uint64_t now = rt.stats().repairs;
+    quiet = now > 0 && now == last ? quiet + 1 : 0;
+    last = now;
+  }
+  CHECK(rt.stats().repairs > 0);
+  nodes[1]->signal(SIGKILL);
+  REQUIRE(nodes[1]->wait_exit(5s).has_value());
+  for (std::uint64_t i = 0; i < objects.size(); ++i)
+    wrong += objects[i].read().b != (i % 4 == 0 ? i + 1 : i);
+  CHECK(wrong == 0);
+  CHECK(rt.stats().objects_lost == 0);
+}
+
+TEST_CASE("erasure(k, m) needs k + m memory nodes, and is not combined with replicas",
+          "[client][erasure]") {
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.erasure(2, 1)), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Options{}.erasure(0, 1), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Options{}.erasure(6, 3), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}
+                                      .memory_node("127.0.0.1:1")
+                                      .memory_node("127.0.0.1:2")
+                                      .memory_node("127.0.0.1:3")
+                                      .replicas(2)
+                                      .erasure(2, 1)),
+                  remora::ConfigError);
+  char name[] = "prog", arg[] = "--erasure=4,2", bad[] = "--erasure=4";
+  char* good_argv[] = {name, arg};
+  CHECK(remora::Options::from_args(2, good_argv).erasure()->m == 2);
+  char* bad_argv[] = {name, bad};
+  CHECK_THROWS_AS(remora::Options::from_args(2, bad_argv), remora::ConfigError);
 }

@@ -35,6 +35,11 @@ class Options {
   /// any r - 1 of them may die without losing an object written home. Needs
   /// at least r memory nodes.
   Options& replicas(std::uint32_t r);
+  /// Instead of replicas: codes every object (Reed-Solomon, ISA-L) into k
+  /// data and m parity pieces on k + m distinct memory nodes (k + m <= 8):
+  /// any m of them may die without losing an object written home, at
+  /// (k + m) / k times the memory. Needs at least k + m memory nodes.
+  Options& erasure(std::uint32_t k, std::uint32_t m);
   /// The network devices UCX moves data over ("eth0", "mlx5_0:1,eth0", or
   /// "all"). Default: UCX_NET_DEVICES when set; else the loopback device when
   /// every memory node is on this machine (127.x, localhost, embedded), and
@@ -43,7 +48,7 @@ class Options {
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
-  /// --replicas=R --dead-after-ms=N --net-devices=LIST
+  /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -59,6 +64,10 @@ class Options {
   std::chrono::milliseconds timeout() const { return timeout_; }
   std::chrono::milliseconds dead_after() const { return dead_after_; }
   std::uint32_t replicas() const { return replicas_; }
+  struct erasure_code {
+    std::uint32_t k, m;
+  };
+  const std::optional<erasure_code>& erasure() const { return erasure_; }
   const std::string& net_devices() const { return net_devices_; }
 
   struct tier_request {
@@ -77,6 +86,7 @@ class Options {
   std::chrono::milliseconds timeout_{5000};
   std::chrono::milliseconds dead_after_{10000};
   std::uint32_t replicas_ = 1;
+  std::optional<erasure_code> erasure_;
   std::string net_devices_;
   std::optional<tier_request> cxl_, hbm_;
 };
