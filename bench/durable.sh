@@ -1,50 +1,63 @@
-# bench/run durable: what replicas cost and buy, against three memory nodes
-# started here. With replicas(1) and replicas(2): write-back throughput of
-# 4 KiB objects through an 8 MiB cache, and random reads (most missing);
-# with replicas(2), reads again after one node is SIGKILLed (degraded:
-# every read checked), and how fast repair restores two copies. Ratios:
-# replicas(2) over replicas(1). Memory overhead is r: each object's payload is
-# kept r times. Erasure coding is not built yet.
+# bench/run durable: what replicas and erasure coding cost and buy, against
+# memory nodes started here: three for replicas(1) and replicas(2), seven
+# for erasure(4, 2) (six pieces and a spare for repair). Each run writes
+# 4 KiB objects through an 8 MiB cache and reads them at random (most
+# missing); with replicas(2) and erasure(4, 2), reads again after one node
+# is SIGKILLed (degraded: every read checked) and times repair. Ratios
+# against replicas(1). Memory overhead from the slot layout: every copy or
+# piece is a slot of its payload plus 40 bytes (header and trailer).
 
-bench_durable() {
-  local memnode bench r out nodes pids port pid write1 read1 write2 read2 degraded repair
+durable_run() {  # NODES ARGS...: runs the bench against NODES fresh memnodes
+  local count=$1 memnode bench nodes=() pids=() port
+  shift
   memnode=$(need_binary actors/remora-memnode)
   bench=$(need_binary bench/remora-bench-durable)
-  for r in 1 2; do
-    nodes=() pids=()
-    for _ in 1 2 3; do
-      port=$(free_port)
-      "$memnode" --port="$port" --capacity=1GiB >/dev/null &
-      pids+=($!)
-      wait_listening "$port" || { kill "${pids[@]}"; return 1; }
-      nodes+=(--memory-node=127.0.0.1:"$port")
-    done
-    if [ "$r" = 2 ]; then
-      out=$(timeout 600 "$bench" "${nodes[@]}" --replicas=2 --kill-pid="${pids[0]}")
-    else
-      out=$(timeout 600 "$bench" "${nodes[@]}" --replicas=1)
-    fi
-    kill "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-    if [ "$r" = 1 ]; then
-      write1=$(grep '^case=write ' <<<"$out") read1=$(grep '^case=read ' <<<"$out")
-    else
-      write2=$(grep '^case=write ' <<<"$out") read2=$(grep '^case=read ' <<<"$out")
-      degraded=$(grep '^case=degraded ' <<<"$out")
-      repair=$(grep '^case=repair ' <<<"$out")
-    fi
+  for ((i = 0; i < count; i++)); do
+    port=$(free_port)
+    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
+    pids+=($!)
+    wait_listening "$port" || { kill "${pids[@]}"; return 1; }
+    nodes+=(--memory-node=127.0.0.1:"$port")
   done
-  echo "durable write-4KiB r1=$(field mb_per_s "$write1")MB/s r2=$(field mb_per_s "$write2")MB/s" \
-       "memory_overhead=2.0 ratio=$(calc "$(field mb_per_s "$write2") / $(field mb_per_s "$write1")")"
-  echo "durable read-4KiB r1=$(field reads_per_s "$read1")/s r2=$(field reads_per_s "$read2")/s" \
-       "p99_r1=$(field p99_ns "$read1")ns p99_r2=$(field p99_ns "$read2")ns" \
-       "ratio=$(calc "$(field reads_per_s "$read2") / $(field reads_per_s "$read1")")"
-  echo "durable degraded-read-4KiB r2=$(field reads_per_s "$degraded")/s" \
-       "p99=$(field p99_ns "$degraded")ns wrong=$(field wrong "$degraded")" \
-       "failovers=$(field failovers "$degraded")" \
-       "ratio=$(calc "$(field reads_per_s "$degraded") / $(field reads_per_s "$read2")")"
-  echo "durable repair-4KiB copies=$(field copies "$repair") mb=$(field mb "$repair")" \
-       "seconds=$(field seconds "$repair") mb_per_s=$(field mb_per_s "$repair")" \
-       "gib_seconds=$(calc "1073.741824 / $(field mb_per_s "$repair")")"
+  local args=("$@")
+  args=("${args[@]/KILL/${pids[0]}}")
+  timeout 600 "$bench" "${nodes[@]}" "${args[@]}"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
 }
 
+bench_durable() {
+  local r1 r2 ec w1 w2 we rd1 rd2 rde
+  r1=$(durable_run 3 --replicas=1)
+  r2=$(durable_run 3 --replicas=2 --kill-pid=KILL)
+  ec=$(durable_run 7 --erasure=4,2 --kill-pid=KILL)
+  w1=$(grep '^case=write ' <<<"$r1") w2=$(grep '^case=write ' <<<"$r2")
+  we=$(grep '^case=write ' <<<"$ec")
+  rd1=$(grep '^case=read ' <<<"$r1") rd2=$(grep '^case=read ' <<<"$r2")
+  rde=$(grep '^case=read ' <<<"$ec")
+  echo "durable write-4KiB r1=$(field mb_per_s "$w1")MB/s r2=$(field mb_per_s "$w2")MB/s" \
+       "ec4+2=$(field mb_per_s "$we")MB/s" \
+       "ratio_r2=$(calc "$(field mb_per_s "$w2") / $(field mb_per_s "$w1")")" \
+       "ratio_ec=$(calc "$(field mb_per_s "$we") / $(field mb_per_s "$w1")")"
+  echo "durable memory-overhead-4KiB r1=$(calc "(4096 + 40) / 4096")" \
+       "r2=$(calc "2 * (4096 + 40) / 4096") ec4+2=$(calc "6 * (1024 + 40) / 4096")"
+  echo "durable read-4KiB r1=$(field reads_per_s "$rd1")/s r2=$(field reads_per_s "$rd2")/s" \
+       "ec4+2=$(field reads_per_s "$rde")/s p99_r1=$(field p99_ns "$rd1")ns" \
+       "p99_r2=$(field p99_ns "$rd2")ns p99_ec=$(field p99_ns "$rde")ns" \
+       "ratio_r2=$(calc "$(field reads_per_s "$rd2") / $(field reads_per_s "$rd1")")" \
+       "ratio_ec=$(calc "$(field reads_per_s "$rde") / $(field reads_per_s "$rd1")")"
+  local mode out degraded repair read
+  for mode in r2 ec4+2; do
+    [ "$mode" = r2 ] && out=$r2 || out=$ec
+    read=$(grep '^case=read ' <<<"$out")
+    degraded=$(grep '^case=degraded ' <<<"$out")
+    repair=$(grep '^case=repair ' <<<"$out")
+    echo "durable degraded-read-4KiB $mode=$(field reads_per_s "$degraded")/s" \
+         "p99=$(field p99_ns "$degraded")ns wrong=$(field wrong "$degraded")" \
+         "failovers=$(field failovers "$degraded")" \
+         "ratio=$(calc "$(field reads_per_s "$degraded") / $(field reads_per_s "$read")")"
+    echo "durable repair-4KiB $mode pieces=$(field pieces "$repair") mb=$(field mb "$repair")" \
+         "seconds=$(field seconds "$repair") mb_per_s=$(field mb_per_s "$repair")" \
+         "gib_seconds=$(calc "1073.741824 / $(field mb_per_s "$repair")")"
+  done
+}

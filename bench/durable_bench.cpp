@@ -1,12 +1,14 @@
 // remora-bench-durable: what keeping copies costs and buys. Against the
-// memory nodes given, with --replicas=R:
+// memory nodes given, with --replicas=R or --erasure=K,M:
 //   write     N objects made through a small cache, so that nearly all of
-//             them are written home (to R nodes each): MB/s of payload;
+//             them are written home (to R nodes each, or as K + M pieces):
+//             MB/s of payload;
 //   read      random reads over them, most missing: reads/s and p50/p99;
 //   degraded  the same after SIGKILLing --kill-pid (a node): every read
 //             checked, reads/s, p99, and how many failed over;
-//   repair    the copies repair made after the kill, and how fast.
-// One line per phase: "case=PHASE replicas=R key=value ...".
+//   repair    the copies (or pieces) repair made after the kill, and how
+//             fast; a node counts as dead a second after it went silent.
+// One line per phase: "case=PHASE mode=rR|ecK+M key=value ...".
 #include <signal.h>
 
 #include <algorithm>
@@ -68,7 +70,7 @@ read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, doubl
 
 int main(int argc, char** argv) {
   remora::Options options;
-  std::uint32_t replicas = 1;
+  std::uint32_t replicas = 1, k = 0, m = 0;
   std::size_t count = 40'000;  // 160 MiB of payload
   double seconds = 2;
   pid_t kill_pid = 0;
@@ -77,8 +79,8 @@ int main(int argc, char** argv) {
     auto value = [&](const char* name) { return a.substr(std::string(name).size()); };
     if (a == "--help") {
       std::puts(
-          "usage: remora-bench-durable --memory-node=HOST:PORT (repeat) [--replicas=R]\n"
-          "       [--objects=N] [--seconds=S] [--kill-pid=PID]\n"
+          "usage: remora-bench-durable --memory-node=HOST:PORT (repeat)\n"
+          "       [--replicas=R | --erasure=K,M] [--objects=N] [--seconds=S] [--kill-pid=PID]\n"
           "Writes N 4 KiB objects through an 8 MiB cache, reads them at random, and,\n"
           "with --kill-pid, reads again after SIGKILLing that process (a memory node).");
       return 0;
@@ -86,6 +88,10 @@ int main(int argc, char** argv) {
       options.memory_node(value("--memory-node="));
     } else if (a.rfind("--replicas=", 0) == 0) {
       replicas = static_cast<std::uint32_t>(std::stoul(value("--replicas=")));
+    } else if (a.rfind("--erasure=", 0) == 0) {
+      const std::string km = value("--erasure=");
+      k = static_cast<std::uint32_t>(std::stoul(km));
+      m = static_cast<std::uint32_t>(std::stoul(km.substr(km.find(',') + 1)));
     } else if (a.rfind("--objects=", 0) == 0) {
       count = std::stoul(value("--objects="));
     } else if (a.rfind("--seconds=", 0) == 0) {
@@ -98,7 +104,14 @@ int main(int argc, char** argv) {
   }
   if (options.memory_nodes().empty()) usage_error("name the memory nodes (--memory-node)");
   try {
-    options.dram_cache(8 << 20).replicas(replicas).timeout(std::chrono::seconds(2));
+    // A node silent for a second is dead: repair starts then.
+    options.dram_cache(8 << 20)
+        .replicas(replicas)
+        .timeout(std::chrono::seconds(2))
+        .dead_after(std::chrono::seconds(1));
+    if (k > 0) options.erasure(k, m);
+    const std::string mode =
+        k > 0 ? "ec" + std::to_string(k) + "+" + std::to_string(m) : "r" + std::to_string(replicas);
     remora::Runtime rt(options);
     std::vector<remora::UniquePtr<object4k>> objects;
     objects.reserve(count);
@@ -110,12 +123,12 @@ int main(int argc, char** argv) {
       objects.push_back(rt.make_unique<object4k>(o));
     }
     const double write_s = seconds_since(start);
-    std::printf("case=write replicas=%u objects=%zu seconds=%.3f mb_per_s=%.1f writebacks=%llu\n",
-                replicas, count, write_s, count * sizeof(object4k) / write_s / 1e6,
+    std::printf("case=write mode=%s objects=%zu seconds=%.3f mb_per_s=%.1f writebacks=%llu\n",
+                mode.c_str(), count, write_s, count * sizeof(object4k) / write_s / 1e6,
                 (unsigned long long)rt.stats().writebacks);
     auto healthy = read_phase(objects, seconds);
-    std::printf("case=read replicas=%u reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu\n",
-                replicas, healthy.per_s, healthy.p50_ns, healthy.p99_ns,
+    std::printf("case=read mode=%s reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu\n",
+                mode.c_str(), healthy.per_s, healthy.p50_ns, healthy.p99_ns,
                 (unsigned long long)healthy.wrong);
     if (kill_pid != 0) {
       if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
@@ -124,14 +137,15 @@ int main(int argc, char** argv) {
       const auto before = rt.stats().failovers;
       auto degraded = read_phase(objects, seconds);
       std::printf(
-          "case=degraded replicas=%u reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu "
+          "case=degraded mode=%s reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu "
           "failovers=%llu\n",
-          replicas, degraded.per_s, degraded.p50_ns, degraded.p99_ns,
+          mode.c_str(), degraded.per_s, degraded.p50_ns, degraded.p99_ns,
           (unsigned long long)degraded.wrong, (unsigned long long)(rt.stats().failovers - before));
       if (degraded.wrong != 0) return 1;
       // Repair runs in the background from the kill on: wait until it stops
       // making copies, and report what it copied and how fast.
       const auto repair_start = clock_type::now();
+      const double unit = k > 0 ? double(sizeof(object4k)) / k : double(sizeof(object4k));
       std::uint64_t last = rt.stats().repairs;
       double settled = seconds_since(kill_time);
       for (int quiet = 0; quiet < 3 && seconds_since(repair_start) < 300;) {
@@ -145,9 +159,9 @@ int main(int argc, char** argv) {
           settled = seconds_since(kill_time);
         }
       }
-      std::printf("case=repair replicas=%u copies=%llu mb=%.1f seconds=%.2f mb_per_s=%.1f\n",
-                  replicas, (unsigned long long)last, last * sizeof(object4k) / 1e6, settled,
-                  settled > 0 ? last * sizeof(object4k) / 1e6 / settled : 0.0);
+      std::printf("case=repair mode=%s pieces=%llu mb=%.1f seconds=%.2f mb_per_s=%.1f\n",
+                  mode.c_str(), (unsigned long long)last, last * unit / 1e6, settled,
+                  settled > 0 ? last * unit / 1e6 / settled : 0.0);
     }
     return healthy.wrong == 0 ? 0 : 1;
   } catch (const remora::Error& e) {

@@ -308,61 +308,95 @@ std::size_t erasure_far_store::repair_now(std::size_t max_objects) {
   std::size_t made = 0, looked = 0;
   for (auto& s : shards_) {
     std::lock_guard held(s.mutex);
+    std::vector<std::pair<object_id, stripe*>> group;
+    std::size_t group_bytes = 0;
     for (auto& [id, st] : s.objects) {
-      if (looked >= max_objects) return made;
+      if (looked >= max_objects) break;
       if (!needs_repair(st)) continue;
       ++looked;
-      made += repair_one(id, st);
+      group.emplace_back(id, &st);
+      group_bytes += std::size_t{k_ + m_} * piece_bytes(st.size);
+      if (group_bytes >= repair_group_bytes) {  // bounds the rebuilt bytes held at once
+        made += repair_group(group);
+        group.clear();
+        group_bytes = 0;
+      }
     }
+    if (!group.empty()) made += repair_group(group);
+    if (looked >= max_objects) break;
   }
+  repairs_.fetch_add(made, std::memory_order_relaxed);
   return made;
 }
 
-std::size_t erasure_far_store::repair_one(object_id id, stripe& s) {
-  const std::uint32_t len = piece_bytes(s.size);
-  std::vector<std::vector<std::byte>> pieces(k_ + m_, std::vector<std::byte>(len));
-  std::vector<std::uint32_t> corrupt;
-  const bool decoded = read_degraded(id, s, pieces, corrupt);
-  for (std::uint32_t j : corrupt) s.at[j].current = false;
-  // Forget pieces on dead nodes; free stale ones (at once, or when their
-  // node is back): each is rebuilt elsewhere. Current pieces on nodes that
-  // are only unreachable stay: those may come back.
-  for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-    auto& pc = s.at[j];
-    if (pc.node == absent || (pc.current && !nodes_->dead(pc.node))) continue;
-    if (!nodes_->dead(pc.node)) frees_.free_on(pc.node, {id});
-    pc = piece{};
-  }
-  if (!decoded) {
-    if (live_pieces(s) < k_ && !s.lost) {  // too few left, even on nodes that may come back
-      s.lost = true;
-      objects_lost_.fetch_add(1, std::memory_order_relaxed);
+std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, stripe*>>& group) {
+  // 1. Each object decoded whole, its bad pieces dropped, and a target node
+  //    chosen for each missing piece: a reachable node holding none of it.
+  struct rebuild {
+    std::size_t object;  // in `group`
+    std::uint32_t piece;
+  };
+  std::vector<std::vector<std::vector<std::byte>>> pieces(group.size());
+  std::vector<std::vector<rebuild>> to(nodes_->nodes());
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const object_id id = group[i].first;
+    stripe& s = *group[i].second;
+    const std::uint32_t len = piece_bytes(s.size);
+    pieces[i].assign(k_ + m_, std::vector<std::byte>(len));
+    std::vector<std::uint32_t> corrupt;
+    const bool decoded = read_degraded(id, s, pieces[i], corrupt);
+    for (std::uint32_t j : corrupt) s.at[j].current = false;
+    // Forget pieces on dead nodes; free stale ones (at once, or when their
+    // node is back): each is rebuilt elsewhere. Current pieces on nodes
+    // that are only unreachable stay: those may come back.
+    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
+      auto& pc = s.at[j];
+      if (pc.node == absent || (pc.current && !nodes_->dead(pc.node))) continue;
+      if (!nodes_->dead(pc.node)) frees_.free_on(pc.node, {id});
+      pc = piece{};
     }
-    return 0;
-  }
-  std::size_t made = 0;
-  for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-    auto& pc = s.at[j];
-    if (pc.node != absent) continue;  // there, or on a node that may come back
-    std::uint32_t target = absent;
-    for (std::uint32_t n : rank_reachable(*nodes_, id))
-      if (std::none_of(s.at.begin(), s.at.begin() + k_ + m_,
-                       [&](const piece& other) { return other.node == n; })) {
-        target = n;
-        break;
+    if (!decoded) {
+      if (live_pieces(s) < k_ && !s.lost) {  // too few left, even on nodes that may come back
+        s.lost = true;
+        objects_lost_.fetch_add(1, std::memory_order_relaxed);
       }
-    if (target == absent) break;  // no node without a piece of it
-    object_location loc{.id = id, .size = len};
-    if (!nodes_->allocate(target, {&loc, 1})) continue;
-    loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(len));
-    if (!nodes_->write(target, loc, pieces[j])) {
-      frees_.free_on(target, {id});
       continue;
     }
-    pc = {target, loc.version, loc.offset, true};
-    ++made;
+    std::vector<std::uint32_t> taken;  // nodes holding or about to hold a piece of it
+    for (std::uint32_t j = 0; j < k_ + m_; ++j)
+      if (s.at[j].node != absent) taken.push_back(s.at[j].node);
+    const auto ranked = rank_reachable(*nodes_, id);
+    auto next = ranked.begin();
+    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
+      if (s.at[j].node != absent) continue;
+      while (next != ranked.end() && std::find(taken.begin(), taken.end(), *next) != taken.end())
+        ++next;
+      if (next == ranked.end()) break;  // no node without a piece of it
+      taken.push_back(*next);
+      to[*next].push_back({i, j});
+    }
   }
-  repairs_.fetch_add(made, std::memory_order_relaxed);
+  // 2. One allocation batch per target node, then the pieces' writes.
+  std::size_t made = 0;
+  for (std::uint32_t n = 0; n < to.size(); ++n) {
+    if (to[n].empty()) continue;
+    std::vector<object_location> locs;
+    for (const auto& r : to[n])
+      locs.push_back(
+          {.id = group[r.object].first, .size = piece_bytes(group[r.object].second->size)});
+    if (!nodes_->allocate(n, locs)) continue;  // the next pass tries again
+    for (std::size_t x = 0; x < to[n].size(); ++x) {
+      const auto& r = to[n][x];
+      auto& loc = locs[x];
+      loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(loc.size));
+      if (!nodes_->write(n, loc, pieces[r.object][r.piece])) {
+        frees_.free_on(n, {loc.id});
+        continue;
+      }
+      group[r.object].second->at[r.piece] = {n, loc.version, loc.offset, true};
+      ++made;
+    }
+  }
   return made;
 }
 

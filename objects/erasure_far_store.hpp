@@ -120,8 +120,10 @@ class erasure_far_store final : public far_store {
                      std::vector<std::vector<std::byte>>& pieces,
                      std::vector<std::uint32_t>& corrupt);
   void mark_stale(storage::object_id id, std::uint32_t j, std::uint32_t version);
-  // Under the shard's lock: rebuilds `s`'s missing pieces; how many.
-  std::size_t repair_one(storage::object_id id, stripe& s);
+  // Under their shard's lock: rebuilds the missing pieces of `group`'s
+  // objects, with one allocation batch per target node; how many.
+  std::size_t repair_group(std::vector<std::pair<storage::object_id, stripe*>>& group);
+  static constexpr std::size_t repair_group_bytes = 32 << 20;
   void repair_loop();
 
   const std::unique_ptr<far_store> nodes_;
