@@ -17,6 +17,7 @@
 #include <caf/all.hpp>
 #include <caf/config_option_adder.hpp>
 
+#include "actors/membership.hpp"
 #include "actors/memory_node_host.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/context.hpp"
@@ -39,6 +40,7 @@ class memnode_options : public caf::actor_system_config {
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
   bool test_hooks = false;
+  std::string cluster, advertise;
 
   memnode_options() {
     caf::config_option_adder{custom_options_, "global"}
@@ -56,6 +58,12 @@ class memnode_options : public caf::actor_system_config {
         .add(net_devices, "net-devices",
              "UCX devices for data, e.g. eth0 or all (default: UCX_NET_DEVICES, else lo when "
              "bound to loopback, all otherwise)")
+        .add(cluster, "cluster",
+             "etcd://HOST:PORT/PREFIX: register there (under a lease kept alive) for clients "
+             "to find")
+        .add(advertise, "advertise",
+             "host clients reach this node at, in the cluster (default: --bind; the host name "
+             "when bound to 0.0.0.0)")
         .add(test_hooks, "test-hooks",
              "for tests only: serve fault injection (damaging stored bytes)");
   }
@@ -128,10 +136,30 @@ int main(int argc, char** argv) {
                 tls.enabled() ? ", TLS" : "", data.c_str());
     std::fflush(stdout);
 
+    std::unique_ptr<remora::actors::registration> member;
+    if (!opts.cluster.empty()) {
+      auto etcd = remora::actors::etcd_client::parse(opts.cluster, std::chrono::seconds(5));
+      if (!etcd) fail("--cluster: " + etcd.err().message);
+      std::string host = opts.advertise;
+      if (host.empty()) host = opts.bind;
+      if (host == "0.0.0.0") {
+        char name[256] = {};
+        ::gethostname(name, sizeof name - 1);
+        host = name;
+      }
+      const std::string self = host + ":" + std::to_string(*port);
+      auto registered = remora::actors::registration::start(*etcd, self);
+      if (!registered) fail("--cluster: cannot register: " + registered.err().message);
+      member = std::move(registered).value();
+      std::printf("remora-memnode: registered as %s in %s\n", self.c_str(), opts.cluster.c_str());
+      std::fflush(stdout);
+    }
+
     int signal = 0;
     sigwait(&stop_signals, &signal);
     std::printf("remora-memnode: %s, shutting down\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
+    member.reset();  // leaves the cluster's list first
     (*host)->unpublish();
     if (auto left = (*host)->drain(std::chrono::seconds(3)); left > 0) {
       std::printf("remora-memnode: %llu client(s) did not say goodbye in 3 s; closing anyway\n",

@@ -1,14 +1,17 @@
 // remora-ctl: operator's tool for memory nodes.
 //
 //   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N] [--tls-...]
+//   remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]
 //
-// prints the node's capacity, used, spilled, objects, requests and bytes
-// served, as a table or (--json) one JSON object.
+// stats prints the node's capacity, used, spilled, objects, requests and
+// bytes served, as a table or (--json) one JSON object; nodes lists the
+// memory nodes registered in etcd (remora-memnode --cluster=URL).
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "actors/control_plane.hpp"
+#include "actors/membership.hpp"
 #include "actors/node_client.hpp"
 #include "transport/byte_size.hpp"
 
@@ -16,7 +19,9 @@ namespace {
 
 const char* usage =
     "usage: remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N]\n"
+    "       remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]\n"
     "  stats         print a memory node's capacity, use, spill and traffic\n"
+    "  nodes         list the memory nodes registered in etcd\n"
     "  --json        one JSON object instead of a table\n"
     "  --auth-token  the node's token, if it requires one\n"
     "  --timeout-ms  give up after this long (default 5000)\n"
@@ -58,9 +63,23 @@ int main(int argc, char** argv) {
       positional.push_back(arg);
     }
   }
-  if (positional.size() != 2 || positional[0] != "stats") {
+  if (positional.size() != 2 || (positional[0] != "stats" && positional[0] != "nodes")) {
     std::fputs(usage, stderr);
     return 2;
+  }
+  if (positional[0] == "nodes") {
+    auto etcd = remora::actors::etcd_client::parse(positional[1], o.timeout);
+    if (!etcd) return fail(etcd.err().message);
+    auto members = remora::actors::list_members(*etcd);
+    if (!members) return fail(members.err().message);
+    if (json) {
+      std::string out = "[";
+      for (const auto& m : *members) out += (out.size() > 1 ? ", \"" : "\"") + m + "\"";
+      std::printf("%s]\n", out.c_str());
+    } else {
+      for (const auto& m : *members) std::printf("%s\n", m.c_str());
+    }
+    return 0;
   }
   auto address = remora::actors::node_address::parse(positional[1]);
   if (!address) return fail(address.err().message);
@@ -92,8 +111,8 @@ int main(int argc, char** argv) {
   row("used", format_byte_size(s->used) + " (" +
                   std::to_string(s->capacity ? 100 * s->used / s->capacity : 0) + " %)");
   row("objects", std::to_string(s->objects));
-  row("spilled", std::to_string(s->spilled_objects) + " objects, " +
-                     format_byte_size(s->spilled_bytes));
+  row("spilled",
+      std::to_string(s->spilled_objects) + " objects, " + format_byte_size(s->spilled_bytes));
   row("spills", std::to_string(s->spills) + " out, " + std::to_string(s->unspills) + " back");
   row("requests", std::to_string(s->requests) + " (" + std::to_string(s->errors) + " refused)");
   row("bytes served", format_byte_size(s->bytes_served));

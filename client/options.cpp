@@ -69,6 +69,12 @@ Options& Options::replicas(std::uint32_t r) {
   replicas_ = r;
   return *this;
 }
+Options& Options::cluster(std::string url) {
+  if (url.rfind("etcd://", 0) != 0)
+    throw ConfigError("cluster: '" + url + "' is not etcd://HOST:PORT/PREFIX");
+  cluster_ = std::move(url);
+  return *this;
+}
 Options& Options::erasure(std::uint32_t k, std::uint32_t m) {
   if (k < 1 || m < 1 || k + m > 8)
     throw ConfigError("erasure(" + std::to_string(k) + ", " + std::to_string(m) +
@@ -96,6 +102,7 @@ const char* Options::help() {
          "  --cxl-cache=NODE:BYTES     a cache tier on a NUMA node (CXL memory)\n"
          "  --hbm-cache=DEVICE:BYTES   a cache tier in GPU memory\n"
          "  --memory-node=HOST:PORT    a memory node; repeat for several (default: embedded)\n"
+         "  --cluster=etcd://H:P/PFX   the memory nodes registered in etcd\n"
          "  --embedded-capacity=BYTES  DRAM of the embedded node before it spills (1GiB)\n"
          "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
          "  --auth-token=TOKEN         presented to memory nodes\n"
@@ -129,6 +136,8 @@ Options Options::from_args(int argc, char** argv) {
       o.hbm_cache(t.device, t.bytes);
     } else if (auto v = value("--memory-node")) {
       o.memory_node(std::string(*v));
+    } else if (auto v = value("--cluster")) {
+      o.cluster(std::string(*v));
     } else if (auto v = value("--embedded-capacity")) {
       o.embedded_capacity(bytes_of("--embedded-capacity", *v));
     } else if (auto v = value("--spill-dir")) {

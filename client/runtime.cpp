@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "actors/membership.hpp"
 #include "client/node_far_store.hpp"
 #include "client/runtime_impl.hpp"
 #include "objects/epochs.hpp"
@@ -55,19 +56,34 @@ Runtime::impl::impl(const Options& o) : options(o) {
     throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") and erasure(" +
                       std::to_string(o.erasure()->k) + ", " + std::to_string(o.erasure()->m) +
                       "): choose one");
-  if (const std::size_t named = std::max<std::size_t>(1, o.memory_nodes().size());
-      o.erasure() && o.erasure()->k + o.erasure()->m > named)
-    throw ConfigError(
-        "erasure(" + std::to_string(o.erasure()->k) + ", " + std::to_string(o.erasure()->m) +
-        ") needs at least " + std::to_string(o.erasure()->k + o.erasure()->m) + " memory nodes; " +
-        std::to_string(named) + (o.memory_nodes().empty() ? " (the embedded one)" : " named"));
-  if (const std::size_t named = std::max<std::size_t>(1, o.memory_nodes().size());
-      o.replicas() > named)
+  // The memory nodes: named, or listed in etcd, or (neither) an embedded one.
+  std::vector<std::string> listed = o.memory_nodes();
+  if (!o.cluster().empty()) {
+    if (!listed.empty()) throw ConfigError("memory_node and cluster: name the nodes one way");
+    auto etcd = actors::etcd_client::parse(o.cluster(), o.timeout());
+    if (!etcd) throw ConfigError("cluster: " + etcd.err().message);
+    auto members = actors::list_members(*etcd);
+    if (!members) objects::raise(members.err());
+    if (members->empty())
+      throw NodeUnavailable("no memory node is registered in " + o.cluster() +
+                            " (start them with --cluster=" + o.cluster() + ")");
+    listed = std::move(members).value();
+  }
+  const std::size_t named = std::max<std::size_t>(1, listed.size());
+  const std::string which = listed.empty()        ? " (the embedded one)"
+                            : o.cluster().empty() ? " named"
+                                                  : " registered";
+  if (o.erasure() && o.erasure()->k + o.erasure()->m > named)
+    throw ConfigError("erasure(" + std::to_string(o.erasure()->k) + ", " +
+                      std::to_string(o.erasure()->m) + ") needs at least " +
+                      std::to_string(o.erasure()->k + o.erasure()->m) + " memory nodes; " +
+                      std::to_string(named) + which);
+  if (o.replicas() > named)
     throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") needs at least " +
                       std::to_string(o.replicas()) + " memory nodes; " + std::to_string(named) +
-                      (o.memory_nodes().empty() ? " (the embedded one)" : " named"));
+                      which);
   std::vector<actors::node_address> nodes;
-  if (o.memory_nodes().empty()) {
+  if (listed.empty()) {
     actors::memory_node_host::options host;
     host.arena.capacity = o.embedded_capacity();
     host.arena.spill_dir = o.spill_dir();
@@ -86,9 +102,9 @@ Runtime::impl::impl(const Options& o) : options(o) {
     if (!port) objects::raise(port.err());
     nodes.push_back({"127.0.0.1", *port});
   } else {
-    for (const auto& text : o.memory_nodes()) {
+    for (const auto& text : listed) {
       auto address = actors::node_address::parse(text);
-      if (!address) throw ConfigError("memory_node: " + address.err().message);
+      if (!address) throw ConfigError("memory node '" + text + "': " + address.err().message);
       nodes.push_back(*address);
     }
   }

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 build=${REMORA_BUILD_DIR:-build}
 
 packages=(cmake make g++ pkg-config git iproute2 openssl libcaf-dev libucx-dev ucx-utils librocksdb-dev
-          catch2 libnuma-dev libisal-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox)
+          catch2 libnuma-dev libisal-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox
+          etcd-server)
 
 install_missing() {
   local missing=()

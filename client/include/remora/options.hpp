@@ -20,6 +20,10 @@ class Options {
   Options& hbm_cache(int cuda_device, std::uint64_t bytes);
   /// A remote memory node ("host:port"); repeat for several. None: embedded.
   Options& memory_node(std::string host_port);
+  /// The memory nodes registered in etcd ("etcd://HOST:PORT/PREFIX"; nodes
+  /// register with remora-memnode --cluster=URL), instead of naming them.
+  /// Read when the Runtime starts.
+  Options& cluster(std::string url);
   Options& embedded_capacity(std::uint64_t bytes);
   Options& spill_dir(std::string dir);
   Options& auth_token(std::string token);
@@ -48,7 +52,7 @@ class Options {
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
-  /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST
+  /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST --cluster=URL
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -58,6 +62,7 @@ class Options {
 
   std::uint64_t dram_cache() const { return dram_cache_; }
   const std::vector<std::string>& memory_nodes() const { return memory_nodes_; }
+  const std::string& cluster() const { return cluster_; }
   std::uint64_t embedded_capacity() const { return embedded_capacity_; }
   const std::string& spill_dir() const { return spill_dir_; }
   const std::string& auth_token() const { return auth_token_; }
@@ -80,6 +85,7 @@ class Options {
  private:
   std::uint64_t dram_cache_ = 64ull << 20;
   std::vector<std::string> memory_nodes_;
+  std::string cluster_;
   std::uint64_t embedded_capacity_ = 1ull << 30;
   std::string spill_dir_;  // empty: a temporary directory
   std::string auth_token_;

@@ -1,0 +1,138 @@
+// Membership in etcd, against a real etcd (etcd-server, started here on
+// free ports) and real remora-memnode processes: nodes register under a
+// lease, a Runtime finds them through Options::cluster, remora-ctl lists
+// them, and a node that dies leaves the list within the lease's TTL (one
+// stopped with SIGTERM at once).
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "actors/etcd_client.hpp"
+#include "actors/membership.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::child_process;
+using remora::testing::wide;
+
+namespace {
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Where etcd is installed (etcd-server puts it in /usr/bin); empty: nowhere.
+std::string etcd_binary() {
+  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/usr/sbin"})
+    if (std::filesystem::exists(std::string(dir) + "/etcd")) return std::string(dir) + "/etcd";
+  return {};
+}
+
+// An etcd of one member in a temporary directory, serving on a free port.
+struct etcd_server {
+  std::filesystem::path dir;
+  std::string url;  // etcd://127.0.0.1:PORT/remora-test
+  std::unique_ptr<child_process> process;
+
+  etcd_server() {
+    dir = std::filesystem::temp_directory_path() / ("remora-etcd-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    const std::string client = "http://127.0.0.1:" + std::to_string(free_port());
+    const std::string peer = "http://127.0.0.1:" + std::to_string(free_port());
+    process = std::make_unique<child_process>(std::vector<std::string>{
+        etcd_binary(), "--data-dir=" + dir.string(), "--listen-client-urls=" + client,
+        "--advertise-client-urls=" + client, "--listen-peer-urls=" + peer,
+        "--initial-advertise-peer-urls=" + peer, "--initial-cluster=default=" + peer,
+        "--logger=zap", "--log-level=error"});
+    url = "etcd://" + client.substr(7) + "/remora-test";
+  }
+  ~etcd_server() {
+    process.reset();
+    std::filesystem::remove_all(dir);
+  }
+  remora::actors::etcd_client client() const {
+    return *remora::actors::etcd_client::parse(url, 2s);
+  }
+  // The registered members, or nullopt while etcd does not answer.
+  std::optional<std::vector<std::string>> members() const {
+    auto m = remora::actors::list_members(client());
+    if (!m) return std::nullopt;
+    return std::move(m).value();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("etcd membership: nodes register, clients find them, the dead leave the list",
+          "[client][cluster]") {
+  if (etcd_binary().empty()) {
+    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
+    return;
+  }
+  etcd_server etcd;
+  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  CHECK(etcd.members()->empty());
+
+  std::vector<std::unique_ptr<child_process>> nodes;
+  auto start = [&] {
+    nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
+        REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + etcd.url}));
+    REQUIRE(nodes.back()->wait_for_line("registered as", 30s).has_value());
+  };
+  for (int i = 0; i < 3; ++i) start();
+  REQUIRE(etcd.members()->size() == 3);
+
+  // remora-ctl lists them.
+  child_process ctl({REMORA_CTL, "nodes", etcd.url});
+  std::size_t listed = 0;
+  while (ctl.wait_for_line("127.0.0.1:", 10s)) ++listed;
+  CHECK(listed == 3);
+  CHECK(ctl.wait_exit(10s) == 0);
+
+  {
+    // A Runtime that names no node finds them there, and spreads its
+    // objects over them.
+    remora::Runtime rt(
+        remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).replicas(2).timeout(2s));
+    std::vector<remora::UniquePtr<wide>> objects;
+    for (std::uint64_t i = 0; i < 30'000; ++i)
+      objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+    std::size_t wrong = 0;
+    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+    CHECK(wrong == 0);
+  }
+
+  // A node killed stops renewing its lease: it leaves the list within the
+  // TTL. One stopped politely leaves at once. A new one joins.
+  nodes[0]->signal(SIGKILL);
+  CHECK(remora::testing::eventually(
+      [&] { return etcd.members()->size() == 2; },
+      std::chrono::seconds(remora::actors::registration::ttl_seconds + 10)));
+  nodes[1]->signal(SIGTERM);
+  CHECK(nodes[1]->wait_exit(10s) == 0);
+  CHECK(etcd.members()->size() == 1);
+  start();
+  CHECK(etcd.members()->size() == 2);
+
+  // Nobody registered: a clear error, not a hang.
+  CHECK_THROWS_AS(
+      remora::Runtime(remora::Options{}.cluster(etcd.url.substr(0, etcd.url.rfind('/')) + "/none")),
+      remora::NodeUnavailable);
+  CHECK_THROWS_AS(remora::Options{}.cluster("http://x:1"), remora::ConfigError);
+}
