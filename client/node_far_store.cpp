@@ -8,12 +8,12 @@ using storage::object_location;
 using transport::result;
 
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
-                               std::string auth_token, std::chrono::milliseconds timeout,
-                               std::string net_devices, std::chrono::milliseconds dead_after)
+                               options o)
     : nodes_(std::move(nodes)) {
   clients_ = std::make_unique<node_clients>(
       static_cast<std::uint32_t>(nodes_.size()),
-      [this, &cp, auth_token, timeout, net_devices](std::uint32_t node) {
+      [this, &cp, auth_token = o.auth_token, timeout = o.timeout,
+       net_devices = o.net_devices](std::uint32_t node) {
         // Requests stop waiting on a node whose heartbeats go unanswered.
         auto give_up = [this, node] { return health_ && !health_->reachable(node); };
         return actors::node_client::connect(
@@ -25,8 +25,9 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
     ids_.push_back((*c)->node_id());
   }
   node_health::options health;
-  health.timeout = std::min(health.timeout, timeout);
-  if (dead_after.count() > 0) health.dead_after = dead_after;
+  health.timeout = std::min(health.timeout, o.timeout);
+  if (o.dead_after.count() > 0) health.dead_after = o.dead_after;
+  if (o.left) health.left = [this, left = o.left](std::uint32_t n) { return left(nodes_[n]); };
   // Heartbeats come from the health thread's own clients; each watches its
   // node's control connection (again after each reconnect).
   auto beat = [this, timeout = health.timeout](std::uint32_t n, const std::function<void()>& lost) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,10 +23,17 @@ namespace remora::client {
 
 class node_far_store final : public objects::far_store {
  public:
+  struct options {
+    std::string auth_token;
+    std::chrono::milliseconds timeout{5000};
+    std::string net_devices;                 // UCX devices for data; empty: the default
+    std::chrono::milliseconds dead_after{};  // 0: node_health's default
+    // Whether membership says `node` left (its lease in etcd ended): then an
+    // unreachable node is dead at once. Empty: no membership.
+    std::function<bool(const actors::node_address& node)> left;
+  };
   /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
-  node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
-                 std::string auth_token, std::chrono::milliseconds timeout,
-                 std::string net_devices = {}, std::chrono::milliseconds dead_after = {});
+  node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes, options o);
   ~node_far_store() override;  // closes every client
 
   std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }

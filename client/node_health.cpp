@@ -80,6 +80,7 @@ clock::time_point node_health::beat(std::uint32_t n) {
   signals_->down[n].store(true, std::memory_order_release);
   ++unanswered_[n];
   if (answer ||  // another node at its address
+      (opts_.left && opts_.left(n)) ||
       (now - last_answer_[n] >= opts_.dead_after && unanswered_[n] >= dead_beats)) {
     dead_[n].store(true, std::memory_order_release);
     return clock::time_point::max();

@@ -10,8 +10,9 @@
 //                finds the connection lost makes it again. An answer makes
 //                the node up again: a lost connection is never by itself a
 //                death;
-//   dead         unreachable for `dead_after` without a break (and at least
-//                `dead_beats` heartbeats in a row unanswered), or a
+//   dead         unreachable and gone from the membership (etcd) when there
+//                is one; else unreachable for `dead_after` without a break
+//                (and at least `dead_beats` heartbeats in a row unanswered); or a
 //                different node answers at its address (it restarted, and
 //                what it held is gone). Final: copies there are rebuilt
 //                elsewhere.
@@ -41,6 +42,9 @@ class node_health {
     std::chrono::milliseconds interval{200};  // between heartbeats of an up node
     std::chrono::milliseconds timeout{1000};  // for an answer to one
     std::chrono::milliseconds dead_after{10000};
+    // Whether membership says the node left; then an unanswered heartbeat
+    // makes it dead at once. Empty: no membership (dead_after decides).
+    std::function<bool(std::uint32_t node)> left;
   };
   // Sends `node` a heartbeat: the id of the node that answered. `lost` is
   // for a watch on the connection: it may be called from any thread, at

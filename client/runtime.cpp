@@ -115,8 +115,18 @@ Runtime::impl::impl(const Options& o) : options(o) {
       std::any_of(nodes.begin(), nodes.end(),
                   [](const actors::node_address& a) { return !transport::is_loopback(a.host); }))
     devices = "all";
-  far = std::make_unique<client::node_far_store>(cp, std::move(nodes), options.auth_token(),
-                                                 options.timeout(), devices, o.dead_after());
+  client::node_far_store::options far_options{
+      options.auth_token(), options.timeout(), devices, o.dead_after(), {}};
+  if (!o.cluster().empty()) {
+    // Membership decides deaths: a node whose lease ended has left.
+    far_options.left = [etcd = *actors::etcd_client::parse(o.cluster(), o.timeout())](
+                           const actors::node_address& node) {
+      auto members = actors::list_members(etcd);
+      return members &&
+             std::find(members->begin(), members->end(), node.to_string()) == members->end();
+    };
+  }
+  far = std::make_unique<client::node_far_store>(cp, std::move(nodes), std::move(far_options));
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
   if (const auto& code = o.erasure())
