@@ -1,7 +1,5 @@
 #include "objects/erasure_far_store.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -29,31 +27,14 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       k_(k),
       m_(m),
       code_(static_cast<int>(k), static_cast<int>(m)),
-      repair_(repair),
       shards_(shard_count),
       frees_(*nodes_) {
-  if (repair_.background) repair_thread_ = std::thread([this] { repair_loop(); });
+  // Last: the thread starts once the rest is ready.
+  repairer_ = std::make_unique<repair_thread>(
+      repair, [this](std::size_t batch) { (void)repair_now(batch); });
 }
 
-erasure_far_store::~erasure_far_store() {
-  {
-    std::lock_guard held(repair_mutex_);
-    stop_ = true;
-  }
-  repair_wake_.notify_all();
-  if (repair_thread_.joinable()) repair_thread_.join();
-}
-
-void erasure_far_store::repair_loop() {
-  pthread_setname_np(pthread_self(), "remora.repair");
-  std::unique_lock held(repair_mutex_);
-  while (!stop_) {
-    held.unlock();
-    (void)repair_now(repair_.batch);
-    held.lock();
-    repair_wake_.wait_for(held, repair_.interval, [&] { return stop_; });
-  }
-}
+erasure_far_store::~erasure_far_store() = default;
 
 bool erasure_far_store::reachable(std::uint32_t) const {
   std::uint32_t up = 0;

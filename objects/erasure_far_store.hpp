@@ -37,6 +37,7 @@
 
 #include "objects/far_store.hpp"
 #include "objects/node_ranking.hpp"
+#include "objects/repair_thread.hpp"
 #include "storage/rs_code.hpp"
 
 namespace remora::objects {
@@ -45,11 +46,6 @@ class erasure_far_store final : public far_store {
  public:
   static constexpr std::uint32_t max_pieces = 8;  // k + m
 
-  struct repair_options {
-    bool background = true;  // false: only repair_now() repairs (tests)
-    std::chrono::milliseconds interval{100};
-    std::size_t batch = 1024;  // objects a pass
-  };
   /// REQUIRES: 1 <= k, 1 <= m, k + m <= min(max_pieces, nodes->nodes()).
   erasure_far_store(std::unique_ptr<far_store> nodes, std::uint32_t k, std::uint32_t m,
                     repair_options repair);
@@ -124,19 +120,14 @@ class erasure_far_store final : public far_store {
   // objects, with one allocation batch per target node; how many.
   std::size_t repair_group(std::vector<std::pair<storage::object_id, stripe*>>& group);
   static constexpr std::size_t repair_group_bytes = 32 << 20;
-  void repair_loop();
 
   const std::unique_ptr<far_store> nodes_;
   const std::uint32_t k_, m_;
   const storage::rs_code code_;
-  const repair_options repair_;
   std::vector<shard> shards_;
   pending_frees frees_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
-  std::mutex repair_mutex_;
-  std::condition_variable repair_wake_;
-  bool stop_ = false;          // GUARDED_BY(repair_mutex_)
-  std::thread repair_thread_;  // last: starts once the rest is ready
+  std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };
 
 }  // namespace remora::objects

@@ -1,7 +1,5 @@
 #include "objects/replicated_far_store.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -31,33 +29,13 @@ object_location location_of(object_id id, std::uint32_t size, std::uint64_t offs
 
 replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
                                            repair_options repair)
-    : nodes_(std::move(nodes)),
-      replicas_(replicas),
-      repair_(repair),
-      shards_(shard_count),
-      frees_(*nodes_) {
-  if (repair_.background) repair_thread_ = std::thread([this] { repair_loop(); });
+    : nodes_(std::move(nodes)), replicas_(replicas), shards_(shard_count), frees_(*nodes_) {
+  // Last: the thread starts once the rest is ready.
+  repairer_ = std::make_unique<repair_thread>(
+      repair, [this](std::size_t batch) { (void)repair_now(batch); });
 }
 
-replicated_far_store::~replicated_far_store() {
-  {
-    std::lock_guard held(repair_mutex_);
-    stop_ = true;
-  }
-  repair_wake_.notify_all();
-  if (repair_thread_.joinable()) repair_thread_.join();
-}
-
-void replicated_far_store::repair_loop() {
-  pthread_setname_np(pthread_self(), "remora.repair");
-  std::unique_lock held(repair_mutex_);
-  while (!stop_) {
-    held.unlock();
-    (void)repair_now(repair_.batch);
-    held.lock();
-    repair_wake_.wait_for(held, repair_.interval, [&] { return stop_; });
-  }
-}
+replicated_far_store::~replicated_far_store() = default;
 
 std::uint32_t replicated_far_store::live_copies(const replicas& reps) const {
   std::uint32_t live = 0;

@@ -44,6 +44,7 @@
 
 #include "objects/far_store.hpp"
 #include "objects/node_ranking.hpp"
+#include "objects/repair_thread.hpp"
 
 namespace remora::objects {
 
@@ -54,11 +55,6 @@ class replicated_far_store final : public far_store {
   // on nodes that are unreachable now (freed when they come back).
   static constexpr std::uint32_t max_copies = 2 * max_replicas;
 
-  struct repair_options {
-    bool background = true;  // false: only repair_now() repairs (tests)
-    std::chrono::milliseconds interval{100};
-    std::size_t batch = 1024;  // objects a pass
-  };
   /// REQUIRES: 1 <= replicas <= min(max_replicas, nodes->nodes()).
   replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
                        repair_options repair);
@@ -142,18 +138,13 @@ class replicated_far_store final : public far_store {
   // Repairs `short_of` (objects of one shard, under its lock) with one read
   // batch per source node and one allocation batch per target node.
   std::size_t repair_shard(std::vector<std::pair<storage::object_id, replicas*>>& short_of);
-  void repair_loop();
 
   const std::unique_ptr<far_store> nodes_;
   const std::uint32_t replicas_;
-  const repair_options repair_;
   std::vector<shard> shards_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
   pending_frees frees_;
-  std::mutex repair_mutex_;
-  std::condition_variable repair_wake_;
-  bool stop_ = false;          // GUARDED_BY(repair_mutex_)
-  std::thread repair_thread_;  // last: starts once the rest is ready
+  std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };
 
 }  // namespace remora::objects

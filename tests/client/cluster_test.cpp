@@ -5,9 +5,7 @@
 // stopped with SIGTERM at once).
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,24 +16,13 @@
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/ports.hpp"
 
 using namespace std::chrono_literals;
 using remora::testing::child_process;
 using remora::testing::wide;
 
 namespace {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Where etcd is installed (etcd-server puts it in /usr/bin); empty: nowhere.
 std::string etcd_binary() {
@@ -53,8 +40,8 @@ struct etcd_server {
   etcd_server() {
     dir = std::filesystem::temp_directory_path() / ("remora-etcd-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    const std::string client = "http://127.0.0.1:" + std::to_string(free_port());
-    const std::string peer = "http://127.0.0.1:" + std::to_string(free_port());
+    const std::string client = "http://127.0.0.1:" + std::to_string(remora::testing::unused_port());
+    const std::string peer = "http://127.0.0.1:" + std::to_string(remora::testing::unused_port());
     process = std::make_unique<child_process>(std::vector<std::string>{
         etcd_binary(), "--data-dir=" + dir.string(), "--listen-client-urls=" + client,
         "--advertise-client-urls=" + client, "--listen-peer-urls=" + peer,

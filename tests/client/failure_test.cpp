@@ -54,15 +54,10 @@ TEST_CASE(
     "replicas(2): a SIGSTOPped node is failed over within the timeout, and rejoins "
     "after SIGCONT",
     "[client][replicas][failure]") {
-  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
   remora::Options options;
   // dead_after well past the stop: a hung node is not a dead one.
   options.dram_cache(4 << 20).replicas(2).timeout(2s).dead_after(120s);
-  for (int i = 0; i < 3; ++i) {
-    nodes.push_back(std::make_unique<remora::testing::child_process>(
-        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
-    options.memory_node(start_node(*nodes.back()));
-  }
+  auto nodes = remora::testing::start_nodes(3, options);
   remora::Runtime rt(options);
   std::vector<remora::UniquePtr<wide>> objects;
   for (std::uint64_t i = 0; i < 40'000; ++i)
@@ -152,16 +147,9 @@ TEST_CASE(
     "replicas(2): bytes damaged on a node are detected, served from the other copy, and "
     "repaired",
     "[client][replicas][failure]") {
-  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
-  std::vector<std::string> addresses;
   remora::Options options;
   options.dram_cache(4 << 20).replicas(2).timeout(2s);
-  for (int i = 0; i < 3; ++i) {
-    nodes.push_back(std::make_unique<remora::testing::child_process>(
-        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB", "--test-hooks"}));
-    addresses.push_back(start_node(*nodes.back()));
-    options.memory_node(addresses.back());
-  }
+  auto nodes = remora::testing::start_nodes(3, options, {"--test-hooks"});
   remora::Runtime rt(options);
   std::vector<remora::UniquePtr<wide>> objects;
   for (std::uint64_t i = 0; i < 40'000; ++i)
@@ -172,7 +160,7 @@ TEST_CASE(
   {
     remora::actors::control_plane cp;
     auto node = remora::actors::node_client::connect(
-        cp, {*remora::actors::node_address::parse(addresses[0])});
+        cp, {*remora::actors::node_address::parse(options.memory_nodes()[0])});
     REQUIRE(node.ok());
     auto damaged = (*node)->damage();
     REQUIRE(damaged.ok());

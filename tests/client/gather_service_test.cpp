@@ -14,6 +14,9 @@
 #include <thread>
 
 #include "remora/remora.hpp"
+#include "tests/support/ports.hpp"
+
+using remora::testing::unused_port;
 
 namespace {
 
@@ -49,19 +52,6 @@ std::size_t mismatches(const std::vector<std::uint64_t>& asked, const std::vecto
   for (std::size_t i = 0; i < asked.size(); ++i)
     for (std::size_t c = 0; c < width; ++c) wrong += got[i * width + c] != value_for(asked[i], c);
   return wrong;
-}
-
-// A loopback port that nobody listens on (bound, then closed).
-std::uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 }  // namespace

@@ -58,8 +58,10 @@ TEST_CASE("a hash map ten times the cache: put, get, get_many, erase", "[client]
   CHECK(m.size() == count / 2);
   for (std::uint64_t k = 0; k < count; k += 1000) {
     auto got = m.get(k * 7 + 1);
-    if (k % 2 == 0) wrong += got.has_value();
-    else wrong += !same(got, k * 7 + 1);
+    if (k % 2 == 0)
+      wrong += got.has_value();
+    else
+      wrong += !same(got, k * 7 + 1);
   }
   CHECK(wrong == 0);
   CHECK(rt.stats().evictions > 0);

@@ -6,8 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "remora/remora.hpp"
 #include "tests/support/child_process.hpp"
 
 namespace remora::testing {
@@ -17,6 +21,35 @@ inline std::string start_node(child_process& p) {
   auto line = p.wait_for_line("listening on", std::chrono::seconds(30));
   REQUIRE(line.has_value());
   return "127.0.0.1:" + std::to_string(port_from_line(*line));
+}
+
+/// Starts `count` memory nodes (--port=0, --capacity=128MiB and `extra`)
+/// and names each in `options`.
+inline std::vector<std::unique_ptr<child_process>> start_nodes(
+    int count, remora::Options& options, const std::vector<std::string>& extra = {}) {
+  std::vector<std::unique_ptr<child_process>> nodes;
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::string> argv{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    nodes.push_back(std::make_unique<child_process>(argv));
+    options.memory_node(start_node(*nodes.back()));
+  }
+  return nodes;
+}
+
+/// Waits until repair has made copies and then none for two seconds
+/// (write-backs of objects cached at a kill may still leave a few short
+/// meanwhile), for at most a minute.
+inline void wait_for_repair(const remora::Runtime& rt) {
+  std::uint64_t last = 0;
+  int quiet = 0;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       quiet < 4 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const std::uint64_t now = rt.stats().repairs;
+    quiet = now > 0 && now == last ? quiet + 1 : 0;
+    last = now;
+  }
 }
 
 struct wide {

@@ -59,32 +59,17 @@ TEST_CASE("replicas(r) needs r memory nodes", "[client][replicas]") {
 
 TEST_CASE("replicas(2): after repair, a second node SIGKILLed loses nothing either",
           "[client][replicas][failure]") {
-  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
   remora::Options options;
   options.dram_cache(4 << 20).replicas(2).timeout(2s).dead_after(1s);
-  for (int i = 0; i < 4; ++i) {
-    nodes.push_back(std::make_unique<remora::testing::child_process>(
-        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
-    options.memory_node(start_node(*nodes.back()));
-  }
+  auto nodes = remora::testing::start_nodes(4, options);
   remora::Runtime rt(options);
   std::vector<remora::UniquePtr<wide>> objects;
   for (std::uint64_t i = 0; i < 40'000; ++i)
     objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
   nodes[0]->signal(SIGKILL);
   REQUIRE(nodes[0]->wait_exit(5s).has_value());
-  // Repair runs in the background: wait until it has made copies and then
-  // made no more for two seconds (write-backs of objects the cache held at
-  // the kill may still leave a few short meanwhile), bounded.
-  std::uint64_t last = 0;
-  int quiet = 0;
-  for (auto until = std::chrono::steady_clock::now() + 60s;
-       quiet < 4 && std::chrono::steady_clock::now() < until;) {
-    std::this_thread::sleep_for(500ms);
-    const std::uint64_t now = rt.stats().repairs;
-    quiet = now > 0 && now == last ? quiet + 1 : 0;
-    last = now;
-  }
+  // Repair runs in the background: wait for it to settle.
+  remora::testing::wait_for_repair(rt);
   CHECK(rt.stats().repairs > 0);
   nodes[1]->signal(SIGKILL);
   REQUIRE(nodes[1]->wait_exit(5s).has_value());
@@ -97,14 +82,9 @@ TEST_CASE(
     "erasure(2, 1): a node SIGKILLed mid-run loses no object; after repair, a second "
     "one neither",
     "[client][erasure][failure]") {
-  std::vector<std::unique_ptr<remora::testing::child_process>> nodes;
   remora::Options options;
   options.dram_cache(4 << 20).erasure(2, 1).timeout(2s).dead_after(1s);
-  for (int i = 0; i < 4; ++i) {
-    nodes.push_back(std::make_unique<remora::testing::child_process>(
-        std::vector<std::string>{REMORA_MEMNODE, "--port=0", "--capacity=128MiB"}));
-    options.memory_node(start_node(*nodes.back()));
-  }
+  auto nodes = remora::testing::start_nodes(4, options);
   remora::Runtime rt(options);
   std::vector<remora::UniquePtr<wide>> objects;
   for (std::uint64_t i = 0; i < 60'000; ++i)
@@ -119,17 +99,8 @@ TEST_CASE(
   }
   CHECK(wrong == 0);
   CHECK(rt.stats().failovers > 0);  // reads that decoded
-  // Repair rebuilds the dead node's pieces on the fourth: wait until it
-  // made some and then no more for two seconds, bounded.
-  std::uint64_t last = 0;
-  int quiet = 0;
-  for (auto until = std::chrono::steady_clock::now() + 60s;
-       quiet < 4 && std::chrono::steady_clock::now() < until;) {
-    std::this_thread::sleep_for(500ms);
-    const std::uint64_t now = rt.stats().repairs;
-    quiet = now > 0 && now == last ? quiet + 1 : 0;
-    last = now;
-  }
+  // Repair rebuilds the dead node's pieces on the fourth.
+  remora::testing::wait_for_repair(rt);
   CHECK(rt.stats().repairs > 0);
   nodes[1]->signal(SIGKILL);
   REQUIRE(nodes[1]->wait_exit(5s).has_value());

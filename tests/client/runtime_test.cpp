@@ -14,7 +14,9 @@ struct record64 {
   std::uint64_t words[8];
 };
 
-bool same(const record64& a, const record64& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same(const record64& a, const record64& b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 record64 record_for(std::uint64_t i) {
   record64 r;
@@ -31,7 +33,8 @@ TEST_CASE("a million 64-byte objects, ten times the cache, read back in both ord
   constexpr std::size_t count = 1'000'000;
   std::vector<remora::UniquePtr<record64>> objects;
   objects.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) objects.push_back(rt.make_unique<record64>(record_for(i)));
+  for (std::size_t i = 0; i < count; ++i)
+    objects.push_back(rt.make_unique<record64>(record_for(i)));
   auto written = rt.stats();
   CHECK(written.evictions > 0);
   CHECK(written.writebacks > 0);
@@ -52,8 +55,8 @@ TEST_CASE("a million 64-byte objects, ten times the cache, read back in both ord
   }
   CHECK(wrong == 0);
   auto s = rt.stats();
-  INFO("misses " << s.misses << " hits " << s.hits << " evictions " << s.evictions
-                 << " writebacks " << s.writebacks);
+  INFO("misses " << s.misses << " hits " << s.hits << " evictions " << s.evictions << " writebacks "
+                 << s.writebacks);
   CHECK(s.misses > count);  // most reads in both passes had to fetch
   CHECK(s.bytes_in >= s.misses * sizeof(record64));
   CHECK(s.writebacks >= count - (6u << 20) / sizeof(record64));
@@ -63,7 +66,8 @@ TEST_CASE("a million 64-byte objects, ten times the cache, read back in both ord
 TEST_CASE("writes after eviction reach home and come back", "[client][runtime]") {
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
   std::vector<remora::UniquePtr<record64>> objects;
-  for (std::size_t i = 0; i < 200'000; ++i) objects.push_back(rt.make_unique<record64>(record_for(i)));
+  for (std::size_t i = 0; i < 200'000; ++i)
+    objects.push_back(rt.make_unique<record64>(record_for(i)));
   for (std::size_t i = 0; i < objects.size(); i += 3) {
     remora::DerefScope scope;
     record64* w = objects[i].deref_mut(scope);
@@ -80,8 +84,12 @@ TEST_CASE("writes after eviction reach home and come back", "[client][runtime]")
 }
 
 TEST_CASE("options: from_args, and clear errors for what cannot work", "[client][options]") {
-  const char* argv[] = {"prog", "--dram-cache=16MiB", "--memory-node=10.0.0.2:4242",
-                        "--memory-node=10.0.0.3:4242", "--auth-token=t", "--timeout-ms=1500",
+  const char* argv[] = {"prog",
+                        "--dram-cache=16MiB",
+                        "--memory-node=10.0.0.2:4242",
+                        "--memory-node=10.0.0.3:4242",
+                        "--auth-token=t",
+                        "--timeout-ms=1500",
                         "--unrelated=kept for the program"};
   auto o = remora::Options::from_args(7, const_cast<char**>(argv));
   CHECK(o.dram_cache() == 16u << 20);
@@ -96,7 +104,8 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.memory_node("nonsense")), remora::ConfigError);
   auto start = std::chrono::steady_clock::now();
   try {
-    remora::Runtime rt(remora::Options{}.memory_node("127.0.0.1:1").timeout(std::chrono::seconds(2)));
+    remora::Runtime rt(
+        remora::Options{}.memory_node("127.0.0.1:1").timeout(std::chrono::seconds(2)));
     FAIL("a runtime without its memory node started");
   } catch (const remora::NodeUnavailable& e) {
     CHECK(std::string(e.what()).find("127.0.0.1:1") != std::string::npos);

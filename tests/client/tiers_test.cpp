@@ -51,11 +51,9 @@ std::optional<remora::Runtime> runtime_or_skip(const remora::Options& o, const c
 
 TEST_CASE("a cxl tier on NUMA node 0 above dram: demoted, promoted, evicted, bytes intact",
           "[client][tiers]") {
-  auto rt = runtime_or_skip(remora::Options{}
-                                .cxl_cache(0, 8 << 20)
-                                .dram_cache(8 << 20)
-                                .embedded_capacity(512ull << 20),
-                            "no NUMA node 0 for the cxl tier");
+  auto rt = runtime_or_skip(
+      remora::Options{}.cxl_cache(0, 8 << 20).dram_cache(8 << 20).embedded_capacity(512ull << 20),
+      "no NUMA node 0 for the cxl tier");
   if (!rt) return;
   // 40,000 pages: 160 MiB, 20 times the fastest tier.
   constexpr std::uint64_t n = 40'000;
@@ -77,8 +75,8 @@ TEST_CASE("a cxl tier on NUMA node 0 above dram: demoted, promoted, evicted, byt
   CHECK(fits);
   auto s = rt->stats();
   CHECK(s.cxl_capacity == 8u << 20);
-  CHECK(s.demotions > 0);   // cxl → dram
-  CHECK(s.evictions > 0);   // dram → the memory node
+  CHECK(s.demotions > 0);  // cxl → dram
+  CHECK(s.evictions > 0);  // dram → the memory node
   CHECK(s.writebacks > 0);
 
   // Free most pages so the cxl tier has room, then keep a small set hot:

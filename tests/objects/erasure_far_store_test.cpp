@@ -34,7 +34,7 @@ struct fixture {
     auto f = std::make_unique<fake_far_store>(nodes);
     fake = f.get();
     store = std::make_unique<erasure_far_store>(std::move(f), k, m,
-                                                erasure_far_store::repair_options{false});
+                                                remora::objects::repair_options{false});
     for (std::uint64_t id = 1; id <= 100; ++id)
       objects.push_back(
           {id, 0, 0, size, static_cast<std::uint32_t>(remora::storage::slot_bytes(size))});

@@ -42,7 +42,7 @@ struct fixture {
     auto f = std::make_unique<fake_far_store>(nodes);
     fake = f.get();
     store = std::make_unique<replicated_far_store>(std::move(f), 2,
-                                                   replicated_far_store::repair_options{false});
+                                                   remora::objects::repair_options{false});
     for (std::uint64_t id = 1; id <= 100; ++id) objects.push_back(at(id));
     REQUIRE(store->allocate(0, objects).ok());
     for (auto& o : objects) REQUIRE(o.version != 0);
