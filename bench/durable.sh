@@ -2,8 +2,9 @@
 # memory nodes started here: three for replicas(1) and replicas(2), seven
 # for erasure(4, 2) (six pieces and a spare for repair). Each run writes
 # 4 KiB objects through an 8 MiB cache and reads them at random (most
-# missing); with replicas(2) and erasure(4, 2), reads again after one node
-# is SIGKILLed (degraded: every read checked) and times repair. Ratios
+# missing); with replicas(2) and erasure(4, 2), one node is SIGKILLed
+# halfway through a read phase (p99 and the slowest read while it dies),
+# reads go on after (degraded: every read checked), and repair is timed. Ratios
 # against replicas(1). Memory overhead from the slot layout: every copy or
 # piece is a slot of its payload plus 40 bytes (header and trailer).
 
@@ -46,10 +47,14 @@ bench_durable() {
        "p99_r2=$(field p99_ns "$rd2")ns p99_ec=$(field p99_ns "$rde")ns" \
        "ratio_r2=$(calc "$(field reads_per_s "$rd2") / $(field reads_per_s "$rd1")")" \
        "ratio_ec=$(calc "$(field reads_per_s "$rde") / $(field reads_per_s "$rd1")")"
-  local mode out degraded repair read
+  local mode out degraded repair read dying
   for mode in r2 ec4+2; do
     [ "$mode" = r2 ] && out=$r2 || out=$ec
     read=$(grep '^case=read ' <<<"$out")
+    dying=$(grep '^case=dying ' <<<"$out")
+    echo "durable read-while-a-node-dies-4KiB $mode p99=$(field p99_ns "$dying")ns" \
+         "max=$(field max_ns "$dying")ns wrong=$(field wrong "$dying")" \
+         "p99_ratio=$(calc "$(field p99_ns "$dying") / $(field p99_ns "$read")")"
     degraded=$(grep '^case=degraded ' <<<"$out")
     repair=$(grep '^case=repair ' <<<"$out")
     echo "durable degraded-read-4KiB $mode=$(field reads_per_s "$degraded")/s" \

@@ -4,8 +4,10 @@
 //             them are written home (to R nodes each, or as K + M pieces):
 //             MB/s of payload;
 //   read      random reads over them, most missing: reads/s and p50/p99;
-//   degraded  the same after SIGKILLing --kill-pid (a node): every read
-//             checked, reads/s, p99, and how many failed over;
+//   dying     the same, with --kill-pid (a node) SIGKILLed halfway: p99 and
+//             the slowest read while a node dies;
+//   degraded  the same after that: every read checked, reads/s, p99, and
+//             how many failed over;
 //   repair    the copies (or pieces) repair made after the kill, and how
 //             fast; a node counts as dead a second after it went silent.
 // One line per phase: "case=PHASE mode=rR|ecK+M key=value ...".
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -39,17 +42,24 @@ double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-// Random reads for `seconds`; every read checked. Returns reads/s, p50, p99.
+// Random reads for `seconds`; every read checked; `midway` (if any) runs
+// once halfway through. Returns reads/s, p50, p99 and the slowest read.
 struct read_figures {
-  double per_s, p50_ns, p99_ns;
+  double per_s, p50_ns, p99_ns, max_ns;
   std::uint64_t wrong;
 };
-read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, double seconds) {
+read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, double seconds,
+                        const std::function<void()>& midway = {}) {
+  bool halfway = !midway;
   std::mt19937_64 rng(3);
   std::vector<double> latencies;
   std::uint64_t wrong = 0, reads = 0;
   const auto start = clock_type::now();
   while (seconds_since(start) < seconds) {
+    if (!halfway && seconds_since(start) >= seconds / 2) {
+      midway();
+      halfway = true;
+    }
     for (int k = 0; k < 64; ++k) {
       const std::size_t i = rng() % objects.size();
       const auto t0 = clock_type::now();
@@ -63,7 +73,7 @@ read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, doubl
   const double elapsed = seconds_since(start);
   std::sort(latencies.begin(), latencies.end());
   return {reads / elapsed, latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
-          wrong};
+          latencies.back(), wrong};
 }
 
 }  // namespace
@@ -131,9 +141,18 @@ int main(int argc, char** argv) {
                 mode.c_str(), healthy.per_s, healthy.p50_ns, healthy.p99_ns,
                 (unsigned long long)healthy.wrong);
     if (kill_pid != 0) {
-      if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
-      const auto kill_time = clock_type::now();
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      // Reads go on while the node dies, halfway through this phase.
+      auto kill_time = clock_type::now();
+      auto dying = read_phase(objects, seconds, [&] {
+        if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
+        kill_time = clock_type::now();
+      });
+      std::printf(
+          "case=dying mode=%s reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f max_ns=%.0f "
+          "wrong=%llu\n",
+          mode.c_str(), dying.per_s, dying.p50_ns, dying.p99_ns, dying.max_ns,
+          (unsigned long long)dying.wrong);
+      if (dying.wrong != 0) return 1;
       const auto before = rt.stats().failovers;
       auto degraded = read_phase(objects, seconds);
       std::printf(

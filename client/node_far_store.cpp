@@ -25,7 +25,11 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
     ids_.push_back((*c)->node_id());
   }
   node_health::options health;
-  health.timeout = std::min(health.timeout, o.timeout);
+  // A heartbeat has half the timeout to answer (at least a second, so that
+  // a loaded machine is not taken for a hung node): a hung node is found
+  // well within the time a read may wait for it.
+  health.timeout = std::min(o.timeout, std::max(std::chrono::milliseconds(o.timeout / 2),
+                                                std::chrono::milliseconds(1000)));
   if (o.dead_after.count() > 0) health.dead_after = o.dead_after;
   if (o.left) health.left = [this, left = o.left](std::uint32_t n) { return left(nodes_[n]); };
   // Heartbeats come from the health thread's own clients; each watches its

@@ -80,6 +80,10 @@ TEST_CASE(
   for (std::uint64_t i = 0; i < objects.size(); i += 4) objects[i].write(wide{i, i + 1, {}});
   auto b_of = [](std::uint64_t i) { return i % 4 == 0 ? i + 1 : i; };
   CHECK(wrong_after_retries(objects, b_of, 30s) == 0);
+  // Repair gives those a second current copy on the third node (until it
+  // has, a second failure would leave them unreadable for a while).
+  remora::testing::wait_for_repair(rt);
+  CHECK(rt.stats().repairs > 0);
 
   nodes[0]->signal(SIGCONT);
   // It rejoins: with another node hung now, objects whose copies are on
