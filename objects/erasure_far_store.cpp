@@ -30,8 +30,10 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       shards_(shard_count),
       frees_(*nodes_) {
   // Last: the thread starts once the rest is ready.
-  repairer_ = std::make_unique<repair_thread>(
-      repair, [this](std::size_t batch) { (void)repair_now(batch); });
+  repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
+    (void)repair_now(o.batch);
+    (void)scrub_now(o.scrub_batch);
+  });
 }
 
 erasure_far_store::~erasure_far_store() = default;
@@ -308,6 +310,29 @@ std::size_t erasure_far_store::repair_now(std::size_t max_objects) {
   }
   repairs_.fetch_add(made, std::memory_order_relaxed);
   return made;
+}
+
+std::size_t erasure_far_store::scrub_now(std::size_t max_objects) {
+  return scrub_walk(shards_, scrub_, max_objects, [&](object_id id, stripe& st) {
+    std::size_t damaged = 0;
+    const std::uint32_t len = piece_bytes(st.size);
+    std::vector<std::byte> bytes(len);
+    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
+      auto& pc = st.at[j];
+      if (pc.node == absent || !usable(pc)) continue;
+      object_location loc{id, pc.offset, pc.version, len,
+                          static_cast<std::uint32_t>(storage::slot_bytes(len))};
+      std::span<std::byte> into(bytes);
+      if (auto r = nodes_->read(pc.node, {&loc, 1}, {&into, 1}); r) {
+        pc.offset = loc.offset;  // the node may have moved it
+        pc.version = loc.version;
+      } else if (r.err().code == errc::corrupt) {
+        pc.current = false;  // a lost piece: the next repair pass rebuilds it
+        ++damaged;
+      }
+    }
+    return damaged;
+  });
 }
 
 std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, stripe*>>& group) {

@@ -80,6 +80,10 @@ class erasure_far_store final : public far_store {
   }
   /// One repair pass on the caller's thread; how many pieces it rebuilt.
   std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
+  /// Reads every current copy (or piece) of the next `max_objects` objects
+  /// (going on where the last scrub stopped, at most once round), and marks
+  /// those that fail their checksum stale for repair; how many it found.
+  std::size_t scrub_now(std::size_t max_objects = SIZE_MAX);
 
   /// Bytes of each piece of an object of `size` bytes.
   std::uint32_t piece_bytes(std::uint32_t size) const { return (size + k_ - 1) / k_; }
@@ -127,6 +131,7 @@ class erasure_far_store final : public far_store {
   std::vector<shard> shards_;
   pending_frees frees_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
+  scrub_cursor scrub_;                       // the repair thread's (or a test's)
   std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };
 

@@ -1,7 +1,9 @@
 // repair_thread: the background half of a store that keeps several copies or
 // pieces of each object (replicated_far_store, erasure_far_store): a plain
-// thread, remora.repair, that runs one bounded repair pass every
-// `interval` until it is stopped.
+// thread, remora.repair, that runs one bounded pass every `interval` until
+// it is stopped. A pass repairs, then scrubs: reads every copy of a few
+// objects, so that damage no read came across is found (and repaired by a
+// later pass) before it is needed.
 //
 // Thread-safety: constructed and destroyed by the store's owner.
 #pragma once
@@ -20,13 +22,50 @@ namespace remora::objects {
 struct repair_options {
   bool background = true;  // false: only the store's repair_now() repairs (tests)
   std::chrono::milliseconds interval{100};
-  std::size_t batch = 1024;  // objects a pass: the rate limit
+  std::size_t batch = 1024;       // objects repaired a pass: the rate limit
+  std::size_t scrub_batch = 256;  // objects whose every copy is read a pass
 };
+
+/// Where a scrub goes on from: a shard, and how many of its objects it has
+/// checked. The repair thread's own.
+struct scrub_cursor {
+  std::size_t shard = 0, done = 0;
+};
+
+/// Calls `check(id, entry)` (which returns how many damaged copies it
+/// found) on up to `max_objects` objects of `shards` (each a mutex and an
+/// `objects` map), each under its shard's lock, going on from `cursor` and
+/// at most once round; the sum of what `check` found.
+template <class Shards, class Check>
+std::size_t scrub_walk(Shards& shards, scrub_cursor& cursor, std::size_t max_objects, Check check) {
+  std::size_t checked = 0, damaged = 0;
+  for (std::size_t seen = 0; checked < max_objects && seen < shards.size();) {
+    auto& s = shards[cursor.shard];
+    std::lock_guard held(s.mutex);
+    std::size_t index = 0;
+    bool finished = true;
+    for (auto& [id, entry] : s.objects) {
+      if (index++ < cursor.done) continue;
+      if (checked == max_objects) {
+        finished = false;
+        break;
+      }
+      ++checked;
+      ++cursor.done;
+      damaged += check(id, entry);
+    }
+    if (finished) {
+      cursor = {(cursor.shard + 1) % shards.size(), 0};
+      ++seen;
+    }
+  }
+  return damaged;
+}
 
 class repair_thread {
  public:
-  /// Runs `pass(o.batch)` every `o.interval` (when o.background).
-  repair_thread(repair_options o, std::function<void(std::size_t batch)> pass)
+  /// Runs `pass(o)` every `o.interval` (when o.background).
+  repair_thread(repair_options o, std::function<void(const repair_options&)> pass)
       : pass_(std::move(pass)), options_(o) {
     if (o.background) thread_ = std::thread([this] { loop(); });
   }
@@ -47,13 +86,13 @@ class repair_thread {
     std::unique_lock held(mutex_);
     while (!stop_) {
       held.unlock();
-      pass_(options_.batch);
+      pass_(options_);
       held.lock();
       wake_.wait_for(held, options_.interval, [&] { return stop_; });
     }
   }
 
-  const std::function<void(std::size_t)> pass_;
+  const std::function<void(const repair_options&)> pass_;
   const repair_options options_;
   std::mutex mutex_;
   std::condition_variable wake_;

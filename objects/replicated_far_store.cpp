@@ -31,8 +31,10 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
                                            repair_options repair)
     : nodes_(std::move(nodes)), replicas_(replicas), shards_(shard_count), frees_(*nodes_) {
   // Last: the thread starts once the rest is ready.
-  repairer_ = std::make_unique<repair_thread>(
-      repair, [this](std::size_t batch) { (void)repair_now(batch); });
+  repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
+    (void)repair_now(o.batch);
+    (void)scrub_now(o.scrub_batch);
+  });
 }
 
 replicated_far_store::~replicated_far_store() = default;
@@ -69,6 +71,27 @@ std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
     if (looked >= max_objects) break;
   }
   return copies;
+}
+
+std::size_t replicated_far_store::scrub_now(std::size_t max_objects) {
+  return scrub_walk(shards_, scrub_, max_objects, [&](object_id id, replicas& reps) {
+    std::size_t damaged = 0;
+    std::vector<std::byte> bytes(reps.size);
+    for (std::uint32_t k = 0; k < reps.count; ++k) {
+      auto& rep = reps.at[k];
+      if (!rep.current || !nodes_->reachable(rep.node)) continue;
+      auto loc = location_of(id, reps.size, rep.offset, rep.version);
+      std::span<std::byte> into(bytes);
+      if (auto r = nodes_->read(rep.node, {&loc, 1}, {&into, 1}); r) {
+        rep.offset = loc.offset;  // the node may have moved it
+        rep.version = loc.version;
+      } else if (r.err().code == errc::corrupt) {
+        rep.current = false;  // a lost copy: the next repair pass replaces it
+        ++damaged;
+      }
+    }
+    return damaged;
+  });
 }
 
 std::size_t replicated_far_store::repair_shard(

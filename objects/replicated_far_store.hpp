@@ -90,6 +90,10 @@ class replicated_far_store final : public far_store {
   /// One repair pass over every object, on the caller's thread; how many
   /// copies it made.
   std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
+  /// Reads every current copy (or piece) of the next `max_objects` objects
+  /// (going on where the last scrub stopped, at most once round), and marks
+  /// those that fail their checksum stale for repair; how many it found.
+  std::size_t scrub_now(std::size_t max_objects = SIZE_MAX);
 
  private:
   struct replica {
@@ -144,6 +148,7 @@ class replicated_far_store final : public far_store {
   std::vector<shard> shards_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
   pending_frees frees_;
+  scrub_cursor scrub_;                       // the repair thread's (or a test's)
   std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };
 

@@ -204,3 +204,24 @@ TEST_CASE("replicas: an unreachable node is not a dead one: its copies wait for 
   CHECK(f.read_all(2) == 99);
   CHECK(f.store->objects_lost() == 0);
 }
+
+TEST_CASE("replicas: a scrub finds damaged second copies before they are needed", "[replicas]") {
+  fixture f;
+  f.write_all(1);
+  std::size_t damaged = 0;
+  for (auto& o : f.objects)
+    if (f.fake->bytes(1, o.id)) {
+      f.fake->damage(1, o.id);
+      ++damaged;
+    }
+  REQUIRE(damaged > 0);
+  CHECK(f.store->scrub_now() == damaged);
+  CHECK(f.store->repair_now() == damaged);
+  // Node 1's copies are whole again: with either other node down, every
+  // object reads back.
+  f.fake->take_down(0);
+  CHECK(f.read_all(1) == 100);
+  f.fake->bring_up(0);
+  f.fake->take_down(2);
+  CHECK(f.read_all(1) == 100);
+}
