@@ -324,6 +324,20 @@ TEST_CASE("objects whose home is down move to a reachable node when evicted, nev
   fixture f(4 << 20, 2);
   std::vector<object_record*> before;
   for (std::uint32_t i = 0; i < 1024; ++i) before.push_back(f.make(i));
+  // The evictions the creation started finish first (an object evicted
+  // home just before the node goes down is there, not here); then the node
+  // goes down, and then we look.
+  std::uint64_t last = ~std::uint64_t{0};
+  remora::testing::eventually(
+      [&] {
+        const auto now = f.store->counts().evictions;
+        const bool quiet = now == last;
+        last = now;
+        std::this_thread::sleep_for(50ms);
+        return quiet;
+      },
+      10s);
+  f.far.take_down(0);
   std::vector<object_record*> resident;
   std::vector<std::uint32_t> seeds;
   for (std::uint32_t i = 0; i < before.size(); ++i)
@@ -332,7 +346,6 @@ TEST_CASE("objects whose home is down move to a reachable node when evicted, nev
       seeds.push_back(i);
     }
   REQUIRE(!resident.empty());
-  f.far.take_down(0);
   // Four caches' worth made after: the resident ones are evicted, and the
   // new ones are placed on node 1 only.
   std::vector<object_record*> after;
