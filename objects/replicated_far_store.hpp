@@ -18,11 +18,12 @@
 // Where each replica lives (its node, offset and version) is kept here, per
 // object; the object store's location fields are not used.
 //
-// Repair: a thread of its own (remora.repair) looks, every
-// `repair_interval`, for objects with fewer than r current copies on nodes
-// that are not dead, and copies each from a current one to the best
-// reachable node that has none, at most `repair_batch` objects a pass
-// (rate-limited). A node that is only unreachable keeps its copies: it may
+// Repair: a thread of its own (remora.repair, objects/repair_thread.hpp)
+// looks, every `interval`, for objects with fewer than r current copies on
+// nodes that are not dead, and copies each from a current one to the best
+// reachable node that has none, at most `batch` objects a pass
+// (rate-limited); then it scrubs a few objects (reads every copy, marks
+// those that fail their checksum stale). A node that is only unreachable keeps its copies: it may
 // come back (a lost connection is not a death); its stale copies are freed
 // when it does. Copies on dead nodes are forgotten. Repairs and writes hold
 // the object's shard lock throughout, so a repair never copies bytes a write
