@@ -39,6 +39,7 @@
 
 #include "objects/far_store.hpp"
 #include "objects/node_ranking.hpp"
+#include "objects/pending_frees.hpp"
 #include "objects/repair_thread.hpp"
 #include "storage/rs_code.hpp"
 

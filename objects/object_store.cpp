@@ -33,7 +33,7 @@ std::uint64_t new_id() {
 
 object_store::object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
                            std::chrono::milliseconds timeout)
-    : timeout_(timeout), far_(far), tiers_(std::move(tiers)), frees_(far.nodes()) {
+    : timeout_(timeout), far_(far), tiers_(std::move(tiers)), frees_(far, free_batch) {
   tiering_ = std::make_unique<tiering_thread>(tiering_thread::hooks{
       [this] { return under_pressure(); }, [this] { return evacuate_round(); },
       [this] {
@@ -342,36 +342,11 @@ void object_store::release(object_record* r) noexcept {
 
 void object_store::queue_free(object_record* r) {
   if (r->version == 0) return;  // never reached its home
-  std::lock_guard lock(frees_mutex_);
-  frees_[r->node].push_back(r->id);
+  frees_.queue(r->node, r->id);
 }
 
 void object_store::flush_frees() {
-  std::vector<std::vector<std::uint64_t>> batch;
-  {
-    std::lock_guard lock(frees_mutex_);
-    batch.swap(frees_);
-    frees_.resize(far_.nodes());
-  }
-  std::vector<std::vector<std::uint64_t>> later(batch.size());
-  for (std::uint32_t n = 0; n < batch.size(); ++n) {
-    if (!far_.reachable(n)) {
-      // Kept for when it is back (it holds the objects still); dropped
-      // with a dead node, which holds nothing any more.
-      if (!far_.dead(n)) later[n] = std::move(batch[n]);
-      continue;
-    }
-    for (std::size_t first = 0; first < batch[n].size(); first += free_batch) {
-      auto ids = std::span(batch[n]).subspan(first, std::min(free_batch, batch[n].size() - first));
-      if (!far_.free(n, ids)) {  // it went meanwhile: what is left waits for it too
-        if (!far_.dead(n)) later[n].assign(batch[n].begin() + first, batch[n].end());
-        break;
-      }
-    }
-  }
-  std::lock_guard lock(frees_mutex_);
-  for (std::uint32_t n = 0; n < later.size(); ++n)
-    frees_[n].insert(frees_[n].end(), later[n].begin(), later[n].end());
+  frees_.flush();
 }
 
 }  // namespace remora::objects

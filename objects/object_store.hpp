@@ -24,6 +24,7 @@
 
 #include "objects/epochs.hpp"
 #include "objects/far_store.hpp"
+#include "objects/pending_frees.hpp"
 #include "objects/record_pool.hpp"
 #include "objects/tier_stack.hpp"
 #include "objects/tiering_thread.hpp"
@@ -96,8 +97,7 @@ class object_store final : public detail::object_runtime {
   std::unique_ptr<tier_stack> tiers_;
   record_pool records_;
 
-  std::mutex frees_mutex_;
-  std::vector<std::vector<std::uint64_t>> frees_;  // GUARDED_BY(frees_mutex_): per node
+  pending_frees frees_;
 
   std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};

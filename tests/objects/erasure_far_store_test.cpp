@@ -151,7 +151,7 @@ TEST_CASE("erasure(4, 2): memory and reads over six nodes, two of them down", "[
   CHECK(f.read_all(1) == 100);
   CHECK(f.read_batch(1) == 100);
   // Freed: every piece, on nodes up now and, later, on those that were down.
-  f.store->free(0, std::vector<remora::storage::object_id>{f.objects[0].id});
+  (void)f.store->free(0, std::vector<remora::storage::object_id>{f.objects[0].id});
   CHECK(f.fake->objects(0) == 99);
   f.fake->bring_up(1);
   f.fake->bring_up(4);

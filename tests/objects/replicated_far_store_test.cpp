@@ -196,7 +196,7 @@ TEST_CASE("replicas: an unreachable node is not a dead one: its copies wait for 
   CHECK(f.fake->objects(1) == on_1);
   // ...until it is back: then they are freed, and frees made meanwhile
   // reach it too.
-  f.store->free(0, std::vector<remora::storage::object_id>{f.objects[0].id});
+  (void)f.store->free(0, std::vector<remora::storage::object_id>{f.objects[0].id});
   f.fake->bring_up(1);
   f.store->repair_now();
   CHECK(f.fake->objects(1) == 0);

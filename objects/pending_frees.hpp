@@ -1,0 +1,64 @@
+// pending_frees: frees on their way to memory nodes. They go in batches;
+// those for a node that cannot take them now are kept while it is only
+// unreachable (it holds the objects still) and dropped once it is dead (it
+// holds nothing any more). The object store queues its frees here and
+// flushes them in the background; the stores that keep several copies free
+// at once and keep what a node could not take.
+//
+// Thread-safety: every member, from any number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "objects/far_store.hpp"
+
+namespace remora::objects {
+
+class pending_frees {
+ public:
+  /// Frees go to `nodes` at most `batch` ids a request.
+  explicit pending_frees(far_store& nodes, std::size_t batch = SIZE_MAX)
+      : nodes_(nodes), batch_(batch), frees_(nodes.nodes()) {}
+
+  /// Keeps a free of `id` on `node` for the next flush.
+  void queue(std::uint32_t node, storage::object_id id) {
+    std::lock_guard held(mutex_);
+    frees_[node].push_back(id);
+  }
+  /// Frees `ids` on `node` now, or keeps what it cannot take for later.
+  void free_on(std::uint32_t node, std::vector<storage::object_id> ids) {
+    if (ids.empty() || nodes_.dead(node)) return;
+    std::size_t first = 0;
+    while (first < ids.size() && nodes_.reachable(node)) {
+      const auto part = std::span(ids).subspan(first, std::min(batch_, ids.size() - first));
+      if (!nodes_.free(node, part)) break;  // it went meanwhile: the rest waits too
+      first += part.size();
+    }
+    if (first == ids.size() || nodes_.dead(node)) return;
+    std::lock_guard held(mutex_);
+    frees_[node].insert(frees_[node].end(), ids.begin() + first, ids.end());
+  }
+  /// Tries again everything kept (dropping what dead nodes had).
+  void flush() {
+    std::vector<std::vector<storage::object_id>> batch(frees_.size());
+    {
+      std::lock_guard held(mutex_);
+      for (std::uint32_t n = 0; n < batch.size(); ++n)
+        if (nodes_.reachable(n) || nodes_.dead(n)) batch[n].swap(frees_[n]);
+    }
+    for (std::uint32_t n = 0; n < batch.size(); ++n) free_on(n, std::move(batch[n]));
+  }
+
+ private:
+  far_store& nodes_;
+  const std::size_t batch_;
+  std::mutex mutex_;
+  std::vector<std::vector<storage::object_id>> frees_;  // GUARDED_BY(mutex_): per node
+};
+
+}  // namespace remora::objects
