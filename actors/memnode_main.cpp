@@ -1,6 +1,7 @@
 // remora-memnode: serves a slice of the far-memory pool until SIGINT or
-// SIGTERM. Options come from flags or a CAF config file (--config-file=F,
-// INI with the same keys in a [global] section); flags win.
+// SIGTERM, or until it is drained and told to leave (remora-ctl drain).
+// Options come from flags or a CAF config file (--config-file=F, INI with
+// the same keys in a [global] section); flags win.
 //
 //   remora-memnode --port=4242 --bind=0.0.0.0 --capacity=8GiB
 //                  --spill-dir=/var/lib/remora [--auth-token=...]
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +71,10 @@ class memnode_options : public caf::actor_system_config {
   }
 };
 
+// Set when a drained node was told to leave; the SIGTERM it sends itself
+// then ends main's wait.
+std::atomic<bool> drained{false};
+
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "remora-memnode: %s\n", what.c_str());
   std::exit(1);
@@ -108,6 +114,10 @@ int main(int argc, char** argv) {
     o.arena.low_watermark = opts.low_watermark;
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;
+    o.leave = [] {
+      drained.store(true);
+      ::kill(::getpid(), SIGTERM);
+    };
     // Bound beyond loopback, clients on other hosts must reach the data too:
     // no silent loopback default then.
     o.net_devices = opts.net_devices;
@@ -157,7 +167,9 @@ int main(int argc, char** argv) {
 
     int signal = 0;
     sigwait(&stop_signals, &signal);
-    std::printf("remora-memnode: %s, shutting down\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    std::printf("remora-memnode: %s, shutting down\n", drained.load() ? "drained, leaving the pool"
+                                                       : signal == SIGINT ? "SIGINT"
+                                                                          : "SIGTERM");
     std::fflush(stdout);
     member.reset();  // leaves the cluster's list first
     (*host)->unpublish();

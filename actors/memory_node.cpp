@@ -13,7 +13,7 @@ struct memory_node_state {
   memory_node_setup setup;
   std::unordered_map<std::uint64_t, caf::actor_addr> sessions;
   std::mt19937_64 random{std::random_device{}()};
-  node_stats counters;
+  node_stats counters;  // leaving: drained (remora-ctl drain)
   static inline const char* name = "remora.memory_node";
 };
 
@@ -55,6 +55,28 @@ bool admitted(node_pointer self, std::uint64_t session) {
   return self->state.sessions.contains(session);
 }
 
+node_stats current_stats(node_pointer self) {
+  auto& st = self->state;
+  auto a = st.setup.arena->stats();
+  node_stats s = st.counters;
+  s.capacity = a.capacity;
+  s.used = a.used;
+  s.objects = a.objects;
+  s.spilled_objects = a.spilled_objects;
+  s.spilled_bytes = a.spilled_bytes;
+  s.spills = a.spills;
+  s.unspills = a.unspills;
+  s.sessions = st.sessions.size();
+  return s;
+}
+
+// Operator requests (drain, leave) carry the node's token, as hellos do.
+bool operator_admitted(node_pointer self, const std::string& token) {
+  ++self->state.counters.requests;
+  const auto& expected = self->state.setup.auth_token;
+  return expected.empty() || token_matches(expected, token);
+}
+
 caf::error not_admitted(node_pointer self) {
   return refuse(self,
                 {errc::auth, "no such session: say hello (with the node's auth token) first"});
@@ -92,6 +114,9 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
         if (!admitted(self, session)) return not_admitted(self);
+        if (self->state.counters.leaving)
+          return refuse(self,
+                        {errc::no_space, "this node is being drained: it takes no new objects"});
         auto r = self->state.setup.arena->allocate(ids, sizes);
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
@@ -110,18 +135,28 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },
-      [self](stats_atom) -> node_stats {
-        auto& st = self->state;
-        auto a = st.setup.arena->stats();
-        node_stats s = st.counters;
-        s.capacity = a.capacity;
-        s.used = a.used;
-        s.objects = a.objects;
-        s.spilled_objects = a.spilled_objects;
-        s.spilled_bytes = a.spilled_bytes;
-        s.spills = a.spills;
-        s.unspills = a.unspills;
-        s.sessions = st.sessions.size();
+      [self](stats_atom) -> node_stats { return current_stats(self); },
+      [self](drain_atom, const std::string& token, bool on) -> caf::result<node_stats> {
+        if (!operator_admitted(self, token))
+          return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
+                                                         : "wrong auth token"});
+        self->state.counters.leaving = on;
+        return current_stats(self);
+      },
+      [self](leave_atom, const std::string& token) -> caf::result<node_stats> {
+        if (!operator_admitted(self, token))
+          return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
+                                                         : "wrong auth token"});
+        const node_stats s = current_stats(self);
+        if (!self->state.setup.leave)
+          return refuse(self, {errc::unsupported, "an embedded node cannot leave"});
+        if (!s.leaving)
+          return refuse(self, {errc::invalid_argument, "drain the node before it leaves"});
+        if (s.objects > 0)
+          return refuse(self, {errc::invalid_argument,
+                               "the node still holds " + std::to_string(s.objects) +
+                                   " objects: its clients have not moved them all yet"});
+        self->state.setup.leave();
         return s;
       },
       [self](damage_atom) -> caf::result<std::uint64_t> {

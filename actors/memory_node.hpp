@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -26,6 +27,10 @@ struct memory_node_setup {
   std::string auth_token;           // empty: no authentication
   std::uint64_t node_id = 0;
   bool test_hooks = false;  // serve damage requests (tests of integrity)
+  // Called (on the node's thread) when a drained node is told to leave: its
+  // process leaves the cluster and stops. Empty: the node cannot leave (an
+  // embedded one).
+  std::function<void()> leave;
 };
 
 memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup);

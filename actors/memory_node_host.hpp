@@ -8,6 +8,7 @@
 // actor, then progress, then closes the arena and the spill.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class memory_node_host {
     std::string auth_token;   // empty: no authentication
     std::string net_devices;  // UCX devices for data (transport/context.hpp)
     bool test_hooks = false;  // serve fault-injection requests (tests only)
+    // What a drained node does when told to leave (memory_node.hpp); empty:
+    // it cannot leave.
+    std::function<void()> leave;
   };
 
   static transport::result<std::unique_ptr<memory_node_host>> start(control_plane& cp,

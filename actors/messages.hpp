@@ -44,9 +44,11 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using damage_atom = caf::atom_constant<caf::atom("damage")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 1;
+inline constexpr std::uint32_t protocol_version = 2;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -71,7 +73,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
-           x.bytes_served, x.sessions);
+           x.bytes_served, x.sessions, x.leaving);
 }
 
 using memory_node_actor = caf::typed_actor<
@@ -89,6 +91,13 @@ using memory_node_actor = caf::typed_actor<
     // A test hook (remora-memnode --test-hooks): damages every resident
     // object's bytes; how many. Refused (unsupported) without the flag.
     caf::replies_to<damage_atom>::with<std::uint64_t>,
+    // token, on: the node is leaving (on) or stays (off). A leaving node
+    // takes no new objects; clients see it in heartbeats (node_stats'
+    // leaving) and move what they keep there to the other nodes.
+    caf::replies_to<drain_atom, std::string, bool>::with<node_stats>,
+    // token: a drained node leaves the pool and stops. Refused while it
+    // holds objects, or when it is not leaving, or is embedded.
+    caf::replies_to<leave_atom, std::string>::with<node_stats>,
     // session: the client is done; its objects stay
     caf::reacts_to<goodbye_atom, std::uint64_t>>;
 

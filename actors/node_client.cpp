@@ -262,13 +262,21 @@ result<node_stats> node_client::stats() {
   return impl_->ask<node_stats>("stats", stats_atom::value);
 }
 
-result<std::uint64_t> node_client::ping(std::chrono::milliseconds timeout) {
+result<node_stats> node_client::drain(bool on) {
+  return impl_->ask<node_stats>("drain", drain_atom::value, impl_->opts.auth_token, on);
+}
+
+result<node_stats> node_client::leave() {
+  return impl_->ask<node_stats>("leave", leave_atom::value, impl_->opts.auth_token);
+}
+
+result<node_client::pong> node_client::ping(std::chrono::milliseconds timeout) {
   auto& p = *impl_;
   auto r = p.ask_within<node_stats>(std::min(timeout, p.opts.timeout), {}, "heartbeat",
                                     stats_atom::value);
-  if (!r && p.successor != 0 && p.successor != p.hello.node_id) return p.successor;
+  if (!r && p.successor != 0 && p.successor != p.hello.node_id) return pong{p.successor, false};
   if (!r) return r.err();
-  return p.hello.node_id;
+  return pong{p.hello.node_id, r->leaving};
 }
 
 std::uint64_t node_client::reconnects() const {

@@ -70,12 +70,23 @@ class node_client {
   /// The node's arena, for reads and writes of object data.
   storage::remote_arena& data();
 
+  /// Drain (an operator's request, with the client's auth token): `on`
+  /// makes the node leaving (it takes no new objects, and its clients move
+  /// theirs away); off makes it stay. The node's stats after.
+  transport::result<node_stats> drain(bool on);
+  /// A drained node (leaving, holding no objects) leaves the pool and stops.
+  transport::result<node_stats> leave();
+
+  struct pong {
+    std::uint64_t node_id = 0;  // of the node that answered
+    bool leaving = false;       // it is being drained
+  };
   /// A heartbeat: a request answered within `timeout` (at most the
-  /// client's). Returns the id of the node that answered: another id than
-  /// node_id() when the node restarted at this address (its objects are
-  /// gone). Like every request, connects again once when the control
+  /// client's). Answers with the id of the node that answered: another id
+  /// than node_id() when the node restarted at this address (its objects
+  /// are gone). Like every request, connects again once when the control
   /// connection was lost.
-  transport::result<std::uint64_t> ping(std::chrono::milliseconds timeout);
+  transport::result<pong> ping(std::chrono::milliseconds timeout);
   /// How often a lost control connection was made again.
   std::uint64_t reconnects() const;
 

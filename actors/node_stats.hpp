@@ -19,6 +19,7 @@ struct node_stats {
   std::uint64_t errors = 0;        // of which refused
   std::uint64_t bytes_served = 0;  // payload bytes of objects located for clients
   std::uint64_t sessions = 0;      // clients connected now
+  bool leaving = false;            // being drained (remora-ctl drain): takes no new objects
 };
 
 }  // namespace remora::actors

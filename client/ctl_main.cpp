@@ -2,12 +2,18 @@
 //
 //   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N] [--tls-...]
 //   remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]
+//   remora-ctl drain HOST:PORT [--auth-token=T] [--wait-s=N]
 //
 // stats prints the node's capacity, used, spilled, objects, requests and
 // bytes served, as a table or (--json) one JSON object; nodes lists the
-// memory nodes registered in etcd (remora-memnode --cluster=URL).
+// memory nodes registered in etcd (remora-memnode --cluster=URL); drain
+// has a node's clients move its objects to the other nodes, then lets it
+// leave (it stops).
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "actors/control_plane.hpp"
@@ -20,8 +26,12 @@ namespace {
 const char* usage =
     "usage: remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N]\n"
     "       remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]\n"
+    "       remora-ctl drain HOST:PORT [--auth-token=T] [--wait-s=N]\n"
     "  stats         print a memory node's capacity, use, spill and traffic\n"
     "  nodes         list the memory nodes registered in etcd\n"
+    "  drain         the node takes no new objects, its clients move theirs to the\n"
+    "                other nodes, and once it is empty it leaves the pool and stops;\n"
+    "                after --wait-s seconds (default 600) without that, it stays\n"
     "  --json        one JSON object instead of a table\n"
     "  --auth-token  the node's token, if it requires one\n"
     "  --timeout-ms  give up after this long (default 5000)\n"
@@ -33,11 +43,56 @@ int fail(const std::string& what) {
   return 1;
 }
 
+// The whole number `text`, or nullopt.
+std::optional<unsigned long> whole_number(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 9)
+    return std::nullopt;
+  return std::stoul(text);
+}
+
+// Drains the node `client` is connected to: see the usage.
+int drain(remora::actors::node_client& client, std::chrono::seconds wait) {
+  using clock = std::chrono::steady_clock;
+  const std::string node = client.address().to_string();
+  auto s = client.drain(true);
+  if (!s) return fail(s.err().message);
+  std::printf("draining %s: %llu objects to move, %llu clients connected\n", node.c_str(),
+              (unsigned long long)s->objects, (unsigned long long)s->sessions);
+  std::fflush(stdout);
+  const auto start = clock::now();
+  auto last_report = start;
+  std::uint64_t objects = s->objects, sessions = s->sessions;
+  while (objects > 0 && clock::now() - start < wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto now = client.stats();
+    if (!now) return fail(now.err().message + " (the node stays draining)");
+    objects = now->objects;
+    sessions = now->sessions;
+    if (clock::now() - last_report >= std::chrono::seconds(2)) {
+      last_report = clock::now();
+      std::printf("  %llu objects left\n", (unsigned long long)objects);
+      std::fflush(stdout);
+    }
+  }
+  if (objects > 0) {
+    (void)client.drain(false);
+    return fail("gave up after " + std::to_string(wait.count()) + " s: " + std::to_string(objects) +
+                " objects remain on " + node + " (" + std::to_string(sessions) +
+                " clients connected: a client that is gone cannot move its objects); the node "
+                "stays in the pool");
+  }
+  if (auto left = client.leave(); !left) return fail(left.err().message);
+  const auto took = std::chrono::duration<double>(clock::now() - start).count();
+  std::printf("%s is empty after %.1f s and has left the pool\n", node.c_str(), took);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
   bool json = false;
+  std::chrono::seconds wait{600};
   remora::actors::node_client::options o;
   remora::actors::tls_options tls;
   for (int i = 1; i < argc; ++i) {
@@ -50,7 +105,13 @@ int main(int argc, char** argv) {
     } else if (arg.rfind("--auth-token=", 0) == 0) {
       o.auth_token = arg.substr(13);
     } else if (arg.rfind("--timeout-ms=", 0) == 0) {
-      o.timeout = std::chrono::milliseconds(std::stoul(arg.substr(13)));
+      auto ms = whole_number(arg.substr(13));
+      if (!ms) return fail("--timeout-ms: not a number of milliseconds: '" + arg.substr(13) + "'");
+      o.timeout = std::chrono::milliseconds(*ms);
+    } else if (arg.rfind("--wait-s=", 0) == 0) {
+      auto seconds = whole_number(arg.substr(9));
+      if (!seconds) return fail("--wait-s: not a number of seconds: '" + arg.substr(9) + "'");
+      wait = std::chrono::seconds(*seconds);
     } else if (arg.rfind("--tls-certificate=", 0) == 0) {
       tls.certificate = arg.substr(18);
     } else if (arg.rfind("--tls-key=", 0) == 0) {
@@ -63,7 +124,8 @@ int main(int argc, char** argv) {
       positional.push_back(arg);
     }
   }
-  if (positional.size() != 2 || (positional[0] != "stats" && positional[0] != "nodes")) {
+  if (positional.size() != 2 ||
+      (positional[0] != "stats" && positional[0] != "nodes" && positional[0] != "drain")) {
     std::fputs(usage, stderr);
     return 2;
   }
@@ -87,6 +149,7 @@ int main(int argc, char** argv) {
   remora::actors::control_plane cp(tls);
   auto client = remora::actors::node_client::connect(cp, o);
   if (!client) return fail(client.err().message);
+  if (positional[0] == "drain") return drain(**client, wait);
   auto s = (*client)->stats();
   if (!s) return fail(s.err().message);
   using remora::transport::format_byte_size;

@@ -29,7 +29,8 @@ class node_clients {
   using connector =
       std::function<transport::result<std::unique_ptr<actors::node_client>>(std::uint32_t node)>;
 
-  node_clients(std::uint32_t nodes, connector connect);
+  /// Sets have room for `max_nodes` nodes (nodes may join later).
+  node_clients(std::uint32_t max_nodes, connector connect);
   ~node_clients();
   node_clients(const node_clients&) = delete;
   node_clients& operator=(const node_clients&) = delete;

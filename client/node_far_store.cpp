@@ -1,6 +1,9 @@
 #include "client/node_far_store.hpp"
 
+#include <algorithm>
+
 #include "objects/raise.hpp"
+#include "remora/errors.hpp"
 
 namespace remora::client {
 
@@ -9,20 +12,24 @@ using transport::result;
 
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                options o)
-    : nodes_(std::move(nodes)) {
+    : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)) {
+  if (nodes.size() > node_health::max_nodes)
+    throw ConfigError(std::to_string(nodes.size()) + " memory nodes: at most " +
+                      std::to_string(node_health::max_nodes));
+  std::copy(nodes.begin(), nodes.end(), nodes_.get());
   clients_ = std::make_unique<node_clients>(
-      static_cast<std::uint32_t>(nodes_.size()),
-      [this, &cp, auth_token = o.auth_token, timeout = o.timeout,
-       net_devices = o.net_devices](std::uint32_t node) {
+      node_health::max_nodes, [this, &cp, auth_token = o.auth_token, timeout = o.timeout,
+                               net_devices = o.net_devices](std::uint32_t node) {
         // Requests stop waiting on a node whose heartbeats go unanswered.
         auto give_up = [this, node] { return health_ && !health_->reachable(node); };
         return actors::node_client::connect(
             cp, {nodes_[node], auth_token, timeout, net_devices, give_up});
       });
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+  std::vector<std::uint64_t> ids;
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
     auto c = clients_->mine(i);  // connects now: bad addresses fail here
     if (!c) objects::raise(c.err());
-    ids_.push_back((*c)->node_id());
+    ids.push_back((*c)->node_id());
   }
   node_health::options health;
   // A heartbeat has half the timeout to answer (at least a second, so that
@@ -34,13 +41,39 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
   if (o.left) health.left = [this, left = o.left](std::uint32_t n) { return left(nodes_[n]); };
   // Heartbeats come from the health thread's own clients; each watches its
   // node's control connection (again after each reconnect).
-  auto beat = [this, timeout = health.timeout](std::uint32_t n, const std::function<void()>& lost) {
+  auto beat = [this, timeout = health.timeout](
+                  std::uint32_t n,
+                  const std::function<void()>& lost) -> result<node_health::answer> {
     auto c = clients_->mine(n);
-    if (!c) return transport::result<std::uint64_t>(c.err());
+    if (!c) return c.err();
     (*c)->watch(lost);
-    return (*c)->ping(timeout);
+    auto pong = (*c)->ping(timeout);
+    if (!pong) return pong.err();
+    return node_health::answer{pong->node_id, pong->leaving};
   };
-  health_ = std::make_unique<node_health>(ids_, beat, health);
+  health_ = std::make_unique<node_health>(std::move(ids), beat, health);
+}
+
+bool node_far_store::knows(const actors::node_address& node) const {
+  const std::uint32_t count = nodes();
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (nodes_[i].host == node.host && nodes_[i].port == node.port) return true;
+  return false;
+}
+
+result<void> node_far_store::add(const actors::node_address& node) {
+  std::lock_guard one_at_a_time(joining_);
+  if (knows(node)) return {};
+  const std::uint32_t n = nodes();
+  if (n == node_health::max_nodes)
+    return transport::error{transport::errc::invalid_argument,
+                            "memory node " + node.to_string() + " cannot join: " +
+                                std::to_string(n) + " nodes is the most a runtime uses"};
+  nodes_[n] = node;  // not counted yet: only this thread looks at it
+  auto c = clients_->mine(n);
+  if (!c) return c.err();
+  health_->add((*c)->node_id());  // index n: adds are serialized here
+  return {};
 }
 
 node_far_store::~node_far_store() {

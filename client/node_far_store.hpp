@@ -1,8 +1,10 @@
 // node_far_store: the plain far_store (objects/far_store.hpp): one
 // node_client per memory node and thread, from a node_clients pool, and the
 // nodes' health (node_health: heartbeats and a watch on each node's control
-// connection). Connects to every node when made, so that a bad address
-// fails at once.
+// connection, which also say when a node is being drained). Connects to
+// every node when made, so that a bad address fails at once. Nodes may join
+// later (add(): a member that registered in etcd); none is ever removed, a
+// node that left is dead.
 //
 // Thread-safety: as far_store. REQUIRES: the control plane outlives it.
 #pragma once
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,11 +39,19 @@ class node_far_store final : public objects::far_store {
   node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes, options o);
   ~node_far_store() override;  // closes every client
 
-  std::uint32_t nodes() const override { return static_cast<std::uint32_t>(nodes_.size()); }
-  std::uint64_t node_id(std::uint32_t node) const override { return ids_[node]; }
+  std::uint32_t nodes() const override { return health_->nodes(); }
+  std::uint64_t node_id(std::uint32_t node) const override { return health_->id(node); }
   bool reachable(std::uint32_t node) const override { return health_->reachable(node); }
   bool dead(std::uint32_t node) const override { return health_->dead(node); }
+  bool leaving(std::uint32_t node) const override { return health_->leaving(node); }
+  std::uint64_t epoch() const override { return health_->epoch(); }
   std::string describe(std::uint32_t node) const override { return nodes_[node].to_string(); }
+
+  /// A node joins: connects to it (what connecting throws comes back as an
+  /// error). A node listed already (by address) changes nothing.
+  transport::result<void> add(const actors::node_address& node);
+  /// Whether `node` is one of the nodes (by address), dead or alive.
+  bool knows(const actors::node_address& node) const;
 
   transport::result<void> allocate(std::uint32_t node,
                                    std::span<storage::object_location> where) override;
@@ -57,9 +68,10 @@ class node_far_store final : public objects::far_store {
   // The calling thread's client of `node`; a failed connection as an error.
   transport::result<actors::node_client*> client(std::uint32_t node);
 
-  const std::vector<actors::node_address> nodes_;
+  // max_nodes entries: each set before the health counts its node.
+  std::unique_ptr<actors::node_address[]> nodes_;
+  mutable std::mutex joining_;  // one add() at a time
   std::unique_ptr<node_clients> clients_;
-  std::vector<std::uint64_t> ids_;  // constant after construction
   std::unique_ptr<node_health> health_;
 };
 

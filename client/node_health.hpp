@@ -1,6 +1,7 @@
-// node_health: which memory nodes may be asked now, and which are dead — the
-// failure detector of a fixed node list. A thread of its own (remora.health)
-// sends each node a heartbeat every `interval`:
+// node_health: which memory nodes may be asked now, which are leaving, and
+// which are dead — the failure detector of the runtime's node list (nodes
+// join it with add(); none is ever removed). A thread of its own
+// (remora.health) sends each node a heartbeat every `interval`:
 //
 //   up           the last heartbeat was answered in time;
 //   unreachable  the control connection was lost (a watch says so at once),
@@ -16,8 +17,10 @@
 //                different node answers at its address (it restarted, and
 //                what it held is gone). Final: copies there are rebuilt
 //                elsewhere.
+// Each answer also says whether the node is leaving (being drained): then
+// nothing new goes there, and what it holds moves away.
 //
-// Thread-safety: reachable() and dead() from any thread.
+// Thread-safety: every member from any thread.
 #pragma once
 
 #include <atomic>
@@ -37,6 +40,7 @@ namespace remora::client {
 class node_health {
  public:
   static constexpr int dead_beats = 3;
+  static constexpr std::uint32_t max_nodes = 64;  // joins beyond are refused
 
   struct options {
     std::chrono::milliseconds interval{200};  // between heartbeats of an up node
@@ -46,13 +50,18 @@ class node_health {
     // makes it dead at once. Empty: no membership (dead_after decides).
     std::function<bool(std::uint32_t node)> left;
   };
-  // Sends `node` a heartbeat: the id of the node that answered. `lost` is
-  // for a watch on the connection: it may be called from any thread, at
-  // any time, even after the node_health is gone.
-  using heartbeat = std::function<transport::result<std::uint64_t>(
-      std::uint32_t node, const std::function<void()>& lost)>;
+  struct answer {
+    std::uint64_t id = 0;  // of the node that answered
+    bool leaving = false;
+  };
+  // Sends `node` a heartbeat. `lost` is for a watch on the connection: it
+  // may be called from any thread, at any time, even after the node_health
+  // is gone.
+  using heartbeat = std::function<transport::result<answer>(std::uint32_t node,
+                                                            const std::function<void()>& lost)>;
 
-  /// `ids`: each node's id when first connected. Starts with every node up.
+  /// `ids`: each node's id when first connected (at most max_nodes). Starts
+  /// with every node up.
   node_health(std::vector<std::uint64_t> ids, heartbeat beat, options o);
   ~node_health();  // stops the thread
   node_health(const node_health&) = delete;
@@ -64,6 +73,15 @@ class node_health {
     return since == 0 || now_ns() - since < timeout_ns_;
   }
   bool dead(std::uint32_t node) const { return dead_[node].load(std::memory_order_acquire); }
+  std::uint64_t id(std::uint32_t node) const { return ids_[node]; }
+  bool leaving(std::uint32_t node) const { return leaving_[node].load(std::memory_order_acquire); }
+  /// How many nodes there are (indices 0 .. nodes() - 1).
+  std::uint32_t nodes() const { return count_.load(std::memory_order_acquire); }
+  /// A node joins, up, with id `id`; its index. REQUIRES: nodes() < max_nodes.
+  std::uint32_t add(std::uint64_t id);
+  /// Counts changes that move objects: joins, and nodes starting or
+  /// stopping to leave.
+  std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
  private:
   static std::int64_t now_ns() {
@@ -74,8 +92,7 @@ class node_health {
   // What a watch sets, shared with the watchers: a node whose connection
   // was lost is unreachable at once, and its next heartbeat goes out now.
   struct signals {
-    explicit signals(std::size_t nodes)
-        : down(std::make_unique<std::atomic<bool>[]>(nodes)), urgent(nodes, false) {}
+    signals() : down(std::make_unique<std::atomic<bool>[]>(max_nodes)), urgent(max_nodes, false) {}
     std::unique_ptr<std::atomic<bool>[]> down;
     std::mutex mutex;
     std::condition_variable wake;
@@ -88,15 +105,18 @@ class node_health {
   // One heartbeat to `node`; when the next one is due.
   std::chrono::steady_clock::time_point beat(std::uint32_t node);
 
-  const std::vector<std::uint64_t> ids_;
+  std::unique_ptr<std::uint64_t[]> ids_;  // each written before count_ counts it
+  std::atomic<std::uint32_t> count_;
+  std::atomic<std::uint64_t> epoch_{0};
   const heartbeat beat_;
   const options opts_;
   const std::int64_t timeout_ns_;
   const std::shared_ptr<signals> signals_;
-  std::unique_ptr<std::atomic<bool>[]> dead_;
+  std::unique_ptr<std::atomic<bool>[]> dead_, leaving_;
   // When the heartbeat in flight to each node was sent (now_ns); 0: none.
   std::unique_ptr<std::atomic<std::int64_t>[]> beat_since_;
-  // The health thread's own: when each node last answered, and its backoff.
+  // The health thread's own (max_nodes each): when each node last answered,
+  // and its backoff.
   std::vector<std::chrono::steady_clock::time_point> last_answer_;
   std::vector<std::chrono::milliseconds> backoff_;
   std::vector<int> unanswered_;  // heartbeats in a row

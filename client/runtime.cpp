@@ -126,7 +126,12 @@ Runtime::impl::impl(const Options& o) : options(o) {
              std::find(members->begin(), members->end(), node.to_string()) == members->end();
     };
   }
-  far = std::make_unique<client::node_far_store>(cp, std::move(nodes), std::move(far_options));
+  auto plain =
+      std::make_unique<client::node_far_store>(cp, std::move(nodes), std::move(far_options));
+  if (!o.cluster().empty())
+    members = std::make_unique<client::member_watch>(
+        *actors::etcd_client::parse(o.cluster(), o.timeout()), *plain);
+  far = std::move(plain);
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());
   if (const auto& code = o.erasure())
@@ -138,7 +143,8 @@ Runtime::impl::impl(const Options& o) : options(o) {
 }
 
 Runtime::impl::~impl() {
-  store.reset();  // its last frees go out through the far store
+  members.reset();  // adds nodes to the far store
+  store.reset();    // its last frees go out through the far store
   far.reset();
   embedded.reset();
   if (!temporary_spill.empty()) std::filesystem::remove_all(temporary_spill);
@@ -176,6 +182,7 @@ Stats Runtime::stats() const {
   s.failovers = impl_->far->failovers();
   s.repairs = impl_->far->repairs();
   s.objects_lost = impl_->far->objects_lost();
+  s.rebalanced = c.rebalanced;
   return s;
 }
 

@@ -71,15 +71,20 @@ std::uint32_t erasure_far_store::live_pieces(const stripe& s) const {
 }
 
 bool erasure_far_store::needs_repair(const stripe& s) const {
-  // Not before its first write: its pieces hold nothing yet.
-  return s.written && live_pieces(s) < k_ + m_;
+  // Not before its first write: its pieces hold nothing yet. A piece on a
+  // leaving node is moved (rebuilt elsewhere, then freed there).
+  if (!s.written) return false;
+  if (live_pieces(s) < k_ + m_) return true;
+  for (std::uint32_t j = 0; j < k_ + m_; ++j)
+    if (s.at[j].node != absent && nodes_->leaving(s.at[j].node)) return true;
+  return false;
 }
 
 result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_location> where) {
   const std::uint32_t n_pieces = k_ + m_;
   // Piece j of each object goes to its j-th ranked node; per node, the
   // (object, piece) pairs placed there.
-  std::vector<std::vector<std::pair<std::size_t, std::uint32_t>>> on(nodes_->nodes());
+  by_node<std::vector<std::pair<std::size_t, std::uint32_t>>> on;
   for (std::size_t i = 0; i < where.size(); ++i) {
     const auto ranked = rank_reachable(*nodes_, where[i].id);
     for (std::uint32_t j = 0; j < n_pieces && j < ranked.size(); ++j)
@@ -213,7 +218,7 @@ result<void> erasure_far_store::read(std::uint32_t, std::span<object_location> w
   // whose data pieces cannot be had so is read degraded, alone.
   std::vector<stripe> stripes(where.size());
   std::vector<std::vector<std::byte>> data(where.size());
-  std::vector<std::vector<std::pair<std::size_t, std::uint32_t>>> on(nodes_->nodes());
+  by_node<std::vector<std::pair<std::size_t, std::uint32_t>>> on;
   std::vector<bool> degraded(where.size(), false);
   for (std::size_t i = 0; i < where.size(); ++i) {
     stripes[i] = lookup(where[i].id);
@@ -272,7 +277,7 @@ result<void> erasure_far_store::read_part(std::uint32_t, object_location& where,
 }
 
 result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> ids) {
-  std::vector<std::vector<object_id>> on(nodes_->nodes());
+  by_node<std::vector<object_id>> on;
   for (object_id id : ids) {
     auto& s = shard_of(id);
     std::lock_guard held(s.mutex);
@@ -343,7 +348,7 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, str
     std::uint32_t piece;
   };
   std::vector<std::vector<std::vector<std::byte>>> pieces(group.size());
-  std::vector<std::vector<rebuild>> to(nodes_->nodes());
+  by_node<std::vector<rebuild>> to;
   for (std::size_t i = 0; i < group.size(); ++i) {
     const object_id id = group[i].first;
     stripe& s = *group[i].second;
@@ -374,7 +379,7 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, str
     const auto ranked = rank_reachable(*nodes_, id);
     auto next = ranked.begin();
     for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-      if (s.at[j].node != absent) continue;
+      if (s.at[j].node != absent && !nodes_->leaving(s.at[j].node)) continue;
       while (next != ranked.end() && std::find(taken.begin(), taken.end(), *next) != taken.end())
         ++next;
       if (next == ranked.end()) break;  // no node without a piece of it
@@ -399,7 +404,9 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, str
         frees_.free_on(n, {loc.id});
         continue;
       }
-      group[r.object].second->at[r.piece] = {n, loc.version, loc.offset, true};
+      auto& pc = group[r.object].second->at[r.piece];
+      if (pc.node != absent) frees_.free_on(pc.node, {loc.id});  // it was on a leaving node
+      pc = {n, loc.version, loc.offset, true};
       ++made;
     }
   }

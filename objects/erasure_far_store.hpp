@@ -19,7 +19,9 @@
 // Repair (thread remora.repair, as replicated_far_store's): objects with
 // fewer than k + m current pieces on nodes that are not dead are read,
 // decoded, and their missing pieces written to reachable nodes that hold
-// none of the object's pieces, in one allocation batch per node; scrubs
+// none of the object's pieces, in one allocation batch per node. A piece on
+// a leaving node (being drained) is rebuilt the same way on another node,
+// then freed where it was. Scrubs
 // read every piece of a few objects a pass, so that damaged parity (which
 // reads never touch) is found too.
 //

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "objects/epochs.hpp"
+#include "objects/node_ranking.hpp"
 #include "objects/object_store.hpp"
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
@@ -111,10 +112,12 @@ std::size_t object_store::evacuate(std::size_t tier) {
     return done->done.size();
   }
   std::vector<object_record*> dirty;
-  // Dirty objects go home; so do clean ones whose home is down: the cache
-  // holds their only reachable copy, and write_back gives them a new home.
+  // Dirty objects go home; so do clean ones whose home is down or leaving:
+  // the cache holds their only reachable copy (or the one that may stay),
+  // and write_back gives them a new home.
   for (object_record* r : victims)
-    if (r->meta().load().dirty() || !far_.reachable(r->node)) dirty.push_back(r);
+    if (r->meta().load().dirty() || !far_.reachable(r->node) || far_.leaving(r->node))
+      dirty.push_back(r);
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
     t.restore(failed);
@@ -166,21 +169,25 @@ std::size_t object_store::promote(std::size_t tier) {
 
 std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty) {
   // Returns the objects that could not be written back; they stay in the
-  // cache. An object whose home is down moves to the best reachable node
-  // (as a new object there): its bytes here are the copy that counts. The
-  // evacuation holds E on each object, so its remote fields are ours.
+  // cache. An object whose home is down or leaving moves to the best
+  // reachable node (as a new object there): its bytes here are the copy
+  // that counts. So does one whose placement changed (a node joined): it is
+  // written anyway. The evacuation holds E on each object, so its remote
+  // fields are ours.
   std::vector<object_record*> failed;
-  for (object_record* r : dirty)
-    if (!far_.reachable(r->node))
-      // (Reachability may change between the two looks: never "move" an
-      // object to the home it has, which would free its only copy.)
-      if (const auto to = place(r->id); to != r->node && far_.reachable(to)) {
-        queue_free(r);  // the copy on the old home, once that is back
-        r->node = to;
-        r->version = 0;
-        r->offset = 0;
-      }
-  std::vector<std::vector<object_record*>> fresh(far_.nodes());
+  for (object_record* r : dirty) {
+    const bool home_usable = far_.reachable(r->node) && !far_.leaving(r->node);
+    const std::uint32_t to = home_usable ? owner(r->id) : place(r->id);
+    // (Reachability may change between the looks: never "move" an object
+    // to the home it has, which would free its only copy.)
+    if (to < far_.nodes() && to != r->node && far_.reachable(to) && !far_.leaving(to)) {
+      queue_free(r);  // the copy on the old home (once that is back)
+      r->node = to;
+      r->version = 0;
+      r->offset = 0;
+    }
+  }
+  by_node<std::vector<object_record*>> fresh;
   for (object_record* r : dirty)
     if (r->version == 0 && far_.reachable(r->node)) fresh[r->node].push_back(r);
   for (std::uint32_t n = 0; n < fresh.size(); ++n) {

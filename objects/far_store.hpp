@@ -27,7 +27,9 @@ class far_store {
  public:
   virtual ~far_store() = default;
 
-  /// How many nodes objects are placed on (indices 0 .. nodes() - 1).
+  /// How many nodes objects are placed on (indices 0 .. nodes() - 1). It
+  /// may grow while the store is in use (a node joined); an index is never
+  /// reused.
   virtual std::uint32_t nodes() const = 0;
   /// A stable identity of `node`, for placement by rendezvous hashing.
   virtual std::uint64_t node_id(std::uint32_t node) const = 0;
@@ -37,6 +39,12 @@ class far_store {
   /// Whether `node` is gone for good: what it held is lost, and copies
   /// there are rebuilt elsewhere. A dead node is not reachable.
   virtual bool dead(std::uint32_t node) const { return !reachable(node); }
+  /// Whether `node` is leaving the pool (an operator drains it): nothing
+  /// new is placed there, and what it holds moves to the other nodes.
+  virtual bool leaving(std::uint32_t) const { return false; }
+  /// Changes whenever placement may have changed: a node joined, started
+  /// or stopped leaving, or died.
+  virtual std::uint64_t epoch() const { return 0; }
   /// Where `node` lives, for messages ("host:port").
   virtual std::string describe(std::uint32_t node) const = 0;
 

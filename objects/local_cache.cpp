@@ -103,7 +103,7 @@ local_cache::forgotten local_cache::forget(object_record* r) {
     return forgotten::held;
   }
   drop_resident(r);
-  r->meta().drop();
+  r->meta().retire();
   room_.notify_all();
   return forgotten::deletable;
 }
@@ -225,7 +225,7 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
     if (auto o = std::find(from.orphans_.begin(), from.orphans_.end(), r);
         o != from.orphans_.end()) {
       from.orphans_.erase(o);
-      r->meta().drop();
+      r->meta().retire();
       const auto bytes = static_cast<std::uint32_t>(to.slabs_.class_bytes(slot_size(r->size)));
       to.slabs_.release({static_cast<std::uint64_t>(slots[i] - to.memory_->data()), bytes});
       dead.push_back(r);
@@ -246,10 +246,12 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
   std::lock_guard lock(mutex_);
   for (object_record* r : victims) {
     drop_resident(r);
-    r->meta().drop();
     if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
       orphans_.erase(o);
+      r->meta().retire();
       dead.push_back(r);
+    } else {
+      r->meta().drop();
     }
   }
   room_.notify_all();

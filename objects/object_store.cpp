@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "objects/epochs.hpp"
+#include "objects/node_ranking.hpp"
 #include "objects/prefetcher.hpp"
 #include "objects/raise.hpp"
 #include "objects/rendezvous.hpp"
@@ -34,11 +35,13 @@ std::uint64_t new_id() {
 object_store::object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
                            std::chrono::milliseconds timeout)
     : timeout_(timeout), far_(far), tiers_(std::move(tiers)), frees_(far, free_batch) {
+  rebalance_.balanced_epoch = far_.epoch();
   tiering_ = std::make_unique<tiering_thread>(tiering_thread::hooks{
       [this] { return under_pressure(); }, [this] { return evacuate_round(); },
       [this] {
         flush_frees();
         promote_round();
+        rebalance_round();
       }});
 }
 
@@ -49,24 +52,40 @@ object_store::~object_store() {
 
 object_store::counters object_store::counts() const {
   auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  return {load(evictions_),       load(writebacks_),    load(bytes_in_),
-          load(bytes_out_),       load(demotions_),     load(promotions_),
-          load(prefetch_issued_), load(prefetch_hits_), load(prefetch_wasted_)};
+  return {load(evictions_),       load(writebacks_), load(bytes_in_),        load(bytes_out_),
+          load(demotions_),       load(promotions_), load(prefetch_issued_), load(prefetch_hits_),
+          load(prefetch_wasted_), load(rebalanced_)};
 }
 
 std::uint32_t object_store::place(std::uint64_t id) const {
-  // The reachable node ranked highest; the highest of all when none is.
+  // The usable node (reachable, not leaving) ranked highest; the highest of
+  // all when none is.
   std::uint32_t best = 0;
   std::uint64_t best_score = 0;
-  bool best_reachable = false;
-  for (std::uint32_t i = 0; i < far_.nodes(); ++i) {
+  bool best_usable = false;
+  const std::uint32_t nodes = far_.nodes();
+  for (std::uint32_t i = 0; i < nodes; ++i) {
     const std::uint64_t score = rendezvous_score(id, far_.node_id(i));
-    const bool reachable = far_.reachable(i);
-    if (i == 0 || (reachable && !best_reachable) ||
-        (reachable == best_reachable && score > best_score)) {
+    const bool usable = far_.reachable(i) && !far_.leaving(i);
+    if (i == 0 || (usable && !best_usable) || (usable == best_usable && score > best_score)) {
       best = i;
       best_score = score;
-      best_reachable = reachable;
+      best_usable = usable;
+    }
+  }
+  return best;
+}
+
+std::uint32_t object_store::owner(std::uint64_t id) const {
+  const std::uint32_t nodes = far_.nodes();
+  std::uint32_t best = nodes;
+  std::uint64_t best_score = 0;
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    if (far_.dead(i) || far_.leaving(i)) continue;
+    const std::uint64_t score = rendezvous_score(id, far_.node_id(i));
+    if (best == nodes || score > best_score) {
+      best = i;
+      best_score = score;
     }
   }
   return best;
@@ -278,7 +297,7 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks) {
     object_record* r;
     std::byte* slot;
   };
-  std::vector<std::vector<claimed>> per_node(far_.nodes());
+  by_node<std::vector<claimed>> per_node;
   bool full = false;
   std::size_t handled = 0;
   for (object_record* r : chunks) {
@@ -335,7 +354,13 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks) {
 }
 
 void object_store::release(object_record* r) noexcept {
-  if (!tiers_->forget(r)) return;  // an evacuation holds it; finish() hands it back
+  // An absent object may be held by a mover (the rebalancer holds F while
+  // it moves it between nodes): its home is the mover's until it lets go.
+  for (;;) {
+    if (!tiers_->forget(r)) return;  // an evacuation holds it; finish() hands it back
+    if (r->meta().retire_absent()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
   queue_free(r);
   records_.destroy(r);
 }

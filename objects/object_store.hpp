@@ -5,7 +5,9 @@
 //   - creation and release, with frees queued per node;
 //   - the tiering rounds its tiering thread runs (evacuation.cpp): eviction
 //     to the far store, demotion and promotion between local tiers;
-//   - moves in and out of HBM on the caller's thread (relocation.cpp).
+//   - moves in and out of HBM on the caller's thread (relocation.cpp);
+//   - rebalancing (rebalance.cpp): when the far store's nodes change (one
+//     joined, or is leaving), objects move to where placement puts them now.
 // It sees the memory nodes only through a far_store, and throws the public
 // exceptions (remora/errors.hpp) that the far store's results convert to
 // (objects/raise.hpp). The client Runtime wires it: options to tiers, memory
@@ -59,7 +61,7 @@ class object_store final : public detail::object_runtime {
 
   struct counters {
     std::uint64_t evictions, writebacks, bytes_in, bytes_out, demotions, promotions,
-        prefetch_issued, prefetch_hits, prefetch_wasted;
+        prefetch_issued, prefetch_hits, prefetch_wasted, rebalanced;
   };
   counters counts() const;
   const tier_stack& tiers() const { return *tiers_; }
@@ -72,8 +74,12 @@ class object_store final : public detail::object_runtime {
   // Throws NodeUnavailable when `r`'s home is down.
   void check_reachable(const detail::object_record* r) const;
   // The node a new object (or one whose home is down) goes to: by
-  // rendezvous hashing, the reachable node ranked highest.
+  // rendezvous hashing, the reachable node ranked highest that is not
+  // leaving.
   std::uint32_t place(std::uint64_t id) const;
+  // Where the object belongs now: the node ranked highest that is neither
+  // dead nor leaving, reachable or not; nodes() when there is none.
+  std::uint32_t owner(std::uint64_t id) const;
   void queue_free(detail::object_record* r);
   // Tiering (evacuation.cpp), on the tiering thread.
   std::size_t evacuate_round();
@@ -84,6 +90,11 @@ class object_store final : public detail::object_runtime {
   void bury(const std::vector<detail::object_record*>& dead);
   bool under_pressure(std::size_t tier) const;
   bool under_pressure() const;
+  // Rebalancing (rebalance.cpp), on the tiering thread: one step of a pass
+  // over the records; how many objects it moved.
+  std::size_t rebalance_round();
+  std::size_t move_absent(std::vector<detail::object_record*>& claimed);
+  std::size_t evict_leaving(std::vector<detail::object_record*>& candidates);
   // Moves present object `r` into tier `to` (tiers_->size(): a host tier) on
   // the caller's thread: claims it, waits out the other threads' scopes,
   // copies, hands over (relocation.cpp). Returns without moving when another
@@ -102,7 +113,16 @@ class object_store final : public detail::object_runtime {
   std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
   std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
-  detail::pinned_set last_pinned_;  // the tiering thread's: what parked scopes pinned last round
+  detail::pinned_set last_pinned_;     // the tiering thread's: what parked scopes pinned last round
+  struct rebalancing {                 // the tiering thread's
+    std::uint64_t balanced_epoch = 0;  // the far store's epoch the last full pass saw
+    std::uint64_t pass_epoch = 0;      // the epoch the pass under way started at
+    bool running = false;
+    bool left_behind = false;  // the pass found objects it could not move yet
+    std::size_t cursor = 0;
+    std::chrono::steady_clock::time_point not_before{};
+  } rebalance_;
+  std::atomic<std::uint64_t> rebalanced_{0};
   std::unique_ptr<tiering_thread> tiering_;  // last: stops first
 };
 

@@ -23,12 +23,12 @@ class pending_frees {
  public:
   /// Frees go to `nodes` at most `batch` ids a request.
   explicit pending_frees(far_store& nodes, std::size_t batch = SIZE_MAX)
-      : nodes_(nodes), batch_(batch), frees_(nodes.nodes()) {}
+      : nodes_(nodes), batch_(batch) {}
 
   /// Keeps a free of `id` on `node` for the next flush.
   void queue(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);
-    frees_[node].push_back(id);
+    list(node).push_back(id);
   }
   /// Frees `ids` on `node` now, or keeps what it cannot take for later.
   void free_on(std::uint32_t node, std::vector<storage::object_id> ids) {
@@ -41,13 +41,14 @@ class pending_frees {
     }
     if (first == ids.size() || nodes_.dead(node)) return;
     std::lock_guard held(mutex_);
-    frees_[node].insert(frees_[node].end(), ids.begin() + first, ids.end());
+    list(node).insert(list(node).end(), ids.begin() + first, ids.end());
   }
   /// Tries again everything kept (dropping what dead nodes had).
   void flush() {
-    std::vector<std::vector<storage::object_id>> batch(frees_.size());
+    std::vector<std::vector<storage::object_id>> batch;
     {
       std::lock_guard held(mutex_);
+      batch.resize(frees_.size());
       for (std::uint32_t n = 0; n < batch.size(); ++n)
         if (nodes_.reachable(n) || nodes_.dead(n)) batch[n].swap(frees_[n]);
     }
@@ -55,6 +56,12 @@ class pending_frees {
   }
 
  private:
+  // REQUIRES: mutex_ held. Nodes may join.
+  std::vector<storage::object_id>& list(std::uint32_t node) {
+    if (node >= frees_.size()) frees_.resize(node + 1);
+    return frees_[node];
+  }
+
   far_store& nodes_;
   const std::size_t batch_;
   std::mutex mutex_;

@@ -25,13 +25,13 @@ object_record* record_pool::make() {
         chunks_.push_back(static_cast<std::byte*>(chunk));
         used_in_last_ = 0;
       }
-      std::byte* at = chunks_.back() + detail::record_meta_bytes +
-                      used_in_last_++ * sizeof(object_record);
+      std::byte* at =
+          chunks_.back() + detail::record_meta_bytes + used_in_last_++ * sizeof(object_record);
       r = new (at) object_record;
       new (&r->meta()) detail::meta_word;
+      r->meta().retire();  // until created (meta_word.hpp); walkers skip it
     }
   }
-  r->meta().drop();
   r->refs.store(1, std::memory_order_relaxed);
   r->size = 0;
   r->id = 0;
@@ -42,8 +42,31 @@ object_record* record_pool::make() {
 }
 
 void record_pool::destroy(object_record* r) {
+  r->meta().retire();
   std::lock_guard lock(mutex_);
   free_.push_back(r);
+}
+
+bool record_pool::walk(std::size_t& cursor, std::size_t max,
+                       const std::function<bool(object_record*)>& visit) {
+  std::vector<std::byte*> chunks;
+  std::size_t used_in_last;
+  {
+    std::lock_guard lock(mutex_);
+    chunks = chunks_;
+    used_in_last = used_in_last_;
+  }
+  const std::size_t total =
+      chunks.empty() ? 0 : (chunks.size() - 1) * detail::records_per_chunk + used_in_last;
+  if (cursor >= total) cursor = 0;
+  for (std::size_t n = 0; n < max && cursor < total; ++n, ++cursor) {
+    std::byte* chunk = chunks[cursor / detail::records_per_chunk];
+    if (!visit(reinterpret_cast<object_record*>(chunk + detail::record_meta_bytes +
+                                                (cursor % detail::records_per_chunk) *
+                                                    sizeof(object_record))))
+      return false;
+  }
+  return cursor >= total;
 }
 
 }  // namespace remora::objects

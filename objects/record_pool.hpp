@@ -7,6 +7,7 @@
 // Thread-safety: all members may be called from any thread (one mutex).
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -21,16 +22,26 @@ class record_pool {
   record_pool(const record_pool&) = delete;
   record_pool& operator=(const record_pool&) = delete;
 
-  /// A fresh record (refs 1, metadata word 0, everything else zero).
+  /// A fresh record (refs 1, everything else zero), retired until created
+  /// (meta_word.hpp).
   detail::object_record* make();
-  /// REQUIRES: `r` came from make() and is not used any more.
+  /// Retires `r` for reuse. REQUIRES: `r` came from make() and is not used
+  /// any more.
   void destroy(detail::object_record* r);
+  /// Visits up to `max` records made so far, live or retired, from `cursor`
+  /// on (from 0 when `cursor` is past the last), until `visit` returns
+  /// false (that record is visited again next time); advances `cursor`.
+  /// True when the walk reached the last record. Records are never
+  /// unmapped, so `visit` may look at a record's word while others make and
+  /// destroy records; only a claim on its word makes the rest its own.
+  bool walk(std::size_t& cursor, std::size_t max,
+            const std::function<bool(detail::object_record*)>& visit);
 
  private:
   std::mutex mutex_;
-  std::vector<std::byte*> chunks_;             // GUARDED_BY(mutex_)
+  std::vector<std::byte*> chunks_;                        // GUARDED_BY(mutex_)
   std::size_t used_in_last_ = detail::records_per_chunk;  // GUARDED_BY(mutex_)
-  std::vector<detail::object_record*> free_;   // GUARDED_BY(mutex_)
+  std::vector<detail::object_record*> free_;              // GUARDED_BY(mutex_)
 };
 
 }  // namespace remora::objects

@@ -42,7 +42,8 @@ replicated_far_store::~replicated_far_store() = default;
 std::uint32_t replicated_far_store::live_copies(const replicas& reps) const {
   std::uint32_t live = 0;
   for (std::uint32_t k = 0; k < reps.count; ++k)
-    live += reps.at[k].current && !nodes_->dead(reps.at[k].node);
+    live +=
+        reps.at[k].current && !nodes_->dead(reps.at[k].node) && !nodes_->leaving(reps.at[k].node);
   return live;
 }
 
@@ -50,9 +51,27 @@ bool replicated_far_store::needs_repair(const replicas& reps) const {
   if (live_copies(reps) < replicas_) return true;
   for (std::uint32_t k = 0; k < reps.count; ++k) {
     const auto& rep = reps.at[k];
-    if (nodes_->dead(rep.node) || (!rep.current && nodes_->reachable(rep.node))) return true;
+    if (nodes_->dead(rep.node) || nodes_->leaving(rep.node) ||
+        (!rep.current && nodes_->reachable(rep.node)))
+      return true;
   }
   return false;
+}
+
+void replicated_far_store::drop_leaving(object_id id, replicas& reps) {
+  if (live_copies(reps) < replicas_) return;  // they are still needed
+  replicas kept;
+  kept.size = reps.size;
+  kept.lost = reps.lost;
+  for (std::uint32_t k = 0; k < reps.count; ++k) {
+    const auto& rep = reps.at[k];
+    if (nodes_->leaving(rep.node)) {
+      frees_.free_on(rep.node, {id});
+      continue;
+    }
+    kept.at[kept.count++] = rep;
+  }
+  reps = kept;
 }
 
 std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
@@ -99,7 +118,7 @@ std::size_t replicated_far_store::repair_shard(
   // 1. Each object's bytes from its first current copy on a reachable node,
   //    in one batch per node; what a batch could not read is repaired alone.
   std::vector<std::vector<std::byte>> bytes(short_of.size());
-  std::vector<std::vector<std::size_t>> from(nodes_->nodes());
+  by_node<std::vector<std::size_t>> from;
   std::vector<std::size_t> alone;
   for (std::size_t i = 0; i < short_of.size(); ++i) {
     const replicas& reps = *short_of[i].second;
@@ -135,7 +154,7 @@ std::size_t replicated_far_store::repair_shard(
   // 2. Keep the current copies on reachable nodes, free stale ones there,
   //    and place the missing copies: one allocation batch per target node.
   std::vector<replicas> kept(short_of.size());
-  std::vector<std::vector<std::size_t>> to(nodes_->nodes());
+  by_node<std::vector<std::size_t>> to;
   for (std::size_t i = 0; i < short_of.size(); ++i) {
     if (!have[i]) continue;
     const object_id id = short_of[i].first;
@@ -176,7 +195,10 @@ std::size_t replicated_far_store::repair_shard(
     }
   }
   for (std::size_t i = 0; i < short_of.size(); ++i)
-    if (have[i]) *short_of[i].second = kept[i];
+    if (have[i]) {
+      drop_leaving(short_of[i].first, kept[i]);
+      *short_of[i].second = kept[i];
+    }
   for (std::size_t i : retry) made_alone += repair_one(short_of[i].first, *short_of[i].second);
   repairs_.fetch_add(made, std::memory_order_relaxed);
   return made + made_alone;
@@ -240,6 +262,7 @@ std::size_t replicated_far_store::repair_one(object_id id, replicas& reps) {
     kept.at[kept.count++] = {n, w.version, w.offset, true};
     ++made;
   }
+  drop_leaving(id, kept);
   reps = kept;
   repairs_.fetch_add(made, std::memory_order_relaxed);
   return made;
@@ -284,7 +307,7 @@ result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_loca
   // Each object's nodes, best first (reads go to the first: placement
   // spreads them), and per node the objects placed there.
   std::vector<std::vector<std::uint32_t>> ranked(where.size());
-  std::vector<std::vector<std::size_t>> on(nodes_->nodes());
+  by_node<std::vector<std::size_t>> on;
   for (std::size_t i = 0; i < where.size(); ++i) {
     ranked[i] = placement(where[i].id);
     for (std::uint32_t n : ranked[i]) on[n].push_back(i);
@@ -400,7 +423,7 @@ result<void> replicated_far_store::read(std::uint32_t, std::span<object_location
                                         std::span<const std::span<std::byte>> into) {
   // Each object from its first current replica on a reachable node, in one
   // batch per node; what a batch could not read goes to the next replica.
-  std::vector<std::vector<std::size_t>> on(nodes_->nodes());
+  by_node<std::vector<std::size_t>> on;
   std::vector<std::size_t> alone;
   std::vector<replicas> reps(where.size());
   for (std::size_t i = 0; i < where.size(); ++i) {
@@ -466,7 +489,7 @@ void replicated_far_store::mark_stale(object_id id, const replica& bad) {
 }
 
 result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id> ids) {
-  std::vector<std::vector<object_id>> on(nodes_->nodes());
+  by_node<std::vector<object_id>> on;
   for (object_id id : ids) {
     auto& s = shard_of(id);
     std::lock_guard held(s.mutex);

@@ -22,12 +22,12 @@
 // looks, every `interval`, for objects with fewer than r current copies on
 // nodes that are not dead, and copies each from a current one to the best
 // reachable node that has none, at most `batch` objects a pass
-// (rate-limited); then it scrubs a few objects (reads every copy, marks
-// those that fail their checksum stale). A node that is only unreachable keeps its copies: it may
-// come back (a lost connection is not a death); its stale copies are freed
-// when it does. Copies on dead nodes are forgotten. Repairs and writes hold
-// the object's shard lock throughout, so a repair never copies bytes a write
-// is replacing; reads and frees wait for them too.
+// (rate-limited); a copy on a leaving node (being drained) counts as
+// missing, and is freed once the others are made; then it scrubs a few objects (reads every copy,
+// marks those that fail their checksum stale). A node that is only unreachable keeps its copies: it
+// may come back (a lost connection is not a death); its stale copies are freed when it does. Copies
+// on dead nodes are forgotten. Repairs and writes hold the object's shard lock throughout, so a
+// repair never copies bytes a write is replacing; reads and frees wait for them too.
 //
 // Thread-safety: as far_store (the replica table is sharded under mutexes).
 #pragma once
@@ -138,6 +138,9 @@ class replicated_far_store final : public far_store {
   std::uint32_t live_copies(const replicas& reps) const;
   // Whether repair has something to do for `reps`.
   bool needs_repair(const replicas& reps) const;
+  // Once `reps` has r current copies on nodes that stay, frees those on
+  // leaving nodes (being drained) and forgets them.
+  void drop_leaving(storage::object_id id, replicas& reps);
   // Marks the copy `bad` of `id` stale (it failed its checksum).
   void mark_stale(storage::object_id id, const replica& bad);
 

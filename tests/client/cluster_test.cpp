@@ -10,8 +10,10 @@
 
 #include <filesystem>
 
+#include "actors/control_plane.hpp"
 #include "actors/etcd_client.hpp"
 #include "actors/membership.hpp"
+#include "actors/node_client.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
@@ -126,4 +128,59 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
       remora::Runtime(remora::Options{}.cluster(etcd.url.substr(0, etcd.url.rfind('/')) + "/none")),
       remora::NodeUnavailable);
   CHECK_THROWS_AS(remora::Options{}.cluster("http://x:1"), remora::ConfigError);
+}
+
+TEST_CASE("etcd membership: a node that joins receives objects; a drained one leaves the list",
+          "[client][cluster][drain]") {
+  if (etcd_binary().empty()) {
+    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
+    return;
+  }
+  etcd_server etcd;
+  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  std::vector<std::unique_ptr<child_process>> nodes;
+  std::vector<std::string> addresses;
+  auto start = [&] {
+    nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
+        REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + etcd.url}));
+    auto line = nodes.back()->wait_for_line("registered as", 30s);
+    REQUIRE(line.has_value());
+    addresses.push_back(line->substr(line->find("registered as ") + 14,
+                                     line->find(" in ") - line->find("registered as ") - 14));
+  };
+  start();
+  start();
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).timeout(5s));
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 30'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  CHECK(rt.stats().rebalanced == 0);
+
+  // A third node registers: the Runtime connects to it, moves there the
+  // objects it now owns (about a third), and places new objects there too.
+  start();
+  CHECK(remora::testing::eventually([&] { return rt.stats().rebalanced > 3'000; }, 60s));
+  for (std::uint64_t i = objects.size(), n = i + 10'000; i < n; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  std::uint64_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+  CHECK(wrong == 0);
+  {
+    remora::actors::control_plane cp;
+    auto node = remora::actors::node_client::connect(
+        cp, {*remora::actors::node_address::parse(addresses[2])});
+    REQUIRE(node.ok());
+    CHECK((*node)->stats()->objects > 5'000);
+  }
+
+  // The first node is drained: its objects move, it leaves the list and stops.
+  child_process ctl({REMORA_CTL, "drain", addresses[0], "--wait-s=120"});
+  CHECK(ctl.wait_for_line("has left the pool", 150s).has_value());
+  CHECK(ctl.wait_exit(10s) == 0);
+  CHECK(nodes[0]->wait_exit(10s) == 0);
+  CHECK(etcd.members()->size() == 2);
+  wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+  CHECK(wrong == 0);
+  CHECK(rt.stats().objects_lost == 0);
 }

@@ -28,7 +28,14 @@
 //   P --claim--> P|E --restore--> P   (a mover gives up)
 //                    --move_to--> P at another address (tier move; D kept)
 //                    --drop--> absent  (evicted, written home)
-//   P --drop--> absent                (the last handle went away)
+//   P --retire--> retired             (the last handle went away)
+//   absent --retire_absent--> retired (the same, for an absent object)
+//   retired --install--> P|H|D         (the record is made again: creation)
+//
+// Retired (F and E, without P) marks a record that no live handle names:
+// freed, or not yet made. No transition but install starts from it, so a
+// thread walking records (the rebalancer, which begins fetches on absent
+// objects to move them between nodes) never claims one.
 //
 // While F or E is set, the holder of that bit alone reads and writes the
 // record's remote fields. A present object's address changes only under E,
@@ -74,6 +81,8 @@ class meta_state {
 
   /// Present and not claimed by a mover: a deref may use the address.
   bool usable() const { return (bits_ & (present_bit | evacuating_bit)) == present_bit; }
+  /// Freed, or being made (see retire()).
+  bool retired() const { return bits_ == (fetching_bit | evacuating_bit); }
   /// Neither present nor being fetched: a fetch may begin.
   bool fetchable() const { return (bits_ & (present_bit | fetching_bit)) == 0; }
   /// What the host fast path accepts: present, hot, and (for writes) dirty;
@@ -174,8 +183,21 @@ class meta_word {
     word_.store(meta_state::present_bit | dirty | a.bits() | address_bits(payload),
                 std::memory_order_release);
   }
-  /// Absent: evicted (its home has its bytes), or forgotten for good.
+  /// Absent: evicted (its home has its bytes).
   void drop() { word_.store(0, std::memory_order_release); }
+  /// Retired: forgotten for good, or not made yet. REQUIRES: no other
+  /// thread holds F or E on the object.
+  void retire() {
+    word_.store(meta_state::fetching_bit | meta_state::evacuating_bit, std::memory_order_release);
+  }
+  /// Retires an absent object, or finds it retired; false while another
+  /// thread holds it (a fetch or a move in progress: ask again).
+  bool retire_absent() {
+    std::uint64_t expected = 0;
+    constexpr std::uint64_t retired = meta_state::fetching_bit | meta_state::evacuating_bit;
+    return word_.compare_exchange_strong(expected, retired, std::memory_order_acq_rel) ||
+           expected == retired;
+  }
 
  private:
   static std::uint64_t address_bits(const void* payload) {

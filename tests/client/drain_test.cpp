@@ -1,0 +1,139 @@
+// Draining a memory node (remora-ctl drain) against real remora-memnode
+// processes: the node takes no new objects, its clients move theirs to the
+// other nodes while the application keeps reading and writing, and once it
+// is empty it leaves the pool and stops. Nothing is lost.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::child_process;
+using remora::testing::wide;
+
+namespace {
+
+// How many objects the node at `address` holds.
+std::uint64_t objects_on(const std::string& address) {
+  remora::actors::control_plane cp;
+  auto node =
+      remora::actors::node_client::connect(cp, {*remora::actors::node_address::parse(address)});
+  REQUIRE(node.ok());
+  auto stats = (*node)->stats();
+  REQUIRE(stats.ok());
+  return stats->objects;
+}
+
+// Drains the node at `address` with remora-ctl while a reader checks every
+// object and new ones are made; then checks them all again.
+void drain_while_in_use(remora::Runtime& rt, std::vector<remora::UniquePtr<wide>>& objects,
+                        const std::string& address, child_process& node) {
+  REQUIRE(objects_on(address) > 0);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> wrong{0}, checked{0};
+  // Handles are one thread's at a time: the reader owns `objects` until done.
+  std::thread reader([&] {
+    while (!done.load())
+      for (std::uint64_t i = 0; i < objects.size() && !done.load(); i += 7) {
+        wrong += objects[i].read().a != i;
+        ++checked;
+      }
+  });
+  child_process ctl({REMORA_CTL, "drain", address, "--wait-s=120"});
+  const auto left = ctl.wait_for_line("has left the pool", 150s);
+  const auto ctl_exit = ctl.wait_exit(10s);
+  done = true;
+  reader.join();
+  REQUIRE(left.has_value());
+  CHECK(ctl_exit == 0);
+  CHECK(node.wait_exit(10s) == 0);  // it stopped by itself
+  CHECK(checked.load() > 0);
+  CHECK(wrong.load() == 0);
+  // Everything reads back, and new objects go to the nodes that stayed.
+  std::uint64_t bad = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
+  CHECK(bad == 0);
+  for (std::uint64_t i = objects.size(), n = i + 20'000; i < n; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  bad = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
+  CHECK(bad == 0);
+  CHECK(rt.stats().objects_lost == 0);
+}
+
+}  // namespace
+
+TEST_CASE("drain: a node's objects move to the others while in use, then it leaves",
+          "[client][drain]") {
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(5s);
+  auto nodes = remora::testing::start_nodes(3, options);
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 40'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  drain_while_in_use(rt, objects, options.memory_nodes()[0], *nodes[0]);
+  CHECK(rt.stats().rebalanced > 0);
+}
+
+TEST_CASE("drain: with replicas(2), copies on the node are made elsewhere first",
+          "[client][drain][replicas]") {
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(5s).replicas(2);
+  auto nodes = remora::testing::start_nodes(3, options);
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 30'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  drain_while_in_use(rt, objects, options.memory_nodes()[1], *nodes[1]);
+  CHECK(rt.stats().repairs > 0);
+}
+
+TEST_CASE("drain: erasure(2, 1) rebuilds the node's pieces elsewhere", "[client][drain][erasure]") {
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(5s).erasure(2, 1);
+  auto nodes = remora::testing::start_nodes(4, options);
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 30'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  drain_while_in_use(rt, objects, options.memory_nodes()[2], *nodes[2]);
+}
+
+TEST_CASE("drain: refused without the node's token; a node that cannot empty stays",
+          "[client][drain]") {
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(5s).auth_token("sesame");
+  auto nodes = remora::testing::start_nodes(1, options, {"--auth-token=sesame"});
+  const std::string address = options.memory_nodes()[0];
+  {
+    // (Its errors go to stderr.)
+    child_process ctl({"/bin/sh", "-c", std::string(REMORA_CTL) + " drain " + address + " 2>&1"});
+    CHECK(ctl.wait_for_line("auth token", 20s).has_value());
+    CHECK(ctl.wait_exit(10s) == 1);
+  }
+  remora::Runtime rt(options);
+  std::vector<remora::UniquePtr<wide>> objects;
+  for (std::uint64_t i = 0; i < 30'000; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  // The only node: its objects have nowhere to go. The drain gives up, the
+  // node stays (and takes new objects again), and nothing is lost.
+  child_process ctl(
+      {"/bin/sh", "-c",
+       std::string(REMORA_CTL) + " drain " + address + " --wait-s=3 --auth-token=sesame 2>&1"});
+  CHECK(ctl.wait_for_line("stays in the pool", 30s).has_value());
+  CHECK(ctl.wait_exit(10s) == 1);
+  CHECK(!nodes[0]->wait_exit(1s).has_value());
+  for (std::uint64_t i = objects.size(), n = i + 10'000; i < n; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  std::uint64_t bad = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
+  CHECK(bad == 0);
+}
