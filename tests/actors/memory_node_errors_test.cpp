@@ -166,7 +166,7 @@ TEST_CASE("nobody listening: connect fails fast with peer_unreachable", "[memnod
   CHECK(std::chrono::steady_clock::now() - start < 5s);
 }
 
-TEST_CASE("damage is a test hook: refused without --test-hooks; with it, reads see the fault",
+TEST_CASE("damage is a test hook: refused without --test-hooks, with it, reads see the fault",
           "[memnode]") {
   {
     memnode_process node({"--capacity=4MiB"});

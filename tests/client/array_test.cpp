@@ -174,7 +174,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
   CHECK(wrong == 0);
 }
 
-TEST_CASE("sequential access is detected; random access prefetches nothing",
+TEST_CASE("sequential access is detected, random access prefetches nothing",
           "[client][array][prefetch]") {
   remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
   auto a = filled(rt);

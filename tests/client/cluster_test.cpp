@@ -130,7 +130,7 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
   CHECK_THROWS_AS(remora::Options{}.cluster("http://x:1"), remora::ConfigError);
 }
 
-TEST_CASE("etcd membership: a node that joins receives objects; a drained one leaves the list",
+TEST_CASE("etcd membership: a node that joins receives objects, and a drained one leaves the list",
           "[client][cluster][drain]") {
   if (etcd_binary().empty()) {
     WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");

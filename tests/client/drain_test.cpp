@@ -107,7 +107,7 @@ TEST_CASE("drain: erasure(2, 1) rebuilds the node's pieces elsewhere", "[client]
   drain_while_in_use(rt, objects, options.memory_nodes()[2], *nodes[2]);
 }
 
-TEST_CASE("drain: refused without the node's token; a node that cannot empty stays",
+TEST_CASE("drain: refused without the node's token, and a node that cannot empty stays",
           "[client][drain]") {
   remora::Options options;
   options.dram_cache(4 << 20).timeout(5s).auth_token("sesame");

@@ -82,7 +82,7 @@ TEST_CASE("gathers of a table ten times the cache return its floats, in process 
   CHECK(client.gather(std::vector<std::uint64_t>{}).empty());
 }
 
-TEST_CASE("a row past the table is InvalidObject naming it; the server keeps serving", "[gather]") {
+TEST_CASE("a row past the table is InvalidObject naming it, the server keeps serving", "[gather]") {
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
   auto table = filled_table(rt);
   remora::GatherServer server(rt, table, width);

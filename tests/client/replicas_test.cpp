@@ -79,7 +79,7 @@ TEST_CASE("replicas(2): after repair, a second node SIGKILLed loses nothing eith
 }
 
 TEST_CASE(
-    "erasure(2, 1): a node SIGKILLed mid-run loses no object; after repair, a second "
+    "erasure(2, 1): a node SIGKILLed mid-run loses no object, after repair, a second "
     "one neither",
     "[client][erasure][failure]") {
   remora::Options options;

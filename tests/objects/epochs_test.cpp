@@ -72,7 +72,7 @@ TEST_CASE("a running scope holds the wait up until it ends", "[epochs]") {
   pool.destroy(r);
 }
 
-TEST_CASE("a parked scope is not waited for; what it pins is reported", "[epochs]") {
+TEST_CASE("a parked scope is not waited for, what it pins is reported", "[epochs]") {
   remora::objects::record_pool pool;
   object_record* a = pool.make();
   object_record* b = pool.make();

@@ -68,7 +68,7 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("erasure(2, 1): pieces of (size / k) bytes on three nodes; any one may go", "[erasure]") {
+TEST_CASE("erasure(2, 1): pieces of (size / k) bytes on three nodes, any one may go", "[erasure]") {
   fixture f(3, 2, 1);
   for (std::uint32_t n = 0; n < 3; ++n) CHECK(f.fake->objects(n) == 100);  // a piece on each
   CHECK(f.fake->bytes(0, 1)->size() == 501);                               // (1001 + 1) / 2

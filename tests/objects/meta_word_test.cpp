@@ -74,7 +74,7 @@ TEST_CASE("touch sets H, D for writes and S only for a scan's touch of a cold ob
   CHECK(w.load().address() == payload);
 }
 
-TEST_CASE("a claim needs a usable object clear of the given bits; restore and drop end it",
+TEST_CASE("a claim needs a usable object clear of the given bits, restore and drop end it",
           "[meta]") {
   meta_word w;
   CHECK_FALSE(w.claim(0));  // absent

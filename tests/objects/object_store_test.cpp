@@ -140,7 +140,7 @@ TEST_CASE("far-store errors reach the caller typed", "[object_store]") {
     if (records[i] != lost && records[i]->node == 0) REQUIRE(f.holds(records[i], i));
 }
 
-TEST_CASE("write-backs that fail keep objects local; nothing is lost", "[object_store]") {
+TEST_CASE("write-backs that fail keep objects local, nothing is lost", "[object_store]") {
   fixture f(4 << 20, 1, 500ms);
   f.far.fail_writes(0, true);
   std::vector<object_record*> records;

@@ -29,7 +29,7 @@ TEST_CASE("pressure is evacuated round by round until it is gone", "[tiering]") 
   CHECK(eventually([&] { return housekeeping.load() >= 2; }));  // also without nudges
 }
 
-TEST_CASE("a round that moves nothing ends the burst; a later nudge starts another", "[tiering]") {
+TEST_CASE("a round that moves nothing ends the burst, a later nudge starts another", "[tiering]") {
   std::atomic<bool> stuck{true};
   std::atomic<int> rounds{0};
   tiering_thread t({[&] { return stuck.load(); },
