@@ -1,8 +1,10 @@
 #include "objects/erasure_far_store.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "storage/slot.hpp"
@@ -19,6 +21,18 @@ namespace {
 
 constexpr std::size_t shard_count = 64;
 
+std::uint64_t fresh_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t id = 0;
+  while (id == 0) id = random();
+  return id;
+}
+
+// Members of one span are within a factor of two of each other.
+unsigned size_class(std::uint32_t size) {
+  return static_cast<unsigned>(std::bit_width(size == 0 ? 0u : size - 1));
+}
+
 }  // namespace
 
 erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint32_t k,
@@ -27,7 +41,8 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       k_(k),
       m_(m),
       code_(static_cast<int>(k), static_cast<int>(m)),
-      shards_(shard_count),
+      spans_(shard_count),
+      members_(shard_count),
       frees_(*nodes_) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
@@ -56,73 +71,124 @@ std::string erasure_far_store::describe(std::uint32_t) const {
   return out;
 }
 
-erasure_far_store::stripe erasure_far_store::lookup(object_id id) {
-  auto& s = shard_of(id);
+std::size_t erasure_far_store::spans() const {
+  std::size_t count = 0;
+  for (auto& s : const_cast<std::vector<span_shard>&>(spans_)) {
+    std::lock_guard held(s.mutex);
+    count += s.objects.size();
+  }
+  return count;
+}
+
+object_location erasure_far_store::location_of(const column& c) {
+  return {c.id, c.offset, c.version, c.size,
+          static_cast<std::uint32_t>(storage::slot_bytes(c.size))};
+}
+
+erasure_far_store::member erasure_far_store::find(object_id id) {
+  auto& s = member_shard_of(id);
   std::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
-  return it == s.objects.end() ? stripe{} : it->second;
-}
-
-std::uint32_t erasure_far_store::live_pieces(const stripe& s) const {
-  std::uint32_t live = 0;
-  for (std::uint32_t j = 0; j < k_ + m_; ++j)
-    live += s.at[j].node != absent && s.at[j].current && !nodes_->dead(s.at[j].node);
-  return live;
-}
-
-bool erasure_far_store::needs_repair(const stripe& s) const {
-  // Not before its first write: its pieces hold nothing yet. A piece on a
-  // leaving node is moved (rebuilt elsewhere, then freed there).
-  if (!s.written) return false;
-  if (live_pieces(s) < k_ + m_) return true;
-  for (std::uint32_t j = 0; j < k_ + m_; ++j)
-    if (s.at[j].node != absent && nodes_->leaving(s.at[j].node)) return true;
-  return false;
+  return it == s.objects.end() ? member{} : it->second;
 }
 
 result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_location> where) {
-  const std::uint32_t n_pieces = k_ + m_;
-  // Piece j of each object goes to its j-th ranked node; per node, the
-  // (object, piece) pairs placed there.
-  by_node<std::vector<std::pair<std::size_t, std::uint32_t>>> on;
-  for (std::size_t i = 0; i < where.size(); ++i) {
-    const auto ranked = rank_reachable(*nodes_, where[i].id);
-    for (std::uint32_t j = 0; j < n_pieces && j < ranked.size(); ++j)
-      on[ranked[j]].emplace_back(i, j);
+  // Spans of up to k objects of one size class, the batch sorted by size.
+  std::vector<std::size_t> order(where.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return where[a].size < where[b].size; });
+  struct planned {
+    std::uint64_t id;
+    span s;
+    std::vector<std::size_t> objects;  // indices into `where`, column by column
+  };
+  std::vector<planned> plans;
+  for (std::size_t i : order) {
+    if (plans.empty() || plans.back().objects.size() == k_ ||
+        size_class(where[plans.back().objects.front()].size) != size_class(where[i].size))
+      plans.push_back({fresh_id(), {}, {}});
+    plans.back().objects.push_back(i);
   }
-  std::vector<stripe> made(where.size());
+  // Each span's columns on its best-ranked reachable nodes, one each; one
+  // allocation batch per node. A span that finds fewer than k nodes holds
+  // nothing: its objects find no home (version 0).
+  by_node<std::vector<std::pair<std::size_t, std::uint32_t>>> on;  // (plan, column)
+  for (std::size_t p = 0; p < plans.size(); ++p) {
+    auto& plan = plans[p];
+    const auto ranked = rank_reachable(*nodes_, plan.id);
+    if (ranked.size() < k_) continue;
+    for (std::size_t i : plan.objects) plan.s.length = std::max(plan.s.length, where[i].size);
+    std::uint32_t next = 0;
+    for (std::uint32_t c = 0; c < plan.objects.size(); ++c) {
+      auto& col = plan.s.at[c];
+      col.id = where[plan.objects[c]].id;
+      col.size = where[plan.objects[c]].size;
+      col.node = ranked[next++];
+      on[col.node].emplace_back(p, c);
+    }
+    for (std::uint32_t j = k_; j < k_ + m_; ++j) {
+      auto& col = plan.s.at[j];
+      col.id = fresh_id();
+      col.size = plan.s.length;
+      if (next < ranked.size()) {  // else not placed yet: repair places it
+        col.node = ranked[next++];
+        on[col.node].emplace_back(p, j);
+      }
+    }
+  }
   std::optional<error> last;
   for (std::uint32_t n = 0; n < on.size(); ++n) {
     if (on[n].empty()) continue;
     std::vector<object_location> locs;
-    for (auto [i, j] : on[n])
-      locs.push_back({.id = where[i].id, .size = piece_bytes(where[i].size)});
-    if (auto r = nodes_->allocate(n, locs); !r) {
-      last = r.err();  // those pieces stay absent: repair places them
-      continue;
-    }
+    for (auto [p, c] : on[n])
+      locs.push_back({.id = plans[p].s.at[c].id, .size = plans[p].s.at[c].size});
+    auto r = nodes_->allocate(n, locs);
     for (std::size_t x = 0; x < on[n].size(); ++x) {
-      auto [i, j] = on[n][x];
-      made[i].at[j] = {n, locs[x].version, locs[x].offset, false};
+      auto [p, c] = on[n][x];
+      auto& col = plans[p].s.at[c];
+      if (!r) {
+        col.node = absent;  // a member without a slot fails; parity waits for repair
+        continue;
+      }
+      col.offset = locs[x].offset;
+      col.version = locs[x].version;
+      col.current = true;  // zeroes, as the code expects of a column never written
     }
+    if (!r) last = r.err();
   }
   bool any = false;
-  for (std::size_t i = 0; i < where.size(); ++i) {
-    made[i].size = where[i].size;
-    std::uint32_t placed = 0;
-    for (std::uint32_t j = 0; j < n_pieces; ++j) placed += made[i].at[j].node != absent;
-    where[i].offset = 0;
-    where[i].version = 0;  // version 0 tells the object store it found no home
-    if (placed < k_) {     // not enough to hold it: give back what it got
-      for (std::uint32_t j = 0; j < n_pieces; ++j)
-        if (made[i].at[j].node != absent) frees_.free_on(made[i].at[j].node, {where[i].id});
+  for (auto& plan : plans) {
+    for (std::uint32_t c = 0; c < plan.objects.size(); ++c) {
+      auto& col = plan.s.at[c];
+      auto& w = where[plan.objects[c]];
+      w.offset = 0;
+      w.version = 0;  // version 0 tells the object store it found no home
+      if (col.node == absent) {
+        col = column{};  // a hole
+        col.current = true;
+        continue;
+      }
+      w.version = 1;
+      ++plan.s.members;
+    }
+    if (plan.s.members == 0) {
+      for (std::uint32_t j = k_; j < k_ + m_; ++j)
+        if (plan.s.at[j].node != absent) frees_.free_on(plan.s.at[j].node, {plan.s.at[j].id});
       continue;
     }
-    where[i].version = 1;
     any = true;
-    auto& s = shard_of(where[i].id);
-    std::lock_guard held(s.mutex);
-    s.objects[where[i].id] = made[i];
+    {
+      auto& s = span_shard_of(plan.id);
+      std::lock_guard held(s.mutex);
+      s.objects[plan.id] = plan.s;
+    }
+    for (std::uint32_t c = 0; c < plan.objects.size(); ++c) {
+      if (plan.s.at[c].id == 0) continue;
+      auto& s = member_shard_of(plan.s.at[c].id);
+      std::lock_guard held(s.mutex);
+      s.objects[plan.s.at[c].id] = {plan.id, c};
+    }
   }
   if (!any && !where.empty())
     return last ? *last
@@ -134,141 +200,204 @@ result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_locatio
 
 result<void> erasure_far_store::write(std::uint32_t, object_location& where,
                                       std::span<const std::byte> data) {
-  const std::uint32_t len = piece_bytes(where.size);
-  std::vector<std::vector<std::byte>> pieces(k_ + m_, std::vector<std::byte>(len));
-  for (std::uint32_t j = 0; j < k_; ++j) {
-    const std::size_t from = std::size_t{j} * len;
-    if (from < data.size())
-      std::memcpy(pieces[j].data(), data.data() + from,
-                  std::min<std::size_t>(len, data.size() - from));
-  }
-  std::vector<std::byte*> p;
-  for (auto& piece : pieces) p.push_back(piece.data());
-  code_.encode(p, len);
-  // Under the shard's lock throughout, as replicated_far_store::write: a
-  // repair must not rebuild a piece from bytes a write is replacing.
-  auto& s = shard_of(where.id);
-  std::lock_guard held(s.mutex);
-  auto it = s.objects.find(where.id);
-  if (it == s.objects.end())
-    return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no pieces"};
-  stripe& st = it->second;
-  std::uint32_t taken = 0;
-  std::optional<error> last;
-  for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-    auto& pc = st.at[j];
-    pc.current = false;
-    if (pc.node == absent || !nodes_->reachable(pc.node)) continue;
-    object_location loc{where.id, pc.offset, pc.version, len,
-                        static_cast<std::uint32_t>(storage::slot_bytes(len))};
-    if (auto r = nodes_->write(pc.node, loc, pieces[j]); !r) {
-      last = r.err();
-      continue;
+  const member at = find(where.id);
+  auto& shard = span_shard_of(at.span);
+  std::lock_guard held(shard.mutex);
+  auto it = at.span == 0 ? shard.objects.end() : shard.objects.find(at.span);
+  if (it == shard.objects.end())
+    return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no span"};
+  span& s = it->second;
+  column& col = s.at[at.column];
+  // The change the parity must take in: what the code holds for this
+  // column now, XOR the new bytes.
+  std::vector<std::byte> delta(s.length);
+  const bool old_known = current_bytes(s, at.column, delta);
+  for (std::size_t i = 0; i < data.size(); ++i) delta[i] ^= data[i];
+  bool own = false;
+  if (col.node != absent && nodes_->reachable(col.node)) {
+    object_location loc = location_of(col);
+    own = nodes_->write(col.node, loc, data).ok();
+    if (own) {
+      col.offset = loc.offset;
+      col.version = loc.version;
     }
-    pc = {pc.node, loc.version, loc.offset, true};
-    ++taken;
   }
-  if (taken < k_)
-    return last
-               ? *last
-               : error{errc::peer_unreachable,
-                       "object " + std::to_string(where.id) + ": fewer than " + std::to_string(k_) +
-                           " of its pieces' nodes are reachable (" + describe(0) + ")"};
-  st.written = true;
+  col.current = own;
+  col.written = true;
+  if (old_known) {
+    update_parity(s, at.column, delta);
+  } else {
+    // What the parity holds of this column is unknown: it cannot be
+    // updated, only rebuilt from the members (repair).
+    for (std::uint32_t j = k_; j < k_ + m_; ++j) s.at[j].current = false;
+  }
+  // Readable: its own copy, or k other columns to decode it from.
+  if (!own && live_columns(s, at.column) < k_)
+    return error{errc::peer_unreachable, "object " + std::to_string(where.id) +
+                                             ": its node and too many of its span's " +
+                                             "are unreachable (" + describe(0) + ")"};
   where.version = 1;
   return {};
 }
 
-void erasure_far_store::mark_stale(object_id id, std::uint32_t j, std::uint32_t version) {
-  auto& s = shard_of(id);
-  std::lock_guard held(s.mutex);
-  auto it = s.objects.find(id);
-  if (it != s.objects.end() && it->second.at[j].version == version)
-    it->second.at[j].current = false;
-}
-
-bool erasure_far_store::read_degraded(object_id id, const stripe& s,
-                                      std::vector<std::vector<std::byte>>& pieces,
-                                      std::vector<std::uint32_t>& corrupt) {
-  const std::uint32_t len = piece_bytes(s.size);
-  bool have[storage::rs_code::max_pieces] = {};
-  std::uint32_t got = 0;
-  for (std::uint32_t j = 0; j < k_ + m_ && got < k_; ++j) {  // data pieces first
-    const auto& pc = s.at[j];
-    if (pc.node == absent || !usable(pc)) continue;
-    object_location loc{id, pc.offset, pc.version, len,
-                        static_cast<std::uint32_t>(storage::slot_bytes(len))};
-    std::span<std::byte> into(pieces[j]);
-    if (auto r = nodes_->read(pc.node, {&loc, 1}, {&into, 1}); !r) {
-      if (r.err().code == errc::corrupt) corrupt.push_back(j);  // a lost piece
+void erasure_far_store::update_parity(span& s, std::uint32_t c,
+                                      const std::vector<std::byte>& delta) {
+  std::vector<std::vector<std::byte>> parity(m_, std::vector<std::byte>(s.length));
+  std::vector<bool> have(m_, false);
+  for (std::uint32_t j = 0; j < m_; ++j) {
+    column& p = s.at[k_ + j];
+    if (!p.current || p.node == absent || !nodes_->reachable(p.node)) {
+      p.current = false;
       continue;
     }
-    have[j] = true;
-    ++got;
+    if (!p.written) {
+      have[j] = true;  // zeroes
+      continue;
+    }
+    object_location loc = location_of(p);
+    std::span<std::byte> into(parity[j]);
+    if (nodes_->read(p.node, {&loc, 1}, {&into, 1})) {
+      p.offset = loc.offset;
+      p.version = loc.version;
+      have[j] = true;
+    } else {
+      p.current = false;  // unreadable, or damaged: repair rebuilds it
+    }
   }
-  if (got < k_) return false;
-  std::vector<std::byte*> p;
-  for (auto& piece : pieces) p.push_back(piece.data());
-  return code_.decode(p, std::span<const bool>(have, k_ + m_), len);
+  std::vector<std::byte*> ptrs;
+  for (auto& b : parity) ptrs.push_back(b.data());
+  code_.update(static_cast<int>(c), delta.data(), ptrs, s.length);
+  for (std::uint32_t j = 0; j < m_; ++j) {
+    if (!have[j]) continue;
+    column& p = s.at[k_ + j];
+    object_location loc = location_of(p);
+    if (nodes_->write(p.node, loc, parity[j])) {
+      p.offset = loc.offset;
+      p.version = loc.version;
+      p.written = true;
+    } else {
+      p.current = false;
+    }
+  }
+}
+
+std::uint32_t erasure_far_store::live_columns(const span& s, std::uint32_t except) const {
+  std::uint32_t live = 0;
+  for (std::uint32_t j = 0; j < k_ + m_; ++j)
+    if (j != except && (zeroes(s.at[j]) ||
+                        (s.at[j].current && s.at[j].node != absent && !nodes_->dead(s.at[j].node))))
+      ++live;
+  return live;
+}
+
+bool erasure_far_store::own_bytes(column& col, std::vector<std::byte>& bytes) {
+  if (!readable(col)) return false;
+  object_location loc = location_of(col);
+  std::span<std::byte> into(bytes.data(), col.size);
+  auto r = nodes_->read(col.node, {&loc, 1}, {&into, 1});
+  if (!r) {
+    if (r.err().code == errc::corrupt) col.current = false;  // a lost copy: repair rebuilds it
+    return false;
+  }
+  col.offset = loc.offset;  // the node may have moved it
+  col.version = loc.version;
+  return true;
+}
+
+bool erasure_far_store::current_bytes(span& s, std::uint32_t c, std::vector<std::byte>& bytes,
+                                      bool* decoded) {
+  std::fill(bytes.begin(), bytes.end(), std::byte{0});
+  if (decoded != nullptr) *decoded = false;
+  if (zeroes(s.at[c]) || own_bytes(s.at[c], bytes)) return true;
+  std::vector<std::vector<std::byte>> columns(k_ + m_, std::vector<std::byte>(s.length));
+  std::vector<std::uint32_t> corrupt;
+  const bool ok = read_span(s, columns, corrupt);
+  for (std::uint32_t j : corrupt) s.at[j].current = false;
+  if (!ok) return false;
+  bytes = std::move(columns[c]);
+  if (decoded != nullptr) *decoded = true;
+  return true;
 }
 
 result<void> erasure_far_store::read(std::uint32_t, std::span<object_location> where,
                                      std::span<const std::span<std::byte>> into) {
-  // Each object's k data pieces in one batch per node; an object any of
-  // whose data pieces cannot be had so is read degraded, alone.
-  std::vector<stripe> stripes(where.size());
-  std::vector<std::vector<std::byte>> data(where.size());
-  by_node<std::vector<std::pair<std::size_t, std::uint32_t>>> on;
+  // Each object from its own node, in one batch per node; one whose copy
+  // cannot be had so is read degraded, alone.
+  struct found {
+    member at;
+    column col;
+  };
+  std::vector<found> objects(where.size());
   std::vector<bool> degraded(where.size(), false);
+  by_node<std::vector<std::size_t>> on;
   for (std::size_t i = 0; i < where.size(); ++i) {
-    stripes[i] = lookup(where[i].id);
-    data[i].resize(std::size_t{k_} * piece_bytes(where[i].size));
-    for (std::uint32_t j = 0; j < k_; ++j)
-      if (stripes[i].at[j].node == absent || !usable(stripes[i].at[j])) degraded[i] = true;
-    if (!degraded[i])
-      for (std::uint32_t j = 0; j < k_; ++j) on[stripes[i].at[j].node].emplace_back(i, j);
+    objects[i].at = find(where[i].id);
+    if (objects[i].at.span != 0) {
+      auto& shard = span_shard_of(objects[i].at.span);
+      std::lock_guard held(shard.mutex);
+      if (auto it = shard.objects.find(objects[i].at.span); it != shard.objects.end())
+        objects[i].col = it->second.at[objects[i].at.column];
+    }
+    const column& col = objects[i].col;
+    if (col.id != where[i].id) {
+      return error{errc::unknown_object,
+                   "object " + std::to_string(where[i].id) + " has no span (" + describe(0) + ")"};
+    }
+    if (zeroes(col)) {
+      std::memset(into[i].data(), 0, into[i].size());  // never written: zeroes
+      continue;
+    }
+    if (readable(col))
+      on[col.node].push_back(i);
+    else
+      degraded[i] = true;
   }
   for (std::uint32_t n = 0; n < on.size(); ++n) {
-    std::erase_if(on[n], [&](const auto& ij) { return degraded[ij.first]; });
     if (on[n].empty()) continue;
     std::vector<object_location> locs;
     std::vector<std::span<std::byte>> to;
-    for (auto [i, j] : on[n]) {
-      const auto& pc = stripes[i].at[j];
-      const std::uint32_t len = piece_bytes(where[i].size);
-      locs.push_back({where[i].id, pc.offset, pc.version, len,
-                      static_cast<std::uint32_t>(storage::slot_bytes(len))});
-      to.emplace_back(data[i].data() + std::size_t{j} * len, len);
+    for (std::size_t i : on[n]) {
+      locs.push_back(location_of(objects[i].col));
+      to.push_back(into[i]);
     }
-    if (!nodes_->read(n, locs, to))
-      for (auto [i, j] : on[n]) degraded[i] = true;
+    if (nodes_->read(n, locs, to)) continue;
+    for (std::size_t i : on[n]) degraded[i] = true;  // one by one, decoding
   }
   for (std::size_t i = 0; i < where.size(); ++i) {
-    if (degraded[i]) {
-      if (stripes[i].size == 0)
-        return error{errc::unknown_object, "object " + std::to_string(where[i].id) +
-                                               " has no pieces (" + describe(0) + ")"};
-      std::vector<std::vector<std::byte>> pieces(
-          k_ + m_, std::vector<std::byte>(piece_bytes(where[i].size)));
-      std::vector<std::uint32_t> corrupt;
-      const bool decoded = read_degraded(where[i].id, stripes[i], pieces, corrupt);
-      for (std::uint32_t j : corrupt) mark_stale(where[i].id, j, stripes[i].at[j].version);
-      if (!decoded)
-        return error{errc::unknown_object,
-                     "object " + std::to_string(where[i].id) + ": fewer than " +
-                         std::to_string(k_) + " of its pieces could be read (" + describe(0) + ")"};
-      failovers_.fetch_add(1, std::memory_order_relaxed);
-      for (std::uint32_t j = 0; j < k_; ++j)
-        std::memcpy(data[i].data() + std::size_t{j} * pieces[j].size(), pieces[j].data(),
-                    pieces[j].size());
-    }
-    std::memcpy(into[i].data(), data[i].data(), where[i].size);
+    if (!degraded[i]) continue;
+    auto& shard = span_shard_of(objects[i].at.span);
+    std::lock_guard held(shard.mutex);
+    auto it = shard.objects.find(objects[i].at.span);
+    if (it == shard.objects.end())
+      return error{errc::unknown_object, "object " + std::to_string(where[i].id) + " is gone"};
+    std::vector<std::byte> bytes(it->second.length);
+    // The own copy first (the batch may have failed for another object, or
+    // it was repaired meanwhile), then decoding.
+    bool decoded = false;
+    if (!current_bytes(it->second, objects[i].at.column, bytes, &decoded))
+      return error{errc::unknown_object,
+                   "object " + std::to_string(where[i].id) + ": fewer than " + std::to_string(k_) +
+                       " columns of its span could be read (" + describe(0) + ")"};
+    if (decoded) failovers_.fetch_add(1, std::memory_order_relaxed);
+    std::memcpy(into[i].data(), bytes.data(), into[i].size());
   }
   return {};
 }
 
 result<void> erasure_far_store::read_part(std::uint32_t, object_location& where, std::uint32_t from,
                                           std::span<std::byte> into) {
+  const member at = find(where.id);
+  column col;
+  if (at.span != 0) {
+    auto& shard = span_shard_of(at.span);
+    std::lock_guard held(shard.mutex);
+    if (auto it = shard.objects.find(at.span); it != shard.objects.end())
+      col = it->second.at[at.column];
+  }
+  if (readable(col)) {
+    object_location loc = location_of(col);
+    if (nodes_->read_part(col.node, loc, from, into)) return {};
+  }
   std::vector<std::byte> whole(where.size);
   std::span<std::byte> to(whole);
   if (auto r = read(0, {&where, 1}, {&to, 1}); !r) return r;
@@ -276,141 +405,52 @@ result<void> erasure_far_store::read_part(std::uint32_t, object_location& where,
   return {};
 }
 
+void erasure_far_store::free_span(const span& s) {
+  for (std::uint32_t j = 0; j < k_ + m_; ++j) {
+    const column& col = s.at[j];
+    if (col.id != 0 && col.node != absent) frees_.free_on(col.node, {col.id});
+  }
+}
+
 result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> ids) {
-  by_node<std::vector<object_id>> on;
+  // By span: a span losing every member it has is freed whole; otherwise
+  // each member's bytes leave the parity first (its column becomes zeroes).
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> by_span;
   for (object_id id : ids) {
-    auto& s = shard_of(id);
+    auto& s = member_shard_of(id);
     std::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
-    if (it == s.objects.end()) continue;
-    for (const auto& pc : it->second.at)
-      if (pc.node != absent) on[pc.node].push_back(id);
+    if (it == s.objects.end()) continue;  // already gone
+    by_span[it->second.span].push_back(it->second.column);
     s.objects.erase(it);
   }
-  for (std::uint32_t n = 0; n < on.size(); ++n) frees_.free_on(n, std::move(on[n]));
-  return {};
-}
-
-std::size_t erasure_far_store::repair_now(std::size_t max_objects) {
-  frees_.flush();
-  std::size_t made = 0, looked = 0;
-  for (auto& s : shards_) {
-    std::lock_guard held(s.mutex);
-    std::vector<std::pair<object_id, stripe*>> group;
-    std::size_t group_bytes = 0;
-    for (auto& [id, st] : s.objects) {
-      if (looked >= max_objects) break;
-      if (!needs_repair(st)) continue;
-      ++looked;
-      group.emplace_back(id, &st);
-      group_bytes += std::size_t{k_ + m_} * piece_bytes(st.size);
-      if (group_bytes >= repair_group_bytes) {  // bounds the rebuilt bytes held at once
-        made += repair_group(group);
-        group.clear();
-        group_bytes = 0;
-      }
-    }
-    if (!group.empty()) made += repair_group(group);
-    if (looked >= max_objects) break;
-  }
-  repairs_.fetch_add(made, std::memory_order_relaxed);
-  return made;
-}
-
-std::size_t erasure_far_store::scrub_now(std::size_t max_objects) {
-  return scrub_walk(shards_, scrub_, max_objects, [&](object_id id, stripe& st) {
-    std::size_t damaged = 0;
-    const std::uint32_t len = piece_bytes(st.size);
-    std::vector<std::byte> bytes(len);
-    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-      auto& pc = st.at[j];
-      if (pc.node == absent || !usable(pc)) continue;
-      object_location loc{id, pc.offset, pc.version, len,
-                          static_cast<std::uint32_t>(storage::slot_bytes(len))};
-      std::span<std::byte> into(bytes);
-      if (auto r = nodes_->read(pc.node, {&loc, 1}, {&into, 1}); r) {
-        pc.offset = loc.offset;  // the node may have moved it
-        pc.version = loc.version;
-      } else if (r.err().code == errc::corrupt) {
-        pc.current = false;  // a lost piece: the next repair pass rebuilds it
-        ++damaged;
-      }
-    }
-    return damaged;
-  });
-}
-
-std::size_t erasure_far_store::repair_group(std::vector<std::pair<object_id, stripe*>>& group) {
-  // 1. Each object decoded whole, its bad pieces dropped, and a target node
-  //    chosen for each missing piece: a reachable node holding none of it.
-  struct rebuild {
-    std::size_t object;  // in `group`
-    std::uint32_t piece;
-  };
-  std::vector<std::vector<std::vector<std::byte>>> pieces(group.size());
-  by_node<std::vector<rebuild>> to;
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    const object_id id = group[i].first;
-    stripe& s = *group[i].second;
-    const std::uint32_t len = piece_bytes(s.size);
-    pieces[i].assign(k_ + m_, std::vector<std::byte>(len));
-    std::vector<std::uint32_t> corrupt;
-    const bool decoded = read_degraded(id, s, pieces[i], corrupt);
-    for (std::uint32_t j : corrupt) s.at[j].current = false;
-    // Forget pieces on dead nodes; free stale ones (at once, or when their
-    // node is back): each is rebuilt elsewhere. Current pieces on nodes
-    // that are only unreachable stay: those may come back.
-    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-      auto& pc = s.at[j];
-      if (pc.node == absent || (pc.current && !nodes_->dead(pc.node))) continue;
-      if (!nodes_->dead(pc.node)) frees_.free_on(pc.node, {id});
-      pc = piece{};
-    }
-    if (!decoded) {
-      if (live_pieces(s) < k_ && !s.lost) {  // too few left, even on nodes that may come back
-        s.lost = true;
-        objects_lost_.fetch_add(1, std::memory_order_relaxed);
-      }
+  for (auto& [id, columns] : by_span) {
+    auto& shard = span_shard_of(id);
+    std::lock_guard held(shard.mutex);
+    auto it = shard.objects.find(id);
+    if (it == shard.objects.end()) continue;
+    span& s = it->second;
+    if (columns.size() >= s.members) {
+      free_span(s);
+      shard.objects.erase(it);
       continue;
     }
-    std::vector<std::uint32_t> taken;  // nodes holding or about to hold a piece of it
-    for (std::uint32_t j = 0; j < k_ + m_; ++j)
-      if (s.at[j].node != absent) taken.push_back(s.at[j].node);
-    const auto ranked = rank_reachable(*nodes_, id);
-    auto next = ranked.begin();
-    for (std::uint32_t j = 0; j < k_ + m_; ++j) {
-      if (s.at[j].node != absent && !nodes_->leaving(s.at[j].node)) continue;
-      while (next != ranked.end() && std::find(taken.begin(), taken.end(), *next) != taken.end())
-        ++next;
-      if (next == ranked.end()) break;  // no node without a piece of it
-      taken.push_back(*next);
-      to[*next].push_back({i, j});
-    }
-  }
-  // 2. One allocation batch per target node, then the pieces' writes.
-  std::size_t made = 0;
-  for (std::uint32_t n = 0; n < to.size(); ++n) {
-    if (to[n].empty()) continue;
-    std::vector<object_location> locs;
-    for (const auto& r : to[n])
-      locs.push_back(
-          {.id = group[r.object].first, .size = piece_bytes(group[r.object].second->size)});
-    if (!nodes_->allocate(n, locs)) continue;  // the next pass tries again
-    for (std::size_t x = 0; x < to[n].size(); ++x) {
-      const auto& r = to[n][x];
-      auto& loc = locs[x];
-      loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(loc.size));
-      if (!nodes_->write(n, loc, pieces[r.object][r.piece])) {
-        frees_.free_on(n, {loc.id});
-        continue;
+    for (std::uint32_t c : columns) {
+      column& col = s.at[c];
+      std::vector<std::byte> old(s.length);
+      if (!zeroes(col)) {
+        if (current_bytes(s, c, old))
+          update_parity(s, c, old);  // old XOR zeroes
+        else
+          for (std::uint32_t j = k_; j < k_ + m_; ++j) s.at[j].current = false;
       }
-      auto& pc = group[r.object].second->at[r.piece];
-      if (pc.node != absent) frees_.free_on(pc.node, {loc.id});  // it was on a leaving node
-      pc = {n, loc.version, loc.offset, true};
-      ++made;
+      if (col.node != absent) frees_.free_on(col.node, {col.id});
+      col = column{};
+      col.current = true;  // a hole: zeroes
+      --s.members;
     }
   }
-  return made;
+  return {};
 }
 
 }  // namespace remora::objects

@@ -1,41 +1,49 @@
-// erasure_far_store: a far_store decorator that codes every object with
-// Reed-Solomon (storage::rs_code, ISA-L) into k data pieces and m parity
-// pieces on k + m distinct nodes, and answers for them as one logical node
-// (the object store sees nodes() == 1). Any m of the nodes may be lost:
-// memory costs (k + m) / k of the payload, against r for r replicas.
+// erasure_far_store: a far_store decorator that codes objects with
+// Reed-Solomon (storage::rs_code, ISA-L) in spans, as Carbink does: up to k
+// objects of one size class make a span, each stored whole on its own node
+// (the span's data columns), and m parity objects on m more nodes code the
+// k columns (each taken as the span's length, the longest member's, padded
+// with zeroes). It answers for all of them as one logical node (the object
+// store sees nodes() == 1). Any m of a span's nodes may be lost: memory
+// costs about (k + m) / k of the payload, against r for r replicas.
 //
-//   placement  piece j on the j-th reachable node ranked by rendezvous
-//              hashing, chosen at the object's first write home; a piece
-//              that found no node is absent until repair places it;
-//   writes     encode the whole object and write every piece; a piece that
-//              fails is marked stale. A write succeeds while at least k
-//              pieces took it;
-//   reads      read the k data pieces (one batch per node, no decoding);
-//              when one is missing, stale, on an unreachable node or fails
-//              its checksum (then it is marked stale), the object is read
-//              degraded: any k current pieces, decoded (counted as a
-//              failover). Fewer than k: ObjectLost (unknown_object);
-//   frees      go to every piece (waiting for unreachable nodes).
-// Repair (thread remora.repair, as replicated_far_store's): objects with
-// fewer than k + m current pieces on nodes that are not dead are read,
-// decoded, and their missing pieces written to reachable nodes that hold
-// none of the object's pieces, in one allocation batch per node. A piece on
-// a leaving node (being drained) is rebuilt the same way on another node,
-// then freed where it was. Scrubs
-// read every piece of a few objects a pass, so that damaged parity (which
-// reads never touch) is found too.
+//   placement  the objects of one allocation batch, sorted by size, in spans
+//              of k (a size class each: a span's members are within a
+//              factor of two); a span's k + m columns on the reachable
+//              nodes ranked highest for it, one each;
+//   reads      one get of the object itself from its node, batched per
+//              node, no decoding. When its node is down, its copy stale or
+//              failing its checksum (then marked stale), the object is read
+//              degraded: k other columns, decoded (counted as a failover).
+//              Fewer than k: ObjectLost (unknown_object);
+//   writes     the object to its node, and the change (old XOR new, the
+//              old bytes read from its node or decoded) to each parity
+//              column: read, updated in place (ISA-L), written. A column
+//              that misses a write is stale. A write succeeds while the
+//              object can be read (its column, or k others, current);
+//   frees      the object's change to zeroes goes to the parity first; its
+//              column becomes a hole. When every member of a span goes at
+//              once, or the last one goes, the span is freed whole.
+// Repair (thread remora.repair, as replicated_far_store's): spans with a
+// column that is stale, on a dead or leaving node, or never placed, are
+// decoded from k columns and the column rebuilt on a reachable node holding
+// none of the span (in place when its node is fine and only missed a
+// write), in one allocation batch per node; scrubs read every column of a
+// few spans a pass, so that damaged parity (which reads never touch) is
+// found too.
 //
-// Thread-safety: as far_store (the piece table is sharded under mutexes).
+// Thread-safety: as far_store. Tables are sharded under mutexes: members
+// (object -> span, column) and spans; a span's changes hold its shard's
+// lock throughout, so a repair never rebuilds from bytes a write is
+// replacing.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -75,65 +83,100 @@ class erasure_far_store final : public far_store {
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
 
-  /// Reads that had to decode (a data piece was missing or bad).
+  /// Reads that had to decode (the object's own copy was missing or bad).
   std::uint64_t failovers() const override { return failovers_.load(std::memory_order_relaxed); }
-  /// Pieces rebuilt and written again.
+  /// Columns rebuilt and written again.
   std::uint64_t repairs() const override { return repairs_.load(std::memory_order_relaxed); }
-  /// Objects repair found with fewer than k current pieces left.
+  /// Objects repair found in spans with fewer than k current columns left.
   std::uint64_t objects_lost() const override {
     return objects_lost_.load(std::memory_order_relaxed);
   }
-  /// One repair pass on the caller's thread; how many pieces it rebuilt.
-  std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
-  /// Reads every current copy (or piece) of the next `max_objects` objects
-  /// (going on where the last scrub stopped, at most once round), and marks
-  /// those that fail their checksum stale for repair; how many it found.
-  std::size_t scrub_now(std::size_t max_objects = SIZE_MAX);
+  /// One repair pass on the caller's thread, over at most `max_spans`
+  /// spans that need it; how many columns it rebuilt.
+  std::size_t repair_now(std::size_t max_spans = SIZE_MAX);
+  /// Reads every current column of the next `max_spans` spans (going on
+  /// where the last scrub stopped, at most once round), and marks those
+  /// that fail their checksum stale for repair; how many it found.
+  std::size_t scrub_now(std::size_t max_spans = SIZE_MAX);
 
-  /// Bytes of each piece of an object of `size` bytes.
-  std::uint32_t piece_bytes(std::uint32_t size) const { return (size + k_ - 1) / k_; }
+  /// Spans holding at least one object.
+  std::size_t spans() const;
 
  private:
   static constexpr std::uint32_t absent = ~std::uint32_t{0};
-  struct piece {
-    std::uint32_t node = absent;
+  struct column {
+    std::uint32_t node = absent;  // absent: a hole, or a parity column not placed yet
     std::uint32_t version = 0;
     std::uint64_t offset = 0;
-    bool current = false;  // holds the last write
+    storage::object_id id = 0;  // the member object or the parity object; 0: a hole
+    std::uint32_t size = 0;     // its bytes: a member's own, a parity's the span's length
+    bool current = false;       // holds what the code expects
+    bool written = false;       // written once (before: zeroes, known without a read)
   };
-  struct stripe {
-    std::array<piece, max_pieces> at;  // piece j at at[j]
-    std::uint32_t size = 0;            // the object's bytes
-    bool written = false;              // once: repair has something to rebuild
-    bool lost = false;                 // counted once
+  struct span {
+    std::array<column, max_pieces> at;  // members 0 .. k-1, parity k .. k+m-1
+    std::uint32_t length = 0;           // the longest member's bytes
+    std::uint32_t members = 0;          // live members
+    bool lost = false;                  // counted once
   };
-  struct shard {
+  struct member {
+    std::uint64_t span = 0;
+    std::uint32_t column = 0;
+  };
+  struct span_shard {
     std::mutex mutex;
-    std::unordered_map<storage::object_id, stripe> objects;  // GUARDED_BY(mutex)
+    std::unordered_map<std::uint64_t, span> objects;  // GUARDED_BY(mutex): by span id
+  };
+  struct member_shard {
+    std::mutex mutex;
+    std::unordered_map<storage::object_id, member> objects;  // GUARDED_BY(mutex)
   };
 
-  shard& shard_of(storage::object_id id) { return shards_[id % shards_.size()]; }
-  stripe lookup(storage::object_id id);
-  bool usable(const piece& p) const { return p.current && nodes_->reachable(p.node); }
-  // Current pieces on nodes that are not dead.
-  std::uint32_t live_pieces(const stripe& s) const;
-  bool needs_repair(const stripe& s) const;
-  // Reads `id` (of `s`) into `pieces` (k + m buffers of piece_bytes), from
-  // any k current pieces, decoding what is missing; the pieces that failed
-  // their checksum go to `corrupt`. False when fewer than k could be read.
-  bool read_degraded(storage::object_id id, const stripe& s,
-                     std::vector<std::vector<std::byte>>& pieces,
-                     std::vector<std::uint32_t>& corrupt);
-  void mark_stale(storage::object_id id, std::uint32_t j, std::uint32_t version);
-  // Under their shard's lock: rebuilds the missing pieces of `group`'s
-  // objects, with one allocation batch per target node; how many.
-  std::size_t repair_group(std::vector<std::pair<storage::object_id, stripe*>>& group);
+  span_shard& span_shard_of(std::uint64_t span) { return spans_[span % spans_.size()]; }
+  member_shard& member_shard_of(storage::object_id id) { return members_[id % members_.size()]; }
+  // Where `id` lives; span 0 when unknown.
+  member find(storage::object_id id);
+
+  static storage::object_location location_of(const column& c);
+  // A column whose bytes are zeroes without a read: a hole, or one never
+  // written that missed nothing.
+  static bool zeroes(const column& c) { return c.id == 0 || (!c.written && c.current); }
+  bool readable(const column& c) const {
+    return c.id != 0 && c.written && c.current && c.node != absent && nodes_->reachable(c.node);
+  }
+  // Columns of `s` other than `except` that decoding could use now or once
+  // their nodes are back (not dead).
+  std::uint32_t live_columns(const span& s, std::uint32_t except = absent) const;
+  bool needs_repair(const span& s) const;
+
+  // The span's columns (k + m buffers of its length) from any k of them,
+  // decoded; the columns that failed their checksum go to `corrupt`. False
+  // when fewer than k could be had. Under the span's lock.
+  bool read_span(span& s, std::vector<std::vector<std::byte>>& columns,
+                 std::vector<std::uint32_t>& corrupt);
+  // Column `c`'s own copy into `bytes` (the span's length, zero-padded);
+  // false when it cannot be read (marked stale when damaged).
+  bool own_bytes(column& c, std::vector<std::byte>& bytes);
+  // Column `c`'s bytes as the code has them now: zeroes, its own copy, or
+  // decoded from k others (`decoded` says so). Under the span's lock.
+  bool current_bytes(span& s, std::uint32_t c, std::vector<std::byte>& bytes,
+                     bool* decoded = nullptr);
+  // Adds `delta` of member column `c` to the span's parity columns (read,
+  // updated, written); those that fail are stale. Under the span's lock.
+  void update_parity(span& s, std::uint32_t c, const std::vector<std::byte>& delta);
+  // Frees what the nodes hold of `s`, every column.
+  void free_span(const span& s);
+
+  // Under their shard's lock: rebuilds the columns of `group`'s spans that
+  // need it, with one allocation batch per target node; how many.
+  std::size_t repair_group(std::vector<std::pair<std::uint64_t, span*>>& group);
   static constexpr std::size_t repair_group_bytes = 32 << 20;
 
   const std::unique_ptr<far_store> nodes_;
   const std::uint32_t k_, m_;
   const storage::rs_code code_;
-  std::vector<shard> shards_;
+  std::vector<span_shard> spans_;
+  std::vector<member_shard> members_;
   pending_frees frees_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
   scrub_cursor scrub_;                       // the repair thread's (or a test's)

@@ -16,6 +16,14 @@ void rs_code::encode(std::span<std::byte* const> pieces, std::size_t len) const 
                  p + k_);
 }
 
+void rs_code::update(int piece, const std::byte* delta, std::span<std::byte* const> parity,
+                     std::size_t len) const {
+  auto** p = reinterpret_cast<unsigned char**>(const_cast<std::byte**>(parity.data()));
+  ec_encode_data_update(static_cast<int>(len), k_, m_, piece,
+                        const_cast<unsigned char*>(tables_.data()),
+                        reinterpret_cast<unsigned char*>(const_cast<std::byte*>(delta)), p);
+}
+
 bool rs_code::decode(std::span<std::byte* const> pieces, std::span<const bool> have,
                      std::size_t len) const {
   const int n = k_ + m_;

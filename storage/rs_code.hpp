@@ -26,6 +26,12 @@ class rs_code {
   /// k + m, each `len` bytes.
   void encode(std::span<std::byte* const> pieces, std::size_t len) const;
 
+  /// Data piece `piece` changed by `delta` (old XOR new, `len` bytes): adds
+  /// its share to the m parity pieces `parity` (each `len` bytes), so they
+  /// code the new data without the other data pieces.
+  void update(int piece, const std::byte* delta, std::span<std::byte* const> parity,
+              std::size_t len) const;
+
   /// Rebuilds the pieces `have` says are missing from k that are there
   /// (pieces[i] of `len` bytes each, all k + m). False when fewer than k
   /// are there.

@@ -117,6 +117,7 @@ class fake_far_store final : public objects::far_store {
       return transport::error{transport::errc::unknown_object,
                               "no object " + std::to_string(where.id)};
     it->second.bytes.assign(data.begin(), data.end());
+    it->second.damaged = false;  // new bytes, a new checksum
     where.version = ++it->second.version;
     ++writes_;
     return {};
@@ -136,6 +137,18 @@ class fake_far_store final : public objects::far_store {
   void damage(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);
     nodes_[node].objects.at(id).damaged = true;
+  }
+  /// The same for every object `node` holds now.
+  void damage_all(std::uint32_t node) {
+    std::lock_guard held(mutex_);
+    for (auto& [id, o] : nodes_[node].objects) o.damaged = true;
+  }
+  /// Payload bytes `node` holds.
+  std::uint64_t stored_bytes(std::uint32_t node) const {
+    std::lock_guard held(mutex_);
+    std::uint64_t sum = 0;
+    for (const auto& [id, o] : nodes_[node].objects) sum += o.bytes.size();
+    return sum;
   }
   void lose(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);
