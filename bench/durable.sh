@@ -6,7 +6,9 @@
 # halfway through a read phase (p99 and the slowest read while it dies),
 # reads go on after (degraded: every read checked), and repair is timed. Ratios
 # against replicas(1). Memory overhead from the slot layout: every copy or
-# piece is a slot of its payload plus 40 bytes (header and trailer).
+# column is a slot of its payload plus 40 bytes (header and trailer);
+# measured as the nodes' arena bytes in use (remora-ctl stats) over the
+# payload written home.
 
 durable_run() {  # NODES ARGS...: runs the bench against NODES fresh memnodes
   local count=$1 memnode bench nodes=() pids=() port
@@ -27,6 +29,36 @@ durable_run() {  # NODES ARGS...: runs the bench against NODES fresh memnodes
   wait "${pids[@]}" 2>/dev/null || true
 }
 
+durable_memory() {  # NODES ARGS...: arena bytes in use over payload written home
+  local count=$1 memnode bench ctl ports=() pids=() port out used=0 n
+  shift
+  memnode=$(need_binary actors/remora-memnode)
+  bench=$(need_binary bench/remora-bench-durable)
+  ctl=$(need_binary client/remora-ctl)
+  for ((i = 0; i < count; i++)); do
+    port=$(free_port)
+    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
+    pids+=($!)
+    wait_listening "$port" || { kill "${pids[@]}"; return 1; }
+    ports+=("$port")
+  done
+  out=$(mktemp)
+  timeout 600 "$bench" "${ports[@]/#/--memory-node=127.0.0.1:}" --hold-s=30 "$@" >"$out" &
+  local bench_pid=$!
+  for ((i = 0; i < 600; i++)); do
+    grep -q '^case=written' "$out" && break
+    sleep 0.5
+  done
+  for port in "${ports[@]}"; do
+    n=$("$ctl" stats 127.0.0.1:"$port" --json | tr ',' '\n' | sed -n 's/.*"used": *//p')
+    used=$((used + n))
+  done
+  calc "$used / $(field payload_bytes "$(grep '^case=written' "$out")")"
+  kill "$bench_pid" "${pids[@]}" 2>/dev/null || true
+  wait "$bench_pid" "${pids[@]}" 2>/dev/null || true
+  rm -f "$out"
+}
+
 bench_durable() {
   local r1 r2 ec w1 w2 we rd1 rd2 rde
   r1=$(durable_run 3 --replicas=1)
@@ -40,8 +72,12 @@ bench_durable() {
        "ec4+2=$(field mb_per_s "$we")MB/s" \
        "ratio_r2=$(calc "$(field mb_per_s "$w2") / $(field mb_per_s "$w1")")" \
        "ratio_ec=$(calc "$(field mb_per_s "$we") / $(field mb_per_s "$w1")")"
-  echo "durable memory-overhead-4KiB r1=$(calc "(4096 + 40) / 4096")" \
-       "r2=$(calc "2 * (4096 + 40) / 4096") ec4+2=$(calc "6 * (1024 + 40) / 4096")"
+  local m1 m2 me
+  m1=$(durable_memory 3 --replicas=1 --objects=20000)
+  m2=$(durable_memory 3 --replicas=2 --objects=20000)
+  me=$(durable_memory 7 --erasure=4,2 --objects=20000)
+  echo "durable memory-overhead-4KiB r1=$m1 r2=$m2 ec4+2=$me" \
+       "r2_vs_r1=$(calc "$m2 / $m1") ec_vs_r1=$(calc "$me / $m1")"
   echo "durable read-4KiB r1=$(field reads_per_s "$rd1")/s r2=$(field reads_per_s "$rd2")/s" \
        "ec4+2=$(field reads_per_s "$rde")/s p99_r1=$(field p99_ns "$rd1")ns" \
        "p99_r2=$(field p99_ns "$rd2")ns p99_ec=$(field p99_ns "$rde")ns" \

@@ -8,8 +8,11 @@
 //             the slowest read while a node dies;
 //   degraded  the same after that: every read checked, reads/s, p99, and
 //             how many failed over;
-//   repair    the copies (or pieces) repair made after the kill, and how
+//   repair    the copies (or columns) repair made after the kill, and how
 //             fast; a node counts as dead a second after it went silent.
+// With --hold-s, it stops after the write phase instead: prints how much
+// payload went home (case=written) and waits, so that the caller can read
+// the nodes' memory use (remora-ctl stats) before it exits.
 // One line per phase: "case=PHASE mode=rR|ecK+M key=value ...".
 #include <signal.h>
 
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
   std::size_t count = 40'000;  // 160 MiB of payload
   double seconds = 2;
   pid_t kill_pid = 0;
+  double hold_s = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) { return a.substr(std::string(name).size()); };
@@ -91,8 +95,11 @@ int main(int argc, char** argv) {
       std::puts(
           "usage: remora-bench-durable --memory-node=HOST:PORT (repeat)\n"
           "       [--replicas=R | --erasure=K,M] [--objects=N] [--seconds=S] [--kill-pid=PID]\n"
+          "       [--hold-s=S]\n"
           "Writes N 4 KiB objects through an 8 MiB cache, reads them at random, and,\n"
-          "with --kill-pid, reads again after SIGKILLing that process (a memory node).");
+          "with --kill-pid, reads again after SIGKILLing that process (a memory node).\n"
+          "With --hold-s, stops after writing: reports the payload written home and\n"
+          "waits S seconds (for the nodes' memory use to be read).");
       return 0;
     } else if (a.rfind("--memory-node=", 0) == 0) {
       options.memory_node(value("--memory-node="));
@@ -106,6 +113,8 @@ int main(int argc, char** argv) {
       count = std::stoul(value("--objects="));
     } else if (a.rfind("--seconds=", 0) == 0) {
       seconds = std::stod(value("--seconds="));
+    } else if (a.rfind("--hold-s=", 0) == 0) {
+      hold_s = std::stod(value("--hold-s="));
     } else if (a.rfind("--kill-pid=", 0) == 0) {
       kill_pid = static_cast<pid_t>(std::stol(value("--kill-pid=")));
     } else {
@@ -136,6 +145,15 @@ int main(int argc, char** argv) {
     std::printf("case=write mode=%s objects=%zu seconds=%.3f mb_per_s=%.1f writebacks=%llu\n",
                 mode.c_str(), count, write_s, count * sizeof(object4k) / write_s / 1e6,
                 (unsigned long long)rt.stats().writebacks);
+    if (hold_s > 0) {
+      // Frees and write-backs settle first; then what went home stays put.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      std::printf("case=written mode=%s payload_bytes=%llu\n", mode.c_str(),
+                  (unsigned long long)(rt.stats().writebacks * sizeof(object4k)));
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::duration<double>(hold_s));
+      return 0;
+    }
     auto healthy = read_phase(objects, seconds);
     std::printf("case=read mode=%s reads_per_s=%.0f p50_ns=%.0f p99_ns=%.0f wrong=%llu\n",
                 mode.c_str(), healthy.per_s, healthy.p50_ns, healthy.p99_ns,
@@ -164,7 +182,7 @@ int main(int argc, char** argv) {
       // Repair runs in the background from the kill on: wait until it stops
       // making copies, and report what it copied and how fast.
       const auto repair_start = clock_type::now();
-      const double unit = k > 0 ? double(sizeof(object4k)) / k : double(sizeof(object4k));
+      const double unit = double(sizeof(object4k));  // a copy, or a span's column
       std::uint64_t last = rt.stats().repairs;
       double settled = seconds_since(kill_time);
       for (int quiet = 0; quiet < 3 && seconds_since(repair_start) < 300;) {
