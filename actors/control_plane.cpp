@@ -41,11 +41,28 @@ caf::expected<std::uint16_t> publish_handle(control_plane::impl& cp, const Handl
   return cp.system.middleman().publish(whom, port, host.c_str(), true);
 }
 
+// What caf::io::remote_actor does, with a deadline: it asks the middleman
+// (or the TLS manager) to connect and waits without one.
 template <class Handle>
 caf::expected<Handle> remote_handle(control_plane::impl& cp, const std::string& host,
-                                    std::uint16_t port) {
-  if (cp.tls) return caf::openssl::remote_actor<Handle>(cp.system, host, port);
-  return cp.system.middleman().remote_actor<Handle>(host, port);
+                                    std::uint16_t port, std::chrono::milliseconds timeout) {
+  const caf::io::middleman_actor connector =
+      cp.tls ? cp.system.openssl_manager().actor_handle() : cp.system.middleman().actor_handle();
+  caf::expected<Handle> result = caf::make_error(caf::sec::request_timeout);
+  caf::scoped_actor self{cp.system};
+  self->request(connector, caf::duration{timeout}, caf::connect_atom::value, host, port)
+      .receive(
+          [&](const caf::node_id&, caf::strong_actor_ptr& found,
+              const std::set<std::string>& interface) {
+            if (!found)
+              result = caf::make_error(caf::sec::no_actor_published_at_port, port);
+            else if (!cp.system.assignable<Handle>(interface))
+              result = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
+            else
+              result = caf::actor_cast<Handle>(std::move(found));
+          },
+          [&](caf::error& e) { result = std::move(e); });
+  return result;
 }
 
 }  // namespace
@@ -61,13 +78,14 @@ caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor
 }
 
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
-                                             std::uint16_t port) {
-  return remote_handle<memory_node_actor>(cp, host, port);
+                                             std::uint16_t port,
+                                             std::chrono::milliseconds timeout) {
+  return remote_handle<memory_node_actor>(cp, host, port, timeout);
 }
 
 caf::expected<gather_actor> remote_gather(control_plane::impl& cp, const std::string& host,
-                                          std::uint16_t port) {
-  return remote_handle<gather_actor>(cp, host, port);
+                                          std::uint16_t port, std::chrono::milliseconds timeout) {
+  return remote_handle<gather_actor>(cp, host, port, timeout);
 }
 
 }  // namespace remora::actors

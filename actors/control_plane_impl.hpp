@@ -2,6 +2,8 @@
 // only from actors/.
 #pragma once
 
+#include <chrono>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -32,12 +34,14 @@ caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor
                                      const std::string& host, std::uint16_t port);
 
 /// Connects to the memory node published on host:port, over TLS when
-/// configured. Blocks while CAF connects: callers bound it beforehand.
+/// configured, within `timeout` (sec::request_timeout after it: a peer that
+/// accepts TCP but never finishes CAF's handshake, a stopped process, does
+/// not hold the caller).
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
-                                             std::uint16_t port);
+                                             std::uint16_t port, std::chrono::milliseconds timeout);
 
 /// Connects to the gather service published on host:port, as remote_node.
 caf::expected<gather_actor> remote_gather(control_plane::impl& cp, const std::string& host,
-                                          std::uint16_t port);
+                                          std::uint16_t port, std::chrono::milliseconds timeout);
 
 }  // namespace remora::actors

@@ -133,7 +133,7 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
   auto i = std::make_unique<impl>();
   i->address = host + ":" + std::to_string(port);
   i->timeout = timeout;
-  auto service = remote_gather(i->cp.internals(), host, port);
+  auto service = remote_gather(i->cp.internals(), host, port, timeout);
   if (!service)
     return to_error(service.error(), "connecting to the gather service on " + i->address);
   i->service = std::move(*service);

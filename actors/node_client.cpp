@@ -113,13 +113,14 @@ struct node_client::impl {
   // `fresh`.
   result<connection> open(hello_reply& fresh) {
     const std::string where = "memory node " + opts.address.to_string();
-    // CAF's connect has no deadline of its own: probe first, bounded, and
-    // hang up at once (a TLS node would wait for the probe's handshake).
+    // A quick answer for an address where nobody listens: probe first,
+    // bounded, and hang up at once (a TLS node would wait for the probe's
+    // handshake).
     if (auto probe =
             transport::tcp_stream::connect(opts.address.host, opts.address.port, deadline());
         !probe)
       return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
-    auto remote = remote_node(cp, opts.address.host, opts.address.port);
+    auto remote = remote_node(cp, opts.address.host, opts.address.port, opts.timeout);
     if (!remote)
       return error{errc::peer_unreachable, where + " did not accept the control connection: " +
                                                cp.system.render(remote.error())};

@@ -57,7 +57,8 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
 
   // Raw messages a typed client could never send.
   auto& internals = cp.internals();
-  auto raw = caf::actor_cast<caf::actor>(*actors::remote_node(internals, "127.0.0.1", node.port));
+  auto raw = caf::actor_cast<caf::actor>(
+      *actors::remote_node(internals, "127.0.0.1", node.port, std::chrono::seconds(5)));
   caf::scoped_actor self{internals.system};
   auto expect_refusal = [&](auto... xs) {
     bool refused = false;

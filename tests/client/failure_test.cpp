@@ -181,3 +181,23 @@ TEST_CASE(
             objects, [](std::uint64_t i) { return i; }, 30s) == 0);
   CHECK(rt.stats().objects_lost == 0);
 }
+
+TEST_CASE("connecting to a SIGSTOPped node gives up within the timeout", "[client][failure]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options);
+  nodes[0]->signal(SIGSTOP);
+  // The kernel still accepts TCP for it; CAF's handshake never finishes.
+  remora::actors::control_plane cp;
+  const auto start = std::chrono::steady_clock::now();
+  auto client = remora::actors::node_client::connect(
+      cp, {*remora::actors::node_address::parse(options.memory_nodes()[0]), "", 1s});
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(client.ok());
+  CHECK(client.err().code == remora::transport::errc::peer_unreachable);
+  CHECK(took < 10s);
+  CHECK_THROWS_AS(remora::Runtime(options.timeout(1s)), remora::NodeUnavailable);
+  nodes[0]->signal(SIGCONT);
+  auto again = remora::actors::node_client::connect(
+      cp, {*remora::actors::node_address::parse(options.memory_nodes()[0]), "", 5s});
+  CHECK(again.ok());
+}
