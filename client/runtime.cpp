@@ -182,7 +182,7 @@ Stats Runtime::stats() const {
   s.failovers = impl_->far->failovers();
   s.repairs = impl_->far->repairs();
   s.objects_lost = impl_->far->objects_lost();
-  s.rebalanced = c.rebalanced;
+  s.rebalanced = c.rebalanced + impl_->far->rebalanced();
   return s;
 }
 

@@ -43,11 +43,17 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       code_(static_cast<int>(k), static_cast<int>(m)),
       spans_(shard_count),
       members_(shard_count),
-      frees_(*nodes_) {
+      frees_(*nodes_),
+      balanced_epoch_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
     (void)repair_now(o.batch);
     (void)scrub_now(o.scrub_batch);
+    if (const auto epoch = nodes_->epoch(); epoch != balanced_epoch_) {
+      bool complete = false;
+      (void)rebalance_now(o.batch, complete);
+      if (complete) balanced_epoch_ = epoch;
+    }
   });
 }
 

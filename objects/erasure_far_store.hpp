@@ -30,7 +30,8 @@
 // none of the span (in place when its node is fine and only missed a
 // write), in one allocation batch per node; scrubs read every column of a
 // few spans a pass, so that damaged parity (which reads never touch) is
-// found too.
+// found too. When the nodes changed (one joined), columns move to where
+// placement puts them now (rebalance_now).
 //
 // Thread-safety: as far_store. Tables are sharded under mutexes: members
 // (object -> span, column) and spans; a span's changes hold its shard's
@@ -98,6 +99,15 @@ class erasure_far_store final : public far_store {
   /// where the last scrub stopped, at most once round), and marks those
   /// that fail their checksum stale for repair; how many it found.
   std::size_t scrub_now(std::size_t max_spans = SIZE_MAX);
+
+  /// Moves columns to nodes that joined: a span whose owners (its top
+  /// k + m nodes among those neither dead nor leaving) include a reachable
+  /// node without a column of it gets one there, copied from a column on a
+  /// node outside them, which is then freed. Up to `max_spans` moves;
+  /// `complete` when it looked at every span and left nothing it could not
+  /// move.
+  std::size_t rebalance_now(std::size_t max_spans, bool& complete);
+  std::uint64_t rebalanced() const override { return rebalanced_.load(std::memory_order_relaxed); }
 
   /// Spans holding at least one object.
   std::size_t spans() const;
@@ -178,7 +188,8 @@ class erasure_far_store final : public far_store {
   std::vector<span_shard> spans_;
   std::vector<member_shard> members_;
   pending_frees frees_;
-  std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
+  std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0}, rebalanced_{0};
+  std::uint64_t balanced_epoch_;             // the repair thread's: nodes_'s epoch rebalanced to
   scrub_cursor scrub_;                       // the repair thread's (or a test's)
   std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };

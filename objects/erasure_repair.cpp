@@ -2,6 +2,7 @@
 // columns, repair (rebuilding the columns that are stale, lost with a dead
 // node, on a leaving node, or never placed) and scrubbing.
 #include <algorithm>
+#include <optional>
 
 #include "objects/erasure_far_store.hpp"
 #include "storage/slot.hpp"
@@ -174,6 +175,89 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<std::uint64_t,
     }
   }
   return made;
+}
+
+std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& complete) {
+  complete = true;
+  std::size_t moved = 0;
+  for (auto& shard : spans_) {
+    std::lock_guard held(shard.mutex);
+    struct move {
+      span* s;
+      std::uint32_t column, to;
+    };
+    by_node<std::vector<move>> by_target;
+    std::size_t planned = 0;
+    for (auto& [id, s] : shard.objects) {
+      const auto belong = owners(*nodes_, id, k_ + m_);
+      auto has = [&](std::uint32_t n) {
+        return std::any_of(s.at.begin(), s.at.begin() + k_ + m_,
+                           [&](const column& c) { return c.id != 0 && c.node == n; });
+      };
+      std::optional<std::uint32_t> to, from;
+      for (std::uint32_t n : belong)
+        if (!to && !has(n) && nodes_->reachable(n)) to = n;
+      for (std::uint32_t j = 0; j < k_ + m_ && !from; ++j)
+        if ((readable(s.at[j]) || (zeroes(s.at[j]) && s.at[j].id != 0)) &&
+            std::find(belong.begin(), belong.end(), s.at[j].node) == belong.end())
+          from = j;
+      if (!to || !from) continue;
+      if (moved + planned >= max_spans) {
+        complete = false;
+        break;
+      }
+      by_target[*to].push_back({&s, *from, *to});
+      ++planned;
+    }
+    // Each column's own bytes (no decoding: it is healthy, only misplaced),
+    // one allocation batch per target node; the old copy is freed once the
+    // new one is written.
+    for (std::uint32_t n = 0; n < by_target.size(); ++n) {
+      auto& batch = by_target[n];
+      if (batch.empty()) continue;
+      std::vector<std::vector<std::byte>> bytes;
+      std::vector<move> ready;
+      for (const move& mv : batch) {
+        std::vector<std::byte> b(mv.s->length);
+        if (!zeroes(mv.s->at[mv.column]) && !own_bytes(mv.s->at[mv.column], b)) {
+          complete = false;
+          continue;
+        }
+        bytes.push_back(std::move(b));
+        ready.push_back(mv);
+      }
+      if (ready.empty()) continue;
+      std::vector<object_location> locs;
+      for (const move& mv : ready)
+        locs.push_back({.id = mv.s->at[mv.column].id, .size = mv.s->at[mv.column].size});
+      if (!nodes_->allocate(n, locs)) {
+        complete = false;
+        continue;
+      }
+      for (std::size_t x = 0; x < ready.size(); ++x) {
+        column& col = ready[x].s->at[ready[x].column];
+        auto& loc = locs[x];
+        loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(loc.size));
+        if (!nodes_->write(n, loc, std::span<const std::byte>(bytes[x].data(), col.size))) {
+          frees_.free_on(n, {loc.id});
+          complete = false;
+          continue;
+        }
+        frees_.free_on(col.node, {col.id});
+        col.node = n;
+        col.offset = loc.offset;
+        col.version = loc.version;
+        col.written = true;
+        ++moved;
+        rebalanced_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (moved >= max_spans) {
+      complete = false;
+      break;
+    }
+  }
+  return moved;
 }
 
 }  // namespace remora::objects

@@ -74,6 +74,8 @@ class far_store {
   virtual std::uint64_t repairs() const { return 0; }
   /// Objects found with no copy left that could be read.
   virtual std::uint64_t objects_lost() const { return 0; }
+  /// Copies (or columns) a store of several moved to a node that joined.
+  virtual std::uint64_t rebalanced() const { return 0; }
 };
 
 }  // namespace remora::objects

@@ -28,6 +28,21 @@ inline std::vector<std::uint32_t> rank_reachable(const far_store& nodes, storage
   return ranked;
 }
 
+/// The `count` nodes ranked highest for `id` among those neither dead nor
+/// leaving, reachable or not: where its copies (or columns) belong now.
+inline std::vector<std::uint32_t> owners(const far_store& nodes, std::uint64_t id,
+                                         std::uint32_t count) {
+  std::vector<std::uint32_t> ranked;
+  const std::uint32_t all = nodes.nodes();
+  for (std::uint32_t n = 0; n < all; ++n)
+    if (!nodes.dead(n) && !nodes.leaving(n)) ranked.push_back(n);
+  std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return rendezvous_score(id, nodes.node_id(a)) > rendezvous_score(id, nodes.node_id(b));
+  });
+  if (ranked.size() > count) ranked.resize(count);
+  return ranked;
+}
+
 /// Per-node lists that grow to any node index asked for (a node may join
 /// while the work is sorted).
 template <class T>

@@ -29,12 +29,110 @@ object_location location_of(object_id id, std::uint32_t size, std::uint64_t offs
 
 replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std::uint32_t replicas,
                                            repair_options repair)
-    : nodes_(std::move(nodes)), replicas_(replicas), shards_(shard_count), frees_(*nodes_) {
+    : nodes_(std::move(nodes)),
+      replicas_(replicas),
+      shards_(shard_count),
+      frees_(*nodes_),
+      balanced_epoch_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
     (void)repair_now(o.batch);
     (void)scrub_now(o.scrub_batch);
+    if (const auto epoch = nodes_->epoch(); epoch != balanced_epoch_) {
+      bool complete = false;
+      (void)rebalance_now(o.batch, complete);
+      if (complete) balanced_epoch_ = epoch;
+    }
   });
+}
+
+std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& complete) {
+  complete = true;
+  std::size_t moved = 0;
+  for (auto& s : shards_) {
+    std::lock_guard held(s.mutex);
+    struct move {
+      object_id id;
+      replicas* reps;
+      std::uint32_t source, to, from;  // copy read, node gaining one, copy dropped
+    };
+    std::vector<move> moves;
+    for (auto& [id, reps] : s.objects) {
+      const auto belong = owners(*nodes_, id, replicas_);
+      auto has = [&](std::uint32_t n) {
+        return std::any_of(reps.at.begin(), reps.at.begin() + reps.count,
+                           [&](const replica& r) { return r.node == n; });
+      };
+      std::optional<std::uint32_t> to, from, source;
+      for (std::uint32_t n : belong)
+        if (!to && !has(n) && nodes_->reachable(n)) to = n;
+      for (std::uint32_t k = 0; k < reps.count; ++k) {
+        const auto& r = reps.at[k];
+        if (!r.current || !nodes_->reachable(r.node)) continue;
+        if (!source) source = k;
+        if (!from && std::find(belong.begin(), belong.end(), r.node) == belong.end()) from = k;
+      }
+      if (!to || !from || !source) continue;
+      if (moved + moves.size() >= max_objects) {
+        complete = false;
+        break;
+      }
+      moves.push_back({id, &reps, *source, *to, *from});
+    }
+    // The bytes from each source node in one batch, one allocation batch
+    // per target node; a copy is dropped only once its successor is written.
+    by_node<std::vector<std::size_t>> by_source, by_target;
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      by_source[moves[i].reps->at[moves[i].source].node].push_back(i);
+      by_target[moves[i].to].push_back(i);
+    }
+    std::vector<std::vector<std::byte>> bytes(moves.size());
+    std::vector<bool> have(moves.size(), false);
+    for (std::uint32_t n = 0; n < by_source.size(); ++n) {
+      if (by_source[n].empty()) continue;
+      std::vector<object_location> locs;
+      std::vector<std::span<std::byte>> into;
+      for (std::size_t i : by_source[n]) {
+        const auto& r = moves[i].reps->at[moves[i].source];
+        bytes[i].resize(moves[i].reps->size);
+        locs.push_back(location_of(moves[i].id, moves[i].reps->size, r.offset, r.version));
+        into.emplace_back(bytes[i]);
+      }
+      if (nodes_->read(n, locs, into))
+        for (std::size_t i : by_source[n]) have[i] = true;
+    }
+    for (std::uint32_t n = 0; n < by_target.size(); ++n) {
+      std::vector<std::size_t> batch;
+      for (std::size_t i : by_target[n])
+        if (have[i]) batch.push_back(i);
+      if (batch.empty()) continue;
+      std::vector<object_location> locs;
+      for (std::size_t i : batch) locs.push_back({.id = moves[i].id, .size = moves[i].reps->size});
+      if (!nodes_->allocate(n, locs)) {
+        complete = false;
+        continue;
+      }
+      for (std::size_t x = 0; x < batch.size(); ++x) {
+        const move& mv = moves[batch[x]];
+        replicas& reps = *mv.reps;
+        auto w = location_of(mv.id, reps.size, locs[x].offset, locs[x].version);
+        if (!nodes_->write(n, w, bytes[batch[x]])) {
+          frees_.free_on(n, {mv.id});
+          complete = false;
+          continue;
+        }
+        frees_.free_on(reps.at[mv.from].node, {mv.id});
+        reps.at[mv.from] = {n, w.version, w.offset, true};
+        ++moved;
+        rebalanced_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (moved >= max_objects) {
+      complete = false;
+      break;
+    }
+  }
+  return moved;
 }
 
 replicated_far_store::~replicated_far_store() = default;

@@ -92,6 +92,13 @@ class replicated_far_store final : public far_store {
   /// One repair pass over every object, on the caller's thread; how many
   /// copies it made.
   std::size_t repair_now(std::size_t max_objects = SIZE_MAX);
+  /// Moves copies to nodes that joined: an object whose owners (its top r
+  /// nodes among those neither dead nor leaving) include a reachable node
+  /// without a copy gets one there, and loses one on a node outside them.
+  /// Up to `max_objects` moves; `complete` when it looked at every object
+  /// and left nothing it could not move.
+  std::size_t rebalance_now(std::size_t max_objects, bool& complete);
+  std::uint64_t rebalanced() const override { return rebalanced_.load(std::memory_order_relaxed); }
   /// Reads every current copy (or piece) of the next `max_objects` objects
   /// (going on where the last scrub stopped, at most once round), and marks
   /// those that fail their checksum stale for repair; how many it found.
@@ -151,8 +158,9 @@ class replicated_far_store final : public far_store {
   const std::unique_ptr<far_store> nodes_;
   const std::uint32_t replicas_;
   std::vector<shard> shards_;
-  std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0};
+  std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0}, rebalanced_{0};
   pending_frees frees_;
+  std::uint64_t balanced_epoch_;             // the repair thread's: nodes_'s epoch rebalanced to
   scrub_cursor scrub_;                       // the repair thread's (or a test's)
   std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };

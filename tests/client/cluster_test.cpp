@@ -184,3 +184,45 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   CHECK(wrong == 0);
   CHECK(rt.stats().objects_lost == 0);
 }
+
+TEST_CASE("etcd membership: with replicas(2) or erasure(2, 1), a node that joins receives copies",
+          "[client][cluster]") {
+  if (etcd_binary().empty()) {
+    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
+    return;
+  }
+  etcd_server etcd;
+  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  for (const bool coded : {false, true}) {
+    const std::string url = etcd.url + (coded ? "-ec" : "-r2");
+    std::vector<std::unique_ptr<child_process>> nodes;
+    auto start = [&] {
+      nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
+          REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + url}));
+      REQUIRE(nodes.back()->wait_for_line("registered as", 30s).has_value());
+    };
+    for (int i = 0; i < 3; ++i) start();
+    remora::Options options;
+    options.dram_cache(4 << 20).cluster(url).timeout(5s);
+    if (coded)
+      options.erasure(2, 1);
+    else
+      options.replicas(2);
+    remora::Runtime rt(options);
+    std::vector<remora::UniquePtr<wide>> objects;
+    for (std::uint64_t i = 0; i < 20'000; ++i)
+      objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+    start();  // a fourth node: copies (or columns) it now ranks for move there
+    INFO((coded ? "erasure(2, 1)" : "replicas(2)"));
+    CHECK(remora::testing::eventually([&] { return rt.stats().rebalanced > 1'000; }, 60s));
+    std::uint64_t wrong = 0;
+    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+    CHECK(wrong == 0);
+    // The moves kept every object safe: with the first node gone, all read.
+    nodes[0]->signal(SIGKILL);
+    wrong = 0;
+    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+    CHECK(wrong == 0);
+    CHECK(rt.stats().objects_lost == 0);
+  }
+}
