@@ -4,7 +4,11 @@
 // the same keys in a [global] section); flags win.
 //
 //   remora-memnode --port=4242 --bind=0.0.0.0 --capacity=8GiB
-//                  --spill-dir=/var/lib/remora [--auth-token=...]
+//                  --spill-dir=/var/lib/remora [--auth-token-file=F]
+//
+// No configuration file is read unless --config-file names one (CAF would
+// read caf-application.ini from the working directory). The token comes
+// from --auth-token-file, REMORA_AUTH_TOKEN or --auth-token (seen by `ps`).
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,7 +18,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <caf/all.hpp>
 #include <caf/config_option_adder.hpp>
@@ -23,6 +30,7 @@
 #include "actors/memory_node_host.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/context.hpp"
+#include "transport/token_file.hpp"
 
 namespace {
 
@@ -37,7 +45,7 @@ class memnode_options : public caf::actor_system_config {
   std::string bind = "127.0.0.1";
   std::string capacity = "1GiB";
   std::string spill_dir;
-  std::string auth_token;
+  std::string auth_token, auth_token_file;
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
@@ -51,7 +59,10 @@ class memnode_options : public caf::actor_system_config {
         .add(capacity, "capacity", "arena DRAM before spilling, e.g. 8GiB (default 1GiB)")
         .add(spill_dir, "spill-dir",
              "RocksDB directory for spilled objects; wiped at start (default: a temporary one)")
-        .add(auth_token, "auth-token", "token clients must present (default: none)")
+        .add(auth_token, "auth-token",
+             "token clients must present (default: none; visible to ps: prefer the file or "
+             "REMORA_AUTH_TOKEN)")
+        .add(auth_token_file, "auth-token-file", "file holding the token clients must present")
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
@@ -75,18 +86,44 @@ class memnode_options : public caf::actor_system_config {
 // then ends main's wait.
 std::atomic<bool> drained{false};
 
+// A start that cannot go on: main prints it and cleans up, after whatever
+// was started has been torn down on the way out.
+struct startup_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "remora-memnode: %s\n", what.c_str());
-  std::exit(1);
+  throw startup_failure(what);
 }
 
-}  // namespace
+// The token from --auth-token-file, else REMORA_AUTH_TOKEN, else
+// --auth-token; surrounding whitespace dropped.
+std::string auth_token(const memnode_options& opts) {
+  auto trimmed = [](std::string t) {
+    const auto first = t.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return std::string();
+    return t.substr(first, t.find_last_not_of(" \t\r\n") - first + 1);
+  };
+  if (!opts.auth_token_file.empty()) {
+    auto token = remora::transport::read_token_file(opts.auth_token_file);
+    if (!token) fail("--auth-token-file: " + token.err().message);
+    return *token;
+  }
+  if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); env != nullptr && *env != '\0')
+    return trimmed(env);
+  return opts.auth_token;
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv, std::string& temporary_dir) {
   memnode_options opts;
-  if (auto err = opts.parse(argc, argv))
+  bool named_config = false;
+  for (int i = 1; i < argc; ++i)
+    named_config |= std::string_view(argv[i]).rfind("--config-file", 0) == 0;
+  std::istringstream no_file;
+  if (auto err = named_config ? opts.parse(argc, argv) : opts.parse(argc, argv, no_file))
     fail("bad options: " + caf::to_string(err) + " (see --help)");
   if (opts.cli_helptext_printed) return 0;
+  opts.auth_token = auth_token(opts);
   auto capacity = parse_byte_size(opts.capacity);
   if (!capacity || *capacity == 0) fail("--capacity: not a byte size: '" + opts.capacity + "'");
 
@@ -102,6 +139,7 @@ int main(int argc, char** argv) {
     char pattern[] = "/tmp/remora-memnode-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) fail("cannot create a temporary spill directory");
     opts.spill_dir = pattern;
+    temporary_dir = pattern;
   }
 
   remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};
@@ -131,8 +169,6 @@ int main(int argc, char** argv) {
       return t.find("/memory") == std::string::npos;
     });
     if (!networked && !opts.net_devices.empty()) {
-      host->reset();
-      if (temporary_spill) std::filesystem::remove_all(opts.spill_dir);
       fail("--net-devices=" + opts.net_devices +
            ": UCX found no network device of that name (ip link lists them)");
     }
@@ -182,4 +218,17 @@ int main(int argc, char** argv) {
   if (temporary_spill) std::filesystem::remove_all(opts.spill_dir);
   std::printf("remora-memnode: stopped\n");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string temporary_dir;
+  try {
+    return run(argc, argv, temporary_dir);
+  } catch (const startup_failure& e) {
+    std::fprintf(stderr, "remora-memnode: %s\n", e.what());
+    if (!temporary_dir.empty()) std::filesystem::remove_all(temporary_dir);
+    return 1;
+  }
 }

@@ -1,6 +1,8 @@
 #include "actors/memory_node.hpp"
 
-#include <random>
+#include <sys/random.h>
+
+#include <algorithm>
 #include <unordered_map>
 
 namespace remora::actors {
@@ -12,21 +14,30 @@ using transport::errc;
 struct memory_node_state {
   memory_node_setup setup;
   std::unordered_map<std::uint64_t, caf::actor_addr> sessions;
-  std::mt19937_64 random{std::random_device{}()};
   node_stats counters;  // leaving: drained (remora-ctl drain)
   static inline const char* name = "remora.memory_node";
 };
 
 using node_pointer = memory_node_actor::stateful_pointer<memory_node_state>;
 
-// Constant-time comparison, so the time a refusal takes says nothing of
-// how much of the token was right.
+// Constant-time comparison, length included: the time a refusal takes
+// depends on the length given only, and says nothing of how much of the
+// token (or its length) was right.
 bool token_matches(const std::string& expected, const std::string& given) {
-  if (expected.size() != given.size()) return false;
-  unsigned char diff = 0;
+  unsigned char diff = expected.size() != given.size();
+  const std::size_t n = std::max<std::size_t>(expected.size(), 1);
   for (std::size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+    diff |= static_cast<unsigned char>(given[i] ^ (expected.empty() ? 0 : expected[i % n]));
   return diff == 0;
+}
+
+// A session: 64 bits from the kernel's CSPRNG, so that one cannot be guessed
+// from others seen.
+std::uint64_t fresh_session() {
+  std::uint64_t x = 0;
+  while (x == 0)
+    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
+  return x;
 }
 
 std::vector<char> as_chars(const transport::bytes& b) {
@@ -100,7 +111,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
                                                          : "wrong auth token"});
         std::uint64_t session = 0;
-        while (session == 0 || st.sessions.contains(session)) session = st.random();
+        while (session == 0 || st.sessions.contains(session)) session = fresh_session();
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
         st.sessions.emplace(session, sender);
         if (sender) self->monitor(sender);

@@ -11,6 +11,7 @@
 // leave (it stops).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "actors/membership.hpp"
 #include "actors/node_client.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/token_file.hpp"
 
 namespace {
 
@@ -33,7 +35,8 @@ const char* usage =
     "                other nodes, and once it is empty it leaves the pool and stops;\n"
     "                after --wait-s seconds (default 600) without that, it stays\n"
     "  --json        one JSON object instead of a table\n"
-    "  --auth-token  the node's token, if it requires one\n"
+    "  --auth-token  the node's token, if it requires one (or --auth-token-file=F,\n"
+    "                or REMORA_AUTH_TOKEN)\n"
     "  --timeout-ms  give up after this long (default 5000)\n"
     "  --tls-certificate=PEM --tls-key=PEM --tls-ca-file=PEM\n"
     "                talk TLS to a node started with the same flags\n";
@@ -104,6 +107,10 @@ int main(int argc, char** argv) {
       json = true;
     } else if (arg.rfind("--auth-token=", 0) == 0) {
       o.auth_token = arg.substr(13);
+    } else if (arg.rfind("--auth-token-file=", 0) == 0) {
+      auto token = remora::transport::read_token_file(arg.substr(18));
+      if (!token) return fail("--auth-token-file: " + token.err().message);
+      o.auth_token = *token;
     } else if (arg.rfind("--timeout-ms=", 0) == 0) {
       auto ms = whole_number(arg.substr(13));
       if (!ms) return fail("--timeout-ms: not a number of milliseconds: '" + arg.substr(13) + "'");
@@ -124,6 +131,8 @@ int main(int argc, char** argv) {
       positional.push_back(arg);
     }
   }
+  if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); o.auth_token.empty() && env != nullptr)
+    o.auth_token = env;
   if (positional.size() != 2 ||
       (positional[0] != "stats" && positional[0] != "nodes" && positional[0] != "drain")) {
     std::fputs(usage, stderr);

@@ -6,6 +6,7 @@
 
 #include "remora/errors.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/token_file.hpp"
 
 namespace remora {
 
@@ -63,6 +64,12 @@ Options& Options::auth_token(std::string token) {
   auth_token_ = std::move(token);
   return *this;
 }
+Options& Options::auth_token_file(const std::string& path) {
+  auto token = transport::read_token_file(path);
+  if (!token) throw ConfigError("auth_token_file: " + token.err().message);
+  auth_token_ = std::move(token).value();
+  return *this;
+}
 Options& Options::replicas(std::uint32_t r) {
   if (r < 1 || r > 4)
     throw ConfigError("replicas(" + std::to_string(r) + "): between 1 and 4 copies, please");
@@ -105,7 +112,8 @@ const char* Options::help() {
          "  --cluster=etcd://H:P/PFX   the memory nodes registered in etcd\n"
          "  --embedded-capacity=BYTES  DRAM of the embedded node before it spills (1GiB)\n"
          "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
-         "  --auth-token=TOKEN         presented to memory nodes\n"
+         "  --auth-token=TOKEN         presented to memory nodes (or REMORA_AUTH_TOKEN)\n"
+         "  --auth-token-file=FILE     the token, read from FILE\n"
          "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
          "  --replicas=R               keep every object on R memory nodes (1)\n"
          "  --erasure=K,M              or code it into K data + M parity pieces on K+M nodes\n"
@@ -144,6 +152,8 @@ Options Options::from_args(int argc, char** argv) {
       o.spill_dir(std::string(*v));
     } else if (auto v = value("--auth-token")) {
       o.auth_token(std::string(*v));
+    } else if (auto v = value("--auth-token-file")) {
+      o.auth_token_file(std::string(*v));
     } else if (auto v = value("--net-devices")) {
       o.net_devices(std::string(*v));
     } else if (auto v = value("--replicas")) {

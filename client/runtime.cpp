@@ -1,5 +1,7 @@
 #include "remora/runtime.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -35,6 +37,23 @@ std::unique_ptr<objects::tier_stack> open_tiers(const Options& o, transport::con
     add(storage::open_cxl_tier(ucx, cxl->device, cxl->bytes), "cxl_cache");
   add(storage::open_dram_tier(ucx, o.dram_cache()), "dram_cache");
   return std::make_unique<objects::tier_stack>(std::move(tiers));
+}
+
+// 32 hex digits from the kernel's CSPRNG.
+std::string random_token() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
 }
 
 }  // namespace
@@ -82,6 +101,12 @@ Runtime::impl::impl(const Options& o) : options(o) {
     throw ConfigError("replicas(" + std::to_string(o.replicas()) + ") needs at least " +
                       std::to_string(o.replicas()) + " memory nodes; " + std::to_string(named) +
                       which);
+  // The token: named, or from the environment; the embedded node gets a
+  // random one, so that only this process can reach its objects.
+  std::string token = o.auth_token();
+  if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); token.empty() && env != nullptr)
+    token = env;
+  if (token.empty() && listed.empty()) token = random_token();
   std::vector<actors::node_address> nodes;
   if (listed.empty()) {
     actors::memory_node_host::options host;
@@ -94,7 +119,7 @@ Runtime::impl::impl(const Options& o) : options(o) {
       temporary_spill = pattern;
       host.arena.spill_dir = pattern;
     }
-    host.auth_token = o.auth_token();
+    host.auth_token = token;
     auto started = actors::memory_node_host::start(cp, host);
     if (!started) objects::raise(started.err());
     embedded = std::move(started).value();
@@ -116,7 +141,7 @@ Runtime::impl::impl(const Options& o) : options(o) {
                   [](const actors::node_address& a) { return !transport::is_loopback(a.host); }))
     devices = "all";
   client::node_far_store::options far_options{
-      options.auth_token(), options.timeout(), devices, o.dead_after(), {}};
+      token, options.timeout(), devices, o.dead_after(), {}};
   if (!o.cluster().empty()) {
     // Membership decides deaths: a node whose lease ended has left.
     far_options.left = [etcd = *actors::etcd_client::parse(o.cluster(), o.timeout())](

@@ -6,6 +6,9 @@
 #include <thread>
 #include <unordered_set>
 
+#include "storage/machine_memory.hpp"
+#include "transport/byte_size.hpp"
+
 namespace remora::storage {
 
 using transport::errc;
@@ -32,6 +35,13 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
                      std::to_string(slab_allocator::default_page_size) + " bytes)"};
   if (!(o.low_watermark > 0 && o.low_watermark <= o.high_watermark && o.high_watermark <= 1))
     return error{errc::invalid_argument, "watermarks must satisfy 0 < low <= high <= 1"};
+  // Before anything is allocated: an arena the machine cannot give would
+  // fill it (the kernel kills the process) and leave its file in /dev/shm.
+  const auto machine = read_machine_memory();
+  if (auto limit = machine.limit(); limit && o.capacity > *limit)
+    return error{errc::no_memory, "a capacity of " + transport::format_byte_size(o.capacity) +
+                                      " is more than this machine can give (" + machine.describe() +
+                                      "): choose a smaller one"};
   auto region = transport::region::allocate(ctx, o.capacity);
   if (!region) return region.err();
   auto spill = spill_store::open(o.spill_dir);

@@ -69,6 +69,20 @@ spill_store::~spill_store() {
 
 result<std::unique_ptr<spill_store>> spill_store::open(const std::string& dir) {
   std::error_code ec;
+  // Its old contents are wiped below: only a directory that is new, empty,
+  // or marked as a spill directory (its lock file) may be used.
+  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::is_empty(dir, ec) &&
+      !std::filesystem::exists(dir + "/remora-spill.lock", ec)) {
+    std::string example;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      example = e.path().filename().string();
+      break;
+    }
+    return error{errc::invalid_argument,
+                 "spill directory " + dir + " holds other files (" + example +
+                     ", ...) and is not a Remora spill directory; its contents would be "
+                     "deleted: name a new or empty directory"};
+  }
   std::filesystem::create_directories(dir, ec);
   if (ec) return error{errc::io, "creating spill directory " + dir + ": " + ec.message()};
   const std::string lock_path = dir + "/remora-spill.lock";

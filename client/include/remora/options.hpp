@@ -22,11 +22,17 @@ class Options {
   Options& memory_node(std::string host_port);
   /// The memory nodes registered in etcd ("etcd://HOST:PORT/PREFIX"; nodes
   /// register with remora-memnode --cluster=URL), instead of naming them.
-  /// Read when the Runtime starts.
+  /// Watched while the Runtime runs: nodes that register later are used
+  /// too, and objects move to them.
   Options& cluster(std::string url);
   Options& embedded_capacity(std::uint64_t bytes);
   Options& spill_dir(std::string dir);
+  /// The token memory nodes require (remora-memnode --auth-token-file).
+  /// Without one, the REMORA_AUTH_TOKEN environment variable's, if set.
   Options& auth_token(std::string token);
+  /// The token, read now from `path` (surrounding whitespace dropped).
+  /// Throws ConfigError when the file cannot be read or is empty.
+  Options& auth_token_file(const std::string& path);
   /// Bounds every wait on a memory node (connects, requests, transfers).
   Options& timeout(std::chrono::milliseconds t);
   /// How long a memory node may stay unreachable (its connection lost and
