@@ -51,6 +51,7 @@ class memnode_options : public caf::actor_system_config {
   double high_watermark = 0.90, low_watermark = 0.80;
   bool test_hooks = false;
   std::string cluster, advertise;
+  std::string lease_grace = "30s";
 
   memnode_options() {
     caf::config_option_adder{custom_options_, "global"}
@@ -77,6 +78,9 @@ class memnode_options : public caf::actor_system_config {
         .add(advertise, "advertise",
              "host clients reach this node at, in the cluster (default: --bind; the host name "
              "when bound to 0.0.0.0)")
+        .add(lease_grace, "lease-grace",
+             "how long a client may be gone (every connection closed) before its objects are "
+             "freed, e.g. 30s or 2m (default 30s)")
         .add(test_hooks, "test-hooks",
              "for tests only: serve fault injection (damaging stored bytes)");
   }
@@ -112,6 +116,23 @@ std::string auth_token(const memnode_options& opts) {
   if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); env != nullptr && *env != '\0')
     return trimmed(env);
   return opts.auth_token;
+}
+
+// "30s", "2m", "500ms", "1h" -> milliseconds.
+std::chrono::milliseconds parse_duration(const char* flag, const std::string& text) {
+  std::size_t end = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &end);
+  } catch (const std::exception&) {
+    fail(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
+  }
+  const std::string unit = text.substr(end);
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "s" || unit.empty()) return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  fail(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
 }
 
 int run(int argc, char** argv, std::string& temporary_dir) {
@@ -152,6 +173,7 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.arena.low_watermark = opts.low_watermark;
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;
+    o.lease_grace = parse_duration("--lease-grace", opts.lease_grace);
     o.leave = [] {
       drained.store(true);
       ::kill(::getpid(), SIGTERM);

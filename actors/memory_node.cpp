@@ -11,9 +11,22 @@ namespace {
 
 using transport::errc;
 
+struct session_info {
+  caf::actor_addr client;  // monitored: its connection going away ends the session
+  std::uint64_t owner = 0;
+};
+// A client runtime's hold on its objects: its live sessions; when the last
+// ends, a timer of the lease grace starts, and a new session (a reconnect)
+// stops it by bumping the generation.
+struct lease {
+  std::uint32_t live = 0;
+  std::uint64_t generation = 0;
+};
+
 struct memory_node_state {
   memory_node_setup setup;
-  std::unordered_map<std::uint64_t, caf::actor_addr> sessions;
+  std::unordered_map<std::uint64_t, session_info> sessions;
+  std::unordered_map<std::uint64_t, lease> owners;
   node_stats counters;  // leaving: drained (remora-ctl drain)
   static inline const char* name = "remora.memory_node";
 };
@@ -60,10 +73,26 @@ caf::error refuse(node_pointer self, const transport::error& e) {
   return make_remora_error(e.code, e.message);
 }
 
-// REQUIRES: a session from hello. Counts the request either way.
-bool admitted(node_pointer self, std::uint64_t session) {
+// The session's owner, or nullptr when hello did not grant `session`.
+// Counts the request either way.
+const session_info* admitted(node_pointer self, std::uint64_t session) {
   ++self->state.counters.requests;
-  return self->state.sessions.contains(session);
+  auto it = self->state.sessions.find(session);
+  return it == self->state.sessions.end() ? nullptr : &it->second;
+}
+
+// A session ended (goodbye, or its client went away). The owner's last
+// starts its lease's grace.
+void end_session(node_pointer self, std::uint64_t session) {
+  auto& st = self->state;
+  auto it = st.sessions.find(session);
+  if (it == st.sessions.end()) return;
+  const std::uint64_t owner = it->second.owner;
+  st.sessions.erase(it);
+  auto& l = st.owners[owner];
+  if (l.live > 0 && --l.live == 0)
+    self->delayed_send(caf::actor_cast<memory_node_actor>(self), st.setup.lease_grace,
+                       expire_atom::value, owner, ++l.generation);
 }
 
 node_stats current_stats(node_pointer self) {
@@ -96,11 +125,14 @@ caf::error not_admitted(node_pointer self) {
 memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
   self->state.setup = std::move(setup);
   self->set_down_handler([self](const caf::down_msg& down) {
-    std::erase_if(self->state.sessions, [&](const auto& s) { return s.second == down.source; });
+    std::vector<std::uint64_t> gone;
+    for (const auto& [session, info] : self->state.sessions)
+      if (info.client == down.source) gone.push_back(session);
+    for (std::uint64_t session : gone) end_session(self, session);
   });
   return {
-      [self](hello_atom, const std::string& token,
-             std::uint32_t version) -> caf::result<hello_reply> {
+      [self](hello_atom, const std::string& token, std::uint32_t version,
+             std::uint64_t owner) -> caf::result<hello_reply> {
         auto& st = self->state;
         ++st.counters.requests;
         if (version != protocol_version)
@@ -113,7 +145,10 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         std::uint64_t session = 0;
         while (session == 0 || st.sessions.contains(session)) session = fresh_session();
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
-        st.sessions.emplace(session, sender);
+        st.sessions.emplace(session, session_info{sender, owner});
+        auto& l = st.owners[owner];
+        ++l.live;
+        ++l.generation;  // a lapse pending is off: the owner is back
         if (sender) self->monitor(sender);
         return hello_reply{st.setup.node_id,
                            session,
@@ -124,25 +159,28 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
-        if (!admitted(self, session)) return not_admitted(self);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
         if (self->state.counters.leaving)
           return refuse(self,
                         {errc::no_space, "this node is being drained: it takes no new objects"});
-        auto r = self->state.setup.arena->allocate(ids, sizes);
+        auto r = self->state.setup.arena->allocate(ids, sizes, who->owner);
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },
       [self](free_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
-        if (!admitted(self, session)) return not_admitted(self);
-        auto r = self->state.setup.arena->free(ids);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.setup.arena->free(ids, who->owner);
         if (!r) return refuse(self, r.err());
         return *r;
       },
       [self](lookup_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::vector<slot_location>> {
-        if (!admitted(self, session)) return not_admitted(self);
-        auto r = self->state.setup.arena->lookup(ids);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.setup.arena->lookup(ids, who->owner);
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },
@@ -180,8 +218,25 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](goodbye_atom, std::uint64_t session) {
         auto it = self->state.sessions.find(session);
         if (it == self->state.sessions.end()) return;
-        if (it->second) self->demonitor(it->second);
-        self->state.sessions.erase(it);
+        // The client's other sessions may share its actor: watch it while
+        // any of them lives.
+        const caf::actor_addr client = it->second.client;
+        end_session(self, session);
+        const bool more = std::any_of(self->state.sessions.begin(), self->state.sessions.end(),
+                                      [&](const auto& s) { return s.second.client == client; });
+        if (client && !more) self->demonitor(client);
+      },
+      [self](expire_atom, std::uint64_t owner, std::uint64_t generation) {
+        if (self->current_sender() != self->ctrl()) return;  // only the node's own timer
+        auto& st = self->state;
+        auto it = st.owners.find(owner);
+        if (it == st.owners.end() || it->second.live > 0 || it->second.generation != generation)
+          return;
+        st.owners.erase(it);
+        if (const auto freed = st.setup.arena->free_owner(owner); freed > 0) {
+          ++st.counters.leases_lapsed;
+          st.counters.objects_reclaimed += freed;
+        }
       },
   };
 }

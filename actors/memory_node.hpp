@@ -8,6 +8,7 @@
 // touched by no other thread (remote clients go through the slot protocol).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +28,9 @@ struct memory_node_setup {
   std::string auth_token;           // empty: no authentication
   std::uint64_t node_id = 0;
   bool test_hooks = false;  // serve damage requests (tests of integrity)
+  // How long a client runtime may be gone (every connection of it closed)
+  // before its objects are freed: a reconnect within it keeps them.
+  std::chrono::milliseconds lease_grace{30'000};
   // Called (on the node's thread) when a drained node is told to leave: its
   // process leaves the cluster and stops. Empty: the node cannot leave (an
   // embedded one).

@@ -46,6 +46,7 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   setup.auth_token = o.auth_token;
   setup.test_hooks = o.test_hooks;
   setup.leave = o.leave;
+  setup.lease_grace = o.lease_grace;
   p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   setup.node_id = p->node_id;
   p->progress.emplace(*p->ucx.worker);

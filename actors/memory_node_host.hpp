@@ -8,6 +8,7 @@
 // actor, then progress, then closes the arena and the spill.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,9 +24,10 @@ class memory_node_host {
  public:
   struct options {
     storage::arena::options arena;
-    std::string auth_token;   // empty: no authentication
-    std::string net_devices;  // UCX devices for data (transport/context.hpp)
-    bool test_hooks = false;  // serve fault-injection requests (tests only)
+    std::string auth_token;                         // empty: no authentication
+    std::string net_devices;                        // UCX devices for data (transport/context.hpp)
+    bool test_hooks = false;                        // serve fault-injection requests (tests only)
+    std::chrono::milliseconds lease_grace{30'000};  // memory_node.hpp
     // What a drained node does when told to leave (memory_node.hpp); empty:
     // it cannot leave.
     std::function<void()> leave;

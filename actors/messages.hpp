@@ -46,9 +46,10 @@ using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using damage_atom = caf::atom_constant<caf::atom("damage")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 2;
+inline constexpr std::uint32_t protocol_version = 3;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -73,12 +74,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
-           x.bytes_served, x.sessions, x.leaving);
+           x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed);
 }
 
 using memory_node_actor = caf::typed_actor<
-    // token, protocol version -> session and the keys to the arena
-    caf::replies_to<hello_atom, std::string, std::uint32_t>::with<hello_reply>,
+    // token, protocol version, owner (the client runtime: its objects are
+    // its own) -> session and the keys to the arena
+    caf::replies_to<hello_atom, std::string, std::uint32_t, std::uint64_t>::with<hello_reply>,
     // session, ids, payload sizes -> one location per id (all or nothing)
     caf::replies_to<alloc_atom, std::uint64_t, std::vector<std::uint64_t>,
                     std::vector<std::uint32_t>>::with<std::vector<slot_location>>,
@@ -98,8 +100,13 @@ using memory_node_actor = caf::typed_actor<
     // token: a drained node leaves the pool and stops. Refused while it
     // holds objects, or when it is not leaving, or is embedded.
     caf::replies_to<leave_atom, std::string>::with<node_stats>,
-    // session: the client is done; its objects stay
-    caf::reacts_to<goodbye_atom, std::uint64_t>>;
+    // session: this connection is done. Once every connection of its owner
+    // is gone (said goodbye, or went away) for the lease grace, the
+    // owner's objects are freed
+    caf::reacts_to<goodbye_atom, std::uint64_t>,
+    // owner, generation: the node's own timer for a lease (from others:
+    // ignored)
+    caf::reacts_to<expire_atom, std::uint64_t, std::uint64_t>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
 /// unknown row is an InvalidObject (out_of_range) naming it.

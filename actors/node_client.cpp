@@ -1,5 +1,7 @@
 #include "actors/node_client.hpp"
 
+#include <sys/random.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -17,6 +19,14 @@ using transport::error;
 using transport::result;
 
 namespace {
+
+// An owner id for a client that names none: 64 bits from the kernel.
+std::uint64_t random_owner() {
+  std::uint64_t x = 0;
+  while (x == 0)
+    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
+  return x;
+}
 
 struct the_session_t {};
 constexpr the_session_t the_session;
@@ -128,7 +138,7 @@ struct node_client::impl {
     c.node = *remote;
     auto out = std::make_shared<outcome<hello_reply>>();
     c.agent = cp.system.spawn([node = c.node, lost = c.lost, hook = watchers, out,
-                               timeout = opts.timeout, token = opts.auth_token,
+                               timeout = opts.timeout, token = opts.auth_token, owner = opts.owner,
                                what = what("hello")](caf::event_based_actor* a) -> caf::behavior {
       a->monitor(node);
       a->set_down_handler([a, lost, hook, out, what](const caf::down_msg&) {
@@ -137,7 +147,7 @@ struct node_client::impl {
         (*hook)();
         a->quit();
       });
-      a->request(node, caf::duration{timeout}, hello_atom::value, token, protocol_version)
+      a->request(node, caf::duration{timeout}, hello_atom::value, token, protocol_version, owner)
           .then([out](hello_reply& r) { out->settle(r); },
                 [out, what](caf::error& e) { out->settle(to_error(e, what)); });
       return {[](caf::ok_atom) {}};  // then nothing to do but watch
@@ -194,6 +204,7 @@ struct node_client::impl {
 
 result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, const options& o) {
   auto p = std::make_unique<impl>(cp.internals(), o);
+  if (p->opts.owner == 0) p->opts.owner = random_owner();
   const std::string where = "memory node " + o.address.to_string();
   auto c = p->open(p->hello);
   if (!c) return c.err();

@@ -44,6 +44,11 @@ class node_client {
     // Requests (but heartbeats) stop waiting for a reply once this says so:
     // the node is known not to answer (its heartbeats went unanswered).
     std::function<bool()> give_up;
+    // The client runtime this connection speaks for: the objects it makes
+    // belong to it, whichever of its connections asks, and live until all
+    // of them have been gone for the node's lease grace. 0: a fresh owner
+    // of this client's own.
+    std::uint64_t owner = 0;
   };
 
   /// Connects, says hello and connects UCX to the node's arena.

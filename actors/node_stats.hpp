@@ -13,13 +13,15 @@ struct node_stats {
   std::uint64_t objects = 0;   // live objects, resident or spilled
   std::uint64_t spilled_objects = 0;
   std::uint64_t spilled_bytes = 0;
-  std::uint64_t spills = 0;        // objects moved to disk so far
-  std::uint64_t unspills = 0;      // objects brought back so far
-  std::uint64_t requests = 0;      // control-plane requests handled
-  std::uint64_t errors = 0;        // of which refused
-  std::uint64_t bytes_served = 0;  // payload bytes of objects located for clients
-  std::uint64_t sessions = 0;      // clients connected now
-  bool leaving = false;            // being drained (remora-ctl drain): takes no new objects
+  std::uint64_t spills = 0;             // objects moved to disk so far
+  std::uint64_t unspills = 0;           // objects brought back so far
+  std::uint64_t requests = 0;           // control-plane requests handled
+  std::uint64_t errors = 0;             // of which refused
+  std::uint64_t bytes_served = 0;       // payload bytes of objects located for clients
+  std::uint64_t sessions = 0;           // clients connected now
+  bool leaving = false;                 // being drained (remora-ctl drain): takes no new objects
+  std::uint64_t leases_lapsed = 0;      // clients gone past the lease grace, leaving objects
+  std::uint64_t objects_reclaimed = 0;  // their objects, freed
 };
 
 }  // namespace remora::actors

@@ -166,13 +166,15 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
         "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
-        "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu}\n",
+        "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
+        "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu}\n",
         o.address.to_string().c_str(), (unsigned long long)s->capacity, (unsigned long long)s->used,
         (unsigned long long)s->objects, (unsigned long long)s->spilled_objects,
         (unsigned long long)s->spilled_bytes, (unsigned long long)s->spills,
         (unsigned long long)s->unspills, (unsigned long long)s->requests,
         (unsigned long long)s->errors, (unsigned long long)s->bytes_served,
-        (unsigned long long)s->sessions);
+        (unsigned long long)s->sessions, s->leaving ? "true" : "false",
+        (unsigned long long)s->leases_lapsed, (unsigned long long)s->objects_reclaimed);
     return 0;
   }
   auto row = [](const char* name, const std::string& value) {
@@ -188,6 +190,8 @@ int main(int argc, char** argv) {
   row("spills", std::to_string(s->spills) + " out, " + std::to_string(s->unspills) + " back");
   row("requests", std::to_string(s->requests) + " (" + std::to_string(s->errors) + " refused)");
   row("bytes served", format_byte_size(s->bytes_served));
-  row("sessions", std::to_string(s->sessions));
+  row("sessions", std::to_string(s->sessions) + (s->leaving ? " (draining)" : ""));
+  row("leases lapsed", std::to_string(s->leases_lapsed) + " clients, " +
+                           std::to_string(s->objects_reclaimed) + " objects freed");
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "client/node_far_store.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
 
 #include "objects/raise.hpp"
@@ -10,9 +12,23 @@ namespace remora::client {
 using storage::object_location;
 using transport::result;
 
+namespace {
+
+// This runtime's owner id at its nodes (node_client.hpp): 64 bits from the
+// kernel.
+std::uint64_t random_owner() {
+  std::uint64_t x = 0;
+  while (x == 0)
+    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
+  return x;
+}
+
+}  // namespace
+
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                options o)
-    : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)) {
+    : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)),
+      owner_(random_owner()) {
   if (nodes.size() > node_health::max_nodes)
     throw ConfigError(std::to_string(nodes.size()) + " memory nodes: at most " +
                       std::to_string(node_health::max_nodes));
@@ -23,7 +39,7 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
         // Requests stop waiting on a node whose heartbeats go unanswered.
         auto give_up = [this, node] { return health_ && !health_->reachable(node); };
         return actors::node_client::connect(
-            cp, {nodes_[node], auth_token, timeout, net_devices, give_up});
+            cp, {nodes_[node], auth_token, timeout, net_devices, give_up, owner_});
       });
   std::vector<std::uint64_t> ids;
   for (std::uint32_t i = 0; i < nodes.size(); ++i) {

@@ -70,6 +70,7 @@ class node_far_store final : public objects::far_store {
 
   // max_nodes entries: each set before the health counts its node.
   std::unique_ptr<actors::node_address[]> nodes_;
+  const std::uint64_t owner_;   // every client's objects at the nodes belong to this runtime
   mutable std::mutex joining_;  // one add() at a time
   std::unique_ptr<node_clients> clients_;
   std::unique_ptr<node_health> health_;

@@ -64,7 +64,8 @@ object_location arena::location_of(object_id id, const entry& e) const {
 }
 
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
-                                                     std::span<const std::uint32_t> sizes) {
+                                                     std::span<const std::uint32_t> sizes,
+                                                     owner_id owner) {
   if (ids.size() != sizes.size())
     return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
                                              std::to_string(sizes.size()) + " sizes"};
@@ -86,10 +87,11 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     auto slot = make_room(sizes[i]);
     if (!slot) {
       in_batch_.clear();
-      (void)free(std::span(ids).first(i));  // all or nothing
+      (void)free(std::span(ids).first(i), owner);  // all or nothing
       return slot.err();
     }
     entry& e = objects_[ids[i]];
+    e.owner = owner;
     e.slot = *slot;
     e.size = sizes[i];
     e.version = next_version_++;
@@ -108,12 +110,13 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   return out;
 }
 
-result<std::uint64_t> arena::free(std::span<const object_id> ids) {
+result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner) {
   std::unordered_set<object_id> seen;
   for (object_id id : ids)
-    if (!objects_.contains(id) || !seen.insert(id).second)
-      return error{errc::unknown_object,
-                   "object " + id_text(id) + " is not allocated (never, or freed already)"};
+    if (!owns(owner, id) || !seen.insert(id).second)
+      return error{errc::unknown_object, "object " + id_text(id) +
+                                             " is not allocated (never, or freed already) by "
+                                             "this client"};
   for (object_id id : ids) {
     entry& e = objects_.at(id);
     if (e.resident) {
@@ -132,11 +135,24 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids) {
   return ids.size();
 }
 
-result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids) {
+std::uint64_t arena::free_owner(owner_id owner) {
+  std::vector<object_id> ids;
+  for (const auto& [id, e] : objects_)
+    if (e.owner == owner) ids.push_back(id);
+  return free(ids, owner).ok() ? ids.size() : 0;
+}
+
+bool arena::owns(owner_id owner, object_id id) const {
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.owner == owner;
+}
+
+result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids, owner_id owner) {
   for (object_id id : ids)
-    if (!objects_.contains(id))
-      return error{errc::unknown_object,
-                   "object " + id_text(id) + " is not allocated (never, or freed already)"};
+    if (!owns(owner, id))
+      return error{errc::unknown_object, "object " + id_text(id) +
+                                             " is not allocated (never, or freed already) by "
+                                             "this client"};
   std::vector<object_location> out;
   out.reserve(ids.size());
   for (object_id id : ids) {

@@ -10,6 +10,11 @@
 // readers holding the old version are refused by the version check. Freed
 // and spilled slots are quarantined briefly before reuse.
 //
+// Every object belongs to the client that made it (its owner: one id per
+// client runtime, however many connections it has): free and lookup see
+// only the caller's own objects, and free_owner reclaims what a client that
+// is gone left behind (its lease lapsed).
+//
 // Batches are all or nothing: a batch with a bad item changes nothing.
 //
 // Thread-safety: one owner (the memory_node actor). Remote clients touch the
@@ -69,15 +74,23 @@ class arena {
   const transport::region& memory() const { return region_; }
   std::uint32_t max_object_size() const;
 
-  /// Errors: invalid_argument (size 0 or over max_object_size(), lengths
-  /// differ, an id twice), already_exists, no_space.
+  using owner_id = std::uint64_t;
+
+  /// Objects of `owner`. Errors: invalid_argument (size 0 or over
+  /// max_object_size(), lengths differ, an id twice), already_exists,
+  /// no_space.
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
-                                                           std::span<const std::uint32_t> sizes);
-  /// Errors: unknown_object (never allocated, or freed already).
-  transport::result<std::uint64_t> free(std::span<const object_id> ids);
+                                                           std::span<const std::uint32_t> sizes,
+                                                           owner_id owner);
+  /// Errors: unknown_object (never allocated, freed already, or not
+  /// `owner`'s).
+  transport::result<std::uint64_t> free(std::span<const object_id> ids, owner_id owner);
   /// Current locations; spilled objects are brought back first.
-  /// Errors: unknown_object, no_space, io.
-  transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids);
+  /// Errors: unknown_object (as free), no_space, io.
+  transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids,
+                                                         owner_id owner);
+  /// Frees every object of `owner`; how many.
+  std::uint64_t free_owner(owner_id owner);
 
   /// Spills cold objects while the arena is above its high watermark, down
   /// to the low one. Called after each batch.
@@ -92,6 +105,7 @@ class arena {
 
  private:
   struct entry {
+    owner_id owner = 0;
     slot_ref slot{};
     std::uint32_t version = 0;
     std::uint32_t size = 0;
@@ -101,6 +115,7 @@ class arena {
   };
 
   arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o);
+  bool owns(owner_id owner, object_id id) const;
   std::byte* slot_memory(const entry& e) const { return region_.data() + e.slot.offset; }
   object_location location_of(object_id id, const entry& e) const;
   transport::result<slot_ref> make_room(std::uint32_t size);

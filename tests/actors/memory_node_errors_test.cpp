@@ -44,9 +44,12 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
   require_error(client->allocate(ids{10, 2}, lens{64, 64}).err(), errc::already_exists);
   require_error(client->free(ids{999}).err(), errc::unknown_object);
   require_error(client->lookup(ids{999}).err(), errc::unknown_object);
+  // Another client's objects are out of reach, as if they were not there.
+  require_error(client->lookup(ids{1}).err(), errc::unknown_object);
+  require_error(client->free(ids{1}).err(), errc::unknown_object);
   // All or nothing: the good id in a batch with a bad one was not freed.
-  require_error(client->free(ids{1, 999}).err(), errc::unknown_object);
-  REQUIRE(client->lookup(ids{1}).ok());
+  require_error(bystander->free(ids{1, 999}).err(), errc::unknown_object);
+  REQUIRE(bystander->lookup(ids{1}).ok());
   // Double free.
   auto extra = client->allocate(ids{20}, lens{64});
   REQUIRE(extra.ok());
@@ -70,6 +73,7 @@ TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
   expect_refusal(actors::alloc_atom::value, std::uint64_t{12345}, ids{30}, lens{64});  // no session
   expect_refusal(actors::lookup_atom::value);                                          // truncated
   expect_refusal(std::string("hello?"), 42);                                           // foreign
+  expect_refusal(actors::hello_atom::value, std::string(), std::uint32_t{2});  // old protocol
 
   // The node still serves, and the bystander's bytes are intact.
   for (auto& w : *kept) {

@@ -1,0 +1,84 @@
+// Leases: a client runtime's objects belong to it. Another client can
+// neither free nor look them up; when it dies (SIGKILL) its objects are
+// freed once the node's lease grace has passed, and a reconnect within the
+// grace keeps them.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::child_process;
+
+namespace {
+
+remora::actors::node_stats stats_of(remora::actors::control_plane& cp, const std::string& where) {
+  remora::actors::node_client::options o;
+  o.address = *remora::actors::node_address::parse(where);
+  auto node = remora::actors::node_client::connect(cp, o);
+  REQUIRE(node.ok());
+  auto s = (*node)->stats();
+  REQUIRE(s.ok());
+  return *s;
+}
+
+}  // namespace
+
+TEST_CASE("a client's objects are its own: others can neither free nor look them up",
+          "[client][lease]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options);
+  remora::actors::control_plane cp;
+  remora::actors::node_client::options a, b, a_again;
+  a.address = b.address = a_again.address =
+      *remora::actors::node_address::parse(options.memory_nodes()[0]);
+  a.owner = a_again.owner = 77;  // two connections of one client runtime
+  auto first = remora::actors::node_client::connect(cp, a);
+  auto other = remora::actors::node_client::connect(cp, b);
+  auto second = remora::actors::node_client::connect(cp, a_again);
+  REQUIRE((first.ok() && other.ok() && second.ok()));
+  const std::vector<std::uint64_t> ids{1001, 1002};
+  REQUIRE((*first)->allocate(ids, std::vector<std::uint32_t>{64, 64}).ok());
+  auto peek = (*other)->lookup(ids);
+  REQUIRE_FALSE(peek.ok());
+  CHECK(peek.err().code == remora::transport::errc::unknown_object);
+  auto steal = (*other)->free(ids);
+  REQUIRE_FALSE(steal.ok());
+  CHECK(steal.err().code == remora::transport::errc::unknown_object);
+  CHECK((*second)->lookup(ids).ok());  // the same owner, another connection
+  CHECK((*second)->free(ids).ok());
+}
+
+TEST_CASE("a client that dies leaves nothing behind once its lease lapses", "[client][lease]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options, {"--lease-grace=2s"});
+  const std::string where = options.memory_nodes()[0];
+  remora::actors::control_plane cp;
+  child_process holder({REMORA_HOLD_OBJECTS, where, "20000"});
+  REQUIRE(holder.wait_for_line("holding", 60s).has_value());
+  const auto held = stats_of(cp, where).objects;
+  CHECK(held > 10'000);
+  // Alive, it keeps them past the grace (its connections stay open).
+  std::this_thread::sleep_for(3s);
+  CHECK(stats_of(cp, where).objects == held);
+  holder.signal(SIGKILL);
+  CHECK(holder.wait_exit(10s).has_value());
+  CHECK(remora::testing::eventually([&] { return stats_of(cp, where).objects == 0; }, 30s));
+  const auto s = stats_of(cp, where);
+  CHECK(s.leases_lapsed == 1);
+  CHECK(s.objects_reclaimed == held);
+  // A new client goes on as if nothing had been there.
+  remora::Runtime rt(options.dram_cache(4 << 20));
+  std::vector<remora::UniquePtr<remora::testing::wide>> objects;
+  for (std::uint64_t i = 0; i < 20'000; ++i)
+    objects.push_back(rt.make_unique<remora::testing::wide>(remora::testing::wide{i, i, {}}));
+  std::uint64_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+  CHECK(wrong == 0);
+}
