@@ -5,6 +5,7 @@
 //
 //   remora-memnode --port=4242 --bind=0.0.0.0 --capacity=8GiB
 //                  --spill-dir=/var/lib/remora [--auth-token-file=F]
+//                  --tls-certificate=P --tls-key=P --tls-ca-file=P  (or --insecure)
 //
 // No configuration file is read unless --config-file names one (CAF would
 // read caf-application.ini from the working directory). The token comes
@@ -49,7 +50,7 @@ class memnode_options : public caf::actor_system_config {
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
-  bool test_hooks = false;
+  bool test_hooks = false, insecure = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
 
@@ -81,6 +82,9 @@ class memnode_options : public caf::actor_system_config {
         .add(lease_grace, "lease-grace",
              "how long a client may be gone (every connection closed) before its objects are "
              "freed, e.g. 30s or 2m (default 30s)")
+        .add(insecure, "insecure",
+             "serve plain TCP on an address beyond loopback (tokens and requests in clear); "
+             "without it such a bind needs TLS")
         .add(test_hooks, "test-hooks",
              "for tests only: serve fault injection (damaging stored bytes)");
   }
@@ -164,6 +168,10 @@ int run(int argc, char** argv, std::string& temporary_dir) {
   }
 
   remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};
+  if (!tls.enabled() && !opts.insecure && !remora::transport::is_loopback(opts.bind))
+    fail("--bind=" + opts.bind +
+         " without TLS would carry tokens and requests in clear: give --tls-certificate, "
+         "--tls-key and --tls-ca-file, or --insecure on a network you trust");
   {
     remora::actors::control_plane cp(tls);
     remora::actors::memory_node_host::options o;

@@ -124,16 +124,22 @@ struct node_client::impl {
   result<connection> open(hello_reply& fresh) {
     const std::string where = "memory node " + opts.address.to_string();
     // A quick answer for an address where nobody listens: probe first,
-    // bounded, and hang up at once (a TLS node would wait for the probe's
-    // handshake).
-    if (auto probe =
-            transport::tcp_stream::connect(opts.address.host, opts.address.port, deadline());
-        !probe)
-      return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
+    // bounded, and hang up at once. Not over TLS: the handshake a probe
+    // leaves unfinished makes CAF's TLS layer drop the node's connection,
+    // which this process's other clients share (CAF keeps one per node).
+    if (!cp.tls)
+      if (auto probe =
+              transport::tcp_stream::connect(opts.address.host, opts.address.port, deadline());
+          !probe)
+        return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
     auto remote = remote_node(cp, opts.address.host, opts.address.port, opts.timeout);
     if (!remote)
-      return error{errc::peer_unreachable, where + " did not accept the control connection: " +
-                                               cp.system.render(remote.error())};
+      return error{
+          errc::peer_unreachable,
+          where + " did not accept the control connection: " + cp.system.render(remote.error()) +
+              (cp.tls ? " (is its certificate signed by the CA given, and ours by its CA?)"
+                      : " (if the node uses TLS, give the client TLS too: Options::tls, "
+                        "--tls-ca-file, --tls-certificate, --tls-key)")};
     connection c;
     c.node = *remote;
     auto out = std::make_shared<outcome<hello_reply>>();

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string_view>
 
 #include "remora/errors.hpp"
@@ -70,6 +71,14 @@ Options& Options::auth_token_file(const std::string& path) {
   auth_token_ = std::move(token).value();
   return *this;
 }
+Options& Options::tls(std::string ca_file, std::string certificate, std::string key) {
+  for (const auto* file : {&ca_file, &certificate, &key})
+    if (file->empty() || !std::ifstream(*file))
+      throw ConfigError("tls: cannot read '" + *file +
+                        "' (the CA file, this client's certificate and its key, all PEM)");
+  tls_ = tls_files{std::move(ca_file), std::move(certificate), std::move(key)};
+  return *this;
+}
 Options& Options::replicas(std::uint32_t r) {
   if (r < 1 || r > 4)
     throw ConfigError("replicas(" + std::to_string(r) + "): between 1 and 4 copies, please");
@@ -114,6 +123,8 @@ const char* Options::help() {
          "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
          "  --auth-token=TOKEN         presented to memory nodes (or REMORA_AUTH_TOKEN)\n"
          "  --auth-token-file=FILE     the token, read from FILE\n"
+         "  --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM\n"
+         "                             TLS (mutual) to the memory nodes\n"
          "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
          "  --replicas=R               keep every object on R memory nodes (1)\n"
          "  --erasure=K,M              or code it into K data + M parity pieces on K+M nodes\n"
@@ -124,6 +135,7 @@ const char* Options::help() {
 
 Options Options::from_args(int argc, char** argv) {
   Options o;
+  std::string tls_ca, tls_certificate, tls_key;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string_view name) -> std::optional<std::string_view> {
@@ -154,6 +166,12 @@ Options Options::from_args(int argc, char** argv) {
       o.auth_token(std::string(*v));
     } else if (auto v = value("--auth-token-file")) {
       o.auth_token_file(std::string(*v));
+    } else if (auto v = value("--tls-ca-file")) {
+      tls_ca = std::string(*v);
+    } else if (auto v = value("--tls-certificate")) {
+      tls_certificate = std::string(*v);
+    } else if (auto v = value("--tls-key")) {
+      tls_key = std::string(*v);
     } else if (auto v = value("--net-devices")) {
       o.net_devices(std::string(*v));
     } else if (auto v = value("--replicas")) {
@@ -195,6 +213,8 @@ Options Options::from_args(int argc, char** argv) {
       }
     }
   }
+  if (!tls_ca.empty() || !tls_certificate.empty() || !tls_key.empty())
+    o.tls(tls_ca, tls_certificate, tls_key);
   return o;
 }
 

@@ -58,7 +58,10 @@ std::string random_token() {
 
 }  // namespace
 
-Runtime::impl::impl(const Options& o) : options(o) {
+Runtime::impl::impl(const Options& o)
+    : options(o),
+      cp(o.tls() ? actors::tls_options{o.tls()->certificate, o.tls()->key, o.tls()->ca_file}
+                 : actors::tls_options{}) {
   for (auto tier : {o.hbm_cache(), o.cxl_cache()})
     if (tier && tier->bytes < (4ull << 20))
       throw ConfigError("a local tier of " + transport::format_byte_size(tier->bytes) +

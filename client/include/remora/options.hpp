@@ -33,6 +33,12 @@ class Options {
   /// The token, read now from `path` (surrounding whitespace dropped).
   /// Throws ConfigError when the file cannot be read or is empty.
   Options& auth_token_file(const std::string& path);
+  /// TLS (mutual) to every memory node, as remora-memnode's --tls-ca-file,
+  /// --tls-certificate and --tls-key: PEM files of the CA that signed the
+  /// nodes' certificates, and this client's certificate and key. The
+  /// control connection (tokens, requests) is encrypted; object data moves
+  /// over UCX as before.
+  Options& tls(std::string ca_file, std::string certificate, std::string key);
   /// Bounds every wait on a memory node (connects, requests, transfers).
   Options& timeout(std::chrono::milliseconds t);
   /// How long a memory node may stay unreachable (its connection lost and
@@ -59,6 +65,7 @@ class Options {
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
   /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST --cluster=URL
+  /// --auth-token-file=FILE --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
   /// to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
@@ -80,6 +87,10 @@ class Options {
   };
   const std::optional<erasure_code>& erasure() const { return erasure_; }
   const std::string& net_devices() const { return net_devices_; }
+  struct tls_files {
+    std::string ca_file, certificate, key;
+  };
+  const std::optional<tls_files>& tls() const { return tls_; }
 
   struct tier_request {
     int device;
@@ -100,6 +111,7 @@ class Options {
   std::uint32_t replicas_ = 1;
   std::optional<erasure_code> erasure_;
   std::string net_devices_;
+  std::optional<tls_files> tls_;
   std::optional<tier_request> cxl_, hbm_;
 };
 

@@ -1,0 +1,151 @@
+// TLS for clients, against a real remora-memnode that requires it: a Runtime
+// with Options::tls is served; one without, or a client without a
+// certificate the node trusts, is refused with an error that says so. A
+// node bound beyond loopback refuses to serve plain TCP unless told
+// --insecure. Unauthenticated peers that claim huge messages cost the TLS
+// node almost nothing: BASP never reads a byte they send.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::child_process;
+
+namespace {
+
+struct certificates {
+  std::filesystem::path dir;
+  std::string cert, key, other_cert, other_key;
+  bool made = false;
+
+  certificates() {
+    dir = std::filesystem::temp_directory_path() / ("remora-tls-rt-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+    other_cert = (dir / "other.pem").string();
+    other_key = (dir / "other-key.pem").string();
+    auto make = [](const std::string& k, const std::string& c) {
+      const std::string cmd =
+          "timeout 60 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 "
+          "-keyout " +
+          k + " -out " + c + " >/dev/null 2>&1";
+      return std::system(cmd.c_str()) == 0;
+    };
+    made = make(key, cert) && make(other_key, other_cert);
+  }
+  ~certificates() { std::filesystem::remove_all(dir); }
+};
+
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("TLS: a Runtime with Options::tls is served, others are refused", "[client][tls]") {
+  certificates certs;
+  if (!certs.made) {
+    WARN("openssl could not make certificates: TLS test skipped");
+    return;
+  }
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(5s);
+  auto nodes = remora::testing::start_nodes(
+      1, options,
+      {"--tls-certificate=" + certs.cert, "--tls-key=" + certs.key, "--tls-ca-file=" + certs.cert});
+  {
+    remora::Runtime rt(remora::Options(options).tls(certs.cert, certs.cert, certs.key));
+    std::vector<remora::UniquePtr<remora::testing::wide>> objects;
+    for (std::uint64_t i = 0; i < 20'000; ++i)
+      objects.push_back(rt.make_unique<remora::testing::wide>(remora::testing::wide{i, i, {}}));
+    std::uint64_t wrong = 0;
+    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+    CHECK(wrong == 0);
+    CHECK(rt.stats().writebacks > 0);  // the objects went to the node and back
+  }
+  // Plain: refused, and told why.
+  try {
+    remora::Runtime plain(options);
+    FAIL("a plain client was served by a TLS node");
+  } catch (const remora::NodeUnavailable& e) {
+    CHECK(std::string(e.what()).find("TLS") != std::string::npos);
+  }
+  // A certificate the node does not trust, or none at all: refused.
+  CHECK_THROWS_AS(
+      remora::Runtime(remora::Options(options).tls(certs.cert, certs.other_cert, certs.other_key)),
+      remora::NodeUnavailable);
+  // (CAF's client cannot go without a certificate: openssl's can, and the
+  // node ends the handshake asking for one, before BASP reads a byte.)
+  child_process anonymous({"/bin/sh", "-c",
+                           "timeout 20 openssl s_client -ign_eof -connect " +
+                               options.memory_nodes()[0] + " -CAfile " + certs.cert +
+                               " </dev/null 2>&1"});
+  CHECK(anonymous.wait_for_line("certificate required", 30s).has_value());
+}
+
+TEST_CASE("TLS: peers that never authenticate cost the node almost nothing", "[client][tls]") {
+  certificates certs;
+  if (!certs.made) {
+    WARN("openssl could not make certificates: TLS test skipped");
+    return;
+  }
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(
+      1, options,
+      {"--tls-certificate=" + certs.cert, "--tls-key=" + certs.key, "--tls-ca-file=" + certs.cert});
+  const auto address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
+  const std::uint64_t before = resident_bytes(nodes[0]->pid());
+  // 16 connections, each a 32-byte header claiming a 256 MiB message.
+  std::vector<int> sockets;
+  for (int i = 0; i < 16; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(address.port);
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    unsigned char header[32] = {};
+    for (int at : {0, 4, 8, 12, 16}) {  // a length of 256 MiB, wherever it is read from
+      header[at] = 0x10;
+      header[at + 3] = 0x00;
+    }
+    (void)::send(fd, header, sizeof header, MSG_NOSIGNAL);
+    sockets.push_back(fd);
+  }
+  std::this_thread::sleep_for(2s);
+  const std::uint64_t after = resident_bytes(nodes[0]->pid());
+  CHECK(after < before + (64ull << 20));
+  // Authenticated clients are served meanwhile.
+  remora::Runtime rt(
+      remora::Options(options).dram_cache(4 << 20).tls(certs.cert, certs.cert, certs.key));
+  auto p = rt.make_unique<remora::testing::wide>(remora::testing::wide{7, 7, {}});
+  CHECK(p.read().a == 7);
+  for (int fd : sockets) ::close(fd);
+}
+
+TEST_CASE("a node bound beyond loopback needs TLS or --insecure", "[client][tls]") {
+  child_process refused(
+      {"/bin/sh", "-c", std::string(REMORA_MEMNODE) + " --port=0 --bind=0.0.0.0 2>&1"});
+  CHECK(refused.wait_for_line("in clear", 30s).has_value());
+  CHECK(refused.wait_exit(10s) == 1);
+  child_process insecure(
+      {REMORA_MEMNODE, "--port=0", "--bind=0.0.0.0", "--insecure", "--capacity=64MiB"});
+  CHECK(insecure.wait_for_line("listening on", 30s).has_value());
+}
