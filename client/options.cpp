@@ -2,12 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string_view>
 
 #include "remora/errors.hpp"
 #include "transport/byte_size.hpp"
-#include "transport/token_file.hpp"
 
 namespace remora {
 
@@ -65,17 +63,11 @@ Options& Options::auth_token(std::string token) {
   auth_token_ = std::move(token);
   return *this;
 }
-Options& Options::auth_token_file(const std::string& path) {
-  auto token = transport::read_token_file(path);
-  if (!token) throw ConfigError("auth_token_file: " + token.err().message);
-  auth_token_ = std::move(token).value();
+Options& Options::auth_token_file(std::string path) {
+  auth_token_file_ = std::move(path);
   return *this;
 }
 Options& Options::tls(std::string ca_file, std::string certificate, std::string key) {
-  for (const auto* file : {&ca_file, &certificate, &key})
-    if (file->empty() || !std::ifstream(*file))
-      throw ConfigError("tls: cannot read '" + *file +
-                        "' (the CA file, this client's certificate and its key, all PEM)");
   tls_ = tls_files{std::move(ca_file), std::move(certificate), std::move(key)};
   return *this;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "actors/membership.hpp"
 #include "client/node_far_store.hpp"
@@ -13,6 +14,7 @@
 #include "objects/raise.hpp"
 #include "objects/replicated_far_store.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/token_file.hpp"
 
 namespace remora {
 
@@ -56,12 +58,19 @@ std::string random_token() {
   return out;
 }
 
+// The control plane's TLS files, checked: CAF aborts on one it cannot read.
+actors::tls_options tls_of(const Options& o) {
+  if (!o.tls()) return {};
+  for (const std::string* file : {&o.tls()->ca_file, &o.tls()->certificate, &o.tls()->key})
+    if (file->empty() || !std::ifstream(*file))
+      throw ConfigError("tls: cannot read '" + *file +
+                        "' (the CA file, this client's certificate and its key, all PEM)");
+  return {o.tls()->certificate, o.tls()->key, o.tls()->ca_file};
+}
+
 }  // namespace
 
-Runtime::impl::impl(const Options& o)
-    : options(o),
-      cp(o.tls() ? actors::tls_options{o.tls()->certificate, o.tls()->key, o.tls()->ca_file}
-                 : actors::tls_options{}) {
+Runtime::impl::impl(const Options& o) : options(o), cp(tls_of(o)) {
   for (auto tier : {o.hbm_cache(), o.cxl_cache()})
     if (tier && tier->bytes < (4ull << 20))
       throw ConfigError("a local tier of " + transport::format_byte_size(tier->bytes) +
@@ -107,6 +116,11 @@ Runtime::impl::impl(const Options& o)
   // The token: named, or from the environment; the embedded node gets a
   // random one, so that only this process can reach its objects.
   std::string token = o.auth_token();
+  if (!o.auth_token_file().empty()) {
+    auto read = transport::read_token_file(o.auth_token_file());
+    if (!read) throw ConfigError("auth_token_file: " + read.err().message);
+    token = std::move(read).value();
+  }
   if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); token.empty() && env != nullptr)
     token = env;
   if (token.empty() && listed.empty()) token = random_token();

@@ -140,6 +140,21 @@ TEST_CASE("TLS: peers that never authenticate cost the node almost nothing", "[c
   for (int fd : sockets) ::close(fd);
 }
 
+TEST_CASE("TLS files and token files are checked when the Runtime starts", "[client][tls]") {
+  auto options = remora::Options{}.tls("/nonexistent/ca.pem", "/nonexistent/c.pem", "/x.key");
+  CHECK(options.tls()->ca_file == "/nonexistent/ca.pem");  // named, not read yet
+  CHECK_THROWS_AS(remora::Runtime(options), remora::ConfigError);
+  CHECK_THROWS_AS(remora::Runtime(remora::Options{}.auth_token_file("/nonexistent/token")),
+                  remora::ConfigError);
+  char arg0[] = "prog", arg1[] = "--tls-ca-file=a", arg2[] = "--tls-certificate=b",
+       arg3[] = "--tls-key=c", arg4[] = "--auth-token-file=t";
+  char* argv[] = {arg0, arg1, arg2, arg3, arg4};
+  const auto parsed = remora::Options::from_args(5, argv);
+  REQUIRE(parsed.tls().has_value());
+  CHECK(parsed.tls()->certificate == "b");
+  CHECK(parsed.auth_token_file() == "t");
+}
+
 TEST_CASE("a node bound beyond loopback needs TLS or --insecure", "[client][tls]") {
   child_process refused(
       {"/bin/sh", "-c", std::string(REMORA_MEMNODE) + " --port=0 --bind=0.0.0.0 2>&1"});

@@ -30,14 +30,16 @@ class Options {
   /// The token memory nodes require (remora-memnode --auth-token-file).
   /// Without one, the REMORA_AUTH_TOKEN environment variable's, if set.
   Options& auth_token(std::string token);
-  /// The token, read now from `path` (surrounding whitespace dropped).
-  /// Throws ConfigError when the file cannot be read or is empty.
-  Options& auth_token_file(const std::string& path);
+  /// The token, read from `path` when the Runtime starts (surrounding
+  /// whitespace dropped); ConfigError then when it cannot be read or is
+  /// empty. Wins over auth_token.
+  Options& auth_token_file(std::string path);
   /// TLS (mutual) to every memory node, as remora-memnode's --tls-ca-file,
   /// --tls-certificate and --tls-key: PEM files of the CA that signed the
   /// nodes' certificates, and this client's certificate and key. The
   /// control connection (tokens, requests) is encrypted; object data moves
-  /// over UCX as before.
+  /// over UCX as before. The files are read when the Runtime starts
+  /// (ConfigError when one cannot be).
   Options& tls(std::string ca_file, std::string certificate, std::string key);
   /// Bounds every wait on a memory node (connects, requests, transfers).
   Options& timeout(std::chrono::milliseconds t);
@@ -79,6 +81,7 @@ class Options {
   std::uint64_t embedded_capacity() const { return embedded_capacity_; }
   const std::string& spill_dir() const { return spill_dir_; }
   const std::string& auth_token() const { return auth_token_; }
+  const std::string& auth_token_file() const { return auth_token_file_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
   std::chrono::milliseconds dead_after() const { return dead_after_; }
   std::uint32_t replicas() const { return replicas_; }
@@ -106,6 +109,7 @@ class Options {
   std::uint64_t embedded_capacity_ = 1ull << 30;
   std::string spill_dir_;  // empty: a temporary directory
   std::string auth_token_;
+  std::string auth_token_file_;
   std::chrono::milliseconds timeout_{5000};
   std::chrono::milliseconds dead_after_{10000};
   std::uint32_t replicas_ = 1;
