@@ -116,7 +116,8 @@ result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t>
 }
 
 struct gather_client::impl {
-  control_plane cp{tls_options{}, 1};
+  explicit impl(const tls_options& tls) : cp(tls, 1) {}
+  control_plane cp;
   gather_actor service;
   std::string address;
   std::chrono::milliseconds timeout;
@@ -129,8 +130,9 @@ gather_client::~gather_client() = default;
 
 result<std::unique_ptr<gather_client>> gather_client::connect(const std::string& host,
                                                               std::uint16_t port,
-                                                              std::chrono::milliseconds timeout) {
-  auto i = std::make_unique<impl>();
+                                                              std::chrono::milliseconds timeout,
+                                                              const tls_options& tls) {
+  auto i = std::make_unique<impl>(tls);
   i->address = host + ":" + std::to_string(port);
   i->timeout = timeout;
   auto service = remote_gather(i->cp.internals(), host, port, timeout);

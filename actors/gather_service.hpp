@@ -56,11 +56,13 @@ class gather_service {
 
 class gather_client {
  public:
-  /// Connects to the service on host:port with an actor system of its own;
-  /// `timeout` bounds each gather after. Blocks while CAF connects (a refused
-  /// connection returns at once). Errors: peer_unreachable (nobody there).
+  /// Connects to the service on host:port with an actor system of its own
+  /// (TLS with `tls`, as the service's runtime speaks it), within `timeout`,
+  /// which bounds each gather after too. Errors: peer_unreachable (nobody
+  /// there, or the handshake failed).
   static transport::result<std::unique_ptr<gather_client>> connect(
-      const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+      const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+      const tls_options& tls = {});
   ~gather_client();
 
   /// As gather_service::gather, over the connection, with its errors as

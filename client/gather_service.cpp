@@ -2,6 +2,7 @@
 
 #include "actors/gather_service.hpp"
 #include "client/runtime_impl.hpp"
+#include "client/tls_files.hpp"
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
 
@@ -33,6 +34,12 @@ std::vector<float> GatherServer::gather(std::span<const std::uint64_t> rows) {
 GatherClient::GatherClient(const std::string& host, std::uint16_t port,
                            std::chrono::milliseconds timeout) {
   auto c = actors::gather_client::connect(host, port, timeout);
+  if (!c) objects::raise(c.err());
+  client_ = std::move(c).value();
+}
+
+GatherClient::GatherClient(const std::string& host, std::uint16_t port, const Options& options) {
+  auto c = actors::gather_client::connect(host, port, options.timeout(), client::tls_of(options));
   if (!c) objects::raise(c.err());
   client_ = std::move(c).value();
 }

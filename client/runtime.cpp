@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 
 #include "actors/membership.hpp"
 #include "client/node_far_store.hpp"
 #include "client/runtime_impl.hpp"
+#include "client/tls_files.hpp"
 #include "objects/epochs.hpp"
 #include "objects/erasure_far_store.hpp"
 #include "objects/raise.hpp"
@@ -58,19 +58,9 @@ std::string random_token() {
   return out;
 }
 
-// The control plane's TLS files, checked: CAF aborts on one it cannot read.
-actors::tls_options tls_of(const Options& o) {
-  if (!o.tls()) return {};
-  for (const std::string* file : {&o.tls()->ca_file, &o.tls()->certificate, &o.tls()->key})
-    if (file->empty() || !std::ifstream(*file))
-      throw ConfigError("tls: cannot read '" + *file +
-                        "' (the CA file, this client's certificate and its key, all PEM)");
-  return {o.tls()->certificate, o.tls()->key, o.tls()->ca_file};
-}
-
 }  // namespace
 
-Runtime::impl::impl(const Options& o) : options(o), cp(tls_of(o)) {
+Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   for (auto tier : {o.hbm_cache(), o.cxl_cache()})
     if (tier && tier->bytes < (4ull << 20))
       throw ConfigError("a local tier of " + transport::format_byte_size(tier->bytes) +

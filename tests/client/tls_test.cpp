@@ -79,6 +79,16 @@ TEST_CASE("TLS: a Runtime with Options::tls is served, others are refused", "[cl
     for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
     CHECK(wrong == 0);
     CHECK(rt.stats().writebacks > 0);  // the objects went to the node and back
+    // A gather service of a TLS runtime speaks TLS too.
+    auto table = rt.make_array<float>(64);
+    for (std::size_t i = 0; i < 64; ++i) table.write(i, static_cast<float>(i));
+    remora::GatherServer server(rt, table, 8);
+    const auto port = server.publish("127.0.0.1");
+    remora::GatherClient client("127.0.0.1", port,
+                                remora::Options{}.tls(certs.cert, certs.cert, certs.key));
+    const std::vector<std::uint64_t> rows{3};
+    CHECK(client.gather(rows) == std::vector<float>{24, 25, 26, 27, 28, 29, 30, 31});
+    CHECK_THROWS_AS(remora::GatherClient("127.0.0.1", port, 5s), remora::NodeUnavailable);
   }
   // Plain: refused, and told why.
   try {

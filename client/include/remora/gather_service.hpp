@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "remora/array.hpp"
+#include "remora/options.hpp"
 #include "remora/runtime.hpp"
 
 namespace remora {
@@ -67,6 +68,10 @@ class GatherClient {
   /// every gather. Throws NodeUnavailable when nobody serves there.
   GatherClient(const std::string& host, std::uint16_t port,
                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// The same, with `options`' timeout and TLS files (Options::tls): the
+  /// way to reach a server whose Runtime speaks TLS. Throws ConfigError when
+  /// a TLS file cannot be read.
+  GatherClient(const std::string& host, std::uint16_t port, const Options& options);
   ~GatherClient();
   GatherClient(const GatherClient&) = delete;
   GatherClient& operator=(const GatherClient&) = delete;
