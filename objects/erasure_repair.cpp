@@ -188,7 +188,11 @@ std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& comple
     };
     by_node<std::vector<move>> by_target;
     std::size_t planned = 0;
-    for (auto& [id, s] : shard.objects) {
+    for (auto& entry : shard.objects) {
+      // (Named apart: a lambda below uses them, and clang 14 cannot capture
+      // structured bindings.)
+      const std::uint64_t id = entry.first;
+      span& s = entry.second;
       const auto belong = owners(*nodes_, id, k_ + m_);
       auto has = [&](std::uint32_t n) {
         return std::any_of(s.at.begin(), s.at.begin() + k_ + m_,

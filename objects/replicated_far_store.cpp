@@ -57,7 +57,11 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
       std::uint32_t source, to, from;  // copy read, node gaining one, copy dropped
     };
     std::vector<move> moves;
-    for (auto& [id, reps] : s.objects) {
+    for (auto& entry : s.objects) {
+      // (Named apart: a lambda below uses them, and clang 14 cannot capture
+      // structured bindings.)
+      const object_id id = entry.first;
+      replicas& reps = entry.second;
       const auto belong = owners(*nodes_, id, replicas_);
       auto has = [&](std::uint32_t n) {
         return std::any_of(reps.at.begin(), reps.at.begin() + reps.count,

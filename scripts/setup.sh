@@ -15,7 +15,7 @@ build=${REMORA_BUILD_DIR:-build}
 
 packages=(cmake make g++ pkg-config git iproute2 openssl libcaf-dev libucx-dev ucx-utils librocksdb-dev
           catch2 libnuma-dev libisal-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox
-          etcd-server)
+          etcd-server clang-14 libclang-rt-14-dev)
 
 install_missing() {
   local missing=()
@@ -58,6 +58,12 @@ case "${1:-}" in
     cmake --build "$build-tsan" -j"$(nproc)" --target client_test
     TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
       "$build-tsan/tests/client/client_test" "[threads]"
+    # libFuzzer on Remora's own decoders (slot checks, addresses, sizes,
+    # URLs), built with clang, ASan and UBSan: a short run of each.
+    CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+          -DREMORA_FUZZ=ON -DREMORA_BUILD_TESTS=OFF -DREMORA_BUILD_BENCH=OFF -DREMORA_WITH_CUDA=OFF
+    cmake --build "$build-fuzz" -j"$(nproc)" --target fuzzers
+    ctest --test-dir "$build-fuzz" --output-on-failure
     ;;
   *)
     sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'

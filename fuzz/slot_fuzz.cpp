@@ -1,0 +1,26 @@
+// Fuzz target: what a client checks in bytes it read one-sided from a memory
+// node (a node that is faulty, or not a node at all). The input is a slot's
+// copy; the object id and version the reader expects come from its first
+// bytes. slot_matches must refuse anything that does not fit the copy, and
+// slot_intact is only asked of what slot_matches accepted, as readers do.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "storage/slot.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 12) return 0;
+  std::uint64_t id;
+  std::uint32_t version;
+  std::memcpy(&id, data, 8);
+  std::memcpy(&version, data + 8, 4);
+  const std::span<const std::byte> copy(reinterpret_cast<const std::byte*>(data + 12), size - 12);
+  if (remora::storage::slot_matches(copy, id, version)) (void)remora::storage::slot_intact(copy);
+  // Header and trailer read apart, as batched reads of payloads do.
+  const std::size_t half = copy.size() / 2;
+  (void)remora::storage::slot_parts_match(copy.first(half), copy.subspan(half), id, version);
+  (void)remora::storage::payload_intact(copy.first(half), copy.subspan(half));
+  return 0;
+}
