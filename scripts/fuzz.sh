@@ -40,10 +40,13 @@ run_target() {  # BINARY CORPUS LIMIT...
 case "${1:-}" in
   long)
     build_fuzz
-    for t in wire slot text; do
+    failed=0
+    for t in slot text wire; do
       echo "fuzz: $t"
-      run_target "build-fuzz/fuzz/remora-fuzz-$t" "fuzz/corpus/$t" -runs="${2:-1000000}"
+      run_target "build-fuzz/fuzz/remora-fuzz-$t" "fuzz/corpus/$t" -runs="${2:-1000000}" ||
+        { echo "fuzz: $t stopped at a finding"; failed=1; }
     done
+    exit $failed
     ;;
   seeds)
     build_fuzz
