@@ -50,7 +50,7 @@ class memnode_options : public caf::actor_system_config {
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
-  bool test_hooks = false, insecure = false;
+  bool test_hooks = false, insecure = false, require_client_cert = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
 
@@ -68,8 +68,13 @@ class memnode_options : public caf::actor_system_config {
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
+        .add(tls_certificate, "tls-cert", "the same as --tls-certificate")
         .add(tls_key, "tls-key", "PEM private key of the certificate")
         .add(tls_ca_file, "tls-ca-file", "PEM CA file to verify peers with")
+        .add(tls_ca_file, "tls-ca", "the same as --tls-ca-file")
+        .add(require_client_cert, "require-client-cert",
+             "clients must show a certificate the CA signed: always so with TLS (CAF's TLS "
+             "is mutual); given without TLS, an error")
         .add(net_devices, "net-devices",
              "UCX devices for data, e.g. eth0 or all (default: UCX_NET_DEVICES, else lo when "
              "bound to loopback, all otherwise)")
@@ -168,6 +173,8 @@ int run(int argc, char** argv, std::string& temporary_dir) {
   }
 
   remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};
+  if (opts.require_client_cert && !tls.enabled())
+    fail("--require-client-cert needs TLS: give --tls-cert, --tls-key and --tls-ca");
   if (!tls.enabled() && !opts.insecure && !remora::transport::is_loopback(opts.bind))
     fail("--bind=" + opts.bind +
          " without TLS would carry tokens and requests in clear: give --tls-certificate, "

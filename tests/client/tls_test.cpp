@@ -117,9 +117,10 @@ TEST_CASE("TLS: peers that never authenticate cost the node almost nothing", "[c
     return;
   }
   remora::Options options;
-  auto nodes = remora::testing::start_nodes(
-      1, options,
-      {"--tls-certificate=" + certs.cert, "--tls-key=" + certs.key, "--tls-ca-file=" + certs.cert});
+  // (API.md's spelling of the flags.)
+  auto nodes = remora::testing::start_nodes(1, options,
+                                            {"--tls-cert=" + certs.cert, "--tls-key=" + certs.key,
+                                             "--tls-ca=" + certs.cert, "--require-client-cert"});
   const auto address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
   const std::uint64_t before = resident_bytes(nodes[0]->pid());
   // 16 connections, each a 32-byte header claiming a 256 MiB message.
