@@ -1,9 +1,9 @@
 #include "actors/memory_node.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <unordered_map>
+
+#include "transport/secure_random.hpp"
 
 namespace remora::actors {
 
@@ -42,15 +42,6 @@ bool token_matches(const std::string& expected, const std::string& given) {
   for (std::size_t i = 0; i < given.size(); ++i)
     diff |= static_cast<unsigned char>(given[i] ^ (expected.empty() ? 0 : expected[i % n]));
   return diff == 0;
-}
-
-// A session: 64 bits from the kernel's CSPRNG, so that one cannot be guessed
-// from others seen.
-std::uint64_t fresh_session() {
-  std::uint64_t x = 0;
-  while (x == 0)
-    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
-  return x;
 }
 
 std::vector<char> as_chars(const transport::bytes& b) {
@@ -143,7 +134,9 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
                                                          : "wrong auth token"});
         std::uint64_t session = 0;
-        while (session == 0 || st.sessions.contains(session)) session = fresh_session();
+        // From the kernel's CSPRNG: not guessable from others seen.
+        while (session == 0 || st.sessions.contains(session))
+          session = transport::secure_random_u64();
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
         st.sessions.emplace(session, session_info{sender, owner});
         auto& l = st.owners[owner];

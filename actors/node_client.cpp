@@ -1,7 +1,5 @@
 #include "actors/node_client.hpp"
 
-#include <sys/random.h>
-
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -11,6 +9,7 @@
 #include "actors/control_plane_impl.hpp"
 #include "actors/messages.hpp"
 #include "transport/bootstrap.hpp"
+#include "transport/secure_random.hpp"
 
 namespace remora::actors {
 
@@ -19,14 +18,6 @@ using transport::error;
 using transport::result;
 
 namespace {
-
-// An owner id for a client that names none: 64 bits from the kernel.
-std::uint64_t random_owner() {
-  std::uint64_t x = 0;
-  while (x == 0)
-    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
-  return x;
-}
 
 struct the_session_t {};
 constexpr the_session_t the_session;
@@ -210,7 +201,7 @@ struct node_client::impl {
 
 result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, const options& o) {
   auto p = std::make_unique<impl>(cp.internals(), o);
-  if (p->opts.owner == 0) p->opts.owner = random_owner();
+  if (p->opts.owner == 0) p->opts.owner = transport::secure_random_u64();
   const std::string where = "memory node " + o.address.to_string();
   auto c = p->open(p->hello);
   if (!c) return c.err();

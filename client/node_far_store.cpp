@@ -1,34 +1,20 @@
 #include "client/node_far_store.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
+#include "transport/secure_random.hpp"
 
 namespace remora::client {
 
 using storage::object_location;
 using transport::result;
 
-namespace {
-
-// This runtime's owner id at its nodes (node_client.hpp): 64 bits from the
-// kernel.
-std::uint64_t random_owner() {
-  std::uint64_t x = 0;
-  while (x == 0)
-    if (::getrandom(&x, sizeof x, 0) != sizeof x) x = 0;
-  return x;
-}
-
-}  // namespace
-
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                options o)
     : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)),
-      owner_(random_owner()) {
+      owner_(transport::secure_random_u64()) {
   if (nodes.size() > node_health::max_nodes)
     throw ConfigError(std::to_string(nodes.size()) + " memory nodes: at most " +
                       std::to_string(node_health::max_nodes));

@@ -1,7 +1,5 @@
 #include "remora/runtime.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cstdlib>
 
@@ -14,6 +12,7 @@
 #include "objects/raise.hpp"
 #include "objects/replicated_far_store.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/secure_random.hpp"
 #include "transport/token_file.hpp"
 
 namespace remora {
@@ -39,23 +38,6 @@ std::unique_ptr<objects::tier_stack> open_tiers(const Options& o, transport::con
     add(storage::open_cxl_tier(ucx, cxl->device, cxl->bytes), "cxl_cache");
   add(storage::open_dram_tier(ucx, o.dram_cache()), "dram_cache");
   return std::make_unique<objects::tier_stack>(std::move(tiers));
-}
-
-// 32 hex digits from the kernel's CSPRNG.
-std::string random_token() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
 }
 
 }  // namespace
@@ -113,7 +95,7 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   }
   if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); token.empty() && env != nullptr)
     token = env;
-  if (token.empty() && listed.empty()) token = random_token();
+  if (token.empty() && listed.empty()) token = transport::secure_random_hex(16);
   std::vector<actors::node_address> nodes;
   if (listed.empty()) {
     actors::memory_node_host::options host;

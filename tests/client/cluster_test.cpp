@@ -66,6 +66,18 @@ struct etcd_server {
   }
 };
 
+// Starts a remora-memnode registered under `url` into `nodes`, waits for it
+// to register, and returns the "HOST:PORT" it registered as.
+std::string start_member(std::vector<std::unique_ptr<child_process>>& nodes,
+                         const std::string& url) {
+  nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
+      REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + url}));
+  auto line = nodes.back()->wait_for_line("registered as", 30s);
+  REQUIRE(line.has_value());
+  const auto from = line->find("registered as ") + 14;
+  return line->substr(from, line->find(" in ") - from);
+}
+
 }  // namespace
 
 TEST_CASE("etcd membership: nodes register, clients find them, the dead leave the list",
@@ -79,11 +91,7 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
   CHECK(etcd.members()->empty());
 
   std::vector<std::unique_ptr<child_process>> nodes;
-  auto start = [&] {
-    nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
-        REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + etcd.url}));
-    REQUIRE(nodes.back()->wait_for_line("registered as", 30s).has_value());
-  };
+  auto start = [&] { start_member(nodes, etcd.url); };
   for (int i = 0; i < 3; ++i) start();
   REQUIRE(etcd.members()->size() == 3);
 
@@ -140,14 +148,7 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
   std::vector<std::unique_ptr<child_process>> nodes;
   std::vector<std::string> addresses;
-  auto start = [&] {
-    nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
-        REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + etcd.url}));
-    auto line = nodes.back()->wait_for_line("registered as", 30s);
-    REQUIRE(line.has_value());
-    addresses.push_back(line->substr(line->find("registered as ") + 14,
-                                     line->find(" in ") - line->find("registered as ") - 14));
-  };
+  auto start = [&] { addresses.push_back(start_member(nodes, etcd.url)); };
   start();
   start();
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).timeout(5s));
@@ -196,11 +197,7 @@ TEST_CASE("etcd membership: with replicas(2) or erasure(2, 1), a node that joins
   for (const bool coded : {false, true}) {
     const std::string url = etcd.url + (coded ? "-ec" : "-r2");
     std::vector<std::unique_ptr<child_process>> nodes;
-    auto start = [&] {
-      nodes.push_back(std::make_unique<child_process>(std::vector<std::string>{
-          REMORA_MEMNODE, "--port=0", "--capacity=64MiB", "--cluster=" + url}));
-      REQUIRE(nodes.back()->wait_for_line("registered as", 30s).has_value());
-    };
+    auto start = [&] { start_member(nodes, url); };
     for (int i = 0; i < 3; ++i) start();
     remora::Options options;
     options.dram_cache(4 << 20).cluster(url).timeout(5s);
