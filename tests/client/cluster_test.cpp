@@ -66,6 +66,17 @@ struct etcd_server {
   }
 };
 
+// An etcd that answers, or none (a visible skip) when etcd is not installed.
+std::unique_ptr<etcd_server> running_etcd() {
+  if (etcd_binary().empty()) {
+    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
+    return nullptr;
+  }
+  auto etcd = std::make_unique<etcd_server>();
+  REQUIRE(remora::testing::eventually([&] { return etcd->members().has_value(); }, 30s));
+  return etcd;
+}
+
 // Starts a remora-memnode registered under `url` into `nodes`, waits for it
 // to register, and returns the "HOST:PORT" it registered as.
 std::string start_member(std::vector<std::unique_ptr<child_process>>& nodes,
@@ -82,12 +93,9 @@ std::string start_member(std::vector<std::unique_ptr<child_process>>& nodes,
 
 TEST_CASE("etcd membership: nodes register, clients find them, the dead leave the list",
           "[client][cluster]") {
-  if (etcd_binary().empty()) {
-    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
-    return;
-  }
-  etcd_server etcd;
-  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  auto started = running_etcd();
+  if (!started) return;
+  etcd_server& etcd = *started;
   CHECK(etcd.members()->empty());
 
   std::vector<std::unique_ptr<child_process>> nodes;
@@ -140,12 +148,9 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
 
 TEST_CASE("etcd membership: a node that joins receives objects, and a drained one leaves the list",
           "[client][cluster][drain]") {
-  if (etcd_binary().empty()) {
-    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
-    return;
-  }
-  etcd_server etcd;
-  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  auto started = running_etcd();
+  if (!started) return;
+  etcd_server& etcd = *started;
   std::vector<std::unique_ptr<child_process>> nodes;
   std::vector<std::string> addresses;
   auto start = [&] { addresses.push_back(start_member(nodes, etcd.url)); };
@@ -188,12 +193,9 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
 
 TEST_CASE("etcd membership: with replicas(2) or erasure(2, 1), a node that joins receives copies",
           "[client][cluster]") {
-  if (etcd_binary().empty()) {
-    WARN("etcd is not installed (scripts/setup.sh installs etcd-server): test skipped");
-    return;
-  }
-  etcd_server etcd;
-  REQUIRE(remora::testing::eventually([&] { return etcd.members().has_value(); }, 30s));
+  auto started = running_etcd();
+  if (!started) return;
+  etcd_server& etcd = *started;
   for (const bool coded : {false, true}) {
     const std::string url = etcd.url + (coded ? "-ec" : "-r2");
     std::vector<std::unique_ptr<child_process>> nodes;
