@@ -77,9 +77,9 @@ std::string erasure_far_store::describe(std::uint32_t) const {
   return out;
 }
 
-std::size_t erasure_far_store::spans() const {
+std::size_t erasure_far_store::spans() {
   std::size_t count = 0;
-  for (auto& s : const_cast<std::vector<span_shard>&>(spans_)) {
+  for (auto& s : spans_) {
     std::lock_guard held(s.mutex);
     count += s.objects.size();
   }

@@ -110,7 +110,7 @@ class erasure_far_store final : public far_store {
   std::uint64_t rebalanced() const override { return rebalanced_.load(std::memory_order_relaxed); }
 
   /// Spans holding at least one object.
-  std::size_t spans() const;
+  std::size_t spans();
 
  private:
   static constexpr std::uint32_t absent = ~std::uint32_t{0};
