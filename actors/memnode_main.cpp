@@ -9,7 +9,7 @@
 //
 // No configuration file is read unless --config-file names one (CAF would
 // read caf-application.ini from the working directory). The token comes
-// from --auth-token-file, REMORA_AUTH_TOKEN or --auth-token (seen by `ps`).
+// from --auth-token-file, --auth-token (seen by `ps`) or REMORA_AUTH_TOKEN.
 #include <signal.h>
 #include <unistd.h>
 
@@ -109,22 +109,17 @@ struct startup_failure : std::runtime_error {
   throw startup_failure(what);
 }
 
-// The token from --auth-token-file, else REMORA_AUTH_TOKEN, else
-// --auth-token; surrounding whitespace dropped.
+// The token: from --auth-token-file (surrounding whitespace dropped), else
+// --auth-token, else REMORA_AUTH_TOKEN, as for clients.
 std::string auth_token(const memnode_options& opts) {
-  auto trimmed = [](std::string t) {
-    const auto first = t.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return std::string();
-    return t.substr(first, t.find_last_not_of(" \t\r\n") - first + 1);
-  };
   if (!opts.auth_token_file.empty()) {
     auto token = remora::transport::read_token_file(opts.auth_token_file);
     if (!token) fail("--auth-token-file: " + token.err().message);
     return *token;
   }
-  if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); env != nullptr && *env != '\0')
-    return trimmed(env);
-  return opts.auth_token;
+  if (!opts.auth_token.empty()) return opts.auth_token;
+  const char* env = std::getenv("REMORA_AUTH_TOKEN");
+  return env != nullptr ? env : "";
 }
 
 // "30s", "2m", "500ms", "1h" -> milliseconds.
