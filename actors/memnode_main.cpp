@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -46,7 +47,7 @@ class memnode_options : public caf::actor_system_config {
   std::string bind = "127.0.0.1";
   std::string capacity = "1GiB";
   std::string spill_dir;
-  std::string auth_token, auth_token_file;
+  std::string auth_token, auth_token_file, tenants;
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
@@ -65,6 +66,9 @@ class memnode_options : public caf::actor_system_config {
              "token clients must present (default: none; visible to ps: prefer the file or "
              "REMORA_AUTH_TOKEN)")
         .add(auth_token_file, "auth-token-file", "file holding the token clients must present")
+        .add(tenants, "tenants",
+             "file of tenants, a line each: NAME TOKEN QUOTA (e.g. a s3cret 24MiB); a client "
+             "is the tenant whose token it gives, and its objects hold at most QUOTA")
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
@@ -120,6 +124,32 @@ std::string auth_token(const memnode_options& opts) {
   if (!opts.auth_token.empty()) return opts.auth_token;
   const char* env = std::getenv("REMORA_AUTH_TOKEN");
   return env != nullptr ? env : "";
+}
+
+// The tenants of --tenants=FILE: lines "NAME TOKEN QUOTA"; blank lines and
+// lines starting with # are skipped.
+std::vector<remora::actors::tenant_config> read_tenants(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) fail("--tenants: cannot read " + file);
+  std::vector<remora::actors::tenant_config> out;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    std::istringstream fields(line);
+    std::string name, token, quota, extra;
+    if (!(fields >> name) || name[0] == '#') continue;
+    const std::string where = file + ":" + std::to_string(number) + ": ";
+    if (!(fields >> token >> quota) || (fields >> extra))
+      fail("--tenants: " + where + "expected NAME TOKEN QUOTA");
+    auto bytes = parse_byte_size(quota);
+    if (!bytes || *bytes == 0) fail("--tenants: " + where + "not a byte size: '" + quota + "'");
+    for (const auto& t : out)
+      if (t.name == name || t.token == token)
+        fail("--tenants: " + where + "tenant " + name + " repeats a name or a token");
+    out.push_back({name, token, *bytes});
+  }
+  if (out.empty()) fail("--tenants: " + file + " names no tenant");
+  return out;
 }
 
 // "30s", "2m", "500ms", "1h" -> milliseconds.
@@ -184,6 +214,13 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;
     o.lease_grace = parse_duration("--lease-grace", opts.lease_grace);
+    if (!opts.tenants.empty()) {
+      if (!opts.auth_token.empty())
+        fail(
+            "--tenants and a node token (--auth-token, --auth-token-file, REMORA_AUTH_TOKEN): "
+            "each tenant has its token; give one or the other");
+      o.tenants = read_tenants(opts.tenants);
+    }
     o.leave = [] {
       drained.store(true);
       ::kill(::getpid(), SIGTERM);
@@ -210,7 +247,10 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     for (const auto& t : transports) data += (data.empty() ? "" : " ") + t;
     std::printf("remora-memnode listening on %s:%u (capacity %s, spill %s%s%s; data over %s)\n",
                 opts.bind.c_str(), *port, format_byte_size(*capacity).c_str(),
-                opts.spill_dir.c_str(), opts.auth_token.empty() ? "" : ", auth token required",
+                opts.spill_dir.c_str(),
+                !opts.tenants.empty()     ? ", tenants' tokens required"
+                : opts.auth_token.empty() ? ""
+                                          : ", auth token required",
                 tls.enabled() ? ", TLS" : "", data.c_str());
     std::fflush(stdout);
 

@@ -1,6 +1,7 @@
 #include "actors/memory_node.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include "transport/secure_random.hpp"
@@ -14,6 +15,7 @@ using transport::errc;
 struct session_info {
   caf::actor_addr client;  // monitored: its connection going away ends the session
   std::uint64_t owner = 0;
+  std::uint32_t tenant = 0;  // whose token it gave (0 without tenants)
 };
 // A client runtime's hold on its objects: its live sessions; when the last
 // ends, a timer of the lease grace starts, and a new session (a reconnect)
@@ -86,6 +88,20 @@ void end_session(node_pointer self, std::uint64_t session) {
                        expire_atom::value, owner, ++l.generation);
 }
 
+// The tenant whose token `token` is (index 0 without tenants: the node's
+// one token, or none); nullopt when it is nobody's. Every token is compared,
+// so the time says nothing of which one matched.
+std::optional<std::uint32_t> tenant_of(const memory_node_setup& setup, const std::string& token) {
+  if (setup.tenants.empty()) {
+    if (setup.auth_token.empty() || token_matches(setup.auth_token, token)) return 0;
+    return std::nullopt;
+  }
+  std::optional<std::uint32_t> found;
+  for (std::uint32_t t = 0; t < setup.tenants.size(); ++t)
+    if (token_matches(setup.tenants[t].token, token) && !found) found = t;
+  return found;
+}
+
 node_stats current_stats(node_pointer self) {
   auto& st = self->state;
   auto a = st.setup.arena->stats();
@@ -98,6 +114,11 @@ node_stats current_stats(node_pointer self) {
   s.spills = a.spills;
   s.unspills = a.unspills;
   s.sessions = st.sessions.size();
+  for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {
+    s.tenant_names.push_back(st.setup.tenants[t].name);
+    s.tenant_used.push_back(st.setup.arena->tenant_used(t));
+    s.tenant_quota.push_back(st.setup.tenants[t].quota);
+  }
   return s;
 }
 
@@ -115,6 +136,8 @@ caf::error not_admitted(node_pointer self) {
 
 memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
   self->state.setup = std::move(setup);
+  for (std::uint32_t t = 0; t < self->state.setup.tenants.size(); ++t)
+    self->state.setup.arena->set_quota(t, self->state.setup.tenants[t].quota);
   self->set_down_handler([self](const caf::down_msg& down) {
     std::vector<std::uint64_t> gone;
     for (const auto& [session, info] : self->state.sessions)
@@ -130,7 +153,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self,
                         {errc::protocol, "client speaks protocol " + std::to_string(version) +
                                              ", this node " + std::to_string(protocol_version)});
-        if (!st.setup.auth_token.empty() && !token_matches(st.setup.auth_token, token))
+        const auto tenant = tenant_of(st.setup, token);
+        if (!tenant)
           return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
                                                          : "wrong auth token"});
         std::uint64_t session = 0;
@@ -138,7 +162,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         while (session == 0 || st.sessions.contains(session))
           session = transport::secure_random_u64();
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
-        st.sessions.emplace(session, session_info{sender, owner});
+        st.sessions.emplace(session, session_info{sender, owner, *tenant});
         auto& l = st.owners[owner];
         ++l.live;
         ++l.generation;  // a lapse pending is off: the owner is back
@@ -157,7 +181,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         if (self->state.counters.leaving)
           return refuse(self,
                         {errc::no_space, "this node is being drained: it takes no new objects"});
-        auto r = self->state.setup.arena->allocate(ids, sizes, who->owner);
+        auto r = self->state.setup.arena->allocate(ids, sizes, who->owner, who->tenant);
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },

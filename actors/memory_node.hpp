@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -21,11 +22,19 @@
 
 namespace remora::actors {
 
+// A tenant (remora-memnode --tenants=FILE): clients that give its token
+// are its clients; its objects hold at most `quota` bytes of payload.
+struct tenant_config {
+  std::string name, token;
+  std::uint64_t quota = 0;
+};
+
 struct memory_node_setup {
-  storage::arena* arena = nullptr;  // REQUIRES: outlives the actor
-  transport::bytes worker_address;  // sealed, of the node's UCX worker
-  transport::bytes arena_key;       // sealed remote key of the arena
-  std::string auth_token;           // empty: no authentication
+  storage::arena* arena = nullptr;     // REQUIRES: outlives the actor
+  transport::bytes worker_address;     // sealed, of the node's UCX worker
+  transport::bytes arena_key;          // sealed remote key of the arena
+  std::string auth_token;              // empty: no authentication (unless tenants)
+  std::vector<tenant_config> tenants;  // none: one tenant, auth_token's
   std::uint64_t node_id = 0;
   bool test_hooks = false;  // serve damage requests (tests of integrity)
   // How long a client runtime may be gone (every connection of it closed)

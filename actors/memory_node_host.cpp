@@ -47,6 +47,7 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   setup.test_hooks = o.test_hooks;
   setup.leave = o.leave;
   setup.lease_grace = o.lease_grace;
+  setup.tenants = o.tenants;
   p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   setup.node_id = p->node_id;
   p->progress.emplace(*p->ucx.worker);

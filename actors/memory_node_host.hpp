@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actors/control_plane.hpp"
+#include "actors/memory_node.hpp"
 #include "storage/arena.hpp"
 #include "transport/result.hpp"
 
@@ -28,6 +29,7 @@ class memory_node_host {
     std::string net_devices;                        // UCX devices for data (transport/context.hpp)
     bool test_hooks = false;                        // serve fault-injection requests (tests only)
     std::chrono::milliseconds lease_grace{30'000};  // memory_node.hpp
+    std::vector<tenant_config> tenants;             // memory_node.hpp
     // What a drained node does when told to leave (memory_node.hpp); empty:
     // it cannot leave.
     std::function<void()> leave;

@@ -74,7 +74,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
-           x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed);
+           x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed,
+           x.tenant_names, x.tenant_used, x.tenant_quota);
 }
 
 using memory_node_actor = caf::typed_actor<

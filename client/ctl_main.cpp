@@ -53,6 +53,16 @@ std::optional<unsigned long> whole_number(const std::string& text) {
   return std::stoul(text);
 }
 
+// The node's tenants as JSON objects, comma-separated.
+std::string tenants_json(const remora::actors::node_stats& s) {
+  std::string out;
+  for (std::size_t t = 0; t < s.tenant_names.size(); ++t)
+    out += std::string(t == 0 ? "" : ", ") + "{\"name\": \"" + s.tenant_names[t] +
+           "\", \"used\": " + std::to_string(s.tenant_used[t]) +
+           ", \"quota\": " + std::to_string(s.tenant_quota[t]) + "}";
+  return out;
+}
+
 // Drains the node `client` is connected to: see the usage.
 int drain(remora::actors::node_client& client, std::chrono::seconds wait) {
   using clock = std::chrono::steady_clock;
@@ -167,14 +177,16 @@ int main(int argc, char** argv) {
         "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
         "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
         "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
-        "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu}\n",
+        "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
+        "\"tenants\": [%s]}\n",
         o.address.to_string().c_str(), (unsigned long long)s->capacity, (unsigned long long)s->used,
         (unsigned long long)s->objects, (unsigned long long)s->spilled_objects,
         (unsigned long long)s->spilled_bytes, (unsigned long long)s->spills,
         (unsigned long long)s->unspills, (unsigned long long)s->requests,
         (unsigned long long)s->errors, (unsigned long long)s->bytes_served,
         (unsigned long long)s->sessions, s->leaving ? "true" : "false",
-        (unsigned long long)s->leases_lapsed, (unsigned long long)s->objects_reclaimed);
+        (unsigned long long)s->leases_lapsed, (unsigned long long)s->objects_reclaimed,
+        tenants_json(*s).c_str());
     return 0;
   }
   auto row = [](const char* name, const std::string& value) {
@@ -191,6 +203,9 @@ int main(int argc, char** argv) {
   row("requests", std::to_string(s->requests) + " (" + std::to_string(s->errors) + " refused)");
   row("bytes served", format_byte_size(s->bytes_served));
   row("sessions", std::to_string(s->sessions) + (s->leaving ? " (draining)" : ""));
+  for (std::size_t t = 0; t < s->tenant_names.size(); ++t)
+    row(("tenant " + s->tenant_names[t]).c_str(),
+        format_byte_size(s->tenant_used[t]) + " of " + format_byte_size(s->tenant_quota[t]));
   row("leases lapsed", std::to_string(s->leases_lapsed) + " clients, " +
                            std::to_string(s->objects_reclaimed) + " objects freed");
   return 0;

@@ -167,6 +167,12 @@ std::size_t object_store::promote(std::size_t tier) {
   return done->done.size();
 }
 
+void object_store::note_writeback_error(const transport::error& e) {
+  std::lock_guard held(writeback_error_mutex_);
+  last_writeback_error_ = e.message;
+  last_writeback_error_at_ = std::chrono::steady_clock::now();
+}
+
 std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty) {
   // Returns the objects that could not be written back; they stay in the
   // cache. An object whose home is down or leaving moves to the best
@@ -194,7 +200,10 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     if (fresh[n].empty()) continue;
     std::vector<object_location> where;
     for (object_record* r : fresh[n]) where.push_back({.id = r->id, .size = r->size});
-    if (!far_.allocate(n, where)) continue;  // these keep version 0 and fail below
+    if (auto made = far_.allocate(n, where); !made) {
+      note_writeback_error(made.err());
+      continue;  // these keep version 0 and fail below
+    }
     for (std::size_t i = 0; i < where.size(); ++i) {
       fresh[n][i]->offset = where[i].offset;
       fresh[n][i]->version = where[i].version;
@@ -208,7 +217,8 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
     const auto* payload = objects::local_cache::slot_of(r);
-    if (!far_.write(r->node, where, {payload, r->size})) {
+    if (auto wrote = far_.write(r->node, where, {payload, r->size}); !wrote) {
+      note_writeback_error(wrote.err());
       failed.push_back(r);
       continue;
     }

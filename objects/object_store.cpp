@@ -137,11 +137,18 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
     held = " (this thread's own scope holds " + transport::format_byte_size(pinned) + " in " +
            std::to_string(pins.items().size()) + " objects)";
   }
+  std::string why;
+  {
+    std::lock_guard guard(writeback_error_mutex_);
+    if (!last_writeback_error_.empty() &&
+        std::chrono::steady_clock::now() - last_writeback_error_at_ < timeout_)
+      why = " (a write-back failed meanwhile: " + last_writeback_error_ + ")";
+  }
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +
                     " bytes: what it holds is pinned by open DerefScopes" + held +
-                    " or could not be written home, within the timeout. Keep scopes short, or "
-                    "raise dram_cache");
+                    " or could not be written home" + why +
+                    ", within the timeout. Keep scopes short, or raise dram_cache");
 }
 
 object_record* object_store::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {

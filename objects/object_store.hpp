@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "objects/epochs.hpp"
@@ -87,6 +88,8 @@ class object_store final : public detail::object_runtime {
   std::size_t evacuate(std::size_t tier);
   std::size_t promote(std::size_t tier);
   std::vector<detail::object_record*> write_back(std::vector<detail::object_record*>& dirty);
+  // Keeps why the last write-back failed, for the OutOfMemory it may lead to.
+  void note_writeback_error(const transport::error& e);
   void bury(const std::vector<detail::object_record*>& dead);
   bool under_pressure(std::size_t tier) const;
   bool under_pressure() const;
@@ -123,7 +126,10 @@ class object_store final : public detail::object_runtime {
     std::chrono::steady_clock::time_point not_before{};
   } rebalance_;
   std::atomic<std::uint64_t> rebalanced_{0};
-  std::unique_ptr<tiering_thread> tiering_;  // last: stops first
+  std::mutex writeback_error_mutex_;
+  std::string last_writeback_error_;  // GUARDED_BY(writeback_error_mutex_); empty: none
+  std::chrono::steady_clock::time_point last_writeback_error_at_;  // GUARDED_BY(the same)
+  std::unique_ptr<tiering_thread> tiering_;                        // last: stops first
 };
 
 }  // namespace remora::objects

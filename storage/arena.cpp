@@ -65,7 +65,7 @@ object_location arena::location_of(object_id id, const entry& e) const {
 
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
                                                      std::span<const std::uint32_t> sizes,
-                                                     owner_id owner) {
+                                                     owner_id owner, tenant_id tenant_of) {
   if (ids.size() != sizes.size())
     return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
                                              std::to_string(sizes.size()) + " sizes"};
@@ -81,6 +81,13 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     if (!seen.insert(ids[i]).second)
       return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
   }
+  std::uint64_t bytes = 0;
+  for (std::uint32_t size : sizes) bytes += size;
+  auto& use = tenant(tenant_of);
+  if (use.quota != UINT64_MAX && use.used + bytes > use.quota)
+    return error{errc::no_space, "this client's tenant would pass its quota of " +
+                                     transport::format_byte_size(use.quota) + " (" +
+                                     transport::format_byte_size(use.used) + " in use)"};
   std::vector<object_location> out;
   out.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -92,6 +99,8 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     }
     entry& e = objects_[ids[i]];
     e.owner = owner;
+    e.tenant = tenant_of;
+    tenant(tenant_of).used += sizes[i];
     e.slot = *slot;
     e.size = sizes[i];
     e.version = next_version_++;
@@ -119,6 +128,7 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
                                              "this client"};
   for (object_id id : ids) {
     entry& e = objects_.at(id);
+    tenant(e.tenant).used -= e.size;
     if (e.resident) {
       std::byte* slot = slot_memory(e);
       retire_slot(slot, e.version + 1);  // writers still pinned write into a dead slot
@@ -133,6 +143,19 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
     objects_.erase(id);
   }
   return ids.size();
+}
+
+arena::tenant_use& arena::tenant(tenant_id t) {
+  if (t >= tenants_.size()) tenants_.resize(t + 1);
+  return tenants_[t];
+}
+
+void arena::set_quota(tenant_id t, std::uint64_t bytes) {
+  tenant(t).quota = bytes;
+}
+
+std::uint64_t arena::tenant_used(tenant_id t) const {
+  return t < tenants_.size() ? tenants_[t].used : 0;
 }
 
 std::uint64_t arena::free_owner(owner_id owner) {

@@ -75,13 +75,20 @@ class arena {
   std::uint32_t max_object_size() const;
 
   using owner_id = std::uint64_t;
+  using tenant_id = std::uint32_t;  // 0: the only one, without tenants
 
-  /// Objects of `owner`. Errors: invalid_argument (size 0 or over
-  /// max_object_size(), lengths differ, an id twice), already_exists,
-  /// no_space.
+  /// Objects of `owner`, a client of `tenant`. Errors: invalid_argument
+  /// (size 0 or over max_object_size(), lengths differ, an id twice),
+  /// already_exists, no_space (the arena is full, or the tenant would pass
+  /// its quota).
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes,
-                                                           owner_id owner);
+                                                           owner_id owner, tenant_id tenant = 0);
+  /// `tenant`'s objects may hold at most `bytes` of payload (default: no
+  /// limit but the arena's).
+  void set_quota(tenant_id tenant, std::uint64_t bytes);
+  /// Payload bytes `tenant`'s objects hold now.
+  std::uint64_t tenant_used(tenant_id tenant) const;
   /// Errors: unknown_object (never allocated, freed already, or not
   /// `owner`'s).
   transport::result<std::uint64_t> free(std::span<const object_id> ids, owner_id owner);
@@ -106,6 +113,7 @@ class arena {
  private:
   struct entry {
     owner_id owner = 0;
+    tenant_id tenant = 0;
     slot_ref slot{};
     std::uint32_t version = 0;
     std::uint32_t size = 0;
@@ -116,6 +124,11 @@ class arena {
 
   arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o);
   bool owns(owner_id owner, object_id id) const;
+  struct tenant_use {
+    std::uint64_t used = 0;  // payload bytes
+    std::uint64_t quota = UINT64_MAX;
+  };
+  tenant_use& tenant(tenant_id t);
   std::byte* slot_memory(const entry& e) const { return region_.data() + e.slot.offset; }
   object_location location_of(object_id id, const entry& e) const;
   transport::result<slot_ref> make_room(std::uint32_t size);
@@ -141,6 +154,7 @@ class arena {
   std::vector<resident> clock_;  // resident objects, in CLOCK order
   std::size_t hand_ = 0;
   std::uint32_t next_version_ = 1;
+  std::vector<tenant_use> tenants_;  // by tenant_id
   std::uint64_t spills_ = 0, unspills_ = 0;
   std::optional<transport::error> spill_failure_;  // why the last spill failed
   // Objects the batch being served has allocated or located: spilling them
