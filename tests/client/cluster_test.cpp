@@ -116,9 +116,8 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
     remora::Runtime rt(
         remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).replicas(2).timeout(2s).dead_after(
             600s));
-    std::vector<remora::UniquePtr<wide>> objects;
-    for (std::uint64_t i = 0; i < 30'000; ++i)
-      objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+    remora::testing::wide_objects objects;
+    remora::testing::add_wide(rt, objects, 30'000);
     // A node killed stops renewing its lease and leaves the list within the
     // TTL; then it is dead for the Runtime too, and repair rebuilds its
     // copies.
@@ -127,9 +126,7 @@ TEST_CASE("etcd membership: nodes register, clients find them, the dead leave th
         [&] { return etcd.members()->size() == 2; },
         std::chrono::seconds(remora::actors::registration::ttl_seconds + 10)));
     CHECK(remora::testing::eventually([&] { return rt.stats().repairs > 0; }, 30s));
-    std::size_t wrong = 0;
-    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-    CHECK(wrong == 0);
+    CHECK(remora::testing::wrong_reads(objects) == 0);
   }
 
   // One stopped politely leaves at once. A new one joins.
@@ -157,20 +154,16 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   start();
   start();
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).timeout(5s));
-  std::vector<remora::UniquePtr<wide>> objects;
-  for (std::uint64_t i = 0; i < 30'000; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 30'000);
   CHECK(rt.stats().rebalanced == 0);
 
   // A third node registers: the Runtime connects to it, moves there the
   // objects it now owns (about a third), and places new objects there too.
   start();
   CHECK(remora::testing::eventually([&] { return rt.stats().rebalanced > 3'000; }, 60s));
-  for (std::uint64_t i = objects.size(), n = i + 10'000; i < n; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
-  std::uint64_t wrong = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-  CHECK(wrong == 0);
+  remora::testing::add_wide(rt, objects, 10'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
   {
     remora::actors::control_plane cp;
     auto node = remora::actors::node_client::connect(
@@ -185,9 +178,7 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   CHECK(ctl.wait_exit(10s) == 0);
   CHECK(nodes[0]->wait_exit(10s) == 0);
   CHECK(etcd.members()->size() == 2);
-  wrong = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-  CHECK(wrong == 0);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
   CHECK(rt.stats().objects_lost == 0);
 }
 
@@ -208,20 +199,15 @@ TEST_CASE("etcd membership: with replicas(2) or erasure(2, 1), a node that joins
     else
       options.replicas(2);
     remora::Runtime rt(options);
-    std::vector<remora::UniquePtr<wide>> objects;
-    for (std::uint64_t i = 0; i < 20'000; ++i)
-      objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+    remora::testing::wide_objects objects;
+    remora::testing::add_wide(rt, objects, 20'000);
     start();  // a fourth node: copies (or columns) it now ranks for move there
     INFO((coded ? "erasure(2, 1)" : "replicas(2)"));
     CHECK(remora::testing::eventually([&] { return rt.stats().rebalanced > 1'000; }, 60s));
-    std::uint64_t wrong = 0;
-    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-    CHECK(wrong == 0);
+    CHECK(remora::testing::wrong_reads(objects) == 0);
     // The moves kept every object safe: with the first node gone, all read.
     nodes[0]->signal(SIGKILL);
-    wrong = 0;
-    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-    CHECK(wrong == 0);
+    CHECK(remora::testing::wrong_reads(objects) == 0);
     CHECK(rt.stats().objects_lost == 0);
   }
 }

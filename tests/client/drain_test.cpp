@@ -57,14 +57,9 @@ void drain_while_in_use(remora::Runtime& rt, std::vector<remora::UniquePtr<wide>
   CHECK(checked.load() > 0);
   CHECK(wrong.load() == 0);
   // Everything reads back, and new objects go to the nodes that stayed.
-  std::uint64_t bad = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
-  CHECK(bad == 0);
-  for (std::uint64_t i = objects.size(), n = i + 20'000; i < n; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
-  bad = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
-  CHECK(bad == 0);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
+  remora::testing::add_wide(rt, objects, 20'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
   CHECK(rt.stats().objects_lost == 0);
 }
 
@@ -76,9 +71,8 @@ TEST_CASE("drain: a node's objects move to the others while in use, then it leav
   options.dram_cache(4 << 20).timeout(5s);
   auto nodes = remora::testing::start_nodes(3, options);
   remora::Runtime rt(options);
-  std::vector<remora::UniquePtr<wide>> objects;
-  for (std::uint64_t i = 0; i < 40'000; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 40'000);
   drain_while_in_use(rt, objects, options.memory_nodes()[0], *nodes[0]);
   CHECK(rt.stats().rebalanced > 0);
 }
@@ -89,9 +83,8 @@ TEST_CASE("drain: with replicas(2), copies on the node are made elsewhere first"
   options.dram_cache(4 << 20).timeout(5s).replicas(2);
   auto nodes = remora::testing::start_nodes(3, options);
   remora::Runtime rt(options);
-  std::vector<remora::UniquePtr<wide>> objects;
-  for (std::uint64_t i = 0; i < 30'000; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 30'000);
   drain_while_in_use(rt, objects, options.memory_nodes()[1], *nodes[1]);
   CHECK(rt.stats().repairs > 0);
 }
@@ -101,9 +94,8 @@ TEST_CASE("drain: erasure(2, 1) rebuilds the node's pieces elsewhere", "[client]
   options.dram_cache(4 << 20).timeout(5s).erasure(2, 1);
   auto nodes = remora::testing::start_nodes(4, options);
   remora::Runtime rt(options);
-  std::vector<remora::UniquePtr<wide>> objects;
-  for (std::uint64_t i = 0; i < 30'000; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 30'000);
   drain_while_in_use(rt, objects, options.memory_nodes()[2], *nodes[2]);
 }
 
@@ -120,9 +112,8 @@ TEST_CASE("drain: refused without the node's token, and a node that cannot empty
     CHECK(ctl.wait_exit(10s) == 1);
   }
   remora::Runtime rt(options);
-  std::vector<remora::UniquePtr<wide>> objects;
-  for (std::uint64_t i = 0; i < 30'000; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 30'000);
   // The only node: its objects have nowhere to go. The drain gives up, the
   // node stays (and takes new objects again), and nothing is lost.
   child_process ctl(
@@ -131,9 +122,6 @@ TEST_CASE("drain: refused without the node's token, and a node that cannot empty
   CHECK(ctl.wait_for_line("stays in the pool", 30s).has_value());
   CHECK(ctl.wait_exit(10s) == 1);
   CHECK(!nodes[0]->wait_exit(1s).has_value());
-  for (std::uint64_t i = objects.size(), n = i + 10'000; i < n; ++i)
-    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
-  std::uint64_t bad = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) bad += objects[i].read().a != i;
-  CHECK(bad == 0);
+  remora::testing::add_wide(rt, objects, 10'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
 }

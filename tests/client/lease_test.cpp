@@ -75,10 +75,7 @@ TEST_CASE("a client that dies leaves nothing behind once its lease lapses", "[cl
   CHECK(s.objects_reclaimed == held);
   // A new client goes on as if nothing had been there.
   remora::Runtime rt(options.dram_cache(4 << 20));
-  std::vector<remora::UniquePtr<remora::testing::wide>> objects;
-  for (std::uint64_t i = 0; i < 20'000; ++i)
-    objects.push_back(rt.make_unique<remora::testing::wide>(remora::testing::wide{i, i, {}}));
-  std::uint64_t wrong = 0;
-  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-  CHECK(wrong == 0);
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 20'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
 }

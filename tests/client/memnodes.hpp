@@ -55,5 +55,19 @@ inline void wait_for_repair(const remora::Runtime& rt) {
 struct wide {
   std::uint64_t a, b, pad[30];
 };
+using wide_objects = std::vector<remora::UniquePtr<wide>>;
+
+/// Adds `count` objects to `objects`, each holding its index (a and b).
+inline void add_wide(remora::Runtime& rt, wide_objects& objects, std::uint64_t count) {
+  for (std::uint64_t i = objects.size(), end = i + count; i < end; ++i)
+    objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
+}
+
+/// How many of `objects` do not read back their index.
+inline std::uint64_t wrong_reads(wide_objects& objects) {
+  std::uint64_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
+  return wrong;
+}
 
 }  // namespace remora::testing

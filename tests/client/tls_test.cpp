@@ -72,12 +72,9 @@ TEST_CASE("TLS: a Runtime with Options::tls is served, others are refused", "[cl
       {"--tls-certificate=" + certs.cert, "--tls-key=" + certs.key, "--tls-ca-file=" + certs.cert});
   {
     remora::Runtime rt(remora::Options(options).tls(certs.cert, certs.cert, certs.key));
-    std::vector<remora::UniquePtr<remora::testing::wide>> objects;
-    for (std::uint64_t i = 0; i < 20'000; ++i)
-      objects.push_back(rt.make_unique<remora::testing::wide>(remora::testing::wide{i, i, {}}));
-    std::uint64_t wrong = 0;
-    for (std::uint64_t i = 0; i < objects.size(); ++i) wrong += objects[i].read().a != i;
-    CHECK(wrong == 0);
+    remora::testing::wide_objects objects;
+    remora::testing::add_wide(rt, objects, 20'000);
+    CHECK(remora::testing::wrong_reads(objects) == 0);
     CHECK(rt.stats().writebacks > 0);  // the objects went to the node and back
     // A gather service of a TLS runtime speaks TLS too.
     auto table = rt.make_array<float>(64);
