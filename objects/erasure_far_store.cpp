@@ -4,9 +4,9 @@
 #include <bit>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <string>
 
+#include "objects/random_id.hpp"
 #include "storage/slot.hpp"
 
 namespace remora::objects {
@@ -20,13 +20,6 @@ using transport::result;
 namespace {
 
 constexpr std::size_t shard_count = 64;
-
-std::uint64_t fresh_id() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t id = 0;
-  while (id == 0) id = random();
-  return id;
-}
 
 // Members of one span are within a factor of two of each other.
 unsigned size_class(std::uint32_t size) {
@@ -44,16 +37,16 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       spans_(shard_count),
       members_(shard_count),
       frees_(*nodes_),
-      balanced_epoch_(nodes_->epoch()) {
+      rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
     (void)repair_now(o.batch);
     (void)scrub_now(o.scrub_batch);
-    if (const auto epoch = nodes_->epoch(); epoch != balanced_epoch_) {
+    rebalanced_to_.step(nodes_->epoch(), [&] {
       bool complete = false;
       (void)rebalance_now(o.batch, complete);
-      if (complete) balanced_epoch_ = epoch;
-    }
+      return complete;
+    });
   });
 }
 
@@ -113,7 +106,7 @@ result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_locatio
   for (std::size_t i : order) {
     if (plans.empty() || plans.back().objects.size() == k_ ||
         size_class(where[plans.back().objects.front()].size) != size_class(where[i].size))
-      plans.push_back({fresh_id(), {}, {}});
+      plans.push_back({random_id(), {}, {}});
     plans.back().objects.push_back(i);
   }
   // Each span's columns on its best-ranked reachable nodes, one each; one
@@ -135,7 +128,7 @@ result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_locatio
     }
     for (std::uint32_t j = k_; j < k_ + m_; ++j) {
       auto& col = plan.s.at[j];
-      col.id = fresh_id();
+      col.id = random_id();
       col.size = plan.s.length;
       if (next < ranked.size()) {  // else not placed yet: repair places it
         col.node = ranked[next++];

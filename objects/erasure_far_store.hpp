@@ -189,7 +189,7 @@ class erasure_far_store final : public far_store {
   std::vector<member_shard> members_;
   pending_frees frees_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0}, rebalanced_{0};
-  std::uint64_t balanced_epoch_;             // the repair thread's: nodes_'s epoch rebalanced to
+  epoch_follower rebalanced_to_;             // the repair thread's
   scrub_cursor scrub_;                       // the repair thread's (or a test's)
   std::unique_ptr<repair_thread> repairer_;  // last: stopped first
 };

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 #include <thread>
 
 #include "objects/epochs.hpp"
 #include "objects/node_ranking.hpp"
 #include "objects/prefetcher.hpp"
 #include "objects/raise.hpp"
+#include "objects/random_id.hpp"
 #include "objects/rendezvous.hpp"
 #include "remora/errors.hpp"
 #include "storage/slot.hpp"
@@ -22,13 +22,6 @@ using storage::object_location;
 namespace {
 
 constexpr std::size_t free_batch = 256;
-
-std::uint64_t new_id() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t id = 0;
-  while (id == 0) id = random();
-  return id;
-}
 
 }  // namespace
 
@@ -160,7 +153,7 @@ object_record* object_store::create(std::uint32_t size, void (*init)(void*, void
   std::byte* slot = allocate_slot(size, tiers_->size());
   object_record* r = records_.make();
   r->size = size;
-  r->id = new_id();
+  r->id = random_id();
   r->node = place(r->id);
   init(slot, arg);
   tiers_->add_resident(r, slot);

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -61,6 +62,21 @@ std::size_t scrub_walk(Shards& shards, scrub_cursor& cursor, std::size_t max_obj
   }
   return damaged;
 }
+
+/// Follows a far store's epoch (far_store::epoch: its node list changed):
+/// step() runs a pass while the epoch differs from the one the last complete
+/// pass saw; `pass` returns whether it was complete.
+class epoch_follower {
+ public:
+  explicit epoch_follower(std::uint64_t epoch) : done_(epoch) {}
+  template <class Pass>
+  void step(std::uint64_t epoch, Pass pass) {
+    if (epoch != done_ && pass()) done_ = epoch;
+  }
+
+ private:
+  std::uint64_t done_;
+};
 
 class repair_thread {
  public:

@@ -33,16 +33,16 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
       replicas_(replicas),
       shards_(shard_count),
       frees_(*nodes_),
-      balanced_epoch_(nodes_->epoch()) {
+      rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
     (void)repair_now(o.batch);
     (void)scrub_now(o.scrub_batch);
-    if (const auto epoch = nodes_->epoch(); epoch != balanced_epoch_) {
+    rebalanced_to_.step(nodes_->epoch(), [&] {
       bool complete = false;
       (void)rebalance_now(o.batch, complete);
-      if (complete) balanced_epoch_ = epoch;
-    }
+      return complete;
+    });
   });
 }
 
