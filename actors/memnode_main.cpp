@@ -68,7 +68,8 @@ class memnode_options : public caf::actor_system_config {
         .add(auth_token_file, "auth-token-file", "file holding the token clients must present")
         .add(tenants, "tenants",
              "file of tenants, a line each: NAME TOKEN QUOTA (e.g. a s3cret 24MiB); a client "
-             "is the tenant whose token it gives, and its objects hold at most QUOTA")
+             "is the tenant whose token it gives, and its objects hold at most QUOTA; each tenant "
+             "has a region of the capacity of its own, in proportion to its quota")
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
@@ -93,7 +94,10 @@ class memnode_options : public caf::actor_system_config {
              "freed, e.g. 30s or 2m (default 30s)")
         .add(insecure, "insecure",
              "serve plain TCP on an address beyond loopback (tokens and requests in clear); "
-             "without it such a bind needs TLS")
+             "without it such a bind needs TLS. With --tenants, also let data move over UCX "
+             "tcp, whose emulated one-sided reads and writes do not check addresses (a tenant "
+             "could reach another's memory); without it tenants' data moves over shared memory "
+             "(or RDMA) alone")
         .add(test_hooks, "test-hooks",
              "for tests only: serve fault injection (damaging stored bytes)");
   }
@@ -220,6 +224,7 @@ int run(int argc, char** argv, std::string& temporary_dir) {
             "--tenants and a node token (--auth-token, --auth-token-file, REMORA_AUTH_TOKEN): "
             "each tenant has its token; give one or the other");
       o.tenants = read_tenants(opts.tenants);
+      o.tenants_over_tcp = opts.insecure;
     }
     o.leave = [] {
       drained.store(true);

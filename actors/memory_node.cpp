@@ -136,8 +136,6 @@ caf::error not_admitted(node_pointer self) {
 
 memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
   self->state.setup = std::move(setup);
-  for (std::uint32_t t = 0; t < self->state.setup.tenants.size(); ++t)
-    self->state.setup.arena->set_quota(t, self->state.setup.tenants[t].quota);
   self->set_down_handler([self](const caf::down_msg& down) {
     std::vector<std::uint64_t> gone;
     for (const auto& [session, info] : self->state.sessions)
@@ -170,8 +168,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         return hello_reply{st.setup.node_id,
                            session,
                            as_chars(st.setup.worker_address),
-                           as_chars(st.setup.arena_key),
-                           st.setup.arena->memory().size(),
+                           as_chars(st.setup.arena_keys.at(*tenant)),
+                           st.setup.arena->memory(*tenant).size(),
                            st.setup.arena->max_object_size()};
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,

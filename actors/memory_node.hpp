@@ -30,9 +30,11 @@ struct tenant_config {
 };
 
 struct memory_node_setup {
-  storage::arena* arena = nullptr;     // REQUIRES: outlives the actor
-  transport::bytes worker_address;     // sealed, of the node's UCX worker
-  transport::bytes arena_key;          // sealed remote key of the arena
+  storage::arena* arena = nullptr;  // REQUIRES: outlives the actor
+  transport::bytes worker_address;  // sealed, of the node's UCX worker
+  // Sealed remote keys of the arena's partitions, by tenant: a client is
+  // given its tenant's, which reaches that tenant's memory alone.
+  std::vector<transport::bytes> arena_keys;
   std::string auth_token;              // empty: no authentication (unless tenants)
   std::vector<tenant_config> tenants;  // none: one tenant, auth_token's
   std::uint64_t node_id = 0;

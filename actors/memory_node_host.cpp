@@ -29,10 +29,15 @@ struct memory_node_host::impl {
 result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane& cp,
                                                                   const options& o) {
   auto p = std::make_unique<impl>(cp.internals());
-  auto ucx = transport::local_ucx::open({o.net_devices});
+  auto ucx =
+      transport::local_ucx::open({.net_devices = o.net_devices,
+                                  .checked_rma_only = !o.tenants.empty() && !o.tenants_over_tcp});
   if (!ucx) return ucx.err();
   p->ucx = std::move(ucx).value();
-  auto arena = storage::arena::open(*p->ucx.ctx, o.arena);
+  auto arena_options = o.arena;
+  arena_options.quotas.clear();
+  for (const auto& t : o.tenants) arena_options.quotas.push_back(t.quota);
+  auto arena = storage::arena::open(*p->ucx.ctx, arena_options);
   if (!arena) return arena.err();
   p->arena = std::move(arena).value();
   memory_node_setup setup;
@@ -40,9 +45,11 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   auto address = p->ucx.worker->address();
   if (!address) return address.err();
   setup.worker_address = std::move(address).value();
-  auto key = p->arena->memory().pack_key();
-  if (!key) return key.err();
-  setup.arena_key = std::move(key).value();
+  for (std::uint32_t t = 0; t < p->arena->tenants(); ++t) {
+    auto key = p->arena->memory(t).pack_key();
+    if (!key) return key.err();
+    setup.arena_keys.push_back(std::move(key).value());
+  }
   setup.auth_token = o.auth_token;
   setup.test_hooks = o.test_hooks;
   setup.leave = o.leave;

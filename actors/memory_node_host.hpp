@@ -30,6 +30,9 @@ class memory_node_host {
     bool test_hooks = false;                        // serve fault-injection requests (tests only)
     std::chrono::milliseconds lease_grace{30'000};  // memory_node.hpp
     std::vector<tenant_config> tenants;             // memory_node.hpp
+    // With tenants, data moves only over transports that check remote keys
+    // (transport/context.hpp: checked_rma_only), unless this is set.
+    bool tenants_over_tcp = false;
     // What a drained node does when told to leave (memory_node.hpp); empty:
     // it cannot leave.
     std::function<void()> leave;

@@ -179,6 +179,13 @@ struct node_client::impl {
     return {};
   }
 
+  // Ends the session: goodbye to the node, and the agent stops (an agent
+  // left running would keep the actor system, and the process, from ending).
+  void close() {
+    self->send(conn.node, goodbye_atom::value, hello.session);
+    caf::anon_send_exit(conn.agent, caf::exit_reason::user_shutdown);
+  }
+
   // The data path's locator: the object's location, looked up anew.
   result<void> refresh(object_location& where) {
     auto fresh = ask<std::vector<object_location>>("lookup", lookup_atom::value, the_session,
@@ -211,7 +218,16 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
       as_bytes(p->hello.worker_address), as_bytes(p->hello.arena_key),
       [self](object_location& w) { return self->refresh(w); }, o.address.to_string(), o.timeout,
       {o.net_devices}, o.give_up);
-  if (!data) return error{data.err().code, where + ": " + data.err().message};
+  if (!data) {
+    std::string why = where + ": " + data.err().message;
+    // UCX found no transport that reaches the node's worker from here.
+    if (why.find("Destination is unreachable") != std::string::npos)
+      why +=
+          " (no UCX transport in common with the node: one with tenants moves data over "
+          "shared memory or RDMA alone, unless started with --insecure)";
+    p->close();
+    return error{data.err().code, why};
+  }
   p->data.emplace(std::move(data).value());
   return std::unique_ptr<node_client>(new node_client(std::move(p)));
 }
@@ -219,8 +235,7 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
 node_client::node_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 node_client::~node_client() {
-  impl_->self->send(impl_->conn.node, goodbye_atom::value, impl_->hello.session);
-  caf::anon_send_exit(impl_->conn.agent, caf::exit_reason::user_shutdown);
+  impl_->close();
   impl_->data.reset();
 }
 

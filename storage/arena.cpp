@@ -29,12 +29,25 @@ constexpr int max_room_attempts = 64;
 }  // namespace
 
 result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const options& o) {
-  if (o.capacity < slab_allocator::default_page_size)
-    return error{errc::invalid_argument,
-                 "arena capacity of " + std::to_string(o.capacity) + " bytes is below one page (" +
-                     std::to_string(slab_allocator::default_page_size) + " bytes)"};
   if (!(o.low_watermark > 0 && o.low_watermark <= o.high_watermark && o.high_watermark <= 1))
     return error{errc::invalid_argument, "watermarks must satisfy 0 < low <= high <= 1"};
+  // Each partition's share of the capacity, in proportion to its quota.
+  std::vector<std::uint64_t> shares;
+  if (o.quotas.empty()) {
+    shares.push_back(o.capacity);
+  } else {
+    long double total = 0;
+    for (std::uint64_t q : o.quotas) total += static_cast<long double>(q);
+    for (std::uint64_t q : o.quotas)
+      shares.push_back(
+          static_cast<std::uint64_t>(static_cast<long double>(o.capacity) * q / total));
+  }
+  for (std::uint64_t share : shares)
+    if (share < slab_allocator::default_page_size)
+      return error{errc::invalid_argument,
+                   "arena capacity of " + std::to_string(o.capacity) + " bytes gives a partition " +
+                       std::to_string(share) + " bytes, below one page (" +
+                       std::to_string(slab_allocator::default_page_size) + " bytes)"};
   // Before anything is allocated: an arena the machine cannot give would
   // fill it (the kernel kills the process) and leave its file in /dev/shm.
   const auto machine = read_machine_memory();
@@ -42,21 +55,28 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
     return error{errc::no_memory, "a capacity of " + transport::format_byte_size(o.capacity) +
                                       " is more than this machine can give (" + machine.describe() +
                                       "): choose a smaller one"};
-  auto region = transport::region::allocate(ctx, o.capacity);
-  if (!region) return region.err();
+  std::vector<std::unique_ptr<partition>> parts;
+  for (std::size_t t = 0; t < shares.size(); ++t) {
+    auto region = transport::region::allocate(ctx, shares[t]);
+    if (!region) return region.err();
+    parts.push_back(std::make_unique<partition>(std::move(region).value()));
+    if (!o.quotas.empty()) parts.back()->quota = o.quotas[t];
+  }
   auto spill = spill_store::open(o.spill_dir);
   if (!spill) return spill.err();
-  return std::unique_ptr<arena>(new arena(std::move(region).value(), std::move(spill).value(), o));
+  return std::unique_ptr<arena>(new arena(std::move(parts), std::move(spill).value(), o));
 }
 
-arena::arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o)
-    : region_(std::move(region)),
-      spill_(std::move(spill)),
-      slabs_(std::span(region_.data(), region_.size())),
-      options_(o) {}
+arena::arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
+             const options& o)
+    : parts_(std::move(parts)), spill_(std::move(spill)), options_(o) {}
+
+const transport::region& arena::memory(tenant_id tenant) const {
+  return parts_.at(tenant)->region;
+}
 
 std::uint32_t arena::max_object_size() const {
-  return static_cast<std::uint32_t>(slabs_.max_slot_bytes() - slot_bytes(0));
+  return static_cast<std::uint32_t>(parts_[0]->slabs.max_slot_bytes() - slot_bytes(0));
 }
 
 object_location arena::location_of(object_id id, const entry& e) const {
@@ -81,17 +101,19 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     if (!seen.insert(ids[i]).second)
       return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
   }
+  if (tenant_of >= parts_.size())
+    return error{errc::invalid_argument, "no tenant " + std::to_string(tenant_of)};
+  partition& p = *parts_[tenant_of];
   std::uint64_t bytes = 0;
   for (std::uint32_t size : sizes) bytes += size;
-  auto& use = tenant(tenant_of);
-  if (use.quota != UINT64_MAX && use.used + bytes > use.quota)
+  if (p.quota != UINT64_MAX && p.used + bytes > p.quota)
     return error{errc::no_space, "this client's tenant would pass its quota of " +
-                                     transport::format_byte_size(use.quota) + " (" +
-                                     transport::format_byte_size(use.used) + " in use)"};
+                                     transport::format_byte_size(p.quota) + " (" +
+                                     transport::format_byte_size(p.used) + " in use)"};
   std::vector<object_location> out;
   out.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto slot = make_room(sizes[i]);
+    auto slot = make_room(p, sizes[i]);
     if (!slot) {
       in_batch_.clear();
       (void)free(std::span(ids).first(i), owner);  // all or nothing
@@ -100,7 +122,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     entry& e = objects_[ids[i]];
     e.owner = owner;
     e.tenant = tenant_of;
-    tenant(tenant_of).used += sizes[i];
+    p.used += sizes[i];
     e.slot = *slot;
     e.size = sizes[i];
     e.version = next_version_++;
@@ -114,7 +136,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     in_batch_.insert(ids[i]);
     out.push_back(location_of(ids[i], e));
   }
-  relieve_pressure();
+  relieve_pressure(p);
   in_batch_.clear();
   return out;
 }
@@ -128,14 +150,15 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
                                              "this client"};
   for (object_id id : ids) {
     entry& e = objects_.at(id);
-    tenant(e.tenant).used -= e.size;
+    partition& p = part(e);
+    p.used -= e.size;
     if (e.resident) {
       std::byte* slot = slot_memory(e);
       retire_slot(slot, e.version + 1);  // writers still pinned write into a dead slot
       if (pin_word_pins(detail::pin_word_of(slot).load()) == 0)
-        slabs_.release(e.slot);
+        p.slabs.release(e.slot);
       else  // not reused while a writer is inside (release_unpinned)
-        pinned_frees_.push_back({e.slot, std::chrono::steady_clock::now()});
+        p.pinned_frees.push_back({e.slot, std::chrono::steady_clock::now()});
       drop_resident(e);
     } else {
       (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
@@ -145,17 +168,8 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
   return ids.size();
 }
 
-arena::tenant_use& arena::tenant(tenant_id t) {
-  if (t >= tenants_.size()) tenants_.resize(t + 1);
-  return tenants_[t];
-}
-
-void arena::set_quota(tenant_id t, std::uint64_t bytes) {
-  tenant(t).quota = bytes;
-}
-
 std::uint64_t arena::tenant_used(tenant_id t) const {
-  return t < tenants_.size() ? tenants_[t].used : 0;
+  return t < parts_.size() ? parts_[t]->used : 0;
 }
 
 std::uint64_t arena::free_owner(owner_id owner) {
@@ -196,10 +210,14 @@ result<std::vector<object_location>> arena::lookup(std::span<const object_id> id
 }
 
 void arena::relieve_pressure() {
-  const double capacity = static_cast<double>(slabs_.capacity());
-  if (slabs_.used() <= options_.high_watermark * capacity) return;
-  while (slabs_.used() > options_.low_watermark * capacity)
-    if (!spill_victim(0)) break;
+  for (auto& p : parts_) relieve_pressure(*p);
+}
+
+void arena::relieve_pressure(partition& p) {
+  const double capacity = static_cast<double>(p.slabs.capacity());
+  if (p.slabs.used() <= options_.high_watermark * capacity) return;
+  while (p.slabs.used() > options_.low_watermark * capacity)
+    if (!spill_victim(p, 0)) break;
 }
 
 std::uint64_t arena::damage_resident() {
@@ -213,38 +231,43 @@ std::uint64_t arena::damage_resident() {
 }
 
 arena_stats arena::stats() const {
-  return {slabs_.capacity(), slabs_.used(), objects_.size(), spill_->objects(),
-          spill_->bytes(),   spills_,       unspills_};
+  arena_stats s{0, 0, objects_.size(), spill_->objects(), spill_->bytes(), spills_, unspills_};
+  for (const auto& p : parts_) {
+    s.capacity += p->slabs.capacity();
+    s.used += p->slabs.used();
+  }
+  return s;
 }
 
-void arena::release_unpinned() {
+void arena::release_unpinned(partition& p) {
   const auto now = std::chrono::steady_clock::now();
-  std::erase_if(pinned_frees_, [&](const pinned_free& f) {
-    std::byte* slot = region_.data() + f.slot.offset;
+  std::erase_if(p.pinned_frees, [&](const pinned_free& f) {
+    std::byte* slot = p.region.data() + f.slot.offset;
     if (pin_word_pins(detail::pin_word_of(slot).load()) != 0 &&
         now - f.since < options_.pinned_free_limit)
       return false;
     // Reused now: clear a dead writer's pins, so the next object starts at 0.
     detail::pin_word_of(slot).store(
         pin_word(pin_word_version(detail::pin_word_of(slot).load()), 0));
-    slabs_.release(f.slot);
+    p.slabs.release(f.slot);
     return true;
   });
 }
 
-result<slot_ref> arena::make_room(std::uint32_t size) {
+result<slot_ref> arena::make_room(partition& p, std::uint32_t size) {
   const std::size_t bytes = slot_bytes(size);
-  if (!pinned_frees_.empty()) release_unpinned();
+  if (!p.pinned_frees.empty()) release_unpinned(p);
   for (int attempt = 0; attempt < max_room_attempts; ++attempt) {
-    if (auto slot = slabs_.allocate(bytes)) return *slot;
+    if (auto slot = p.slabs.allocate(bytes)) return *slot;
     // Free a slot of this class, or a whole page for it; freed slots mature
     // after the allocator's reuse delay.
     spill_failure_.reset();
-    const bool freed = slabs_.class_has_pages(bytes)
-                           ? spill_victim(slabs_.class_bytes(bytes)) || evacuate_sparsest_page()
-                           : evacuate_sparsest_page();
-    if (!freed && clock_.empty()) break;
-    std::this_thread::sleep_for(slabs_.reuse_delay());
+    const bool freed =
+        p.slabs.class_has_pages(bytes)
+            ? spill_victim(p, p.slabs.class_bytes(bytes)) || evacuate_sparsest_page(p)
+            : evacuate_sparsest_page(p);
+    if (!freed && p.clock.empty()) break;
+    std::this_thread::sleep_for(p.slabs.reuse_delay());
   }
   if (spill_failure_)
     return error{errc::no_space, "no room for an object of " + std::to_string(size) +
@@ -253,50 +276,50 @@ result<slot_ref> arena::make_room(std::uint32_t size) {
                                    " bytes: the arena is full and nothing more can be spilled"};
 }
 
-bool arena::spill_victim(std::uint32_t class_bytes) {
+bool arena::spill_victim(partition& p, std::uint32_t class_bytes) {
   // CLOCK: referenced objects get a second chance; two sweeps find a victim
   // if there is one of the wanted class (0: any) that no writer pins.
-  for (std::size_t step = 0; step < 2 * clock_.size(); ++step) {
-    if (hand_ >= clock_.size()) hand_ = 0;
-    object_id id = clock_[hand_].id;
+  for (std::size_t step = 0; step < 2 * p.clock.size(); ++step) {
+    if (p.hand >= p.clock.size()) p.hand = 0;
+    object_id id = p.clock[p.hand].id;
     entry& e = objects_.at(id);
     if ((class_bytes != 0 && e.slot.bytes != class_bytes) || in_batch_.contains(id)) {
-      ++hand_;
+      ++p.hand;
       continue;
     }
     if (e.referenced) {
       e.referenced = false;
-      ++hand_;
+      ++p.hand;
       continue;
     }
     if (spill(id)) return true;  // drop_resident moved another id under the hand
-    ++hand_;
+    ++p.hand;
   }
   return false;
 }
 
-bool arena::evacuate_sparsest_page() {
+bool arena::evacuate_sparsest_page(partition& p) {
   // The page with the fewest resident objects, none of them in the batch
   // being served; its objects all spill and the page returns to the pool.
-  const std::uint64_t page_size = slabs_.page_size();
+  const std::uint64_t page_size = p.slabs.page_size();
   // Rare (only when size classes fragment the arena), so a walk over every
   // resident object rather than an index kept up on every allocation.
   std::map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // page -> objects, protected
-  for (const auto& [id, offset] : clock_) {
-    auto& p = pages[offset / page_size];
-    ++p.first;
-    p.second |= in_batch_.contains(id);
+  for (const auto& [id, offset] : p.clock) {
+    auto& page = pages[offset / page_size];
+    ++page.first;
+    page.second |= in_batch_.contains(id);
   }
   std::optional<std::uint64_t> best;
   std::size_t fewest = SIZE_MAX;
-  for (const auto& [page, p] : pages)
-    if (!p.second && p.first < fewest) {
+  for (const auto& [page, counts] : pages)
+    if (!counts.second && counts.first < fewest) {
       best = page;
-      fewest = p.first;
+      fewest = counts.first;
     }
   if (!best) return false;
   std::vector<object_id> victims;
-  for (const auto& [id, offset] : clock_)
+  for (const auto& [id, offset] : p.clock)
     if (offset / page_size == *best) victims.push_back(id);
   bool all = true;
   for (object_id id : victims) all &= spill(id);
@@ -320,7 +343,7 @@ bool arena::spill(object_id id) {
     spill_failure_ = put.err();
     return false;
   }
-  slabs_.release(e.slot);
+  part(e).slabs.release(e.slot);
   drop_resident(e);
   ++spills_;
   return true;
@@ -340,7 +363,7 @@ result<void> arena::unspill(object_id id, entry& e) {
                                     ": its spill record is corrupt (checksum or length)"};
   slot_trailer trailer;
   std::memcpy(&trailer, bytes.data() + record - sizeof trailer, sizeof trailer);
-  auto slot = make_room(e.size);  // entries are never erased there: `e` stays valid
+  auto slot = make_room(part(e), e.size);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
   e.slot = *slot;
   e.version = stored->first + 1;
@@ -355,16 +378,18 @@ result<void> arena::unspill(object_id id, entry& e) {
 void arena::add_resident(object_id id, entry& e) {
   e.resident = true;
   e.referenced = true;
-  e.clock_index = clock_.size();
-  clock_.push_back({id, e.slot.offset});
+  auto& clock = part(e).clock;
+  e.clock_index = clock.size();
+  clock.push_back({id, e.slot.offset});
 }
 
 void arena::drop_resident(entry& e) {
+  auto& clock = part(e).clock;
   const std::size_t at = e.clock_index;
-  const resident last = clock_.back();
-  clock_[at] = last;
+  const resident last = clock.back();
+  clock[at] = last;
   objects_.at(last.id).clock_index = at;
-  clock_.pop_back();
+  clock.pop_back();
   e.resident = false;
 }
 

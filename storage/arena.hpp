@@ -1,7 +1,13 @@
-// arena: a memory node's share of the pool. One UCX-allocated region of
+// arena: a memory node's share of the pool. UCX-allocated memory of
 // `capacity` bytes, carved by the slab allocator into slots (slot.hpp) that
 // clients read and write one-sided; the object table; and the RocksDB spill
 // that takes cold objects once the arena passes its high watermark.
+//
+// With tenants the capacity is cut into one partition per tenant, in
+// proportion to their quotas: each its own region with its own UCX memory
+// map, so the remote key a tenant's clients hold reaches that tenant's
+// memory and nothing else. A partition fills, spills and is swept (CLOCK) on
+// its own: one tenant's load never pushes another's objects out.
 //
 // Coldness is CLOCK over what the node sees: allocations and lookups set an
 // object's reference bit; one-sided reads are invisible to it by design.
@@ -65,28 +71,32 @@ class arena {
     std::string spill_dir;         // where RocksDB keeps spilled objects
     double high_watermark = 0.90;  // of capacity: start spilling
     double low_watermark = 0.80;   // of capacity: spill down to here
+    // One partition per tenant, holding at most this many bytes of payload
+    // each (resident and spilled together); the capacity is shared among
+    // them in proportion. Empty: one partition, without a quota (tenant 0).
+    std::vector<std::uint64_t> quotas;
   };
 
-  /// Allocates and registers the region and opens (wiping) the spill.
-  /// Errors: invalid_argument for a capacity below one page, no_memory, io.
+  /// Allocates and registers the regions and opens (wiping) the spill.
+  /// Errors: invalid_argument for a partition below one page, no_memory, io.
   static transport::result<std::unique_ptr<arena>> open(transport::context& ctx, const options& o);
-
-  const transport::region& memory() const { return region_; }
-  std::uint32_t max_object_size() const;
 
   using owner_id = std::uint64_t;
   using tenant_id = std::uint32_t;  // 0: the only one, without tenants
 
+  /// The memory `tenant`'s objects live in: the region its clients are given
+  /// the key of. REQUIRES: tenant < tenants().
+  const transport::region& memory(tenant_id tenant = 0) const;
+  std::size_t tenants() const { return parts_.size(); }
+  std::uint32_t max_object_size() const;
+
   /// Objects of `owner`, a client of `tenant`. Errors: invalid_argument
-  /// (size 0 or over max_object_size(), lengths differ, an id twice),
-  /// already_exists, no_space (the arena is full, or the tenant would pass
-  /// its quota).
+  /// (size 0 or over max_object_size(), lengths differ, an id twice, no such
+  /// tenant), already_exists, no_space (the tenant's partition is full, or
+  /// the tenant would pass its quota).
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes,
                                                            owner_id owner, tenant_id tenant = 0);
-  /// `tenant`'s objects may hold at most `bytes` of payload (default: no
-  /// limit but the arena's).
-  void set_quota(tenant_id tenant, std::uint64_t bytes);
   /// Payload bytes `tenant`'s objects hold now.
   std::uint64_t tenant_used(tenant_id tenant) const;
   /// Errors: unknown_object (never allocated, freed already, or not
@@ -119,54 +129,60 @@ class arena {
     std::uint32_t size = 0;
     bool resident = false;
     bool referenced = false;
-    std::size_t clock_index = 0;  // in clock_, while resident
+    std::size_t clock_index = 0;  // in its partition's clock, while resident
   };
 
-  arena(transport::region region, std::unique_ptr<spill_store> spill, const options& o);
-  bool owns(owner_id owner, object_id id) const;
-  struct tenant_use {
-    std::uint64_t used = 0;  // payload bytes
-    std::uint64_t quota = UINT64_MAX;
-  };
-  tenant_use& tenant(tenant_id t);
-  std::byte* slot_memory(const entry& e) const { return region_.data() + e.slot.offset; }
-  object_location location_of(object_id id, const entry& e) const;
-  transport::result<slot_ref> make_room(std::uint32_t size);
-  bool spill(object_id id);  // false: pinned by a writer, or the disk refused
-  transport::result<void> unspill(object_id id, entry& e);
-  bool spill_victim(std::uint32_t class_bytes);
-  bool evacuate_sparsest_page();
-  void add_resident(object_id id, entry& e);
-  void drop_resident(entry& e);
-  // Gives the slab allocator back the freed slots no writer pins any more
-  // (or that waited past pinned_free_limit).
-  void release_unpinned();
-
-  transport::region region_;
-  std::unique_ptr<spill_store> spill_;
-  slab_allocator slabs_;
-  options options_;
-  std::unordered_map<object_id, entry> objects_;
   struct resident {
     object_id id;
     std::uint64_t offset;  // of its slot: finds a page's objects
   };
-  std::vector<resident> clock_;  // resident objects, in CLOCK order
-  std::size_t hand_ = 0;
-  std::uint32_t next_version_ = 1;
-  std::vector<tenant_use> tenants_;  // by tenant_id
-  std::uint64_t spills_ = 0, unspills_ = 0;
-  std::optional<transport::error> spill_failure_;  // why the last spill failed
-  // Objects the batch being served has allocated or located: spilling them
-  // before the reply leaves would hand the client a stale location.
-  std::unordered_set<object_id> in_batch_;
   // Freed slots a writer still pinned when freed: a put delayed past the
   // free must land in a slot nobody else has yet.
   struct pinned_free {
     slot_ref slot;
     std::chrono::steady_clock::time_point since;
   };
-  std::vector<pinned_free> pinned_frees_;
+  // One tenant's memory and what lives in it.
+  struct partition {
+    explicit partition(transport::region r)
+        : region(std::move(r)), slabs(std::span(region.data(), region.size())) {}
+    transport::region region;
+    slab_allocator slabs;
+    std::vector<resident> clock;  // resident objects, in CLOCK order
+    std::size_t hand = 0;
+    std::vector<pinned_free> pinned_frees;
+    std::uint64_t used = 0;  // payload bytes, resident and spilled
+    std::uint64_t quota = UINT64_MAX;
+  };
+
+  arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
+        const options& o);
+  bool owns(owner_id owner, object_id id) const;
+  partition& part(const entry& e) const { return *parts_[e.tenant]; }
+  std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.slot.offset; }
+  object_location location_of(object_id id, const entry& e) const;
+  transport::result<slot_ref> make_room(partition& p, std::uint32_t size);
+  void relieve_pressure(partition& p);
+  bool spill(object_id id);  // false: pinned by a writer, or the disk refused
+  transport::result<void> unspill(object_id id, entry& e);
+  bool spill_victim(partition& p, std::uint32_t class_bytes);
+  bool evacuate_sparsest_page(partition& p);
+  void add_resident(object_id id, entry& e);
+  void drop_resident(entry& e);
+  // Gives the slab allocator back the freed slots no writer pins any more
+  // (or that waited past pinned_free_limit).
+  void release_unpinned(partition& p);
+
+  std::vector<std::unique_ptr<partition>> parts_;  // by tenant_id
+  std::unique_ptr<spill_store> spill_;
+  options options_;
+  std::unordered_map<object_id, entry> objects_;
+  std::uint32_t next_version_ = 1;
+  std::uint64_t spills_ = 0, unspills_ = 0;
+  std::optional<transport::error> spill_failure_;  // why the last spill failed
+  // Objects the batch being served has allocated or located: spilling them
+  // before the reply leaves would hand the client a stale location.
+  std::unordered_set<object_id> in_batch_;
 };
 
 }  // namespace remora::storage

@@ -66,6 +66,11 @@ class remote_arena {
   /// Writes `data` (exactly the object's size) into the object at `where`.
   transport::result<void> write(object_location& where, std::span<const std::byte> data);
 
+  /// The node's region as this client reaches it (its base, size and remote
+  /// key): what the node lets this client touch, and nothing more.
+  /// REQUIRES: connected (not after a failed request aborted the endpoint).
+  const transport::remote_region& region() const { return *arena_; }
+
   /// Verified reads whose location had gone stale, since connect.
   std::uint64_t stale_reads() const { return stale_; }
 

@@ -23,6 +23,15 @@ result<std::unique_ptr<context>> context::create(const context_options& options)
       return r.err();
     }
   }
+  if (options.checked_rma_only) {
+    // Overrides UCX_TLS: a client cannot ask its way around it.
+    if (auto r =
+            check_ucs(ucp_config_modify(config, "TLS", "^tcp,cma"), "setting UCX TLS=^tcp,cma");
+        !r) {
+      ucp_config_release(config);
+      return r.err();
+    }
+  }
   ucp_params_t params{};
   params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
   params.features = UCP_FEATURE_RMA | UCP_FEATURE_AMO64 | UCP_FEATURE_AM | UCP_FEATURE_WAKEUP;

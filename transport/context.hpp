@@ -27,6 +27,13 @@ struct context_options {
   /// UCX_NET_DEVICES for this context ("eth0,ib0", "all"); empty: the
   /// environment's, else "lo".
   std::string net_devices;
+  /// Only transports whose one-sided operations reach nothing but the
+  /// registered memory a remote key names (shared memory maps the key's own
+  /// segment; RDMA NICs check keys). Leaves out UCX's tcp, whose emulated
+  /// get and put read and write any address the peer names (UCX 1.13's
+  /// ucp_rma_sw), and cma, which reads the target process anywhere. For
+  /// nodes whose clients must not reach each other's memory (tenants).
+  bool checked_rma_only = false;
 };
 
 /// Whether `host` (a name or address to bind or connect to) is this machine's
