@@ -2,7 +2,7 @@
 // memory node, `--depth` reads per batch (like a pipeline of that depth).
 // Prints one line of key=value pairs for bench/run memnode.
 //   remora-bench-memnode --node=HOST:PORT --size=4KiB [--objects=N]
-//                        [--depth=16] [--seconds=2]
+//                        [--depth=16] [--seconds=2] [--auth-token=T]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,7 +23,7 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string node;
+  std::string node, token;
   std::uint64_t size = 4096, objects = 0, depth = 16;
   double seconds = 2;
   for (int i = 1; i < argc; ++i) {
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     };
     if (a == "--help") {
       std::puts("usage: remora-bench-memnode --node=HOST:PORT --size=BYTES [--objects=N] "
-                "[--depth=16] [--seconds=2]");
+                "[--depth=16] [--seconds=2] [--auth-token=T]");
       return 0;
     } else if (auto v = value("--node"); !v.empty()) {
       node = v;
@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       depth = std::stoull(v);
     } else if (auto v = value("--seconds"); !v.empty()) {
       seconds = std::stod(v);
+    } else if (auto v = value("--auth-token"); !v.empty()) {
+      token = v;
     } else {
       die("unknown option " + a);
     }
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   remora::actors::control_plane cp;
   remora::actors::node_client::options o;
   o.address = *address;
+  o.auth_token = token;
   auto client = remora::actors::node_client::connect(cp, o);
   if (!client) die(client.err().message);
 

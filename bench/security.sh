@@ -3,6 +3,9 @@
 # a plain memory node and a TLS one (mutual, a certificate made here), in
 # one run. Ratios: TLS over plain (1 is free). Object data does not go
 # through TLS (it moves over UCX), so the data path is unchanged.
+# Then the data path with tenants: one-sided reads (64 B and 4 KiB, 16 a
+# batch) by a tenant of a node with two tenants, each its own region and
+# remote key, against the same reads from a node without tenants.
 
 bench_security() {
   need_command openssl openssl
@@ -26,6 +29,28 @@ bench_security() {
   wait_listening "$port" || { kill "$node"; return 1; }
   secure=$(timeout 120 "$bench" --node=127.0.0.1:"$port" --seconds=2 "${tls[@]}")
   kill "$node"; wait "$node" 2>/dev/null || true
+  local bench_data size label alone tenant
+  bench_data=$(need_binary bench/remora-bench-memnode)
+  printf 'a token-a 512MiB\nb token-b 512MiB\n' > "$dir/tenants"
+  for size in 64 4096; do
+    case $size in 64) label=64B ;; *) label=4KiB ;; esac
+    port=$(free_port)
+    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
+    node=$!
+    wait_listening "$port" || { kill "$node"; return 1; }
+    alone=$(timeout 300 "$bench_data" --node=127.0.0.1:"$port" --size="$size" --seconds=2)
+    kill "$node"; wait "$node" 2>/dev/null || true
+    port=$(free_port)
+    "$memnode" --port="$port" --capacity=1GiB --tenants="$dir/tenants" >/dev/null &
+    node=$!
+    wait_listening "$port" || { kill "$node"; return 1; }
+    tenant=$(timeout 300 "$bench_data" --node=127.0.0.1:"$port" --size="$size" --seconds=2 \
+             --auth-token=token-a)
+    kill "$node"; wait "$node" 2>/dev/null || true
+    echo "security tenants-read-$label plain=$(calc "$(field ops_per_s "$alone") / 1e6")Mops/s" \
+         "tenant=$(calc "$(field ops_per_s "$tenant") / 1e6")Mops/s" \
+         "ratio=$(calc "$(field ops_per_s "$tenant") / $(field ops_per_s "$alone")")"
+  done
   rm -rf "$dir"
   echo "security control-rtt plain=$(field rtt_per_s "$plain")/s tls=$(field rtt_per_s "$secure")/s" \
        "p50_plain=$(field p50_us "$plain")us p50_tls=$(field p50_us "$secure")us" \
