@@ -217,7 +217,7 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
   auto data = storage::remote_arena::connect(
       as_bytes(p->hello.worker_address), as_bytes(p->hello.arena_key),
       [self](object_location& w) { return self->refresh(w); }, o.address.to_string(), o.timeout,
-      {o.net_devices}, o.give_up);
+      {o.net_devices}, o.give_up, !transport::is_this_host(o.address.host));
   if (!data) {
     std::string why = where + ": " + data.err().message;
     // UCX found no transport that reaches the node's worker from here.

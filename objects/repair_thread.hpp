@@ -78,6 +78,22 @@ class epoch_follower {
   std::uint64_t done_;
 };
 
+/// One background pass of a store that keeps copies or pieces: repairs,
+/// scrubs, and (when its far store's epoch changed) moves what the node
+/// list now places elsewhere. `Store` has repair_now, scrub_now and
+/// rebalance_now; `nodes` is the far store it spreads over.
+template <class Store, class Nodes>
+void maintenance_pass(Store& store, const Nodes& nodes, epoch_follower& rebalanced_to,
+                      const repair_options& o) {
+  (void)store.repair_now(o.batch);
+  (void)store.scrub_now(o.scrub_batch);
+  rebalanced_to.step(nodes.epoch(), [&] {
+    bool complete = false;
+    (void)store.rebalance_now(o.batch, complete);
+    return complete;
+  });
+}
+
 class repair_thread {
  public:
   /// Runs `pass(o)` every `o.interval` (when o.background).

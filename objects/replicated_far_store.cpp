@@ -36,13 +36,7 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
       rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
   repairer_ = std::make_unique<repair_thread>(repair, [this](const repair_options& o) {
-    (void)repair_now(o.batch);
-    (void)scrub_now(o.scrub_batch);
-    rebalanced_to_.step(nodes_->epoch(), [&] {
-      bool complete = false;
-      (void)rebalance_now(o.batch, complete);
-      return complete;
-    });
+    maintenance_pass(*this, *nodes_, rebalanced_to_, o);
   });
 }
 

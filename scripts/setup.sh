@@ -5,7 +5,9 @@
 #         PageRank and BFS on an R-MAT graph (scale 20) held in far memory,
 #         embedded memory node, local cache 25 % of the graph, checked
 #         against the same run in memory
-#   test  installs what is missing, builds, and runs the whole test suite
+#   test  installs what is missing, builds, and runs the whole test suite;
+#         then all of it again under ASan + UBSan, the concurrency tests
+#         under TSan, and a short libFuzzer run of each decoder
 #
 # Run as root on Debian (bookworm). The build folder is build/ unless
 # REMORA_BUILD_DIR names another.
@@ -50,7 +52,18 @@ case "${1:-}" in
     install_missing test
     configure_and_build
     export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
-    ctest --test-dir "$build" --output-on-failure --timeout 900
+    ctest --test-dir "$build" --output-on-failure --timeout 900 -j2
+    # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
+    # (memory nodes and every other process the tests start included): any
+    # report ends its process and fails the test, leaks at exit too. The
+    # suppressions are for code that is not Remora's, each with its reason.
+    cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_ASAN=ON \
+          -DREMORA_BUILD_BENCH=OFF
+    cmake --build "$build-asan" -j"$(nproc)"
+    ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" \
+      LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+      UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/ubsan.supp" \
+      ctest --test-dir "$build-asan" --output-on-failure --timeout 900 -j2
     # The concurrency tests again under ThreadSanitizer. UCX's memory hooks
     # (UCX_MEM_EVENTS) clash with TSan's thread teardown, so they are off.
     cmake -S . -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_TSAN=ON \

@@ -28,7 +28,7 @@ result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_add
                                            std::span<const std::byte> arena_key, locator locate,
                                            std::string name, std::chrono::milliseconds timeout,
                                            const transport::context_options& ucx_options,
-                                           std::function<bool()> give_up) {
+                                           std::function<bool()> give_up, bool another_host) {
   remote_arena a;
   a.locate_ = std::move(locate);
   a.name_ = std::move(name);
@@ -39,7 +39,8 @@ result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_add
   if (!ucx) return ucx.err();
   a.ucx_ = std::move(ucx).value();
   a.ucx_.worker->give_up_when(std::move(give_up));
-  auto ep = a.ucx_.worker->connect(worker_address);
+  a.another_host_ = another_host;
+  auto ep = a.ucx_.worker->connect(worker_address, another_host);
   if (!ep) return error{ep.err().code, a.name_ + ": " + ep.err().message};
   a.ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());
   auto arena = transport::remote_region::unpack(*a.ep_, arena_key);
@@ -70,7 +71,7 @@ result<void> remote_arena::reopen() {
   // may answer again (it hung, and goes on), so connect afresh.
   arena_.reset();
   ep_.reset();
-  auto ep = ucx_.worker->connect(address_);
+  auto ep = ucx_.worker->connect(address_, another_host_);
   if (!ep) return error{ep.err().code, name_ + ": connecting again: " + ep.err().message};
   ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());
   auto arena = transport::remote_region::unpack(*ep_, key_);

@@ -40,13 +40,15 @@ class remote_arena {
   /// unpacks the arena's key. `name` says which node, for messages. Waits
   /// end at `timeout`, or once `give_up` (if any) says the node does not
   /// answer; the endpoint is aborted then, and made again by the next
-  /// request.
+  /// request. `another_host`: the node runs on another machine
+  /// (transport::worker::connect).
   static transport::result<remote_arena> connect(std::span<const std::byte> worker_address,
                                                  std::span<const std::byte> arena_key,
                                                  locator locate, std::string name,
                                                  std::chrono::milliseconds timeout,
                                                  const transport::context_options& ucx = {},
-                                                 std::function<bool()> give_up = {});
+                                                 std::function<bool()> give_up = {},
+                                                 bool another_host = false);
   remote_arena(remote_arena&&) noexcept;
   remote_arena& operator=(remote_arena&&) = delete;
   ~remote_arena();  // closes the endpoint (bounded)
@@ -93,6 +95,7 @@ class remote_arena {
   std::string name_;
   std::vector<std::byte> address_, key_;  // the node's worker and arena key, for reopen()
   std::chrono::milliseconds timeout_{0};
+  bool another_host_ = false;
   std::vector<std::byte> scratch_;
   std::uint64_t stale_ = 0;
 };

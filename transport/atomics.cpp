@@ -12,7 +12,8 @@ result<void> check_word(const remote_region& at, std::uint64_t offset) {
     return error{errc::invalid_argument,
                  "remote atomic at offset " + std::to_string(offset) + " is not 8-byte aligned"};
   if (auto r = at.check(offset, 8); !r) return r;
-  if (at.link().closed()) return error{errc::peer_unreachable, "remote atomic on a closed endpoint"};
+  if (at.link().closed())
+    return error{errc::peer_unreachable, "remote atomic on a closed endpoint"};
   return {};
 }
 
@@ -31,7 +32,8 @@ result<std::uint64_t> compare_swap(const remote_region& at, std::uint64_t offset
   param.reply_buffer = &previous;
   auto request = ucp_atomic_op_nbx(at.link().native(), UCP_ATOMIC_OP_CSWAP, &compare, 1,
                                    at.base() + offset, at.rkey(), &param);
-  if (auto r = wait_request(at.link(), request, until, "remote compare-and-swap"); !r) return r.err();
+  if (auto r = wait_request(at.link(), request, until, "remote compare-and-swap"); !r)
+    return r.err();
   return previous;
 }
 

@@ -52,13 +52,20 @@ ucp_request_param_t completion_param(batch::state* s) {
   return param;
 }
 
+// A state whose batch no longer waits for it: freed by the completion of
+// its last request (an aborted endpoint completes them all, cancelled).
+void orphan(batch::state* s) {
+  s->done = [](result<void>) {};
+  finish_if_submitted(s);
+}
+
 }  // namespace
 
 batch::batch(worker& w) : worker_(w), state_(new state) {}
 
 batch::~batch() {
   if (state_->pending > 0) (void)wait(after(std::chrono::seconds(5)));
-  if (state_->pending == 0) delete state_;  // else UCX still holds it: leaked on purpose
+  orphan(state_);
 }
 
 std::size_t batch::pending() const {
@@ -120,7 +127,10 @@ result<void> batch::wait(deadline until) {
     for (endpoint* ep : endpoints_) ep->abort();
     (void)worker_.progress_until([&] { return state_->pending == 0; }, after(abort_grace),
                                  "aborting a batch", false);
-    if (state_->pending != 0) state_ = new state;  // UCX still holds the old one
+    if (state_->pending != 0) {  // UCX completes the rest as it lets go of them
+      orphan(state_);
+      state_ = new state;
+    }
     endpoints_.clear();
     state_->failure.reset();
     return error{waited.err().code, "batched transfer: " + std::to_string(stuck) + " of " +

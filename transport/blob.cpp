@@ -60,13 +60,15 @@ result<std::span<const std::byte>> unseal(blob_kind kind, std::span<const std::b
   if (load<std::uint16_t>(blob.data() + 4) != static_cast<std::uint16_t>(kind))
     return fail("wrong kind of blob");
   if (load<std::uint16_t>(blob.data() + 6) != blob_version)
-    return fail("unsupported format version " + std::to_string(load<std::uint16_t>(blob.data() + 6)));
+    return fail("unsupported format version " +
+                std::to_string(load<std::uint16_t>(blob.data() + 6)));
   const auto length = load<std::uint32_t>(blob.data() + 8);
   if (length != blob.size() - blob_header_size)
     return fail("length says " + std::to_string(length) + " bytes but " +
                 std::to_string(blob.size() - blob_header_size) + " arrived (truncated or padded)");
   auto payload = blob.subspan(blob_header_size);
-  if (fnv1a(payload) != load<std::uint32_t>(blob.data() + 12)) return fail("checksum mismatch (corrupted)");
+  if (fnv1a(payload) != load<std::uint32_t>(blob.data() + 12))
+    return fail("checksum mismatch (corrupted)");
   return payload;
 }
 

@@ -17,8 +17,10 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
     std::uint64_t scale;
   };
   static constexpr suffix suffixes[] = {
-      {"", 1},           {"B", 1},          {"K", 1ull << 10}, {"KiB", 1ull << 10},
-      {"M", 1ull << 20}, {"MiB", 1ull << 20}, {"G", 1ull << 30}, {"GiB", 1ull << 30},
+      {"", 1},           {"B", 1},
+      {"K", 1ull << 10}, {"KiB", 1ull << 10},
+      {"M", 1ull << 20}, {"MiB", 1ull << 20},
+      {"G", 1ull << 30}, {"GiB", 1ull << 30},
       {"T", 1ull << 40}, {"TiB", 1ull << 40},
   };
   for (const auto& s : suffixes) {

@@ -1,7 +1,12 @@
 #include "transport/context.hpp"
 
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "transport/ucs_status.hpp"
@@ -43,6 +48,11 @@ result<std::unique_ptr<context>> context::create(const context_options& options)
   return std::unique_ptr<context>(new context(handle));
 }
 
+context::context(ucp_context_h handle) : handle_(handle) {
+  for (const auto& r : resources())
+    if (r.find("/memory") != std::string::npos) shared_memory_ = true;
+}
+
 context::~context() {
   ucp_cleanup(handle_);
 }
@@ -71,6 +81,34 @@ std::vector<std::string> context::resources() const {
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool is_this_host(const std::string& host) {
+  if (is_loopback(host)) return true;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  ifaddrs* interfaces = nullptr;
+  if (::getifaddrs(&interfaces) != 0) {
+    ::freeaddrinfo(found);
+    return false;
+  }
+  bool mine = false;
+  for (const addrinfo* a = found; a != nullptr && !mine; a = a->ai_next)
+    for (const ifaddrs* i = interfaces; i != nullptr && !mine; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != a->ai_family) continue;
+      if (a->ai_family == AF_INET)
+        mine = reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr ==
+               reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
+      else if (a->ai_family == AF_INET6)
+        mine = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr,
+                           &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr,
+                           sizeof(in6_addr)) == 0;
+    }
+  ::freeifaddrs(interfaces);
+  ::freeaddrinfo(found);
+  return mine;
 }
 
 }  // namespace remora::transport

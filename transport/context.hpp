@@ -40,6 +40,10 @@ struct context_options {
 /// loopback: 127.0.0.0/8, ::1 or "localhost".
 bool is_loopback(const std::string& host);
 
+/// Whether `host` (a name or address) is this machine: loopback, or an
+/// address of one of its interfaces. False when it does not resolve.
+bool is_this_host(const std::string& host);
+
 class context {
  public:
   static result<std::unique_ptr<context>> create(const context_options& options = {});
@@ -51,10 +55,13 @@ class context {
   /// The transports and devices UCX found, as "transport/device" (tcp/eth0,
   /// posix/memory, ...), without UCX's loopback-to-self transport.
   std::vector<std::string> resources() const;
+  /// Whether UCX found a shared-memory transport (posix, sysv, cma).
+  bool has_shared_memory() const { return shared_memory_; }
 
  private:
-  explicit context(ucp_context_h handle) : handle_(handle) {}
+  explicit context(ucp_context_h handle);
   ucp_context_h handle_;
+  bool shared_memory_ = false;
 };
 
 }  // namespace remora::transport

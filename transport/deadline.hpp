@@ -9,8 +9,12 @@ namespace remora::transport {
 using clock = std::chrono::steady_clock;
 using deadline = clock::time_point;
 
-inline deadline after(clock::duration d) { return clock::now() + d; }
-inline bool expired(deadline d) { return clock::now() >= d; }
+inline deadline after(clock::duration d) {
+  return clock::now() + d;
+}
+inline bool expired(deadline d) {
+  return clock::now() >= d;
+}
 
 /// Milliseconds left until `d`, never negative.
 inline int millis_left(deadline d) {

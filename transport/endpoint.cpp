@@ -10,10 +10,9 @@ namespace remora::transport {
 
 namespace {
 
-// After an abort UCX completes purged requests within a few progress rounds.
-// Without peer error handling (which would cost the shared-memory transports)
-// requests waiting on a dead TCP peer are never purged: they are left to UCX,
-// and this bounds how long we look.
+// After an abort UCX completes purged requests within a few progress rounds
+// (endpoints over tcp alone have peer error handling for this: worker.cpp);
+// this bounds how long we look.
 constexpr auto abort_grace = std::chrono::milliseconds(200);
 
 bool request_done(ucs_status_ptr_t request) {
@@ -73,7 +72,7 @@ void endpoint::close(deadline until) {
     (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
                                   "forced close", false);
   }
-  if (request_done(request)) ucp_request_free(request);
+  ucp_request_free(request);  // now, or by UCX once it completes
 }
 
 void endpoint::abort() {
@@ -85,7 +84,7 @@ void endpoint::abort() {
   if (request == nullptr || UCS_PTR_IS_ERR(request)) return;
   (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
                                 "aborting an endpoint", false);
-  if (request_done(request)) ucp_request_free(request);
+  ucp_request_free(request);  // now, or by UCX once it completes
 }
 
 result<void> wait_request(endpoint& ep, ucs_status_ptr_t request, deadline until,
@@ -95,7 +94,10 @@ result<void> wait_request(endpoint& ep, ucs_status_ptr_t request, deadline until
   auto waited = ep.owner().progress_until([&] { return request_done(request); }, until, what);
   if (!waited) {
     ep.abort();
-    if (!request_done(request)) return waited.err();  // leaked on purpose: UCX still owns it
+    if (!request_done(request)) {
+      ucp_request_free(request);  // UCX lets go of it once it completes
+      return waited.err();
+    }
   }
   ucs_status_t status = ucp_request_check_status(request);
   ucp_request_free(request);

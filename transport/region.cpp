@@ -8,8 +8,7 @@
 
 namespace remora::transport {
 
-result<region> region::register_memory(context& ctx, void* data, std::size_t size,
-                                       bool allocate) {
+result<region> region::register_memory(context& ctx, void* data, std::size_t size, bool allocate) {
   ucp_mem_map_params_t params{};
   params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
                       UCP_MEM_MAP_PARAM_FIELD_FLAGS;
@@ -58,7 +57,9 @@ region& region::operator=(region&& other) noexcept {
   return *this;
 }
 
-region::~region() { release(); }
+region::~region() {
+  release();
+}
 
 void region::release() {
   if (memh_ != nullptr) ucp_mem_unmap(context_, std::exchange(memh_, nullptr));

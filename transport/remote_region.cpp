@@ -30,7 +30,8 @@ result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::b
   // Shared memory maps the peer's region into this process: hints can
   // then reach its bytes. Other transports have no such view.
   void* mapped = nullptr;
-  if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK) out.mapped_ = static_cast<const std::byte*>(mapped);
+  if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK)
+    out.mapped_ = static_cast<const std::byte*>(mapped);
   return out;
 }
 

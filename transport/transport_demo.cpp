@@ -230,15 +230,15 @@ void verify_put(connection& c) {
   need(b.wait(rt::after(30s)), "batched put");
   std::optional<rt::bytes> answer;
   need(c.ucx.worker->on_am(rt::demo_checksum_reply,
-                       [&](std::span<const std::byte> p, const rt::am_reply&) {
-                         answer.emplace(p.begin(), p.end());
-                       }),
+                           [&](std::span<const std::byte> p, const rt::am_reply&) {
+                             answer.emplace(p.begin(), p.end());
+                           }),
        "reply handler");
   std::uint64_t range[2] = {0, n};
   need(c.ep->send_am(rt::demo_checksum_request, std::as_bytes(std::span(range)), rt::after(5s)),
        "checksum request");
   need(c.ucx.worker->progress_until([&] { return answer.has_value(); }, rt::after(10s),
-                                "checksum reply"),
+                                    "checksum reply"),
        "checksum reply");
   std::uint32_t remote_sum = 0;
   if (answer->size() != 4) die("the server refused the checksum request");
@@ -247,9 +247,10 @@ void verify_put(connection& c) {
 }
 
 int run_client(const flags& f, const std::string& host, std::uint16_t port) {
-  connection c{{}, need(rt::tcp_stream::connect(host, port, rt::after(5s)),
-                                      "connecting to the server"),
-               {}, {}};
+  connection c{{},
+               need(rt::tcp_stream::connect(host, port, rt::after(5s)), "connecting to the server"),
+               {},
+               {}};
   connect(c, host, port);
   const char* tls = std::getenv("UCX_TLS");
   if (f.measure) {

@@ -19,7 +19,7 @@ result<std::unique_ptr<worker>> worker::create(context& ctx) {
           check_ucs(ucp_worker_create(ctx.native(), &params, &handle), "creating a UCX worker");
       !r)
     return r.err();
-  std::unique_ptr<worker> w(new worker(handle));
+  std::unique_ptr<worker> w(new worker(handle, ctx.has_shared_memory()));
   if (auto r =
           check_ucs(ucp_worker_get_efd(handle, &w->event_fd_), "getting the worker's event fd");
       !r)
@@ -52,15 +52,34 @@ result<bytes> worker::address() const {
   return sealed;
 }
 
-result<endpoint> worker::connect(std::span<const std::byte> blob) {
+namespace {
+
+// Peer failures are noticed by the control plane and by deadlines; UCX's
+// report adds nothing, but a handler keeps it from logging one.
+void ignore_peer_failure(void*, ucp_ep_h, ucs_status_t) {}
+
+}  // namespace
+
+result<endpoint> worker::connect(std::span<const std::byte> blob, bool another_host) {
   auto payload = unseal(blob_kind::worker_address, blob);
   if (!payload) return payload.err();
   ucp_ep_params_t params{};
   params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
   params.address = reinterpret_cast<const ucp_address_t*>(payload->data());
-  // Peer error handling would drop the shared-memory transports (DEPS.md);
-  // dead peers are detected by deadlines and by the control plane instead.
-  params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
+  // Peer error handling drops the shared-memory transports (DEPS.md), so an
+  // endpoint that could use them goes without: dead peers are detected by
+  // deadlines and by the control plane. One that cannot (the peer is on
+  // another host, or UCX has no shared memory here) has nothing to lose by
+  // it, and gains what an abort needs: UCX then completes (cancels) what a
+  // dead peer left unanswered, instead of keeping it for good.
+  if (another_host || !shared_memory_) {
+    params.field_mask |= UCP_EP_PARAM_FIELD_ERR_HANDLER;
+    params.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+    params.err_handler.cb = &ignore_peer_failure;
+    params.err_handler.arg = nullptr;
+  } else {
+    params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
+  }
   ucp_ep_h ep = nullptr;
   if (auto r = check_ucs(ucp_ep_create(handle_, &params, &ep), "connecting to a peer worker"); !r)
     return r.err();

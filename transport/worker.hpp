@@ -54,9 +54,11 @@ class worker {
   /// This worker's address, sealed (see blob.hpp), for a peer to connect to.
   result<bytes> address() const;
 
-  /// Creates an endpoint to the worker whose sealed address is `blob`.
-  /// Errors: bad_address for a corrupt or truncated blob.
-  result<endpoint> connect(std::span<const std::byte> blob);
+  /// Creates an endpoint to the worker whose sealed address is `blob`;
+  /// `another_host`: the peer is known to run on another machine (so no
+  /// shared memory reaches it). Errors: bad_address for a corrupt or
+  /// truncated blob.
+  result<endpoint> connect(std::span<const std::byte> blob, bool another_host = false);
 
   /// Registers `handler` for active messages with this id (replacing any).
   /// Messages are small and two-sided: up to `max_am_payload` bytes.
@@ -83,11 +85,13 @@ class worker {
   ucp_worker_h native() const { return handle_; }
 
  private:
-  explicit worker(ucp_worker_h handle) : handle_(handle) {}
+  worker(ucp_worker_h handle, bool shared_memory)
+      : handle_(handle), shared_memory_(shared_memory) {}
   static ucs_status_t dispatch_am(void* arg, const void* header, std::size_t header_length,
                                   void* data, std::size_t length, const ucp_am_recv_param_t* param);
 
   ucp_worker_h handle_;
+  bool shared_memory_;  // the context has a shared-memory transport
   int event_fd_ = -1;
   std::function<bool()> give_up_;
   std::unordered_map<std::uint16_t, std::unique_ptr<std::pair<worker*, am_handler>>> handlers_;

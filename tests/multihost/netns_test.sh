@@ -24,9 +24,11 @@ ip netns del "$probe"
 tag=$$
 ns_a=remora-a-$tag ns_b=remora-b-$tag ns_c=remora-c-$tag
 work=$(mktemp -d)
-pids=()
+: > "$work/pids"
+# The nodes' pids, in a file: start runs in a command substitution's
+# subshell, whose variables the cleanup would never see.
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"
   wait 2>/dev/null || true
   for ns in "$ns_a" "$ns_b" "$ns_c"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
@@ -55,7 +57,7 @@ unset UCX_NET_DEVICES
 # start NS ADDRESS LOG: a memory node bound to ADDRESS; prints its port.
 start() {
   ip netns exec "$1" "$memnode" --bind="$2" --insecure --port=0 --capacity=256MiB >"$3" 2>&1 &
-  pids+=($!)
+  echo $! >> "$work/pids"
   for _ in $(seq 1 300); do
     if grep -q "listening on" "$3"; then
       sed -n 's/.*listening on [^:]*:\([0-9]*\).*/\1/p' "$3" | head -n1
