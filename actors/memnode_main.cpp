@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <caf/config_option_adder.hpp>
@@ -156,6 +158,25 @@ std::vector<remora::actors::tenant_config> read_tenants(const std::string& file)
   return out;
 }
 
+// A temporary spill directory (no --spill-dir) is /tmp/remora-memnode-PID-*,
+// removed when its node stops. One whose node was killed stays: the next
+// node to start removes those whose PID no longer runs. They held nothing
+// anyone can read again (a node wipes its spill when it opens it).
+void reclaim_dead_spills() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix = "remora-memnode-";
+    if (name.rfind(prefix, 0) != 0 || !entry.is_directory(ec)) continue;
+    const std::string rest = name.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789") != dash)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
 // "30s", "2m", "500ms", "1h" -> milliseconds.
 std::chrono::milliseconds parse_duration(const char* flag, const std::string& text) {
   std::size_t end = 0;
@@ -195,10 +216,13 @@ int run(int argc, char** argv, std::string& temporary_dir) {
 
   bool temporary_spill = opts.spill_dir.empty();
   if (temporary_spill) {
-    char pattern[] = "/tmp/remora-memnode-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) fail("cannot create a temporary spill directory");
-    opts.spill_dir = pattern;
-    temporary_dir = pattern;
+    reclaim_dead_spills();
+    std::string name = "/tmp/remora-memnode-" + std::to_string(::getpid()) + "-XXXXXX";
+    std::vector<char> pattern(name.begin(), name.end());
+    pattern.push_back('\0');
+    if (::mkdtemp(pattern.data()) == nullptr) fail("cannot create a temporary spill directory");
+    opts.spill_dir = pattern.data();
+    temporary_dir = pattern.data();
   }
 
   remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};

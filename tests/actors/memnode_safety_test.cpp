@@ -3,6 +3,7 @@
 // a spill directory holding other files. It reads no configuration file it
 // was not told to, and takes its token from a file or the environment, off
 // the command line.
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -101,4 +102,28 @@ TEST_CASE("the token comes from a file or the environment, compared whole", "[me
   CHECK(open->wait_for_line("is empty", 30s).has_value());
   CHECK(open->wait_exit(10s) == 1);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a killed node's temporary spill directory is removed by the next node to start",
+          "[memnode][safety]") {
+  // A node killed with SIGKILL cannot remove its temporary spill directory.
+  std::filesystem::path left;
+  {
+    auto killed = std::make_unique<memnode_process>(std::vector<std::string>{"--capacity=4MiB"});
+    left = "/tmp/remora-memnode-" + std::to_string(killed->process.pid());
+    killed->process.signal(SIGKILL);
+    REQUIRE(killed->process.wait_exit(10s).has_value());
+  }
+  std::vector<std::filesystem::path> leftovers;
+  for (const auto& e : std::filesystem::directory_iterator("/tmp"))
+    if (e.path().string().rfind(left.string() + "-", 0) == 0) leftovers.push_back(e.path());
+  REQUIRE(leftovers.size() == 1);
+  // One of a process that still runs (this test's) is not touched.
+  const auto live =
+      std::filesystem::path("/tmp/remora-memnode-" + std::to_string(::getpid()) + "-keep");
+  std::filesystem::create_directories(live);
+  { memnode_process next({"--capacity=4MiB"}); }
+  CHECK_FALSE(std::filesystem::exists(leftovers[0]));
+  CHECK(std::filesystem::exists(live));
+  std::filesystem::remove_all(live);
 }
