@@ -42,6 +42,25 @@ wait_listening() {
   return 1
 }
 
+# against_memnode MEMNODE [NODE_ARGS...] -- COMMAND [ARGS...]: starts the
+# memory node MEMNODE on a free port with NODE_ARGS, runs COMMAND ARGS...
+# --node=127.0.0.1:PORT (up to 300 s), prints what it printed, and stops the
+# node.
+against_memnode() {
+  local memnode=$1 args=() port node out status=0
+  shift
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  port=$(free_port)
+  "$memnode" --port="$port" "${args[@]}" >/dev/null &
+  node=$!
+  wait_listening "$port" || { kill "$node"; return 1; }
+  out=$(timeout 300 "$@" --node=127.0.0.1:"$port") || status=$?
+  kill "$node"; wait "$node" 2>/dev/null || true
+  echo "$out"
+  return $status
+}
+
 # ucx_perftest ucp_get of one size, server and client on loopback.
 perftest_get() {  # tls size iterations -> "bytes_per_s ops_per_s"
   local tls=$1 size=$2 iters=$3 port out

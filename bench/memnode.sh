@@ -6,17 +6,13 @@
 bench_memnode() {
   need_command ucx_perftest ucx-utils
   need_command redis-server redis-server
-  local memnode bench port node out size label remora perftest redis
+  local memnode bench out size label remora perftest redis
   memnode=$(need_binary actors/remora-memnode)
   bench=$(need_binary bench/remora-bench-memnode)
   for size in 64 4096 1048576; do
     case $size in 64) label=64B ;; 4096) label=4KiB ;; *) label=1MiB ;; esac
-    port=$(free_port)
-    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
-    node=$!
-    wait_listening "$port" || { kill "$node"; return 1; }
-    out=$(timeout 300 "$bench" --node=127.0.0.1:"$port" --size="$size" --depth=16 --seconds=2)
-    kill "$node"; wait "$node" 2>/dev/null || true
+    out=$(against_memnode "$memnode" --capacity=1GiB -- \
+          "$bench" --size="$size" --depth=16 --seconds=2)
     remora=$(field ops_per_s "$out")
     perftest=$(perftest_get "" "$size" $((size >= 1048576 ? 20000 : 2000000)))
     perftest=${perftest#* }

@@ -9,7 +9,7 @@
 
 bench_security() {
   need_command openssl openssl
-  local memnode bench dir port node plain secure
+  local memnode bench dir plain secure
   memnode=$(need_binary actors/remora-memnode)
   bench=$(need_binary bench/remora-bench-control)
   dir=$(mktemp -d)
@@ -17,36 +17,18 @@ bench_security() {
     -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1
   local tls=(--tls-certificate="$dir/cert.pem" --tls-key="$dir/key.pem"
              --tls-ca-file="$dir/cert.pem")
-  port=$(free_port)
-  "$memnode" --port="$port" --capacity=256MiB >/dev/null &
-  node=$!
-  wait_listening "$port" || { kill "$node"; return 1; }
-  plain=$(timeout 120 "$bench" --node=127.0.0.1:"$port" --seconds=2)
-  kill "$node"; wait "$node" 2>/dev/null || true
-  port=$(free_port)
-  "$memnode" --port="$port" --capacity=256MiB "${tls[@]}" >/dev/null &
-  node=$!
-  wait_listening "$port" || { kill "$node"; return 1; }
-  secure=$(timeout 120 "$bench" --node=127.0.0.1:"$port" --seconds=2 "${tls[@]}")
-  kill "$node"; wait "$node" 2>/dev/null || true
+  plain=$(against_memnode "$memnode" --capacity=256MiB -- "$bench" --seconds=2)
+  secure=$(against_memnode "$memnode" --capacity=256MiB "${tls[@]}" -- \
+           "$bench" --seconds=2 "${tls[@]}")
   local bench_data size label alone tenant
   bench_data=$(need_binary bench/remora-bench-memnode)
   printf 'a token-a 512MiB\nb token-b 512MiB\n' > "$dir/tenants"
   for size in 64 4096; do
     case $size in 64) label=64B ;; *) label=4KiB ;; esac
-    port=$(free_port)
-    "$memnode" --port="$port" --capacity=1GiB >/dev/null &
-    node=$!
-    wait_listening "$port" || { kill "$node"; return 1; }
-    alone=$(timeout 300 "$bench_data" --node=127.0.0.1:"$port" --size="$size" --seconds=2)
-    kill "$node"; wait "$node" 2>/dev/null || true
-    port=$(free_port)
-    "$memnode" --port="$port" --capacity=1GiB --tenants="$dir/tenants" >/dev/null &
-    node=$!
-    wait_listening "$port" || { kill "$node"; return 1; }
-    tenant=$(timeout 300 "$bench_data" --node=127.0.0.1:"$port" --size="$size" --seconds=2 \
-             --auth-token=token-a)
-    kill "$node"; wait "$node" 2>/dev/null || true
+    alone=$(against_memnode "$memnode" --capacity=1GiB -- \
+            "$bench_data" --size="$size" --seconds=2)
+    tenant=$(against_memnode "$memnode" --capacity=1GiB --tenants="$dir/tenants" -- \
+             "$bench_data" --size="$size" --seconds=2 --auth-token=token-a)
     echo "security tenants-read-$label plain=$(calc "$(field ops_per_s "$alone") / 1e6")Mops/s" \
          "tenant=$(calc "$(field ops_per_s "$tenant") / 1e6")Mops/s" \
          "ratio=$(calc "$(field ops_per_s "$tenant") / $(field ops_per_s "$alone")")"
