@@ -254,18 +254,12 @@ storage::remote_arena& node_client::data() {
 
 result<std::vector<object_location>> node_client::allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes) {
-  auto made = impl_->ask<std::vector<object_location>>(
+  // A retry of a request served with its reply lost (with the connection,
+  // or abandoned when the node stopped answering a while) is answered with
+  // the objects' slots: the node's allocation is idempotent for its owner.
+  return impl_->ask<std::vector<object_location>>(
       "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
-  if (made || made.err().code != errc::already_exists) return made;
-  // An earlier request for them was served, and its reply lost (with the
-  // connection, or abandoned when the node stopped answering for a while).
-  // Ids are this client's own: those slots are these objects'.
-  auto found = lookup(ids);
-  if (!found) return made;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if ((*found)[i].size != sizes[i]) return made;
-  return found;
 }
 
 result<std::uint64_t> node_client::free(std::span<const object_id> ids) {

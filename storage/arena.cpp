@@ -89,6 +89,11 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   if (ids.size() != sizes.size())
     return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
                                              std::to_string(sizes.size()) + " sizes"};
+  // The same object asked for again by its owner (a retry whose reply was
+  // lost with the connection) is where it is: allocation is idempotent.
+  auto is_retry = [&](const entry& e, std::uint32_t size) {
+    return e.owner == owner && e.tenant == tenant_of && e.size == size;
+  };
   std::unordered_set<object_id> seen;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] == 0) return error{errc::invalid_argument, "object id 0 is reserved"};
@@ -96,7 +101,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
       return error{errc::invalid_argument,
                    "object " + id_text(ids[i]) + " of " + std::to_string(sizes[i]) +
                        " bytes: sizes must be 1 to " + std::to_string(max_object_size())};
-    if (objects_.contains(ids[i]))
+    if (auto it = objects_.find(ids[i]); it != objects_.end() && !is_retry(it->second, sizes[i]))
       return error{errc::already_exists, "object " + id_text(ids[i]) + " exists already"};
     if (!seen.insert(ids[i]).second)
       return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
@@ -105,20 +110,36 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     return error{errc::invalid_argument, "no tenant " + std::to_string(tenant_of)};
   partition& p = *parts_[tenant_of];
   std::uint64_t bytes = 0;
-  for (std::uint32_t size : sizes) bytes += size;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!objects_.contains(ids[i])) bytes += sizes[i];
   if (p.quota != UINT64_MAX && p.used + bytes > p.quota)
     return error{errc::no_space, "this client's tenant would pass its quota of " +
                                      transport::format_byte_size(p.quota) + " (" +
                                      transport::format_byte_size(p.used) + " in use)"};
   std::vector<object_location> out;
   out.reserve(ids.size());
+  std::vector<object_id> made;  // to undo: all or nothing
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = objects_.find(ids[i]); it != objects_.end()) {  // a retry: where it is
+      entry& e = it->second;
+      if (!e.resident)
+        if (auto r = unspill(ids[i], e); !r) {
+          in_batch_.clear();
+          (void)free(made, owner);
+          return r.err();
+        }
+      e.referenced = true;
+      in_batch_.insert(ids[i]);
+      out.push_back(location_of(ids[i], e));
+      continue;
+    }
     auto slot = make_room(p, sizes[i]);
     if (!slot) {
       in_batch_.clear();
-      (void)free(std::span(ids).first(i), owner);  // all or nothing
+      (void)free(made, owner);
       return slot.err();
     }
+    made.push_back(ids[i]);
     entry& e = objects_[ids[i]];
     e.owner = owner;
     e.tenant = tenant_of;

@@ -90,10 +90,13 @@ class arena {
   std::size_t tenants() const { return parts_.size(); }
   std::uint32_t max_object_size() const;
 
-  /// Objects of `owner`, a client of `tenant`. Errors: invalid_argument
-  /// (size 0 or over max_object_size(), lengths differ, an id twice, no such
-  /// tenant), already_exists, no_space (the tenant's partition is full, or
-  /// the tenant would pass its quota).
+  /// Objects of `owner`, a client of `tenant`. An id `owner` holds already
+  /// with that size is not made again: its location is returned (a retry
+  /// whose reply was lost). Errors: invalid_argument (size 0 or over
+  /// max_object_size(), lengths differ, an id twice, no such tenant),
+  /// already_exists (the id is another client's, or of another size),
+  /// no_space (the tenant's partition is full, or the tenant would pass its
+  /// quota). All or nothing.
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes,
                                                            owner_id owner, tenant_id tenant = 0);
