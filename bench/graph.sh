@@ -6,6 +6,10 @@
 # PageRank pulling over in-edges with every array in Remora (offsets,
 # sources, out-degrees, ranks, contributions; 25% of them cached), at() per
 # element and a scope per vertex, against the same loop over vectors.
+# load: the graph streamed into a memory node reached over tcp (so that none
+# of its pages are mapped into remora-graph) with a 25% cache: remora-graph's
+# peak resident memory against the in-memory run's, which holds the edge
+# list and the CSR (ratio = in-memory peak over streamed peak).
 
 bench_graph() {
   local bin scale common memory remora off
@@ -25,4 +29,18 @@ bench_graph() {
   echo "graph pagerank-all-far-s$scale-25% remora=$(field seconds "$remora")s" \
        "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
        "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+  local memnode port node loaded in_memory
+  memnode=$(need_binary actors/remora-memnode)
+  in_memory=$(timeout 600 "$bin" "${common[@]}" --iterations=1 --in-memory | grep '^loaded ')
+  port=$(free_port)
+  UCX_TLS=tcp,self "$memnode" --port="$port" --capacity=4GiB >/dev/null &
+  node=$!
+  wait_listening "$port" || { kill "$node"; return 1; }
+  loaded=$(UCX_TLS=tcp,self timeout 900 "$bin" "${common[@]}" --iterations=1 --local-cache=25% \
+             --memory-node=127.0.0.1:"$port" | grep '^loaded ') || true
+  kill "$node"; wait "$node" 2>/dev/null || true
+  echo "graph load-s$scale-25%-tcp seconds=$(field seconds "$loaded")s" \
+       "peak_rss=$(calc "$(field peak_rss_bytes "$loaded") / 1048576")MiB" \
+       "memory_peak_rss=$(calc "$(field peak_rss_bytes "$in_memory") / 1048576")MiB" \
+       "ratio=$(calc "$(field peak_rss_bytes "$in_memory") / $(field peak_rss_bytes "$loaded")")"
 }

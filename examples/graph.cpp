@@ -1,8 +1,11 @@
 // remora-graph: PageRank and BFS over a graph in compressed sparse rows whose
-// edges live in Remora Arrays (ranks and depths stay in local vectors). It
-// shows declared orders at work: the edge arrays are read sequentially, and
-// BFS reads them in frontier order through a generator. --in-memory runs the
-// same code on plain vectors, the baseline; --verify runs both and compares.
+// edges live in Remora Arrays (ranks and depths stay in local vectors). The
+// graph is streamed into Remora from its file (or generator) in bounded
+// local memory (graph/stream_csr.hpp); the peak resident memory is printed.
+// It shows declared orders at work: the edge arrays are read sequentially,
+// and BFS reads them in frontier order through a generator. --in-memory runs
+// the same code on plain vectors, the baseline; --verify runs both and
+// compares.
 // --vertex-state=far runs PageRank with every array in Remora, pulling over
 // in-edges, written the obvious way (graph/pull.hpp).
 //
@@ -17,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +36,7 @@
 #include "graph/edge_list.hpp"
 #include "graph/far_csr.hpp"
 #include "graph/pull.hpp"
+#include "graph/stream_csr.hpp"
 
 namespace {
 
@@ -40,7 +45,9 @@ constexpr const char* usage = R"(usage: remora-graph [options]
     --scale=S             2^S vertices (default 20, at most 31)
     --edge-factor=F       F * 2^S edges (default 16)
     --seed=N              generator seed (default 1)
-    --edges=FILE          a SNAP edge list: '#' comments, then "src dst" a line
+    --edges=FILE          an edge list: SNAP or GAPBS .el ("src dst" a line),
+                          GAPBS .wel ("src dst weight"), '#' comments; any of
+                          them gzipped (FILE.gz)
   what to run:
     --algorithm=A         pagerank, bfs or both (default pagerank)
     --iterations=N        PageRank iterations (default 10)
@@ -247,15 +254,18 @@ remora::Stats minus(const remora::Stats& after, const remora::Stats& before) {
   return d;
 }
 
-// The input's name for dense vertex v.
-std::uint64_t original_id(const graph::edge_list& input, std::uint32_t v) {
-  return input.original_ids.empty() ? v : input.original_ids[v];
+// The input's name for each vertex.
+using names = std::function<std::uint64_t(std::uint32_t)>;
+
+names names_of(const graph::edge_list& input) {
+  return
+      [&input](std::uint32_t v) { return input.original_ids.empty() ? v : input.original_ids[v]; };
 }
 
 // Runs PageRank on g and, when `show`, prints its progress and summary.
 template <class Graph>
-std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
-                                 const graph::edge_list& input, bool show) {
+std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt, const names& name,
+                                 bool show) {
   progress line;
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
@@ -279,7 +289,7 @@ std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
                     [&](std::uint32_t a, std::uint32_t b) { return ranks[a] > ranks[b]; });
   std::printf("top %zu by rank:", top);
   for (std::size_t i = 0; i < top; ++i)
-    std::printf(" %llu (%.6f)", (unsigned long long)original_id(input, order[i]), ranks[order[i]]);
+    std::printf(" %llu (%.6f)", (unsigned long long)name(order[i]), ranks[order[i]]);
   std::printf("\n");
   report.print();
   return ranks;
@@ -287,8 +297,8 @@ std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
 
 // Runs BFS on g from `source` and, when `show`, prints its progress and summary.
 template <class Graph>
-graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt,
-                          const graph::edge_list& input, bool show) {
+graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt, const names& name,
+                          bool show) {
   progress line;
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
@@ -306,7 +316,7 @@ graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt,
   if (!show) return r;
   const auto reached = std::count_if(r.depth.begin(), r.depth.end(), [](int d) { return d >= 0; });
   std::printf("bfs from %llu: reached %lld of %u vertices, max depth %d\n",
-              (unsigned long long)original_id(input, source), (long long)reached, g.vertices(),
+              (unsigned long long)name(source), (long long)reached, g.vertices(),
               *std::max_element(r.depth.begin(), r.depth.end()));
   run_report{"bfs", seconds, r.edges_traversed,
              rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
@@ -317,7 +327,7 @@ graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt,
 graph::edge_list load(const config& c) {
   const auto start = clock_type::now();
   if (!c.edges_file.empty()) {
-    graph::edge_list list = graph::read_snap(c.edges_file);
+    graph::edge_list list = graph::read_edges(c.edges_file);
     std::printf("read %s in %.2f s\n", c.edges_file.c_str(), seconds_since(start));
     return list;
   }
@@ -345,7 +355,7 @@ bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
             std::uint32_t source, const std::vector<double>& ranks, const graph::bfs_result& bfs) {
   bool ok = true;
   if (c.pagerank) {
-    const std::vector<double> expected = run_pagerank(g, c, nullptr, input, false);
+    const std::vector<double> expected = run_pagerank(g, c, nullptr, names_of(input), false);
     double max_abs = 0, max_rel = 0;
     for (std::size_t v = 0; v < expected.size(); ++v) {
       const double diff = std::fabs(ranks[v] - expected[v]);
@@ -356,7 +366,7 @@ bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
     ok = ok && max_rel <= 1e-6;
   }
   if (c.bfs) {
-    const graph::bfs_result expected = run_bfs(g, source, nullptr, input, false);
+    const graph::bfs_result expected = run_bfs(g, source, nullptr, names_of(input), false);
     std::size_t wrong = 0;
     for (std::size_t v = 0; v < expected.depth.size(); ++v)
       wrong += bfs.depth[v] != expected.depth[v];
@@ -453,10 +463,87 @@ int run_far_state(const config& c, graph::edge_list& input) {
   }
 }
 
+// Streams the graph from `source` into Remora and runs what was asked
+// there; with --verify, also loads it in memory and compares.
+template <class Source>
+int run_streamed(const config& c, Source& source) {
+  const auto scan_start = clock_type::now();
+  const graph::edge_scan scan = graph::scan_edges(source);
+  if (scan.edges == 0 && !scan.all_ids) {
+    std::fprintf(stderr, "remora-graph: the graph has no vertices\n");
+    return 1;
+  }
+  const std::uint64_t ids = scan.max_id + 1;
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(ids, scan.edges);
+  std::printf("scanned: %llu edges, ids up to %llu in %.2f s\n", (unsigned long long)scan.edges,
+              (unsigned long long)scan.max_id, seconds_since(scan_start));
+  const std::uint64_t cache = cache_for(c, graph_bytes);
+  remora::Runtime rt(options_for(c, cache, scan.pool_bytes()));
+  const auto start = clock_type::now();
+  progress line;
+  graph::far_graph g = graph::stream_csr(rt, source, scan, c.prefetch, [&](const char* pass) {
+    line.step(std::string("loading: ") + pass + " pass");
+  });
+  line.finish();
+  const graph::resident_memory memory = graph::resident();
+  const std::uint64_t csr_bytes = graph::far_csr::bytes(g.csr.vertices(), g.csr.edges());
+  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets\n", g.csr.vertices(),
+              (unsigned long long)g.csr.edges(), format_bytes(csr_bytes).c_str());
+  std::printf(
+      "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; streamed in %.2f s, "
+      "peak resident memory %s (private now %s)\n",
+      format_bytes(cache).c_str(), 100.0 * cache / csr_bytes,
+      c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
+      c.prefetch ? "declared" : "off", seconds_since(start), format_bytes(memory.peak).c_str(),
+      format_bytes(memory.private_now).c_str());
+  std::uint32_t source_vertex = 0;
+  if (c.source) {
+    const auto v = g.vertex(*c.source);
+    if (!v) usage_error("--source is not a vertex of the graph");
+    source_vertex = *v;
+  }
+  std::printf("loaded mode=remora seconds=%.3f peak_rss_bytes=%llu private_bytes=%llu\n",
+              seconds_since(start), (unsigned long long)memory.peak,
+              (unsigned long long)memory.private_now);
+  const names name = [&g](std::uint32_t v) { return g.name(v); };
+  std::vector<double> ranks;
+  graph::bfs_result depths;
+  if (c.pagerank) ranks = run_pagerank(g.csr, c, &rt, name, true);
+  if (c.bfs) depths = run_bfs(g.csr, source_vertex, &rt, name, true);
+  if (!c.verify) return 0;
+  graph::edge_list input = load(c);
+  const graph::csr local = graph::build_csr(input);
+  if (local.offsets.size() != g.csr.vertices() + std::size_t{1} || local.edges() != g.csr.edges()) {
+    std::printf("verify: FAILED: in memory %u vertices, %llu edges\n", local.vertices(),
+                (unsigned long long)local.edges());
+    return 1;
+  }
+  return verify(c, local, input, source_vertex, ranks, depths) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const config c = parse_args(argc, argv);
+  if (!c.far_state && !c.in_memory) {
+    try {
+      if (!c.edges_file.empty()) {
+        graph::edge_file file(c.edges_file);
+        return run_streamed(c, file);
+      }
+      graph::rmat_stream rmat(c.scale, c.edge_factor, c.seed);
+      std::printf("R-MAT scale %u, edge factor %llu, seed %llu, generated as it is read\n", c.scale,
+                  (unsigned long long)c.edge_factor, (unsigned long long)c.seed);
+      return run_streamed(c, rmat);
+    } catch (const remora::Error& e) {
+      std::fprintf(stderr, "remora-graph: %s\n", e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "remora-graph: %s\n", e.what());
+      return 1;
+    }
+  }
+  const auto start = clock_type::now();
   graph::edge_list input;
   try {
     input = load(c);
@@ -475,33 +562,13 @@ int main(int argc, char** argv) {
   const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges());
   std::printf("graph: %u vertices, %llu edges, %s of offsets and targets\n", g.vertices(),
               (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str());
-
-  if (c.in_memory) {
-    std::printf("mode: in memory (plain vectors, no Remora)\n");
-    if (c.pagerank) run_pagerank(g, c, nullptr, input, true);
-    if (c.bfs) run_bfs(g, source, nullptr, input, true);
-    return 0;
-  }
-
-  const std::uint64_t cache = cache_for(c, graph_bytes);
-  try {
-    remora::Runtime rt(options_for(c, cache, graph_bytes));
-    const auto start = clock_type::now();
-    graph::far_csr far(rt, g, c.prefetch);
-    std::printf(
-        "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; loaded in %.2f s\n",
-        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
-        c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
-        c.prefetch ? "declared" : "off", seconds_since(start));
-    if (!c.verify) g = {};  // the edges live in Remora only
-    std::vector<double> ranks;
-    graph::bfs_result depths;
-    if (c.pagerank) ranks = run_pagerank(far, c, &rt, input, true);
-    if (c.bfs) depths = run_bfs(far, source, &rt, input, true);
-    if (c.verify && !verify(c, g, input, source, ranks, depths)) return 1;
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-graph: %s\n", e.what());
-    return 1;
-  }
+  const graph::resident_memory memory = graph::resident();
+  std::printf("mode: in memory (plain vectors, no Remora), peak resident memory %s\n",
+              format_bytes(memory.peak).c_str());
+  std::printf("loaded mode=memory seconds=%.3f peak_rss_bytes=%llu private_bytes=%llu\n",
+              seconds_since(start), (unsigned long long)memory.peak,
+              (unsigned long long)memory.private_now);
+  if (c.pagerank) run_pagerank(g, c, nullptr, names_of(input), true);
+  if (c.bfs) run_bfs(g, source, nullptr, names_of(input), true);
   return 0;
 }

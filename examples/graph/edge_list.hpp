@@ -1,20 +1,20 @@
-// Edge lists for remora-graph: an R-MAT generator with the Graph500
-// parameters, and a reader for SNAP's text format. Both return directed
-// edges over dense vertex ids 0..vertices-1. Plain functions of their
-// arguments: safe to call from any thread.
+// Edge lists for remora-graph, in local memory: an R-MAT generator with the
+// Graph500 parameters (also as a stream of blocks, for stream_csr.hpp), and
+// edge-list files (edge_file.hpp) read whole. Both give directed edges over
+// dense vertex ids 0..vertices-1. Plain functions of their arguments: safe
+// to call from any thread.
 #pragma once
 
 #include <algorithm>
 #include <bit>
-#include <charconv>
 #include <cstdint>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "graph/edge_file.hpp"
 
 namespace graph {
 
@@ -56,90 +56,75 @@ class xoshiro256 {
   std::uint64_t s_[4];
 };
 
-/// edge_factor * 2^scale edges over 2^scale vertices. Each edge descends
-/// `scale` levels of the adjacency matrix, picking a quadrant per level with
-/// probabilities a=0.57, b=0.19, c=0.19, d=0.05 (16 random bits a level).
-/// Vertex ids are not permuted: low ids are the hubs. REQUIRES: scale <= 31.
-inline edge_list rmat_edges(unsigned scale, std::uint64_t edge_factor, std::uint64_t seed) {
-  constexpr std::uint32_t a = 37355, ab = 49807, abc = 62259;  // of 65536
-  xoshiro256 next(seed);
-  edge_list out;
-  out.vertices = std::uint64_t{1} << scale;
-  out.edges.resize(out.vertices * edge_factor);
-  for (edge& e : out.edges) {
-    std::uint32_t src = 0, dst = 0;
-    std::uint64_t bits = 0;
-    for (unsigned level = 0; level < scale; ++level) {
-      if (level % 4 == 0) bits = next();
-      const auto r = static_cast<std::uint32_t>(bits & 0xffff);
-      bits >>= 16;
-      src = (src << 1) | (r >= ab);
-      dst = (dst << 1) | ((r >= a && r < ab) || r >= abc);
+/// edge_factor * 2^scale edges over 2^scale vertices, a block at a time.
+/// Each edge descends `scale` levels of the adjacency matrix, picking a
+/// quadrant per level with probabilities a=0.57, b=0.19, c=0.19, d=0.05 (16
+/// random bits a level). Vertex ids are not permuted: low ids are the hubs.
+/// The same seed gives the same edges, after rewind() too. REQUIRES: scale
+/// <= 31.
+class rmat_stream {
+ public:
+  rmat_stream(unsigned scale, std::uint64_t edge_factor, std::uint64_t seed)
+      : scale_(scale),
+        edges_((std::uint64_t{1} << scale) * edge_factor),
+        seed_(seed),
+        next_(seed) {}
+
+  std::uint64_t vertices() const { return std::uint64_t{1} << scale_; }
+  std::uint64_t edges() const { return edges_; }
+
+  /// The next edges, at most `max`, into `out`; false when none are left.
+  template <class Edge>
+  bool read(std::vector<Edge>& out, std::size_t max) {
+    constexpr std::uint32_t a = 37355, ab = 49807, abc = 62259;  // of 65536
+    out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(max, edges_ - made_)));
+    for (Edge& e : out) {
+      std::uint32_t src = 0, dst = 0;
+      std::uint64_t bits = 0;
+      for (unsigned level = 0; level < scale_; ++level) {
+        if (level % 4 == 0) bits = next_();
+        const auto r = static_cast<std::uint32_t>(bits & 0xffff);
+        bits >>= 16;
+        src = (src << 1) | (r >= ab);
+        dst = (dst << 1) | ((r >= a && r < ab) || r >= abc);
+      }
+      e = {src, dst};
     }
-    e = {src, dst};
+    made_ += out.size();
+    return !out.empty();
   }
+  void rewind() {
+    next_ = xoshiro256(seed_);
+    made_ = 0;
+  }
+
+ private:
+  unsigned scale_;
+  std::uint64_t edges_, seed_, made_ = 0;
+  xoshiro256 next_;
+};
+
+inline edge_list rmat_edges(unsigned scale, std::uint64_t edge_factor, std::uint64_t seed) {
+  rmat_stream stream(scale, edge_factor, seed);
+  edge_list out;
+  out.vertices = stream.vertices();
+  stream.read(out.edges, stream.edges());
   return out;
 }
 
-namespace detail {
-
-inline bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
-
-// "src<ws>dst" with optional surrounding blanks; false if the line is not.
-inline bool parse_pair(std::string_view line, std::uint64_t& src, std::uint64_t& dst) {
-  const char* p = line.data();
-  const char* end = p + line.size();
-  auto skip = [&] {
-    const char* from = p;
-    while (p < end && is_blank(*p)) ++p;
-    return p > from;
-  };
-  skip();
-  auto [after_src, e1] = std::from_chars(p, end, src);
-  if (e1 != std::errc{}) return false;
-  p = after_src;
-  if (!skip()) return false;
-  auto [after_dst, e2] = std::from_chars(p, end, dst);
-  if (e2 != std::errc{}) return false;
-  p = after_dst;
-  skip();
-  return p == end;
-}
-
-}  // namespace detail
-
-/// Reads SNAP's edge-list text: '#' comment lines, blank lines, then one
-/// "src dst" pair of non-negative integers a line (spaces or tabs). Ids are
-/// renumbered densely in increasing order (ids already 0..n-1 keep their
-/// value). Throws std::runtime_error naming the file and line of a bad line.
-inline edge_list read_snap(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-
+/// Reads an edge-list file whole (edge_file.hpp says which formats). Ids
+/// are renumbered densely in increasing order (ids already 0..n-1 keep
+/// their value). Throws std::runtime_error naming the file, and the line of
+/// a bad line.
+inline edge_list read_edges(const std::string& path) {
+  edge_file file(path);
   std::vector<std::uint64_t> ends;  // src, dst, src, dst, ...
-  std::size_t line_no = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    std::size_t nl = text.find('\n', at);
-    if (nl == std::string::npos) nl = text.size();
-    const std::string_view line(text.data() + at, nl - at);
-    at = nl + 1;
-    ++line_no;
-    const auto first = std::find_if_not(line.begin(), line.end(), detail::is_blank);
-    if (first == line.end() || *first == '#') continue;
-    std::uint64_t src, dst;
-    if (!detail::parse_pair(line, src, dst))
-      throw std::runtime_error(path + ":" + std::to_string(line_no) +
-                               ": expected 'SRC DST' (two non-negative integers), got '" +
-                               std::string(line.substr(0, 80)) + "'");
-    ends.push_back(src);
-    ends.push_back(dst);
-  }
-
+  std::vector<raw_edge> block;
+  while (file.read(block, 1 << 20))
+    for (const raw_edge& e : block) {
+      ends.push_back(e.src);
+      ends.push_back(e.dst);
+    }
   edge_list out;
   out.original_ids = ends;
   std::sort(out.original_ids.begin(), out.original_ids.end());

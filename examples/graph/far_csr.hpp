@@ -36,6 +36,14 @@ class far_csr {
     copy_in(targets_, g.targets);
   }
 
+  /// A graph already in Arrays: offsets (vertices + 1 of them, the last
+  /// the number of targets) and targets.
+  far_csr(remora::Array<std::uint64_t> offsets, remora::Array<std::uint32_t> targets, bool prefetch)
+      : offsets_(std::move(offsets)), targets_(std::move(targets)), prefetch_(prefetch) {}
+
+  remora::Array<std::uint64_t>& offsets() { return offsets_; }
+  remora::Array<std::uint32_t>& targets() { return targets_; }
+
   /// What the two arrays of a graph this size hold, in bytes.
   static std::uint64_t bytes(std::uint64_t vertices, std::uint64_t edges) {
     return (vertices + 1) * sizeof(std::uint64_t) + edges * sizeof(std::uint32_t);
