@@ -5,6 +5,8 @@
 # element, and scan(). ratio = over the in-memory sum; vs_off = over
 # prefetching off; vs_copy = over one thread merely copying the array into a
 # cache-sized ring, the ceiling for any cache that copies on this machine.
+# readers-2: two threads reading halves of the one Array at once, each with
+# its own declared order; ratio = over one thread reading it all.
 # (2) HashMap get_many against Redis MGET (bench_hashmap below).
 
 bench_scan() {
@@ -24,6 +26,10 @@ bench_scan() {
          "vs_off=$(calc "$rate / $off") vs_copy=$(calc "$rate / $copy")" \
          "ratio=$(calc "$rate / $memory")"
   done
+  local one two
+  one=$(field gb_per_s "$(grep 'case=readers-1 ' <<<"$out")")
+  two=$(field gb_per_s "$(grep 'case=readers-2 ' <<<"$out")")
+  echo "scan readers-2-2GiB remora=${two}GB/s one_reader=${one}GB/s ratio=$(calc "$two / $one")"
   bench_hashmap
 }
 

@@ -2,13 +2,17 @@
 // (embedded node, shared memory): a plain in-memory vector, then Remora with
 // prefetching off, with detection only, and with a declared sequential order
 // (each summing a chunk's span at a time, as a program that cares about speed
-// does), the declared order again through at() per element, and a scan().
+// does), the declared order again through at() per element, a scan(), and
+// one then two threads reading the array at once (each its share, each
+// with its own declared order).
 // Prints one line of key=value pairs per case for bench/run scan.
 //   remora-bench-scan [--mib=2048] [--cache-mib=128]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <remora/remora.hpp>
@@ -24,8 +28,7 @@ double seconds_since(clock_type::time_point t) {
 void report(const char* name, std::size_t bytes, double seconds, const remora::Stats& before,
             const remora::Stats& after) {
   std::printf("case=%s gb_per_s=%.3f seconds=%.3f misses=%llu prefetch_hits=%llu\n", name,
-              bytes / seconds / 1e9, seconds,
-              (unsigned long long)(after.misses - before.misses),
+              bytes / seconds / 1e9, seconds, (unsigned long long)(after.misses - before.misses),
               (unsigned long long)(after.prefetch_hits - before.prefetch_hits));
 }
 
@@ -126,5 +129,43 @@ int main(int argc, char** argv) {
     return 1;
   }
   report("scan", bytes, s, before, rt.stats());
+  std::fflush(stdout);
+
+  // Readers of one Array at once: each thread sums its share of the array a
+  // span at a time, following an order of its own.
+  auto read_with = [&](unsigned readers) {
+    std::vector<std::uint64_t> sums(readers);
+    std::vector<std::thread> threads;
+    const auto before = rt.stats();
+    const auto t0 = clock_type::now();
+    for (unsigned t = 0; t < readers; ++t)
+      threads.emplace_back([&, t] {
+        const std::size_t begin = n / readers * t,
+                          end = t + 1 == readers ? n : n / readers * (t + 1);
+        a.prefetch(remora::order::sequential(begin, end));
+        std::uint64_t sum = 0;
+        for (std::size_t first = begin; first < end;) {
+          remora::DerefScope scope;
+          const std::span<const std::uint64_t> s = a.span(scope, first);
+          const std::size_t count = std::min(s.size(), end - first);
+          for (std::size_t k = 0; k < count; ++k) sum += s[k];
+          first += count;
+        }
+        sums[t] = sum;
+      });
+    for (auto& t : threads) t.join();
+    const double s = seconds_since(t0);
+    std::uint64_t total = 0;
+    for (std::uint64_t v : sums) total += v;
+    if (total != expected) {
+      std::fprintf(stderr, "remora-bench-scan: %u readers summed wrong\n", readers);
+      std::exit(1);
+    }
+    const std::string name = "readers-" + std::to_string(readers);
+    report(name.c_str(), bytes, s, before, rt.stats());
+    std::fflush(stdout);
+  };
+  read_with(1);
+  read_with(2);
   return 0;
 }

@@ -51,6 +51,9 @@ constexpr const char* usage = R"(usage: remora-graph [options]
   what to run:
     --algorithm=A         pagerank, bfs or both (default pagerank)
     --iterations=N        PageRank iterations (default 10)
+    --threads=N           PageRank on N threads, each pushing a range of
+                          vertices with about as many edges (default 1;
+                          BFS and --vertex-state=far run on one)
     --vertex-state=WHERE  local (default): ranks in local vectors, pushed
                           along out-edges; far: PageRank pulls over in-edges
                           with offsets, sources, out-degrees, ranks and
@@ -76,6 +79,7 @@ struct config {
   std::string edges_file;
   bool pagerank = true, bfs = false;
   int iterations = 10;
+  unsigned threads = 1;
   std::optional<std::uint64_t> source;
   double cache_share = 0.25;  // of the graph's bytes, unless cache_bytes
   std::optional<std::uint64_t> cache_bytes;
@@ -137,6 +141,9 @@ config parse_args(int argc, char** argv) {
       c.bfs = value != "pagerank";
     } else if (flag == "--iterations") {
       c.iterations = static_cast<int>(parse_number(flag, value));
+    } else if (flag == "--threads") {
+      c.threads = static_cast<unsigned>(parse_number(flag, value));
+      if (c.threads < 1 || c.threads > 256) usage_error("--threads is 1 to 256");
     } else if (flag == "--vertex-state") {
       if (value != "local" && value != "far") usage_error("--vertex-state is local or far");
       c.far_state = value == "far";
@@ -163,6 +170,7 @@ config parse_args(int argc, char** argv) {
   }
   if (c.in_memory && c.verify) usage_error("--verify compares Remora with --in-memory; pick one");
   if (c.far_state && c.bfs) usage_error("--vertex-state=far runs PageRank only");
+  if (c.far_state && c.threads > 1) usage_error("--vertex-state=far runs on one thread");
   if (c.far_state && !c.prefetch)
     usage_error("--vertex-state=far declares no orders; --no-prefetch changes nothing there");
   return c;
@@ -267,16 +275,21 @@ template <class Graph>
 std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt, const names& name,
                                  bool show) {
   progress line;
+  if (show && c.threads > 1) std::printf("pagerank on %u threads\n", c.threads);
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
   auto last = start;
-  std::vector<double> ranks = graph::pagerank(g, c.iterations, [&](int i) {
-    if (!show) return;
-    char text[64];
-    std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations, seconds_since(last));
-    line.step(text);
-    last = clock_type::now();
-  });
+  std::vector<double> ranks = graph::pagerank(
+      g, c.iterations,
+      [&](int i) {
+        if (!show) return;
+        char text[64];
+        std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
+                      seconds_since(last));
+        line.step(text);
+        last = clock_type::now();
+      },
+      c.threads);
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return ranks;

@@ -8,89 +8,125 @@
 
 namespace remora::detail {
 
+constinit thread_local reader_table this_thread_readers;
+
+namespace {
+std::atomic<std::uint64_t> next_array_key{1};
+}  // namespace
+
+array_state::array_state() : key(next_array_key.fetch_add(1, std::memory_order_relaxed)) {}
+
 array_state::~array_state() {
-  session.reset();  // stop the prefetcher before the chunks go
+  primary.session.reset();  // stop the prefetchers before the chunks go
+  readers_.clear();
   for (object_record* r : chunks)
     if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
 }
 
-void array_state::follow(order::declared o, bool is_detected) {
-  session.reset();
-  detected = is_detected;
-  counts_positions =
+array_reader& array_state::reader_slow() {
+  const thread_state* none = nullptr;
+  if (primary_thread.compare_exchange_strong(none, &this_thread, std::memory_order_relaxed))
+    return primary;
+  std::lock_guard held(readers_mutex_);
+  auto& r = readers_[std::this_thread::get_id()];
+  if (!r) r = std::make_unique<array_reader>();
+  this_thread_readers.entries[key % reader_table::slots] = {key, r.get()};
+  return *r;
+}
+
+bool array_state::stop_prefetchers() {
+  array_reader& mine = reader();
+  const bool following = mine.session != nullptr && !mine.detected;
+  auto stop = [](array_reader& r) {
+    r.session.reset();
+    r.detected = false;
+    r.forget_base();
+    r.update_plain();
+  };
+  stop(primary);
+  std::lock_guard held(readers_mutex_);
+  for (auto& [thread, r] : readers_) stop(*r);
+  return following;
+}
+
+void array_state::follow(array_reader& r, order::declared o, bool is_detected) {
+  r.session.reset();
+  r.detected = is_detected;
+  r.counts_positions =
       o.what == order::declared::kind::indices || o.what == order::declared::kind::generator;
-  read_count = 0;
-  cursor->store(0, std::memory_order_relaxed);
-  forget_base();
+  r.read_count = 0;
+  r.cursor->store(0, std::memory_order_relaxed);
+  r.forget_base();
   if (o.what != order::declared::kind::none && o.what != order::declared::kind::off) {
-    prefetch_plan plan{&chunks, per_chunk, size, std::move(o), cursor};
-    session = rt->follow(std::move(plan));
+    prefetch_plan plan{&chunks, per_chunk, size, std::move(o), r.cursor};
+    r.session = rt->follow(std::move(plan));
   }
-  update_plain();
+  r.update_plain();
 }
 
 // Publishes progress and looks for a sequential or strided pattern when
 // nothing is declared: the same step between chunks twice starts a
 // prefetcher; a broken pattern stops it.
-void array_state::moved_to(std::size_t chunk, std::size_t index) {
-  if (!counts_positions) cursor->store(index, std::memory_order_relaxed);
-  if (declared.what != order::declared::kind::none) {
-    last_chunk = chunk;
+void array_state::moved_to(array_reader& r, std::size_t chunk, std::size_t index) {
+  if (!r.counts_positions) r.cursor->store(index, std::memory_order_relaxed);
+  if (r.declared.what != order::declared::kind::none) {
+    r.last_chunk = chunk;
     return;
   }
-  const long long delta = static_cast<long long>(chunk) - static_cast<long long>(last_chunk);
-  last_chunk = chunk;
-  if (delta == last_delta && delta != 0 && delta > -64 && delta < 64) {
-    if (++same_delta == 2 && !session && delta > 0)
-      follow(delta == 1 ? order::sequential(index)
+  const long long delta = static_cast<long long>(chunk) - static_cast<long long>(r.last_chunk);
+  r.last_chunk = chunk;
+  if (delta == r.last_delta && delta != 0 && delta > -64 && delta < 64) {
+    if (++r.same_delta == 2 && !r.session && delta > 0)
+      follow(r,
+             delta == 1 ? order::sequential(index)
                         : order::strided(index, static_cast<std::size_t>(delta) * per_chunk),
              true);
   } else {
-    same_delta = 0;
-    if (detected) {  // the pattern broke: stop guessing
-      session.reset();
-      detected = false;
+    r.same_delta = 0;
+    if (r.detected) {  // the pattern broke: stop guessing
+      r.session.reset();
+      r.detected = false;
     }
   }
-  last_delta = delta;
-  update_plain();
+  r.last_delta = delta;
+  r.update_plain();
 }
 
-void* array_state::chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
-                              bool scanning) {
+void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
+                              bool for_write, bool scanning) {
   if (i >= size)
     throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                         std::to_string(size) + " elements");
-  const bool moved = c != last_chunk;
-  if (moved) moved_to(c, i);
-  if (counts_positions) cursor->store(++read_count, std::memory_order_relaxed);
-  if (session && (moved || counts_positions)) session->reader_moved();
+  const bool moved = c != r.last_chunk;
+  if (moved) moved_to(r, c, i);
+  if (r.counts_positions) r.cursor->store(++r.read_count, std::memory_order_relaxed);
+  if (r.session && (moved || r.counts_positions)) r.session->reader_moved();
   void* p = deref_address(chunks[c], rt, for_write, scanning);
   // Inside a scope, the next access to this chunk can skip the deref, unless
   // every access must count as a position.
-  return (epoch & 1) && !counts_positions ? remember(c, epoch, p, for_write) : p;
+  return (epoch & 1) && !r.counts_positions ? remember(r, c, epoch, p, for_write) : p;
 }
 
-bool array_state::read_apart_slow(std::size_t i, void* out, std::size_t bytes) {
+bool array_state::read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes) {
   const std::size_t c = i >> per_shift;
   // The chunk read last, again: locality, worth the whole chunk. The same
   // step as last time: a walk may be forming, for at()'s detector to see.
-  if (c == last_chunk) return false;
-  const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
-  if (delta == last_delta) return false;
-  last_chunk = c;
-  last_delta = delta;
-  if (chunks[c]->meta().load().present()) return false;  // a hit
-  if (++apart_reads % admit_every == 0) return false;    // fetched whole
+  if (c == r.last_chunk) return false;
+  const long long delta = static_cast<long long>(c) - static_cast<long long>(r.last_chunk);
+  if (delta == r.last_delta) return false;
+  r.last_chunk = c;
+  r.last_delta = delta;
+  if (chunks[c]->meta().load().present()) return false;                // a hit
+  if (++r.apart_reads % array_reader::admit_every == 0) return false;  // fetched whole
   const auto from = static_cast<std::uint32_t>((i & (per_chunk - 1)) * bytes);
   if (!rt->read_part(chunks[c], from, {static_cast<std::byte*>(out), bytes})) return false;
   note_read(true);
   return true;
 }
 
-void array_state::end_window() {
-  reads_apart = window_misses * 2 > window_reads;
-  window_reads = window_misses = 0;
+void array_state::end_window(array_reader& r) {
+  r.reads_apart = r.window_misses * 2 > r.window_reads;
+  r.window_reads = r.window_misses = 0;
 }
 
 std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t element_bytes,

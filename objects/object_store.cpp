@@ -189,10 +189,16 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
     if (std::chrono::steady_clock::now() >= until)
       throw NodeUnavailable("object " + std::to_string(r->id) +
                             " stayed in transit (fetch or write-back) past the timeout");
-    if (spins < 64)
+    if (spins < 64) {
       std::this_thread::yield();
-    else
+    } else {
+      // Parked while asleep: the fetch we wait for may itself wait for room,
+      // which the evacuator makes only once it need not wait for our scope.
+      // Unparked before the word is looked at again, so that what this
+      // thread takes next is in its pin log before it parks again.
+      park_guard parked;
       std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
   }
 }
 

@@ -1,37 +1,98 @@
 // PageRank and BFS, written once over any graph with csr's walks (csr.hpp):
 // the in-memory csr and the Remora-backed far_csr run the same code, so
 // their results must agree exactly. Ranks and depths are local vectors
-// (8 and 4 bytes a vertex); the edges are the graph's. Single-threaded.
+// (8 and 4 bytes a vertex); the edges are the graph's. PageRank runs on
+// any number of threads; BFS on one.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace graph {
 
 inline constexpr double damping = 0.85;
 
+/// Vertex ranges for `parts` threads with about as many edges each: the
+/// first vertex of each part, then vertices().
+template <class Graph>
+std::vector<std::uint32_t> split_by_edges(const Graph& g, unsigned parts) {
+  const std::uint32_t n = g.vertices();
+  const std::uint64_t edges = g.offset(n);
+  std::vector<std::uint32_t> cut{0};
+  for (unsigned p = 1; p < parts; ++p) {
+    const std::uint64_t want = edges / parts * p;
+    std::uint32_t lo = cut.back(), hi = n;  // the first v with offset(v) >= want
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      if (g.offset(mid) < want)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    cut.push_back(lo);
+  }
+  cut.push_back(n);
+  return cut;
+}
+
 /// PageRank by pushing each vertex's rank along its out edges; the rank of
 /// vertices without out edges is spread over all. Calls on_iteration(i)
-/// after iteration i (1-based). REQUIRES: g has at least one vertex.
+/// after iteration i (1-based). With `threads` > 1 each thread pushes the
+/// vertices of its range (about as many edges each) into a vector of its
+/// own, and the vectors are summed in thread order: the same result for
+/// the same thread count, whatever the graph is stored in.
+/// REQUIRES: g has at least one vertex.
 template <class Graph, class OnIteration>
-std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteration) {
+std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteration,
+                             unsigned threads = 1) {
   const std::size_t n = g.vertices();
   std::vector<double> rank(n, 1.0 / n), next(n);
+  const std::vector<std::uint32_t> cut =
+      threads > 1 ? split_by_edges(g, threads) : std::vector<std::uint32_t>{};
+  std::vector<std::vector<double>> nexts(threads > 1 ? threads : 0, std::vector<double>(n));
+  std::vector<double> danglings(threads);
+  auto push = [&](std::vector<double>& to, double& dangling) {
+    return [&](std::uint32_t u, std::uint64_t degree, std::span<const std::uint32_t> piece) {
+      if (degree == 0) {
+        dangling += rank[u];
+        return;
+      }
+      const double share = rank[u] / static_cast<double>(degree);
+      for (std::uint32_t v : piece) to[v] += share;
+    };
+  };
   for (int i = 1; i <= iterations; ++i) {
     std::fill(next.begin(), next.end(), 0.0);
     double dangling = 0;
-    g.for_each_vertex(
-        [&](std::uint32_t u, std::uint64_t degree, std::span<const std::uint32_t> piece) {
-          if (degree == 0) {
-            dangling += rank[u];
-            return;
+    if (threads <= 1) {
+      g.for_each_vertex(push(next, dangling));
+    } else {
+      std::vector<std::thread> workers;
+      std::exception_ptr failed;
+      std::mutex failed_mutex;
+      for (unsigned t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+          try {
+            std::fill(nexts[t].begin(), nexts[t].end(), 0.0);
+            danglings[t] = 0;
+            g.for_each_vertex(push(nexts[t], danglings[t]), cut[t], cut[t + 1]);
+          } catch (...) {
+            std::lock_guard held(failed_mutex);
+            failed = std::current_exception();
           }
-          const double share = rank[u] / static_cast<double>(degree);
-          for (std::uint32_t v : piece) next[v] += share;
         });
+      for (auto& w : workers) w.join();
+      if (failed) std::rethrow_exception(failed);
+      for (unsigned t = 0; t < threads; ++t) {
+        dangling += danglings[t];
+        for (std::size_t v = 0; v < n; ++v) next[v] += nexts[t][v];
+      }
+    }
     const double base = (1 - damping) / n + damping * dangling / n;
     for (std::size_t v = 0; v < n; ++v) rank[v] = base + damping * next[v];
     on_iteration(i);

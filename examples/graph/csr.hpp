@@ -5,9 +5,11 @@
 // are written against:
 //   for_each_vertex(f)   every vertex in order: f(u, degree, piece) for each
 //                        piece of u's edges (once with an empty piece when u
-//                        has none)
+//                        has none); for_each_vertex(f, lo, hi) the vertices
+//                        [lo, hi) only
+//   offset(v)            where v's edges begin
 //   expand(frontier, f)  f(piece) for the edges of each frontier vertex
-// Not thread-safe; one thread at a time.
+// Thread-safety: const walks from any number of threads at once.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +27,16 @@ struct csr {
   std::uint32_t vertices() const { return static_cast<std::uint32_t>(offsets.size() - 1); }
   std::uint64_t edges() const { return targets.size(); }
 
+  std::uint64_t offset(std::uint32_t v) const { return offsets[v]; }
+
   template <class F>
   void for_each_vertex(F&& f) const {
-    for (std::uint32_t u = 0; u < vertices(); ++u) {
+    for_each_vertex(f, 0, vertices());
+  }
+  /// The walk over vertices [lo, hi) only.
+  template <class F>
+  void for_each_vertex(F&& f, std::uint32_t lo, std::uint32_t hi) const {
+    for (std::uint32_t u = lo; u < hi; ++u) {
       const std::uint64_t begin = offsets[u], end = offsets[u + 1];
       f(u, end - begin, std::span<const std::uint32_t>(targets.data() + begin, end - begin));
     }

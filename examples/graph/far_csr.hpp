@@ -9,7 +9,8 @@
 //                    spans the reader will ask for
 // With prefetch off, every declaration is order::off().
 //
-// Thread-safety: one thread at a time (as Array). REQUIRES: the Runtime
+// Thread-safety: any number of threads may walk it at once (for_each_vertex
+// over ranges, expand); building it is one thread's. REQUIRES: the Runtime
 // outlives it.
 #pragma once
 
@@ -52,21 +53,32 @@ class far_csr {
   std::uint32_t vertices() const { return static_cast<std::uint32_t>(offsets_.size() - 1); }
   std::uint64_t edges() const { return targets_.size(); }
 
+  /// offsets[v]: where vertex v's targets begin (v = vertices(): the end).
+  std::uint64_t offset(std::uint32_t v) const { return offsets_.read(v); }
+
   template <class F>
   void for_each_vertex(F&& f) {
-    offsets_.prefetch(declared(remora::order::sequential()));
-    targets_.prefetch(declared(remora::order::sequential()));
+    for_each_vertex(f, 0, vertices());
+  }
+  /// The walk over vertices [lo, hi) only. Threads may walk ranges of one
+  /// graph at once: each declares its own orders.
+  template <class F>
+  void for_each_vertex(F&& f, std::uint32_t lo, std::uint32_t hi) {
+    if (lo >= hi) return;
+    std::uint64_t begin = offsets_.read(lo);
+    offsets_.prefetch(declared(remora::order::sequential(lo, std::size_t{hi} + 1)));
+    targets_.prefetch(declared(remora::order::sequential(begin, offsets_.read(hi))));
     edge_stream edges(targets_);
     std::vector<std::uint64_t> ends;  // offsets[first ...], a chunk's span
-    std::uint64_t begin = offsets_.read(0);
-    for (std::size_t first = 1; first <= vertices(); first += ends.size()) {
+    for (std::size_t first = std::size_t{lo} + 1; first <= hi; first += ends.size()) {
       // Not inside the edges' scope: it would keep every offsets chunk read
       // while one targets chunk is open pinned.
       edges.release();
       {
         remora::DerefScope scope;
         const std::span<const std::uint64_t> s = offsets_.span(scope, first);
-        ends.assign(s.begin(), s.end());
+        ends.assign(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                               s.size(), std::size_t{hi} + 1 - first)));
       }
       for (std::size_t k = 0; k < ends.size(); ++k) {
         const auto u = static_cast<std::uint32_t>(first + k - 1);

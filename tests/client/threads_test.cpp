@@ -114,3 +114,77 @@ TEST_CASE("a scope that pins the cache full gets OutOfMemory, not a deadlock",
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   CHECK(objects[12345].read().owner == 0);  // and the runtime is fine afterwards
 }
+
+TEST_CASE("four threads read one Array at once, each its own way, under eviction",
+          "[client][threads][array]") {
+  // 16 MiB of elements through a 4 MiB cache.
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  constexpr std::size_t n = (16u << 20) / sizeof(std::uint64_t);
+  remora::Array<std::uint64_t> a = rt.make_array<std::uint64_t>(n);
+  auto value = [](std::size_t i) { return i * 2654435761u ^ 0x5a5a; };
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    const std::span<std::uint64_t> s = a.span_mut(scope, i);
+    for (std::size_t k = 0; k < s.size(); ++k) s[k] = value(i + k);
+    i += s.size();
+  }
+  const auto before = rt.stats();
+  std::atomic<std::uint64_t> wrong{0}, seen{0};
+  auto guarded = [&](const char* name, auto&& work) {
+    return std::thread([&, name, work] {
+      try {
+        work();
+      } catch (const remora::Error& e) {
+        FAIL_CHECK(name << ": " << e.what());
+        ++wrong;
+      }
+    });
+  };
+  std::vector<std::thread> readers;
+  readers.push_back(guarded("at() at random", [&] {
+    std::mt19937_64 rng(1);
+    for (int k = 0; k < 200'000; ++k) {
+      const std::size_t i = rng() % n;
+      remora::DerefScope scope;
+      wrong += a.at(scope, i) != value(i);
+      ++seen;
+    }
+  }));
+  readers.push_back(guarded("scan()", [&] {
+    std::size_t i = 0;
+    for (std::uint64_t v : a.scan()) {
+      wrong += v != value(i++);
+      ++seen;
+    }
+    wrong += i != n;
+  }));
+  readers.push_back(guarded("spans in a declared order, backwards half", [&] {
+    a.prefetch(remora::order::sequential(n / 2, n));  // this thread's order only
+    for (std::size_t i = n / 2; i < n;) {
+      remora::DerefScope scope;
+      const std::span<const std::uint64_t> s = a.span(scope, i);
+      for (std::size_t k = 0; k < s.size(); ++k) wrong += s[k] != value(i + k);
+      seen += s.size();
+      i += s.size();
+    }
+  }));
+  readers.push_back(guarded("read() at random", [&] {
+    std::mt19937_64 rng(2);
+    for (int k = 0; k < 100'000; ++k) {
+      const std::size_t i = rng() % n;
+      wrong += a.read(i) != value(i);
+      ++seen;
+    }
+  }));
+  for (auto& t : readers) t.join();
+  CHECK(wrong == 0);
+  CHECK(seen == 200'000 + n + n / 2 + 100'000);
+  const auto after = rt.stats();
+  CHECK(after.evictions > before.evictions);
+  CHECK(after.prefetch_hits > before.prefetch_hits);
+  // One writer again, once the readers are gone: its writes read back.
+  for (std::size_t i = 0; i < n; i += 4096) a.write(i, 7);
+  std::uint64_t sevens = 0;
+  for (std::size_t i = 0; i < n; i += 4096) sevens += a.read(i) == 7;
+  CHECK(sevens == n / 4096);
+}

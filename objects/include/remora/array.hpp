@@ -6,14 +6,17 @@
 // prefetcher (a thread of its own) runs ahead of the reader along that
 // order, fetching chunks in batches. The reader's position reaches it
 // through a cursor, and the reader wakes it only when it is idle and the
-// reader enters another chunk: never a message per element. Without a declaration, sequential and
-// strided walks are detected from the chunks the reader moves between, and
-// prefetched the same way; random access triggers nothing. scan() walks the
-// whole array with touch-once derefs: the chunks it brings in are the first
-// the cache evacuates, so a scan does not push hot objects out.
+// reader enters another chunk: never a message per element. Without a
+// declaration, sequential and strided walks are detected from the chunks the reader moves between,
+// and prefetched the same way; random access triggers nothing. scan() walks the whole array with
+// touch-once derefs: the chunks it brings in are the first the cache evacuates, so a scan does not
+// push hot objects out.
 //
-// Thread-safety: one thread at a time uses an Array (its detection state is
-// not shared); it may move between threads. REQUIRES: the Runtime outlives it.
+// Thread-safety: any number of threads may read an Array at once (at, span,
+// read, scan, fetch, device_span); each thread has its own detection, its
+// own declared order (prefetch() declares the calling thread's) and its own
+// prefetcher. A write (at_mut, span_mut, write) needs one writer and no
+// readers. REQUIRES: the Runtime outlives it.
 #pragma once
 
 #include <algorithm>
@@ -87,7 +90,7 @@ class Array {
     if (i >= s->size)
       throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                           std::to_string(s->size) + " elements");
-    s->forget_base();  // a host view of the chunk may be gone
+    s->reader().forget_base();  // a host view of the chunk may be gone
     const auto* chunk =
         static_cast<const T*>(detail::deref_device_address(s->chunks[i >> s->per_shift], s->rt));
     const std::size_t first = i & (s->per_chunk - 1);
@@ -123,7 +126,7 @@ class Array {
   /// nothing: each chunk is then fetched by the deref that needs it.
   void fetch(std::span<const std::size_t> indices) const {
     auto* s = state();
-    if (s->declared.what == order::declared::kind::off) return;
+    if (s->reader().declared.what == order::declared::kind::off) return;
     std::vector<detail::object_record*> wanted;
     wanted.reserve(indices.size());
     for (std::size_t i : indices)
@@ -136,7 +139,7 @@ class Array {
   /// previous declaration. order::none() goes back to detection.
   void prefetch(order::declared o) {
     auto* s = state();
-    s->declared = o;
+    s->reader().declared = o;
     s->follow(std::move(o), false);
   }
 
@@ -189,7 +192,8 @@ class Array<T>::scan_range {
   };
 
   iterator begin() const {
-    if (state_->declared.what == order::declared::kind::none && !state_->session)
+    detail::array_reader& r = state_->reader();
+    if (r.declared.what == order::declared::kind::none && !r.session)
       state_->follow(order::sequential(), true);  // a scan declares itself
     return iterator(state_, 0);
   }

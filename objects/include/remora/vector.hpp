@@ -27,12 +27,11 @@ class Vector : public Array<T> {
   explicit Vector(std::unique_ptr<detail::array_state> s) : Array<T>(std::move(s)) {}
 
   static void grow(detail::array_state* s) {
-    const bool following = s->session != nullptr && !s->detected;
-    s->session.reset();  // the prefetcher reads the chunk list we are about to change
+    // The prefetchers read the chunk list we are about to change.
+    const bool following = s->stop_prefetchers();
     s->chunks.push_back(
         detail::create_zeroed(s->rt, static_cast<std::uint32_t>(s->per_chunk * sizeof(T))));
-    s->forget_base();
-    if (following) s->follow(s->declared, false);
+    if (following) s->follow(s->reader().declared, false);
   }
 };
 

@@ -1,22 +1,30 @@
 // array_state: what an Array (and a Vector) holds: its chunks (remote
-// objects of a power-of-two number of elements), the reader's position for
-// prefetchers, and the detection of sequential and strided walks. The
+// objects of a power-of-two number of elements) and, for each thread that
+// reads it, an array_reader: that thread's remembered chunk, its walk
+// detector, its declared order and the prefetcher that follows it. The
 // element fast path is inline here; everything else is in
 // objects/array_state.cpp.
 //
-// The fast path of at(): within the chunk the thread last dereferenced in
-// its open scope, an index and a compare; in another chunk, the chunk's
-// metadata word is loaded and tested inline (deref_address), and the walk
-// detector sees one more step. Nothing on it serialises the core, so random
-// reads overlap their cache misses as a plain vector's do.
+// The fast path of at(): the calling thread's reader is found in a small
+// thread-local table (one load and a compare; no lock); within the chunk
+// that reader last dereferenced in its open scope, an index and a compare;
+// in another chunk, the chunk's metadata word is loaded and tested inline
+// (deref_address), and the walk detector sees one more step. Nothing on it
+// serialises the core, so random reads overlap their cache misses as a
+// plain vector's do.
 //
-// Thread-safety: one thread at a time (as Array says).
+// Thread-safety: any number of threads may read at once (each through its
+// own reader); a write needs one writer and no readers. A thread's first
+// access to an array takes a mutex to make its reader.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "remora/detail/object_record.hpp"
@@ -24,13 +32,12 @@
 
 namespace remora::detail {
 
-struct array_state {
-  // Constant after construction (Vector appends chunks).
-  std::vector<object_record*> chunks;
-  std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
-  unsigned per_shift = 0;
-  object_runtime* rt = nullptr;
+struct array_state;
 
+/// One thread's view of an array: what it last dereferenced, how it walks,
+/// what it declared, and the prefetcher that follows it. Used only by its
+/// thread (and read by that prefetcher through `cursor`).
+struct array_reader {
   // The declared order, and the prefetcher that follows it (or a detected
   // pattern). The reader publishes its progress in `cursor` (an element
   // index, or the number of elements read for index and generator orders).
@@ -46,7 +53,7 @@ struct array_state {
   std::uint64_t read_count = 0;
 
   // The walk detector: the last chunk entered and the step that led there.
-  // After `quiet_after` steps with no pattern the array goes quiet: the
+  // After `quiet_after` steps with no pattern the reader goes quiet: the
   // detector then only looks at misses (a walk into absent chunks shows
   // there), and hits on present chunks skip its bookkeeping.
   static constexpr std::uint32_t quiet_after = 64;
@@ -71,88 +78,8 @@ struct array_state {
   std::uint32_t window_reads = 0, window_misses = 0, apart_reads = 0;
   bool reads_apart = false;
 
-  array_state() = default;
-  array_state(const array_state&) = delete;
-  array_state& operator=(const array_state&) = delete;
-  ~array_state();
-
-  /// The payload of the chunk holding element i. REQUIRES: inside a scope.
-  /// Throws InvalidObject past the end.
-  [[gnu::always_inline]] void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
-    const std::size_t c = i >> per_shift;
-    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
-    if (c == base_chunk && epoch == base_epoch && (base & 1) >= for_write && i < size) [[likely]]
-      return reinterpret_cast<void*>(base & ~std::uintptr_t{1});
-    return chunk_other(i, c, epoch, for_write, scanning);
-  }
-
-  /// chunk_for past the remembered chunk: kept out of line, so that loops
-  /// over a chunk inline only the check above.
-  [[gnu::noinline]] void* chunk_other(std::size_t i, std::size_t c, std::uint64_t epoch,
-                                      bool for_write, bool scanning) {
-    if (i >= size || !plain || scanning) [[unlikely]]
-      return chunk_slow(i, c, epoch, for_write, scanning);
-    if (c == last_chunk) {
-      // Back in the chunk of the last access, in a new scope: remember it
-      // for the accesses to come (a walk). Random reads skip these stores:
-      // every store waits in the store buffer behind the reads' misses.
-      return remember(c, epoch, deref_address(chunks[c], rt, for_write), for_write);
-    }
-    if (quiet) [[likely]] {
-      // No pattern for a while: present chunks pass without the detector's
-      // bookkeeping; a miss goes by chunk_slow, where the detector looks.
-      object_record* r = chunks[c];
-      const meta_state m = r->meta().load();
-      if (!m.host_fast(for_write)) [[unlikely]]
-        return chunk_slow(i, c, epoch, for_write, scanning);
-      pin(r);
-      last_chunk = c;
-      return m.address();
-    }
-    // The detector's step: a repeated step may be a pattern forming.
-    const long long delta = static_cast<long long>(c) - static_cast<long long>(last_chunk);
-    if (delta == last_delta) [[unlikely]]
-      return chunk_slow(i, c, epoch, for_write, scanning);
-    last_chunk = c;
-    last_delta = delta;
-    if (++unpatterned == quiet_after) [[unlikely]]
-      quiet = true;
-    return deref_address(chunks[c], rt, for_write);
-  }
-
-  /// Copies element i (`bytes` long) of an absent chunk from home into
-  /// `out` when reads at random go apart now: true. False: read it through
-  /// its chunk (at()), then note_read().
-  bool read_apart(std::size_t i, void* out, std::size_t bytes) {
-    if (!reads_apart || !plain || i >= size) [[likely]]
-      return false;
-    return read_apart_slow(i, out, bytes);
-  }
-  /// A read by value went through the chunk; `missed`: the chunk was fetched.
-  void note_read(bool missed) {
-    window_misses += missed;
-    if (++window_reads == read_window) [[unlikely]]
-      end_window();
-  }
-
-  /// Follows `o` (a declared order, or a detected one) from now on.
-  void follow(order::declared o, bool is_detected);
   /// Forgets the remembered chunk (its host view may be gone).
   void forget_base() { base_chunk = static_cast<std::size_t>(-1); }
-
- private:
-  void* chunk_slow(std::size_t i, std::size_t c, std::uint64_t epoch, bool for_write,
-                   bool scanning);
-  void moved_to(std::size_t chunk, std::size_t index);
-  bool read_apart_slow(std::size_t i, void* out, std::size_t bytes);
-  void end_window();
-  // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
-  void* remember(std::size_t c, std::uint64_t epoch, void* p, bool for_write) {
-    base_chunk = c;
-    base_epoch = epoch;
-    base = reinterpret_cast<std::uintptr_t>(p) | for_write;
-    return p;
-  }
   void update_plain() {
     plain = !session && !detected && !counts_positions && same_delta == 0 &&
             declared.what == order::declared::kind::none;
@@ -161,6 +88,141 @@ struct array_state {
       unpatterned = 0;
     }
   }
+};
+
+/// Where a thread finds its readers: a small table keyed by the arrays'
+/// keys (never reused, so an entry of an array that is gone matches
+/// nothing).
+struct reader_table {
+  static constexpr std::size_t slots = 16;
+  struct slot {
+    std::uint64_t key = 0;
+    array_reader* reader = nullptr;
+  };
+  slot entries[slots];
+};
+extern constinit thread_local reader_table this_thread_readers
+    [[gnu::tls_model(REMORA_THREAD_STATE_TLS_MODEL)]];
+
+struct array_state {
+  // Constant after construction (Vector appends chunks).
+  std::vector<object_record*> chunks;
+  std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
+  unsigned per_shift = 0;
+  object_runtime* rt = nullptr;
+  const std::uint64_t key;  // this array's, for reader_table
+  std::atomic<const thread_state*> primary_thread{nullptr};
+  array_reader primary;
+
+  array_state();
+  array_state(const array_state&) = delete;
+  array_state& operator=(const array_state&) = delete;
+  ~array_state();
+
+  /// The calling thread's reader, made on its first access. The first
+  /// thread to read has its reader inline (`primary`, beside the chunks);
+  /// the others find theirs through their reader_table.
+  [[gnu::always_inline]] array_reader& reader() {
+    if (primary_thread.load(std::memory_order_relaxed) == &this_thread) [[likely]]
+      return primary;
+    const auto& slot = this_thread_readers.entries[key % reader_table::slots];
+    if (slot.key == key) [[likely]]
+      return *slot.reader;
+    return reader_slow();
+  }
+
+  /// The payload of the chunk holding element i. REQUIRES: inside a scope.
+  /// Throws InvalidObject past the end.
+  [[gnu::always_inline]] void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
+    array_reader& r = reader();
+    const std::size_t c = i >> per_shift;
+    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
+    if (c == r.base_chunk && epoch == r.base_epoch && (r.base & 1) >= for_write && i < size)
+        [[likely]]
+      return reinterpret_cast<void*>(r.base & ~std::uintptr_t{1});
+    if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
+    return chunk_other(r, i, for_write);
+  }
+
+  /// chunk_for past the remembered chunk: kept out of line, so that loops
+  /// over a chunk inline only the check above.
+  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, bool for_write) {
+    const std::size_t c = i >> per_shift;
+    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
+    if (i >= size || !r.plain) [[unlikely]]
+      return chunk_slow(r, i, c, epoch, for_write, false);
+    if (c == r.last_chunk) {
+      // Back in the chunk of the last access, in a new scope: remember it
+      // for the accesses to come (a walk). Random reads skip these stores:
+      // every store waits in the store buffer behind the reads' misses.
+      return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write);
+    }
+    if (r.quiet) [[likely]] {
+      // No pattern for a while: present chunks pass without the detector's
+      // bookkeeping; a miss goes by chunk_slow, where the detector looks.
+      object_record* rec = chunks[c];
+      const meta_state m = rec->meta().load();
+      if (!m.host_fast(for_write)) [[unlikely]]
+        return chunk_slow(r, i, c, epoch, for_write, false);
+      pin(rec);
+      r.last_chunk = c;
+      return m.address();
+    }
+    // The detector's step: a repeated step may be a pattern forming.
+    const long long delta = static_cast<long long>(c) - static_cast<long long>(r.last_chunk);
+    if (delta == r.last_delta) [[unlikely]]
+      return chunk_slow(r, i, c, epoch, for_write, false);
+    r.last_chunk = c;
+    r.last_delta = delta;
+    if (++r.unpatterned == array_reader::quiet_after) [[unlikely]]
+      r.quiet = true;
+    return deref_address(chunks[c], rt, for_write);
+  }
+
+  /// Copies element i (`bytes` long) of an absent chunk from home into
+  /// `out` when reads at random go apart now: true. False: read it through
+  /// its chunk (at()), then note_read().
+  bool read_apart(std::size_t i, void* out, std::size_t bytes) {
+    array_reader& r = reader();
+    if (!r.reads_apart || !r.plain || i >= size) [[likely]]
+      return false;
+    return read_apart_slow(r, i, out, bytes);
+  }
+  /// A read by value went through the chunk; `missed`: the chunk was fetched.
+  void note_read(bool missed) {
+    array_reader& r = reader();
+    r.window_misses += missed;
+    if (++r.window_reads == array_reader::read_window) [[unlikely]]
+      end_window(r);
+  }
+
+  /// The calling thread follows `o` (a declared order, or a detected one)
+  /// from now on.
+  void follow(order::declared o, bool is_detected) { follow(reader(), std::move(o), is_detected); }
+  /// Stops every reader's prefetcher (they read the chunk list, which the
+  /// caller is about to change); returns whether the calling thread's
+  /// followed a declared order. REQUIRES: one writer, no readers.
+  bool stop_prefetchers();
+
+ private:
+  void follow(array_reader& r, order::declared o, bool is_detected);
+  array_reader& reader_slow();
+  void* chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
+                   bool for_write, bool scanning);
+  void moved_to(array_reader& r, std::size_t chunk, std::size_t index);
+  bool read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes);
+  void end_window(array_reader& r);
+  // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
+  static void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p,
+                        bool for_write) {
+    r.base_chunk = c;
+    r.base_epoch = epoch;
+    r.base = reinterpret_cast<std::uintptr_t>(p) | for_write;
+    return p;
+  }
+
+  std::mutex readers_mutex_;
+  std::unordered_map<std::thread::id, std::unique_ptr<array_reader>> readers_;  // GUARDED_BY
 };
 
 /// An array of T's state in `rt`, with no chunks yet: chunks of a
