@@ -51,9 +51,10 @@ constexpr const char* usage = R"(usage: remora-graph [options]
   what to run:
     --algorithm=A         pagerank, bfs or both (default pagerank)
     --iterations=N        PageRank iterations (default 10)
-    --threads=N           PageRank on N threads, each pushing a range of
-                          vertices with about as many edges (default 1;
-                          BFS and --vertex-state=far run on one)
+    --threads=N           PageRank and BFS on N threads: PageRank pushes
+                          ranges of vertices with about as many edges each,
+                          BFS expands shares of each frontier (default 1;
+                          --vertex-state=far runs on one)
     --vertex-state=WHERE  local (default): ranks in local vectors, pushed
                           along out-edges; far: PageRank pulls over in-edges
                           with offsets, sources, out-degrees, ranks and
@@ -310,20 +311,23 @@ std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
 
 // Runs BFS on g from `source` and, when `show`, prints its progress and summary.
 template <class Graph>
-graph::bfs_result run_bfs(Graph& g, std::uint32_t source, remora::Runtime* rt, const names& name,
-                          bool show) {
+graph::bfs_result run_bfs(Graph& g, std::uint32_t source, unsigned threads, remora::Runtime* rt,
+                          const names& name, bool show) {
   progress line;
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
   auto last = start;
-  graph::bfs_result r = graph::bfs(g, source, [&](int level, std::size_t frontier) {
-    if (!show) return;
-    char text[96];
-    std::snprintf(text, sizeof text, "level %d frontier %zu %.2fs", level, frontier,
-                  seconds_since(last));
-    line.step(text);
-    last = clock_type::now();
-  });
+  graph::bfs_result r = graph::bfs(
+      g, source,
+      [&](int level, std::size_t frontier) {
+        if (!show) return;
+        char text[96];
+        std::snprintf(text, sizeof text, "level %d frontier %zu %.2fs", level, frontier,
+                      seconds_since(last));
+        line.step(text);
+        last = clock_type::now();
+      },
+      threads);
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return r;
@@ -379,7 +383,8 @@ bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
     ok = ok && max_rel <= 1e-6;
   }
   if (c.bfs) {
-    const graph::bfs_result expected = run_bfs(g, source, nullptr, names_of(input), false);
+    const graph::bfs_result expected =
+        run_bfs(g, source, c.threads, nullptr, names_of(input), false);
     std::size_t wrong = 0;
     for (std::size_t v = 0; v < expected.depth.size(); ++v)
       wrong += bfs.depth[v] != expected.depth[v];
@@ -522,7 +527,7 @@ int run_streamed(const config& c, Source& source) {
   std::vector<double> ranks;
   graph::bfs_result depths;
   if (c.pagerank) ranks = run_pagerank(g.csr, c, &rt, name, true);
-  if (c.bfs) depths = run_bfs(g.csr, source_vertex, &rt, name, true);
+  if (c.bfs) depths = run_bfs(g.csr, source_vertex, c.threads, &rt, name, true);
   if (!c.verify) return 0;
   graph::edge_list input = load(c);
   const graph::csr local = graph::build_csr(input);
@@ -582,6 +587,6 @@ int main(int argc, char** argv) {
               seconds_since(start), (unsigned long long)memory.peak,
               (unsigned long long)memory.private_now);
   if (c.pagerank) run_pagerank(g, c, nullptr, names_of(input), true);
-  if (c.bfs) run_bfs(g, source, nullptr, names_of(input), true);
+  if (c.bfs) run_bfs(g, source, c.threads, nullptr, names_of(input), true);
   return 0;
 }

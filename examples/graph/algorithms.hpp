@@ -1,11 +1,12 @@
 // PageRank and BFS, written once over any graph with csr's walks (csr.hpp):
 // the in-memory csr and the Remora-backed far_csr run the same code, so
 // their results must agree exactly. Ranks and depths are local vectors
-// (8 and 4 bytes a vertex); the edges are the graph's. PageRank runs on
-// any number of threads; BFS on one.
+// (8 and 4 bytes a vertex); the edges are the graph's. Both run on any
+// number of threads.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -106,24 +107,64 @@ struct bfs_result {
 };
 
 /// Level-synchronous top-down BFS along out edges from `source`. Calls
-/// on_level(level, frontier size) after expanding each level.
-/// REQUIRES: source < g.vertices().
+/// on_level(level, frontier size) after expanding each level. With
+/// `threads` > 1 each thread expands a share of the frontier, claims the
+/// vertices it reaches first with a compare-and-swap on their depth, and
+/// the next frontier is the threads' in thread order (depths are the same
+/// whatever the order). REQUIRES: source < g.vertices().
 template <class Graph, class OnLevel>
-bfs_result bfs(Graph& g, std::uint32_t source, OnLevel&& on_level) {
+bfs_result bfs(Graph& g, std::uint32_t source, OnLevel&& on_level, unsigned threads = 1) {
   bfs_result r;
   r.depth.assign(g.vertices(), -1);
   r.depth[source] = 0;
   std::vector<std::uint32_t> frontier{source}, next;
+  std::vector<std::vector<std::uint32_t>> nexts(threads);
+  std::vector<std::uint64_t> traversed(threads);
   for (std::int32_t level = 0; !frontier.empty(); ++level) {
     next.clear();
-    g.expand(frontier, [&](std::span<const std::uint32_t> piece) {
-      r.edges_traversed += piece.size();
-      for (std::uint32_t v : piece)
-        if (r.depth[v] < 0) {
-          r.depth[v] = level + 1;
-          next.push_back(v);
-        }
-    });
+    if (threads <= 1 || frontier.size() < threads) {
+      g.expand(frontier, [&](std::span<const std::uint32_t> piece) {
+        r.edges_traversed += piece.size();
+        for (std::uint32_t v : piece)
+          if (r.depth[v] < 0) {
+            r.depth[v] = level + 1;
+            next.push_back(v);
+          }
+      });
+    } else {
+      std::vector<std::thread> workers;
+      std::exception_ptr failed;
+      std::mutex failed_mutex;
+      for (unsigned t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+          try {
+            const std::size_t lo = frontier.size() * t / threads,
+                              hi = frontier.size() * (t + 1) / threads;
+            const std::vector<std::uint32_t> share(frontier.begin() + lo, frontier.begin() + hi);
+            nexts[t].clear();
+            traversed[t] = 0;
+            g.expand(share, [&](std::span<const std::uint32_t> piece) {
+              traversed[t] += piece.size();
+              for (std::uint32_t v : piece) {
+                std::atomic_ref<std::int32_t> depth(r.depth[v]);
+                std::int32_t unseen = -1;
+                if (depth.load(std::memory_order_relaxed) < 0 &&
+                    depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed))
+                  nexts[t].push_back(v);
+              }
+            });
+          } catch (...) {
+            std::lock_guard held(failed_mutex);
+            failed = std::current_exception();
+          }
+        });
+      for (auto& w : workers) w.join();
+      if (failed) std::rethrow_exception(failed);
+      for (unsigned t = 0; t < threads; ++t) {
+        r.edges_traversed += traversed[t];
+        next.insert(next.end(), nexts[t].begin(), nexts[t].end());
+      }
+    }
     on_level(level, frontier.size());
     frontier.swap(next);
   }
