@@ -166,8 +166,9 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   CHECK(remora::testing::wrong_reads(objects) == 0);
   {
     remora::actors::control_plane cp;
-    auto node = remora::actors::node_client::connect(
-        cp, {*remora::actors::node_address::parse(addresses[2])});
+    remora::actors::node_client::options node_options;
+    node_options.address = *remora::actors::node_address::parse(addresses[2]);
+    auto node = remora::actors::node_client::connect(cp, node_options);
     REQUIRE(node.ok());
     CHECK((*node)->stats()->objects > 5'000);
   }

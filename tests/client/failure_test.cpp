@@ -163,8 +163,9 @@ TEST_CASE(
   // A fault on node 0: one bit of every object it holds in memory flips.
   {
     remora::actors::control_plane cp;
-    auto node = remora::actors::node_client::connect(
-        cp, {*remora::actors::node_address::parse(options.memory_nodes()[0])});
+    remora::actors::node_client::options node_options;
+    node_options.address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
+    auto node = remora::actors::node_client::connect(cp, node_options);
     REQUIRE(node.ok());
     auto damaged = (*node)->damage();
     REQUIRE(damaged.ok());
@@ -189,15 +190,19 @@ TEST_CASE("connecting to a SIGSTOPped node gives up within the timeout", "[clien
   // The kernel still accepts TCP for it; CAF's handshake never finishes.
   remora::actors::control_plane cp;
   const auto start = std::chrono::steady_clock::now();
-  auto client = remora::actors::node_client::connect(
-      cp, {*remora::actors::node_address::parse(options.memory_nodes()[0]), "", 1s});
+  remora::actors::node_client::options client_options;
+  client_options.address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
+  client_options.timeout = 1s;
+  auto client = remora::actors::node_client::connect(cp, client_options);
   const auto took = std::chrono::steady_clock::now() - start;
   REQUIRE_FALSE(client.ok());
   CHECK(client.err().code == remora::transport::errc::peer_unreachable);
   CHECK(took < 10s);
   CHECK_THROWS_AS(remora::Runtime(options.timeout(1s)), remora::NodeUnavailable);
   nodes[0]->signal(SIGCONT);
-  auto again = remora::actors::node_client::connect(
-      cp, {*remora::actors::node_address::parse(options.memory_nodes()[0]), "", 5s});
+  remora::actors::node_client::options again_options;
+  again_options.address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
+  again_options.timeout = 5s;
+  auto again = remora::actors::node_client::connect(cp, again_options);
   CHECK(again.ok());
 }
