@@ -292,7 +292,8 @@ std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
   return std::make_unique<prefetcher>(
       std::move(plan),
       prefetcher::hooks{[this](std::span<object_record* const> chunks) { return prefetch(chunks); },
-                        [this] { return prefetch_wasted_.load(std::memory_order_relaxed); }});
+                        [this] { return prefetch_wasted_.load(std::memory_order_relaxed); },
+                        tiers_->host_capacity()});
 }
 
 std::size_t object_store::prefetch(std::span<object_record* const> chunks) {

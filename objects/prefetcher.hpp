@@ -36,6 +36,9 @@ class prefetcher final : public detail::prefetch_session {
     std::function<std::size_t(std::span<detail::object_record* const> chunks)> fetch;
     /// Prefetched chunks evicted unused so far (runtime-wide).
     std::function<std::uint64_t()> wasted;
+    /// The local cache's bytes: the window stays within half of it.
+    /// 0: no bound but the window's own.
+    std::uint64_t cache_bytes = 0;
   };
 
   prefetcher(detail::prefetch_plan plan, hooks h);
