@@ -18,6 +18,26 @@ namespace graph {
 
 inline constexpr double damping = 0.85;
 
+/// Runs work(t) on `threads` threads, t = 0 .. threads-1, and waits for
+/// them all; rethrows what one of them threw.
+template <class Work>
+void on_threads(unsigned threads, Work&& work) {
+  std::vector<std::thread> workers;
+  std::exception_ptr failed;
+  std::mutex failed_mutex;
+  for (unsigned t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      try {
+        work(t);
+      } catch (...) {
+        std::lock_guard held(failed_mutex);
+        failed = std::current_exception();
+      }
+    });
+  for (auto& w : workers) w.join();
+  if (failed) std::rethrow_exception(failed);
+}
+
 /// Vertex ranges for `parts` threads with about as many edges each: the
 /// first vertex of each part, then vertices().
 template <class Graph>
@@ -73,22 +93,11 @@ std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteratio
     if (threads <= 1) {
       g.for_each_vertex(push(next, dangling));
     } else {
-      std::vector<std::thread> workers;
-      std::exception_ptr failed;
-      std::mutex failed_mutex;
-      for (unsigned t = 0; t < threads; ++t)
-        workers.emplace_back([&, t] {
-          try {
-            std::fill(nexts[t].begin(), nexts[t].end(), 0.0);
-            danglings[t] = 0;
-            g.for_each_vertex(push(nexts[t], danglings[t]), cut[t], cut[t + 1]);
-          } catch (...) {
-            std::lock_guard held(failed_mutex);
-            failed = std::current_exception();
-          }
-        });
-      for (auto& w : workers) w.join();
-      if (failed) std::rethrow_exception(failed);
+      on_threads(threads, [&](unsigned t) {
+        std::fill(nexts[t].begin(), nexts[t].end(), 0.0);
+        danglings[t] = 0;
+        g.for_each_vertex(push(nexts[t], danglings[t]), cut[t], cut[t + 1]);
+      });
       for (unsigned t = 0; t < threads; ++t) {
         dangling += danglings[t];
         for (std::size_t v = 0; v < n; ++v) next[v] += nexts[t][v];
@@ -132,34 +141,23 @@ bfs_result bfs(Graph& g, std::uint32_t source, OnLevel&& on_level, unsigned thre
           }
       });
     } else {
-      std::vector<std::thread> workers;
-      std::exception_ptr failed;
-      std::mutex failed_mutex;
-      for (unsigned t = 0; t < threads; ++t)
-        workers.emplace_back([&, t] {
-          try {
-            const std::size_t lo = frontier.size() * t / threads,
-                              hi = frontier.size() * (t + 1) / threads;
-            const std::vector<std::uint32_t> share(frontier.begin() + lo, frontier.begin() + hi);
-            nexts[t].clear();
-            traversed[t] = 0;
-            g.expand(share, [&](std::span<const std::uint32_t> piece) {
-              traversed[t] += piece.size();
-              for (std::uint32_t v : piece) {
-                std::atomic_ref<std::int32_t> depth(r.depth[v]);
-                std::int32_t unseen = -1;
-                if (depth.load(std::memory_order_relaxed) < 0 &&
-                    depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed))
-                  nexts[t].push_back(v);
-              }
-            });
-          } catch (...) {
-            std::lock_guard held(failed_mutex);
-            failed = std::current_exception();
+      on_threads(threads, [&](unsigned t) {
+        const std::size_t lo = frontier.size() * t / threads,
+                          hi = frontier.size() * (t + 1) / threads;
+        const std::vector<std::uint32_t> share(frontier.begin() + lo, frontier.begin() + hi);
+        nexts[t].clear();
+        traversed[t] = 0;
+        g.expand(share, [&](std::span<const std::uint32_t> piece) {
+          traversed[t] += piece.size();
+          for (std::uint32_t v : piece) {
+            std::atomic_ref<std::int32_t> depth(r.depth[v]);
+            std::int32_t unseen = -1;
+            if (depth.load(std::memory_order_relaxed) < 0 &&
+                depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed))
+              nexts[t].push_back(v);
           }
         });
-      for (auto& w : workers) w.join();
-      if (failed) std::rethrow_exception(failed);
+      });
       for (unsigned t = 0; t < threads; ++t) {
         r.edges_traversed += traversed[t];
         next.insert(next.end(), nexts[t].begin(), nexts[t].end());

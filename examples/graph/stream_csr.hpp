@@ -85,6 +85,7 @@ inline constexpr std::uint64_t occurs = std::uint64_t{1} << 63;  // in a count
 // k and 4 a chunk of the Array.
 template <bool Mutable, class T, class Index, class F>
 void walk_grouped(remora::Array<T>& a, std::size_t n, Index index, F f) {
+  if (n == 0) return;
   const auto shift = static_cast<unsigned>(std::countr_zero(a.chunk_elements()));
   const std::size_t chunks = ((a.size() - 1) >> shift) + 1;
   std::vector<std::uint32_t> start(chunks + 1, 0), order(n);

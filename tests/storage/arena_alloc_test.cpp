@@ -4,29 +4,20 @@
 // Anyone else's id, or the same id at another size, is refused.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
-
 #include "storage/arena.hpp"
-#include "transport/context.hpp"
+#include "temp_arena.hpp"
 
 using namespace remora::storage;
 using remora::transport::errc;
 
 TEST_CASE("an alloc asked again by its owner gets the same slots, anyone else's is refused",
           "[storage][arena]") {
-  std::string dir = "/tmp/remora-arena-test-XXXXXX";
-  REQUIRE(::mkdtemp(dir.data()) != nullptr);
-  auto ctx = remora::transport::context::create();
-  REQUIRE(ctx.ok());
+  arena::options o;
+  o.capacity = 4 << 20;
+  o.quotas = {1 << 20};
+  testing::temp_arena fixture(o);
   {
-    arena::options o;
-    o.capacity = 4 << 20;
-    o.spill_dir = dir + "/spill";
-    o.quotas = {1 << 20};
-    auto a = arena::open(**ctx, o);
-    REQUIRE(a.ok());
-    arena& node = **a;
+    arena& node = *fixture;
     const arena::owner_id me = 7, other = 8;
     const std::vector<object_id> ids{1, 2};
     const std::vector<std::uint32_t> sizes{100, 3000};
@@ -66,5 +57,4 @@ TEST_CASE("an alloc asked again by its owner gets the same slots, anyone else's 
     CHECK(node.lookup(std::vector<object_id>{4}, me).err().code == errc::unknown_object);
     CHECK(node.tenant_used(0) == 3150);
   }
-  std::filesystem::remove_all(dir);
 }

@@ -6,29 +6,21 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <set>
 #include <thread>
 
 #include "storage/slot.hpp"
-#include "transport/context.hpp"
+#include "temp_arena.hpp"
 
 using namespace remora::storage;
 using namespace std::chrono_literals;
 
 TEST_CASE("a freed slot a writer still pins is not reused until it unpins", "[storage][arena]") {
-  std::string dir = "/tmp/remora-arena-test-XXXXXX";
-  REQUIRE(::mkdtemp(dir.data()) != nullptr);
-  auto ctx = remora::transport::context::create();
-  REQUIRE(ctx.ok());
+  arena::options o;
+  o.capacity = 4 << 20;
+  testing::temp_arena fixture(o);
   {
-    arena::options o;
-    o.capacity = 4 << 20;
-    o.spill_dir = dir + "/spill";
-    auto a = arena::open(**ctx, o);
-    REQUIRE(a.ok());
-    arena& node = **a;
+    arena& node = *fixture;
     const std::vector<object_id> first{1};
     const std::vector<std::uint32_t> size{1000};
     auto where = node.allocate(first, size, 1);
@@ -69,5 +61,4 @@ TEST_CASE("a freed slot a writer still pins is not reused until it unpins", "[st
     }
     CHECK(reused);
   }
-  std::filesystem::remove_all(dir);
 }
