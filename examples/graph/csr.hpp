@@ -1,7 +1,7 @@
 // csr: a directed graph in compressed sparse rows, in plain memory. The out
 // edges of vertex u are targets[offsets[u] .. offsets[u+1]). It is the
-// in-memory baseline of remora-graph and what far_csr (far_csr.hpp) is
-// copied from. Its walks are the interface the algorithms (algorithms.hpp)
+// in-memory baseline of remora-graph, laid out as far_csr (far_csr.hpp) is
+// in Remora. Its walks are the interface the algorithms (algorithms.hpp)
 // are written against:
 //   for_each_vertex(f)   every vertex in order: f(u, degree, piece) for each
 //                        piece of u's edges (once with an empty piece when u

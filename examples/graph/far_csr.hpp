@@ -1,5 +1,5 @@
-// far_csr: the same graph as a csr (csr.hpp), its offsets and targets held in
-// two Remora Arrays, with the same walks, each declaring to the prefetcher
+// far_csr: a graph laid out as a csr (csr.hpp), its offsets and targets held
+// in two Remora Arrays, with the same walks, each declaring to the prefetcher
 // the order it reads in:
 //   for_each_vertex  offsets and targets sequentially: order::sequential(),
 //                    read a chunk's span at a time (span())
@@ -10,35 +10,27 @@
 // With prefetch off, every declaration is order::off().
 //
 // Thread-safety: any number of threads may walk it at once (for_each_vertex
-// over ranges, expand); building it is one thread's. REQUIRES: the Runtime
+// over ranges, expand); filling its Arrays is one thread's. REQUIRES: the Runtime
 // outlives it.
 #pragma once
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include <remora/remora.hpp>
-
-#include "graph/csr.hpp"
 
 namespace graph {
 
 class far_csr {
  public:
-  /// Copies `g` into Arrays of `rt`, a chunk's span at a time.
-  far_csr(remora::Runtime& rt, const csr& g, bool prefetch)
-      : offsets_(rt.make_array<std::uint64_t>(g.offsets.size())),
-        targets_(rt.make_array<std::uint32_t>(g.targets.size())),
-        prefetch_(prefetch) {
-    copy_in(offsets_, g.offsets);
-    copy_in(targets_, g.targets);
-  }
-
-  /// A graph already in Arrays: offsets (vertices + 1 of them, the last
-  /// the number of targets) and targets.
+  /// A graph already in Arrays (stream_csr.hpp builds them): offsets (vertices + 1 of them, the
+  /// last the number of targets) and targets.
   far_csr(remora::Array<std::uint64_t> offsets, remora::Array<std::uint32_t> targets, bool prefetch)
       : offsets_(std::move(offsets)), targets_(std::move(targets)), prefetch_(prefetch) {}
 
@@ -165,17 +157,6 @@ class far_csr {
     std::span<const std::uint32_t> chunk_;
     std::uint64_t chunk_begin_ = 0;
   };
-
-  template <class T>
-  void copy_in(remora::Array<T>& to, const std::vector<T>& from) {
-    to.prefetch(declared(remora::order::sequential()));
-    for (std::size_t at = 0; at < from.size();) {
-      remora::DerefScope scope;
-      const std::span<T> s = to.span_mut(scope, at);
-      std::copy_n(from.begin() + at, s.size(), s.begin());
-      at += s.size();
-    }
-  }
 
   remora::order::declared declared(remora::order::declared o) const {
     return prefetch_ ? std::move(o) : remora::order::off();

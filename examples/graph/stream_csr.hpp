@@ -22,8 +22,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -135,6 +133,29 @@ class appender {
   std::uint64_t at_ = 0;
 };
 
+// Calls f(first, elements) for a[0, n) a chunk at a time, each chunk
+// copied out first: f may open scopes of its own (an appender's) without
+// keeping this one's chunk pinned.
+template <class T, class F>
+void for_each_chunk(remora::Array<T>& a, std::uint64_t n, F f) {
+  std::vector<T> chunk;
+  for (std::uint64_t first = 0; first < n; first += chunk.size()) {
+    {
+      remora::DerefScope scope;
+      const std::span<const T> s = a.span(scope, first);
+      chunk.assign(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(
+                                              std::min<std::uint64_t>(s.size(), n - first)));
+    }
+    f(first, std::span<const T>(chunk));
+  }
+}
+
+// An edge's ends as one sequence: k = 2i is edge i's source, 2i + 1 its
+// target.
+inline std::uint64_t end_of(const std::vector<raw_edge>& block, std::size_t k) {
+  return k & 1 ? block[k / 2].dst : block[k / 2].src;
+}
+
 }  // namespace stream_detail
 
 /// The largest id and the number of edges of `source`, read once.
@@ -172,19 +193,16 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
   source.rewind();
   while (source.read(block, block_edges))
     walk_grouped<true>(
-        counts, 2 * block.size(),
-        [&](std::size_t k) { return k & 1 ? block[k / 2].dst : block[k / 2].src; },
+        counts, 2 * block.size(), [&](std::size_t k) { return end_of(block, k); },
         [&](std::uint64_t& c, std::size_t k) { c = (c | occurs) + (k & 1 ? 0 : 1); });
 
   // number: dense vertices for the ids that occur, and the offsets.
   on_pass("number");
+  auto occurs_in = [&](std::uint64_t count) { return scan.all_ids || (count & occurs) != 0; };
   std::uint64_t vertices = 0;
-  for (std::uint64_t first = 0; first < ids;) {
-    remora::DerefScope scope;
-    const std::span<const std::uint64_t> s = counts.span(scope, first);
-    for (std::uint64_t c : s) vertices += scan.all_ids || (c & occurs) != 0;
-    first += s.size();
-  }
+  for_each_chunk(counts, ids, [&](std::uint64_t, std::span<const std::uint64_t> chunk) {
+    for (std::uint64_t c : chunk) vertices += occurs_in(c);
+  });
   far_graph g{far_csr(rt.make_array<std::uint64_t>(vertices + 1),
                       rt.make_array<std::uint32_t>(scan.edges), prefetch),
               scan.max_id, std::nullopt, std::nullopt};
@@ -202,15 +220,9 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
       name_of.emplace(*g.name_of);
     }
     std::uint64_t next = 0, offset = 0;
-    std::vector<std::uint64_t> chunk;
-    for (std::uint64_t first = 0; first < ids; first += chunk.size()) {
-      {  // copied out: the appenders open scopes of their own
-        remora::DerefScope scope;
-        const std::span<const std::uint64_t> s = counts.span(scope, first);
-        chunk.assign(s.begin(), s.end());
-      }
+    for_each_chunk(counts, ids, [&](std::uint64_t first, std::span<const std::uint64_t> chunk) {
       for (std::size_t k = 0; k < chunk.size(); ++k) {
-        const bool occurs_here = scan.all_ids || (chunk[k] & occurs) != 0;
+        const bool occurs_here = occurs_in(chunk[k]);
         if (renamed)
           vertex_of->push(occurs_here ? static_cast<std::uint32_t>(next) : far_graph::no_vertex);
         if (!occurs_here) continue;
@@ -219,7 +231,7 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
         offset += chunk[k] & ~occurs;
         ++next;
       }
-    }
+    });
     offsets.push(offset);
     offsets.flush();
     if (renamed) {
@@ -234,16 +246,10 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
   remora::Array<std::uint64_t> next_slot = rt.make_array<std::uint64_t>(vertices);
   {
     appender<std::uint64_t> copy(next_slot);
-    std::vector<std::uint64_t> chunk;
-    for (std::uint64_t first = 0; first < vertices; first += chunk.size()) {
-      {  // copied out: the appender opens scopes of its own
-        remora::DerefScope scope;
-        const std::span<const std::uint64_t> s = g.csr.offsets().span(scope, first);
-        chunk.assign(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(
-                                                s.size(), vertices - first)));
-      }
-      for (std::uint64_t o : chunk) copy.push(o);
-    }
+    for_each_chunk(g.csr.offsets(), vertices,
+                   [&](std::uint64_t, std::span<const std::uint64_t> chunk) {
+                     for (std::uint64_t o : chunk) copy.push(o);
+                   });
     copy.flush();
   }
   std::vector<std::uint32_t> src, dst;
@@ -256,8 +262,7 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
     slot.resize(n);
     if (renamed) {  // the dense ids of the block's ends
       walk_grouped<false>(
-          *g.vertex_of, 2 * n,
-          [&](std::size_t k) { return k & 1 ? block[k / 2].dst : block[k / 2].src; },
+          *g.vertex_of, 2 * n, [&](std::size_t k) { return end_of(block, k); },
           [&](const std::uint32_t& v, std::size_t k) { (k & 1 ? dst : src)[k / 2] = v; });
     } else {
       for (std::size_t i = 0; i < n; ++i) {
@@ -275,25 +280,6 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
         [&](std::uint32_t& t, std::size_t k) { t = dst[k]; });
   }
   return g;
-}
-
-/// The process's resident memory, from /proc/self/status (bytes): its peak,
-/// and what is private to it now. Pages of a memory node's shared memory
-/// that UCX maps to read them count as resident but are the node's.
-struct resident_memory {
-  std::uint64_t peak = 0, private_now = 0;
-};
-inline resident_memory resident() {
-  resident_memory m;
-  std::ifstream status("/proc/self/status");
-  auto kib = [](const std::string& line) {
-    return std::strtoull(line.c_str() + line.find(':') + 1, nullptr, 10) << 10;
-  };
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmHWM:")) m.peak = kib(line);
-    if (line.starts_with("RssAnon:")) m.private_now = kib(line);
-  }
-  return m;
 }
 
 }  // namespace graph
