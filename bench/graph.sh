@@ -10,6 +10,10 @@
 # of its pages are mapped into remora-graph) with a 25% cache: remora-graph's
 # peak resident memory against the in-memory run's, which holds the edge
 # list and the CSR (ratio = in-memory peak over streamed peak).
+# threads-N: PageRank on N threads (1 and 2), Remora at 25% against its peer,
+# SuiteSparse:GraphBLAS on the same graph and thread count (GrB_mxv over
+# PLUS_SECOND, as LAGraph does; ratio = the peer's time over Remora's, the
+# target is >= 1/1.2 on 2 threads), and the in-memory push on N threads.
 
 bench_graph() {
   local bin scale common memory remora off
@@ -29,6 +33,18 @@ bench_graph() {
   echo "graph pagerank-all-far-s$scale-25% remora=$(field seconds "$remora")s" \
        "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
        "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+  local threads peer
+  for threads in 1 2; do
+    peer=$(timeout 600 "$(need_binary bench/remora-bench-graphblas)" --scale="$scale" \
+             --edge-factor=16 --iterations=10 --threads="$threads" | grep '^result ')
+    memory=$(timeout 600 "$bin" "${common[@]}" --threads="$threads" --in-memory | grep '^result ')
+    remora=$(timeout 600 "$bin" "${common[@]}" --threads="$threads" --local-cache=25% |
+             grep '^result ')
+    echo "graph pagerank-s$scale-25%-threads-$threads remora=$(field seconds "$remora")s" \
+         "graphblas=$(field seconds "$peer")s memory=$(field seconds "$memory")s" \
+         "hit_rate=$(field hit_rate "$remora")" \
+         "ratio=$(calc "$(field seconds "$peer") / $(field seconds "$remora")")"
+  done
   local memnode port node loaded in_memory
   memnode=$(need_binary actors/remora-memnode)
   in_memory=$(timeout 600 "$bin" "${common[@]}" --iterations=1 --in-memory | grep '^loaded ')
