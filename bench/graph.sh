@@ -10,6 +10,9 @@
 # of its pages are mapped into remora-graph) with a 25% cache: remora-graph's
 # peak resident memory against the in-memory run's, which holds the edge
 # list and the CSR (ratio = in-memory peak over streamed peak).
+# bfs-HOW: BFS from vertex 0, top-down and direction-optimizing (bottom-up
+# levels over the transpose, which then is part of the graph and its 25%),
+# Remora against the same BFS in memory.
 # threads-N: PageRank on N threads (1 and 2), Remora at 25% against its peer,
 # SuiteSparse:GraphBLAS on the same graph and thread count (GrB_mxv over
 # PLUS_SECOND, as LAGraph does; ratio = the peer's time over Remora's, the
@@ -44,6 +47,14 @@ bench_graph() {
          "graphblas=$(field seconds "$peer")s memory=$(field seconds "$memory")s" \
          "hit_rate=$(field hit_rate "$remora")" \
          "ratio=$(calc "$(field seconds "$peer") / $(field seconds "$remora")")"
+  done
+  local bfs=(--scale="$scale" --edge-factor=16 --algorithm=bfs) how
+  for how in top-down direction-optimizing; do
+    memory=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --in-memory | grep '^result ')
+    remora=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --local-cache=25% | grep '^result ')
+    echo "graph bfs-$how-s$scale-25% remora=$(field seconds "$remora")s" \
+         "memory=$(field seconds "$memory")s bytes_in=$(field bytes_in "$remora")" \
+         "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
   done
   local memnode port node loaded in_memory
   memnode=$(need_binary actors/remora-memnode)

@@ -34,6 +34,7 @@
 
 #include "graph/algorithms.hpp"
 #include "graph/csr.hpp"
+#include "graph/direction_bfs.hpp"
 #include "graph/edge_list.hpp"
 #include "graph/far_csr.hpp"
 #include "graph/pull.hpp"
@@ -63,6 +64,10 @@ constexpr const char* usage = R"(usage: remora-graph [options]
                           scope per vertex; --in-memory: the same loop over
                           vectors). PageRank only
     --source=ID           BFS source, an id of the input (default the lowest)
+    --bfs=HOW             direction-optimizing (default): top-down levels
+                          while the frontier is small, bottom-up ones over
+                          in-edges while it is large (the graph's transpose
+                          is loaded too); top-down: out-edges only
   where:
     --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
                           the graph's bytes (25%, the default); at least 4MiB
@@ -88,6 +93,7 @@ struct config {
   std::vector<std::string> memory_nodes;
   bool prefetch = true, in_memory = false, verify = false;
   bool far_state = false;  // --vertex-state=far
+  bool top_down = false;   // --bfs=top-down
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -149,6 +155,10 @@ config parse_args(int argc, char** argv) {
     } else if (flag == "--vertex-state") {
       if (value != "local" && value != "far") usage_error("--vertex-state is local or far");
       c.far_state = value == "far";
+    } else if (flag == "--bfs") {
+      if (value != "direction-optimizing" && value != "top-down")
+        usage_error("--bfs is direction-optimizing or top-down");
+      c.top_down = value == "top-down";
     } else if (flag == "--source") {
       c.source = parse_number(flag, value);
     } else if (flag == "--local-cache") {
@@ -336,24 +346,24 @@ std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt,
 }
 
 // Runs BFS on g from `source` and, when `show`, prints its progress and summary.
+// With `in` (g's transpose), direction-optimizing; top-down without.
 template <class Graph>
-graph::bfs_result run_bfs(Graph& g, std::uint32_t source, unsigned threads, remora::Runtime* rt,
-                          const names& name, bool show) {
+graph::bfs_result run_bfs(Graph& g, Graph* in, std::uint32_t source, unsigned threads,
+                          remora::Runtime* rt, const names& name, bool show) {
   progress line;
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
   auto last = start;
-  graph::bfs_result r = graph::bfs(
-      g, source,
-      [&](int level, std::size_t frontier) {
-        if (!show) return;
-        char text[96];
-        std::snprintf(text, sizeof text, "level %d frontier %zu %.2fs", level, frontier,
-                      seconds_since(last));
-        line.step(text);
-        last = clock_type::now();
-      },
-      threads);
+  auto on_level = [&](int level, std::size_t frontier, bool bottom_up = false) {
+    if (!show) return;
+    char text[96];
+    std::snprintf(text, sizeof text, "level %d frontier %zu %s %.2fs", level, frontier,
+                  bottom_up ? "bottom-up" : "top-down", seconds_since(last));
+    line.step(text);
+    last = clock_type::now();
+  };
+  graph::bfs_result r = in ? graph::direction_optimizing_bfs(g, *in, source, on_level, threads)
+                           : graph::bfs(g, source, on_level, threads);
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return r;
@@ -409,8 +419,9 @@ bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
     ok = ok && max_rel <= 1e-6;
   }
   if (c.bfs) {
-    const graph::bfs_result expected =
-        run_bfs(g, source, c.threads, nullptr, names_of(input), false);
+    // Top-down in memory: its depths do not depend on the in-edges.
+    const graph::bfs_result expected = run_bfs(g, static_cast<const graph::csr*>(nullptr), source,
+                                               c.threads, nullptr, names_of(input), false);
     std::size_t wrong = 0;
     for (std::size_t v = 0; v < expected.depth.size(); ++v)
       wrong += bfs.depth[v] != expected.depth[v];
@@ -518,21 +529,31 @@ int run_streamed(const config& c, Source& source) {
     return 1;
   }
   const std::uint64_t ids = scan.max_id + 1;
-  const std::uint64_t graph_bytes = graph::far_csr::bytes(ids, scan.edges);
+  // Direction-optimizing BFS reads the transpose too: it is part of the graph.
+  const bool transpose = c.bfs && !c.top_down;
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(ids, scan.edges) * (transpose ? 2 : 1);
   std::printf("scanned: %llu edges, ids up to %llu in %.2f s\n", (unsigned long long)scan.edges,
               (unsigned long long)scan.max_id, seconds_since(scan_start));
   const std::uint64_t cache = cache_for(c, graph_bytes);
-  remora::Runtime rt(options_for(c, cache, scan.pool_bytes()));
+  remora::Runtime rt(options_for(
+      c, cache, scan.pool_bytes() + (transpose ? graph::far_csr::bytes(ids, scan.edges) : 0)));
   const auto start = clock_type::now();
   progress line;
   graph::far_graph g = graph::stream_csr(rt, source, scan, c.prefetch, [&](const char* pass) {
     line.step(std::string("loading: ") + pass + " pass");
   });
+  std::optional<graph::far_csr> in;
+  if (transpose) {
+    line.step("loading: transpose passes");
+    in.emplace(graph::stream_transpose(rt, source, g, c.prefetch));
+  }
   line.finish();
   const resident_memory memory = resident();
-  const std::uint64_t csr_bytes = graph::far_csr::bytes(g.csr.vertices(), g.csr.edges());
-  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets\n", g.csr.vertices(),
-              (unsigned long long)g.csr.edges(), format_bytes(csr_bytes).c_str());
+  const std::uint64_t csr_bytes =
+      graph::far_csr::bytes(g.csr.vertices(), g.csr.edges()) * (transpose ? 2 : 1);
+  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets%s\n", g.csr.vertices(),
+              (unsigned long long)g.csr.edges(), format_bytes(csr_bytes).c_str(),
+              transpose ? ", out-edges and in-edges" : "");
   std::printf(
       "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; streamed in %.2f s, "
       "peak resident memory %s (private now %s)\n",
@@ -551,7 +572,8 @@ int run_streamed(const config& c, Source& source) {
   std::vector<double> ranks;
   graph::bfs_result depths;
   if (c.pagerank) ranks = run_pagerank(g.csr, c, &rt, name, true);
-  if (c.bfs) depths = run_bfs(g.csr, source_vertex, c.threads, &rt, name, true);
+  if (c.bfs)
+    depths = run_bfs(g.csr, in ? &*in : nullptr, source_vertex, c.threads, &rt, name, true);
   if (!c.verify) return 0;
   graph::edge_list input = load(c);
   const graph::csr local = graph::build_csr(input);
@@ -597,15 +619,18 @@ int main(int argc, char** argv) {
   if (c.far_state) return run_far_state(c, input);
   const std::uint32_t source = source_vertex(c, input);
   graph::csr g = graph::build_csr(input);
+  std::optional<graph::csr> in;
+  if (c.bfs && !c.top_down) in = graph::build_csr(input, true);
   input.edges = {};
-  const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges());
-  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets\n", g.vertices(),
-              (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str());
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges()) * (in ? 2 : 1);
+  std::printf("graph: %u vertices, %llu edges, %s of offsets and targets%s\n", g.vertices(),
+              (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str(),
+              in ? ", out-edges and in-edges" : "");
   const resident_memory memory = resident();
   std::printf("mode: in memory (plain vectors, no Remora), peak resident memory %s\n",
               format_bytes(memory.peak).c_str());
   print_loaded("memory", seconds_since(start), memory);
   if (c.pagerank) run_pagerank(g, c, nullptr, names_of(input), true);
-  if (c.bfs) run_bfs(g, source, c.threads, nullptr, names_of(input), true);
+  if (c.bfs) run_bfs(g, in ? &*in : nullptr, source, c.threads, nullptr, names_of(input), true);
   return 0;
 }

@@ -19,9 +19,14 @@ namespace graph {
 inline constexpr double damping = 0.85;
 
 /// Runs work(t) on `threads` threads, t = 0 .. threads-1, and waits for
-/// them all; rethrows what one of them threw.
+/// them all; rethrows what one of them threw. One thread's work runs on the
+/// caller's.
 template <class Work>
 void on_threads(unsigned threads, Work&& work) {
+  if (threads <= 1) {
+    work(0u);
+    return;
+  }
   std::vector<std::thread> workers;
   std::exception_ptr failed;
   std::mutex failed_mutex;

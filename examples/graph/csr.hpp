@@ -50,14 +50,18 @@ struct csr {
 };
 
 /// Counting sort by source; a vertex's targets keep the input's order.
-inline csr build_csr(const edge_list& list) {
+/// `reversed`: by target, the sources of each vertex's in-edges (the
+/// transpose).
+inline csr build_csr(const edge_list& list, bool reversed = false) {
+  auto near = [reversed](const edge& e) { return reversed ? e.dst : e.src; };
+  auto far = [reversed](const edge& e) { return reversed ? e.src : e.dst; };
   csr g;
   g.offsets.assign(list.vertices + 1, 0);
-  for (const edge& e : list.edges) ++g.offsets[e.src + 1];
+  for (const edge& e : list.edges) ++g.offsets[near(e) + 1];
   for (std::size_t u = 0; u < list.vertices; ++u) g.offsets[u + 1] += g.offsets[u];
   std::vector<std::uint64_t> fill(g.offsets.begin(), g.offsets.end() - 1);
   g.targets.resize(list.edges.size());
-  for (const edge& e : list.edges) g.targets[fill[e.src]++] = e.dst;
+  for (const edge& e : list.edges) g.targets[fill[near(e)]++] = far(e);
   return g;
 }
 

@@ -13,7 +13,8 @@
 // (a counting sort) and applies them a chunk at a time, so local memory is
 // a block's buffers (about 48 bytes an edge of a block, a million edges a
 // block) plus a chunk of each Array; a vertex's targets keep the input's
-// order, as build_csr's do.
+// order, as build_csr's do. stream_transpose builds the in-edges the same
+// way (for direction-optimizing BFS), in two more passes.
 //
 // Not thread-safe: one thread at a time. REQUIRES: the Runtime outlives
 // what it returns.
@@ -156,6 +157,58 @@ inline std::uint64_t end_of(const std::vector<raw_edge>& block, std::size_t k) {
   return k & 1 ? block[k / 2].dst : block[k / 2].src;
 }
 
+// The dense ends of each edge of `block` in src and dst.
+inline void dense_ends(far_graph& g, const std::vector<raw_edge>& block,
+                       std::vector<std::uint32_t>& src, std::vector<std::uint32_t>& dst) {
+  const std::size_t n = block.size();
+  src.resize(n);
+  dst.resize(n);
+  if (g.vertex_of) {
+    walk_grouped<false>(
+        *g.vertex_of, 2 * n, [&](std::size_t k) { return end_of(block, k); },
+        [&](const std::uint32_t& v, std::size_t k) { (k & 1 ? dst : src)[k / 2] = v; });
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    src[i] = static_cast<std::uint32_t>(block[i].src);
+    dst[i] = static_cast<std::uint32_t>(block[i].dst);
+  }
+}
+
+// The place pass: each edge's far end at its near end's next slot of
+// `into` (whose offsets are made), in input order. The near end is the
+// source, or the target when `reversed`.
+template <class Source>
+void place_edges(remora::Runtime& rt, Source& source, far_graph& g, far_csr& into, bool reversed) {
+  const std::uint32_t vertices = into.vertices();
+  remora::Array<std::uint64_t> next_slot = rt.make_array<std::uint64_t>(vertices);
+  {
+    appender<std::uint64_t> copy(next_slot);
+    for_each_chunk(into.offsets(), vertices,
+                   [&](std::uint64_t, std::span<const std::uint64_t> chunk) {
+                     for (std::uint64_t o : chunk) copy.push(o);
+                   });
+    copy.flush();
+  }
+  std::vector<raw_edge> block;
+  std::vector<std::uint32_t> src, dst;
+  std::vector<std::uint64_t> slot;
+  source.rewind();
+  while (source.read(block, block_edges)) {
+    dense_ends(g, block, src, dst);
+    if (reversed) src.swap(dst);
+    slot.resize(block.size());
+    // A vertex's edges take its next slots in input order (the walk keeps
+    // the order of k within a chunk).
+    walk_grouped<true>(
+        next_slot, block.size(), [&](std::size_t k) { return src[k]; },
+        [&](std::uint64_t& s, std::size_t k) { slot[k] = s++; });
+    walk_grouped<true>(
+        into.targets(), block.size(), [&](std::size_t k) { return slot[k]; },
+        [&](std::uint32_t& t, std::size_t k) { t = dst[k]; });
+  }
+}
+
 }  // namespace stream_detail
 
 /// The largest id and the number of edges of `source`, read once.
@@ -241,45 +294,44 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
   }
   counts = {};
 
-  // place: each edge's target at its source's next slot, in input order.
-  on_pass("place");
-  remora::Array<std::uint64_t> next_slot = rt.make_array<std::uint64_t>(vertices);
-  {
-    appender<std::uint64_t> copy(next_slot);
-    for_each_chunk(g.csr.offsets(), vertices,
-                   [&](std::uint64_t, std::span<const std::uint64_t> chunk) {
-                     for (std::uint64_t o : chunk) copy.push(o);
-                   });
-    copy.flush();
-  }
+  place_edges(rt, source, g, g.csr, false);
+  return g;
+}
+
+/// The transpose of `g` (streamed by stream_csr from `source`) as a far_csr
+/// of its own: the sources of each vertex's in-edges, in input order. Two
+/// more passes over the source: in-degrees, then placement.
+template <class Source>
+far_csr stream_transpose(remora::Runtime& rt, Source& source, far_graph& g, bool prefetch) {
+  using namespace stream_detail;
+  const std::uint32_t vertices = g.csr.vertices();
+  remora::Array<std::uint64_t> degrees = rt.make_array<std::uint64_t>(vertices);
+  std::vector<raw_edge> block;
   std::vector<std::uint32_t> src, dst;
-  std::vector<std::uint64_t> slot;
   source.rewind();
   while (source.read(block, block_edges)) {
-    const std::size_t n = block.size();
-    src.resize(n);
-    dst.resize(n);
-    slot.resize(n);
-    if (renamed) {  // the dense ids of the block's ends
-      walk_grouped<false>(
-          *g.vertex_of, 2 * n, [&](std::size_t k) { return end_of(block, k); },
-          [&](const std::uint32_t& v, std::size_t k) { (k & 1 ? dst : src)[k / 2] = v; });
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        src[i] = static_cast<std::uint32_t>(block[i].src);
-        dst[i] = static_cast<std::uint32_t>(block[i].dst);
-      }
-    }
-    // A source's edges take its next slots in input order (the walk keeps
-    // the order of k within a chunk).
+    dense_ends(g, block, src, dst);
     walk_grouped<true>(
-        next_slot, n, [&](std::size_t k) { return src[k]; },
-        [&](std::uint64_t& s, std::size_t k) { slot[k] = s++; });
-    walk_grouped<true>(
-        g.csr.targets(), n, [&](std::size_t k) { return slot[k]; },
-        [&](std::uint32_t& t, std::size_t k) { t = dst[k]; });
+        degrees, block.size(), [&](std::size_t k) { return dst[k]; },
+        [](std::uint64_t& d, std::size_t) { ++d; });
   }
-  return g;
+  far_csr in(rt.make_array<std::uint64_t>(std::uint64_t{vertices} + 1),
+             rt.make_array<std::uint32_t>(g.csr.edges()), prefetch);
+  {
+    appender<std::uint64_t> offsets(in.offsets());
+    std::uint64_t offset = 0;
+    for_each_chunk(degrees, vertices, [&](std::uint64_t, std::span<const std::uint64_t> chunk) {
+      for (std::uint64_t d : chunk) {
+        offsets.push(offset);
+        offset += d;
+      }
+    });
+    offsets.push(offset);
+    offsets.flush();
+  }
+  degrees = {};
+  place_edges(rt, source, g, in, true);
+  return in;
 }
 
 }  // namespace graph

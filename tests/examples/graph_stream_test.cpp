@@ -1,7 +1,7 @@
 // remora-graph's streaming loader (graph/stream_csr.hpp) against the
-// in-memory one (read_edges + build_csr): the same offsets, targets and
-// vertex names, for each file format, for gaps in the ids, and for a graph
-// several times the local cache; and its errors.
+// in-memory one (read_edges + build_csr): the same offsets, targets, vertex
+// names and transpose, for each file format, for gaps in the ids, and for a
+// graph several times the local cache; and its errors.
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -72,6 +72,12 @@ void check_same(Source& source, const graph::edge_list& expected, bool over_cach
     REQUIRE(g.name(v) == name);
     REQUIRE(g.vertex(name) == v);
   }
+  // The transpose, streamed in two more passes, is the in-edges' CSR.
+  const graph::csr local_in = graph::build_csr(expected, true);
+  graph::far_csr in = graph::stream_transpose(rt, source, g, true);
+  REQUIRE(in.vertices() == local_in.vertices());
+  CHECK(contents(in.offsets()) == local_in.offsets);
+  CHECK(contents(in.targets()) == local_in.targets);
   if (over_cache) CHECK(rt.stats().evictions > 0);
 }
 

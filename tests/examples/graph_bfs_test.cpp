@@ -1,0 +1,66 @@
+// Direction-optimizing BFS (graph/direction_bfs.hpp) reaches every vertex
+// at the depth top-down BFS does: in memory on R-MAT graphs from several
+// sources, with the switch to bottom-up forced early, late and never, on one
+// thread and two; and over a far graph (both CSRs in Remora, several times
+// the local cache) read by two threads at once.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "graph/direction_bfs.hpp"
+#include "graph/edge_list.hpp"
+#include "graph/stream_csr.hpp"
+
+namespace {
+
+auto no_report = [](int, std::size_t, bool = false) {};
+
+// How many levels of a run went bottom-up.
+struct level_count {
+  int bottom_up = 0, top_down = 0;
+  auto counter() {
+    return [this](int, std::size_t, bool b) { ++(b ? bottom_up : top_down); };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("direction-optimizing BFS finds top-down BFS's depths in memory", "[graph][bfs]") {
+  const graph::edge_list list = graph::rmat_edges(14, 8, 9);
+  const graph::csr out = graph::build_csr(list), in = graph::build_csr(list, true);
+  for (std::uint32_t source : {0u, 1u, 77u, 5000u}) {
+    const graph::bfs_result expected = graph::bfs(out, source, no_report);
+    for (std::uint64_t alpha : {1ull, 15ull, 1ull << 40}) {
+      for (unsigned threads : {1u, 2u}) {
+        INFO("source " << source << ", alpha " << alpha << ", threads " << threads);
+        level_count levels;
+        const graph::bfs_result r = graph::direction_optimizing_bfs(
+            out, in, source, levels.counter(), threads, graph::direction_switch{alpha, 18});
+        REQUIRE(r.depth == expected.depth);
+        // alpha 2^40: bottom-up from the first level on, whenever there is
+        // more than the source to expand.
+        if (alpha == 1ull << 40 && expected.edges_traversed > 0) CHECK(levels.bottom_up > 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("direction-optimizing BFS over a far graph, two threads, matches in memory",
+          "[graph][bfs][threads]") {
+  graph::rmat_stream source(17, 8, 4);  // 5 MiB of each CSR
+  const graph::edge_list list = graph::rmat_edges(17, 8, 4);
+  const graph::csr out = graph::build_csr(list);
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  const graph::edge_scan scan = graph::scan_edges(source);
+  graph::far_graph g = graph::stream_csr(rt, source, scan, true, [](const char*) {});
+  graph::far_csr in = graph::stream_transpose(rt, source, g, true);
+  const graph::bfs_result expected = graph::bfs(out, 0, no_report);
+  level_count levels;
+  const graph::bfs_result r = graph::direction_optimizing_bfs(g.csr, in, 0, levels.counter(), 2);
+  CHECK(levels.bottom_up > 0);
+  CHECK(levels.top_down > 0);
+  REQUIRE(r.depth == expected.depth);
+  CHECK(rt.stats().evictions > 0);
+}
