@@ -1,22 +1,26 @@
-# bench/run graph: PageRank (10 iterations) on an R-MAT graph, scale 20 and
-# edge factor 16 unless REMORA_GRAPH_SCALE names another scale, three ways in
-# one run: plain vectors in memory, Remora with a local cache of 25% of the
-# graph (embedded node), and the same with prefetching off. ratio = the
-# in-memory time over Remora's (higher is better). A fourth pair, all-far:
-# PageRank pulling over in-edges with every array in Remora (offsets,
-# sources, out-degrees, ranks, contributions; 25% of them cached), at() per
-# element and a scope per vertex, against the same loop over vectors.
-# load: the graph streamed into a memory node reached over tcp (so that none
-# of its pages are mapped into remora-graph) with a 25% cache: remora-graph's
-# peak resident memory against the in-memory run's, which holds the edge
-# list and the CSR (ratio = in-memory peak over streamed peak).
-# bfs-HOW: BFS from vertex 0, top-down and direction-optimizing (bottom-up
-# levels over the transpose, which then is part of the graph and its 25%),
-# Remora against the same BFS in memory.
-# threads-N: PageRank on N threads (1 and 2), Remora at 25% against its peer,
-# SuiteSparse:GraphBLAS on the same graph and thread count (GrB_mxv over
-# PLUS_SECOND, as LAGraph does; ratio = the peer's time over Remora's, the
-# target is >= 1/1.2 on 2 threads), and the in-memory push on N threads.
+# bench/run graph: on an R-MAT graph (scale 20, edge factor 16, unless
+# REMORA_GRAPH_SCALE names another scale), each line Remora against a peer
+# in one run; ratio = the peer's time over Remora's (higher is better).
+#   pagerank        PageRank, 10 iterations, pulling over in-edges: plain
+#                   vectors in memory against Remora with a local cache of
+#                   25% of the graph (embedded node); also prefetching off
+#   pagerank-all-far  every array in Remora (in-offsets, sources,
+#                   out-degrees, ranks, contributions; 25% of them cached),
+#                   at() per element and a scope per vertex, against the same
+#                   loop over vectors
+#   bfs-HOW         BFS from vertex 0, top-down and direction-optimizing
+#                   (bottom-up levels over the transpose), against the same
+#                   BFS in memory
+#   threads-N       PageRank on N threads (1 and 2), Remora at 25% against
+#                   SuiteSparse:GraphBLAS on the same graph and thread count
+#                   (GrB_mxv over PLUS_SECOND, as LAGraph does; the target is
+#                   ratio >= 1/1.2 on 2 threads); the in-memory pull beside
+#   load            the graph (out-edges only: --pagerank=push) streamed into
+#                   a memory node reached over tcp (so that none of its pages
+#                   are mapped into remora-graph) with a 25% cache:
+#                   remora-graph's peak resident memory against the in-memory
+#                   run's, which holds the edge list and the CSR (ratio =
+#                   in-memory peak over streamed peak)
 
 bench_graph() {
   local bin scale common memory remora off
@@ -58,12 +62,14 @@ bench_graph() {
   done
   local memnode port node loaded in_memory
   memnode=$(need_binary actors/remora-memnode)
-  in_memory=$(timeout 600 "$bin" "${common[@]}" --iterations=1 --in-memory | grep '^loaded ')
+  in_memory=$(timeout 600 "$bin" "${common[@]}" --pagerank=push --iterations=1 --in-memory |
+              grep '^loaded ')
   port=$(free_port)
   UCX_TLS=tcp,self "$memnode" --port="$port" --capacity=4GiB >/dev/null &
   node=$!
   wait_listening "$port" || { kill "$node"; return 1; }
-  loaded=$(UCX_TLS=tcp,self timeout 900 "$bin" "${common[@]}" --iterations=1 --local-cache=25% \
+  loaded=$(UCX_TLS=tcp,self timeout 900 "$bin" "${common[@]}" --pagerank=push --iterations=1 \
+             --local-cache=25% \
              --memory-node=127.0.0.1:"$port" | grep '^loaded ') || true
   kill "$node"; wait "$node" 2>/dev/null || true
   echo "graph load-s$scale-25%-tcp seconds=$(field seconds "$loaded")s" \

@@ -64,13 +64,20 @@ constexpr const char* usage = R"(usage: remora-graph [options]
                           scope per vertex; --in-memory: the same loop over
                           vectors). PageRank only
     --source=ID           BFS source, an id of the input (default the lowest)
+    --pagerank=HOW        pull (default): each vertex sums its in-edges'
+                          contributions, a range of vertices a thread (the
+                          graph's transpose is loaded); push: ranks pushed
+                          along out-edges into a vector per thread
     --bfs=HOW             direction-optimizing (default): top-down levels
                           while the frontier is small, bottom-up ones over
                           in-edges while it is large (the graph's transpose
                           is loaded too); top-down: out-edges only
   where:
     --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
-                          the graph's bytes (25%, the default); at least 4MiB
+                          the graph's bytes, offsets and targets of one
+                          direction (25%, the default; the transpose is not
+                          counted, so pull and push get the same cache); at
+                          least 4MiB
     --memory-node=H:P     a memory node (repeatable); none: an embedded one
     --no-prefetch         declare order::off() instead of the access orders
     --in-memory           plain vectors only, no Remora: the baseline
@@ -94,6 +101,9 @@ struct config {
   bool prefetch = true, in_memory = false, verify = false;
   bool far_state = false;  // --vertex-state=far
   bool top_down = false;   // --bfs=top-down
+  bool push = false;       // --pagerank=push
+  /// Whether what runs reads the graph's transpose.
+  bool transpose() const { return (bfs && !top_down) || (pagerank && !push); }
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -155,6 +165,9 @@ config parse_args(int argc, char** argv) {
     } else if (flag == "--vertex-state") {
       if (value != "local" && value != "far") usage_error("--vertex-state is local or far");
       c.far_state = value == "far";
+    } else if (flag == "--pagerank") {
+      if (value != "pull" && value != "push") usage_error("--pagerank is pull or push");
+      c.push = value == "push";
     } else if (flag == "--bfs") {
       if (value != "direction-optimizing" && value != "top-down")
         usage_error("--bfs is direction-optimizing or top-down");
@@ -308,25 +321,28 @@ names names_of(const graph::edge_list& input) {
 }
 
 // Runs PageRank on g and, when `show`, prints its progress and summary.
+// With `in` (g's transpose), pulling over it; pushing along g's edges without.
 template <class Graph>
-std::vector<double> run_pagerank(Graph& g, const config& c, remora::Runtime* rt, const names& name,
-                                 bool show) {
+std::vector<double> run_pagerank(Graph& g, Graph* in, const config& c, remora::Runtime* rt,
+                                 const names& name, bool show) {
   progress line;
-  if (show && c.threads > 1) std::printf("pagerank on %u threads\n", c.threads);
+  if (show)
+    std::printf("pagerank: %s on %u thread%s\n", in ? "pull over in-edges" : "push", c.threads,
+                c.threads > 1 ? "s" : "");
   const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
   const auto start = clock_type::now();
   auto last = start;
-  std::vector<double> ranks = graph::pagerank(
-      g, c.iterations,
-      [&](int i) {
-        if (!show) return;
-        char text[64];
-        std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
-                      seconds_since(last));
-        line.step(text);
-        last = clock_type::now();
-      },
-      c.threads);
+  auto on_iteration = [&](int i) {
+    if (!show) return;
+    char text[64];
+    std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations, seconds_since(last));
+    line.step(text);
+    last = clock_type::now();
+  };
+  // The out-degrees are read inside the timed run: they are the graph's.
+  std::vector<double> ranks =
+      in ? graph::pagerank_pull(*in, graph::out_degrees(g), c.iterations, on_iteration, c.threads)
+         : graph::pagerank(g, c.iterations, on_iteration, c.threads);
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return ranks;
@@ -404,11 +420,13 @@ std::uint32_t source_vertex(const config& c, const graph::edge_list& input) {
 }
 
 // Compares what Remora computed with what the same code computes in memory.
-bool verify(const config& c, const graph::csr& g, const graph::edge_list& input,
-            std::uint32_t source, const std::vector<double>& ranks, const graph::bfs_result& bfs) {
+// `in`: g's transpose, for pull PageRank.
+bool verify(const config& c, const graph::csr& g, const graph::csr* in,
+            const graph::edge_list& input, std::uint32_t source, const std::vector<double>& ranks,
+            const graph::bfs_result& bfs) {
   bool ok = true;
   if (c.pagerank) {
-    const std::vector<double> expected = run_pagerank(g, c, nullptr, names_of(input), false);
+    const std::vector<double> expected = run_pagerank(g, in, c, nullptr, names_of(input), false);
     double max_abs = 0, max_rel = 0;
     for (std::size_t v = 0; v < expected.size(); ++v) {
       const double diff = std::fabs(ranks[v] - expected[v]);
@@ -529,9 +547,8 @@ int run_streamed(const config& c, Source& source) {
     return 1;
   }
   const std::uint64_t ids = scan.max_id + 1;
-  // Direction-optimizing BFS reads the transpose too: it is part of the graph.
-  const bool transpose = c.bfs && !c.top_down;
-  const std::uint64_t graph_bytes = graph::far_csr::bytes(ids, scan.edges) * (transpose ? 2 : 1);
+  const bool transpose = c.transpose();  // the pool holds it too
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(ids, scan.edges);
   std::printf("scanned: %llu edges, ids up to %llu in %.2f s\n", (unsigned long long)scan.edges,
               (unsigned long long)scan.max_id, seconds_since(scan_start));
   const std::uint64_t cache = cache_for(c, graph_bytes);
@@ -549,11 +566,10 @@ int run_streamed(const config& c, Source& source) {
   }
   line.finish();
   const resident_memory memory = resident();
-  const std::uint64_t csr_bytes =
-      graph::far_csr::bytes(g.csr.vertices(), g.csr.edges()) * (transpose ? 2 : 1);
+  const std::uint64_t csr_bytes = graph::far_csr::bytes(g.csr.vertices(), g.csr.edges());
   std::printf("graph: %u vertices, %llu edges, %s of offsets and targets%s\n", g.csr.vertices(),
               (unsigned long long)g.csr.edges(), format_bytes(csr_bytes).c_str(),
-              transpose ? ", out-edges and in-edges" : "");
+              transpose ? " (and as much again in the transpose)" : "");
   std::printf(
       "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; streamed in %.2f s, "
       "peak resident memory %s (private now %s)\n",
@@ -571,18 +587,21 @@ int run_streamed(const config& c, Source& source) {
   const names name = [&g](std::uint32_t v) { return g.name(v); };
   std::vector<double> ranks;
   graph::bfs_result depths;
-  if (c.pagerank) ranks = run_pagerank(g.csr, c, &rt, name, true);
+  if (c.pagerank) ranks = run_pagerank(g.csr, c.push ? nullptr : &*in, c, &rt, name, true);
   if (c.bfs)
-    depths = run_bfs(g.csr, in ? &*in : nullptr, source_vertex, c.threads, &rt, name, true);
+    depths = run_bfs(g.csr, c.top_down ? nullptr : &*in, source_vertex, c.threads, &rt, name, true);
   if (!c.verify) return 0;
   graph::edge_list input = load(c);
   const graph::csr local = graph::build_csr(input);
+  std::optional<graph::csr> local_in;
+  if (c.pagerank && !c.push) local_in = graph::build_csr(input, true);
   if (local.offsets.size() != g.csr.vertices() + std::size_t{1} || local.edges() != g.csr.edges()) {
     std::printf("verify: FAILED: in memory %u vertices, %llu edges\n", local.vertices(),
                 (unsigned long long)local.edges());
     return 1;
   }
-  return verify(c, local, input, source_vertex, ranks, depths) ? 0 : 1;
+  return verify(c, local, local_in ? &*local_in : nullptr, input, source_vertex, ranks, depths) ? 0
+                                                                                                : 1;
 }
 
 }  // namespace
@@ -620,17 +639,18 @@ int main(int argc, char** argv) {
   const std::uint32_t source = source_vertex(c, input);
   graph::csr g = graph::build_csr(input);
   std::optional<graph::csr> in;
-  if (c.bfs && !c.top_down) in = graph::build_csr(input, true);
+  if (c.transpose()) in = graph::build_csr(input, true);
   input.edges = {};
-  const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges()) * (in ? 2 : 1);
+  const std::uint64_t graph_bytes = graph::far_csr::bytes(g.vertices(), g.edges());
   std::printf("graph: %u vertices, %llu edges, %s of offsets and targets%s\n", g.vertices(),
               (unsigned long long)g.edges(), format_bytes(graph_bytes).c_str(),
-              in ? ", out-edges and in-edges" : "");
+              in ? " (and as much again in the transpose)" : "");
   const resident_memory memory = resident();
   std::printf("mode: in memory (plain vectors, no Remora), peak resident memory %s\n",
               format_bytes(memory.peak).c_str());
   print_loaded("memory", seconds_since(start), memory);
-  if (c.pagerank) run_pagerank(g, c, nullptr, names_of(input), true);
-  if (c.bfs) run_bfs(g, in ? &*in : nullptr, source, c.threads, nullptr, names_of(input), true);
+  if (c.pagerank) run_pagerank(g, c.push ? nullptr : &*in, c, nullptr, names_of(input), true);
+  if (c.bfs)
+    run_bfs(g, c.top_down ? nullptr : &*in, source, c.threads, nullptr, names_of(input), true);
   return 0;
 }

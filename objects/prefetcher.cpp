@@ -88,6 +88,23 @@ struct prefetcher::follower {
     return c;
   }
 
+  // The cursor value of order position `pos` (reader_pos's inverse).
+  std::uint64_t cursor_at(std::uint64_t pos) const {
+    const auto& o = plan.order;
+    if (o.what == order_kind::sequential || o.what == order_kind::strided)
+      return o.begin + pos * o.stride;
+    return pos;
+  }
+
+  // Where the reader's cursor must get before an idle thread is worth
+  // waking: half a window behind what was issued, so that each wake-up
+  // issues half a window in one batch rather than a chunk at a time.
+  std::uint64_t wake_cursor() const {
+    const std::uint64_t half = window * positions_per_chunk() / 2;
+    const std::uint64_t reader = reader_pos();
+    return cursor_at(std::max(reader + 1, issued_pos > half ? issued_pos - half : 0));
+  }
+
   // The next position worth looking at after `pos`, whose element is in
   // `chunk`: sequential and strided orders jump to the next chunk at once.
   std::uint64_t next_position(std::uint64_t pos, std::size_t chunk) const {
@@ -183,9 +200,13 @@ prefetcher::~prefetcher() {
 
 void prefetcher::reader_moved() {
   // Seq_cst with the thread's own idle store and cursor load: either it
-  // sees the reader's new position, or the reader sees it idle and wakes it.
+  // sees the reader's new position, or the reader sees it idle (and where
+  // it wants waking) and wakes it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!idle_.load(std::memory_order_relaxed)) return;
+  if (work_->plan.cursor->load(std::memory_order_relaxed) <
+      wake_at_.load(std::memory_order_relaxed))
+    return;
   std::lock_guard lock(mutex_);
   wake_.notify_one();
 }
@@ -193,17 +214,18 @@ void prefetcher::reader_moved() {
 void prefetcher::run() {
   follower& w = *work_;
   for (;;) {
-    const std::uint64_t seen = w.plan.cursor->load(std::memory_order_relaxed);
     const bool busy = w.run();
     if (busy) {
       std::lock_guard lock(mutex_);
       if (stop_) return;
       continue;
     }
+    const std::uint64_t wake_at = w.cache_full ? w.cursor_at(w.reader_pos() + 1) : w.wake_cursor();
+    wake_at_.store(wake_at, std::memory_order_relaxed);
     idle_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     std::unique_lock lock(mutex_);
-    auto moved = [&] { return stop_ || w.plan.cursor->load(std::memory_order_relaxed) != seen; };
+    auto moved = [&] { return stop_ || w.plan.cursor->load(std::memory_order_relaxed) >= wake_at; };
     if (w.ended)  // the order is done: nothing more to follow
       wake_.wait(lock, [&] { return stop_; });
     else if (w.cache_full)

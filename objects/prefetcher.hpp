@@ -6,9 +6,10 @@
 // reader catches up with what was issued and halves when prefetched chunks
 // are evicted unused.
 //
-// It does not poll: with nothing to fetch it sleeps until the reader moves
-// (reader_moved(), called by the array when it publishes its cursor), or
-// for a short while when the cache was full. It stops when the order ends or
+// It does not poll: with nothing to fetch it sleeps until the reader has
+// moved half a window closer to what was issued (reader_moved(), called by
+// the array when it publishes its cursor, wakes it only then), or for a
+// short while when the cache was full. It stops when the order ends or
 // when it is destroyed (the order was replaced, or the array is gone).
 //
 // Thread-safety: construct and destroy from one thread; reader_moved() from
@@ -54,9 +55,10 @@ class prefetcher final : public detail::prefetch_session {
   std::unique_ptr<follower> work_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<bool> idle_{false};  // the thread sleeps, or is about to
-  bool stop_ = false;              // GUARDED_BY(mutex_)
-  std::thread thread_;             // last: starts once the rest is ready
+  std::atomic<bool> idle_{false};          // the thread sleeps, or is about to
+  std::atomic<std::uint64_t> wake_at_{0};  // and wants waking once the cursor gets here
+  bool stop_ = false;                      // GUARDED_BY(mutex_)
+  std::thread thread_;                     // last: starts once the rest is ready
 };
 
 }  // namespace remora::objects

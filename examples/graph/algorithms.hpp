@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -110,6 +111,71 @@ std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteratio
     }
     const double base = (1 - damping) / n + damping * dangling / n;
     for (std::size_t v = 0; v < n; ++v) rank[v] = base + damping * next[v];
+    on_iteration(i);
+  }
+  return rank;
+}
+
+/// Each vertex's out-degree, from g's offsets read in order.
+template <class Graph>
+std::vector<std::uint32_t> out_degrees(const Graph& g) {
+  const std::uint32_t n = g.vertices();
+  std::vector<std::uint32_t> degree(n);
+  std::uint64_t begin = g.offset(0);
+  for (std::uint32_t v = 0; v < n; ++v) {
+    const std::uint64_t end = g.offset(v + 1);
+    degree[v] = static_cast<std::uint32_t>(end - begin);
+    begin = end;
+  }
+  return degree;
+}
+
+/// PageRank by pulling over in-edges, as GAPBS does: each vertex sums its
+/// in-neighbours' contributions (rank over out-degree; the rank of vertices
+/// without out-edges is spread over all). `in` is the graph's transpose and
+/// `degree` its out-degrees (out_degrees()). With `threads` > 1 each thread
+/// owns a range of vertices of `in` (about as many edges each): it sums
+/// them, then makes their new ranks and contributions. Every vertex is
+/// summed by one thread in in-edge order, so the result does not depend on
+/// the thread count. Calls on_iteration(i) after iteration i.
+/// REQUIRES: in has at least one vertex.
+template <class Graph, class OnIteration>
+std::vector<double> pagerank_pull(Graph& in, const std::vector<std::uint32_t>& degree,
+                                  int iterations, OnIteration&& on_iteration,
+                                  unsigned threads = 1) {
+  const std::size_t n = in.vertices();
+  std::vector<double> rank(n, 1.0 / n), contribution(n), sum(n);
+  const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
+  // The new ranks of thread t's vertices from `base` and their sums (none:
+  // the first ranks), then their contributions.
+  auto update = [&](unsigned t, std::optional<double> base) {
+    for (std::size_t v = cut[t]; v < cut[t + 1]; ++v) {
+      if (base) rank[v] = *base + damping * sum[v];
+      contribution[v] = degree[v] == 0 ? 0.0 : rank[v] / degree[v];
+    }
+  };
+  // The rank of vertices without out-edges, summed in vertex order (the
+  // same sum on any number of threads), spread over all.
+  auto dangling_base = [&] {
+    double dangling = 0;
+    for (std::size_t v = 0; v < n; ++v)
+      if (degree[v] == 0) dangling += rank[v];
+    return (1 - damping) / n + damping * dangling / n;
+  };
+  on_threads(threads, [&](unsigned t) { update(t, std::nullopt); });
+  for (int i = 1; i <= iterations; ++i) {
+    const double base = dangling_base();
+    on_threads(threads, [&](unsigned t) {
+      std::fill(sum.begin() + cut[t], sum.begin() + cut[t + 1], 0.0);
+      in.for_each_vertex(
+          [&](std::uint32_t v, std::uint64_t, std::span<const std::uint32_t> piece) {
+            double s = 0;
+            for (std::uint32_t u : piece) s += contribution[u];
+            sum[v] += s;
+          },
+          cut[t], cut[t + 1]);
+    });
+    on_threads(threads, [&](unsigned t) { update(t, base); });
     on_iteration(i);
   }
   return rank;

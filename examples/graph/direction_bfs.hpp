@@ -38,16 +38,7 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   bfs_result r;
   r.depth.assign(n, -1);
   r.depth[source] = 0;
-  // Out-degrees, to weigh a frontier (offsets read in order).
-  std::vector<std::uint32_t> degree(n);
-  {
-    std::uint64_t begin = out.offset(0);
-    for (std::uint32_t v = 0; v < n; ++v) {
-      const std::uint64_t end = out.offset(v + 1);
-      degree[v] = static_cast<std::uint32_t>(end - begin);
-      begin = end;
-    }
-  }
+  const std::vector<std::uint32_t> degree = out_degrees(out);  // to weigh a frontier
   const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
   std::vector<std::uint32_t> frontier{source}, next;
   std::vector<std::vector<std::uint32_t>> nexts(threads);
