@@ -94,6 +94,10 @@ Options& Options::net_devices(std::string devices) {
   net_devices_ = std::move(devices);
   return *this;
 }
+Options& Options::prefetch_on_reader(bool on) {
+  prefetch_on_reader_ = on;
+  return *this;
+}
 Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;
   return *this;
@@ -122,7 +126,8 @@ const char* Options::help() {
          "  --erasure=K,M              or code it into K data + M parity pieces on K+M nodes\n"
          "  --dead-after-ms=N          a node silent this long is dead; its copies are rebuilt "
          "(10000)\n"
-         "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n";
+         "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n"
+         "  --prefetch-on-reader       prefetch on the reading threads, not threads of its own\n";
 }
 
 Options Options::from_args(int argc, char** argv) {
@@ -164,6 +169,8 @@ Options Options::from_args(int argc, char** argv) {
       tls_certificate = std::string(*v);
     } else if (auto v = value("--tls-key")) {
       tls_key = std::string(*v);
+    } else if (arg == "--prefetch-on-reader") {
+      o.prefetch_on_reader(true);
     } else if (auto v = value("--net-devices")) {
       o.net_devices(std::string(*v));
     } else if (auto v = value("--replicas")) {

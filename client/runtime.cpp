@@ -153,7 +153,8 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   auto ctx = transport::context::create({devices});
   if (!ctx) objects::raise(ctx.err());
   ucx = std::move(ctx).value();
-  store = std::make_unique<objects::object_store>(open_tiers(o, *ucx), *far, o.timeout());
+  store = std::make_unique<objects::object_store>(open_tiers(o, *ucx), *far, o.timeout(),
+                                                  o.prefetch_on_reader());
 }
 
 Runtime::impl::~impl() {

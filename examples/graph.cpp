@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -80,6 +81,9 @@ constexpr const char* usage = R"(usage: remora-graph [options]
                           least 4MiB
     --memory-node=H:P     a memory node (repeatable); none: an embedded one
     --no-prefetch         declare order::off() instead of the access orders
+    --prefetch-on=WHERE   thread: a prefetcher thread per reader; reader: on
+                          the reading threads themselves; auto (default):
+                          reader when --threads leaves no core free
     --in-memory           plain vectors only, no Remora: the baseline
     --verify              also run in memory and compare the results
     --help                this text
@@ -102,6 +106,12 @@ struct config {
   bool far_state = false;  // --vertex-state=far
   bool top_down = false;   // --bfs=top-down
   bool push = false;       // --pagerank=push
+  std::string prefetch_on = "auto";
+  /// Whether prefetching runs on the reading threads (--prefetch-on).
+  bool prefetch_on_reader() const {
+    if (prefetch_on == "auto") return threads >= std::max(1u, std::thread::hardware_concurrency());
+    return prefetch_on == "reader";
+  }
   /// Whether what runs reads the graph's transpose.
   bool transpose() const { return (bfs && !top_down) || (pagerank && !push); }
 };
@@ -183,6 +193,10 @@ config parse_args(int argc, char** argv) {
       }
     } else if (flag == "--memory-node" && !value.empty()) {
       c.memory_nodes.emplace_back(value);
+    } else if (flag == "--prefetch-on") {
+      if (value != "auto" && value != "reader" && value != "thread")
+        usage_error("--prefetch-on is auto, reader or thread");
+      c.prefetch_on = value;
     } else if (arg == "--no-prefetch") {
       c.prefetch = false;
     } else if (arg == "--in-memory") {
@@ -464,7 +478,9 @@ std::uint64_t cache_for(const config& c, std::uint64_t graph_bytes) {
 
 remora::Options options_for(const config& c, std::uint64_t cache, std::uint64_t graph_bytes) {
   remora::Options options;
-  options.dram_cache(cache).embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20));
+  options.dram_cache(cache)
+      .embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20))
+      .prefetch_on_reader(c.prefetch_on_reader());
   for (const std::string& node : c.memory_nodes) options.memory_node(node);
   return options;
 }
@@ -575,7 +591,10 @@ int run_streamed(const config& c, Source& source) {
       "peak resident memory %s (private now %s)\n",
       format_bytes(cache).c_str(), 100.0 * cache / csr_bytes,
       c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
-      c.prefetch ? "declared" : "off", seconds_since(start), format_bytes(memory.peak).c_str(),
+      !c.prefetch              ? "off"
+      : c.prefetch_on_reader() ? "declared, on the reading threads"
+                               : "declared, on prefetcher threads",
+      seconds_since(start), format_bytes(memory.peak).c_str(),
       format_bytes(memory.private_now).c_str());
   std::uint32_t source_vertex = 0;
   if (c.source) {

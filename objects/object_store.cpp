@@ -26,8 +26,12 @@ constexpr std::size_t free_batch = 256;
 }  // namespace
 
 object_store::object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
-                           std::chrono::milliseconds timeout)
-    : timeout_(timeout), far_(far), tiers_(std::move(tiers)), frees_(far, free_batch) {
+                           std::chrono::milliseconds timeout, bool prefetch_on_reader)
+    : timeout_(timeout),
+      prefetch_on_reader_(prefetch_on_reader),
+      far_(far),
+      tiers_(std::move(tiers)),
+      frees_(far, free_batch) {
   rebalance_.balanced_epoch = far_.epoch();
   tiering_ = std::make_unique<tiering_thread>(tiering_thread::hooks{
       [this] { return under_pressure(); }, [this] { return evacuate_round(); },
@@ -288,15 +292,18 @@ void object_store::fetch_many(std::span<object_record* const> records) {
 }
 
 std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
-  // The prefetcher's thread fetches through its own clients (far_store).
+  // The prefetcher's thread (or, on_reader, the reader's) fetches through
+  // its own clients (far_store).
   return std::make_unique<prefetcher>(
       std::move(plan),
-      prefetcher::hooks{[this](std::span<object_record* const> chunks) { return prefetch(chunks); },
+      prefetcher::hooks{[this](std::span<object_record* const> chunks, std::size_t& fetched) {
+                          return prefetch(chunks, &fetched);
+                        },
                         [this] { return prefetch_wasted_.load(std::memory_order_relaxed); },
-                        tiers_->host_capacity()});
+                        tiers_->host_capacity(), prefetch_on_reader_});
 }
 
-std::size_t object_store::prefetch(std::span<object_record* const> chunks) {
+std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::size_t* fetched) {
   // Claims F on each absent chunk, takes a slot without waiting (a full
   // cache is the evacuator's to fix, not a reason to block), then reads each
   // node's share with one batch. Prefetched chunks arrive with R, not H.
@@ -356,6 +363,7 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks) {
     }
   }
   prefetch_issued_.fetch_add(issued, std::memory_order_relaxed);
+  if (fetched != nullptr) *fetched = issued;
   if (full || under_pressure()) tiering_->nudge();
   return handled;
 }

@@ -38,9 +38,11 @@ namespace remora::objects {
 class object_store final : public detail::object_runtime {
  public:
   /// Starts the tiering thread. `timeout` bounds every wait for room or for
-  /// an object in transit. REQUIRES: `far` outlives the store.
-  object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
-               std::chrono::milliseconds timeout);
+  /// an object in transit. `prefetch_on_reader`: declared orders are
+  /// prefetched on their readers' threads (prefetcher.hpp's on_reader).
+  /// REQUIRES: `far` outlives the store.
+  object_store(std::unique_ptr<tier_stack> tiers, far_store& far, std::chrono::milliseconds timeout,
+               bool prefetch_on_reader = false);
   ~object_store();  // stops the tiering thread, then sends the queued frees
   object_store(const object_store&) = delete;
   object_store& operator=(const object_store&) = delete;
@@ -55,8 +57,10 @@ class object_store final : public detail::object_runtime {
   void* deref_device(detail::object_record* r) override;
 
   /// Fetches the absent ones of `chunks` in one batch per node, without
-  /// waiting for cache room; how many it dealt with (see prefetcher.hpp).
-  std::size_t prefetch(std::span<detail::object_record* const> chunks);
+  /// waiting for cache room; how many it dealt with (see prefetcher.hpp),
+  /// and in `fetched` how many of them it brought in.
+  std::size_t prefetch(std::span<detail::object_record* const> chunks,
+                       std::size_t* fetched = nullptr);
   /// Sends the frees queued so far to their nodes.
   void flush_frees();
 
@@ -107,6 +111,7 @@ class object_store final : public detail::object_runtime {
   std::size_t hbm_tier() const;
 
   const std::chrono::milliseconds timeout_;
+  const bool prefetch_on_reader_;
   far_store& far_;
   std::unique_ptr<tier_stack> tiers_;
   record_pool records_;

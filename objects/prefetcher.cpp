@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -23,6 +24,14 @@ using order_kind = order::declared::kind;
 // the window halves; and it never passes half the cache.
 constexpr std::size_t min_window = 4, max_window = 512, initial_window = 64;
 constexpr std::size_t batch_chunks = 256;
+// A link that brings a chunk in less than this (shared memory: 2-5 us for
+// 16 KiB here, against 20+ us over tcp) needs little lead: its window
+// stays within memory_link_window chunks, so what it brings is still in the
+// CPU's caches when the reader gets there. PageRank pulling at scale 20
+// over shared memory, 30 iterations: 1.41 s with this bound against 2.01 s
+// without on 2 threads, 1.47 s against 1.53 s on one.
+constexpr auto memory_link_chunk = std::chrono::microseconds(8);
+constexpr std::size_t memory_link_window = 32;
 // How long a prefetcher whose last batch found the cache full waits before
 // trying again, unless the reader moves first.
 constexpr auto full_retry = std::chrono::milliseconds(1);
@@ -43,6 +52,9 @@ struct prefetcher::follower {
   prefetcher::hooks hooks;
   bool cache_full = false;       // the last batch was cut short
   std::size_t cap = max_window;  // the window's bound for this cache
+  // The time a chunk took to come in, averaged over batches (a moving
+  // average, 1/8 each); zero until a batch of several was measured.
+  std::chrono::nanoseconds per_chunk{0};
   std::size_t window = initial_window;
   std::uint64_t issued_pos = 0;  // order positions handed out so far
   std::size_t last_chunk = static_cast<std::size_t>(-1);
@@ -116,6 +128,13 @@ struct prefetcher::follower {
     return std::max(pos + 1, jump);
   }
 
+  // The window's bound: the cache's, and a memory-speed link's.
+  std::size_t bound() const {
+    if (per_chunk.count() != 0 && per_chunk < memory_link_chunk)
+      return std::max(min_window, std::min(cap, memory_link_window));
+    return cap;
+  }
+
   // Positions one chunk of window stands for.
   std::uint64_t positions_per_chunk() const {
     const auto& o = plan.order;
@@ -132,7 +151,8 @@ struct prefetcher::follower {
     if (wasted > last_wasted)
       window = std::max(min_window, window / 2);
     else if (reader >= issued_pos && issued_pos > 0)
-      window = std::min(cap, window * 2);
+      window = std::min(bound(), window * 2);
+    window = std::min(window, bound());
     last_wasted = wasted;
     // Fell behind: skip what the reader has passed. A generator's indices
     // are consumed, not skipped, so its positions stay in step.
@@ -165,7 +185,14 @@ struct prefetcher::follower {
       }
       pos = next_position(pos, chunk);
     }
-    const std::size_t handled = batch.empty() ? 0 : hooks.fetch(batch);
+    const auto started = std::chrono::steady_clock::now();
+    std::size_t fetched = 0;
+    const std::size_t handled = batch.empty() ? 0 : hooks.fetch(batch, fetched);
+    if (fetched >= 4) {  // time per chunk brought in
+      const std::chrono::nanoseconds each =
+          (std::chrono::steady_clock::now() - started) / static_cast<std::int64_t>(fetched);
+      per_chunk = per_chunk.count() == 0 ? each : per_chunk + (each - per_chunk) / 8;
+    }
     // Advance past what was dealt with; a full cache leaves the rest for later.
     const std::uint64_t next = handled < batch.size() ? positions[handled] : pos;
     if (plan.order.what == order_kind::generator)
@@ -185,11 +212,18 @@ struct prefetcher::follower {
 prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
     : work_(std::make_unique<follower>(std::move(plan), std::move(h))) {
   work_->last_wasted = work_->hooks.wasted();
+  if (work_->hooks.on_reader) {  // rounds on the reader's first move, and on
+    idle_.store(true, std::memory_order_relaxed);
+    return;
+  }
   thread_ = std::thread([this] { run(); });
   ::pthread_setname_np(thread_.native_handle(), "remora.prefetch");
 }
 
 prefetcher::~prefetcher() {
+  std::fprintf(stderr, "pf per_chunk=%lld ns window=%zu bound=%zu\n",
+               (long long)work_->per_chunk.count(), work_->window, work_->bound());
+  if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
@@ -207,8 +241,22 @@ void prefetcher::reader_moved() {
   if (work_->plan.cursor->load(std::memory_order_relaxed) <
       wake_at_.load(std::memory_order_relaxed))
     return;
+  if (work_->hooks.on_reader) {
+    rounds();
+    return;
+  }
   std::lock_guard lock(mutex_);
   wake_.notify_one();
+}
+
+void prefetcher::rounds() {
+  follower& w = *work_;
+  while (!w.ended && w.run()) {
+  }
+  wake_at_.store(w.ended        ? std::numeric_limits<std::uint64_t>::max()
+                 : w.cache_full ? w.cursor_at(w.reader_pos() + 1)
+                                : w.wake_cursor(),
+                 std::memory_order_relaxed);
 }
 
 void prefetcher::run() {

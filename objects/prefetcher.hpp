@@ -9,11 +9,17 @@
 // It does not poll: with nothing to fetch it sleeps until the reader has
 // moved half a window closer to what was issued (reader_moved(), called by
 // the array when it publishes its cursor, wakes it only then), or for a
-// short while when the cache was full. It stops when the order ends or
-// when it is destroyed (the order was replaced, or the array is gone).
+// short while when the cache was full. With hooks.on_reader it has no
+// thread: reader_moved() runs the rounds on the reader's thread at those
+// same points, a batch at a time.
+//
+// The window is also bounded by the link: one that brought chunks in at
+// memory speed (shared memory) keeps a small window, measured per batch. It stops when the order
+// ends or when it is destroyed (the order was replaced, or the array is gone).
 //
 // Thread-safety: construct and destroy from one thread; reader_moved() from
-// the reader's.
+// the reader's. on_reader: destroy only while the reader is not inside
+// reader_moved() (the Array's contract: no reads while its orders change).
 #pragma once
 
 #include <atomic>
@@ -33,13 +39,18 @@ class prefetcher final : public detail::prefetch_session {
  public:
   struct hooks {
     /// Fetches those of `chunks` that are absent, in order; returns how many
-    /// of them it dealt with (fewer than all when the cache is full).
-    std::function<std::size_t(std::span<detail::object_record* const> chunks)> fetch;
+    /// of them it dealt with (fewer than all when the cache is full), and
+    /// sets `fetched` to how many of those it brought in.
+    std::function<std::size_t(std::span<detail::object_record* const> chunks, std::size_t& fetched)>
+        fetch;
     /// Prefetched chunks evicted unused so far (runtime-wide).
     std::function<std::uint64_t()> wasted;
     /// The local cache's bytes: the window stays within half of it.
     /// 0: no bound but the window's own.
     std::uint64_t cache_bytes = 0;
+    /// No thread of its own: the reader runs the rounds itself, in
+    /// reader_moved(), once it is half a window from what was issued.
+    bool on_reader = false;
   };
 
   prefetcher(detail::prefetch_plan plan, hooks h);
@@ -51,6 +62,7 @@ class prefetcher final : public detail::prefetch_session {
 
  private:
   void run();
+  void rounds();  // on_reader: what run() does, until nothing is left to issue
 
   std::unique_ptr<follower> work_;
   std::mutex mutex_;

@@ -28,6 +28,20 @@ result<std::unique_ptr<context>> context::create(const context_options& options)
       return r.err();
     }
   }
+  // UCX's tcp sends in 8 KiB segments by default: a 16 KiB chunk (Arrays'
+  // size) then goes in three, and 16 KiB gets over tcp ran at 0.52 GB/s
+  // here against 1.29-1.42 GB/s with 64 KiB segments. Unless the user chose.
+  // (UCX 1.13 takes a transport's parameter here without its prefix:
+  // "TX_SEG_SIZE", which only tcp has; "TCP_TX_SEG_SIZE" is accepted and
+  // ignored.)
+  if (std::getenv("UCX_TCP_TX_SEG_SIZE") == nullptr) {
+    if (auto r = check_ucs(ucp_config_modify(config, "TX_SEG_SIZE", "64K"),
+                           "setting UCX TCP_TX_SEG_SIZE=64K");
+        !r) {
+      ucp_config_release(config);
+      return r.err();
+    }
+  }
   if (options.checked_rma_only) {
     // Overrides UCX_TLS: a client cannot ask its way around it.
     if (auto r =

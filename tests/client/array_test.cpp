@@ -174,6 +174,39 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
   CHECK(wrong == 0);
 }
 
+TEST_CASE("prefetching on the reader's own thread fetches ahead along declared orders",
+          "[client][array][prefetch]") {
+  // No prefetcher thread: the reader fetches half a window at a time when
+  // it nears the end of what was fetched, so nearly every chunk it enters
+  // is a prefetch hit, whatever else the machine is doing.
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(6 << 20)
+                         .embedded_capacity(512ull << 20)
+                         .prefetch_on_reader(true));
+  auto a = filled(rt);
+  std::size_t wrong = 0;
+  SECTION("sequential") {
+    a.prefetch(remora::order::sequential());
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    auto c = read_in(rt, a, order, wrong);
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
+  SECTION("indices") {
+    std::mt19937_64 rng(5);
+    std::vector<std::size_t> order(20'000);
+    for (auto& i : order) i = rng() % n;
+    a.prefetch(remora::order::indices(order));
+    auto c = read_in(rt, a, order, wrong);
+    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                    << " issued " << c.issued << " wasted " << c.wasted);
+    CHECK(c.coverage() >= 0.95);
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("sequential access is detected, random access prefetches nothing",
           "[client][array][prefetch]") {
   remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));

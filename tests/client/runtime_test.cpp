@@ -90,8 +90,11 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
                         "--memory-node=10.0.0.3:4242",
                         "--auth-token=t",
                         "--timeout-ms=1500",
+                        "--prefetch-on-reader",
                         "--unrelated=kept for the program"};
-  auto o = remora::Options::from_args(7, const_cast<char**>(argv));
+  CHECK_FALSE(remora::Options{}.prefetch_on_reader());
+  auto o = remora::Options::from_args(8, const_cast<char**>(argv));
+  CHECK(o.prefetch_on_reader());
   CHECK(o.dram_cache() == 16u << 20);
   CHECK(o.memory_nodes() == std::vector<std::string>{"10.0.0.2:4242", "10.0.0.3:4242"});
   CHECK(o.auth_token() == "t");

@@ -63,13 +63,21 @@ class Options {
   /// every memory node is on this machine (127.x, localhost, embedded), and
   /// all devices when one is not.
   Options& net_devices(std::string devices);
+  /// Where prefetching for declared orders runs. false (the default): a
+  /// prefetcher thread per reader and order, on a core the readers leave
+  /// free. true: on the reading thread itself, a batch at a time when it
+  /// nears the end of what was fetched, with no thread of its own: for
+  /// programs whose readers keep every core busy, where a prefetcher thread
+  /// would only take a core from them (remora-graph --threads=N with N
+  /// cores).
+  Options& prefetch_on_reader(bool on);
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
   /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST --cluster=URL
   /// --auth-token-file=FILE --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM
-  /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES; other arguments are left
-  /// to the program. --help prints these options and exits. Throws
+  /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES --prefetch-on-reader; other
+  /// arguments are left to the program. --help prints these options and exits. Throws
   /// ConfigError for a bad value.
   static Options from_args(int argc, char** argv);
   /// The help text from_args prints.
@@ -90,6 +98,7 @@ class Options {
   };
   const std::optional<erasure_code>& erasure() const { return erasure_; }
   const std::string& net_devices() const { return net_devices_; }
+  bool prefetch_on_reader() const { return prefetch_on_reader_; }
   struct tls_files {
     std::string ca_file, certificate, key;
   };
@@ -115,6 +124,7 @@ class Options {
   std::uint32_t replicas_ = 1;
   std::optional<erasure_code> erasure_;
   std::string net_devices_;
+  bool prefetch_on_reader_ = false;
   std::optional<tls_files> tls_;
   std::optional<tier_request> cxl_, hbm_;
 };
