@@ -221,8 +221,6 @@ prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
 }
 
 prefetcher::~prefetcher() {
-  std::fprintf(stderr, "pf per_chunk=%lld ns window=%zu bound=%zu\n",
-               (long long)work_->per_chunk.count(), work_->window, work_->bound());
   if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
