@@ -109,11 +109,15 @@ TEST_CASE("a tenant's remote key reaches its own region alone, even with raw UCX
 
   // b keeps a secret on the node: 64 KiB of a pattern no region starts with.
   remora::actors::control_plane cp;
-  auto b = remora::actors::node_client::connect(
-      cp, {*remora::actors::node_address::parse(where), "token-b"});
+  auto with_token = [&](const char* token) {
+    remora::actors::node_client::options options;
+    options.address = *remora::actors::node_address::parse(where);
+    options.auth_token = token;
+    return options;
+  };
+  auto b = remora::actors::node_client::connect(cp, with_token("token-b"));
   REQUIRE(b.ok());
-  auto a = remora::actors::node_client::connect(
-      cp, {*remora::actors::node_address::parse(where), "token-a"});
+  auto a = remora::actors::node_client::connect(cp, with_token("token-a"));
   REQUIRE(a.ok());
   // Each tenant was given a region of its own.
   const auto& b_region = (*b)->data().region();
