@@ -14,7 +14,9 @@
 // a block's buffers (about 48 bytes an edge of a block, a million edges a
 // block) plus a chunk of each Array; a vertex's targets keep the input's
 // order, as build_csr's do. stream_transpose builds the in-edges the same
-// way (for direction-optimizing BFS), in two more passes.
+// way (for pull PageRank and direction-optimizing BFS), in two more passes.
+// When the targets outgrow the local cache by far, the place pass runs in
+// rounds of vertex ranges, a pass over the source each (place_rounds).
 //
 // Not thread-safe: one thread at a time. REQUIRES: the Runtime outlives
 // what it returns.
@@ -75,7 +77,7 @@ struct far_graph {
 
 namespace stream_detail {
 
-inline constexpr std::size_t block_edges = 1 << 20;
+inline constexpr std::size_t block_edges = 1 << 20;  // the default
 inline constexpr std::uint64_t occurs = std::uint64_t{1} << 63;  // in a count
 
 // Calls f(element, k) for each k in [0, n), element being a[index(k)], a
@@ -175,11 +177,44 @@ inline void dense_ends(far_graph& g, const std::vector<raw_edge>& block,
   }
 }
 
+// The ranges of near-end vertices the place pass takes one pass over the
+// source each for. Placing a block scatters its edges over all of the
+// targets, so when the targets outgrow the cache each block would fetch and
+// write back nearly all of them: at scale 24 (1 GiB of targets through a
+// 288 MiB cache) that is 256 blocks of 1 GiB, and the pass did not end in
+// minutes. Ranges whose targets fit `budget` elements keep each round's
+// chunks resident instead, at the cost of a pass over the source a round;
+// they are used when there are more than 4 blocks a round. One range
+// otherwise.
+inline std::vector<std::uint32_t> place_rounds(far_csr& into, std::uint64_t budget,
+                                               std::uint64_t blocks) {
+  const std::uint32_t n = into.vertices();
+  const std::uint64_t rounds = budget == 0 ? 1 : (into.edges() + budget - 1) / budget;
+  if (rounds <= 1 || blocks <= 4 * rounds) return {0, n};
+  std::vector<std::uint32_t> cut{0};
+  std::uint64_t begin = 0, previous = 0;  // offsets[cut.back()], offsets[v - 1]
+  for_each_chunk(into.offsets(), std::uint64_t{n} + 1,
+                 [&](std::uint64_t first, std::span<const std::uint64_t> chunk) {
+                   for (std::size_t k = 0; k < chunk.size(); ++k) {
+                     const std::uint64_t v = first + k;
+                     if (chunk[k] - begin > budget && v - 1 > cut.back()) {
+                       cut.push_back(static_cast<std::uint32_t>(v - 1));
+                       begin = previous;
+                     }
+                     previous = chunk[k];
+                   }
+                 });
+  cut.push_back(n);
+  return cut;
+}
+
 // The place pass: each edge's far end at its near end's next slot of
 // `into` (whose offsets are made), in input order. The near end is the
-// source, or the target when `reversed`.
+// source, or the target when `reversed`. In rounds (place_rounds) when the
+// targets outgrow half the local cache by far.
 template <class Source>
-void place_edges(remora::Runtime& rt, Source& source, far_graph& g, far_csr& into, bool reversed) {
+void place_edges(remora::Runtime& rt, Source& source, far_graph& g, far_csr& into, bool reversed,
+                 std::size_t block_edges) {
   const std::uint32_t vertices = into.vertices();
   remora::Array<std::uint64_t> next_slot = rt.make_array<std::uint64_t>(vertices);
   {
@@ -190,22 +225,39 @@ void place_edges(remora::Runtime& rt, Source& source, far_graph& g, far_csr& int
                    });
     copy.flush();
   }
+  const std::vector<std::uint32_t> cut =
+      place_rounds(into, rt.stats().dram_capacity / 2 / sizeof(std::uint32_t),
+                   (into.edges() + block_edges - 1) / block_edges);
   std::vector<raw_edge> block;
   std::vector<std::uint32_t> src, dst;
   std::vector<std::uint64_t> slot;
-  source.rewind();
-  while (source.read(block, block_edges)) {
-    dense_ends(g, block, src, dst);
-    if (reversed) src.swap(dst);
-    slot.resize(block.size());
-    // A vertex's edges take its next slots in input order (the walk keeps
-    // the order of k within a chunk).
-    walk_grouped<true>(
-        next_slot, block.size(), [&](std::size_t k) { return src[k]; },
-        [&](std::uint64_t& s, std::size_t k) { slot[k] = s++; });
-    walk_grouped<true>(
-        into.targets(), block.size(), [&](std::size_t k) { return slot[k]; },
-        [&](std::uint32_t& t, std::size_t k) { t = dst[k]; });
+  for (std::size_t round = 0; round + 1 < cut.size(); ++round) {
+    const std::uint32_t lo = cut[round], hi = cut[round + 1];
+    source.rewind();
+    while (source.read(block, block_edges)) {
+      dense_ends(g, block, src, dst);
+      if (reversed) src.swap(dst);
+      if (cut.size() > 2) {  // this round's edges, in input order
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < src.size(); ++k)
+          if (src[k] >= lo && src[k] < hi) {
+            src[kept] = src[k];
+            dst[kept] = dst[k];
+            ++kept;
+          }
+        src.resize(kept);
+        dst.resize(kept);
+      }
+      slot.resize(src.size());
+      // A vertex's edges take its next slots in input order (the walk keeps
+      // the order of k within a chunk).
+      walk_grouped<true>(
+          next_slot, src.size(), [&](std::size_t k) { return src[k]; },
+          [&](std::uint64_t& s, std::size_t k) { slot[k] = s++; });
+      walk_grouped<true>(
+          into.targets(), src.size(), [&](std::size_t k) { return slot[k]; },
+          [&](std::uint32_t& t, std::size_t k) { t = dst[k]; });
+    }
   }
 }
 
@@ -231,11 +283,12 @@ edge_scan scan_edges(Source& source) {
   return s;
 }
 
-/// Streams `source`, as `scan` found it, into Arrays of `rt`.
-/// `on_pass(name)` is called as each pass starts.
+/// Streams `source`, as `scan` found it, into Arrays of `rt`, reading
+/// `block_edges` edges at a time. `on_pass(name)` is called as each pass
+/// starts.
 template <class Source, class Progress>
 far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan, bool prefetch,
-                     Progress on_pass) {
+                     Progress on_pass, std::size_t block_edges = stream_detail::block_edges) {
   using namespace stream_detail;
   const std::uint64_t ids = scan.max_id + 1;
   std::vector<raw_edge> block;
@@ -294,7 +347,9 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
   }
   counts = {};
 
-  place_edges(rt, source, g, g.csr, false);
+  // place: each edge's target at its source's next slot, in input order.
+  on_pass("place");
+  place_edges(rt, source, g, g.csr, false, block_edges);
   return g;
 }
 
@@ -302,7 +357,8 @@ far_graph stream_csr(remora::Runtime& rt, Source& source, const edge_scan& scan,
 /// of its own: the sources of each vertex's in-edges, in input order. Two
 /// more passes over the source: in-degrees, then placement.
 template <class Source>
-far_csr stream_transpose(remora::Runtime& rt, Source& source, far_graph& g, bool prefetch) {
+far_csr stream_transpose(remora::Runtime& rt, Source& source, far_graph& g, bool prefetch,
+                         std::size_t block_edges = stream_detail::block_edges) {
   using namespace stream_detail;
   const std::uint32_t vertices = g.csr.vertices();
   remora::Array<std::uint64_t> degrees = rt.make_array<std::uint64_t>(vertices);
@@ -330,7 +386,7 @@ far_csr stream_transpose(remora::Runtime& rt, Source& source, far_graph& g, bool
     offsets.flush();
   }
   degrees = {};
-  place_edges(rt, source, g, in, true);
+  place_edges(rt, source, g, in, true, block_edges);
   return in;
 }
 

@@ -58,11 +58,13 @@ std::vector<T> contents(remora::Array<T>& a) {
 // Streams `source` and compares with `expected` (and its names).
 // `over_cache`: the Arrays do not fit the local cache (chunks were evicted).
 template <class Source>
-void check_same(Source& source, const graph::edge_list& expected, bool over_cache = false) {
+void check_same(Source& source, const graph::edge_list& expected, bool over_cache = false,
+                std::size_t block_edges = graph::stream_detail::block_edges) {
   const graph::csr local = graph::build_csr(expected);
   remora::Runtime rt(small_pool());
   const graph::edge_scan scan = graph::scan_edges(source);
-  graph::far_graph g = graph::stream_csr(rt, source, scan, true, [](const char*) {});
+  graph::far_graph g = graph::stream_csr(
+      rt, source, scan, true, [](const char*) {}, block_edges);
   REQUIRE(g.csr.vertices() == local.vertices());
   CHECK(contents(g.csr.offsets()) == local.offsets);
   CHECK(contents(g.csr.targets()) == local.targets);
@@ -74,7 +76,7 @@ void check_same(Source& source, const graph::edge_list& expected, bool over_cach
   }
   // The transpose, streamed in two more passes, is the in-edges' CSR.
   const graph::csr local_in = graph::build_csr(expected, true);
-  graph::far_csr in = graph::stream_transpose(rt, source, g, true);
+  graph::far_csr in = graph::stream_transpose(rt, source, g, true, block_edges);
   REQUIRE(in.vertices() == local_in.vertices());
   CHECK(contents(in.offsets()) == local_in.offsets);
   CHECK(contents(in.targets()) == local_in.targets);
@@ -122,6 +124,32 @@ TEST_CASE("a streamed graph several times the local cache, with gaps in its ids,
 TEST_CASE("a streamed R-MAT graph is the one rmat_edges makes", "[graph][stream]") {
   graph::rmat_stream source(14, 8, 5);
   check_same(source, graph::rmat_edges(14, 8, 5));
+}
+
+TEST_CASE("targets far larger than the cache are placed in rounds of vertex ranges, the same CSR",
+          "[graph][stream]") {
+  // 2M edges (8 MiB of targets, each way) through a 4 MiB cache, read 10,000
+  // edges at a time: 210 blocks, so the place passes go in rounds of ranges
+  // whose targets fit half the cache.
+  graph::rmat_stream source(17, 16, 3);
+  check_same(source, graph::rmat_edges(17, 16, 3), true, 10'000);
+  // The rounds: each range's targets within the budget (but a range of one
+  // vertex), the ranges covering every vertex in order.
+  remora::Runtime rt(small_pool());
+  const graph::edge_scan scan = graph::scan_edges(source);
+  graph::far_graph g = graph::stream_csr(rt, source, scan, true, [](const char*) {});
+  const std::uint64_t budget = 512 << 10;
+  const std::vector<std::uint32_t> cut = graph::stream_detail::place_rounds(g.csr, budget, 210);
+  REQUIRE(cut.size() > 3);
+  CHECK(cut.front() == 0);
+  CHECK(cut.back() == g.csr.vertices());
+  for (std::size_t r = 0; r + 1 < cut.size(); ++r) {
+    INFO("range " << r << ": " << cut[r] << " to " << cut[r + 1]);
+    REQUIRE(cut[r] < cut[r + 1]);
+    CHECK((g.csr.offset(cut[r + 1]) - g.csr.offset(cut[r]) <= budget || cut[r + 1] == cut[r] + 1));
+  }
+  // Few blocks a round: one range.
+  CHECK(graph::stream_detail::place_rounds(g.csr, budget, 16).size() == 2);
 }
 
 TEST_CASE("the streaming loader names the file and line of a bad line, and refuses huge ids",
