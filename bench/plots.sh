@@ -1,7 +1,10 @@
 # bench/run plots: throughput against the local-cache fraction (10 % … 100 %
 # of the working set), drawn with gnuplot into bench/results/*.png:
 #   pagerank.png   PageRank (R-MAT scale 20, 10 iterations): Remora, Remora
-#                  without prefetch, all in memory (edges/s)
+#                  without prefetch, all in memory, SuiteSparse:GraphBLAS
+#                  (edges/s)
+#   pagerank-threads.png  the same on 1 to N threads (N = the machine's
+#                  cores): Remora at 25 %, all in memory, GraphBLAS
 #   embedding.png  embedding lookups (bench/run embedding's workload): Remora,
 #                  Remora without the batched fetch, all in memory, Redis
 #                  holding the same table (MGET) (rows/s)
@@ -10,20 +13,49 @@
 fractions=(10 25 50 75 100)
 
 sweep_pagerank() {
-  local bin dat common memory f remora off
+  local bin dat common memory f remora off peer
   bin=$(need_binary examples/remora-graph)
   dat=$1
   common=(--scale=20 --edge-factor=16 --algorithm=pagerank --iterations=10)
   memory=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --in-memory | grep '^result ')")
-  echo "# fraction_percent remora no_prefetch memory (edges/s)" > "$dat"
+  peer=$(graphblas_edges_per_s 1)
+  echo "# fraction_percent remora no_prefetch memory graphblas (edges/s)" > "$dat"
   for f in "${fractions[@]}"; do
     remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" | grep '^result ')")
     off=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" --no-prefetch |
           grep '^result ')")
-    echo "$f $remora $off $memory" >> "$dat"
+    echo "$f $remora $off $memory $peer" >> "$dat"
     echo "plots pagerank-$f% remora=$(calc "$remora / 1e6")Medges/s" \
          "no_prefetch=$(calc "$off / 1e6")Medges/s memory=$(calc "$memory / 1e6")Medges/s" \
-         "ratio=$(calc "$remora / $memory")"
+         "graphblas=$(calc "$peer / 1e6")Medges/s ratio=$(calc "$remora / $peer")"
+  done
+}
+
+# PageRank's edges a second in SuiteSparse:GraphBLAS on $1 threads, counted
+# as remora-graph counts them (the generated edges, 10 iterations).
+graphblas_edges_per_s() {
+  local out
+  out=$(timeout 600 "$(need_binary bench/remora-bench-graphblas)" --scale=20 --edge-factor=16 \
+          --iterations=10 --threads="$1" | grep '^result ')
+  calc "16 * 1048576 * 10 / $(field seconds "$out")"
+}
+
+sweep_threads() {
+  local bin dat common t remora memory peer
+  bin=$(need_binary examples/remora-graph)
+  dat=$1
+  common=(--scale=20 --edge-factor=16 --algorithm=pagerank --iterations=10)
+  echo "# threads remora memory graphblas (edges/s)" > "$dat"
+  for ((t = 1; t <= $(nproc); t++)); do
+    remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --threads="$t" \
+             --local-cache=25% | grep '^result ')")
+    memory=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --threads="$t" --in-memory |
+             grep '^result ')")
+    peer=$(graphblas_edges_per_s "$t")
+    echo "$t $remora $memory $peer" >> "$dat"
+    echo "plots pagerank-threads-$t remora=$(calc "$remora / 1e6")Medges/s" \
+         "memory=$(calc "$memory / 1e6")Medges/s graphblas=$(calc "$peer / 1e6")Medges/s" \
+         "ratio=$(calc "$remora / $peer")"
   done
 }
 
@@ -57,11 +89,11 @@ draw() {
 set terminal pngcairo size 800,500
 set output '$png'
 set title '$title'
-set xlabel 'local cache, % of the working set'
+set xlabel '${XLABEL:-local cache, % of the working set}'
 set ylabel '$ylabel'
 set key bottom right
 set grid
-set xrange [0:105]
+set xrange [${XRANGE:-0:105}]
 $([ "$scale" = log ] && echo "set logscale y" || echo "set yrange [0:*]")
 plot $joined
 GNUPLOT
@@ -74,7 +106,11 @@ bench_plots() {
   sweep_pagerank "$results/pagerank.dat"
   draw "$results/pagerank.dat" "$results/pagerank.png" \
        "PageRank, R-MAT scale 20 (10 iterations)" "edges/s" linear \
-       "2:Remora" "3:Remora, prefetch off" "4:all in memory"
+       "2:Remora" "3:Remora, prefetch off" "4:all in memory" "5:GraphBLAS, in memory"
+  sweep_threads "$results/pagerank-threads.dat"
+  XLABEL=threads XRANGE="0.5:$(nproc).5" draw "$results/pagerank-threads.dat" \
+       "$results/pagerank-threads.png" "PageRank, R-MAT scale 20, 25 % cache, against threads" \
+       "edges/s" linear "2:Remora" "3:all in memory" "4:GraphBLAS, in memory"
   sweep_embedding "$results/embedding.dat"
   draw "$results/embedding.dat" "$results/embedding.png" \
        "Embedding lookups, 4M rows x 64 floats, Zipf 0.99, batches of 256" "rows/s" log \

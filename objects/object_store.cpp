@@ -300,7 +300,7 @@ std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
                           return prefetch(chunks, &fetched);
                         },
                         [this] { return prefetch_wasted_.load(std::memory_order_relaxed); },
-                        tiers_->host_capacity(), prefetch_on_reader_});
+                        tiers_->host_capacity(), prefetch_on_reader_, &prefetch_chunk_ns_});
 }
 
 std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::size_t* fetched) {

@@ -112,6 +112,7 @@ class object_store final : public detail::object_runtime {
 
   const std::chrono::milliseconds timeout_;
   const bool prefetch_on_reader_;
+  std::atomic<std::int64_t> prefetch_chunk_ns_{0};  // prefetcher::hooks::chunk_ns
   far_store& far_;
   std::unique_ptr<tier_stack> tiers_;
   record_pool records_;

@@ -45,7 +45,9 @@ struct prefetcher::follower {
       cap = static_cast<std::size_t>(
           std::clamp<std::uint64_t>(hooks.cache_bytes / chunk / 2, min_window, max_window));
     }
-    window = std::min(initial_window, cap);
+    if (hooks.chunk_ns != nullptr)
+      per_chunk = std::chrono::nanoseconds(hooks.chunk_ns->load(std::memory_order_relaxed));
+    window = std::min(initial_window, bound());
   }
 
   detail::prefetch_plan plan;
@@ -192,6 +194,8 @@ struct prefetcher::follower {
       const std::chrono::nanoseconds each =
           (std::chrono::steady_clock::now() - started) / static_cast<std::int64_t>(fetched);
       per_chunk = per_chunk.count() == 0 ? each : per_chunk + (each - per_chunk) / 8;
+      if (hooks.chunk_ns != nullptr)
+        hooks.chunk_ns->store(per_chunk.count(), std::memory_order_relaxed);
     }
     // Advance past what was dealt with; a full cache leaves the rest for later.
     const std::uint64_t next = handled < batch.size() ? positions[handled] : pos;
@@ -212,7 +216,7 @@ struct prefetcher::follower {
 prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
     : work_(std::make_unique<follower>(std::move(plan), std::move(h))) {
   work_->last_wasted = work_->hooks.wasted();
-  if (work_->hooks.on_reader) {  // rounds on the reader's first move, and on
+  if (work_->hooks.on_reader) {  // no thread: reader_moved() runs the rounds
     idle_.store(true, std::memory_order_relaxed);
     return;
   }

@@ -51,6 +51,10 @@ class prefetcher final : public detail::prefetch_session {
     /// No thread of its own: the reader runs the rounds itself, in
     /// reader_moved(), once it is half a window from what was issued.
     bool on_reader = false;
+    /// The time a fetched chunk took, in ns, shared by the runtime's
+    /// prefetchers (each starts from it and keeps it up to date); null:
+    /// each measures alone.
+    std::atomic<std::int64_t>* chunk_ns = nullptr;
   };
 
   prefetcher(detail::prefetch_plan plan, hooks h);
