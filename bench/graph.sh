@@ -7,7 +7,7 @@
 #   pagerank-all-far  every array in Remora (in-offsets, sources,
 #                   out-degrees, ranks, contributions; 25% of them cached),
 #                   at() per element and a scope per vertex, against the same
-#                   loop over vectors
+#                   loop over vectors; on 1 and 2 threads
 #   bfs-HOW         BFS from vertex 0, top-down and direction-optimizing
 #                   (bottom-up levels over the transpose), against the same
 #                   BFS in memory
@@ -39,11 +39,17 @@ bench_graph() {
        "memory=$(field seconds "$memory")s no_prefetch=$(field seconds "$off")s" \
        "hit_rate=$(field hit_rate "$remora") prefetch_hits=$(field prefetch_hits "$remora")" \
        "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
-  memory=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --in-memory | grep '^result ')
-  remora=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --local-cache=25% | grep '^result ')
-  echo "graph pagerank-all-far-s$scale-25% remora=$(field seconds "$remora")s" \
-       "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
-       "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+  local t suffix
+  for t in 1 2; do
+    suffix=$([ "$t" = 1 ] || echo "-threads-$t")
+    memory=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" --in-memory |
+             grep '^result ')
+    remora=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" \
+             --local-cache=25% | grep '^result ')
+    echo "graph pagerank-all-far-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
+         "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
+         "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+  done
   local threads peer
   for threads in 1 2; do
     peer=$(timeout 600 "$(need_binary bench/remora-bench-graphblas)" --scale="$scale" \

@@ -54,13 +54,11 @@ constexpr const char* usage = R"(usage: remora-graph [options]
   what to run:
     --algorithm=A         pagerank, bfs or both (default pagerank)
     --iterations=N        PageRank iterations (default 10)
-    --threads=N           PageRank and BFS on N threads: PageRank pushes
-                          ranges of vertices with about as many edges each,
-                          BFS expands shares of each frontier (default 1;
-                          --vertex-state=far runs on one)
-    --vertex-state=WHERE  local (default): ranks in local vectors, pushed
-                          along out-edges; far: PageRank pulls over in-edges
-                          with offsets, sources, out-degrees, ranks and
+    --threads=N           PageRank and BFS on N threads, each a range of
+                          vertices with about as many edges (default 1)
+    --vertex-state=WHERE  local (default): ranks and depths in local
+                          vectors; far: PageRank pulls over in-edges with
+                          offsets, sources, out-degrees, ranks and
                           contributions all in Remora (at() per element, a
                           scope per vertex; --in-memory: the same loop over
                           vectors). PageRank only
@@ -209,7 +207,6 @@ config parse_args(int argc, char** argv) {
   }
   if (c.in_memory && c.verify) usage_error("--verify compares Remora with --in-memory; pick one");
   if (c.far_state && c.bfs) usage_error("--vertex-state=far runs PageRank only");
-  if (c.far_state && c.threads > 1) usage_error("--vertex-state=far runs on one thread");
   if (c.far_state && !c.prefetch)
     usage_error("--vertex-state=far declares no orders; --no-prefetch changes nothing there");
   return c;
@@ -504,13 +501,16 @@ int run_far_state(const config& c, graph::edge_list& input) {
     const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
     const auto start = clock_type::now();
     auto last = start;
-    graph::pagerank_pull<scope>(arrays, c.iterations, [&](int i) {
-      char text[64];
-      std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
-                    seconds_since(last));
-      line.step(text);
-      last = clock_type::now();
-    });
+    graph::pagerank_pull<scope>(
+        arrays, c.iterations,
+        [&](int i) {
+          char text[64];
+          std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
+                        seconds_since(last));
+          line.step(text);
+          last = clock_type::now();
+        },
+        c.threads);
     const double seconds = seconds_since(start);
     line.finish();
     run_report{"pagerank", seconds, edges * static_cast<std::uint64_t>(c.iterations),
@@ -538,7 +538,8 @@ int run_far_state(const config& c, graph::edge_list& input) {
     const std::vector<double> ranks = run(far, std::type_identity<remora::DerefScope>{}, &rt);
     if (!c.verify) return 0;
     auto local = graph::local_pull(std::move(g));
-    graph::pagerank_pull<graph::no_scope>(local, c.iterations, [](int) {});
+    graph::pagerank_pull<graph::no_scope>(
+        local, c.iterations, [](int) {}, c.threads);
     double max_rel = 0;
     for (std::size_t v = 0; v < ranks.size(); ++v)
       max_rel = std::max(max_rel, std::fabs(ranks[v] - local.ranks.v[v]) /

@@ -2,10 +2,12 @@
 // in-offsets, sources, out-degrees, ranks and contributions — written the
 // obvious way: at() per element and a scope per vertex. remora-graph
 // --vertex-state=far runs it with all five in Remora Arrays (far_pull); with
-// --in-memory, the same loop runs over vectors (local_array, no scope).
-// Single-threaded.
+// --in-memory, the same loop runs over vectors (local_array, no scope). On
+// any number of threads, each writing its own chunks.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -75,35 +77,76 @@ struct pull_arrays {
   std::uint64_t edges = 0;
 };
 
+/// Vertex ranges for `threads` threads with about as many in-edges each,
+/// each starting at a multiple of `align` vertices (so that no two threads
+/// write into one chunk of a vertex-indexed array): the first vertex of
+/// each range, then a.vertices.
+template <class Scope, class Arrays>
+std::vector<std::uint32_t> pull_ranges(Arrays& a, unsigned threads, std::uint32_t align) {
+  std::vector<std::uint32_t> cut{0};
+  for (unsigned t = 1; t < threads; ++t) {
+    const std::uint64_t want = a.edges / threads * t;
+    std::uint32_t lo = cut.back(), hi = a.vertices;  // the first v with in_offsets[v] >= want
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      Scope scope;
+      if (a.in_offsets.at(scope, mid) < want)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    cut.push_back(std::max(cut.back(), lo / align * align));
+  }
+  cut.push_back(a.vertices);
+  return cut;
+}
+
 /// PageRank by pulling: each iteration computes every vertex's contribution
 /// (rank over out-degree; dangling rank spread over all), then each vertex
 /// sums its in-neighbours' contributions. Calls on_iteration(i) after
-/// iteration i; the ranks stay in a.ranks.
+/// iteration i; the ranks stay in a.ranks. With `threads` > 1 each thread
+/// owns a range of vertices (about as many in-edges each, starting at a
+/// chunk of ranks and contributions, so no two threads write into one
+/// chunk): it makes their contributions, then, once all are made, their
+/// sums and ranks; every thread reads every array. The dangling rank is
+/// summed a range at a time in thread order: the same result for the same
+/// thread count, whatever the arrays are stored in.
 template <class Scope, class Arrays, class OnIteration>
-void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration) {
+void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration, unsigned threads = 1) {
   const std::uint32_t n = a.vertices;
   for (std::uint32_t v = 0; v < n; ++v) {
     Scope scope;
     a.ranks.at_mut(scope, v) = 1.0 / n;
   }
+  constexpr auto per_chunk =
+      static_cast<std::uint32_t>(std::bit_floor(remora::array_chunk_bytes / sizeof(double)));
+  const std::vector<std::uint32_t> cut = pull_ranges<Scope>(a, threads, per_chunk);
+  std::vector<double> danglings(threads);
   for (int i = 1; i <= iterations; ++i) {
+    on_threads(threads, [&](unsigned t) {
+      double dangling = 0;
+      for (std::uint32_t v = cut[t]; v < cut[t + 1]; ++v) {
+        Scope scope;
+        const std::uint32_t degree = a.out_degrees.at(scope, v);
+        const double rank = a.ranks.at(scope, v);
+        if (degree == 0) dangling += rank;
+        a.contributions.at_mut(scope, v) = degree == 0 ? 0.0 : rank / degree;
+      }
+      danglings[t] = dangling;
+    });
     double dangling = 0;
-    for (std::uint32_t v = 0; v < n; ++v) {
-      Scope scope;
-      const std::uint32_t degree = a.out_degrees.at(scope, v);
-      const double rank = a.ranks.at(scope, v);
-      if (degree == 0) dangling += rank;
-      a.contributions.at_mut(scope, v) = degree == 0 ? 0.0 : rank / degree;
-    }
+    for (double d : danglings) dangling += d;
     const double base = (1 - damping) / n + damping * dangling / n;
-    for (std::uint32_t v = 0; v < n; ++v) {
-      Scope scope;
-      const std::uint64_t begin = a.in_offsets.at(scope, v), end = a.in_offsets.at(scope, v + 1);
-      double sum = 0;
-      for (std::uint64_t e = begin; e < end; ++e)
-        sum += a.contributions.at(scope, a.sources.at(scope, e));
-      a.ranks.at_mut(scope, v) = base + damping * sum;
-    }
+    on_threads(threads, [&](unsigned t) {
+      for (std::uint32_t v = cut[t]; v < cut[t + 1]; ++v) {
+        Scope scope;
+        const std::uint64_t begin = a.in_offsets.at(scope, v), end = a.in_offsets.at(scope, v + 1);
+        double sum = 0;
+        for (std::uint64_t e = begin; e < end; ++e)
+          sum += a.contributions.at(scope, a.sources.at(scope, e));
+        a.ranks.at_mut(scope, v) = base + damping * sum;
+      }
+    });
     on_iteration(i);
   }
 }
