@@ -68,9 +68,11 @@ case "${1:-}" in
     # (UCX_MEM_EVENTS) clash with TSan's thread teardown, so they are off.
     cmake -S . -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_TSAN=ON \
           -DREMORA_BUILD_BENCH=OFF
-    cmake --build "$build-tsan" -j"$(nproc)" --target client_test
-    TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
-      "$build-tsan/tests/client/client_test" "[threads]"
+    cmake --build "$build-tsan" -j"$(nproc)" --target client_test graph_algorithms_test
+    for t in tests/client/client_test tests/examples/graph_algorithms_test; do
+      TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
+        "$build-tsan/$t" "[threads]"
+    done
     # libFuzzer on Remora's own decoders (slot checks, addresses, sizes,
     # URLs), built with clang, ASan and UBSan: a short run of each.
     CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
