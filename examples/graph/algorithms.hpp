@@ -186,54 +186,62 @@ struct bfs_result {
   std::uint64_t edges_traversed = 0;
 };
 
-/// Level-synchronous top-down BFS along out edges from `source`. Calls
-/// on_level(level, frontier size) after expanding each level. With
-/// `threads` > 1 each thread expands a share of the frontier, claims the
-/// vertices it reaches first with a compare-and-swap on their depth, and
-/// the next frontier is the threads' in thread order (depths are the same
-/// whatever the order). REQUIRES: source < g.vertices().
+/// One top-down BFS level: the vertices the frontier's out-edges reach
+/// first get depth level + 1 and make the next frontier, returned; the
+/// edges looked at are added to r.edges_traversed. With `threads` > 1 each
+/// thread expands a share of the frontier and claims the vertices it
+/// reaches first with a compare-and-swap on their depth; the next frontier
+/// is the threads' in thread order (depths are the same whatever the order).
+template <class Graph>
+std::vector<std::uint32_t> expand_level(Graph& g, const std::vector<std::uint32_t>& frontier,
+                                        bfs_result& r, std::int32_t level, unsigned threads) {
+  std::vector<std::uint32_t> next;
+  if (threads <= 1 || frontier.size() < threads) {
+    g.expand(frontier, [&](std::span<const std::uint32_t> piece) {
+      r.edges_traversed += piece.size();
+      for (std::uint32_t v : piece)
+        if (r.depth[v] < 0) {
+          r.depth[v] = level + 1;
+          next.push_back(v);
+        }
+    });
+    return next;
+  }
+  std::vector<std::vector<std::uint32_t>> nexts(threads);
+  std::vector<std::uint64_t> traversed(threads);
+  on_threads(threads, [&](unsigned t) {
+    const std::size_t lo = frontier.size() * t / threads, hi = frontier.size() * (t + 1) / threads;
+    const std::vector<std::uint32_t> share(frontier.begin() + static_cast<std::ptrdiff_t>(lo),
+                                           frontier.begin() + static_cast<std::ptrdiff_t>(hi));
+    g.expand(share, [&](std::span<const std::uint32_t> piece) {
+      traversed[t] += piece.size();
+      for (std::uint32_t v : piece) {
+        std::atomic_ref<std::int32_t> depth(r.depth[v]);
+        std::int32_t unseen = -1;
+        if (depth.load(std::memory_order_relaxed) < 0 &&
+            depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed))
+          nexts[t].push_back(v);
+      }
+    });
+  });
+  for (unsigned t = 0; t < threads; ++t) {
+    r.edges_traversed += traversed[t];
+    next.insert(next.end(), nexts[t].begin(), nexts[t].end());
+  }
+  return next;
+}
+
+/// Level-synchronous top-down BFS along out edges from `source`, on
+/// `threads` threads (expand_level). Calls on_level(level, frontier size)
+/// after expanding each level. REQUIRES: source < g.vertices().
 template <class Graph, class OnLevel>
 bfs_result bfs(Graph& g, std::uint32_t source, OnLevel&& on_level, unsigned threads = 1) {
   bfs_result r;
   r.depth.assign(g.vertices(), -1);
   r.depth[source] = 0;
-  std::vector<std::uint32_t> frontier{source}, next;
-  std::vector<std::vector<std::uint32_t>> nexts(threads);
-  std::vector<std::uint64_t> traversed(threads);
+  std::vector<std::uint32_t> frontier{source};
   for (std::int32_t level = 0; !frontier.empty(); ++level) {
-    next.clear();
-    if (threads <= 1 || frontier.size() < threads) {
-      g.expand(frontier, [&](std::span<const std::uint32_t> piece) {
-        r.edges_traversed += piece.size();
-        for (std::uint32_t v : piece)
-          if (r.depth[v] < 0) {
-            r.depth[v] = level + 1;
-            next.push_back(v);
-          }
-      });
-    } else {
-      on_threads(threads, [&](unsigned t) {
-        const std::size_t lo = frontier.size() * t / threads,
-                          hi = frontier.size() * (t + 1) / threads;
-        const std::vector<std::uint32_t> share(frontier.begin() + lo, frontier.begin() + hi);
-        nexts[t].clear();
-        traversed[t] = 0;
-        g.expand(share, [&](std::span<const std::uint32_t> piece) {
-          traversed[t] += piece.size();
-          for (std::uint32_t v : piece) {
-            std::atomic_ref<std::int32_t> depth(r.depth[v]);
-            std::int32_t unseen = -1;
-            if (depth.load(std::memory_order_relaxed) < 0 &&
-                depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed))
-              nexts[t].push_back(v);
-          }
-        });
-      });
-      for (unsigned t = 0; t < threads; ++t) {
-        r.edges_traversed += traversed[t];
-        next.insert(next.end(), nexts[t].begin(), nexts[t].end());
-      }
-    }
+    std::vector<std::uint32_t> next = expand_level(g, frontier, r, level, threads);
     on_level(level, frontier.size());
     frontier.swap(next);
   }

@@ -1,6 +1,6 @@
 // Direction-optimizing BFS (Beamer, Asanović and Patterson, as GAPBS runs
 // it): levels with a small frontier go top-down, expanding the frontier's
-// out-edges (bfs's step, algorithms.hpp); levels whose frontier's out-edges
+// out-edges (expand_level, algorithms.hpp); levels whose frontier's out-edges
 // outweigh what is left to check go bottom-up: every vertex not yet reached
 // looks through its in-edges for a parent in the frontier. A bottom-up level
 // reads the in-edges in order, a range of vertices a thread, which is the
@@ -41,7 +41,6 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   const std::vector<std::uint32_t> degree = out_degrees(out);  // to weigh a frontier
   const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
   std::vector<std::uint32_t> frontier{source}, next;
-  std::vector<std::vector<std::uint32_t>> nexts(threads);
   std::vector<std::uint64_t> traversed(threads), awakened(threads);
   std::vector<std::uint8_t> in_frontier, in_next;  // bottom-up levels' frontiers
   std::uint64_t unchecked = out.edges(), scout = degree[source];
@@ -49,34 +48,9 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
 
   // One level top-down: the next frontier, and its out-edges in `scout`.
   auto top_down = [&] {
-    next.clear();
+    next = expand_level(out, frontier, r, level, threads);
     scout = 0;
-    on_threads(threads, [&](unsigned t) {
-      const std::size_t lo = frontier.size() * t / threads,
-                        hi = frontier.size() * (t + 1) / threads;
-      const std::vector<std::uint32_t> share(frontier.begin() + static_cast<std::ptrdiff_t>(lo),
-                                             frontier.begin() + static_cast<std::ptrdiff_t>(hi));
-      nexts[t].clear();
-      traversed[t] = 0;
-      awakened[t] = 0;
-      out.expand(share, [&](std::span<const std::uint32_t> piece) {
-        traversed[t] += piece.size();
-        for (std::uint32_t v : piece) {
-          std::atomic_ref<std::int32_t> depth(r.depth[v]);
-          std::int32_t unseen = -1;
-          if (depth.load(std::memory_order_relaxed) < 0 &&
-              depth.compare_exchange_strong(unseen, level + 1, std::memory_order_relaxed)) {
-            nexts[t].push_back(v);
-            awakened[t] += degree[v];
-          }
-        }
-      });
-    });
-    for (unsigned t = 0; t < threads; ++t) {
-      r.edges_traversed += traversed[t];
-      scout += awakened[t];
-      next.insert(next.end(), nexts[t].begin(), nexts[t].end());
-    }
+    for (std::uint32_t v : next) scout += degree[v];
   };
   // One level bottom-up over in_frontier into in_next: how many it reached.
   // Each thread owns a range of vertices, so depths need no atomics.

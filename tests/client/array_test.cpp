@@ -73,6 +73,14 @@ chunk_counts read_in(remora::Runtime& rt, remora::Array<std::uint64_t>& a, const
           after.prefetch_wasted - before.prefetch_wasted};
 }
 
+// Nearly every chunk entry that needed bytes from far memory (95 %) found
+// them prefetched.
+void check_prefetched(const chunk_counts& c) {
+  INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
+                  << " issued " << c.issued << " wasted " << c.wasted);
+  CHECK(c.coverage() >= 0.95);
+}
+
 }  // namespace
 
 TEST_CASE("an array ten times the cache round-trips", "[client][array]") {
@@ -132,30 +140,21 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
     a.prefetch(remora::order::sequential());
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    auto c = read_in(rt, a, order, wrong, std::chrono::nanoseconds(200), true);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong, std::chrono::nanoseconds(200), true));
   }
   SECTION("strided") {
     const std::size_t stride = per + 5;  // every touch a different chunk
     a.prefetch(remora::order::strided(7, stride));
     std::vector<std::size_t> order;
     for (std::size_t i = 7; i < n; i += stride) order.push_back(i);
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong, std::chrono::microseconds(20), true));
   }
   SECTION("indices") {
     std::mt19937_64 rng(4);
     std::vector<std::size_t> order(20'000);
     for (auto& i : order) i = rng() % n;
     a.prefetch(remora::order::indices(order));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong, std::chrono::microseconds(20), true));
   }
   SECTION("generator") {  // an order known only as it unfolds
     std::mt19937_64 rng(6);
@@ -166,10 +165,7 @@ TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
       if (next == order.size()) return std::nullopt;
       return order[next++];
     }));
-    auto c = read_in(rt, a, order, wrong, std::chrono::microseconds(20), true);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong, std::chrono::microseconds(20), true));
   }
   CHECK(wrong == 0);
 }
@@ -189,20 +185,14 @@ TEST_CASE("prefetching on the reader's own thread fetches ahead along declared o
     a.prefetch(remora::order::sequential());
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    auto c = read_in(rt, a, order, wrong);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong));
   }
   SECTION("indices") {
     std::mt19937_64 rng(5);
     std::vector<std::size_t> order(20'000);
     for (auto& i : order) i = rng() % n;
     a.prefetch(remora::order::indices(order));
-    auto c = read_in(rt, a, order, wrong);
-    INFO("touched " << c.touched << " hits " << c.prefetch_hits << " misses " << c.misses
-                    << " issued " << c.issued << " wasted " << c.wasted);
-    CHECK(c.coverage() >= 0.95);
+    check_prefetched(read_in(rt, a, order, wrong));
   }
   CHECK(wrong == 0);
 }
