@@ -13,6 +13,7 @@
 // counts the edges each step looked at.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
