@@ -45,9 +45,10 @@ void on_threads(unsigned threads, Work&& work) {
 }
 
 /// Vertex ranges for `parts` threads with about as many edges each: the
-/// first vertex of each part, then vertices().
+/// first vertex of each part, then vertices(). Each part but the last
+/// starts at a multiple of `align` vertices.
 template <class Graph>
-std::vector<std::uint32_t> split_by_edges(const Graph& g, unsigned parts) {
+std::vector<std::uint32_t> split_by_edges(const Graph& g, unsigned parts, std::uint32_t align = 1) {
   const std::uint32_t n = g.vertices();
   const std::uint64_t edges = g.offset(n);
   std::vector<std::uint32_t> cut{0};
@@ -61,7 +62,7 @@ std::vector<std::uint32_t> split_by_edges(const Graph& g, unsigned parts) {
       else
         hi = mid;
     }
-    cut.push_back(lo);
+    cut.push_back(std::max(cut.back(), lo / align * align));
   }
   cut.push_back(n);
   return cut;

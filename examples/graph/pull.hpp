@@ -77,29 +77,16 @@ struct pull_arrays {
   std::uint64_t edges = 0;
 };
 
-/// Vertex ranges for `threads` threads with about as many in-edges each,
-/// each starting at a multiple of `align` vertices (so that no two threads
-/// write into one chunk of a vertex-indexed array): the first vertex of
-/// each range, then a.vertices.
+/// The in-edges of `a` as split_by_edges (algorithms.hpp) walks a graph.
 template <class Scope, class Arrays>
-std::vector<std::uint32_t> pull_ranges(Arrays& a, unsigned threads, std::uint32_t align) {
-  std::vector<std::uint32_t> cut{0};
-  for (unsigned t = 1; t < threads; ++t) {
-    const std::uint64_t want = a.edges / threads * t;
-    std::uint32_t lo = cut.back(), hi = a.vertices;  // the first v with in_offsets[v] >= want
-    while (lo < hi) {
-      const std::uint32_t mid = lo + (hi - lo) / 2;
-      Scope scope;
-      if (a.in_offsets.at(scope, mid) < want)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    cut.push_back(std::max(cut.back(), lo / align * align));
+struct in_edges_of {
+  Arrays& a;
+  std::uint32_t vertices() const { return a.vertices; }
+  std::uint64_t offset(std::uint32_t v) const {
+    Scope scope;
+    return a.in_offsets.at(scope, v);
   }
-  cut.push_back(a.vertices);
-  return cut;
-}
+};
 
 /// PageRank by pulling: each iteration computes every vertex's contribution
 /// (rank over out-degree; dangling rank spread over all), then each vertex
@@ -120,7 +107,10 @@ void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration, unsign
   }
   constexpr auto per_chunk =
       static_cast<std::uint32_t>(std::bit_floor(remora::array_chunk_bytes / sizeof(double)));
-  const std::vector<std::uint32_t> cut = pull_ranges<Scope>(a, threads, per_chunk);
+  // Ranges start at a chunk of ranks and contributions: no two threads
+  // write into one chunk.
+  const std::vector<std::uint32_t> cut =
+      split_by_edges(in_edges_of<Scope, Arrays>{a}, threads, per_chunk);
   std::vector<double> danglings(threads);
   for (int i = 1; i <= iterations; ++i) {
     on_threads(threads, [&](unsigned t) {
