@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "actors/publications.hpp"
 #include "transport/secure_random.hpp"
 
 namespace remora::actors {
@@ -29,6 +30,7 @@ struct memory_node_state {
   memory_node_setup setup;
   std::unordered_map<std::uint64_t, session_info> sessions;
   std::unordered_map<std::uint64_t, lease> owners;
+  publications published;
   node_stats counters;  // leaving: drained (remora-ctl drain)
   static inline const char* name = "remora.memory_node";
 };
@@ -114,6 +116,8 @@ node_stats current_stats(node_pointer self) {
   s.spills = a.spills;
   s.unspills = a.unspills;
   s.sessions = st.sessions.size();
+  s.published = st.published.named();
+  s.publications_held = st.published.held();
   for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {
     s.tenant_names.push_back(st.setup.tenants[t].name);
     s.tenant_used.push_back(st.setup.arena->tenant_used(t));
@@ -127,6 +131,12 @@ bool operator_admitted(node_pointer self, const std::string& token) {
   ++self->state.counters.requests;
   const auto& expected = self->state.setup.auth_token;
   return expected.empty() || token_matches(expected, token);
+}
+
+// Frees a publication that is done (unpublished, no view left); how many
+// objects went.
+std::uint64_t free_publication(node_pointer self, std::optional<std::uint64_t> id) {
+  return id ? self->state.setup.arena->free_owner(*id) : 0;
 }
 
 caf::error not_admitted(node_pointer self) {
@@ -195,7 +205,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
              const std::vector<std::uint64_t>& ids) -> caf::result<std::vector<slot_location>> {
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        auto r = self->state.setup.arena->lookup(ids, who->owner);
+        auto r = self->state.setup.arena->lookup(ids, who->owner, who->tenant);
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },
@@ -252,6 +262,57 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           ++st.counters.leases_lapsed;
           st.counters.objects_reclaimed += freed;
         }
+        for (std::uint64_t done : st.published.forget(owner))  // its views are closed
+          st.counters.objects_reclaimed += free_publication(self, done);
+      },
+      [self](publish_atom, std::uint64_t session, std::uint64_t id, const std::string& name,
+             std::vector<char> description,
+             const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        if (id == 0 || st.owners.contains(id))
+          return refuse(self, {transport::errc::already_exists,
+                               "publication id " + std::to_string(id) + " is taken"});
+        if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
+          return refuse(self, taken.err());
+        if (auto named =
+                st.published.add(who->tenant, name, id, std::move(description), who->owner);
+            !named) {
+          (void)st.setup.arena->adopt(ids, id, who->owner);  // give them back
+          return refuse(self, named.err());
+        }
+        return static_cast<std::uint64_t>(ids.size());
+      },
+      [self](open_atom, std::uint64_t session,
+             const std::string& name) -> caf::result<publication_reply> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.published.open(who->tenant, name, who->owner);
+        if (!r) return refuse(self, r.err());
+        return publication_reply{r->id, std::move(r->description)};
+      },
+      [self](close_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.published.close(who->tenant, id, who->owner);
+        if (!r) return refuse(self, r.err());
+        return free_publication(self, *r);
+      },
+      [self](unpublish_atom, std::uint64_t session,
+             const std::string& name) -> caf::result<std::uint64_t> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.published.remove(who->tenant, name);
+        if (!r) return refuse(self, r.err());
+        return free_publication(self, *r);
+      },
+      [self](retract_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        if (auto r = self->state.published.retract(who->tenant, id, who->owner); !r)
+          return refuse(self, r.err());
+        return self->state.setup.arena->give_back(id, who->owner);
       },
   };
 }

@@ -47,9 +47,14 @@ using damage_atom = caf::atom_constant<caf::atom("damage")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using unpublish_atom = caf::atom_constant<caf::atom("unpublish")>;
+using retract_atom = caf::atom_constant<caf::atom("retract")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 3;
+inline constexpr std::uint32_t protocol_version = 4;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -70,12 +75,24 @@ typename Inspector::result_type inspect(Inspector& f, hello_reply& x) {
            x.arena_key, x.capacity, x.max_object_size);
 }
 
+/// A published array as its node keeps it: the publication's id and the
+/// array's description (objects/published_array, bytes to the node).
+struct publication_reply {
+  std::uint64_t id = 0;
+  std::vector<char> description;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, publication_reply& x) {
+  return f(caf::meta::type_name("remora.publication"), x.id, x.description);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
-           x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed,
-           x.tenant_names, x.tenant_used, x.tenant_quota);
+           x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed, x.published,
+           x.publications_held, x.tenant_names, x.tenant_used, x.tenant_quota);
 }
 
 using memory_node_actor = caf::typed_actor<
@@ -107,7 +124,24 @@ using memory_node_actor = caf::typed_actor<
     caf::reacts_to<goodbye_atom, std::uint64_t>,
     // owner, generation: the node's own timer for a lease (from others:
     // ignored)
-    caf::reacts_to<expire_atom, std::uint64_t, std::uint64_t>>;
+    caf::reacts_to<expire_atom, std::uint64_t, std::uint64_t>,
+    // Published arrays (publications.hpp), scoped to the caller's tenant.
+    // session, publication id, name, description, ids: the caller's objects
+    // here become the publication's, named `name`; the caller holds a view
+    // -> how many objects it took
+    caf::replies_to<publish_atom, std::uint64_t, std::uint64_t, std::string, std::vector<char>,
+                    std::vector<std::uint64_t>>::with<std::uint64_t>,
+    // session, name -> publication id and description; the caller holds
+    // one more view
+    caf::replies_to<open_atom, std::uint64_t, std::string>::with<publication_reply>,
+    // session, publication id: the caller closes a view -> objects freed
+    // (unpublished, and that was the last view)
+    caf::replies_to<close_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
+    // session, name: the name goes now -> objects freed (none viewed it)
+    caf::replies_to<unpublish_atom, std::uint64_t, std::string>::with<std::uint64_t>,
+    // session, publication id: the publisher, its only viewer, takes it
+    // back (publishing failed elsewhere) -> objects that are its own again
+    caf::replies_to<retract_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
 /// unknown row is an InvalidObject (out_of_range) naming it.

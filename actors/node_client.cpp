@@ -272,6 +272,32 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
                                                   std::vector<object_id>(ids.begin(), ids.end()));
 }
 
+result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& name,
+                                           std::span<const char> description,
+                                           std::span<const object_id> ids) {
+  return impl_->ask<std::uint64_t>("publish", publish_atom::value, the_session, id, name,
+                                   std::vector<char>(description.begin(), description.end()),
+                                   std::vector<object_id>(ids.begin(), ids.end()));
+}
+
+result<node_client::publication> node_client::open(const std::string& name) {
+  auto r = impl_->ask<publication_reply>("open", open_atom::value, the_session, name);
+  if (!r) return r.err();
+  return publication{r->id, std::move(r->description)};
+}
+
+result<std::uint64_t> node_client::close(std::uint64_t id) {
+  return impl_->ask<std::uint64_t>("close", close_atom::value, the_session, id);
+}
+
+result<std::uint64_t> node_client::retract(std::uint64_t id) {
+  return impl_->ask<std::uint64_t>("retract", retract_atom::value, the_session, id);
+}
+
+result<std::uint64_t> node_client::unpublish(const std::string& name) {
+  return impl_->ask<std::uint64_t>("unpublish", unpublish_atom::value, the_session, name);
+}
+
 result<std::uint64_t> node_client::damage() {
   return impl_->ask<std::uint64_t>("damage", damage_atom::value);
 }

@@ -72,6 +72,30 @@ class node_client {
   /// with --test-hooks); how many.
   transport::result<std::uint64_t> damage();
 
+  /// Published arrays (actors/publications.hpp), named within the client's
+  /// tenant. publish: the client's objects `ids` on this node become
+  /// publication `id`'s, named `name`, and the client holds a view of it;
+  /// how many objects. Errors: already_exists (the name is taken),
+  /// unknown_object (an id not the client's).
+  transport::result<std::uint64_t> publish(std::uint64_t id, const std::string& name,
+                                           std::span<const char> description,
+                                           std::span<const object_id> ids);
+  struct publication {
+    std::uint64_t id = 0;
+    std::vector<char> description;  // objects/published_array, as published
+  };
+  /// The publication named `name`; the client holds one more view of it.
+  /// Errors: unknown_object.
+  transport::result<publication> open(const std::string& name);
+  /// Closes a view of publication `id`; how many objects that freed.
+  transport::result<std::uint64_t> close(std::uint64_t id);
+  /// Takes back publication `id`, of which the client holds the only view:
+  /// its objects are the client's again; how many.
+  transport::result<std::uint64_t> retract(std::uint64_t id);
+  /// Removes the name `name`; how many objects that freed (none while views
+  /// are open). Errors: unknown_object.
+  transport::result<std::uint64_t> unpublish(const std::string& name);
+
   /// The node's arena, for reads and writes of object data.
   storage::remote_arena& data();
 

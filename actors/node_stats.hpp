@@ -24,6 +24,8 @@ struct node_stats {
   bool leaving = false;                 // being drained (remora-ctl drain): takes no new objects
   std::uint64_t leases_lapsed = 0;      // clients gone past the lease grace, leaving objects
   std::uint64_t objects_reclaimed = 0;  // their objects, freed
+  std::uint64_t published = 0;          // arrays published (named) now
+  std::uint64_t publications_held = 0;  // of which, and unpublished ones still viewed
   // With tenants (--tenants=FILE): each one's name, payload bytes held and quota.
   std::vector<std::string> tenant_names;
   std::vector<std::uint64_t> tenant_used, tenant_quota;

@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
         "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
         "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
         "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
-        "\"tenants\": [%s]}\n",
+        "\"published\": %llu, \"publications_held\": %llu, \"tenants\": [%s]}\n",
         o.address.to_string().c_str(), (unsigned long long)s->capacity, (unsigned long long)s->used,
         (unsigned long long)s->objects, (unsigned long long)s->spilled_objects,
         (unsigned long long)s->spilled_bytes, (unsigned long long)s->spills,
@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
         (unsigned long long)s->errors, (unsigned long long)s->bytes_served,
         (unsigned long long)s->sessions, s->leaving ? "true" : "false",
         (unsigned long long)s->leases_lapsed, (unsigned long long)s->objects_reclaimed,
+        (unsigned long long)s->published, (unsigned long long)s->publications_held,
         tenants_json(*s).c_str());
     return 0;
   }
@@ -208,5 +209,8 @@ int main(int argc, char** argv) {
         format_byte_size(s->tenant_used[t]) + " of " + format_byte_size(s->tenant_quota[t]));
   row("leases lapsed", std::to_string(s->leases_lapsed) + " clients, " +
                            std::to_string(s->objects_reclaimed) + " objects freed");
+  row("published", std::to_string(s->published) + " arrays (" +
+                       std::to_string(s->publications_held - s->published) +
+                       " unpublished, still viewed)");
   return 0;
 }

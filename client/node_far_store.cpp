@@ -133,4 +133,43 @@ result<void> node_far_store::write(std::uint32_t node, object_location& where,
   return (*c)->data().write(where, data);
 }
 
+result<void> node_far_store::publish(std::uint32_t node, std::uint64_t id, const std::string& name,
+                                     std::span<const char> description,
+                                     std::span<const storage::object_id> ids) {
+  auto c = client(node);
+  if (!c) return c.err();
+  if (auto r = (*c)->publish(id, name, description, ids); !r) return r.err();
+  return {};
+}
+
+result<void> node_far_store::retract(std::uint32_t node, std::uint64_t id) {
+  auto c = client(node);
+  if (!c) return c.err();
+  if (auto r = (*c)->retract(id); !r) return r.err();
+  return {};
+}
+
+result<objects::far_store::publication> node_far_store::open(std::uint32_t node,
+                                                             const std::string& name) {
+  auto c = client(node);
+  if (!c) return c.err();
+  auto r = (*c)->open(name);
+  if (!r) return r.err();
+  return publication{r->id, std::move(r->description)};
+}
+
+result<void> node_far_store::close(std::uint32_t node, std::uint64_t id) {
+  auto c = client(node);
+  if (!c) return c.err();
+  if (auto r = (*c)->close(id); !r) return r.err();
+  return {};
+}
+
+result<void> node_far_store::unpublish(std::uint32_t node, const std::string& name) {
+  auto c = client(node);
+  if (!c) return c.err();
+  if (auto r = (*c)->unpublish(name); !r) return r.err();
+  return {};
+}
+
 }  // namespace remora::client

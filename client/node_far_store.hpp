@@ -64,6 +64,15 @@ class node_far_store final : public objects::far_store {
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
 
+  bool shares() const override { return true; }
+  transport::result<void> publish(std::uint32_t node, std::uint64_t id, const std::string& name,
+                                  std::span<const char> description,
+                                  std::span<const storage::object_id> ids) override;
+  transport::result<void> retract(std::uint32_t node, std::uint64_t id) override;
+  transport::result<publication> open(std::uint32_t node, const std::string& name) override;
+  transport::result<void> close(std::uint32_t node, std::uint64_t id) override;
+  transport::result<void> unpublish(std::uint32_t node, const std::string& name) override;
+
  private:
   // The calling thread's client of `node`; a failed connection as an error.
   transport::result<actors::node_client*> client(std::uint32_t node);

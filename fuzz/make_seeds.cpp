@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "objects/published_array.hpp"
 #include "storage/slot.hpp"
 
 namespace {
@@ -48,6 +49,14 @@ int main(int argc, char** argv) {
   save(caf::make_message(stats_atom::value));
   save(caf::make_message(drain_atom::value, std::string("token"), true));
   save(caf::make_message(gather_atom::value, std::vector<std::uint64_t>{3, 4}));
+  save(caf::make_message(publish_atom::value, std::uint64_t{5}, std::uint64_t{100},
+                         std::string("table"), std::vector<char>{'d'},
+                         std::vector<std::uint64_t>{1, 2}));
+  save(caf::make_message(open_atom::value, std::uint64_t{5}, std::string("table")));
+  save(caf::make_message(close_atom::value, std::uint64_t{5}, std::uint64_t{100}));
+  save(caf::make_message(unpublish_atom::value, std::uint64_t{5}, std::string("table")));
+  save(caf::make_message(retract_atom::value, std::uint64_t{5}, std::uint64_t{100}));
+  save(publication_reply{100, {'d'}});
   save(hello_reply{1, 2, {'a'}, {'b'}, 1 << 20, 4096});
   save(node_stats{});
   save(std::vector<slot_location>{{1, 4096, 3, 64, 104}});
@@ -63,11 +72,19 @@ int main(int argc, char** argv) {
   std::memcpy(seed.data() + 8, &version, 4);
   std::memcpy(seed.data() + 12, slot.data(), slot.size());
   write(dir / "slot" / "seed-0", seed.data(), seed.size());
+  remora::objects::published_array table;  // a description, as a node returns it
+  table.element_bytes = 8;
+  table.size = 2050;
+  table.per_chunk = 2048;
+  table.node_ids = {11};
+  table.chunks = {{{.id = 1, .offset = 0, .version = 3, .size = 2048 * 8}, 0},
+                  {{.id = 2, .offset = 16448, .version = 4, .size = 16}, 0}};
+  const auto description = table.encode();
+  write(dir / "slot" / "seed-1", description.data(), description.size());
 
   int t = 0;
-  for (const std::string text :
-       {"127.0.0.1:4242", "[::1]:80", "node-7.example:65535", "8GiB", "1.5 MiB", "64KiB",
-        "etcd://10.0.0.9:2379/remora", "etcd://h:1/"})
+  for (const std::string text : {"127.0.0.1:4242", "[::1]:80", "node-7.example:65535", "8GiB",
+                                 "1.5 MiB", "64KiB", "etcd://10.0.0.9:2379/remora", "etcd://h:1/"})
     write(dir / "text" / ("seed-" + std::to_string(t++)), text.data(), text.size());
   std::printf("seeds written to %s\n", dir.c_str());
   return 0;

@@ -3,14 +3,18 @@
 // copy; the object id and version the reader expects come from its first
 // bytes. slot_matches must refuse anything that does not fit the copy, and
 // slot_intact is only asked of what slot_matches accepted, as readers do.
+// The same bytes go to the decoder of a published array's description,
+// which a reader gets from a node when it opens a name.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
 
+#include "objects/published_array.hpp"
 #include "storage/slot.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  (void)remora::objects::published_array::decode({reinterpret_cast<const char*>(data), size});
   if (size < 12) return 0;
   std::uint64_t id;
   std::uint32_t version;

@@ -115,8 +115,10 @@ std::size_t object_store::evacuate(std::size_t tier) {
   // Dirty objects go home; so do clean ones whose home is down or leaving:
   // the cache holds their only reachable copy (or the one that may stay),
   // and write_back gives them a new home.
+  // Shared objects (a publication's) are never dirty and never move.
   for (object_record* r : victims)
-    if (r->meta().load().dirty() || !far_.reachable(r->node) || far_.leaving(r->node))
+    if (r->meta().load().dirty() ||
+        ((!far_.reachable(r->node) || far_.leaving(r->node)) && !shared(r)))
       dirty.push_back(r);
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {

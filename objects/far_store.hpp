@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "storage/arena.hpp"
 #include "transport/result.hpp"
@@ -67,6 +68,37 @@ class far_store {
   virtual transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                         std::span<const std::byte> data) = 0;
 
+  // Published arrays: names the nodes keep (actors/publications.hpp),
+  // within the client's tenant. Only a store of one copy per object shares
+  // (a reader in another runtime finds each chunk at the one home the
+  // description names); the others say unsupported.
+
+  /// Whether publish and the rest below work with this store.
+  virtual bool shares() const { return false; }
+  struct publication {
+    std::uint64_t id = 0;
+    std::vector<char> description;
+  };
+  /// Hands `ids` (this runtime's objects on `node`) to publication `id`,
+  /// named `name` there; this runtime holds a view of it.
+  virtual transport::result<void> publish(std::uint32_t, std::uint64_t, const std::string&,
+                                          std::span<const char>,
+                                          std::span<const storage::object_id>) {
+    return unshared();
+  }
+  /// Takes publication `id` back on `node` (publishing failed elsewhere).
+  virtual transport::result<void> retract(std::uint32_t, std::uint64_t) { return unshared(); }
+  /// The publication named `name` on `node`; this runtime holds one more view.
+  virtual transport::result<publication> open(std::uint32_t, const std::string&) {
+    return unshared();
+  }
+  /// Closes a view of publication `id` on `node`.
+  virtual transport::result<void> close(std::uint32_t, std::uint64_t) { return unshared(); }
+  /// Removes the name `name` on `node`.
+  virtual transport::result<void> unpublish(std::uint32_t, const std::string&) {
+    return unshared();
+  }
+
   /// Reads a store of several copies served from another copy than the
   /// first, because the first did not answer.
   virtual std::uint64_t failovers() const { return 0; }
@@ -76,6 +108,12 @@ class far_store {
   virtual std::uint64_t objects_lost() const { return 0; }
   /// Copies (or columns) a store of several moved to a node that joined.
   virtual std::uint64_t rebalanced() const { return 0; }
+
+ private:
+  static transport::error unshared() {
+    return {transport::errc::unsupported,
+            "published arrays need a pool of one copy per object (no replicas or erasure yet)"};
+  }
 };
 
 }  // namespace remora::objects

@@ -381,6 +381,13 @@ void object_store::release(object_record* r) noexcept {
 }
 
 void object_store::queue_free(object_record* r) {
+  if (shared_count_.load(std::memory_order_relaxed) != 0) {
+    std::lock_guard held(shared_mutex_);
+    if (shared_.erase(r) != 0) {  // the publication's: its node frees it
+      shared_count_.store(shared_.size(), std::memory_order_relaxed);
+      return;
+    }
+  }
   if (r->version == 0) return;  // never reached its home
   frees_.queue(r->node, r->id);
 }

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "objects/epochs.hpp"
@@ -63,6 +64,25 @@ class object_store final : public detail::object_runtime {
                        std::size_t* fetched = nullptr);
   /// Sends the frees queued so far to their nodes.
   void flush_frees();
+
+  // Sharing (sharing.cpp): the chunks of a published array belong to the
+  // publication at their nodes, not to this runtime. Such a record is never
+  // written, freed at home or moved to another node from here; its local
+  // copy is dropped like any clean object's.
+
+  /// Writes `records` home (those never written, or dirty) and drops their
+  /// local copies, waiting out open scopes and transit; from then on they
+  /// are shared. REQUIRES: no thread writes them. Throws NodeUnavailable or
+  /// OutOfMemory (naming why) when they cannot all go home within the
+  /// timeout; those already home stay shared.
+  void seal(std::span<detail::object_record* const> records);
+  /// A shared record, absent, for the object `where` names on `node` (an
+  /// object of someone else's publication). refs == 1.
+  detail::object_record* adopt(std::uint32_t node, const storage::object_location& where);
+  /// `records` are this runtime's again (publishing them failed).
+  void unshare(std::span<detail::object_record* const> records);
+  /// Whether `r` is shared (seal, adopt).
+  bool shared(const detail::object_record* r) const;
 
   struct counters {
     std::uint64_t evictions, writebacks, bytes_in, bytes_out, demotions, promotions,
@@ -132,6 +152,9 @@ class object_store final : public detail::object_runtime {
     std::chrono::steady_clock::time_point not_before{};
   } rebalance_;
   std::atomic<std::uint64_t> rebalanced_{0};
+  mutable std::mutex shared_mutex_;
+  std::unordered_set<const detail::object_record*> shared_;  // GUARDED_BY(shared_mutex_)
+  std::atomic<std::size_t> shared_count_{0};                 // shared_.size(): none, no lock taken
   std::mutex writeback_error_mutex_;
   std::string last_writeback_error_;  // GUARDED_BY(writeback_error_mutex_); empty: none
   std::chrono::steady_clock::time_point last_writeback_error_at_;  // GUARDED_BY(the same)

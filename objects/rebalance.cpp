@@ -48,6 +48,7 @@ std::size_t object_store::rebalance_round() {
   const bool done = records_.walk(st.cursor, walk_batch, [&](object_record* r) {
     if (absent.size() >= move_batch || present.size() >= move_batch) return false;
     meta_state m = r->meta().load();
+    if (m.retired() || shared(r)) return true;  // a publication's stays where readers look
     if (m.present()) {
       // Hints only (the fields are the E holder's): evict_leaving looks
       // again once it has claimed the object.

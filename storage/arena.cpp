@@ -197,6 +197,7 @@ std::uint64_t arena::free_owner(owner_id owner) {
   std::vector<object_id> ids;
   for (const auto& [id, e] : objects_)
     if (e.owner == owner) ids.push_back(id);
+  publications_.erase(owner);
   return free(ids, owner).ok() ? ids.size() : 0;
 }
 
@@ -205,9 +206,43 @@ bool arena::owns(owner_id owner, object_id id) const {
   return it != objects_.end() && it->second.owner == owner;
 }
 
-result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids, owner_id owner) {
-  for (object_id id : ids)
+bool arena::may_read(owner_id owner, tenant_id tenant, object_id id) const {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return false;
+  const entry& e = it->second;
+  return e.owner == owner || (e.tenant == tenant && publications_.contains(e.owner));
+}
+
+result<void> arena::adopt(std::span<const object_id> ids, owner_id owner, owner_id publication) {
+  std::unordered_set<object_id> seen;
+  for (object_id id : ids) {
     if (!owns(owner, id))
+      return error{errc::unknown_object, "object " + id_text(id) +
+                                             " is not allocated (never, or freed already) by "
+                                             "this client"};
+    if (!seen.insert(id).second)
+      return error{errc::invalid_argument, "object " + id_text(id) + " named twice"};
+  }
+  for (object_id id : ids) objects_.at(id).owner = publication;
+  publications_.insert(publication);
+  return {};
+}
+
+std::uint64_t arena::give_back(owner_id publication, owner_id owner) {
+  std::uint64_t n = 0;
+  for (auto& [id, e] : objects_)
+    if (e.owner == publication) {
+      e.owner = owner;
+      ++n;
+    }
+  publications_.erase(publication);
+  return n;
+}
+
+result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids, owner_id owner,
+                                                   tenant_id tenant) {
+  for (object_id id : ids)
+    if (!may_read(owner, tenant, id))
       return error{errc::unknown_object, "object " + id_text(id) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};

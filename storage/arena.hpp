@@ -19,7 +19,9 @@
 // Every object belongs to the client that made it (its owner: one id per
 // client runtime, however many connections it has): free and lookup see
 // only the caller's own objects, and free_owner reclaims what a client that
-// is gone left behind (its lease lapsed).
+// is gone left behind (its lease lapsed). A client may hand objects over to
+// a publication (adopt): they then belong to it, and every client of their
+// tenant may look them up, while only free_owner(publication) frees them.
 //
 // Batches are all or nothing: a batch with a bad item changes nothing.
 //
@@ -105,10 +107,19 @@ class arena {
   /// Errors: unknown_object (never allocated, freed already, or not
   /// `owner`'s).
   transport::result<std::uint64_t> free(std::span<const object_id> ids, owner_id owner);
-  /// Current locations; spilled objects are brought back first.
+  /// Current locations; spilled objects are brought back first. A client of
+  /// `tenant` may also look up the objects of that tenant's publications.
   /// Errors: unknown_object (as free), no_space, io.
   transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids,
-                                                         owner_id owner);
+                                                         owner_id owner, tenant_id tenant = 0);
+  /// Hands `owner`'s objects `ids` over to `publication`, an owner id that
+  /// is none of the clients': from now on they are the publication's, and
+  /// readable by every client of their tenant. Errors: unknown_object (an
+  /// id not `owner`'s), invalid_argument (an id twice). All or nothing.
+  transport::result<void> adopt(std::span<const object_id> ids, owner_id owner,
+                                owner_id publication);
+  /// Undoes adopt: every object of `publication` is `owner`'s again; how many.
+  std::uint64_t give_back(owner_id publication, owner_id owner);
   /// Frees every object of `owner`; how many.
   std::uint64_t free_owner(owner_id owner);
 
@@ -161,6 +172,7 @@ class arena {
   arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
         const options& o);
   bool owns(owner_id owner, object_id id) const;
+  bool may_read(owner_id owner, tenant_id tenant, object_id id) const;
   partition& part(const entry& e) const { return *parts_[e.tenant]; }
   std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.slot.offset; }
   object_location location_of(object_id id, const entry& e) const;
@@ -180,6 +192,7 @@ class arena {
   std::unique_ptr<spill_store> spill_;
   options options_;
   std::unordered_map<object_id, entry> objects_;
+  std::unordered_set<owner_id> publications_;  // owners whose objects their tenant may read
   std::uint32_t next_version_ = 1;
   std::uint64_t spills_ = 0, unspills_ = 0;
   std::optional<transport::error> spill_failure_;  // why the last spill failed

@@ -15,20 +15,7 @@
 
 using namespace std::chrono_literals;
 using remora::testing::child_process;
-
-namespace {
-
-remora::actors::node_stats stats_of(remora::actors::control_plane& cp, const std::string& where) {
-  remora::actors::node_client::options o;
-  o.address = *remora::actors::node_address::parse(where);
-  auto node = remora::actors::node_client::connect(cp, o);
-  REQUIRE(node.ok());
-  auto s = (*node)->stats();
-  REQUIRE(s.ok());
-  return *s;
-}
-
-}  // namespace
+using remora::testing::stats_of;
 
 TEST_CASE("a client's objects are its own: others can neither free nor look them up",
           "[client][lease]") {

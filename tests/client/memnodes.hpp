@@ -11,10 +11,24 @@
 #include <thread>
 #include <vector>
 
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
 #include "remora/remora.hpp"
 #include "tests/support/child_process.hpp"
 
 namespace remora::testing {
+
+/// What the memory node at `where` reports (remora-ctl stats), asked over
+/// `cp` without a token.
+inline actors::node_stats stats_of(actors::control_plane& cp, const std::string& where) {
+  actors::node_client::options o;
+  o.address = *actors::node_address::parse(where);
+  auto node = actors::node_client::connect(cp, o);
+  if (!node) FAIL("connecting to " << where << ": " << node.err().message);
+  auto s = (*node)->stats();
+  if (!s) FAIL("stats of " << where << ": " << s.err().message);
+  return *s;
+}
 
 /// Waits for `p` (a remora-memnode with --port=0) to listen; its address.
 inline std::string start_node(child_process& p) {

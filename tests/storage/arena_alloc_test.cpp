@@ -58,3 +58,38 @@ TEST_CASE("an alloc asked again by its owner gets the same slots, anyone else's 
     CHECK(node.tenant_used(0) == 3150);
   }
 }
+
+TEST_CASE("objects handed to a publication are readable by their tenant, freed only with it",
+          "[storage][arena]") {
+  arena::options o;
+  o.capacity = 4 << 20;
+  o.quotas = {1 << 20, 1 << 20};
+  testing::temp_arena fixture(o);
+  {
+    arena& node = *fixture;
+    const arena::owner_id publisher = 7, reader = 8, stranger = 9, publication = 100;
+    const std::vector<object_id> ids{1, 2};
+    REQUIRE(node.allocate(ids, std::vector<std::uint32_t>{64, 64}, publisher, 0).ok());
+    REQUIRE(
+        node.allocate(std::vector<object_id>{3}, std::vector<std::uint32_t>{64}, reader, 0).ok());
+    // Before: another client of the tenant cannot look them up.
+    CHECK(node.lookup(ids, reader, 0).err().code == errc::unknown_object);
+    CHECK(node.adopt(std::vector<object_id>{1, 3}, publisher, publication).err().code ==
+          errc::unknown_object);  // 3 is not the publisher's: nothing changes
+    CHECK(node.adopt(std::vector<object_id>{1, 1}, publisher, publication).err().code ==
+          errc::invalid_argument);
+    REQUIRE(node.adopt(ids, publisher, publication).ok());
+    CHECK(node.lookup(ids, reader, 0).ok());
+    CHECK(node.lookup(ids, stranger, 1).err().code == errc::unknown_object);  // another tenant
+    // Nobody's to free but the publication's.
+    CHECK(node.free(ids, publisher).err().code == errc::unknown_object);
+    CHECK(node.free(ids, reader).err().code == errc::unknown_object);
+    // Given back, they are the publisher's alone again.
+    CHECK(node.give_back(publication, publisher) == 2);
+    CHECK(node.lookup(ids, reader, 0).err().code == errc::unknown_object);
+    REQUIRE(node.adopt(ids, publisher, publication).ok());
+    CHECK(node.free_owner(publication) == 2);
+    CHECK(node.lookup(ids, reader, 0).err().code == errc::unknown_object);
+    CHECK(node.stats().objects == 1);
+  }
+}

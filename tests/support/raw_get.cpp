@@ -35,7 +35,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   remora::actors::control_plane cp;
-  auto client = remora::actors::node_client::connect(cp, {*address, argv[2]});
+  remora::actors::node_client::options o;
+  o.address = *address;
+  o.auth_token = argv[2];
+  auto client = remora::actors::node_client::connect(cp, o);
   if (!client) {
     std::printf("connect failed: %s\n", client.err().message.c_str());
     std::fflush(stdout);

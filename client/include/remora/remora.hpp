@@ -4,6 +4,7 @@
 #pragma once
 
 #include "remora/array.hpp"
+#include "remora/array_view.hpp"
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
 #include "remora/gather_service.hpp"

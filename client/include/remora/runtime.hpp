@@ -7,9 +7,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "remora/array.hpp"
+#include "remora/array_view.hpp"
 #include "remora/hash_map.hpp"
 #include "remora/options.hpp"
 #include "remora/shared_ptr.hpp"
@@ -67,9 +69,43 @@ class Runtime {
     return detail::handle_factory::make<HashMap<K, V>>(objects(), expected_size);
   }
 
+  /// Seals `array` and names it `name` in the pool (within this runtime's
+  /// tenant): any Runtime of the same memory nodes opens it with
+  /// open_array. The array is read-only from now on; its chunks go home
+  /// first. Throws InvalidObject when the name is taken, ConfigError when
+  /// the pool keeps several copies of each object (replicas, erasure: not
+  /// yet), NodeUnavailable. On failure `array` is left as it was.
+  template <class T>
+  ArrayView<T> publish(const std::string& name, Array<T>&& array) {
+    auto hold = publish_array(name, sizeof(T), detail::handle_factory::state_of(array));
+    return detail::handle_factory::make<ArrayView<T>>(std::move(hold), std::move(array), name);
+  }
+  /// The array published as `name`. Throws InvalidObject when no array is
+  /// published under that name, or when its elements are not sizeof(T)
+  /// bytes (naming both sizes).
+  template <class T>
+  ArrayView<T> open_array(const std::string& name) {
+    detail::check_object_type<T>();
+    opened o = open_published(name, sizeof(T));
+    return detail::handle_factory::make<ArrayView<T>>(
+        std::move(o.hold), detail::handle_factory::make<Array<T>>(std::move(o.state)), name);
+  }
+  /// Removes the name now; the array is freed once its last view (in any
+  /// process) has closed. Throws InvalidObject when nothing is published
+  /// under `name`.
+  void unpublish(const std::string& name);
+
   Stats stats() const;
 
  private:
+  struct opened {
+    std::shared_ptr<void> hold;  // closes the view at the nodes
+    std::unique_ptr<detail::array_state> state;
+  };
+  std::shared_ptr<void> publish_array(const std::string& name, std::size_t element_bytes,
+                                      detail::array_state& array);
+  opened open_published(const std::string& name, std::size_t element_bytes);
+
   friend class GatherServer;  // serves from the runtime's actor system
   struct impl;
   detail::object_runtime* objects();

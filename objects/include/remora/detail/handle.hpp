@@ -38,12 +38,18 @@ struct handle_factory {
   static Handle make(Parts&&... parts) {
     return Handle(std::forward<Parts>(parts)...);
   }
+  /// An Array's state; throws InvalidObject when it holds none.
+  template <class A>
+  static auto& state_of(A& a) {
+    return *a.state();
+  }
 };
 
 /// Creates a zero-filled object of `bytes` bytes in `rt`; its record.
 inline object_record* create_zeroed(object_runtime* rt, std::uint32_t bytes) {
   return rt->create(
-      bytes, [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
+      bytes,
+      [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
       &bytes);
 }
 
@@ -65,13 +71,15 @@ class handle_access {
   /// NodeUnavailable / ObjectLost when its home cannot give it back.
   const T* deref(DerefScope&) const {
     auto& h = self();
-    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref");
+    if (h.record_ == nullptr) [[unlikely]]
+      throw_no_object("deref");
     return static_cast<const T*>(deref_address(h.record_, h.runtime_, false));
   }
   /// As deref, and marks the object dirty (it will be written back).
   T* deref_mut(DerefScope&) {
     auto& h = self();
-    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref_mut");
+    if (h.record_ == nullptr) [[unlikely]]
+      throw_no_object("deref_mut");
     return static_cast<T*>(deref_address(h.record_, h.runtime_, true));
   }
   /// The object in GPU memory (the HBM tier), as a device pointer for CUDA
@@ -81,7 +89,8 @@ class handle_access {
   /// Throws ConfigError when the runtime has no HBM tier (Options::hbm_cache).
   const T* deref_device(DerefScope&) const {
     auto& h = self();
-    if (h.record_ == nullptr) [[unlikely]] throw_no_object("deref_device");
+    if (h.record_ == nullptr) [[unlikely]]
+      throw_no_object("deref_device");
     return static_cast<const T*>(deref_device_address(h.record_, h.runtime_));
   }
   T read() const {

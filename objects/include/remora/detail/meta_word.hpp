@@ -31,6 +31,8 @@
 //   P --retire--> retired             (the last handle went away)
 //   absent --retire_absent--> retired (the same, for an absent object)
 //   retired --install--> P|H|D         (the record is made again: creation)
+//   retired --make_absent--> absent    (made for an object its home holds
+//                                       already: another's published array)
 //
 // Retired (F and E, without P) marks a record that no live handle names:
 // freed, or not yet made. No transition but install starts from it, so a
@@ -190,6 +192,9 @@ class meta_word {
   void retire() {
     word_.store(meta_state::fetching_bit | meta_state::evacuating_bit, std::memory_order_release);
   }
+  /// Absent: a record made for an object whose home holds it already.
+  /// REQUIRES: the record is retired and no other thread knows it yet.
+  void make_absent() { word_.store(0, std::memory_order_release); }
   /// Retires an absent object, or finds it retired; false while another
   /// thread holds it (a fetch or a move in progress: ask again).
   bool retire_absent() {

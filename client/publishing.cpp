@@ -1,0 +1,152 @@
+// Published arrays, as the Runtime wires them: the object store sends the
+// array's chunks home and marks them shared (objects/sharing.cpp); every
+// memory node keeps the name and the array's description, and the nodes
+// that hold chunks hand them to the publication (actors/publications.hpp).
+// A view closes itself on every node that counted it.
+#include <algorithm>
+
+#include "client/runtime_impl.hpp"
+#include "objects/published_array.hpp"
+#include "objects/raise.hpp"
+#include "remora/errors.hpp"
+#include "transport/secure_random.hpp"
+
+namespace remora {
+
+namespace {
+
+using transport::errc;
+
+// A name's errors as the API names them: a taken or unknown name is the
+// caller's mistake (InvalidObject), the rest as anything else from a node.
+[[noreturn]] void raise_for_name(const transport::error& e, const std::string& name) {
+  if (e.code == errc::already_exists || e.code == errc::unknown_object)
+    throw InvalidObject("'" + name + "': " + e.message);
+  objects::raise({e.code, "'" + name + "': " + e.message});
+}
+
+// Closes a view on the nodes that count it, when the last copy goes.
+std::shared_ptr<void> hold_view(objects::far_store& far, std::uint64_t id,
+                                std::vector<std::uint32_t> nodes) {
+  return {nullptr, [&far, id, nodes = std::move(nodes)](void*) {
+            for (std::uint32_t n : nodes)
+              (void)far.close(n, id);  // a lost view lapses with the lease
+          }};
+}
+
+void check_shares(const objects::far_store& far) {
+  if (!far.shares())
+    throw ConfigError(
+        "published arrays need a pool of one copy per object: replicas and erasure do not "
+        "share yet");
+}
+
+}  // namespace
+
+std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_t element_bytes,
+                                             detail::array_state& array) {
+  auto& far = *impl_->far;
+  auto& store = *impl_->store;
+  check_shares(far);
+  if (name.empty()) throw InvalidObject("a published array needs a name");
+  const std::uint32_t nodes = far.nodes();
+  for (std::uint32_t n = 0; n < nodes; ++n)
+    if (!far.reachable(n))
+      throw NodeUnavailable("cannot publish '" + name + "': memory node " + far.describe(n) +
+                            " does not answer");
+  array.stop_prefetchers();
+  try {
+    store.seal(array.chunks);
+  } catch (...) {
+    store.unshare(array.chunks);
+    throw;
+  }
+  objects::published_array d;
+  d.element_bytes = static_cast<std::uint32_t>(element_bytes);
+  d.size = array.size;
+  d.per_chunk = array.per_chunk;
+  for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(far.node_id(n));
+  std::vector<std::vector<storage::object_id>> ids(nodes);
+  for (const detail::object_record* r : array.chunks) {
+    d.chunks.push_back(
+        {{.id = r->id, .offset = r->offset, .version = r->version, .size = r->size}, r->node});
+    ids[r->node].push_back(r->id);
+  }
+  const std::vector<char> description = d.encode();
+  const std::uint64_t id = transport::secure_random_u64();
+  std::vector<std::uint32_t> named;
+  for (std::uint32_t n = 0; n < nodes; ++n) {
+    auto r = far.publish(n, id, name, description, ids[n]);
+    if (!r) {
+      for (std::uint32_t back : named) (void)far.retract(back, id);  // the objects are ours again
+      store.unshare(array.chunks);
+      raise_for_name(r.err(), name);
+    }
+    named.push_back(n);
+  }
+  return hold_view(far, id, std::move(named));
+}
+
+Runtime::opened Runtime::open_published(const std::string& name, std::size_t element_bytes) {
+  auto& far = *impl_->far;
+  check_shares(far);
+  // Every node that keeps the name counts a view; one description serves.
+  std::optional<objects::far_store::publication> found;
+  std::vector<std::uint32_t> counted;
+  const std::uint32_t nodes = far.nodes();
+  std::optional<transport::error> failed;
+  for (std::uint32_t n = 0; n < nodes && !failed; ++n) {
+    auto r = far.open(n, name);
+    if (!r) {
+      if (r.err().code != errc::unknown_object) failed = r.err();
+      continue;
+    }
+    if (found && r->id != found->id) {  // another publication of the name, made meanwhile
+      (void)far.close(n, r->id);
+      failed = transport::error{errc::already_exists, "published twice at once"};
+      continue;
+    }
+    counted.push_back(n);
+    if (!found) found = std::move(r).value();
+  }
+  auto view = found ? hold_view(far, found->id, counted) : nullptr;
+  if (failed) raise_for_name(*failed, name);
+  if (!found) throw InvalidObject("no array is published as '" + name + "'");
+  auto d = objects::published_array::decode(found->description);
+  if (!d) objects::raise(d.err());
+  if (d->element_bytes != element_bytes)
+    throw InvalidObject("'" + name + "' holds elements of " + std::to_string(d->element_bytes) +
+                        " bytes, not " + std::to_string(element_bytes));
+  // The homes by node id, as this runtime numbers its nodes.
+  std::vector<std::uint32_t> home(d->node_ids.size(), nodes);
+  for (std::size_t h = 0; h < d->node_ids.size(); ++h)
+    for (std::uint32_t n = 0; n < nodes; ++n)
+      if (far.node_id(n) == d->node_ids[h]) home[h] = n;
+  auto state = detail::new_array_state(objects(), element_bytes, d->per_chunk * element_bytes);
+  state->size = d->size;
+  state->chunks.reserve(d->chunks.size());
+  for (const auto& c : d->chunks) {
+    if (home[c.home] == nodes)
+      throw NodeUnavailable("'" + name + "' lives on a memory node this runtime does not use (id " +
+                            std::to_string(d->node_ids[c.home]) + ")");
+    state->chunks.push_back(impl_->store->adopt(home[c.home], c.where));
+  }
+  return {std::move(view), std::move(state)};
+}
+
+void Runtime::unpublish(const std::string& name) {
+  auto& far = *impl_->far;
+  check_shares(far);
+  bool known = false;
+  for (std::uint32_t n = 0; n < far.nodes(); ++n) {
+    auto r = far.unpublish(n, name);
+    if (r) {
+      known = true;
+    } else if (r.err().code != errc::unknown_object) {
+      raise_for_name(r.err(), name);
+    }
+  }
+  if (!known) throw InvalidObject("no array is published as '" + name + "'");
+}
+
+}  // namespace remora

@@ -1,0 +1,35 @@
+// published_array: what a memory node keeps under the name of a published
+// array, as bytes it does not read: the element size and count, the
+// chunking, and each chunk's object, home node (by the node's id, which
+// every runtime of the pool knows) and slot. The publisher encodes it; a
+// runtime that opens the name decodes it and makes its records from it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "storage/arena.hpp"
+#include "transport/result.hpp"
+
+namespace remora::objects {
+
+struct published_array {
+  struct chunk {
+    storage::object_location where;  // id, size, and the slot when published
+    std::uint32_t home = 0;          // an index into node_ids
+  };
+  std::uint32_t element_bytes = 0;
+  std::uint64_t size = 0;       // elements
+  std::uint64_t per_chunk = 0;  // elements a chunk: a power of two
+  std::vector<std::uint64_t> node_ids;
+  std::vector<chunk> chunks;
+
+  std::vector<char> encode() const;
+  /// Errors: protocol, naming what does not hold together (bytes cut short
+  /// or left over, a chunk count or size that does not fit the array, a
+  /// home that is no node).
+  static transport::result<published_array> decode(std::span<const char> bytes);
+};
+
+}  // namespace remora::objects

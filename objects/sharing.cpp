@@ -1,0 +1,121 @@
+// Sharing: records of objects that belong to a publication (a published
+// array) rather than to this runtime. seal() sends an array's chunks home
+// before it is published, so that every reader finds its bytes there;
+// adopt() makes the records through which another runtime reads them.
+#include <algorithm>
+#include <thread>
+
+#include "objects/epochs.hpp"
+#include "objects/object_store.hpp"
+#include "remora/errors.hpp"
+
+namespace remora::objects {
+
+using detail::meta_state;
+using detail::object_record;
+
+void object_store::seal(std::span<object_record* const> records) {
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  std::vector<object_record*> left(records.begin(), records.end());
+  for (;;) {
+    // What is absent and has a home is done; what is present goes home now,
+    // a tier at a time; what is in transit (a prefetch, an eviction) is
+    // looked at again.
+    std::vector<std::vector<object_record*>> present(tiers_->size());
+    std::vector<object_record*> done, later;
+    for (object_record* r : left) {
+      const meta_state m = r->meta().load();
+      if (m.bits() == 0 && r->version != 0) {
+        done.push_back(r);
+      } else if (m.usable() && m.on_device()) {
+        relocate(r, tiers_->size(), until);  // back to a host tier first
+        later.push_back(r);
+      } else if (m.usable()) {
+        std::size_t tier = 0;
+        while (tier + 1 < tiers_->size() && !(*tiers_)[tier].holds(m.address())) ++tier;
+        present[tier].push_back(r);
+      } else {
+        later.push_back(r);
+      }
+    }
+    {
+      std::lock_guard held(shared_mutex_);
+      shared_.insert(done.begin(), done.end());
+      shared_count_.store(shared_.size(), std::memory_order_relaxed);
+    }
+    for (std::size_t tier = 0; tier < present.size(); ++tier) {
+      if (present[tier].empty()) continue;
+      auto& t = (*tiers_)[tier];
+      auto claimed = t.claim_any(present[tier]);
+      detail::pinned_set pinned;
+      if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) {
+        t.restore(claimed);
+        claimed.clear();
+      }
+      const auto held = std::partition(claimed.begin(), claimed.end(),
+                                       [&](object_record* r) { return !pinned.contains(r); });
+      if (held != claimed.end()) {
+        t.restore(std::vector<object_record*>(held, claimed.end()));
+        claimed.erase(held, claimed.end());
+      }
+      // Holding E, the remote fields are ours.
+      std::vector<object_record*> unwritten;
+      for (object_record* r : claimed)
+        if (r->version == 0 || r->meta().load().dirty()) unwritten.push_back(r);
+      const std::vector<object_record*> failed = write_back(unwritten);
+      if (!failed.empty()) {
+        t.restore(failed);
+        std::erase_if(claimed, [&](object_record* r) {
+          return std::find(failed.begin(), failed.end(), r) != failed.end();
+        });
+      }
+      bury(t.finish(claimed));
+      writebacks_.fetch_add(unwritten.size() - failed.size(), std::memory_order_relaxed);
+    }
+    std::erase_if(left, [&](object_record* r) {
+      return std::find(done.begin(), done.end(), r) != done.end();
+    });
+    if (left.empty()) return;
+    if (std::chrono::steady_clock::now() >= until) {
+      std::string why;
+      {
+        std::lock_guard held(writeback_error_mutex_);
+        why = last_writeback_error_;
+      }
+      throw NodeUnavailable(std::to_string(left.size()) + " of the array's " +
+                            std::to_string(records.size()) + " chunks could not be written home " +
+                            "within the timeout" + (why.empty() ? "" : ": " + why));
+    }
+    if (!later.empty()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+object_record* object_store::adopt(std::uint32_t node, const storage::object_location& where) {
+  object_record* r = records_.make();
+  r->size = where.size;
+  r->id = where.id;
+  r->node = node;
+  r->offset = where.offset;
+  r->version = where.version;
+  {
+    std::lock_guard held(shared_mutex_);
+    shared_.insert(r);
+    shared_count_.store(shared_.size(), std::memory_order_relaxed);
+  }
+  r->meta().make_absent();
+  return r;
+}
+
+void object_store::unshare(std::span<object_record* const> records) {
+  std::lock_guard held(shared_mutex_);
+  for (object_record* r : records) shared_.erase(r);
+  shared_count_.store(shared_.size(), std::memory_order_relaxed);
+}
+
+bool object_store::shared(const object_record* r) const {
+  if (shared_count_.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard held(shared_mutex_);
+  return shared_.contains(r);
+}
+
+}  // namespace remora::objects

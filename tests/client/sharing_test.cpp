@@ -1,0 +1,186 @@
+// Published arrays against real memory nodes: publish in one process, open
+// and read in another (two threads); unpublish while views are open; a
+// reader killed does not hold the array for ever; names are scoped to the
+// tenant; wrong element sizes, unknown and taken names are clear errors,
+// and a failed publish leaves the array as it was.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+
+using namespace std::chrono_literals;
+using remora::testing::child_process;
+using remora::testing::stats_of;
+
+namespace {
+
+// An array of `n` elements, element i holding 7i + 3 (what
+// remora-test-read-published checks).
+remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n) {
+  auto a = rt.make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    auto span = a.span_mut(scope, i);
+    for (std::size_t k = 0; k < span.size(); ++k) span[k] = 7 * (i + k) + 3;
+    i += span.size();
+  }
+  return a;
+}
+
+std::uint64_t wrong_in(const remora::ArrayView<std::uint64_t>& v) {
+  std::uint64_t wrong = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) wrong += v.read(i) != 7 * i + 3;
+  return wrong;
+}
+
+constexpr std::size_t elements = 1 << 20;  // 8 MiB: twice the readers' 4 MiB caches
+
+}  // namespace
+
+TEST_CASE("an array published in one process is read by two threads of another",
+          "[client][sharing]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(2, options);
+  remora::actors::control_plane cp;
+  remora::Runtime rt(remora::Options(options).dram_cache(4 << 20));
+  auto view = rt.publish("table", filled(rt, elements));
+  CHECK(view.size() == elements);
+  CHECK(view.name() == "table");
+  CHECK(wrong_in(view) == 0);  // the publisher reads it too, from home
+  for (int run = 0; run < 2; ++run) {
+    child_process reader({REMORA_READ_PUBLISHED,
+                          options.memory_nodes()[0] + "," + options.memory_nodes()[1], "table"});
+    auto line = reader.wait_for_line("read", 60s);
+    REQUIRE(line.has_value());
+    CHECK(*line == "read " + std::to_string(elements) + " wrong 0");
+    CHECK(reader.wait_exit(30s) == 0);
+  }
+  CHECK(stats_of(cp, options.memory_nodes()[0]).published == 1);
+}
+
+TEST_CASE("an unpublished array is freed once its last view closes", "[client][sharing]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options);
+  const std::string where = options.memory_nodes()[0];
+  remora::actors::control_plane cp;
+  remora::Runtime publisher(remora::Options(options).dram_cache(4 << 20));
+  remora::Runtime reader(remora::Options(options).dram_cache(4 << 20));
+  const auto before = stats_of(cp, where).objects;
+  std::optional<remora::ArrayView<std::uint64_t>> mine =
+      publisher.publish("table", filled(publisher, elements));
+  auto theirs = reader.open_array<std::uint64_t>("table");
+  auto copy = theirs;  // copies share the view
+  publisher.unpublish("table");
+  CHECK_THROWS_AS(reader.open_array<std::uint64_t>("table"), remora::InvalidObject);
+  CHECK_THROWS_AS(publisher.unpublish("table"), remora::InvalidObject);
+  // Open views go on reading it.
+  CHECK(wrong_in(theirs) == 0);
+  mine.reset();
+  CHECK(wrong_in(copy) == 0);
+  auto s = stats_of(cp, where);
+  CHECK(s.published == 0);
+  CHECK(s.publications_held == 1);
+  CHECK(s.objects > before);
+  theirs = {};
+  CHECK(stats_of(cp, where).objects > before);  // the copy still views it
+  copy = {};
+  CHECK(remora::testing::eventually([&] { return stats_of(cp, where).objects == before; }, 10s));
+  CHECK(stats_of(cp, where).publications_held == 0);
+  // The name is free again.
+  auto again = publisher.publish("table", filled(publisher, 1000));
+  CHECK(reader.open_array<std::uint64_t>("table").read(999) == 7 * 999 + 3);
+}
+
+TEST_CASE("a reader that dies does not hold a published array for ever", "[client][sharing]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options, {"--lease-grace=2s"});
+  const std::string where = options.memory_nodes()[0];
+  remora::actors::control_plane cp;
+  const auto before = stats_of(cp, where).objects;
+  {
+    remora::Runtime publisher(remora::Options(options).dram_cache(4 << 20));
+    (void)publisher.publish("table", filled(publisher, elements));
+  }
+  // The publisher is gone, its view closed: the name keeps the array.
+  CHECK(stats_of(cp, where).objects > before);
+  child_process reader({REMORA_READ_PUBLISHED, where, "table", "hold"});
+  REQUIRE(reader.wait_for_line("viewing", 60s).has_value());
+  reader.signal(SIGKILL);
+  CHECK(reader.wait_exit(10s).has_value());
+  remora::Runtime other(remora::Options(options).dram_cache(4 << 20));
+  other.unpublish("table");
+  // Once the killed reader's lease lapses, nothing holds it.
+  CHECK(remora::testing::eventually([&] { return stats_of(cp, where).objects == before; }, 30s));
+}
+
+TEST_CASE("published names: unknown, taken, wrong element size, other tenants",
+          "[client][sharing]") {
+  const auto file =
+      std::filesystem::temp_directory_path() / ("remora-tenants-" + std::to_string(::getpid()));
+  std::ofstream(file) << "a token-a 64MiB\nb token-b 64MiB\n";
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options, {"--tenants=" + file.string()});
+  std::filesystem::remove(file);
+  remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
+  remora::Runtime a2(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
+  remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));
+
+  CHECK_THROWS_AS(a.open_array<std::uint64_t>("nothing"), remora::InvalidObject);
+  CHECK_THROWS_AS(a.unpublish("nothing"), remora::InvalidObject);
+  auto view = a.publish("table", filled(a, 100'000));
+  try {
+    (void)a2.open_array<std::uint32_t>("table");
+    FAIL("a wrong element size was accepted");
+  } catch (const remora::InvalidObject& e) {
+    CHECK(std::string(e.what()).find("8 bytes, not 4") != std::string::npos);
+  }
+  CHECK(wrong_in(a2.open_array<std::uint64_t>("table")) == 0);
+  // Another tenant sees no such name, and may use it for its own.
+  CHECK_THROWS_AS(b.open_array<std::uint64_t>("table"), remora::InvalidObject);
+  CHECK_THROWS_AS(b.unpublish("table"), remora::InvalidObject);
+  auto theirs = b.publish("table", filled(b, 10));
+  CHECK(b.open_array<std::uint64_t>("table").size() == 10);
+  CHECK(a2.open_array<std::uint64_t>("table").size() == 100'000);
+
+  // A taken name: InvalidObject, and the array stays the caller's, as it was.
+  auto array = filled(a2, 50'000);
+  CHECK_THROWS_AS(a2.publish("table", std::move(array)), remora::InvalidObject);
+  REQUIRE(array.size() == 50'000);
+  array.write(17, 1);
+  std::uint64_t wrong = 0;
+  for (std::size_t i = 0; i < array.size(); ++i)
+    wrong += array.read(i) != (i == 17 ? 1 : 7 * i + 3);
+  CHECK(wrong == 0);
+  auto renamed = a2.publish("table-2", std::move(array));
+  CHECK(a.open_array<std::uint64_t>("table-2").read(17) == 1);
+}
+
+TEST_CASE("publishing needs a pool of one copy per object", "[client][sharing]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(2, options);
+  remora::Runtime rt(remora::Options(options).replicas(2).dram_cache(4 << 20));
+  auto array = filled(rt, 1000);
+  CHECK_THROWS_AS(rt.publish("table", std::move(array)), remora::ConfigError);
+  CHECK(array.read(999) == 7 * 999 + 3);
+}
+
+TEST_CASE("an embedded pool publishes to its own runtime", "[client][sharing]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(64 << 20));
+  auto view = rt.publish("table", filled(rt, elements));
+  auto again = rt.open_array<std::uint64_t>("table");
+  CHECK(wrong_in(again) == 0);
+  std::uint64_t sum = 0;
+  for (std::uint64_t x : again.scan()) sum += x;
+  CHECK(sum == 7 * (elements * (elements - 1) / 2) + 3 * elements);
+}

@@ -1,0 +1,69 @@
+// A published array's description: what the publisher encodes its reader
+// decodes, and damaged bytes are a protocol error naming what is wrong.
+#include "objects/published_array.hpp"
+
+#include <catch2/catch.hpp>
+
+using remora::objects::published_array;
+using remora::transport::errc;
+
+namespace {
+
+published_array three_chunks() {
+  published_array a;
+  a.element_bytes = 8;
+  a.size = 2 * 2048 + 5;
+  a.per_chunk = 2048;
+  a.node_ids = {11, 22};
+  for (std::uint64_t c = 0; c < 3; ++c) {
+    const std::uint32_t bytes = c < 2 ? 2048 * 8 : 5 * 8;
+    a.chunks.push_back({{.id = 1000 + c, .offset = c * 4096, .version = 7, .size = bytes},
+                        static_cast<std::uint32_t>(c % 2)});
+  }
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("a published array's description round-trips", "[published_array]") {
+  const published_array a = three_chunks();
+  auto b = published_array::decode(a.encode());
+  REQUIRE(b.ok());
+  CHECK(b->element_bytes == 8);
+  CHECK(b->size == a.size);
+  CHECK(b->per_chunk == 2048);
+  CHECK(b->node_ids == a.node_ids);
+  REQUIRE(b->chunks.size() == 3);
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(b->chunks[c].where.id == a.chunks[c].where.id);
+    CHECK(b->chunks[c].where.offset == a.chunks[c].where.offset);
+    CHECK(b->chunks[c].where.version == 7);
+    CHECK(b->chunks[c].where.size == a.chunks[c].where.size);
+    CHECK(b->chunks[c].home == a.chunks[c].home);
+  }
+}
+
+TEST_CASE("a damaged description is refused, whatever is wrong", "[published_array]") {
+  const std::vector<char> good = three_chunks().encode();
+  for (std::size_t cut = 0; cut < good.size(); ++cut) {
+    auto r = published_array::decode(std::span(good).first(cut));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::protocol);
+  }
+  auto longer = good;
+  longer.push_back(0);
+  CHECK(published_array::decode(longer).err().message.find("left over") != std::string::npos);
+  auto wrong_home = three_chunks();
+  wrong_home.chunks[1].home = 2;
+  CHECK_FALSE(published_array::decode(wrong_home.encode()).ok());
+  auto wrong_size = three_chunks();
+  wrong_size.chunks[2].where.size = 48;
+  CHECK_FALSE(published_array::decode(wrong_size.encode()).ok());
+  auto too_few = three_chunks();
+  too_few.chunks.pop_back();
+  CHECK(published_array::decode(too_few.encode()).err().message.find("2 chunks") !=
+        std::string::npos);
+  auto odd_chunk = three_chunks();
+  odd_chunk.per_chunk = 3000;
+  CHECK_FALSE(published_array::decode(odd_chunk.encode()).ok());
+}
