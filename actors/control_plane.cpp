@@ -1,5 +1,9 @@
 #include "actors/control_plane.hpp"
 
+#include <map>
+#include <mutex>
+#include <tuple>
+
 #include <caf/openssl/all.hpp>
 
 #include "actors/control_plane_impl.hpp"
@@ -23,8 +27,25 @@ remora_config::remora_config(const tls_options& tls, unsigned scheduler_threads)
   }
 }
 
-control_plane::control_plane(const tls_options& tls, unsigned scheduler_threads)
-    : impl_(std::make_unique<impl>(tls, scheduler_threads)) {}
+namespace {
+
+// The actor systems of this process, by their options.
+std::mutex systems_mutex;
+std::map<std::tuple<std::string, std::string, std::string, unsigned>,
+         std::weak_ptr<control_plane::impl>>
+    systems;  // GUARDED_BY(systems_mutex)
+
+}  // namespace
+
+control_plane::control_plane(const tls_options& tls, unsigned scheduler_threads) {
+  std::lock_guard held(systems_mutex);
+  auto& shared = systems[{tls.certificate, tls.key, tls.ca_file, scheduler_threads}];
+  impl_ = shared.lock();
+  if (!impl_) {
+    impl_ = std::make_shared<impl>(tls, scheduler_threads);
+    shared = impl_;
+  }
+}
 
 control_plane::~control_plane() = default;
 

@@ -1,6 +1,11 @@
 // control_plane: the CAF actor system of a process that talks to memory
-// nodes (clients, tools, the runtime) or hosts one. One per process; it owns
-// the scheduler and the middleman (CAF's TCP networking), optionally with TLS.
+// nodes (clients, tools, the runtime) or hosts one. One per process: control
+// planes made with the same options share one actor system, which owns the
+// scheduler and the middleman (CAF's TCP networking), optionally with TLS,
+// and ends with the last of them. (Two actor systems of one process that
+// connect to the same memory nodes confuse CAF 0.17's routing: a second
+// system's requests to one node were delivered to another, about one run in
+// ten with two runtimes over two nodes.)
 //
 // CAF stays inside actors/: this header does not include it. Code in actors/
 // reaches the actor system through control_plane_impl.hpp.
@@ -33,7 +38,7 @@ class control_plane {
   impl& internals() { return *impl_; }
 
  private:
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_;
 };
 
 }  // namespace remora::actors

@@ -1,9 +1,11 @@
 #include "actors/memory_node.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <unordered_map>
 
+#include "actors/blob_index.hpp"
 #include "actors/publications.hpp"
 #include "transport/secure_random.hpp"
 
@@ -31,6 +33,7 @@ struct memory_node_state {
   std::unordered_map<std::uint64_t, session_info> sessions;
   std::unordered_map<std::uint64_t, lease> owners;
   publications published;
+  blob_index blobs;
   node_stats counters;  // leaving: drained (remora-ctl drain)
   static inline const char* name = "remora.memory_node";
 };
@@ -139,6 +142,17 @@ std::uint64_t free_publication(node_pointer self, std::optional<std::uint64_t> i
   return id ? self->state.setup.arena->free_owner(*id) : 0;
 }
 
+// Evicts blob store keys of `tenant` until about `bytes` are free; how many
+// objects went.
+std::uint64_t evict_blobs(node_pointer self, std::uint32_t tenant, std::uint64_t bytes) {
+  std::map<std::uint64_t, std::vector<std::uint64_t>> by_owner;
+  for (auto [owner, id] : self->state.blobs.evict_for(tenant, bytes)) by_owner[owner].push_back(id);
+  std::uint64_t freed = 0;
+  for (const auto& [owner, ids] : by_owner)
+    if (auto r = self->state.setup.arena->free(ids, owner)) freed += *r;
+  return freed;
+}
+
 caf::error not_admitted(node_pointer self) {
   return refuse(self,
                 {errc::auth, "no such session: say hello (with the node's auth token) first"});
@@ -189,7 +203,15 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         if (self->state.counters.leaving)
           return refuse(self,
                         {errc::no_space, "this node is being drained: it takes no new objects"});
-        auto r = self->state.setup.arena->allocate(ids, sizes, who->owner, who->tenant);
+        auto& arena = *self->state.setup.arena;
+        auto r = arena.allocate(ids, sizes, who->owner, who->tenant);
+        if (!r && r.err().code == transport::errc::no_space) {
+          // Full: blob stores are caches; their least recent keys make room.
+          std::uint64_t wanted = 0;
+          for (std::uint32_t size : sizes) wanted += size;
+          if (evict_blobs(self, who->tenant, wanted) > 0)
+            r = arena.allocate(ids, sizes, who->owner, who->tenant);
+        }
         if (!r) return refuse(self, r.err());
         return to_wire(*r, self->state.counters);
       },
@@ -306,6 +328,63 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         auto r = self->state.published.remove(who->tenant, name);
         if (!r) return refuse(self, r.err());
         return free_publication(self, *r);
+      },
+      [self](blob_put_atom, std::uint64_t session, const std::string& store, const std::string& key,
+             const std::vector<std::uint64_t>& ids, std::uint64_t capacity,
+             std::uint64_t pin_ms) -> caf::result<std::uint64_t> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        std::uint64_t fresh = 0;
+        while (fresh == 0 || st.owners.contains(fresh)) fresh = transport::secure_random_u64();
+        const auto owner = st.blobs.owner_of(who->tenant, store, fresh);
+        if (auto taken = st.setup.arena->adopt(ids, who->owner, owner); !taken)
+          return refuse(self, taken.err());
+        blob_index::value v{ids, st.setup.arena->bytes_of(ids)};
+        const auto pinned = pin_ms == 0
+                                ? blob_index::clock::time_point{}
+                                : blob_index::clock::now() + std::chrono::milliseconds(pin_ms);
+        std::uint64_t evicted = 0;
+        const auto dead =
+            st.blobs.put(who->tenant, store, key, std::move(v), capacity, pinned, &evicted);
+        (void)st.setup.arena->free(dead, owner);  // the old value's, and the evicted keys'
+        return evicted;
+      },
+      [self](blob_get_atom, std::uint64_t session, const std::string& store,
+             const std::vector<std::string>& keys,
+             bool locate) -> caf::result<std::vector<blob_value>> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        const auto owner = st.blobs.find(who->tenant, store);
+        std::vector<blob_value> out(keys.size());
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+          const auto* v = st.blobs.get(who->tenant, store, keys[k], locate);
+          if (v == nullptr) continue;
+          out[k].found = true;
+          out[k].bytes = v->bytes;
+          if (!locate || v->ids.empty()) continue;
+          auto where = st.setup.arena->lookup(v->ids, *owner, who->tenant);
+          if (!where) return refuse(self, where.err());
+          out[k].pieces = to_wire(*where, st.counters);
+        }
+        return out;
+      },
+      [self](blob_erase_atom, std::uint64_t session, const std::string& store,
+             const std::string& key) -> caf::result<bool> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        auto dead = st.blobs.erase(who->tenant, store, key);
+        if (!dead) return false;
+        (void)st.setup.arena->free(*dead, *st.blobs.find(who->tenant, store));
+        return true;
+      },
+      [self](blob_stats_atom, std::uint64_t session,
+             const std::string& store) -> caf::result<blob_store_stats> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        return self->state.blobs.stats(who->tenant, store);
       },
       [self](retract_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
         const auto* who = admitted(self, session);

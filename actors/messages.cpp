@@ -14,6 +14,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<hello_reply>("remora.hello_reply");
   cfg.add_message_type<node_stats>("remora.node_stats");
   cfg.add_message_type<publication_reply>("remora.publication");
+  cfg.add_message_type<blob_value>("remora.blob_value");
+  cfg.add_message_type<std::vector<blob_value>>("remora.blob_values");
+  cfg.add_message_type<blob_store_stats>("remora.blob_store_stats");
+  cfg.add_message_type<std::vector<std::string>>("remora.strings");
   cfg.add_message_type<std::vector<std::uint64_t>>("remora.u64s");
   cfg.add_message_type<std::vector<std::uint32_t>>("remora.u32s");
   cfg.add_message_type<std::vector<float>>("remora.floats");

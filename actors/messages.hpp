@@ -16,6 +16,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/blob_index.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
 #include "transport/result.hpp"
@@ -52,6 +53,10 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using unpublish_atom = caf::atom_constant<caf::atom("unpublish")>;
 using retract_atom = caf::atom_constant<caf::atom("retract")>;
+using blob_put_atom = caf::atom_constant<caf::atom("blob_put")>;
+using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
+using blob_erase_atom = caf::atom_constant<caf::atom("blob_erase")>;
+using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr std::uint32_t protocol_version = 4;
@@ -85,6 +90,25 @@ struct publication_reply {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, publication_reply& x) {
   return f(caf::meta::type_name("remora.publication"), x.id, x.description);
+}
+
+/// A blob store's value as its node keeps it: where its pieces are, in
+/// order (none when it is not there, or was not asked to be located).
+struct blob_value {
+  bool found = false;
+  std::uint64_t bytes = 0;
+  std::vector<slot_location> pieces;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, blob_value& x) {
+  return f(caf::meta::type_name("remora.blob_value"), x.found, x.bytes, x.pieces);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, blob_store_stats& x) {
+  return f(caf::meta::type_name("remora.blob_store_stats"), x.keys, x.bytes, x.hits, x.misses,
+           x.evictions, x.puts);
 }
 
 template <class Inspector>
@@ -141,7 +165,21 @@ using memory_node_actor = caf::typed_actor<
     caf::replies_to<unpublish_atom, std::uint64_t, std::string>::with<std::uint64_t>,
     // session, publication id: the publisher, its only viewer, takes it
     // back (publishing failed elsewhere) -> objects that are its own again
-    caf::replies_to<retract_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>>;
+    caf::replies_to<retract_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
+    // Blob stores (blob_index.hpp), scoped to the caller's tenant.
+    // session, store, key, ids (the caller's objects here: the value's
+    // pieces, in order), capacity (0: none), pin (ms): the key holds them
+    // from now on -> how many keys were evicted
+    caf::replies_to<blob_put_atom, std::uint64_t, std::string, std::string,
+                    std::vector<std::uint64_t>, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
+    // session, store, keys, locate (false: whether they are there, nothing
+    // counted or moved) -> one value per key
+    caf::replies_to<blob_get_atom, std::uint64_t, std::string, std::vector<std::string>,
+                    bool>::with<std::vector<blob_value>>,
+    // session, store, key -> whether it was there
+    caf::replies_to<blob_erase_atom, std::uint64_t, std::string, std::string>::with<bool>,
+    // session, store -> its figures on this node
+    caf::replies_to<blob_stats_atom, std::uint64_t, std::string>::with<blob_store_stats>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
 /// unknown row is an InvalidObject (out_of_range) naming it.

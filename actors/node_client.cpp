@@ -298,6 +298,35 @@ result<std::uint64_t> node_client::unpublish(const std::string& name) {
   return impl_->ask<std::uint64_t>("unpublish", unpublish_atom::value, the_session, name);
 }
 
+result<std::uint64_t> node_client::blob_put(const std::string& store, const std::string& key,
+                                            std::span<const object_id> ids, std::uint64_t capacity,
+                                            std::chrono::milliseconds pin) {
+  return impl_->ask<std::uint64_t>("blob_put", blob_put_atom::value, the_session, store, key,
+                                   std::vector<object_id>(ids.begin(), ids.end()), capacity,
+                                   static_cast<std::uint64_t>(pin.count()));
+}
+
+result<std::vector<node_client::blob>> node_client::blob_get(const std::string& store,
+                                                             std::span<const std::string> keys,
+                                                             bool locate) {
+  auto r = impl_->ask<std::vector<blob_value>>("blob_get", blob_get_atom::value, the_session, store,
+                                               std::vector<std::string>(keys.begin(), keys.end()),
+                                               locate);
+  if (!r) return r.err();
+  std::vector<blob> out;
+  out.reserve(r->size());
+  for (auto& v : *r) out.push_back({v.found, v.bytes, std::move(v.pieces)});
+  return out;
+}
+
+result<bool> node_client::blob_erase(const std::string& store, const std::string& key) {
+  return impl_->ask<bool>("blob_erase", blob_erase_atom::value, the_session, store, key);
+}
+
+result<blob_store_stats> node_client::blob_stats(const std::string& store) {
+  return impl_->ask<blob_store_stats>("blob_stats", blob_stats_atom::value, the_session, store);
+}
+
 result<std::uint64_t> node_client::damage() {
   return impl_->ask<std::uint64_t>("damage", damage_atom::value);
 }

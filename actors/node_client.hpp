@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/blob_index.hpp"
 #include "actors/control_plane.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
@@ -95,6 +96,26 @@ class node_client {
   /// Removes the name `name`; how many objects that freed (none while views
   /// are open). Errors: unknown_object.
   transport::result<std::uint64_t> unpublish(const std::string& name);
+
+  /// Blob stores (actors/blob_index.hpp), named within the client's tenant.
+  /// blob_put: key `key` of store `store` holds the client's objects `ids`
+  /// (the value's pieces, in order) from now on, pinned for `pin`; keys past
+  /// `capacity` bytes (0: none) are evicted; how many.
+  transport::result<std::uint64_t> blob_put(const std::string& store, const std::string& key,
+                                            std::span<const object_id> ids, std::uint64_t capacity,
+                                            std::chrono::milliseconds pin);
+  struct blob {
+    bool found = false;
+    std::uint64_t bytes = 0;
+    std::vector<object_location> pieces;  // in order; empty unless located
+  };
+  /// The values of `keys`; with `locate`, where their pieces are (a read:
+  /// counted, and the keys become the most recent).
+  transport::result<std::vector<blob>> blob_get(const std::string& store,
+                                                std::span<const std::string> keys, bool locate);
+  /// Whether `key` was there; it is not now.
+  transport::result<bool> blob_erase(const std::string& store, const std::string& key);
+  transport::result<blob_store_stats> blob_stats(const std::string& store);
 
   /// The node's arena, for reads and writes of object data.
   storage::remote_arena& data();

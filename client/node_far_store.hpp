@@ -64,6 +64,10 @@ class node_far_store final : public objects::far_store {
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
 
+  /// The calling thread's client of `node` (connected on first use): for
+  /// requests beyond objects (blob stores). A failed connection as an error.
+  transport::result<actors::node_client*> client(std::uint32_t node);
+
   bool shares() const override { return true; }
   transport::result<void> publish(std::uint32_t node, std::uint64_t id, const std::string& name,
                                   std::span<const char> description,
@@ -74,9 +78,6 @@ class node_far_store final : public objects::far_store {
   transport::result<void> unpublish(std::uint32_t node, const std::string& name) override;
 
  private:
-  // The calling thread's client of `node`; a failed connection as an error.
-  transport::result<actors::node_client*> client(std::uint32_t node);
-
   // max_nodes entries: each set before the health counts its node.
   std::unique_ptr<actors::node_address[]> nodes_;
   const std::uint64_t owner_;   // every client's objects at the nodes belong to this runtime

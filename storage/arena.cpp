@@ -189,6 +189,13 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
   return ids.size();
 }
 
+std::uint64_t arena::bytes_of(std::span<const object_id> ids) const {
+  std::uint64_t bytes = 0;
+  for (object_id id : ids)
+    if (auto it = objects_.find(id); it != objects_.end()) bytes += it->second.size;
+  return bytes;
+}
+
 std::uint64_t arena::tenant_used(tenant_id t) const {
   return t < parts_.size() ? parts_[t]->used : 0;
 }

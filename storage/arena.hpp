@@ -102,6 +102,8 @@ class arena {
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes,
                                                            owner_id owner, tenant_id tenant = 0);
+  /// The payload bytes of `ids` together (those that exist).
+  std::uint64_t bytes_of(std::span<const object_id> ids) const;
   /// Payload bytes `tenant`'s objects hold now.
   std::uint64_t tenant_used(tenant_id tenant) const;
   /// Errors: unknown_object (never allocated, freed already, or not

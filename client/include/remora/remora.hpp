@@ -5,6 +5,7 @@
 
 #include "remora/array.hpp"
 #include "remora/array_view.hpp"
+#include "remora/blob_store.hpp"
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
 #include "remora/gather_service.hpp"

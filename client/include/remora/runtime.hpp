@@ -12,6 +12,7 @@
 
 #include "remora/array.hpp"
 #include "remora/array_view.hpp"
+#include "remora/blob_store.hpp"
 #include "remora/hash_map.hpp"
 #include "remora/options.hpp"
 #include "remora/shared_ptr.hpp"
@@ -94,6 +95,12 @@ class Runtime {
   /// process) has closed. Throws InvalidObject when nothing is published
   /// under `name`.
   void unpublish(const std::string& name);
+
+  /// The blob store named `name` in the pool (within this runtime's
+  /// tenant): every Runtime that opens the name shares its keys. `o` holds
+  /// for what this runtime puts. Throws ConfigError when the pool keeps
+  /// several copies of each object (replicas, erasure: not yet).
+  BlobStore blob_store(const std::string& name, BlobStore::options o = {});
 
   Stats stats() const;
 
