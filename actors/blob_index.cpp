@@ -16,14 +16,14 @@ std::optional<blob_index::owner_id> blob_index::find(tenant_id tenant,
   return it->second.owner;
 }
 
-std::vector<std::uint64_t> blob_index::put(tenant_id tenant, const std::string& name,
-                                           const std::string& key, value v, std::uint64_t capacity,
-                                           clock::time_point pinned_until, std::uint64_t* evicted) {
+blob_index::replaced blob_index::put(tenant_id tenant, const std::string& name,
+                                     const std::string& key, value v, std::uint64_t capacity,
+                                     clock::time_point pinned_until) {
   store& s = stores_[{tenant, name}];
-  std::vector<std::uint64_t> dead;
+  replaced out;
   auto it = s.keys.find(key);
   if (it != s.keys.end()) {
-    dead = std::move(it->second.v.ids);
+    out.old = std::move(it->second.v.ids);
     s.counts.bytes -= it->second.v.bytes;
     s.lru.erase(it->second.recent);
     s.keys.erase(it);
@@ -32,15 +32,14 @@ std::vector<std::uint64_t> blob_index::put(tenant_id tenant, const std::string& 
   ++s.counts.puts;
   s.lru.push_front(key);
   s.keys.emplace(key, entry{std::move(v), s.lru.begin(), pinned_until});
-  *evicted = 0;
   while (capacity != 0 && s.counts.bytes > capacity) {
     auto gone = evict_one(s, &key);
     if (!gone) break;
-    dead.insert(dead.end(), gone->ids.begin(), gone->ids.end());
-    ++*evicted;
+    out.evicted.insert(out.evicted.end(), gone->ids.begin(), gone->ids.end());
+    ++out.evicted_keys;
   }
   s.counts.keys = s.keys.size();
-  return dead;
+  return out;
 }
 
 const blob_index::value* blob_index::get(tenant_id tenant, const std::string& name,

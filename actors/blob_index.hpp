@@ -46,12 +46,16 @@ class blob_index {
     std::vector<std::uint64_t> ids;  // the pieces, in order
     std::uint64_t bytes = 0;
   };
-  /// Sets `key` to `v`, pinned until `pinned_until` (none: not pinned).
-  /// Returns the objects to free: the old value's, and those of keys
-  /// evicted to bring the store within `capacity` bytes (0: none).
-  std::vector<std::uint64_t> put(tenant_id tenant, const std::string& store, const std::string& key,
-                                 value v, std::uint64_t capacity, clock::time_point pinned_until,
-                                 std::uint64_t* evicted);
+  struct replaced {
+    std::vector<std::uint64_t> old;      // the key's previous value: readers may be in it
+    std::vector<std::uint64_t> evicted;  // the objects of keys evicted
+    std::uint64_t evicted_keys = 0;
+  };
+  /// Sets `key` to `v`, pinned until `pinned_until` (none: not pinned),
+  /// evicting keys to bring the store within `capacity` bytes (0: none).
+  /// Returns the objects to free.
+  replaced put(tenant_id tenant, const std::string& store, const std::string& key, value v,
+               std::uint64_t capacity, clock::time_point pinned_until);
   /// The value of `key` (a read: it becomes the most recent), counted as a
   /// hit or a miss when `count`.
   const value* get(tenant_id tenant, const std::string& store, const std::string& key, bool count);

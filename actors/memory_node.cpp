@@ -142,6 +142,10 @@ std::uint64_t free_publication(node_pointer self, std::optional<std::uint64_t> i
   return id ? self->state.setup.arena->free_owner(*id) : 0;
 }
 
+// How long a replaced blob value stays readable: well past the time a
+// reader takes from finding it to reading it.
+constexpr std::chrono::seconds replaced_grace{2};
+
 // Evicts blob store keys of `tenant` until about `bytes` are free; how many
 // objects went.
 std::uint64_t evict_blobs(node_pointer self, std::uint32_t tenant, std::uint64_t bytes) {
@@ -344,11 +348,18 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         const auto pinned = pin_ms == 0
                                 ? blob_index::clock::time_point{}
                                 : blob_index::clock::now() + std::chrono::milliseconds(pin_ms);
-        std::uint64_t evicted = 0;
-        const auto dead =
-            st.blobs.put(who->tenant, store, key, std::move(v), capacity, pinned, &evicted);
-        (void)st.setup.arena->free(dead, owner);  // the old value's, and the evicted keys'
-        return evicted;
+        auto done = st.blobs.put(who->tenant, store, key, std::move(v), capacity, pinned);
+        (void)st.setup.arena->free(done.evicted, owner);
+        // Readers that found the old value a moment ago read it whole: its
+        // pieces go a while later.
+        if (!done.old.empty())
+          self->delayed_send(caf::actor_cast<memory_node_actor>(self), replaced_grace,
+                             reclaim_atom::value, owner, std::move(done.old));
+        return done.evicted_keys;
+      },
+      [self](reclaim_atom, std::uint64_t owner, const std::vector<std::uint64_t>& ids) {
+        if (self->current_sender() != self->ctrl()) return;  // only the node's own timer
+        (void)self->state.setup.arena->free(ids, owner);
       },
       [self](blob_get_atom, std::uint64_t session, const std::string& store,
              const std::vector<std::string>& keys,

@@ -57,6 +57,7 @@ using blob_put_atom = caf::atom_constant<caf::atom("blob_put")>;
 using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
 using blob_erase_atom = caf::atom_constant<caf::atom("blob_erase")>;
 using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
+using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr std::uint32_t protocol_version = 4;
@@ -179,7 +180,10 @@ using memory_node_actor = caf::typed_actor<
     // session, store, key -> whether it was there
     caf::replies_to<blob_erase_atom, std::uint64_t, std::string, std::string>::with<bool>,
     // session, store -> its figures on this node
-    caf::replies_to<blob_stats_atom, std::uint64_t, std::string>::with<blob_store_stats>>;
+    caf::replies_to<blob_stats_atom, std::uint64_t, std::string>::with<blob_store_stats>,
+    // owner, ids: the node's own timer for a replaced blob value, freed a
+    // while after (from others: ignored)
+    caf::reacts_to<reclaim_atom, std::uint64_t, std::vector<std::uint64_t>>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
 /// unknown row is an InvalidObject (out_of_range) naming it.

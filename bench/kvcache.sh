@@ -4,6 +4,11 @@
 # SET/GET of the same blocks and the transport's ceiling (ucx_perftest gets
 # of the same size) in the same run. ratio = Remora's get GB/s over Redis's;
 # ceiling_share = Remora's get GB/s over ucx_perftest's.
+# Then remora-kvcache as two processes against one memory node: a prefill
+# process puts the KV blocks of 16 prompts (512 shared tokens, 256 of their
+# own, 32 layers, 64 KiB a block and layer), a decode process finds each
+# prompt's cached prefix and fetches it layer by layer: time to first token
+# with the cache against recomputing every token (100 us a token).
 
 bench_kvcache() {
   need_command ucx_perftest ucx-utils
@@ -32,4 +37,17 @@ bench_kvcache() {
          "ceiling_share=$(calc "$(field get_gbps "$remora") * 1e9 / $ceiling")" \
          "ratio=$(calc "$(field get_gbps "$remora") / $(field get_gbps "$redis")")"
   done
+  local kvcache node decode
+  kvcache=$(need_binary examples/remora-kvcache)
+  port=$(free_port)
+  "$memnode" --port="$port" --capacity=2GiB >/dev/null &
+  node=$!
+  wait_listening "$port" || { kill "$node"; return 1; }
+  timeout 600 "$kvcache" --role=prefill --memory-node=127.0.0.1:"$port" >/dev/null
+  decode=$(timeout 600 "$kvcache" --role=decode --memory-node=127.0.0.1:"$port" | grep '^decode ')
+  kill "$node"; wait "$node" 2>/dev/null || true
+  echo "kvcache ttft-16-prompts cache=$(field ttft_cache_p50_ms "$decode")ms" \
+       "recompute=$(field ttft_recompute_p50_ms "$decode")ms fetch=$(field fetch_gbps "$decode")GB/s" \
+       "layer_fetch_p99=$(field layer_fetch_p99_us "$decode")us wrong=$(field wrong "$decode")" \
+       "ratio=$(field speedup "$decode")"
 }
