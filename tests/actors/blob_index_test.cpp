@@ -45,7 +45,7 @@ TEST_CASE("a put replaces a key's value and evicts least recent keys past the ca
   CHECK_FALSE(index.erase(0, "kv", "b").has_value());
 }
 
-TEST_CASE("pinned keys stay until their pins lapse; evict_for takes from every store",
+TEST_CASE("pinned keys stay until their pins lapse, and evict_for takes from every store",
           "[blob_index]") {
   blob_index index;
   index.owner_of(0, "x", 10);
