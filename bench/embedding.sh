@@ -5,6 +5,9 @@
 # the table, and Redis MGETs of the same rows (256-byte values) in the same
 # order. ratio = Remora rows/s over Redis rows/s; p99_vs_memory = Remora's
 # p99 batch latency over the vector's.
+# Then two server processes over one memory node: one table published and
+# shared by both, against a table each (--private); rows/s and the pool's
+# bytes in use at their most (remora-ctl stats, polled during the run).
 # REMORA_EMBEDDING_ROWS shrinks N (default 4000000: a 1 GiB table).
 
 embedding_rows() { echo "${REMORA_EMBEDDING_ROWS:-4000000}"; }
@@ -45,4 +48,44 @@ bench_embedding() {
        "memory_p99=$(field p99_us "$memory")us redis=$(calc "$x / 1e6")Mrows/s" \
        "redis_p99=$(field p99_us "$redis")us ratio=$(calc "$r / $x")" \
        "p99_vs_memory=$(calc "$(field p99_us "$remora") / $(field p99_us "$memory")")"
+  bench_embedding_servers
+}
+
+# embedding_servers FLAGS...: the `result` line of remora-embedding
+# --servers=2 over a memory node of its own, and the node's most bytes in use.
+embedding_servers() {
+  local memnode ctl example port node run most=0 used out
+  memnode=$(need_binary actors/remora-memnode)
+  ctl=$(need_binary client/remora-ctl)
+  example=$(need_binary examples/remora-embedding)
+  port=$(free_port)
+  "$memnode" --port="$port" --capacity=6GiB >/dev/null &
+  node=$!
+  wait_listening "$port" || { kill "$node"; return 1; }
+  out=$(mktemp)
+  timeout 900 "$example" --servers=2 --memory-node=127.0.0.1:"$port" --rows="$(embedding_rows)" \
+    --threads=2 --seconds=5 "$@" > "$out" &
+  run=$!
+  while kill -0 "$run" 2>/dev/null; do
+    used=$("$ctl" stats 127.0.0.1:"$port" --json 2>/dev/null | sed -n 's/.*"used": \([0-9]*\).*/\1/p')
+    [ -n "$used" ] && most=$(max "$most" "$used")
+    sleep 0.5
+  done
+  wait "$run" || true
+  kill "$node"; wait "$node" 2>/dev/null || true
+  echo "$(grep '^result ' "$out") pool_used=$most"
+  rm -f "$out"
+}
+
+bench_embedding_servers() {
+  local shared private
+  shared=$(embedding_servers)
+  private=$(embedding_servers --private)
+  echo "embedding servers-2 rows=$(embedding_rows)" \
+       "shared=$(calc "$(field rows_per_s "$shared") / 1e6")Mrows/s" \
+       "private=$(calc "$(field rows_per_s "$private") / 1e6")Mrows/s" \
+       "shared_pool=$(calc "$(field pool_used "$shared") / 1048576")MiB" \
+       "private_pool=$(calc "$(field pool_used "$private") / 1048576")MiB" \
+       "memory_ratio=$(calc "$(field pool_used "$shared") / $(field pool_used "$private")")" \
+       "ratio=$(calc "$(field rows_per_s "$shared") / $(field rows_per_s "$private")")"
 }

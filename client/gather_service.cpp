@@ -17,6 +17,18 @@ GatherServer::GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
   service_ = std::make_unique<actors::gather_service>(rt.impl_->cp, table, width, timeout);
 }
 
+GatherServer::GatherServer(Runtime& rt, const ArrayView<float>& table, std::size_t width,
+                           std::chrono::milliseconds timeout)
+    : view_(std::make_shared<ArrayView<float>>(table)),
+      width_(width),
+      rows_(width == 0 ? 0 : table.size() / width) {
+  if (width == 0 || table.size() % width != 0)
+    throw ConfigError("GatherServer: a table of " + std::to_string(table.size()) +
+                      " floats is not made of rows of " + std::to_string(width));
+  auto& array = detail::handle_factory::array_of(*static_cast<ArrayView<float>*>(view_.get()));
+  service_ = std::make_unique<actors::gather_service>(rt.impl_->cp, array, width, timeout);
+}
+
 GatherServer::~GatherServer() = default;
 
 std::uint16_t GatherServer::publish(const std::string& host, std::uint16_t port) {

@@ -12,11 +12,18 @@
 // --in-memory does the same gathers from a plain vector, the baseline;
 // --no-prefetch declares order::off() on the table, so that each missing
 // row is fetched by its own deref instead of in the batch; --verify checks
-// every float returned.
+// every float returned. --servers=N runs N server processes over memory
+// nodes (--memory-node): the table is loaded into the pool once and
+// published, each server opens it and serves it, and the load threads send
+// their batches to the servers in turn (--private: each server loads a copy
+// of its own instead, as separate services would).
 //
 //   build/examples/remora-embedding --rows=4000000 --dim=64 --local-cache=10%
 //   build/examples/remora-embedding --remote --threads=2 --seconds=10
+//   build/examples/remora-embedding --servers=2 --memory-node=127.0.0.1:4242
 //   build/examples/remora-embedding --help
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +60,9 @@ constexpr const char* usage = R"(usage: remora-embedding [options]
   --seconds=S           how long the timed load runs (default 5)
   --threads=T           load-generator threads (default 1)
   --remote              serve on a loopback port, gather through a GatherClient
+  --servers=N           N server processes over --memory-node, sharing one
+                        published table; load spread over them
+  --private             with --servers: each server loads a table of its own
   --in-memory           gather from a plain vector, no Remora: the baseline
   --no-prefetch         no batched fetch: each missing row is fetched alone
   --memory-node=H:P     a memory node (repeatable); none: an embedded one
@@ -68,6 +78,10 @@ struct config {
   std::optional<std::uint64_t> cache_bytes, chunk_bytes;
   std::vector<std::string> memory_nodes;
   bool remote = false, in_memory = false, no_prefetch = false, verify = false;
+  std::uint64_t servers = 0;
+  bool private_tables = false;
+  std::string serve;  // internal: serve the table published under this name ("" : load one)
+  bool serving = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -139,6 +153,13 @@ config parse_args(int argc, char** argv) {
       c.no_prefetch = true;
     } else if (arg == "--verify") {
       c.verify = true;
+    } else if (flag == "--servers") {
+      c.servers = parse_number<std::uint64_t>(flag, value);
+    } else if (arg == "--private") {
+      c.private_tables = true;
+    } else if (flag == "--serve") {  // a server process of --servers
+      c.serve = value;
+      c.serving = true;
     } else {
       usage_error("unknown option '" + std::string(arg) + "'");
     }
@@ -148,6 +169,11 @@ config parse_args(int argc, char** argv) {
   if (int(c.remote) + int(c.in_memory) + int(c.no_prefetch) > 1)
     usage_error("--remote, --in-memory and --no-prefetch exclude each other");
   if (c.zipf <= 0) usage_error("--zipf must be above 0");
+  if (c.servers > 0 && c.memory_nodes.empty())
+    usage_error("--servers needs --memory-node: the servers share the pool's memory nodes");
+  if (c.servers > 0 && (c.remote || c.in_memory || c.no_prefetch))
+    usage_error("--servers excludes --remote, --in-memory and --no-prefetch");
+  if (c.private_tables && c.servers == 0) usage_error("--private goes with --servers");
   if (c.chunk_bytes && (*c.chunk_bytes < sizeof(float) || *c.chunk_bytes > (1u << 20)))
     usage_error("--chunk must be between 4 B and 1 MiB");
   return c;
@@ -312,16 +338,21 @@ int run_in_memory(const config& c) {
   return report(c, "memory", run, "na");
 }
 
-int run_remora(const config& c) {
+// The Runtime's options: a cache of the configured size, and room for the
+// whole table on an embedded node (slot headers and size-class rounding up
+// to 1.25x), so that nothing spills to disk.
+remora::Options runtime_options(const config& c) {
   const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
   const std::uint64_t cache =
       std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
   remora::Options options;
-  // Room for the whole table on the embedded node, with slot headers and
-  // size-class rounding (up to 1.25x), so that nothing spills to disk.
   options.dram_cache(cache).embedded_capacity(bytes + bytes / 2 + (256ull << 20));
   for (const auto& node : c.memory_nodes) options.memory_node(node);
-  remora::Runtime rt(options);
+  return options;
+}
+
+// A table filled by the formula.
+remora::Array<float> load_table(const config& c, remora::Runtime& rt) {
   const auto fill_start = clock_type::now();
   auto table = rt.make_array<float>(c.rows * c.dim, c.chunk_bytes.value_or(c.dim * sizeof(float)));
   for (std::uint64_t i = 0; i < table.size();) {
@@ -331,10 +362,148 @@ int run_remora(const config& c) {
       ++i;
     }
   }
-  std::printf(
-      "table: %llu rows x %llu floats (%.1f MiB) through a %.1f MiB cache, filled in %.2f s\n",
-      (unsigned long long)c.rows, (unsigned long long)c.dim, bytes / 1048576.0, cache / 1048576.0,
-      seconds_since(fill_start));
+  std::printf("table: %llu rows x %llu floats (%.1f MiB), filled in %.2f s\n",
+              (unsigned long long)c.rows, (unsigned long long)c.dim,
+              double(table.size() * sizeof(float)) / 1048576.0, seconds_since(fill_start));
+  std::fflush(stdout);
+  return table;
+}
+
+// A server process of --servers: serves the published table (or a table of
+// its own), says where on stdout, and serves until its stdin closes.
+int run_server(const config& c) {
+  remora::Runtime rt(runtime_options(c));
+  std::optional<remora::Array<float>> own;
+  std::unique_ptr<remora::GatherServer> server;
+  if (c.serve.empty()) {
+    own.emplace(load_table(c, rt));
+    server = std::make_unique<remora::GatherServer>(rt, *own, c.dim);
+  } else {
+    server = std::make_unique<remora::GatherServer>(rt, rt.open_array<float>(c.serve), c.dim);
+  }
+  std::printf("serving on 127.0.0.1:%u\n", server->publish("127.0.0.1", 0));
+  std::fflush(stdout);
+  char sink[64];
+  while (::read(STDIN_FILENO, sink, sizeof sink) > 0) {
+  }
+  return 0;
+}
+
+// A started server process: its pid, its stdin (closing it ends the
+// server) and the port it serves on.
+struct server_process {
+  pid_t pid = -1;
+  int stdin_fd = -1;
+  std::uint16_t port = 0;
+};
+
+server_process start_server(const config& c, const std::string& published) {
+  int in[2], out[2];
+  if (::pipe(in) != 0 || ::pipe(out) != 0) throw remora::Error("cannot make pipes for a server");
+  std::vector<std::string> args{"/proc/self/exe", "--serve=" + published,
+                                "--rows=" + std::to_string(c.rows),
+                                "--dim=" + std::to_string(c.dim)};
+  if (c.cache_bytes)
+    args.push_back("--local-cache=" + std::to_string(*c.cache_bytes));
+  else
+    args.push_back("--local-cache=" + std::to_string(c.cache_share * 100) + "%");
+  if (c.chunk_bytes) args.push_back("--chunk=" + std::to_string(*c.chunk_bytes));
+  for (const auto& node : c.memory_nodes) args.push_back("--memory-node=" + node);
+  std::vector<char*> argv;  // made before the fork: the child only execs
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in[0], STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(in[1]);
+    ::close(out[0]);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  server_process p{pid, in[1], 0};
+  // Its lines until "serving on" (a table of its own is loaded first).
+  std::string line;
+  char ch;
+  while (::read(out[0], &ch, 1) == 1) {
+    if (ch != '\n') {
+      line += ch;
+      continue;
+    }
+    if (auto at = line.find("serving on 127.0.0.1:"); at != std::string::npos) {
+      p.port = static_cast<std::uint16_t>(std::stoul(line.substr(at + 21)));
+      break;
+    }
+    line.clear();
+  }
+  ::close(out[0]);
+  if (p.port == 0) throw remora::Error("a server process ended before it served");
+  return p;
+}
+
+int run_servers(const config& c) {
+  remora::Runtime rt(runtime_options(c));
+  std::optional<remora::ArrayView<float>> shared;
+  std::string name;
+  if (!c.private_tables) {
+    name = "remora-embedding-" + std::to_string(::getpid());
+    shared.emplace(rt.publish(name, load_table(c, rt)));
+    std::printf("published as '%s': the servers share one copy\n", name.c_str());
+  }
+  std::vector<server_process> servers;
+  std::vector<std::unique_ptr<remora::GatherClient>> clients;
+  auto stop_servers = [&] {
+    for (auto& s : servers) ::close(s.stdin_fd);
+    for (auto& s : servers) ::waitpid(s.pid, nullptr, 0);
+    servers.clear();
+  };
+  int code = 1;
+  try {
+    for (std::uint64_t i = 0; i < c.servers; ++i) {
+      servers.push_back(start_server(c, name));
+      clients.push_back(std::make_unique<remora::GatherClient>("127.0.0.1", servers.back().port));
+      std::printf("server %llu serving on 127.0.0.1:%u\n", (unsigned long long)i,
+                  servers.back().port);
+      std::fflush(stdout);
+    }
+    std::atomic<std::uint64_t> turn{0};
+    auto run = drive(
+        c,
+        [&](const std::vector<std::uint64_t>& rows) {
+          return clients[turn.fetch_add(1, std::memory_order_relaxed) % clients.size()]->gather(
+              rows);
+        },
+        [] {});
+    std::printf("pool: %llu copies of the table (%.1f MiB each)\n",
+                (unsigned long long)(c.private_tables ? c.servers : 1),
+                double(c.rows * c.dim * sizeof(float)) / 1048576.0);
+    const std::string mode =
+        "servers-" + std::to_string(c.servers) + (c.private_tables ? "-private" : "-shared");
+    code = report(c, mode.c_str(), run, "na");
+  } catch (...) {
+    clients.clear();
+    stop_servers();
+    throw;
+  }
+  clients.clear();
+  stop_servers();
+  if (shared) {
+    shared.reset();
+    rt.unpublish(name);
+  }
+  return code;
+}
+
+int run_remora(const config& c) {
+  const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
+  const std::uint64_t cache =
+      std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
+  remora::Runtime rt(runtime_options(c));
+  auto table = load_table(c, rt);
+  std::printf("cache: %.1f MiB\n", cache / 1048576.0);
   if (c.no_prefetch) table.prefetch(remora::order::off());
   remora::GatherServer server(rt, table, c.dim);
   std::unique_ptr<remora::GatherClient> client;
@@ -357,14 +526,18 @@ int run_remora(const config& c) {
   const double far =
       double(after.misses - before.misses + after.prefetch_issued - before.prefetch_issued);
   const std::string hit_rate = touches == 0 ? "na" : std::to_string(1 - far / touches);
-  std::printf("cache: %llu chunks fetched in batches, %llu one by one, %llu evicted, %llu "
-              "fetched but evicted unread\n",
-              (unsigned long long)(after.prefetch_issued - before.prefetch_issued),
-              (unsigned long long)(after.misses - before.misses),
-              (unsigned long long)(after.evictions - before.evictions),
-              (unsigned long long)(after.prefetch_wasted - before.prefetch_wasted));
-  return report(c, c.remote ? "remote" : c.no_prefetch ? "local-no-prefetch" : "local", run,
-                hit_rate);
+  std::printf(
+      "cache: %llu chunks fetched in batches, %llu one by one, %llu evicted, %llu "
+      "fetched but evicted unread\n",
+      (unsigned long long)(after.prefetch_issued - before.prefetch_issued),
+      (unsigned long long)(after.misses - before.misses),
+      (unsigned long long)(after.evictions - before.evictions),
+      (unsigned long long)(after.prefetch_wasted - before.prefetch_wasted));
+  return report(c,
+                c.remote        ? "remote"
+                : c.no_prefetch ? "local-no-prefetch"
+                                : "local",
+                run, hit_rate);
 }
 
 }  // namespace
@@ -373,6 +546,8 @@ int main(int argc, char** argv) {
   const config c = parse_args(argc, argv);
   if (c.rows > (std::uint64_t{1} << 32)) usage_error("--rows is at most 2^32");
   try {
+    if (c.serving) return run_server(c);
+    if (c.servers > 0) return run_servers(c);
     return c.in_memory ? run_in_memory(c) : run_remora(c);
   } catch (const remora::Error& e) {
     std::fprintf(stderr, "remora-embedding: %s\n", e.what());

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "remora/array.hpp"
+#include "remora/array_view.hpp"
 #include "remora/options.hpp"
 #include "remora/runtime.hpp"
 
@@ -38,6 +39,11 @@ class GatherServer {
   /// the server; nothing else uses `table` until the server is destroyed.
   /// Throws ConfigError when width is 0 or does not divide table.size().
   GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
+               std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// Serves a published table (Runtime::open_array): servers in several
+  /// processes may serve one table. The server holds its own copy of the
+  /// view. REQUIRES: rt outlives the server.
+  GatherServer(Runtime& rt, const ArrayView<float>& table, std::size_t width,
                std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~GatherServer();
   GatherServer(const GatherServer&) = delete;
@@ -57,6 +63,7 @@ class GatherServer {
   std::uint64_t rows() const { return rows_; }
 
  private:
+  std::shared_ptr<void> view_;  // a published table's view, held while serving
   std::unique_ptr<actors::gather_service> service_;
   std::size_t width_;
   std::uint64_t rows_;

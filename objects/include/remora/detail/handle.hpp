@@ -43,6 +43,11 @@ struct handle_factory {
   static auto& state_of(A& a) {
     return *a.state();
   }
+  /// The Array behind an ArrayView (read-only by contract).
+  template <class V>
+  static auto& array_of(V& v) {
+    return v.shared().array;
+  }
 };
 
 /// Creates a zero-filled object of `bytes` bytes in `rt`; its record.
