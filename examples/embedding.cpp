@@ -43,6 +43,8 @@
 
 #include <remora/remora.hpp>
 
+#include "flags.hpp"
+
 #include "zipf.hpp"
 
 namespace {
@@ -85,18 +87,12 @@ struct config {
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "remora-embedding: %s (see --help)\n", message.c_str());
-  std::exit(2);
+  remora::examples::usage_error("remora-embedding", message);
 }
 
 template <class T>
 T parse_number(std::string_view flag, std::string_view text) {
-  T v{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || v < 0)
-    usage_error(std::string(flag) + " wants a non-negative number, not '" + std::string(text) +
-                "'");
-  return v;
+  return remora::examples::parse_number<T>("remora-embedding", flag, text);
 }
 
 // "64MiB", "1G", "4096": bytes.

@@ -167,12 +167,8 @@ TEST_CASE("a blob store evicts least recent keys past its capacity, pins honoure
 
 TEST_CASE("a node out of room evicts blobs to make it, and tenants keep their own stores",
           "[client][blobs]") {
-  const auto file =
-      std::filesystem::temp_directory_path() / ("remora-tenants-" + std::to_string(::getpid()));
-  std::ofstream(file) << "a token-a 8MiB\nb token-b 8MiB\n";
   remora::Options options;
-  auto nodes = remora::testing::start_nodes(1, options, {"--tenants=" + file.string()});
-  std::filesystem::remove(file);
+  auto nodes = remora::testing::start_tenant_node(options, "8MiB");
   remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
   remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));
   auto ka = a.blob_store("kv");

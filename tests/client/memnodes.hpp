@@ -5,7 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -48,6 +52,19 @@ inline std::vector<std::unique_ptr<child_process>> start_nodes(
     nodes.push_back(std::make_unique<child_process>(argv));
     options.memory_node(start_node(*nodes.back()));
   }
+  return nodes;
+}
+
+/// A memory node with tenants a (token-a) and b (token-b), each with a
+/// quota of `quota`, named in `options`.
+inline std::vector<std::unique_ptr<child_process>> start_tenant_node(
+    Options& options, const std::string& quota = "24MiB") {
+  const auto file =
+      std::filesystem::temp_directory_path() / ("remora-tenants-" + std::to_string(::getpid()));
+  std::ofstream(file) << "# name token quota\na token-a " << quota << "\nb token-b " << quota
+                      << "\n";
+  auto nodes = start_nodes(1, options, {"--tenants=" + file.string()});
+  std::filesystem::remove(file);
   return nodes;
 }
 

@@ -126,12 +126,8 @@ TEST_CASE("a reader that dies does not hold a published array for ever", "[clien
 
 TEST_CASE("published names: unknown, taken, wrong element size, other tenants",
           "[client][sharing]") {
-  const auto file =
-      std::filesystem::temp_directory_path() / ("remora-tenants-" + std::to_string(::getpid()));
-  std::ofstream(file) << "a token-a 64MiB\nb token-b 64MiB\n";
   remora::Options options;
-  auto nodes = remora::testing::start_nodes(1, options, {"--tenants=" + file.string()});
-  std::filesystem::remove(file);
+  auto nodes = remora::testing::start_tenant_node(options, "64MiB");
   remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
   remora::Runtime a2(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
   remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));

@@ -26,22 +26,11 @@ struct kib {
   std::uint64_t words[128];
 };
 
-// A memory node with tenants a (token-a) and b (token-b), 24 MiB each,
-// named in `options`.
-std::vector<std::unique_ptr<child_process>> start_tenant_node(remora::Options& options) {
-  const auto file =
-      std::filesystem::temp_directory_path() / ("remora-tenants-" + std::to_string(::getpid()));
-  std::ofstream(file) << "# name token quota\na token-a 24MiB\nb token-b 24MiB\n";
-  auto nodes = remora::testing::start_nodes(1, options, {"--tenants=" + file.string()});
-  std::filesystem::remove(file);
-  return nodes;
-}
-
 }  // namespace
 
 TEST_CASE("a tenant past its quota gets OutOfMemory while another goes on", "[client][tenant]") {
   remora::Options options;
-  auto nodes = start_tenant_node(options);
+  auto nodes = remora::testing::start_tenant_node(options);
   const std::string where = options.memory_nodes()[0];
   // No token, or one of nobody's: refused.
   CHECK_THROWS_AS(remora::Runtime(remora::Options(options)), remora::AuthError);
@@ -104,7 +93,7 @@ raw_read raw_get(const std::string& where, const std::string& token, std::uint64
 TEST_CASE("a tenant's remote key reaches its own region alone, even with raw UCX gets",
           "[client][tenant]") {
   remora::Options options;
-  auto nodes = start_tenant_node(options);
+  auto nodes = remora::testing::start_tenant_node(options);
   const std::string where = options.memory_nodes()[0];
 
   // b keeps a secret on the node: 64 KiB of a pattern no region starts with.
