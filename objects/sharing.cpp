@@ -22,12 +22,15 @@ void object_store::seal(std::span<object_record* const> records) {
     // a tier at a time; what is in transit (a prefetch, an eviction) is
     // looked at again.
     std::vector<std::vector<object_record*>> present(tiers_->size());
-    std::vector<object_record*> done, later;
+    std::vector<object_record*> done, later, still;
     for (object_record* r : left) {
       const meta_state m = r->meta().load();
       if (m.bits() == 0 && r->version != 0) {
         done.push_back(r);
-      } else if (m.usable() && m.on_device()) {
+        continue;
+      }
+      still.push_back(r);  // looked at again next round
+      if (m.usable() && m.on_device()) {
         relocate(r, tiers_->size(), until);  // back to a host tier first
         later.push_back(r);
       } else if (m.usable()) {
@@ -72,9 +75,7 @@ void object_store::seal(std::span<object_record* const> records) {
       bury(t.finish(claimed));
       writebacks_.fetch_add(unwritten.size() - failed.size(), std::memory_order_relaxed);
     }
-    std::erase_if(left, [&](object_record* r) {
-      return std::find(done.begin(), done.end(), r) != done.end();
-    });
+    left = std::move(still);
     if (left.empty()) return;
     if (std::chrono::steady_clock::now() >= until) {
       std::string why;
