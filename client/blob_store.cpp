@@ -224,11 +224,10 @@ BlobStore::figures BlobStore::stats() const {
 }
 
 BlobStore Runtime::blob_store(const std::string& name, BlobStore::options o) {
-  auto* far = dynamic_cast<client::node_far_store*>(impl_->far.get());
-  if (far == nullptr)
-    throw ConfigError(
-        "blob stores need a pool of one copy per object: replicas and erasure do not share "
-        "yet");
+  // A value has one copy, on one node, whatever the pool's objects have:
+  // the store is a cache, and a value lost with its node is a miss.
+  auto* far = dynamic_cast<client::node_far_store*>(&impl_->far->homes());
+  if (far == nullptr) throw ConfigError("blob stores need memory nodes (no node client found)");
   if (name.empty()) throw InvalidObject("a blob store needs a name");
   return BlobStore(std::make_shared<BlobStore::impl>(*far, name, o));
 }

@@ -1,8 +1,11 @@
 // Published arrays, as the Runtime wires them: the object store sends the
 // array's chunks home and marks them shared (objects/sharing.cpp); every
 // memory node keeps the name and the array's description, and the nodes
-// that hold chunks hand them to the publication (actors/publications.hpp).
-// A view closes itself on every node that counted it.
+// that hold copies of chunks hand them to the publication
+// (actors/publications.hpp). A view closes itself on every node that
+// counted it. In a pool of replicas a chunk has a copy on each of r nodes,
+// all in the description: a reader fails over between them as for its own
+// objects, and opens the name while any node that keeps it answers.
 #include <algorithm>
 
 #include "client/runtime_impl.hpp"
@@ -37,8 +40,8 @@ std::shared_ptr<void> hold_view(objects::far_store& far, std::uint64_t id,
 void check_shares(const objects::far_store& far) {
   if (!far.shares())
     throw ConfigError(
-        "published arrays need a pool of one copy per object: replicas and erasure do not "
-        "share yet");
+        "published arrays need a pool of one copy per object or of replicas: erasure-coded "
+        "pools do not share (a span codes the publisher's other objects with the array's)");
 }
 
 }  // namespace
@@ -46,13 +49,14 @@ void check_shares(const objects::far_store& far) {
 std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_t element_bytes,
                                              detail::array_state& array) {
   auto& far = *impl_->far;
-  auto& store = *impl_->store;
   check_shares(far);
+  auto& homes = far.homes();
+  auto& store = *impl_->store;
   if (name.empty()) throw InvalidObject("a published array needs a name");
-  const std::uint32_t nodes = far.nodes();
+  const std::uint32_t nodes = homes.nodes();
   for (std::uint32_t n = 0; n < nodes; ++n)
-    if (!far.reachable(n))
-      throw NodeUnavailable("cannot publish '" + name + "': memory node " + far.describe(n) +
+    if (!homes.reachable(n))
+      throw NodeUnavailable("cannot publish '" + name + "': memory node " + homes.describe(n) +
                             " does not answer");
   array.stop_prefetchers();
   try {
@@ -65,52 +69,77 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
   d.element_bytes = static_cast<std::uint32_t>(element_bytes);
   d.size = array.size;
   d.per_chunk = array.per_chunk;
-  for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(far.node_id(n));
+  for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(homes.node_id(n));
   std::vector<std::vector<storage::object_id>> ids(nodes);
   for (const detail::object_record* r : array.chunks) {
+    const storage::object_location where{
+        .id = r->id, .offset = r->offset, .version = r->version, .size = r->size};
+    const auto copies = far.copies(r->node, where);
+    if (copies.empty()) {
+      store.unshare(array.chunks);
+      throw ObjectLost("cannot publish '" + name + "': chunk " + std::to_string(r->id) +
+                       " has no current copy on a live node");
+    }
+    const std::uint64_t chunk = d.chunks.size();
     d.chunks.push_back(
-        {{.id = r->id, .offset = r->offset, .version = r->version, .size = r->size}, r->node});
-    ids[r->node].push_back(r->id);
+        {{.id = r->id, .offset = copies[0].offset, .version = copies[0].version, .size = r->size},
+         copies[0].node});
+    for (std::size_t k = 1; k < copies.size(); ++k)
+      d.extra.push_back({chunk, copies[k].node, copies[k].offset, copies[k].version});
+    for (const auto& c : copies) ids[c.node].push_back(r->id);
   }
   const std::vector<char> description = d.encode();
   const std::uint64_t id = transport::secure_random_u64();
   std::vector<std::uint32_t> named;
   for (std::uint32_t n = 0; n < nodes; ++n) {
-    auto r = far.publish(n, id, name, description, ids[n]);
+    auto r = homes.publish(n, id, name, description, ids[n]);
     if (!r) {
-      for (std::uint32_t back : named) (void)far.retract(back, id);  // the objects are ours again
+      for (std::uint32_t back : named) (void)homes.retract(back, id);  // the objects are ours again
       store.unshare(array.chunks);
       raise_for_name(r.err(), name);
     }
     named.push_back(n);
   }
-  return hold_view(far, id, std::move(named));
+  return hold_view(homes, id, std::move(named));
 }
 
 Runtime::opened Runtime::open_published(const std::string& name, std::size_t element_bytes) {
   auto& far = *impl_->far;
   check_shares(far);
+  auto& homes = far.homes();
   // Every node that keeps the name counts a view; one description serves.
+  // A node that does not answer is passed over (in a pool of replicas the
+  // others serve the array); when none that answered knows the name, that
+  // is the error.
   std::optional<objects::far_store::publication> found;
   std::vector<std::uint32_t> counted;
-  const std::uint32_t nodes = far.nodes();
-  std::optional<transport::error> failed;
+  const std::uint32_t nodes = homes.nodes();
+  std::optional<transport::error> failed, down;
   for (std::uint32_t n = 0; n < nodes && !failed; ++n) {
-    auto r = far.open(n, name);
+    if (!homes.reachable(n)) {
+      down = transport::error{errc::peer_unreachable,
+                              "memory node " + homes.describe(n) + " does not answer"};
+      continue;
+    }
+    auto r = homes.open(n, name);
     if (!r) {
-      if (r.err().code != errc::unknown_object) failed = r.err();
+      if (r.err().code == errc::peer_unreachable || r.err().code == errc::timeout)
+        down = r.err();
+      else if (r.err().code != errc::unknown_object)
+        failed = r.err();
       continue;
     }
     if (found && r->id != found->id) {  // another publication of the name, made meanwhile
-      (void)far.close(n, r->id);
+      (void)homes.close(n, r->id);
       failed = transport::error{errc::already_exists, "published twice at once"};
       continue;
     }
     counted.push_back(n);
     if (!found) found = std::move(r).value();
   }
-  auto view = found ? hold_view(far, found->id, counted) : nullptr;
+  auto view = found ? hold_view(homes, found->id, counted) : nullptr;
   if (failed) raise_for_name(*failed, name);
+  if (!found && down) raise_for_name(*down, name);
   if (!found) throw InvalidObject("no array is published as '" + name + "'");
   auto d = objects::published_array::decode(found->description);
   if (!d) objects::raise(d.err());
@@ -121,15 +150,27 @@ Runtime::opened Runtime::open_published(const std::string& name, std::size_t ele
   std::vector<std::uint32_t> home(d->node_ids.size(), nodes);
   for (std::size_t h = 0; h < d->node_ids.size(); ++h)
     for (std::uint32_t n = 0; n < nodes; ++n)
-      if (far.node_id(n) == d->node_ids[h]) home[h] = n;
+      if (homes.node_id(n) == d->node_ids[h]) home[h] = n;
+  // Copies on nodes this runtime does not use are passed over; a chunk
+  // needs one it can reach.
   auto state = detail::new_array_state(objects(), element_bytes, d->per_chunk * element_bytes);
   state->size = d->size;
   state->chunks.reserve(d->chunks.size());
-  for (const auto& c : d->chunks) {
-    if (home[c.home] == nodes)
-      throw NodeUnavailable("'" + name + "' lives on a memory node this runtime does not use (id " +
+  std::size_t next_extra = 0;
+  std::vector<objects::far_store::copy> copies;
+  for (std::uint64_t i = 0; i < d->chunks.size(); ++i) {
+    const auto& c = d->chunks[i];
+    copies.clear();
+    if (home[c.home] != nodes) copies.push_back({home[c.home], c.where.offset, c.where.version});
+    for (; next_extra < d->extra.size() && d->extra[next_extra].chunk == i; ++next_extra) {
+      const auto& e = d->extra[next_extra];
+      if (home[e.home] != nodes) copies.push_back({home[e.home], e.offset, e.version});
+    }
+    if (copies.empty())
+      throw NodeUnavailable("'" + name + "': chunk " + std::to_string(i) +
+                            " lives only on memory nodes this runtime does not use (id " +
                             std::to_string(d->node_ids[c.home]) + ")");
-    state->chunks.push_back(impl_->store->adopt(home[c.home], c.where));
+    state->chunks.push_back(impl_->store->adopt(c.where, copies));
   }
   return {std::move(view), std::move(state)};
 }
@@ -137,9 +178,10 @@ Runtime::opened Runtime::open_published(const std::string& name, std::size_t ele
 void Runtime::unpublish(const std::string& name) {
   auto& far = *impl_->far;
   check_shares(far);
+  auto& homes = far.homes();
   bool known = false;
-  for (std::uint32_t n = 0; n < far.nodes(); ++n) {
-    auto r = far.unpublish(n, name);
+  for (std::uint32_t n = 0; n < homes.nodes(); ++n) {
+    auto r = homes.unpublish(n, name);
     if (r) {
       known = true;
     } else if (r.err().code != errc::unknown_object) {

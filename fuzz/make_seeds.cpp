@@ -76,9 +76,10 @@ int main(int argc, char** argv) {
   table.element_bytes = 8;
   table.size = 2050;
   table.per_chunk = 2048;
-  table.node_ids = {11};
+  table.node_ids = {11, 12};
   table.chunks = {{{.id = 1, .offset = 0, .version = 3, .size = 2048 * 8}, 0},
                   {{.id = 2, .offset = 16448, .version = 4, .size = 16}, 0}};
+  table.extra = {{.chunk = 1, .home = 1, .offset = 64, .version = 2}};
   const auto description = table.encode();
   write(dir / "slot" / "seed-1", description.data(), description.size());
 

@@ -72,6 +72,9 @@ class erasure_far_store final : public far_store {
   bool reachable(std::uint32_t) const override;
   bool dead(std::uint32_t) const override;
   std::string describe(std::uint32_t) const override;
+  // Blob stores keep one copy of a value on one node of homes(); a span
+  // cannot be published (far_store, sharing).
+  far_store& homes() override { return *nodes_; }
 
   transport::result<void> allocate(std::uint32_t node,
                                    std::span<storage::object_location> where) override;

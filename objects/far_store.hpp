@@ -69,12 +69,43 @@ class far_store {
                                         std::span<const std::byte> data) = 0;
 
   // Published arrays: names the nodes keep (actors/publications.hpp),
-  // within the client's tenant. Only a store of one copy per object shares
-  // (a reader in another runtime finds each chunk at the one home the
-  // description names); the others say unsupported.
+  // within the client's tenant. The names, and the publications that hold
+  // the objects' copies, live on the nodes of homes(); a description lists
+  // each object's copies there (copies), so that a reader in another
+  // runtime finds them (adopt). A store of one copy per object and a store
+  // of replicas share; an erasure-coded one does not (a span codes the
+  // publisher's other objects with the array's), and says unsupported.
 
+  /// The store whose nodes hold the objects' copies: one node client per
+  /// node. A plain store is its own; a store of several copies, the one
+  /// beneath it.
+  virtual far_store& homes() { return *this; }
   /// Whether publish and the rest below work with this store.
   virtual bool shares() const { return false; }
+  /// One copy of an object, on a node of homes().
+  struct copy {
+    std::uint32_t node = 0;
+    std::uint64_t offset = 0;
+    std::uint32_t version = 0;
+  };
+  /// The current copies of the object at `where` on `node`, first the one
+  /// reads go to.
+  virtual std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) {
+    return {{node, where.offset, where.version}};
+  }
+  /// The objects `ids` now belong to a publication: this store no longer
+  /// repairs, moves or frees their copies. unshare() takes them back (a
+  /// publish that failed); forget() drops one this runtime reads no more.
+  virtual void share(std::span<const storage::object_id>) {}
+  virtual void unshare(std::span<const storage::object_id>) {}
+  virtual void forget(storage::object_id) {}
+  /// Another runtime's shared object, at `copies` (at least one): reads of
+  /// it go there. The node the object store's record names.
+  virtual std::uint32_t adopt(const storage::object_location&, std::span<const copy> copies) {
+    return copies.front().node;
+  }
+
+  // On a node of homes():
   struct publication {
     std::uint64_t id = 0;
     std::vector<char> description;
@@ -112,7 +143,8 @@ class far_store {
  private:
   static transport::error unshared() {
     return {transport::errc::unsupported,
-            "published arrays need a pool of one copy per object (no replicas or erasure yet)"};
+            "published arrays need a pool of one copy per object or of replicas: an "
+            "erasure-coded span codes the publisher's other objects with the array's"};
   }
 };
 

@@ -382,9 +382,14 @@ void object_store::release(object_record* r) noexcept {
 
 void object_store::queue_free(object_record* r) {
   if (shared_count_.load(std::memory_order_relaxed) != 0) {
-    std::lock_guard held(shared_mutex_);
-    if (shared_.erase(r) != 0) {  // the publication's: its node frees it
+    bool theirs = false;  // a publication's: its nodes free it
+    {
+      std::lock_guard held(shared_mutex_);
+      theirs = shared_.erase(r) != 0;
       shared_count_.store(shared_.size(), std::memory_order_relaxed);
+    }
+    if (theirs) {
+      far_.forget(r->id);
       return;
     }
   }

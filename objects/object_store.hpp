@@ -76,9 +76,10 @@ class object_store final : public detail::object_runtime {
   /// OutOfMemory (naming why) when they cannot all go home within the
   /// timeout; those already home stay shared.
   void seal(std::span<detail::object_record* const> records);
-  /// A shared record, absent, for the object `where` names on `node` (an
-  /// object of someone else's publication). refs == 1.
-  detail::object_record* adopt(std::uint32_t node, const storage::object_location& where);
+  /// A shared record, absent, for the object `where` names (id and size),
+  /// held at `copies` (an object of someone else's publication). refs == 1.
+  detail::object_record* adopt(const storage::object_location& where,
+                               std::span<const far_store::copy> copies);
   /// `records` are this runtime's again (publishing them failed).
   void unshare(std::span<detail::object_record* const> records);
   /// Whether `r` is shared (seal, adopt).

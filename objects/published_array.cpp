@@ -11,7 +11,7 @@ namespace {
 using transport::errc;
 using transport::error;
 
-constexpr std::uint32_t magic = 0x31415052;  // "RPA1"
+constexpr std::uint32_t magic = 0x32415052;  // "RPA2"
 constexpr std::size_t most_chunks = 1ull << 32;
 
 template <class T>
@@ -45,7 +45,7 @@ error bad(const std::string& what) {
 
 std::vector<char> published_array::encode() const {
   std::vector<char> out;
-  out.reserve(40 + node_ids.size() * 8 + chunks.size() * 28);
+  out.reserve(48 + node_ids.size() * 8 + chunks.size() * 28 + extra.size() * 24);
   put(out, magic);
   put(out, element_bytes);
   put(out, size);
@@ -59,6 +59,13 @@ std::vector<char> published_array::encode() const {
     put(out, c.where.version);
     put(out, c.where.size);
     put(out, c.home);
+  }
+  put(out, static_cast<std::uint64_t>(extra.size()));
+  for (const extra_copy& e : extra) {
+    put(out, e.chunk);
+    put(out, e.home);
+    put(out, e.offset);
+    put(out, e.version);
   }
   return out;
 }
@@ -94,6 +101,18 @@ transport::result<published_array> published_array::decode(std::span<const char>
     const std::uint64_t elements = std::min(a.per_chunk, a.size - i * a.per_chunk);
     if (c.where.id == 0 || c.home >= nodes || c.where.size != elements * a.element_bytes)
       return bad("chunk " + std::to_string(i) + " (object, size or home)");
+  }
+  const auto extras = in.get<std::uint64_t>();
+  if (in.short_read || extras > in.rest.size() / 24) return bad("cut short");
+  a.extra.resize(extras);
+  for (std::uint64_t i = 0; i < extras; ++i) {
+    extra_copy& e = a.extra[i];
+    e.chunk = in.get<std::uint64_t>();
+    e.home = in.get<std::uint32_t>();
+    e.offset = in.get<std::uint64_t>();
+    e.version = in.get<std::uint32_t>();
+    if (e.chunk >= count || e.home >= nodes || (i > 0 && e.chunk < a.extra[i - 1].chunk))
+      return bad("extra copy " + std::to_string(i) + " (chunk or home)");
   }
   if (in.short_read) return bad("cut short");
   if (!in.rest.empty()) return bad(std::to_string(in.rest.size()) + " bytes left over");

@@ -1,7 +1,8 @@
 // published_array: what a memory node keeps under the name of a published
 // array, as bytes it does not read: the element size and count, the
 // chunking, and each chunk's object, home node (by the node's id, which
-// every runtime of the pool knows) and slot. The publisher encodes it; a
+// every runtime of the pool knows) and slot, and, in a pool of replicas,
+// the chunk's other copies (node and slot). The publisher encodes it; a
 // runtime that opens the name decodes it and makes its records from it.
 #pragma once
 
@@ -22,13 +23,20 @@ struct published_array {
   std::uint32_t element_bytes = 0;
   std::uint64_t size = 0;       // elements
   std::uint64_t per_chunk = 0;  // elements a chunk: a power of two
+  struct extra_copy {
+    std::uint64_t chunk = 0;  // an index into chunks
+    std::uint32_t home = 0;   // an index into node_ids
+    std::uint64_t offset = 0;
+    std::uint32_t version = 0;
+  };
   std::vector<std::uint64_t> node_ids;
-  std::vector<chunk> chunks;
+  std::vector<chunk> chunks;      // each with its first copy
+  std::vector<extra_copy> extra;  // the others, by chunk
 
   std::vector<char> encode() const;
   /// Errors: protocol, naming what does not hold together (bytes cut short
   /// or left over, a chunk count or size that does not fit the array, a
-  /// home that is no node).
+  /// home that is no node, extra copies out of chunk order or of no chunk).
   static transport::result<published_array> decode(std::span<const char> bytes);
 };
 

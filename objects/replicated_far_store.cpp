@@ -56,6 +56,7 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
       // structured bindings.)
       const object_id id = entry.first;
       replicas& reps = entry.second;
+      if (reps.views > 0) continue;  // a publication's copies stay where readers look
       const auto belong = owners(*nodes_, id, replicas_);
       auto has = [&](std::uint32_t n) {
         return std::any_of(reps.at.begin(), reps.at.begin() + reps.count,
@@ -144,6 +145,7 @@ std::uint32_t replicated_far_store::live_copies(const replicas& reps) const {
 }
 
 bool replicated_far_store::needs_repair(const replicas& reps) const {
+  if (reps.views > 0) return false;  // the publication's copies
   if (live_copies(reps) < replicas_) return true;
   for (std::uint32_t k = 0; k < reps.count; ++k) {
     const auto& rep = reps.at[k];
@@ -596,6 +598,61 @@ result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id
   }
   for (std::uint32_t n = 0; n < on.size(); ++n) frees_.free_on(n, std::move(on[n]));
   return {};
+}
+
+std::vector<far_store::copy> replicated_far_store::copies(std::uint32_t,
+                                                          const object_location& where) {
+  const replicas reps = lookup(where.id);
+  std::vector<copy> out;
+  for (std::uint32_t k = 0; k < reps.count; ++k)
+    if (reps.at[k].current && !nodes_->dead(reps.at[k].node))
+      out.push_back({reps.at[k].node, reps.at[k].offset, reps.at[k].version});
+  return out;
+}
+
+void replicated_far_store::share(std::span<const object_id> ids) {
+  for (object_id id : ids) {
+    auto& s = shard_of(id);
+    std::lock_guard held(s.mutex);
+    auto it = s.objects.find(id);
+    if (it == s.objects.end()) continue;
+    // Stale copies are not the publication's: freed now, not later.
+    it->second = keep_current(id, it->second);
+    it->second.views = 1;  // the publisher's record
+  }
+}
+
+void replicated_far_store::unshare(std::span<const object_id> ids) {
+  for (object_id id : ids) {
+    auto& s = shard_of(id);
+    std::lock_guard held(s.mutex);
+    if (auto it = s.objects.find(id); it != s.objects.end()) it->second.views = 0;
+  }
+}
+
+void replicated_far_store::forget(object_id id) {
+  auto& s = shard_of(id);
+  std::lock_guard held(s.mutex);
+  auto it = s.objects.find(id);
+  if (it != s.objects.end() && it->second.views > 0 && --it->second.views == 0) s.objects.erase(it);
+}
+
+std::uint32_t replicated_far_store::adopt(const object_location& where,
+                                          std::span<const copy> copies) {
+  auto& s = shard_of(where.id);
+  std::lock_guard held(s.mutex);
+  auto [it, made] = s.objects.try_emplace(where.id);
+  replicas& reps = it->second;
+  if (!made && reps.views > 0) {  // read through another record here already
+    ++reps.views;
+    return 0;
+  }
+  reps = {};
+  reps.size = where.size;
+  reps.views = 1;
+  for (const copy& c : copies.first(std::min<std::size_t>(copies.size(), max_copies)))
+    reps.at[reps.count++] = {c.node, c.version, c.offset, true};
+  return 0;
 }
 
 }  // namespace remora::objects

@@ -81,6 +81,18 @@ class replicated_far_store final : public far_store {
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
 
+  // Sharing: a published array's objects keep the copies they had when it
+  // was published; they are the publication's (on each node), so they are
+  // neither repaired, moved nor freed from here. Reads fail over as for
+  // any object.
+  far_store& homes() override { return *nodes_; }
+  bool shares() const override { return true; }
+  std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) override;
+  void share(std::span<const storage::object_id> ids) override;
+  void unshare(std::span<const storage::object_id> ids) override;
+  void forget(storage::object_id id) override;
+  std::uint32_t adopt(const storage::object_location& where, std::span<const copy> copies) override;
+
   /// Reads served by a replica other than the first current one.
   std::uint64_t failovers() const override { return failovers_.load(std::memory_order_relaxed); }
   /// Copies made to bring objects back to r current copies.
@@ -114,8 +126,9 @@ class replicated_far_store final : public far_store {
   struct replicas {
     std::array<replica, max_copies> at;
     std::uint32_t count = 0;
-    std::uint32_t size = 0;  // the object's bytes
-    bool lost = false;       // repair found no current copy left (counted once)
+    std::uint32_t size = 0;   // the object's bytes
+    bool lost = false;        // repair found no current copy left (counted once)
+    std::uint32_t views = 0;  // > 0: a publication's, read through this many records
   };
   struct shard {
     std::mutex mutex;

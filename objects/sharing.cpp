@@ -76,7 +76,13 @@ void object_store::seal(std::span<object_record* const> records) {
       writebacks_.fetch_add(unwritten.size() - failed.size(), std::memory_order_relaxed);
     }
     left = std::move(still);
-    if (left.empty()) return;
+    if (left.empty()) {
+      std::vector<storage::object_id> ids;
+      ids.reserve(records.size());
+      for (const object_record* r : records) ids.push_back(r->id);
+      far_.share(ids);
+      return;
+    }
     if (std::chrono::steady_clock::now() >= until) {
       std::string why;
       {
@@ -91,13 +97,14 @@ void object_store::seal(std::span<object_record* const> records) {
   }
 }
 
-object_record* object_store::adopt(std::uint32_t node, const storage::object_location& where) {
+object_record* object_store::adopt(const storage::object_location& where,
+                                   std::span<const far_store::copy> copies) {
   object_record* r = records_.make();
   r->size = where.size;
   r->id = where.id;
-  r->node = node;
-  r->offset = where.offset;
-  r->version = where.version;
+  r->node = far_.adopt(where, copies);
+  r->offset = copies.front().offset;
+  r->version = copies.front().version;
   {
     std::lock_guard held(shared_mutex_);
     shared_.insert(r);
@@ -108,9 +115,17 @@ object_record* object_store::adopt(std::uint32_t node, const storage::object_loc
 }
 
 void object_store::unshare(std::span<object_record* const> records) {
-  std::lock_guard held(shared_mutex_);
-  for (object_record* r : records) shared_.erase(r);
-  shared_count_.store(shared_.size(), std::memory_order_relaxed);
+  std::vector<storage::object_id> ids;
+  ids.reserve(records.size());
+  {
+    std::lock_guard held(shared_mutex_);
+    for (object_record* r : records) {
+      shared_.erase(r);
+      ids.push_back(r->id);
+    }
+    shared_count_.store(shared_.size(), std::memory_order_relaxed);
+  }
+  far_.unshare(ids);
 }
 
 bool object_store::shared(const object_record* r) const {

@@ -2,7 +2,8 @@
 // and read in another (two threads); unpublish while views are open; a
 // reader killed does not hold the array for ever; names are scoped to the
 // tenant; wrong element sizes, unknown and taken names are clear errors,
-// and a failed publish leaves the array as it was.
+// and a failed publish leaves the array as it was; with replicas, a
+// published array survives the loss of a node.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -162,10 +163,60 @@ TEST_CASE("published names: unknown, taken, wrong element size, other tenants",
   CHECK(a.open_array<std::uint64_t>("table-2").read(17) == 1);
 }
 
-TEST_CASE("publishing needs a pool of one copy per object", "[client][sharing]") {
+TEST_CASE("with replicas(2), a published array outlives a node SIGKILLed under its readers",
+          "[client][sharing][replicas][failure]") {
   remora::Options options;
-  auto nodes = remora::testing::start_nodes(2, options);
-  remora::Runtime rt(remora::Options(options).replicas(2).dram_cache(4 << 20));
+  auto nodes = remora::testing::start_nodes(3, options, {"--lease-grace=2s"});
+  options.dram_cache(4 << 20).replicas(2).timeout(2s);
+  remora::actors::control_plane cp;
+  remora::Runtime publisher(options);
+  auto mine = publisher.publish("table", filled(publisher, elements));
+  remora::Runtime reader(options);
+  auto theirs = reader.open_array<std::uint64_t>("table");
+  // Two copies of every chunk, spread over the three nodes.
+  constexpr std::uint64_t chunks = elements * 8 / remora::array_chunk_bytes;
+  std::uint64_t held = 0;
+  for (const auto& where : options.memory_nodes()) {
+    const auto s = stats_of(cp, where);
+    CHECK(s.objects > chunks / 3);
+    held += s.objects;
+  }
+  CHECK(held >= 2 * chunks);
+  CHECK(wrong_in(theirs) == 0);
+  nodes[0]->signal(SIGKILL);
+  REQUIRE(nodes[0]->wait_exit(5s).has_value());
+  CHECK(wrong_in(theirs) == 0);
+  CHECK(wrong_in(mine) == 0);
+  CHECK(reader.stats().failovers > 0);
+  // A runtime of the nodes left opens it now and reads the copies there.
+  const auto survivors =
+      std::vector<std::string>(options.memory_nodes().begin() + 1, options.memory_nodes().end());
+  remora::Options left;
+  for (const auto& where : survivors) left.memory_node(where);
+  remora::Runtime late(left.dram_cache(4 << 20).timeout(2s));
+  auto again = late.open_array<std::uint64_t>("table");
+  CHECK(wrong_in(again) == 0);
+  // The nodes left free their copies once it is unpublished and unviewed
+  // (repair never copied them: they are the publication's).
+  late.unpublish("table");
+  mine = {};
+  theirs = {};
+  again = {};
+  CHECK(remora::testing::eventually(
+      [&] {
+        std::uint64_t left = 0;
+        for (const auto& where : survivors) left += stats_of(cp, where).publications_held;
+        return left == 0;
+      },
+      20s));
+  CHECK(publisher.stats().repairs == 0);
+}
+
+TEST_CASE("erasure-coded pools do not publish, and the array stays usable",
+          "[client][sharing][erasure]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(3, options);
+  remora::Runtime rt(remora::Options(options).erasure(2, 1).dram_cache(4 << 20));
   auto array = filled(rt, 1000);
   CHECK_THROWS_AS(rt.publish("table", std::move(array)), remora::ConfigError);
   CHECK(array.read(999) == 7 * 999 + 3);

@@ -20,6 +20,8 @@ published_array three_chunks() {
     a.chunks.push_back({{.id = 1000 + c, .offset = c * 4096, .version = 7, .size = bytes},
                         static_cast<std::uint32_t>(c % 2)});
   }
+  a.extra = {{.chunk = 0, .home = 1, .offset = 64, .version = 9},
+             {.chunk = 2, .home = 0, .offset = 128, .version = 5}};
   return a;
 }
 
@@ -41,6 +43,11 @@ TEST_CASE("a published array's description round-trips", "[published_array]") {
     CHECK(b->chunks[c].where.size == a.chunks[c].where.size);
     CHECK(b->chunks[c].home == a.chunks[c].home);
   }
+  REQUIRE(b->extra.size() == 2);
+  CHECK(b->extra[1].chunk == 2);
+  CHECK(b->extra[1].home == 0);
+  CHECK(b->extra[1].offset == 128);
+  CHECK(b->extra[1].version == 5);
 }
 
 TEST_CASE("a damaged description is refused, whatever is wrong", "[published_array]") {
@@ -62,6 +69,16 @@ TEST_CASE("a damaged description is refused, whatever is wrong", "[published_arr
   auto too_few = three_chunks();
   too_few.chunks.pop_back();
   CHECK(published_array::decode(too_few.encode()).err().message.find("2 chunks") !=
+        std::string::npos);
+  auto extra_of_none = three_chunks();
+  extra_of_none.extra[1].chunk = 3;
+  CHECK_FALSE(published_array::decode(extra_of_none.encode()).ok());
+  auto extra_home = three_chunks();
+  extra_home.extra[0].home = 2;
+  CHECK_FALSE(published_array::decode(extra_home.encode()).ok());
+  auto out_of_order = three_chunks();
+  std::swap(out_of_order.extra[0], out_of_order.extra[1]);
+  CHECK(published_array::decode(out_of_order.encode()).err().message.find("extra copy 1") !=
         std::string::npos);
   auto odd_chunk = three_chunks();
   odd_chunk.per_chunk = 3000;

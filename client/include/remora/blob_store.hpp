@@ -8,7 +8,8 @@
 // the new one, never a mix. The store is a cache: keys are evicted, least
 // recently used first, past the capacity its options give, and whenever a
 // node has no room for new objects; a key put with a pin is not evicted
-// before its pin lapses (Mooncake's soft pins).
+// before its pin lapses (Mooncake's soft pins). A value has one copy, in
+// pools of replicas or erasure too: a value lost with its node is a miss.
 //
 // Copies share one store. Thread-safety: any number of threads may use a
 // store at once. REQUIRES: the Runtime outlives it.
