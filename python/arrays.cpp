@@ -9,6 +9,7 @@
 // at once; a write needs that no other thread uses the array meanwhile.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ template <class T>
 struct py_array {
   std::shared_ptr<Runtime> rt;  // first: it outlives the array
   Array<T> array;
+  std::optional<std::string> published_as;  // then the array is the view's
+
+  Array<T>& live() {
+    if (published_as)
+      throw InvalidObject("this array was published as '" + *published_as +
+                          "': read it through the view publish() returned");
+    return array;
+  }
+  const Array<T>& live() const { return const_cast<py_array*>(this)->live(); }
 };
 
 template <class T>
@@ -188,24 +198,24 @@ void bind_type(py::module_& m) {
   using V = py_view<T>;
   const py::dtype dt = py::dtype::of<T>();
   py::class_<A>(m, name_of("Array", dt).c_str(), "An array in far memory (Runtime.array).")
-      .def("__len__", [](const A& a) { return a.array.size(); })
+      .def("__len__", [](const A& a) { return a.live().size(); })
       .def_property_readonly("dtype", [](const A&) { return py::dtype::of<T>(); })
-      .def_property_readonly("chunk_elements", [](const A& a) { return a.array.chunk_elements(); })
+      .def_property_readonly("chunk_elements", [](const A& a) { return a.live().chunk_elements(); })
       .def("__getitem__",
-           [](const A& a, const py::object& key) { return get_item<T>(a.array, key); })
+           [](const A& a, const py::object& key) { return get_item<T>(a.live(), key); })
       .def("__setitem__",
-           [](A& a, const py::object& key, const py::object& v) { set_item<T>(a.array, key, v); })
+           [](A& a, const py::object& key, const py::object& v) { set_item<T>(a.live(), key, v); })
       .def(
           "gather",
           [](const A& a, const py::object& ids, std::size_t width) {
-            return gather<T>(a.array, ids, width);
+            return gather<T>(a.live(), ids, width);
           },
           py::arg("ids"), py::arg("width") = 1,
           "Elements ids (width 1), or rows of width elements, in one batched fetch: a numpy copy.")
       .def(
           "span",
           [](A& a, const py::object& s, std::int64_t i, bool writable) {
-            return span<T>(a.array, s, i, writable);
+            return span<T>(a.live(), s, i, writable);
           },
           py::arg("scope"), py::arg("i"), py::arg("writable") = false,
           "A zero-copy numpy view of the chunk holding element i, from i on; valid inside the "
@@ -249,13 +259,14 @@ auto with_type(const py::object& dtype, F&& f) {
 
 }  // namespace
 
-py::object make_array(const std::shared_ptr<Runtime>& rt, const py::object& dtype, std::size_t n) {
+py::object make_array(const std::shared_ptr<Runtime>& rt, const py::object& dtype, std::size_t n,
+                      std::size_t chunk_bytes) {
   return with_type(dtype, [&](auto t) -> py::object {
     using T = decltype(t);
     py_array<T> a{rt, {}};
     {
       py::gil_scoped_release free;
-      a.array = rt->make_array<T>(n);
+      a.array = rt->make_array<T>(n, chunk_bytes);
     }
     return py::cast(std::move(a));
   });
@@ -282,8 +293,9 @@ py::object publish(const std::shared_ptr<Runtime>& rt, const std::string& name,
     py_view<T> v{rt, {}};
     {
       py::gil_scoped_release free;
-      v.view = rt->publish(name, std::move(a.array));
+      v.view = rt->publish(name, std::move(a.live()));
     }
+    a.published_as = name;
     return py::cast(std::move(v));
   });
 }

@@ -25,7 +25,8 @@ void bind_arrays(py::module_& m);
 
 // The Runtime's array methods, which pick the element type from a numpy
 // dtype (arrays.cpp).
-py::object make_array(const std::shared_ptr<Runtime>& rt, const py::object& dtype, std::size_t n);
+py::object make_array(const std::shared_ptr<Runtime>& rt, const py::object& dtype, std::size_t n,
+                      std::size_t chunk_bytes);
 py::object open_array(const std::shared_ptr<Runtime>& rt, const std::string& name,
                       const py::object& dtype);
 py::object publish(const std::shared_ptr<Runtime>& rt, const std::string& name,

@@ -81,7 +81,9 @@ void bind_runtime(py::module_& m) {
         return std::make_shared<Runtime>(o);
       }))
       .def("array", &make_array, py::arg("dtype"), py::arg("n"),
-           "An array of n zeroes of dtype (float32, float64, int32, int64, uint32, uint64).")
+           py::arg("chunk_bytes") = array_chunk_bytes,
+           "An array of n zeroes of dtype (float32, float64, int32, int64, uint32, uint64), "
+           "in remote objects of about chunk_bytes each (a miss moves one).")
       .def("open_array", &open_array, py::arg("name"), py::arg("dtype"),
            "The array published as name, read-only (InvalidObject: no such name, or elements "
            "of another size).")
