@@ -171,8 +171,8 @@ TEST_CASE("a node out of room evicts blobs to make it, and tenants keep their ow
           "[client][blobs]") {
   remora::Options options;
   auto nodes = remora::testing::start_tenant_node(options, "8MiB");
-  remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
-  remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));
+  remora::Runtime a(remora::testing::as_tenant(options, "a"));
+  remora::Runtime b(remora::testing::as_tenant(options, "b"));
   auto ka = a.blob_store("kv");
   auto kb = b.blob_store("kv");
   kb.put("theirs", pattern(1000, 5));

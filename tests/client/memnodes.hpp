@@ -68,6 +68,12 @@ inline std::vector<std::unique_ptr<child_process>> start_tenant_node(
   return nodes;
 }
 
+/// `options` as tenant `who` of start_tenant_node ("a" or "b"), with a
+/// 4 MiB cache.
+inline Options as_tenant(const Options& options, const std::string& who) {
+  return Options(options).auth_token("token-" + who).dram_cache(4 << 20);
+}
+
 /// Waits until repair has made copies and then none for two seconds
 /// (write-backs of objects cached at a kill may still leave a few short
 /// meanwhile), for at most a minute.

@@ -129,9 +129,9 @@ TEST_CASE("published names: unknown, taken, wrong element size, other tenants",
           "[client][sharing]") {
   remora::Options options;
   auto nodes = remora::testing::start_tenant_node(options, "64MiB");
-  remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
-  remora::Runtime a2(remora::Options(options).auth_token("token-a").dram_cache(4 << 20));
-  remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));
+  remora::Runtime a(remora::testing::as_tenant(options, "a"));
+  remora::Runtime a2(remora::testing::as_tenant(options, "a"));
+  remora::Runtime b(remora::testing::as_tenant(options, "b"));
 
   CHECK_THROWS_AS(a.open_array<std::uint64_t>("nothing"), remora::InvalidObject);
   CHECK_THROWS_AS(a.unpublish("nothing"), remora::InvalidObject);

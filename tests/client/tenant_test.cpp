@@ -37,8 +37,8 @@ TEST_CASE("a tenant past its quota gets OutOfMemory while another goes on", "[cl
   CHECK_THROWS_AS(remora::Runtime(remora::Options(options).auth_token("token-c")),
                   remora::AuthError);
 
-  remora::Runtime a(remora::Options(options).auth_token("token-a").dram_cache(4 << 20).timeout(2s));
-  remora::Runtime b(remora::Options(options).auth_token("token-b").dram_cache(4 << 20));
+  remora::Runtime a(remora::testing::as_tenant(options, "a").timeout(2s));
+  remora::Runtime b(remora::testing::as_tenant(options, "b"));
   // a fills its quota (24 MiB of 1 KiB objects, and more)...
   std::vector<remora::UniquePtr<kib>> mine;
   std::string refusal;
