@@ -4,36 +4,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "client/options_flags.hpp"
 #include "remora/errors.hpp"
 #include "transport/byte_size.hpp"
 
 namespace remora {
-
-namespace {
-
-std::uint64_t bytes_of(std::string_view flag, std::string_view text) {
-  auto n = transport::parse_byte_size(text);
-  if (!n || *n == 0)
-    throw ConfigError(std::string(flag) + ": '" + std::string(text) +
-                      "' is not a byte size (try 64MiB)");
-  return *n;
-}
-
-Options::tier_request tier_of(std::string_view flag, std::string_view text) {
-  auto colon = text.find(':');
-  if (colon == std::string_view::npos)
-    throw ConfigError(std::string(flag) + " wants DEVICE:BYTES, e.g. 0:1GiB");
-  int device = 0;
-  try {
-    device = std::stoi(std::string(text.substr(0, colon)));
-  } catch (const std::exception&) {
-    throw ConfigError(std::string(flag) + ": '" + std::string(text.substr(0, colon)) +
-                      "' is not a device number");
-  }
-  return {device, bytes_of(flag, text.substr(colon + 1))};
-}
-
-}  // namespace
 
 Options& Options::dram_cache(std::uint64_t bytes) {
   dram_cache_ = bytes;
@@ -108,113 +83,40 @@ Options& Options::dead_after(std::chrono::milliseconds t) {
   return *this;
 }
 
-const char* Options::help() {
-  return "Remora options:\n"
-         "  --dram-cache=BYTES         local DRAM cache (default 64MiB)\n"
-         "  --cxl-cache=NODE:BYTES     a cache tier on a NUMA node (CXL memory)\n"
-         "  --hbm-cache=DEVICE:BYTES   a cache tier in GPU memory\n"
-         "  --memory-node=HOST:PORT    a memory node; repeat for several (default: embedded)\n"
-         "  --cluster=etcd://H:P/PFX   the memory nodes registered in etcd\n"
-         "  --embedded-capacity=BYTES  DRAM of the embedded node before it spills (1GiB)\n"
-         "  --spill-dir=DIR            where the embedded node spills (a temporary dir)\n"
-         "  --auth-token=TOKEN         presented to memory nodes (or REMORA_AUTH_TOKEN)\n"
-         "  --auth-token-file=FILE     the token, read from FILE\n"
-         "  --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM\n"
-         "                             TLS (mutual) to the memory nodes\n"
-         "  --timeout-ms=N             bound on every wait on a memory node (5000)\n"
-         "  --replicas=R               keep every object on R memory nodes (1)\n"
-         "  --erasure=K,M              or code it into K data + M parity pieces on K+M nodes\n"
-         "  --dead-after-ms=N          a node silent this long is dead; its copies are rebuilt "
-         "(10000)\n"
-         "  --net-devices=LIST         UCX devices for data, e.g. eth0 or all (see the README)\n"
-         "  --prefetch-on-reader       prefetch on the reading threads, not threads of its own\n";
-}
-
 Options Options::from_args(int argc, char** argv) {
   Options o;
-  std::string tls_ca, tls_certificate, tls_key;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&](std::string_view name) -> std::optional<std::string_view> {
-      if (arg.size() > name.size() && arg.substr(0, name.size()) == name && arg[name.size()] == '=')
-        return arg.substr(name.size() + 1);
-      return std::nullopt;
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(help(), stdout);
-      std::exit(0);
-    } else if (auto v = value("--dram-cache")) {
-      o.dram_cache(bytes_of("--dram-cache", *v));
-    } else if (auto v = value("--cxl-cache")) {
-      auto t = tier_of("--cxl-cache", *v);
-      o.cxl_cache(t.device, t.bytes);
-    } else if (auto v = value("--hbm-cache")) {
-      auto t = tier_of("--hbm-cache", *v);
-      o.hbm_cache(t.device, t.bytes);
-    } else if (auto v = value("--memory-node")) {
-      o.memory_node(std::string(*v));
-    } else if (auto v = value("--cluster")) {
-      o.cluster(std::string(*v));
-    } else if (auto v = value("--embedded-capacity")) {
-      o.embedded_capacity(bytes_of("--embedded-capacity", *v));
-    } else if (auto v = value("--spill-dir")) {
-      o.spill_dir(std::string(*v));
-    } else if (auto v = value("--auth-token")) {
-      o.auth_token(std::string(*v));
-    } else if (auto v = value("--auth-token-file")) {
-      o.auth_token_file(std::string(*v));
-    } else if (auto v = value("--tls-ca-file")) {
-      tls_ca = std::string(*v);
-    } else if (auto v = value("--tls-certificate")) {
-      tls_certificate = std::string(*v);
-    } else if (auto v = value("--tls-key")) {
-      tls_key = std::string(*v);
-    } else if (arg == "--prefetch-on-reader") {
-      o.prefetch_on_reader(true);
-    } else if (auto v = value("--net-devices")) {
-      o.net_devices(std::string(*v));
-    } else if (auto v = value("--replicas")) {
-      try {
-        o.replicas(static_cast<std::uint32_t>(std::stoul(std::string(*v))));
-      } catch (const ConfigError&) {
-        throw;
-      } catch (const std::exception&) {
-        throw ConfigError("--replicas: '" + std::string(*v) + "' is not a number");
-      }
-    } else if (auto v = value("--erasure")) {
-      const std::string text(*v);
-      const auto comma = text.find(',');
-      try {
-        if (comma == std::string::npos) throw std::invalid_argument("");
-        std::size_t used_k = 0, used_m = 0;
-        const auto k = std::stoul(text.substr(0, comma), &used_k);
-        const auto m = std::stoul(text.substr(comma + 1), &used_m);
-        if (used_k != comma || used_m != text.size() - comma - 1) throw std::invalid_argument("");
-        o.erasure(static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(m));
-      } catch (const ConfigError&) {
-        throw;
-      } catch (const std::exception&) {
-        throw ConfigError("--erasure: '" + text + "' is not K,M (e.g. 4,2)");
-      }
-    } else if (auto v = value("--dead-after-ms")) {
-      try {
-        o.dead_after(std::chrono::milliseconds(std::stoul(std::string(*v))));
-      } catch (const ConfigError&) {
-        throw;
-      } catch (const std::exception&) {
-        throw ConfigError("--dead-after-ms: '" + std::string(*v) + "' is not a number");
-      }
-    } else if (auto v = value("--timeout-ms")) {
-      try {
-        o.timeout(std::chrono::milliseconds(std::stoul(std::string(*v))));
-      } catch (const std::exception&) {
-        throw ConfigError("--timeout-ms: '" + std::string(*v) + "' is not a number");
-      }
-    }
+  CLI::App app("Remora options");
+  app.set_help_flag();
+  bool help = false, version = false;
+  app.add_flag("-h,--help", help, "print the options and their meaning");
+  app.add_flag("--version", version, "print Remora's version");
+  client::add_options_flags(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    std::string unknown;
+    for (const auto& arg : app.remaining()) unknown += (unknown.empty() ? "" : " ") + arg;
+    throw ConfigError("not a Remora option: " + unknown);
+  } catch (const CLI::ParseError& e) {
+    throw ConfigError(e.what());
   }
-  if (!tls_ca.empty() || !tls_certificate.empty() || !tls_key.empty())
-    o.tls(tls_ca, tls_certificate, tls_key);
+  o.help_requested_ = help;
+  o.version_requested_ = version;
   return o;
+}
+
+const char* Options::help() {
+  static const std::string text = [] {
+    Options o;
+    CLI::App app("Remora options");
+    app.set_help_flag();
+    client::add_options_flags(app, o);
+    // CLI11's usage line names no program: the list alone.
+    const std::string full = app.help();
+    const auto list = full.find("Options:\n");
+    return "Remora options:\n" + (list == std::string::npos ? full : full.substr(list + 9));
+  }();
+  return text.c_str();
 }
 
 }  // namespace remora

@@ -17,8 +17,16 @@
 // gpu_sum_kernel.cu
 void launch_add_up(const float* values, std::size_t n, double* total);
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto options = remora::Options::from_args(argc, argv);
+  if (options.help_requested()) {
+    std::printf("usage: gpu_sum [options]\n%s", remora::Options::help());
+    return 0;
+  }
+  if (options.version_requested()) {
+    std::printf("gpu_sum %s\n", remora::version);
+    return 0;
+  }
   if (!options.hbm_cache()) options.hbm_cache(0, 64ull << 20);
   options.dram_cache(32ull << 20);
   std::optional<remora::Runtime> rt;
@@ -66,4 +74,10 @@ int main(int argc, char** argv) {
               (unsigned long long)s.promotions, (unsigned long long)s.demotions,
               (unsigned long long)s.evictions);
   return got == expected ? 0 : 1;
+} catch (const remora::ConfigError& e) {
+  std::fprintf(stderr, "gpu_sum: %s (see --help)\n", e.what());
+  return 2;
+} catch (const remora::Error& e) {
+  std::fprintf(stderr, "gpu_sum: %s\n", e.what());
+  return 1;
 }

@@ -4,6 +4,9 @@
 //
 //   build/examples/quickstart                        # embedded node
 //   build/examples/quickstart --memory-node=HOST:PORT --dram-cache=16MiB
+//
+// Exit codes: 0 ok, 1 a runtime error (a node that does not answer, ...),
+// 2 a usage error; every Remora error arrives as a remora::Error.
 #include <cstdio>
 #include <vector>
 
@@ -13,8 +16,17 @@ struct point {
   double x, y;
 };
 
-int main(int argc, char** argv) {
-  remora::Runtime rt{remora::Options::from_args(argc, argv)};
+int main(int argc, char** argv) try {
+  const remora::Options options = remora::Options::from_args(argc, argv);
+  if (options.help_requested()) {
+    std::printf("usage: quickstart [options]\n%s", remora::Options::help());
+    return 0;
+  }
+  if (options.version_requested()) {
+    std::printf("quickstart %s\n", remora::version);
+    return 0;
+  }
+  remora::Runtime rt{options};
 
   remora::UniquePtr<point> p = rt.make_unique<point>(point{1.0, 2.0});
   {
@@ -38,4 +50,10 @@ int main(int argc, char** argv) {
               (unsigned long long)s.evictions, (unsigned long long)s.writebacks,
               (unsigned long long)s.dram_used, (unsigned long long)s.dram_capacity);
   return sum == 1499999ull * 1500000 / 2 ? 0 : 1;
+} catch (const remora::ConfigError& e) {
+  std::fprintf(stderr, "quickstart: %s (see --help)\n", e.what());
+  return 2;
+} catch (const remora::Error& e) {
+  std::fprintf(stderr, "quickstart: %s\n", e.what());
+  return 1;
 }

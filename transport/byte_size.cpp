@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace remora::transport {
 
@@ -12,20 +13,23 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   if (ec != std::errc{} || number < 0 || end == text.data()) return std::nullopt;
   std::string_view unit(end, text.data() + text.size() - end);
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  // Any case: "8gb", "64MIB". K, KiB, M, MiB ... are powers of two; KB,
+  // MB, GB, TB powers of ten, as disks and networks count.
+  std::string lower(unit);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   struct suffix {
     std::string_view name;
-    std::uint64_t scale;
+    double scale;
   };
   static constexpr suffix suffixes[] = {
-      {"", 1},           {"B", 1},
-      {"K", 1ull << 10}, {"KiB", 1ull << 10},
-      {"M", 1ull << 20}, {"MiB", 1ull << 20},
-      {"G", 1ull << 30}, {"GiB", 1ull << 30},
-      {"T", 1ull << 40}, {"TiB", 1ull << 40},
+      {"", 1},       {"b", 1},        {"k", 0x1p10},   {"kib", 0x1p10}, {"kb", 1e3},
+      {"m", 0x1p20}, {"mib", 0x1p20}, {"mb", 1e6},     {"g", 0x1p30},   {"gib", 0x1p30},
+      {"gb", 1e9},   {"t", 0x1p40},   {"tib", 0x1p40}, {"tb", 1e12},
   };
   for (const auto& s : suffixes) {
-    if (unit != s.name) continue;
-    double value = number * static_cast<double>(s.scale);
+    if (lower != s.name) continue;
+    const double value = number * s.scale;
     if (value > 1.8e19) return std::nullopt;
     return static_cast<std::uint64_t>(std::llround(value));
   }

@@ -1,5 +1,6 @@
-// Byte sizes as people write them: "64MiB", "1.5GiB", "4096", "8K".
-// Accepted suffixes: B, KiB, MiB, GiB, TiB and K, M, G, T (all powers of two).
+// Byte sizes as people write them: "64MiB", "1.5GiB", "4096", "8K", "8GB".
+// Suffixes in any case: B; K, KiB, M, MiB, G, GiB, T, TiB (powers of two);
+// KB, MB, GB, TB (powers of ten: 8GB is 8,000,000,000 bytes).
 #pragma once
 
 #include <cstdint>

@@ -90,17 +90,32 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
                         "--memory-node=10.0.0.3:4242",
                         "--auth-token=t",
                         "--timeout-ms=1500",
-                        "--prefetch-on-reader",
-                        "--unrelated=kept for the program"};
+                        "--prefetch-on-reader"};
   CHECK_FALSE(remora::Options{}.prefetch_on_reader());
-  auto o = remora::Options::from_args(8, const_cast<char**>(argv));
+  auto o = remora::Options::from_args(7, const_cast<char**>(argv));
   CHECK(o.prefetch_on_reader());
   CHECK(o.dram_cache() == 16u << 20);
   CHECK(o.memory_nodes() == std::vector<std::string>{"10.0.0.2:4242", "10.0.0.3:4242"});
   CHECK(o.auth_token() == "t");
   CHECK(o.timeout() == std::chrono::milliseconds(1500));
+  CHECK_FALSE(o.help_requested());
   const char* bad[] = {"prog", "--dram-cache=lots"};
   CHECK_THROWS_AS(remora::Options::from_args(2, const_cast<char**>(bad)), remora::ConfigError);
+  // A typo is an error naming it, not an option quietly left at its default.
+  const char* typo[] = {"prog", "--dram-cahce=1GiB"};
+  CHECK_THROWS_WITH(remora::Options::from_args(2, const_cast<char**>(typo)),
+                    Catch::Contains("--dram-cahce=1GiB"));
+  const char* partial_tls[] = {"prog", "--tls-ca-file=ca.pem"};
+  CHECK_THROWS_AS(remora::Options::from_args(2, const_cast<char**>(partial_tls)),
+                  remora::ConfigError);
+  // --help and --version are the program's to answer: the library never exits.
+  const char* help[] = {"prog", "--help", "--dram-cache=8GB"};
+  const auto asked = remora::Options::from_args(3, const_cast<char**>(help));
+  CHECK(asked.help_requested());
+  CHECK(asked.dram_cache() == 8'000'000'000u);
+  CHECK(std::string(remora::Options::help()).find("--memory-node HOST:PORT") != std::string::npos);
+  const char* version[] = {"prog", "--version"};
+  CHECK(remora::Options::from_args(2, const_cast<char**>(version)).version_requested());
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.dram_cache(1024)), remora::ConfigError);
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.hbm_cache(0, 1024)), remora::ConfigError);
   CHECK_THROWS_AS(remora::Runtime(remora::Options{}.cxl_cache(0, 1024)), remora::ConfigError);

@@ -16,6 +16,15 @@ TEST_CASE("byte sizes parse with binary suffixes", "[transport][byte_size]") {
   CHECK_FALSE(parse_byte_size("MiB").has_value());
   CHECK_FALSE(parse_byte_size("12 parsecs").has_value());
   CHECK_FALSE(parse_byte_size("-1K").has_value());
+  // Any case; KB, MB, GB, TB are decimal, the rest binary.
+  CHECK(parse_byte_size("64mib") == (64u << 20));
+  CHECK(parse_byte_size("8GB") == 8'000'000'000u);
+  CHECK(parse_byte_size("8gb") == 8'000'000'000u);
+  CHECK(parse_byte_size("8G") == (8ull << 30));
+  CHECK(parse_byte_size("3 kb") == 3000u);
+  CHECK(parse_byte_size("2TB") == 2'000'000'000'000u);
+  CHECK(parse_byte_size("1b") == 1u);
+  CHECK_FALSE(parse_byte_size("8 GiBs").has_value());
   CHECK(format_byte_size(512) == "512 B");
   CHECK(format_byte_size(3ull << 29) == "1.5 GiB");
 }

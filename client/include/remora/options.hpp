@@ -2,7 +2,9 @@
 // chain. The defaults give an embedded memory node in-process with a 64 MiB
 // local DRAM cache: a program works with zero set-up.
 //
-// Byte sizes given as strings (from_args) accept B, KiB, MiB, GiB (and K, M, G).
+// Byte sizes given as strings (from_args) take a suffix in any case: B; K,
+// KiB, M, MiB, G, GiB, T, TiB (powers of two); KB, MB, GB, TB (powers of
+// ten).
 #pragma once
 
 #include <chrono>
@@ -76,11 +78,17 @@ class Options {
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
   /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST --cluster=URL
   /// --auth-token-file=FILE --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM
-  /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES --prefetch-on-reader; other
-  /// arguments are left to the program. --help prints these options and exits. Throws
-  /// ConfigError for a bad value.
+  /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES --prefetch-on-reader,
+  /// -h/--help (then help_requested(): print help() and stop) and --version
+  /// (version_requested(): print remora::version and stop). Throws
+  /// ConfigError for a bad value and for any other argument (a program with
+  /// flags of its own adds these to its command line instead). Never exits.
   static Options from_args(int argc, char** argv);
-  /// The help text from_args prints.
+  /// Whether from_args saw -h or --help.
+  bool help_requested() const { return help_requested_; }
+  /// Whether from_args saw --version.
+  bool version_requested() const { return version_requested_; }
+  /// The options from_args reads, and their meaning.
   static const char* help();
 
   std::uint64_t dram_cache() const { return dram_cache_; }
@@ -127,6 +135,7 @@ class Options {
   bool prefetch_on_reader_ = false;
   std::optional<tls_files> tls_;
   std::optional<tier_request> cxl_, hbm_;
+  bool help_requested_ = false, version_requested_ = false;
 };
 
 }  // namespace remora

@@ -17,3 +17,4 @@
 #include "remora/stats.hpp"
 #include "remora/unique_ptr.hpp"
 #include "remora/vector.hpp"
+#include "remora/version.hpp"

@@ -1,0 +1,16 @@
+// options_flags: the command-line flags of Options, in one table that both
+// Options::from_args and every program's command line (cli/cli.hpp) use,
+// so that a flag is spelled and read the same everywhere.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "remora/options.hpp"
+
+namespace remora::client {
+
+/// Adds --dram-cache, --memory-node, ... to `app`; each sets `into` as it
+/// is parsed (a bad value throws ConfigError from the parse).
+void add_options_flags(CLI::App& app, Options& into);
+
+}  // namespace remora::client
