@@ -32,6 +32,7 @@
 
 #include "actors/membership.hpp"
 #include "actors/memory_node_host.hpp"
+#include "remora/version.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/context.hpp"
 #include "transport/token_file.hpp"
@@ -119,6 +120,16 @@ struct startup_failure : std::runtime_error {
   throw startup_failure(what);
 }
 
+// A command line that cannot work (a bad flag or value, flags that do not
+// go together): exit code 2, where a start that fails otherwise gives 1.
+struct usage_failure : startup_failure {
+  using startup_failure::startup_failure;
+};
+
+[[noreturn]] void usage_error(const std::string& what) {
+  throw usage_failure(what);
+}
+
 // The token: from --auth-token-file (surrounding whitespace dropped), else
 // --auth-token, else REMORA_AUTH_TOKEN, as for clients.
 std::string auth_token(const memnode_options& opts) {
@@ -184,28 +195,34 @@ std::chrono::milliseconds parse_duration(const char* flag, const std::string& te
   try {
     n = std::stoull(text, &end);
   } catch (const std::exception&) {
-    fail(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
+    usage_error(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
   }
   const std::string unit = text.substr(end);
   if (unit == "ms") return std::chrono::milliseconds(n);
   if (unit == "s" || unit.empty()) return std::chrono::seconds(n);
   if (unit == "m") return std::chrono::minutes(n);
   if (unit == "h") return std::chrono::hours(n);
-  fail(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
+  usage_error(std::string(flag) + ": not a duration: '" + text + "' (e.g. 30s, 2m, 500ms)");
 }
 
 int run(int argc, char** argv, std::string& temporary_dir) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--version") {
+      std::printf("remora-memnode %s\n", REMORA_VERSION);
+      return 0;
+    }
   memnode_options opts;
   bool named_config = false;
   for (int i = 1; i < argc; ++i)
     named_config |= std::string_view(argv[i]).rfind("--config-file", 0) == 0;
   std::istringstream no_file;
   if (auto err = named_config ? opts.parse(argc, argv) : opts.parse(argc, argv, no_file))
-    fail("bad options: " + caf::to_string(err) + " (see --help)");
+    usage_error("bad options: " + caf::to_string(err));
   if (opts.cli_helptext_printed) return 0;
   opts.auth_token = auth_token(opts);
   auto capacity = parse_byte_size(opts.capacity);
-  if (!capacity || *capacity == 0) fail("--capacity: not a byte size: '" + opts.capacity + "'");
+  if (!capacity || *capacity == 0)
+    usage_error("--capacity: not a byte size: '" + opts.capacity + "'");
 
   // Signals are taken by sigwait below, in this thread only.
   sigset_t stop_signals;
@@ -227,11 +244,11 @@ int run(int argc, char** argv, std::string& temporary_dir) {
 
   remora::actors::tls_options tls{opts.tls_certificate, opts.tls_key, opts.tls_ca_file};
   if (opts.require_client_cert && !tls.enabled())
-    fail("--require-client-cert needs TLS: give --tls-cert, --tls-key and --tls-ca");
+    usage_error("--require-client-cert needs TLS: give --tls-cert, --tls-key and --tls-ca");
   if (!tls.enabled() && !opts.insecure && !remora::transport::is_loopback(opts.bind))
-    fail("--bind=" + opts.bind +
-         " without TLS would carry tokens and requests in clear: give --tls-certificate, "
-         "--tls-key and --tls-ca-file, or --insecure on a network you trust");
+    usage_error("--bind=" + opts.bind +
+                " without TLS would carry tokens and requests in clear: give --tls-certificate, "
+                "--tls-key and --tls-ca-file, or --insecure on a network you trust");
   {
     remora::actors::control_plane cp(tls);
     remora::actors::memory_node_host::options o;
@@ -244,7 +261,7 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.lease_grace = parse_duration("--lease-grace", opts.lease_grace);
     if (!opts.tenants.empty()) {
       if (!opts.auth_token.empty())
-        fail(
+        usage_error(
             "--tenants and a node token (--auth-token, --auth-token-file, REMORA_AUTH_TOKEN): "
             "each tenant has its token; give one or the other");
       o.tenants = read_tenants(opts.tenants);
@@ -328,8 +345,9 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv, temporary_dir);
   } catch (const startup_failure& e) {
-    std::fprintf(stderr, "remora-memnode: %s\n", e.what());
+    const bool usage = dynamic_cast<const usage_failure*>(&e) != nullptr;
+    std::fprintf(stderr, "remora-memnode: %s%s\n", e.what(), usage ? " (see --help)" : "");
     if (!temporary_dir.empty()) std::filesystem::remove_all(temporary_dir);
-    return 1;
+    return usage ? 2 : 1;
   }
 }

@@ -39,7 +39,7 @@ embedding_redis() {
 bench_embedding() {
   local memory remora redis r m x
   memory=$(embedding_side --in-memory)
-  remora=$(embedding_side --local-cache=10%)
+  remora=$(embedding_side --dram-cache=10%)
   redis=$(embedding_redis)
   r=$(field rows_per_s "$remora"); m=$(field rows_per_s "$memory"); x=$(field rows_per_s "$redis")
   echo "embedding zipf0.99-b256-10% rows=$(embedding_rows) remora=$(calc "$r / 1e6")Mrows/s" \

@@ -33,8 +33,8 @@ bench_graph() {
   echo "# graph: R-MAT scale $scale, edge factor 16 (REMORA_GRAPH_SCALE sets the scale)"
   common=(--scale="$scale" --edge-factor=16 --algorithm=pagerank --iterations=10)
   memory=$(timeout 600 "$bin" "${common[@]}" --in-memory | grep '^result ')
-  remora=$(timeout 600 "$bin" "${common[@]}" --local-cache=25% | grep '^result ')
-  off=$(timeout 600 "$bin" "${common[@]}" --local-cache=25% --no-prefetch | grep '^result ')
+  remora=$(timeout 600 "$bin" "${common[@]}" --dram-cache=25% | grep '^result ')
+  off=$(timeout 600 "$bin" "${common[@]}" --dram-cache=25% --no-prefetch | grep '^result ')
   echo "graph pagerank-s$scale-25% remora=$(field seconds "$remora")s" \
        "memory=$(field seconds "$memory")s no_prefetch=$(field seconds "$off")s" \
        "hit_rate=$(field hit_rate "$remora") prefetch_hits=$(field prefetch_hits "$remora")" \
@@ -45,7 +45,7 @@ bench_graph() {
     memory=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" --in-memory |
              grep '^result ')
     remora=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" \
-             --local-cache=25% | grep '^result ')
+             --dram-cache=25% | grep '^result ')
     echo "graph pagerank-all-far-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
          "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
          "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
@@ -55,7 +55,7 @@ bench_graph() {
     peer=$(timeout 600 "$(need_binary bench/remora-bench-graphblas)" --scale="$scale" \
              --edge-factor=16 --iterations=10 --threads="$threads" | grep '^result ')
     memory=$(timeout 600 "$bin" "${common[@]}" --threads="$threads" --in-memory | grep '^result ')
-    remora=$(timeout 600 "$bin" "${common[@]}" --threads="$threads" --local-cache=25% |
+    remora=$(timeout 600 "$bin" "${common[@]}" --threads="$threads" --dram-cache=25% |
              grep '^result ')
     echo "graph pagerank-s$scale-25%-threads-$threads remora=$(field seconds "$remora")s" \
          "graphblas=$(field seconds "$peer")s memory=$(field seconds "$memory")s" \
@@ -65,7 +65,7 @@ bench_graph() {
   local bfs=(--scale="$scale" --edge-factor=16 --algorithm=bfs) how
   for how in top-down direction-optimizing; do
     memory=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --in-memory | grep '^result ')
-    remora=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --local-cache=25% | grep '^result ')
+    remora=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --dram-cache=25% | grep '^result ')
     echo "graph bfs-$how-s$scale-25% remora=$(field seconds "$remora")s" \
          "memory=$(field seconds "$memory")s bytes_in=$(field bytes_in "$remora")" \
          "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
@@ -79,7 +79,7 @@ bench_graph() {
   node=$!
   wait_listening "$port" || { kill "$node"; return 1; }
   out=$(UCX_TLS=tcp,self timeout 900 "$bin" "${common[@]}" --pagerank=push --iterations=5 \
-          --local-cache=25% --memory-node=127.0.0.1:"$port") || true
+          --dram-cache=25% --memory-node=127.0.0.1:"$port") || true
   kill "$node"; wait "$node" 2>/dev/null || true
   loaded=$(grep '^loaded ' <<<"$out")
   remora=$(grep '^result ' <<<"$out")

@@ -21,8 +21,8 @@ sweep_pagerank() {
   peer=$(graphblas_edges_per_s 1)
   echo "# fraction_percent remora no_prefetch memory graphblas (edges/s)" > "$dat"
   for f in "${fractions[@]}"; do
-    remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" | grep '^result ')")
-    off=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --local-cache="$f%" --no-prefetch |
+    remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --dram-cache="$f%" | grep '^result ')")
+    off=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --dram-cache="$f%" --no-prefetch |
           grep '^result ')")
     echo "$f $remora $off $memory $peer" >> "$dat"
     echo "plots pagerank-$f% remora=$(calc "$remora / 1e6")Medges/s" \
@@ -48,7 +48,7 @@ sweep_threads() {
   echo "# threads remora memory graphblas (edges/s)" > "$dat"
   for ((t = 1; t <= $(nproc); t++)); do
     remora=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --threads="$t" \
-             --local-cache=25% | grep '^result ')")
+             --dram-cache=25% | grep '^result ')")
     memory=$(field edges_per_s "$(timeout 600 "$bin" "${common[@]}" --threads="$t" --in-memory |
              grep '^result ')")
     peer=$(graphblas_edges_per_s "$t")
@@ -66,8 +66,8 @@ sweep_embedding() {
   redis=$(field rows_per_s "$(embedding_redis)")
   echo "# fraction_percent remora no_prefetch memory redis (rows/s)" > "$dat"
   for f in "${fractions[@]}"; do
-    remora=$(field rows_per_s "$(embedding_side --local-cache="$f%")")
-    off=$(field rows_per_s "$(embedding_side --local-cache="$f%" --no-prefetch)")
+    remora=$(field rows_per_s "$(embedding_side --dram-cache="$f%")")
+    off=$(field rows_per_s "$(embedding_side --dram-cache="$f%" --no-prefetch)")
     echo "$f $remora $off $memory $redis" >> "$dat"
     echo "plots embedding-$f% remora=$(calc "$remora / 1e6")Mrows/s" \
          "no_prefetch=$(calc "$off / 1e6")Mrows/s memory=$(calc "$memory / 1e6")Mrows/s" \

@@ -13,6 +13,7 @@ namespace remora::cli {
 void standard(CLI::App& app) {
   app.set_version_flag("--version", app.get_name() + " " + REMORA_VERSION);
   app.get_formatter()->column_width(32);
+  app.option_defaults()->always_capture_default();
 }
 
 std::optional<int> parse(CLI::App& app, int argc, char** argv) {
@@ -32,13 +33,13 @@ int usage_error(const CLI::App& app, const std::string& message) {
   return usage;
 }
 
-int run(const CLI::App& app, const std::function<int()>& body) {
+int run(const std::string& program, const std::function<int()>& body) {
   try {
     return body();
   } catch (const Error& e) {
-    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: unexpected error: %s\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: unexpected error: %s\n", program.c_str(), e.what());
   }
   return failed;
 }
@@ -55,8 +56,50 @@ CLI::Option* add_bytes(CLI::App& app, const std::string& name, std::uint64_t& in
       description);
 }
 
-void add_runtime_options(CLI::App& app, Options& into) {
-  client::add_options_flags(app, into);
+std::uint64_t cache_size::of(std::uint64_t data_bytes) const {
+  return bytes ? *bytes : static_cast<std::uint64_t>(share * static_cast<double>(data_bytes));
+}
+
+std::string cache_size::text() const {
+  if (bytes) return std::to_string(*bytes);
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%g%%", share * 100);
+  return percent;
+}
+
+CLI::Option* add_cache_size(CLI::App& app, cache_size& into) {
+  return app
+      .add_option_function<std::string>(
+          "--dram-cache",
+          [&into](const std::string& text) {
+            if (text.ends_with('%')) {
+              double percent = -1;
+              try {
+                std::size_t used = 0;
+                percent = std::stod(text.substr(0, text.size() - 1), &used);
+                if (used != text.size() - 1) percent = -1;
+              } catch (const std::exception&) {
+              }
+              if (!(percent > 0 && percent <= 100))
+                throw CLI::ValidationError("--dram-cache",
+                                           "'" + text + "' is not a share (1% to 100%)");
+              into.bytes.reset();
+              into.share = percent / 100;
+              return;
+            }
+            const auto n = transport::parse_byte_size(text);
+            if (!n || *n == 0)
+              throw CLI::ValidationError(
+                  "--dram-cache", "'" + text + "' is not a byte size (64MiB) or a share (10%)");
+            into.bytes = *n;
+          },
+          "local DRAM cache: bytes (64MiB, 1GB) or a share of the data's bytes (10%)")
+      ->type_name("BYTES|SHARE%")
+      ->default_str(into.text());
+}
+
+void add_runtime_options(CLI::App& app, Options& into, bool dram_cache) {
+  client::add_options_flags(app, into, dram_cache);
 }
 
 }  // namespace remora::cli

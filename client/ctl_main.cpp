@@ -3,6 +3,7 @@
 //   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N] [--tls-...]
 //   remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]
 //   remora-ctl drain HOST:PORT [--auth-token=T] [--wait-s=N]
+//   remora-ctl --help | --version
 //
 // stats prints the node's capacity, used, spilled, objects, requests and
 // bytes served, as a table or (--json) one JSON object; nodes lists the
@@ -20,37 +21,15 @@
 #include "actors/control_plane.hpp"
 #include "actors/membership.hpp"
 #include "actors/node_client.hpp"
+#include "cli/cli.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/token_file.hpp"
 
 namespace {
 
-const char* usage =
-    "usage: remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N]\n"
-    "       remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]\n"
-    "       remora-ctl drain HOST:PORT [--auth-token=T] [--wait-s=N]\n"
-    "  stats         print a memory node's capacity, use, spill and traffic\n"
-    "  nodes         list the memory nodes registered in etcd\n"
-    "  drain         the node takes no new objects, its clients move theirs to the\n"
-    "                other nodes, and once it is empty it leaves the pool and stops;\n"
-    "                after --wait-s seconds (default 600) without that, it stays\n"
-    "  --json        one JSON object instead of a table\n"
-    "  --auth-token  the node's token, if it requires one (or --auth-token-file=F,\n"
-    "                or REMORA_AUTH_TOKEN)\n"
-    "  --timeout-ms  give up after this long (default 5000)\n"
-    "  --tls-certificate=PEM --tls-key=PEM --tls-ca-file=PEM\n"
-    "                talk TLS to a node started with the same flags\n";
-
 int fail(const std::string& what) {
   std::fprintf(stderr, "remora-ctl: %s\n", what.c_str());
   return 1;
-}
-
-// The whole number `text`, or nullopt.
-std::optional<unsigned long> whole_number(const std::string& text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 9)
-    return std::nullopt;
-  return std::stoul(text);
 }
 
 // The node's tenants as JSON objects, comma-separated.
@@ -103,51 +82,53 @@ int drain(remora::actors::node_client& client, std::chrono::seconds wait) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> positional;
+  CLI::App app{"Operator's tool for memory nodes.", "remora-ctl"};
+  remora::cli::standard(app);
+  app.require_subcommand(0, 1);  // none: said below, after unknown options are
+  app.fallthrough();  // the options below after the command too
+  std::string target, token_file;
   bool json = false;
-  std::chrono::seconds wait{600};
+  unsigned wait_s = 600, timeout_ms = 5000;
   remora::actors::node_client::options o;
   remora::actors::tls_options tls;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(usage, stdout);
-      return 0;
-    } else if (arg == "--json") {
-      json = true;
-    } else if (arg.rfind("--auth-token=", 0) == 0) {
-      o.auth_token = arg.substr(13);
-    } else if (arg.rfind("--auth-token-file=", 0) == 0) {
-      auto token = remora::transport::read_token_file(arg.substr(18));
-      if (!token) return fail("--auth-token-file: " + token.err().message);
-      o.auth_token = *token;
-    } else if (arg.rfind("--timeout-ms=", 0) == 0) {
-      auto ms = whole_number(arg.substr(13));
-      if (!ms) return fail("--timeout-ms: not a number of milliseconds: '" + arg.substr(13) + "'");
-      o.timeout = std::chrono::milliseconds(*ms);
-    } else if (arg.rfind("--wait-s=", 0) == 0) {
-      auto seconds = whole_number(arg.substr(9));
-      if (!seconds) return fail("--wait-s: not a number of seconds: '" + arg.substr(9) + "'");
-      wait = std::chrono::seconds(*seconds);
-    } else if (arg.rfind("--tls-certificate=", 0) == 0) {
-      tls.certificate = arg.substr(18);
-    } else if (arg.rfind("--tls-key=", 0) == 0) {
-      tls.key = arg.substr(10);
-    } else if (arg.rfind("--tls-ca-file=", 0) == 0) {
-      tls.ca_file = arg.substr(14);
-    } else if (arg.rfind("--", 0) == 0) {
-      return fail("unknown option '" + arg + "' (see --help)");
-    } else {
-      positional.push_back(arg);
-    }
+  auto* stats =
+      app.add_subcommand("stats", "print a memory node's capacity, use, spill and traffic");
+  stats->add_option("node", target, "the node")->type_name("HOST:PORT")->required();
+  auto* nodes = app.add_subcommand("nodes", "list the memory nodes registered in etcd");
+  nodes->add_option("cluster", target, "where they register")
+      ->type_name("etcd://HOST:PORT/PREFIX")
+      ->required();
+  auto* drain_command = app.add_subcommand(
+      "drain",
+      "the node takes no new objects, its clients move theirs to the other nodes, and once it is "
+      "empty it leaves the pool and stops; after --wait-s without that, it stays");
+  drain_command->add_option("node", target, "the node")->type_name("HOST:PORT")->required();
+  drain_command->add_option("--wait-s", wait_s, "seconds to wait for the node to empty");
+  app.add_flag("--json", json, "one JSON object instead of a table");
+  app.add_option("--auth-token", o.auth_token,
+                 "the node's token, if it requires one (or REMORA_AUTH_TOKEN)");
+  app.add_option("--auth-token-file", token_file, "the node's token, read from FILE");
+  app.add_option("--timeout-ms", timeout_ms, "give up after this long");
+  auto* cert = app.add_option("--tls-certificate", tls.certificate,
+                              "talk TLS to a node started with the same flags: PEM certificate");
+  auto* key = app.add_option("--tls-key", tls.key, "PEM key of the certificate");
+  auto* ca = app.add_option("--tls-ca-file", tls.ca_file, "PEM CA file to verify the node with");
+  cert->needs(key)->needs(ca);
+  key->needs(cert)->needs(ca);
+  ca->needs(cert)->needs(key);
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  if (app.get_subcommands().empty())
+    return remora::cli::usage_error(app, "a command is needed: stats, nodes or drain");
+  o.timeout = std::chrono::milliseconds(timeout_ms);
+  const std::chrono::seconds wait{wait_s};
+  if (!token_file.empty()) {
+    auto token = remora::transport::read_token_file(token_file);
+    if (!token) return remora::cli::usage_error(app, "--auth-token-file: " + token.err().message);
+    o.auth_token = *token;
   }
   if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); o.auth_token.empty() && env != nullptr)
     o.auth_token = env;
-  if (positional.size() != 2 ||
-      (positional[0] != "stats" && positional[0] != "nodes" && positional[0] != "drain")) {
-    std::fputs(usage, stderr);
-    return 2;
-  }
+  const std::vector<std::string> positional{app.get_subcommands().front()->get_name(), target};
   if (positional[0] == "nodes") {
     auto etcd = remora::actors::etcd_client::parse(positional[1], o.timeout);
     if (!etcd) return fail(etcd.err().message);

@@ -50,7 +50,7 @@ std::uint32_t count_of(const std::string& flag, const std::string& text) {
 
 }  // namespace
 
-void add_options_flags(CLI::App& app, Options& o) {
+void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
   // The value's name in --help, by flag.
   static const std::map<std::string, std::string> shapes = {{"--dram-cache", "BYTES"},
                                                             {"--cxl-cache", "NODE:BYTES"},
@@ -74,8 +74,9 @@ void add_options_flags(CLI::App& app, Options& o) {
             flag, [flag, set](const std::string& v) { set(flag, v); }, what)
         ->type_name(shapes.at(flag));
   };
-  with("--dram-cache", "local DRAM cache, e.g. 64MiB (default 64MiB)",
-       [&o](auto& f, auto& v) { o.dram_cache(bytes_of(f, v)); });
+  if (dram_cache)
+    with("--dram-cache", "local DRAM cache, e.g. 64MiB (default 64MiB)",
+         [&o](auto& f, auto& v) { o.dram_cache(bytes_of(f, v)); });
   with("--cxl-cache", "a cache tier on a NUMA node (CXL memory): NODE:BYTES",
        [&o](auto& f, auto& v) {
          const auto t = tier_of(f, v);

@@ -10,7 +10,9 @@
 namespace remora::client {
 
 /// Adds --dram-cache, --memory-node, ... to `app`; each sets `into` as it
-/// is parsed (a bad value throws ConfigError from the parse).
-void add_options_flags(CLI::App& app, Options& into);
+/// is parsed (a bad value throws ConfigError from the parse). Without
+/// `dram_cache` the program reads --dram-cache itself (as a share of its
+/// data, say).
+void add_options_flags(CLI::App& app, Options& into, bool dram_cache = true);
 
 }  // namespace remora::client

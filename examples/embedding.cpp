@@ -18,7 +18,7 @@
 // their batches to the servers in turn (--private: each server loads a copy
 // of its own instead, as separate services would).
 //
-//   build/examples/remora-embedding --rows=4000000 --dim=64 --local-cache=10%
+//   build/examples/remora-embedding --rows=4000000 --dim=64 --dram-cache=10%
 //   build/examples/remora-embedding --remote --threads=2 --seconds=10
 //   build/examples/remora-embedding --servers=2 --memory-node=127.0.0.1:4242
 //   build/examples/remora-embedding --help
@@ -43,42 +43,20 @@
 
 #include <remora/remora.hpp>
 
-#include "flags.hpp"
+#include "cli/cli.hpp"
 
 #include "zipf.hpp"
 
 namespace {
 
-constexpr const char* usage = R"(usage: remora-embedding [options]
-  --rows=N              table rows (default 4000000)
-  --dim=D               floats a row (default 64)
-  --batch=B             rows a gather (default 256)
-  --zipf=S              Zipf exponent of the row draw (default 0.99)
-  --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
-                        the table's bytes (10%, the default); at least 4MiB
-  --chunk=BYTES         bytes of table a remote object holds (default: one
-                        row; a miss moves one chunk)
-  --warmup=S            untimed load before the timed run (default 2)
-  --seconds=S           how long the timed load runs (default 5)
-  --threads=T           load-generator threads (default 1)
-  --remote              serve on a loopback port, gather through a GatherClient
-  --servers=N           N server processes over --memory-node, sharing one
-                        published table; load spread over them
-  --private             with --servers: each server loads a table of its own
-  --in-memory           gather from a plain vector, no Remora: the baseline
-  --no-prefetch         no batched fetch: each missing row is fetched alone
-  --memory-node=H:P     a memory node (repeatable); none: an embedded one
-  --verify              check every returned float against the table's formula
-  --help                this text
-)";
-
 constexpr std::uint64_t min_cache = 4ull << 20;
 
 struct config {
   std::uint64_t rows = 4'000'000, dim = 64, batch = 256, threads = 1;
-  double zipf = 0.99, warmup = 2, seconds = 5, cache_share = 0.10;
-  std::optional<std::uint64_t> cache_bytes, chunk_bytes;
-  std::vector<std::string> memory_nodes;
+  double zipf = 0.99, warmup = 2, seconds = 5;
+  remora::cli::cache_size cache{.bytes = {}, .share = 0.10};
+  std::optional<std::uint64_t> chunk_bytes;
+  remora::Options options;  // --memory-node and the rest of Options' flags
   bool remote = false, in_memory = false, no_prefetch = false, verify = false;
   std::uint64_t servers = 0;
   bool private_tables = false;
@@ -86,93 +64,57 @@ struct config {
   bool serving = false;
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-  remora::examples::usage_error("remora-embedding", message);
-}
-
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  return remora::examples::parse_number<T>("remora-embedding", flag, text);
-}
-
-// "64MiB", "1G", "4096": bytes.
-std::uint64_t parse_bytes(std::string_view text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const auto n = parse_number<std::uint64_t>("--local-cache", text.substr(0, digits));
-  const std::string_view unit = text.substr(digits);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "K" || unit == "KiB") return n << 10;
-  if (unit == "M" || unit == "MiB") return n << 20;
-  if (unit == "G" || unit == "GiB") return n << 30;
-  usage_error("--local-cache: unknown unit '" + std::string(unit) + "' (B, KiB, MiB, GiB or %)");
-}
-
-config parse_args(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const std::size_t eq = arg.find('=');
-    const std::string_view flag = arg.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
-    if (arg == "--help") {
-      std::fputs(usage, stdout);
-      std::exit(0);
-    } else if (flag == "--rows") {
-      c.rows = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--dim") {
-      c.dim = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--batch") {
-      c.batch = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--zipf") {
-      c.zipf = parse_number<double>(flag, value);
-    } else if (flag == "--warmup") {
-      c.warmup = parse_number<double>(flag, value);
-    } else if (flag == "--seconds") {
-      c.seconds = parse_number<double>(flag, value);
-    } else if (flag == "--threads") {
-      c.threads = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--local-cache") {
-      if (value.ends_with('%'))
-        c.cache_share = parse_number<double>(flag, value.substr(0, value.size() - 1)) / 100;
-      else
-        c.cache_bytes = parse_bytes(value);
-    } else if (flag == "--chunk") {
-      c.chunk_bytes = parse_bytes(value);
-    } else if (flag == "--memory-node" && !value.empty()) {
-      c.memory_nodes.emplace_back(value);
-    } else if (arg == "--remote") {
-      c.remote = true;
-    } else if (arg == "--in-memory") {
-      c.in_memory = true;
-    } else if (arg == "--no-prefetch") {
-      c.no_prefetch = true;
-    } else if (arg == "--verify") {
-      c.verify = true;
-    } else if (flag == "--servers") {
-      c.servers = parse_number<std::uint64_t>(flag, value);
-    } else if (arg == "--private") {
-      c.private_tables = true;
-    } else if (flag == "--serve") {  // a server process of --servers
-      c.serve = value;
-      c.serving = true;
-    } else {
-      usage_error("unknown option '" + std::string(arg) + "'");
-    }
+// The command line into `c`: nothing when the program goes on, else its
+// exit code (--help, --version, a usage error).
+std::optional<int> parse_args(int argc, char** argv, config& c) {
+  CLI::App app{"An embedding-lookup service and its load generator.", "remora-embedding"};
+  remora::cli::standard(app);
+  app.add_option("--rows", c.rows, "table rows")->check(CLI::Range(1ull, 1ull << 32));
+  app.add_option("--dim", c.dim, "floats a row")->check(CLI::PositiveNumber);
+  app.add_option("--batch", c.batch, "rows a gather")->check(CLI::PositiveNumber);
+  app.add_option("--zipf", c.zipf, "Zipf exponent of the row draw")->check(CLI::PositiveNumber);
+  remora::cli::add_cache_size(app, c.cache);
+  std::uint64_t chunk = 0;
+  auto* chunk_option =
+      remora::cli::add_bytes(app, "--chunk", chunk,
+                             "bytes of table a remote object holds (default: one row; a miss "
+                             "moves one chunk), 4 B to 1 MiB");
+  app.add_option("--warmup", c.warmup, "seconds of untimed load before the timed run")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--seconds", c.seconds, "how long the timed load runs")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--threads", c.threads, "load-generator threads")->check(CLI::PositiveNumber);
+  auto* remote =
+      app.add_flag("--remote", c.remote, "serve on a loopback port, gather through a GatherClient");
+  auto* in_memory = app.add_flag("--in-memory", c.in_memory,
+                                 "gather from a plain vector, no Remora: the baseline");
+  auto* no_prefetch =
+      app.add_flag("--no-prefetch", c.no_prefetch, "no batched fetch: each missing row alone");
+  remote->excludes(in_memory)->excludes(no_prefetch);
+  in_memory->excludes(no_prefetch);
+  auto* servers = app.add_option("--servers", c.servers,
+                                 "N server processes over --memory-node, sharing one published "
+                                 "table; load spread over them");
+  servers->excludes(remote)->excludes(in_memory)->excludes(no_prefetch);
+  app.add_flag("--private", c.private_tables,
+               "with --servers: each server loads a table of its own")
+      ->needs(servers);
+  app.add_flag("--verify", c.verify, "check every returned float against the table's formula");
+  // A server process of --servers: the published table, or one of its own.
+  app.add_option("--serve", c.serve, "")->group("");
+  app.add_flag("--serve-own")->group("");
+  remora::cli::add_runtime_options(app, c.options, /*dram_cache=*/false);
+  if (auto code = remora::cli::parse(app, argc, argv)) return code;
+  c.serving = app.count("--serve") + app.count("--serve-own") > 0;
+  if (chunk_option->count() > 0) {
+    if (chunk < sizeof(float) || chunk > (1u << 20))
+      return remora::cli::usage_error(app, "--chunk must be between 4 B and 1 MiB");
+    c.chunk_bytes = chunk;
   }
-  if (c.rows == 0 || c.dim == 0 || c.batch == 0 || c.threads == 0)
-    usage_error("--rows, --dim, --batch and --threads must be at least 1");
-  if (int(c.remote) + int(c.in_memory) + int(c.no_prefetch) > 1)
-    usage_error("--remote, --in-memory and --no-prefetch exclude each other");
-  if (c.zipf <= 0) usage_error("--zipf must be above 0");
-  if (c.servers > 0 && c.memory_nodes.empty())
-    usage_error("--servers needs --memory-node: the servers share the pool's memory nodes");
-  if (c.servers > 0 && (c.remote || c.in_memory || c.no_prefetch))
-    usage_error("--servers excludes --remote, --in-memory and --no-prefetch");
-  if (c.private_tables && c.servers == 0) usage_error("--private goes with --servers");
-  if (c.chunk_bytes && (*c.chunk_bytes < sizeof(float) || *c.chunk_bytes > (1u << 20)))
-    usage_error("--chunk must be between 4 B and 1 MiB");
-  return c;
+  if (c.servers > 0 && c.options.memory_nodes().empty())
+    return remora::cli::usage_error(
+        app, "--servers needs --memory-node: the servers share the pool's memory nodes");
+  return std::nullopt;
 }
 
 // The table's formula: an integer below 2^24, so exact in a float.
@@ -339,11 +281,9 @@ int run_in_memory(const config& c) {
 // to 1.25x), so that nothing spills to disk.
 remora::Options runtime_options(const config& c) {
   const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
-  const std::uint64_t cache =
-      std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
-  remora::Options options;
-  options.dram_cache(cache).embedded_capacity(bytes + bytes / 2 + (256ull << 20));
-  for (const auto& node : c.memory_nodes) options.memory_node(node);
+  remora::Options options = c.options;
+  options.dram_cache(std::max(min_cache, c.cache.of(bytes)))
+      .embedded_capacity(bytes + bytes / 2 + (256ull << 20));
   return options;
 }
 
@@ -396,15 +336,12 @@ struct server_process {
 server_process start_server(const config& c, const std::string& published) {
   int in[2], out[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0) throw remora::Error("cannot make pipes for a server");
-  std::vector<std::string> args{"/proc/self/exe", "--serve=" + published,
-                                "--rows=" + std::to_string(c.rows),
-                                "--dim=" + std::to_string(c.dim)};
-  if (c.cache_bytes)
-    args.push_back("--local-cache=" + std::to_string(*c.cache_bytes));
-  else
-    args.push_back("--local-cache=" + std::to_string(c.cache_share * 100) + "%");
+  std::vector<std::string> args{
+      "/proc/self/exe", published.empty() ? "--serve-own" : "--serve=" + published,
+      "--rows=" + std::to_string(c.rows), "--dim=" + std::to_string(c.dim)};
+  args.push_back("--dram-cache=" + c.cache.text());
   if (c.chunk_bytes) args.push_back("--chunk=" + std::to_string(*c.chunk_bytes));
-  for (const auto& node : c.memory_nodes) args.push_back("--memory-node=" + node);
+  for (const auto& node : c.options.memory_nodes()) args.push_back("--memory-node=" + node);
   std::vector<char*> argv;  // made before the fork: the child only execs
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -494,12 +431,10 @@ int run_servers(const config& c) {
 }
 
 int run_remora(const config& c) {
-  const std::uint64_t bytes = c.rows * c.dim * sizeof(float);
-  const std::uint64_t cache =
-      std::max(min_cache, c.cache_bytes.value_or(std::uint64_t(double(bytes) * c.cache_share)));
-  remora::Runtime rt(runtime_options(c));
+  const remora::Options options = runtime_options(c);
+  remora::Runtime rt(options);
   auto table = load_table(c, rt);
-  std::printf("cache: %.1f MiB\n", cache / 1048576.0);
+  std::printf("cache: %.1f MiB\n", options.dram_cache() / 1048576.0);
   if (c.no_prefetch) table.prefetch(remora::order::off());
   remora::GatherServer server(rt, table, c.dim);
   std::unique_ptr<remora::GatherClient> client;
@@ -539,14 +474,11 @@ int run_remora(const config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const config c = parse_args(argc, argv);
-  if (c.rows > (std::uint64_t{1} << 32)) usage_error("--rows is at most 2^32");
-  try {
+  config c;
+  if (auto code = parse_args(argc, argv, c)) return *code;
+  return remora::cli::run("remora-embedding", [&] {
     if (c.serving) return run_server(c);
     if (c.servers > 0) return run_servers(c);
     return c.in_memory ? run_in_memory(c) : run_remora(c);
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-embedding: %s\n", e.what());
-    return 1;
-  }
+  });
 }

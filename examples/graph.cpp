@@ -9,7 +9,7 @@
 // --vertex-state=far runs PageRank with every array in Remora, pulling over
 // in-edges, written the obvious way (graph/pull.hpp).
 //
-//   build/examples/remora-graph --scale=20 --local-cache=25%
+//   build/examples/remora-graph --scale=20 --dram-cache=25%
 //   build/examples/remora-graph --edges=soc-LiveJournal1.txt --algorithm=both
 //   build/examples/remora-graph --help
 #include <unistd.h>
@@ -33,6 +33,7 @@
 
 #include <remora/remora.hpp>
 
+#include "cli/cli.hpp"
 #include "graph/algorithms.hpp"
 #include "graph/csr.hpp"
 #include "graph/direction_bfs.hpp"
@@ -42,50 +43,6 @@
 #include "graph/stream_csr.hpp"
 
 namespace {
-
-constexpr const char* usage = R"(usage: remora-graph [options]
-  input (an R-MAT graph unless --edges):
-    --scale=S             2^S vertices (default 20, at most 31)
-    --edge-factor=F       F * 2^S edges (default 16)
-    --seed=N              generator seed (default 1)
-    --edges=FILE          an edge list: SNAP or GAPBS .el ("src dst" a line),
-                          GAPBS .wel ("src dst weight"), '#' comments; any of
-                          them gzipped (FILE.gz)
-  what to run:
-    --algorithm=A         pagerank, bfs or both (default pagerank)
-    --iterations=N        PageRank iterations (default 10)
-    --threads=N           PageRank and BFS on N threads, each a range of
-                          vertices with about as many edges (default 1)
-    --vertex-state=WHERE  local (default): ranks and depths in local
-                          vectors; far: PageRank pulls over in-edges with
-                          offsets, sources, out-degrees, ranks and
-                          contributions all in Remora (at() per element, a
-                          scope per vertex; --in-memory: the same loop over
-                          vectors). PageRank only
-    --source=ID           BFS source, an id of the input (default the lowest)
-    --pagerank=HOW        pull (default): each vertex sums its in-edges'
-                          contributions, a range of vertices a thread (the
-                          graph's transpose is loaded); push: ranks pushed
-                          along out-edges into a vector per thread
-    --bfs=HOW             direction-optimizing (default): top-down levels
-                          while the frontier is small, bottom-up ones over
-                          in-edges while it is large (the graph's transpose
-                          is loaded too); top-down: out-edges only
-  where:
-    --local-cache=SIZE    local DRAM cache: bytes (64MiB, 1GiB) or a share of
-                          the graph's bytes, offsets and targets of one
-                          direction (25%, the default; the transpose is not
-                          counted, so pull and push get the same cache); at
-                          least 4MiB
-    --memory-node=H:P     a memory node (repeatable); none: an embedded one
-    --no-prefetch         declare order::off() instead of the access orders
-    --prefetch-on=WHERE   thread: a prefetcher thread per reader; reader: on
-                          the reading threads themselves; auto (default):
-                          reader when --threads leaves no core free
-    --in-memory           plain vectors only, no Remora: the baseline
-    --verify              also run in memory and compare the results
-    --help                this text
-)";
 
 constexpr std::uint64_t min_cache = 4ull << 20;
 
@@ -97,9 +54,10 @@ struct config {
   int iterations = 10;
   unsigned threads = 1;
   std::optional<std::uint64_t> source;
-  double cache_share = 0.25;  // of the graph's bytes, unless cache_bytes
-  std::optional<std::uint64_t> cache_bytes;
-  std::vector<std::string> memory_nodes;
+  // A share of the graph's bytes (offsets and targets of one direction: the
+  // transpose is not counted, so pull and push get the same cache), or bytes.
+  remora::cli::cache_size cache{.bytes = {}, .share = 0.25};
+  remora::Options options;  // --memory-node and the rest of Options' flags
   bool prefetch = true, in_memory = false, verify = false;
   bool far_state = false;  // --vertex-state=far
   bool top_down = false;   // --bfs=top-down
@@ -114,102 +72,87 @@ struct config {
   bool transpose() const { return (bfs && !top_down) || (pagerank && !push); }
 };
 
+// A mistake in the command line found once the input is read (a --source
+// that is no vertex): main prints it and exits with 2.
+struct usage_failure {
+  std::string message;
+};
+
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "remora-graph: %s (see --help)\n", message.c_str());
-  std::exit(2);
+  throw usage_failure{message};
 }
 
-std::uint64_t parse_number(std::string_view flag, std::string_view text) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
-    usage_error(std::string(flag) + " wants a non-negative integer, not '" + std::string(text) +
-                "'");
-  return v;
-}
-
-// "64MiB", "1G", "4096": bytes.
-std::uint64_t parse_bytes(std::string_view text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const std::uint64_t n = parse_number("--local-cache", text.substr(0, digits));
-  const std::string_view unit = text.substr(digits);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "K" || unit == "KiB") return n << 10;
-  if (unit == "M" || unit == "MiB") return n << 20;
-  if (unit == "G" || unit == "GiB") return n << 30;
-  usage_error("--local-cache: unknown unit '" + std::string(unit) + "' (B, KiB, MiB, GiB or %)");
-}
-
-config parse_args(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const std::size_t eq = arg.find('=');
-    const std::string_view flag = arg.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
-    if (arg == "--help") {
-      std::fputs(usage, stdout);
-      std::exit(0);
-    } else if (flag == "--scale") {
-      c.scale = static_cast<unsigned>(parse_number(flag, value));
-      if (c.scale > 31) usage_error("--scale is at most 31");
-    } else if (flag == "--edge-factor") {
-      c.edge_factor = parse_number(flag, value);
-    } else if (flag == "--seed") {
-      c.seed = parse_number(flag, value);
-    } else if (flag == "--edges") {
-      c.edges_file = value;
-    } else if (flag == "--algorithm") {
-      if (value != "pagerank" && value != "bfs" && value != "both")
-        usage_error("--algorithm is pagerank, bfs or both");
-      c.pagerank = value != "bfs";
-      c.bfs = value != "pagerank";
-    } else if (flag == "--iterations") {
-      c.iterations = static_cast<int>(parse_number(flag, value));
-    } else if (flag == "--threads") {
-      c.threads = static_cast<unsigned>(parse_number(flag, value));
-      if (c.threads < 1 || c.threads > 256) usage_error("--threads is 1 to 256");
-    } else if (flag == "--vertex-state") {
-      if (value != "local" && value != "far") usage_error("--vertex-state is local or far");
-      c.far_state = value == "far";
-    } else if (flag == "--pagerank") {
-      if (value != "pull" && value != "push") usage_error("--pagerank is pull or push");
-      c.push = value == "push";
-    } else if (flag == "--bfs") {
-      if (value != "direction-optimizing" && value != "top-down")
-        usage_error("--bfs is direction-optimizing or top-down");
-      c.top_down = value == "top-down";
-    } else if (flag == "--source") {
-      c.source = parse_number(flag, value);
-    } else if (flag == "--local-cache") {
-      if (value.ends_with('%')) {
-        c.cache_share =
-            static_cast<double>(parse_number(flag, value.substr(0, value.size() - 1))) / 100;
-      } else {
-        c.cache_bytes = parse_bytes(value);
-      }
-    } else if (flag == "--memory-node" && !value.empty()) {
-      c.memory_nodes.emplace_back(value);
-    } else if (flag == "--prefetch-on") {
-      if (value != "auto" && value != "reader" && value != "thread")
-        usage_error("--prefetch-on is auto, reader or thread");
-      c.prefetch_on = value;
-    } else if (arg == "--no-prefetch") {
-      c.prefetch = false;
-    } else if (arg == "--in-memory") {
-      c.in_memory = true;
-    } else if (arg == "--verify") {
-      c.verify = true;
-    } else {
-      usage_error("unknown option '" + std::string(arg) + "'");
-    }
+// The command line into `c`: nothing when the program goes on, else its
+// exit code (--help, --version, a usage error).
+std::optional<int> parse_args(int argc, char** argv, config& c) {
+  CLI::App app{"PageRank and BFS over a graph held in Remora Arrays.", "remora-graph"};
+  remora::cli::standard(app);
+  auto* input = app.add_option_group("input", "an R-MAT graph unless --edges");
+  input->add_option("--scale", c.scale, "2^S vertices")->check(CLI::Range(0u, 31u));
+  input->add_option("--edge-factor", c.edge_factor, "F * 2^S edges");
+  input->add_option("--seed", c.seed, "generator seed");
+  input->add_option("--edges", c.edges_file,
+                    "an edge list: SNAP or GAPBS .el (\"src dst\" a line), GAPBS .wel (\"src dst "
+                    "weight\"), '#' comments; any of them gzipped (FILE.gz)");
+  auto* run = app.add_option_group("what to run");
+  std::string algorithm = "pagerank", vertex_state = "local", pagerank = "pull",
+              bfs = "direction-optimizing";
+  run->add_option("--algorithm", algorithm, "pagerank, bfs or both")
+      ->check(CLI::IsMember({"pagerank", "bfs", "both"}));
+  run->add_option("--iterations", c.iterations, "PageRank iterations")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", c.threads,
+                  "PageRank and BFS on N threads, each a range of vertices with about as many "
+                  "edges")
+      ->check(CLI::Range(1u, 256u));
+  run->add_option("--vertex-state", vertex_state,
+                  "local: ranks, parents and frontiers in vectors; far: PageRank pulls over "
+                  "in-edges with every array in Remora (at() per element, a scope per vertex). "
+                  "PageRank only")
+      ->check(CLI::IsMember({"local", "far"}));
+  run->add_option("--source", c.source, "BFS source, an id of the input (default the lowest)");
+  run->add_option("--pagerank", pagerank,
+                  "pull: each vertex sums its in-edges' contributions (the transpose is loaded); "
+                  "push: ranks pushed along out-edges into a vector per thread")
+      ->check(CLI::IsMember({"pull", "push"}));
+  run->add_option("--bfs", bfs,
+                  "direction-optimizing: top-down levels while the frontier is small, bottom-up "
+                  "ones over in-edges while it is large; top-down: out-edges only")
+      ->check(CLI::IsMember({"direction-optimizing", "top-down"}));
+  auto* where = app.add_option_group("where");
+  remora::cli::add_cache_size(*where, c.cache);
+  bool no_prefetch = false;
+  where->add_flag("--no-prefetch", no_prefetch,
+                  "declare order::off() instead of the access orders");
+  where
+      ->add_option("--prefetch-on", c.prefetch_on,
+                   "thread: a prefetcher thread per reader; reader: on the reading threads "
+                   "themselves; auto: reader when --threads leaves no core free")
+      ->check(CLI::IsMember({"auto", "reader", "thread"}));
+  where->add_flag("--in-memory", c.in_memory, "plain vectors only, no Remora: the baseline");
+  where->add_flag("--verify", c.verify, "also run in memory and compare the results");
+  remora::cli::add_runtime_options(*where, c.options, /*dram_cache=*/false);
+  if (auto code = remora::cli::parse(app, argc, argv)) return code;
+  c.pagerank = algorithm != "bfs";
+  c.bfs = algorithm != "pagerank";
+  c.far_state = vertex_state == "far";
+  c.push = pagerank == "push";
+  c.top_down = bfs == "top-down";
+  c.prefetch = !no_prefetch;
+  if (c.options.prefetch_on_reader()) {  // Options' flag says the same as --prefetch-on=reader
+    if (app.get_option("--prefetch-on")->count() > 0 && c.prefetch_on != "reader")
+      return remora::cli::usage_error(
+          app, "--prefetch-on-reader and --prefetch-on=" + c.prefetch_on + " disagree");
+    c.prefetch_on = "reader";
   }
-  if (c.in_memory && c.verify) usage_error("--verify compares Remora with --in-memory; pick one");
-  if (c.far_state && c.bfs) usage_error("--vertex-state=far runs PageRank only");
+  if (c.in_memory && c.verify)
+    return remora::cli::usage_error(app, "--verify compares Remora with --in-memory; pick one");
+  if (c.far_state && c.bfs)
+    return remora::cli::usage_error(app, "--vertex-state=far runs PageRank only");
   if (c.far_state && !c.prefetch)
-    usage_error("--vertex-state=far declares no orders; --no-prefetch changes nothing there");
-  return c;
+    return remora::cli::usage_error(
+        app, "--vertex-state=far declares no orders; --no-prefetch changes nothing there");
+  return std::nullopt;
 }
 
 using clock_type = std::chrono::steady_clock;
@@ -463,8 +406,7 @@ bool verify(const config& c, const graph::csr& g, const graph::csr* in,
 
 // The local cache for a graph of `graph_bytes`: the share or size asked for.
 std::uint64_t cache_for(const config& c, std::uint64_t graph_bytes) {
-  std::uint64_t cache = c.cache_bytes.value_or(
-      static_cast<std::uint64_t>(c.cache_share * static_cast<double>(graph_bytes)));
+  std::uint64_t cache = c.cache.of(graph_bytes);
   if (cache < min_cache) {
     std::printf("local cache %s is below the minimum; using %s\n", format_bytes(cache).c_str(),
                 format_bytes(min_cache).c_str());
@@ -474,11 +416,10 @@ std::uint64_t cache_for(const config& c, std::uint64_t graph_bytes) {
 }
 
 remora::Options options_for(const config& c, std::uint64_t cache, std::uint64_t graph_bytes) {
-  remora::Options options;
+  remora::Options options = c.options;
   options.dram_cache(cache)
       .embedded_capacity(graph_bytes + graph_bytes / 2 + (256ull << 20))
       .prefetch_on_reader(c.prefetch_on_reader());
-  for (const std::string& node : c.memory_nodes) options.memory_node(node);
   return options;
 }
 
@@ -533,7 +474,7 @@ int run_far_state(const config& c, graph::edge_list& input) {
         "mode: remora, all vertex state far, pull over in-edges, local cache %s (%.1f%% of "
         "the arrays), %s; loaded in %.2f s\n",
         format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
-        c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
+        c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
         seconds_since(start));
     const std::vector<double> ranks = run(far, std::type_identity<remora::DerefScope>{}, &rt);
     if (!c.verify) return 0;
@@ -591,7 +532,7 @@ int run_streamed(const config& c, Source& source) {
       "mode: remora, local cache %s (%.1f%% of the graph), %s, prefetch %s; streamed in %.2f s, "
       "peak resident memory %s (private now %s)\n",
       format_bytes(cache).c_str(), 100.0 * cache / csr_bytes,
-      c.memory_nodes.empty() ? "embedded memory node" : "remote memory nodes",
+      c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
       !c.prefetch              ? "off"
       : c.prefetch_on_reader() ? "declared, on the reading threads"
                                : "declared, on prefetcher threads",
@@ -624,33 +565,20 @@ int run_streamed(const config& c, Source& source) {
                                                                                                 : 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const config c = parse_args(argc, argv);
+// The run the command line asked for; what it returns is the exit code.
+int run(const config& c) {
   if (!c.far_state && !c.in_memory) {
-    try {
-      if (!c.edges_file.empty()) {
-        graph::edge_file file(c.edges_file);
-        return run_streamed(c, file);
-      }
-      graph::rmat_stream rmat(c.scale, c.edge_factor, c.seed);
-      std::printf("R-MAT scale %u, edge factor %llu, seed %llu, generated as it is read\n", c.scale,
-                  (unsigned long long)c.edge_factor, (unsigned long long)c.seed);
-      return run_streamed(c, rmat);
-    } catch (const std::exception& e) {  // remora::Error too
-      std::fprintf(stderr, "remora-graph: %s\n", e.what());
-      return 1;
+    if (!c.edges_file.empty()) {
+      graph::edge_file file(c.edges_file);
+      return run_streamed(c, file);
     }
+    graph::rmat_stream rmat(c.scale, c.edge_factor, c.seed);
+    std::printf("R-MAT scale %u, edge factor %llu, seed %llu, generated as it is read\n", c.scale,
+                (unsigned long long)c.edge_factor, (unsigned long long)c.seed);
+    return run_streamed(c, rmat);
   }
   const auto start = clock_type::now();
-  graph::edge_list input;
-  try {
-    input = load(c);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "remora-graph: %s\n", e.what());
-    return 1;
-  }
+  graph::edge_list input = load(c);
   if (input.vertices == 0) {
     std::fprintf(stderr, "remora-graph: the graph has no vertices\n");
     return 1;
@@ -673,4 +601,17 @@ int main(int argc, char** argv) {
   if (c.bfs)
     run_bfs(g, c.top_down ? nullptr : &*in, source, c.threads, nullptr, names_of(input), true);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config c;
+  if (auto code = parse_args(argc, argv, c)) return *code;
+  try {
+    return remora::cli::run("remora-graph", [&] { return run(c); });
+  } catch (const usage_failure& e) {
+    std::fprintf(stderr, "remora-graph: %s (see --help)\n", e.message.c_str());
+    return remora::cli::usage;
+  }
 }

@@ -26,30 +26,16 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <remora/remora.hpp>
 
-#include "flags.hpp"
+#include "cli/cli.hpp"
 
 namespace {
-
-constexpr const char* usage = R"(usage: remora-kvcache [options]
-  --role=R              prefill, decode, or both (default both)
-  --prompts=N           prompts (default 16)
-  --system-tokens=S     tokens of the prompt every prompt starts with (default 512)
-  --user-tokens=U       tokens of each prompt's own (default 256)
-  --layers=L            model layers (default 32)
-  --heads=H             KV heads (default 8)
-  --head-dim=D          values a head (default 128)
-  --token-us=US         microseconds to compute one token's KV (default 100)
-  --store=NAME          the blob store (default kv)
-  --memory-node=H:P     a memory node (repeatable); none: an embedded one
-                        (then only --role=both makes sense)
-  --help                this text
-)";
 
 constexpr std::uint64_t block_tokens = 16;
 
@@ -58,61 +44,35 @@ struct config {
   std::uint64_t prompts = 16, system_tokens = 512, user_tokens = 256;
   std::uint64_t layers = 32, heads = 8, head_dim = 128;
   double token_us = 100;
-  std::vector<std::string> memory_nodes;
+  remora::Options options;  // --memory-node and the rest of Options' flags
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-  remora::examples::usage_error("remora-kvcache", message);
-}
-
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  return remora::examples::parse_number<T>("remora-kvcache", flag, text);
-}
-
-config parse_args(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const std::size_t eq = arg.find('=');
-    const std::string_view flag = arg.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
-    if (arg == "--help") {
-      std::fputs(usage, stdout);
-      std::exit(0);
-    } else if (flag == "--role") {
-      c.role = value;
-    } else if (flag == "--prompts") {
-      c.prompts = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--system-tokens") {
-      c.system_tokens = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--user-tokens") {
-      c.user_tokens = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--layers") {
-      c.layers = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--heads") {
-      c.heads = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--head-dim") {
-      c.head_dim = parse_number<std::uint64_t>(flag, value);
-    } else if (flag == "--token-us") {
-      c.token_us = parse_number<double>(flag, value);
-    } else if (flag == "--store" && !value.empty()) {
-      c.store = value;
-    } else if (flag == "--memory-node" && !value.empty()) {
-      c.memory_nodes.emplace_back(value);
-    } else {
-      usage_error("unknown option '" + std::string(arg) + "'");
-    }
-  }
-  if (c.role != "prefill" && c.role != "decode" && c.role != "both")
-    usage_error("--role is prefill, decode or both");
-  if (c.prompts == 0 || c.layers == 0 || c.heads == 0 || c.head_dim == 0)
-    usage_error("--prompts, --layers, --heads and --head-dim must be at least 1");
+// The command line into `c`: nothing when the program goes on, else its
+// exit code (--help, --version, a usage error).
+std::optional<int> parse_args(int argc, char** argv, config& c) {
+  CLI::App app{"The KV-cache hand-off of disaggregated inference through a blob store.",
+               "remora-kvcache"};
+  remora::cli::standard(app);
+  app.add_option("--role", c.role, "prefill, decode, or both")
+      ->check(CLI::IsMember({"prefill", "decode", "both"}));
+  app.add_option("--prompts", c.prompts, "prompts")->check(CLI::PositiveNumber);
+  app.add_option("--system-tokens", c.system_tokens,
+                 "tokens of the prompt every prompt starts with");
+  app.add_option("--user-tokens", c.user_tokens, "tokens of each prompt's own");
+  app.add_option("--layers", c.layers, "model layers")->check(CLI::PositiveNumber);
+  app.add_option("--heads", c.heads, "KV heads")->check(CLI::PositiveNumber);
+  app.add_option("--head-dim", c.head_dim, "values a head")->check(CLI::PositiveNumber);
+  app.add_option("--token-us", c.token_us, "microseconds to compute one token's KV")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--store", c.store, "the blob store");
+  remora::cli::add_runtime_options(app, c.options);
+  if (auto code = remora::cli::parse(app, argc, argv)) return code;
   if (c.system_tokens + c.user_tokens < block_tokens)
-    usage_error("a prompt needs at least one block of 16 tokens");
-  if (c.memory_nodes.empty() && c.role != "both")
-    usage_error("--role=" + c.role + " needs --memory-node: an embedded pool is this process's");
-  return c;
+    return remora::cli::usage_error(app, "a prompt needs at least one block of 16 tokens");
+  if (c.options.memory_nodes().empty() && c.role != "both")
+    return remora::cli::usage_error(
+        app, "--role=" + c.role + " needs --memory-node: an embedded pool is this process's");
+  return std::nullopt;
 }
 
 std::uint64_t mix(std::uint64_t x) {
@@ -280,12 +240,11 @@ int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const config c = parse_args(argc, argv);
+  config c;
+  if (auto code = parse_args(argc, argv, c)) return *code;
   const std::size_t block_bytes = 2 * c.heads * block_tokens * c.head_dim * 2;  // K and V, fp16
-  try {
-    remora::Options options;
-    for (const auto& node : c.memory_nodes) options.memory_node(node);
-    remora::Runtime rt(options);
+  return remora::cli::run("remora-kvcache", [&] {
+    remora::Runtime rt(c.options);
     remora::BlobStore kv = rt.blob_store(c.store);
     std::printf("kvcache role=%s layers=%llu block=%zu bytes a layer (%llu tokens) store=%s\n",
                 c.role.c_str(), static_cast<unsigned long long>(c.layers), block_bytes,
@@ -293,8 +252,5 @@ int main(int argc, char** argv) {
     if (c.role != "decode") prefill(c, kv, block_bytes);
     if (c.role != "prefill") return decode(c, kv, block_bytes);
     return 0;
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-kvcache: %s\n", e.what());
-    return 1;
-  }
+  });
 }

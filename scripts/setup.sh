@@ -47,7 +47,7 @@ case "${1:-}" in
     configure_and_build
     export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
     "$build/examples/remora-graph" --scale=20 --edge-factor=16 --algorithm=both \
-      --local-cache=25% --verify
+      --dram-cache=25% --verify
     ;;
   test)
     install_missing test

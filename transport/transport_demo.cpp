@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/cli.hpp"
 #include "transport/batch.hpp"
 #include "transport/bootstrap.hpp"
 #include "transport/byte_size.hpp"
@@ -31,21 +32,6 @@ namespace rt = remora::transport;
 using namespace std::chrono_literals;
 
 namespace {
-
-const char* usage =
-    "usage: remora-transport-demo [options]\n"
-    "Moves data between two processes over UCX and prints the bandwidth.\n"
-    "  --serve              serve a region until SIGINT/SIGTERM\n"
-    "  --bind=HOST          address to serve on (default 127.0.0.1)\n"
-    "  --port=N             port to serve on; 0 picks a free one (default 0)\n"
-    "  --size=BYTES         size of the served region (default 64MiB)\n"
-    "  --seed=N             pattern seed of the served bytes (default 1)\n"
-    "  --stall              serve without ever progressing (a peer that never answers)\n"
-    "  --connect=HOST:PORT  measure against a running server instead of starting one\n"
-    "  --seconds=S          time per measurement (default 1)\n"
-    "  --measure=BYTES      measure only gets of this size; print one line of key=value\n"
-    "  --help               this text\n"
-    "UCX picks the transports (UCX_TLS to choose); UCX_NET_DEVICES defaults to lo.\n";
 
 struct flags {
   bool serve = false, stall = false;
@@ -71,46 +57,35 @@ void need(rt::result<void> r, const char* what) {
   if (!r) die(std::string(what) + ": " + r.err().message);
 }
 
-flags parse(int argc, char** argv) {
-  flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::optional<std::string> {
-      std::string prefix = std::string(name) + "=";
-      if (arg.rfind(prefix, 0) == 0) return arg.substr(prefix.size());
-      return std::nullopt;
-    };
-    auto size_of = [&](const std::string& text) {
-      auto n = rt::parse_byte_size(text);
-      if (!n || *n == 0) die("not a byte size: '" + text + "' (try 64MiB)");
-      return *n;
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(usage, stdout);
-      std::exit(0);
-    } else if (arg == "--serve") {
-      f.serve = true;
-    } else if (arg == "--stall") {
-      f.stall = true;
-    } else if (auto v = value("--bind")) {
-      f.bind = *v;
-    } else if (auto v = value("--port")) {
-      f.port = static_cast<std::uint16_t>(std::stoul(*v));
-    } else if (auto v = value("--size")) {
-      f.size = size_of(*v);
-    } else if (auto v = value("--seed")) {
-      f.seed = std::stoull(*v);
-    } else if (auto v = value("--connect")) {
-      f.connect = *v;
-    } else if (auto v = value("--seconds")) {
-      f.seconds = std::stod(*v);
-    } else if (auto v = value("--measure")) {
-      f.measure = size_of(*v);
-    } else {
-      die("unknown option '" + arg + "' (see --help)");
-    }
+// The command line into `f`: nothing when the program goes on, else its
+// exit code (--help, --version, a usage error).
+std::optional<int> parse(int argc, char** argv, flags& f) {
+  CLI::App app{
+      "Moves data between two processes over UCX and prints the bandwidth. UCX picks "
+      "the transports (UCX_TLS to choose); UCX_NET_DEVICES defaults to lo.",
+      "remora-transport-demo"};
+  remora::cli::standard(app);
+  app.add_flag("--serve", f.serve, "serve a region until SIGINT/SIGTERM");
+  app.add_option("--bind", f.bind, "address to serve on");
+  app.add_option("--port", f.port, "port to serve on; 0 picks a free one");
+  remora::cli::add_bytes(app, "--size", f.size, "size of the served region")->default_str("64MiB");
+  app.add_option("--seed", f.seed, "pattern seed of the served bytes");
+  app.add_flag("--stall", f.stall, "serve without ever progressing (a peer that never answers)");
+  app.add_option("--connect", f.connect, "measure against a running server instead of starting one")
+      ->type_name("HOST:PORT");
+  app.add_option("--seconds", f.seconds, "time per measurement")->check(CLI::PositiveNumber);
+  std::uint64_t measure = 0;
+  auto* measure_option = remora::cli::add_bytes(
+      app, "--measure", measure, "measure only gets of this size; print one line of key=value");
+  if (auto code = remora::cli::parse(app, argc, argv)) return code;
+  if (f.size == 0) return remora::cli::usage_error(app, "--size must be above 0");
+  if (measure_option->count() > 0) {
+    if (measure == 0) return remora::cli::usage_error(app, "--measure must be above 0");
+    f.measure = measure;
   }
-  return f;
+  if (!f.connect.empty() && f.connect.rfind(':') == std::string::npos)
+    return remora::cli::usage_error(app, "--connect wants HOST:PORT");
+  return std::nullopt;
 }
 
 volatile sig_atomic_t stop_requested = 0;
@@ -281,14 +256,14 @@ int run_client(const flags& f, const std::string& host, std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  flags f = parse(argc, argv);
+  flags f;
+  if (auto code = parse(argc, argv, f)) return *code;
   if (f.serve) {
     serve(f, -1);
     return 0;
   }
   if (!f.connect.empty()) {
-    auto colon = f.connect.rfind(':');
-    if (colon == std::string::npos) die("--connect wants HOST:PORT");
+    const auto colon = f.connect.rfind(':');
     return run_client(f, f.connect.substr(0, colon),
                       static_cast<std::uint16_t>(std::stoul(f.connect.substr(colon + 1))));
   }

@@ -8,7 +8,7 @@ r + k/1000 at column k, ids drawn Zipf(--zipf) and scattered, a local cache
 of a share of the table, a warm-up and then a timed run.
 
   python3 examples/python/embedding_gather.py [--rows=N] [--dim=D] [--batch=B]
-      [--zipf=S] [--local-cache=10%|BYTES] [--warmup=S] [--seconds=S] [--verify]
+      [--zipf=S] [--dram-cache=10%|BYTES] [--warmup=S] [--seconds=S] [--verify]
       [--memory-node=HOST:PORT ...]
 
 Without --memory-node the table lives in an embedded memory node.
@@ -49,7 +49,7 @@ def main():
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--zipf", type=float, default=0.99)
-    p.add_argument("--local-cache", default="10%",
+    p.add_argument("--dram-cache", default="10%",
                    help="bytes (64MiB) or a share of the table (10%%); at least 4MiB")
     p.add_argument("--chunk", type=int, default=0,
                    help="bytes of table a remote object holds (default: one row)")
@@ -61,7 +61,7 @@ def main():
     if min(a.rows, a.dim, a.batch) < 1 or a.seconds <= 0 or a.warmup < 0 or a.zipf <= 0:
         p.error("--rows, --dim and --batch must be at least 1, --seconds and --zipf positive")
     table_bytes = a.rows * a.dim * 4
-    cache = a.local_cache
+    cache = a.dram_cache
     if cache.endswith("%"):
         cache = max(4 << 20, int(table_bytes * float(cache[:-1]) / 100))
     try:

@@ -71,7 +71,7 @@ TEST_CASE("no configuration file is read unless named", "[memnode][safety]") {
   node.reset();
   auto named = memnode_shell("--port=0 --config-file=caf-application.ini", dir.string());
   CHECK(named->wait_for_line("not a byte size", 30s).has_value());
-  CHECK(named->wait_exit(10s) == 1);
+  CHECK(named->wait_exit(10s) == 2);  // a usage error
   std::filesystem::remove_all(dir);
 }
 

@@ -167,7 +167,7 @@ TEST_CASE("a node bound beyond loopback needs TLS or --insecure", "[client][tls]
   child_process refused(
       {"/bin/sh", "-c", std::string(REMORA_MEMNODE) + " --port=0 --bind=0.0.0.0 2>&1"});
   CHECK(refused.wait_for_line("in clear", 30s).has_value());
-  CHECK(refused.wait_exit(10s) == 1);
+  CHECK(refused.wait_exit(10s) == 2);  // a usage error
   child_process insecure(
       {REMORA_MEMNODE, "--port=0", "--bind=0.0.0.0", "--insecure", "--capacity=64MiB"});
   CHECK(insecure.wait_for_line("listening on", 30s).has_value());

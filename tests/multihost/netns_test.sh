@@ -77,7 +77,7 @@ grep -q "tcp/rma$tag" "$work/a.log" || { echo "node A offers no tcp on its veth"
 grep -q "tcp/rmb$tag" "$work/b.log" || { echo "node B offers no tcp on its veth"; exit 1; }
 
 timeout 300 ip netns exec "$ns_c" "$graph" --scale=17 --edge-factor=8 --algorithm=both \
-  --iterations=3 --local-cache=4MiB --verify \
+  --iterations=3 --dram-cache=4MiB --verify \
   --memory-node=10.77.1.1:"$port_a" --memory-node=10.77.2.1:"$port_b" | tee "$work/graph.log"
 grep -q "verify: ok" "$work/graph.log"
 # The edges really went over the network: the client fetched bytes.

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every program reads its command line the same way: --help prints its
+# options (exit 0), --version prints "NAME VERSION" (exit 0), an unknown
+# option or a bad value is a usage error naming it (exit 2, nothing started).
+# Usage: programs_cli_test.sh VERSION PROGRAM...
+set -u
+version=$1
+shift
+failed=0
+check() {  # check WHAT EXPECTED GOT
+  if [ "$2" != "$3" ]; then
+    echo "FAIL: $1: expected $2, got $3"
+    failed=1
+  fi
+}
+for program in "$@"; do
+  name=$(basename "$program")
+  out=$(timeout 20 "$program" --help 2>&1); rc=$?
+  check "$name --help exit code" 0 $rc
+  case "$out" in *--dram-cache*|*--port*|*stats*|*--serve*) ;; *) echo "FAIL: $name --help lists no options"; failed=1 ;; esac
+  out=$(timeout 20 "$program" --version 2>&1); rc=$?
+  check "$name --version exit code" 0 $rc
+  check "$name --version output" "$name $version" "$out"
+  out=$(timeout 20 "$program" --no-such-option=1 2>&1 >/dev/null); rc=$?
+  check "$name unknown option exit code" 2 $rc
+  case "$out" in *no-such-option*) ;; *) echo "FAIL: $name does not name the unknown option: $out"; failed=1 ;; esac
+done
+# A bad value: a usage error that names the flag.
+for program in "$@"; do
+  name=$(basename "$program")
+  case "$name" in
+    remora-memnode) args=(--capacity=lots) ;;
+    remora-ctl) args=(stats 127.0.0.1:1 --timeout-ms=abc) ;;
+    remora-transport-demo) args=(--size=lots) ;;
+    *) args=(--dram-cache=lots) ;;
+  esac
+  out=$(timeout 20 "$program" "${args[@]}" 2>&1 >/dev/null); rc=$?
+  check "$name ${args[*]} exit code" 2 $rc
+done
+[ $failed = 0 ] && echo "all programs: --help, --version and bad options as documented"
+exit $failed
