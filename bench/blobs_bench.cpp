@@ -16,21 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/driver.hpp"
 #include "remora/remora.hpp"
-#include "transport/byte_size.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "remora-bench-blobs: %s\n", what.c_str());
-  std::exit(1);
-}
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
+using remora::bench::clock_type;
+using remora::bench::fail;
+using remora::bench::seconds_since;
 
 // Block i's bytes: its index in every word, so a mixed-up block shows.
 void fill(std::vector<std::byte>& v, std::uint64_t i) {
@@ -65,7 +58,7 @@ timings run(std::uint64_t blocks, std::size_t size, Put&& put, Get&& get) {
   start = clock_type::now();
   for (std::uint64_t i : order) {
     const auto one = clock_type::now();
-    if (!get(i)) die("block " + std::to_string(i) + " came back wrong or missing");
+    if (!get(i)) fail("block " + std::to_string(i) + " came back wrong or missing");
     t.get_us.push_back(seconds_since(one) * 1e6);
   }
   t.get_s = seconds_since(start);
@@ -79,83 +72,73 @@ int main(int argc, char** argv) {
   std::string node;
   int redis_port = 0;
   std::uint64_t size = 0, total = 256ull << 20;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* k) {
-      std::string p = std::string(k) + "=";
-      return a.rfind(p, 0) == 0 ? a.substr(p.size()) : std::string();
-    };
-    if (a == "--help") {
-      std::puts(
-          "usage: remora-bench-blobs (--node=HOST:PORT | --redis-port=P) --size=BYTES "
-          "[--total=256MiB]");
-      return 0;
-    } else if (auto v = value("--node"); !v.empty()) {
-      node = v;
-    } else if (auto v = value("--redis-port"); !v.empty()) {
-      redis_port = std::stoi(v);
-    } else if (auto v = value("--size"); !v.empty()) {
-      size = remora::transport::parse_byte_size(v).value_or(0);
-    } else if (auto v = value("--total"); !v.empty()) {
-      total = remora::transport::parse_byte_size(v).value_or(0);
+  CLI::App app{"Blob store puts and gets of one value size against a memory node or Redis.",
+               "remora-bench-blobs"};
+  remora::cli::standard(app);
+  auto* at_node = app.add_option("--node", node, "a running memory node")->type_name("HOST:PORT");
+  auto* at_redis = app.add_option("--redis-port", redis_port, "or a running redis-server");
+  at_node->excludes(at_redis);
+  remora::cli::add_bytes(app, "--size", size, "bytes a value (at least 8)")->required();
+  remora::cli::add_bytes(app, "--total", total, "bytes put, in distinct keys")
+      ->default_str("256MiB");
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  if (node.empty() == (redis_port == 0))
+    return remora::cli::usage_error(app, "give --node or --redis-port");
+  if (size < 8 || total < size)
+    return remora::cli::usage_error(app, "--size must be at least 8 and at most --total");
+  return remora::cli::run("remora-bench-blobs", [&] {
+    const std::uint64_t blocks = total / size;
+    timings t;
+    std::string side;
+    if (!node.empty()) {
+      side = "remora";
+      {
+        remora::Runtime rt(remora::Options{}.memory_node(node).dram_cache(64 << 20));
+        auto kv = rt.blob_store("bench");
+        std::vector<std::byte> into(size);
+        t = run(
+            blocks, size,
+            [&](std::uint64_t i, const std::vector<std::byte>& v) {
+              kv.put("block-" + std::to_string(i), v);
+            },
+            [&](std::uint64_t i) {
+              auto n = kv.get_into("block-" + std::to_string(i), into);
+              return n && *n == size && holds(into.data(), size, i);
+            });
+      }
     } else {
-      die("unknown option " + a + " (see --help)");
-    }
-  }
-  if ((node.empty() == (redis_port == 0)) || size < 8 || total < size)
-    die("give --node or --redis-port, and --size (see --help)");
-  const std::uint64_t blocks = total / size;
-  timings t;
-  std::string side;
-  if (!node.empty()) {
-    side = "remora";
-    try {
-      remora::Runtime rt(remora::Options{}.memory_node(node).dram_cache(64 << 20));
-      auto kv = rt.blob_store("bench");
-      std::vector<std::byte> into(size);
+      side = "redis";
+      redisContext* redis = redisConnect("127.0.0.1", redis_port);
+      if (redis == nullptr || redis->err) fail("cannot connect to redis");
       t = run(
           blocks, size,
           [&](std::uint64_t i, const std::vector<std::byte>& v) {
-            kv.put("block-" + std::to_string(i), v);
+            const std::string key = "block-" + std::to_string(i);
+            auto* r = static_cast<redisReply*>(
+                redisCommand(redis, "SET %b %b", key.data(), key.size(), v.data(), v.size()));
+            if (r == nullptr) fail("SET failed");
+            freeReplyObject(r);
           },
           [&](std::uint64_t i) {
-            auto n = kv.get_into("block-" + std::to_string(i), into);
-            return n && *n == size && holds(into.data(), size, i);
+            const std::string key = "block-" + std::to_string(i);
+            auto* r =
+                static_cast<redisReply*>(redisCommand(redis, "GET %b", key.data(), key.size()));
+            if (r == nullptr) fail("GET failed");
+            const bool ok = r->type == REDIS_REPLY_STRING &&
+                            static_cast<std::size_t>(r->len) == size &&
+                            holds(reinterpret_cast<const std::byte*>(r->str), size, i);
+            freeReplyObject(r);
+            return ok;
           });
-    } catch (const remora::Error& e) {
-      die(e.what());
+      redisFree(redis);
     }
-  } else {
-    side = "redis";
-    redisContext* redis = redisConnect("127.0.0.1", redis_port);
-    if (redis == nullptr || redis->err) die("cannot connect to redis");
-    t = run(
-        blocks, size,
-        [&](std::uint64_t i, const std::vector<std::byte>& v) {
-          const std::string key = "block-" + std::to_string(i);
-          auto* r = static_cast<redisReply*>(
-              redisCommand(redis, "SET %b %b", key.data(), key.size(), v.data(), v.size()));
-          if (r == nullptr) die("SET failed");
-          freeReplyObject(r);
-        },
-        [&](std::uint64_t i) {
-          const std::string key = "block-" + std::to_string(i);
-          auto* r = static_cast<redisReply*>(redisCommand(redis, "GET %b", key.data(), key.size()));
-          if (r == nullptr) die("GET failed");
-          const bool ok = r->type == REDIS_REPLY_STRING &&
-                          static_cast<std::size_t>(r->len) == size &&
-                          holds(reinterpret_cast<const std::byte*>(r->str), size, i);
-          freeReplyObject(r);
-          return ok;
-        });
-    redisFree(redis);
-  }
-  const double bytes = static_cast<double>(blocks) * static_cast<double>(size);
-  std::printf(
-      "side=%s size=%llu blocks=%llu put_gbps=%.3f get_gbps=%.3f get_p50_us=%.1f "
-      "get_p99_us=%.1f\n",
-      side.c_str(), static_cast<unsigned long long>(size), static_cast<unsigned long long>(blocks),
-      bytes / t.put_s / 1e9, bytes / t.get_s / 1e9, t.get_us[t.get_us.size() / 2],
-      t.get_us[t.get_us.size() * 99 / 100]);
-  return 0;
+    const double bytes = static_cast<double>(blocks) * static_cast<double>(size);
+    std::printf(
+        "side=%s size=%llu blocks=%llu put_gbps=%.3f get_gbps=%.3f get_p50_us=%.1f "
+        "get_p99_us=%.1f\n",
+        side.c_str(), static_cast<unsigned long long>(size),
+        static_cast<unsigned long long>(blocks), bytes / t.put_s / 1e9, bytes / t.get_s / 1e9,
+        t.get_us[t.get_us.size() / 2], t.get_us[t.get_us.size() * 99 / 100]);
+    return 0;
+  });
 }

@@ -29,11 +29,14 @@
 #include "graph/csr.hpp"
 #include "graph/edge_list.hpp"
 
+#include "bench/driver.hpp"
+
 namespace {
 
 constexpr std::size_t chunk = 16 << 10;
 
-using clock_type = std::chrono::steady_clock;
+using remora::bench::clock_type;
+using remora::bench::seconds_since;
 
 struct codec {
   const char* name;
@@ -64,10 +67,6 @@ const codec codecs[] = {
        return !ZSTD_isError(r) && r == raw;
      }},
 };
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
 
 // Compresses `data` chunk by chunk, decompresses it back, checks the bytes,
 // and prints the line.
@@ -124,28 +123,15 @@ std::span<const std::byte> bytes_of(const std::vector<T>& v) {
 int main(int argc, char** argv) {
   unsigned scale = 20;
   double link_gbps = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--help") {
-      std::puts(
-          "usage: remora-bench-compress [--scale=20] [--link-gbps=B]\n"
-          "Compresses a graph's CSR and embedding rows 16 KiB at a time with LZ4 and zstd\n"
-          "(level 1): ratio, compress and decompress speed on one core; with --link-gbps,\n"
-          "what a reader would see over a link of B GB/s with compressed chunks.");
-      return 0;
-    } else if (a.starts_with("--scale=")) {
-      scale = static_cast<unsigned>(std::strtoul(argv[i] + 8, nullptr, 10));
-      if (scale < 10 || scale > 26) {
-        std::fprintf(stderr, "remora-bench-compress: --scale is 10 to 26\n");
-        return 2;
-      }
-    } else if (a.starts_with("--link-gbps=")) {
-      link_gbps = std::strtod(argv[i] + 12, nullptr);
-    } else {
-      std::fprintf(stderr, "remora-bench-compress: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    }
-  }
+  CLI::App app{
+      "Compresses a graph's CSR and embedding rows 16 KiB at a time with LZ4 and zstd "
+      "(level 1): ratio, compress and decompress speed on one core; with --link-gbps, "
+      "what a reader would see over a link of that many GB/s with compressed chunks.",
+      "remora-bench-compress"};
+  remora::cli::standard(app);
+  app.add_option("--scale", scale, "R-MAT scale of the graph")->check(CLI::Range(10u, 26u));
+  app.add_option("--link-gbps", link_gbps, "a link's GB/s")->check(CLI::NonNegativeNumber);
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
   const graph::csr g = graph::build_csr(graph::rmat_edges(scale, 16, 1));
   const std::size_t floats = g.targets.size();  // as many bytes as the targets
   std::vector<float> normal(floats), formula(floats);

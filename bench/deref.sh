@@ -17,7 +17,7 @@ bench_deref() {
   out=$(timeout 600 "$bench" --only=hot --hot-objects=10000000)
   echo "deref hot-10M remora=$(field remora_ns "$out")ns/op raw=$(field raw_ns "$out")ns/op" \
        "ratio=$(field ratio "$out")"
-  out=$(timeout 600 "$bench" --only=miss --cache-mib=16 --seconds=3)
+  out=$(timeout 600 "$bench" --only=miss --dram-cache=16MiB --seconds=3)
   remora=$(field ops_per_s "$out")
   perftest=$(perftest_get "" 64 2000000)
   perftest=${perftest#* }
@@ -33,7 +33,7 @@ bench_deref() {
     echo "deref $c remora=$(field remora_ns "$line")ns vector=$(field vector_ns "$line")ns" \
          "ratio=$(field ratio "$line")"
   done
-  out=$(timeout 600 "$bench" --only=array-miss --cache-mib=16 --seconds=3)
+  out=$(timeout 600 "$bench" --only=array-miss --dram-cache=16MiB --seconds=3)
   echo "deref array-miss-8B mean=$(field mean_ns "$out")ns p50=$(field p50_ns "$out")ns" \
        "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
        "bytes_in_per_read=$(field bytes_in_per_read "$out")" \

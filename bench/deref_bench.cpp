@@ -6,7 +6,7 @@
 //          scope per 1024 elements, each against std::vector indexing
 //   array-miss: random 8-byte reads of an Array 4x the local cache
 // Prints one line of key=value pairs per case for bench/run deref.
-//   remora-bench-deref [--hot-objects=10000000] [--cache-mib=16] [--seconds=3]
+//   remora-bench-deref [--hot-objects=10000000] [--dram-cache=16MiB] [--seconds=3]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,13 +17,12 @@
 
 #include <remora/remora.hpp>
 
+#include "bench/driver.hpp"
+
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
+using remora::bench::clock_type;
+using remora::bench::seconds_since;
 
 struct payload64 {
   std::uint64_t words[8];
@@ -35,7 +34,8 @@ void hot_path(std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) raw.push_back(std::make_unique<std::uint64_t>(i));
   // The cache holds every object (64-byte slots) with room to spare, so
   // nothing is evicted while the loop runs.
-  remora::Runtime rt(remora::Options{}.dram_cache(n * 128 + (64 << 20)).embedded_capacity(64 << 20));
+  remora::Runtime rt(
+      remora::Options{}.dram_cache(n * 128 + (64 << 20)).embedded_capacity(64 << 20));
   std::vector<remora::UniquePtr<std::uint64_t>> objects;
   objects.reserve(n);
   for (std::size_t i = 0; i < n; ++i) objects.push_back(rt.make_unique<std::uint64_t>(i));
@@ -114,11 +114,12 @@ void miss_path(std::uint64_t cache, double seconds) {
   auto after = rt.stats();
   std::sort(latencies.begin(), latencies.end());
   const double misses = static_cast<double>(after.misses - before.misses);
-  std::printf("case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f "
-              "miss_rate=%.3f writebacks=%llu\n",
-              n, (unsigned long long)cache, ops / elapsed, latencies[latencies.size() / 2],
-              latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops),
-              (unsigned long long)(after.writebacks - before.writebacks));
+  std::printf(
+      "case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f "
+      "miss_rate=%.3f writebacks=%llu\n",
+      n, (unsigned long long)cache, ops / elapsed, latencies[latencies.size() / 2],
+      latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops),
+      (unsigned long long)(after.writebacks - before.writebacks));
 }
 
 void array_path() {
@@ -213,12 +214,13 @@ void array_miss_path(std::uint64_t cache, double seconds) {
   std::sort(latencies.begin(), latencies.end());
   double total = 0;
   for (double l : latencies) total += l;
-  std::printf("case=array-miss elements=%zu cache=%llu ops_per_s=%.0f mean_ns=%.0f p50_ns=%.0f "
-              "p99_ns=%.0f miss_rate=%.3f bytes_in_per_read=%.0f\n",
-              n, (unsigned long long)cache, ops / elapsed, total / latencies.size(),
-              latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
-              static_cast<double>(after.misses - before.misses) / static_cast<double>(ops),
-              static_cast<double>(after.bytes_in - before.bytes_in) / static_cast<double>(ops));
+  std::printf(
+      "case=array-miss elements=%zu cache=%llu ops_per_s=%.0f mean_ns=%.0f p50_ns=%.0f "
+      "p99_ns=%.0f miss_rate=%.3f bytes_in_per_read=%.0f\n",
+      n, (unsigned long long)cache, ops / elapsed, total / latencies.size(),
+      latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+      static_cast<double>(after.misses - before.misses) / static_cast<double>(ops),
+      static_cast<double>(after.bytes_in - before.bytes_in) / static_cast<double>(ops));
 }
 
 }  // namespace
@@ -228,28 +230,20 @@ int main(int argc, char** argv) {
   std::uint64_t cache = 16ull << 20;
   double seconds = 3;
   std::string only;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help") {
-      std::puts("usage: remora-bench-deref [--hot-objects=N] [--cache-mib=N] [--seconds=S] "
-                "[--only=hot|miss|array|array-miss]");
-      return 0;
-    } else if (a.rfind("--hot-objects=", 0) == 0) {
-      hot_objects = std::stoull(a.substr(14));
-    } else if (a.rfind("--cache-mib=", 0) == 0) {
-      cache = std::stoull(a.substr(12)) << 20;
-    } else if (a.rfind("--seconds=", 0) == 0) {
-      seconds = std::stod(a.substr(10));
-    } else if (a.rfind("--only=", 0) == 0) {
-      only = a.substr(7);
-    } else {
-      std::fprintf(stderr, "remora-bench-deref: unknown option %s\n", a.c_str());
-      return 2;
-    }
-  }
-  if (only.empty() || only == "hot") hot_path(hot_objects);
-  if (only.empty() || only == "miss") miss_path(cache, seconds);
-  if (only.empty() || only == "array") array_path();
-  if (only.empty() || only == "array-miss") array_miss_path(cache, seconds);
-  return 0;
+  CLI::App app{"The deref paths: hot derefs, misses, Array::at(), Array misses.",
+               "remora-bench-deref"};
+  remora::cli::standard(app);
+  app.add_option("--hot-objects", hot_objects, "objects of the hot case");
+  remora::cli::add_bytes(app, "--dram-cache", cache, "local DRAM cache")->default_str("16MiB");
+  app.add_option("--seconds", seconds, "how long each timed case runs")->check(CLI::PositiveNumber);
+  app.add_option("--only", only, "one case")
+      ->check(CLI::IsMember({"hot", "miss", "array", "array-miss"}));
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  return remora::cli::run("remora-bench-deref", [&] {
+    if (only.empty() || only == "hot") hot_path(hot_objects);
+    if (only.empty() || only == "miss") miss_path(cache, seconds);
+    if (only.empty() || only == "array") array_path();
+    if (only.empty() || only == "array-miss") array_miss_path(cache, seconds);
+    return 0;
+  });
 }

@@ -28,22 +28,16 @@
 
 #include <remora/remora.hpp>
 
+#include "bench/driver.hpp"
+
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using remora::bench::clock_type;
+using remora::bench::seconds_since;
 
 struct object4k {
   std::uint64_t id, words[511];
 };
-
-[[noreturn]] void usage_error(const std::string& what) {
-  std::fprintf(stderr, "remora-bench-durable: %s (see --help)\n", what.c_str());
-  std::exit(2);
-}
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
 
 // Random reads for `seconds`; every read checked; `midway` (if any) runs
 // once halfway through. Returns reads/s, p50, p99 and the slowest read.
@@ -83,52 +77,33 @@ read_figures read_phase(std::vector<remora::UniquePtr<object4k>>& objects, doubl
 
 int main(int argc, char** argv) {
   remora::Options options;
-  std::uint32_t replicas = 1, k = 0, m = 0;
   std::size_t count = 40'000;  // 160 MiB of payload
   double seconds = 2;
   pid_t kill_pid = 0;
   double hold_s = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&](const char* name) { return a.substr(std::string(name).size()); };
-    if (a == "--help") {
-      std::puts(
-          "usage: remora-bench-durable --memory-node=HOST:PORT (repeat)\n"
-          "       [--replicas=R | --erasure=K,M] [--objects=N] [--seconds=S] [--kill-pid=PID]\n"
-          "       [--hold-s=S]\n"
-          "Writes N 4 KiB objects through an 8 MiB cache, reads them at random, and,\n"
-          "with --kill-pid, reads again after SIGKILLing that process (a memory node).\n"
-          "With --hold-s, stops after writing: reports the payload written home and\n"
-          "waits S seconds (for the nodes' memory use to be read).");
-      return 0;
-    } else if (a.rfind("--memory-node=", 0) == 0) {
-      options.memory_node(value("--memory-node="));
-    } else if (a.rfind("--replicas=", 0) == 0) {
-      replicas = static_cast<std::uint32_t>(std::stoul(value("--replicas=")));
-    } else if (a.rfind("--erasure=", 0) == 0) {
-      const std::string km = value("--erasure=");
-      k = static_cast<std::uint32_t>(std::stoul(km));
-      m = static_cast<std::uint32_t>(std::stoul(km.substr(km.find(',') + 1)));
-    } else if (a.rfind("--objects=", 0) == 0) {
-      count = std::stoul(value("--objects="));
-    } else if (a.rfind("--seconds=", 0) == 0) {
-      seconds = std::stod(value("--seconds="));
-    } else if (a.rfind("--hold-s=", 0) == 0) {
-      hold_s = std::stod(value("--hold-s="));
-    } else if (a.rfind("--kill-pid=", 0) == 0) {
-      kill_pid = static_cast<pid_t>(std::stol(value("--kill-pid=")));
-    } else {
-      usage_error("unknown option '" + a + "'");
-    }
-  }
-  if (options.memory_nodes().empty()) usage_error("name the memory nodes (--memory-node)");
-  try {
+  CLI::App app{
+      "Writes N 4 KiB objects through an 8 MiB cache and reads them at random; with "
+      "--kill-pid, reads again after SIGKILLing that process (a memory node). With "
+      "--hold-s, stops after writing: reports the payload written home and waits S "
+      "seconds (for the nodes' memory use to be read).",
+      "remora-bench-durable"};
+  remora::cli::standard(app);
+  app.add_option("--objects", count, "objects written")->check(CLI::PositiveNumber);
+  app.add_option("--seconds", seconds, "how long reads run")->check(CLI::PositiveNumber);
+  app.add_option("--kill-pid", kill_pid, "a memory node's process, SIGKILLed halfway");
+  app.add_option("--hold-s", hold_s, "seconds to wait after writing");
+  remora::cli::add_runtime_options(app, options, /*dram_cache=*/false);
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  if (options.memory_nodes().empty())
+    return remora::cli::usage_error(app, "name the memory nodes (--memory-node)");
+  return remora::cli::run("remora-bench-durable", [&] {
     // A node silent for a second is dead: repair starts then.
     options.dram_cache(8 << 20)
-        .replicas(replicas)
         .timeout(std::chrono::seconds(2))
         .dead_after(std::chrono::seconds(1));
-    if (k > 0) options.erasure(k, m);
+    const std::uint32_t k = options.erasure() ? options.erasure()->k : 0;
+    const std::uint32_t m = options.erasure() ? options.erasure()->m : 0;
+    const std::uint32_t replicas = options.replicas();
     const std::string mode =
         k > 0 ? "ec" + std::to_string(k) + "+" + std::to_string(m) : "r" + std::to_string(replicas);
     remora::Runtime rt(options);
@@ -162,7 +137,8 @@ int main(int argc, char** argv) {
       // Reads go on while the node dies, halfway through this phase.
       auto kill_time = clock_type::now();
       auto dying = read_phase(objects, seconds, [&] {
-        if (::kill(kill_pid, SIGKILL) != 0) usage_error("cannot kill " + std::to_string(kill_pid));
+        if (::kill(kill_pid, SIGKILL) != 0)
+          remora::bench::fail("cannot kill " + std::to_string(kill_pid));
         kill_time = clock_type::now();
       });
       std::printf(
@@ -201,8 +177,5 @@ int main(int argc, char** argv) {
                   settled > 0 ? last * unit / 1e6 / settled : 0.0);
     }
     return healthy.wrong == 0 ? 0 : 1;
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-bench-durable: %s\n", e.what());
-    return 1;
-  }
+  });
 }

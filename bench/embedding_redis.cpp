@@ -14,20 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/driver.hpp"
 #include "examples/zipf.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "remora-bench-embedding-redis: %s\n", what.c_str());
-  std::exit(1);
-}
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
+using remora::bench::clock_type;
+using remora::bench::fail;
+using remora::bench::seconds_since;
 
 // remora-embedding's table formula, so that both hold the same bytes.
 float value_for(std::uint64_t row, std::uint64_t column) {
@@ -45,7 +39,7 @@ struct command {
       lengths.push_back(w.size());
     }
     if (redisAppendCommandArgv(redis, int(words.size()), argv.data(), lengths.data()) != REDIS_OK)
-      die("cannot queue a command");
+      fail("cannot queue a command");
   }
 };
 
@@ -56,7 +50,7 @@ void load(redisContext* redis, std::uint64_t rows, std::uint64_t dim) {
   auto collect = [&](std::uint64_t n) {
     for (; n > 0; --n, --queued) {
       void* reply = nullptr;
-      if (redisGetReply(redis, &reply) != REDIS_OK || reply == nullptr) die("MSET failed");
+      if (redisGetReply(redis, &reply) != REDIS_OK || reply == nullptr) fail("MSET failed");
       freeReplyObject(reply);
     }
   };
@@ -76,75 +70,66 @@ void load(redisContext* redis, std::uint64_t rows, std::uint64_t dim) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t rows = 4'000'000, dim = 64, batch = 256, port = 0;
+  std::uint64_t rows = 4'000'000, dim = 64, batch = 256;
+  int port = 0;
   double zipf_s = 0.99, seconds = 5;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto num = [&](const char* p) { return std::stod(a.substr(std::strlen(p))); };
-    if (a == "--help") {
-      std::puts(
-          "usage: remora-bench-embedding-redis --redis-port=P [--rows=N] [--dim=64] "
-          "[--batch=256] [--zipf=0.99] [--seconds=5]");
-      return 0;
-    } else if (a.rfind("--redis-port=", 0) == 0)
-      port = num("--redis-port=");
-    else if (a.rfind("--rows=", 0) == 0)
-      rows = num("--rows=");
-    else if (a.rfind("--dim=", 0) == 0)
-      dim = num("--dim=");
-    else if (a.rfind("--batch=", 0) == 0)
-      batch = num("--batch=");
-    else if (a.rfind("--zipf=", 0) == 0)
-      zipf_s = num("--zipf=");
-    else if (a.rfind("--seconds=", 0) == 0)
-      seconds = num("--seconds=");
-    else
-      die("unknown option " + a);
-  }
-  redisContext* redis = redisConnect("127.0.0.1", int(port));
-  if (redis == nullptr || redis->err) die("cannot reach redis on port " + std::to_string(port));
-  const auto load_start = clock_type::now();
-  load(redis, rows, dim);
-  const double load_s = seconds_since(load_start);
+  CLI::App app{"remora-embedding's lookups against a running redis-server (MGET).",
+               "remora-bench-embedding-redis"};
+  remora::cli::standard(app);
+  app.add_option("--redis-port", port, "the redis-server's port")->required();
+  app.add_option("--rows", rows, "table rows")->check(CLI::PositiveNumber);
+  app.add_option("--dim", dim, "floats a row")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "rows an MGET")->check(CLI::PositiveNumber);
+  app.add_option("--zipf", zipf_s, "Zipf exponent of the row draw")->check(CLI::PositiveNumber);
+  app.add_option("--seconds", seconds, "how long MGETs run")->check(CLI::PositiveNumber);
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  return remora::cli::run("remora-bench-embedding-redis", [&] {
+    redisContext* redis = redisConnect("127.0.0.1", int(port));
+    if (redis == nullptr || redis->err) fail("cannot reach redis on port " + std::to_string(port));
+    const auto load_start = clock_type::now();
+    load(redis, rows, dim);
+    const double load_s = seconds_since(load_start);
 
-  // remora-embedding's stream for its first load thread: the same rows, in
-  // the same order, drawn before the clock starts.
-  const auto stream = remora::examples::request_stream(
-      rows, zipf_s, std::size_t(std::clamp(seconds * 2e6, double(1 << 20), double(1 << 26))), 1000);
-  std::size_t next = 0;
-  command mget{std::vector<std::string>(batch + 1)};
-  mget.words[0] = "MGET";
-  std::vector<double> latencies_us;
-  const auto start = clock_type::now();
-  while (seconds_since(start) < seconds) {
-    for (std::uint64_t i = 1; i <= batch; ++i) {
-      mget.words[i] = std::to_string(stream[next]);
-      if (++next == stream.size()) next = 0;
+    // remora-embedding's stream for its first load thread: the same rows, in
+    // the same order, drawn before the clock starts.
+    const auto stream = remora::examples::request_stream(
+        rows, zipf_s, std::size_t(std::clamp(seconds * 2e6, double(1 << 20), double(1 << 26))),
+        1000);
+    std::size_t next = 0;
+    command mget{std::vector<std::string>(batch + 1)};
+    mget.words[0] = "MGET";
+    std::vector<double> latencies_us;
+    const auto start = clock_type::now();
+    while (seconds_since(start) < seconds) {
+      for (std::uint64_t i = 1; i <= batch; ++i) {
+        mget.words[i] = std::to_string(stream[next]);
+        if (++next == stream.size()) next = 0;
+      }
+      const auto sent = clock_type::now();
+      mget.send(redis);
+      void* got = nullptr;
+      if (redisGetReply(redis, &got) != REDIS_OK || got == nullptr) fail("MGET failed");
+      const auto* reply = static_cast<redisReply*>(got);
+      bool whole = reply->type == REDIS_REPLY_ARRAY && reply->elements == batch;
+      for (std::size_t i = 0; whole && i < reply->elements; ++i)
+        whole = reply->element[i]->type == REDIS_REPLY_STRING &&
+                reply->element[i]->len == dim * sizeof(float);
+      freeReplyObject(got);
+      if (!whole) fail("an MGET reply lacks rows");
+      latencies_us.push_back(seconds_since(sent) * 1e6);
     }
-    const auto sent = clock_type::now();
-    mget.send(redis);
-    void* got = nullptr;
-    if (redisGetReply(redis, &got) != REDIS_OK || got == nullptr) die("MGET failed");
-    const auto* reply = static_cast<redisReply*>(got);
-    bool whole = reply->type == REDIS_REPLY_ARRAY && reply->elements == batch;
-    for (std::size_t i = 0; whole && i < reply->elements; ++i)
-      whole = reply->element[i]->type == REDIS_REPLY_STRING &&
-              reply->element[i]->len == dim * sizeof(float);
-    freeReplyObject(got);
-    if (!whole) die("an MGET reply lacks rows");
-    latencies_us.push_back(seconds_since(sent) * 1e6);
-  }
-  const double elapsed = seconds_since(start);
-  redisFree(redis);
-  std::sort(latencies_us.begin(), latencies_us.end());
-  auto quantile = [&](double q) {
-    return latencies_us[std::min(latencies_us.size() - 1, std::size_t(q * latencies_us.size()))];
-  };
-  const double batches_per_s = double(latencies_us.size()) / elapsed;
-  std::printf(
-      "side=redis rows=%llu rows_per_s=%.0f batches_per_s=%.0f p50_us=%.1f p99_us=%.1f "
-      "load_s=%.1f\n",
-      (unsigned long long)rows, batches_per_s * batch, batches_per_s, quantile(0.5), quantile(0.99),
-      load_s);
-  return 0;
+    const double elapsed = seconds_since(start);
+    redisFree(redis);
+    std::sort(latencies_us.begin(), latencies_us.end());
+    auto quantile = [&](double q) {
+      return latencies_us[std::min(latencies_us.size() - 1, std::size_t(q * latencies_us.size()))];
+    };
+    const double batches_per_s = double(latencies_us.size()) / elapsed;
+    std::printf(
+        "side=redis rows=%llu rows_per_s=%.0f batches_per_s=%.0f p50_us=%.1f p99_us=%.1f "
+        "load_s=%.1f\n",
+        (unsigned long long)rows, batches_per_s * batch, batches_per_s, quantile(0.5),
+        quantile(0.99), load_s);
+    return 0;
+  });
 }

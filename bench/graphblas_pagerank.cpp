@@ -17,26 +17,18 @@ extern "C" {  // GraphBLAS.h declares C functions without saying so to C++
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench/driver.hpp"
 #include "graph/edge_list.hpp"
 
-namespace {
+using remora::bench::seconds_since;
 
-constexpr const char* usage = R"(usage: remora-bench-graphblas [options]
-  --scale=N         R-MAT scale: 2^N vertices (default 20)
-  --edge-factor=N   edges per vertex (default 16)
-  --seed=N          generator seed (default 1), as remora-graph's
-  --edges=FILE      an edge-list file instead (the formats remora-graph reads)
-  --iterations=N    PageRank iterations (default 10)
-  --threads=N       GraphBLAS threads (default 1)
-  --help            this text
-Prints: result algorithm=pagerank seconds=S threads=N vertices=V edges=E
-(E: distinct edges), rank_sum=R.
-)";
+namespace {
 
 struct config {
   unsigned scale = 20;
@@ -45,51 +37,23 @@ struct config {
   int iterations = 10, threads = 1;
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "remora-bench-graphblas: %s\n%s", message.c_str(), usage);
-  std::exit(2);
-}
-
-std::uint64_t number(std::string_view flag, std::string_view text) {
-  std::uint64_t v = 0;
-  if (text.empty()) usage_error(std::string(flag) + " wants a number");
-  for (char ch : text) {
-    if (ch < '0' || ch > '9')
-      usage_error(std::string(flag) + " wants a number, not '" + std::string(text) + "'");
-    v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-  }
-  return v;
-}
-
-config parse(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto eq = arg.find('=');
-    const std::string_view flag = arg.substr(0, eq),
-                           value = eq == arg.npos ? std::string_view{} : arg.substr(eq + 1);
-    if (flag == "--help") {
-      std::fputs(usage, stdout);
-      std::exit(0);
-    } else if (flag == "--scale") {
-      c.scale = static_cast<unsigned>(number(flag, value));
-      if (c.scale < 1 || c.scale > 31) usage_error("--scale is 1 to 31");
-    } else if (flag == "--edge-factor") {
-      c.edge_factor = number(flag, value);
-    } else if (flag == "--seed") {
-      c.seed = number(flag, value);
-    } else if (flag == "--edges") {
-      c.edges_file = value;
-    } else if (flag == "--iterations") {
-      c.iterations = static_cast<int>(number(flag, value));
-    } else if (flag == "--threads") {
-      c.threads = static_cast<int>(number(flag, value));
-      if (c.threads < 1 || c.threads > 256) usage_error("--threads is 1 to 256");
-    } else {
-      usage_error("unknown option '" + std::string(arg) + "'");
-    }
-  }
-  return c;
+// The command line into `c`: nothing when the program goes on, else its
+// exit code (--help, --version, a usage error).
+std::optional<int> parse(int argc, char** argv, config& c) {
+  CLI::App app{
+      "PageRank in SuiteSparse:GraphBLAS over the graph remora-graph reads; prints "
+      "\"result algorithm=pagerank seconds=S threads=N vertices=V edges=E (distinct) "
+      "rank_sum=R\".",
+      "remora-bench-graphblas"};
+  remora::cli::standard(app);
+  app.add_option("--scale", c.scale, "R-MAT scale: 2^N vertices")->check(CLI::Range(1u, 31u));
+  app.add_option("--edge-factor", c.edge_factor, "edges per vertex");
+  app.add_option("--seed", c.seed, "generator seed, as remora-graph's");
+  app.add_option("--edges", c.edges_file, "an edge-list file instead (as remora-graph reads)");
+  app.add_option("--iterations", c.iterations, "PageRank iterations")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", c.threads, "GraphBLAS threads")->check(CLI::Range(1, 256));
+  return remora::cli::parse(app, argc, argv);
 }
 
 void check(GrB_Info info, const char* what) {
@@ -98,14 +62,11 @@ void check(GrB_Info info, const char* what) {
                              std::to_string(static_cast<int>(info)) + ")");
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const config c = parse(argc, argv);
+  config c;
+  if (auto code = parse(argc, argv, c)) return *code;
   const graph::edge_list list = c.edges_file.empty()
                                     ? graph::rmat_edges(c.scale, c.edge_factor, c.seed)
                                     : graph::read_edges(c.edges_file);

@@ -2,7 +2,7 @@
 // traffic as Redis MGETs against a running redis-server (same keys, same
 // 56-byte values), in one run. Prints one line of key=value pairs per side.
 //   remora-bench-hashmap --redis-port=P [--keys=1000000] [--batch=64]
-//                        [--cache-mib=16] [--seconds=2]
+//                        [--dram-cache=16MiB] [--seconds=2]
 #include <hiredis/hiredis.h>
 
 #include <chrono>
@@ -14,6 +14,7 @@
 
 #include <remora/remora.hpp>
 
+#include "bench/driver.hpp"
 #include "examples/zipf.hpp"
 
 namespace {
@@ -22,104 +23,100 @@ struct value56 {
   std::uint64_t words[7];
 };
 
-using clock_type = std::chrono::steady_clock;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "remora-bench-hashmap: %s\n", what.c_str());
-  std::exit(1);
-}
+using remora::bench::clock_type;
+using remora::bench::fail;
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t keys = 1'000'000, batch = 64, cache_mib = 16, redis_port = 0;
+  std::size_t keys = 1'000'000, batch = 64;
+  std::uint64_t cache = 16ull << 20;
+  int redis_port = 0;
   double seconds = 2;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto num = [&](const char* p) { return std::stod(a.substr(std::strlen(p))); };
-    if (a == "--help") {
-      std::puts("usage: remora-bench-hashmap --redis-port=P [--keys=N] [--batch=64] "
-                "[--cache-mib=16] [--seconds=2]");
-      return 0;
-    } else if (a.rfind("--keys=", 0) == 0) keys = num("--keys=");
-    else if (a.rfind("--batch=", 0) == 0) batch = num("--batch=");
-    else if (a.rfind("--cache-mib=", 0) == 0) cache_mib = num("--cache-mib=");
-    else if (a.rfind("--seconds=", 0) == 0) seconds = num("--seconds=");
-    else if (a.rfind("--redis-port=", 0) == 0) redis_port = num("--redis-port=");
-    else die("unknown option " + a);
-  }
-  // Remora: the map is ~60 MB of entries against a small local cache.
-  remora::Runtime rt(remora::Options{}.dram_cache(cache_mib << 20).embedded_capacity(1ull << 30));
-  auto map = rt.make_hash_map<std::uint64_t, value56>(keys);
-  for (std::uint64_t k = 0; k < keys; ++k) map.put(k, value56{{k, k, k, k, k, k, k}});
-  // One Zipf key stream for both sides, drawn before either is timed.
-  const remora::examples::zipf pick(keys, 0.99);
-  std::mt19937_64 rng(7);
-  std::vector<std::uint64_t> stream(std::size_t{1} << 22);
-  for (auto& k : stream) k = pick(rng);
-  std::size_t next = 0;
-  auto next_key = [&] {
-    const std::uint64_t k = stream[next];
-    next = (next + 1) & (stream.size() - 1);
-    return k;
-  };
-  std::vector<std::uint64_t> request(batch);
-  std::uint64_t got = 0, wrong = 0;
-  auto start = clock_type::now();
-  double elapsed = 0;
-  while (elapsed < seconds) {
-    for (auto& k : request) k = next_key();
-    for (std::size_t i = 0; auto& v : map.get_many(request)) {
-      wrong += !v || v->words[3] != request[i];
-      ++i;
-    }
-    got += batch;
-    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  }
-  if (wrong != 0) die("get_many returned wrong values");
-  std::printf("side=remora keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
-  std::fflush(stdout);
-  if (redis_port == 0) return 0;
-
-  redisContext* redis = redisConnect("127.0.0.1", static_cast<int>(redis_port));
-  if (redis == nullptr || redis->err) die("cannot reach redis on port " + std::to_string(redis_port));
-  for (std::uint64_t k = 0; k < keys; ++k) {
-    value56 v{{k, k, k, k, k, k, k}};
-    const std::string key = std::to_string(k);
-    redisAppendCommand(redis, "SET %b %b", key.data(), key.size(), &v, sizeof v);
-    if (k % 1000 == 999 || k + 1 == keys)
-      for (std::uint64_t j = 0; j <= k % 1000; ++j) {
-        void* reply = nullptr;
-        if (redisGetReply(redis, &reply) != REDIS_OK) die("redis SET failed");
-        freeReplyObject(reply);
-      }
-  }
-  std::vector<std::string> stream_names(stream.size());
-  for (std::size_t i = 0; i < stream.size(); ++i) stream_names[i] = std::to_string(stream[i]);
-  next = 0;
-  got = 0;
-  start = clock_type::now();
-  elapsed = 0;
-  std::vector<const char*> args(batch + 1);
-  std::vector<std::size_t> lengths(batch + 1);
-  args[0] = "MGET";
-  lengths[0] = 4;
-  while (elapsed < seconds) {
-    for (std::size_t i = 0; i < batch; ++i) {
-      const std::string& name = stream_names[next];
+  CLI::App app{"HashMap get_many of Zipf keys, and the same traffic as Redis MGETs.",
+               "remora-bench-hashmap"};
+  remora::cli::standard(app);
+  app.add_option("--keys", keys, "keys in the map")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "keys a get_many")->check(CLI::PositiveNumber);
+  remora::cli::add_bytes(app, "--dram-cache", cache, "local DRAM cache")->default_str("16MiB");
+  app.add_option("--seconds", seconds, "how long each side runs")->check(CLI::PositiveNumber);
+  app.add_option("--redis-port", redis_port, "a running redis-server (none: Remora alone)");
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  return remora::cli::run("remora-bench-hashmap", [&] {
+    // Remora: the map is ~60 MB of entries against a small local cache.
+    remora::Runtime rt(remora::Options{}.dram_cache(cache).embedded_capacity(1ull << 30));
+    auto map = rt.make_hash_map<std::uint64_t, value56>(keys);
+    for (std::uint64_t k = 0; k < keys; ++k) map.put(k, value56{{k, k, k, k, k, k, k}});
+    // One Zipf key stream for both sides, drawn before either is timed.
+    const remora::examples::zipf pick(keys, 0.99);
+    std::mt19937_64 rng(7);
+    std::vector<std::uint64_t> stream(std::size_t{1} << 22);
+    for (auto& k : stream) k = pick(rng);
+    std::size_t next = 0;
+    auto next_key = [&] {
+      const std::uint64_t k = stream[next];
       next = (next + 1) & (stream.size() - 1);
-      args[i + 1] = name.data();
-      lengths[i + 1] = name.size();
+      return k;
+    };
+    std::vector<std::uint64_t> request(batch);
+    std::uint64_t got = 0, wrong = 0;
+    auto start = clock_type::now();
+    double elapsed = 0;
+    while (elapsed < seconds) {
+      for (auto& k : request) k = next_key();
+      for (std::size_t i = 0; auto& v : map.get_many(request)) {
+        wrong += !v || v->words[3] != request[i];
+        ++i;
+      }
+      got += batch;
+      elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
     }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(redis, static_cast<int>(batch + 1), args.data(), lengths.data()));
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != batch)
-      die("redis MGET failed");
-    freeReplyObject(reply);
-    got += batch;
-    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  }
-  redisFree(redis);
-  std::printf("side=redis keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
-  return 0;
+    if (wrong != 0) fail("get_many returned wrong values");
+    std::printf("side=remora keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
+    std::fflush(stdout);
+    if (redis_port == 0) return 0;
+
+    redisContext* redis = redisConnect("127.0.0.1", static_cast<int>(redis_port));
+    if (redis == nullptr || redis->err)
+      fail("cannot reach redis on port " + std::to_string(redis_port));
+    for (std::uint64_t k = 0; k < keys; ++k) {
+      value56 v{{k, k, k, k, k, k, k}};
+      const std::string key = std::to_string(k);
+      redisAppendCommand(redis, "SET %b %b", key.data(), key.size(), &v, sizeof v);
+      if (k % 1000 == 999 || k + 1 == keys)
+        for (std::uint64_t j = 0; j <= k % 1000; ++j) {
+          void* reply = nullptr;
+          if (redisGetReply(redis, &reply) != REDIS_OK) fail("redis SET failed");
+          freeReplyObject(reply);
+        }
+    }
+    std::vector<std::string> stream_names(stream.size());
+    for (std::size_t i = 0; i < stream.size(); ++i) stream_names[i] = std::to_string(stream[i]);
+    next = 0;
+    got = 0;
+    start = clock_type::now();
+    elapsed = 0;
+    std::vector<const char*> args(batch + 1);
+    std::vector<std::size_t> lengths(batch + 1);
+    args[0] = "MGET";
+    lengths[0] = 4;
+    while (elapsed < seconds) {
+      for (std::size_t i = 0; i < batch; ++i) {
+        const std::string& name = stream_names[next];
+        next = (next + 1) & (stream.size() - 1);
+        args[i + 1] = name.data();
+        lengths[i + 1] = name.size();
+      }
+      auto* reply = static_cast<redisReply*>(
+          redisCommandArgv(redis, static_cast<int>(batch + 1), args.data(), lengths.data()));
+      if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != batch)
+        fail("redis MGET failed");
+      freeReplyObject(reply);
+      got += batch;
+      elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+    }
+    redisFree(redis);
+    std::printf("side=redis keys_per_s=%.0f batch=%zu\n", got / elapsed, batch);
+    return 0;
+  });
 }

@@ -12,7 +12,7 @@
 bench_scan() {
   local bench out memory off copy
   bench=$(need_binary bench/remora-bench-scan)
-  out=$(timeout 900 "$bench" --mib=2048 --cache-mib=128)
+  out=$(timeout 900 "$bench" --array=2GiB --dram-cache=128MiB)
   memory=$(field gb_per_s "$(grep 'case=memory' <<<"$out")")
   off=$(field gb_per_s "$(grep 'case=off' <<<"$out")")
   copy=$(field gb_per_s "$(grep 'case=copy' <<<"$out")")
@@ -44,7 +44,7 @@ bench_hashmap() {
     --daemonize no --protected-mode no >/dev/null 2>&1 &
   server=$!
   wait_listening "$port" || { kill "$server"; return 1; }
-  out=$(timeout 600 "$bench" --redis-port="$port" --keys=1000000 --batch=64 --cache-mib=16)
+  out=$(timeout 600 "$bench" --redis-port="$port" --keys=1000000 --batch=64 --dram-cache=16MiB)
   kill "$server"; wait "$server" 2>/dev/null || true
   remora=$(field keys_per_s "$(grep side=remora <<<"$out")")
   redis=$(field keys_per_s "$(grep side=redis <<<"$out")")

@@ -22,6 +22,12 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed
+    // An unknown option says more than what it left missing.
+    if (const auto unknown = app.remaining(); !unknown.empty()) {
+      std::string list;
+      for (const auto& arg : unknown) list += (list.empty() ? "" : " ") + arg;
+      return usage_error(app, "not an option here: " + list);
+    }
     return usage_error(app, e.what());
   } catch (const ConfigError& e) {  // a value Options refused
     return usage_error(app, e.what());

@@ -14,19 +14,15 @@
 
 #include <remora/remora.hpp>
 
+#include "cli/cli.hpp"
+
 // gpu_sum_kernel.cu
 void launch_add_up(const float* values, std::size_t n, double* total);
 
-int main(int argc, char** argv) try {
-  auto options = remora::Options::from_args(argc, argv);
-  if (options.help_requested()) {
-    std::printf("usage: gpu_sum [options]\n%s", remora::Options::help());
-    return 0;
-  }
-  if (options.version_requested()) {
-    std::printf("gpu_sum %s\n", remora::version);
-    return 0;
-  }
+namespace {
+
+// Sums the array on the GPU and on the host; 0 when they agree.
+int sum_on_the_gpu(remora::Options options) {
   if (!options.hbm_cache()) options.hbm_cache(0, 64ull << 20);
   options.dram_cache(32ull << 20);
   std::optional<remora::Runtime> rt;
@@ -74,10 +70,15 @@ int main(int argc, char** argv) try {
               (unsigned long long)s.promotions, (unsigned long long)s.demotions,
               (unsigned long long)s.evictions);
   return got == expected ? 0 : 1;
-} catch (const remora::ConfigError& e) {
-  std::fprintf(stderr, "gpu_sum: %s (see --help)\n", e.what());
-  return 2;
-} catch (const remora::Error& e) {
-  std::fprintf(stderr, "gpu_sum: %s\n", e.what());
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  remora::Options options;
+  CLI::App app{"A CUDA kernel over a far-memory Array, checked against the host's sum.", "gpu_sum"};
+  remora::cli::standard(app);
+  remora::cli::add_runtime_options(app, options, /*dram_cache=*/false);
+  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  return remora::cli::run("gpu_sum", [&] { return sum_on_the_gpu(options); });
 }
