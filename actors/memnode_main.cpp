@@ -11,6 +11,7 @@
 // read caf-application.ini from the working directory). The token comes
 // from --auth-token-file, --auth-token (seen by `ps`) or REMORA_AUTH_TOKEN.
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,7 @@
 
 #include "actors/membership.hpp"
 #include "actors/memory_node_host.hpp"
+#include "actors/node_metrics.hpp"
 #include "remora/version.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/context.hpp"
@@ -57,6 +59,7 @@ class memnode_options : public caf::actor_system_config {
   bool test_hooks = false, insecure = false, require_client_cert = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
+  std::string metrics;  // a port for /metrics ("0": a free one); empty: none
 
   memnode_options() {
     caf::config_option_adder{custom_options_, "global"}
@@ -95,6 +98,9 @@ class memnode_options : public caf::actor_system_config {
         .add(lease_grace, "lease-grace",
              "how long a client may be gone (every connection closed) before its objects are "
              "freed, e.g. 30s or 2m (default 30s)")
+        .add(metrics, "metrics",
+             "serve Prometheus text at http://BIND:PORT/metrics on this port (0: a free one; "
+             "default: none)")
         .add(insecure, "insecure",
              "serve plain TCP on an address beyond loopback (tokens and requests in clear); "
              "without it such a bind needs TLS. With --tenants, also let data move over UCX "
@@ -300,6 +306,26 @@ int run(int argc, char** argv, std::string& temporary_dir) {
                 tls.enabled() ? ", TLS" : "", data.c_str());
     std::fflush(stdout);
 
+    std::unique_ptr<remora::actors::node_metrics> metrics;  // before the host goes
+    if (!opts.metrics.empty()) {
+      unsigned long metrics_port = 0;
+      try {
+        std::size_t used = 0;
+        metrics_port = std::stoul(opts.metrics, &used);
+        if (used != opts.metrics.size() || metrics_port > 65535) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        usage_error("--metrics: not a port: '" + opts.metrics + "'");
+      }
+      auto served =
+          remora::actors::node_metrics::start(opts.bind, static_cast<std::uint16_t>(metrics_port),
+                                              [node = host->get()] { return node->stats(); });
+      if (!served) fail(served.err().message);
+      metrics = std::move(served).value();
+      std::printf("remora-memnode metrics on http://%s:%u/metrics\n", opts.bind.c_str(),
+                  metrics->port());
+      std::fflush(stdout);
+    }
+
     std::unique_ptr<remora::actors::registration> member;
     if (!opts.cluster.empty()) {
       auto etcd = remora::actors::etcd_client::parse(opts.cluster, std::chrono::seconds(5));
@@ -319,13 +345,18 @@ int run(int argc, char** argv, std::string& temporary_dir) {
       std::fflush(stdout);
     }
 
+    // Under systemd (Type=notify): ready now. Elsewhere NOTIFY_SOCKET is
+    // unset and this does nothing.
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%u", opts.bind.c_str(), *port);
     int signal = 0;
     sigwait(&stop_signals, &signal);
+    sd_notify(0, "STOPPING=1");
     std::printf("remora-memnode: %s, shutting down\n", drained.load() ? "drained, leaving the pool"
                                                        : signal == SIGINT ? "SIGINT"
                                                                           : "SIGTERM");
     std::fflush(stdout);
     member.reset();  // leaves the cluster's list first
+    metrics.reset();
     (*host)->unpublish();
     if (auto left = (*host)->drain(std::chrono::seconds(3)); left > 0) {
       std::printf("remora-memnode: %llu client(s) did not say goodbye in 3 s; closing anyway\n",

@@ -88,13 +88,19 @@ void memory_node_host::unpublish() {
   impl_->published_port = 0;
 }
 
+std::optional<node_stats> memory_node_host::stats() const {
+  caf::scoped_actor self{impl_->cp.system};
+  std::optional<node_stats> out;
+  self->request(impl_->node, caf::duration{std::chrono::seconds(1)}, stats_atom::value)
+      .receive([&](const node_stats& s) { out = s; }, [&](caf::error&) {});
+  return out;
+}
+
 std::uint64_t memory_node_host::drain(std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
-  caf::scoped_actor self{impl_->cp.system};
   for (;;) {
-    std::uint64_t sessions = 0;
-    self->request(impl_->node, caf::duration{std::chrono::seconds(1)}, stats_atom::value)
-        .receive([&](const node_stats& s) { sessions = s.sessions; }, [&](caf::error&) {});
+    const auto s = stats();
+    const std::uint64_t sessions = s ? s->sessions : 0;
     if (sessions == 0 || std::chrono::steady_clock::now() >= until) return sessions;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ class memory_node_host {
   std::uint64_t drain(std::chrono::milliseconds timeout);
 
   std::uint64_t node_id() const;
+  /// The node's figures (remora-ctl stats), or nothing when it does not
+  /// answer within a second.
+  std::optional<node_stats> stats() const;
   /// The UCX transports and devices data can move over ("tcp/eth0", ...).
   std::vector<std::string> transports() const;
 

@@ -27,6 +27,17 @@ find_package(Threads REQUIRED)
 find_package(CLI11 QUIET CONFIG)
 remora_require(CLI11_FOUND "CLI11 (CLI/CLI.hpp)" libcli11-dev)
 
+# prometheus-cpp: remora-memnode's /metrics.
+find_package(prometheus-cpp QUIET CONFIG)
+remora_require(prometheus-cpp_FOUND "prometheus-cpp (prometheus/exposer.h)" prometheus-cpp-dev)
+
+# libsystemd: remora-memnode tells systemd when it is ready (Type=notify).
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(SYSTEMD QUIET IMPORTED_TARGET libsystemd)
+endif()
+remora_require(SYSTEMD_FOUND "libsystemd (systemd/sd-daemon.h)" "libsystemd-dev pkg-config")
+
 find_package(RocksDB QUIET CONFIG)
 remora_require(RocksDB_FOUND "RocksDB (rocksdb/db.h, librocksdb)" librocksdb-dev)
 

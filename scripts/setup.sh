@@ -8,6 +8,7 @@
 #   test  installs what is missing, builds, and runs the whole test suite;
 #         then all of it again under ASan + UBSan, the concurrency tests
 #         under TSan, and a short libFuzzer run of each decoder
+#   deps  only installs what is missing (packaging/Containerfile uses it)
 #
 # Run as root on Debian (bookworm). The build folder is build/ unless
 # REMORA_BUILD_DIR names another.
@@ -18,7 +19,8 @@ build=${REMORA_BUILD_DIR:-build}
 packages=(cmake make g++ pkg-config git iproute2 openssl libcaf-dev libucx-dev ucx-utils librocksdb-dev
           catch2 libnuma-dev libisal-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox
           etcd-server clang-14 libclang-rt-14-dev zlib1g-dev libgraphblas-dev liblz4-dev libzstd-dev
-          pybind11-dev python3-dev python3-numpy python3-pytest libcli11-dev)
+          pybind11-dev python3-dev python3-numpy python3-pytest libcli11-dev
+          prometheus-cpp-dev libsystemd-dev)
 
 install_missing() {
   local missing=()
@@ -81,8 +83,11 @@ case "${1:-}" in
     cmake --build "$build-fuzz" -j"$(nproc)" --target fuzzers
     ctest --test-dir "$build-fuzz" --output-on-failure
     ;;
+  deps)
+    install_missing deps
+    ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

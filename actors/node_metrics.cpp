@@ -1,0 +1,113 @@
+#include "actors/node_metrics.hpp"
+
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+#include <exception>
+#include <vector>
+
+namespace remora::actors {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily family(const std::string& name, const std::string& help, MetricType type,
+                    double value) {
+  ClientMetric m;
+  (type == MetricType::Counter ? m.counter.value : m.gauge.value) = value;
+  return {name, help, type, {m}};
+}
+
+// The node's figures, read at each scrape.
+class stats_collectable final : public prometheus::Collectable {
+ public:
+  explicit stats_collectable(node_metrics::stats_source stats) : stats_(std::move(stats)) {}
+
+  std::vector<MetricFamily> Collect() const override {
+    const auto s = stats_();
+    std::vector<MetricFamily> out;
+    out.push_back(
+        family("remora_up", "1 when the node answered this scrape", MetricType::Gauge, s ? 1 : 0));
+    if (!s) return out;
+    auto gauge = [&](const char* name, const char* help, double v) {
+      out.push_back(family(name, help, MetricType::Gauge, v));
+    };
+    auto counter = [&](const char* name, const char* help, double v) {
+      out.push_back(family(name, help, MetricType::Counter, v));
+    };
+    gauge("remora_capacity_bytes", "arena bytes before spilling", double(s->capacity));
+    gauge("remora_used_bytes", "arena bytes held by objects", double(s->used));
+    gauge("remora_objects", "live objects, resident or spilled", double(s->objects));
+    gauge("remora_spilled_objects", "objects on disk (RocksDB)", double(s->spilled_objects));
+    gauge("remora_spilled_bytes", "bytes on disk (RocksDB)", double(s->spilled_bytes));
+    counter("remora_spills_total", "objects moved to disk", double(s->spills));
+    counter("remora_unspills_total", "objects brought back from disk", double(s->unspills));
+    counter("remora_requests_total", "control-plane requests handled", double(s->requests));
+    counter("remora_request_errors_total", "requests refused", double(s->errors));
+    counter("remora_bytes_served_total", "payload bytes of objects located for clients",
+            double(s->bytes_served));
+    gauge("remora_sessions", "clients connected", double(s->sessions));
+    gauge("remora_leaving", "1 while the node is drained", s->leaving ? 1 : 0);
+    counter("remora_leases_lapsed_total", "clients gone past the lease grace",
+            double(s->leases_lapsed));
+    counter("remora_objects_reclaimed_total", "objects of lapsed clients freed",
+            double(s->objects_reclaimed));
+    gauge("remora_published_arrays", "arrays published now", double(s->published));
+    if (!s->tenant_names.empty()) {
+      MetricFamily used{
+          "remora_tenant_used_bytes", "payload bytes a tenant holds", MetricType::Gauge, {}};
+      MetricFamily quota{"remora_tenant_quota_bytes", "a tenant's quota", MetricType::Gauge, {}};
+      for (std::size_t t = 0; t < s->tenant_names.size(); ++t) {
+        ClientMetric u, q;
+        u.label = q.label = {{"tenant", s->tenant_names[t]}};
+        u.gauge.value = double(s->tenant_used[t]);
+        q.gauge.value = double(s->tenant_quota[t]);
+        used.metric.push_back(u);
+        quota.metric.push_back(q);
+      }
+      out.push_back(std::move(used));
+      out.push_back(std::move(quota));
+    }
+    return out;
+  }
+
+ private:
+  node_metrics::stats_source stats_;
+};
+
+}  // namespace
+
+struct node_metrics::impl {
+  std::shared_ptr<stats_collectable> figures;
+  std::unique_ptr<prometheus::Exposer> exposer;  // last: stopped first
+};
+
+transport::result<std::unique_ptr<node_metrics>> node_metrics::start(const std::string& bind,
+                                                                     std::uint16_t port,
+                                                                     stats_source stats) {
+  auto p = std::make_unique<impl>();
+  p->figures = std::make_shared<stats_collectable>(std::move(stats));
+  const std::string where = bind + ":" + std::to_string(port);
+  try {
+    p->exposer = std::make_unique<prometheus::Exposer>(where, 2);
+  } catch (const std::exception& e) {
+    return transport::error{transport::errc::io,
+                            "metrics: cannot serve on " + where + ": " + e.what()};
+  }
+  p->exposer->RegisterCollectable(p->figures);
+  return std::unique_ptr<node_metrics>(new node_metrics(std::move(p)));
+}
+
+node_metrics::node_metrics(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+node_metrics::~node_metrics() = default;
+
+std::uint16_t node_metrics::port() const {
+  const auto ports = impl_->exposer->GetListeningPorts();
+  return ports.empty() ? 0 : static_cast<std::uint16_t>(ports.front());
+}
+
+}  // namespace remora::actors
