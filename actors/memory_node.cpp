@@ -1,12 +1,16 @@
 #include "actors/memory_node.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <unordered_map>
 
 #include "actors/blob_index.hpp"
 #include "actors/publications.hpp"
+#include "remora/version.hpp"
 #include "transport/secure_random.hpp"
 
 namespace remora::actors {
@@ -35,6 +39,7 @@ struct memory_node_state {
   publications published;
   blob_index blobs;
   node_stats counters;  // leaving: drained (remora-ctl drain)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   static inline const char* name = "remora.memory_node";
 };
 
@@ -119,6 +124,14 @@ node_stats current_stats(node_pointer self) {
   s.spills = a.spills;
   s.unspills = a.unspills;
   s.sessions = st.sessions.size();
+  s.spill_disk_bytes = a.spill_disk_bytes;
+  s.high_watermark = a.high_watermark;
+  s.low_watermark = a.low_watermark;
+  s.version = REMORA_VERSION;
+  s.pid = static_cast<std::uint64_t>(::getpid());
+  s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - st.started)
+                                               .count());
   s.published = st.published.named();
   s.publications_held = st.published.held();
   for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {

@@ -29,6 +29,12 @@ struct node_stats {
   // With tenants (--tenants=FILE): each one's name, payload bytes held and quota.
   std::vector<std::string> tenant_names;
   std::vector<std::uint64_t> tenant_used, tenant_quota;
+  // The server: its version, process and age; the arena's spill watermarks
+  // (fractions of capacity); what RocksDB holds on disk and in memtables.
+  std::string version;
+  std::uint64_t pid = 0, uptime_ms = 0;
+  double high_watermark = 0, low_watermark = 0;
+  std::uint64_t spill_disk_bytes = 0;
 };
 
 }  // namespace remora::actors

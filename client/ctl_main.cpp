@@ -1,12 +1,14 @@
 // remora-ctl: operator's tool for memory nodes.
 //
-//   remora-ctl stats HOST:PORT [--json] [--auth-token=T] [--timeout-ms=N] [--tls-...]
+//   remora-ctl stats HOST:PORT [--json] [-i SECONDS [--count=N]] [--auth-token=T]
+//                    [--timeout-ms=N] [--tls-...]
 //   remora-ctl nodes etcd://HOST:PORT/PREFIX [--json] [--timeout-ms=N]
 //   remora-ctl drain HOST:PORT [--auth-token=T] [--wait-s=N]
 //   remora-ctl --help | --version
 //
-// stats prints the node's capacity, used, spilled, objects, requests and
-// bytes served, as a table or (--json) one JSON object; nodes lists the
+// stats prints the node's figures (server, memory, spill, clients, traffic,
+// sharing: client/ctl_stats.hpp) as a table or (--json) one JSON object, once
+// or (-i) every few seconds; nodes lists the
 // memory nodes registered in etcd (remora-memnode --cluster=URL); drain
 // has a node's clients move its objects to the other nodes, then lets it
 // leave (it stops).
@@ -22,6 +24,7 @@
 #include "actors/membership.hpp"
 #include "actors/node_client.hpp"
 #include "cli/cli.hpp"
+#include "client/ctl_stats.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/token_file.hpp"
 
@@ -30,16 +33,6 @@ namespace {
 int fail(const std::string& what) {
   std::fprintf(stderr, "remora-ctl: %s\n", what.c_str());
   return 1;
-}
-
-// The node's tenants as JSON objects, comma-separated.
-std::string tenants_json(const remora::actors::node_stats& s) {
-  std::string out;
-  for (std::size_t t = 0; t < s.tenant_names.size(); ++t)
-    out += std::string(t == 0 ? "" : ", ") + "{\"name\": \"" + s.tenant_names[t] +
-           "\", \"used\": " + std::to_string(s.tenant_used[t]) +
-           ", \"quota\": " + std::to_string(s.tenant_quota[t]) + "}";
-  return out;
 }
 
 // Drains the node `client` is connected to: see the usage.
@@ -85,7 +78,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Operator's tool for memory nodes.", "remora-ctl"};
   remora::cli::standard(app);
   app.require_subcommand(0, 1);  // none: said below, after unknown options are
-  app.fallthrough();  // the options below after the command too
+  app.fallthrough();             // the options below after the command too
   std::string target, token_file;
   bool json = false;
   unsigned wait_s = 600, timeout_ms = 5000;
@@ -105,6 +98,11 @@ int main(int argc, char** argv) {
   drain_command->add_option("node", target, "the node")->type_name("HOST:PORT")->required();
   drain_command->add_option("--wait-s", wait_s, "seconds to wait for the node to empty");
   app.add_flag("--json", json, "one JSON object instead of a table");
+  double interval = 0;
+  unsigned long count = 0;
+  stats->add_option("-i,--interval", interval, "print again every this many seconds")
+      ->check(CLI::NonNegativeNumber);
+  stats->add_option("--count", count, "with -i: stop after this many (default: until stopped)");
   app.add_option("--auth-token", o.auth_token,
                  "the node's token, if it requires one (or REMORA_AUTH_TOKEN)");
   app.add_option("--auth-token-file", token_file, "the node's token, read from FILE");
@@ -150,48 +148,18 @@ int main(int argc, char** argv) {
   auto client = remora::actors::node_client::connect(cp, o);
   if (!client) return fail(client.err().message);
   if (positional[0] == "drain") return drain(**client, wait);
-  auto s = (*client)->stats();
-  if (!s) return fail(s.err().message);
-  using remora::transport::format_byte_size;
-  if (json) {
-    std::printf(
-        "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
-        "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
-        "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
-        "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
-        "\"published\": %llu, \"publications_held\": %llu, \"tenants\": [%s]}\n",
-        o.address.to_string().c_str(), (unsigned long long)s->capacity, (unsigned long long)s->used,
-        (unsigned long long)s->objects, (unsigned long long)s->spilled_objects,
-        (unsigned long long)s->spilled_bytes, (unsigned long long)s->spills,
-        (unsigned long long)s->unspills, (unsigned long long)s->requests,
-        (unsigned long long)s->errors, (unsigned long long)s->bytes_served,
-        (unsigned long long)s->sessions, s->leaving ? "true" : "false",
-        (unsigned long long)s->leases_lapsed, (unsigned long long)s->objects_reclaimed,
-        (unsigned long long)s->published, (unsigned long long)s->publications_held,
-        tenants_json(*s).c_str());
-    return 0;
+  // stats, once or (-i) every so often until interrupted or --count runs out.
+  const std::string node = o.address.to_string();
+  for (unsigned long shown = 0;;) {
+    auto s = (*client)->stats();
+    if (!s) return fail(s.err().message);
+    if (json)
+      remora::client::print_stats_json(node, *s);
+    else
+      remora::client::print_stats_table(node, *s);
+    std::fflush(stdout);
+    if (interval <= 0 || (count > 0 && ++shown >= count)) return 0;
+    std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+    if (!json) std::printf("\n");
   }
-  auto row = [](const char* name, const std::string& value) {
-    std::printf("  %-16s %s\n", name, value.c_str());
-  };
-  std::printf("memory node %s\n", o.address.to_string().c_str());
-  row("capacity", format_byte_size(s->capacity));
-  row("used", format_byte_size(s->used) + " (" +
-                  std::to_string(s->capacity ? 100 * s->used / s->capacity : 0) + " %)");
-  row("objects", std::to_string(s->objects));
-  row("spilled",
-      std::to_string(s->spilled_objects) + " objects, " + format_byte_size(s->spilled_bytes));
-  row("spills", std::to_string(s->spills) + " out, " + std::to_string(s->unspills) + " back");
-  row("requests", std::to_string(s->requests) + " (" + std::to_string(s->errors) + " refused)");
-  row("bytes served", format_byte_size(s->bytes_served));
-  row("sessions", std::to_string(s->sessions) + (s->leaving ? " (draining)" : ""));
-  for (std::size_t t = 0; t < s->tenant_names.size(); ++t)
-    row(("tenant " + s->tenant_names[t]).c_str(),
-        format_byte_size(s->tenant_used[t]) + " of " + format_byte_size(s->tenant_quota[t]));
-  row("leases lapsed", std::to_string(s->leases_lapsed) + " clients, " +
-                           std::to_string(s->objects_reclaimed) + " objects freed");
-  row("published", std::to_string(s->published) + " arrays (" +
-                       std::to_string(s->publications_held - s->published) +
-                       " unpublished, still viewed)");
-  return 0;
 }

@@ -294,7 +294,9 @@ std::uint64_t arena::damage_resident() {
 }
 
 arena_stats arena::stats() const {
-  arena_stats s{0, 0, objects_.size(), spill_->objects(), spill_->bytes(), spills_, unspills_};
+  arena_stats s{
+      0,       0,         objects_.size(),      spill_->objects(),       spill_->bytes(),
+      spills_, unspills_, spill_->disk_bytes(), options_.high_watermark, options_.low_watermark};
   for (const auto& p : parts_) {
     s.capacity += p->slabs.capacity();
     s.used += p->slabs.used();

@@ -60,6 +60,8 @@ struct arena_stats {
   std::uint64_t capacity = 0, used = 0;
   std::uint64_t objects = 0, spilled_objects = 0, spilled_bytes = 0;
   std::uint64_t spills = 0, unspills = 0;
+  std::uint64_t spill_disk_bytes = 0;  // RocksDB's files and memtables
+  double high_watermark = 0, low_watermark = 0;
 };
 
 class arena {

@@ -182,4 +182,11 @@ result<bool> spill_store::find(object_id id, rocksdb::PinnableSlice& value, std:
   return true;
 }
 
+std::uint64_t spill_store::disk_bytes() const {
+  std::uint64_t sst = 0, memtables = 0;
+  db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);
+  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
+  return sst + memtables;
+}
+
 }  // namespace remora::storage

@@ -61,6 +61,9 @@ class spill_store {
   std::uint64_t objects() const { return objects_; }
   /// Payload bytes held (versions and RocksDB's overhead not counted).
   std::uint64_t bytes() const { return bytes_; }
+  /// What RocksDB holds on disk and in memtables now (its own figures:
+  /// total-sst-files-size and cur-size-all-mem-tables).
+  std::uint64_t disk_bytes() const;
 
  private:
   spill_store(std::string dir, int lock_fd);

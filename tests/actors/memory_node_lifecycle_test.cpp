@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "remora/version.hpp"
 #include "tests/actors/memnode_fixture.hpp"
 
 using namespace remora;
@@ -86,7 +87,18 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   REQUIRE(line.has_value());
   CHECK(line->find("\"capacity\": 8388608") != std::string::npos);
   CHECK(line->find("\"objects\": 2") != std::string::npos);
+  CHECK(line->find("\"version\": \"" REMORA_VERSION "\"") != std::string::npos);
+  CHECK(line->find("\"pid\": " + std::to_string(node.process.pid())) != std::string::npos);
+  CHECK(line->find("\"high_watermark\": 0.900, \"low_watermark\": 0.800") != std::string::npos);
   CHECK(json.wait_exit(10s) == 0);
+  // -i: the table again every interval, --count times, in sections.
+  testing::child_process repeated(
+      {REMORA_CTL, "stats", where, "--auth-token=t", "-i", "0.2", "--count", "2"});
+  CHECK(repeated.wait_for_line("memory node", 20s).has_value());
+  CHECK(repeated.wait_for_line("version          " REMORA_VERSION, 20s).has_value());
+  CHECK(repeated.wait_for_line("spill (RocksDB)", 20s).has_value());
+  CHECK(repeated.wait_for_line("memory node", 20s).has_value());
+  CHECK(repeated.wait_exit(10s) == 0);
   testing::child_process refused({REMORA_CTL, "stats", where});
   CHECK(refused.wait_exit(20s) == 1);
 }

@@ -1,0 +1,101 @@
+#include "client/ctl_stats.hpp"
+
+#include <cstdio>
+
+#include "transport/byte_size.hpp"
+
+namespace remora::client {
+
+namespace {
+
+using transport::format_byte_size;
+
+std::string percent(double fraction) {
+  return std::to_string(static_cast<int>(fraction * 100 + 0.5)) + " %";
+}
+
+// "3d 4h", "2h 5m", "7m 12s", "42s".
+std::string duration(std::uint64_t ms) {
+  const std::uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+  if (d > 0) return std::to_string(d) + "d " + std::to_string(h % 24) + "h";
+  if (h > 0) return std::to_string(h) + "h " + std::to_string(m % 60) + "m";
+  if (m > 0) return std::to_string(m) + "m " + std::to_string(s % 60) + "s";
+  return std::to_string(s) + "s";
+}
+
+// The node's tenants as JSON objects, comma-separated.
+std::string tenants_json(const actors::node_stats& s) {
+  std::string out;
+  for (std::size_t t = 0; t < s.tenant_names.size(); ++t)
+    out += std::string(t == 0 ? "" : ", ") + "{\"name\": \"" + s.tenant_names[t] +
+           "\", \"used\": " + std::to_string(s.tenant_used[t]) +
+           ", \"quota\": " + std::to_string(s.tenant_quota[t]) + "}";
+  return out;
+}
+
+void section(const char* name) {
+  std::printf("%s\n", name);
+}
+
+void row(const char* name, const std::string& value) {
+  std::printf("  %-16s %s\n", name, value.c_str());
+}
+
+}  // namespace
+
+void print_stats_table(const std::string& node, const actors::node_stats& s) {
+  std::printf("memory node %s\n", node.c_str());
+  section("server");
+  row("version", s.version);
+  row("pid", std::to_string(s.pid));
+  row("uptime", duration(s.uptime_ms));
+  section("memory");
+  row("capacity", format_byte_size(s.capacity));
+  row("used", format_byte_size(s.used) + " (" +
+                  std::to_string(s.capacity ? 100 * s.used / s.capacity : 0) + " %)");
+  row("watermarks",
+      "spills from " + percent(s.high_watermark) + " down to " + percent(s.low_watermark));
+  row("objects", std::to_string(s.objects));
+  section("spill (RocksDB)");
+  row("spilled",
+      std::to_string(s.spilled_objects) + " objects, " + format_byte_size(s.spilled_bytes));
+  row("on disk", format_byte_size(s.spill_disk_bytes) + " (files and memtables)");
+  row("spills", std::to_string(s.spills) + " out, " + std::to_string(s.unspills) + " back");
+  section("clients");
+  row("sessions", std::to_string(s.sessions) + (s.leaving ? " (draining)" : ""));
+  for (std::size_t t = 0; t < s.tenant_names.size(); ++t)
+    row(("tenant " + s.tenant_names[t]).c_str(),
+        format_byte_size(s.tenant_used[t]) + " of " + format_byte_size(s.tenant_quota[t]));
+  row("leases lapsed", std::to_string(s.leases_lapsed) + " clients, " +
+                           std::to_string(s.objects_reclaimed) + " objects freed");
+  section("traffic");
+  row("requests", std::to_string(s.requests) + " (" + std::to_string(s.errors) + " refused)");
+  row("bytes served", format_byte_size(s.bytes_served));
+  section("sharing");
+  row("published", std::to_string(s.published) + " arrays (" +
+                       std::to_string(s.publications_held - s.published) +
+                       " unpublished, still viewed)");
+}
+
+void print_stats_json(const std::string& node, const actors::node_stats& s) {
+  std::printf(
+      "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
+      "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
+      "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
+      "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
+      "\"published\": %llu, \"publications_held\": %llu, \"version\": \"%s\", \"pid\": %llu, "
+      "\"uptime_ms\": %llu, \"high_watermark\": %.3f, \"low_watermark\": %.3f, "
+      "\"spill_disk_bytes\": %llu, \"tenants\": [%s]}\n",
+      node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
+      (unsigned long long)s.objects, (unsigned long long)s.spilled_objects,
+      (unsigned long long)s.spilled_bytes, (unsigned long long)s.spills,
+      (unsigned long long)s.unspills, (unsigned long long)s.requests, (unsigned long long)s.errors,
+      (unsigned long long)s.bytes_served, (unsigned long long)s.sessions,
+      s.leaving ? "true" : "false", (unsigned long long)s.leases_lapsed,
+      (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
+      (unsigned long long)s.publications_held, s.version.c_str(), (unsigned long long)s.pid,
+      (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
+      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str());
+}
+
+}  // namespace remora::client
