@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,7 @@
 
 #include "actors/membership.hpp"
 #include "actors/memory_node_host.hpp"
+#include "actors/node_events.hpp"
 #include "actors/node_metrics.hpp"
 #include "remora/version.hpp"
 #include "transport/byte_size.hpp"
@@ -348,8 +350,19 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     // Under systemd (Type=notify): ready now. Elsewhere NOTIFY_SOCKET is
     // unset and this does nothing.
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%u", opts.bind.c_str(), *port);
+    // Until told to stop: a line about what changed, once a second at most.
     int signal = 0;
-    sigwait(&stop_signals, &signal);
+    remora::actors::node_events events{remora::actors::node_stats{}};  // as the node started
+    for (const timespec second{1, 0}; signal <= 0;) {
+      signal = sigtimedwait(&stop_signals, nullptr, &second);
+      if (signal > 0) break;
+      const auto now = (*host)->stats();
+      if (!now) continue;
+      if (auto line = events.next(*now)) {
+        std::printf("remora-memnode: %s\n", line->c_str());
+        std::fflush(stdout);
+      }
+    }
     sd_notify(0, "STOPPING=1");
     std::printf("remora-memnode: %s, shutting down\n", drained.load() ? "drained, leaving the pool"
                                                        : signal == SIGINT ? "SIGINT"

@@ -77,6 +77,8 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   auto w = client->allocate(std::vector<std::uint64_t>{1, 2}, std::vector<std::uint32_t>{64, 64});
   REQUIRE(w.ok());
   const std::string where = "127.0.0.1:" + std::to_string(node.port);
+  // The node says so within a second or two (node_events).
+  CHECK(node.process.wait_for_line("info: 1 client(s) connected (+1)", 10s).has_value());
   testing::child_process table({REMORA_CTL, "stats", where, "--auth-token=t"});
   auto objects = table.wait_for_line("objects", 20s);
   REQUIRE(objects.has_value());
