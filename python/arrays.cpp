@@ -263,7 +263,7 @@ py::object make_array(const std::shared_ptr<Runtime>& rt, const py::object& dtyp
                       std::size_t chunk_bytes) {
   return with_type(dtype, [&](auto t) -> py::object {
     using T = decltype(t);
-    py_array<T> a{rt, {}};
+    py_array<T> a{rt, {}, {}};
     {
       py::gil_scoped_release free;
       a.array = rt->make_array<T>(n, chunk_bytes);
