@@ -10,6 +10,7 @@
 
 #include "actors/blob_index.hpp"
 #include "actors/publications.hpp"
+#include "actors/request_latency.hpp"
 #include "remora/version.hpp"
 #include "transport/secure_random.hpp"
 
@@ -39,6 +40,7 @@ struct memory_node_state {
   publications published;
   blob_index blobs;
   node_stats counters;  // leaving: drained (remora-ctl drain)
+  request_latency latency;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   static inline const char* name = "remora.memory_node";
 };
@@ -134,6 +136,7 @@ node_stats current_stats(node_pointer self) {
                                                .count());
   s.published = st.published.named();
   s.publications_held = st.published.held();
+  st.latency.report(s);
   for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {
     s.tenant_names.push_back(st.setup.tenants[t].name);
     s.tenant_used.push_back(st.setup.arena->tenant_used(t));
@@ -186,6 +189,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
   return {
       [self](hello_atom, const std::string& token, std::uint32_t version,
              std::uint64_t owner) -> caf::result<hello_reply> {
+        const auto timed = self->state.latency.time(request_kind::hello);
         auto& st = self->state;
         ++st.counters.requests;
         if (version != protocol_version)
@@ -215,6 +219,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
+        const auto timed = self->state.latency.time(request_kind::alloc);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         if (self->state.counters.leaving)
@@ -234,6 +239,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](free_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::free);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto r = self->state.setup.arena->free(ids, who->owner);
@@ -242,6 +248,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](lookup_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::vector<slot_location>> {
+        const auto timed = self->state.latency.time(request_kind::lookup);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto r = self->state.setup.arena->lookup(ids, who->owner, who->tenant);
@@ -307,6 +314,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](publish_atom, std::uint64_t session, std::uint64_t id, const std::string& name,
              std::vector<char> description,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
@@ -325,6 +333,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](open_atom, std::uint64_t session,
              const std::string& name) -> caf::result<publication_reply> {
+        const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto r = self->state.published.open(who->tenant, name, who->owner);
@@ -332,6 +341,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         return publication_reply{r->id, std::move(r->description)};
       },
       [self](close_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto r = self->state.published.close(who->tenant, id, who->owner);
@@ -340,6 +350,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](unpublish_atom, std::uint64_t session,
              const std::string& name) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto r = self->state.published.remove(who->tenant, name);
@@ -349,6 +360,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](blob_put_atom, std::uint64_t session, const std::string& store, const std::string& key,
              const std::vector<std::uint64_t>& ids, std::uint64_t capacity,
              std::uint64_t pin_ms) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::blob_put);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
@@ -377,6 +389,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](blob_get_atom, std::uint64_t session, const std::string& store,
              const std::vector<std::string>& keys,
              bool locate) -> caf::result<std::vector<blob_value>> {
+        const auto timed = self->state.latency.time(request_kind::blob_get);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
@@ -396,6 +409,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](blob_erase_atom, std::uint64_t session, const std::string& store,
              const std::string& key) -> caf::result<bool> {
+        const auto timed = self->state.latency.time(request_kind::blob_other);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
@@ -406,11 +420,13 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       },
       [self](blob_stats_atom, std::uint64_t session,
              const std::string& store) -> caf::result<blob_store_stats> {
+        const auto timed = self->state.latency.time(request_kind::blob_other);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         return self->state.blobs.stats(who->tenant, store);
       },
       [self](retract_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         if (auto r = self->state.published.retract(who->tenant, id, who->owner); !r)

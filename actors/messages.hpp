@@ -60,7 +60,7 @@ using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
 using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 5;
+inline constexpr std::uint32_t protocol_version = 6;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -118,7 +118,8 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
            x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed, x.published,
            x.publications_held, x.tenant_names, x.tenant_used, x.tenant_quota, x.version, x.pid,
-           x.uptime_ms, x.high_watermark, x.low_watermark, x.spill_disk_bytes);
+           x.uptime_ms, x.high_watermark, x.low_watermark, x.spill_disk_bytes, x.latency_kinds,
+           x.latency_counts, x.latency_sum_us);
 }
 
 using memory_node_actor = caf::typed_actor<

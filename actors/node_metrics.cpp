@@ -4,7 +4,10 @@
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 
+#include "actors/request_latency.hpp"
+
 #include <exception>
+#include <limits>
 #include <vector>
 
 namespace remora::actors {
@@ -20,6 +23,30 @@ MetricFamily family(const std::string& name, const std::string& help, MetricType
   ClientMetric m;
   (type == MetricType::Counter ? m.counter.value : m.gauge.value) = value;
   return {name, help, type, {m}};
+}
+
+// The node's request latency histograms, one a kind of request seen.
+MetricFamily latency_family(const node_stats& s) {
+  MetricFamily f{"remora_request_duration_seconds",
+                 "time the node took over control requests (its own work: allocating, finding, "
+                 "bringing back from disk)",
+                 MetricType::Histogram,
+                 {}};
+  for (std::size_t k = 0; k < s.latency_kinds.size(); ++k) {
+    ClientMetric m;
+    m.label = {{"request", s.latency_kinds[k]}};
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < latency_buckets; ++b) {
+      seen += s.latency_counts.at(k * latency_buckets + b);
+      m.histogram.bucket.push_back({seen, b < latency_bounds_us.size()
+                                              ? double(latency_bounds_us[b]) / 1e6
+                                              : std::numeric_limits<double>::infinity()});
+    }
+    m.histogram.sample_count = seen;
+    m.histogram.sample_sum = s.latency_sum_us.at(k) / 1e6;
+    f.metric.push_back(std::move(m));
+  }
+  return f;
 }
 
 // The node's figures, read at each scrape.
@@ -72,6 +99,7 @@ class stats_collectable final : public prometheus::Collectable {
       out.push_back(std::move(used));
       out.push_back(std::move(quota));
     }
+    if (!s->latency_kinds.empty()) out.push_back(latency_family(*s));
     return out;
   }
 

@@ -35,6 +35,12 @@ struct node_stats {
   std::uint64_t pid = 0, uptime_ms = 0;
   double high_watermark = 0, low_watermark = 0;
   std::uint64_t spill_disk_bytes = 0;
+  // Control requests' handling times (request_latency.hpp): for each kind
+  // seen, its counts in the latency buckets, kind after kind, and the sum
+  // of its times in microseconds.
+  std::vector<std::string> latency_kinds;
+  std::vector<std::uint64_t> latency_counts;
+  std::vector<double> latency_sum_us;
 };
 
 }  // namespace remora::actors

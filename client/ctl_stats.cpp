@@ -1,7 +1,9 @@
 #include "client/ctl_stats.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "actors/request_latency.hpp"
 #include "transport/byte_size.hpp"
 
 namespace remora::client {
@@ -30,6 +32,35 @@ std::string tenants_json(const actors::node_stats& s) {
     out += std::string(t == 0 ? "" : ", ") + "{\"name\": \"" + s.tenant_names[t] +
            "\", \"used\": " + std::to_string(s.tenant_used[t]) +
            ", \"quota\": " + std::to_string(s.tenant_quota[t]) + "}";
+  return out;
+}
+
+// A bucket's upper bound in microseconds: "20 us", "5 ms", "1 s"; 0 is
+// past the last bound.
+std::string micros(std::uint64_t us) {
+  if (us == 0) return "> 1 s";
+  if (us >= 1000000) return std::to_string(us / 1000000) + " s";
+  if (us >= 1000) return std::to_string(us / 1000) + " ms";
+  return std::to_string(us) + " us";
+}
+
+// A bucket's upper bound, or null past the last.
+std::string bound_json(std::uint64_t us) {
+  return us == 0 ? "null" : std::to_string(us);
+}
+
+// The latency figures as JSON objects, comma-separated.
+std::string latency_json(const actors::node_stats& s) {
+  std::string out;
+  for (std::size_t k = 0; k < s.latency_kinds.size(); ++k)
+    out += std::string(k == 0 ? "" : ", ") + "{\"request\": \"" + s.latency_kinds[k] +
+           "\", \"count\": " + std::to_string(actors::latency_count(s, k)) +
+           ", \"p50_us\": " + bound_json(actors::latency_quantile_us(s, k, 0.5)) +
+           ", \"p99_us\": " + bound_json(actors::latency_quantile_us(s, k, 0.99)) +
+           ", \"mean_us\": " +
+           std::to_string(s.latency_sum_us[k] / static_cast<double>(std::max<std::uint64_t>(
+                                                    1, actors::latency_count(s, k)))) +
+           "}";
   return out;
 }
 
@@ -75,6 +106,13 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
   row("published", std::to_string(s.published) + " arrays (" +
                        std::to_string(s.publications_held - s.published) +
                        " unpublished, still viewed)");
+  if (s.latency_kinds.empty()) return;
+  section("latency (the node's own time a request, at most)");
+  for (std::size_t k = 0; k < s.latency_kinds.size(); ++k)
+    row(s.latency_kinds[k].c_str(), std::to_string(actors::latency_count(s, k)) +
+                                        " requests, p50 " +
+                                        micros(actors::latency_quantile_us(s, k, 0.5)) + ", p99 " +
+                                        micros(actors::latency_quantile_us(s, k, 0.99)));
 }
 
 void print_stats_json(const std::string& node, const actors::node_stats& s) {
@@ -85,7 +123,7 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
       "\"published\": %llu, \"publications_held\": %llu, \"version\": \"%s\", \"pid\": %llu, "
       "\"uptime_ms\": %llu, \"high_watermark\": %.3f, \"low_watermark\": %.3f, "
-      "\"spill_disk_bytes\": %llu, \"tenants\": [%s]}\n",
+      "\"spill_disk_bytes\": %llu, \"tenants\": [%s], \"latency\": [%s]}\n",
       node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
       (unsigned long long)s.objects, (unsigned long long)s.spilled_objects,
       (unsigned long long)s.spilled_bytes, (unsigned long long)s.spills,
@@ -95,7 +133,7 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
       (unsigned long long)s.publications_held, s.version.c_str(), (unsigned long long)s.pid,
       (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
-      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str());
+      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str(), latency_json(s).c_str());
 }
 
 }  // namespace remora::client

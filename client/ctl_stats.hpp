@@ -1,5 +1,5 @@
 // ctl_stats: how remora-ctl stats prints a node's figures: a table in
-// sections (server, memory, spill, clients, traffic, sharing), or one JSON
+// sections (server, memory, spill, clients, traffic, sharing, latency), or one JSON
 // object a line.
 #pragma once
 

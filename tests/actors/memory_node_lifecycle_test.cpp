@@ -92,6 +92,9 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   CHECK(line->find("\"version\": \"" REMORA_VERSION "\"") != std::string::npos);
   CHECK(line->find("\"pid\": " + std::to_string(node.process.pid())) != std::string::npos);
   CHECK(line->find("\"high_watermark\": 0.900, \"low_watermark\": 0.800") != std::string::npos);
+  // The node's own time over the requests: one hello, one alloc at least.
+  CHECK(line->find("{\"request\": \"alloc\", \"count\": 1, \"p50_us\": ") != std::string::npos);
+  CHECK(line->find("{\"request\": \"hello\", \"count\": ") != std::string::npos);
   CHECK(json.wait_exit(10s) == 0);
   // -i: the table again every interval, --count times, in sections.
   testing::child_process repeated(
@@ -99,6 +102,10 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   CHECK(repeated.wait_for_line("memory node", 20s).has_value());
   CHECK(repeated.wait_for_line("version          " REMORA_VERSION, 20s).has_value());
   CHECK(repeated.wait_for_line("spill (RocksDB)", 20s).has_value());
+  CHECK(repeated.wait_for_line("latency (the node's own time", 20s).has_value());
+  auto alloc = repeated.wait_for_line("  alloc", 20s);
+  REQUIRE(alloc.has_value());
+  CHECK(alloc->find("1 requests, p50 ") != std::string::npos);
   CHECK(repeated.wait_for_line("memory node", 20s).has_value());
   CHECK(repeated.wait_exit(10s) == 0);
   testing::child_process refused({REMORA_CTL, "stats", where});

@@ -57,5 +57,13 @@ TEST_CASE("remora-memnode --metrics serves the node's figures as Prometheus text
   CHECK(sample(*text, "remora_tenant_used_bytes{tenant=\"b\"}") == 0);
   CHECK(sample(*text, "remora_tenant_quota_bytes{tenant=\"b\"}") == 16.0 * (1 << 20));
   CHECK(text->find("# TYPE remora_requests_total counter") != std::string::npos);
+  // The node's time over the client's requests, as histograms by kind.
+  CHECK(text->find("# TYPE remora_request_duration_seconds histogram") != std::string::npos);
+  const double allocs = sample(*text, "remora_request_duration_seconds_count{request=\"alloc\"}");
+  CHECK(allocs > 0);
+  CHECK(sample(*text, "remora_request_duration_seconds_bucket{request=\"alloc\",le=\"+Inf\"}") ==
+        allocs);
+  CHECK(sample(*text, "remora_request_duration_seconds_count{request=\"hello\"}") >= 1);
+  CHECK(sample(*text, "remora_request_duration_seconds_sum{request=\"alloc\"}") > 0);
   CHECK_FALSE(remora::testing::http_get(port, "/nothing-here").has_value());
 }
