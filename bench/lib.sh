@@ -121,3 +121,30 @@ lines_to_json() {
        }
        END { print "\n]" }'
 }
+
+# The commit measured: its short hash, "+changes" when the tree differs.
+commit_description() {
+  local c
+  c=$(git -C "$root" rev-parse --short HEAD 2>/dev/null) || { echo "no commit"; return; }
+  git -C "$root" diff --quiet HEAD -- . ':!bench/summary' 2>/dev/null || c="$c+changes"
+  echo "commit $c"
+}
+
+# The machine: CPU model, cores, memory.
+machine_description() {
+  local cpu mem
+  cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1)
+  mem=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+  echo "${cpu:-unknown CPU}, $(nproc) cores, $mem GiB"
+}
+
+# summary_json LINES_FILE: what bench/run all measured, with the commit, the
+# date and the machine, as one JSON object (bench/summary/summary.json).
+summary_json() {
+  printf '{\n"commit": "%s",\n"date": "%s",\n"machine": "%s",\n' \
+    "$(commit_description | sed 's/^commit //')" "$(date -u +%FT%TZ)" "$(machine_description)"
+  printf '"runs_per_plot_point": %s,\n"plots": [%s],\n"cases": ' "${REMORA_PLOT_RUNS:-3}" \
+    "$(cd "$root/bench/summary" && ls ./*.png 2>/dev/null | sed 's|^\./||; s/.*/"&"/' | paste -sd,)"
+  lines_to_json < "$1"
+  printf '}\n'
+}

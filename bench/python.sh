@@ -4,11 +4,29 @@
 # warm-up then 5 s timed) run from Python (examples/python/embedding_gather.py:
 # Array.gather into numpy, handed on through DLPack) and from C++ (the
 # GatherServer path of remora-embedding), one after the other in one run.
-# ratio = Python rows/s over C++ rows/s. REMORA_EMBEDDING_ROWS sets N
-# (default 1000000).
+# ratio = Python rows/s over C++ rows/s. Then the same rows and ids from a
+# Python Redis client (python3-redis: one MGET a batch into numpy, against a
+# redis-server started for it): vs_redis = Python-Remora rows/s over
+# Python-Redis rows/s. REMORA_EMBEDDING_ROWS sets N (default 1000000).
+
+# python_redis ROWS: bench/python_redis_gather.py's `result` line against a
+# Redis server started for it and stopped after.
+python_redis() {
+  need_command redis-server redis-server
+  local port server line
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  line=$(timeout 600 /usr/bin/python3 "$here/python_redis_gather.py" --redis-port="$port" \
+           --rows="$1" --seconds=5 | grep '^result ')
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "$line"
+}
 
 bench_python() {
-  local module example rows py cpp p c
+  local module example rows py cpp p c redis r
   module=$(need_binary python)
   example=$(need_binary examples/remora-embedding)
   [ -n "$(ls "$module"/remora*.so 2>/dev/null)" ] || {
@@ -24,4 +42,14 @@ bench_python() {
        "python_p50=$(field p50_us "$py")us python_p99=$(field p99_us "$py")us" \
        "cpp=$(calc "$c / 1e6")Mrows/s cpp_p50=$(field p50_us "$cpp")us" \
        "cpp_p99=$(field p99_us "$cpp")us ratio=$(calc "$p / $c")"
+  if ! /usr/bin/python3 -c 'import redis' 2>/dev/null; then
+    echo "# python: no Redis client for Python (Debian: python3-redis); its comparison skipped"
+    return
+  fi
+  redis=$(PYTHONPATH="$module" python_redis "$rows")
+  r=$(field rows_per_s "$redis")
+  echo "python mget-zipf0.99-b256 rows=$rows python=$(calc "$p / 1e6")Mrows/s" \
+       "python_p99=$(field p99_us "$py")us redis=$(calc "$r / 1e6")Mrows/s" \
+       "redis_p50=$(field p50_us "$redis")us redis_p99=$(field p99_us "$redis")us" \
+       "redis_wrong=$(field wrong "$redis") vs_redis=$(calc "$p / $r") ratio=$(calc "$p / $r")"
 }
