@@ -179,6 +179,51 @@ result<void> etcd_client::erase(const std::string& key) const {
   return {};
 }
 
+result<std::optional<std::string>> etcd_client::get(const std::string& key) const {
+  auto r = post("/v3/kv/range", "{\"key\":\"" + base64(key) + "\"}");
+  if (!r) return r.err();
+  const auto values = string_fields(*r, "value");
+  if (values.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>{unbase64(values.front())};
+}
+
+namespace {
+
+// A transaction's compare: `key`'s value is `expected`, or (nullopt) the
+// key does not exist (it was never created, or was deleted since).
+std::string compare(const std::string& key, const std::optional<std::string>& expected) {
+  if (!expected)
+    return "{\"key\":\"" + base64(key) +
+           "\",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}";
+  return "{\"key\":\"" + base64(key) + "\",\"target\":\"VALUE\",\"result\":\"EQUAL\",\"value\":\"" +
+         base64(*expected) + "\"}";
+}
+
+// Whether a transaction's answer says its compares held (the gateway
+// leaves out false fields).
+bool succeeded(const std::string& answer) {
+  return answer.find("\"succeeded\":true") != std::string::npos;
+}
+
+}  // namespace
+
+result<bool> etcd_client::put_if(const std::string& key, const std::optional<std::string>& expected,
+                                 const std::string& value) const {
+  auto r = post("/v3/kv/txn", "{\"compare\":[" + compare(key, expected) +
+                                  "],\"success\":[{\"request_put\":{\"key\":\"" + base64(key) +
+                                  "\",\"value\":\"" + base64(value) + "\"}}]}");
+  if (!r) return r.err();
+  return succeeded(*r);
+}
+
+result<bool> etcd_client::erase_if(const std::string& key, const std::string& expected) const {
+  auto r = post("/v3/kv/txn", "{\"compare\":[" + compare(key, expected) +
+                                  "],\"success\":[{\"request_delete_range\":{\"key\":\"" +
+                                  base64(key) + "\"}}]}");
+  if (!r) return r.err();
+  return succeeded(*r);
+}
+
 result<std::vector<std::pair<std::string, std::string>>> etcd_client::range(
     const std::string& key_prefix) const {
   auto r = post("/v3/kv/range", "{\"key\":\"" + base64(key_prefix) + "\",\"range_end\":\"" +

@@ -1,13 +1,15 @@
 // etcd_client: the few etcd v3 calls membership needs, through etcd's JSON
 // gateway (HTTP/1.1 POST, keys and values base64): leases and their
-// keep-alives, puts under a lease, reads of every key under a prefix, and
-// deletes. One connection per call, bounded by the timeout.
+// keep-alives, puts under a lease, reads of one key or every key under a
+// prefix, deletes, and puts and deletes conditional on a key's value (one
+// transaction each). One connection per call, bounded by the timeout.
 //
 // Thread-safety: const members from any number of threads.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,14 @@ class etcd_client {
   transport::result<void> put(const std::string& key, const std::string& value,
                               std::int64_t lease) const;
   transport::result<void> erase(const std::string& key) const;
+  /// The value of `key`, or nullopt when there is none.
+  transport::result<std::optional<std::string>> get(const std::string& key) const;
+  /// Puts `key` = `value` only while its value is `expected` (nullopt:
+  /// while there is no such key), in one transaction; whether it did.
+  transport::result<bool> put_if(const std::string& key, const std::optional<std::string>& expected,
+                                 const std::string& value) const;
+  /// Deletes `key` only while its value is `expected`; whether it did.
+  transport::result<bool> erase_if(const std::string& key, const std::string& expected) const;
   /// Every key under `key_prefix` with its value, in key order.
   transport::result<std::vector<std::pair<std::string, std::string>>> range(
       const std::string& key_prefix) const;

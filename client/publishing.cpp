@@ -6,6 +6,8 @@
 // counted it. In a pool of replicas a chunk has a copy on each of r nodes,
 // all in the description: a reader fails over between them as for its own
 // objects, and opens the name while any node that keeps it answers.
+// With a cluster (etcd) the name is also claimed there, pool-wide and
+// atomically, before the nodes take it (actors/name_registry.hpp).
 #include <algorithm>
 
 #include "client/runtime_impl.hpp"
@@ -90,11 +92,20 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
   }
   const std::vector<char> description = d.encode();
   const std::uint64_t id = transport::secure_random_u64();
+  // With a cluster the name is claimed in etcd first, for the whole pool
+  // at once; then the nodes keep it as without one.
+  if (impl_->names) {
+    if (auto claimed = impl_->names->claim(name, id); !claimed) {
+      store.unshare(array.chunks);
+      raise_for_name(claimed.err(), name);
+    }
+  }
   std::vector<std::uint32_t> named;
   for (std::uint32_t n = 0; n < nodes; ++n) {
     auto r = homes.publish(n, id, name, description, ids[n]);
     if (!r) {
       for (std::uint32_t back : named) (void)homes.retract(back, id);  // the objects are ours again
+      if (impl_->names) (void)impl_->names->release(name, id);
       store.unshare(array.chunks);
       raise_for_name(r.err(), name);
     }
@@ -139,6 +150,14 @@ Runtime::opened Runtime::open_published(const std::string& name, std::size_t ele
   }
   auto view = found ? hold_view(homes, found->id, counted) : nullptr;
   if (failed) raise_for_name(*failed, name);
+  if (!found && !down && impl_->names) {  // published, and every node answered without it?
+    auto held = impl_->names->holder(name);
+    if (!held) raise_for_name(held.err(), name);
+    if (*held)
+      throw ObjectLost("'" + name +
+                       "' is published in the pool (etcd), but no memory node keeps it any more: "
+                       "the nodes that held it are gone (unpublish frees the name)");
+  }
   if (!found && down) raise_for_name(*down, name);
   if (!found) throw InvalidObject("no array is published as '" + name + "'");
   auto d = objects::published_array::decode(found->description);
@@ -186,6 +205,14 @@ void Runtime::unpublish(const std::string& name) {
       known = true;
     } else if (r.err().code != errc::unknown_object) {
       raise_for_name(r.err(), name);
+    }
+  }
+  if (impl_->names) {  // the pool's claim goes too, even where no node kept the array
+    auto held = impl_->names->holder(name);
+    if (!held) raise_for_name(held.err(), name);
+    if (*held) {
+      if (auto r = impl_->names->release(name, **held); !r) raise_for_name(r.err(), name);
+      known = true;
     }
   }
   if (!known) throw InvalidObject("no array is published as '" + name + "'");

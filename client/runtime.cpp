@@ -142,9 +142,12 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   }
   auto plain =
       std::make_unique<client::node_far_store>(cp, std::move(nodes), std::move(far_options));
-  if (!o.cluster().empty())
+  if (!o.cluster().empty()) {
     members = std::make_unique<client::member_watch>(
         *actors::etcd_client::parse(o.cluster(), o.timeout()), *plain);
+    names = std::make_unique<actors::name_registry>(
+        *actors::etcd_client::parse(o.cluster(), o.timeout()), token);
+  }
   far = std::move(plain);
   if (o.replicas() > 1)
     far = std::make_unique<objects::replicated_far_store>(std::move(far), o.replicas());

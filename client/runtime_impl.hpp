@@ -10,6 +10,7 @@
 
 #include "actors/control_plane.hpp"
 #include "actors/memory_node_host.hpp"
+#include "actors/name_registry.hpp"
 #include "client/member_watch.hpp"
 #include "objects/far_store.hpp"
 #include "objects/object_store.hpp"
@@ -28,6 +29,7 @@ struct Runtime::impl {
   std::unique_ptr<actors::memory_node_host> embedded;
   std::unique_ptr<objects::far_store> far;        // the memory nodes
   std::unique_ptr<client::member_watch> members;  // with a cluster: adds nodes that join
+  std::unique_ptr<actors::name_registry> names;   // with a cluster: published names in etcd
   std::unique_ptr<transport::context> ucx;        // registers the local tiers
   std::unique_ptr<objects::object_store> store;
 };

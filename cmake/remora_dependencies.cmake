@@ -23,6 +23,10 @@ remora_require(CAF_IO_LIBRARY "the C++ Actor Framework (libcaf_io)" libcaf-dev)
 remora_require(CAF_OPENSSL_LIBRARY "the C++ Actor Framework (libcaf_openssl)" libcaf-dev)
 find_package(Threads REQUIRED)
 
+# OpenSSL's libcrypto: digests (the scope of published names in etcd).
+find_package(OpenSSL QUIET)
+remora_require(OPENSSL_FOUND "OpenSSL (openssl/evp.h, libcrypto)" libssl-dev)
+
 # CLI11 (header-only): every program's command line.
 find_package(CLI11 QUIET CONFIG)
 remora_require(CLI11_FOUND "CLI11 (CLI/CLI.hpp)" libcli11-dev)

@@ -14,10 +14,13 @@
 // key, the layer and the position), and the decode side checks every byte.
 // Computing a token's KV costs a fixed --token-us (100 us by default: a
 // 7B-parameter model prefilling at about 10,000 tokens/s), spent for real.
+// With --hbm the decode side lands each layer's blocks in GPU memory, as an
+// engine's KV cache holds them, and reads them back once to check them;
+// without a GPU it says so and keeps them on the host.
 //
 //   build/examples/remora-kvcache --role=both
 //   build/examples/remora-kvcache --role=prefill --memory-node=10.0.0.2:4242
-//   build/examples/remora-kvcache --role=decode --memory-node=10.0.0.2:4242
+//   build/examples/remora-kvcache --role=decode --memory-node=10.0.0.2:4242 [--hbm]
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -26,7 +29,9 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +39,7 @@
 #include <remora/remora.hpp>
 
 #include "cli/cli.hpp"
+#include "kvcache/hbm_landing.hpp"
 
 namespace {
 
@@ -44,6 +50,8 @@ struct config {
   std::uint64_t prompts = 16, system_tokens = 512, user_tokens = 256;
   std::uint64_t layers = 32, heads = 8, head_dim = 128;
   double token_us = 100;
+  bool hbm = false;  // the decode side lands blocks in GPU memory
+  int cuda_device = 0;
   remora::Options options;  // --memory-node and the rest of Options' flags
 };
 
@@ -65,6 +73,11 @@ std::optional<int> parse_args(int argc, char** argv, config& c) {
   app.add_option("--token-us", c.token_us, "microseconds to compute one token's KV")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--store", c.store, "the blob store");
+  app.add_flag("--hbm", c.hbm,
+               "the decode side lands each layer's blocks in GPU memory (HBM); without a GPU "
+               "it says so and keeps them on the host");
+  app.add_option("--cuda-device", c.cuda_device, "the GPU for --hbm")
+      ->check(CLI::NonNegativeNumber);
   remora::cli::add_runtime_options(app, c.options);
   if (auto code = remora::cli::parse(app, argc, argv)) return code;
   if (c.system_tokens + c.user_tokens < block_tokens)
@@ -180,11 +193,45 @@ std::size_t cached_prefix(remora::BlobStore& kv, const config& c,
   return low;
 }
 
+// With --hbm, the GPU memory a prompt's blocks land in (all its layers);
+// nullptr, saying why, where there is none.
+std::unique_ptr<kvcache::hbm_landing> open_hbm(const config& c, std::size_t block_bytes) {
+  if (!c.hbm) return nullptr;
+  const std::size_t blocks = (c.system_tokens + c.user_tokens) / block_tokens;
+  std::string why;
+  auto hbm = kvcache::hbm_landing::open(c.cuda_device, c.layers * blocks * block_bytes, why);
+  if (hbm)
+    std::printf("kvcache: --hbm: blocks land in %s\n", hbm->describe().c_str());
+  else
+    std::printf("kvcache: --hbm: no GPU memory here (%s); the blocks stay on the host\n",
+                why.c_str());
+  return hbm;
+}
+
+// Reads a prompt's landed blocks back from the GPU: how many blocks differ
+// from what prefill wrote (layer l holds landed[l] blocks at its start,
+// layers blocks.size() blocks apart).
+std::uint64_t check_landed(kvcache::hbm_landing& hbm, const std::vector<std::uint64_t>& blocks,
+                           const std::vector<std::size_t>& landed, std::size_t block_bytes) {
+  std::vector<std::byte> back(landed.size() * blocks.size() * block_bytes), expected(block_bytes);
+  std::string why;
+  if (!hbm.read_back(back, why)) throw remora::Error("reading the GPU's blocks back: " + why);
+  std::uint64_t wrong = 0;
+  for (std::size_t layer = 0; layer < landed.size(); ++layer)
+    for (std::size_t b = 0; b < landed[layer]; ++b) {
+      fill_block(blocks[b], layer, expected);
+      wrong += std::memcmp(back.data() + (layer * blocks.size() + b) * block_bytes, expected.data(),
+                           block_bytes) != 0;
+    }
+  return wrong;
+}
+
 int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
   std::vector<double> with_cache_ms, recompute_ms, layer_fetch_us;
-  std::uint64_t fetched = 0, wrong = 0, cached_tokens = 0, total_tokens = 0;
-  double fetch_s = 0;
+  std::uint64_t fetched = 0, wrong = 0, cached_tokens = 0, total_tokens = 0, hbm_bytes = 0;
+  double fetch_s = 0, hbm_s = 0;
   std::vector<std::byte> expected(block_bytes);
+  auto hbm = open_hbm(c, block_bytes);
   for (std::uint64_t p = 0; p < c.prompts; ++p) {
     const auto tokens = prompt_tokens(c, p);
     const auto blocks = block_hashes(tokens);
@@ -200,6 +247,7 @@ int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
       return std::pair{std::move(values), since(t)};
     };
     auto next = std::async(std::launch::async, fetch_layer, 0, hit);
+    std::vector<std::size_t> landed(c.layers, 0);
     for (std::uint64_t layer = 0; layer < c.layers && hit > 0; ++layer) {
       auto [values, seconds] = next.get();
       if (layer + 1 < c.layers) next = std::async(std::launch::async, fetch_layer, layer + 1, hit);
@@ -214,10 +262,22 @@ int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
         wrong += *values[b] != expected;
         fetched += values[b]->size();
       }
+      if (hbm && hit > 0) {  // the layer's blocks up to the GPU, while the next one comes
+        const auto t = std::chrono::steady_clock::now();
+        std::vector<std::span<const std::byte>> up;
+        for (std::size_t b = 0; b < hit; ++b) up.emplace_back(*values[b]);
+        std::string why;
+        if (!hbm->land(layer * blocks.size() * block_bytes, up, why))
+          throw remora::Error("landing blocks in GPU memory: " + why);
+        landed[layer] = hit;
+        hbm_bytes += hit * block_bytes;
+        hbm_s += since(t);
+      }
     }
     if (next.valid()) next.wait();
     compute(c, tokens.size() - hit * block_tokens);  // what the cache did not hold
     with_cache_ms.push_back(since(start) * 1e3);
+    if (hbm) wrong += check_landed(*hbm, blocks, landed, block_bytes);
     recompute_ms.push_back(c.token_us * static_cast<double>(tokens.size()) / 1e3);
     cached_tokens += hit * block_tokens;
     total_tokens += tokens.size();
@@ -227,12 +287,14 @@ int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
   std::printf(
       "decode prompts=%llu cached_share=%.3f ttft_cache_p50_ms=%.2f "
       "ttft_recompute_p50_ms=%.2f speedup=%.2f fetch_gbps=%.3f layer_fetch_p99_us=%.1f "
-      "checked_bytes=%llu wrong=%llu\n",
+      "checked_bytes=%llu landed=%s hbm_bytes=%llu hbm_gbps=%.3f wrong=%llu\n",
       static_cast<unsigned long long>(c.prompts),
       static_cast<double>(cached_tokens) / static_cast<double>(total_tokens), p50_cache,
       p50_recompute, p50_recompute / p50_cache,
       fetch_s > 0 ? static_cast<double>(fetched) / fetch_s / 1e9 : 0,
       percentile(layer_fetch_us, 0.99), static_cast<unsigned long long>(fetched),
+      hbm ? "hbm" : "host", static_cast<unsigned long long>(hbm_bytes),
+      hbm_s > 0 ? static_cast<double>(hbm_bytes) / hbm_s / 1e9 : 0,
       static_cast<unsigned long long>(wrong));
   return wrong == 0 ? 0 : 1;
 }

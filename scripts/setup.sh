@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${REMORA_BUILD_DIR:-build}
 
-packages=(cmake make g++ pkg-config git iproute2 openssl libcaf-dev libucx-dev ucx-utils librocksdb-dev
+packages=(cmake make g++ pkg-config git iproute2 openssl libssl-dev libcaf-dev libucx-dev ucx-utils librocksdb-dev
           catch2 libnuma-dev libisal-dev libbenchmark-dev redis-server libhiredis-dev gnuplot-nox
           etcd-server clang-14 libclang-rt-14-dev zlib1g-dev libgraphblas-dev liblz4-dev libzstd-dev
           pybind11-dev python3-dev python3-numpy python3-pytest python3-redis libcli11-dev

@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "actors/control_plane.hpp"
 #include "actors/etcd_client.hpp"
@@ -211,4 +213,82 @@ TEST_CASE("etcd membership: with replicas(2) or erasure(2, 1), a node that joins
     CHECK(remora::testing::wrong_reads(objects) == 0);
     CHECK(rt.stats().objects_lost == 0);
   }
+}
+
+TEST_CASE(
+    "etcd names: a published name is claimed once for the pool, and outlives its nodes "
+    "as an error that says so",
+    "[client][cluster][sharing]") {
+  auto started = running_etcd();
+  if (!started) return;
+  etcd_server& etcd = *started;
+  std::vector<std::unique_ptr<child_process>> nodes;
+  for (int i = 0; i < 2; ++i) start_member(nodes, etcd.url);
+  const auto options = remora::Options{}.dram_cache(4 << 20).cluster(etcd.url).timeout(5s);
+  const auto names_in_etcd = [&] {
+    auto all = etcd.client().range("remora-test/names/");
+    REQUIRE(all.ok());
+    std::vector<std::string> names;
+    for (const auto& [key, value] : *all) names.push_back(key.substr(key.rfind('/') + 1));
+    return names;
+  };
+  {
+    remora::Runtime a(options), b(options);
+    auto table = a.make_array<std::uint64_t>(100'000);
+    for (std::size_t i = 0; i < table.size(); ++i) table.write(i, i * 3);
+    auto view = a.publish("table", std::move(table));
+    CHECK(names_in_etcd() == std::vector<std::string>{"table"});
+
+    // Another runtime of the pool: the name is taken (etcd says so), and
+    // it opens and reads the array.
+    auto other = b.make_array<std::uint64_t>(10);
+    try {
+      b.publish("table", std::move(other));
+      FAIL("a second publication of one name");
+    } catch (const remora::InvalidObject& e) {
+      CHECK(std::string(e.what()).find("in etcd") != std::string::npos);
+    }
+    auto seen = b.open_array<std::uint64_t>("table");
+    std::uint64_t wrong = 0;
+    for (std::size_t i = 0; i < seen.size(); i += 97) wrong += seen.read(i) != i * 3;
+    CHECK(wrong == 0);
+
+    // Two publishers race for one name: exactly one has it.
+    auto first = a.make_array<std::uint64_t>(1000), second = b.make_array<std::uint64_t>(1000);
+    std::atomic<int> won{0}, refused{0};
+    auto race = [&](remora::Runtime& rt, remora::Array<std::uint64_t>& array) {
+      try {
+        (void)rt.publish("raced", std::move(array));
+        ++won;
+      } catch (const remora::InvalidObject&) {
+        ++refused;
+      }
+    };
+    std::thread one([&] { race(a, first); }), two([&] { race(b, second); });
+    one.join();
+    two.join();
+    CHECK(won == 1);
+    CHECK(refused == 1);
+    b.unpublish("raced");
+    CHECK(names_in_etcd() == std::vector<std::string>{"table"});
+  }
+
+  // Every node that kept it dies; new nodes join. The name is still the
+  // pool's: opening it is ObjectLost, not "unknown"; unpublish frees it.
+  for (auto& node : nodes) node->signal(SIGKILL);
+  nodes.clear();
+  CHECK(remora::testing::eventually(
+      [&] { return etcd.members() && etcd.members()->empty(); },
+      std::chrono::seconds(remora::actors::registration::ttl_seconds + 10)));
+  for (int i = 0; i < 2; ++i) start_member(nodes, etcd.url);
+  remora::Runtime c(options);
+  CHECK_THROWS_AS(c.open_array<std::uint64_t>("table"), remora::ObjectLost);
+  CHECK_THROWS_AS(c.open_array<std::uint64_t>("never"), remora::InvalidObject);
+  c.unpublish("table");
+  CHECK(names_in_etcd().empty());
+  CHECK_THROWS_AS(c.unpublish("table"), remora::InvalidObject);
+  auto again = c.make_array<std::uint64_t>(10);
+  again.write(3, 7);
+  auto view = c.publish("table", std::move(again));
+  CHECK(c.open_array<std::uint64_t>("table").read(3) == 7);
 }
