@@ -27,11 +27,12 @@
 #                   here (target: ratio >= 0.7)
 
 bench_graph() {
-  local bin scale common memory remora off
+  local bin scale base common memory remora off
   bin=$(need_binary examples/remora-graph)
   scale=${REMORA_GRAPH_SCALE:-20}
   echo "# graph: R-MAT scale $scale, edge factor 16 (REMORA_GRAPH_SCALE sets the scale)"
-  common=(--scale="$scale" --edge-factor=16 --algorithm=pagerank --iterations=10)
+  base=(--scale="$scale" --edge-factor=16 --algorithm=pagerank)
+  common=("${base[@]}" --iterations=10)
   memory=$(timeout 600 "$bin" "${common[@]}" --in-memory | grep '^result ')
   remora=$(timeout 600 "$bin" "${common[@]}" --dram-cache=25% | grep '^result ')
   off=$(timeout 600 "$bin" "${common[@]}" --dram-cache=25% --no-prefetch | grep '^result ')
@@ -72,13 +73,13 @@ bench_graph() {
   done
   local memnode port node loaded in_memory out
   memnode=$(need_binary actors/remora-memnode)
-  in_memory=$(timeout 600 "$bin" "${common[@]}" --pagerank=push --iterations=1 --in-memory |
+  in_memory=$(timeout 600 "$bin" "${base[@]}" --pagerank=push --iterations=1 --in-memory |
               grep '^loaded ')
   port=$(free_port)
   UCX_TLS=tcp,self "$memnode" --port="$port" --capacity=4GiB >/dev/null &
   node=$!
   wait_listening "$port" || { kill "$node"; return 1; }
-  out=$(UCX_TLS=tcp,self timeout 900 "$bin" "${common[@]}" --pagerank=push --iterations=5 \
+  out=$(UCX_TLS=tcp,self timeout 900 "$bin" "${base[@]}" --pagerank=push --iterations=5 \
           --dram-cache=25% --memory-node=127.0.0.1:"$port") || true
   kill "$node"; wait "$node" 2>/dev/null || true
   loaded=$(grep '^loaded ' <<<"$out")
