@@ -44,14 +44,6 @@ transport::result<void> name_registry::claim(const std::string& name, std::uint6
   return taken(by && *by ? **by : "unknown");
 }
 
-transport::result<void> name_registry::take_over(const std::string& name, std::uint64_t stale,
-                                                 std::uint64_t id) const {
-  auto done = etcd_.put_if(key(name), std::to_string(stale), std::to_string(id));
-  if (!done) return done.err();
-  if (*done) return {};
-  return taken("made meanwhile");
-}
-
 transport::result<std::optional<std::uint64_t>> name_registry::holder(
     const std::string& name) const {
   auto value = etcd_.get(key(name));
@@ -69,14 +61,6 @@ transport::result<void> name_registry::release(const std::string& name, std::uin
   auto done = etcd_.erase_if(key(name), std::to_string(id));
   if (!done) return done.err();
   return {};
-}
-
-transport::result<std::vector<std::string>> name_registry::names() const {
-  auto all = etcd_.range(scope_);
-  if (!all) return all.err();
-  std::vector<std::string> out;
-  for (const auto& [k, v] : *all) out.push_back(k.substr(scope_.size()));
-  return out;
 }
 
 }  // namespace remora::actors

@@ -3,9 +3,8 @@
 // whole pool in one etcd transaction (created only while absent), so two
 // publishers racing through different nodes cannot both have it; its value
 // is the publication's id, so a reader can tell a name never published
-// from one whose nodes are all gone, and a name whose publication no node
-// keeps any more can be taken over. The nodes keep the descriptions and
-// count the views, as without etcd.
+// from one whose nodes are all gone (unpublish frees such a name). The
+// nodes keep the descriptions and count the views, as without etcd.
 //
 // Names are scoped as the nodes scope them, by tenant: the key is
 // PREFIX/names/SCOPE/NAME, SCOPE a SHA-256 digest of the auth token (never
@@ -17,7 +16,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "actors/etcd_client.hpp"
 #include "transport/result.hpp"
@@ -31,22 +29,16 @@ class name_registry {
   /// Claims `name` for publication `id`. Errors: already_exists when
   /// another publication holds it (the error names it).
   transport::result<void> claim(const std::string& name, std::uint64_t id) const;
-  /// Claims `name` from publication `stale` (which no node keeps) for `id`.
-  /// Errors: already_exists when someone else took it meanwhile.
-  transport::result<void> take_over(const std::string& name, std::uint64_t stale,
-                                    std::uint64_t id) const;
   /// The publication holding `name`, or nullopt.
   transport::result<std::optional<std::uint64_t>> holder(const std::string& name) const;
   /// Frees `name` if publication `id` holds it.
   transport::result<void> release(const std::string& name, std::uint64_t id) const;
-  /// The names held, in order.
-  transport::result<std::vector<std::string>> names() const;
 
  private:
   std::string key(const std::string& name) const { return scope_ + name; }
 
   const etcd_client etcd_;
-  std::string scope_;  // PREFIX/names/SCOPE/
+  const std::string scope_;  // PREFIX/names/SCOPE/
 };
 
 }  // namespace remora::actors
