@@ -272,16 +272,31 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
                                                   std::vector<object_id>(ids.begin(), ids.end()));
 }
 
+// Publishing a table of millions of rows keeps the node busy for a while
+// (its description and every chunk handed over), and heartbeats wait behind
+// it: such a request is not abandoned for a missed heartbeat, only past its
+// deadline, which grows by a second for each million chunks.
+namespace {
+std::chrono::milliseconds publication_deadline(std::chrono::milliseconds timeout,
+                                               std::size_t chunks) {
+  return timeout + std::chrono::milliseconds(chunks / 1000);
+}
+}  // namespace
+
 result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& name,
                                            std::span<const char> description,
                                            std::span<const object_id> ids) {
-  return impl_->ask<std::uint64_t>("publish", publish_atom::value, the_session, id, name,
-                                   std::vector<char>(description.begin(), description.end()),
-                                   std::vector<object_id>(ids.begin(), ids.end()));
+  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, ids.size()), {},
+                                          "publish", publish_atom::value, the_session, id, name,
+                                          std::vector<char>(description.begin(), description.end()),
+                                          std::vector<object_id>(ids.begin(), ids.end()));
 }
 
 result<node_client::publication> node_client::open(const std::string& name) {
-  auto r = impl_->ask<publication_reply>("open", open_atom::value, the_session, name);
+  // The reply carries the whole description: not abandoned for a missed
+  // heartbeat either (its size is not known before it comes).
+  auto r = impl_->ask_within<publication_reply>(impl_->opts.timeout, {}, "open", open_atom::value,
+                                                the_session, name);
   if (!r) return r.err();
   return publication{r->id, std::move(r->description)};
 }

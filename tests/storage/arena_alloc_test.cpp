@@ -78,6 +78,9 @@ TEST_CASE("objects handed to a publication are readable by their tenant, freed o
           errc::unknown_object);  // 3 is not the publisher's: nothing changes
     CHECK(node.adopt(std::vector<object_id>{1, 1}, publisher, publication).err().code ==
           errc::invalid_argument);
+    // The refusals took nothing: 1 is still the publisher's alone.
+    CHECK(node.free(std::vector<object_id>{1}, publication).err().code == errc::unknown_object);
+    CHECK(node.lookup(std::vector<object_id>{1}, reader, 0).err().code == errc::unknown_object);
     REQUIRE(node.adopt(ids, publisher, publication).ok());
     CHECK(node.lookup(ids, reader, 0).ok());
     CHECK(node.lookup(ids, stranger, 1).err().code == errc::unknown_object);  // another tenant
