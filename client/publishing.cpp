@@ -5,7 +5,10 @@
 // (actors/publications.hpp). A view closes itself on every node that
 // counted it. In a pool of replicas a chunk has a copy on each of r nodes,
 // all in the description: a reader fails over between them as for its own
-// objects, and opens the name while any node that keeps it answers.
+// objects, and opens the name while any node that keeps it answers. In
+// an erasure-coded pool the chunks leave their spans for whole copies on
+// m + 1 nodes when they are shared (objects/erasure_far_store.hpp), and
+// are read as replicas' are.
 // With a cluster (etcd) the name is also claimed there, pool-wide and
 // atomically, before the nodes take it (actors/name_registry.hpp).
 #include <algorithm>
@@ -40,10 +43,7 @@ std::shared_ptr<void> hold_view(objects::far_store& far, std::uint64_t id,
 }
 
 void check_shares(const objects::far_store& far) {
-  if (!far.shares())
-    throw ConfigError(
-        "published arrays need a pool of one copy per object or of replicas: erasure-coded "
-        "pools do not share (a span codes the publisher's other objects with the array's)");
+  if (!far.shares()) throw ConfigError("this pool's far store does not publish arrays");
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       code_(static_cast<int>(k), static_cast<int>(m)),
       spans_(shard_count),
       members_(shard_count),
+      wholes_(shard_count),
       frees_(*nodes_),
       rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.
@@ -193,6 +194,11 @@ result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_locatio
 
 result<void> erasure_far_store::write(std::uint32_t, object_location& where,
                                       std::span<const std::byte> data) {
+  if (whole_count_.load(std::memory_order_relaxed) != 0 && find_whole(where.id)) {
+    if (auto r = write_whole(where.id, data); !r) return r;
+    where.version = 1;
+    return {};
+  }
   const member at = find(where.id);
   auto& shard = span_shard_of(at.span);
   std::lock_guard held(shard.mutex);
@@ -314,6 +320,29 @@ bool erasure_far_store::current_bytes(span& s, std::uint32_t c, std::vector<std:
 
 result<void> erasure_far_store::read(std::uint32_t, std::span<object_location> where,
                                      std::span<const std::span<std::byte>> into) {
+  if (whole_count_.load(std::memory_order_relaxed) == 0) return read_spans(where, into);
+  // Whole objects (shared) apart from those in spans.
+  std::vector<object_location> in_spans, wholes;
+  std::vector<std::span<std::byte>> to_spans, to_wholes;
+  std::vector<whole> found;
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    if (auto w = find_whole(where[i].id)) {
+      wholes.push_back(where[i]);
+      to_wholes.push_back(into[i]);
+      found.push_back(std::move(*w));
+    } else {
+      in_spans.push_back(where[i]);
+      to_spans.push_back(into[i]);
+    }
+  }
+  if (!wholes.empty())
+    if (auto r = read_wholes(wholes, to_wholes, found); !r) return r;
+  if (in_spans.empty()) return {};
+  return read_spans(in_spans, to_spans);
+}
+
+result<void> erasure_far_store::read_spans(std::span<object_location> where,
+                                           std::span<const std::span<std::byte>> into) {
   // Each object from its own node, in one batch per node; one whose copy
   // cannot be had so is read degraded, alone.
   struct found {
@@ -379,6 +408,18 @@ result<void> erasure_far_store::read(std::uint32_t, std::span<object_location> w
 
 result<void> erasure_far_store::read_part(std::uint32_t, object_location& where, std::uint32_t from,
                                           std::span<std::byte> into) {
+  if (whole_count_.load(std::memory_order_relaxed) != 0) {
+    if (auto w = find_whole(where.id)) {
+      for (const copy& c : w->at) {
+        object_location loc{where.id, c.offset, c.version, w->size,
+                            static_cast<std::uint32_t>(storage::slot_bytes(w->size))};
+        if (nodes_->reachable(c.node) && nodes_->read_part(c.node, loc, from, into)) return {};
+      }
+      return error{errc::unknown_object, "object " + std::to_string(where.id) +
+                                             ": none of its whole copies could be read (" +
+                                             describe(0) + ")"};
+    }
+  }
   const member at = find(where.id);
   column col;
   if (at.span != 0) {
@@ -410,6 +451,7 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
   // each member's bytes leave the parity first (its column becomes zeroes).
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> by_span;
   for (object_id id : ids) {
+    if (whole_count_.load(std::memory_order_relaxed) != 0 && free_whole(id)) continue;
     auto& s = member_shard_of(id);
     std::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
@@ -431,19 +473,24 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
     for (std::uint32_t c : columns) {
       column& col = s.at[c];
       std::vector<std::byte> old(s.length);
-      if (!zeroes(col)) {
-        if (current_bytes(s, c, old))
-          update_parity(s, c, old);  // old XOR zeroes
-        else
-          for (std::uint32_t j = k_; j < k_ + m_; ++j) s.at[j].current = false;
-      }
+      const bool known = zeroes(col) || current_bytes(s, c, old);
       if (col.node != absent) frees_.free_on(col.node, {col.id});
-      col = column{};
-      col.current = true;  // a hole: zeroes
-      --s.members;
+      remove_member(s, c, known ? &old : nullptr);
     }
   }
   return {};
+}
+
+void erasure_far_store::remove_member(span& s, std::uint32_t c, const std::vector<std::byte>* old) {
+  if (!zeroes(s.at[c])) {
+    if (old != nullptr)
+      update_parity(s, c, *old);  // old XOR zeroes
+    else
+      for (std::uint32_t j = k_; j < k_ + m_; ++j) s.at[j].current = false;
+  }
+  s.at[c] = column{};
+  s.at[c].current = true;  // a hole: zeroes
+  --s.members;
 }
 
 }  // namespace remora::objects

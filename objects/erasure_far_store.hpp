@@ -33,6 +33,15 @@
 // found too. When the nodes changed (one joined), columns move to where
 // placement puts them now (rebalance_now).
 //
+// Sharing (objects/erasure_sharing.cpp): a published array's objects leave
+// their spans (their bytes leave the parity, as on a free) and become whole
+// copies on m + 1 nodes: the column's own copy and m more, so that any m of
+// those nodes may be lost, as for a span. Whole copies are what the
+// publication holds on each node; reads fail over between them, writes
+// (a publish that failed gives the objects back) go to every copy. They
+// are not repaired (they are the publication's, as replicas' shared
+// copies are). Memory: m + 1 times the array, against (k + m) / k.
+//
 // Thread-safety: as far_store. Tables are sharded under mutexes: members
 // (object -> span, column) and spans; a span's changes hold its shard's
 // lock throughout, so a repair never rebuilds from bytes a write is
@@ -45,6 +54,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -72,9 +82,16 @@ class erasure_far_store final : public far_store {
   bool reachable(std::uint32_t) const override;
   bool dead(std::uint32_t) const override;
   std::string describe(std::uint32_t) const override;
-  // Blob stores keep one copy of a value on one node of homes(); a span
-  // cannot be published (far_store, sharing).
+  // Blob stores keep one copy of a value on one node of homes().
   far_store& homes() override { return *nodes_; }
+  bool shares() const override { return true; }
+  std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) override;
+  transport::result<void> share(std::span<const storage::object_id> ids) override;
+  void unshare(std::span<const storage::object_id> ids) override;
+  void forget(storage::object_id id) override;
+  std::uint32_t adopt(const storage::object_location& where, std::span<const copy> copies) override;
+  /// Objects kept as whole copies (shared, or given back by a failed publish).
+  std::size_t wholes();
 
   transport::result<void> allocate(std::uint32_t node,
                                    std::span<storage::object_location> where) override;
@@ -144,11 +161,47 @@ class erasure_far_store final : public far_store {
     std::mutex mutex;
     std::unordered_map<storage::object_id, member> objects;  // GUARDED_BY(mutex)
   };
+  // An object kept whole on m + 1 nodes instead of in a span (sharing).
+  struct whole {
+    std::uint32_t size = 0;
+    std::uint32_t views = 0;  // records reading it as a publication's; 0: this runtime's own
+    std::vector<copy> at;     // the copy reads go to first, then the others
+  };
+  struct whole_shard {
+    std::mutex mutex;
+    std::unordered_map<storage::object_id, whole> objects;  // GUARDED_BY(mutex)
+  };
 
   span_shard& span_shard_of(std::uint64_t span) { return spans_[span % spans_.size()]; }
   member_shard& member_shard_of(storage::object_id id) { return members_[id % members_.size()]; }
   // Where `id` lives; span 0 when unknown.
   member find(storage::object_id id);
+  whole_shard& whole_shard_of(storage::object_id id) { return wholes_[id % wholes_.size()]; }
+  // The copies of `id` when it is kept whole.
+  std::optional<whole> find_whole(storage::object_id id);
+
+  // Reads of objects in spans (read() takes whole ones apart first).
+  transport::result<void> read_spans(std::span<storage::object_location> where,
+                                     std::span<const std::span<std::byte>> into);
+  // Reads whole objects: one batch per node of their first copies, then
+  // each that failed from its other copies.
+  transport::result<void> read_wholes(std::span<storage::object_location> where,
+                                      std::span<const std::span<std::byte>> into,
+                                      std::span<const whole> found);
+  // `id`'s bytes from the first of its whole copies that answers.
+  transport::result<void> read_whole(storage::object_id id, const whole& w,
+                                     std::span<std::byte> into);
+  // Writes `data` to every whole copy of `id`.
+  transport::result<void> write_whole(storage::object_id id, std::span<const std::byte> data);
+  // Takes `ids` (span members) out of their spans into whole copies.
+  transport::result<void> make_whole(std::span<const storage::object_id> ids);
+  // Frees the whole copies of `id` when it is this runtime's own: true when
+  // it was kept whole.
+  bool free_whole(storage::object_id id);
+  // Member column `c` of `s` leaves it: its bytes (`old`, or unknown) leave
+  // the parity, and the column becomes a hole. The caller frees or keeps
+  // the column's object. Under the span's lock.
+  void remove_member(span& s, std::uint32_t c, const std::vector<std::byte>* old);
 
   static storage::object_location location_of(const column& c);
   // A column whose bytes are zeroes without a read: a hole, or one never
@@ -190,6 +243,8 @@ class erasure_far_store final : public far_store {
   const storage::rs_code code_;
   std::vector<span_shard> spans_;
   std::vector<member_shard> members_;
+  std::vector<whole_shard> wholes_;
+  std::atomic<std::size_t> whole_count_{0};  // entries in wholes_: none, no lookups
   pending_frees frees_;
   std::atomic<std::uint64_t> failovers_{0}, repairs_{0}, objects_lost_{0}, rebalanced_{0};
   epoch_follower rebalanced_to_;             // the repair thread's

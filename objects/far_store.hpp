@@ -72,9 +72,9 @@ class far_store {
   // within the client's tenant. The names, and the publications that hold
   // the objects' copies, live on the nodes of homes(); a description lists
   // each object's copies there (copies), so that a reader in another
-  // runtime finds them (adopt). A store of one copy per object and a store
-  // of replicas share; an erasure-coded one does not (a span codes the
-  // publisher's other objects with the array's), and says unsupported.
+  // runtime finds them (adopt). Every store shares: one copy per object,
+  // replicas, and erasure coding (whose shared objects leave their spans
+  // for whole copies).
 
   /// The store whose nodes hold the objects' copies: one node client per
   /// node. A plain store is its own; a store of several copies, the one
@@ -96,7 +96,8 @@ class far_store {
   /// The objects `ids` now belong to a publication: this store no longer
   /// repairs, moves or frees their copies. unshare() takes them back (a
   /// publish that failed); forget() drops one this runtime reads no more.
-  virtual void share(std::span<const storage::object_id>) {}
+  /// An error leaves some shared and some not: unshare() them all.
+  virtual transport::result<void> share(std::span<const storage::object_id>) { return {}; }
   virtual void unshare(std::span<const storage::object_id>) {}
   virtual void forget(storage::object_id) {}
   /// Another runtime's shared object, at `copies` (at least one): reads of
@@ -142,9 +143,7 @@ class far_store {
 
  private:
   static transport::error unshared() {
-    return {transport::errc::unsupported,
-            "published arrays need a pool of one copy per object or of replicas: an "
-            "erasure-coded span codes the publisher's other objects with the array's"};
+    return {transport::errc::unsupported, "this far store does not publish arrays"};
   }
 };
 

@@ -610,7 +610,7 @@ std::vector<far_store::copy> replicated_far_store::copies(std::uint32_t,
   return out;
 }
 
-void replicated_far_store::share(std::span<const object_id> ids) {
+result<void> replicated_far_store::share(std::span<const object_id> ids) {
   for (object_id id : ids) {
     auto& s = shard_of(id);
     std::lock_guard held(s.mutex);
@@ -620,6 +620,7 @@ void replicated_far_store::share(std::span<const object_id> ids) {
     it->second = keep_current(id, it->second);
     it->second.views = 1;  // the publisher's record
   }
+  return {};
 }
 
 void replicated_far_store::unshare(std::span<const object_id> ids) {

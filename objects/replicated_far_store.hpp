@@ -88,7 +88,7 @@ class replicated_far_store final : public far_store {
   far_store& homes() override { return *nodes_; }
   bool shares() const override { return true; }
   std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) override;
-  void share(std::span<const storage::object_id> ids) override;
+  transport::result<void> share(std::span<const storage::object_id> ids) override;
   void unshare(std::span<const storage::object_id> ids) override;
   void forget(storage::object_id id) override;
   std::uint32_t adopt(const storage::object_location& where, std::span<const copy> copies) override;

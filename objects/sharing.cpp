@@ -7,6 +7,7 @@
 
 #include "objects/epochs.hpp"
 #include "objects/object_store.hpp"
+#include "objects/raise.hpp"
 #include "remora/errors.hpp"
 
 namespace remora::objects {
@@ -80,7 +81,7 @@ void object_store::seal(std::span<object_record* const> records) {
       std::vector<storage::object_id> ids;
       ids.reserve(records.size());
       for (const object_record* r : records) ids.push_back(r->id);
-      far_.share(ids);
+      if (auto shared = far_.share(ids); !shared) raise(shared.err());
       return;
     }
     if (std::chrono::steady_clock::now() >= until) {

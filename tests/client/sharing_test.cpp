@@ -2,8 +2,8 @@
 // and read in another (two threads); unpublish while views are open; a
 // reader killed does not hold the array for ever; names are scoped to the
 // tenant; wrong element sizes, unknown and taken names are clear errors,
-// and a failed publish leaves the array as it was; with replicas, a
-// published array survives the loss of a node.
+// and a failed publish leaves the array as it was; with replicas or
+// erasure coding, a published array survives the loss of a node.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -212,14 +212,83 @@ TEST_CASE("with replicas(2), a published array outlives a node SIGKILLed under i
   CHECK(publisher.stats().repairs == 0);
 }
 
-TEST_CASE("erasure-coded pools do not publish, and the array stays usable",
+TEST_CASE("with erasure(2, 1), a published array leaves its spans and outlives a node SIGKILLed",
+          "[client][sharing][erasure][failure]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(3, options, {"--lease-grace=2s"});
+  options.dram_cache(4 << 20).erasure(2, 1).timeout(2s);
+  remora::actors::control_plane cp;
+  remora::Runtime publisher(options);
+  // A second array in the same spans' neighbourhood stays coded and private.
+  auto kept = filled(publisher, elements / 16);
+  auto mine = publisher.publish("table", filled(publisher, elements));
+  remora::Runtime reader(options);
+  auto theirs = reader.open_array<std::uint64_t>("table");
+  // Two whole copies (m + 1) of every chunk, and its spans' parity freed:
+  // what the nodes hold beyond them is the other array's (its 32 chunks
+  // and at most a parity column each). Were the table's spans kept, their
+  // parity alone would be 256 more.
+  constexpr std::uint64_t chunks = elements * 8 / remora::array_chunk_bytes;
+  constexpr std::uint64_t others = 2 * (elements / 16 * 8 / remora::array_chunk_bytes);
+  std::uint64_t held = 0;
+  CHECK(remora::testing::eventually(
+      [&] {
+        held = 0;
+        for (const auto& where : options.memory_nodes()) held += stats_of(cp, where).objects;
+        return held >= 2 * chunks && held <= 2 * chunks + others;
+      },
+      10s));
+  CHECK(wrong_in(theirs) == 0);
+  nodes[0]->signal(SIGKILL);
+  REQUIRE(nodes[0]->wait_exit(5s).has_value());
+  CHECK(wrong_in(theirs) == 0);
+  CHECK(wrong_in(mine) == 0);
+  CHECK(reader.stats().failovers > 0);
+  std::uint64_t wrong = 0;
+  for (std::size_t i = 0; i < kept.size(); ++i) wrong += kept.read(i) != 7 * i + 3;
+  CHECK(wrong == 0);
+  // A plain runtime of the nodes left opens it and reads the copies there.
+  const auto survivors =
+      std::vector<std::string>(options.memory_nodes().begin() + 1, options.memory_nodes().end());
+  remora::Options left;
+  for (const auto& where : survivors) left.memory_node(where);
+  remora::Runtime late(left.dram_cache(4 << 20).timeout(2s));
+  auto again = late.open_array<std::uint64_t>("table");
+  CHECK(wrong_in(again) == 0);
+  late.unpublish("table");
+  mine = {};
+  theirs = {};
+  again = {};
+  CHECK(remora::testing::eventually(
+      [&] {
+        std::uint64_t left = 0;
+        for (const auto& where : survivors) left += stats_of(cp, where).publications_held;
+        return left == 0;
+      },
+      20s));
+}
+
+TEST_CASE("with erasure(2, 1), a publish that fails gives back an array that reads and writes",
           "[client][sharing][erasure]") {
   remora::Options options;
   auto nodes = remora::testing::start_nodes(3, options);
-  remora::Runtime rt(remora::Options(options).erasure(2, 1).dram_cache(4 << 20));
-  auto array = filled(rt, 1000);
-  CHECK_THROWS_AS(rt.publish("table", std::move(array)), remora::ConfigError);
-  CHECK(array.read(999) == 7 * 999 + 3);
+  options.dram_cache(4 << 20).erasure(2, 1);
+  remora::Runtime rt(options);
+  auto first = rt.publish("table", filled(rt, 1000));
+  // The name is taken: the array comes back, its chunks now whole copies.
+  auto array = filled(rt, elements);
+  CHECK_THROWS_AS(rt.publish("table", std::move(array)), remora::InvalidObject);
+  REQUIRE(array.size() == elements);
+  array.write(17, 1);
+  std::uint64_t wrong = 0;
+  for (std::size_t i = 0; i < array.size(); ++i)
+    wrong += array.read(i) != (i == 17 ? 1 : 7 * i + 3);
+  CHECK(wrong == 0);
+  // Published under a free name, the write went home with it.
+  auto view = rt.publish("table-2", std::move(array));
+  remora::Runtime other(options);
+  CHECK(other.open_array<std::uint64_t>("table-2").read(17) == 1);
+  CHECK(other.open_array<std::uint64_t>("table-2").read(elements - 1) == 7 * (elements - 1) + 3);
 }
 
 TEST_CASE("an embedded pool publishes to its own runtime", "[client][sharing]") {

@@ -3,7 +3,8 @@
 // take one get and decode only when that copy is missing, down or damaged;
 // writes and frees that keep the parity right; repair that rebuilds columns
 // so that a later failure loses nothing; typed errors when fewer than k
-// columns are left.
+// columns are left; shared objects taken out of their spans into whole
+// copies.
 #include "objects/erasure_far_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -245,4 +246,64 @@ TEST_CASE("erasure(2, 1): a scrub finds damage no read came across (parity too)"
   f.fake->bring_up(0);
   f.fake->take_down(2);
   CHECK(f.read_all(1) == 100);
+}
+
+TEST_CASE("erasure(2, 1): shared objects leave their spans for two whole copies", "[erasure]") {
+  fixture f(3, 2, 1);
+  f.write_all(1);
+  std::vector<remora::storage::object_id> ids;
+  for (auto& o : f.objects) ids.push_back(o.id);
+  REQUIRE(f.store->share(ids).ok());
+  CHECK(f.store->wholes() == 100);
+  CHECK(f.store->spans() == 0);
+  CHECK(f.held(3) == 200);  // two copies each; every parity column freed
+  for (auto& o : f.objects) {
+    const auto copies = f.store->copies(0, o);
+    REQUIRE(copies.size() == 2);
+    CHECK(copies[0].node != copies[1].node);
+    for (const auto& c : copies) CHECK(f.fake->bytes(c.node, o.id) == bytes_of(o.id, 1));
+  }
+  CHECK(f.read_all(1) == 100);
+  CHECK(f.read_batch(1) == 100);
+  for (std::uint32_t down = 0; down < 3; ++down) {
+    f.fake->take_down(down);
+    CHECK(f.read_all(1) == 100);
+    CHECK(f.read_batch(1) == 100);
+    f.fake->bring_up(down);
+  }
+  CHECK(f.store->failovers() > 0);
+  // Given back (a publish that failed): this store's own again, written to
+  // every copy, and freed with all of them.
+  f.store->unshare(ids);
+  f.write_all(2);
+  f.fake->take_down(1);
+  CHECK(f.read_all(2) == 100);
+  f.fake->bring_up(1);
+  REQUIRE(f.store->free(0, ids).ok());
+  CHECK(f.store->wholes() == 0);
+  CHECK(f.held(3) == 0);
+}
+
+TEST_CASE("erasure(2, 1): a shared object's copies are the publication's, not freed from here",
+          "[erasure]") {
+  fixture f(3, 2, 1);
+  f.write_all(1);
+  const remora::storage::object_id id = f.objects[0].id;
+  REQUIRE(f.store->share({&id, 1}).ok());
+  REQUIRE(f.store->free(0, {&id, 1}).ok());  // shared: the publication frees it
+  CHECK(f.store->copies(0, f.objects[0]).size() == 2);
+  f.store->forget(id);  // the publisher's view closed
+  CHECK(f.store->wholes() == 0);
+  std::size_t copies = 0;
+  for (std::uint32_t n = 0; n < 3; ++n) copies += f.fake->bytes(n, id).has_value();
+  CHECK(copies == 2);
+  // With two of three nodes dead an object can be neither read nor given
+  // two copies: sharing it is refused, typed.
+  f.fake->kill(0);
+  f.fake->kill(1);
+  const remora::storage::object_id other = f.objects[1].id;
+  auto r = f.store->share({&other, 1});
+  REQUIRE_FALSE(r.ok());
+  CHECK((r.err().code == remora::transport::errc::unknown_object ||
+         r.err().code == remora::transport::errc::peer_unreachable));
 }
