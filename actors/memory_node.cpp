@@ -433,6 +433,21 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self, r.err());
         return self->state.setup.arena->give_back(id, who->owner);
       },
+      [self](mend_atom, std::uint64_t session, std::uint64_t id, std::vector<char> description,
+             const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
+          return refuse(self, taken.err());
+        if (auto mended = st.published.mend(who->tenant, id, std::move(description), who->owner);
+            !mended) {
+          (void)st.setup.arena->adopt(ids, id, who->owner);  // give them back
+          return refuse(self, mended.err());
+        }
+        return static_cast<std::uint64_t>(ids.size());
+      },
   };
 }
 

@@ -53,6 +53,7 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using unpublish_atom = caf::atom_constant<caf::atom("unpublish")>;
 using retract_atom = caf::atom_constant<caf::atom("retract")>;
+using mend_atom = caf::atom_constant<caf::atom("mend")>;
 using blob_put_atom = caf::atom_constant<caf::atom("blob_put")>;
 using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
 using blob_erase_atom = caf::atom_constant<caf::atom("blob_erase")>;
@@ -60,7 +61,7 @@ using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
 using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 6;
+inline constexpr std::uint32_t protocol_version = 7;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -169,6 +170,11 @@ using memory_node_actor = caf::typed_actor<
     // session, publication id: the publisher, its only viewer, takes it
     // back (publishing failed elsewhere) -> objects that are its own again
     caf::replies_to<retract_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
+    // session, publication id, description, ids: a viewer that rebuilt
+    // copies lost with a node hands its objects `ids` here to the
+    // publication and replaces its description -> how many objects it took
+    caf::replies_to<mend_atom, std::uint64_t, std::uint64_t, std::vector<char>,
+                    std::vector<std::uint64_t>>::with<std::uint64_t>,
     // Blob stores (blob_index.hpp), scoped to the caller's tenant.
     // session, store, key, ids (the caller's objects here: the value's
     // pieces, in order), capacity (0: none), pin (ms): the key holds them

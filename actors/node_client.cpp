@@ -309,6 +309,14 @@ result<std::uint64_t> node_client::retract(std::uint64_t id) {
   return impl_->ask<std::uint64_t>("retract", retract_atom::value, the_session, id);
 }
 
+result<std::uint64_t> node_client::mend(std::uint64_t id, std::span<const char> description,
+                                        std::span<const object_id> ids) {
+  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, ids.size()), {},
+                                          "mend", mend_atom::value, the_session, id,
+                                          std::vector<char>(description.begin(), description.end()),
+                                          std::vector<object_id>(ids.begin(), ids.end()));
+}
+
 result<std::uint64_t> node_client::unpublish(const std::string& name) {
   return impl_->ask<std::uint64_t>("unpublish", unpublish_atom::value, the_session, name);
 }

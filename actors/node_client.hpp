@@ -93,6 +93,12 @@ class node_client {
   /// Takes back publication `id`, of which the client holds the only view:
   /// its objects are the client's again; how many.
   transport::result<std::uint64_t> retract(std::uint64_t id);
+  /// The client, holding a view of publication `id`, hands it its objects
+  /// `ids` here (copies rebuilt after a node was lost) and replaces its
+  /// description; how many objects. Errors: unknown_object (no such
+  /// publication, or unpublished), invalid_argument (no view held).
+  transport::result<std::uint64_t> mend(std::uint64_t id, std::span<const char> description,
+                                        std::span<const object_id> ids);
   /// Removes the name `name`; how many objects that freed (none while views
   /// are open). Errors: unknown_object.
   transport::result<std::uint64_t> unpublish(const std::string& name);

@@ -74,6 +74,18 @@ result<void> publications::retract(tenant_id tenant, std::uint64_t id, owner_id 
   return {};
 }
 
+result<void> publications::mend(tenant_id tenant, std::uint64_t id, std::vector<char> description,
+                                owner_id viewer) {
+  auto it = all_.find(id);
+  if (it == all_.end() || it->second.tenant != tenant || it->second.unpublished)
+    return error{errc::unknown_object, "no publication " + std::to_string(id)};
+  if (!it->second.views.contains(viewer))
+    return error{errc::invalid_argument,
+                 "this client holds no view of '" + it->second.name + "': it cannot mend it"};
+  it->second.description = std::move(description);
+  return {};
+}
+
 std::vector<std::uint64_t> publications::forget(owner_id viewer) {
   std::vector<std::uint64_t> ids, freed;
   for (auto& [id, p] : all_)

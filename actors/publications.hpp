@@ -53,6 +53,12 @@ class publications {
   /// (no such publication in `tenant`), invalid_argument (another view of it
   /// is held, or `viewer` holds none).
   transport::result<void> retract(tenant_id tenant, std::uint64_t id, owner_id viewer);
+  /// `viewer`, which holds a view, replaces the description of publication
+  /// `id` (its copies were rebuilt after a node was lost). Errors:
+  /// unknown_object (no such publication in `tenant`, or unpublished),
+  /// invalid_argument (`viewer` holds no view of it).
+  transport::result<void> mend(tenant_id tenant, std::uint64_t id, std::vector<char> description,
+                               owner_id viewer);
   /// `viewer` is gone (its lease lapsed): every view it held is closed.
   /// Returns the publications to free now.
   std::vector<std::uint64_t> forget(owner_id viewer);

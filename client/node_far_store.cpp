@@ -149,6 +149,15 @@ result<void> node_far_store::retract(std::uint32_t node, std::uint64_t id) {
   return {};
 }
 
+result<void> node_far_store::mend(std::uint32_t node, std::uint64_t id,
+                                  std::span<const char> description,
+                                  std::span<const storage::object_id> ids) {
+  auto c = client(node);
+  if (!c) return c.err();
+  if (auto r = (*c)->mend(id, description, ids); !r) return r.err();
+  return {};
+}
+
 result<objects::far_store::publication> node_far_store::open(std::uint32_t node,
                                                              const std::string& name) {
   auto c = client(node);

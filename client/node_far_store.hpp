@@ -73,6 +73,9 @@ class node_far_store final : public objects::far_store {
                                   std::span<const char> description,
                                   std::span<const storage::object_id> ids) override;
   transport::result<void> retract(std::uint32_t node, std::uint64_t id) override;
+  transport::result<void> mend(std::uint32_t node, std::uint64_t id,
+                               std::span<const char> description,
+                               std::span<const storage::object_id> ids) override;
   transport::result<publication> open(std::uint32_t node, const std::string& name) override;
   transport::result<void> close(std::uint32_t node, std::uint64_t id) override;
   transport::result<void> unpublish(std::uint32_t node, const std::string& name) override;

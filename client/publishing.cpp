@@ -10,7 +10,9 @@
 // m + 1 nodes when they are shared (objects/erasure_far_store.hpp), and
 // are read as replicas' are.
 // With a cluster (etcd) the name is also claimed there, pool-wide and
-// atomically, before the nodes take it (actors/name_registry.hpp).
+// atomically, before the nodes take it (actors/name_registry.hpp). In a
+// pool of several copies the publisher's runtime rebuilds those lost with
+// a node while it holds its view (objects/publication_mender.hpp).
 #include <algorithm>
 
 #include "client/runtime_impl.hpp"
@@ -111,7 +113,12 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
     }
     named.push_back(n);
   }
-  return hold_view(homes, id, std::move(named));
+  if (!impl_->mender) return hold_view(homes, id, std::move(named));
+  impl_->mender->add(id, std::move(d), named);
+  auto view = hold_view(homes, id, std::move(named));
+  return {nullptr, [view = std::move(view), mender = impl_->mender.get(), id](void*) {
+            mender->drop(id);  // before the view closes on the nodes
+          }};
 }
 
 Runtime::opened Runtime::open_published(const std::string& name, std::size_t element_bytes) {

@@ -9,6 +9,7 @@
 #include "client/tls_files.hpp"
 #include "objects/epochs.hpp"
 #include "objects/erasure_far_store.hpp"
+#include "objects/publication_mender.hpp"
 #include "objects/raise.hpp"
 #include "objects/replicated_far_store.hpp"
 #include "transport/byte_size.hpp"
@@ -158,9 +159,14 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   ucx = std::move(ctx).value();
   store = std::make_unique<objects::object_store>(open_tiers(o, *ucx), *far, o.timeout(),
                                                   o.prefetch_on_reader());
+  // Several copies of each object: published arrays get theirs rebuilt
+  // too (one copy each leaves nothing to copy from).
+  if (o.replicas() > 1 || o.erasure())
+    mender = std::make_unique<objects::publication_mender>(far->homes());
 }
 
 Runtime::impl::~impl() {
+  mender.reset();   // reads and writes through the far store
   members.reset();  // adds nodes to the far store
   store.reset();    // its last frees go out through the far store
   far.reset();
@@ -198,7 +204,7 @@ Stats Runtime::stats() const {
   s.demotions = c.demotions;
   s.promotions = c.promotions;
   s.failovers = impl_->far->failovers();
-  s.repairs = impl_->far->repairs();
+  s.repairs = impl_->far->repairs() + (impl_->mender ? impl_->mender->repairs() : 0);
   s.objects_lost = impl_->far->objects_lost();
   s.rebalanced = c.rebalanced + impl_->far->rebalanced();
   return s;

@@ -14,6 +14,7 @@
 #include "client/member_watch.hpp"
 #include "objects/far_store.hpp"
 #include "objects/object_store.hpp"
+#include "objects/publication_mender.hpp"
 #include "remora/runtime.hpp"
 #include "transport/context.hpp"
 
@@ -32,6 +33,9 @@ struct Runtime::impl {
   std::unique_ptr<actors::name_registry> names;   // with a cluster: published names in etcd
   std::unique_ptr<transport::context> ucx;        // registers the local tiers
   std::unique_ptr<objects::object_store> store;
+  // With several copies of each object: rebuilds the copies of the arrays
+  // this runtime published that were lost with a node.
+  std::unique_ptr<objects::publication_mender> mender;
 };
 
 }  // namespace remora

@@ -120,6 +120,13 @@ class far_store {
   }
   /// Takes publication `id` back on `node` (publishing failed elsewhere).
   virtual transport::result<void> retract(std::uint32_t, std::uint64_t) { return unshared(); }
+  /// Hands `ids` (this runtime's objects on `node`: copies rebuilt after a
+  /// loss) to publication `id`, of which this runtime holds a view, and
+  /// replaces its description there.
+  virtual transport::result<void> mend(std::uint32_t, std::uint64_t, std::span<const char>,
+                                       std::span<const storage::object_id>) {
+    return unshared();
+  }
   /// The publication named `name` on `node`; this runtime holds one more view.
   virtual transport::result<publication> open(std::uint32_t, const std::string&) {
     return unshared();

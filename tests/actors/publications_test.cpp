@@ -1,5 +1,6 @@
 // The memory node's register of published arrays, alone: names per tenant,
-// views per client, and when a publication is to be freed.
+// views per client, when a publication is to be freed, and who may mend
+// its description.
 #include "actors/publications.hpp"
 
 #include <catch2/catch.hpp>
@@ -54,4 +55,17 @@ TEST_CASE("a viewer that is gone closes its views, and retract undoes a publish"
   CHECK(p.named() == 0);
   CHECK(p.held() == 0);
   REQUIRE(p.add(0, "t", 201, {}, 1).ok());  // the name is free again
+}
+
+TEST_CASE("a viewer mends a publication's description, and no one else may", "[publications]") {
+  publications p;
+  REQUIRE(p.add(0, "t", 100, {'a'}, 1).ok());
+  CHECK(p.mend(0, 100, {'b'}, 2).err().code == errc::invalid_argument);  // 2 views none
+  CHECK(p.mend(1, 100, {'b'}, 1).err().code == errc::unknown_object);    // not tenant 1's
+  CHECK(p.mend(0, 101, {'b'}, 1).err().code == errc::unknown_object);
+  CHECK(p.open(0, "t", 3)->description == std::vector<char>{'a'});
+  REQUIRE(p.mend(0, 100, {'b'}, 1).ok());
+  CHECK(p.open(0, "t", 3)->description == std::vector<char>{'b'});
+  REQUIRE(p.remove(0, "t").ok());
+  CHECK(p.mend(0, 100, {'c'}, 1).err().code == errc::unknown_object);  // unpublished
 }
