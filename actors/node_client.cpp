@@ -275,12 +275,15 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
 // Publishing a table of millions of rows keeps the node busy for a while
 // (its description and every chunk handed over), and heartbeats wait behind
 // it: such a request is not abandoned for a missed heartbeat, only past its
-// deadline, which grows by a second for each million chunks.
+// deadline, which grows by a second for each million chunks. Closing the
+// last view or unpublishing frees every chunk on the node: the chunks are
+// not known here, so those wait for as many as a table of ten million.
 namespace {
 std::chrono::milliseconds publication_deadline(std::chrono::milliseconds timeout,
                                                std::size_t chunks) {
   return timeout + std::chrono::milliseconds(chunks / 1000);
 }
+constexpr std::size_t most_chunks = 10'000'000;
 }  // namespace
 
 result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& name,
@@ -302,7 +305,8 @@ result<node_client::publication> node_client::open(const std::string& name) {
 }
 
 result<std::uint64_t> node_client::close(std::uint64_t id) {
-  return impl_->ask<std::uint64_t>("close", close_atom::value, the_session, id);
+  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, most_chunks),
+                                          {}, "close", close_atom::value, the_session, id);
 }
 
 result<std::uint64_t> node_client::retract(std::uint64_t id) {
@@ -318,7 +322,9 @@ result<std::uint64_t> node_client::mend(std::uint64_t id, std::span<const char> 
 }
 
 result<std::uint64_t> node_client::unpublish(const std::string& name) {
-  return impl_->ask<std::uint64_t>("unpublish", unpublish_atom::value, the_session, name);
+  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, most_chunks),
+                                          {}, "unpublish", unpublish_atom::value, the_session,
+                                          name);
 }
 
 result<std::uint64_t> node_client::blob_put(const std::string& store, const std::string& key,
