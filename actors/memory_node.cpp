@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "actors/blob_index.hpp"
@@ -40,6 +43,9 @@ struct memory_node_state {
   publications published;
   blob_index blobs;
   node_stats counters;  // leaving: drained (remora-ctl drain)
+  // The pulse (messages.hpp), and what it tells of the node: drained.
+  pulse_actor pulse;
+  std::shared_ptr<std::atomic<bool>> leaving = std::make_shared<std::atomic<bool>>(false);
   request_latency latency;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   static inline const char* name = "remora.memory_node";
@@ -178,8 +184,15 @@ caf::error not_admitted(node_pointer self) {
                 {errc::auth, "no such session: say hello (with the node's auth token) first"});
 }
 
+// Answers heartbeats on a scheduler thread while the node's own (a thread
+// of its own) works through a long request.
+pulse_actor::behavior_type pulse(std::shared_ptr<std::atomic<bool>> leaving) {
+  return {[leaving](pulse_atom) { return leaving->load(std::memory_order_relaxed); }};
+}
+
 memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setup setup) {
   self->state.setup = std::move(setup);
+  self->state.pulse = self->spawn<caf::linked>(pulse, self->state.leaving);
   self->set_down_handler([self](const caf::down_msg& down) {
     std::vector<std::uint64_t> gone;
     for (const auto& [session, info] : self->state.sessions)
@@ -215,7 +228,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
                            as_chars(st.setup.worker_address),
                            as_chars(st.setup.arena_keys.at(*tenant)),
                            st.setup.arena->memory(*tenant).size(),
-                           st.setup.arena->max_object_size()};
+                           st.setup.arena->max_object_size(),
+                           st.pulse};
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
@@ -261,6 +275,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self, {errc::auth, token.empty() ? "this node requires an auth token"
                                                          : "wrong auth token"});
         self->state.counters.leaving = on;
+        self->state.leaving->store(on, std::memory_order_relaxed);
         return current_stats(self);
       },
       [self](leave_atom, const std::string& token) -> caf::result<node_stats> {
@@ -285,6 +300,14 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(
               self, {errc::unsupported, "damage is a test hook: start the node with --test-hooks"});
         return self->state.setup.arena->damage_resident();
+      },
+      [self](stall_atom, std::uint32_t ms) -> caf::result<std::uint64_t> {
+        ++self->state.counters.requests;
+        if (!self->state.setup.test_hooks)
+          return refuse(
+              self, {errc::unsupported, "stall is a test hook: start the node with --test-hooks"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // the node's own thread
+        return std::uint64_t{ms};
       },
       [self](goodbye_atom, std::uint64_t session) {
         auto it = self->state.sessions.find(session);

@@ -12,6 +12,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<slot_location>("remora.slot_location");
   cfg.add_message_type<std::vector<slot_location>>("remora.slot_locations");
   cfg.add_message_type<hello_reply>("remora.hello_reply");
+  cfg.add_message_type<pulse_actor>("remora.pulse");
   cfg.add_message_type<node_stats>("remora.node_stats");
   cfg.add_message_type<publication_reply>("remora.publication");
   cfg.add_message_type<blob_value>("remora.blob_value");

@@ -45,6 +45,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using damage_atom = caf::atom_constant<caf::atom("damage")>;
+using stall_atom = caf::atom_constant<caf::atom("stall")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
@@ -54,6 +55,7 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using unpublish_atom = caf::atom_constant<caf::atom("unpublish")>;
 using retract_atom = caf::atom_constant<caf::atom("retract")>;
 using mend_atom = caf::atom_constant<caf::atom("mend")>;
+using pulse_atom = caf::atom_constant<caf::atom("pulse")>;
 using blob_put_atom = caf::atom_constant<caf::atom("blob_put")>;
 using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
 using blob_erase_atom = caf::atom_constant<caf::atom("blob_erase")>;
@@ -67,6 +69,12 @@ inline constexpr std::uint32_t protocol_version = 7;
 /// version the slot must carry, sizes), sent as is.
 using slot_location = storage::object_location;
 
+/// A node's pulse: the actor that answers clients' heartbeats beside the
+/// node's own, so that a long request there (a table of millions of chunks
+/// published or freed) does not make the node look gone; each request still
+/// has its deadline. -> whether the node is being drained.
+using pulse_actor = caf::typed_actor<caf::replies_to<pulse_atom>::with<bool>>;
+
 struct hello_reply {
   std::uint64_t node_id = 0;
   std::uint64_t session = 0;
@@ -74,12 +82,13 @@ struct hello_reply {
   std::vector<char> arena_key;       // sealed remote key of the arena
   std::uint64_t capacity = 0;
   std::uint32_t max_object_size = 0;
+  pulse_actor pulse;  // where heartbeats go
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hello_reply& x) {
   return f(caf::meta::type_name("remora.hello_reply"), x.node_id, x.session, x.worker_address,
-           x.arena_key, x.capacity, x.max_object_size);
+           x.arena_key, x.capacity, x.max_object_size, x.pulse);
 }
 
 /// A published array as its node keeps it: the publication's id and the
@@ -139,6 +148,9 @@ using memory_node_actor = caf::typed_actor<
     // A test hook (remora-memnode --test-hooks): damages every resident
     // object's bytes; how many. Refused (unsupported) without the flag.
     caf::replies_to<damage_atom>::with<std::uint64_t>,
+    // A test hook as well: the node's actor is busy for `ms` milliseconds,
+    // as with a long request -> ms.
+    caf::replies_to<stall_atom, std::uint32_t>::with<std::uint64_t>,
     // token, on: the node is leaving (on) or stays (off). A leaving node
     // takes no new objects; clients see it in heartbeats (node_stats'
     // leaving) and move what they keep there to the other nodes.

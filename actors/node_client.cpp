@@ -66,6 +66,18 @@ struct node_client::impl {
     if (auto again = reconnect(); !again) return again.err();
     return actors::ask<R>(cp.system, conn.node, timeout, what(request), give_up, fill(xs)...);
   }
+  // A heartbeat, answered by the node's pulse (messages.hpp): whether the
+  // node is being drained.
+  result<bool> beat(std::chrono::milliseconds timeout) {
+    if (conn.lost->load(std::memory_order_acquire))
+      if (auto again = reconnect(); !again) return again.err();
+    auto r = actors::ask<bool>(cp.system, hello.pulse, timeout, what("heartbeat"), {},
+                               pulse_atom::value);
+    if (r || !connection_lost(r.err())) return r;
+    if (auto again = reconnect(); !again) return again.err();
+    return actors::ask<bool>(cp.system, hello.pulse, timeout, what("heartbeat"), {},
+                             pulse_atom::value);
+  }
   // A request as the data path and allocation make it: abandoned once the
   // node is known not to answer (options::give_up).
   template <class R, class... Ts>
@@ -175,6 +187,7 @@ struct node_client::impl {
     caf::anon_send_exit(conn.agent, caf::exit_reason::user_shutdown);
     conn = std::move(c).value();
     hello.session = fresh.session;
+    hello.pulse = fresh.pulse;
     ++reconnects;
     return {};
   }
@@ -360,6 +373,11 @@ result<std::uint64_t> node_client::damage() {
   return impl_->ask<std::uint64_t>("damage", damage_atom::value);
 }
 
+result<std::uint64_t> node_client::stall(std::chrono::milliseconds ms) {
+  return impl_->ask_within<std::uint64_t>(impl_->opts.timeout + ms, {}, "stall", stall_atom::value,
+                                          static_cast<std::uint32_t>(ms.count()));
+}
+
 result<node_stats> node_client::stats() {
   return impl_->ask<node_stats>("stats", stats_atom::value);
 }
@@ -374,11 +392,12 @@ result<node_stats> node_client::leave() {
 
 result<node_client::pong> node_client::ping(std::chrono::milliseconds timeout) {
   auto& p = *impl_;
-  auto r = p.ask_within<node_stats>(std::min(timeout, p.opts.timeout), {}, "heartbeat",
-                                    stats_atom::value);
+  // The node's pulse answers, not the node's actor: a long request there
+  // must not look like a node gone (messages.hpp).
+  auto r = p.beat(std::min(timeout, p.opts.timeout));
   if (!r && p.successor != 0 && p.successor != p.hello.node_id) return pong{p.successor, false};
   if (!r) return r.err();
-  return pong{p.hello.node_id, r->leaving};
+  return pong{p.hello.node_id, *r};
 }
 
 std::uint64_t node_client::reconnects() const {

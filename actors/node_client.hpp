@@ -72,6 +72,9 @@ class node_client {
   /// Test hook: damages every object resident on the node (it must run
   /// with --test-hooks); how many.
   transport::result<std::uint64_t> damage();
+  /// Test hook: keeps the node's actor busy for `ms` (as a long request
+  /// would); heartbeats are answered meanwhile (messages.hpp, the pulse).
+  transport::result<std::uint64_t> stall(std::chrono::milliseconds ms);
 
   /// Published arrays (actors/publications.hpp), named within the client's
   /// tenant. publish: the client's objects `ids` on this node become

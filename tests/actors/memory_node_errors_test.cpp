@@ -2,6 +2,9 @@
 // serving and every other client's objects stay intact.
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
+
 #include "actors/control_plane_impl.hpp"
 #include "tests/actors/memnode_fixture.hpp"
 
@@ -194,4 +197,33 @@ TEST_CASE("damage is a test hook: refused without --test-hooks, with it, reads s
   auto read = client->data().read(w->at(0), back);
   REQUIRE_FALSE(read.ok());
   CHECK(read.err().code == transport::errc::corrupt);
+}
+
+TEST_CASE("a node busy with a long request still answers heartbeats (its pulse)", "[memnode]") {
+  {
+    memnode_process node({"--capacity=4MiB"});
+    actors::control_plane cp;
+    auto client = connect_client(cp, node);
+    auto refused = client->stall(1ms);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.err().code == transport::errc::unsupported);
+  }
+  memnode_process node({"--capacity=4MiB", "--test-hooks"});
+  actors::control_plane cp;
+  auto busy = connect_client(cp, node);
+  auto watcher = connect_client(cp, node);
+  std::atomic<bool> stalled_done{false};
+  std::thread stall([&] {
+    CHECK(busy->stall(6s).ok());
+    stalled_done = true;
+  });
+  std::this_thread::sleep_for(500ms);
+  // The node's actor sleeps for six seconds: a heartbeat bounded by two
+  // is answered meanwhile (heartbeats used to wait behind the request, and
+  // clients gave up on a node that was only busy).
+  auto pong = watcher->ping(2s);
+  CHECK(pong.ok());
+  CHECK_FALSE(stalled_done.load());
+  stall.join();
+  CHECK(watcher->stats().ok());
 }
