@@ -309,10 +309,12 @@ result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& 
 }
 
 result<node_client::publication> node_client::open(const std::string& name) {
-  // The reply carries the whole description: not abandoned for a missed
-  // heartbeat either (its size is not known before it comes).
-  auto r = impl_->ask_within<publication_reply>(impl_->opts.timeout, {}, "open", open_atom::value,
-                                                the_session, name);
+  // The reply carries the whole description (28 bytes a chunk), whose size
+  // is not known before it comes: it may take as long as a table of ten
+  // million chunks.
+  auto r =
+      impl_->ask_within<publication_reply>(publication_deadline(impl_->opts.timeout, most_chunks),
+                                           {}, "open", open_atom::value, the_session, name);
   if (!r) return r.err();
   return publication{r->id, std::move(r->description)};
 }
