@@ -67,7 +67,7 @@ void publication_mender::add(std::uint64_t id, published_array d,
   std::vector<std::uint32_t> wanted(d.chunks.size(), 1);
   for (const auto& e : d.extra) ++wanted[e.chunk];
   std::lock_guard held(mutex_);
-  kept_[id] = {std::move(d), std::move(keepers), std::move(wanted), false};
+  kept_[id] = {std::move(d), std::move(keepers), std::move(wanted), false, false};
 }
 
 void publication_mender::drop(std::uint64_t id) {
@@ -115,25 +115,32 @@ void publication_mender::mend(std::uint64_t id, kept& k, std::size_t& made) {
     object_location at;
   };
   std::vector<plan> plans;
-  bool short_copies = false, gone = false;
+  // short_copies: worth another pass (a node that may answer again, a
+  // failure); changed: the copies are not what the nodes were told.
+  bool short_copies = false, gone = false, changed = k.untold;
   for (std::size_t i = 0; i < copies.size(); ++i) {
     std::vector<copy_at> live;
     for (const copy_at& c : copies[i])
       if (!homes_.dead(c.home)) live.push_back(c);
     if (live.empty()) continue;  // lost with its nodes: nothing to copy from
+    changed |= live.size() != copies[i].size();
     copies[i] = live;
     if (live.size() >= k.wanted[i]) continue;
     std::vector<std::uint32_t> ranked;
-    for (std::uint32_t n : k.keepers)
-      if (homes_.reachable(n) &&
-          std::none_of(live.begin(), live.end(), [&](const copy_at& c) { return c.home == n; }))
+    for (std::uint32_t n : k.keepers) {
+      if (std::any_of(live.begin(), live.end(), [&](const copy_at& c) { return c.home == n; }))
+        continue;
+      if (homes_.reachable(n))
         ranked.push_back(n);
+      else
+        short_copies = true;  // it may answer again: another pass then
+    }
     const object_id chunk_id = d.chunks[i].where.id;
     std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
       return rendezvous_score(chunk_id, d.node_ids[a]) > rendezvous_score(chunk_id, d.node_ids[b]);
     });
+    // Fewer nodes left than copies wanted: as many as there are, for good.
     const std::size_t lacking = k.wanted[i] - live.size();
-    if (ranked.size() < lacking) short_copies = true;  // fewer nodes than copies: later
     for (std::size_t t = 0; t < std::min(lacking, ranked.size()); ++t)
       plans.push_back({i, ranked[t], live, {}, {}});
   }
@@ -181,6 +188,7 @@ void publication_mender::mend(std::uint64_t id, kept& k, std::size_t& made) {
         }
         copies[p->chunk].push_back({n, locs[x].offset, locs[x].version});
         handed[n].push_back(locs[x].id);
+        changed = true;
       }
     }
     short_copies |= read.size() != group.size();
@@ -203,11 +211,15 @@ void publication_mender::mend(std::uint64_t id, kept& k, std::size_t& made) {
     gone |= r.err().code == errc::unknown_object;
   }
   describe(d, copies);
-  const std::vector<char> description = d.encode();
-  for (std::uint32_t n : k.keepers) {
-    auto r = homes_.mend(n, id, description, {});
-    if (!r) short_copies = true;  // it keeps an older one: told again next pass
-    if (!r && r.err().code == errc::unknown_object) gone = true;
+  k.untold = false;
+  if (changed) {
+    const std::vector<char> description = d.encode();
+    for (std::uint32_t n : k.keepers) {
+      auto r = homes_.mend(n, id, description, {});
+      if (r) continue;
+      k.untold = short_copies = true;  // it keeps an older one: told again next pass
+      gone |= r.err().code == errc::unknown_object;
+    }
   }
   // Unpublished meanwhile: nothing to keep any more.
   k.short_copies = short_copies && !gone;

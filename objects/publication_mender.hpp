@@ -52,7 +52,8 @@ class publication_mender {
     published_array d;
     std::vector<std::uint32_t> keepers;  // nodes that keep the name (dead ones dropped)
     std::vector<std::uint32_t> wanted;   // copies a chunk had when published
-    bool short_copies = false;           // the last pass left some chunk short
+    bool short_copies = false;           // the last pass left work another may do
+    bool untold = false;                 // a node that keeps it missed the last description
   };
   // Rebuilds the copies of publication `id` lost with dead nodes (`made`
   // counts those it made) and tells the nodes that keep it.
