@@ -19,7 +19,8 @@ struct Stats {
   std::uint64_t demotions = 0;     // objects moved one local tier down (HBM → CXL → DRAM)
   std::uint64_t promotions = 0;    // objects moved one local tier up
   std::uint64_t failovers = 0;     // reads served by another replica than the first
-  std::uint64_t repairs = 0;       // copies made to restore replicas(r) after a loss
+  std::uint64_t repairs = 0;       // copies made to restore replicas(r) (or erasure columns, or
+                                   // the copies of arrays this runtime published) after a loss
   std::uint64_t objects_lost = 0;  // objects with no readable copy left (replicas)
   std::uint64_t rebalanced = 0;    // objects moved to another node: one joined, or is drained
   std::uint64_t dram_used = 0, dram_capacity = 0;
