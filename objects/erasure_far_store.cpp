@@ -411,8 +411,7 @@ result<void> erasure_far_store::read_part(std::uint32_t, object_location& where,
   if (whole_count_.load(std::memory_order_relaxed) != 0) {
     if (auto w = find_whole(where.id)) {
       for (const copy& c : w->at) {
-        object_location loc{where.id, c.offset, c.version, w->size,
-                            static_cast<std::uint32_t>(storage::slot_bytes(w->size))};
+        object_location loc = whole_location(where.id, w->size, c);
         if (nodes_->reachable(c.node) && nodes_->read_part(c.node, loc, from, into)) return {};
       }
       return error{errc::unknown_object, "object " + std::to_string(where.id) +

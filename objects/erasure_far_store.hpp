@@ -179,6 +179,9 @@ class erasure_far_store final : public far_store {
   whole_shard& whole_shard_of(storage::object_id id) { return wholes_[id % wholes_.size()]; }
   // The copies of `id` when it is kept whole.
   std::optional<whole> find_whole(storage::object_id id);
+  // Where copy `c` of whole object `id` (`size` bytes) is.
+  static storage::object_location whole_location(storage::object_id id, std::uint32_t size,
+                                                 const copy& c);
 
   // Reads of objects in spans (read() takes whole ones apart first).
   transport::result<void> read_spans(std::span<storage::object_location> where,

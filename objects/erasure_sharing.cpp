@@ -15,11 +15,11 @@ using transport::errc;
 using transport::error;
 using transport::result;
 
-namespace {
-
-object_location location_at(object_id id, std::uint32_t size, const far_store::copy& c) {
+object_location erasure_far_store::whole_location(object_id id, std::uint32_t size, const copy& c) {
   return {id, c.offset, c.version, size, static_cast<std::uint32_t>(storage::slot_bytes(size))};
 }
+
+namespace {
 
 // Objects taken out of their spans at once: bounded, as their bytes are
 // held in memory meanwhile.
@@ -241,7 +241,7 @@ result<void> erasure_far_store::read_whole(object_id id, const whole& w,
   for (std::size_t k = 0; k < w.at.size(); ++k) {
     const copy& c = w.at[k];
     if (!nodes_->reachable(c.node)) continue;
-    object_location loc = location_at(id, w.size, c);
+    object_location loc = whole_location(id, w.size, c);
     if (!nodes_->read(c.node, {&loc, 1}, {&into, 1})) continue;
     if (k > 0) failovers_.fetch_add(1, std::memory_order_relaxed);
     return {};
@@ -271,7 +271,7 @@ result<void> erasure_far_store::read_wholes(std::span<object_location> where,
     std::vector<object_location> locs;
     std::vector<std::span<std::byte>> to;
     for (std::size_t i : on[n]) {
-      locs.push_back(location_at(where[i].id, found[i].size, found[i].at.front()));
+      locs.push_back(whole_location(where[i].id, found[i].size, found[i].at.front()));
       to.push_back(into[i]);
     }
     if (!nodes_->read(n, locs, to)) alone.insert(alone.end(), on[n].begin(), on[n].end());
@@ -292,7 +292,7 @@ result<void> erasure_far_store::write_whole(object_id id, std::span<const std::b
   whole& w = it->second;
   std::vector<copy> kept;
   for (const copy& c : w.at) {
-    object_location loc = location_at(id, w.size, c);
+    object_location loc = whole_location(id, w.size, c);
     if (nodes_->reachable(c.node) && nodes_->write(c.node, loc, data))
       kept.push_back({c.node, loc.offset, loc.version});
     else
