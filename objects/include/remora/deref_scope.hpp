@@ -98,7 +98,7 @@ class DerefScope {
   // inside the outermost one. Opening and closing the outermost scope is two
   // stores, and nothing that serialises the core: random reads with a scope
   // each still overlap their cache misses.
-  DerefScope() {
+  [[gnu::always_inline]] DerefScope() {
     auto& t = detail::this_thread;
     const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
     if (e & 1) {
@@ -116,7 +116,7 @@ class DerefScope {
     else
       std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  ~DerefScope() {
+  [[gnu::always_inline]] ~DerefScope() {
     auto& t = detail::this_thread;
     if (t.nested != 0) [[unlikely]] {
       --t.nested;

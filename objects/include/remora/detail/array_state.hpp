@@ -141,12 +141,36 @@ struct array_state {
         [[likely]]
       return reinterpret_cast<void*>(r.base & ~std::uintptr_t{1});
     if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
-    return chunk_other(r, i, for_write);
+    return for_write ? chunk_other<true>(r, i) : chunk_other<false>(r, i);
   }
 
   /// chunk_for past the remembered chunk: kept out of line, so that loops
-  /// over a chunk inline only the check above.
-  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, bool for_write) {
+  /// over a chunk inline only the check above. Its common case, a present
+  /// chunk read by a quiet reader (random reads), touches only caller-saved
+  /// registers: no frame to build, where the full step (chunk_step) needs
+  /// one; `for_write` is a template parameter so that its masks are
+  /// constants.
+  template <bool for_write>
+  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i) {
+    const std::size_t c = i >> per_shift;
+    if (r.quiet && r.plain && i < size && c != r.last_chunk) [[likely]] {
+      object_record* rec = chunks[c];
+      const meta_state m = rec->meta().load();
+      auto& t = this_thread;
+      const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
+      if (m.host_fast(for_write) && n < t.pin_capacity) [[likely]] {
+        t.pin_log[n].store(rec, std::memory_order_relaxed);
+        t.pins.store(n + 1, std::memory_order_relaxed);
+        r.last_chunk = c;
+        return m.address();
+      }
+    }
+    return chunk_step(r, i, for_write);
+  }
+
+  /// chunk_other's every case: past the end, a declared or detected order,
+  /// back in the last chunk, a miss, and the walk detector's step.
+  [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, bool for_write) {
     const std::size_t c = i >> per_shift;
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size || !r.plain) [[unlikely]]
@@ -157,16 +181,11 @@ struct array_state {
       // every store waits in the store buffer behind the reads' misses.
       return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write);
     }
-    if (r.quiet) [[likely]] {
+    if (r.quiet) {
       // No pattern for a while: present chunks pass without the detector's
-      // bookkeeping; a miss goes by chunk_slow, where the detector looks.
-      object_record* rec = chunks[c];
-      const meta_state m = rec->meta().load();
-      if (!m.host_fast(for_write)) [[unlikely]]
-        return chunk_slow(r, i, c, epoch, for_write, false);
-      pin(rec);
-      r.last_chunk = c;
-      return m.address();
+      // bookkeeping (chunk_other); a miss goes by chunk_slow, where the
+      // detector looks.
+      return chunk_slow(r, i, c, epoch, for_write, false);
     }
     // The detector's step: a repeated step may be a pattern forming.
     const long long delta = static_cast<long long>(c) - static_cast<long long>(r.last_chunk);
