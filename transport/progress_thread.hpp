@@ -1,7 +1,9 @@
 // progress_thread: a thread that owns a worker's progress, for processes that
 // expose memory (TCP emulates RMA with active messages, which need the
 // target's progress). It polls while there is traffic and sleeps on the
-// worker's event fd after `spin_rounds` idle rounds, so an idle node costs
+// worker's event fd once it has been idle for `spin`, so that a node between
+// requests leaves its core to others (on a machine shared with its clients,
+// a node that polled for good took a core from them), and an idle node costs
 // no CPU.
 //
 // Thread-safety: once started, only this thread may touch the worker, until
@@ -9,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "transport/worker.hpp"
@@ -17,13 +20,14 @@ namespace remora::transport {
 
 class progress_thread {
  public:
-  explicit progress_thread(worker& w, unsigned spin_rounds = 100000);
+  explicit progress_thread(worker& w,
+                           std::chrono::microseconds spin = std::chrono::microseconds(50));
   ~progress_thread();
   progress_thread(const progress_thread&) = delete;
   progress_thread& operator=(const progress_thread&) = delete;
 
  private:
-  void run(unsigned spin_rounds);
+  void run(std::chrono::microseconds spin);
 
   worker& worker_;
   std::atomic<bool> stop_{false};

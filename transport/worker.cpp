@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -116,8 +117,16 @@ ucs_status_t worker::dispatch_am(void* arg, const void*, std::size_t, void* data
 
 result<void> worker::progress_until(const std::function<bool()>& done, deadline until,
                                     std::string_view what, bool may_give_up) {
+  unsigned idle = 0;
+  std::chrono::steady_clock::time_point idle_since;
   while (!done()) {
-    if (progress() != 0) continue;
+    if (progress() != 0) {
+      idle = 0;
+      continue;
+    }
+    // The clock, the deadline and give_up are looked at every few idle
+    // rounds, not every round.
+    if (++idle % 16 != 0) continue;
     if (expired(until)) {
       if (done()) break;
       return error{errc::timeout, std::string(what) + ": no completion before the deadline"};
@@ -127,6 +136,11 @@ result<void> worker::progress_until(const std::function<bool()>& done, deadline 
       // A timeout come early: the peer may answer again later.
       return error{errc::timeout, std::string(what) + ": given up, the peer stopped answering"};
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (idle == 16)
+      idle_since = now;
+    else if (now - idle_since >= spin_before_sleep)
+      wait_for_events(1);
   }
   return {};
 }

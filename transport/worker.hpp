@@ -9,6 +9,7 @@
 // REQUIRES: a worker outlives its endpoints and in-flight operations.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,7 +70,10 @@ class worker {
 
   /// Progresses until `done()` holds or `until` passes (then errc::timeout,
   /// naming `what`), or, when `may_give_up`, until the give_up_when
-  /// condition holds (then errc::timeout too: an early one).
+  /// condition holds (then errc::timeout too: an early one). It polls for
+  /// `spin_before_sleep`, then sleeps on the worker's events between rounds
+  /// (a wait for a peer over tcp, which answers in tens of microseconds,
+  /// then leaves the core to the threads that compute).
   result<void> progress_until(const std::function<bool()>& done, deadline until,
                               std::string_view what, bool may_give_up = true);
 
@@ -77,6 +81,8 @@ class worker {
   /// peer is known not to answer (for a worker that talks to one peer).
   /// Waits that clean up after a failure (aborts, closes) are not cut short.
   void give_up_when(std::function<bool()> stop) { give_up_ = std::move(stop); }
+
+  static constexpr std::chrono::microseconds spin_before_sleep{50};
 
   /// Sleeps until the worker has events or `timeout_ms` passes. Returns at
   /// once when there may be pending work. For idle progress threads.
