@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "actors/messages.hpp"
+#include "actors/thread_logger.hpp"
 #include "transport/result.hpp"
 
 namespace remora::actors {
@@ -97,6 +98,7 @@ transport::result<R> ask(caf::actor_system& system, const Handle& to,
         },
         args);
   });
+  drop_thread_logger();
   // The request's own timeout answers first; this bound is a backstop.
   return out->wait(timeout + std::chrono::seconds(1), what, give_up);
 }

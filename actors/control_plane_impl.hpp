@@ -9,6 +9,7 @@
 
 #include "actors/control_plane.hpp"
 #include "actors/messages.hpp"
+#include "actors/thread_logger.hpp"
 
 namespace remora::actors {
 
@@ -19,7 +20,9 @@ class remora_config : public caf::actor_system_config {
 
 struct control_plane::impl {
   impl(const tls_options& tls, unsigned scheduler_threads)
-      : config(tls, scheduler_threads), system(config), tls(tls.enabled()) {}
+      : config(tls, scheduler_threads), system(config), tls(tls.enabled()) {
+    drop_thread_logger();
+  }
   remora_config config;
   caf::actor_system system;
   bool tls;

@@ -91,6 +91,7 @@ gather_service::gather_service(control_plane& cp, Array<float>& table, std::size
     : impl_(new impl{cp.internals(), timeout, {}}) {
   impl_->actor =
       cp.internals().system.spawn<caf::detached>(gather_behavior, table_view{&table, width});
+  drop_thread_logger();
 }
 
 gather_service::~gather_service() {

@@ -14,6 +14,7 @@
 #include "actors/blob_index.hpp"
 #include "actors/publications.hpp"
 #include "actors/request_latency.hpp"
+#include "actors/thread_logger.hpp"
 #include "remora/version.hpp"
 #include "transport/secure_random.hpp"
 
@@ -477,7 +478,9 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
 }  // namespace
 
 memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup) {
-  return sys.spawn<caf::detached>(memory_node, std::move(setup));
+  auto node = sys.spawn<caf::detached>(memory_node, std::move(setup));
+  drop_thread_logger();
+  return node;
 }
 
 }  // namespace remora::actors

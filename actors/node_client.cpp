@@ -161,6 +161,7 @@ struct node_client::impl {
                 [out, what](caf::error& e) { out->settle(to_error(e, what)); });
       return {[](caf::ok_atom) {}};  // then nothing to do but watch
     });
+    drop_thread_logger();
     auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"));
     if (!reply) {
       caf::anon_send_exit(c.agent, caf::exit_reason::user_shutdown);

@@ -2,6 +2,11 @@
 // own objects and reads shared ones; no wrong byte (and, under TSan, no race).
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -187,4 +192,49 @@ TEST_CASE("four threads read one Array at once, each its own way, under eviction
   std::uint64_t sevens = 0;
   for (std::size_t i = 0; i < n; i += 4096) sevens += a.read(i) == 7;
   CHECK(sevens == n / 4096);
+}
+
+// A thread pool's workers outlive the steps they ran, and often the Runtime:
+// a worker that read (misses, a declared order) and then waits must not keep
+// the Runtime from ending.
+TEST_CASE("a Runtime ends while a thread that read through it lives on", "[client][threads]") {
+  auto rt = std::make_unique<remora::Runtime>(remora::Options{}.dram_cache(4 << 20));
+  constexpr std::size_t n = 1 << 20;  // 8 MiB: twice the cache
+  auto a = rt->make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n; i += 512) a.write(i, i);
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool read = false, leave = false;
+  std::uint64_t wrong = 0;
+  std::thread worker([&] {
+    a.prefetch(remora::order::sequential());
+    for (std::size_t i = 0; i < n; i += 512) wrong += a.read(i) != i;
+    std::unique_lock held(mutex);
+    read = true;
+    changed.notify_all();
+    changed.wait(held, [&] { return leave; });
+  });
+  {
+    std::unique_lock held(mutex);
+    REQUIRE(changed.wait_for(held, std::chrono::seconds(60), [&] { return read; }));
+  }
+  CHECK(wrong == 0);
+  a = {};
+  std::atomic<bool> ended{false};
+  std::thread([&] {
+    rt.reset();
+    ended = true;
+  }).detach();
+  for (int k = 0; k < 600 && !ended; ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!ended) {
+    std::fprintf(stderr, "the Runtime did not end within 60 s while a reader thread lived on\n");
+    std::_Exit(3);  // its destructor hangs: nothing else can end this process
+  }
+  {
+    std::lock_guard held(mutex);
+    leave = true;
+  }
+  changed.notify_all();
+  worker.join();
 }
