@@ -8,40 +8,39 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <span>
-#include <thread>
 #include <vector>
+
+#include "graph/thread_pool.hpp"
 
 namespace graph {
 
 inline constexpr double damping = 0.85;
 
-/// Runs work(t) on `threads` threads, t = 0 .. threads-1, and waits for
-/// them all; rethrows what one of them threw. One thread's work runs on the
-/// caller's.
+/// The team of `threads` threads the parallel steps run on: kept for the
+/// process (and remade when another count is asked for), so that each
+/// thread keeps its readers of the graph's arrays from step to step.
+/// REQUIRES: called from one thread.
+inline thread_pool& team(unsigned threads) {
+  static std::unique_ptr<thread_pool> pool;
+  if (!pool || pool->size() != threads) {
+    pool.reset();
+    pool = std::make_unique<thread_pool>(threads);
+  }
+  return *pool;
+}
+
+/// Runs work(t) for t = 0 .. threads-1 on the team (t = 0 on the caller's
+/// thread) and waits for them all; rethrows what one of them threw.
 template <class Work>
 void on_threads(unsigned threads, Work&& work) {
   if (threads <= 1) {
     work(0u);
     return;
   }
-  std::vector<std::thread> workers;
-  std::exception_ptr failed;
-  std::mutex failed_mutex;
-  for (unsigned t = 0; t < threads; ++t)
-    workers.emplace_back([&, t] {
-      try {
-        work(t);
-      } catch (...) {
-        std::lock_guard held(failed_mutex);
-        failed = std::current_exception();
-      }
-    });
-  for (auto& w : workers) w.join();
-  if (failed) std::rethrow_exception(failed);
+  team(threads).run([&](unsigned t) { work(t); });
 }
 
 /// Vertex ranges for `parts` threads with about as many edges each: the
