@@ -61,7 +61,7 @@ struct array_reader {
   long long last_delta = 0;
   int same_delta = 0;
   std::uint32_t unpatterned = 0;
-  bool quiet = false;
+  bool quiet = false;  // only while plain (update_plain clears it)
 
   // The last chunk dereferenced and where, valid while the thread's epoch is
   // still `base_epoch` (the same open scope); bit 0 of `base` says whether
@@ -141,7 +141,7 @@ struct array_state {
         [[likely]]
       return reinterpret_cast<void*>(r.base & ~std::uintptr_t{1});
     if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
-    return for_write ? chunk_other<true>(r, i) : chunk_other<false>(r, i);
+    return for_write ? chunk_other<true>(r, i, c) : chunk_other<false>(r, i, c);
   }
 
   /// chunk_for past the remembered chunk: kept out of line, so that loops
@@ -151,9 +151,8 @@ struct array_state {
   /// one; `for_write` is a template parameter so that its masks are
   /// constants.
   template <bool for_write>
-  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i) {
-    const std::size_t c = i >> per_shift;
-    if (r.quiet && r.plain && i < size && c != r.last_chunk) [[likely]] {
+  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c) {
+    if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
       auto& t = this_thread;
