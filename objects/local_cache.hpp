@@ -100,8 +100,13 @@ class local_cache {
   std::vector<object_record*> finish(const std::vector<object_record*>& victims);
   void restore(const std::vector<object_record*>& victims);
 
-  /// Blocks until a slot may be free (a finish() ran) or `timeout` passes.
-  void wait_for_room(std::chrono::milliseconds timeout);
+  /// How many times room was made (a slot freed, victims evacuated or
+  /// given back, objects moved out). Read before an allocation that may
+  /// fail, then pass to wait_for_room.
+  std::uint64_t room_made() const { return room_made_.load(std::memory_order_acquire); }
+  /// Blocks until room was made since `seen` (room_made()) or `timeout`
+  /// passes: at once if it already was.
+  void wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout);
 
   std::uint64_t capacity() const { return slabs_.capacity(); }
   std::uint64_t used() const;
@@ -121,12 +126,14 @@ class local_cache {
   std::vector<object_record*> claim_if(const std::vector<object_record*>& candidates,
                                        std::uint64_t must_be_clear);
   void drop_resident(object_record* r);      // REQUIRES: mutex_ held
+  void made_room();                          // REQUIRES: mutex_ held
   bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
   std::unique_ptr<storage::tier_memory> memory_;
   mutable std::mutex mutex_;
   std::condition_variable room_;
-  storage::slab_allocator slabs_;  // GUARDED_BY(mutex_)
+  std::atomic<std::uint64_t> room_made_{0};  // written under mutex_ (made_room)
+  storage::slab_allocator slabs_;            // GUARDED_BY(mutex_)
   std::uint64_t reserve_;
   std::atomic<std::uint64_t> used_{0};  // slabs_.used(), readable without the lock
   std::atomic<bool> fragmented_{false};

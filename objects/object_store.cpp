@@ -93,6 +93,11 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
     return tier == tiers_->size() ? tiers_->allocate_host(size, reserve).first
                                   : (*tiers_)[tier].allocate(size, reserve);
   };
+  // Read before each attempt: a wait returns at once for room made since.
+  auto room_made = [&] {
+    return tier == tiers_->size() ? tiers_->room_made() : (*tiers_)[tier].room_made();
+  };
+  std::uint64_t seen = room_made();
   if (std::byte* slot = attempt(false)) return slot;
   tiering_->nudge();
   // A thread that pins objects may dip into the reserve to finish its scope.
@@ -122,9 +127,10 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
   while (std::chrono::steady_clock::now() < until) {
     tiering_->nudge();
     if (tier == tiers_->size())
-      tiers_->wait_for_room(std::chrono::milliseconds(5));
+      tiers_->wait_for_room(seen, std::chrono::milliseconds(5));
     else
-      (*tiers_)[tier].wait_for_room(std::chrono::milliseconds(5));
+      (*tiers_)[tier].wait_for_room(seen, std::chrono::milliseconds(5));
+    seen = room_made();
     if (std::byte* slot = attempt(pinning)) return slot;
   }
   std::string held;
@@ -283,11 +289,12 @@ void object_store::fetch_many(std::span<object_record* const> records) {
   // Within the timeout; what still finds no room is left to the derefs.
   const auto until = std::chrono::steady_clock::now() + timeout_;
   for (std::size_t done = 0; done < records.size();) {
+    const std::uint64_t seen = tiers_->room_made();
     done += prefetch(records.subspan(done));
     if (done == records.size() || std::chrono::steady_clock::now() >= until) break;
     park_guard parked;
     tiering_->nudge();
-    tiers_->wait_for_room(std::chrono::milliseconds(5));
+    tiers_->wait_for_room(seen, std::chrono::milliseconds(5));
   }
 }
 

@@ -41,9 +41,12 @@ class tier_stack {
   void free_slot(std::byte* slot, std::uint32_t size);
   /// `r` is present now in `slot` (from allocate_host): it joins that tier.
   void add_resident(object_record* r, std::byte* slot) { (*this)[index_of(slot)].add_resident(r); }
-  /// Blocks until the slowest host tier may have room, or `timeout` passes.
-  void wait_for_room(std::chrono::milliseconds timeout) {
-    tiers_[last_host_]->wait_for_room(timeout);
+  /// The slowest host tier's room_made(): read before allocate_host.
+  std::uint64_t room_made() const { return tiers_[last_host_]->room_made(); }
+  /// Blocks until the slowest host tier made room since `seen`, or
+  /// `timeout` passes.
+  void wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout) {
+    tiers_[last_host_]->wait_for_room(seen, timeout);
   }
 
   /// Whether an object of `size` could be given a slot in tier `tier` (or,

@@ -357,3 +357,25 @@ TEST_CASE("objects whose home is down move to a reachable node when evicted, nev
   CHECK(wrong == 0);
   for (object_record* r : resident) CHECK(r->node == 1);
 }
+
+TEST_CASE("a wait for room returns at once for room made since the caller looked",
+          "[object_store]") {
+  auto cache = plain_cache(4 << 20);
+  std::vector<std::byte*> slots;
+  while (std::byte* slot = cache->allocate(object_bytes, false)) slots.push_back(slot);
+  REQUIRE(!slots.empty());
+  const std::uint64_t seen = cache->room_made();
+  // Room is made after the failed allocation, before the wait: the wait
+  // must not sleep through it (it waited its whole timeout before).
+  cache->free_slot(slots.back(), object_bytes);
+  slots.pop_back();
+  const auto start = std::chrono::steady_clock::now();
+  cache->wait_for_room(seen, 60s);
+  CHECK(std::chrono::steady_clock::now() - start < 30s);
+  CHECK(cache->room_made() != seen);
+  CHECK(cache->allocate(object_bytes, false) != nullptr);
+  // No room made since: the wait lasts its timeout.
+  const std::uint64_t now = cache->room_made();
+  cache->wait_for_room(now, 20ms);
+  CHECK(cache->room_made() == now);
+}
