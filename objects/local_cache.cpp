@@ -49,6 +49,18 @@ std::byte* local_cache::slot_of(const object_record* r) {
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
   std::lock_guard lock(mutex_);
+  return allocate_locked(size, from_reserve);
+}
+
+std::size_t local_cache::allocate_many(std::span<const std::uint32_t> sizes, std::byte** out) {
+  std::lock_guard lock(mutex_);
+  std::size_t given = 0;
+  for (; given < sizes.size(); ++given)
+    if ((out[given] = allocate_locked(sizes[given], false)) == nullptr) break;
+  return given;
+}
+
+std::byte* local_cache::allocate_locked(std::uint32_t size, bool from_reserve) {
   const std::size_t bytes = slot_size(size);
   if (!from_reserve && slabs_.used() + slabs_.class_bytes(bytes) + reserve_ > slabs_.capacity())
     return nullptr;
@@ -69,6 +81,15 @@ void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
 
 void local_cache::add_resident(object_record* r) {
   std::lock_guard lock(mutex_);
+  add_resident_locked(r);
+}
+
+void local_cache::add_residents(std::span<object_record* const> records) {
+  std::lock_guard lock(mutex_);
+  for (object_record* r : records) add_resident_locked(r);
+}
+
+void local_cache::add_resident_locked(object_record* r) {
   r->cache_index() = static_cast<std::uint32_t>(clock_.size());
   clock_.push_back(r);
 }

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "objects/epochs.hpp"
@@ -57,10 +58,17 @@ class local_cache {
   /// reserve is for threads that need room while their open scope pins
   /// objects: they finish the scope instead of holding up the evacuator.
   std::byte* allocate(std::uint32_t size, bool from_reserve = false);
+  /// Slots for objects of `sizes` (not from the reserve) under one hold of
+  /// the lock, into out[0 ...] in order, up to the first that finds no room.
+  /// Returns how many it gave. For batches (prefetch), which would otherwise
+  /// take the lock once an object beside the readers that take it too.
+  std::size_t allocate_many(std::span<const std::uint32_t> sizes, std::byte** out);
   /// Returns a slot allocate() gave that never became resident.
   void free_slot(std::byte* slot, std::uint32_t size);
   /// `r` is present now (its slot came from allocate()); it joins the CLOCK.
   void add_resident(object_record* r);
+  /// add_resident for each of `records`, under one hold of the lock.
+  void add_residents(std::span<object_record* const> records);
 
   /// The last handle of `r` is gone: `deletable` when the caller may delete
   /// `r` now; `held` when an evacuation holds it (finish() or move() hands
@@ -125,9 +133,11 @@ class local_cache {
   // Marks E on candidates resident, present and with none of `must_be_clear`.
   std::vector<object_record*> claim_if(const std::vector<object_record*>& candidates,
                                        std::uint64_t must_be_clear);
-  void drop_resident(object_record* r);      // REQUIRES: mutex_ held
-  void made_room();                          // REQUIRES: mutex_ held
-  bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
+  void drop_resident(object_record* r);                               // REQUIRES: mutex_ held
+  std::byte* allocate_locked(std::uint32_t size, bool from_reserve);  // REQUIRES: mutex_ held
+  void add_resident_locked(object_record* r);                         // REQUIRES: mutex_ held
+  void made_room();                                                   // REQUIRES: mutex_ held
+  bool is_resident(object_record* r) const;                           // REQUIRES: mutex_ held
 
   std::unique_ptr<storage::tier_memory> memory_;
   mutable std::mutex mutex_;

@@ -311,63 +311,68 @@ std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
 }
 
 std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::size_t* fetched) {
-  // Claims F on each absent chunk, takes a slot without waiting (a full
-  // cache is the evacuator's to fix, not a reason to block), then reads each
-  // node's share with one batch. Prefetched chunks arrive with R, not H.
-  struct claimed {
-    object_record* r;
-    std::byte* slot;
-  };
-  by_node<std::vector<claimed>> per_node;
-  bool full = false;
-  std::size_t handled = 0;
-  for (object_record* r : chunks) {
+  // Claims F on each absent chunk, takes slots without waiting (a full
+  // cache is the evacuator's to fix, not a reason to block) and with one
+  // hold of the cache's lock, then reads each node's share with one batch.
+  // Prefetched chunks arrive with R, not H.
+  std::vector<object_record*> claimed;
+  std::vector<std::size_t> position;  // of each claimed chunk in `chunks`
+  std::vector<std::uint32_t> sizes;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    object_record* r = chunks[i];
     meta_state m = r->meta().load();
-    if (!m.fetchable() || !r->meta().begin_fetch(m)) {
-      ++handled;  // present or in transit: nothing to fetch
-      continue;
-    }
+    if (!m.fetchable() || !r->meta().begin_fetch(m)) continue;  // present or in transit
     // Holding F, the remote fields are this thread's to read.
     if (r->version == 0) {  // never written home: nothing to fetch
       r->meta().abort_fetch();
-      ++handled;
       continue;
     }
-    std::byte* slot = tiers_->allocate_host(r->size, false).first;
-    if (slot == nullptr) {
-      r->meta().abort_fetch();
-      full = true;
-      break;  // the rest waits for the evacuator
-    }
-    per_node[r->node].push_back({r, slot});
-    ++handled;
+    claimed.push_back(r);
+    position.push_back(i);
+    sizes.push_back(r->size);
   }
+  std::vector<std::byte*> slots(claimed.size());
+  const std::size_t given = tiers_->allocate_host_many(sizes, slots.data());
+  // What found no room waits for the evacuator, and so does what follows it.
+  const bool full = given < claimed.size();
+  for (std::size_t k = given; k < claimed.size(); ++k) claimed[k]->meta().abort_fetch();
+  const std::size_t handled = full ? position[given] : chunks.size();
+
+  by_node<std::vector<std::size_t>> per_node;  // indices into claimed
+  for (std::size_t k = 0; k < given; ++k) per_node[claimed[k]->node].push_back(k);
   std::size_t issued = 0;
   for (std::uint32_t n = 0; n < per_node.size(); ++n) {
-    auto& batch = per_node[n];
+    const auto& batch = per_node[n];
     if (batch.empty()) continue;
     std::vector<object_location> where;
     std::vector<std::span<std::byte>> into;
-    for (auto& c : batch) {
-      where.push_back({c.r->id, c.r->offset, c.r->version, c.r->size,
-                       static_cast<std::uint32_t>(storage::slot_bytes(c.r->size))});
-      into.emplace_back(c.slot, c.r->size);
+    for (std::size_t k : batch) {
+      const object_record* r = claimed[k];
+      where.push_back({r->id, r->offset, r->version, r->size,
+                       static_cast<std::uint32_t>(storage::slot_bytes(r->size))});
+      into.emplace_back(slots[k], r->size);
     }
-    const bool ok = far_.reachable(n) && far_.read(n, where, into).ok();
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      object_record* r = batch[i].r;
-      if (!ok) {
-        tiers_->free_slot(batch[i].slot, r->size);
-        r->meta().abort_fetch();
-        continue;
+    if (!far_.reachable(n) || !far_.read(n, where, into).ok()) {
+      for (std::size_t k : batch) {
+        tiers_->free_slot(slots[k], claimed[k]->size);
+        claimed[k]->meta().abort_fetch();
       }
+      continue;
+    }
+    std::vector<object_record*> arrived;
+    std::vector<std::byte*> arrived_slots;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      object_record* r = claimed[batch[i]];
       r->offset = where[i].offset;
       r->version = where[i].version;
-      tiers_->add_resident(r, batch[i].slot);
+      arrived.push_back(r);
+      arrived_slots.push_back(slots[batch[i]]);
       bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
-      r->meta().install(batch[i].slot, {.hot = true, .prefetched = true});
-      ++issued;
     }
+    tiers_->add_residents(arrived, arrived_slots);
+    for (std::size_t i = 0; i < arrived.size(); ++i)
+      arrived[i]->meta().install(arrived_slots[i], {.hot = true, .prefetched = true});
+    issued += arrived.size();
   }
   prefetch_issued_.fetch_add(issued, std::memory_order_relaxed);
   if (fetched != nullptr) *fetched = issued;

@@ -33,6 +33,25 @@ std::pair<std::byte*, std::size_t> tier_stack::allocate_host(std::uint32_t size,
   return {nullptr, tiers_.size()};
 }
 
+std::size_t tier_stack::allocate_host_many(std::span<const std::uint32_t> sizes, std::byte** out) {
+  std::size_t given = 0;
+  for (std::size_t i = 0; i < tiers_.size() && given < sizes.size(); ++i)
+    if (tiers_[i]->memory().host_accessible())
+      given += tiers_[i]->allocate_many(sizes.subspan(given), out + given);
+  return given;
+}
+
+void tier_stack::add_residents(std::span<object_record* const> records,
+                               std::span<std::byte* const> slots) {
+  for (std::size_t first = 0; first < records.size();) {
+    const std::size_t tier = index_of(slots[first]);
+    std::size_t end = first + 1;
+    while (end < records.size() && index_of(slots[end]) == tier) ++end;
+    tiers_[tier]->add_residents(records.subspan(first, end - first));
+    first = end;
+  }
+}
+
 bool tier_stack::could_fit_beside(std::span<const object_record* const> pinned,
                                   std::uint32_t size, std::size_t tier) const {
   std::vector<std::uint64_t> held(tiers_.size());

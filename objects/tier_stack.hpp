@@ -39,8 +39,15 @@ class tier_stack {
   std::pair<std::byte*, std::size_t> allocate_host(std::uint32_t size, bool from_reserve);
   /// The free slot of an object that never became resident.
   void free_slot(std::byte* slot, std::uint32_t size);
+  /// allocate_host for objects of `sizes` (not from the reserve), a tier's
+  /// lock taken once for all it gives: into out[0 ...] in order, up to the
+  /// first that finds no room in any host tier. Returns how many it gave.
+  std::size_t allocate_host_many(std::span<const std::uint32_t> sizes, std::byte** out);
   /// `r` is present now in `slot` (from allocate_host): it joins that tier.
   void add_resident(object_record* r, std::byte* slot) { (*this)[index_of(slot)].add_resident(r); }
+  /// add_resident for records[i] in slots[i], each tier's lock taken once a
+  /// run of records in it.
+  void add_residents(std::span<object_record* const> records, std::span<std::byte* const> slots);
   /// The slowest host tier's room_made(): read before allocate_host.
   std::uint64_t room_made() const { return tiers_[last_host_]->room_made(); }
   /// Blocks until the slowest host tier made room since `seen`, or
