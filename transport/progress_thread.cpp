@@ -1,7 +1,5 @@
 #include "transport/progress_thread.hpp"
 
-#include <chrono>
-
 namespace remora::transport {
 
 namespace {
@@ -18,22 +16,12 @@ progress_thread::~progress_thread() {
 }
 
 void progress_thread::run(std::chrono::microseconds spin) {
-  using clock = std::chrono::steady_clock;
-  auto last_event = clock::now();
-  unsigned idle = 0;
+  idle_rounds idle(spin);
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (worker_.progress() != 0) {
-      idle = 0;
-      continue;
-    }
-    // The clock is read every few idle rounds, not every round.
-    if (++idle % 16 != 0) continue;
-    const auto now = clock::now();
-    if (idle == 16) last_event = now;
-    if (now - last_event >= spin) {
-      worker_.wait_for_events(idle_sleep_ms);
-      idle = 0;
-    }
+    if (worker_.progress() != 0)
+      idle.note_events();
+    else
+      idle.idle_round(worker_, idle_sleep_ms);
   }
 }
 

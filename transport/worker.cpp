@@ -117,16 +117,13 @@ ucs_status_t worker::dispatch_am(void* arg, const void*, std::size_t, void* data
 
 result<void> worker::progress_until(const std::function<bool()>& done, deadline until,
                                     std::string_view what, bool may_give_up) {
-  unsigned idle = 0;
-  std::chrono::steady_clock::time_point idle_since;
+  idle_rounds idle(spin_before_sleep);
   while (!done()) {
     if (progress() != 0) {
-      idle = 0;
+      idle.note_events();
       continue;
     }
-    // The clock, the deadline and give_up are looked at every few idle
-    // rounds, not every round.
-    if (++idle % 16 != 0) continue;
+    if (!idle.idle_round(*this, 1)) continue;
     if (expired(until)) {
       if (done()) break;
       return error{errc::timeout, std::string(what) + ": no completion before the deadline"};
@@ -136,13 +133,19 @@ result<void> worker::progress_until(const std::function<bool()>& done, deadline 
       // A timeout come early: the peer may answer again later.
       return error{errc::timeout, std::string(what) + ": given up, the peer stopped answering"};
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (idle == 16)
-      idle_since = now;
-    else if (now - idle_since >= spin_before_sleep)
-      wait_for_events(1);
   }
   return {};
+}
+
+bool idle_rounds::idle_round(worker& w, int sleep_ms) {
+  // The clock is read every few idle rounds, not every round.
+  if (++rounds_ % 16 != 0) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (rounds_ == 16)
+    since_ = now;
+  else if (now - since_ >= spin_)
+    w.wait_for_events(sleep_ms);
+  return true;
 }
 
 void worker::wait_for_events(int timeout_ms) {

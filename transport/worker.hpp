@@ -72,8 +72,7 @@ class worker {
   /// naming `what`), or, when `may_give_up`, until the give_up_when
   /// condition holds (then errc::timeout too: an early one). It polls for
   /// `spin_before_sleep`, then sleeps on the worker's events between rounds
-  /// (a wait for a peer over tcp, which answers in tens of microseconds,
-  /// then leaves the core to the threads that compute).
+  /// (idle_rounds).
   result<void> progress_until(const std::function<bool()>& done, deadline until,
                               std::string_view what, bool may_give_up = true);
 
@@ -101,6 +100,25 @@ class worker {
   int event_fd_ = -1;
   std::function<bool()> give_up_;
   std::unordered_map<std::uint16_t, std::unique_ptr<std::pair<worker*, am_handler>>> handlers_;
+};
+
+/// The idle side of a loop that polls a worker: it polls for `spin`, then
+/// sleeps on the worker's events between rounds, so that a wait leaves its
+/// core to the threads that compute (over tcp a peer answers in tens of
+/// microseconds). Call note_events() after a round that handled events and
+/// idle_round() after one that handled none; idle_round() returns true every
+/// few idle rounds, once it has looked at the clock (and slept, when idle
+/// for `spin`): the rounds at which to look at deadlines.
+class idle_rounds {
+ public:
+  explicit idle_rounds(std::chrono::microseconds spin) : spin_(spin) {}
+  void note_events() { rounds_ = 0; }
+  bool idle_round(worker& w, int sleep_ms);
+
+ private:
+  std::chrono::microseconds spin_;
+  unsigned rounds_ = 0;
+  std::chrono::steady_clock::time_point since_;
 };
 
 /// A context with one worker: what a process needs to speak UCX. The worker
