@@ -20,8 +20,7 @@ namespace remora::transport {
 
 class progress_thread {
  public:
-  explicit progress_thread(worker& w,
-                           std::chrono::microseconds spin = std::chrono::microseconds(50));
+  explicit progress_thread(worker& w, std::chrono::microseconds spin = worker::spin_before_sleep);
   ~progress_thread();
   progress_thread(const progress_thread&) = delete;
   progress_thread& operator=(const progress_thread&) = delete;

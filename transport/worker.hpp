@@ -81,10 +81,12 @@ class worker {
   /// Waits that clean up after a failure (aborts, closes) are not cut short.
   void give_up_when(std::function<bool()> stop) { give_up_ = std::move(stop); }
 
+  /// How long a loop waiting on the worker polls before it sleeps between
+  /// rounds (idle_rounds).
   static constexpr std::chrono::microseconds spin_before_sleep{50};
 
   /// Sleeps until the worker has events or `timeout_ms` passes. Returns at
-  /// once when there may be pending work. For idle progress threads.
+  /// once when there may be pending work. For idle loops (idle_rounds).
   void wait_for_events(int timeout_ms);
 
   ucp_worker_h native() const { return handle_; }

@@ -78,16 +78,22 @@ inline void count(std::atomic<std::uint64_t>& counter) {
   counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-/// Records that the open scope holds `r`. REQUIRES: inside a scope.
-inline void pin(const object_record* r) {
+/// pin() while the log has room: false, and nothing recorded, when it is
+/// full. REQUIRES: inside a scope.
+inline bool try_pin(const object_record* r) {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
-  if (n < t.pin_capacity) [[likely]] {
-    t.pin_log[n].store(r, std::memory_order_relaxed);
-    t.pins.store(n + 1, std::memory_order_relaxed);
-  } else {
+  if (n >= t.pin_capacity) [[unlikely]]
+    return false;
+  t.pin_log[n].store(r, std::memory_order_relaxed);
+  t.pins.store(n + 1, std::memory_order_relaxed);
+  return true;
+}
+
+/// Records that the open scope holds `r`. REQUIRES: inside a scope.
+inline void pin(const object_record* r) {
+  if (!try_pin(r)) [[unlikely]]
     pin_slow(r);
-  }
 }
 
 }  // namespace detail

@@ -155,22 +155,18 @@ struct array_state {
     if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
-      auto& t = this_thread;
-      const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
-      if (m.host_fast(for_write) && n < t.pin_capacity) [[likely]] {
-        t.pin_log[n].store(rec, std::memory_order_relaxed);
-        t.pins.store(n + 1, std::memory_order_relaxed);
+      if (m.host_fast(for_write) && try_pin(rec)) [[likely]] {
         r.last_chunk = c;
         return m.address();
       }
     }
-    return chunk_step(r, i, for_write);
+    return chunk_step(r, i, c, for_write);
   }
 
   /// chunk_other's every case: past the end, a declared or detected order,
   /// back in the last chunk, a miss, and the walk detector's step.
-  [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, bool for_write) {
-    const std::size_t c = i >> per_shift;
+  [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, std::size_t c,
+                                     bool for_write) {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size || !r.plain) [[unlikely]]
       return chunk_slow(r, i, c, epoch, for_write, false);
