@@ -61,6 +61,8 @@ class memnode_options : public caf::actor_system_config {
   bool test_hooks = false, insecure = false, require_client_cert = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
+  std::string handshake_timeout = "10s";
+  std::size_t max_connections = 1024;
   std::string metrics;  // a port for /metrics ("0": a free one); empty: none
 
   memnode_options() {
@@ -100,6 +102,12 @@ class memnode_options : public caf::actor_system_config {
         .add(lease_grace, "lease-grace",
              "how long a client may be gone (every connection closed) before its objects are "
              "freed, e.g. 30s or 2m (default 30s)")
+        .add(handshake_timeout, "handshake-timeout",
+             "over plain TCP, close a connection whose client has not said hello with a good "
+             "token within this long, e.g. 10s (default 10s); until then it may send 64 KiB")
+        .add(max_connections, "max-connections",
+             "over plain TCP, connections open at once; more are closed as they arrive "
+             "(default 1024)")
         .add(metrics, "metrics",
              "serve Prometheus text at http://BIND:PORT/metrics on this port (0: a free one; "
              "default: none)")
@@ -267,6 +275,10 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;
     o.lease_grace = parse_duration("--lease-grace", opts.lease_grace);
+    o.door.handshake_timeout = parse_duration("--handshake-timeout", opts.handshake_timeout);
+    if (o.door.handshake_timeout.count() <= 0) usage_error("--handshake-timeout must be positive");
+    if (opts.max_connections == 0) usage_error("--max-connections must be at least 1");
+    o.door.max_connections = opts.max_connections;
     if (!opts.tenants.empty()) {
       if (!opts.auth_token.empty())
         usage_error(

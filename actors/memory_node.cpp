@@ -11,6 +11,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <caf/io/middleman.hpp>
+
 #include "actors/blob_index.hpp"
 #include "actors/publications.hpp"
 #include "actors/request_latency.hpp"
@@ -143,6 +145,13 @@ node_stats current_stats(node_pointer self) {
                                                .count());
   s.published = st.published.named();
   s.publications_held = st.published.held();
+  if (st.setup.door) {
+    const auto d = st.setup.door->figures();
+    s.connections = d.open;
+    s.connections_refused = d.refused;
+    s.connections_expired = d.expired;
+    s.connections_oversize = d.oversize;
+  }
   st.latency.report(s);
   for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {
     s.tenant_names.push_back(st.setup.tenants[t].name);
@@ -224,13 +233,27 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         ++l.live;
         ++l.generation;  // a lapse pending is off: the owner is back
         if (sender) self->monitor(sender);
-        return hello_reply{st.setup.node_id,
-                           session,
-                           as_chars(st.setup.worker_address),
-                           as_chars(st.setup.arena_keys.at(*tenant)),
-                           st.setup.arena->memory(*tenant).size(),
-                           st.setup.arena->max_object_size(),
-                           st.pulse};
+        hello_reply reply{st.setup.node_id,
+                          session,
+                          as_chars(st.setup.worker_address),
+                          as_chars(st.setup.arena_keys.at(*tenant)),
+                          st.setup.arena->memory(*tenant).size(),
+                          st.setup.arena->max_object_size(),
+                          st.pulse};
+        if (!st.setup.door || !sender || sender.node() == self->node()) return reply;
+        // The client's connection leaves the door's limits before it hears
+        // the reply, so nothing it sends next is held to them.
+        auto promise = self->make_response_promise<hello_reply>();
+        self->request(self->home_system().middleman().actor_handle(),
+                      caf::duration{std::chrono::seconds(5)}, caf::get_atom::value, sender.node())
+            .then(
+                [door = st.setup.door, promise, reply](const caf::node_id&, const std::string& host,
+                                                       std::uint16_t port) mutable {
+                  door->admit(host, port);
+                  promise.deliver(std::move(reply));
+                },
+                [promise, reply](caf::error&) mutable { promise.deliver(std::move(reply)); });
+        return promise;
       },
       [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
              const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {

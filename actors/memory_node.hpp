@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/front_door.hpp"
 #include "actors/messages.hpp"
 #include "storage/arena.hpp"
 #include "transport/blob.hpp"
@@ -46,6 +48,9 @@ struct memory_node_setup {
   // process leaves the cluster and stops. Empty: the node cannot leave (an
   // embedded one).
   std::function<void()> leave;
+  // The door the node is published behind (plain TCP), which its hellos
+  // admit connections through; none over TLS or unpublished.
+  std::shared_ptr<front_door> door;
 };
 
 memory_node_actor spawn_memory_node(caf::actor_system& sys, memory_node_setup setup);

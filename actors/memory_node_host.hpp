@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "actors/control_plane.hpp"
+#include "actors/front_door.hpp"
 #include "actors/memory_node.hpp"
 #include "storage/arena.hpp"
 #include "transport/result.hpp"
@@ -37,6 +38,8 @@ class memory_node_host {
     // What a drained node does when told to leave (memory_node.hpp); empty:
     // it cannot leave.
     std::function<void()> leave;
+    // What an unadmitted peer may do, over plain TCP (front_door.hpp).
+    front_door::options door;
   };
 
   static transport::result<std::unique_ptr<memory_node_host>> start(control_plane& cp,

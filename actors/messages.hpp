@@ -63,7 +63,7 @@ using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
 using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 7;
+inline constexpr std::uint32_t protocol_version = 8;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -127,7 +127,8 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
            x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed, x.published,
-           x.publications_held, x.tenant_names, x.tenant_used, x.tenant_quota, x.version, x.pid,
+           x.publications_held, x.connections, x.connections_refused, x.connections_expired,
+           x.connections_oversize, x.tenant_names, x.tenant_used, x.tenant_quota, x.version, x.pid,
            x.uptime_ms, x.high_watermark, x.low_watermark, x.spill_disk_bytes, x.latency_kinds,
            x.latency_counts, x.latency_sum_us);
 }

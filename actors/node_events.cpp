@@ -40,6 +40,16 @@ std::optional<std::string> node_events::next(const node_stats& now) {
                    " client(s) gone past their lease, " +
                    std::to_string(now.objects_reclaimed - before.objects_reclaimed) +
                    " object(s) freed");
+  const std::uint64_t cut = now.connections_refused + now.connections_expired +
+                            now.connections_oversize - before.connections_refused -
+                            before.connections_expired - before.connections_oversize;
+  if (cut > 0)
+    warn.push_back(
+        std::to_string(cut) + " connection(s) closed before admission (" +
+        change(before.connections_refused, now.connections_refused) + " past --max-connections, " +
+        change(before.connections_expired, now.connections_expired) +
+        " past --handshake-timeout, " +
+        change(before.connections_oversize, now.connections_oversize) + " asked to read too much)");
   last_ = now;
   if (info.empty() && warn.empty()) return std::nullopt;
   std::string line = warn.empty() ? "info:" : "warn:";

@@ -84,6 +84,14 @@ class stats_collectable final : public prometheus::Collectable {
     counter("remora_objects_reclaimed_total", "objects of lapsed clients freed",
             double(s->objects_reclaimed));
     gauge("remora_published_arrays", "arrays published now", double(s->published));
+    gauge("remora_connections", "control connections open (plain TCP)", double(s->connections));
+    counter("remora_connections_refused_total", "connections closed as accepted: the cap",
+            double(s->connections_refused));
+    counter("remora_connections_expired_total", "connections closed: not admitted in time",
+            double(s->connections_expired));
+    counter("remora_connections_oversize_total",
+            "connections closed: asked to read too much unadmitted",
+            double(s->connections_oversize));
     if (!s->tenant_names.empty()) {
       MetricFamily used{
           "remora_tenant_used_bytes", "payload bytes a tenant holds", MetricType::Gauge, {}};

@@ -99,6 +99,10 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
         format_byte_size(s.tenant_used[t]) + " of " + format_byte_size(s.tenant_quota[t]));
   row("leases lapsed", std::to_string(s.leases_lapsed) + " clients, " +
                            std::to_string(s.objects_reclaimed) + " objects freed");
+  row("connections",
+      std::to_string(s.connections) + " open; closed: " + std::to_string(s.connections_refused) +
+          " past the cap, " + std::to_string(s.connections_expired) + " not admitted in time, " +
+          std::to_string(s.connections_oversize) + " over the unadmitted limit");
   section("traffic");
   row("requests", std::to_string(s.requests) + " (" + std::to_string(s.errors) + " refused)");
   row("bytes served", format_byte_size(s.bytes_served));
@@ -121,7 +125,9 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
       "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
-      "\"published\": %llu, \"publications_held\": %llu, \"version\": \"%s\", \"pid\": %llu, "
+      "\"published\": %llu, \"publications_held\": %llu, \"connections\": %llu, "
+      "\"connections_refused\": %llu, \"connections_expired\": %llu, "
+      "\"connections_oversize\": %llu, \"version\": \"%s\", \"pid\": %llu, "
       "\"uptime_ms\": %llu, \"high_watermark\": %.3f, \"low_watermark\": %.3f, "
       "\"spill_disk_bytes\": %llu, \"tenants\": [%s], \"latency\": [%s]}\n",
       node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
@@ -131,7 +137,9 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       (unsigned long long)s.bytes_served, (unsigned long long)s.sessions,
       s.leaving ? "true" : "false", (unsigned long long)s.leases_lapsed,
       (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
-      (unsigned long long)s.publications_held, s.version.c_str(), (unsigned long long)s.pid,
+      (unsigned long long)s.publications_held, (unsigned long long)s.connections,
+      (unsigned long long)s.connections_refused, (unsigned long long)s.connections_expired,
+      (unsigned long long)s.connections_oversize, s.version.c_str(), (unsigned long long)s.pid,
       (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
       (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str(), latency_json(s).c_str());
 }

@@ -7,8 +7,10 @@
 using remora::actors::node_events;
 using remora::actors::node_stats;
 
-TEST_CASE("node events: clients, spilling started, on and stopped, refusals, lapsed leases",
-          "[node_events]") {
+TEST_CASE(
+    "node events: clients, spilling started, on and stopped, refusals, lapsed leases, closed "
+    "connections",
+    "[node_events]") {
   node_stats s;
   s.capacity = 1000;
   node_events events(s);
@@ -34,4 +36,10 @@ TEST_CASE("node events: clients, spilling started, on and stopped, refusals, lap
   s.leaving = true;
   s.unspills = 4;
   CHECK(events.next(s) == "info: 4 object(s) back from disk; draining: takes no new objects");
+  s.connections_expired = 2;
+  s.connections_oversize = 16;
+  CHECK(events.next(s) ==
+        "warn: 18 connection(s) closed before admission (+0 past --max-connections, +2 past "
+        "--handshake-timeout, +16 asked to read too much)");
+  CHECK_FALSE(events.next(s).has_value());
 }

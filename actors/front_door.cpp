@@ -1,0 +1,284 @@
+#include "actors/front_door.hpp"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/io/middleman_actor_impl.hpp>
+#include <caf/io/network/default_multiplexer.hpp>
+#include <caf/io/network/doorman_impl.hpp>
+#include <caf/io/network/scribe_impl.hpp>
+
+#include "actors/thread_logger.hpp"
+
+namespace remora::actors {
+
+namespace {
+
+namespace net = caf::io::network;
+using clock = std::chrono::steady_clock;
+using peer = std::pair<std::string, std::uint16_t>;  // host, port, as the node sees them
+
+class gated_connection;
+using connection_ptr = caf::intrusive_ptr<gated_connection>;
+
+// What the door's doorman, its connections and its timer share; it lives as
+// long as the last of them.
+struct door_state {
+  door_state(net::default_multiplexer& m, const front_door::options& o) : mpx(m), opts(o) {}
+
+  // Constant after construction.
+  net::default_multiplexer& mpx;
+  const front_door::options opts;
+
+  std::atomic<std::uint64_t> open{0}, refused{0}, expired{0}, oversize{0};
+
+  // State below is guarded by mutex.
+  struct waiting_connection {
+    std::uint64_t serial;
+    gated_connection* connection;  // attached to BASP: BASP holds a reference
+  };
+  std::mutex mutex;
+  std::condition_variable wake;                // the timer: a deadline added, or stopping
+  std::map<peer, waiting_connection> waiting;  // open and not admitted yet
+  struct deadline {
+    clock::time_point when;
+    peer who;
+    std::uint64_t serial;
+  };
+  std::deque<deadline> deadlines;  // in time order (one timeout for all)
+  std::uint64_t serials = 0;
+  bool stopping = false;
+};
+
+// One accepted connection: CAF's TCP connection, whose reads BASP asks for
+// are counted against the door's budget until the node admits it. Its
+// reads and closes run on the multiplexer's thread.
+class gated_connection final : public net::scribe_impl {
+ public:
+  gated_connection(std::shared_ptr<door_state> door, net::native_socket fd)
+      : scribe_impl(door->mpx, fd),
+        door_(std::move(door)),
+        budget_(door_->opts.preauth_bytes),
+        peer_{addr(), port()} {
+    ++door_->open;
+  }
+
+  ~gated_connection() override { closed(); }
+
+  const peer& remote() const { return peer_; }
+  bool admitted() const { return admitted_.load(std::memory_order_acquire); }
+  void admit() { admitted_.store(true, std::memory_order_release); }
+
+  // BASP asks for a header, then for the payload the header claims: a claim
+  // past what is left of the budget is never reserved, and the connection
+  // closes once BASP returns (consume).
+  void configure_read(caf::io::receive_policy::config config) override {
+    if (!admitted()) {
+      if (config.second > budget_) {
+        over_budget_ = true;
+        return;
+      }
+      budget_ -= config.second;
+    }
+    scribe_impl::configure_read(config);
+  }
+
+  bool consume(caf::execution_unit* ctx, const void* buf, std::size_t bytes) override {
+    const bool more = scribe::consume(ctx, buf, bytes);
+    if (!over_budget_) return more;
+    ++door_->oversize;
+    close(ctx);
+    return false;  // the stream stops reading
+  }
+
+  // The handshake time is up. On the multiplexer's thread.
+  void expire() {
+    if (admitted() || detached()) return;
+    ++door_->expired;
+    close(&door_->mpx);
+  }
+
+ protected:
+  // Closed, for whatever reason: BASP lets go of it (its reference goes).
+  void detach_from(caf::io::abstract_broker* broker) override {
+    closed();
+    scribe_impl::detach_from(broker);
+  }
+
+ private:
+  // As a failed read would: BASP sees the connection closed and forgets it;
+  // the peer sees it end at once, not when the last reference goes.
+  void close(caf::execution_unit* ctx) {
+    ::shutdown(stream_.fd(), SHUT_RDWR);
+    io_failure(ctx, net::operation::read);
+  }
+
+  void closed() {
+    if (closed_) return;
+    closed_ = true;
+    {
+      std::lock_guard held(door_->mutex);
+      auto it = door_->waiting.find(peer_);
+      if (it != door_->waiting.end() && it->second.connection == this) door_->waiting.erase(it);
+    }
+    --door_->open;
+  }
+
+  const std::shared_ptr<door_state> door_;
+  std::size_t budget_;  // bytes BASP may still ask for before admission
+  bool over_budget_ = false;
+  bool closed_ = false;
+  std::atomic<bool> admitted_{false};
+  const peer peer_;
+};
+
+// The listening socket: CAF's doorman, which turns away connections past
+// the cap and hands the others to BASP as gated connections.
+class gated_doorman final : public net::doorman_impl {
+ public:
+  gated_doorman(std::shared_ptr<door_state> door, net::native_socket fd)
+      : doorman_impl(door->mpx, fd), door_(std::move(door)) {}
+
+  bool new_connection() override {
+    if (detached()) return false;
+    const net::native_socket fd = acceptor_.accepted_socket();
+    if (door_->open.load() >= door_->opts.max_connections) {
+      ++door_->refused;
+      net::close_socket(fd);
+      return true;
+    }
+    net::keepalive(fd, true);  // as CAF's own connections
+    auto connection = caf::make_counted<gated_connection>(door_, fd);
+    const auto handle = connection->hdl();
+    {
+      std::lock_guard held(door_->mutex);
+      const std::uint64_t serial = ++door_->serials;
+      door_->waiting[connection->remote()] = {serial, connection.get()};
+      door_->deadlines.push_back(
+          {clock::now() + door_->opts.handshake_timeout, connection->remote(), serial});
+      parent()->add_scribe(std::move(connection));  // before anyone may look it up
+    }
+    door_->wake.notify_one();
+    return doorman::new_connection(&door_->mpx, handle);
+  }
+
+ private:
+  const std::shared_ptr<door_state> door_;
+};
+
+// The middleman actor the door publishes through: CAF's, listening with a
+// gated doorman.
+class door_middleman final : public caf::io::middleman_actor_impl {
+ public:
+  door_middleman(caf::actor_config& cfg, caf::actor basp, std::shared_ptr<door_state> door)
+      : middleman_actor_impl(cfg, std::move(basp)), door_(std::move(door)) {}
+
+ protected:
+  caf::expected<caf::io::doorman_ptr> open(std::uint16_t port, const char* addr,
+                                           bool reuse) override {
+    auto fd = net::new_tcp_acceptor_impl(port, addr, reuse);
+    if (!fd) return std::move(fd.error());
+    return caf::io::doorman_ptr{caf::make_counted<gated_doorman>(door_, *fd)};
+  }
+
+ private:
+  const std::shared_ptr<door_state> door_;
+};
+
+}  // namespace
+
+struct front_door::impl {
+  impl(caf::actor_system& s, const options& o)
+      : system(s),
+        door(std::make_shared<door_state>(
+            dynamic_cast<net::default_multiplexer&>(s.middleman().backend()), o)) {
+    acceptor = system.spawn<door_middleman, caf::hidden>(
+        system.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP")), door);
+    drop_thread_logger();
+    timer = std::thread([this] { expire_late(); });
+  }
+
+  ~impl() {
+    {
+      std::lock_guard held(door->mutex);
+      door->stopping = true;
+    }
+    door->wake.notify_one();
+    timer.join();
+    caf::anon_send_exit(acceptor, caf::exit_reason::user_shutdown);
+  }
+
+  // The timer: closes each connection not admitted by its deadline.
+  void expire_late() {
+    std::unique_lock held(door->mutex);
+    while (!door->stopping) {
+      if (door->deadlines.empty()) {
+        door->wake.wait(held);
+        continue;
+      }
+      const auto next = door->deadlines.front();
+      if (clock::now() < next.when) {
+        door->wake.wait_until(held, next.when);
+        continue;
+      }
+      door->deadlines.pop_front();
+      auto it = door->waiting.find(next.who);
+      if (it == door->waiting.end() || it->second.serial != next.serial) continue;  // gone or in
+      connection_ptr due{it->second.connection};  // safe: BASP holds one while it waits
+      door->waiting.erase(it);
+      held.unlock();
+      door->mpx.post([due] { due->expire(); });
+      due.reset();  // outside the lock: a last reference takes it
+      held.lock();
+    }
+  }
+
+  caf::actor_system& system;
+  const std::shared_ptr<door_state> door;
+  caf::io::middleman_actor acceptor;
+  std::thread timer;
+};
+
+front_door::front_door(caf::actor_system& system, const options& o)
+    : impl_(std::make_unique<impl>(system, o)) {}
+
+front_door::~front_door() = default;
+
+caf::expected<std::uint16_t> front_door::publish(const caf::strong_actor_ptr& whom,
+                                                 std::set<std::string> signatures,
+                                                 const std::string& host, std::uint16_t port) {
+  caf::expected<std::uint16_t> result = caf::make_error(caf::sec::request_timeout);
+  {
+    caf::scoped_actor self{impl_->system};
+    self->request(impl_->acceptor, caf::duration{std::chrono::seconds(30)},
+                  caf::publish_atom::value, port, whom, std::move(signatures), host, true)
+        .receive([&](std::uint16_t actual) { result = actual; },
+                 [&](caf::error& e) { result = std::move(e); });
+  }
+  drop_thread_logger();
+  return result;
+}
+
+void front_door::admit(const std::string& host, std::uint16_t port) {
+  std::lock_guard held(impl_->door->mutex);
+  auto it = impl_->door->waiting.find({host, port});
+  if (it == impl_->door->waiting.end()) return;
+  it->second.connection->admit();
+  impl_->door->waiting.erase(it);
+}
+
+front_door::counts front_door::figures() const {
+  const auto& d = *impl_->door;
+  return {d.open.load(), d.refused.load(), d.expired.load(), d.oversize.load()};
+}
+
+}  // namespace remora::actors

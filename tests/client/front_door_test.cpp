@@ -1,0 +1,138 @@
+// The front door of a node serving plain TCP (actors/front_door.hpp),
+// against a real remora-memnode: peers that never authenticate, whether they
+// claim huge messages, say nothing or come too many, cost the node almost
+// nothing and are closed, while a client with the token is served
+// throughout, also long past the handshake timeout.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "actors/control_plane.hpp"
+#include "actors/node_client.hpp"
+#include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+int connect_to(const std::string& where) {
+  const auto address = *remora::actors::node_address::parse(where);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(address.port);
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+  return fd;
+}
+
+// Whether the node closed `fd` within `timeout` (what it sent first, its
+// side of CAF's handshake, is read and dropped).
+bool closed_within(int fd, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    const ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) return true;
+  }
+}
+
+remora::actors::node_stats stats_with_token(const std::string& where, const std::string& token) {
+  remora::actors::control_plane cp;
+  remora::actors::node_client::options o;
+  o.address = *remora::actors::node_address::parse(where);
+  o.auth_token = token;
+  auto node = remora::actors::node_client::connect(cp, o);
+  REQUIRE(node);
+  auto s = (*node)->stats();
+  REQUIRE(s);
+  return *s;
+}
+
+}  // namespace
+
+TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing, and go",
+          "[client][door]") {
+  remora::Options options;
+  options.auth_token("door-token").timeout(10s);
+  auto nodes = remora::testing::start_nodes(1, options,
+                                            {"--auth-token=door-token", "--handshake-timeout=4s"});
+  const std::string where = options.memory_nodes()[0];
+  const std::uint64_t before = resident_bytes(nodes[0]->pid());
+  // 16 connections, each sending a valid header of CAF's client handshake
+  // that claims a payload of 256 MiB; 4 that say nothing.
+  std::vector<int> claims, silent;
+  for (int i = 0; i < 16; ++i) {
+    const int fd = connect_to(where);
+    unsigned char header[32] = {};
+    header[0] = 0x01;  // client_handshake
+    header[4] = 0x10;  // payload length, big-endian: 0x10000000
+    REQUIRE(::send(fd, header, sizeof header, MSG_NOSIGNAL) == sizeof header);
+    claims.push_back(fd);
+  }
+  for (int i = 0; i < 4; ++i) silent.push_back(connect_to(where));
+  CHECK_FALSE(closed_within(silent[0], 200ms));  // not before the deadline
+  // A client with the token is served meanwhile.
+  remora::Runtime rt(remora::Options(options).dram_cache(4 << 20));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 2'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
+  // The claims were never reserved, and each was closed at once.
+  CHECK(resident_bytes(nodes[0]->pid()) < before + (64ull << 20));
+  for (int fd : claims) CHECK(closed_within(fd, 5s));
+  // The silent ones are closed by the deadline.
+  for (int fd : silent) CHECK(closed_within(fd, 20s));
+  // The client, long past the handshake timeout, is still served: its
+  // hello admitted its connection. Enough objects to go to the node.
+  remora::testing::add_wide(rt, objects, 40'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
+  CHECK(rt.stats().writebacks > 0);
+  const auto s = stats_with_token(where, "door-token");
+  CHECK(s.connections_oversize == 16);
+  CHECK(s.connections_expired >= 4);
+  CHECK(s.connections_refused == 0);
+  for (int fd : claims) ::close(fd);
+  for (int fd : silent) ::close(fd);
+}
+
+TEST_CASE("plain TCP: connections past --max-connections are closed as they arrive",
+          "[client][door]") {
+  remora::Options options;
+  options.timeout(10s);
+  auto nodes = remora::testing::start_nodes(1, options, {"--max-connections=8"});
+  const std::string where = options.memory_nodes()[0];
+  std::vector<int> held;
+  for (int i = 0; i < 8; ++i) held.push_back(connect_to(where));
+  const int ninth = connect_to(where);
+  CHECK(closed_within(ninth, 5s));
+  for (int fd : held) CHECK_FALSE(closed_within(fd, 100ms));
+  ::close(ninth);
+  for (int fd : held) ::close(fd);
+  // Room again once they are gone: a client is served.
+  std::this_thread::sleep_for(500ms);
+  remora::Runtime rt(remora::Options(options).dram_cache(4 << 20));
+  auto p = rt.make_unique<remora::testing::wide>(remora::testing::wide{7, 7, {}});
+  CHECK(p.read().a == 7);
+  const auto s = stats_with_token(where, "");
+  CHECK(s.connections_refused == 1);
+}
