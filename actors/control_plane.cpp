@@ -55,13 +55,6 @@ bool control_plane::uses_tls() const {
 
 namespace {
 
-template <class Handle>
-caf::expected<std::uint16_t> publish_handle(control_plane::impl& cp, const Handle& whom,
-                                            const std::string& host, std::uint16_t port) {
-  if (cp.tls) return caf::openssl::publish(whom, port, host.c_str(), true);
-  return cp.system.middleman().publish(whom, port, host.c_str(), true);
-}
-
 // What caf::io::remote_actor does, with a deadline: it asks the middleman
 // (or the TLS manager) to connect and waits without one.
 template <class Handle>
@@ -88,14 +81,10 @@ caf::expected<Handle> remote_handle(control_plane::impl& cp, const std::string& 
 
 }  // namespace
 
-caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
-                                     const std::string& host, std::uint16_t port) {
-  return publish_handle(cp, whom, host, port);
-}
-
 caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor& whom,
                                      const std::string& host, std::uint16_t port) {
-  return publish_handle(cp, whom, host, port);
+  if (cp.tls) return caf::openssl::publish(whom, port, host.c_str(), true);
+  return cp.system.middleman().publish(whom, port, host.c_str(), true);
 }
 
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,

@@ -29,10 +29,8 @@ struct control_plane::impl {
 };
 
 /// Publishes `whom` on host:port (0: a free port), over TLS when the control
-/// plane has certificates. Returns the port.
-caf::expected<std::uint16_t> publish(control_plane::impl& cp, const memory_node_actor& whom,
-                                     const std::string& host, std::uint16_t port);
-
+/// plane has certificates. Returns the port. (Memory nodes publish through
+/// their front door: front_door.hpp.)
 caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor& whom,
                                      const std::string& host, std::uint16_t port);
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -15,7 +16,9 @@
 #include <caf/io/middleman_actor_impl.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
 #include <caf/io/network/doorman_impl.hpp>
-#include <caf/io/network/scribe_impl.hpp>
+#include <caf/io/network/stream_impl.hpp>
+#include <caf/openssl/session.hpp>
+#include <caf/policy/tcp.hpp>
 
 #include "actors/thread_logger.hpp"
 
@@ -27,24 +30,26 @@ namespace net = caf::io::network;
 using clock = std::chrono::steady_clock;
 using peer = std::pair<std::string, std::uint16_t>;  // host, port, as the node sees them
 
-class gated_connection;
-using connection_ptr = caf::intrusive_ptr<gated_connection>;
+class door_connection;
+using connection_ptr = caf::intrusive_ptr<door_connection>;
 
 // What the door's doorman, its connections and its timer share; it lives as
 // long as the last of them.
 struct door_state {
-  door_state(net::default_multiplexer& m, const front_door::options& o) : mpx(m), opts(o) {}
+  door_state(net::default_multiplexer& m, const front_door::options& o, bool t)
+      : mpx(m), opts(o), tls(t) {}
 
   // Constant after construction.
   net::default_multiplexer& mpx;
   const front_door::options opts;
+  const bool tls;  // connections speak TLS (CAF's openssl module, configured)
 
   std::atomic<std::uint64_t> open{0}, refused{0}, expired{0}, oversize{0};
 
   // State below is guarded by mutex.
   struct waiting_connection {
     std::uint64_t serial;
-    gated_connection* connection;  // attached to BASP: BASP holds a reference
+    door_connection* connection;  // attached to BASP: BASP holds a reference
   };
   std::mutex mutex;
   std::condition_variable wake;                // the timer: a deadline added, or stopping
@@ -59,20 +64,27 @@ struct door_state {
   bool stopping = false;
 };
 
-// One accepted connection: CAF's TCP connection, whose reads BASP asks for
-// are counted against the door's budget until the node admits it. Its
-// reads and closes run on the multiplexer's thread.
-class gated_connection final : public net::scribe_impl {
+// Where `fd`'s peer is, as CAF names it to BASP (remote_addr, remote_port).
+peer peer_of(net::native_socket fd) {
+  auto host = net::remote_addr_of_fd(fd);
+  auto port = net::remote_port_of_fd(fd);
+  return {host ? *host : std::string{}, port ? *port : std::uint16_t{0}};
+}
+
+// One accepted connection as BASP sees it (a scribe), whose reads BASP asks
+// for are counted against the door's budget until the node admits it. Its
+// reads and closes run on the multiplexer's thread; admit() on any.
+class door_connection : public caf::io::scribe {
  public:
-  gated_connection(std::shared_ptr<door_state> door, net::native_socket fd)
-      : scribe_impl(door->mpx, fd),
+  door_connection(std::shared_ptr<door_state> door, net::native_socket fd)
+      : scribe(net::conn_hdl_from_socket(fd)),
         door_(std::move(door)),
         budget_(door_->opts.preauth_bytes),
-        peer_{addr(), port()} {
+        peer_{peer_of(fd)} {
     ++door_->open;
   }
 
-  ~gated_connection() override { closed(); }
+  ~door_connection() override { closed(); }
 
   const peer& remote() const { return peer_; }
   bool admitted() const { return admitted_.load(std::memory_order_acquire); }
@@ -81,7 +93,7 @@ class gated_connection final : public net::scribe_impl {
   // BASP asks for a header, then for the payload the header claims: a claim
   // past what is left of the budget is never reserved, and the connection
   // closes once BASP returns (consume).
-  void configure_read(caf::io::receive_policy::config config) override {
+  void configure_read(caf::io::receive_policy::config config) final {
     if (!admitted()) {
       if (config.second > budget_) {
         over_budget_ = true;
@@ -89,10 +101,10 @@ class gated_connection final : public net::scribe_impl {
       }
       budget_ -= config.second;
     }
-    scribe_impl::configure_read(config);
+    read(config);
   }
 
-  bool consume(caf::execution_unit* ctx, const void* buf, std::size_t bytes) override {
+  bool consume(caf::execution_unit* ctx, const void* buf, std::size_t bytes) final {
     const bool more = scribe::consume(ctx, buf, bytes);
     if (!over_budget_) return more;
     ++door_->oversize;
@@ -108,17 +120,20 @@ class gated_connection final : public net::scribe_impl {
   }
 
  protected:
+  virtual void read(caf::io::receive_policy::config config) = 0;
+  virtual net::native_socket fd() const = 0;
+
   // Closed, for whatever reason: BASP lets go of it (its reference goes).
-  void detach_from(caf::io::abstract_broker* broker) override {
+  void detach_from(caf::io::abstract_broker* broker) final {
     closed();
-    scribe_impl::detach_from(broker);
+    scribe::detach_from(broker);
   }
 
  private:
   // As a failed read would: BASP sees the connection closed and forgets it;
   // the peer sees it end at once, not when the last reference goes.
   void close(caf::execution_unit* ctx) {
-    ::shutdown(stream_.fd(), SHUT_RDWR);
+    ::shutdown(fd(), SHUT_RDWR);
     io_failure(ctx, net::operation::read);
   }
 
@@ -141,6 +156,63 @@ class gated_connection final : public net::scribe_impl {
   const peer peer_;
 };
 
+// CAF's openssl session as a stream policy: TLS over the socket.
+struct tls_policy {
+  explicit tls_policy(caf::openssl::session_ptr s) : session(std::move(s)) {}
+  net::rw_state read_some(std::size_t& got, net::native_socket fd, void* buf, std::size_t n) {
+    return session->read_some(got, fd, buf, n);
+  }
+  net::rw_state write_some(std::size_t& put, net::native_socket fd, const void* buf,
+                           std::size_t n) {
+    return session->write_some(put, fd, buf, n);
+  }
+  bool must_read_more(net::native_socket fd, std::size_t threshold) {
+    return session->must_read_more(fd, threshold);
+  }
+  caf::openssl::session_ptr session;
+};
+
+// A door connection over a stream of CAF's with `Policy`: caf::policy::tcp,
+// or tls_policy. What CAF's own scribes do, by the door's rules.
+template <class Policy>
+class gated_connection final : public door_connection {
+ public:
+  template <class... Ts>
+  gated_connection(std::shared_ptr<door_state> door, net::native_socket fd, Ts&&... policy)
+      : door_connection(door, fd), stream_(door->mpx, fd, std::forward<Ts>(policy)...) {}
+
+  void ack_writes(bool enable) override { stream_.ack_writes(enable); }
+  std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
+  std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
+  void flush() override { stream_.flush(this); }
+  void add_to_loop() override { stream_.activate(this); }
+  void remove_from_loop() override { stream_.passivate(); }
+
+  void graceful_shutdown() override {
+    stream_.graceful_shutdown();
+    detach(&stream_.backend(), false);
+  }
+
+  std::string addr() const override { return remote().first; }
+  std::uint16_t port() const override { return remote().second; }
+
+ protected:
+  void read(caf::io::receive_policy::config config) override {
+    stream_.configure_read(config);
+    if (launched_) return;
+    launched_ = true;
+    stream_.start(this);
+    // TLS: a first write lets the handshake go on (as CAF's openssl module).
+    if constexpr (std::is_same_v<Policy, tls_policy>) stream_.force_empty_write(this);
+  }
+
+  net::native_socket fd() const override { return stream_.fd(); }
+
+ private:
+  bool launched_ = false;
+  net::stream_impl<Policy> stream_;
+};
+
 // The listening socket: CAF's doorman, which turns away connections past
 // the cap and hands the others to BASP as gated connections.
 class gated_doorman final : public net::doorman_impl {
@@ -156,8 +228,19 @@ class gated_doorman final : public net::doorman_impl {
       net::close_socket(fd);
       return true;
     }
-    net::keepalive(fd, true);  // as CAF's own connections
-    auto connection = caf::make_counted<gated_connection>(door_, fd);
+    connection_ptr connection;
+    if (door_->tls) {
+      net::nonblocking(fd, true);
+      auto session = caf::openssl::make_session(parent()->system(), fd, true);
+      if (!session) {  // its handshake failed at once
+        net::close_socket(fd);
+        return true;
+      }
+      connection = caf::make_counted<gated_connection<tls_policy>>(door_, fd, std::move(session));
+    } else {
+      net::keepalive(fd, true);  // as CAF's own connections
+      connection = caf::make_counted<gated_connection<caf::policy::tcp>>(door_, fd);
+    }
     const auto handle = connection->hdl();
     {
       std::lock_guard held(door_->mutex);
@@ -200,7 +283,8 @@ struct front_door::impl {
   impl(caf::actor_system& s, const options& o)
       : system(s),
         door(std::make_shared<door_state>(
-            dynamic_cast<net::default_multiplexer&>(s.middleman().backend()), o)) {
+            dynamic_cast<net::default_multiplexer&>(s.middleman().backend()), o,
+            s.has_openssl_manager())) {
     acceptor = system.spawn<door_middleman, caf::hidden>(
         system.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP")), door);
     drop_thread_logger();

@@ -1,22 +1,21 @@
 // front_door: what a peer can make a memory node do before the node admits
-// it, when the node serves plain TCP.
+// it.
 //
 // CAF 0.17's BASP reads a message's 32-byte header and then reserves the
 // length it claims, before anything is checked: four connections that each
 // sent one header claiming 256 MiB grew a node by 750 MB, and a connection
 // that says nothing stays open for good. A node publishes through its front
-// door instead, which accepts with CAF's own TCP code (its doorman and
-// connections are subclasses of CAF's) and, until the node admits a
-// connection (its client said hello with a good token: admit()),
+// door instead, which accepts with CAF's own code (its doorman, and its
+// streams over TCP or, with CAF's openssl module loaded, TLS) and, until the
+// node admits a connection (its client said hello with a good token:
+// admit()),
 //   - lets it ask BASP to read at most `preauth_bytes` in all: a header
 //     claiming more closes it before anything is reserved;
-//   - closes it when `handshake_timeout` passes;
+//   - closes it when `handshake_timeout` passes (a TLS handshake included);
 // and closes new connections as they are accepted while `max_connections`
-// are open. Admitted connections read as CAF's own do.
-//
-// With TLS, CAF's openssl module accepts instead, and its handshake with
-// client certificates keeps every byte of an unauthenticated peer from BASP
-// (README); this door is not in front of it.
+// are open. Admitted connections read as CAF's own do. Over TLS, the
+// handshake with client certificates comes first: a peer the CA did not
+// sign never reaches BASP at all.
 //
 // Thread-safety: admit() and figures() from any thread. Destroy before the
 // actor system ends.

@@ -103,11 +103,11 @@ class memnode_options : public caf::actor_system_config {
              "how long a client may be gone (every connection closed) before its objects are "
              "freed, e.g. 30s or 2m (default 30s)")
         .add(handshake_timeout, "handshake-timeout",
-             "over plain TCP, close a connection whose client has not said hello with a good "
-             "token within this long, e.g. 10s (default 10s); until then it may send 64 KiB")
+             "close a connection whose client has not said hello with a good token within this "
+             "long (a TLS handshake included), e.g. 10s (default 10s); until then it may send "
+             "64 KiB")
         .add(max_connections, "max-connections",
-             "over plain TCP, connections open at once; more are closed as they arrive "
-             "(default 1024)")
+             "connections open at once; more are closed as they arrive (default 1024)")
         .add(metrics, "metrics",
              "serve Prometheus text at http://BIND:PORT/metrics on this port (0: a free one; "
              "default: none)")

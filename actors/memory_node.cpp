@@ -242,11 +242,13 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
                           st.pulse};
         if (!st.setup.door || !sender || sender.node() == self->node()) return reply;
         // The client's connection leaves the door's limits before it hears
-        // the reply, so nothing it sends next is held to them.
+        // the reply, so nothing it sends next is held to them. The node
+        // awaits the middleman's answer (microseconds): a busy node's queue
+        // would hold it back a second time.
         auto promise = self->make_response_promise<hello_reply>();
         self->request(self->home_system().middleman().actor_handle(),
-                      caf::duration{std::chrono::seconds(5)}, caf::get_atom::value, sender.node())
-            .then(
+                      caf::duration{std::chrono::seconds(1)}, caf::get_atom::value, sender.node())
+            .await(
                 [door = st.setup.door, promise, reply](const caf::node_id&, const std::string& host,
                                                        std::uint16_t port) mutable {
                   door->admit(host, port);

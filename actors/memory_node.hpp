@@ -48,8 +48,8 @@ struct memory_node_setup {
   // process leaves the cluster and stops. Empty: the node cannot leave (an
   // embedded one).
   std::function<void()> leave;
-  // The door the node is published behind (plain TCP), which its hellos
-  // admit connections through; none over TLS or unpublished.
+  // The door the node is published behind, which its hellos admit
+  // connections through; none: nothing to admit (a node no one connects to).
   std::shared_ptr<front_door> door;
 };
 

@@ -21,7 +21,7 @@ struct memory_node_host::impl {
   transport::local_ucx ucx;
   std::unique_ptr<storage::arena> arena;
   std::optional<transport::progress_thread> progress;
-  std::shared_ptr<front_door> door;  // plain TCP only
+  std::shared_ptr<front_door> door;
   memory_node_actor node;
   std::uint64_t node_id = 0;
   std::uint16_t published_port = 0;
@@ -58,7 +58,7 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   setup.tenants = o.tenants;
   p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   setup.node_id = p->node_id;
-  if (!p->cp.tls) p->door = std::make_shared<front_door>(p->cp.system, o.door);
+  p->door = std::make_shared<front_door>(p->cp.system, o.door);
   setup.door = p->door;
   p->progress.emplace(*p->ucx.worker);
   p->node = spawn_memory_node(p->cp.system, std::move(setup));
@@ -78,10 +78,8 @@ memory_node_host::~memory_node_host() {
 }
 
 result<std::uint16_t> memory_node_host::publish(const std::string& host, std::uint16_t port) {
-  auto r = impl_->door
-               ? impl_->door->publish(caf::actor_cast<caf::strong_actor_ptr>(impl_->node),
-                                      impl_->cp.system.message_types(impl_->node), host, port)
-               : actors::publish(impl_->cp, impl_->node, host, port);
+  auto r = impl_->door->publish(caf::actor_cast<caf::strong_actor_ptr>(impl_->node),
+                                impl_->cp.system.message_types(impl_->node), host, port);
   if (!r)
     return error{errc::io, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
                                impl_->cp.system.render(r.error())};

@@ -38,7 +38,7 @@ class memory_node_host {
     // What a drained node does when told to leave (memory_node.hpp); empty:
     // it cannot leave.
     std::function<void()> leave;
-    // What an unadmitted peer may do, over plain TCP (front_door.hpp).
+    // What an unadmitted peer may do (front_door.hpp).
     front_door::options door;
   };
 

@@ -1,61 +1,29 @@
-// The front door of a node serving plain TCP (actors/front_door.hpp),
+// The front door of a node serving plain TCP (actors/front_door.hpp; over
+// TLS: tls_test.cpp),
 // against a real remora-memnode: peers that never authenticate, whether they
 // claim huge messages, say nothing or come too many, cost the node almost
 // nothing and are closed, while a client with the token is served
 // throughout, also long past the handshake timeout.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "actors/control_plane.hpp"
 #include "actors/node_client.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
+#include "tests/client/raw_peers.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-std::uint64_t resident_bytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
-int connect_to(const std::string& where) {
-  const auto address = *remora::actors::node_address::parse(where);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(address.port);
-  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-  return fd;
-}
-
-// Whether the node closed `fd` within `timeout` (what it sent first, its
-// side of CAF's handshake, is read and dropped).
-bool closed_within(int fd, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[4096];
-    const ssize_t got = ::recv(fd, buf, sizeof buf, 0);
-    if (got <= 0) return true;
-  }
-}
+using remora::testing::closed_within;
+using remora::testing::connect_to;
+using remora::testing::resident_bytes;
 
 remora::actors::node_stats stats_with_token(const std::string& where, const std::string& token) {
   remora::actors::control_plane cp;

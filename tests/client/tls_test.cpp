@@ -3,11 +3,10 @@
 // certificate the node trusts, is refused with an error that says so. A
 // node bound beyond loopback refuses to serve plain TCP unless told
 // --insecure. Unauthenticated peers that claim huge messages cost the TLS
-// node almost nothing: BASP never reads a byte they send.
+// node almost nothing (BASP never reads a byte they send), and the front
+// door's deadline and cap hold over TLS too (actors/front_door.hpp).
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,10 +18,14 @@
 #include "actors/node_client.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
+#include "tests/client/raw_peers.hpp"
 #include "tests/support/child_process.hpp"
 
 using namespace std::chrono_literals;
 using remora::testing::child_process;
+using remora::testing::closed_within;
+using remora::testing::connect_to;
+using remora::testing::resident_bytes;
 
 namespace {
 
@@ -49,13 +52,6 @@ struct certificates {
   }
   ~certificates() { std::filesystem::remove_all(dir); }
 };
-
-std::uint64_t resident_bytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
 
 }  // namespace
 
@@ -107,7 +103,8 @@ TEST_CASE("TLS: a Runtime with Options::tls is served, others are refused", "[cl
   CHECK(anonymous.wait_for_line("certificate required", 30s).has_value());
 }
 
-TEST_CASE("TLS: peers that never authenticate cost the node almost nothing", "[client][tls]") {
+TEST_CASE("TLS: peers that never authenticate cost the node almost nothing, and go",
+          "[client][tls]") {
   certificates certs;
   if (!certs.made) {
     WARN("openssl could not make certificates: TLS test skipped");
@@ -115,37 +112,66 @@ TEST_CASE("TLS: peers that never authenticate cost the node almost nothing", "[c
   }
   remora::Options options;
   // (API.md's spelling of the flags.)
+  auto nodes = remora::testing::start_nodes(
+      1, options,
+      {"--tls-cert=" + certs.cert, "--tls-key=" + certs.key, "--tls-ca=" + certs.cert,
+       "--require-client-cert", "--handshake-timeout=3s"});
+  const std::string where = options.memory_nodes()[0];
+  const std::uint64_t before = resident_bytes(nodes[0]->pid());
+  // 16 connections, each a 32-byte header claiming a 256 MiB message; 4
+  // that say nothing, not even a TLS hello.
+  std::vector<int> claims, silent;
+  for (int i = 0; i < 16; ++i) {
+    const int fd = connect_to(where);
+    unsigned char header[32] = {};
+    header[0] = 0x01;  // CAF's client handshake
+    header[4] = 0x10;  // payload length, big-endian: 0x10000000
+    (void)::send(fd, header, sizeof header, MSG_NOSIGNAL);
+    claims.push_back(fd);
+  }
+  for (int i = 0; i < 4; ++i) silent.push_back(connect_to(where));
+  // Authenticated clients are served meanwhile.
+  remora::Runtime rt(
+      remora::Options(options).dram_cache(4 << 20).tls(certs.cert, certs.cert, certs.key));
+  remora::testing::wide_objects objects;
+  remora::testing::add_wide(rt, objects, 2'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
+  CHECK(resident_bytes(nodes[0]->pid()) < before + (64ull << 20));
+  // The claims end with their failed TLS handshakes, the silent ones at the
+  // handshake timeout.
+  for (int fd : claims) CHECK(closed_within(fd, 20s));
+  for (int fd : silent) CHECK(closed_within(fd, 20s));
+  // The client, past the handshake timeout, is served still.
+  remora::testing::add_wide(rt, objects, 40'000);
+  CHECK(remora::testing::wrong_reads(objects) == 0);
+  CHECK(rt.stats().writebacks > 0);
+  for (int fd : claims) ::close(fd);
+  for (int fd : silent) ::close(fd);
+}
+
+TEST_CASE("TLS: connections past --max-connections are closed as they arrive", "[client][tls]") {
+  certificates certs;
+  if (!certs.made) {
+    WARN("openssl could not make certificates: TLS test skipped");
+    return;
+  }
+  remora::Options options;
   auto nodes = remora::testing::start_nodes(1, options,
                                             {"--tls-cert=" + certs.cert, "--tls-key=" + certs.key,
-                                             "--tls-ca=" + certs.cert, "--require-client-cert"});
-  const auto address = *remora::actors::node_address::parse(options.memory_nodes()[0]);
-  const std::uint64_t before = resident_bytes(nodes[0]->pid());
-  // 16 connections, each a 32-byte header claiming a 256 MiB message.
-  std::vector<int> sockets;
-  for (int i = 0; i < 16; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(address.port);
-    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-    unsigned char header[32] = {};
-    for (int at : {0, 4, 8, 12, 16}) {  // a length of 256 MiB, wherever it is read from
-      header[at] = 0x10;
-      header[at + 3] = 0x00;
-    }
-    (void)::send(fd, header, sizeof header, MSG_NOSIGNAL);
-    sockets.push_back(fd);
-  }
-  std::this_thread::sleep_for(2s);
-  const std::uint64_t after = resident_bytes(nodes[0]->pid());
-  CHECK(after < before + (64ull << 20));
-  // Authenticated clients are served meanwhile.
+                                             "--tls-ca=" + certs.cert, "--max-connections=4"});
+  const std::string where = options.memory_nodes()[0];
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(connect_to(where));
+  const int fifth = connect_to(where);
+  CHECK(closed_within(fifth, 5s));
+  for (int fd : held) CHECK_FALSE(closed_within(fd, 100ms));
+  ::close(fifth);
+  for (int fd : held) ::close(fd);
+  std::this_thread::sleep_for(500ms);
   remora::Runtime rt(
       remora::Options(options).dram_cache(4 << 20).tls(certs.cert, certs.cert, certs.key));
   auto p = rt.make_unique<remora::testing::wide>(remora::testing::wide{7, 7, {}});
   CHECK(p.read().a == 7);
-  for (int fd : sockets) ::close(fd);
 }
 
 TEST_CASE("TLS files and token files are checked when the Runtime starts", "[client][tls]") {
