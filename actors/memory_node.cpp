@@ -87,12 +87,17 @@ caf::error refuse(node_pointer self, const transport::error& e) {
   return make_remora_error(e.code, e.message);
 }
 
-// The session's owner, or nullptr when hello did not grant `session`.
-// Counts the request either way.
+// The session's owner, or nullptr when hello did not grant `session` to
+// the process asking (a session is bound to its client's connection: CAF
+// keeps one per pair of processes, so a session id learned elsewhere is of
+// no use). Counts the request either way.
 const session_info* admitted(node_pointer self, std::uint64_t session) {
   ++self->state.counters.requests;
   auto it = self->state.sessions.find(session);
-  return it == self->state.sessions.end() ? nullptr : &it->second;
+  if (it == self->state.sessions.end()) return nullptr;
+  const auto& sender = self->current_sender();
+  if (!sender || !it->second.client || sender->node() != it->second.client.node()) return nullptr;
+  return &it->second;
 }
 
 // A session ended (goodbye, or its client went away). The owner's last

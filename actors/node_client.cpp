@@ -256,6 +256,9 @@ node_client::~node_client() {
 std::uint64_t node_client::node_id() const {
   return impl_->hello.node_id;
 }
+std::uint64_t node_client::session() const {
+  return impl_->hello.session;
+}
 std::uint32_t node_client::max_object_size() const {
   return impl_->hello.max_object_size;
 }

@@ -61,6 +61,8 @@ class node_client {
   ~node_client();  // says goodbye; closes the UCX endpoint
 
   std::uint64_t node_id() const;
+  /// The session the node granted at the last hello.
+  std::uint64_t session() const;
   std::uint32_t max_object_size() const;
   const node_address& address() const;
 

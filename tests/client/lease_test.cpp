@@ -1,5 +1,5 @@
 // Leases: a client runtime's objects belong to it. Another client can
-// neither free nor look them up; when it dies (SIGKILL) its objects are
+// neither free nor look them up, nor use its session; when it dies (SIGKILL) its objects are
 // freed once the node's lease grace has passed, and a reconnect within the
 // grace keeps them.
 #include <catch2/catch.hpp>
@@ -40,6 +40,32 @@ TEST_CASE("a client's objects are its own: others can neither free nor look them
   CHECK(steal.err().code == remora::transport::errc::unknown_object);
   CHECK((*second)->lookup(ids).ok());  // the same owner, another connection
   CHECK((*second)->free(ids).ok());
+}
+
+TEST_CASE("a session is bound to its client's connection: its id is of no use elsewhere",
+          "[client][lease]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(1, options);
+  const std::string where = options.memory_nodes()[0];
+  remora::actors::control_plane cp;
+  remora::actors::node_client::options o;
+  o.address = *remora::actors::node_address::parse(where);
+  auto client = remora::actors::node_client::connect(cp, o);
+  REQUIRE(client.ok());
+  const std::vector<std::uint64_t> ids{0x51};
+  REQUIRE((*client)->allocate(ids, std::vector<std::uint32_t>{64}).ok());
+  char session[32], id[32];
+  std::snprintf(session, sizeof session, "%llx", (unsigned long long)(*client)->session());
+  std::snprintf(id, sizeof id, "%llx", (unsigned long long)ids[0]);
+  // Another process that names the session is refused.
+  child_process thief({REMORA_USE_SESSION, where, session, id});
+  const auto line = thief.wait_for_line("lookup", 30s);
+  REQUIRE(line.has_value());
+  CHECK(line->find("lookup refused") != std::string::npos);
+  CHECK(line->find("no such session") != std::string::npos);
+  CHECK(thief.wait_exit(20s) == 1);
+  // Its own client goes on.
+  CHECK((*client)->lookup(ids).ok());
 }
 
 TEST_CASE("a client that dies leaves nothing behind once its lease lapses", "[client][lease]") {
