@@ -3,6 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -18,14 +23,28 @@ class remora_config : public caf::actor_system_config {
   remora_config(const tls_options& tls, unsigned scheduler_threads);
 };
 
+/// The tokens to open connections to memory nodes with, by address
+/// (preamble.hpp). Thread-safe.
+class node_tokens {
+ public:
+  void set(const std::string& host, std::uint16_t port, const std::string& token);
+  std::string of(const std::string& host, std::uint16_t port) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::uint16_t>, std::string> tokens_;  // GUARDED_BY(mutex_)
+};
+
 struct control_plane::impl {
-  impl(const tls_options& tls, unsigned scheduler_threads)
-      : config(tls, scheduler_threads), system(config), tls(tls.enabled()) {
-    drop_thread_logger();
-  }
+  impl(const tls_options& tls, unsigned scheduler_threads);
+  ~impl();
   remora_config config;
   caf::actor_system system;
   bool tls;
+  // Plain TCP: connections to memory nodes open with the preamble of the
+  // token given for their address, through a middleman actor of our own.
+  std::shared_ptr<node_tokens> tokens = std::make_shared<node_tokens>();
+  caf::io::middleman_actor node_connector;
 };
 
 /// Publishes `whom` on host:port (0: a free port), over TLS when the control
@@ -37,9 +56,12 @@ caf::expected<std::uint16_t> publish(control_plane::impl& cp, const gather_actor
 /// Connects to the memory node published on host:port, over TLS when
 /// configured, within `timeout` (sec::request_timeout after it: a peer that
 /// accepts TCP but never finishes CAF's handshake, a stopped process, does
-/// not hold the caller).
+/// not hold the caller). Over TCP the connection opens with `token`'s
+/// preamble (preamble.hpp; a connection this process has to the node
+/// already is used as it is).
 caf::expected<memory_node_actor> remote_node(control_plane::impl& cp, const std::string& host,
-                                             std::uint16_t port, std::chrono::milliseconds timeout);
+                                             std::uint16_t port, std::chrono::milliseconds timeout,
+                                             const std::string& token = {});
 
 /// Connects to the gather service published on host:port, as remote_node.
 caf::expected<gather_actor> remote_gather(control_plane::impl& cp, const std::string& host,

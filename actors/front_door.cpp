@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -20,6 +21,7 @@
 #include <caf/openssl/session.hpp>
 #include <caf/policy/tcp.hpp>
 
+#include "actors/preamble.hpp"
 #include "actors/thread_logger.hpp"
 
 namespace remora::actors {
@@ -42,9 +44,11 @@ struct door_state {
   // Constant after construction.
   net::default_multiplexer& mpx;
   const front_door::options opts;
-  const bool tls;  // connections speak TLS (CAF's openssl module, configured)
+  // Connections speak TLS (CAF's openssl module, configured); otherwise
+  // plain TCP, which opens with a preamble (preamble.hpp).
+  const bool tls;
 
-  std::atomic<std::uint64_t> open{0}, refused{0}, expired{0}, oversize{0};
+  std::atomic<std::uint64_t> open{0}, refused{0}, expired{0}, oversize{0}, unknown{0};
 
   // State below is guarded by mutex.
   struct waiting_connection {
@@ -80,6 +84,7 @@ class door_connection : public caf::io::scribe {
       : scribe(net::conn_hdl_from_socket(fd)),
         door_(std::move(door)),
         budget_(door_->opts.preauth_bytes),
+        awaiting_preamble_(!door_->tls),
         peer_{peer_of(fd)} {
     ++door_->open;
   }
@@ -92,8 +97,15 @@ class door_connection : public caf::io::scribe {
 
   // BASP asks for a header, then for the payload the header claims: a claim
   // past what is left of the budget is never reserved, and the connection
-  // closes once BASP returns (consume).
+  // closes once BASP returns (consume). Over TCP, BASP's first read waits
+  // for the preamble, which BASP never sees.
   void configure_read(caf::io::receive_policy::config config) final {
+    if (awaiting_preamble_) {
+      basp_read_ = config;
+      if (!preamble_asked_) read(caf::io::receive_policy::exactly(preamble_head_bytes));
+      preamble_asked_ = true;
+      return;
+    }
     if (!admitted()) {
       if (config.second > budget_) {
         over_budget_ = true;
@@ -105,11 +117,17 @@ class door_connection : public caf::io::scribe {
   }
 
   bool consume(caf::execution_unit* ctx, const void* buf, std::size_t bytes) final {
+    if (awaiting_preamble_) return take_preamble(ctx, static_cast<const char*>(buf), bytes);
     const bool more = scribe::consume(ctx, buf, bytes);
     if (!over_budget_) return more;
     ++door_->oversize;
     close(ctx);
     return false;  // the stream stops reading
+  }
+
+  // BASP's writes wait for the preamble's verdict, which goes first.
+  void flush() final {
+    if (!awaiting_preamble_) send_written();
   }
 
   // The handshake time is up. On the multiplexer's thread.
@@ -121,6 +139,7 @@ class door_connection : public caf::io::scribe {
 
  protected:
   virtual void read(caf::io::receive_policy::config config) = 0;
+  virtual void send_written() = 0;  // what wr_buf() holds
   virtual net::native_socket fd() const = 0;
 
   // Closed, for whatever reason: BASP lets go of it (its reference goes).
@@ -130,8 +149,43 @@ class door_connection : public caf::io::scribe {
   }
 
  private:
+  // The preamble's head, then its token: one of the node's admits the
+  // connection, and BASP's first read and writes go on after the verdict
+  // (preamble.hpp); anything else is told why and closed.
+  bool take_preamble(caf::execution_unit* ctx, const char* bytes, std::size_t size) {
+    if (!token_length_) {
+      token_length_ = preamble_token_length(bytes);
+      if (!token_length_) return refuse(ctx, "not a Remora client of this version");
+      if (*token_length_ > 0) {
+        read(caf::io::receive_policy::exactly(*token_length_));
+        return true;
+      }
+      size = 0;
+    }
+    if (!token_known(door_->opts.tokens, std::string(bytes, size)))
+      return refuse(ctx, size == 0 ? "this node requires an auth token" : "wrong auth token");
+    awaiting_preamble_ = false;
+    admit();
+    forget();
+    auto& out = wr_buf();
+    out.insert(out.begin(), preamble_accepted);
+    send_written();
+    read(basp_read_);
+    return true;
+  }
+
+  bool refuse(caf::execution_unit* ctx, const std::string& why) {
+    ++door_->unknown;
+    // Straight to the socket: a line, far less than its buffer holds.
+    const std::string verdict = preamble_refused + why + "\n";
+    (void)::send(fd(), verdict.data(), verdict.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(ctx);
+    return false;  // the stream stops reading
+  }
+
   // As a failed read would: BASP sees the connection closed and forgets it;
-  // the peer sees it end at once, not when the last reference goes.
+  // the peer sees it end at once, not when the last reference goes (what
+  // was sent goes first).
   void close(caf::execution_unit* ctx) {
     ::shutdown(fd(), SHUT_RDWR);
     io_failure(ctx, net::operation::read);
@@ -140,18 +194,25 @@ class door_connection : public caf::io::scribe {
   void closed() {
     if (closed_) return;
     closed_ = true;
-    {
-      std::lock_guard held(door_->mutex);
-      auto it = door_->waiting.find(peer_);
-      if (it != door_->waiting.end() && it->second.connection == this) door_->waiting.erase(it);
-    }
+    forget();
     --door_->open;
+  }
+
+  // Out of the timer's sight: admitted or closed.
+  void forget() {
+    std::lock_guard held(door_->mutex);
+    auto it = door_->waiting.find(peer_);
+    if (it != door_->waiting.end() && it->second.connection == this) door_->waiting.erase(it);
   }
 
   const std::shared_ptr<door_state> door_;
   std::size_t budget_;  // bytes BASP may still ask for before admission
   bool over_budget_ = false;
   bool closed_ = false;
+  bool awaiting_preamble_;
+  bool preamble_asked_ = false;
+  std::optional<std::size_t> token_length_;      // the preamble's, once its head came
+  caf::io::receive_policy::config basp_read_{};  // BASP's first read, after the preamble
   std::atomic<bool> admitted_{false};
   const peer peer_;
 };
@@ -184,7 +245,7 @@ class gated_connection final : public door_connection {
   void ack_writes(bool enable) override { stream_.ack_writes(enable); }
   std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
   std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
-  void flush() override { stream_.flush(this); }
+  void send_written() override { stream_.flush(this); }
   void add_to_loop() override { stream_.activate(this); }
   void remove_from_loop() override { stream_.passivate(); }
 
@@ -362,7 +423,7 @@ void front_door::admit(const std::string& host, std::uint16_t port) {
 
 front_door::counts front_door::figures() const {
   const auto& d = *impl_->door;
-  return {d.open.load(), d.refused.load(), d.expired.load(), d.oversize.load()};
+  return {d.open.load(), d.refused.load(), d.expired.load(), d.oversize.load(), d.unknown.load()};
 }
 
 }  // namespace remora::actors

@@ -3,19 +3,22 @@
 //
 // CAF 0.17's BASP reads a message's 32-byte header and then reserves the
 // length it claims, before anything is checked: four connections that each
-// sent one header claiming 256 MiB grew a node by 750 MB, and a connection
-// that says nothing stays open for good. A node publishes through its front
-// door instead, which accepts with CAF's own code (its doorman, and its
-// streams over TCP or, with CAF's openssl module loaded, TLS) and, until the
-// node admits a connection (its client said hello with a good token:
-// admit()),
-//   - lets it ask BASP to read at most `preauth_bytes` in all: a header
-//     claiming more closes it before anything is reserved;
-//   - closes it when `handshake_timeout` passes (a TLS handshake included);
-// and closes new connections as they are accepted while `max_connections`
-// are open. Admitted connections read as CAF's own do. Over TLS, the
-// handshake with client certificates comes first: a peer the CA did not
-// sign never reaches BASP at all.
+// sent one header claiming 256 MiB grew a node by 750 MB; its decoder sizes
+// a byte sequence by the length the bytes claim; and a connection that says
+// nothing stays open for good. A node publishes through its front door
+// instead, which accepts with CAF's own code (its doorman, and its streams
+// over TCP or, with CAF's openssl module loaded, TLS) and
+//   - over TCP, reads a preamble (preamble.hpp) before BASP reads a byte: a
+//     connection that does not open with one of the node's tokens is closed
+//     without BASP ever seeing it, and one that does is admitted;
+//   - over TLS, where the handshake with client certificates comes first,
+//     lets a connection not yet admitted (its client said hello with a good
+//     token: admit()) ask BASP to read at most `preauth_bytes` in all: a
+//     header claiming more closes it before anything is reserved;
+//   - closes a connection not admitted when `handshake_timeout` passes;
+//   - closes new connections as they are accepted while `max_connections`
+//     are open.
+// Admitted connections read as CAF's own do.
 //
 // Thread-safety: admit() and figures() from any thread. Destroy before the
 // actor system ends.
@@ -26,6 +29,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -37,6 +41,9 @@ class front_door {
     std::size_t max_connections = 1024;
     std::chrono::milliseconds handshake_timeout{10'000};
     std::size_t preauth_bytes = 64 << 10;
+    // Over TCP, a connection opens with a preamble (preamble.hpp) naming one
+    // of these tokens; none: any token.
+    std::vector<std::string> tokens;
   };
 
   struct counts {
@@ -44,6 +51,7 @@ class front_door {
     std::uint64_t refused = 0;   // closed as accepted: max_connections were open
     std::uint64_t expired = 0;   // closed: not admitted within handshake_timeout
     std::uint64_t oversize = 0;  // closed: asked to read past preauth_bytes unadmitted
+    std::uint64_t unknown = 0;   // closed: did not open with a preamble and a known token
   };
 
   front_door(caf::actor_system& system, const options& o);

@@ -14,6 +14,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "actors/blob_index.hpp"
+#include "actors/preamble.hpp"
 #include "actors/publications.hpp"
 #include "actors/request_latency.hpp"
 #include "actors/thread_logger.hpp"
@@ -55,17 +56,6 @@ struct memory_node_state {
 };
 
 using node_pointer = memory_node_actor::stateful_pointer<memory_node_state>;
-
-// Constant-time comparison, length included: the time a refusal takes
-// depends on the length given only, and says nothing of how much of the
-// token (or its length) was right.
-bool token_matches(const std::string& expected, const std::string& given) {
-  unsigned char diff = expected.size() != given.size();
-  const std::size_t n = std::max<std::size_t>(expected.size(), 1);
-  for (std::size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ (expected.empty() ? 0 : expected[i % n]));
-  return diff == 0;
-}
 
 std::vector<char> as_chars(const transport::bytes& b) {
   return {reinterpret_cast<const char*>(b.data()),
@@ -156,6 +146,7 @@ node_stats current_stats(node_pointer self) {
     s.connections_refused = d.refused;
     s.connections_expired = d.expired;
     s.connections_oversize = d.oversize;
+    s.connections_unknown = d.unknown;
   }
   st.latency.report(s);
   for (std::uint32_t t = 0; t < st.setup.tenants.size(); ++t) {

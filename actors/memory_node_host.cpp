@@ -5,6 +5,7 @@
 
 #include "actors/control_plane_impl.hpp"
 #include "actors/memory_node.hpp"
+#include "actors/preamble.hpp"
 #include "transport/progress_thread.hpp"
 #include "transport/worker.hpp"
 
@@ -29,6 +30,14 @@ struct memory_node_host::impl {
 
 result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane& cp,
                                                                   const options& o) {
+  auto door = o.door;
+  if (!o.auth_token.empty()) door.tokens.push_back(o.auth_token);
+  for (const auto& t : o.tenants) door.tokens.push_back(t.token);
+  for (const auto& t : door.tokens)
+    if (t.size() > max_preamble_token)
+      return error{errc::invalid_argument, "a token of " + std::to_string(t.size()) +
+                                               " bytes: at most " +
+                                               std::to_string(max_preamble_token) + " are allowed"};
   auto p = std::make_unique<impl>(cp.internals());
   auto ucx =
       transport::local_ucx::open({.net_devices = o.net_devices,
@@ -58,7 +67,7 @@ result<std::unique_ptr<memory_node_host>> memory_node_host::start(control_plane&
   setup.tenants = o.tenants;
   p->node_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   setup.node_id = p->node_id;
-  p->door = std::make_shared<front_door>(p->cp.system, o.door);
+  p->door = std::make_shared<front_door>(p->cp.system, door);
   setup.door = p->door;
   p->progress.emplace(*p->ucx.worker);
   p->node = spawn_memory_node(p->cp.system, std::move(setup));

@@ -128,9 +128,9 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.requests, x.errors,
            x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed, x.published,
            x.publications_held, x.connections, x.connections_refused, x.connections_expired,
-           x.connections_oversize, x.tenant_names, x.tenant_used, x.tenant_quota, x.version, x.pid,
-           x.uptime_ms, x.high_watermark, x.low_watermark, x.spill_disk_bytes, x.latency_kinds,
-           x.latency_counts, x.latency_sum_us);
+           x.connections_oversize, x.connections_unknown, x.tenant_names, x.tenant_used,
+           x.tenant_quota, x.version, x.pid, x.uptime_ms, x.high_watermark, x.low_watermark,
+           x.spill_disk_bytes, x.latency_kinds, x.latency_counts, x.latency_sum_us);
 }
 
 using memory_node_actor = caf::typed_actor<

@@ -8,6 +8,7 @@
 #include "actors/ask.hpp"
 #include "actors/control_plane_impl.hpp"
 #include "actors/messages.hpp"
+#include "actors/preamble.hpp"
 #include "transport/bootstrap.hpp"
 #include "transport/secure_random.hpp"
 
@@ -135,7 +136,14 @@ struct node_client::impl {
               transport::tcp_stream::connect(opts.address.host, opts.address.port, deadline());
           !probe)
         return error{errc::peer_unreachable, where + " is unreachable: " + probe.err().message};
-    auto remote = remote_node(cp, opts.address.host, opts.address.port, opts.timeout);
+    if (!cp.tls && opts.auth_token.size() > max_preamble_token)
+      return error{errc::auth, "an auth token of " + std::to_string(opts.auth_token.size()) +
+                                   " bytes: at most " + std::to_string(max_preamble_token) +
+                                   " are allowed"};
+    auto remote =
+        remote_node(cp, opts.address.host, opts.address.port, opts.timeout, opts.auth_token);
+    if (!remote && to_error(remote.error(), where).code == errc::auth)
+      return to_error(remote.error(), where);  // its front door said why
     if (!remote)
       return error{
           errc::peer_unreachable,

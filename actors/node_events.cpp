@@ -40,16 +40,19 @@ std::optional<std::string> node_events::next(const node_stats& now) {
                    " client(s) gone past their lease, " +
                    std::to_string(now.objects_reclaimed - before.objects_reclaimed) +
                    " object(s) freed");
-  const std::uint64_t cut = now.connections_refused + now.connections_expired +
-                            now.connections_oversize - before.connections_refused -
-                            before.connections_expired - before.connections_oversize;
-  if (cut > 0)
+  const auto cut = [](const node_stats& s) {
+    return s.connections_refused + s.connections_expired + s.connections_oversize +
+           s.connections_unknown;
+  };
+  if (cut(now) > cut(before))
     warn.push_back(
-        std::to_string(cut) + " connection(s) closed before admission (" +
+        std::to_string(cut(now) - cut(before)) + " connection(s) closed before admission (" +
         change(before.connections_refused, now.connections_refused) + " past --max-connections, " +
         change(before.connections_expired, now.connections_expired) +
         " past --handshake-timeout, " +
-        change(before.connections_oversize, now.connections_oversize) + " asked to read too much)");
+        change(before.connections_oversize, now.connections_oversize) +
+        " asked to read too much, " + change(before.connections_unknown, now.connections_unknown) +
+        " without a known token)");
   last_ = now;
   if (info.empty() && warn.empty()) return std::nullopt;
   std::string line = warn.empty() ? "info:" : "warn:";

@@ -92,6 +92,9 @@ class stats_collectable final : public prometheus::Collectable {
     counter("remora_connections_oversize_total",
             "connections closed: asked to read too much unadmitted",
             double(s->connections_oversize));
+    counter("remora_connections_unknown_total",
+            "connections closed: did not open with a token of the node's",
+            double(s->connections_unknown));
     if (!s->tenant_names.empty()) {
       MetricFamily used{
           "remora_tenant_used_bytes", "payload bytes a tenant holds", MetricType::Gauge, {}};

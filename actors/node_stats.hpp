@@ -26,11 +26,12 @@ struct node_stats {
   std::uint64_t objects_reclaimed = 0;  // their objects, freed
   std::uint64_t published = 0;          // arrays published (named) now
   std::uint64_t publications_held = 0;  // of which, and unpublished ones still viewed
-  // Its front door (plain TCP: front_door.hpp): connections open now; and
-  // closed so far as accepted (the cap), for not being admitted in time, or
-  // for asking to read more than an unadmitted peer may.
+  // Its front door (front_door.hpp): connections open now; and closed so
+  // far as accepted (the cap), for not being admitted in time, for asking to
+  // read more than an unadmitted peer may, or for not opening with a token
+  // of the node's (TCP).
   std::uint64_t connections = 0, connections_refused = 0, connections_expired = 0,
-                connections_oversize = 0;
+                connections_oversize = 0, connections_unknown = 0;
   // With tenants (--tenants=FILE): each one's name, payload bytes held and quota.
   std::vector<std::string> tenant_names;
   std::vector<std::uint64_t> tenant_used, tenant_quota;

@@ -102,7 +102,8 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
   row("connections",
       std::to_string(s.connections) + " open; closed: " + std::to_string(s.connections_refused) +
           " past the cap, " + std::to_string(s.connections_expired) + " not admitted in time, " +
-          std::to_string(s.connections_oversize) + " over the unadmitted limit");
+          std::to_string(s.connections_oversize) + " over the unadmitted limit, " +
+          std::to_string(s.connections_unknown) + " without a known token");
   section("traffic");
   row("requests", std::to_string(s.requests) + " (" + std::to_string(s.errors) + " refused)");
   row("bytes served", format_byte_size(s.bytes_served));
@@ -127,7 +128,8 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
       "\"published\": %llu, \"publications_held\": %llu, \"connections\": %llu, "
       "\"connections_refused\": %llu, \"connections_expired\": %llu, "
-      "\"connections_oversize\": %llu, \"version\": \"%s\", \"pid\": %llu, "
+      "\"connections_oversize\": %llu, \"connections_unknown\": %llu, \"version\": \"%s\", "
+      "\"pid\": %llu, "
       "\"uptime_ms\": %llu, \"high_watermark\": %.3f, \"low_watermark\": %.3f, "
       "\"spill_disk_bytes\": %llu, \"tenants\": [%s], \"latency\": [%s]}\n",
       node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
@@ -139,9 +141,10 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
       (unsigned long long)s.publications_held, (unsigned long long)s.connections,
       (unsigned long long)s.connections_refused, (unsigned long long)s.connections_expired,
-      (unsigned long long)s.connections_oversize, s.version.c_str(), (unsigned long long)s.pid,
-      (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
-      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str(), latency_json(s).c_str());
+      (unsigned long long)s.connections_oversize, (unsigned long long)s.connections_unknown,
+      s.version.c_str(), (unsigned long long)s.pid, (unsigned long long)s.uptime_ms,
+      s.high_watermark, s.low_watermark, (unsigned long long)s.spill_disk_bytes,
+      tenants_json(s).c_str(), latency_json(s).c_str());
 }
 
 }  // namespace remora::client

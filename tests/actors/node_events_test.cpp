@@ -40,6 +40,6 @@ TEST_CASE(
   s.connections_oversize = 16;
   CHECK(events.next(s) ==
         "warn: 18 connection(s) closed before admission (+0 past --max-connections, +2 past "
-        "--handshake-timeout, +16 asked to read too much)");
+        "--handshake-timeout, +16 asked to read too much, +0 without a known token)");
   CHECK_FALSE(events.next(s).has_value());
 }

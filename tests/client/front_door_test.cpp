@@ -1,9 +1,9 @@
 // The front door of a node serving plain TCP (actors/front_door.hpp; over
-// TLS: tls_test.cpp),
-// against a real remora-memnode: peers that never authenticate, whether they
-// claim huge messages, say nothing or come too many, cost the node almost
-// nothing and are closed, while a client with the token is served
-// throughout, also long past the handshake timeout.
+// TLS: tls_test.cpp), against a real remora-memnode: peers that never
+// authenticate, whether they send CAF's bytes without a preamble, a
+// preamble with the wrong token, nothing at all, or come too many, cost the
+// node almost nothing and are closed, while a client with the token is
+// served throughout, also long past the handshake timeout.
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -13,6 +13,7 @@
 
 #include "actors/control_plane.hpp"
 #include "actors/node_client.hpp"
+#include "actors/preamble.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/client/raw_peers.hpp"
@@ -48,8 +49,9 @@ TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing
   const std::string where = options.memory_nodes()[0];
   const std::uint64_t before = resident_bytes(nodes[0]->pid());
   // 16 connections, each sending a valid header of CAF's client handshake
-  // that claims a payload of 256 MiB; 4 that say nothing.
-  std::vector<int> claims, silent;
+  // that claims a payload of 256 MiB; 4 that open with a preamble with the
+  // wrong token; 4 that say nothing.
+  std::vector<int> claims, wrong, silent;
   for (int i = 0; i < 16; ++i) {
     const int fd = connect_to(where);
     unsigned char header[32] = {};
@@ -58,6 +60,12 @@ TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing
     REQUIRE(::send(fd, header, sizeof header, MSG_NOSIGNAL) == sizeof header);
     claims.push_back(fd);
   }
+  const std::string preamble = remora::actors::make_preamble("not-the-token");
+  for (int i = 0; i < 4; ++i) {
+    wrong.push_back(connect_to(where));
+    REQUIRE(::send(wrong.back(), preamble.data(), preamble.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(preamble.size()));
+  }
   for (int i = 0; i < 4; ++i) silent.push_back(connect_to(where));
   CHECK_FALSE(closed_within(silent[0], 200ms));  // not before the deadline
   // A client with the token is served meanwhile.
@@ -65,22 +73,29 @@ TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing
   remora::testing::wide_objects objects;
   remora::testing::add_wide(rt, objects, 2'000);
   CHECK(remora::testing::wrong_reads(objects) == 0);
-  // The claims were never reserved, and each was closed at once.
+  // BASP never read the claims, and each was closed at once; so were the
+  // wrong tokens, told why.
   CHECK(resident_bytes(nodes[0]->pid()) < before + (64ull << 20));
   for (int fd : claims) CHECK(closed_within(fd, 5s));
+  for (int fd : wrong) {
+    char line[64] = {};
+    CHECK(::recv(fd, line, sizeof line - 1, 0) > 0);
+    CHECK(std::string(line) == "-wrong auth token\n");
+    CHECK(closed_within(fd, 5s));
+  }
   // The silent ones are closed by the deadline.
   for (int fd : silent) CHECK(closed_within(fd, 20s));
   // The client, long past the handshake timeout, is still served: its
-  // hello admitted its connection. Enough objects to go to the node.
+  // preamble admitted its connection. Enough objects to go to the node.
   remora::testing::add_wide(rt, objects, 40'000);
   CHECK(remora::testing::wrong_reads(objects) == 0);
   CHECK(rt.stats().writebacks > 0);
   const auto s = stats_with_token(where, "door-token");
-  CHECK(s.connections_oversize == 16);
+  CHECK(s.connections_unknown == 20);
   CHECK(s.connections_expired >= 4);
   CHECK(s.connections_refused == 0);
-  for (int fd : claims) ::close(fd);
-  for (int fd : silent) ::close(fd);
+  for (const auto* fds : {&claims, &wrong, &silent})
+    for (int fd : *fds) ::close(fd);
 }
 
 TEST_CASE("plain TCP: connections past --max-connections are closed as they arrive",

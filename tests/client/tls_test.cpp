@@ -147,6 +147,24 @@ TEST_CASE("TLS: peers that never authenticate cost the node almost nothing, and 
   CHECK(rt.stats().writebacks > 0);
   for (int fd : claims) ::close(fd);
   for (int fd : silent) ::close(fd);
+  // A peer with a certificate the CA signed, which inside TLS claims a
+  // 256 MiB message before any hello: closed once BASP asks for more than
+  // an unadmitted peer may send, before anything is reserved.
+  child_process claimer({"/bin/sh", "-c",
+                         "(printf '\\001\\000\\000\\000\\020'; head -c 27 /dev/zero) | timeout 30 "
+                         "openssl s_client -quiet -connect " +
+                             where + " -cert " + certs.cert + " -key " + certs.key + " -CAfile " +
+                             certs.cert + " >/dev/null 2>&1; echo claimer done"});
+  CHECK(claimer.wait_for_line("claimer done", 40s).has_value());
+  remora::actors::control_plane cp({certs.cert, certs.key, certs.cert});
+  remora::actors::node_client::options o;
+  o.address = *remora::actors::node_address::parse(where);
+  auto node = remora::actors::node_client::connect(cp, o);
+  REQUIRE(node.ok());
+  auto s = (*node)->stats();
+  REQUIRE(s.ok());
+  CHECK(s->connections_oversize == 1);
+  CHECK(resident_bytes(nodes[0]->pid()) < before + (64ull << 20));
 }
 
 TEST_CASE("TLS: connections past --max-connections are closed as they arrive", "[client][tls]") {
