@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/preamble.hpp"
 #include "objects/published_array.hpp"
 #include "storage/slot.hpp"
 
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
   for (const std::string text : {"127.0.0.1:4242", "[::1]:80", "node-7.example:65535", "8GiB",
                                  "1.5 MiB", "64KiB", "etcd://10.0.0.9:2379/remora", "etcd://h:1/"})
     write(dir / "text" / ("seed-" + std::to_string(t++)), text.data(), text.size());
+  const std::string preamble = remora::actors::make_preamble("a token");
+  write(dir / "text" / ("seed-" + std::to_string(t++)), preamble.data(), preamble.size());
   std::printf("seeds written to %s\n", dir.c_str());
   return 0;
 }
