@@ -413,6 +413,10 @@ caf::expected<std::uint16_t> front_door::publish(const caf::strong_actor_ptr& wh
   return result;
 }
 
+bool front_door::admits_at_hello() const {
+  return impl_->door->tls;
+}
+
 void front_door::admit(const std::string& host, std::uint16_t port) {
   std::lock_guard held(impl_->door->mutex);
   auto it = impl_->door->waiting.find({host, port});

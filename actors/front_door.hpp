@@ -65,6 +65,10 @@ class front_door {
                                        std::set<std::string> signatures, const std::string& host,
                                        std::uint16_t port);
 
+  /// Whether a hello admits its connection (TLS); over TCP the preamble
+  /// did already.
+  bool admits_at_hello() const;
+
   /// Lifts the limits from the connection whose peer is host:port, as the
   /// node sees it (caf::io::middleman's get_atom for the peer's node).
   /// Nothing happens for a peer that did not come through the door.

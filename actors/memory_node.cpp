@@ -236,7 +236,9 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
                           st.setup.arena->memory(*tenant).size(),
                           st.setup.arena->max_object_size(),
                           st.pulse};
-        if (!st.setup.door || !sender || sender.node() == self->node()) return reply;
+        if (!st.setup.door || !st.setup.door->admits_at_hello() || !sender ||
+            sender.node() == self->node())
+          return reply;
         // The client's connection leaves the door's limits before it hears
         // the reply, so nothing it sends next is held to them. The node
         // awaits the middleman's answer (microseconds): a busy node's queue
