@@ -23,13 +23,7 @@ namespace {
 // How many objects the node at `address` holds.
 std::uint64_t objects_on(const std::string& address) {
   remora::actors::control_plane cp;
-  remora::actors::node_client::options options;
-  options.address = *remora::actors::node_address::parse(address);
-  auto node = remora::actors::node_client::connect(cp, options);
-  REQUIRE(node.ok());
-  auto stats = (*node)->stats();
-  REQUIRE(stats.ok());
-  return stats->objects;
+  return remora::testing::stats_of(cp, address).objects;
 }
 
 // Drains the node at `address` with remora-ctl while a reader checks every

@@ -26,18 +26,6 @@ using remora::testing::closed_within;
 using remora::testing::connect_to;
 using remora::testing::resident_bytes;
 
-remora::actors::node_stats stats_with_token(const std::string& where, const std::string& token) {
-  remora::actors::control_plane cp;
-  remora::actors::node_client::options o;
-  o.address = *remora::actors::node_address::parse(where);
-  o.auth_token = token;
-  auto node = remora::actors::node_client::connect(cp, o);
-  REQUIRE(node);
-  auto s = (*node)->stats();
-  REQUIRE(s);
-  return *s;
-}
-
 }  // namespace
 
 TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing, and go",
@@ -90,7 +78,8 @@ TEST_CASE("plain TCP: peers that never authenticate cost the node almost nothing
   remora::testing::add_wide(rt, objects, 40'000);
   CHECK(remora::testing::wrong_reads(objects) == 0);
   CHECK(rt.stats().writebacks > 0);
-  const auto s = stats_with_token(where, "door-token");
+  remora::actors::control_plane cp;
+  const auto s = remora::testing::stats_of(cp, where, "door-token");
   CHECK(s.connections_unknown == 20);
   CHECK(s.connections_expired >= 4);
   CHECK(s.connections_refused == 0);
@@ -104,18 +93,12 @@ TEST_CASE("plain TCP: connections past --max-connections are closed as they arri
   options.timeout(10s);
   auto nodes = remora::testing::start_nodes(1, options, {"--max-connections=8"});
   const std::string where = options.memory_nodes()[0];
-  std::vector<int> held;
-  for (int i = 0; i < 8; ++i) held.push_back(connect_to(where));
-  const int ninth = connect_to(where);
-  CHECK(closed_within(ninth, 5s));
-  for (int fd : held) CHECK_FALSE(closed_within(fd, 100ms));
-  ::close(ninth);
-  for (int fd : held) ::close(fd);
+  remora::testing::check_connection_cap(where, 8);
   // Room again once they are gone: a client is served.
-  std::this_thread::sleep_for(500ms);
   remora::Runtime rt(remora::Options(options).dram_cache(4 << 20));
   auto p = rt.make_unique<remora::testing::wide>(remora::testing::wide{7, 7, {}});
   CHECK(p.read().a == 7);
-  const auto s = stats_with_token(where, "");
+  remora::actors::control_plane cp;
+  const auto s = remora::testing::stats_of(cp, where);
   CHECK(s.connections_refused == 1);
 }

@@ -23,10 +23,12 @@
 namespace remora::testing {
 
 /// What the memory node at `where` reports (remora-ctl stats), asked over
-/// `cp` without a token.
-inline actors::node_stats stats_of(actors::control_plane& cp, const std::string& where) {
+/// `cp` with `token`.
+inline actors::node_stats stats_of(actors::control_plane& cp, const std::string& where,
+                                   const std::string& token = {}) {
   actors::node_client::options o;
   o.address = *actors::node_address::parse(where);
+  o.auth_token = token;
   auto node = actors::node_client::connect(cp, o);
   if (!node) FAIL("connecting to " << where << ": " << node.err().message);
   auto s = (*node)->stats();

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "actors/node_client.hpp"
 
@@ -53,6 +55,20 @@ inline bool closed_within(int fd, std::chrono::milliseconds timeout) {
     char buf[4096];
     if (::recv(fd, buf, sizeof buf, 0) <= 0) return true;
   }
+}
+
+/// With `cap` connections held open at the node at `where`, one more is
+/// closed at once and the held ones are not; then all are closed, and the
+/// node has had half a second to see it.
+inline void check_connection_cap(const std::string& where, int cap) {
+  std::vector<int> held;
+  for (int i = 0; i < cap; ++i) held.push_back(connect_to(where));
+  const int one_more = connect_to(where);
+  CHECK(closed_within(one_more, std::chrono::seconds(5)));
+  for (int fd : held) CHECK_FALSE(closed_within(fd, std::chrono::milliseconds(100)));
+  ::close(one_more);
+  for (int fd : held) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
 
 }  // namespace remora::testing

@@ -157,13 +157,7 @@ TEST_CASE("TLS: peers that never authenticate cost the node almost nothing, and 
                              certs.cert + " >/dev/null 2>&1; echo claimer done"});
   CHECK(claimer.wait_for_line("claimer done", 40s).has_value());
   remora::actors::control_plane cp({certs.cert, certs.key, certs.cert});
-  remora::actors::node_client::options o;
-  o.address = *remora::actors::node_address::parse(where);
-  auto node = remora::actors::node_client::connect(cp, o);
-  REQUIRE(node.ok());
-  auto s = (*node)->stats();
-  REQUIRE(s.ok());
-  CHECK(s->connections_oversize == 1);
+  CHECK(remora::testing::stats_of(cp, where).connections_oversize == 1);
   CHECK(resident_bytes(nodes[0]->pid()) < before + (64ull << 20));
 }
 
@@ -178,14 +172,7 @@ TEST_CASE("TLS: connections past --max-connections are closed as they arrive", "
                                             {"--tls-cert=" + certs.cert, "--tls-key=" + certs.key,
                                              "--tls-ca=" + certs.cert, "--max-connections=4"});
   const std::string where = options.memory_nodes()[0];
-  std::vector<int> held;
-  for (int i = 0; i < 4; ++i) held.push_back(connect_to(where));
-  const int fifth = connect_to(where);
-  CHECK(closed_within(fifth, 5s));
-  for (int fd : held) CHECK_FALSE(closed_within(fd, 100ms));
-  ::close(fifth);
-  for (int fd : held) ::close(fd);
-  std::this_thread::sleep_for(500ms);
+  remora::testing::check_connection_cap(where, 4);
   remora::Runtime rt(
       remora::Options(options).dram_cache(4 << 20).tls(certs.cert, certs.cert, certs.key));
   auto p = rt.make_unique<remora::testing::wide>(remora::testing::wide{7, 7, {}});
