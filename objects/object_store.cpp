@@ -214,7 +214,9 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
 
 void object_store::check_reachable(const object_record* r) const {
   // A node that is unreachable for a while (its connection lost, or
-  // heartbeats unanswered) may come back: wait for it, bounded.
+  // heartbeats unanswered) may come back: wait for it, bounded. (Every miss
+  // asks: the clock is read only when there is a wait.)
+  if (far_.reachable(r->node)) return;
   const auto until = std::chrono::steady_clock::now() + timeout_;
   while (!far_.reachable(r->node)) {
     if (far_.dead(r->node))
