@@ -101,6 +101,8 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
                                              std::to_string(where.size)};
   return settle("read", where, [&]() -> result<bool> {
     scratch_.resize(where.slot_bytes);
+    if (where.slot_bytes < direct_from)  // a few lines: their misses together
+      arena_->prefetch(where.offset, where.slot_bytes);
     transport::batch b(*ucx_.worker);
     if (auto r = b.get(*arena_, where.offset, scratch_.data(), where.slot_bytes); !r)
       return r.err();
@@ -121,6 +123,11 @@ result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
   return settle("read", where, [&]() -> result<bool> {
     std::byte header[payload_offset];
     std::byte trailer[sizeof(slot_trailer)];
+    // Over shared memory the three gets are copies, one after another: the
+    // CPU starts the three lines' misses together first.
+    arena_->prefetch(where.offset, sizeof header);
+    arena_->prefetch(where.offset + payload_offset + from, into.size());
+    arena_->prefetch(where.offset + trailer_offset(where.size), sizeof trailer);
     transport::batch b(*ucx_.worker);
     if (auto r = b.get(*arena_, where.offset, header, sizeof header); !r) return r.err();
     if (auto r = b.get(*arena_, where.offset + payload_offset + from, into.data(), into.size()); !r)
