@@ -1,6 +1,7 @@
 #include "storage/remote_arena.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "storage/slot.hpp"
 #include "transport/atomics.hpp"
@@ -21,6 +22,30 @@ constexpr int max_location_refreshes = 8;
 // read_many: objects this large are read as header, payload and trailer,
 // the payload straight into its destination (one copy fewer).
 constexpr std::uint32_t direct_from = 4096;
+
+// The gets of one slot read: over shared memory, copies straight out of the
+// arena's mapping; otherwise a batch of UCX gets, which wait() completes.
+class slot_gets {
+ public:
+  slot_gets(transport::worker& w, const transport::remote_region& arena)
+      : worker_(w), arena_(arena) {}
+
+  result<void> get(std::uint64_t offset, void* into, std::size_t length) {
+    if (arena_.mapped()) return arena_.copy_out(offset, into, length);
+    if (!batch_) batch_.emplace(worker_);
+    return batch_->get(arena_, offset, into, length);
+  }
+
+  result<void> wait(transport::deadline until) {
+    if (!batch_) return {};
+    return batch_->wait(until);
+  }
+
+ private:
+  transport::worker& worker_;
+  const transport::remote_region& arena_;
+  std::optional<transport::batch> batch_;
+};
 
 }  // namespace
 
@@ -103,10 +128,9 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
     scratch_.resize(where.slot_bytes);
     if (where.slot_bytes < direct_from)  // a few lines: their misses together
       arena_->prefetch(where.offset, where.slot_bytes);
-    transport::batch b(*ucx_.worker);
-    if (auto r = b.get(*arena_, where.offset, scratch_.data(), where.slot_bytes); !r)
-      return r.err();
-    if (auto r = b.wait(deadline()); !r) return r.err();
+    slot_gets gets(*ucx_.worker, *arena_);
+    if (auto r = gets.get(where.offset, scratch_.data(), where.slot_bytes); !r) return r.err();
+    if (auto r = gets.wait(deadline()); !r) return r.err();
     if (!slot_matches(scratch_, where.id, where.version)) return false;
     if (!slot_intact(scratch_)) return corrupt(where);
     std::memcpy(into.data(), scratch_.data() + payload_offset, where.size);
@@ -128,14 +152,13 @@ result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
     arena_->prefetch(where.offset, sizeof header);
     arena_->prefetch(where.offset + payload_offset + from, into.size());
     arena_->prefetch(where.offset + trailer_offset(where.size), sizeof trailer);
-    transport::batch b(*ucx_.worker);
-    if (auto r = b.get(*arena_, where.offset, header, sizeof header); !r) return r.err();
-    if (auto r = b.get(*arena_, where.offset + payload_offset + from, into.data(), into.size()); !r)
+    slot_gets gets(*ucx_.worker, *arena_);
+    if (auto r = gets.get(where.offset, header, sizeof header); !r) return r.err();
+    if (auto r = gets.get(where.offset + payload_offset + from, into.data(), into.size()); !r)
       return r.err();
-    if (auto r = b.get(*arena_, where.offset + trailer_offset(where.size), trailer, sizeof trailer);
-        !r)
+    if (auto r = gets.get(where.offset + trailer_offset(where.size), trailer, sizeof trailer); !r)
       return r.err();
-    if (auto r = b.wait(deadline()); !r) return r.err();
+    if (auto r = gets.wait(deadline()); !r) return r.err();
     return slot_parts_match(header, trailer, where.id, where.version);
   });
 }

@@ -74,4 +74,12 @@ void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
   __builtin_prefetch(first + length - 1);
 }
 
+result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size_t length) const {
+  if (auto r = check(offset, length); !r) return r;
+  if (endpoint_->closed())
+    return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
+  std::memcpy(into, mapped_ + offset, length);
+  return {};
+}
+
 }  // namespace remora::transport

@@ -43,6 +43,15 @@ class remote_region {
   /// otherwise, or out of bounds.
   void prefetch(std::uint64_t offset, std::size_t length) const;
 
+  /// Whether the region is mapped into this process (shared memory).
+  bool mapped() const { return mapped_ != nullptr; }
+
+  /// What a get of [offset, offset + length) does over shared memory, a
+  /// copy out of the mapping, without UCX's request and completion.
+  /// REQUIRES: mapped(). Errors: out_of_range; peer_unreachable when the
+  /// endpoint was closed (the peer given up), as a get would.
+  result<void> copy_out(std::uint64_t offset, void* into, std::size_t length) const;
+
  private:
   remote_region(endpoint& ep, ucp_rkey_h rkey, std::uint64_t base, std::size_t size)
       : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}

@@ -17,8 +17,8 @@ constexpr std::uint64_t region_size = 64ull << 20;
 TEST_CASE("gets of 1 B to 64 MiB arrive byte for byte", "[transport][two-process]") {
   serving_peer peer(region_size);
   batch b(*peer.ucx.worker);
-  for (std::uint64_t size : {1ull, 7ull, 64ull, 4096ull, 65549ull, 1ull << 20, 16ull << 20,
-                             64ull << 20}) {
+  for (std::uint64_t size :
+       {1ull, 7ull, 64ull, 4096ull, 65549ull, 1ull << 20, 16ull << 20, 64ull << 20}) {
     const std::uint64_t offset = size == region_size ? 0 : (size * 13 + 5) % (region_size - size);
     std::vector<std::byte> into(size);
     REQUIRE(b.get(*peer.remote, offset, into.data(), size).ok());
@@ -50,12 +50,15 @@ TEST_CASE("puts of 1 B to 64 MiB land byte for byte", "[transport][two-process]"
   REQUIRE(b.put(*peer.remote, 8192, data.data(), data.size()).ok());
   REQUIRE(b.wait(after(10s)).ok());
   std::optional<bytes> answer;
-  REQUIRE(peer.ucx.worker->on_am(demo_checksum_reply, [&](std::span<const std::byte> p, const am_reply&) {
-    answer.emplace(p.begin(), p.end());
-  }).ok());
+  REQUIRE(
+      peer.ucx.worker
+          ->on_am(demo_checksum_reply, [&](std::span<const std::byte> p,
+                                           const am_reply&) { answer.emplace(p.begin(), p.end()); })
+          .ok());
   std::uint64_t range[2] = {8192, data.size()};
   REQUIRE(peer.ep->send_am(demo_checksum_request, std::as_bytes(std::span(range)), after(5s)).ok());
-  REQUIRE(peer.ucx.worker->progress_until([&] { return answer.has_value(); }, after(10s), "reply").ok());
+  REQUIRE(peer.ucx.worker->progress_until([&] { return answer.has_value(); }, after(10s), "reply")
+              .ok());
   REQUIRE(answer->size() == 4);
   std::uint32_t sum = 0;
   std::memcpy(&sum, answer->data(), 4);
@@ -80,7 +83,8 @@ TEST_CASE("a batch of 10,000 small gets completes with one wait", "[transport][t
   CHECK(wrong == 0);
 }
 
-TEST_CASE("the completion-callback form reports once, after every get", "[transport][two-process]") {
+TEST_CASE("the completion-callback form reports once, after every get",
+          "[transport][two-process]") {
   serving_peer peer(region_size);
   std::vector<std::byte> into(1000 * 256);
   batch b(*peer.ucx.worker);
@@ -98,6 +102,26 @@ TEST_CASE("the completion-callback form reports once, after every get", "[transp
   CHECK(ok);
   for (std::size_t i = 0; i < 1000; ++i)
     REQUIRE(first_mismatch(std::span(into).subspan(i * 256, 256), i * 4096) == -1);
+}
+
+TEST_CASE("over shared memory, a copy out of the mapped region reads what a get does",
+          "[transport][two-process]") {
+  serving_peer peer(region_size);
+  if (!peer.remote->mapped()) {
+    // (UCX_TLS=tcp: the peer's region is not in this process.)
+    WARN("the region is not mapped into this process: nothing to copy from");
+    return;
+  }
+  for (std::uint64_t size : {1ull, 8ull, 96ull, 4096ull, 1ull << 20}) {
+    const std::uint64_t offset = (size * 17 + 3) % (region_size - size);
+    std::vector<std::byte> into(size);
+    REQUIRE(peer.remote->copy_out(offset, into.data(), size).ok());
+    CHECK(first_mismatch(into, offset) == -1);
+  }
+  std::byte byte{};
+  auto past_end = peer.remote->copy_out(region_size, &byte, 1);
+  REQUIRE_FALSE(past_end.ok());
+  CHECK(past_end.err().code == errc::out_of_range);
 }
 
 TEST_CASE("accesses outside the remote region are refused locally", "[transport][two-process]") {
@@ -121,7 +145,8 @@ TEST_CASE("corrupted or truncated address and key blobs give clear errors",
   serving_peer peer(1 << 20);
   const bytes& address = peer.greeting.address;
   const bytes& key = peer.greeting.key;
-  for (std::size_t cut : {std::size_t{0}, std::size_t{10}, address.size() / 2, address.size() - 1}) {
+  for (std::size_t cut :
+       {std::size_t{0}, std::size_t{10}, address.size() / 2, address.size() - 1}) {
     auto r = peer.ucx.worker->connect(std::span(address).first(cut));
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_address);
