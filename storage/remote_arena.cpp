@@ -36,9 +36,10 @@ class slot_gets {
     return batch_->get(arena_, offset, into, length);
   }
 
-  result<void> wait(transport::deadline until) {
+  // (The clock is read only when there is something to wait for.)
+  result<void> wait(std::chrono::milliseconds timeout) {
     if (!batch_) return {};
-    return batch_->wait(until);
+    return batch_->wait(transport::after(timeout));
   }
 
  private:
@@ -130,7 +131,7 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
       arena_->prefetch(where.offset, where.slot_bytes);
     slot_gets gets(*ucx_.worker, *arena_);
     if (auto r = gets.get(where.offset, scratch_.data(), where.slot_bytes); !r) return r.err();
-    if (auto r = gets.wait(deadline()); !r) return r.err();
+    if (auto r = gets.wait(timeout_); !r) return r.err();
     if (!slot_matches(scratch_, where.id, where.version)) return false;
     if (!slot_intact(scratch_)) return corrupt(where);
     std::memcpy(into.data(), scratch_.data() + payload_offset, where.size);
@@ -158,7 +159,7 @@ result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
       return r.err();
     if (auto r = gets.get(where.offset + trailer_offset(where.size), trailer, sizeof trailer); !r)
       return r.err();
-    if (auto r = gets.wait(deadline()); !r) return r.err();
+    if (auto r = gets.wait(timeout_); !r) return r.err();
     return slot_parts_match(header, trailer, where.id, where.version);
   });
 }
