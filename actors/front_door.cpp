@@ -75,9 +75,11 @@ peer peer_of(net::native_socket fd) {
   return {host ? *host : std::string{}, port ? *port : std::uint16_t{0}};
 }
 
-// One accepted connection as BASP sees it (a scribe), whose reads BASP asks
-// for are counted against the door's budget until the node admits it. Its
-// reads and closes run on the multiplexer's thread; admit() on any.
+// One accepted connection as BASP sees it (a scribe). Until it is admitted,
+// over TCP it reads the preamble before BASP reads a byte (which admits it
+// or closes it); over TLS the reads BASP asks for are counted against the
+// door's budget until a hello admits it. Its reads and closes run on the
+// multiplexer's thread; admit() on any.
 class door_connection : public caf::io::scribe {
  public:
   door_connection(std::shared_ptr<door_state> door, net::native_socket fd)

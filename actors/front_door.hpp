@@ -40,7 +40,7 @@ class front_door {
   struct options {
     std::size_t max_connections = 1024;
     std::chrono::milliseconds handshake_timeout{10'000};
-    std::size_t preauth_bytes = 64 << 10;
+    std::size_t preauth_bytes = 64 << 10;  // TLS: what BASP may read before a hello
     // Over TCP, a connection opens with a preamble (preamble.hpp) naming one
     // of these tokens; none: any token.
     std::vector<std::string> tokens;

@@ -14,6 +14,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "actors/blob_index.hpp"
+#include "actors/front_door.hpp"
 #include "actors/preamble.hpp"
 #include "actors/publications.hpp"
 #include "actors/request_latency.hpp"

@@ -17,12 +17,13 @@
 
 #include <caf/all.hpp>
 
-#include "actors/front_door.hpp"
 #include "actors/messages.hpp"
 #include "storage/arena.hpp"
 #include "transport/blob.hpp"
 
 namespace remora::actors {
+
+class front_door;
 
 // A tenant (remora-memnode --tenants=FILE): clients that give its token
 // are its clients; its objects hold at most `quota` bytes of payload.
