@@ -85,11 +85,15 @@ std::size_t object_store::evacuate(std::size_t tier) {
   auto& t = (*tiers_)[tier];
   auto candidates =
       t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_);
+  evacuation_rounds_.fetch_add(1, std::memory_order_relaxed);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
   // candidate still cold is referenced by no live pointer.
   pinned_set pinned;
-  if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) return 0;
+  if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) {
+    scope_waits_given_up_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
   last_pinned_ = pinned;  // the next sweep passes these over
   if (!pinned.empty())
     std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
@@ -213,6 +217,11 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   }
   for (object_record* r : dirty) {
     if (r->version == 0 || !far_.reachable(r->node)) {
+      // (Reachable with version 0: the allocation failed, and said why.)
+      if (!far_.reachable(r->node))
+        note_writeback_error({transport::errc::peer_unreachable,
+                              "memory node " + far_.describe(r->node) + ", home of object " +
+                                  std::to_string(r->id) + ", is unreachable"});
       failed.push_back(r);
       continue;
     }

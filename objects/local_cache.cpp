@@ -258,7 +258,7 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
   }
   from.used_.store(from.slabs_.used(), std::memory_order_relaxed);
   to.used_.store(to.slabs_.used(), std::memory_order_relaxed);
-  from.made_room();
+  if (!victims.empty()) from.made_room();
   return dead;
 }
 
@@ -275,14 +275,15 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
       r->meta().drop();
     }
   }
-  made_room();
+  if (!victims.empty()) made_room();
   return dead;
 }
 
 void local_cache::restore(const std::vector<object_record*>& victims) {
   std::lock_guard lock(mutex_);
+  // No room is made: waking the threads that wait for it would only have
+  // them nudge the evacuator into the same failing round again.
   for (object_record* r : victims) r->meta().restore();
-  made_room();
 }
 
 void local_cache::made_room() {

@@ -108,8 +108,8 @@ class local_cache {
   std::vector<object_record*> finish(const std::vector<object_record*>& victims);
   void restore(const std::vector<object_record*>& victims);
 
-  /// How many times room was made (a slot freed, victims evacuated or
-  /// given back, objects moved out). Read before an allocation that may
+  /// How many times room was made (a slot freed, victims evacuated,
+  /// objects moved out). Read before an allocation that may
   /// fail, then pass to wait_for_room.
   std::uint64_t room_made() const { return room_made_.load(std::memory_order_acquire); }
   /// Blocks until room was made since `seen` (room_made()) or `timeout`

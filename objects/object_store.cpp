@@ -123,6 +123,9 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
   // Wait for the evacuator, parked: it skips what this scope pins rather
   // than wait for the scope to end.
   park_guard parked;
+  const auto rounds_before = evacuation_rounds_.load(std::memory_order_relaxed);
+  const auto given_up_before = scope_waits_given_up_.load(std::memory_order_relaxed);
+  const auto evictions_before = evictions_.load(std::memory_order_relaxed);
   const auto until = std::chrono::steady_clock::now() + timeout_;
   while (std::chrono::steady_clock::now() < until) {
     tiering_->nudge();
@@ -147,11 +150,19 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
         std::chrono::steady_clock::now() - last_writeback_error_at_ < timeout_)
       why = " (a write-back failed meanwhile: " + last_writeback_error_ + ")";
   }
+  // What the evacuator did meanwhile: a stall shows here, not as a guess.
+  const std::string evacuator =
+      "; meanwhile the evacuator ran " +
+      std::to_string(evacuation_rounds_.load(std::memory_order_relaxed) - rounds_before) +
+      " rounds (" +
+      std::to_string(scope_waits_given_up_.load(std::memory_order_relaxed) - given_up_before) +
+      " gave up waiting for other threads' open scopes) and evicted " +
+      std::to_string(evictions_.load(std::memory_order_relaxed) - evictions_before) + " objects";
   throw OutOfMemory("the local cache (" + transport::format_byte_size(tiers_->host_capacity()) +
                     ") has no room for an object of " + std::to_string(size) +
                     " bytes: what it holds is pinned by open DerefScopes" + held +
-                    " or could not be written home" + why +
-                    ", within the timeout. Keep scopes short, or raise dram_cache");
+                    " or could not be written home" + why + ", within the timeout" + evacuator +
+                    ". Keep scopes short, or raise dram_cache");
 }
 
 object_record* object_store::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {

@@ -143,6 +143,9 @@ class object_store final : public detail::object_runtime {
   std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
   std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
+  // Evacuation rounds run, and those that gave up waiting for other
+  // threads' open scopes: an OutOfMemory after a wait says what they did.
+  std::atomic<std::uint64_t> evacuation_rounds_{0}, scope_waits_given_up_{0};
   detail::pinned_set last_pinned_;     // the tiering thread's: what parked scopes pinned last round
   struct rebalancing {                 // the tiering thread's
     std::uint64_t balanced_epoch = 0;  // the far store's epoch the last full pass saw

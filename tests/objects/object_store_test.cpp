@@ -145,16 +145,36 @@ TEST_CASE("write-backs that fail keep objects local, nothing is lost", "[object_
   f.far.fail_writes(0, true);
   std::vector<object_record*> records;
   // The cache fills with objects that cannot go home: creation then fails
-  // with OutOfMemory after the timeout, not silently.
-  CHECK_THROWS_AS(
-      [&] {
-        for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
-      }(),
-      remora::OutOfMemory);
+  // with OutOfMemory after the timeout, not silently, and says why.
+  auto fill = [&] {
+    for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+  };
+  CHECK_THROWS_AS(fill(), remora::OutOfMemory);
+  CHECK_THROWS_WITH(fill(), Catch::Contains("a write-back failed meanwhile") &&
+                                Catch::Contains("the evacuator ran") &&
+                                Catch::Contains("evicted 0 objects"));
   REQUIRE(records.size() > 100);
   CHECK(f.store->counts().evictions == 0);
   for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
   f.far.fail_writes(0, false);
+  for (std::uint32_t i = static_cast<std::uint32_t>(records.size()); i < 1024; ++i)
+    records.push_back(f.make(i));
+  CHECK(f.store->counts().evictions > 0);
+  for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
+}
+
+TEST_CASE("a cache full of objects whose only home is unreachable says so", "[object_store]") {
+  fixture f(4 << 20, 1, 300ms);
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 64; ++i) records.push_back(f.make(i));
+  f.far.take_down(0);
+  auto fill = [&] {
+    for (std::uint32_t i = 64; i < 1024; ++i) records.push_back(f.make(i));
+  };
+  CHECK_THROWS_WITH(fill(), Catch::Contains("fake-node-0") && Catch::Contains("unreachable") &&
+                                Catch::Contains("the evacuator ran"));
+  // Back up, the cache drains home and nothing was lost.
+  f.far.bring_up(0);
   for (std::uint32_t i = static_cast<std::uint32_t>(records.size()); i < 1024; ++i)
     records.push_back(f.make(i));
   CHECK(f.store->counts().evictions > 0);
