@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "objects/epochs.hpp"
@@ -184,12 +185,22 @@ object_record* object_store::create(std::uint32_t size, void (*init)(void*, void
 }
 
 void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) {
-  const auto until = std::chrono::steady_clock::now() + timeout_;
+  // A fetch reads the record (home, offset, version) and writes its CLOCK
+  // index: start their cache misses now, beside the metadata word's.
+  __builtin_prefetch(r);
+  __builtin_prefetch(&r->cache_index(), 1);
+  // The deadline of a wait, made at the first wait: a plain miss reads no
+  // clock.
+  std::optional<std::chrono::steady_clock::time_point> until;
+  auto deadline = [&] {
+    if (!until) until = std::chrono::steady_clock::now() + timeout_;
+    return *until;
+  };
   for (unsigned spins = 0;; ++spins) {
     meta_state m = r->meta().load();
     if (m.usable() && m.on_device()) {
       // In GPU memory: back to a host tier first.
-      relocate(r, tiers_->size(), until);
+      relocate(r, tiers_->size(), deadline());
       continue;
     }
     if (m.usable()) {
@@ -207,7 +218,7 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
       continue;
     }
     // Another thread fetches it, or an evacuation writes it back: wait.
-    if (std::chrono::steady_clock::now() >= until)
+    if (std::chrono::steady_clock::now() >= deadline())
       throw NodeUnavailable("object " + std::to_string(r->id) +
                             " stayed in transit (fetch or write-back) past the timeout");
     if (spins < 64) {
@@ -275,6 +286,10 @@ void* object_store::fetch(object_record* r, arrival flags) {
   try {
     check_reachable(r);
     slot = allocate_slot(r->size, tiers_->size());
+    // The slot's first lines are written by the read: their misses start
+    // now, beside the remote slot's.
+    for (std::uint32_t at = 0; at < std::min<std::uint32_t>(r->size, 256); at += 64)
+      __builtin_prefetch(slot + at, 1);
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
     const std::span<std::byte> into(slot, r->size);
