@@ -297,7 +297,7 @@ TEST_CASE("random reads of an array four times the cache fetch elements, not chu
   const auto after = rt.stats();
   CHECK(wrong == 0);
   // Whole chunks would move 16 KiB a miss; elements move 8 bytes (and one
-  // miss in 16 still brings its chunk in).
+  // miss in 64 still brings its chunk in).
   const double per_read = double(after.bytes_in - before.bytes_in) / reads;
   INFO("bytes in per read: " << per_read);
   CHECK(per_read < remora::array_chunk_bytes / 8);
