@@ -58,14 +58,8 @@ class Array {
   /// over sizeof(T), a power of two): what one miss moves.
   std::size_t chunk_elements() const { return state_ ? state_->per_chunk : 0; }
 
-  const T& at(DerefScope&, std::size_t i) const {
-    auto* s = state();
-    return static_cast<const T*>(s->chunk_for(i, false))[i & (s->per_chunk - 1)];
-  }
-  T& at_mut(DerefScope&, std::size_t i) {
-    auto* s = state();
-    return static_cast<T*>(s->chunk_for(i, true))[i & (s->per_chunk - 1)];
-  }
+  const T& at(DerefScope&, std::size_t i) const { return *state()->template element<T, false>(i); }
+  T& at_mut(DerefScope&, std::size_t i) { return *state()->template element<T, true>(i); }
   /// Elements i… to the end of i's chunk, in place: a loop over a span runs at
   /// memory speed, where at() checks the chunk per element. Valid while the
   /// scope is open.

@@ -18,6 +18,7 @@
 // access to an array takes a mutex to make its reader.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -64,9 +65,11 @@ struct array_reader {
   bool quiet = false;  // only while plain (update_plain clears it)
 
   // The last chunk dereferenced and where, valid while the thread's epoch is
-  // still `base_epoch` (the same open scope); bit 0 of `base` says whether
-  // it was dereferenced for writing (payloads are 8-byte aligned).
-  std::size_t base_chunk = static_cast<std::size_t>(-1);
+  // still `base_epoch` (the same open scope): its elements are
+  // [base_first, base_first + base_count), so one subtraction and one compare
+  // say whether an index is in it; bit 0 of `base` says whether it was
+  // dereferenced for writing (payloads are 8-byte aligned).
+  std::size_t base_first = 0, base_count = 0;
   std::uint64_t base_epoch = 0;
   std::uintptr_t base = 0;
 
@@ -82,7 +85,7 @@ struct array_reader {
   bool reads_apart = false;
 
   /// Forgets the remembered chunk (its host view may be gone).
-  void forget_base() { base_chunk = static_cast<std::size_t>(-1); }
+  void forget_base() { base_count = 0; }
   void update_plain() {
     plain = !session && !detected && !counts_positions && same_delta == 0 &&
             declared.what == order::declared::kind::none;
@@ -138,13 +141,26 @@ struct array_state {
   /// Throws InvalidObject past the end.
   [[gnu::always_inline]] void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
     array_reader& r = reader();
-    const std::size_t c = i >> per_shift;
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
-    if (c == r.base_chunk && epoch == r.base_epoch && (r.base & 1) >= for_write && i < size)
+    if (i - r.base_first < r.base_count && epoch == r.base_epoch && (r.base & 1) >= for_write)
         [[likely]]
       return reinterpret_cast<void*>(r.base & ~std::uintptr_t{1});
+    const std::size_t c = i >> per_shift;
     if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
     return for_write ? chunk_other<true>(r, i, c) : chunk_other<false>(r, i, c);
+  }
+
+  /// Element i (of T), as chunk_for finds its chunk: in the remembered
+  /// chunk, its address is the chunk's plus the offset the check computed.
+  template <class T, bool for_write>
+  [[gnu::always_inline]] T* element(std::size_t i) {
+    array_reader& r = reader();
+    const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
+    const std::size_t k = i - r.base_first;
+    if (k < r.base_count && epoch == r.base_epoch && (r.base & 1) >= for_write) [[likely]]
+      return reinterpret_cast<T*>(r.base & ~std::uintptr_t{1}) + k;
+    void* chunk = chunk_other<for_write>(r, i, i >> per_shift);
+    return static_cast<T*>(chunk) + (i & (per_chunk - 1));
   }
 
   /// chunk_for past the remembered chunk: kept out of line, so that loops
@@ -230,9 +246,9 @@ struct array_state {
   bool read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes);
   void end_window(array_reader& r);
   // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
-  static void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p,
-                        bool for_write) {
-    r.base_chunk = c;
+  void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p, bool for_write) {
+    r.base_first = c << per_shift;
+    r.base_count = std::min(per_chunk, size - r.base_first);
     r.base_epoch = epoch;
     r.base = reinterpret_cast<std::uintptr_t>(p) | for_write;
     return p;
