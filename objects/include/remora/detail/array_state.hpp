@@ -187,14 +187,18 @@ struct array_state {
   [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, std::size_t c,
                                      bool for_write) {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
-    if (i >= size || !r.plain) [[unlikely]]
+    if (i >= size) [[unlikely]]
       return chunk_slow(r, i, c, epoch, for_write, false);
-    if (c == r.last_chunk) {
+    if (c == r.last_chunk && !r.counts_positions) {
       // Back in the chunk of the last access, in a new scope: remember it
       // for the accesses to come (a walk). Random reads skip these stores:
-      // every store waits in the store buffer behind the reads' misses.
+      // every store waits in the store buffer behind the reads' misses. A
+      // followed walk has nothing to tell its prefetcher either (it has not
+      // moved on), so a scope per element of a stream costs no more.
       return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write);
     }
+    if (!r.plain) [[unlikely]]
+      return chunk_slow(r, i, c, epoch, for_write, false);
     if (r.quiet) {
       // No pattern for a while: present chunks pass without the detector's
       // bookkeeping (chunk_other); a miss goes by chunk_slow, where the
