@@ -71,13 +71,9 @@ class host_tier final : public tier_memory {
   std::optional<transport::region> region_;  // empty: plain memory
   std::byte* data_;
   std::size_t size_;
-  void* numa_memory_ = nullptr;  // null: UCX allocated the memory, or it is plain
-  bool mapped_ = false;          // plain memory, ours to unmap
+  void* numa_memory_ = nullptr;  // the CXL tier's, from libnuma
+  bool mapped_ = false;          // our anonymous mapping, to unmap
 };
-
-}  // namespace
-
-namespace {
 
 // Anonymous memory in transparent huge pages where the kernel gives them
 // on advice (THP "madvise" or "always"): a miss then writes its slot, and a

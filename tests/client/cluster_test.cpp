@@ -176,7 +176,7 @@ TEST_CASE("etcd membership: a node that joins receives objects, and a drained on
   }
 
   // The first node is drained: its objects move, it leaves the list and stops.
-  child_process ctl({REMORA_CTL, "drain", addresses[0], "--wait-s=120"});
+  child_process ctl({REMORA_CTL, "drain", addresses[0], "--wait-s=120", "--timeout-ms=30000"});
   CHECK(ctl.wait_for_line("has left the pool", 150s).has_value());
   CHECK(ctl.wait_exit(10s) == 0);
   CHECK(nodes[0]->wait_exit(10s) == 0);

@@ -41,7 +41,10 @@ void drain_while_in_use(remora::Runtime& rt, std::vector<remora::UniquePtr<wide>
         ++checked;
       }
   });
-  child_process ctl({REMORA_CTL, "drain", address, "--wait-s=120"});
+  // A generous timeout for each of remora-ctl's requests: under ctest -j2 a
+  // node serving this test's traffic beside another test's once took more
+  // than the default 5 s to answer its hello.
+  child_process ctl({REMORA_CTL, "drain", address, "--wait-s=120", "--timeout-ms=30000"});
   const auto left = ctl.wait_for_line("has left the pool", 150s);
   const auto ctl_exit = ctl.wait_exit(10s);
   done = true;
