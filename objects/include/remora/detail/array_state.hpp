@@ -84,6 +84,13 @@ struct array_reader {
   std::uint32_t window_reads = 0, window_misses = 0, apart_reads = 0;
   bool reads_apart = false;
 
+  /// Whether the remembered chunk holds element base_first + k and serves
+  /// this access (a read, or a write to a chunk dereferenced for writing) in
+  /// the scope of `epoch`.
+  bool remembers(std::size_t k, std::uint64_t epoch, bool for_write) const {
+    return k < base_count && epoch == base_epoch && (base & 1) >= for_write;
+  }
+  void* base_payload() const { return reinterpret_cast<void*>(base & ~std::uintptr_t{1}); }
   /// Forgets the remembered chunk (its host view may be gone).
   void forget_base() { base_count = 0; }
   void update_plain() {
@@ -142,9 +149,8 @@ struct array_state {
   [[gnu::always_inline]] void* chunk_for(std::size_t i, bool for_write, bool scanning = false) {
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
-    if (i - r.base_first < r.base_count && epoch == r.base_epoch && (r.base & 1) >= for_write)
-        [[likely]]
-      return reinterpret_cast<void*>(r.base & ~std::uintptr_t{1});
+    if (r.remembers(i - r.base_first, epoch, for_write)) [[likely]]
+      return r.base_payload();
     const std::size_t c = i >> per_shift;
     if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
     return for_write ? chunk_other<true>(r, i, c) : chunk_other<false>(r, i, c);
@@ -157,8 +163,8 @@ struct array_state {
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     const std::size_t k = i - r.base_first;
-    if (k < r.base_count && epoch == r.base_epoch && (r.base & 1) >= for_write) [[likely]]
-      return reinterpret_cast<T*>(r.base & ~std::uintptr_t{1}) + k;
+    if (r.remembers(k, epoch, for_write)) [[likely]]
+      return static_cast<T*>(r.base_payload()) + k;
     void* chunk = chunk_other<for_write>(r, i, i >> per_shift);
     return static_cast<T*>(chunk) + (i & (per_chunk - 1));
   }
