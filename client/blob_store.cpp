@@ -229,7 +229,7 @@ BlobStore Runtime::blob_store(const std::string& name, BlobStore::options o) {
   auto* far = dynamic_cast<client::node_far_store*>(&impl_->far->homes());
   if (far == nullptr) throw ConfigError("blob stores need memory nodes (no node client found)");
   if (name.empty()) throw InvalidObject("a blob store needs a name");
-  return BlobStore(std::make_shared<BlobStore::impl>(*far, name, o));
+  return BlobStore(std::make_shared<BlobStore::impl>(BlobStore::impl{*far, name, o}));
 }
 
 }  // namespace remora
