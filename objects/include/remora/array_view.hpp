@@ -50,7 +50,8 @@ class ArrayView {
     std::string name;
   };
   ArrayView(std::shared_ptr<void> hold, Array<T>&& array, std::string name)
-      : state_(std::make_shared<state>(state{std::move(hold), std::move(array), std::move(name)})) {}
+      : state_(std::make_shared<state>(state{std::move(hold), std::move(array), std::move(name)})) {
+  }
   state& shared() const {
     if (!state_) [[unlikely]]
       detail::throw_no_object("use");
