@@ -43,6 +43,35 @@ void on_threads(unsigned threads, Work&& work) {
   team(threads).run([&](unsigned t) { work(t); });
 }
 
+/// Runs work(p) for p = 0 .. parts-1 on the team, each part taken by the
+/// next thread that is free (OpenMP's dynamic schedule): parts of uneven
+/// cost even out. Waits for them all; rethrows what one of them threw.
+template <class Work>
+void on_parts(unsigned threads, std::size_t parts, Work&& work) {
+  if (threads <= 1) {
+    for (std::size_t p = 0; p < parts; ++p) work(p);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  on_threads(threads, [&](unsigned) {
+    for (std::size_t p = next++; p < parts; p = next++) work(p);
+  });
+}
+
+/// The parts a thread's share of a walk over edges is cut into (on_parts):
+/// enough that the last one's tail is short, few enough that each is a
+/// long stream for the prefetcher.
+inline constexpr unsigned parts_per_thread = 8;
+
+/// Per-vertex steps run over fixed blocks of vertices: the same blocks on
+/// any number of threads, so a sum made a block at a time and then over
+/// the blocks in order comes out the same on any number of threads.
+inline constexpr std::uint32_t vertex_block = 1u << 16;
+
+inline std::size_t vertex_blocks(std::size_t vertices) {
+  return (vertices + vertex_block - 1) / vertex_block;
+}
+
 /// Vertex ranges for `parts` threads with about as many edges each: the
 /// first vertex of each part, then vertices(). Each part but the last
 /// starts at a multiple of `align` vertices.
@@ -116,28 +145,37 @@ std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteratio
   return rank;
 }
 
-/// Each vertex's out-degree, from g's offsets read in order.
+/// Each vertex's out-degree, from g's offsets read in order (a block of
+/// vertices at a time, on `threads` threads).
 template <class Graph>
-std::vector<std::uint32_t> out_degrees(const Graph& g) {
+std::vector<std::uint32_t> out_degrees(const Graph& g, unsigned threads = 1) {
   const std::uint32_t n = g.vertices();
   std::vector<std::uint32_t> degree(n);
-  std::uint64_t begin = g.offset(0);
-  for (std::uint32_t v = 0; v < n; ++v) {
-    const std::uint64_t end = g.offset(v + 1);
-    degree[v] = static_cast<std::uint32_t>(end - begin);
-    begin = end;
-  }
+  on_parts(threads, vertex_blocks(n), [&](std::size_t b) {
+    const auto lo = static_cast<std::uint32_t>(b * vertex_block);
+    const std::uint32_t hi = std::min(n, lo + vertex_block);
+    std::uint64_t begin = g.offset(lo);
+    for (std::uint32_t v = lo; v < hi; ++v) {
+      const std::uint64_t end = g.offset(v + 1);
+      degree[v] = static_cast<std::uint32_t>(end - begin);
+      begin = end;
+    }
+  });
   return degree;
 }
 
 /// PageRank by pulling over in-edges, as GAPBS does: each vertex sums its
 /// in-neighbours' contributions (rank over out-degree; the rank of vertices
 /// without out-edges is spread over all). `in` is the graph's transpose and
-/// `degree` its out-degrees (out_degrees()). With `threads` > 1 each thread
-/// owns a range of vertices of `in` (about as many edges each): it sums
-/// them, then makes their new ranks and contributions. Every vertex is
-/// summed by one thread in in-edge order, so the result does not depend on
-/// the thread count. Calls on_iteration(i) after iteration i.
+/// `degree` its out-degrees (out_degrees()). With `threads` > 1 the sums
+/// are made over parts of about as many in-edges each, taken by whichever
+/// thread is free (on_parts): a vertex costs more than its in-edges, and
+/// R-MAT's first vertices hold most of them, so with one range a thread one
+/// of two threads waited for the other. New ranks and contributions are
+/// made a block of vertices at a time. Every vertex is summed by one thread
+/// in in-edge order and the dangling rank a block at a time in block order,
+/// so the result does not depend on the thread count. Calls
+/// on_iteration(i) after iteration i.
 /// REQUIRES: in has at least one vertex.
 template <class Graph, class OnIteration>
 std::vector<double> pagerank_pull(Graph& in, const std::vector<std::uint32_t>& degree,
@@ -145,37 +183,42 @@ std::vector<double> pagerank_pull(Graph& in, const std::vector<std::uint32_t>& d
                                   unsigned threads = 1) {
   const std::size_t n = in.vertices();
   std::vector<double> rank(n, 1.0 / n), contribution(n), sum(n);
-  const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
-  // The new ranks of thread t's vertices from `base` and their sums (none:
-  // the first ranks), then their contributions.
-  auto update = [&](unsigned t, std::optional<double> base) {
-    for (std::size_t v = cut[t]; v < cut[t + 1]; ++v) {
+  // One thread walks the in-edges as one stream.
+  const std::vector<std::uint32_t> parts =
+      split_by_edges(in, threads > 1 ? threads * parts_per_thread : 1);
+  std::vector<double> dangling(vertex_blocks(n));  // each block's vertices without out-edges
+  // Block b's new ranks from `base` and their sums (none: the first ranks),
+  // then their contributions and dangling rank.
+  auto update = [&](std::size_t b, std::optional<double> base) {
+    const std::size_t lo = b * vertex_block, hi = std::min(n, lo + vertex_block);
+    double rest = 0;
+    for (std::size_t v = lo; v < hi; ++v) {
       if (base) rank[v] = *base + damping * sum[v];
+      if (degree[v] == 0) rest += rank[v];
       contribution[v] = degree[v] == 0 ? 0.0 : rank[v] / degree[v];
     }
+    dangling[b] = rest;
   };
-  // The rank of vertices without out-edges, summed in vertex order (the
-  // same sum on any number of threads), spread over all.
+  // The dangling rank, spread over all.
   auto dangling_base = [&] {
-    double dangling = 0;
-    for (std::size_t v = 0; v < n; ++v)
-      if (degree[v] == 0) dangling += rank[v];
-    return (1 - damping) / n + damping * dangling / n;
+    double rest = 0;
+    for (double d : dangling) rest += d;
+    return (1 - damping) / n + damping * rest / n;
   };
-  on_threads(threads, [&](unsigned t) { update(t, std::nullopt); });
+  on_parts(threads, dangling.size(), [&](std::size_t b) { update(b, std::nullopt); });
   for (int i = 1; i <= iterations; ++i) {
     const double base = dangling_base();
-    on_threads(threads, [&](unsigned t) {
-      std::fill(sum.begin() + cut[t], sum.begin() + cut[t + 1], 0.0);
+    on_parts(threads, parts.size() - 1, [&](std::size_t p) {
+      std::fill(sum.begin() + parts[p], sum.begin() + parts[p + 1], 0.0);
       in.for_each_vertex(
           [&](std::uint32_t v, std::uint64_t, std::span<const std::uint32_t> piece) {
             double s = 0;
             for (std::uint32_t u : piece) s += contribution[u];
             sum[v] += s;
           },
-          cut[t], cut[t + 1]);
+          parts[p], parts[p + 1]);
     });
-    on_threads(threads, [&](unsigned t) { update(t, base); });
+    on_parts(threads, dangling.size(), [&](std::size_t b) { update(b, base); });
     on_iteration(i);
   }
   return rank;

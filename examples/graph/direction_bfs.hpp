@@ -39,7 +39,7 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   bfs_result r;
   r.depth.assign(n, -1);
   r.depth[source] = 0;
-  const std::vector<std::uint32_t> degree = out_degrees(out);  // to weigh a frontier
+  const std::vector<std::uint32_t> degree = out_degrees(out, threads);  // to weigh a frontier
   const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
   std::vector<std::uint32_t> frontier{source}, next;
   std::vector<std::uint64_t> traversed(threads), awakened(threads);

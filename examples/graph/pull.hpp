@@ -91,13 +91,14 @@ struct in_edges_of {
 /// PageRank by pulling: each iteration computes every vertex's contribution
 /// (rank over out-degree; dangling rank spread over all), then each vertex
 /// sums its in-neighbours' contributions. Calls on_iteration(i) after
-/// iteration i; the ranks stay in a.ranks. With `threads` > 1 each thread
-/// owns a range of vertices (about as many in-edges each, starting at a
-/// chunk of ranks and contributions, so no two threads write into one
-/// chunk): it makes their contributions, then, once all are made, their
-/// sums and ranks; every thread reads every array. The dangling rank is
-/// summed a range at a time in thread order: the same result for the same
-/// thread count, whatever the arrays are stored in.
+/// iteration i; the ranks stay in a.ranks. With `threads` > 1 the
+/// contributions are made a block of vertices at a time (vertex_block,
+/// algorithms.hpp) and the sums and ranks over parts of about as many
+/// in-edges each, both taken by whichever thread is free (on_parts); blocks
+/// and parts start at a chunk of ranks and contributions, so no two threads
+/// write into one chunk. Every thread reads every array. The dangling rank
+/// is summed a block at a time in block order: the same result on any
+/// number of threads, whatever the arrays are stored in.
 template <class Scope, class Arrays, class OnIteration>
 void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration, unsigned threads = 1) {
   const std::uint32_t n = a.vertices;
@@ -107,28 +108,30 @@ void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration, unsign
   }
   constexpr auto per_chunk =
       static_cast<std::uint32_t>(std::bit_floor(remora::array_chunk_bytes / sizeof(double)));
-  // Ranges start at a chunk of ranks and contributions: no two threads
-  // write into one chunk.
-  const std::vector<std::uint32_t> cut =
-      split_by_edges(in_edges_of<Scope, Arrays>{a}, threads, per_chunk);
-  std::vector<double> danglings(threads);
+  static_assert(vertex_block % per_chunk == 0, "blocks start at a chunk");
+  // One thread walks the in-edges as one stream.
+  const std::vector<std::uint32_t> parts = split_by_edges(
+      in_edges_of<Scope, Arrays>{a}, threads > 1 ? threads * parts_per_thread : 1, per_chunk);
+  std::vector<double> danglings(vertex_blocks(n));
   for (int i = 1; i <= iterations; ++i) {
-    on_threads(threads, [&](unsigned t) {
+    on_parts(threads, danglings.size(), [&](std::size_t b) {
+      const auto lo = static_cast<std::uint32_t>(b * vertex_block);
+      const std::uint32_t hi = std::min(n, lo + vertex_block);
       double dangling = 0;
-      for (std::uint32_t v = cut[t]; v < cut[t + 1]; ++v) {
+      for (std::uint32_t v = lo; v < hi; ++v) {
         Scope scope;
         const std::uint32_t degree = a.out_degrees.at(scope, v);
         const double rank = a.ranks.at(scope, v);
         if (degree == 0) dangling += rank;
         a.contributions.at_mut(scope, v) = degree == 0 ? 0.0 : rank / degree;
       }
-      danglings[t] = dangling;
+      danglings[b] = dangling;
     });
     double dangling = 0;
     for (double d : danglings) dangling += d;
     const double base = (1 - damping) / n + damping * dangling / n;
-    on_threads(threads, [&](unsigned t) {
-      for (std::uint32_t v = cut[t]; v < cut[t + 1]; ++v) {
+    on_parts(threads, parts.size() - 1, [&](std::size_t p) {
+      for (std::uint32_t v = parts[p]; v < parts[p + 1]; ++v) {
         Scope scope;
         const std::uint64_t begin = a.in_offsets.at(scope, v), end = a.in_offsets.at(scope, v + 1);
         double sum = 0;

@@ -73,9 +73,12 @@ TEST_CASE("direction-optimizing BFS over a far graph, two threads, matches in me
 
 TEST_CASE("PageRank pulling over in-edges: the same ranks on 1, 2 and 3 threads, and push's",
           "[graph][pagerank]") {
-  const graph::edge_list list = graph::rmat_edges(14, 8, 2);
+  // Two blocks of vertices (vertex_block) and parts of uneven cost, so that
+  // threads take blocks and parts in whatever order they come free.
+  const graph::edge_list list = graph::rmat_edges(17, 8, 2);
   const graph::csr out = graph::build_csr(list), in = graph::build_csr(list, true);
   const std::vector<std::uint32_t> degree = graph::out_degrees(out);
+  CHECK(graph::out_degrees(out, 3) == degree);
   const std::vector<double> one = graph::pagerank_pull(
       in, degree, 8, [](int) {}, 1);
   CHECK(graph::pagerank_pull(
