@@ -40,9 +40,12 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   r.depth.assign(n, -1);
   r.depth[source] = 0;
   const std::vector<std::uint32_t> degree = out_degrees(out, threads);  // to weigh a frontier
-  const std::vector<std::uint32_t> cut = split_by_edges(in, threads);
+  // Bottom-up levels walk parts of about as many in-edges each, taken by
+  // whichever thread is free (on_parts); one thread walks them as one.
+  const std::vector<std::uint32_t> parts =
+      split_by_edges(in, threads > 1 ? threads * parts_per_thread : 1);
   std::vector<std::uint32_t> frontier{source}, next;
-  std::vector<std::uint64_t> traversed(threads), awakened(threads);
+  std::vector<std::uint64_t> traversed(parts.size() - 1), awakened(parts.size() - 1);
   std::vector<std::uint8_t> in_frontier, in_next;  // bottom-up levels' frontiers
   std::uint64_t unchecked = out.edges(), scout = degree[source];
   std::int32_t level = 0;
@@ -54,10 +57,10 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
     for (std::uint32_t v : next) scout += degree[v];
   };
   // One level bottom-up over in_frontier into in_next: how many it reached.
-  // Each thread owns a range of vertices, so depths need no atomics.
+  // Each part is one thread's, so depths need no atomics.
   auto bottom_up = [&] {
     std::fill(in_next.begin(), in_next.end(), 0);
-    on_threads(threads, [&](unsigned t) {
+    on_parts(threads, parts.size() - 1, [&](std::size_t t) {
       traversed[t] = 0;
       awakened[t] = 0;
       in.for_each_vertex(
@@ -73,10 +76,10 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
               }
             }
           },
-          cut[t], cut[t + 1]);
+          parts[t], parts[t + 1]);
     });
     std::uint64_t reached = 0;
-    for (unsigned t = 0; t < threads; ++t) {
+    for (std::size_t t = 0; t < traversed.size(); ++t) {
       r.edges_traversed += traversed[t];
       reached += awakened[t];
     }
