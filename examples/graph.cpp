@@ -294,9 +294,9 @@ std::vector<double> run_pagerank(Graph& g, Graph* in, const config& c, remora::R
     last = clock_type::now();
   };
   // The out-degrees are read inside the timed run: they are the graph's.
-  std::vector<double> ranks =
-      in ? graph::pagerank_pull(*in, graph::out_degrees(g, c.threads), c.iterations, on_iteration, c.threads)
-         : graph::pagerank(g, c.iterations, on_iteration, c.threads);
+  std::vector<double> ranks = in ? graph::pagerank_pull(*in, graph::out_degrees(g, c.threads),
+                                                        c.iterations, on_iteration, c.threads)
+                                 : graph::pagerank(g, c.iterations, on_iteration, c.threads);
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return ranks;

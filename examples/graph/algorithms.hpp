@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "graph/thread_pool.hpp"
@@ -58,11 +59,6 @@ void on_parts(unsigned threads, std::size_t parts, Work&& work) {
   });
 }
 
-/// The parts a thread's share of a walk over edges is cut into (on_parts):
-/// enough that the last one's tail is short, few enough that each is a
-/// long stream for the prefetcher.
-inline constexpr unsigned parts_per_thread = 8;
-
 /// Per-vertex steps run over fixed blocks of vertices: the same blocks on
 /// any number of threads, so a sum made a block at a time and then over
 /// the blocks in order comes out the same on any number of threads.
@@ -70,6 +66,12 @@ inline constexpr std::uint32_t vertex_block = 1u << 16;
 
 inline std::size_t vertex_blocks(std::size_t vertices) {
   return (vertices + vertex_block - 1) / vertex_block;
+}
+
+/// The vertices [first, second) of block b of `vertices`.
+inline std::pair<std::uint32_t, std::uint32_t> block_range(std::size_t b, std::uint32_t vertices) {
+  const auto lo = static_cast<std::uint32_t>(b * vertex_block);
+  return {lo, std::min(vertices, lo + vertex_block)};
 }
 
 /// Vertex ranges for `parts` threads with about as many edges each: the
@@ -94,6 +96,15 @@ std::vector<std::uint32_t> split_by_edges(const Graph& g, unsigned parts, std::u
   }
   cut.push_back(n);
   return cut;
+}
+
+/// The parts a walk over edges on `threads` threads is cut into (on_parts,
+/// split_by_edges): 8 a thread, so that the last one's tail is short and
+/// each is still a long stream for the prefetcher; one on one thread.
+template <class Graph>
+std::vector<std::uint32_t> parts_by_edges(const Graph& g, unsigned threads,
+                                          std::uint32_t align = 1) {
+  return split_by_edges(g, threads > 1 ? threads * 8 : 1, align);
 }
 
 /// PageRank by pushing each vertex's rank along its out edges; the rank of
@@ -152,8 +163,7 @@ std::vector<std::uint32_t> out_degrees(const Graph& g, unsigned threads = 1) {
   const std::uint32_t n = g.vertices();
   std::vector<std::uint32_t> degree(n);
   on_parts(threads, vertex_blocks(n), [&](std::size_t b) {
-    const auto lo = static_cast<std::uint32_t>(b * vertex_block);
-    const std::uint32_t hi = std::min(n, lo + vertex_block);
+    const auto [lo, hi] = block_range(b, n);
     std::uint64_t begin = g.offset(lo);
     for (std::uint32_t v = lo; v < hi; ++v) {
       const std::uint64_t end = g.offset(v + 1);
@@ -170,8 +180,8 @@ std::vector<std::uint32_t> out_degrees(const Graph& g, unsigned threads = 1) {
 /// `degree` its out-degrees (out_degrees()). With `threads` > 1 the sums
 /// are made over parts of about as many in-edges each, taken by whichever
 /// thread is free (on_parts): a vertex costs more than its in-edges, and
-/// R-MAT's first vertices hold most of them, so with one range a thread one
-/// of two threads waited for the other. New ranks and contributions are
+/// R-MAT's first vertices hold most of them, so a single range per thread
+/// left one thread waiting for the other. New ranks and contributions are
 /// made a block of vertices at a time. Every vertex is summed by one thread
 /// in in-edge order and the dangling rank a block at a time in block order,
 /// so the result does not depend on the thread count. Calls
@@ -183,14 +193,12 @@ std::vector<double> pagerank_pull(Graph& in, const std::vector<std::uint32_t>& d
                                   unsigned threads = 1) {
   const std::size_t n = in.vertices();
   std::vector<double> rank(n, 1.0 / n), contribution(n), sum(n);
-  // One thread walks the in-edges as one stream.
-  const std::vector<std::uint32_t> parts =
-      split_by_edges(in, threads > 1 ? threads * parts_per_thread : 1);
+  const std::vector<std::uint32_t> parts = parts_by_edges(in, threads);
   std::vector<double> dangling(vertex_blocks(n));  // each block's vertices without out-edges
   // Block b's new ranks from `base` and their sums (none: the first ranks),
   // then their contributions and dangling rank.
   auto update = [&](std::size_t b, std::optional<double> base) {
-    const std::size_t lo = b * vertex_block, hi = std::min(n, lo + vertex_block);
+    const auto [lo, hi] = block_range(b, static_cast<std::uint32_t>(n));
     double rest = 0;
     for (std::size_t v = lo; v < hi; ++v) {
       if (base) rank[v] = *base + damping * sum[v];

@@ -41,9 +41,8 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   r.depth[source] = 0;
   const std::vector<std::uint32_t> degree = out_degrees(out, threads);  // to weigh a frontier
   // Bottom-up levels walk parts of about as many in-edges each, taken by
-  // whichever thread is free (on_parts); one thread walks them as one.
-  const std::vector<std::uint32_t> parts =
-      split_by_edges(in, threads > 1 ? threads * parts_per_thread : 1);
+  // whichever thread is free (on_parts).
+  const std::vector<std::uint32_t> parts = parts_by_edges(in, threads);
   std::vector<std::uint32_t> frontier{source}, next;
   std::vector<std::uint64_t> traversed(parts.size() - 1), awakened(parts.size() - 1);
   std::vector<std::uint8_t> in_frontier, in_next;  // bottom-up levels' frontiers

@@ -109,14 +109,12 @@ void pagerank_pull(Arrays& a, int iterations, OnIteration&& on_iteration, unsign
   constexpr auto per_chunk =
       static_cast<std::uint32_t>(std::bit_floor(remora::array_chunk_bytes / sizeof(double)));
   static_assert(vertex_block % per_chunk == 0, "blocks start at a chunk");
-  // One thread walks the in-edges as one stream.
-  const std::vector<std::uint32_t> parts = split_by_edges(
-      in_edges_of<Scope, Arrays>{a}, threads > 1 ? threads * parts_per_thread : 1, per_chunk);
+  const std::vector<std::uint32_t> parts =
+      parts_by_edges(in_edges_of<Scope, Arrays>{a}, threads, per_chunk);
   std::vector<double> danglings(vertex_blocks(n));
   for (int i = 1; i <= iterations; ++i) {
     on_parts(threads, danglings.size(), [&](std::size_t b) {
-      const auto lo = static_cast<std::uint32_t>(b * vertex_block);
-      const std::uint32_t hi = std::min(n, lo + vertex_block);
+      const auto [lo, hi] = block_range(b, n);
       double dangling = 0;
       for (std::uint32_t v = lo; v < hi; ++v) {
         Scope scope;
