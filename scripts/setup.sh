@@ -73,8 +73,8 @@ case "${1:-}" in
     # (UCX_MEM_EVENTS) clash with TSan's thread teardown, so they are off.
     cmake -S . -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_TSAN=ON \
           -DREMORA_BUILD_BENCH=OFF
-    cmake --build "$build-tsan" -j"$(nproc)" --target client_test graph_algorithms_test
-    for t in tests/client/client_test tests/examples/graph_algorithms_test; do
+    cmake --build "$build-tsan" -j"$(nproc)" --target client_threads_test graph_algorithms_test
+    for t in tests/client/client_threads_test tests/examples/graph_algorithms_test; do
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
         "$build-tsan/$t" "[threads]"
     done
