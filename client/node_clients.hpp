@@ -2,10 +2,10 @@
 // node_client per node (each client has its own UCX worker, so a set is used
 // by one thread at a time). A thread borrows a set on its first call to
 // mine() and gives it back when it exits (prefetchers are threads too). Sets
-// are reused rather than made per thread: a fresh set costs a
-// worker, an endpoint and, over shared memory, a fresh mapping of the node's
-// region whose first touches fault page by page (measured: ~1 s per 2 GiB
-// scanned). Clients connect lazily, on a set's first use of a node.
+// are reused rather than made per thread: a fresh set costs a worker and an
+// endpoint per node. (Over shared memory every set reads through the one
+// mapping of a node's region that the process holds: storage/remote_arena.)
+// Clients connect lazily, on a set's first use of a node.
 //
 // Thread-safety: mine() may be called from any thread. REQUIRES: every
 // thread that borrowed through mine() has stopped using its set before the

@@ -1,6 +1,8 @@
 #include "storage/remote_arena.hpp"
 
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include "storage/slot.hpp"
@@ -23,7 +25,7 @@ constexpr int max_location_refreshes = 8;
 // the payload straight into its destination (one copy fewer).
 constexpr std::uint32_t direct_from = 4096;
 
-// The gets of one slot read: over shared memory, copies straight out of the
+// The gets of a read: over shared memory, copies straight out of the
 // arena's mapping; otherwise a batch of UCX gets, which wait() completes.
 class slot_gets {
  public:
@@ -50,6 +52,49 @@ class slot_gets {
 
 }  // namespace
 
+struct remote_arena::view {
+  transport::local_ucx ucx;
+  std::unique_ptr<transport::endpoint> ep;
+  std::optional<transport::remote_region> region;
+
+  ~view() {
+    region.reset();  // the key goes before its endpoint
+    if (ep && !ep->closed()) ep->close(transport::after(std::chrono::seconds(1)));
+  }
+};
+
+std::shared_ptr<const remote_arena::view> remote_arena::view_of(
+    const remote_arena& a, const transport::context_options& ucx) {
+  // The views alive, by the node's worker address and arena key (a node
+  // restarted at the same address has another key).
+  static std::mutex mutex;
+  static std::map<std::vector<std::byte>, std::weak_ptr<const view>> views;
+  std::vector<std::byte> name = a.address_;
+  name.insert(name.end(), a.key_.begin(), a.key_.end());
+  {
+    std::lock_guard held(mutex);
+    if (auto v = views[name].lock()) return v;
+  }
+  // Made outside the lock (connecting waits for the node); if another
+  // thread made one meanwhile, that one is kept.
+  auto v = std::make_shared<view>();
+  auto opened = transport::local_ucx::open(ucx);
+  if (!opened) return nullptr;
+  v->ucx = std::move(opened).value();
+  auto ep = v->ucx.worker->connect(a.address_, a.another_host_);
+  if (!ep) return nullptr;
+  v->ep = std::make_unique<transport::endpoint>(std::move(ep).value());
+  auto region = transport::remote_region::unpack(*v->ep, a.key_);
+  if (!region || !region->mapped()) return nullptr;
+  v->region.emplace(std::move(region).value());
+  std::lock_guard held(mutex);
+  std::erase_if(views, [](const auto& entry) { return entry.second.expired(); });
+  auto& slot = views[name];
+  if (auto other = slot.lock()) return other;
+  slot = v;
+  return v;
+}
+
 result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_address,
                                            std::span<const std::byte> arena_key, locator locate,
                                            std::string name, std::chrono::milliseconds timeout,
@@ -72,6 +117,12 @@ result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_add
   auto arena = transport::remote_region::unpack(*a.ep_, arena_key);
   if (!arena) return error{arena.err().code, a.name_ + ": " + arena.err().message};
   a.arena_.emplace(std::move(arena).value());
+  if (a.arena_->mapped()) {
+    // Without a view (none could be made) the arena reads through its own
+    // mapping.
+    a.view_ = view_of(a, ucx_options);
+    if (a.view_) a.arena_->read_through(*a.view_->region);
+  }
   return a;
 }
 
@@ -103,6 +154,7 @@ result<void> remote_arena::reopen() {
   auto arena = transport::remote_region::unpack(*ep_, key_);
   if (!arena) return error{arena.err().code, name_ + ": " + arena.err().message};
   arena_.emplace(std::move(arena).value());
+  if (view_) arena_->read_through(*view_->region);
   return {};
 }
 
@@ -220,22 +272,24 @@ result<void> remote_arena::read_many(std::span<object_location> where,
     for (std::size_t at = 0; at < into[i].size(); at += 64)
       __builtin_prefetch(into[i].data() + at, 1);
   }
-  transport::batch b(*ucx_.worker);
+  // Over shared memory, copies out of the mapping (as a get would be);
+  // otherwise one batch of gets.
+  slot_gets gets(*ucx_.worker, *arena_);
   for (std::size_t i = 0; i < where.size(); ++i) {
     const auto& w = where[i];
     std::byte* at = scratch_.data() + scratch_at[i];
     if (w.size < direct_from) {
-      if (auto r = b.get(*arena_, w.offset, at, w.slot_bytes); !r) return r;
+      if (auto r = gets.get(w.offset, at, w.slot_bytes); !r) return r;
       continue;
     }
-    if (auto r = b.get(*arena_, w.offset, at, payload_offset); !r) return r;
-    if (auto r = b.get(*arena_, w.offset + payload_offset, into[i].data(), w.size); !r) return r;
-    if (auto r = b.get(*arena_, w.offset + trailer_offset(w.size), at + payload_offset,
-                       sizeof(slot_trailer));
+    if (auto r = gets.get(w.offset, at, payload_offset); !r) return r;
+    if (auto r = gets.get(w.offset + payload_offset, into[i].data(), w.size); !r) return r;
+    if (auto r =
+            gets.get(w.offset + trailer_offset(w.size), at + payload_offset, sizeof(slot_trailer));
         !r)
       return r;
   }
-  if (auto r = b.wait(deadline()); !r) return failed("read", r.err());
+  if (auto r = gets.wait(timeout_); !r) return failed("read", r.err());
   std::vector<std::size_t> moved;
   for (std::size_t i = 0; i < where.size(); ++i) {
     const std::span<const std::byte> got(scratch_.data() + scratch_at[i], scratch_bytes(where[i]));

@@ -66,6 +66,11 @@ result<void> remote_region::check(std::uint64_t offset, std::size_t length) cons
   return {};
 }
 
+void remote_region::read_through(const remote_region& view) {
+  if (mapped_ != nullptr && view.mapped_ != nullptr && view.base_ == base_ && view.size_ == size_)
+    mapped_ = view.mapped_;
+}
+
 void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
   if (mapped_ == nullptr || offset > size_ || length > size_ - offset) return;
   constexpr std::size_t line = 64;

@@ -46,6 +46,14 @@ class remote_region {
   /// Whether the region is mapped into this process (shared memory).
   bool mapped() const { return mapped_ != nullptr; }
 
+  /// Reads of the mapping (prefetch, copy_out) go through `view`'s mapping
+  /// of the same region from now on: every unpacked key maps the region
+  /// anew, and a fresh mapping faults its pages in one by one on first
+  /// touch, so the endpoints of many threads read through one. Does nothing
+  /// unless both are mapped and name the same region.
+  /// REQUIRES: `view` outlives this region's reads.
+  void read_through(const remote_region& view);
+
   /// What a get of [offset, offset + length) does over shared memory, a
   /// copy out of the mapping, without UCX's request and completion.
   /// REQUIRES: mapped(). Errors: out_of_range; peer_unreachable when the
