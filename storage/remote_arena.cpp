@@ -52,23 +52,12 @@ class slot_gets {
 
 }  // namespace
 
-struct remote_arena::view {
-  transport::local_ucx ucx;
-  std::unique_ptr<transport::endpoint> ep;
-  std::optional<transport::remote_region> region;
-
-  ~view() {
-    region.reset();  // the key goes before its endpoint
-    if (ep && !ep->closed()) ep->close(transport::after(std::chrono::seconds(1)));
-  }
-};
-
-std::shared_ptr<const remote_arena::view> remote_arena::view_of(
-    const remote_arena& a, const transport::context_options& ucx) {
+std::shared_ptr<const remote_arena> remote_arena::view_of(const remote_arena& a,
+                                                          const transport::context_options& ucx) {
   // The views alive, by the node's worker address and arena key (a node
   // restarted at the same address has another key).
   static std::mutex mutex;
-  static std::map<std::vector<std::byte>, std::weak_ptr<const view>> views;
+  static std::map<std::vector<std::byte>, std::weak_ptr<const remote_arena>> views;
   std::vector<std::byte> name = a.address_;
   name.insert(name.end(), a.key_.begin(), a.key_.end());
   {
@@ -77,16 +66,9 @@ std::shared_ptr<const remote_arena::view> remote_arena::view_of(
   }
   // Made outside the lock (connecting waits for the node); if another
   // thread made one meanwhile, that one is kept.
-  auto v = std::make_shared<view>();
-  auto opened = transport::local_ucx::open(ucx);
-  if (!opened) return nullptr;
-  v->ucx = std::move(opened).value();
-  auto ep = v->ucx.worker->connect(a.address_, a.another_host_);
-  if (!ep) return nullptr;
-  v->ep = std::make_unique<transport::endpoint>(std::move(ep).value());
-  auto region = transport::remote_region::unpack(*v->ep, a.key_);
-  if (!region || !region->mapped()) return nullptr;
-  v->region.emplace(std::move(region).value());
+  auto opened = open(a.address_, a.key_, {}, a.name_, a.timeout_, ucx, {}, a.another_host_);
+  if (!opened || !opened->arena_->mapped()) return nullptr;
+  auto v = std::make_shared<const remote_arena>(std::move(opened).value());
   std::lock_guard held(mutex);
   std::erase_if(views, [](const auto& entry) { return entry.second.expired(); });
   auto& slot = views[name];
@@ -100,6 +82,22 @@ result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_add
                                            std::string name, std::chrono::milliseconds timeout,
                                            const transport::context_options& ucx_options,
                                            std::function<bool()> give_up, bool another_host) {
+  auto a = open(worker_address, arena_key, std::move(locate), std::move(name), timeout, ucx_options,
+                std::move(give_up), another_host);
+  if (a && a->arena_->mapped()) {
+    // Without a view (none could be made) the arena reads through its own
+    // mapping.
+    a->view_ = view_of(*a, ucx_options);
+    if (a->view_) a->arena_->read_through(*a->view_->arena_);
+  }
+  return a;
+}
+
+result<remote_arena> remote_arena::open(std::span<const std::byte> worker_address,
+                                        std::span<const std::byte> arena_key, locator locate,
+                                        std::string name, std::chrono::milliseconds timeout,
+                                        const transport::context_options& ucx_options,
+                                        std::function<bool()> give_up, bool another_host) {
   remote_arena a;
   a.locate_ = std::move(locate);
   a.name_ = std::move(name);
@@ -117,12 +115,6 @@ result<remote_arena> remote_arena::connect(std::span<const std::byte> worker_add
   auto arena = transport::remote_region::unpack(*a.ep_, arena_key);
   if (!arena) return error{arena.err().code, a.name_ + ": " + arena.err().message};
   a.arena_.emplace(std::move(arena).value());
-  if (a.arena_->mapped()) {
-    // Without a view (none could be made) the arena reads through its own
-    // mapping.
-    a.view_ = view_of(a, ucx_options);
-    if (a.view_) a.arena_->read_through(*a.view_->region);
-  }
   return a;
 }
 
@@ -154,7 +146,7 @@ result<void> remote_arena::reopen() {
   auto arena = transport::remote_region::unpack(*ep_, key_);
   if (!arena) return error{arena.err().code, name_ + ": " + arena.err().message};
   arena_.emplace(std::move(arena).value());
-  if (view_) arena_->read_through(*view_->region);
+  if (view_) arena_->read_through(*view_->arena_);
   return {};
 }
 

@@ -95,14 +95,19 @@ class remote_arena {
   transport::error corrupt(const object_location& where) const;
   transport::deadline deadline() const { return transport::after(timeout_); }
 
-  // The node's region mapped once for the process (shared memory), with
-  // the worker and endpoint its key was unpacked on; shared by the node's
-  // arenas, arena_ reads through it.
-  struct view;
-  static std::shared_ptr<const view> view_of(const remote_arena& a,
-                                             const transport::context_options& ucx);
+  // connect() without the shared view.
+  static transport::result<remote_arena> open(std::span<const std::byte> worker_address,
+                                              std::span<const std::byte> arena_key, locator locate,
+                                              std::string name, std::chrono::milliseconds timeout,
+                                              const transport::context_options& ucx,
+                                              std::function<bool()> give_up, bool another_host);
+  // The process's view of the node that `a` reaches: an arena of its own
+  // that is never asked anything, whose mapping the node's arenas read
+  // through (shared memory). Null where none could be made.
+  static std::shared_ptr<const remote_arena> view_of(const remote_arena& a,
+                                                     const transport::context_options& ucx);
 
-  std::shared_ptr<const view> view_;  // before arena_, which reads through it
+  std::shared_ptr<const remote_arena> view_;  // before arena_, which reads through it
   transport::local_ucx ucx_;
   std::unique_ptr<transport::endpoint> ep_;  // at a fixed address: arena_ refers to it
   std::optional<transport::remote_region> arena_;
