@@ -62,7 +62,8 @@ std::shared_ptr<const remote_arena> remote_arena::view_of(const remote_arena& a,
   name.insert(name.end(), a.key_.begin(), a.key_.end());
   {
     std::lock_guard held(mutex);
-    if (auto v = views[name].lock()) return v;
+    if (auto found = views.find(name); found != views.end())
+      if (auto v = found->second.lock()) return v;
   }
   // Made outside the lock (connecting waits for the node); if another
   // thread made one meanwhile, that one is kept.
