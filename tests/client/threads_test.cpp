@@ -65,6 +65,13 @@ std::uint64_t two_threads_share(remora::Runtime& rt) {
   return wrong;
 }
 
+// Page faults the calling thread has taken so far (minor: no disk).
+long minor_faults_of_this_thread() {
+  rusage usage{};
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_minflt;
+}
+
 }  // namespace
 
 TEST_CASE("two threads read and write their own and shared objects under eviction",
@@ -195,15 +202,6 @@ TEST_CASE("four threads read one Array at once, each its own way, under eviction
   for (std::size_t i = 0; i < n; i += 4096) sevens += a.read(i) == 7;
   CHECK(sevens == n / 4096);
 }
-
-namespace {
-// Page faults the calling thread has taken so far (minor: no disk).
-long minor_faults_of_this_thread() {
-  rusage usage{};
-  getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_minflt;
-}
-}  // namespace
 
 // Each thread reads the node's memory through a UCX worker of its own. Over
 // shared memory they all read through one mapping of the node's region:
