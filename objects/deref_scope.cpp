@@ -107,6 +107,11 @@ void pin_slow(const object_record* r) {
   // Outside any scope nothing is pinned; an overflowed log stays unknown
   // (and counts its derefs itself: the scope's close cannot).
   if (!(t.epoch.load(std::memory_order_relaxed) & 1)) return;
+  // A thread that is ending and has left the registry (a thread_local's
+  // destructor that runs after thread_exit's) has no log, and nobody looks
+  // at it: there is nothing to record. (Its log must not grow from nothing:
+  // twice no capacity is none.)
+  if (t.pin_log == nullptr) return;
   if (n == pins_unknown) {
     count(t.derefs);
     return;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -57,6 +58,21 @@ class scope_holder {
   bool ready_ = false, released_ = false;
   std::thread thread_;
 };
+
+// Opens a scope and pins `record` when its thread ends, if set.
+struct pins_at_exit {
+  object_record* record = nullptr;
+  std::promise<void>* done = nullptr;
+  ~pins_at_exit() {
+    if (record == nullptr) return;
+    {
+      DerefScope scope;
+      pin(record);
+    }
+    done->set_value();
+  }
+};
+thread_local pins_at_exit at_exit;
 
 }  // namespace
 
@@ -126,4 +142,26 @@ TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overf
   }
   pool.destroy(a);
   pool.destroy(b);
+}
+
+TEST_CASE("a scope opened as its thread ends, after it left the registry, pins without a log",
+          "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* a = pool.make();
+  std::promise<void> done;
+  auto finished = done.get_future();
+  std::thread ending([&] {
+    // Made before the thread's first scope, so destroyed after the
+    // registry's hook has let the thread's log go.
+    at_exit.record = a;
+    at_exit.done = &done;
+    DerefScope scope;
+    pin(a);
+  });
+  // Within 10 s, or it spins in pin_slow (where the record is never read).
+  const bool returned = finished.wait_for(10s) == std::future_status::ready;
+  if (!returned) ending.detach();
+  REQUIRE(returned);
+  ending.join();
+  pool.destroy(a);
 }
