@@ -1,7 +1,8 @@
 // Epochs and what open scopes pin, without a runtime: the evacuator's wait
 // ends when a scope ends; a thread parked for room is not waited for, and
 // what its scope pins is reported instead; a log that overflowed is waited
-// for like a running scope.
+// for like a running scope; a thread that ends, and derefs after its log is
+// gone, is not held up.
 #include "objects/epochs.hpp"
 
 #include <catch2/catch.hpp>
