@@ -311,8 +311,16 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     if (!port) fail(port.err().message);
     std::string data;
     for (const auto& t : transports) data += (data.empty() ? "" : " ") + t;
-    std::printf("remora-memnode listening on %s:%u (capacity %s, spill %s%s%s; data over %s)\n",
-                opts.bind.c_str(), *port, format_byte_size(*capacity).c_str(),
+    // The arena's pages: whether UCX took the reserved huge pages (README).
+    const auto page = (*host)->arena_page_bytes();
+    std::string pages;
+    if (page)
+      pages = " in " +
+              (*page % (1u << 20) == 0 ? std::to_string(*page >> 20) + " MiB"
+                                       : std::to_string(*page >> 10) + " KiB") +
+              " pages";
+    std::printf("remora-memnode listening on %s:%u (capacity %s%s, spill %s%s%s; data over %s)\n",
+                opts.bind.c_str(), *port, format_byte_size(*capacity).c_str(), pages.c_str(),
                 opts.spill_dir.c_str(),
                 !opts.tenants.empty()     ? ", tenants' tokens required"
                 : opts.auth_token.empty() ? ""

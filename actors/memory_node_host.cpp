@@ -6,6 +6,7 @@
 #include "actors/control_plane_impl.hpp"
 #include "actors/memory_node.hpp"
 #include "actors/preamble.hpp"
+#include "transport/page_size.hpp"
 #include "transport/progress_thread.hpp"
 #include "transport/worker.hpp"
 
@@ -126,6 +127,10 @@ std::uint64_t memory_node_host::node_id() const {
 
 std::vector<std::string> memory_node_host::transports() const {
   return impl_->ucx.ctx->resources();
+}
+
+std::optional<std::size_t> memory_node_host::arena_page_bytes() const {
+  return transport::kernel_page_bytes(impl_->arena->memory(0).data());
 }
 
 }  // namespace remora::actors

@@ -60,6 +60,9 @@ class memory_node_host {
   std::optional<node_stats> stats() const;
   /// The UCX transports and devices data can move over ("tcp/eth0", ...).
   std::vector<std::string> transports() const;
+  /// The size of the pages the kernel backs the arena with (2 MiB when UCX
+  /// took reserved huge pages); nothing when it cannot tell.
+  std::optional<std::size_t> arena_page_bytes() const;
 
   struct impl;
 

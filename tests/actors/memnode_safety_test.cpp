@@ -1,8 +1,8 @@
 // remora-memnode refuses what would harm the machine or an operator's
 // files, before it allocates anything: a capacity the machine cannot give,
 // a spill directory holding other files. It reads no configuration file it
-// was not told to, and takes its token from a file or the environment, off
-// the command line.
+// was not told to, takes its token from a file or the environment, off the
+// command line, and says what pages its arena got.
 #include <signal.h>
 #include <unistd.h>
 
@@ -61,6 +61,21 @@ TEST_CASE("a spill directory holding other files is refused, and nothing in it d
   { memnode_process first({"--capacity=4MiB", "--spill-dir=" + dir.string()}); }
   memnode_process again({"--capacity=4MiB", "--spill-dir=" + dir.string()});
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the first line names the arena's capacity and the pages under it", "[memnode][safety]") {
+  auto node = memnode_shell("--port=0 --capacity=4MiB");
+  const auto line = node->wait_for_line("listening on", 30s);
+  REQUIRE(line.has_value());
+  INFO(*line);
+  // Small pages unless huge pages are reserved (README, Memory nodes).
+  std::ifstream reserved("/proc/sys/vm/nr_hugepages");
+  long huge_pages = 0;
+  reserved >> huge_pages;
+  if (huge_pages == 0)
+    CHECK(line->find("(capacity 4.0 MiB in 4 KiB pages, ") != std::string::npos);
+  else
+    CHECK(line->find(" pages, ") != std::string::npos);
 }
 
 TEST_CASE("no configuration file is read unless named", "[memnode][safety]") {
