@@ -3,7 +3,9 @@
 #         (ratio = raw time / Remora time)
 #   miss: random 64-byte reads over a working set 10x a 16 MiB local cache
 #         (embedded node, shared memory) vs ucx_perftest 64 B gets and Redis
-#         GET pipeline 16 (ratio = Remora reads/s over Redis GETs/s)
+#         GET pipeline 16 (ratio = Remora reads/s over Redis GETs/s); the
+#         memory's floor beside it: p50 of two and of three dependent random
+#         reads over the same footprints (handle, slot; handle, word, slot)
 #   array-random, array-seq: Array::at() with every chunk resident vs
 #         std::vector indexing (ratio = vector time / Remora time)
 #   array-miss: random 8-byte reads of an Array 4x a 16 MiB cache; the peer
@@ -25,7 +27,8 @@ bench_deref() {
   echo "deref miss-64B remora=$(calc "$remora / 1e6")Mops/s p50=$(field p50_ns "$out")ns" \
        "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
        "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
-       "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")"
+       "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")" \
+       "floor2_p50=$(field floor2_p50_ns "$out")ns floor3_p50=$(field floor3_p50_ns "$out")ns"
   out=$(timeout 600 "$bench" --only=array)
   for c in array-random array-seq; do
     local line

@@ -1,6 +1,7 @@
 // remora-bench-deref: the deref paths, on the public API only.
 //   hot:  sum over N resident objects through deref, and over raw pointers
-//   miss: random 64-byte reads over a working set 10x the local cache
+//   miss: random 64-byte reads over a working set 10x the local cache, and
+//         the floor under them: dependent random reads of the same sizes
 //   array: Array<uint64_t>::at() over 64 MiB, every chunk resident: random
 //          indices with a DerefScope per element, and sequential with a
 //          scope per 1024 elements, each against std::vector indexing
@@ -72,6 +73,48 @@ void hot_path(std::size_t n) {
               best_remora * 1e9 / n, best_raw * 1e9 / n, best_raw / best_remora);
 }
 
+// The memory's own floor under a miss, on plain vectors of the miss case's
+// sizes: p50 of a random read of a 16-byte handle, then (with `word`) of an
+// 8-byte word it names, then of the 64-byte slot in a node-sized buffer that
+// names: two dependent reads, as any design with handles in the reader's
+// memory and objects in the node's pays (AIFM keeps its metadata in the
+// handle), or three, as Remora's record word adds. Timed as the miss case
+// times its reads.
+double dependent_reads_p50(std::size_t n, bool word) {
+  struct handle {
+    std::uint64_t next, unused;
+  };
+  std::mt19937_64 rng(11);
+  std::vector<handle> handles(n);
+  std::vector<std::uint64_t> words(n);
+  std::vector<payload64> slots(n * 3 / 2);  // 96-byte slots: 1.5 payloads each
+  for (std::size_t i = 0; i < n; ++i) {
+    handles[i].next = rng() % n;
+    words[i] = (rng() % n) * 3 / 2;
+  }
+  for (std::size_t i = 0; i < slots.size(); ++i) slots[i].words[3] = i;
+  std::vector<double> latencies;
+  std::uint64_t sum = 0;
+  const auto read = [&](std::size_t i) {
+    const std::uint64_t h = handles[i].next;
+    const payload64 p = slots[word ? words[h] : h * 3 / 2];
+    return p.words[3];
+  };
+  for (int k = 0; k < (1 << 20); ++k) {
+    const std::size_t i = rng() % n;
+    if (k % 8 == 0) {
+      const auto t0 = clock_type::now();
+      sum += read(i);
+      latencies.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+    } else {
+      sum += read(i);
+    }
+  }
+  if (sum == 0) std::printf("%llu", (unsigned long long)sum);  // keeps the reads
+  std::sort(latencies.begin(), latencies.end());
+  return latencies[latencies.size() / 2];
+}
+
 void miss_path(std::uint64_t cache, double seconds) {
   // The embedded node holds the whole working set without spilling.
   remora::Runtime rt(remora::Options{}.dram_cache(cache).embedded_capacity(cache * 40));
@@ -115,12 +158,13 @@ void miss_path(std::uint64_t cache, double seconds) {
   auto after = rt.stats();
   std::sort(latencies.begin(), latencies.end());
   const double misses = static_cast<double>(after.misses - before.misses);
+  const double floor2 = dependent_reads_p50(n, false), floor3 = dependent_reads_p50(n, true);
   std::printf(
       "case=miss objects=%zu cache=%llu ops_per_s=%.0f p50_ns=%.0f p99_ns=%.0f "
-      "miss_rate=%.3f writebacks=%llu\n",
+      "miss_rate=%.3f writebacks=%llu floor2_p50_ns=%.0f floor3_p50_ns=%.0f\n",
       n, (unsigned long long)cache, ops / elapsed, latencies[latencies.size() / 2],
       latencies[latencies.size() * 99 / 100], misses / static_cast<double>(ops),
-      (unsigned long long)(after.writebacks - before.writebacks));
+      (unsigned long long)(after.writebacks - before.writebacks), floor2, floor3);
 }
 
 void array_path() {
