@@ -438,19 +438,24 @@ result<void> erasure_far_store::read_part(std::uint32_t, object_location& where,
   return {};
 }
 
-void erasure_far_store::free_span(const span& s) {
+void erasure_far_store::free_span(const span& s, by_node<std::vector<object_id>>& frees) {
   for (std::uint32_t j = 0; j < k_ + m_; ++j) {
     const column& col = s.at[j];
-    if (col.id != 0 && col.node != absent) frees_.free_on(col.node, {col.id});
+    if (col.id != 0 && col.node != absent) frees[col.node].push_back(col.id);
   }
+}
+
+void erasure_far_store::free_all(by_node<std::vector<object_id>>& frees) {
+  for (std::uint32_t n = 0; n < frees.size(); ++n) frees_.free_on(n, std::move(frees[n]));
 }
 
 result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> ids) {
   // By span: a span losing every member it has is freed whole; otherwise
   // each member's bytes leave the parity first (its column becomes zeroes).
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> by_span;
+  by_node<std::vector<object_id>> frees;  // sent at the end, with no lock held
   for (object_id id : ids) {
-    if (whole_count_.load(std::memory_order_relaxed) != 0 && free_whole(id)) continue;
+    if (whole_count_.load(std::memory_order_relaxed) != 0 && free_whole(id, frees)) continue;
     auto& s = member_shard_of(id);
     std::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
@@ -465,7 +470,7 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
     if (it == shard.objects.end()) continue;
     span& s = it->second;
     if (columns.size() >= s.members) {
-      free_span(s);
+      free_span(s, frees);
       shard.objects.erase(it);
       continue;
     }
@@ -473,10 +478,11 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
       column& col = s.at[c];
       std::vector<std::byte> old(s.length);
       const bool known = zeroes(col) || current_bytes(s, c, old);
-      if (col.node != absent) frees_.free_on(col.node, {col.id});
+      if (col.node != absent) frees[col.node].push_back(col.id);
       remove_member(s, c, known ? &old : nullptr);
     }
   }
+  free_all(frees);
   return {};
 }
 

@@ -198,9 +198,9 @@ class erasure_far_store final : public far_store {
   transport::result<void> write_whole(storage::object_id id, std::span<const std::byte> data);
   // Takes `ids` (span members) out of their spans into whole copies.
   transport::result<void> make_whole(std::span<const storage::object_id> ids);
-  // Frees the whole copies of `id` when it is this runtime's own: true when
-  // it was kept whole.
-  bool free_whole(storage::object_id id);
+  // Frees the whole copies of `id` (into `frees`, for the caller to send)
+  // when it is this runtime's own: true when it was kept whole.
+  bool free_whole(storage::object_id id, by_node<std::vector<storage::object_id>>& frees);
   // Member column `c` of `s` leaves it: its bytes (`old`, or unknown) leave
   // the parity, and the column becomes a hole. The caller frees or keeps
   // the column's object. Under the span's lock.
@@ -233,8 +233,11 @@ class erasure_far_store final : public far_store {
   // Adds `delta` of member column `c` to the span's parity columns (read,
   // updated, written); those that fail are stale. Under the span's lock.
   void update_parity(span& s, std::uint32_t c, const std::vector<std::byte>& delta);
-  // Frees what the nodes hold of `s`, every column.
-  void free_span(const span& s);
+  // What the nodes hold of `s`, every column, into `frees` (the caller sends
+  // them once it holds no lock: one request a node, not one a column).
+  void free_span(const span& s, by_node<std::vector<storage::object_id>>& frees);
+  // Sends `frees`, a request a node.
+  void free_all(by_node<std::vector<storage::object_id>>& frees);
 
   // Under their shard's lock: rebuilds the columns of `group`'s spans that
   // need it, with one allocation batch per target node; how many.

@@ -9,6 +9,7 @@
 
 namespace remora::objects {
 
+using storage::object_id;
 using storage::object_location;
 using transport::errc;
 
@@ -84,6 +85,7 @@ std::size_t erasure_far_store::scrub_now(std::size_t max_spans) {
 }
 
 std::size_t erasure_far_store::repair_group(std::vector<std::pair<std::uint64_t, span*>>& group) {
+  by_node<std::vector<object_id>> frees;  // old copies and failed writes, a request a node
   // 1. Each span decoded whole, and for each column to rebuild a place: its
   //    own slot when its node is fine and it only missed a write, else a
   //    reachable node holding none of the span.
@@ -163,10 +165,10 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<std::uint64_t,
       auto& loc = locs[x];
       loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(loc.size));
       if (!nodes_->write(n, loc, bytes_of(r))) {
-        frees_.free_on(n, {loc.id});
+        frees[n].push_back(loc.id);
         continue;
       }
-      if (col.node != absent && !nodes_->dead(col.node)) frees_.free_on(col.node, {col.id});
+      if (col.node != absent && !nodes_->dead(col.node)) frees[col.node].push_back(col.id);
       col.node = n;
       col.offset = loc.offset;
       col.version = loc.version;
@@ -174,12 +176,14 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<std::uint64_t,
       ++made;
     }
   }
+  free_all(frees);
   return made;
 }
 
 std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& complete) {
   complete = true;
   std::size_t moved = 0;
+  by_node<std::vector<object_id>> frees;  // the moved columns' old copies, a request a node
   for (auto& shard : spans_) {
     std::lock_guard held(shard.mutex);
     struct move {
@@ -243,11 +247,11 @@ std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& comple
         auto& loc = locs[x];
         loc.slot_bytes = static_cast<std::uint32_t>(storage::slot_bytes(loc.size));
         if (!nodes_->write(n, loc, std::span<const std::byte>(bytes[x].data(), col.size))) {
-          frees_.free_on(n, {loc.id});
+          frees[n].push_back(loc.id);
           complete = false;
           continue;
         }
-        frees_.free_on(col.node, {col.id});
+        frees[col.node].push_back(col.id);
         col.node = n;
         col.offset = loc.offset;
         col.version = loc.version;
@@ -261,6 +265,7 @@ std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& comple
       break;
     }
   }
+  free_all(frees);
   return moved;
 }
 

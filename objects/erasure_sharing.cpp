@@ -87,6 +87,7 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
     std::size_t own = 0;             // 1: copies[0] is the column's
     std::uint32_t at_node = absent;  // the column's node
   };
+  by_node<std::vector<object_id>> frees;  // columns no longer needed, sent after each group
   std::size_t next = 0;
   while (next < ids.size()) {
     // 1. The bytes of a group of objects, as their spans hold them now.
@@ -182,13 +183,14 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
       // (then it goes; a repair may have moved it meanwhile: its new place
       // is not one of the copies either).
       const bool kept = t.own == 1 && col.node == t.copies.front().node;
-      if (!kept && col.node != absent) frees_.free_on(col.node, {col.id});
+      if (!kept && col.node != absent) frees[col.node].push_back(col.id);
       remove_member(s, t.at.column, &t.bytes);
       if (s.members == 0) {
-        free_span(s);  // its parity alone now
+        free_span(s, frees);  // its parity alone now
         shard.objects.erase(it);
       }
     }
+    free_all(frees);  // before the next group, which may fail
   }
   return {};
 }
@@ -224,13 +226,13 @@ std::uint32_t erasure_far_store::adopt(const object_location& where, std::span<c
   return 0;
 }
 
-bool erasure_far_store::free_whole(object_id id) {
+bool erasure_far_store::free_whole(object_id id, by_node<std::vector<object_id>>& frees) {
   auto& s = whole_shard_of(id);
   std::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it == s.objects.end()) return false;
   if (it->second.views > 0) return true;  // the publication's: it frees them
-  for (const copy& c : it->second.at) frees_.free_on(c.node, {id});
+  for (const copy& c : it->second.at) frees[c.node].push_back(id);
   s.objects.erase(it);
   whole_count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
