@@ -1,16 +1,19 @@
 // Options::replicas(2) and Options::erasure(2, 1) against real
 // remora-memnode processes: one is SIGKILLed while objects are dirty in the
 // cache and on the nodes, and every object still reads back byte for byte;
-// new objects go on; after repair a second death loses nothing either.
+// new objects go on; after repair a second death loses nothing either; and
+// what is freed leaves the nodes.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 
 #include <thread>
 
+#include "actors/control_plane.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using remora::testing::start_node;
@@ -108,6 +111,36 @@ TEST_CASE(
     wrong += objects[i].read().b != (i % 4 == 0 ? i + 1 : i);
   CHECK(wrong == 0);
   CHECK(rt.stats().objects_lost == 0);
+}
+
+TEST_CASE("erasure(2, 1): freed objects leave the nodes, in a request a node, not one a column",
+          "[client][erasure]") {
+  remora::Options options;
+  options.dram_cache(4 << 20).erasure(2, 1);
+  auto nodes = remora::testing::start_nodes(3, options);
+  remora::actors::control_plane cp;
+  auto total = [&](std::uint64_t remora::actors::node_stats::*field) {
+    std::uint64_t sum = 0;
+    for (const auto& where : options.memory_nodes())
+      sum += remora::testing::stats_of(cp, where).*field;
+    return sum;
+  };
+  std::uint64_t held = 0, requests_before = 0;
+  {
+    remora::Runtime rt(options);
+    remora::testing::wide_objects objects;
+    remora::testing::add_wide(rt, objects, 40'000);      // 10 MiB: most are written home
+    held = total(&remora::actors::node_stats::objects);  // columns: data and parity
+    REQUIRE(held > 20'000);
+    requests_before = total(&remora::actors::node_stats::requests);
+    objects.clear();
+  }  // the Runtime's end sends what was still queued
+  CHECK(remora::testing::eventually(
+      [&] { return total(&remora::actors::node_stats::objects) == 0; }, 30s));
+  // Frees go a batch a node: a request a column would be `held` of them.
+  const std::uint64_t requests = total(&remora::actors::node_stats::requests) - requests_before;
+  INFO("columns held " << held << ", requests while freeing " << requests);
+  CHECK(requests < held / 10);
 }
 
 TEST_CASE("erasure(k, m) needs k + m memory nodes, and is not combined with replicas",
