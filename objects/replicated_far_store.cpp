@@ -43,6 +43,7 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
 std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& complete) {
   complete = true;
   std::size_t moved = 0;
+  by_node<std::vector<object_id>> frees;  // old copies and failed writes, a request a node
   for (auto& s : shards_) {
     std::lock_guard held(s.mutex);
     struct move {
@@ -116,11 +117,11 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
         replicas& reps = *mv.reps;
         auto w = location_of(mv.id, reps.size, locs[x].offset, locs[x].version);
         if (!nodes_->write(n, w, bytes[batch[x]])) {
-          frees_.free_on(n, {mv.id});
+          frees[n].push_back(mv.id);
           complete = false;
           continue;
         }
-        frees_.free_on(reps.at[mv.from].node, {mv.id});
+        frees[reps.at[mv.from].node].push_back(mv.id);
         reps.at[mv.from] = {n, w.version, w.offset, true};
         ++moved;
         rebalanced_.fetch_add(1, std::memory_order_relaxed);
@@ -131,6 +132,7 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
       break;
     }
   }
+  for (std::uint32_t n = 0; n < frees.size(); ++n) frees_.free_on(n, std::move(frees[n]));
   return moved;
 }
 
