@@ -445,10 +445,6 @@ void erasure_far_store::free_span(const span& s, by_node<std::vector<object_id>>
   }
 }
 
-void erasure_far_store::free_all(by_node<std::vector<object_id>>& frees) {
-  for (std::uint32_t n = 0; n < frees.size(); ++n) frees_.free_on(n, std::move(frees[n]));
-}
-
 result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> ids) {
   // By span: a span losing every member it has is freed whole; otherwise
   // each member's bytes leave the parity first (its column becomes zeroes).
@@ -482,7 +478,7 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
       remove_member(s, c, known ? &old : nullptr);
     }
   }
-  free_all(frees);
+  frees_.free_on(frees);
   return {};
 }
 

@@ -236,8 +236,6 @@ class erasure_far_store final : public far_store {
   // What the nodes hold of `s`, every column, into `frees` (the caller sends
   // them once it holds no lock: one request a node, not one a column).
   void free_span(const span& s, by_node<std::vector<storage::object_id>>& frees);
-  // Sends `frees`, a request a node.
-  void free_all(by_node<std::vector<storage::object_id>>& frees);
 
   // Under their shard's lock: rebuilds the columns of `group`'s spans that
   // need it, with one allocation batch per target node; how many.

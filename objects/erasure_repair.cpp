@@ -176,7 +176,7 @@ std::size_t erasure_far_store::repair_group(std::vector<std::pair<std::uint64_t,
       ++made;
     }
   }
-  free_all(frees);
+  frees_.free_on(frees);
   return made;
 }
 
@@ -265,7 +265,7 @@ std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& comple
       break;
     }
   }
-  free_all(frees);
+  frees_.free_on(frees);
   return moved;
 }
 

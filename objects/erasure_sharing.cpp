@@ -190,7 +190,7 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
         shard.objects.erase(it);
       }
     }
-    free_all(frees);  // before the next group, which may fail
+    frees_.free_on(frees);  // before the next group, which may fail
   }
   return {};
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "objects/far_store.hpp"
+#include "objects/node_ranking.hpp"
 
 namespace remora::objects {
 
@@ -42,6 +43,11 @@ class pending_frees {
     if (first == ids.size() || nodes_.dead(node)) return;
     std::lock_guard held(mutex_);
     list(node).insert(list(node).end(), ids.begin() + first, ids.end());
+  }
+  /// free_on for each node's list in `lists` (emptied): one request a node
+  /// for frees collected while a lock was held.
+  void free_on(by_node<std::vector<storage::object_id>>& lists) {
+    for (std::uint32_t n = 0; n < lists.size(); ++n) free_on(n, std::move(lists[n]));
   }
   /// Tries again everything kept (dropping what dead nodes had).
   void flush() {

@@ -132,7 +132,7 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
       break;
     }
   }
-  for (std::uint32_t n = 0; n < frees.size(); ++n) frees_.free_on(n, std::move(frees[n]));
+  frees_.free_on(frees);
   return moved;
 }
 
