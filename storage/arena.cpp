@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "storage/machine_memory.hpp"
@@ -25,6 +25,12 @@ std::string id_text(object_id id) {
 
 // How often make_room may wait out the quarantine before giving up.
 constexpr int max_room_attempts = 64;
+// The most objects make_room spills for one slot: the one it needs, and
+// slots for the class's next allocations to find out of quarantine.
+constexpr std::size_t max_spill_ahead = 8;
+// The most pages make_room empties at once, likewise (an eighth of the
+// partition's pages at most).
+constexpr std::size_t max_evacuate_ahead = 8;
 
 }  // namespace
 
@@ -299,8 +305,9 @@ std::uint64_t arena::damage_resident() {
 
 arena_stats arena::stats() const {
   arena_stats s{
-      0,       0,         objects_.size(),      spill_->objects(),       spill_->bytes(),
-      spills_, unspills_, spill_->disk_bytes(), options_.high_watermark, options_.low_watermark};
+      0,          0,         objects_.size(),      spill_->objects(),       spill_->bytes(),
+      spills_,    unspills_, spill_->disk_bytes(), options_.high_watermark, options_.low_watermark,
+      room_waits_};
   for (const auto& p : parts_) {
     s.capacity += p->slabs.capacity();
     s.used += p->slabs.used();
@@ -328,21 +335,34 @@ result<slot_ref> arena::make_room(partition& p, std::uint32_t size) {
   if (!p.pinned_frees.empty()) release_unpinned(p);
   for (int attempt = 0; attempt < max_room_attempts; ++attempt) {
     if (auto slot = p.slabs.allocate(bytes)) return *slot;
-    // Free a slot of this class, or a whole page for it; freed slots mature
-    // after the allocator's reuse delay.
-    spill_failure_.reset();
-    const bool freed =
-        p.slabs.class_has_pages(bytes)
-            ? spill_victim(p, p.slabs.class_bytes(bytes)) || evacuate_sparsest_page(p)
-            : evacuate_sparsest_page(p);
-    if (!freed && p.clock.empty()) break;
-    std::this_thread::sleep_for(p.slabs.reuse_delay());
+    // A slot already on its way out of quarantine is waited for; else
+    // slots of this class are spilled, or a whole page for it.
+    auto ready = p.slabs.ready_at(bytes);
+    if (!ready) {
+      spill_failure_.reset();
+      const bool freed =
+          (p.slabs.class_has_pages(bytes) && spill_ahead(p, p.slabs.class_bytes(bytes))) ||
+          evacuate_sparsest_pages(p);
+      if (!freed && p.clock.empty()) break;
+      ready = p.slabs.ready_at(bytes);  // nullopt: pinned by writers; try again later
+    }
+    ++room_waits_;
+    std::this_thread::sleep_until(
+        ready.value_or(std::chrono::steady_clock::now() + p.slabs.reuse_delay()));
   }
   if (spill_failure_)
     return error{errc::no_space, "no room for an object of " + std::to_string(size) +
                                      " bytes: spilling failed: " + spill_failure_->message};
   return error{errc::no_space, "no room for an object of " + std::to_string(size) +
                                    " bytes: the arena is full and nothing more can be spilled"};
+}
+
+bool arena::spill_ahead(partition& p, std::uint32_t class_bytes) {
+  const std::size_t victims =
+      std::clamp<std::size_t>(p.slabs.page_size() / 4 / class_bytes, 1, max_spill_ahead);
+  std::size_t spilled = 0;
+  while (spilled < victims && spill_victim(p, class_bytes)) ++spilled;
+  return spilled > 0;
 }
 
 bool arena::spill_victim(partition& p, std::uint32_t class_bytes) {
@@ -367,29 +387,34 @@ bool arena::spill_victim(partition& p, std::uint32_t class_bytes) {
   return false;
 }
 
-bool arena::evacuate_sparsest_page(partition& p) {
-  // The page with the fewest resident objects, none of them in the batch
-  // being served; its objects all spill and the page returns to the pool.
+bool arena::evacuate_sparsest_pages(partition& p) {
+  // The pages with the fewest resident objects, none of them in the batch
+  // being served; their objects all spill and the pages return to the pool.
+  // One page for the allocation waiting now, and a few more for the next
+  // ones that need a page to find it out of quarantine.
   const std::uint64_t page_size = p.slabs.page_size();
-  // Rare (only when size classes fragment the arena), so a walk over every
+  const std::size_t wanted =
+      std::clamp<std::size_t>(p.slabs.capacity() / page_size / 4, 1, max_evacuate_ahead);
+  // Only when size classes fragment the arena, so a walk over every
   // resident object rather than an index kept up on every allocation.
-  std::map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // page -> objects, protected
+  std::unordered_map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // objects, protected
   for (const auto& [id, offset] : p.clock) {
     auto& page = pages[offset / page_size];
     ++page.first;
     page.second |= in_batch_.contains(id);
   }
-  std::optional<std::uint64_t> best;
-  std::size_t fewest = SIZE_MAX;
+  std::vector<std::pair<std::size_t, std::uint64_t>> sparsest;  // objects, page
   for (const auto& [page, counts] : pages)
-    if (!counts.second && counts.first < fewest) {
-      best = page;
-      fewest = counts.first;
-    }
-  if (!best) return false;
+    if (!counts.second) sparsest.emplace_back(counts.first, page);
+  if (sparsest.empty()) return false;
+  const auto chosen = sparsest.begin() + std::min(wanted, sparsest.size());
+  std::partial_sort(sparsest.begin(), chosen, sparsest.end());
+  sparsest.erase(chosen, sparsest.end());
   std::vector<object_id> victims;
   for (const auto& [id, offset] : p.clock)
-    if (offset / page_size == *best) victims.push_back(id);
+    if (std::ranges::any_of(sparsest,
+                            [&](const auto& s) { return s.second == offset / page_size; }))
+      victims.push_back(id);
   bool all = true;
   for (object_id id : victims) all &= spill(id);
   return all;

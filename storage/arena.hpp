@@ -62,6 +62,9 @@ struct arena_stats {
   std::uint64_t spills = 0, unspills = 0;
   std::uint64_t spill_disk_bytes = 0;  // RocksDB's files and memtables
   double high_watermark = 0, low_watermark = 0;
+  // Times an allocation waited for slots to come out of quarantine (the
+  // arena full, or its pages all held by other size classes).
+  std::uint64_t room_waits = 0;
 };
 
 class arena {
@@ -185,7 +188,11 @@ class arena {
   bool spill(object_id id);  // false: pinned by a writer, or the disk refused
   transport::result<void> unspill(object_id id, entry& e);
   bool spill_victim(partition& p, std::uint32_t class_bytes);
-  bool evacuate_sparsest_page(partition& p);
+  // Spills objects of one class: a victim for the slot wanted now, and more
+  // (up to a quarter page's worth) so that the class's next allocations find
+  // slots already out of quarantine instead of each waiting out its own.
+  bool spill_ahead(partition& p, std::uint32_t class_bytes);
+  bool evacuate_sparsest_pages(partition& p);
   void add_resident(object_id id, entry& e);
   void drop_resident(entry& e);
   // Gives the slab allocator back the freed slots no writer pins any more
@@ -198,7 +205,7 @@ class arena {
   std::unordered_map<object_id, entry> objects_;
   std::unordered_set<owner_id> publications_;  // owners whose objects their tenant may read
   std::uint32_t next_version_ = 1;
-  std::uint64_t spills_ = 0, unspills_ = 0;
+  std::uint64_t spills_ = 0, unspills_ = 0, room_waits_ = 0;
   std::optional<transport::error> spill_failure_;  // why the last spill failed
   // Objects the batch being served has allocated or located: spilling them
   // before the reply leaves would hand the client a stale location.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <unordered_map>
 
 namespace remora::storage {
 
@@ -72,6 +73,24 @@ void slab_allocator::release(slot_ref slot, clock::time_point now) {
 
 bool slab_allocator::class_has_pages(std::size_t bytes) const {
   return classes_[class_of(bytes)].pages > 0;
+}
+
+std::optional<slab_allocator::clock::time_point> slab_allocator::ready_at(std::size_t bytes) const {
+  if (bytes > page_size_) return std::nullopt;
+  const std::uint32_t c = class_of(bytes);
+  // The FIFO is in release order, so the first slot found is the soonest.
+  // A page with nothing allocated returns when its last quarantined slot
+  // matures: count its slots down as they pass.
+  std::unordered_map<std::uint32_t, std::uint32_t> waiting;  // page -> its slots not yet passed
+  for (std::size_t i = quarantine_head_; i < quarantine_.size(); ++i) {
+    const auto index = static_cast<std::uint32_t>(quarantine_[i].offset / page_size_);
+    const page& p = pages_[index];
+    const clock::time_point at = quarantine_[i].at + reuse_delay_;
+    if (p.size_class == c) return at;
+    if (p.allocated == 0 && --waiting.try_emplace(index, p.quarantined).first->second == 0)
+      return at;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> slab_allocator::sparsest_page(

@@ -81,6 +81,12 @@ class slab_allocator {
       std::span<const std::uint64_t> avoid = {}) const;
   /// Pages in the free pool, as of the latest allocate or release.
   std::size_t free_pages() const { return free_pages_.size(); }
+  /// When allocate(bytes) will succeed by waiting alone, if it fails now:
+  /// the time the first quarantined slot of bytes' class matures, or a page
+  /// with nothing allocated in it returns to the pool, whichever is sooner.
+  /// nullopt when nothing in quarantine would serve it (or bytes is too big).
+  /// O(slots in quarantine): for the slow path.
+  std::optional<clock::time_point> ready_at(std::size_t bytes) const;
 
  private:
   static constexpr std::uint32_t no_class = ~std::uint32_t{0};

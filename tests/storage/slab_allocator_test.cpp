@@ -217,3 +217,38 @@ TEST_CASE("capacity is whole pages, and pages go back and forth between classes"
   CHECK(slabs.free_pages() == 2);
   CHECK(slabs.used() == 0);
 }
+
+TEST_CASE("ready_at says when waiting alone lets an allocation succeed", "[storage][slab]") {
+  std::vector<std::byte> memory(2 * 4096);
+  slab_allocator slabs(memory, 4096, 10ms);
+  // Two pages: one of 64-byte slots, one of 4 KiB.
+  std::vector<slot_ref> small;
+  while (small.size() < 4096 / 64) small.push_back(*slabs.allocate(64, t0));
+  const auto big = slabs.allocate(4096, t0);
+  REQUIRE(big);
+  CHECK_FALSE(slabs.allocate(64, t0));
+  CHECK_FALSE(slabs.ready_at(64));  // nothing in quarantine
+  CHECK_FALSE(slabs.ready_at(4096));
+  CHECK_FALSE(slabs.ready_at(2 * 4096));  // never fits
+
+  const clock_point t1 = t0 + 1s;
+  slabs.release(small[3], t1);
+  slabs.release(small[7], t1 + 2ms);
+  CHECK(slabs.ready_at(64) == t1 + 10ms);  // the first of its class
+  CHECK(slabs.ready_at(40) == t1 + 10ms);  // the same class
+  // The 4 KiB class: the small page still holds slots, so it never returns.
+  CHECK_FALSE(slabs.ready_at(4096));
+
+  // The big page emptied: it returns to the pool when its slot matures, and
+  // then serves any class.
+  slabs.release(*big, t1 + 3ms);
+  CHECK(slabs.ready_at(4096) == t1 + 13ms);
+  CHECK(slabs.ready_at(2000) == t1 + 13ms);
+  CHECK(slabs.ready_at(64) == t1 + 10ms);
+  const auto again = slabs.allocate(64, t1 + 10ms);
+  REQUIRE(again);
+  CHECK(again->offset == small[3].offset);
+  CHECK(slabs.ready_at(64) == t1 + 12ms);  // the next one
+  CHECK_FALSE(slabs.allocate(4096, t1 + 13ms - 1ns));
+  CHECK(slabs.allocate(4096, *slabs.ready_at(4096)));
+}
