@@ -92,6 +92,7 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
       std::to_string(s.spilled_objects) + " objects, " + format_byte_size(s.spilled_bytes));
   row("on disk", format_byte_size(s.spill_disk_bytes) + " (files and memtables)");
   row("spills", std::to_string(s.spills) + " out, " + std::to_string(s.unspills) + " back");
+  row("waits for room", std::to_string(s.room_waits) + " (freed slots in their reuse delay)");
   section("clients");
   row("sessions", std::to_string(s.sessions) + (s.leaving ? " (draining)" : ""));
   for (std::size_t t = 0; t < s.tenant_names.size(); ++t)
@@ -124,7 +125,8 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
   std::printf(
       "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
       "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
-      "\"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, \"sessions\": %llu, "
+      "\"room_waits\": %llu, \"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, "
+      "\"sessions\": %llu, "
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
       "\"published\": %llu, \"publications_held\": %llu, \"connections\": %llu, "
       "\"connections_refused\": %llu, \"connections_expired\": %llu, "
@@ -135,7 +137,8 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
       (unsigned long long)s.objects, (unsigned long long)s.spilled_objects,
       (unsigned long long)s.spilled_bytes, (unsigned long long)s.spills,
-      (unsigned long long)s.unspills, (unsigned long long)s.requests, (unsigned long long)s.errors,
+      (unsigned long long)s.unspills, (unsigned long long)s.room_waits,
+      (unsigned long long)s.requests, (unsigned long long)s.errors,
       (unsigned long long)s.bytes_served, (unsigned long long)s.sessions,
       s.leaving ? "true" : "false", (unsigned long long)s.leases_lapsed,
       (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
