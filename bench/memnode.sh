@@ -1,7 +1,10 @@
 # bench/run memnode: one-sided reads of 64 B, 4 KiB and 1 MiB objects from a
 # running remora-memnode (16 reads per batch) beside ucx_perftest gets of the
 # same size and Redis GETs of the same objects (pipeline 16), all in one run.
-# Ratios: Remora's reads/s over each peer's.
+# Ratios: Remora's reads/s over each peer's. Then reads through the spill:
+# 256 MiB of objects of 64 B to 1 MiB on a node of 64 MiB, one at a time at
+# random, beside RocksDB holding the same objects (remora-bench-spill); the
+# node's unspills and waits for room during the reads.
 
 bench_memnode() {
   need_command ucx_perftest ucx-utils
@@ -22,4 +25,16 @@ bench_memnode() {
          "batch_p50=$(field batch_p50_us "$out")us batch_p99=$(field batch_p99_us "$out")us" \
          "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")"
   done
+  local spill dir peer
+  spill=$(need_binary bench/remora-bench-spill)
+  out=$(against_memnode "$memnode" --capacity=64MiB -- "$spill" --bytes=256MiB --seconds=3)
+  dir=$(mktemp -d)
+  peer=$("$spill" --rocksdb="$dir/db" --bytes=256MiB --seconds=3) || { rm -rf "$dir"; return 1; }
+  rm -rf "$dir"
+  remora=$(field ops_per_s "$out")
+  echo "memnode read-spilled-mixed remora=$(calc "$remora / 1e3")Kops/s" \
+       "p50=$(field read_p50_us "$out")us p99=$(field read_p99_us "$out")us" \
+       "unspills=$(field unspills "$out") room_waits=$(field room_waits "$out")" \
+       "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
+       "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
 }
