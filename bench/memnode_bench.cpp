@@ -10,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/node_client.hpp"
-#include "bench/driver.hpp"
+#include "bench/node_driver.hpp"
 
 using remora::bench::fail;
 
@@ -32,24 +31,18 @@ int main(int argc, char** argv) {
   if (size == 0) return remora::cli::usage_error(app, "--size must be above 0");
   return remora::cli::run("remora-bench-memnode", [&] {
     if (objects == 0) objects = std::max<std::uint64_t>(depth, (64ull << 20) / size);
-    auto address = remora::actors::node_address::parse(node);
-    if (!address) fail(address.err().message);
     remora::actors::control_plane cp;
-    remora::actors::node_client::options o;
-    o.address = *address;
-    o.auth_token = token;
-    auto client = remora::actors::node_client::connect(cp, o);
-    if (!client) fail(client.err().message);
+    auto client = remora::bench::connect_node(cp, node, token);
 
     std::vector<remora::storage::object_location> where;
     std::vector<std::byte> data(size, std::byte{0x42});
     for (std::uint64_t first = 0; first < objects; first += 256) {
       std::vector<std::uint64_t> ids;
       for (std::uint64_t i = first; i < std::min(objects, first + 256); ++i) ids.push_back(i + 1);
-      auto got = (*client)->allocate(ids, std::vector<std::uint32_t>(ids.size(), size));
+      auto got = client->allocate(ids, std::vector<std::uint32_t>(ids.size(), size));
       if (!got) fail(got.err().message);
       for (auto& w : *got) {
-        if (auto r = (*client)->data().write(w, data); !r) fail(r.err().message);
+        if (auto r = client->data().write(w, data); !r) fail(r.err().message);
         where.push_back(w);
       }
     }
@@ -64,7 +57,7 @@ int main(int argc, char** argv) {
     do {
       for (auto& p : picked) p = where[rng() % where.size()];
       auto t0 = std::chrono::steady_clock::now();
-      if (auto r = (*client)->data().read_many(picked, into); !r) fail(r.err().message);
+      if (auto r = client->data().read_many(picked, into); !r) fail(r.err().message);
       auto t1 = std::chrono::steady_clock::now();
       batch_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
       ops += depth;

@@ -20,8 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/node_client.hpp"
-#include "bench/driver.hpp"
+#include "bench/node_driver.hpp"
 
 using remora::bench::clock_type;
 using remora::bench::fail;
@@ -97,14 +96,8 @@ void print(const std::vector<object>& objects, std::uint64_t bytes, const timing
 
 void against_node(const std::string& node, const std::string& token, std::uint64_t bytes,
                   double seconds) {
-  auto address = remora::actors::node_address::parse(node);
-  if (!address) fail(address.err().message);
   remora::actors::control_plane cp;
-  remora::actors::node_client::options o;
-  o.address = *address;
-  o.auth_token = token;
-  auto client = remora::actors::node_client::connect(cp, o);
-  if (!client) fail(client.err().message);
+  auto client = remora::bench::connect_node(cp, node, token);
   const auto objects = mixed_objects(bytes);
   std::vector<remora::storage::object_location> where(objects.size() + 1);
   std::vector<std::byte> data;
@@ -115,21 +108,21 @@ void against_node(const std::string& node, const std::string& token, std::uint64
       ids.push_back(objects[i].id);
       sizes.push_back(objects[i].size);
     }
-    auto got = (*client)->allocate(ids, sizes);
+    auto got = client->allocate(ids, sizes);
     if (!got) fail(got.err().message);
     for (std::size_t i = 0; i < got->size(); ++i) {
       fill(objects[first + i], data);
-      if (auto r = (*client)->data().write((*got)[i], data); !r) fail(r.err().message);
+      if (auto r = client->data().write((*got)[i], data); !r) fail(r.err().message);
       where[(*got)[i].id] = (*got)[i];
     }
   }
-  auto before = (*client)->stats();
+  auto before = client->stats();
   if (!before) fail(before.err().message);
   const auto t = read_at_random(objects, seconds, [&](const object& o, auto& into) {
     into.resize(o.size);
-    if (auto r = (*client)->data().read(where[o.id], into); !r) fail(r.err().message);
+    if (auto r = client->data().read(where[o.id], into); !r) fail(r.err().message);
   });
-  auto after = (*client)->stats();
+  auto after = client->stats();
   if (!after) fail(after.err().message);
   print(objects, bytes, t,
         " capacity=" + std::to_string(after->capacity) +
