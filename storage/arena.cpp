@@ -411,10 +411,11 @@ bool arena::evacuate_sparsest_pages(partition& p) {
   std::partial_sort(sparsest.begin(), chosen, sparsest.end());
   sparsest.erase(chosen, sparsest.end());
   std::vector<object_id> victims;
-  for (const auto& [id, offset] : p.clock)
-    if (std::ranges::any_of(sparsest,
-                            [&](const auto& s) { return s.second == offset / page_size; }))
-      victims.push_back(id);
+  for (const resident& r : p.clock) {
+    const std::uint64_t page = r.offset / page_size;
+    if (std::ranges::any_of(sparsest, [page](const auto& s) { return s.second == page; }))
+      victims.push_back(r.id);
+  }
   bool all = true;
   for (object_id id : victims) all &= spill(id);
   return all;
