@@ -2,8 +2,11 @@
 // with, so a client can verify what it reads without a second copy.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 
 namespace remora::transport {
 
@@ -11,6 +14,21 @@ inline std::byte test_pattern(std::uint64_t seed, std::uint64_t offset) {
   std::uint64_t x = (offset >> 3) * 0x9e3779b97f4a7c15ull + seed;
   x ^= x >> 29;
   return static_cast<std::byte>((x >> (8 * (offset & 7))) & 0xff);
+}
+
+/// test_pattern(seed, offset + i) for each byte i of `into`, a word at a
+/// time where the bytes line up with the pattern's words.
+inline void fill_test_pattern(std::uint64_t seed, std::uint64_t offset, std::span<std::byte> into) {
+  std::size_t i = 0;
+  for (; i < into.size() && (offset + i) % 8 != 0; ++i) into[i] = test_pattern(seed, offset + i);
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; i + 8 <= into.size(); i += 8) {
+      std::uint64_t x = ((offset + i) >> 3) * 0x9e3779b97f4a7c15ull + seed;
+      x ^= x >> 29;
+      std::memcpy(into.data() + i, &x, 8);
+    }
+  }
+  for (; i < into.size(); ++i) into[i] = test_pattern(seed, offset + i);
 }
 
 /// Active messages the demo server answers.

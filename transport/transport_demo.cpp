@@ -99,7 +99,7 @@ void serve(const flags& f, int notify_fd) {
   auto ucx = need(rt::local_ucx::open(), "UCX");
   auto& w = ucx.worker;
   auto memory = need(rt::region::allocate(*ucx.ctx, f.size), "allocating the region");
-  for (std::uint64_t i = 0; i < f.size; ++i) memory.data()[i] = rt::test_pattern(f.seed, i);
+  rt::fill_test_pattern(f.seed, 0, std::span(memory.data(), f.size));
   need(w->on_am(rt::demo_checksum_request,
                 [&memory](std::span<const std::byte> payload, const rt::am_reply& reply) {
                   std::uint64_t range[2] = {0, 0};

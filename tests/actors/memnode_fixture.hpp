@@ -17,8 +17,7 @@
 namespace remora::testing {
 
 struct memnode_process {
-  explicit memnode_process(std::vector<std::string> args)
-      : process(command(std::move(args))) {
+  explicit memnode_process(std::vector<std::string> args) : process(command(std::move(args))) {
     auto line = process.wait_for_line("listening on", std::chrono::seconds(30));
     REQUIRE(line.has_value());
     port = static_cast<std::uint16_t>(port_from_line(*line));
@@ -55,7 +54,7 @@ inline std::unique_ptr<actors::node_client> connect_client(actors::control_plane
 /// The bytes object `id` is filled with in these tests.
 inline std::vector<std::byte> object_bytes(std::uint64_t id, std::uint32_t size) {
   std::vector<std::byte> b(size);
-  for (std::uint32_t i = 0; i < size; ++i) b[i] = transport::test_pattern(id, i);
+  transport::fill_test_pattern(id, 0, b);
   return b;
 }
 
