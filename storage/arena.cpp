@@ -28,7 +28,7 @@ constexpr int max_room_attempts = 64;
 // The most objects make_room spills for one slot: the one it needs, and
 // slots for the class's next allocations to find out of quarantine.
 constexpr std::size_t max_spill_ahead = 8;
-// The most pages make_room empties at once, likewise (an eighth of the
+// The most pages make_room empties at once, likewise (a quarter of the
 // partition's pages at most).
 constexpr std::size_t max_evacuate_ahead = 8;
 
