@@ -10,10 +10,15 @@
 
 namespace remora::transport {
 
+/// The pattern's 8-byte word number `word`: bytes 8 * word onwards, lowest first.
+inline std::uint64_t test_pattern_word(std::uint64_t seed, std::uint64_t word) {
+  std::uint64_t x = word * 0x9e3779b97f4a7c15ull + seed;
+  return x ^ (x >> 29);
+}
+
 inline std::byte test_pattern(std::uint64_t seed, std::uint64_t offset) {
-  std::uint64_t x = (offset >> 3) * 0x9e3779b97f4a7c15ull + seed;
-  x ^= x >> 29;
-  return static_cast<std::byte>((x >> (8 * (offset & 7))) & 0xff);
+  return static_cast<std::byte>((test_pattern_word(seed, offset >> 3) >> (8 * (offset & 7))) &
+                                0xff);
 }
 
 /// test_pattern(seed, offset + i) for each byte i of `into`, a word at a
@@ -23,8 +28,7 @@ inline void fill_test_pattern(std::uint64_t seed, std::uint64_t offset, std::spa
   for (; i < into.size() && (offset + i) % 8 != 0; ++i) into[i] = test_pattern(seed, offset + i);
   if constexpr (std::endian::native == std::endian::little) {
     for (; i + 8 <= into.size(); i += 8) {
-      std::uint64_t x = ((offset + i) >> 3) * 0x9e3779b97f4a7c15ull + seed;
-      x ^= x >> 29;
+      const std::uint64_t x = test_pattern_word(seed, (offset + i) >> 3);
       std::memcpy(into.data() + i, &x, 8);
     }
   }
