@@ -130,6 +130,7 @@ node_stats current_stats(node_pointer self) {
   s.spilled_bytes = a.spilled_bytes;
   s.spills = a.spills;
   s.unspills = a.unspills;
+  s.clean_spills = a.clean_spills;
   s.room_waits = a.room_waits;
   s.sessions = st.sessions.size();
   s.spill_disk_bytes = a.spill_disk_bytes;

@@ -125,13 +125,13 @@ typename Inspector::result_type inspect(Inspector& f, blob_store_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
-           x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.room_waits, x.requests,
-           x.errors, x.bytes_served, x.sessions, x.leaving, x.leases_lapsed, x.objects_reclaimed,
-           x.published, x.publications_held, x.connections, x.connections_refused,
-           x.connections_expired, x.connections_oversize, x.connections_unknown, x.tenant_names,
-           x.tenant_used, x.tenant_quota, x.version, x.pid, x.uptime_ms, x.high_watermark,
-           x.low_watermark, x.spill_disk_bytes, x.latency_kinds, x.latency_counts,
-           x.latency_sum_us);
+           x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.clean_spills, x.room_waits,
+           x.requests, x.errors, x.bytes_served, x.sessions, x.leaving, x.leases_lapsed,
+           x.objects_reclaimed, x.published, x.publications_held, x.connections,
+           x.connections_refused, x.connections_expired, x.connections_oversize,
+           x.connections_unknown, x.tenant_names, x.tenant_used, x.tenant_quota, x.version, x.pid,
+           x.uptime_ms, x.high_watermark, x.low_watermark, x.spill_disk_bytes, x.latency_kinds,
+           x.latency_counts, x.latency_sum_us);
 }
 
 using memory_node_actor = caf::typed_actor<

@@ -73,6 +73,9 @@ class stats_collectable final : public prometheus::Collectable {
     gauge("remora_spilled_bytes", "bytes on disk (RocksDB)", double(s->spilled_bytes));
     counter("remora_spills_total", "objects moved to disk", double(s->spills));
     counter("remora_unspills_total", "objects brought back from disk", double(s->unspills));
+    counter("remora_clean_spills_total",
+            "spills that wrote nothing: the object's bytes were on disk already",
+            double(s->clean_spills));
     counter("remora_room_waits_total",
             "allocations that waited for freed slots to leave their reuse delay",
             double(s->room_waits));

@@ -17,6 +17,7 @@ struct node_stats {
   std::uint64_t spilled_bytes = 0;
   std::uint64_t spills = 0;             // objects moved to disk so far
   std::uint64_t unspills = 0;           // objects brought back so far
+  std::uint64_t clean_spills = 0;       // spills that wrote nothing: the bytes were on disk
   std::uint64_t room_waits = 0;         // allocations that waited for quarantined slots
   std::uint64_t requests = 0;           // control-plane requests handled
   std::uint64_t errors = 0;             // of which refused

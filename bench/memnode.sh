@@ -35,6 +35,7 @@ bench_memnode() {
   echo "memnode read-spilled-mixed remora=$(calc "$remora / 1e3")Kops/s" \
        "p50=$(field read_p50_us "$out")us p99=$(field read_p99_us "$out")us" \
        "unspills=$(field unspills "$out") room_waits=$(field room_waits "$out")" \
+       "spills=$(field spills "$out") clean_spills=$(field clean_spills "$out")" \
        "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
        "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
 }

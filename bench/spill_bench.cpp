@@ -127,6 +127,8 @@ void against_node(const std::string& node, const std::string& token, std::uint64
   print(objects, bytes, t,
         " capacity=" + std::to_string(after->capacity) +
             " unspills=" + std::to_string(after->unspills - before->unspills) +
+            " spills=" + std::to_string(after->spills - before->spills) +
+            " clean_spills=" + std::to_string(after->clean_spills - before->clean_spills) +
             " room_waits=" + std::to_string(after->room_waits - before->room_waits));
 }
 

@@ -91,7 +91,8 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
   row("spilled",
       std::to_string(s.spilled_objects) + " objects, " + format_byte_size(s.spilled_bytes));
   row("on disk", format_byte_size(s.spill_disk_bytes) + " (files and memtables)");
-  row("spills", std::to_string(s.spills) + " out, " + std::to_string(s.unspills) + " back");
+  row("spills", std::to_string(s.spills) + " out (" + std::to_string(s.clean_spills) +
+                    " already on disk), " + std::to_string(s.unspills) + " back");
   row("waits for room", std::to_string(s.room_waits) + " (freed slots in their reuse delay)");
   section("clients");
   row("sessions", std::to_string(s.sessions) + (s.leaving ? " (draining)" : ""));
@@ -125,7 +126,8 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
   std::printf(
       "{\"node\": \"%s\", \"capacity\": %llu, \"used\": %llu, \"objects\": %llu, "
       "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
-      "\"room_waits\": %llu, \"requests\": %llu, \"errors\": %llu, \"bytes_served\": %llu, "
+      "\"clean_spills\": %llu, \"room_waits\": %llu, \"requests\": %llu, \"errors\": %llu, "
+      "\"bytes_served\": %llu, "
       "\"sessions\": %llu, "
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
       "\"published\": %llu, \"publications_held\": %llu, \"connections\": %llu, "
@@ -137,17 +139,17 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       node.c_str(), (unsigned long long)s.capacity, (unsigned long long)s.used,
       (unsigned long long)s.objects, (unsigned long long)s.spilled_objects,
       (unsigned long long)s.spilled_bytes, (unsigned long long)s.spills,
-      (unsigned long long)s.unspills, (unsigned long long)s.room_waits,
-      (unsigned long long)s.requests, (unsigned long long)s.errors,
-      (unsigned long long)s.bytes_served, (unsigned long long)s.sessions,
-      s.leaving ? "true" : "false", (unsigned long long)s.leases_lapsed,
-      (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
-      (unsigned long long)s.publications_held, (unsigned long long)s.connections,
-      (unsigned long long)s.connections_refused, (unsigned long long)s.connections_expired,
-      (unsigned long long)s.connections_oversize, (unsigned long long)s.connections_unknown,
-      s.version.c_str(), (unsigned long long)s.pid, (unsigned long long)s.uptime_ms,
-      s.high_watermark, s.low_watermark, (unsigned long long)s.spill_disk_bytes,
-      tenants_json(s).c_str(), latency_json(s).c_str());
+      (unsigned long long)s.unspills, (unsigned long long)s.clean_spills,
+      (unsigned long long)s.room_waits, (unsigned long long)s.requests,
+      (unsigned long long)s.errors, (unsigned long long)s.bytes_served,
+      (unsigned long long)s.sessions, s.leaving ? "true" : "false",
+      (unsigned long long)s.leases_lapsed, (unsigned long long)s.objects_reclaimed,
+      (unsigned long long)s.published, (unsigned long long)s.publications_held,
+      (unsigned long long)s.connections, (unsigned long long)s.connections_refused,
+      (unsigned long long)s.connections_expired, (unsigned long long)s.connections_oversize,
+      (unsigned long long)s.connections_unknown, s.version.c_str(), (unsigned long long)s.pid,
+      (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
+      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str(), latency_json(s).c_str());
 }
 
 }  // namespace remora::client

@@ -179,16 +179,19 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
     entry& e = objects_.at(id);
     partition& p = part(e);
     p.used -= e.size;
+    if (!e.resident || e.on_disk)
+      (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
     if (e.resident) {
       std::byte* slot = slot_memory(e);
-      retire_slot(slot, e.version + 1);  // writers still pinned write into a dead slot
+      retire_slot(slot, next_version_++);  // writers still pinned write into a dead slot
       if (pin_word_pins(detail::pin_word_of(slot).load()) == 0)
         p.slabs.release(e.slot);
       else  // not reused while a writer is inside (release_unpinned)
         p.pinned_frees.push_back({e.slot, std::chrono::steady_clock::now()});
       drop_resident(e);
     } else {
-      (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
+      --spilled_objects_;
+      spilled_bytes_ -= e.size;
     }
     objects_.erase(id);
   }
@@ -304,10 +307,18 @@ std::uint64_t arena::damage_resident() {
 }
 
 arena_stats arena::stats() const {
-  arena_stats s{
-      0,          0,         objects_.size(),      spill_->objects(),       spill_->bytes(),
-      spills_,    unspills_, spill_->disk_bytes(), options_.high_watermark, options_.low_watermark,
-      room_waits_};
+  arena_stats s;
+  s.objects = objects_.size();
+  s.spilled_objects = spilled_objects_;
+  s.spilled_bytes = spilled_bytes_;
+  s.spills = spills_;
+  s.unspills = unspills_;
+  s.clean_spills = clean_spills_;
+  s.spill_records = spill_->objects();
+  s.spill_disk_bytes = spill_->disk_bytes();
+  s.high_watermark = options_.high_watermark;
+  s.low_watermark = options_.low_watermark;
+  s.room_waits = room_waits_;
   for (const auto& p : parts_) {
     s.capacity += p->slabs.capacity();
     s.used += p->slabs.used();
@@ -425,22 +436,33 @@ bool arena::spill(object_id id) {
   entry& e = objects_.at(id);
   std::byte* slot = slot_memory(e);
   // Fails while a writer holds a pin: then the object is not cold after all.
-  if (!try_retire_slot(slot, e.version, e.version + 1)) return false;
-  ++e.version;
-  // The payload and its trailer (which carries its checksum), as one record.
+  if (!try_retire_slot(slot, e.version, next_version_)) return false;
+  e.version = next_version_++;
+  // The payload and its trailer (which carries its checksum), as one record;
+  // none when the disk holds these bytes already. Retired, the slot has no
+  // writer left to set the written mark after this read of it.
   slot_trailer trailer;
   std::memcpy(&trailer, slot + trailer_offset(e.size), sizeof trailer);
-  auto put = spill_->put(
-      id, e.version,
-      std::span(slot + payload_offset, trailer_offset(e.size) + sizeof trailer - payload_offset));
-  if (!put) {
-    write_slot(slot, id, e.version, e.size, trailer.crc);  // stays resident, under its new version
-    spill_failure_ = put.err();
-    return false;
+  if (e.on_disk && !trailer.written) {
+    ++clean_spills_;
+  } else {
+    auto put = spill_->put(
+        id, e.version,
+        std::span(slot + payload_offset, trailer_offset(e.size) + sizeof trailer - payload_offset));
+    if (!put) {
+      // Stays resident, under its new version; what is on disk (if anything)
+      // is older than its bytes.
+      write_slot(slot, id, e.version, e.size, trailer.crc);
+      e.on_disk = false;
+      spill_failure_ = put.err();
+      return false;
+    }
   }
   part(e).slabs.release(e.slot);
   drop_resident(e);
   ++spills_;
+  ++spilled_objects_;
+  spilled_bytes_ += e.size;
   return true;
 }
 
@@ -461,12 +483,14 @@ result<void> arena::unspill(object_id id, entry& e) {
   auto slot = make_room(part(e), e.size);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
   e.slot = *slot;
-  e.version = stored->first + 1;
+  e.version = next_version_++;
   std::memcpy(slot_memory(e) + payload_offset, bytes.data(), e.size);
   write_slot(slot_memory(e), id, e.version, e.size, trailer.crc);
-  (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
   add_resident(id, e);
+  e.on_disk = true;  // the record stays: spilled again unwritten, nothing to write
   ++unspills_;
+  --spilled_objects_;
+  spilled_bytes_ -= e.size;
   return {};
 }
 

@@ -9,6 +9,10 @@
 // memory and nothing else. A partition fills, spills and is swept (CLOCK) on
 // its own: one tenant's load never pushes another's objects out.
 //
+// An object brought back from disk keeps its record there while its slot is
+// unwritten (slot.hpp's written mark): spilled again unwritten, it costs no
+// disk write. Only the bytes a client changed go to disk twice.
+//
 // Coldness is CLOCK over what the node sees: allocations and lookups set an
 // object's reference bit; one-sided reads are invisible to it by design.
 // A spill first bumps the slot's version with a compare-and-swap that fails
@@ -60,6 +64,11 @@ struct arena_stats {
   std::uint64_t capacity = 0, used = 0;
   std::uint64_t objects = 0, spilled_objects = 0, spilled_bytes = 0;
   std::uint64_t spills = 0, unspills = 0;
+  // Spills that wrote nothing: the disk held the object's bytes already.
+  std::uint64_t clean_spills = 0;
+  // Records on disk: the spilled objects', and those of objects brought back
+  // and not written since.
+  std::uint64_t spill_records = 0;
   std::uint64_t spill_disk_bytes = 0;  // RocksDB's files and memtables
   double high_watermark = 0, low_watermark = 0;
   // Times an allocation waited for slots to come out of quarantine (the
@@ -150,6 +159,9 @@ class arena {
     std::uint32_t size = 0;
     bool resident = false;
     bool referenced = false;
+    // Resident, with a spill record that holds its bytes as the node last
+    // wrote them: a spill need not write them while no client has.
+    bool on_disk = false;
     std::size_t clock_index = 0;  // in its partition's clock, while resident
   };
 
@@ -204,9 +216,13 @@ class arena {
   options options_;
   std::unordered_map<object_id, entry> objects_;
   std::unordered_set<owner_id> publications_;  // owners whose objects their tenant may read
+  // Every version a slot's pin word takes comes from here, so that no two
+  // occupants of a slot share one: a writer's pin names the version alone,
+  // and a stale writer must never pin the object that took its slot.
   std::uint32_t next_version_ = 1;
-  std::uint64_t spills_ = 0, unspills_ = 0, room_waits_ = 0;
-  std::optional<transport::error> spill_failure_;  // why the last spill failed
+  std::uint64_t spills_ = 0, unspills_ = 0, clean_spills_ = 0, room_waits_ = 0;
+  std::uint64_t spilled_objects_ = 0, spilled_bytes_ = 0;  // not resident
+  std::optional<transport::error> spill_failure_;          // why the last spill failed
   // Objects the batch being served has allocated or located: spilling them
   // before the reply leaves would hand the client a stale location.
   std::unordered_set<object_id> in_batch_;

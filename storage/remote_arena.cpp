@@ -214,7 +214,8 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
     return error{errc::invalid_argument, "write of " + std::to_string(data.size()) +
                                              " bytes to an object of " +
                                              std::to_string(where.size)};
-  const std::uint32_t crc = crc32c(data);  // goes in with the payload
+  // Goes in with the payload, with the mark that a client wrote it (slot.hpp).
+  const written_crc tail{crc32c(data)};
   return settle("write", where, [&]() -> result<bool> {
     // Pin the slot at the version we know; other writers' pins are joined.
     const std::uint64_t word = where.offset + pin_word_offset;
@@ -228,7 +229,7 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
     }
     transport::batch b(*ucx_.worker);
     auto put = b.put(*arena_, where.offset + payload_offset, data.data(), data.size());
-    if (put) put = b.put(*arena_, where.offset + crc_offset(where.size), &crc, sizeof crc);
+    if (put) put = b.put(*arena_, where.offset + crc_offset(where.size), &tail, sizeof tail);
     auto done = put ? b.wait(deadline()) : put;
     auto unpin = transport::atomic_add(*arena_, word, ~std::uint64_t{0}, deadline());
     if (!done) return done.err();

@@ -4,23 +4,26 @@
 // carries enough to tell whether it is the object and version that was asked
 // for.
 //
-//   0          8      12        16     20      24                  T         T+4        T+8 T+12
-//   T+16
-//   +----------+------+---------+------+-------+-------------------+---------+----------+-------+--------+
-//   | object   | pins | version | size | flags | payload: size     | version | id_check | crc   |
-//   (zero) | | id (u64) | u32  | u32     | u32  | u32   | bytes, zero-padded| u32     | u32      |
-//   u32   | u32    |
-//   +----------+------+---------+------+-------+ to a multiple of
-//   8+---------+----------+-------+--------+
-//   '--------- slot_header (24) ---------------'                   '---------- slot_trailer (16)
-//   -------'
-//              '- pin word -'
+// clang-format off
+//   header (24 bytes, slot_header)           payload           trailer (16 bytes, slot_trailer)
+//   0        8      12       16     20       24                T        T+4       T+8   T+12
+//   +--------+------+--------+------+-------+-----------------+--------+---------+-----+---------+
+//   | object | pins | version| size | flags | size bytes,     | version| id_check| crc | written |
+//   | id u64 | u32  | u32    | u32  | u32   | zero-padded to 8| u32    | u32     | u32 | u32     |
+//   +--------+------+--------+------+-------+-----------------+--------+---------+-----+---------+
+//            '-- pin word --'
+// clang-format on
 //
 //   T = trailer_offset(size) = 24 + round_up(size, 8); slot_bytes(size) = T + 16.
 //   id_check = low 32 bits of the id XOR its high 32 bits.
 //   crc = crc32c of the payload (crc32c.hpp), written by whoever writes the
 //   payload; a reader that finds the slot is the object it asked for checks
 //   it, and a mismatch is corruption (errc::corrupt), not a moved object.
+//   written = 1 once a client has written the payload since the node last
+//   wrote the slot (a client's write puts crc and written together); the
+//   node's own writes (write_slot) leave 0. A node that still holds the
+//   object's bytes on disk spills an unwritten slot without writing them
+//   again.
 //
 // Integers are in the node's byte order: clients and nodes share one
 // architecture. A copy is trusted only if the header AND the trailer agree
@@ -71,8 +74,8 @@ struct slot_header {
 struct slot_trailer {
   std::uint32_t version;
   std::uint32_t id_check;
-  std::uint32_t crc;  // crc32c of the payload
-  std::uint32_t reserved;
+  std::uint32_t crc;      // crc32c of the payload
+  std::uint32_t written;  // 1: a client wrote the payload since the node wrote the slot
 };
 
 /// Set while the slot holds an object; cleared when the slot is retired.
@@ -113,7 +116,7 @@ constexpr std::uint32_t pin_word_pins(std::uint64_t word) {
 static_assert(pin_word_offset % 8 == 0 && pin_word_version(pin_word(7, 3)) == 7 &&
               pin_word_pins(pin_word(7, 3)) == 3);
 static_assert(sizeof(slot_trailer) == 16 && offsetof(slot_trailer, id_check) == 4 &&
-              offsetof(slot_trailer, crc) == 8);
+              offsetof(slot_trailer, crc) == 8 && offsetof(slot_trailer, written) == 12);
 static_assert(payload_offset == 24 && trailer_offset(0) == 24 && trailer_offset(1) == 32 &&
               trailer_offset(8) == 32 && slot_bytes(0) == 40 && slot_bytes(9) == 56);
 
@@ -122,11 +125,30 @@ constexpr std::size_t crc_offset(std::uint32_t size) {
   return trailer_offset(size) + offsetof(slot_trailer, crc);
 }
 
+/// What a client's write puts after the payload, at crc_offset(size): the
+/// new payload's checksum and the mark that a client wrote it.
+struct written_crc {
+  std::uint32_t crc;
+  std::uint32_t written = 1;
+};
+static_assert(sizeof(written_crc) == sizeof(slot_trailer) - offsetof(slot_trailer, crc));
+
+/// Whether a client has written the slot's payload since the node last
+/// wrote the slot. REQUIRES: `slot` was written by write_slot.
+inline bool slot_written(const std::byte* slot) {
+  slot_header header;
+  std::memcpy(&header, slot, sizeof header);
+  slot_trailer trailer;
+  std::memcpy(&trailer, slot + trailer_offset(header.size), sizeof trailer);
+  return trailer.written != 0;
+}
+
 /// Writes the header and trailer of a slot holding `size` payload bytes and
 /// zeroes the padding; the payload itself is the caller's, and `crc` its
 /// checksum. The trailer is stored before the header (a release fence
 /// orders the two), so a reader that sees the new header also sees the new
-/// trailer. Write the payload first when readers may already look at it.
+/// trailer; written is 0. Write the payload first when readers may already
+/// look at it.
 /// REQUIRES: `slot` points to slot_bytes(size) writable bytes; id != 0.
 inline void write_slot(std::byte* slot, object_id id, std::uint32_t version, std::uint32_t size,
                        std::uint32_t crc) {

@@ -89,6 +89,57 @@ TEST_CASE("512 MiB of mixed objects through a 64 MiB node read back byte-identic
   CHECK(client->data().stale_reads() > 0);  // spilled objects were found by lookup
 }
 
+TEST_CASE("objects written again after coming back from disk read back their new bytes",
+          "[memnode][two-process]") {
+  // The node keeps an object's record on disk when it brings it back, and
+  // spills it again without a write while no client has written it: a
+  // client's one-sided write (its written mark) is what makes it write.
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  constexpr std::uint32_t size = 64 << 10;
+  constexpr std::size_t count = 768;  // 48 MiB: three times the arena
+  std::vector<std::uint64_t> ids(count);
+  for (std::size_t i = 0; i < count; ++i) ids[i] = 1 + i;
+  std::vector<storage::object_location> where;
+  for (std::size_t first = 0; first < count; first += 32) {  // a batch fits the arena
+    auto got =
+        client->allocate(std::span(ids).subspan(first, 32), std::vector<std::uint32_t>(32, size));
+    INFO((got ? "" : got.err().message));
+    REQUIRE(got.ok());
+    where.insert(where.end(), got->begin(), got->end());
+  }
+  std::vector<std::uint64_t> pattern(ids);  // the id whose bytes each object holds
+  for (auto& w : where) REQUIRE(client->data().write(w, object_bytes(w.id, size)).ok());
+  auto read_all = [&] {
+    std::size_t wrong = 0;
+    std::vector<std::byte> back(size);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto r = client->data().read(where[i], back);
+      INFO((r ? "" : r.err().message));
+      REQUIRE(r.ok());
+      wrong += back != object_bytes(pattern[i], size);
+    }
+    return wrong;
+  };
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto read_twice = client->stats();
+  REQUIRE(read_twice.ok());
+  INFO("spills " << read_twice->spills << ", clean " << read_twice->clean_spills);
+  CHECK(read_twice->clean_spills > 0);
+  // Every other object written anew, wherever it is now.
+  for (std::size_t i = 0; i < count; i += 2) {
+    pattern[i] = ids[i] + 1'000'000;
+    REQUIRE(client->data().write(where[i], object_bytes(pattern[i], size)).ok());
+  }
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto after = client->stats();
+  REQUIRE(after.ok());
+  CHECK(after->spills - read_twice->spills > count / 2);  // the new bytes went through the disk
+}
+
 TEST_CASE("one-sided reads racing spills and frees never return wrong bytes", "[memnode][stress]") {
   memnode_process node({"--capacity=8MiB"});
   actors::control_plane cp;
