@@ -47,7 +47,7 @@ std::size_t wrong_bytes(arena& node, const std::vector<object_id>& ids,
 
 }  // namespace
 
-TEST_CASE("objects brought back and spilled again unwritten cost no disk write; written ones do",
+TEST_CASE("objects brought back and spilled again unwritten cost no disk write, written ones do",
           "[storage][arena]") {
   arena::options o;
   o.capacity = 8 << 20;

@@ -63,8 +63,9 @@ TEST_CASE("a written slot holds its header, payload, zero padding and trailer", 
   }
 }
 
-TEST_CASE("a client's write marks the slot written; the node's writes and retiring do not clear it",
-          "[storage][slot]") {
+TEST_CASE(
+    "a client's write marks the slot written, retiring keeps the mark, the node's writes clear it",
+    "[storage][slot]") {
   auto slot = make_slot(id, 3, 100);
   CHECK(trailer_of(slot, 100).written == 0);
   CHECK_FALSE(slot_written(slot.data()));
