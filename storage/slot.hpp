@@ -133,16 +133,6 @@ struct written_crc {
 };
 static_assert(sizeof(written_crc) == sizeof(slot_trailer) - offsetof(slot_trailer, crc));
 
-/// Whether a client has written the slot's payload since the node last
-/// wrote the slot. REQUIRES: `slot` was written by write_slot.
-inline bool slot_written(const std::byte* slot) {
-  slot_header header;
-  std::memcpy(&header, slot, sizeof header);
-  slot_trailer trailer;
-  std::memcpy(&trailer, slot + trailer_offset(header.size), sizeof trailer);
-  return trailer.written != 0;
-}
-
 /// Writes the header and trailer of a slot holding `size` payload bytes and
 /// zeroes the padding; the payload itself is the caller's, and `crc` its
 /// checksum. The trailer is stored before the header (a release fence
