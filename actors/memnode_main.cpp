@@ -61,6 +61,7 @@ class memnode_options : public caf::actor_system_config {
   bool test_hooks = false, insecure = false, require_client_cert = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
+  std::string reuse_delay = "5ms";
   std::string handshake_timeout = "10s";
   std::size_t max_connections = 1024;
   std::string metrics;  // a port for /metrics ("0": a free one); empty: none
@@ -82,6 +83,9 @@ class memnode_options : public caf::actor_system_config {
              "has a region of the capacity of its own, in proportion to its quota")
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
+        .add(reuse_delay, "reuse-delay",
+             "how long a freed or spilled slot waits before another object takes it: longer "
+             "than any client's one-sided read of it takes (default 5ms)")
         .add(tls_certificate, "tls-certificate", "PEM certificate: enables TLS")
         .add(tls_certificate, "tls-cert", "the same as --tls-certificate")
         .add(tls_key, "tls-key", "PEM private key of the certificate")
@@ -272,6 +276,8 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.arena.spill_dir = opts.spill_dir;
     o.arena.high_watermark = opts.high_watermark;
     o.arena.low_watermark = opts.low_watermark;
+    o.arena.reuse_delay = parse_duration("--reuse-delay", opts.reuse_delay);
+    if (o.arena.reuse_delay.count() <= 0) usage_error("--reuse-delay must be at least 1ms");
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;
     o.lease_grace = parse_duration("--lease-grace", opts.lease_grace);

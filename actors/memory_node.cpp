@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +42,23 @@ struct lease {
   std::uint64_t generation = 0;
 };
 
+// An alloc or a lookup whose room is still in quarantine (storage::arena's
+// reuse delay). It waits here, in order of arrival, for the node's timer,
+// rather than holding the node's thread: frees, stats, hellos and lookups of
+// objects in memory are served meanwhile. Allocs and lookups that need room
+// queue behind it, as they did behind a sleeping node. (A blob get that
+// locates spilled pieces still waits in place.)
+struct room_request {
+  bool alloc = false;  // else a lookup
+  std::uint64_t session = 0;
+  caf::actor_addr client;  // the session's, to check it is still the same
+  std::vector<std::uint64_t> ids;
+  std::vector<std::uint32_t> sizes;  // alloc only
+  std::chrono::steady_clock::time_point arrived;
+  int waits = 0;
+  caf::typed_response_promise<std::vector<slot_location>> promise;
+};
+
 struct memory_node_state {
   memory_node_setup setup;
   std::unordered_map<std::uint64_t, session_info> sessions;
@@ -52,6 +70,7 @@ struct memory_node_state {
   pulse_actor pulse;
   std::shared_ptr<std::atomic<bool>> leaving = std::make_shared<std::atomic<bool>>(false);
   request_latency latency;
+  std::deque<room_request> waiting_for_room;  // non-empty: the room timer is set
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   static inline const char* name = "remora.memory_node";
 };
@@ -188,6 +207,107 @@ std::uint64_t evict_blobs(node_pointer self, std::uint32_t tenant, std::uint64_t
   return freed;
 }
 
+// Serves an alloc or a lookup for session `who`: its locations or error, or
+// nullopt when its room is still in quarantine (the arena says until when).
+std::optional<transport::result<std::vector<storage::object_location>>> serve(
+    node_pointer self, const room_request& r, const session_info& who) {
+  auto& st = self->state;
+  auto& arena = *st.setup.arena;
+  constexpr auto report = storage::arena::when_full::report;
+  transport::result<std::vector<storage::object_location>> out = transport::error{errc::busy, ""};
+  if (!r.alloc) {
+    out = arena.lookup(r.ids, who.owner, who.tenant, report);
+  } else if (st.counters.leaving) {
+    out = transport::error{errc::no_space, "this node is being drained: it takes no new objects"};
+  } else {
+    out = arena.allocate(r.ids, r.sizes, who.owner, who.tenant, report);
+    if (!out && out.err().code == errc::no_space) {
+      // Full: blob stores are caches; their least recent keys make room.
+      std::uint64_t wanted = 0;
+      for (std::uint32_t size : r.sizes) wanted += size;
+      if (evict_blobs(self, who.tenant, wanted) > 0)
+        out = arena.allocate(r.ids, r.sizes, who.owner, who.tenant, report);
+    }
+  }
+  if (!out && out.err().code == errc::busy) return std::nullopt;
+  return out;
+}
+
+// Its time, from arrival to reply, waits included.
+void record_latency(node_pointer self, const room_request& r) {
+  self->state.latency.record(r.alloc ? request_kind::alloc : request_kind::lookup,
+                             std::chrono::steady_clock::now() - r.arrived);
+}
+
+void deliver(node_pointer self, room_request& r,
+             const transport::result<std::vector<storage::object_location>>& out) {
+  record_latency(self, r);
+  if (!out)
+    r.promise.deliver(refuse(self, out.err()));
+  else
+    r.promise.deliver(to_wire(*out, self->state.counters));
+}
+
+void set_room_timer(node_pointer self) {
+  const auto wait = self->state.setup.arena->room_ready_at() - std::chrono::steady_clock::now();
+  self->delayed_send(caf::actor_cast<memory_node_actor>(self),
+                     std::max<std::chrono::steady_clock::duration>(wait, {}), room_atom::value);
+}
+
+// Serves an alloc (with `sizes`) or a lookup now, or queues it until its
+// room is out of quarantine.
+caf::result<std::vector<slot_location>> serve_or_wait(
+    node_pointer self, std::uint64_t session, const session_info& who,
+    std::vector<std::uint64_t> ids, std::optional<std::vector<std::uint32_t>> sizes) {
+  auto& st = self->state;
+  room_request r;
+  r.alloc = sizes.has_value();
+  r.session = session;
+  r.client = who.client;
+  r.ids = std::move(ids);
+  if (sizes) r.sizes = std::move(*sizes);
+  r.arrived = std::chrono::steady_clock::now();
+  // Behind those waiting already, unless it needs no room at all.
+  if (st.waiting_for_room.empty() || (!r.alloc && st.setup.arena->all_resident(r.ids)))
+    if (auto out = serve(self, r, who)) {
+      record_latency(self, r);
+      if (!*out) return refuse(self, out->err());
+      return to_wire(**out, st.counters);
+    }
+  r.promise = self->make_response_promise<std::vector<slot_location>>();
+  auto promise = r.promise;
+  st.waiting_for_room.push_back(std::move(r));
+  if (st.waiting_for_room.size() == 1) set_room_timer(self);
+  return promise;
+}
+
+// The room timer: serves the waiting requests in order, up to the first
+// that must wait again.
+void serve_waiting(node_pointer self) {
+  auto& st = self->state;
+  while (!st.waiting_for_room.empty()) {
+    room_request& r = st.waiting_for_room.front();
+    std::optional<transport::result<std::vector<storage::object_location>>> out;
+    auto it = st.sessions.find(r.session);
+    if (it == st.sessions.end() || it->second.client != r.client) {
+      out = transport::error{errc::auth, "the session ended while its request waited for room"};
+    } else {
+      out = serve(self, r, it->second);
+      // Each object may wait its turn, as a sleeping node's did.
+      const auto limit = storage::arena::max_room_waits * std::max<std::size_t>(1, r.ids.size());
+      if (!out && static_cast<std::size_t>(++r.waits) >= limit)
+        out =
+            transport::error{errc::no_space, "no room: the node waited " + std::to_string(r.waits) +
+                                                 " times for memory to come out of its reuse "
+                                                 "delay, and none did"};
+    }
+    if (!out) break;
+    deliver(self, r, *out);
+    st.waiting_for_room.pop_front();
+  }
+  if (!st.waiting_for_room.empty()) set_room_timer(self);
+}
+
 caf::error not_admitted(node_pointer self) {
   return refuse(self,
                 {errc::auth, "no such session: say hello (with the node's auth token) first"});
@@ -258,25 +378,11 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
                 [promise, reply](caf::error&) mutable { promise.deliver(std::move(reply)); });
         return promise;
       },
-      [self](alloc_atom, std::uint64_t session, const std::vector<std::uint64_t>& ids,
-             const std::vector<std::uint32_t>& sizes) -> caf::result<std::vector<slot_location>> {
-        const auto timed = self->state.latency.time(request_kind::alloc);
+      [self](alloc_atom, std::uint64_t session, std::vector<std::uint64_t> ids,
+             std::vector<std::uint32_t> sizes) -> caf::result<std::vector<slot_location>> {
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        if (self->state.counters.leaving)
-          return refuse(self,
-                        {errc::no_space, "this node is being drained: it takes no new objects"});
-        auto& arena = *self->state.setup.arena;
-        auto r = arena.allocate(ids, sizes, who->owner, who->tenant);
-        if (!r && r.err().code == transport::errc::no_space) {
-          // Full: blob stores are caches; their least recent keys make room.
-          std::uint64_t wanted = 0;
-          for (std::uint32_t size : sizes) wanted += size;
-          if (evict_blobs(self, who->tenant, wanted) > 0)
-            r = arena.allocate(ids, sizes, who->owner, who->tenant);
-        }
-        if (!r) return refuse(self, r.err());
-        return to_wire(*r, self->state.counters);
+        return serve_or_wait(self, session, *who, std::move(ids), std::move(sizes));
       },
       [self](free_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
@@ -288,13 +394,10 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         return *r;
       },
       [self](lookup_atom, std::uint64_t session,
-             const std::vector<std::uint64_t>& ids) -> caf::result<std::vector<slot_location>> {
-        const auto timed = self->state.latency.time(request_kind::lookup);
+             std::vector<std::uint64_t> ids) -> caf::result<std::vector<slot_location>> {
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        auto r = self->state.setup.arena->lookup(ids, who->owner, who->tenant);
-        if (!r) return refuse(self, r.err());
-        return to_wire(*r, self->state.counters);
+        return serve_or_wait(self, session, *who, std::move(ids), std::nullopt);
       },
       [self](stats_atom) -> node_stats { return current_stats(self); },
       [self](drain_atom, const std::string& token, bool on) -> caf::result<node_stats> {
@@ -435,6 +538,10 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](reclaim_atom, std::uint64_t owner, const std::vector<std::uint64_t>& ids) {
         if (self->current_sender() != self->ctrl()) return;  // only the node's own timer
         (void)self->state.setup.arena->free(ids, owner);
+      },
+      [self](room_atom) {
+        if (self->current_sender() != self->ctrl()) return;  // only the node's own timer
+        serve_waiting(self);
       },
       [self](blob_get_atom, std::uint64_t session, const std::string& store,
              const std::vector<std::string>& keys,

@@ -61,6 +61,7 @@ using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
 using blob_erase_atom = caf::atom_constant<caf::atom("blob_erase")>;
 using blob_stats_atom = caf::atom_constant<caf::atom("blob_stats")>;
 using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
+using room_atom = caf::atom_constant<caf::atom("room")>;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr std::uint32_t protocol_version = 8;
@@ -205,7 +206,10 @@ using memory_node_actor = caf::typed_actor<
     caf::replies_to<blob_stats_atom, std::uint64_t, std::string>::with<blob_store_stats>,
     // owner, ids: the node's own timer for a replaced blob value, freed a
     // while after (from others: ignored)
-    caf::reacts_to<reclaim_atom, std::uint64_t, std::vector<std::uint64_t>>>;
+    caf::reacts_to<reclaim_atom, std::uint64_t, std::vector<std::uint64_t>>,
+    // the node's own timer: room has come out of quarantine for the allocs
+    // and lookups waiting for it (from others: ignored)
+    caf::reacts_to<room_atom>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
 /// unknown row is an InvalidObject (out_of_range) naming it.

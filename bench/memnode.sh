@@ -4,7 +4,8 @@
 # Ratios: Remora's reads/s over each peer's. Then reads through the spill:
 # 256 MiB of objects of 64 B to 1 MiB on a node of 64 MiB, one at a time at
 # random, beside RocksDB holding the same objects (remora-bench-spill); the
-# node's unspills and waits for room during the reads.
+# node's unspills and waits for room during the reads, and the latency of a
+# second client's lookups meanwhile (bystander).
 
 bench_memnode() {
   need_command ucx_perftest ucx-utils
@@ -36,6 +37,7 @@ bench_memnode() {
        "p50=$(field read_p50_us "$out")us p99=$(field read_p99_us "$out")us" \
        "unspills=$(field unspills "$out") room_waits=$(field room_waits "$out")" \
        "spills=$(field spills "$out") clean_spills=$(field clean_spills "$out")" \
+       "bystander_p50=$(field bystander_p50_us "$out")us bystander_p99=$(field bystander_p99_us "$out")us" \
        "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
        "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
 }

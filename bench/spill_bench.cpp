@@ -1,6 +1,9 @@
 // remora-bench-spill: reads, one at a time and at random, of objects of 64 B
 // to 1 MiB (log-uniform) adding up to several times a memory node's
 // capacity, so that most reads bring an object back from the node's spill.
+// Meanwhile a second client (a bystander) looks up one small object of its
+// own every millisecond: its latency shows whether one client's waits for
+// room hold up the node's other clients.
 // The peer, in the same binary: the same objects put in a RocksDB and got
 // back in the same order, no memory node between. Prints one line of
 // key=value pairs for bench/run memnode.
@@ -11,6 +14,7 @@
 #include <rocksdb/table.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +22,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/node_driver.hpp"
@@ -116,6 +121,21 @@ void against_node(const std::string& node, const std::string& token, std::uint64
       where[(*got)[i].id] = (*got)[i];
     }
   }
+  auto bystander = remora::bench::connect_node(cp, node, token);
+  const std::vector<std::uint64_t> small{objects.size() + 1};
+  if (auto made = bystander->allocate(small, std::vector<std::uint32_t>{64}); !made)
+    fail(made.err().message);
+  std::atomic<bool> reading{true};
+  std::vector<double> bystander_us;
+  std::thread looking([&] {
+    while (reading.load()) {
+      const auto t0 = clock_type::now();
+      if (auto r = bystander->lookup(small); !r) fail(r.err().message);
+      bystander_us.push_back(
+          std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
   auto before = client->stats();
   if (!before) fail(before.err().message);
   const auto t = read_at_random(objects, seconds, [&](const object& o, auto& into) {
@@ -124,12 +144,23 @@ void against_node(const std::string& node, const std::string& token, std::uint64
   });
   auto after = client->stats();
   if (!after) fail(after.err().message);
+  reading = false;
+  looking.join();
+  std::sort(bystander_us.begin(), bystander_us.end());
+  const auto quantile = [&](double q) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f",
+                  bystander_us.empty() ? 0.0 : bystander_us[bystander_us.size() * q]);
+    return std::string(text);
+  };
   print(objects, bytes, t,
         " capacity=" + std::to_string(after->capacity) +
             " unspills=" + std::to_string(after->unspills - before->unspills) +
             " spills=" + std::to_string(after->spills - before->spills) +
             " clean_spills=" + std::to_string(after->clean_spills - before->clean_spills) +
-            " room_waits=" + std::to_string(after->room_waits - before->room_waits));
+            " room_waits=" + std::to_string(after->room_waits - before->room_waits) +
+            " bystander_lookups=" + std::to_string(bystander_us.size()) +
+            " bystander_p50_us=" + quantile(0.5) + " bystander_p99_us=" + quantile(0.99));
 }
 
 void against_rocksdb(const std::string& dir, std::uint64_t bytes, double seconds) {

@@ -23,8 +23,6 @@ std::string id_text(object_id id) {
   return text;
 }
 
-// How often make_room may wait out the quarantine before giving up.
-constexpr int max_room_attempts = 64;
 // The most objects make_room spills for one slot: the one it needs, and
 // slots for the class's next allocations to find out of quarantine.
 constexpr std::size_t max_spill_ahead = 8;
@@ -65,7 +63,7 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
   for (std::size_t t = 0; t < shares.size(); ++t) {
     auto region = transport::region::allocate(ctx, shares[t]);
     if (!region) return region.err();
-    parts.push_back(std::make_unique<partition>(std::move(region).value()));
+    parts.push_back(std::make_unique<partition>(std::move(region).value(), o.reuse_delay));
     if (!o.quotas.empty()) parts.back()->quota = o.quotas[t];
   }
   auto spill = spill_store::open(o.spill_dir);
@@ -91,7 +89,8 @@ object_location arena::location_of(object_id id, const entry& e) const {
 
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
                                                      std::span<const std::uint32_t> sizes,
-                                                     owner_id owner, tenant_id tenant_of) {
+                                                     owner_id owner, tenant_id tenant_of,
+                                                     when_full full) {
   if (ids.size() != sizes.size())
     return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
                                              std::to_string(sizes.size()) + " sizes"};
@@ -129,9 +128,8 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     if (auto it = objects_.find(ids[i]); it != objects_.end()) {  // a retry: where it is
       entry& e = it->second;
       if (!e.resident)
-        if (auto r = unspill(ids[i], e); !r) {
-          in_batch_.clear();
-          (void)free(made, owner);
+        if (auto r = unspill(ids[i], e, full); !r) {
+          undo_allocation(made);
           return r.err();
         }
       e.referenced = true;
@@ -139,10 +137,9 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
       out.push_back(location_of(ids[i], e));
       continue;
     }
-    auto slot = make_room(p, sizes[i]);
+    auto slot = make_room(p, sizes[i], full);
     if (!slot) {
-      in_batch_.clear();
-      (void)free(made, owner);
+      undo_allocation(made);
       return slot.err();
     }
     made.push_back(ids[i]);
@@ -166,6 +163,18 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   relieve_pressure(p);
   in_batch_.clear();
   return out;
+}
+
+void arena::undo_allocation(std::span<const object_id> made) {
+  in_batch_.clear();
+  for (object_id id : made) {
+    entry& e = objects_.at(id);
+    part(e).used -= e.size;
+    // No reader was told of the slot: it needs no quarantine.
+    part(e).slabs.give_back(e.slot);
+    drop_resident(e);
+    objects_.erase(id);
+  }
 }
 
 result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner) {
@@ -260,7 +269,7 @@ std::uint64_t arena::give_back(owner_id publication, owner_id owner) {
 }
 
 result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids, owner_id owner,
-                                                   tenant_id tenant) {
+                                                   tenant_id tenant, when_full full) {
   for (object_id id : ids)
     if (!may_read(owner, tenant, id))
       return error{errc::unknown_object, "object " + id_text(id) +
@@ -271,7 +280,7 @@ result<std::vector<object_location>> arena::lookup(std::span<const object_id> id
   for (object_id id : ids) {
     entry& e = objects_.at(id);
     if (!e.resident) {
-      if (auto r = unspill(id, e); !r) {
+      if (auto r = unspill(id, e, full); !r) {
         in_batch_.clear();
         return r.err();
       }
@@ -283,6 +292,13 @@ result<std::vector<object_location>> arena::lookup(std::span<const object_id> id
   relieve_pressure();
   in_batch_.clear();
   return out;
+}
+
+bool arena::all_resident(std::span<const object_id> ids) const {
+  return std::ranges::all_of(ids, [&](object_id id) {
+    auto it = objects_.find(id);
+    return it == objects_.end() || it->second.resident;
+  });
 }
 
 void arena::relieve_pressure() {
@@ -341,10 +357,10 @@ void arena::release_unpinned(partition& p) {
   });
 }
 
-result<slot_ref> arena::make_room(partition& p, std::uint32_t size) {
+result<slot_ref> arena::make_room(partition& p, std::uint32_t size, when_full full) {
   const std::size_t bytes = slot_bytes(size);
   if (!p.pinned_frees.empty()) release_unpinned(p);
-  for (int attempt = 0; attempt < max_room_attempts; ++attempt) {
+  for (int attempt = 0; attempt < max_room_waits; ++attempt) {
     if (auto slot = p.slabs.allocate(bytes)) return *slot;
     // A slot already on its way out of quarantine is waited for; else
     // slots of this class are spilled, or a whole page for it.
@@ -358,8 +374,13 @@ result<slot_ref> arena::make_room(partition& p, std::uint32_t size) {
       ready = p.slabs.ready_at(bytes);  // nullopt: pinned by writers; try again later
     }
     ++room_waits_;
-    std::this_thread::sleep_until(
-        ready.value_or(std::chrono::steady_clock::now() + p.slabs.reuse_delay()));
+    const auto at = ready.value_or(std::chrono::steady_clock::now() + p.slabs.reuse_delay());
+    if (full == when_full::report) {
+      room_ready_at_ = at;
+      return error{errc::busy, "the room for an object of " + std::to_string(size) +
+                                   " bytes is still in its reuse delay"};
+    }
+    std::this_thread::sleep_until(at);
   }
   if (spill_failure_)
     return error{errc::no_space, "no room for an object of " + std::to_string(size) +
@@ -466,7 +487,7 @@ bool arena::spill(object_id id) {
   return true;
 }
 
-result<void> arena::unspill(object_id id, entry& e) {
+result<void> arena::unspill(object_id id, entry& e, when_full full) {
   auto stored = spill_->get(id);
   if (!stored) return stored.err();
   // The record is the payload and the trailer it was spilled with: its
@@ -480,7 +501,7 @@ result<void> arena::unspill(object_id id, entry& e) {
                                     ": its spill record is corrupt (checksum or length)"};
   slot_trailer trailer;
   std::memcpy(&trailer, bytes.data() + record - sizeof trailer, sizeof trailer);
-  auto slot = make_room(part(e), e.size);  // entries are never erased there: `e` stays valid
+  auto slot = make_room(part(e), e.size, full);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
   e.slot = *slot;
   e.version = next_version_++;

@@ -29,6 +29,10 @@
 //
 // Batches are all or nothing: a batch with a bad item changes nothing.
 //
+// When the room an allocation needs is still in quarantine, the arena waits
+// for it, or (when_full::report) says `busy` and when to ask again
+// (room_ready_at), so that its owner can serve other requests meanwhile.
+//
 // Thread-safety: one owner (the memory_node actor). Remote clients touch the
 // region's bytes concurrently, only through the slot protocol.
 #pragma once
@@ -91,7 +95,18 @@ class arena {
     // each (resident and spilled together); the capacity is shared among
     // them in proportion. Empty: one partition, without a quota (tenant 0).
     std::vector<std::uint64_t> quotas;
+    // How long a freed or spilled slot waits before reuse (slab_allocator):
+    // longer than a one-sided read of it takes.
+    std::chrono::milliseconds reuse_delay{5};
   };
+
+  /// What an allocation that must wait for quarantined room does.
+  enum class when_full {
+    wait,    // sleeps until the room is out of quarantine
+    report,  // fails with errc::busy at once; room_ready_at() says when to ask again
+  };
+  /// How often a request may wait for room before no_space.
+  static constexpr int max_room_waits = 64;
 
   /// Allocates and registers the regions and opens (wiping) the spill.
   /// Errors: invalid_argument for a partition below one page, no_memory, io.
@@ -112,10 +127,11 @@ class arena {
   /// max_object_size(), lengths differ, an id twice, no such tenant),
   /// already_exists (the id is another client's, or of another size),
   /// no_space (the tenant's partition is full, or the tenant would pass its
-  /// quota). All or nothing.
+  /// quota), busy (when_full::report: nothing changed). All or nothing.
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes,
-                                                           owner_id owner, tenant_id tenant = 0);
+                                                           owner_id owner, tenant_id tenant = 0,
+                                                           when_full full = when_full::wait);
   /// The payload bytes of `ids` together (those that exist).
   std::uint64_t bytes_of(std::span<const object_id> ids) const;
   /// Payload bytes `tenant`'s objects hold now.
@@ -125,9 +141,16 @@ class arena {
   transport::result<std::uint64_t> free(std::span<const object_id> ids, owner_id owner);
   /// Current locations; spilled objects are brought back first. A client of
   /// `tenant` may also look up the objects of that tenant's publications.
-  /// Errors: unknown_object (as free), no_space, io.
+  /// Errors: unknown_object (as free), no_space, io, busy (when_full::report:
+  /// the objects brought back before it stay in memory).
   transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids,
-                                                         owner_id owner, tenant_id tenant = 0);
+                                                         owner_id owner, tenant_id tenant = 0,
+                                                         when_full full = when_full::wait);
+  /// Whether every one of `ids` that exists is in memory now (a lookup of
+  /// them needs no room).
+  bool all_resident(std::span<const object_id> ids) const;
+  /// After a busy: when the room it waits for comes out of quarantine.
+  std::chrono::steady_clock::time_point room_ready_at() const { return room_ready_at_; }
   /// Hands `owner`'s objects `ids` over to `publication`, an owner id that
   /// is none of the clients': from now on they are the publication's, and
   /// readable by every client of their tenant. Errors: unknown_object (an
@@ -177,8 +200,10 @@ class arena {
   };
   // One tenant's memory and what lives in it.
   struct partition {
-    explicit partition(transport::region r)
-        : region(std::move(r)), slabs(std::span(region.data(), region.size())) {}
+    partition(transport::region r, std::chrono::milliseconds reuse_delay)
+        : region(std::move(r)),
+          slabs(std::span(region.data(), region.size()), slab_allocator::default_page_size,
+                reuse_delay) {}
     transport::region region;
     slab_allocator slabs;
     std::vector<resident> clock;  // resident objects, in CLOCK order
@@ -195,10 +220,10 @@ class arena {
   partition& part(const entry& e) const { return *parts_[e.tenant]; }
   std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.slot.offset; }
   object_location location_of(object_id id, const entry& e) const;
-  transport::result<slot_ref> make_room(partition& p, std::uint32_t size);
+  transport::result<slot_ref> make_room(partition& p, std::uint32_t size, when_full full);
   void relieve_pressure(partition& p);
   bool spill(object_id id);  // false: pinned by a writer, or the disk refused
-  transport::result<void> unspill(object_id id, entry& e);
+  transport::result<void> unspill(object_id id, entry& e, when_full full);
   bool spill_victim(partition& p, std::uint32_t class_bytes);
   // Spills objects of one class: a victim for the slot wanted now, and more
   // (up to a quarter page's worth) so that the class's next allocations find
@@ -206,6 +231,8 @@ class arena {
   bool spill_ahead(partition& p, std::uint32_t class_bytes);
   bool evacuate_sparsest_pages(partition& p);
   void add_resident(object_id id, entry& e);
+  // Takes back the objects a failed allocation made, their slots at once.
+  void undo_allocation(std::span<const object_id> made);
   void drop_resident(entry& e);
   // Gives the slab allocator back the freed slots no writer pins any more
   // (or that waited past pinned_free_limit).
@@ -223,6 +250,7 @@ class arena {
   std::uint64_t spills_ = 0, unspills_ = 0, clean_spills_ = 0, room_waits_ = 0;
   std::uint64_t spilled_objects_ = 0, spilled_bytes_ = 0;  // not resident
   std::optional<transport::error> spill_failure_;          // why the last spill failed
+  std::chrono::steady_clock::time_point room_ready_at_;    // of the last busy
   // Objects the batch being served has allocated or located: spilling them
   // before the reply leaves would hand the client a stale location.
   std::unordered_set<object_id> in_batch_;

@@ -131,25 +131,41 @@ void slab_allocator::close(std::uint32_t page_index) {
   p.open_index = not_open;
 }
 
+void slab_allocator::give_back(slot_ref slot) {
+  assert(slot.offset / page_size_ < pages_.size());
+  page& p = pages_[slot.offset / page_size_];
+  const std::uint64_t within = slot.offset % page_size_;
+  assert(p.size_class != no_class && classes_[p.size_class].bytes == slot.bytes &&
+         within % slot.bytes == 0 && p.live[within / slot.bytes]);
+  p.live[within / slot.bytes] = false;
+  --p.allocated;
+  used_ -= slot.bytes;
+  make_free(slot.offset);
+}
+
+void slab_allocator::make_free(std::uint64_t offset) {
+  const auto index = static_cast<std::uint32_t>(offset / page_size_);
+  page& p = pages_[index];
+  if (p.allocated == 0 && p.quarantined == 0) {
+    if (p.open_index != not_open) close(index);
+    --classes_[p.size_class].pages;
+    p.size_class = no_class;
+    p.carved = 0;
+    p.ready.clear();
+    free_pages_.push_back(index);
+  } else {
+    p.ready.push_back(
+        static_cast<std::uint32_t>(offset % page_size_ / classes_[p.size_class].bytes));
+    if (p.open_index == not_open) open(index);
+  }
+}
+
 void slab_allocator::reclaim(clock::time_point now) {
   while (quarantine_head_ < quarantine_.size() &&
          quarantine_[quarantine_head_].at + reuse_delay_ <= now) {
     const std::uint64_t offset = quarantine_[quarantine_head_++].offset;
-    const auto index = static_cast<std::uint32_t>(offset / page_size_);
-    page& p = pages_[index];
-    --p.quarantined;
-    if (p.allocated == 0 && p.quarantined == 0) {
-      if (p.open_index != not_open) close(index);
-      --classes_[p.size_class].pages;
-      p.size_class = no_class;
-      p.carved = 0;
-      p.ready.clear();
-      free_pages_.push_back(index);
-    } else {
-      p.ready.push_back(
-          static_cast<std::uint32_t>(offset % page_size_ / classes_[p.size_class].bytes));
-      if (p.open_index == not_open) open(index);
-    }
+    --pages_[offset / page_size_].quarantined;
+    make_free(offset);
   }
   // Dropping the consumed prefix only once it is at least half the FIFO keeps
   // the copying amortised O(1) per released slot.

@@ -59,6 +59,11 @@ class slab_allocator {
   /// REQUIRES: `slot` came from allocate and has not been released since.
   void release(slot_ref slot, clock::time_point now = clock::now());
 
+  /// Frees `slot` at once, without quarantine: for a slot no reader has been
+  /// told of (an allocation undone before its reply left).
+  /// REQUIRES: as release.
+  void give_back(slot_ref slot);
+
   /// Bytes in whole pages.
   std::size_t capacity() const { return pages_.size() * page_size_; }
   /// Bytes of the slots currently allocated, counted by class size.
@@ -119,6 +124,9 @@ class slab_allocator {
   std::uint32_t class_of(std::size_t bytes) const;
   void open(std::uint32_t page_index);
   void close(std::uint32_t page_index);
+  // The slot at `offset`, neither allocated nor quarantined any more, is
+  // free in its page; a page left empty returns to the pool.
+  void make_free(std::uint64_t offset);
   void reclaim(clock::time_point now);
 
   std::size_t page_size_;

@@ -30,6 +30,7 @@ enum class errc {
   auth,              // wrong or missing credentials
   unsupported,       // this build or this machine cannot do it (no CUDA, no such NUMA node)
   corrupt,           // stored bytes fail their checksum
+  busy,              // not now: what it needs is on its way (asked again later, it succeeds)
 };
 
 /// Short lowercase name of an error code, for messages.

@@ -38,6 +38,8 @@ const char* to_string(errc code) noexcept {
       return "no space";
     case errc::auth:
       return "authentication failed";
+    case errc::busy:
+      return "busy";
   }
   return "unknown error";
 }

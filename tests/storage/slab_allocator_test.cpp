@@ -129,6 +129,35 @@ TEST_CASE("a released slot is quarantined for reuse_delay", "[storage][slab]") {
   }
 }
 
+TEST_CASE("a slot given back is free at once, and an emptied page returns to the pool",
+          "[storage][slab]") {
+  std::vector<std::byte> memory(2 * 4096);
+  slab_allocator slabs(memory, 4096, 10ms);
+  std::vector<slot_ref> small;
+  while (auto s = slabs.allocate(64, t0)) small.push_back(*s);
+  REQUIRE(small.size() == 2 * 4096 / 64);
+  slabs.give_back(small[7]);
+  CHECK(slabs.used() == (small.size() - 1) * 64);
+  const auto again = slabs.allocate(64, t0);  // no time has passed
+  REQUIRE(again);
+  CHECK(again->offset == small[7].offset);
+  // A whole page given back goes to any class, with no delay either.
+  CHECK_FALSE(slabs.allocate(4096, t0));
+  for (const slot_ref& s : small)
+    if (s.offset < 4096) slabs.give_back(s);
+  const auto page = slabs.allocate(4096, t0);
+  REQUIRE(page);
+  CHECK(page->offset == 0);
+  // Released slots still wait out their delay beside given-back ones.
+  slabs.release(small.back(), t0);
+  slabs.give_back(small[small.size() - 2]);
+  const auto next = slabs.allocate(64, t0);
+  REQUIRE(next);
+  CHECK(next->offset == small[small.size() - 2].offset);
+  CHECK_FALSE(slabs.allocate(64, t0 + 10ms - 1ns));
+  CHECK(slabs.allocate(64, t0 + 10ms));
+}
+
 TEST_CASE("evacuating the sparsest page frees a whole page", "[storage][slab]") {
   constexpr std::size_t page = 64 * 1024;
   std::vector<std::byte> memory(8 * page);
