@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,21 +43,20 @@ struct lease {
   std::uint64_t generation = 0;
 };
 
-// An alloc or a lookup whose room is still in quarantine (storage::arena's
-// reuse delay). It waits here, in order of arrival, for the node's timer,
-// rather than holding the node's thread: frees, stats, hellos and lookups of
-// objects in memory are served meanwhile. Allocs and lookups that need room
-// queue behind it, as they did behind a sleeping node. (A blob get that
-// locates spilled pieces still waits in place.)
+// A request (an alloc, a lookup, a blob get that locates) whose room is
+// still in quarantine (storage::arena's reuse delay). It waits here, in
+// order of arrival, for the node's timer, rather than holding the node's
+// thread: frees, stats, hellos and lookups of objects in memory are served
+// meanwhile. Requests that need room queue behind it, as they did behind a
+// sleeping node.
 struct room_request {
-  bool alloc = false;  // else a lookup
   std::uint64_t session = 0;
   caf::actor_addr client;  // the session's, to check it is still the same
-  std::vector<std::uint64_t> ids;
-  std::vector<std::uint32_t> sizes;  // alloc only
-  std::chrono::steady_clock::time_point arrived;
-  int waits = 0;
-  caf::typed_response_promise<std::vector<slot_location>> promise;
+  std::size_t max_waits = 0;
+  std::size_t waits = 0;
+  // Serves the request for its session: false when its room is still in
+  // quarantine. With an error instead of a session, replies with that.
+  std::function<bool(const session_info*, const transport::error*)> attempt;
 };
 
 struct memory_node_state {
@@ -207,45 +207,42 @@ std::uint64_t evict_blobs(node_pointer self, std::uint32_t tenant, std::uint64_t
   return freed;
 }
 
-// Serves an alloc or a lookup for session `who`: its locations or error, or
-// nullopt when its room is still in quarantine (the arena says until when).
-std::optional<transport::result<std::vector<storage::object_location>>> serve(
-    node_pointer self, const room_request& r, const session_info& who) {
+// A reply, or nullopt when the room it needs is still in quarantine (the
+// arena says until when).
+template <class T>
+std::optional<transport::result<T>> unless_busy(transport::result<T> r) {
+  if (!r && r.err().code == errc::busy) return std::nullopt;
+  return r;
+}
+
+transport::result<std::vector<storage::object_location>> allocate(
+    node_pointer self, const session_info& who, const std::vector<std::uint64_t>& ids,
+    const std::vector<std::uint32_t>& sizes) {
   auto& st = self->state;
-  auto& arena = *st.setup.arena;
   constexpr auto report = storage::arena::when_full::report;
-  transport::result<std::vector<storage::object_location>> out = transport::error{errc::busy, ""};
-  if (!r.alloc) {
-    out = arena.lookup(r.ids, who.owner, who.tenant, report);
-  } else if (st.counters.leaving) {
-    out = transport::error{errc::no_space, "this node is being drained: it takes no new objects"};
-  } else {
-    out = arena.allocate(r.ids, r.sizes, who.owner, who.tenant, report);
-    if (!out && out.err().code == errc::no_space) {
-      // Full: blob stores are caches; their least recent keys make room.
-      std::uint64_t wanted = 0;
-      for (std::uint32_t size : r.sizes) wanted += size;
-      if (evict_blobs(self, who.tenant, wanted) > 0)
-        out = arena.allocate(r.ids, r.sizes, who.owner, who.tenant, report);
-    }
+  if (st.counters.leaving)
+    return transport::error{errc::no_space, "this node is being drained: it takes no new objects"};
+  auto out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report);
+  if (!out && out.err().code == errc::no_space) {
+    // Full: blob stores are caches; their least recent keys make room.
+    std::uint64_t wanted = 0;
+    for (std::uint32_t size : sizes) wanted += size;
+    if (evict_blobs(self, who.tenant, wanted) > 0)
+      out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report);
   }
-  if (!out && out.err().code == errc::busy) return std::nullopt;
   return out;
 }
 
-// Its time, from arrival to reply, waits included.
-void record_latency(node_pointer self, const room_request& r) {
-  self->state.latency.record(r.alloc ? request_kind::alloc : request_kind::lookup,
-                             std::chrono::steady_clock::now() - r.arrived);
-}
-
-void deliver(node_pointer self, room_request& r,
-             const transport::result<std::vector<storage::object_location>>& out) {
-  record_latency(self, r);
-  if (!out)
-    r.promise.deliver(refuse(self, out.err()));
-  else
-    r.promise.deliver(to_wire(*out, self->state.counters));
+// The objects holding the values of `keys` in `who`'s blob store `store`
+// (counting nothing).
+std::vector<std::uint64_t> pieces_of(node_pointer self, const session_info& who,
+                                     const std::string& store,
+                                     const std::vector<std::string>& keys) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& key : keys)
+    if (const auto* v = self->state.blobs.get(who.tenant, store, key, false))
+      ids.insert(ids.end(), v->ids.begin(), v->ids.end());
+  return ids;
 }
 
 void set_room_timer(node_pointer self) {
@@ -254,28 +251,45 @@ void set_room_timer(node_pointer self) {
                      std::max<std::chrono::steady_clock::duration>(wait, {}), room_atom::value);
 }
 
-// Serves an alloc (with `sizes`) or a lookup now, or queues it until its
-// room is out of quarantine.
-caf::result<std::vector<slot_location>> serve_or_wait(
-    node_pointer self, std::uint64_t session, const session_info& who,
-    std::vector<std::uint64_t> ids, std::optional<std::vector<std::uint32_t>> sizes) {
+// Serves a request now, or queues it until its room is out of quarantine.
+// `serve(who)` gives its reply (a T or an error), or nullopt for busy.
+// `needs_room`: false when it surely needs none (it may pass those waiting).
+// Its latency, of `kind`, runs from now to its reply.
+template <class T, class Serve>
+caf::result<T> serve_or_wait(node_pointer self, std::uint64_t session, const session_info& who,
+                             request_kind kind, std::size_t items, bool needs_room, Serve serve) {
   auto& st = self->state;
+  const auto arrived = std::chrono::steady_clock::now();
+  auto record = [self, kind, arrived] {
+    self->state.latency.record(kind, std::chrono::steady_clock::now() - arrived);
+  };
+  if (st.waiting_for_room.empty() || !needs_room)
+    if (std::optional<transport::result<T>> out = serve(who)) {
+      record();
+      if (!*out) return refuse(self, out->err());
+      return std::move(*out).value();
+    }
+  auto promise = self->make_response_promise<T>();
   room_request r;
-  r.alloc = sizes.has_value();
   r.session = session;
   r.client = who.client;
-  r.ids = std::move(ids);
-  if (sizes) r.sizes = std::move(*sizes);
-  r.arrived = std::chrono::steady_clock::now();
-  // Behind those waiting already, unless it needs no room at all.
-  if (st.waiting_for_room.empty() || (!r.alloc && st.setup.arena->all_resident(r.ids)))
-    if (auto out = serve(self, r, who)) {
-      record_latency(self, r);
-      if (!*out) return refuse(self, out->err());
-      return to_wire(**out, st.counters);
-    }
-  r.promise = self->make_response_promise<std::vector<slot_location>>();
-  auto promise = r.promise;
+  // Each item may wait its turn, as on a sleeping node.
+  r.max_waits = storage::arena::max_room_waits * std::max<std::size_t>(1, items);
+  r.attempt = [self, record, promise, serve = std::move(serve)](
+                  const session_info* who, const transport::error* fail) mutable {
+    std::optional<transport::result<T>> out;
+    if (fail != nullptr)
+      out = *fail;
+    else
+      out = serve(*who);
+    if (!out) return false;
+    record();
+    if (!*out)
+      promise.deliver(refuse(self, out->err()));
+    else
+      promise.deliver(std::move(*out).value());
+    return true;
+  };
   st.waiting_for_room.push_back(std::move(r));
   if (st.waiting_for_room.size() == 1) set_room_timer(self);
   return promise;
@@ -287,22 +301,18 @@ void serve_waiting(node_pointer self) {
   auto& st = self->state;
   while (!st.waiting_for_room.empty()) {
     room_request& r = st.waiting_for_room.front();
-    std::optional<transport::result<std::vector<storage::object_location>>> out;
     auto it = st.sessions.find(r.session);
     if (it == st.sessions.end() || it->second.client != r.client) {
-      out = transport::error{errc::auth, "the session ended while its request waited for room"};
-    } else {
-      out = serve(self, r, it->second);
-      // Each object may wait its turn, as a sleeping node's did.
-      const auto limit = storage::arena::max_room_waits * std::max<std::size_t>(1, r.ids.size());
-      if (!out && static_cast<std::size_t>(++r.waits) >= limit)
-        out =
-            transport::error{errc::no_space, "no room: the node waited " + std::to_string(r.waits) +
-                                                 " times for memory to come out of its reuse "
-                                                 "delay, and none did"};
+      const transport::error gone{errc::auth,
+                                  "the session ended while its request waited for room"};
+      r.attempt(nullptr, &gone);
+    } else if (!r.attempt(&it->second, nullptr)) {
+      if (++r.waits < r.max_waits) break;
+      const transport::error full{errc::no_space,
+                                  "no room: the node waited " + std::to_string(r.waits) +
+                                      " times for memory to come out of its reuse delay"};
+      r.attempt(nullptr, &full);
     }
-    if (!out) break;
-    deliver(self, r, *out);
     st.waiting_for_room.pop_front();
   }
   if (!st.waiting_for_room.empty()) set_room_timer(self);
@@ -382,7 +392,15 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
              std::vector<std::uint32_t> sizes) -> caf::result<std::vector<slot_location>> {
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        return serve_or_wait(self, session, *who, std::move(ids), std::move(sizes));
+        const std::size_t items = ids.size();
+        return serve_or_wait<std::vector<slot_location>>(
+            self, session, *who, request_kind::alloc, items, true,
+            [self, ids = std::move(ids), sizes = std::move(sizes)](const session_info& who)
+                -> std::optional<transport::result<std::vector<slot_location>>> {
+              auto out = allocate(self, who, ids, sizes);
+              if (!out) return unless_busy(std::move(out));
+              return to_wire(*out, self->state.counters);
+            });
       },
       [self](free_atom, std::uint64_t session,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
@@ -397,7 +415,17 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
              std::vector<std::uint64_t> ids) -> caf::result<std::vector<slot_location>> {
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        return serve_or_wait(self, session, *who, std::move(ids), std::nullopt);
+        const std::size_t items = ids.size();
+        const bool needs_room = !self->state.setup.arena->all_resident(ids);
+        return serve_or_wait<std::vector<slot_location>>(
+            self, session, *who, request_kind::lookup, items, needs_room,
+            [self, ids = std::move(ids)](const session_info& who)
+                -> std::optional<transport::result<std::vector<slot_location>>> {
+              auto out = self->state.setup.arena->lookup(ids, who.owner, who.tenant,
+                                                         storage::arena::when_full::report);
+              if (!out) return unless_busy(std::move(out));
+              return to_wire(*out, self->state.counters);
+            });
       },
       [self](stats_atom) -> node_stats { return current_stats(self); },
       [self](drain_atom, const std::string& token, bool on) -> caf::result<node_stats> {
@@ -546,23 +574,38 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
       [self](blob_get_atom, std::uint64_t session, const std::string& store,
              const std::vector<std::string>& keys,
              bool locate) -> caf::result<std::vector<blob_value>> {
-        const auto timed = self->state.latency.time(request_kind::blob_get);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        auto& st = self->state;
-        const auto owner = st.blobs.find(who->tenant, store);
-        std::vector<blob_value> out(keys.size());
-        for (std::size_t k = 0; k < keys.size(); ++k) {
-          const auto* v = st.blobs.get(who->tenant, store, keys[k], locate);
-          if (v == nullptr) continue;
-          out[k].found = true;
-          out[k].bytes = v->bytes;
-          if (!locate || v->ids.empty()) continue;
-          auto where = st.setup.arena->lookup(v->ids, *owner, who->tenant);
-          if (!where) return refuse(self, where.err());
-          out[k].pieces = to_wire(*where, st.counters);
-        }
-        return out;
+        const bool needs_room =
+            locate && !self->state.setup.arena->all_resident(pieces_of(self, *who, store, keys));
+        return serve_or_wait<std::vector<blob_value>>(
+            self, session, *who, request_kind::blob_get, keys.size(), needs_room,
+            [self, store, keys, locate](const session_info& who)
+                -> std::optional<transport::result<std::vector<blob_value>>> {
+              auto& st = self->state;
+              const auto owner = st.blobs.find(who.tenant, store);
+              constexpr auto report = storage::arena::when_full::report;
+              // Every piece brought back first, nothing counted: a busy
+              // changes nothing, and the lookups below need no room.
+              if (const auto all =
+                      locate ? pieces_of(self, who, store, keys) : std::vector<std::uint64_t>{};
+                  !all.empty()) {
+                if (auto r = st.setup.arena->lookup(all, *owner, who.tenant, report); !r)
+                  return unless_busy<std::vector<blob_value>>(r.err());
+              }
+              std::vector<blob_value> out(keys.size());
+              for (std::size_t k = 0; k < keys.size(); ++k) {
+                const auto* v = st.blobs.get(who.tenant, store, keys[k], locate);
+                if (v == nullptr) continue;
+                out[k].found = true;
+                out[k].bytes = v->bytes;
+                if (!locate || v->ids.empty()) continue;
+                auto where = st.setup.arena->lookup(v->ids, *owner, who.tenant, report);
+                if (!where) return unless_busy<std::vector<blob_value>>(where.err());
+                out[k].pieces = to_wire(*where, st.counters);
+              }
+              return out;
+            });
       },
       [self](blob_erase_atom, std::uint64_t session, const std::string& store,
              const std::string& key) -> caf::result<bool> {

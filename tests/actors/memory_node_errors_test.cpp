@@ -237,10 +237,12 @@ TEST_CASE("an alloc waiting for room holds up neither the node nor other clients
   auto waiting = connect_client(cp, node);
   auto other = connect_client(cp, node);
   constexpr std::uint32_t size = 400 << 10;
-  const std::vector<std::uint64_t> mine{1000};
-  auto kept = other->allocate(mine, std::vector<std::uint32_t>{64});
+  const std::vector<std::uint64_t> mine{1000}, value{1001};
+  auto kept =
+      other->allocate(std::vector<std::uint64_t>{1000, 1001}, std::vector<std::uint32_t>{64, 64});
   REQUIRE(kept.ok());
-  REQUIRE(other->data().write(kept->at(0), object_bytes(1000, 64)).ok());
+  for (auto& w : *kept) REQUIRE(other->data().write(w, object_bytes(w.id, 64)).ok());
+  REQUIRE(other->blob_put("kv", "key", value, 0, 0ms).ok());
   // 4.8 MiB in the three pages the small object leaves: below the
   // watermark, nothing spilled; freed, they fill the pages' quarantine.
   const std::vector<std::uint64_t> first{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -258,14 +260,21 @@ TEST_CASE("an alloc waiting for room holds up neither the node nor other clients
   });
   std::this_thread::sleep_for(300ms);
   // Asked while the alloc waits: stats, a lookup of an object in memory, a
-  // free, all answered before it.
+  // blob get that locates a value in memory, a free, all answered before it.
   auto stats = other->stats();
   auto found = other->lookup(mine);
+  const std::vector<std::string> keys{"key"};
+  auto got = other->blob_get("kv", keys, true);
   auto freed = other->free(mine);
   CHECK_FALSE(allocated.load());
   alloc.join();
   REQUIRE(stats.ok());
   REQUIRE(found.ok());
+  REQUIRE(got.ok());
+  REQUIRE(got->at(0).pieces.size() == 1);
+  std::vector<std::byte> piece(64);
+  REQUIRE(other->data().read(got->at(0).pieces[0], piece).ok());
+  CHECK(piece == object_bytes(1001, 64));
   CHECK(freed.ok());
   std::vector<std::byte> back(64);
   CHECK_FALSE(other->data().read(found->at(0), back).ok());  // freed meanwhile
