@@ -226,7 +226,7 @@ class arena {
   transport::result<void> unspill(object_id id, entry& e, when_full full);
   bool spill_victim(partition& p, std::uint32_t class_bytes);
   // Spills objects of one class: a victim for the slot wanted now, and more
-  // (up to a quarter page's worth) so that the class's next allocations find
+  // (up to a page's worth) so that the class's next allocations find
   // slots already out of quarantine instead of each waiting out its own.
   bool spill_ahead(partition& p, std::uint32_t class_bytes);
   bool evacuate_sparsest_pages(partition& p);
