@@ -290,3 +290,64 @@ TEST_CASE("an alloc waiting for room holds up neither the node nor other clients
   REQUIRE(after.ok());
   CHECK(after->room_waits > 0);
 }
+
+TEST_CASE(
+    "a blob get whose value must come back from disk waits for room without holding up "
+    "the node",
+    "[memnode]") {
+  memnode_process node({"--capacity=8MiB", "--reuse-delay=3s"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  auto watcher = connect_client(cp, node);
+  constexpr std::uint32_t size = 400 << 10;
+  // A value of ten pieces (half the arena's slots of their size), then
+  // twice the arena after it: the value goes to disk.
+  std::vector<std::uint64_t> value;
+  for (std::uint64_t id = 1; id <= 10; ++id) value.push_back(id);
+  auto made = client->allocate(value, std::vector<std::uint32_t>(value.size(), size));
+  REQUIRE(made.ok());
+  for (auto& w : *made) REQUIRE(client->data().write(w, object_bytes(w.id, size)).ok());
+  REQUIRE(client->blob_put("kv", "key", value, 0, 0ms).ok());
+  std::vector<std::uint64_t> others;
+  for (std::uint64_t id = 11; id <= 50; ++id) {
+    const std::vector<std::uint64_t> one{id};
+    REQUIRE(client->allocate(one, std::vector<std::uint32_t>{size}).ok());
+    others.push_back(id);
+  }
+  auto filled = client->stats();
+  REQUIRE(filled.ok());
+  // The others' slots go into three seconds of quarantine: the few slots
+  // free now cannot take the value back.
+  REQUIRE(client->free(others).ok());
+
+  std::atomic<bool> answered{false};
+  transport::result<std::vector<actors::node_client::blob>> got =
+      transport::error{errc::timeout, "not asked yet"};
+  const std::vector<std::string> keys{"key"};
+  std::thread get([&] {
+    got = client->blob_get("kv", keys, true);
+    answered = true;
+  });
+  std::this_thread::sleep_for(300ms);
+  auto stats = watcher->stats();  // answered while the get waits
+  const bool waited = !answered.load();
+  get.join();
+  REQUIRE(stats.ok());
+  INFO((got ? "" : got.err().message));
+  REQUIRE(got.ok());
+  REQUIRE(got->at(0).found);
+  REQUIRE(got->at(0).pieces.size() == value.size());
+  std::vector<std::byte> back(size);
+  std::size_t wrong = 0;
+  for (auto& piece : got->at(0).pieces) {
+    REQUIRE(client->data().read(piece, back).ok());
+    wrong += back != object_bytes(piece.id, size);
+  }
+  CHECK(wrong == 0);
+  auto after = client->stats();
+  REQUIRE(after.ok());
+  INFO("brought back " << after->unspills - filled->unspills);
+  REQUIRE(after->unspills - filled->unspills > 5);
+  CHECK(waited);
+  CHECK(after->room_waits > filled->room_waits);
+}
