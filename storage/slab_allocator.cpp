@@ -58,6 +58,12 @@ std::optional<slot_ref> slab_allocator::allocate(std::size_t bytes, clock::time_
 }
 
 void slab_allocator::release(slot_ref slot, clock::time_point now) {
+  ++unallocate(slot).quarantined;
+  quarantine_.push_back(released_slot{slot.offset, now});
+  reclaim(now);
+}
+
+slab_allocator::page& slab_allocator::unallocate(slot_ref slot) {
   assert(slot.offset / page_size_ < pages_.size());
   page& p = pages_[slot.offset / page_size_];
   const std::uint64_t within = slot.offset % page_size_;
@@ -65,10 +71,8 @@ void slab_allocator::release(slot_ref slot, clock::time_point now) {
          within % slot.bytes == 0 && p.live[within / slot.bytes]);
   p.live[within / slot.bytes] = false;
   --p.allocated;
-  ++p.quarantined;
   used_ -= slot.bytes;
-  quarantine_.push_back(released_slot{slot.offset, now});
-  reclaim(now);
+  return p;
 }
 
 bool slab_allocator::class_has_pages(std::size_t bytes) const {
@@ -132,14 +136,7 @@ void slab_allocator::close(std::uint32_t page_index) {
 }
 
 void slab_allocator::give_back(slot_ref slot) {
-  assert(slot.offset / page_size_ < pages_.size());
-  page& p = pages_[slot.offset / page_size_];
-  const std::uint64_t within = slot.offset % page_size_;
-  assert(p.size_class != no_class && classes_[p.size_class].bytes == slot.bytes &&
-         within % slot.bytes == 0 && p.live[within / slot.bytes]);
-  p.live[within / slot.bytes] = false;
-  --p.allocated;
-  used_ -= slot.bytes;
+  unallocate(slot);
   make_free(slot.offset);
 }
 

@@ -124,6 +124,8 @@ class slab_allocator {
   std::uint32_t class_of(std::size_t bytes) const;
   void open(std::uint32_t page_index);
   void close(std::uint32_t page_index);
+  // Marks `slot` no longer allocated (REQUIRES: as release); its page.
+  page& unallocate(slot_ref slot);
   // The slot at `offset`, neither allocated nor quarantined any more, is
   // free in its page; a page left empty returns to the pool.
   void make_free(std::uint64_t offset);
