@@ -207,8 +207,8 @@ using memory_node_actor = caf::typed_actor<
     // owner, ids: the node's own timer for a replaced blob value, freed a
     // while after (from others: ignored)
     caf::reacts_to<reclaim_atom, std::uint64_t, std::vector<std::uint64_t>>,
-    // the node's own timer: room has come out of quarantine for the allocs
-    // and lookups waiting for it (from others: ignored)
+    // the node's own timer: room has come out of quarantine for the
+    // requests waiting for it (from others: ignored)
     caf::reacts_to<room_atom>>;
 
 /// The gather service: row ids -> their rows' floats, row after row; an
