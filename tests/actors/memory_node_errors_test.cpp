@@ -295,13 +295,13 @@ TEST_CASE(
     "a blob get whose value must come back from disk waits for room without holding up "
     "the node",
     "[memnode]") {
-  memnode_process node({"--capacity=8MiB", "--reuse-delay=3s"});
+  memnode_process node({"--capacity=8MiB", "--reuse-delay=1s"});
   actors::control_plane cp;
   auto client = connect_client(cp, node);
   auto watcher = connect_client(cp, node);
   constexpr std::uint32_t size = 400 << 10;
   // A value of ten pieces (half the arena's slots of their size), then
-  // twice the arena after it: the value goes to disk.
+  // the arena's worth after it: the value goes to disk.
   std::vector<std::uint64_t> value;
   for (std::uint64_t id = 1; id <= 10; ++id) value.push_back(id);
   auto made = client->allocate(value, std::vector<std::uint32_t>(value.size(), size));
@@ -309,15 +309,15 @@ TEST_CASE(
   for (auto& w : *made) REQUIRE(client->data().write(w, object_bytes(w.id, size)).ok());
   REQUIRE(client->blob_put("kv", "key", value, 0, 0ms).ok());
   std::vector<std::uint64_t> others;
-  for (std::uint64_t id = 11; id <= 50; ++id) {
+  for (std::uint64_t id = 11; id <= 30; ++id) {
     const std::vector<std::uint64_t> one{id};
     REQUIRE(client->allocate(one, std::vector<std::uint32_t>{size}).ok());
     others.push_back(id);
   }
   auto filled = client->stats();
   REQUIRE(filled.ok());
-  // The others' slots go into three seconds of quarantine: the few slots
-  // free now cannot take the value back.
+  // The others' slots go into a second of quarantine: the few slots free
+  // now cannot take the value back.
   REQUIRE(client->free(others).ok());
 
   std::atomic<bool> answered{false};

@@ -150,7 +150,10 @@ TEST_CASE("an arena told not to wait says busy and when, and keeps nothing half 
   ids.insert(ids.end(), batch.begin(), batch.end());
 
   // New objects one at a time until the arena has no slot left out of
-  // quarantine; then a lookup of an object on disk is busy too.
+  // quarantine; then a lookup of an object on disk is busy too. (All that
+  // is in quarantine now comes out first: none of it may come out between
+  // the two.)
+  std::this_thread::sleep_for(o.reuse_delay + 100ms);
   for (object_id id = 200;; ++id) {
     REQUIRE(id < 300);
     auto one = node.allocate(std::vector{id}, std::vector{size}, 1, 0, report);
