@@ -253,7 +253,9 @@ void set_room_timer(node_pointer self) {
 
 // Serves a request now, or queues it until its room is out of quarantine.
 // `serve(who)` gives its reply (a T or an error), or nullopt for busy.
-// `needs_room`: false when it surely needs none (it may pass those waiting).
+// `needs_room`: false when it surely needs none (it may pass those
+// waiting). It matters only while some request waits, so callers work it
+// out only then.
 // Its latency, of `kind`, runs from now to its reply.
 template <class T, class Serve>
 caf::result<T> serve_or_wait(node_pointer self, std::uint64_t session, const session_info& who,
@@ -416,7 +418,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         const std::size_t items = ids.size();
-        const bool needs_room = !self->state.setup.arena->all_resident(ids);
+        const bool needs_room =
+            !self->state.waiting_for_room.empty() && !self->state.setup.arena->all_resident(ids);
         return serve_or_wait<std::vector<slot_location>>(
             self, session, *who, request_kind::lookup, items, needs_room,
             [self, ids = std::move(ids)](const session_info& who)
@@ -577,7 +580,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         const bool needs_room =
-            locate && !self->state.setup.arena->all_resident(pieces_of(self, *who, store, keys));
+            locate && !self->state.waiting_for_room.empty() &&
+            !self->state.setup.arena->all_resident(pieces_of(self, *who, store, keys));
         return serve_or_wait<std::vector<blob_value>>(
             self, session, *who, request_kind::blob_get, keys.size(), needs_room,
             [self, store, keys, locate](const session_info& who)

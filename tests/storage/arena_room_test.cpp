@@ -24,6 +24,24 @@ std::byte pattern(object_id id, std::size_t i) {
   return std::byte(id * 31 + i * 7);
 }
 
+// Writes `id`'s pattern into its slot, with the checksum a client's put
+// writes.
+void write_pattern(arena& node, const object_location& at, object_id id) {
+  std::byte* slot = node.memory().data() + at.offset;
+  for (std::size_t i = 0; i < at.size; ++i) slot[payload_offset + i] = pattern(id, i);
+  write_slot(slot, id, at.version, at.size, crc32c(std::span(slot + payload_offset, at.size)));
+}
+
+// Bytes of the objects at `where` that are not their pattern.
+std::size_t wrong_bytes(arena& node, const std::vector<object_location>& where) {
+  std::size_t wrong = 0;
+  for (const auto& at : where) {
+    const std::byte* payload = node.memory().data() + at.offset + payload_offset;
+    for (std::size_t b = 0; b < at.size; ++b) wrong += payload[b] != pattern(at.id, b);
+  }
+  return wrong;
+}
+
 }  // namespace
 
 TEST_CASE("objects brought back into a full arena seldom wait for quarantined slots",
@@ -43,11 +61,7 @@ TEST_CASE("objects brought back into a full arena seldom wait for quarantined sl
     const object_id id = ids.size() + 1;
     auto where = node.allocate(std::vector{id}, std::vector{size}, 1);
     REQUIRE(where.ok());
-    std::byte* payload = node.memory().data() + where->at(0).offset + payload_offset;
-    for (std::size_t i = 0; i < size; ++i) payload[i] = pattern(id, i);
-    // The trailer's checksum, as a client's put writes it.
-    write_slot(node.memory().data() + where->at(0).offset, id, where->at(0).version, size,
-               crc32c(std::span(payload, size)));
+    write_pattern(node, where->at(0), id);
     ids.push_back(id);
     sizes.push_back(size);
     total += size;
@@ -62,8 +76,8 @@ TEST_CASE("objects brought back into a full arena seldom wait for quarantined sl
   for (std::size_t i : order) {
     auto where = node.lookup(std::vector{ids[i]}, 1);
     REQUIRE(where.ok());
-    const std::byte* payload = node.memory().data() + where->at(0).offset + payload_offset;
-    for (std::size_t b = 0; b < sizes[i]; ++b) wrong += payload[b] != pattern(ids[i], b);
+    REQUIRE(where->at(0).size == sizes[i]);
+    wrong += wrong_bytes(node, *where);
   }
   CHECK(wrong == 0);
   const auto read = node.stats();
@@ -77,14 +91,6 @@ TEST_CASE("objects brought back into a full arena seldom wait for quarantined sl
 }
 
 namespace {
-
-// Writes `id`'s pattern into its slot, with the checksum a client's put
-// writes.
-void write_pattern(arena& node, const object_location& at, object_id id) {
-  std::byte* slot = node.memory().data() + at.offset;
-  for (std::size_t i = 0; i < at.size; ++i) slot[payload_offset + i] = pattern(id, i);
-  write_slot(slot, id, at.version, at.size, crc32c(std::span(slot + payload_offset, at.size)));
-}
 
 // Asks again, after each busy, once its room is out of quarantine.
 template <class Ask>
@@ -109,14 +115,6 @@ TEST_CASE("an arena told not to wait says busy and when, and keeps nothing half 
   arena& node = *fixture;
   constexpr auto report = arena::when_full::report;
   constexpr std::uint32_t size = 100 << 10;
-  auto check_bytes = [&](const std::vector<object_location>& where) {
-    std::size_t wrong = 0;
-    for (const auto& at : where) {
-      const std::byte* payload = node.memory().data() + at.offset + payload_offset;
-      for (std::size_t b = 0; b < at.size; ++b) wrong += payload[b] != pattern(at.id, b);
-    }
-    return wrong;
-  };
   // 3 MiB of 4: below the high watermark, nothing spilled, nothing in
   // quarantine, some slots free.
   std::vector<object_id> ids;
@@ -175,7 +173,7 @@ TEST_CASE("an arena told not to wait says busy and when, and keeps nothing half 
   auto found = when_ready(node, [&] { return node.lookup(on_disk, 1, 0, report); });
   REQUIRE(found.ok());
   CHECK(node.all_resident(on_disk));
-  CHECK(check_bytes(*found) == 0);
+  CHECK(wrong_bytes(node, *found) == 0);
 
   // No slot was handed out twice: every object in memory reads back whole.
   std::size_t resident = 0, wrong = 0;
@@ -183,7 +181,7 @@ TEST_CASE("an arena told not to wait says busy and when, and keeps nothing half 
     if (!node.all_resident(std::vector{id})) continue;
     auto at = node.lookup(std::vector{id}, 1, 0, report);
     REQUIRE(at.ok());
-    wrong += check_bytes(*at);
+    wrong += wrong_bytes(node, *at);
     ++resident;
   }
   CHECK(resident >= 20);
