@@ -92,6 +92,19 @@ redis_get_rate() {  # size -> GETs per second
   echo "$rate"
 }
 
+redis_set_rate() {  # size keys -> SETs per second (pipeline 16, distinct keys)
+  local size=$1 keys=$2 port server rate
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  rate=$(redis-benchmark -p "$port" -t set -d "$size" -n "$keys" -r "$keys" -P 16 -c 1 --csv \
+           2>/dev/null | awk -F, '/SET/ { gsub(/"/, "", $2); print $2 }')
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "$rate"
+}
+
 # key=value lookup in a line of key=value pairs.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1; }
 

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "storage/machine_memory.hpp"
 #include "transport/byte_size.hpp"
@@ -102,16 +101,17 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   auto is_retry = [&](const entry& e, std::uint32_t size) {
     return e.owner == owner && e.tenant == tenant_of && e.size == size;
   };
-  std::unordered_set<object_id> seen;
+  id_set seen;
+  seen.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] == 0) return error{errc::invalid_argument, "object id 0 is reserved"};
     if (sizes[i] == 0 || sizes[i] > max_object_size())
       return error{errc::invalid_argument,
                    "object " + id_text(ids[i]) + " of " + std::to_string(sizes[i]) +
                        " bytes: sizes must be 1 to " + std::to_string(max_object_size())};
-    if (auto it = objects_.find(ids[i]); it != objects_.end() && !is_retry(it->second, sizes[i]))
+    if (const entry* e = objects_.find(ids[i]); e != nullptr && !is_retry(*e, sizes[i]))
       return error{errc::already_exists, "object " + id_text(ids[i]) + " exists already"};
-    if (!seen.insert(ids[i]).second)
+    if (!seen.insert(ids[i]))
       return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
   }
   if (tenant_of >= parts_.size())
@@ -127,9 +127,12 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   std::vector<object_location> out;
   out.reserve(ids.size());
   std::vector<object_id> made;  // to undo: all or nothing
+  // Room for the batch now: no entry moves while it is served.
+  objects_.reserve(objects_.size() + ids.size());
+  in_batch_.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (auto it = objects_.find(ids[i]); it != objects_.end()) {  // a retry: where it is
-      entry& e = it->second;
+    if (entry* found = objects_.find(ids[i]); found != nullptr) {  // a retry: where it is
+      entry& e = *found;
       if (!e.resident)
         if (auto r = unspill(ids[i], e, full); !r) {
           undo_allocation(made);
@@ -146,7 +149,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
       return slot.err();
     }
     made.push_back(ids[i]);
-    entry& e = objects_[ids[i]];
+    entry& e = *objects_.try_emplace(ids[i]).first;
     e.owner = owner;
     e.tenant = tenant_of;
     p.used += sizes[i];
@@ -181,9 +184,10 @@ void arena::undo_allocation(std::span<const object_id> made) {
 }
 
 result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner) {
-  std::unordered_set<object_id> seen;
+  id_set seen;
+  seen.reserve(ids.size());
   for (object_id id : ids)
-    if (!owns(owner, id) || !seen.insert(id).second)
+    if (!owns(owner, id) || !seen.insert(id))
       return error{errc::unknown_object, "object " + id_text(id) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};
@@ -213,7 +217,7 @@ result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner
 std::uint64_t arena::bytes_of(std::span<const object_id> ids) const {
   std::uint64_t bytes = 0;
   for (object_id id : ids)
-    if (auto it = objects_.find(id); it != objects_.end()) bytes += it->second.size;
+    if (const entry* e = objects_.find(id); e != nullptr) bytes += e->size;
   return bytes;
 }
 
@@ -223,30 +227,30 @@ std::uint64_t arena::tenant_used(tenant_id t) const {
 
 std::uint64_t arena::free_owner(owner_id owner) {
   std::vector<object_id> ids;
-  for (const auto& [id, e] : objects_)
+  objects_.for_each([&](object_id id, const entry& e) {
     if (e.owner == owner) ids.push_back(id);
+  });
   publications_.erase(owner);
   return free(ids, owner).ok() ? ids.size() : 0;
 }
 
 bool arena::owns(owner_id owner, object_id id) const {
-  auto it = objects_.find(id);
-  return it != objects_.end() && it->second.owner == owner;
+  const entry* e = objects_.find(id);
+  return e != nullptr && e->owner == owner;
 }
 
 bool arena::may_read(owner_id owner, tenant_id tenant, object_id id) const {
-  auto it = objects_.find(id);
-  if (it == objects_.end()) return false;
-  const entry& e = it->second;
-  return e.owner == owner || (e.tenant == tenant && publications_.contains(e.owner));
+  const entry* e = objects_.find(id);
+  if (e == nullptr) return false;
+  return e->owner == owner || (e->tenant == tenant && publications_.contains(e->owner));
 }
 
 result<void> arena::adopt(std::span<const object_id> ids, owner_id owner, owner_id publication) {
   // One lookup an id (tables of millions of rows are published at once);
   // a refusal puts back what was taken.
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto it = objects_.find(ids[i]);
-    if (it == objects_.end() || it->second.owner != owner) {
+    entry* e = objects_.find(ids[i]);
+    if (e == nullptr || e->owner != owner) {
       const bool twice = std::find(ids.begin(), ids.begin() + i, ids[i]) != ids.begin() + i;
       for (std::size_t back = 0; back < i; ++back) objects_.at(ids[back]).owner = owner;
       if (twice) return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
@@ -254,7 +258,7 @@ result<void> arena::adopt(std::span<const object_id> ids, owner_id owner, owner_
                                              " is not allocated (never, or freed already) by "
                                              "this client"};
     }
-    it->second.owner = publication;
+    e->owner = publication;
   }
   publications_.insert(publication);
   return {};
@@ -262,11 +266,12 @@ result<void> arena::adopt(std::span<const object_id> ids, owner_id owner, owner_
 
 std::uint64_t arena::give_back(owner_id publication, owner_id owner) {
   std::uint64_t n = 0;
-  for (auto& [id, e] : objects_)
+  objects_.for_each([&](object_id, entry& e) {
     if (e.owner == publication) {
       e.owner = owner;
       ++n;
     }
+  });
   publications_.erase(publication);
   return n;
 }
@@ -280,6 +285,7 @@ result<std::vector<object_location>> arena::lookup(std::span<const object_id> id
                                              "this client"};
   std::vector<object_location> out;
   out.reserve(ids.size());
+  in_batch_.reserve(ids.size());
   for (object_id id : ids) {
     entry& e = objects_.at(id);
     if (!e.resident) {
@@ -299,8 +305,8 @@ result<std::vector<object_location>> arena::lookup(std::span<const object_id> id
 
 bool arena::all_resident(std::span<const object_id> ids) const {
   return std::ranges::all_of(ids, [&](object_id id) {
-    auto it = objects_.find(id);
-    return it == objects_.end() || it->second.resident;
+    const entry* e = objects_.find(id);
+    return e == nullptr || e->resident;
   });
 }
 
@@ -317,11 +323,11 @@ void arena::relieve_pressure(partition& p) {
 
 std::uint64_t arena::damage_resident() {
   std::uint64_t damaged = 0;
-  for (const auto& [id, e] : objects_) {
-    if (!e.resident) continue;
+  objects_.for_each([&](object_id, const entry& e) {
+    if (!e.resident) return;
     slot_memory(e)[payload_offset] ^= std::byte{0x01};
     ++damaged;
-  }
+  });
   return damaged;
 }
 

@@ -43,10 +43,10 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "storage/id_map.hpp"
 #include "storage/slab_allocator.hpp"
 #include "storage/slot.hpp"
 #include "storage/spill_store.hpp"
@@ -241,7 +241,7 @@ class arena {
   std::vector<std::unique_ptr<partition>> parts_;  // by tenant_id
   std::unique_ptr<spill_store> spill_;
   options options_;
-  std::unordered_map<object_id, entry> objects_;
+  id_map<entry> objects_;
   std::unordered_set<owner_id> publications_;  // owners whose objects their tenant may read
   // Every version a slot's pin word takes comes from here, so that no two
   // occupants of a slot share one: a writer's pin names the version alone,
@@ -253,7 +253,7 @@ class arena {
   std::chrono::steady_clock::time_point room_ready_at_;    // of the last busy
   // Objects the batch being served has allocated or located: spilling them
   // before the reply leaves would hand the client a stale location.
-  std::unordered_set<object_id> in_batch_;
+  id_set in_batch_;
 };
 
 }  // namespace remora::storage

@@ -1,0 +1,162 @@
+// id_map: a hash table keyed by object id, as a memory node keeps its
+// objects (and, with an empty value, sets of ids). Open addressing with
+// linear probing in one array: a lookup costs a cache miss or two and an
+// insert allocates nothing until the table grows. (std::unordered_map, its
+// predecessor, allocated a node per object and chased a pointer per lookup:
+// most of a node's time while a client filled it with small objects.)
+//
+// Id 0 is never an object's (the protocol reserves it): it marks an empty
+// slot. Slots are chosen by a keyed hash whose key is random per table, so
+// that clients cannot pick ids that all fall together. Erasing shifts the
+// entries that follow back into the hole, so there are no tombstones and
+// probes stay short however many objects come and go.
+//
+// References to values stay valid until the next insert (which may grow the
+// table) or erase (which may move entries). Iteration order is unspecified.
+//
+// Thread-safety: none (one owner, as the arena).
+#pragma once
+
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
+namespace remora::storage {
+
+template <class V>
+class id_map {
+ public:
+  id_map() : key_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  /// The value of `id`, or nullptr.
+  V* find(std::uint64_t id) {
+    if (id == 0 || size_ == 0) return nullptr;
+    for (std::size_t at = home(id);; at = next(at)) {
+      if (slots_[at].id == id) return &slots_[at].value;
+      if (slots_[at].id == 0) return nullptr;
+    }
+  }
+  const V* find(std::uint64_t id) const { return const_cast<id_map*>(this)->find(id); }
+  bool contains(std::uint64_t id) const { return find(id) != nullptr; }
+  /// REQUIRES: contains(id).
+  V& at(std::uint64_t id) {
+    V* v = find(id);
+    assert(v != nullptr);
+    return *v;
+  }
+
+  /// The value of `id`, made (value-initialised) if absent; whether it was
+  /// made. REQUIRES: id != 0.
+  std::pair<V*, bool> try_emplace(std::uint64_t id) {
+    assert(id != 0);
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow(std::max<std::size_t>(16, slots_.size() * 2));
+    std::size_t at = home(id);
+    for (; slots_[at].id != 0; at = next(at))
+      if (slots_[at].id == id) return {&slots_[at].value, false};
+    slots_[at].id = id;
+    slots_[at].value = V{};
+    ++size_;
+    return {&slots_[at].value, true};
+  }
+  /// Inserts `id`; false if it was there already (a set's insert).
+  bool insert(std::uint64_t id) { return try_emplace(id).second; }
+
+  /// Removes `id`; whether it was there.
+  bool erase(std::uint64_t id) {
+    if (id == 0 || size_ == 0) return false;
+    std::size_t hole = home(id);
+    for (; slots_[hole].id != id; hole = next(hole))
+      if (slots_[hole].id == 0) return false;
+    // Backward shift: an entry after the hole moves into it unless its home
+    // lies cyclically in (hole, its slot], where a lookup still finds it.
+    for (std::size_t at = next(hole); slots_[at].id != 0; at = next(at)) {
+      const std::size_t want = home(slots_[at].id);
+      const bool stays = hole < at ? (hole < want && want <= at) : (hole < want || want <= at);
+      if (stays) continue;
+      slots_[hole] = std::move(slots_[at]);
+      hole = at;
+    }
+    slots_[hole].id = 0;
+    slots_[hole].value = V{};
+    --size_;
+    return true;
+  }
+
+  /// Room for `n` entries without growing (references then survive the
+  /// inserts up to there).
+  void reserve(std::size_t n) {
+    std::size_t want = 16;
+    while (n * 4 > want * 3) want *= 2;
+    if (want > slots_.size()) grow(want);
+  }
+  /// Empties the table. Its room stays unless it was mostly empty (so
+  /// that clearing after a small batch costs what the batch did).
+  void clear() {
+    if (size_ == 0) return;
+    if (size_ * 8 < slots_.size()) {
+      slots_ = {};
+    } else {
+      for (slot& s : slots_) s = slot{};
+    }
+    size_ = 0;
+  }
+
+  /// f(id, value) for every entry. f must not insert or erase.
+  template <class F>
+  void for_each(F&& f) {
+    for (slot& s : slots_)
+      if (s.id != 0) f(s.id, s.value);
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const slot& s : slots_)
+      if (s.id != 0) f(s.id, static_cast<const V&>(s.value));
+  }
+
+ private:
+  struct slot {
+    std::uint64_t id = 0;
+    V value{};
+  };
+
+  // The finalizer of MurmurHash3 (a bijection) over the id and the key.
+  std::size_t home(std::uint64_t id) const {
+    std::uint64_t h = id ^ key_;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return static_cast<std::size_t>(h) & (slots_.size() - 1);
+  }
+  std::size_t next(std::size_t at) const { return (at + 1) & (slots_.size() - 1); }
+
+  void grow(std::size_t capacity) {
+    assert(std::has_single_bit(capacity));
+    std::vector<slot> old(capacity);
+    old.swap(slots_);
+    for (slot& s : old) {
+      if (s.id == 0) continue;
+      std::size_t at = home(s.id);
+      while (slots_[at].id != 0) at = next(at);
+      slots_[at] = std::move(s);
+    }
+  }
+
+  std::vector<slot> slots_;
+  std::size_t size_ = 0;
+  std::uint64_t key_;
+};
+
+/// A set of ids.
+struct id_set_value {};
+using id_set = id_map<id_set_value>;
+
+}  // namespace remora::storage
