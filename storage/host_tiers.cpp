@@ -2,13 +2,13 @@
 // that fetches land in them one-sided; and plain host memory for far stores
 // that copy.
 #include <numa.h>
-#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include "storage/huge_pages.hpp"
 #include "storage/tier_memory.hpp"
 #include "transport/byte_size.hpp"
 #include "transport/region.hpp"
@@ -50,7 +50,7 @@ class host_tier final : public tier_memory {
   ~host_tier() override {
     region_.reset();  // the registration goes before the memory it covers
     if (numa_memory_ != nullptr) numa_free(numa_memory_, size_);
-    if (mapped_) ::munmap(data_, size_);
+    if (mapped_) unmap_huge_pages(data_, size_);
   }
 
   tier_kind kind() const override { return kind_; }
@@ -75,47 +75,24 @@ class host_tier final : public tier_memory {
   bool mapped_ = false;          // our anonymous mapping, to unmap
 };
 
-// Anonymous memory in transparent huge pages where the kernel gives them
-// on advice (THP "madvise" or "always"): a miss then writes its slot, and a
-// read at random finds its object, without a page walk (a 16 MiB cache is
-// 8 huge pages, 4,096 small ones). Pages are faulted in on first use.
-transport::result<std::byte*> map_anonymous(std::size_t bytes) {
-  constexpr std::uintptr_t huge = 2 << 20;
-  // A huge page more than asked for, then the ends trimmed: the mapping
-  // starts on a huge-page boundary.
-  const std::size_t span = bytes + huge;
-  void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mapped == MAP_FAILED)
-    return transport::error{transport::errc::no_memory,
-                            "cannot map " + transport::format_byte_size(bytes) + " of memory"};
-  auto* first = static_cast<std::byte*>(mapped);
-  auto* start = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(first) + huge - 1) &
-                                             ~(huge - 1));
-  if (start != first) ::munmap(first, static_cast<std::size_t>(start - first));
-  if (std::byte* end = start + bytes; end != first + span)
-    ::munmap(end, static_cast<std::size_t>(first + span - end));
-  (void)::madvise(start, bytes, MADV_HUGEPAGE);  // advice: refused, small pages serve
-  return start;
-}
-
 }  // namespace
 
 transport::result<std::unique_ptr<tier_memory>> open_dram_tier(transport::context& ctx,
                                                                std::size_t bytes) {
   // Our own mapping, registered: UCX's own allocation would be System V
   // shared memory here, in small pages.
-  auto mapped = map_anonymous(bytes);
+  auto mapped = map_huge_pages(bytes);
   if (!mapped) return mapped.err();
   auto region = transport::region::map(ctx, *mapped, bytes);
   if (!region) {
-    ::munmap(*mapped, bytes);
+    unmap_huge_pages(*mapped, bytes);
     return region.err();
   }
   return std::unique_ptr<tier_memory>(new host_tier(std::move(region).value(), *mapped, bytes));
 }
 
 transport::result<std::unique_ptr<tier_memory>> open_plain_tier(std::size_t bytes) {
-  auto mapped = map_anonymous(bytes);
+  auto mapped = map_huge_pages(bytes);
   if (!mapped) return mapped.err();
   return std::unique_ptr<tier_memory>(new host_tier(*mapped, bytes));
 }

@@ -11,6 +11,11 @@
 // entries that follow back into the hole, so there are no tombstones and
 // probes stay short however many objects come and go.
 //
+// The table lives in zeroed memory, in huge pages once it is 2 MiB or more
+// (huge_pages.hpp): a lookup in a table of millions then costs one miss,
+// without a page walk. So V must be trivially copyable, and V{} all zero
+// bytes.
+//
 // References to values stay valid until the next insert (which may grow the
 // table) or erase (which may move entries). Iteration order is unspecified.
 //
@@ -21,16 +26,24 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
+#include <type_traits>
 #include <utility>
-#include <vector>
+
+#include "storage/huge_pages.hpp"
 
 namespace remora::storage {
 
 template <class V>
 class id_map {
+  static_assert(std::is_trivially_copyable_v<V>, "id_map keeps its values in zeroed memory");
+
  public:
   id_map() : key_(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32)) {}
+  ~id_map() { free_table(slots_, capacity_ * sizeof(slot)); }
+  id_map(const id_map&) = delete;
+  id_map& operator=(const id_map&) = delete;
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -56,12 +69,11 @@ class id_map {
   /// made. REQUIRES: id != 0.
   std::pair<V*, bool> try_emplace(std::uint64_t id) {
     assert(id != 0);
-    if ((size_ + 1) * 4 > slots_.size() * 3) grow(std::max<std::size_t>(16, slots_.size() * 2));
+    if ((size_ + 1) * 4 > capacity_ * 3) grow(std::max<std::size_t>(16, capacity_ * 2));
     std::size_t at = home(id);
     for (; slots_[at].id != 0; at = next(at))
       if (slots_[at].id == id) return {&slots_[at].value, false};
     slots_[at].id = id;
-    slots_[at].value = V{};
     ++size_;
     return {&slots_[at].value, true};
   }
@@ -83,8 +95,7 @@ class id_map {
       slots_[hole] = std::move(slots_[at]);
       hole = at;
     }
-    slots_[hole].id = 0;
-    slots_[hole].value = V{};
+    slots_[hole] = slot{};
     --size_;
     return true;
   }
@@ -94,16 +105,18 @@ class id_map {
   void reserve(std::size_t n) {
     std::size_t want = 16;
     while (n * 4 > want * 3) want *= 2;
-    if (want > slots_.size()) grow(want);
+    if (want > capacity_) grow(want);
   }
   /// Empties the table. Its room stays unless it was mostly empty (so
   /// that clearing after a small batch costs what the batch did).
   void clear() {
     if (size_ == 0) return;
-    if (size_ * 8 < slots_.size()) {
-      slots_ = {};
+    if (size_ * 8 < capacity_) {
+      free_table(slots_, capacity_ * sizeof(slot));
+      slots_ = nullptr;
+      capacity_ = 0;
     } else {
-      for (slot& s : slots_) s = slot{};
+      std::memset(static_cast<void*>(slots_), 0, capacity_ * sizeof(slot));
     }
     size_ = 0;
   }
@@ -111,13 +124,13 @@ class id_map {
   /// f(id, value) for every entry. f must not insert or erase.
   template <class F>
   void for_each(F&& f) {
-    for (slot& s : slots_)
-      if (s.id != 0) f(s.id, s.value);
+    for (std::size_t at = 0; at < capacity_; ++at)
+      if (slots_[at].id != 0) f(slots_[at].id, slots_[at].value);
   }
   template <class F>
   void for_each(F&& f) const {
-    for (const slot& s : slots_)
-      if (s.id != 0) f(s.id, static_cast<const V&>(s.value));
+    for (std::size_t at = 0; at < capacity_; ++at)
+      if (slots_[at].id != 0) f(slots_[at].id, static_cast<const V&>(slots_[at].value));
   }
 
  private:
@@ -134,23 +147,27 @@ class id_map {
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
-    return static_cast<std::size_t>(h) & (slots_.size() - 1);
+    return static_cast<std::size_t>(h) & (capacity_ - 1);
   }
-  std::size_t next(std::size_t at) const { return (at + 1) & (slots_.size() - 1); }
+  std::size_t next(std::size_t at) const { return (at + 1) & (capacity_ - 1); }
 
   void grow(std::size_t capacity) {
     assert(std::has_single_bit(capacity));
-    std::vector<slot> old(capacity);
-    old.swap(slots_);
-    for (slot& s : old) {
-      if (s.id == 0) continue;
-      std::size_t at = home(s.id);
+    slot* old = slots_;
+    const std::size_t old_capacity = capacity_;
+    slots_ = static_cast<slot*>(allocate_table(capacity * sizeof(slot)));  // zeroed: all empty
+    capacity_ = capacity;
+    for (std::size_t from = 0; from < old_capacity; ++from) {
+      if (old[from].id == 0) continue;
+      std::size_t at = home(old[from].id);
       while (slots_[at].id != 0) at = next(at);
-      slots_[at] = std::move(s);
+      slots_[at] = old[from];
     }
+    free_table(old, old_capacity * sizeof(slot));
   }
 
-  std::vector<slot> slots_;
+  slot* slots_ = nullptr;
+  std::size_t capacity_ = 0;
   std::size_t size_ = 0;
   std::uint64_t key_;
 };
