@@ -1,5 +1,6 @@
 #include "storage/arena.hpp"
 
+#include <sys/mman.h>
 #include <algorithm>
 #include <cstring>
 #include <thread>
@@ -101,35 +102,39 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   auto is_retry = [&](const entry& e, std::uint32_t size) {
     return e.owner == owner && e.tenant == tenant_of && e.size == size;
   };
-  id_set seen;
-  seen.reserve(ids.size());
+  // The batch's ids go into in_batch_ as they are checked, where an id
+  // named twice shows; a refusal empties it again.
+  auto refuse = [&](error why) {
+    in_batch_.clear();
+    return why;
+  };
+  in_batch_.reserve(ids.size());
+  std::uint64_t bytes = 0;  // of the objects to make
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] == 0) return error{errc::invalid_argument, "object id 0 is reserved"};
+    if (ids[i] == 0) return refuse({errc::invalid_argument, "object id 0 is reserved"});
     if (sizes[i] == 0 || sizes[i] > max_object_size())
-      return error{errc::invalid_argument,
-                   "object " + id_text(ids[i]) + " of " + std::to_string(sizes[i]) +
-                       " bytes: sizes must be 1 to " + std::to_string(max_object_size())};
-    if (const entry* e = objects_.find(ids[i]); e != nullptr && !is_retry(*e, sizes[i]))
-      return error{errc::already_exists, "object " + id_text(ids[i]) + " exists already"};
-    if (!seen.insert(ids[i]))
-      return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
+      return refuse({errc::invalid_argument,
+                     "object " + id_text(ids[i]) + " of " + std::to_string(sizes[i]) +
+                         " bytes: sizes must be 1 to " + std::to_string(max_object_size())});
+    const entry* e = objects_.find(ids[i]);
+    if (e != nullptr && !is_retry(*e, sizes[i]))
+      return refuse({errc::already_exists, "object " + id_text(ids[i]) + " exists already"});
+    if (!in_batch_.insert(ids[i]))
+      return refuse({errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"});
+    if (e == nullptr) bytes += sizes[i];
   }
   if (tenant_of >= parts_.size())
-    return error{errc::invalid_argument, "no tenant " + std::to_string(tenant_of)};
+    return refuse({errc::invalid_argument, "no tenant " + std::to_string(tenant_of)});
   partition& p = *parts_[tenant_of];
-  std::uint64_t bytes = 0;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if (!objects_.contains(ids[i])) bytes += sizes[i];
   if (p.quota != UINT64_MAX && p.used + bytes > p.quota)
-    return error{errc::no_space, "this client's tenant would pass its quota of " +
-                                     transport::format_byte_size(p.quota) + " (" +
-                                     transport::format_byte_size(p.used) + " in use)"};
+    return refuse({errc::no_space, "this client's tenant would pass its quota of " +
+                                       transport::format_byte_size(p.quota) + " (" +
+                                       transport::format_byte_size(p.used) + " in use)"});
   std::vector<object_location> out;
   out.reserve(ids.size());
   std::vector<object_id> made;  // to undo: all or nothing
   // Room for the batch now: no entry moves while it is served.
   objects_.reserve(objects_.size() + ids.size());
-  in_batch_.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (entry* found = objects_.find(ids[i]); found != nullptr) {  // a retry: where it is
       entry& e = *found;
@@ -139,7 +144,6 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
           return r.err();
         }
       e.referenced = true;
-      in_batch_.insert(ids[i]);
       out.push_back(location_of(ids[i], e));
       continue;
     }
@@ -163,7 +167,6 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     write_slot(memory, ids[i], e.version, e.size,
                crc32c(std::span<const std::byte>(memory + payload_offset, e.size)));
     add_resident(ids[i], e);
-    in_batch_.insert(ids[i]);
     out.push_back(location_of(ids[i], e));
   }
   relieve_pressure(p);
@@ -370,7 +373,10 @@ result<slot_ref> arena::make_room(partition& p, std::uint32_t size, when_full fu
   const std::size_t bytes = slot_bytes(size);
   if (!p.pinned_frees.empty()) release_unpinned(p);
   for (int attempt = 0; attempt < max_room_waits; ++attempt) {
-    if (auto slot = p.slabs.allocate(bytes)) return *slot;
+    if (auto slot = p.slabs.allocate(bytes)) {
+      populate(p, *slot);
+      return *slot;
+    }
     // A slot already on its way out of quarantine is waited for; else
     // slots of this class are spilled, or a whole page for it.
     auto ready = p.slabs.ready_at(bytes);
@@ -396,6 +402,18 @@ result<slot_ref> arena::make_room(partition& p, std::uint32_t size, when_full fu
                                      " bytes: spilling failed: " + spill_failure_->message};
   return error{errc::no_space, "no room for an object of " + std::to_string(size) +
                                    " bytes: the arena is full and nothing more can be spilled"};
+}
+
+void arena::populate(partition& p, slot_ref slot) {
+  const std::size_t page = slot.offset / p.slabs.page_size();
+  if (page >= p.populated.size()) p.populated.resize(page + 1);
+  if (p.populated[page]) return;
+  p.populated[page] = true;
+  // One call faults in the whole page, where its first objects' writes
+  // took a fault per 4 KiB. Older kernels refuse the advice: the faults
+  // then come as before.
+  (void)::madvise(p.region.data() + page * p.slabs.page_size(), p.slabs.page_size(),
+                  MADV_POPULATE_WRITE);
 }
 
 bool arena::spill_ahead(partition& p, std::uint32_t class_bytes) {

@@ -211,6 +211,7 @@ class arena {
     std::vector<pinned_free> pinned_frees;
     std::uint64_t used = 0;  // payload bytes, resident and spilled
     std::uint64_t quota = UINT64_MAX;
+    std::vector<bool> populated;  // by page: its memory faulted in already
   };
 
   arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
@@ -221,6 +222,8 @@ class arena {
   std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.slot.offset; }
   object_location location_of(object_id id, const entry& e) const;
   transport::result<slot_ref> make_room(partition& p, std::uint32_t size, when_full full);
+  // Faults in the memory of the page `slot` is in, the first time.
+  void populate(partition& p, slot_ref slot);
   void relieve_pressure(partition& p);
   bool spill(object_id id);  // false: pinned by a writer, or the disk refused
   transport::result<void> unspill(object_id id, entry& e, when_full full);
