@@ -227,6 +227,7 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
       if (pin_word_version(*previous) != where.version) return false;  // moved: look it up
       expected = *previous;
     }
+    arena_->prepare_puts(where.offset, trailer_offset(where.size) + sizeof(slot_trailer));
     transport::batch b(*ucx_.worker);
     auto put = b.put(*arena_, where.offset + payload_offset, data.data(), data.size());
     if (put) put = b.put(*arena_, where.offset + crc_offset(where.size), &tail, sizeof tail);

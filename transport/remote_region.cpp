@@ -1,5 +1,8 @@
 #include "transport/remote_region.hpp"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -30,8 +33,10 @@ result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::b
   // Shared memory maps the peer's region into this process: hints can
   // then reach its bytes. Other transports have no such view.
   void* mapped = nullptr;
-  if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK)
+  if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK) {
     out.mapped_ = static_cast<const std::byte*>(mapped);
+    out.own_mapping_ = static_cast<std::byte*>(mapped);
+  }
   return out;
 }
 
@@ -40,7 +45,9 @@ remote_region::remote_region(remote_region&& other) noexcept
       rkey_(std::exchange(other.rkey_, nullptr)),
       base_(other.base_),
       size_(other.size_),
-      mapped_(std::exchange(other.mapped_, nullptr)) {}
+      mapped_(std::exchange(other.mapped_, nullptr)),
+      own_mapping_(std::exchange(other.own_mapping_, nullptr)),
+      prepared_(std::move(other.prepared_)) {}
 
 remote_region& remote_region::operator=(remote_region&& other) noexcept {
   if (this != &other) {
@@ -50,6 +57,8 @@ remote_region& remote_region::operator=(remote_region&& other) noexcept {
     base_ = other.base_;
     size_ = other.size_;
     mapped_ = std::exchange(other.mapped_, nullptr);
+    own_mapping_ = std::exchange(other.own_mapping_, nullptr);
+    prepared_ = std::move(other.prepared_);
   }
   return *this;
 }
@@ -77,6 +86,20 @@ void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
   const std::byte* first = mapped_ + offset;
   for (std::size_t at = 0; at < length; at += line) __builtin_prefetch(first + at);
   __builtin_prefetch(first + length - 1);
+}
+
+void remote_region::prepare_puts(std::uint64_t offset, std::size_t length) const {
+  if (own_mapping_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
+  constexpr std::uint64_t stretch = 2 << 20;
+  for (std::uint64_t at = offset / stretch; at <= (offset + length - 1) / stretch; ++at) {
+    if (at >= prepared_.size()) prepared_.resize(at + 1);
+    if (prepared_[at]) continue;
+    prepared_[at] = true;
+    // Advice: a kernel without MADV_POPULATE_WRITE refuses it, and the
+    // puts fault as before.
+    (void)::madvise(own_mapping_ + at * stretch, std::min(stretch, size_ - at * stretch),
+                    MADV_POPULATE_WRITE);
+  }
 }
 
 result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size_t length) const {
