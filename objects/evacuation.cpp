@@ -10,8 +10,6 @@
 // Moves within a round are batched: one sweep, one wait for the open scopes,
 // one copy batch per pair of tiers.
 #include <algorithm>
-#include <future>
-#include <thread>
 
 #include "objects/epochs.hpp"
 #include "objects/node_ranking.hpp"
@@ -42,9 +40,6 @@ constexpr std::uint64_t sweep_max = 64 << 20;
 constexpr std::size_t promote_batch = 256;
 // How long a round waits for the open scopes before giving a promotion up.
 constexpr auto promote_wait = std::chrono::milliseconds(20);
-// Objects new to a node are given slots there this many at a time, so that
-// placing the next chunk overlaps writing this one (write_back).
-constexpr std::size_t placement_chunk = 2048;
 
 std::uint64_t sweep_bytes(const objects::local_cache& t) {
   const auto target = static_cast<std::uint64_t>(refill_free * static_cast<double>(t.capacity()));
@@ -191,6 +186,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   // that counts. So does one whose placement changed (a node joined): it is
   // written anyway. The evacuation holds E on each object, so its remote
   // fields are ours.
+  std::vector<object_record*> failed;
   for (object_record* r : dirty) {
     const bool home_usable = far_.reachable(r->node) && !far_.leaving(r->node);
     const std::uint32_t to = home_usable ? owner(r->id) : place(r->id);
@@ -203,41 +199,23 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       r->offset = 0;
     }
   }
-  // Objects new to their node get slots there in chunks, placed by a
-  // helper thread while this one writes what is placed already: the node's
-  // allocation of one chunk overlaps the puts of the one before. (Done in
-  // turn, each side waited on the other half the time.)
-  struct chunk {
-    std::uint32_t node;
-    std::span<object_record* const> records;
-    std::vector<object_location> where;
-    std::promise<transport::result<void>> placed;
-  };
   by_node<std::vector<object_record*>> fresh;
-  std::vector<object_record*> others;  // with a home there already, or none reachable
   for (object_record* r : dirty)
-    (r->version == 0 && far_.reachable(r->node) ? fresh[r->node] : others).push_back(r);
-  std::vector<chunk> chunks;
-  for (std::uint32_t n = 0; n < fresh.size(); ++n)
-    for (std::size_t at = 0; at < fresh[n].size(); at += placement_chunk) {
-      const std::span<object_record* const> part =
-          std::span(fresh[n]).subspan(at, std::min(placement_chunk, fresh[n].size() - at));
-      chunk& c = chunks.emplace_back(chunk{n, part, {}, {}});
-      for (object_record* r : part) c.where.push_back({.id = r->id, .size = r->size});
+    if (r->version == 0 && far_.reachable(r->node)) fresh[r->node].push_back(r);
+  for (std::uint32_t n = 0; n < fresh.size(); ++n) {
+    if (fresh[n].empty()) continue;
+    std::vector<object_location> where;
+    for (object_record* r : fresh[n]) where.push_back({.id = r->id, .size = r->size});
+    if (auto made = far_.allocate(n, where); !made) {
+      note_writeback_error(made.err());
+      continue;  // these keep version 0 and fail below
     }
-  std::vector<std::future<transport::result<void>>> placed;
-  for (chunk& c : chunks) placed.push_back(c.placed.get_future());
-  auto place_all = [&] {
-    for (chunk& c : chunks) c.placed.set_value(far_.allocate(c.node, c.where));
-  };
-  std::jthread placer;
-  if (chunks.size() > 1)
-    placer = std::jthread(place_all);
-  else
-    place_all();
-
-  std::vector<object_record*> failed;
-  auto write_one = [&](object_record* r) {
+    for (std::size_t i = 0; i < where.size(); ++i) {
+      fresh[n][i]->offset = where[i].offset;
+      fresh[n][i]->version = where[i].version;
+    }
+  }
+  for (object_record* r : dirty) {
     if (r->version == 0 || !far_.reachable(r->node)) {
       // (Reachable with version 0: the allocation failed, and said why.)
       if (!far_.reachable(r->node))
@@ -245,7 +223,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
                               "memory node " + far_.describe(r->node) + ", home of object " +
                                   std::to_string(r->id) + ", is unreachable"});
       failed.push_back(r);
-      return;
+      continue;
     }
     object_location where{r->id, r->offset, r->version, r->size,
                           static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
@@ -253,26 +231,11 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     if (auto wrote = far_.write(r->node, where, {payload, r->size}); !wrote) {
       note_writeback_error(wrote.err());
       failed.push_back(r);
-      return;
+      continue;
     }
     r->offset = where.offset;
     r->version = where.version;
     bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
-  };
-  // The others first, while the first chunk is placed; then each chunk
-  // once it is.
-  for (object_record* r : others) write_one(r);
-  for (std::size_t k = 0; k < chunks.size(); ++k) {
-    const transport::result<void> made = placed[k].get();
-    if (!made) note_writeback_error(made.err());  // these keep version 0 and fail
-    for (std::size_t i = 0; i < chunks[k].records.size(); ++i) {
-      object_record* r = chunks[k].records[i];
-      if (made) {
-        r->offset = chunks[k].where[i].offset;
-        r->version = chunks[k].where[i].version;
-      }
-      write_one(r);
-    }
   }
   return failed;
 }
