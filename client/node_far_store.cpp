@@ -133,6 +133,17 @@ result<void> node_far_store::write(std::uint32_t node, object_location& where,
   return (*c)->data().write(where, data);
 }
 
+void node_far_store::write_many(std::uint32_t node, std::span<object_location> where,
+                                std::span<const std::span<const std::byte>> data,
+                                std::span<result<void>> outcome) {
+  auto c = client(node);
+  if (!c) {
+    for (auto& o : outcome) o = c.err();
+    return;
+  }
+  (*c)->data().write_many(where, data, outcome);
+}
+
 result<void> node_far_store::publish(std::uint32_t node, std::uint64_t id, const std::string& name,
                                      std::span<const char> description,
                                      std::span<const storage::object_id> ids) {

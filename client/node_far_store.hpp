@@ -63,6 +63,9 @@ class node_far_store final : public objects::far_store {
                                     std::uint32_t from, std::span<std::byte> into) override;
   transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                 std::span<const std::byte> data) override;
+  void write_many(std::uint32_t node, std::span<storage::object_location> where,
+                  std::span<const std::span<const std::byte>> data,
+                  std::span<transport::result<void>> outcome) override;
 
   /// The calling thread's client of `node` (connected on first use): for
   /// requests beyond objects (blob stores). A failed connection as an error.

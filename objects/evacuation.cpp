@@ -215,6 +215,8 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       fresh[n][i]->version = where[i].version;
     }
   }
+  // Each node's objects in one batch of writes.
+  by_node<std::vector<object_record*>> placed;
   for (object_record* r : dirty) {
     if (r->version == 0 || !far_.reachable(r->node)) {
       // (Reachable with version 0: the allocation failed, and said why.)
@@ -225,17 +227,31 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       failed.push_back(r);
       continue;
     }
-    object_location where{r->id, r->offset, r->version, r->size,
-                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    const auto* payload = objects::local_cache::slot_of(r);
-    if (auto wrote = far_.write(r->node, where, {payload, r->size}); !wrote) {
-      note_writeback_error(wrote.err());
-      failed.push_back(r);
-      continue;
+    placed[r->node].push_back(r);
+  }
+  for (std::uint32_t n = 0; n < placed.size(); ++n) {
+    const auto& batch = placed[n];
+    if (batch.empty()) continue;
+    std::vector<object_location> where;
+    std::vector<std::span<const std::byte>> data;
+    for (const object_record* r : batch) {
+      where.push_back({r->id, r->offset, r->version, r->size,
+                       static_cast<std::uint32_t>(storage::slot_bytes(r->size))});
+      data.emplace_back(objects::local_cache::slot_of(r), r->size);
     }
-    r->offset = where.offset;
-    r->version = where.version;
-    bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
+    std::vector<transport::result<void>> outcome(batch.size());
+    far_.write_many(n, where, data, outcome);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      object_record* r = batch[i];
+      if (!outcome[i]) {
+        note_writeback_error(outcome[i].err());
+        failed.push_back(r);
+        continue;
+      }
+      r->offset = where[i].offset;
+      r->version = where[i].version;
+      bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
+    }
   }
   return failed;
 }

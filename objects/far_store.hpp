@@ -67,6 +67,14 @@ class far_store {
   /// Writes `data` (exactly the object's size) into the object at `where`.
   virtual transport::result<void> write(std::uint32_t node, storage::object_location& where,
                                         std::span<const std::byte> data) = 0;
+  /// write() of data[i] into where[i] for each i, on one node, in one batch
+  /// where the store can; outcome[i] says how object i went. The three spans
+  /// are as long.
+  virtual void write_many(std::uint32_t node, std::span<storage::object_location> where,
+                          std::span<const std::span<const std::byte>> data,
+                          std::span<transport::result<void>> outcome) {
+    for (std::size_t i = 0; i < where.size(); ++i) outcome[i] = write(node, where[i], data[i]);
+  }
 
   // Published arrays: names the nodes keep (actors/publications.hpp),
   // within the client's tenant. The names, and the publications that hold

@@ -1,5 +1,6 @@
 #include "storage/remote_arena.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -20,6 +21,9 @@ namespace {
 // A location can go stale again between lookup and read when the node is
 // spilling hard; a few rounds settle it.
 constexpr int max_location_refreshes = 8;
+
+// write_many: objects pinned, written and unpinned together, at most.
+constexpr std::size_t max_write_batch = 1024;
 
 // read_many: objects this large are read as header, payload and trailer,
 // the payload straight into its destination (one copy fewer).
@@ -237,6 +241,83 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
     if (!unpin) return error{unpin.err().code, "unpin: " + unpin.err().message};
     return true;
   });
+}
+
+void remote_arena::write_many(std::span<object_location> where,
+                              std::span<const std::span<const std::byte>> data,
+                              std::span<result<void>> outcome) {
+  // In batches of a bounded size: what is in flight at once stays bounded.
+  for (std::size_t at = 0; at < where.size(); at += max_write_batch) {
+    const std::size_t n = std::min(max_write_batch, where.size() - at);
+    write_batch(where.subspan(at, n), data.subspan(at, n), outcome.subspan(at, n));
+  }
+}
+
+void remote_arena::write_batch(std::span<object_location> where,
+                               std::span<const std::span<const std::byte>> data,
+                               std::span<result<void>> outcome) {
+  const std::size_t n = where.size();
+  if (auto r = reopen(); !r) {
+    for (auto& o : outcome) o = failed("write", r.err());
+    return;
+  }
+  // Each pin word's expected value and, from the batch, what it held.
+  std::vector<std::uint64_t> expected(n), held(n);
+  std::vector<written_crc> tails(n);
+  std::vector<char> pinned(n, 0), alone(n, 0);
+  transport::batch b(*ucx_.worker);
+  for (std::size_t i = 0; i < n; ++i) {
+    outcome[i] = {};
+    if (data[i].size() != where[i].size) {
+      outcome[i] = error{errc::invalid_argument, "write of " + std::to_string(data[i].size()) +
+                                                     " bytes to an object of " +
+                                                     std::to_string(where[i].size)};
+      continue;
+    }
+    expected[i] = pin_word(where[i].version, 0);
+    held[i] = expected[i] + 1;
+    if (auto r = b.compare_swap(*arena_, where[i].offset + pin_word_offset, &expected[i], &held[i]);
+        !r)
+      outcome[i] = failed("write", r.err());
+  }
+  if (auto r = b.wait(deadline()); !r) {
+    for (auto& o : outcome)
+      if (o) o = failed("write", r.err());
+    return;
+  }
+  // The pinned: payloads and checksums.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!outcome[i]) continue;
+    pinned[i] = held[i] == expected[i];
+    if (!pinned[i]) {  // another writer's pin, or moved: alone, as write() does
+      alone[i] = 1;
+      continue;
+    }
+    tails[i] = written_crc{crc32c(data[i])};
+    arena_->prepare_puts(where[i].offset, trailer_offset(where[i].size) + sizeof(slot_trailer));
+    auto put = b.put(*arena_, where[i].offset + payload_offset, data[i].data(), data[i].size());
+    if (put)
+      put = b.put(*arena_, where[i].offset + crc_offset(where[i].size), &tails[i], sizeof tails[i]);
+    if (!put) outcome[i] = failed("write", put.err());
+  }
+  const auto written = b.wait(deadline());
+  // Every pin let go, whatever became of the puts.
+  const std::uint64_t unpin = ~std::uint64_t{0};
+  std::optional<error> unpin_failed;
+  for (std::size_t i = 0; i < n && !unpin_failed; ++i)
+    if (pinned[i])
+      if (auto r = b.atomic_add(*arena_, where[i].offset + pin_word_offset, &unpin); !r)
+        unpin_failed = r.err();
+  if (auto r = b.wait(deadline()); !r && !unpin_failed) unpin_failed = r.err();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!pinned[i] || !outcome[i]) continue;
+    if (!written)
+      outcome[i] = failed("write", written.err());
+    else if (unpin_failed)
+      outcome[i] = failed("write", {unpin_failed->code, "unpin: " + unpin_failed->message});
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (alone[i]) outcome[i] = write(where[i], data[i]);
 }
 
 result<void> remote_arena::read_many(std::span<object_location> where,

@@ -74,6 +74,15 @@ class remote_arena {
                                     std::span<std::byte> into);
   /// Writes `data` (exactly the object's size) into the object at `where`.
   transport::result<void> write(object_location& where, std::span<const std::byte> data);
+  /// Writes data[i] into the object at where[i] for every i, as write()
+  /// would each, with the batch's pins, puts and unpins issued together:
+  /// three round trips for the batch, where write() takes three an object.
+  /// An object another writer holds pinned, or that moved, is then written
+  /// alone. outcome[i] says how object i went.
+  /// REQUIRES: the three spans are as long.
+  void write_many(std::span<object_location> where,
+                  std::span<const std::span<const std::byte>> data,
+                  std::span<transport::result<void>> outcome);
 
   /// The node's region as this client reaches it (its base, size and remote
   /// key): what the node lets this client touch, and nothing more.
@@ -91,6 +100,10 @@ class remote_arena {
   // `where` between rounds; the one retry loop of every request.
   template <class Attempt>
   transport::result<void> settle(const char* request, object_location& where, Attempt attempt);
+  // write_many's work for one batch.
+  void write_batch(std::span<object_location> where,
+                   std::span<const std::span<const std::byte>> data,
+                   std::span<transport::result<void>> outcome);
   transport::error failed(const char* request, const transport::error& e) const;
   transport::error corrupt(const object_location& where) const;
   transport::deadline deadline() const { return transport::after(timeout_); }

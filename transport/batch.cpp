@@ -102,6 +102,44 @@ result<void> batch::issue(bool is_get, const remote_region& remote, std::uint64_
   return {};
 }
 
+result<void> batch::compare_swap(const remote_region& at, std::uint64_t offset,
+                                 const std::uint64_t* compare, std::uint64_t* swap) {
+  return issue_atomic(UCP_ATOMIC_OP_CSWAP, at, offset, compare, swap);
+}
+
+result<void> batch::atomic_add(const remote_region& at, std::uint64_t offset,
+                               const std::uint64_t* value) {
+  return issue_atomic(UCP_ATOMIC_OP_ADD, at, offset, value, nullptr);
+}
+
+result<void> batch::issue_atomic(ucp_atomic_op_t op, const remote_region& at, std::uint64_t offset,
+                                 const std::uint64_t* operand, std::uint64_t* reply) {
+  if (offset % 8 != 0)
+    return error{errc::invalid_argument,
+                 "remote atomic at offset " + std::to_string(offset) + " is not 8-byte aligned"};
+  if (auto r = at.check(offset, 8); !r) return r;
+  endpoint& ep = at.link();
+  if (ep.closed()) return error{errc::peer_unreachable, "remote atomic on a closed endpoint"};
+  auto param = completion_param(state_);
+  param.op_attr_mask |= UCP_OP_ATTR_FIELD_DATATYPE;
+  param.datatype = ucp_dt_make_contig(8);
+  if (reply != nullptr) {
+    // UCX compares with the operand and swaps in what the reply buffer
+    // holds, which then receives the word's previous value.
+    param.op_attr_mask |= UCP_OP_ATTR_FIELD_REPLY_BUFFER;
+    param.reply_buffer = reply;
+  }
+  ucs_status_ptr_t request =
+      ucp_atomic_op_nbx(ep.native(), op, operand, 1, at.base() + offset, at.rkey(), &param);
+  if (UCS_PTR_IS_ERR(request)) return from_ucs(UCS_PTR_STATUS(request), "issuing a remote atomic");
+  if (request != nullptr) {
+    ++state_->pending;
+    remember(endpoints_, &ep);
+  }
+  if (reply == nullptr) remember(put_endpoints_, &ep);  // done at the peer once flushed
+  return {};
+}
+
 void batch::flush_puts() {
   for (endpoint* ep : put_endpoints_) {
     if (ep->closed()) continue;

@@ -8,6 +8,9 @@
 //   submit(done)    hands the batch over; `done` runs inside a later
 //                   worker.progress() once every operation has completed.
 //
+// Remote atomics (a pin's compare-and-swap, an unpin's add) go in a batch
+// too, so that many objects' pins cost one round trip, not one each.
+//
 // Thread-safety: one batch, one worker, one thread (the worker's).
 // REQUIRES: local buffers stay valid until the batch completes.
 #pragma once
@@ -39,6 +42,17 @@ class batch {
   result<void> put(const remote_region& into, std::uint64_t offset, const void* from,
                    std::size_t length);
 
+  /// Compares the 8-byte word at `offset` of `at` with `*compare` and, if
+  /// they are equal, stores `*swap` there; `*swap` then receives the word
+  /// as it was. Complete with wait() (not submit). Errors at once:
+  /// invalid_argument (unaligned), out_of_range, peer_unreachable.
+  result<void> compare_swap(const remote_region& at, std::uint64_t offset,
+                            const std::uint64_t* compare, std::uint64_t* swap);
+  /// Adds `*value` (mod 2^64) to the word at `offset` of `at`; wait()
+  /// returns once it is done at the peer. Errors as compare_swap's.
+  result<void> atomic_add(const remote_region& at, std::uint64_t offset,
+                          const std::uint64_t* value);
+
   /// Operations issued and not yet complete.
   std::size_t pending() const;
 
@@ -57,12 +71,15 @@ class batch {
   result<void> issue(bool is_get, const remote_region& remote, std::uint64_t offset, void* local,
                      std::size_t length);
 
+  result<void> issue_atomic(ucp_atomic_op_t op, const remote_region& at, std::uint64_t offset,
+                            const std::uint64_t* operand, std::uint64_t* reply);
+
   void flush_puts();
 
   worker& worker_;
   state* state_;
   std::vector<endpoint*> endpoints_;      // touched since the last wait, for aborts
-  std::vector<endpoint*> put_endpoints_;  // need a flush before puts count as done
+  std::vector<endpoint*> put_endpoints_;  // need a flush before puts (and adds) count as done
 };
 
 }  // namespace remora::transport

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "actors/control_plane_impl.hpp"
+#include "storage/slot.hpp"
 #include "tests/actors/memnode_fixture.hpp"
+#include "transport/atomics.hpp"
 
 using namespace remora;
 using namespace std::chrono_literals;
@@ -115,6 +117,59 @@ TEST_CASE("a stale location of a freed, reused slot reads nothing wrong", "[memn
   auto r = client->data().read(stale, back);
   REQUIRE_FALSE(r.ok());
   require_error(r.err(), errc::unknown_object);
+}
+
+TEST_CASE("a batch of writes lands beside objects pinned elsewhere or moved and refuses a misfit",
+          "[memnode]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  constexpr std::uint32_t size = 256;
+  std::vector<std::uint64_t> ids;
+  for (std::uint64_t i = 1; i <= 40; ++i) ids.push_back(i);
+  auto made = client->allocate(ids, std::vector<std::uint32_t>(ids.size(), size));
+  REQUIRE(made.ok());
+  std::vector<storage::object_location> where = *made;
+  // Object 5's location is stale (another version), object 7 is held by
+  // another writer's pin, object 9 is given bytes of the wrong size.
+  where[4].version += 1000;
+  const auto& region = client->data().region();
+  const std::uint64_t pin_at = where[6].offset + storage::pin_word_offset;
+  const std::uint64_t unpinned = storage::pin_word(where[6].version, 0);
+  auto held = transport::compare_swap(region, pin_at, unpinned, unpinned + 1, transport::after(5s));
+  REQUIRE(held.ok());
+  REQUIRE(*held == unpinned);
+  std::vector<std::vector<std::byte>> bytes;
+  for (const auto& w : where) bytes.push_back(object_bytes(w.id + 1000, w.id == 9 ? 100 : size));
+  std::vector<std::span<const std::byte>> data(bytes.begin(), bytes.end());
+  std::vector<transport::result<void>> outcome(where.size());
+  client->data().write_many(where, data, outcome);
+  REQUIRE(transport::atomic_add(region, pin_at, ~std::uint64_t{0}, transport::after(5s)).ok());
+  // Every pin the batch took it let go, and no other: object 7's word is
+  // unpinned at its version again (a compare-and-swap that changes nothing).
+  auto word = transport::compare_swap(region, pin_at, unpinned, unpinned, transport::after(5s));
+  REQUIRE(word.ok());
+  CHECK(*word == unpinned);
+
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    INFO("object " << where[i].id << ": " << (outcome[i] ? "" : outcome[i].err().message));
+    if (where[i].id == 9) {
+      REQUIRE_FALSE(outcome[i].ok());
+      require_error(outcome[i].err(), errc::invalid_argument);
+    } else {
+      REQUIRE(outcome[i].ok());
+    }
+  }
+  CHECK(where[4].version == made->at(4).version);  // found again where it is
+  // Every object reads back what was written to it; object 9 its zeroes.
+  std::size_t wrong = 0;
+  for (storage::object_location w : *made) {
+    std::vector<std::byte> back(size);
+    auto r = client->data().read(w, back);
+    REQUIRE(r.ok());
+    wrong += back != (w.id == 9 ? std::vector<std::byte>(size) : object_bytes(w.id + 1000, size));
+  }
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
