@@ -9,7 +9,8 @@
 # objects of 64 B made through the public API with a 16 MiB local cache (so
 # nearly all are written home: the node's allocs, then one-sided puts),
 # beside Redis SETs of as many 64 B values (pipeline 16); ratio: objects
-# made per second over SETs per second.
+# made per second over SETs per second. Then 1M objects again with UCX over
+# tcp (Redis is over tcp in both).
 
 bench_memnode() {
   need_command ucx_perftest ucx-utils
@@ -44,12 +45,17 @@ bench_memnode() {
        "bystander_p50=$(field bystander_p50_us "$out")us bystander_p99=$(field bystander_p99_us "$out")us" \
        "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
        "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
-  local fill
+  local fill tls label count
   fill=$(need_binary bench/remora-bench-fill)
-  out=$(against_memnode "$memnode" --capacity=1GiB -- "$fill" --objects=2000000)
-  remora=$(field made_per_s "$out")
-  redis=$(redis_set_rate 64 2000000)
-  echo "memnode fill-64B remora=$(calc "$remora / 1e6")Mobjects/s" \
-       "writebacks=$(field writebacks "$out") redis_set=$(calc "$redis / 1e6")Mops/s" \
-       "ratio=$(calc "$remora / $redis")"
+  for tls in "" tcp; do
+    label=fill-64B${tls:+-$tls}
+    count=$([ -z "$tls" ] && echo 2000000 || echo 1000000)
+    out=$(UCX_TLS=${tls:-${UCX_TLS:-all}} against_memnode "$memnode" --capacity=1GiB -- \
+          "$fill" --objects="$count")
+    remora=$(field made_per_s "$out")
+    redis=$(redis_set_rate 64 "$count")
+    echo "memnode $label remora=$(calc "$remora / 1e6")Mobjects/s" \
+         "writebacks=$(field writebacks "$out") redis_set=$(calc "$redis / 1e6")Mops/s" \
+         "ratio=$(calc "$remora / $redis")"
+  done
 }
