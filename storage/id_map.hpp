@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -58,10 +60,10 @@ class id_map {
   }
   const V* find(std::uint64_t id) const { return const_cast<id_map*>(this)->find(id); }
   bool contains(std::uint64_t id) const { return find(id) != nullptr; }
-  /// REQUIRES: contains(id).
+  /// The value of `id`; throws std::out_of_range when it is absent.
   V& at(std::uint64_t id) {
     V* v = find(id);
-    assert(v != nullptr);
+    if (v == nullptr) throw std::out_of_range("id_map: no entry " + std::to_string(id));
     return *v;
   }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 using remora::storage::id_map;
@@ -64,6 +65,7 @@ TEST_CASE("id_map: id 0 is never present, clear empties, reserve keeps reference
   for (std::uint64_t id = 1; id <= 1000; ++id) *m.try_emplace(id).first = id;
   CHECK(m.size() == 1000);
   CHECK(m.at(500) == 500);
+  CHECK_THROWS_AS(m.at(1001), std::out_of_range);
 
   // Reserved room: inserts up to it move nothing.
   m.reserve(m.size() + 3000);
