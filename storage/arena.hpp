@@ -254,8 +254,9 @@ class arena {
   std::uint64_t spilled_objects_ = 0, spilled_bytes_ = 0;  // not resident
   std::optional<transport::error> spill_failure_;          // why the last spill failed
   std::chrono::steady_clock::time_point room_ready_at_;    // of the last busy
-  // Objects the batch being served has allocated or located: spilling them
-  // before the reply leaves would hand the client a stale location.
+  // The ids of the batch being served (an alloc's from the moment they are
+  // checked): spilling them before the reply leaves would hand the client a
+  // stale location.
   id_set in_batch_;
 };
 
