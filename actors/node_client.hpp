@@ -17,6 +17,7 @@
 
 #include "actors/blob_index.hpp"
 #include "actors/control_plane.hpp"
+#include "actors/node_address.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
 #include "storage/remote_arena.hpp"
@@ -26,14 +27,6 @@ namespace remora::actors {
 
 using storage::object_id;
 using storage::object_location;
-
-struct node_address {
-  std::string host;
-  std::uint16_t port = 0;
-  /// "host:port" -> address; errc::invalid_argument otherwise.
-  static transport::result<node_address> parse(const std::string& text);
-  std::string to_string() const { return host + ":" + std::to_string(port); }
-};
 
 class node_client {
  public:

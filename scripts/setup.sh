@@ -79,11 +79,12 @@ case "${1:-}" in
         "$build-tsan/$t" "[threads]"
     done
     # libFuzzer on Remora's own decoders (slot checks, addresses, sizes,
-    # URLs), built with clang, ASan and UBSan: a short run of each.
+    # URLs), built with clang, ASan and UBSan: a short run of each, side by
+    # side. (scripts/fuzz.sh builds and runs every target, long.)
     CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
           -DREMORA_FUZZ=ON -DREMORA_BUILD_TESTS=OFF -DREMORA_BUILD_BENCH=OFF -DREMORA_WITH_CUDA=OFF
-    cmake --build "$build-fuzz" -j"$(nproc)" --target fuzzers
-    ctest --test-dir "$build-fuzz" --output-on-failure
+    cmake --build "$build-fuzz" -j"$(nproc)" --target remora-fuzz-slot remora-fuzz-text
+    ctest --test-dir "$build-fuzz" --output-on-failure -j2
     ;;
   deps)
     install_missing deps
