@@ -77,8 +77,10 @@ TEST_CASE(
     "a memory node killed mid-run: its objects throw ObjectLost once it is dead, the "
     "other's work",
     "[client][pointers][failure]") {
-  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
-  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=64MiB"});
+  // Room for all the objects below on the survivor alone: reading back
+  // spilled objects from disk is not what this test is about.
+  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
   const std::string address_a = start_node(a);
   remora::Runtime rt(remora::Options{}
                          .dram_cache(4 << 20)
