@@ -217,18 +217,18 @@ std::optional<transport::result<T>> unless_busy(transport::result<T> r) {
 
 transport::result<std::vector<storage::object_location>> allocate(
     node_pointer self, const session_info& who, const std::vector<std::uint64_t>& ids,
-    const std::vector<std::uint32_t>& sizes) {
+    const std::vector<std::uint32_t>& sizes, std::span<const std::byte> bytes = {}) {
   auto& st = self->state;
   constexpr auto report = storage::arena::when_full::report;
   if (st.counters.leaving)
     return transport::error{errc::no_space, "this node is being drained: it takes no new objects"};
-  auto out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report);
+  auto out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report, bytes);
   if (!out && out.err().code == errc::no_space) {
     // Full: blob stores are caches; their least recent keys make room.
     std::uint64_t wanted = 0;
     for (std::uint32_t size : sizes) wanted += size;
     if (evict_blobs(self, who.tenant, wanted) > 0)
-      out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report);
+      out = st.setup.arena->allocate(ids, sizes, who.owner, who.tenant, report, bytes);
   }
   return out;
 }
@@ -400,6 +400,24 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
             [self, ids = std::move(ids), sizes = std::move(sizes)](const session_info& who)
                 -> std::optional<transport::result<std::vector<slot_location>>> {
               auto out = allocate(self, who, ids, sizes);
+              if (!out) return unless_busy(std::move(out));
+              return to_wire(*out, self->state.counters);
+            });
+      },
+      [self](place_atom, std::uint64_t session, std::vector<std::uint64_t> ids,
+             std::vector<std::uint32_t> sizes,
+             std::vector<char> bytes) -> caf::result<std::vector<slot_location>> {
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        const std::size_t items = ids.size();
+        return serve_or_wait<std::vector<slot_location>>(
+            self, session, *who, request_kind::alloc, items, true,
+            [self, ids = std::move(ids), sizes = std::move(sizes),
+             bytes = std::move(bytes)](const session_info& who)
+                -> std::optional<transport::result<std::vector<slot_location>>> {
+              if (bytes.empty())
+                return transport::error{errc::invalid_argument, "place without payloads"};
+              auto out = allocate(self, who, ids, sizes, std::as_bytes(std::span(bytes)));
               if (!out) return unless_busy(std::move(out));
               return to_wire(*out, self->state.counters);
             });

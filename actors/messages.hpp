@@ -39,6 +39,7 @@ namespace remora::actors {
 
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using alloc_atom = caf::atom_constant<caf::atom("alloc")>;
+using place_atom = caf::atom_constant<caf::atom("place")>;
 using free_atom = caf::atom_constant<caf::atom("free")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -142,6 +143,12 @@ using memory_node_actor = caf::typed_actor<
     // session, ids, payload sizes -> one location per id (all or nothing)
     caf::replies_to<alloc_atom, std::uint64_t, std::vector<std::uint64_t>,
                     std::vector<std::uint32_t>>::with<std::vector<slot_location>>,
+    // session, ids, payload sizes, the payloads one after another -> as
+    // alloc, each new slot holding its payload: allocation and first write
+    // in one message, where one-sided writes cost a message each (tcp)
+    caf::replies_to<place_atom, std::uint64_t, std::vector<std::uint64_t>,
+                    std::vector<std::uint32_t>,
+                    std::vector<char>>::with<std::vector<slot_location>>,
     // session, ids -> how many were freed (all or nothing)
     caf::replies_to<free_atom, std::uint64_t, std::vector<std::uint64_t>>::with<std::uint64_t>,
     // session, ids -> current locations, spilled objects brought back first

@@ -272,6 +272,17 @@ result<std::vector<object_location>> node_client::allocate(std::span<const objec
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
 }
 
+result<std::vector<object_location>> node_client::place(std::span<const object_id> ids,
+                                                        std::span<const std::uint32_t> sizes,
+                                                        std::span<const std::byte> bytes) {
+  // Idempotent as allocate() is: a retry writes the same bytes again.
+  const auto* first = reinterpret_cast<const char*>(bytes.data());
+  return impl_->ask<std::vector<object_location>>(
+      "place", place_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
+      std::vector<std::uint32_t>(sizes.begin(), sizes.end()),
+      std::vector<char>(first, first + bytes.size()));
+}
+
 result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
   return impl_->ask<std::uint64_t>("free", free_atom::value, the_session,
                                    std::vector<object_id>(ids.begin(), ids.end()));

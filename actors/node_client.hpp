@@ -61,6 +61,12 @@ class node_client {
 
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes);
+  /// allocate() with each new object's first write: `bytes` holds the
+  /// payloads one after another, as many bytes as `sizes` add up to. One
+  /// message, where one-sided writes over tcp cost several an object.
+  transport::result<std::vector<object_location>> place(std::span<const object_id> ids,
+                                                        std::span<const std::uint32_t> sizes,
+                                                        std::span<const std::byte> bytes);
   transport::result<std::uint64_t> free(std::span<const object_id> ids);
   transport::result<std::vector<object_location>> lookup(std::span<const object_id> ids);
   transport::result<node_stats> stats();

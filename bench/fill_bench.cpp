@@ -2,10 +2,12 @@
 // small objects through the public API, the way a table of millions of rows
 // is loaded: make_unique one object at a time through a local cache far
 // smaller than the objects, so that nearly every object is written home
-// (the evacuator's batches: the node's alloc, then one-sided puts). Then a
-// sample of the objects is read back and checked. Prints
-//   objects=N size=64 cache=BYTES made_per_s=R writebacks=W seconds=S
-//   remora-bench-fill --node=HOST:PORT [--objects=2000000] [--dram-cache=16MiB]
+// (the evacuator's batches: small objects with their allocation, larger ones
+// allocated, then put one-sided). Then a sample of the objects is read back
+// and checked. Prints
+//   objects=N size=B cache=BYTES made_per_s=R writebacks=W seconds=S
+//   remora-bench-fill --node=HOST:PORT [--objects=2000000] [--size=64]
+//                     [--dram-cache=16MiB]
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -22,15 +24,41 @@ using remora::bench::clock_type;
 using remora::bench::fail;
 using remora::bench::seconds_since;
 
-// A 64-byte row: its index in every word, so a row mixed up with another shows.
+// A row of `Bytes`: its index in every word, so a row mixed up with another
+// shows.
+template <std::size_t Bytes>
 struct row {
-  std::array<std::uint64_t, 8> words;
+  std::array<std::uint64_t, Bytes / 8> words;
 };
 
-row row_of(std::uint64_t i) {
-  row r;
+template <std::size_t Bytes>
+row<Bytes> row_of(std::uint64_t i) {
+  row<Bytes> r;
   r.words.fill(i);
   return r;
+}
+
+template <std::size_t Bytes>
+void fill(remora::Runtime& rt, std::uint64_t objects, std::uint64_t cache) {
+  std::vector<remora::UniquePtr<row<Bytes>>> made;
+  made.reserve(objects);
+  const auto start = clock_type::now();
+  for (std::uint64_t i = 0; i < objects; ++i)
+    made.push_back(rt.make_unique<row<Bytes>>(row_of<Bytes>(i)));
+  const double seconds = seconds_since(start);
+  const auto stats = rt.stats();
+  // Every object read back from a sample, most of them from the node.
+  std::mt19937_64 rng(7);
+  for (int k = 0; k < 20000; ++k) {
+    const std::uint64_t i = rng() % objects;
+    const row<Bytes> got = made[i].read(), want = row_of<Bytes>(i);
+    if (std::memcmp(&got, &want, Bytes) != 0)
+      fail("object " + std::to_string(i) + " read back wrong bytes");
+  }
+  std::printf("objects=%llu size=%zu cache=%llu made_per_s=%.0f writebacks=%llu seconds=%.3f\n",
+              (unsigned long long)objects, Bytes, (unsigned long long)cache,
+              static_cast<double>(objects) / seconds, (unsigned long long)stats.writebacks,
+              seconds);
 }
 
 }  // namespace
@@ -38,33 +66,42 @@ row row_of(std::uint64_t i) {
 int main(int argc, char** argv) {
   std::string node;
   std::uint64_t objects = 2'000'000, cache = 16ull << 20;
-  CLI::App app{"Fills a memory node with 64-byte objects through a small local cache.",
+  std::size_t size = 64;
+  CLI::App app{"Fills a memory node with small objects through a small local cache.",
                "remora-bench-fill"};
   remora::cli::standard(app);
   app.add_option("--node", node, "a running memory node")->type_name("HOST:PORT")->required();
   app.add_option("--objects", objects, "objects to make")->check(CLI::PositiveNumber);
+  app.add_option("--size", size, "each object's bytes")
+      ->check(CLI::IsMember({64, 128, 256, 1024, 4096, 8192, 16384}))
+      ->capture_default_str();
   remora::cli::add_bytes(app, "--dram-cache", cache, "the local cache")->default_str("16MiB");
   if (auto code = remora::cli::parse(app, argc, argv)) return *code;
   return remora::cli::run("remora-bench-fill", [&] {
     remora::Runtime rt(remora::Options{}.memory_node(node).dram_cache(cache));
-    std::vector<remora::UniquePtr<row>> made;
-    made.reserve(objects);
-    const auto start = clock_type::now();
-    for (std::uint64_t i = 0; i < objects; ++i) made.push_back(rt.make_unique<row>(row_of(i)));
-    const double seconds = seconds_since(start);
-    const auto stats = rt.stats();
-    // Every object read back from a sample, most of them from the node.
-    std::mt19937_64 rng(7);
-    for (int k = 0; k < 20000; ++k) {
-      const std::uint64_t i = rng() % objects;
-      const row got = made[i].read(), want = row_of(i);
-      if (std::memcmp(&got, &want, sizeof(row)) != 0)
-        fail("object " + std::to_string(i) + " read back wrong bytes");
+    switch (size) {
+      case 64:
+        fill<64>(rt, objects, cache);
+        break;
+      case 128:
+        fill<128>(rt, objects, cache);
+        break;
+      case 256:
+        fill<256>(rt, objects, cache);
+        break;
+      case 1024:
+        fill<1024>(rt, objects, cache);
+        break;
+      case 4096:
+        fill<4096>(rt, objects, cache);
+        break;
+      case 8192:
+        fill<8192>(rt, objects, cache);
+        break;
+      default:
+        fill<16384>(rt, objects, cache);
+        break;
     }
-    std::printf("objects=%llu size=%zu cache=%llu made_per_s=%.0f writebacks=%llu seconds=%.3f\n",
-                (unsigned long long)objects, sizeof(row), (unsigned long long)cache,
-                static_cast<double>(objects) / seconds, (unsigned long long)stats.writebacks,
-                seconds);
     return 0;
   });
 }

@@ -7,7 +7,7 @@
 # node's unspills and waits for room during the reads, and the latency of a
 # second client's lookups meanwhile (bystander). Last, filling a node: 2M
 # objects of 64 B made through the public API with a 16 MiB local cache (so
-# nearly all are written home: the node's allocs, then one-sided puts),
+# nearly all are written home, with their allocations),
 # beside Redis SETs of as many 64 B values (pipeline 16); ratio: objects
 # made per second over SETs per second. Then 1M objects again with UCX over
 # tcp (Redis is over tcp in both).

@@ -11,6 +11,13 @@ namespace remora::client {
 using storage::object_location;
 using transport::result;
 
+namespace {
+
+// The payload bytes one place message carries at most (node_far_store::place).
+constexpr std::size_t max_place_bytes = std::size_t{1} << 20;
+
+}  // namespace
+
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                options o)
     : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)),
@@ -142,6 +149,68 @@ void node_far_store::write_many(std::uint32_t node, std::span<object_location> w
     return;
   }
   (*c)->data().write_many(where, data, outcome);
+}
+
+void node_far_store::place(std::uint32_t node, std::span<object_location> where,
+                           std::span<const std::span<const std::byte>> data,
+                           std::span<result<void>> outcome) {
+  auto c = client(node);
+  if (!c) {
+    for (auto& o : outcome) o = c.err();
+    return;
+  }
+  // Small objects go with their allocation, in messages of up to
+  // max_place_bytes; larger ones are allocated, then written one-sided.
+  // Over tcp UCX sends a message for each remote atomic and put, four an
+  // object; over shared memory a one-sided write is a copy, and only the
+  // smallest objects gain (remora-bench-fill, README).
+  const std::uint32_t place_up_to = (*c)->data().mapped() ? 64 : 4096;
+  std::vector<std::size_t> run, rest;  // indexes into where
+  std::vector<storage::object_id> ids;
+  std::vector<std::uint32_t> sizes;
+  std::vector<std::byte> bytes;
+  auto send = [&] {
+    auto got = (*c)->place(ids, sizes, bytes);
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      outcome[run[k]] = got ? result<void>{} : result<void>{got.err()};
+      if (got) where[run[k]] = (*got)[k];
+    }
+    run.clear();
+    ids.clear();
+    sizes.clear();
+    bytes.clear();
+  };
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    if (data[i].size() != where[i].size) {
+      outcome[i] = transport::error{transport::errc::invalid_argument,
+                                    "write of " + std::to_string(data[i].size()) +
+                                        " bytes to an object of " + std::to_string(where[i].size)};
+      continue;
+    }
+    if (where[i].size > place_up_to) {
+      rest.push_back(i);
+      continue;
+    }
+    if (bytes.size() + data[i].size() > max_place_bytes) send();
+    run.push_back(i);
+    ids.push_back(where[i].id);
+    sizes.push_back(where[i].size);
+    bytes.insert(bytes.end(), data[i].begin(), data[i].end());
+  }
+  if (!run.empty()) send();
+  if (rest.empty()) return;
+  std::vector<object_location> rest_where;
+  std::vector<std::span<const std::byte>> rest_data;
+  for (std::size_t i : rest) {
+    rest_where.push_back(where[i]);
+    rest_data.push_back(data[i]);
+  }
+  std::vector<result<void>> rest_outcome(rest.size());
+  far_store::place(node, rest_where, rest_data, rest_outcome);
+  for (std::size_t k = 0; k < rest.size(); ++k) {
+    where[rest[k]] = rest_where[k];
+    outcome[rest[k]] = std::move(rest_outcome[k]);
+  }
 }
 
 result<void> node_far_store::publish(std::uint32_t node, std::uint64_t id, const std::string& name,

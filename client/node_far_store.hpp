@@ -66,6 +66,12 @@ class node_far_store final : public objects::far_store {
   void write_many(std::uint32_t node, std::span<storage::object_location> where,
                   std::span<const std::span<const std::byte>> data,
                   std::span<transport::result<void>> outcome) override;
+  // Small objects travel with their allocation (node_client::place): up to
+  // 4 KiB over tcp, 64 B over shared memory; larger ones as allocate() and
+  // write_many().
+  void place(std::uint32_t node, std::span<storage::object_location> where,
+             std::span<const std::span<const std::byte>> data,
+             std::span<transport::result<void>> outcome) override;
 
   /// The calling thread's client of `node` (connected on first use): for
   /// requests beyond objects (blob stores). A failed connection as an error.

@@ -199,39 +199,20 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       r->offset = 0;
     }
   }
-  by_node<std::vector<object_record*>> fresh;
-  for (object_record* r : dirty)
-    if (r->version == 0 && far_.reachable(r->node)) fresh[r->node].push_back(r);
-  for (std::uint32_t n = 0; n < fresh.size(); ++n) {
-    if (fresh[n].empty()) continue;
-    std::vector<object_location> where;
-    for (object_record* r : fresh[n]) where.push_back({.id = r->id, .size = r->size});
-    if (auto made = far_.allocate(n, where); !made) {
-      note_writeback_error(made.err());
-      continue;  // these keep version 0 and fail below
-    }
-    for (std::size_t i = 0; i < where.size(); ++i) {
-      fresh[n][i]->offset = where[i].offset;
-      fresh[n][i]->version = where[i].version;
-    }
-  }
-  // Each node's objects in one batch of writes.
-  by_node<std::vector<object_record*>> placed;
+  // Each node's objects in one batch: new ones (version 0) placed with
+  // their bytes, the others written.
+  by_node<std::vector<object_record*>> fresh, placed;
   for (object_record* r : dirty) {
-    if (r->version == 0 || !far_.reachable(r->node)) {
-      // (Reachable with version 0: the allocation failed, and said why.)
-      if (!far_.reachable(r->node))
-        note_writeback_error({transport::errc::peer_unreachable,
-                              "memory node " + far_.describe(r->node) + ", home of object " +
-                                  std::to_string(r->id) + ", is unreachable"});
+    if (!far_.reachable(r->node)) {
+      note_writeback_error({transport::errc::peer_unreachable,
+                            "memory node " + far_.describe(r->node) + ", home of object " +
+                                std::to_string(r->id) + ", is unreachable"});
       failed.push_back(r);
       continue;
     }
-    placed[r->node].push_back(r);
+    (r->version == 0 ? fresh : placed)[r->node].push_back(r);
   }
-  for (std::uint32_t n = 0; n < placed.size(); ++n) {
-    const auto& batch = placed[n];
-    if (batch.empty()) continue;
+  auto write = [&](std::uint32_t n, const std::vector<object_record*>& batch, bool new_ones) {
     std::vector<object_location> where;
     std::vector<std::span<const std::byte>> data;
     for (const object_record* r : batch) {
@@ -240,19 +221,30 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       data.emplace_back(objects::local_cache::slot_of(r), r->size);
     }
     std::vector<transport::result<void>> outcome(batch.size());
-    far_.write_many(n, where, data, outcome);
+    if (new_ones)
+      far_.place(n, where, data, outcome);
+    else
+      far_.write_many(n, where, data, outcome);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       object_record* r = batch[i];
+      // A new object given a slot but not written keeps the slot: a later
+      // round writes it there.
+      if (outcome[i] || where[i].version != 0) {
+        r->offset = where[i].offset;
+        r->version = where[i].version;
+      }
       if (!outcome[i]) {
         note_writeback_error(outcome[i].err());
         failed.push_back(r);
         continue;
       }
-      r->offset = where[i].offset;
-      r->version = where[i].version;
       bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
     }
-  }
+  };
+  for (std::uint32_t n = 0; n < fresh.size(); ++n)
+    if (!fresh[n].empty()) write(n, fresh[n], true);
+  for (std::uint32_t n = 0; n < placed.size(); ++n)
+    if (!placed[n].empty()) write(n, placed[n], false);
   return failed;
 }
 

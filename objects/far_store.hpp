@@ -76,6 +76,20 @@ class far_store {
     for (std::size_t i = 0; i < where.size(); ++i) outcome[i] = write(node, where[i], data[i]);
   }
 
+  /// New objects on one node: a slot for each where[i] (id and size in,
+  /// offset and version out) holding data[i] as its first write; outcome[i]
+  /// says how object i went. The spans are as long. allocate() and then
+  /// write_many(), unless the store does both at once.
+  virtual void place(std::uint32_t node, std::span<storage::object_location> where,
+                     std::span<const std::span<const std::byte>> data,
+                     std::span<transport::result<void>> outcome) {
+    if (auto made = allocate(node, where); !made) {
+      for (auto& o : outcome) o = made.err();
+      return;
+    }
+    write_many(node, where, data, outcome);
+  }
+
   // Published arrays: names the nodes keep (actors/publications.hpp),
   // within the client's tenant. The names, and the publications that hold
   // the objects' copies, live on the nodes of homes(); a description lists

@@ -23,6 +23,17 @@ std::string id_text(object_id id) {
   return text;
 }
 
+// A slot's payload (`payload`, or zeroes where it is empty) and its seal.
+void fill_slot(std::byte* memory, object_id id, std::uint32_t version, std::uint32_t size,
+               std::span<const std::byte> payload) {
+  if (payload.empty())
+    std::memset(memory + payload_offset, 0, size);
+  else
+    std::memcpy(memory + payload_offset, payload.data(), size);
+  write_slot(memory, id, version, size,
+             crc32c(std::span<const std::byte>(memory + payload_offset, size)));
+}
+
 // How many objects make_room spills for one slot: the one it needs, and
 // slots for the class's next allocations to find out of quarantine (a
 // page's worth, within these bounds). Most spills write nothing (the disk
@@ -93,10 +104,19 @@ object_location arena::location_of(object_id id, const entry& e) const {
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
                                                      std::span<const std::uint32_t> sizes,
                                                      owner_id owner, tenant_id tenant_of,
-                                                     when_full full) {
+                                                     when_full full,
+                                                     std::span<const std::byte> payloads) {
   if (ids.size() != sizes.size())
     return error{errc::invalid_argument, "alloc names " + std::to_string(ids.size()) + " ids but " +
                                              std::to_string(sizes.size()) + " sizes"};
+  if (!payloads.empty()) {
+    std::uint64_t total = 0;
+    for (std::uint32_t size : sizes) total += size;
+    if (payloads.size() != total)
+      return error{errc::invalid_argument,
+                   "alloc with payloads carries " + std::to_string(payloads.size()) +
+                       " bytes for objects of " + std::to_string(total) + " bytes together"};
+  }
   // The same object asked for again by its owner (a retry whose reply was
   // lost with the connection) is where it is: allocation is idempotent.
   auto is_retry = [&](const entry& e, std::uint32_t size) {
@@ -135,7 +155,8 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   std::vector<object_id> made;  // to undo: all or nothing
   // Room for the batch now: no entry moves while it is served.
   objects_.reserve(objects_.size() + ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  std::size_t at = 0;  // object i's payload in `payloads`
+  for (std::size_t i = 0; i < ids.size(); at += sizes[i], ++i) {
     if (entry* found = objects_.find(ids[i]); found != nullptr) {  // a retry: where it is
       entry& e = *found;
       if (!e.resident)
@@ -144,6 +165,8 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
           return r.err();
         }
       e.referenced = true;
+      if (!payloads.empty())  // its owner has not been told where it is: no reader
+        fill_slot(slot_memory(e), ids[i], e.version, e.size, payloads.subspan(at, e.size));
       out.push_back(location_of(ids[i], e));
       continue;
     }
@@ -160,12 +183,9 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     e.slot = *slot;
     e.size = sizes[i];
     e.version = next_version_++;
-    // A new object reads as zeroes until its first write (nothing of the
-    // slot's last object shows through).
-    std::byte* memory = slot_memory(e);
-    std::memset(memory + payload_offset, 0, e.size);
-    write_slot(memory, ids[i], e.version, e.size,
-               crc32c(std::span<const std::byte>(memory + payload_offset, e.size)));
+    // Nothing of the slot's last object shows through.
+    fill_slot(slot_memory(e), ids[i], e.version, e.size,
+              payloads.empty() ? payloads : payloads.subspan(at, e.size));
     add_resident(ids[i], e);
     out.push_back(location_of(ids[i], e));
   }

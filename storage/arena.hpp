@@ -128,10 +128,14 @@ class arena {
   /// already_exists (the id is another client's, or of another size),
   /// no_space (the tenant's partition is full, or the tenant would pass its
   /// quota), busy (when_full::report: nothing changed). All or nothing.
-  transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
-                                                           std::span<const std::uint32_t> sizes,
-                                                           owner_id owner, tenant_id tenant = 0,
-                                                           when_full full = when_full::wait);
+  /// A new object reads as zeroes until its first write, unless `payloads`
+  /// holds them, one after another in the order of `ids`
+  /// (as many bytes as `sizes` add up to; invalid_argument otherwise): then
+  /// they are its first write, a retry's too.
+  transport::result<std::vector<object_location>> allocate(
+      std::span<const object_id> ids, std::span<const std::uint32_t> sizes, owner_id owner,
+      tenant_id tenant = 0, when_full full = when_full::wait,
+      std::span<const std::byte> payloads = {});
   /// The payload bytes of `ids` together (those that exist).
   std::uint64_t bytes_of(std::span<const object_id> ids) const;
   /// Payload bytes `tenant`'s objects hold now.

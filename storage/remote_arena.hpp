@@ -89,6 +89,10 @@ class remote_arena {
   /// REQUIRES: connected (not after a failed request aborted the endpoint).
   const transport::remote_region& region() const { return *arena_; }
 
+  /// Whether the node's region is mapped into this process (shared memory),
+  /// where one-sided writes are copies. False while disconnected.
+  bool mapped() const { return arena_ && arena_->mapped(); }
+
   /// Verified reads whose location had gone stale, since connect.
   std::uint64_t stale_reads() const { return stale_; }
 

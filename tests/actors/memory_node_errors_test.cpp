@@ -172,6 +172,66 @@ TEST_CASE("a batch of writes lands beside objects pinned elsewhere or moved and 
   CHECK(wrong == 0);
 }
 
+TEST_CASE(
+    "place: new objects arrive holding their bytes, a retry finds them where they are, and "
+    "payloads that do not add up are refused",
+    "[memnode][two-process]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  std::vector<std::uint64_t> ids;
+  std::vector<std::uint32_t> sizes;
+  std::vector<std::byte> bytes;
+  for (std::uint64_t id = 1; id <= 300; ++id) {
+    ids.push_back(id);
+    // A few size classes: each takes a 2 MiB page of the node's 16 MiB.
+    constexpr std::uint32_t kinds[] = {1, 64, 200, 1000, 3000};
+    sizes.push_back(kinds[id % 5]);
+    const auto b = object_bytes(id, sizes.back());
+    bytes.insert(bytes.end(), b.begin(), b.end());
+  }
+  // A byte short, or none at all: refused, and nothing made.
+  require_error(client->place(ids, sizes, std::span(bytes).first(bytes.size() - 1)).err(),
+                errc::invalid_argument);
+  require_error(client->place(ids, sizes, {}).err(), errc::invalid_argument);
+  require_error(client->lookup(std::vector<std::uint64_t>{1}).err(), errc::unknown_object);
+
+  auto placed = client->place(ids, sizes, bytes);
+  INFO((placed ? "" : placed.err().message));
+  REQUIRE(placed.ok());
+  REQUIRE(placed->size() == ids.size());
+  auto read_back = [&](std::vector<storage::object_location> where) {
+    std::size_t wrong = 0;
+    for (auto& w : where) {
+      std::vector<std::byte> back(w.size);
+      auto r = client->data().read(w, back);
+      INFO((r ? "" : r.err().message));
+      REQUIRE(r.ok());
+      wrong += back != object_bytes(w.id, w.size);
+    }
+    return wrong;
+  };
+  CHECK(read_back(*placed) == 0);
+  // A retry (its reply lost): the same slots, holding the same bytes.
+  auto again = client->place(ids, sizes, bytes);
+  REQUIRE(again.ok());
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    moved +=
+        (*again)[i].offset != (*placed)[i].offset || (*again)[i].version != (*placed)[i].version;
+  CHECK(moved == 0);
+  CHECK(read_back(*again) == 0);
+  // An id made already with another size is another object.
+  auto bigger = sizes;
+  bigger[0] += 1;
+  std::vector<std::byte> more(bytes);
+  more.push_back(std::byte{1});
+  require_error(client->place(ids, bigger, more).err(), errc::already_exists);
+  auto s = client->stats();
+  REQUIRE(s.ok());
+  CHECK(s->objects == ids.size());
+}
+
 TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
   memnode_process node({"--capacity=16MiB"});
   actors::control_plane cp;

@@ -4,11 +4,13 @@
 
 #include <signal.h>
 
+#include <cstring>
 #include <thread>
 
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/forced_transports.hpp"
 
 using namespace std::chrono_literals;
 using remora::testing::start_node;
@@ -71,6 +73,40 @@ TEST_CASE("pointers across two real memory nodes, with eviction", "[client][poin
   }
   CHECK(wrong == 0);
   CHECK(rt.stats().writebacks > 0);
+}
+
+TEST_CASE("over UCX tcp, new objects go home with their allocation and all read back",
+          "[client][pointers]") {
+  // Over tcp a node takes new objects' bytes in their allocation
+  // (node_far_store::place), a message for up to 1 MiB of them.
+  remora::testing::forced_transports tcp("tcp");
+  remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).memory_node(start_node(node)));
+  struct block {
+    std::uint64_t words[8192];  // 64 KiB
+  };
+  auto block_of = [](std::uint64_t i) {
+    block b;
+    for (std::uint64_t w = 0; w < 8192; ++w) b.words[w] = i * 8192 + w;
+    return b;
+  };
+  std::vector<remora::UniquePtr<wide>> small;
+  std::vector<remora::UniquePtr<block>> large;
+  for (std::uint64_t i = 0; i < 40'000; ++i) {
+    small.push_back(rt.make_unique<wide>(wide{i, ~i, {}}));
+    if (i % 400 == 0) large.push_back(rt.make_unique<block>(block_of(i / 400)));
+  }
+  CHECK(rt.stats().writebacks > 0);
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < small.size(); ++i) {
+    auto v = small[i].read();
+    wrong += v.a != i || v.b != ~i;
+  }
+  for (std::uint64_t i = 0; i < large.size(); ++i) {
+    const block expected = block_of(i);
+    wrong += std::memcmp(large[i].read().words, expected.words, sizeof expected.words) != 0;
+  }
+  CHECK(wrong == 0);
 }
 
 TEST_CASE(

@@ -7,30 +7,16 @@
 
 #include <thread>
 
+#include "tests/support/forced_transports.hpp"
 #include "tests/transport/serving_peer.hpp"
 
 using namespace remora::transport;
 using remora::testing::first_mismatch;
+using remora::testing::forced_transports;
 using remora::testing::serving_peer;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Runs `body` with UCX_TLS set for this process and the peers it starts.
-struct forced_transports {
-  explicit forced_transports(const char* tls) {
-    const char* old = std::getenv("UCX_TLS");
-    if (old != nullptr) saved_ = old;
-    ::setenv("UCX_TLS", tls, 1);
-  }
-  ~forced_transports() {
-    if (saved_.empty())
-      ::unsetenv("UCX_TLS");
-    else
-      ::setenv("UCX_TLS", saved_.c_str(), 1);
-  }
-  std::string saved_;
-};
 
 double seconds_since(clock::time_point start) {
   return std::chrono::duration<double>(clock::now() - start).count();
@@ -38,7 +24,8 @@ double seconds_since(clock::time_point start) {
 
 }  // namespace
 
-TEST_CASE("a peer that never answers over TCP: timeout within the deadline", "[transport][failure]") {
+TEST_CASE("a peer that never answers over TCP: timeout within the deadline",
+          "[transport][failure]") {
   forced_transports tcp("tcp");
   serving_peer peer(1 << 20, {"--stall"});
   std::vector<std::byte> into(4096);
@@ -72,7 +59,8 @@ TEST_CASE("a stalled peer still serves one-sided gets over shared memory", "[tra
   CHECK(first_mismatch(into, 0) == -1);
 }
 
-TEST_CASE("a peer killed mid-transfer over TCP: an error within the deadline", "[transport][failure]") {
+TEST_CASE("a peer killed mid-transfer over TCP: an error within the deadline",
+          "[transport][failure]") {
   forced_transports tcp("tcp");
   serving_peer peer(64 << 20);
   constexpr std::size_t chunk = 1 << 20, count = 512;  // ~0.5 GiB: long enough to be cut off
