@@ -10,6 +10,7 @@
 // Moves within a round are batched: one sweep, one wait for the open scopes,
 // one copy batch per pair of tiers.
 #include <algorithm>
+#include <unordered_map>
 
 #include "objects/epochs.hpp"
 #include "objects/node_ranking.hpp"
@@ -127,8 +128,12 @@ std::size_t object_store::evacuate(std::size_t tier) {
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
     t.restore(failed);
+    // (Sorted: a cache full of objects that cannot go home fails thousands
+    // a round, and a linear search of the list for each victim made the
+    // round quadratic.)
+    std::sort(failed.begin(), failed.end());
     auto is_failed = [&](object_record* r) {
-      return std::find(failed.begin(), failed.end(), r) != failed.end();
+      return std::binary_search(failed.begin(), failed.end(), r);
     };
     std::erase_if(victims, is_failed);
     std::erase_if(dirty, is_failed);
@@ -200,13 +205,28 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     }
   }
   // Each node's objects in one batch: new ones (version 0) placed with
-  // their bytes, the others written.
+  // their bytes, the others written. A node that just refused new objects
+  // for want of room is not asked again for a moment: a cache full of
+  // objects over their tenant's quota asked for each round, a message each
+  // time, and reads beside them waited for those rounds.
+  using clock = std::chrono::steady_clock;
+  constexpr auto full_backoff = std::chrono::milliseconds(100);
+  std::unordered_map<std::uint32_t, clock::time_point> full_until;
+  {
+    std::lock_guard held(writeback_error_mutex_);
+    std::erase_if(full_until_, [now = clock::now()](const auto& n) { return n.second <= now; });
+    full_until = full_until_;
+  }
   by_node<std::vector<object_record*>> fresh, placed;
   for (object_record* r : dirty) {
     if (!far_.reachable(r->node)) {
       note_writeback_error({transport::errc::peer_unreachable,
                             "memory node " + far_.describe(r->node) + ", home of object " +
                                 std::to_string(r->id) + ", is unreachable"});
+      failed.push_back(r);
+      continue;
+    }
+    if (r->version == 0 && full_until.contains(r->node)) {
       failed.push_back(r);
       continue;
     }
@@ -221,6 +241,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       data.emplace_back(objects::local_cache::slot_of(r), r->size);
     }
     std::vector<transport::result<void>> outcome(batch.size());
+    bool no_room = false;
     if (new_ones)
       far_.place(n, where, data, outcome);
     else
@@ -235,10 +256,15 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       }
       if (!outcome[i]) {
         note_writeback_error(outcome[i].err());
+        no_room = no_room || (new_ones && outcome[i].err().code == transport::errc::no_space);
         failed.push_back(r);
         continue;
       }
       bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
+    }
+    if (no_room) {
+      std::lock_guard held(writeback_error_mutex_);
+      full_until_[n] = clock::now() + full_backoff;
     }
   };
   for (std::uint32_t n = 0; n < fresh.size(); ++n)

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -162,7 +163,11 @@ class object_store final : public detail::object_runtime {
   std::mutex writeback_error_mutex_;
   std::string last_writeback_error_;  // GUARDED_BY(writeback_error_mutex_); empty: none
   std::chrono::steady_clock::time_point last_writeback_error_at_;  // GUARDED_BY(the same)
-  std::unique_ptr<tiering_thread> tiering_;                        // last: stops first
+  // Nodes that refused new objects for want of room (full, or the tenant's
+  // quota), and until when write-back asks them for none: GUARDED_BY(the
+  // same).
+  std::unordered_map<std::uint32_t, std::chrono::steady_clock::time_point> full_until_;
+  std::unique_ptr<tiering_thread> tiering_;  // last: stops first
 };
 
 }  // namespace remora::objects

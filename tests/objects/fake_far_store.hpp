@@ -42,6 +42,9 @@ class fake_far_store final : public objects::far_store {
     std::lock_guard held(mutex_);
     auto& n = nodes_[node];
     if (auto e = refuse(n)) return *e;
+    ++allocations_;
+    if (n.refuse_new)
+      return transport::error{transport::errc::no_space, describe(node) + " is full"};
     for (auto& w : where) {
       if (n.objects.contains(w.id))
         return transport::error{transport::errc::already_exists,
@@ -133,6 +136,8 @@ class fake_far_store final : public objects::far_store {
     nodes_[node].objects.clear();
   }
   void fail_writes(std::uint32_t node, bool fail) { set(node, &node_state::fail_writes, fail); }
+  /// Allocations on `node` fail for want of room (no_space).
+  void refuse_new(std::uint32_t node, bool refuse) { set(node, &node_state::refuse_new, refuse); }
   /// Reads of `id` on `node` fail their checksum from now on.
   void damage(std::uint32_t node, storage::object_id id) {
     std::lock_guard held(mutex_);
@@ -170,6 +175,8 @@ class fake_far_store final : public objects::far_store {
   std::uint64_t writes() const { return locked(writes_); }
   std::uint64_t part_reads() const { return locked(part_reads_); }
   std::uint64_t frees() const { return locked(frees_); }
+  /// Allocation requests (batches) a node up answered, granted or not.
+  std::uint64_t allocations() const { return locked(allocations_); }
 
  private:
   struct stored {
@@ -183,6 +190,7 @@ class fake_far_store final : public objects::far_store {
     bool down = false;
     bool dead = false;
     bool fail_writes = false;
+    bool refuse_new = false;
   };
 
   std::optional<transport::error> refuse(const node_state& n) const {
@@ -200,7 +208,8 @@ class fake_far_store final : public objects::far_store {
 
   mutable std::mutex mutex_;
   std::vector<node_state> nodes_;  // GUARDED_BY(mutex_), as the counters below
-  std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0, part_reads_ = 0;
+  std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0, part_reads_ = 0,
+                allocations_ = 0;
 };
 
 }  // namespace remora::testing

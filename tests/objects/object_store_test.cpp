@@ -163,6 +163,30 @@ TEST_CASE("write-backs that fail keep objects local, nothing is lost", "[object_
   for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
 }
 
+TEST_CASE(
+    "a node out of room for new objects is asked again only after a pause, and nothing is lost",
+    "[object_store]") {
+  fixture f(4 << 20, 1, 500ms);
+  f.far.refuse_new(0, true);
+  std::vector<object_record*> records;
+  auto fill = [&] {
+    for (std::uint32_t i = static_cast<std::uint32_t>(records.size()); i < 1024; ++i)
+      records.push_back(f.make(i));
+  };
+  CHECK_THROWS_WITH(fill(), Catch::Contains("fake-node-0 is full"));
+  // The evacuator ran round after round for the 500 ms the creation waited,
+  // but asked the node for slots once per 100 ms pause at most (without the
+  // pause: every round).
+  INFO("allocations " << f.far.allocations());
+  CHECK(f.far.allocations() >= 1);
+  CHECK(f.far.allocations() <= 10);
+  REQUIRE(records.size() > 100);
+  f.far.refuse_new(0, false);
+  fill();
+  CHECK(f.store->counts().evictions > 0);
+  for (std::uint32_t i = 0; i < records.size(); ++i) REQUIRE(f.holds(records[i], i));
+}
+
 TEST_CASE("a cache full of objects whose only home is unreachable says so", "[object_store]") {
   fixture f(4 << 20, 1, 300ms);
   std::vector<object_record*> records;
