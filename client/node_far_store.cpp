@@ -140,37 +140,37 @@ result<void> node_far_store::write(std::uint32_t node, object_location& where,
   return (*c)->data().write(where, data);
 }
 
+actors::node_client* node_far_store::client_or_fail(std::uint32_t node,
+                                                    std::span<result<void>> outcome) {
+  auto c = client(node);
+  if (c) return *c;
+  for (auto& o : outcome) o = c.err();
+  return nullptr;
+}
+
 void node_far_store::write_many(std::uint32_t node, std::span<object_location> where,
                                 std::span<const std::span<const std::byte>> data,
                                 std::span<result<void>> outcome) {
-  auto c = client(node);
-  if (!c) {
-    for (auto& o : outcome) o = c.err();
-    return;
-  }
-  (*c)->data().write_many(where, data, outcome);
+  if (auto* c = client_or_fail(node, outcome)) c->data().write_many(where, data, outcome);
 }
 
 void node_far_store::place(std::uint32_t node, std::span<object_location> where,
                            std::span<const std::span<const std::byte>> data,
                            std::span<result<void>> outcome) {
-  auto c = client(node);
-  if (!c) {
-    for (auto& o : outcome) o = c.err();
-    return;
-  }
+  auto* c = client_or_fail(node, outcome);
+  if (c == nullptr) return;
   // Small objects go with their allocation, in messages of up to
   // max_place_bytes; larger ones are allocated, then written one-sided.
   // Over tcp UCX sends a message for each remote atomic and put, four an
   // object; over shared memory a one-sided write is a copy, and only the
   // smallest objects gain (remora-bench-fill, README).
-  const std::uint32_t place_up_to = (*c)->data().mapped() ? 64 : 4096;
+  const std::uint32_t place_up_to = c->data().mapped() ? 64 : 4096;
   std::vector<std::size_t> run, rest;  // indexes into where
   std::vector<storage::object_id> ids;
   std::vector<std::uint32_t> sizes;
   std::vector<std::byte> bytes;
   auto send = [&] {
-    auto got = (*c)->place(ids, sizes, bytes);
+    auto got = c->place(ids, sizes, bytes);
     for (std::size_t k = 0; k < run.size(); ++k) {
       outcome[run[k]] = got ? result<void>{} : result<void>{got.err()};
       if (got) where[run[k]] = (*got)[k];

@@ -76,6 +76,9 @@ class node_far_store final : public objects::far_store {
   /// The calling thread's client of `node` (connected on first use): for
   /// requests beyond objects (blob stores). A failed connection as an error.
   transport::result<actors::node_client*> client(std::uint32_t node);
+  /// client(node), or nullptr with every outcome failed as it did.
+  actors::node_client* client_or_fail(std::uint32_t node,
+                                      std::span<transport::result<void>> outcome);
 
   bool shares() const override { return true; }
   transport::result<void> publish(std::uint32_t node, std::uint64_t id, const std::string& name,

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,21 @@ inline std::vector<std::byte> object_bytes(std::uint64_t id, std::uint32_t size)
   std::vector<std::byte> b(size);
   transport::fill_test_pattern(id, 0, b);
   return b;
+}
+
+/// How many of the objects at `where` read back other bytes than
+/// object_bytes() (each read must succeed).
+inline std::size_t wrong_reads(actors::node_client& client,
+                               std::span<storage::object_location> where) {
+  std::size_t wrong = 0;
+  for (auto& w : where) {
+    std::vector<std::byte> back(w.size);
+    auto r = client.data().read(w, back);
+    INFO((r ? "" : r.err().message));
+    REQUIRE(r.ok());
+    wrong += back != object_bytes(w.id, w.size);
+  }
+  return wrong;
 }
 
 }  // namespace remora::testing

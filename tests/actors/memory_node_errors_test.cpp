@@ -200,18 +200,7 @@ TEST_CASE(
   INFO((placed ? "" : placed.err().message));
   REQUIRE(placed.ok());
   REQUIRE(placed->size() == ids.size());
-  auto read_back = [&](std::vector<storage::object_location> where) {
-    std::size_t wrong = 0;
-    for (auto& w : where) {
-      std::vector<std::byte> back(w.size);
-      auto r = client->data().read(w, back);
-      INFO((r ? "" : r.err().message));
-      REQUIRE(r.ok());
-      wrong += back != object_bytes(w.id, w.size);
-    }
-    return wrong;
-  };
-  CHECK(read_back(*placed) == 0);
+  CHECK(testing::wrong_reads(*client, *placed) == 0);
   // A retry (its reply lost): the same slots, holding the same bytes.
   auto again = client->place(ids, sizes, bytes);
   REQUIRE(again.ok());
@@ -220,7 +209,7 @@ TEST_CASE(
     moved +=
         (*again)[i].offset != (*placed)[i].offset || (*again)[i].version != (*placed)[i].version;
   CHECK(moved == 0);
-  CHECK(read_back(*again) == 0);
+  CHECK(testing::wrong_reads(*client, *again) == 0);
   // An id made already with another size is another object.
   auto bigger = sizes;
   bigger[0] += 1;

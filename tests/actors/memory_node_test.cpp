@@ -67,15 +67,7 @@ TEST_CASE("256 MiB of mixed objects through a 64 MiB node read back byte-identic
 
   std::mt19937_64 rng(11);
   std::shuffle(where.begin(), where.end(), rng);
-  std::size_t wrong = 0;
-  for (auto& w : where) {
-    std::vector<std::byte> back(w.size);
-    auto r = client->data().read(w, back);
-    INFO((r ? "" : r.err().message));
-    REQUIRE(r.ok());
-    wrong += back != object_bytes(w.id, w.size);
-  }
-  CHECK(wrong == 0);
+  CHECK(testing::wrong_reads(*client, where) == 0);
   auto after = client->stats();
   REQUIRE(after.ok());
   CHECK(after->used <= after->capacity);
