@@ -165,8 +165,13 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
           return r.err();
         }
       e.referenced = true;
-      if (!payloads.empty())  // its owner has not been told where it is: no reader
-        fill_slot(slot_memory(e), ids[i], e.version, e.size, payloads.subspan(at, e.size));
+      if (!payloads.empty()) {  // written as a client writes (its owner reads it nowhere yet)
+        std::byte* memory = slot_memory(e);
+        const auto payload = payloads.subspan(at, e.size);
+        std::memcpy(memory + payload_offset, payload.data(), e.size);
+        const written_crc tail{crc32c(payload)};  // marked written: a copy on disk is stale
+        std::memcpy(memory + crc_offset(e.size), &tail, sizeof tail);
+      }
       out.push_back(location_of(ids[i], e));
       continue;
     }

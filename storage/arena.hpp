@@ -131,7 +131,8 @@ class arena {
   /// A new object reads as zeroes until its first write, unless `payloads`
   /// holds them, one after another in the order of `ids`
   /// (as many bytes as `sizes` add up to; invalid_argument otherwise): then
-  /// they are its first write, a retry's too.
+  /// they are its first write, and a retry's are written as a client's
+  /// write (marked, so that a copy on disk counts as stale).
   transport::result<std::vector<object_location>> allocate(
       std::span<const object_id> ids, std::span<const std::uint32_t> sizes, owner_id owner,
       tenant_id tenant = 0, when_full full = when_full::wait,

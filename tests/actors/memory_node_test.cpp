@@ -132,6 +132,62 @@ TEST_CASE("objects written again after coming back from disk read back their new
   CHECK(after->spills - read_twice->spills > count / 2);  // the new bytes went through the disk
 }
 
+TEST_CASE("a place asked again after its objects went to disk and back keeps the bytes it carries",
+          "[memnode][two-process]") {
+  // A client whose place got no answer asks again, with the objects' bytes
+  // of the moment: the node writes them over what it holds, marked as a
+  // client's write, so that a later spill does not take the disk's old copy
+  // for current.
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  constexpr std::uint32_t size = 64 << 10;
+  constexpr std::size_t count = 768, batch = 16;  // 48 MiB, three times the arena
+  std::vector<std::uint64_t> ids(count), pattern(count);
+  for (std::size_t i = 0; i < count; ++i) ids[i] = pattern[i] = 1 + i;
+  std::vector<storage::object_location> where(count);
+  auto place = [&](std::size_t first, std::size_t step) {
+    std::vector<std::uint64_t> some;
+    std::vector<std::byte> bytes;
+    std::vector<std::size_t> at;
+    for (std::size_t i = first; i < count && some.size() < batch; i += step) {
+      some.push_back(ids[i]);
+      at.push_back(i);
+      const auto b = object_bytes(pattern[i], size);
+      bytes.insert(bytes.end(), b.begin(), b.end());
+    }
+    auto got = client->place(some, std::vector<std::uint32_t>(some.size(), size), bytes);
+    INFO((got ? "" : got.err().message));
+    REQUIRE(got.ok());
+    for (std::size_t k = 0; k < at.size(); ++k) where[at[k]] = (*got)[k];
+  };
+  for (std::size_t first = 0; first < count; first += batch) place(first, 1);
+  auto read_all = [&] {
+    std::size_t wrong = 0;
+    std::vector<std::byte> back(size);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto r = client->data().read(where[i], back);
+      INFO((r ? "" : r.err().message));
+      REQUIRE(r.ok());
+      wrong += back != object_bytes(pattern[i], size);
+    }
+    return wrong;
+  };
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto before = client->stats();
+  REQUIRE(before.ok());
+  CHECK(before->clean_spills > 0);
+  // Every other object placed again, with new bytes.
+  for (std::size_t i = 0; i < count; i += 2) pattern[i] = ids[i] + 1'000'000;
+  for (std::size_t first = 0; first < count; first += 2 * batch) place(first, 2);
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto after = client->stats();
+  REQUIRE(after.ok());
+  CHECK(after->objects == count);
+}
+
 TEST_CASE("one-sided reads racing spills and frees never return wrong bytes", "[memnode][stress]") {
   memnode_process node({"--capacity=8MiB"});
   actors::control_plane cp;
