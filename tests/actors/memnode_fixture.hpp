@@ -60,16 +60,19 @@ inline std::vector<std::byte> object_bytes(std::uint64_t id, std::uint32_t size)
 }
 
 /// How many of the objects at `where` read back other bytes than
-/// object_bytes() (each read must succeed).
+/// object_bytes() of their id, or of pattern[i] where a pattern is given
+/// (each read must succeed).
 inline std::size_t wrong_reads(actors::node_client& client,
-                               std::span<storage::object_location> where) {
+                               std::span<storage::object_location> where,
+                               std::span<const std::uint64_t> pattern = {}) {
   std::size_t wrong = 0;
-  for (auto& w : where) {
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    auto& w = where[i];
     std::vector<std::byte> back(w.size);
     auto r = client.data().read(w, back);
     INFO((r ? "" : r.err().message));
     REQUIRE(r.ok());
-    wrong += back != object_bytes(w.id, w.size);
+    wrong += back != object_bytes(pattern.empty() ? w.id : pattern[i], w.size);
   }
   return wrong;
 }

@@ -103,17 +103,7 @@ TEST_CASE("objects written again after coming back from disk read back their new
   }
   std::vector<std::uint64_t> pattern(ids);  // the id whose bytes each object holds
   for (auto& w : where) REQUIRE(client->data().write(w, object_bytes(w.id, size)).ok());
-  auto read_all = [&] {
-    std::size_t wrong = 0;
-    std::vector<std::byte> back(size);
-    for (std::size_t i = 0; i < count; ++i) {
-      auto r = client->data().read(where[i], back);
-      INFO((r ? "" : r.err().message));
-      REQUIRE(r.ok());
-      wrong += back != object_bytes(pattern[i], size);
-    }
-    return wrong;
-  };
+  auto read_all = [&] { return testing::wrong_reads(*client, where, pattern); };
   CHECK(read_all() == 0);
   CHECK(read_all() == 0);
   auto read_twice = client->stats();
@@ -162,17 +152,7 @@ TEST_CASE("a place asked again after its objects went to disk and back keeps the
     for (std::size_t k = 0; k < at.size(); ++k) where[at[k]] = (*got)[k];
   };
   for (std::size_t first = 0; first < count; first += batch) place(first, 1);
-  auto read_all = [&] {
-    std::size_t wrong = 0;
-    std::vector<std::byte> back(size);
-    for (std::size_t i = 0; i < count; ++i) {
-      auto r = client->data().read(where[i], back);
-      INFO((r ? "" : r.err().message));
-      REQUIRE(r.ok());
-      wrong += back != object_bytes(pattern[i], size);
-    }
-    return wrong;
-  };
+  auto read_all = [&] { return testing::wrong_reads(*client, where, pattern); };
   CHECK(read_all() == 0);
   CHECK(read_all() == 0);
   auto before = client->stats();
