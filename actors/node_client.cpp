@@ -275,7 +275,8 @@ result<std::vector<object_location>> node_client::allocate(std::span<const objec
 result<std::vector<object_location>> node_client::place(std::span<const object_id> ids,
                                                         std::span<const std::uint32_t> sizes,
                                                         std::span<const std::byte> bytes) {
-  // Idempotent as allocate() is: a retry writes the same bytes again.
+  // Idempotent as allocate() is: a retry finds the same slots and writes the
+  // bytes it carries.
   const auto* first = reinterpret_cast<const char*>(bytes.data());
   return impl_->ask<std::vector<object_location>>(
       "place", place_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
