@@ -182,9 +182,7 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
   };
   for (std::size_t i = 0; i < where.size(); ++i) {
     if (data[i].size() != where[i].size) {
-      outcome[i] = transport::error{transport::errc::invalid_argument,
-                                    "write of " + std::to_string(data[i].size()) +
-                                        " bytes to an object of " + std::to_string(where[i].size)};
+      outcome[i] = storage::misfit_write(data[i].size(), where[i].size);
       continue;
     }
     if (where[i].size > place_up_to) {

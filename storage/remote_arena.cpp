@@ -213,11 +213,13 @@ result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
   });
 }
 
+error misfit_write(std::size_t given, std::uint32_t size) {
+  return error{errc::invalid_argument, "write of " + std::to_string(given) +
+                                           " bytes to an object of " + std::to_string(size)};
+}
+
 result<void> remote_arena::write(object_location& where, std::span<const std::byte> data) {
-  if (data.size() != where.size)
-    return error{errc::invalid_argument, "write of " + std::to_string(data.size()) +
-                                             " bytes to an object of " +
-                                             std::to_string(where.size)};
+  if (data.size() != where.size) return misfit_write(data.size(), where.size);
   // Goes in with the payload, with the mark that a client wrote it (slot.hpp).
   const written_crc tail{crc32c(data)};
   return settle("write", where, [&]() -> result<bool> {
@@ -269,9 +271,7 @@ void remote_arena::write_batch(std::span<object_location> where,
   for (std::size_t i = 0; i < n; ++i) {
     outcome[i] = {};
     if (data[i].size() != where[i].size) {
-      outcome[i] = error{errc::invalid_argument, "write of " + std::to_string(data[i].size()) +
-                                                     " bytes to an object of " +
-                                                     std::to_string(where[i].size)};
+      outcome[i] = misfit_write(data[i].size(), where[i].size);
       continue;
     }
     expected[i] = pin_word(where[i].version, 0);

@@ -137,4 +137,8 @@ class remote_arena {
   std::uint64_t stale_ = 0;
 };
 
+/// The error for a write of `given` bytes to an object of `size`
+/// (invalid_argument).
+transport::error misfit_write(std::size_t given, std::uint32_t size);
+
 }  // namespace remora::storage
