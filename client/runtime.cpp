@@ -189,6 +189,7 @@ Stats Runtime::stats() const {
   s.misses = counts.misses;
   s.evictions = c.evictions;
   s.writebacks = c.writebacks;
+  s.writeback_failures = c.writeback_failures;
   s.bytes_in = c.bytes_in;
   s.bytes_out = c.bytes_out;
   s.prefetch_issued = c.prefetch_issued;

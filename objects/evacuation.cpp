@@ -10,6 +10,7 @@
 // Moves within a round are batched: one sweep, one wait for the open scopes,
 // one copy batch per pair of tiers.
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "objects/epochs.hpp"
@@ -84,8 +85,19 @@ void object_store::bury(const std::vector<object_record*>& dead) {
 
 std::size_t object_store::evacuate(std::size_t tier) {
   auto& t = (*tiers_)[tier];
+  // From the last tier, new objects whose home refused new objects a moment
+  // ago cannot go: the sweep passes them over. A cache full of a tenant's
+  // objects past its quota then still gives up the clean ones beside them,
+  // where each round used to pick the stuck ones, free next to nothing, and
+  // leave the readers waiting for room.
+  std::function<bool(const object_record&)> stuck;
+  if (tier + 1 == tiers_->size())
+    if (auto full = out_of_room(); !full.empty())
+      stuck = [full = std::move(full)](const object_record& r) {
+        return r.version == 0 && std::ranges::binary_search(full, r.node);
+      };
   auto candidates =
-      t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_);
+      t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_, stuck);
   evacuation_rounds_.fetch_add(1, std::memory_order_relaxed);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
@@ -127,6 +139,7 @@ std::size_t object_store::evacuate(std::size_t tier) {
       dirty.push_back(r);
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
+    writeback_failures_.fetch_add(failed.size(), std::memory_order_relaxed);
     t.restore(failed);
     // (Sorted: a cache full of objects that cannot go home fails thousands
     // a round, and a linear search of the list for each victim made the
@@ -211,12 +224,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   // time, and reads beside them waited for those rounds.
   using clock = std::chrono::steady_clock;
   constexpr auto full_backoff = std::chrono::milliseconds(100);
-  std::unordered_map<std::uint32_t, clock::time_point> full_until;
-  {
-    std::lock_guard held(writeback_error_mutex_);
-    std::erase_if(full_until_, [now = clock::now()](const auto& n) { return n.second <= now; });
-    full_until = full_until_;
-  }
+  const std::vector<std::uint32_t> full = out_of_room();
   by_node<std::vector<object_record*>> fresh, placed;
   for (object_record* r : dirty) {
     if (!far_.reachable(r->node)) {
@@ -226,7 +234,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       failed.push_back(r);
       continue;
     }
-    if (r->version == 0 && full_until.contains(r->node)) {
+    if (r->version == 0 && std::ranges::binary_search(full, r->node)) {
       failed.push_back(r);
       continue;
     }
@@ -272,6 +280,17 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   for (std::uint32_t n = 0; n < placed.size(); ++n)
     if (!placed[n].empty()) write(n, placed[n], false);
   return failed;
+}
+
+std::vector<std::uint32_t> object_store::out_of_room() {
+  std::vector<std::uint32_t> full;
+  std::lock_guard held(writeback_error_mutex_);
+  std::erase_if(full_until_, [now = std::chrono::steady_clock::now()](const auto& n) {
+    return n.second <= now;
+  });
+  for (const auto& n : full_until_) full.push_back(n.first);
+  std::ranges::sort(full);
+  return full;
 }
 
 }  // namespace remora::objects

@@ -129,8 +129,9 @@ local_cache::forgotten local_cache::forget(object_record* r) {
   return forgotten::deletable;
 }
 
-std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes,
-                                               const detail::pinned_set* held) {
+std::vector<object_record*> local_cache::sweep(
+    std::uint64_t max_bytes, const detail::pinned_set* held,
+    const std::function<bool(const object_record&)>& stuck) {
   std::vector<object_record*> out;
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
   std::vector<object_record*> cooled;      // hot when the hand passed: a second look
@@ -141,7 +142,7 @@ std::vector<object_record*> local_cache::sweep(std::uint64_t max_bytes,
   for (std::size_t step = 0; step < clock_.size() && bytes < max_bytes; ++step) {
     if (hand_ >= clock_.size()) hand_ = 0;
     object_record* r = clock_[hand_++];
-    if (held != nullptr && held->contains(r)) continue;
+    if ((held != nullptr && held->contains(r)) || (stuck && stuck(*r))) continue;
     if (r->meta().load().prefetched()) {
       prefetched.push_back(r);
       continue;

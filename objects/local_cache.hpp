@@ -28,6 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,11 +78,13 @@ class local_cache {
   forgotten forget(object_record* r);
 
   /// Candidates holding up to about `max_bytes` of payload. Objects in
-  /// `held` (what parked scopes pinned when last asked) are passed over: they
-  /// would be dropped from the candidates anyway, and counting them could
-  /// leave the sweep short of what can go (prefetched, unread objects).
+  /// `held` (what parked scopes pinned when last asked), and those `stuck`
+  /// names (objects that cannot leave now), are passed over: they would be
+  /// dropped from the candidates anyway, and counting them could leave the
+  /// sweep short of what can go (prefetched, unread objects; clean ones).
   std::vector<object_record*> sweep(std::uint64_t max_bytes,
-                                    const detail::pinned_set* held = nullptr);
+                                    const detail::pinned_set* held = nullptr,
+                                    const std::function<bool(const object_record&)>& stuck = {});
   /// Like sweep(), for every object of the page with the fewest objects:
   /// used when an allocation failed for want of a page while bytes were free
   /// (size classes fragment the cache).

@@ -50,8 +50,9 @@ object_store::~object_store() {
 
 object_store::counters object_store::counts() const {
   auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  return {load(evictions_),       load(writebacks_), load(bytes_in_),        load(bytes_out_),
-          load(demotions_),       load(promotions_), load(prefetch_issued_), load(prefetch_hits_),
+  return {load(evictions_),       load(writebacks_),      load(writeback_failures_),
+          load(bytes_in_),        load(bytes_out_),       load(demotions_),
+          load(promotions_),      load(prefetch_issued_), load(prefetch_hits_),
           load(prefetch_wasted_), load(rebalanced_)};
 }
 

@@ -87,8 +87,8 @@ class object_store final : public detail::object_runtime {
   bool shared(const detail::object_record* r) const;
 
   struct counters {
-    std::uint64_t evictions, writebacks, bytes_in, bytes_out, demotions, promotions,
-        prefetch_issued, prefetch_hits, prefetch_wasted, rebalanced;
+    std::uint64_t evictions, writebacks, writeback_failures, bytes_in, bytes_out, demotions,
+        promotions, prefetch_issued, prefetch_hits, prefetch_wasted, rebalanced;
   };
   counters counts() const;
   const tier_stack& tiers() const { return *tiers_; }
@@ -114,6 +114,9 @@ class object_store final : public detail::object_runtime {
   std::size_t evacuate(std::size_t tier);
   std::size_t promote(std::size_t tier);
   std::vector<detail::object_record*> write_back(std::vector<detail::object_record*>& dirty);
+  // The nodes that refused new objects for want of room a moment ago
+  // (full_until_), sorted: write-back asks them for none meanwhile.
+  std::vector<std::uint32_t> out_of_room();
   // Keeps why the last write-back failed, for the OutOfMemory it may lead to.
   void note_writeback_error(const transport::error& e);
   void bury(const std::vector<detail::object_record*>& dead);
@@ -141,7 +144,8 @@ class object_store final : public detail::object_runtime {
 
   pending_frees frees_;
 
-  std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, bytes_in_{0}, bytes_out_{0};
+  std::atomic<std::uint64_t> evictions_{0}, writebacks_{0}, writeback_failures_{0}, bytes_in_{0},
+      bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
   std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
   // Evacuation rounds run, and those that gave up waiting for other

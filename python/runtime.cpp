@@ -37,6 +37,7 @@ py::dict dict_of(const Stats& s) {
   d["prefetch_wasted"] = s.prefetch_wasted;
   d["evictions"] = s.evictions;
   d["writebacks"] = s.writebacks;
+  d["writeback_failures"] = s.writeback_failures;
   d["bytes_in"] = s.bytes_in;
   d["bytes_out"] = s.bytes_out;
   d["demotions"] = s.demotions;

@@ -49,6 +49,8 @@ TEST_CASE("a tenant past its quota gets OutOfMemory while another goes on", "[cl
   }
   CHECK(refusal.find("quota of 24.0 MiB") != std::string::npos);
   CHECK(mine.size() < 40'000);
+  // The objects past the quota stayed in a's cache: their write-backs failed.
+  CHECK(a.stats().writeback_failures > 0);
   // ...and what it has still reads back.
   std::uint64_t wrong = 0;
   for (std::uint64_t i = 0; i < mine.size(); ++i) wrong += mine[i].read().words[0] != i;

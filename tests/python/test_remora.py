@@ -158,8 +158,8 @@ def test_stats_is_a_dict_of_the_stats_fields():
     a = rt.array(np.float32, 10)
     a[3] = 1.5
     s = rt.stats()
-    for key in ["hits", "misses", "evictions", "writebacks", "bytes_in", "bytes_out",
-                "prefetch_issued", "dram_used", "dram_capacity", "hbm_used"]:
+    for key in ["hits", "misses", "evictions", "writebacks", "writeback_failures", "bytes_in",
+                "bytes_out", "prefetch_issued", "dram_used", "dram_capacity", "hbm_used"]:
         assert isinstance(s[key], int)
     assert s["dram_capacity"] == 8 << 20
 

@@ -12,13 +12,15 @@ struct Stats {
   std::uint64_t prefetch_issued = 0;
   std::uint64_t prefetch_hits = 0;
   std::uint64_t prefetch_wasted = 0;
-  std::uint64_t evictions = 0;     // objects dropped from the local cache
-  std::uint64_t writebacks = 0;    // of which were dirty and written home
-  std::uint64_t bytes_in = 0;      // payload fetched from memory nodes
-  std::uint64_t bytes_out = 0;     // payload written back to them
-  std::uint64_t demotions = 0;     // objects moved one local tier down (HBM → CXL → DRAM)
-  std::uint64_t promotions = 0;    // objects moved one local tier up
-  std::uint64_t failovers = 0;     // reads served by another replica than the first
+  std::uint64_t evictions = 0;           // objects dropped from the local cache
+  std::uint64_t writebacks = 0;          // of which were dirty and written home
+  std::uint64_t writeback_failures = 0;  // dirty objects an eviction could not write home (their
+                                         // node full or unreachable): kept, and tried again later
+  std::uint64_t bytes_in = 0;            // payload fetched from memory nodes
+  std::uint64_t bytes_out = 0;           // payload written back to them
+  std::uint64_t demotions = 0;           // objects moved one local tier down (HBM → CXL → DRAM)
+  std::uint64_t promotions = 0;          // objects moved one local tier up
+  std::uint64_t failovers = 0;           // reads served by another replica than the first
   std::uint64_t repairs = 0;       // copies made to restore replicas(r) (or erasure columns, or
                                    // the copies of arrays this runtime published) after a loss
   std::uint64_t objects_lost = 0;  // objects with no readable copy left (replicas)
