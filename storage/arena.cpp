@@ -212,10 +212,10 @@ void arena::undo_allocation(std::span<const object_id> made) {
 }
 
 result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner) {
-  id_set seen;
-  seen.reserve(ids.size());
+  freeing_.clear();
+  freeing_.reserve(ids.size());
   for (object_id id : ids)
-    if (!owns(owner, id) || !seen.insert(id))
+    if (!owns(owner, id) || !freeing_.insert(id))
       return error{errc::unknown_object, "object " + id_text(id) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};

@@ -263,6 +263,10 @@ class arena {
   // checked): spilling them before the reply leaves would hand the client a
   // stale location.
   id_set in_batch_;
+  // The ids of the free being served, checked for repeats (kept: a new set
+  // draws its hash key from std::random_device, 5 % of the node's time while
+  // a client freed its objects).
+  id_set freeing_;
 };
 
 }  // namespace remora::storage

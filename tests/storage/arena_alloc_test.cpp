@@ -56,6 +56,15 @@ TEST_CASE("an alloc asked again by its owner gets the same slots, anyone else's 
     CHECK(node.lookup(std::vector<object_id>{1}, me).ok());
     CHECK(node.lookup(std::vector<object_id>{4}, me).err().code == errc::unknown_object);
     CHECK(node.tenant_used(0) == 3150);
+
+    // A free naming an object twice frees nothing; each free checks its
+    // own ids alone.
+    CHECK(node.free(std::vector<object_id>{2, 3, 2}, me).err().code == errc::unknown_object);
+    CHECK(node.tenant_used(0) == 3150);
+    REQUIRE(node.free(std::vector<object_id>{2}, me).ok());
+    REQUIRE(node.free(std::vector<object_id>{3, 1}, me).ok());
+    CHECK(node.free(std::vector<object_id>{1}, me).err().code == errc::unknown_object);
+    CHECK(node.tenant_used(0) == 0);
   }
 }
 
