@@ -48,6 +48,16 @@ TEST_CASE("a hash map ten times the cache: put, get, get_many, erase", "[client]
   for (std::size_t i = 0; i + 1 < keys.size(); ++i) wrong += !same(many[i], keys[i]);
   CHECK_FALSE(many.back().has_value());
   CHECK(after.prefetch_issued > before.prefetch_issued);  // fetched as a batch
+  // More keys than the cache holds entries (100,000 of 96-byte slots against
+  // 4 MiB), some twice and some absent: they go in groups, each fetched and
+  // read before the next.
+  keys.clear();
+  for (int i = 0; i < 100'000; ++i)
+    keys.push_back(i % 10 == 9 ? 7 * (rng() % count) + 3 : (rng() % count) * 7 + 1);
+  many = m.get_many(keys);
+  REQUIRE(many.size() == keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    wrong += i % 10 == 9 ? many[i].has_value() : !same(many[i], keys[i]);
   // Overwrite, erase, and check what is left.
   m.put(8, value_for(9));
   CHECK(same(m.get(8), 9));

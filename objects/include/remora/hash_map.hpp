@@ -6,12 +6,14 @@
 // index's 0.7 load factor, whatever K and V are. Only entries that are
 // dereferenced take cache room; a get of a cold key costs one fetch.
 //
-// get_many fetches every absent entry it needs in one batch before reading
-// them, so a batch of cold keys costs about one round trip, not one each.
+// get_many fetches every absent entry it needs in one batch (per 512 keys)
+// before reading them, so a batch of cold keys costs about one round trip,
+// not one each.
 //
 // Thread-safety: one thread at a time. REQUIRES: the Runtime outlives it.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -79,24 +81,20 @@ class HashMap {
   }
 
   /// The values of `keys` (nullopt where absent), fetching what is needed in
-  /// one batch first.
+  /// one batch first (one batch per group of `group` keys).
   std::vector<std::optional<V>> get_many(std::span<const K> keys) const {
-    // First the entries whose hashes match, fetched together; then the
-    // lookups proper, which compare keys on what is now local.
-    std::vector<detail::object_record*> wanted;
-    for (const K& key : keys) collect_candidates(hash_of(key), wanted);
-    rt_->fetch_many(wanted);
-    std::vector<const bucket*> found(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) found[i] = find(keys[i], hash_of(keys[i]));
     std::vector<std::optional<V>> out(keys.size());
-    DerefScope scope;
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      if (found[i] != nullptr)
-        out[i] = static_cast<const entry*>(detail::deref_address(found[i]->record, rt_, false))->value;
+    for (std::size_t first = 0; first < keys.size(); first += group) {
+      const std::size_t n = std::min(group, keys.size() - first);
+      get_group(keys.subspan(first, n), std::span(out).subspan(first, n));
+    }
     return out;
   }
 
  private:
+  // get_many's keys a batch: a batch's entries are pinned together, so a
+  // long list of keys goes in groups that fit any cache.
+  static constexpr std::size_t group = 512;
   friend struct detail::handle_factory;
   struct bucket {
     std::uint64_t hash = 0;
@@ -119,6 +117,43 @@ class HashMap {
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     return h;
+  }
+
+  // get_many for one group. The table and the entries are far larger than
+  // the CPU's caches, so each step first asks for the lines the next one
+  // reads (the keys' buckets, the candidates' records, their entries): their
+  // misses overlap instead of coming one after another. Then the candidates
+  // (entries whose hash matches) come in one batch, and one pass under one
+  // scope compares keys and copies values.
+  void get_group(std::span<const K> keys, std::span<std::optional<V>> out) const {
+    if (buckets_.empty()) return;
+    const std::size_t mask = buckets_.size() - 1;
+    std::vector<std::uint64_t> hashes(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      hashes[i] = hash_of(keys[i]);
+      __builtin_prefetch(&buckets_[hashes[i] & mask]);
+    }
+    std::vector<detail::object_record*> wanted;
+    std::vector<std::uint32_t> from(keys.size() + 1);  // key i's candidates: [from[i], from[i + 1])
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      from[i] = static_cast<std::uint32_t>(wanted.size());
+      collect_candidates(hashes[i], wanted);
+    }
+    from[keys.size()] = static_cast<std::uint32_t>(wanted.size());
+    for (const detail::object_record* r : wanted) __builtin_prefetch(r);
+    rt_->fetch_many(wanted);
+    DerefScope scope;
+    std::vector<const entry*> entries(wanted.size());
+    for (std::size_t c = 0; c < wanted.size(); ++c) {
+      entries[c] = static_cast<const entry*>(detail::deref_address(wanted[c], rt_, false));
+      __builtin_prefetch(entries[c]);
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      for (std::uint32_t c = from[i]; c < from[i + 1]; ++c)
+        if (std::memcmp(&entries[c]->key, &keys[i], sizeof(K)) == 0) {
+          out[i] = entries[c]->value;
+          break;
+        }
   }
 
   void collect_candidates(std::uint64_t h, std::vector<detail::object_record*>& out) const {
