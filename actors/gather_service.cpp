@@ -13,9 +13,9 @@ namespace {
 
 using transport::result;
 
-// What the actor serves: only its thread reads the table (its mailbox
-// takes the gathers one at a time, from remote and in-process callers
-// alike), so no lock is held across the fetches.
+// What the actor serves: its mailbox takes remote gathers one at a time;
+// in-process callers read the table beside it (an Array has many readers),
+// and no lock is held across the fetches.
 struct table_view {
   Array<float>* table = nullptr;
   std::size_t width = 0;
@@ -80,15 +80,12 @@ class requesters {
 
 struct gather_service::impl {
   control_plane::impl& cp;
-  std::chrono::milliseconds timeout;
   gather_actor actor;
-  requesters in_process{cp.system};
   std::uint16_t published_port = 0;
 };
 
-gather_service::gather_service(control_plane& cp, Array<float>& table, std::size_t width,
-                               std::chrono::milliseconds timeout)
-    : impl_(new impl{cp.internals(), timeout, {}}) {
+gather_service::gather_service(control_plane& cp, Array<float>& table, std::size_t width)
+    : impl_(new impl{cp.internals(), {}}) {
   impl_->actor =
       cp.internals().system.spawn<caf::detached>(gather_behavior, table_view{&table, width});
   drop_thread_logger();
@@ -109,11 +106,6 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
                     "publishing the gather service on " + host + ":" + std::to_string(port));
   impl_->published_port = *r;
   return *r;
-}
-
-result<std::vector<float>> gather_service::gather(std::span<const std::uint64_t> rows) {
-  return impl_->in_process.gather(impl_->actor, {rows.begin(), rows.end()}, impl_->timeout,
-                                  "gather");
 }
 
 struct gather_client::impl {

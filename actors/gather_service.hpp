@@ -4,13 +4,13 @@
 // its rows in one batch, then copies row after row; a row id past the table
 // is refused with InvalidObject naming it, and nothing is gathered.
 //
-// The actor serves remote and in-process callers alike, through its mailbox:
-// only its thread touches the table (Arrays are single-thread; see
-// array.hpp), and no lock is held across fetches. It runs detached: a deref
-// that misses waits on a fetch, and that must not stall the scheduler's
-// other actors.
+// The actor serves remote callers, through its mailbox, one gather at a
+// time; in-process callers gather on their own threads beside it
+// (objects::gather_rows: an Array has any number of readers), and no lock
+// is held across fetches. It runs detached: a deref that misses waits on a
+// fetch, and that must not stall the scheduler's other actors.
 //
-// Thread-safety: gather() of both classes may be called from any number of
+// Thread-safety: gather_client::gather() may be called from any number of
 // threads; construct and destroy from one.
 #pragma once
 
@@ -30,23 +30,16 @@ namespace remora::actors {
 
 class gather_service {
  public:
-  /// REQUIRES: `table` and `cp` outlive the service; nothing else uses
+  /// REQUIRES: `table` and `cp` outlive the service; nothing writes
   /// `table` until the service is destroyed; table.size() is a multiple of
-  /// `width` > 0. `timeout` bounds each in-process gather, the wait behind
-  /// other callers' gathers included.
-  gather_service(control_plane& cp, Array<float>& table, std::size_t width,
-                 std::chrono::milliseconds timeout);
+  /// `width` > 0.
+  gather_service(control_plane& cp, Array<float>& table, std::size_t width);
   ~gather_service();  // unpublishes, stops the actor and waits for it
   gather_service(const gather_service&) = delete;
   gather_service& operator=(const gather_service&) = delete;
 
   /// Listens on host:port (0: a free port) for gather_clients; returns the port.
   transport::result<std::uint16_t> publish(const std::string& host, std::uint16_t port);
-
-  /// The rows' floats, served by the actor. Errors as codes
-  /// (make_remora_error): out_of_range for a bad row, timeout when no reply
-  /// came within the service's timeout, and what the Array's fetches report.
-  transport::result<std::vector<float>> gather(std::span<const std::uint64_t> rows);
 
   struct impl;
 

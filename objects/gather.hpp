@@ -4,7 +4,7 @@
 // chunks of all the rows are fetched in one batch, then copied. Errors are
 // the Array's exceptions, with their types (an actor's edge converts them).
 //
-// Thread-safety: as the Array's: one thread at a time per table.
+// Thread-safety: as the Array's reads: any number of threads at once.
 #pragma once
 
 #include <cstddef>

@@ -6,9 +6,9 @@
 // by the cache's CLOCK, cold ones come from the memory nodes.
 //
 // In-process gathers run on the caller's thread; remote ones on the server's
-// actor (a thread of its own, as misses block). A lock keeps the table's
-// users to one at a time (Arrays are single-thread), so the server must be
-// the table's only user while it lives.
+// actor (a thread of its own, as misses block). They all read the table at
+// once, as an Array's readers may, so nothing may write the table while the
+// server lives.
 // Thread-safety: gather() of both classes may be called from any number of
 // threads at once; construct and destroy each from one thread.
 #pragma once
@@ -36,15 +36,13 @@ class gather_client;
 class GatherServer {
  public:
   /// Serves `table` in `rt`'s actor system. REQUIRES: rt and table outlive
-  /// the server; nothing else uses `table` until the server is destroyed.
+  /// the server; nothing writes `table` until the server is destroyed.
   /// Throws ConfigError when width is 0 or does not divide table.size().
-  GatherServer(Runtime& rt, Array<float>& table, std::size_t width,
-               std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  GatherServer(Runtime& rt, Array<float>& table, std::size_t width);
   /// Serves a published table (Runtime::open_array): servers in several
   /// processes may serve one table. The server holds its own copy of the
   /// view. REQUIRES: rt outlives the server.
-  GatherServer(Runtime& rt, const ArrayView<float>& table, std::size_t width,
-               std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  GatherServer(Runtime& rt, const ArrayView<float>& table, std::size_t width);
   ~GatherServer();
   GatherServer(const GatherServer&) = delete;
   GatherServer& operator=(const GatherServer&) = delete;
@@ -55,15 +53,17 @@ class GatherServer {
 
   /// The rows' floats (rows.size() * width), gathered on this thread.
   /// Throws InvalidObject naming a row past the table's end (nothing is
-  /// gathered then), NodeUnavailable when a fetch times out or the table
-  /// stays busy with other gathers past the server's timeout.
+  /// gathered then), and what a fetch throws (NodeUnavailable when a node
+  /// does not answer within the Runtime's timeout, ObjectLost,
+  /// OutOfMemory).
   std::vector<float> gather(std::span<const std::uint64_t> rows);
 
   std::size_t width() const { return width_; }
   std::uint64_t rows() const { return rows_; }
 
  private:
-  std::shared_ptr<void> view_;  // a published table's view, held while serving
+  std::shared_ptr<void> view_;     // a published table's view, held while serving
+  Array<float>* table_ = nullptr;  // what gather() reads: the table, or the view's
   std::unique_ptr<actors::gather_service> service_;
   std::size_t width_;
   std::uint64_t rows_;
