@@ -1,6 +1,7 @@
 #include "objects/gather.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "remora/deref_scope.hpp"
@@ -31,15 +32,27 @@ std::vector<float> gather_rows(Array<float>& table, std::size_t width,
   // (16 KiB of them at most: a miss inside a scope may take its slot from
   // the cache's small reserve).
   const std::size_t chunk_bytes = table.chunk_elements() * sizeof(float);
-  const std::size_t rows_a_scope = std::clamp<std::size_t>((16 << 10) / chunk_bytes, 1, 16);
+  constexpr std::size_t most_a_scope = 16;
+  const std::size_t rows_a_scope =
+      std::clamp<std::size_t>((16 << 10) / chunk_bytes, 1, most_a_scope);
+  std::array<std::span<const float>, most_a_scope> starts;
   for (std::size_t first = 0; first < rows.size(); first += rows_a_scope) {
     DerefScope scope;
-    for (std::uint64_t r : rows.subspan(first, std::min(rows_a_scope, rows.size() - first))) {
-      for (std::size_t i = r * width, end = i + width; i < end;) {
-        const std::span<const float> in = table.span(scope, i);
+    const auto group = rows.subspan(first, std::min(rows_a_scope, rows.size() - first));
+    // Each row's first line is asked for before any row is copied: the rows
+    // lie anywhere in the cache, and their misses then overlap.
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      starts[k] = table.span(scope, group[k] * width);
+      __builtin_prefetch(starts[k].data());
+    }
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      std::span<const float> in = starts[k];
+      for (std::size_t i = group[k] * width, end = i + width;;) {
         const std::size_t n = std::min(in.size(), end - i);
         to = std::copy_n(in.data(), n, to);
         i += n;
+        if (i == end) break;
+        in = table.span(scope, i);  // the row goes on in the next chunk
       }
     }
   }

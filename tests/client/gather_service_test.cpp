@@ -82,6 +82,36 @@ TEST_CASE("gathers of a table ten times the cache return its floats, in process 
   CHECK(client.gather(std::vector<std::uint64_t>{}).empty());
 }
 
+TEST_CASE("rows that cross chunks, or are longer than a chunk, come back whole", "[gather]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  // Chunks of 1024 floats: rows of 100 cross chunk edges, rows of 3000
+  // span three or four chunks.
+  for (const std::size_t w : {std::size_t{100}, std::size_t{3000}}) {
+    const std::size_t n = (64u << 20) / sizeof(float) / w;  // 64 MiB of rows
+    auto table = rt.make_array<float>(n * w, 4096);
+    for (std::size_t i = 0; i < table.size();) {
+      remora::DerefScope scope;
+      for (float& v : table.span_mut(scope, i)) {
+        v = value_for(i / w, i % w);
+        ++i;
+      }
+    }
+    remora::GatherServer server(rt, table, w);
+    std::mt19937_64 rng(w);
+    std::size_t wrong = 0;
+    for (int batch = 0; batch < 20; ++batch) {
+      std::vector<std::uint64_t> asked(40);
+      for (auto& r : asked) r = rng() % n;
+      const auto got = server.gather(asked);
+      REQUIRE(got.size() == asked.size() * w);
+      for (std::size_t k = 0; k < asked.size(); ++k)
+        for (std::size_t c = 0; c < w; ++c) wrong += got[k * w + c] != value_for(asked[k], c);
+    }
+    INFO("width " << w);
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("a row past the table is InvalidObject naming it, the server keeps serving", "[gather]") {
   remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
   auto table = filled_table(rt);
