@@ -189,8 +189,9 @@ TEST_CASE(
 
 TEST_CASE("new objects that cannot go home are passed over, and the cache beside them serves reads",
           "[object_store]") {
-  fixture f(4 << 20, 1, 2s);                                   // room for 256 objects
-  std::vector<std::pair<object_record*, std::uint32_t>> home;  // and their seeds
+  fixture f(4 << 20, 1, 2s);  // room for 256 objects
+  // Objects and their seeds.
+  std::vector<std::pair<object_record*, std::uint32_t>> home;
   for (std::uint32_t i = 0; i < 512; ++i) home.emplace_back(f.make(i), i);
   // Those written home and evicted; read back, they send the cache's new
   // objects home in turn.

@@ -92,8 +92,9 @@ class HashMap {
   }
 
  private:
-  // get_many's keys a batch: a batch's entries are pinned together, so a
-  // long list of keys goes in groups that fit any cache.
+  // How many of get_many's keys go in one batch: a batch's entries are
+  // pinned together, so a long list of keys goes in groups that fit any
+  // cache.
   static constexpr std::size_t group = 512;
   friend struct detail::handle_factory;
   struct bucket {
