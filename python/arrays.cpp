@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "objects/gather.hpp"
 #include "python/bindings.hpp"
 
 namespace remora::python {
@@ -133,8 +134,9 @@ void set_item(Array<T>& a, const py::object& key, const py::object& values) {
   }
 }
 
-// Rows `ids` of `width` elements each (row r at elements r*width ...): all
-// their chunks fetched in one batch, then copied, a scope a row.
+// Rows `ids` of `width` elements each (row r at elements r*width ...), as
+// GatherServer gathers them (objects::copy_rows): all their chunks fetched
+// in one batch, then copied.
 template <class T, class H>
 numpy<T> gather(const H& a, const py::object& ids_in, std::size_t width) {
   if (width == 0) throw py::value_error("width must be at least 1");
@@ -150,14 +152,8 @@ numpy<T> gather(const H& a, const py::object& ids_in, std::size_t width) {
   T* to = out.mutable_data();
   {
     py::gil_scoped_release free;
-    std::vector<std::size_t> ends;
-    ends.reserve(2 * n);
-    for (std::size_t k = 0; k < n; ++k) {
-      ends.push_back(static_cast<std::size_t>(id[k]) * width);
-      ends.push_back(static_cast<std::size_t>(id[k]) * width + width - 1);
-    }
-    a.fetch(ends);
-    for (std::size_t k = 0; k < n; ++k) copy_out<T>(a, id[k] * width, width, to + k * width);
+    // (The ids were checked to be at least 0: as unsigned, the same rows.)
+    objects::copy_rows(a, width, {reinterpret_cast<const std::uint64_t*>(id), n}, to);
   }
   return out;
 }
