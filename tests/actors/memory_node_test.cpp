@@ -3,6 +3,7 @@
 // CTest runs the [two-process] cases again over TCP.
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -27,6 +28,34 @@ std::vector<std::uint32_t> mixed_sizes(std::uint64_t total, std::uint64_t seed) 
     sum += s;
   }
   return sizes;
+}
+
+// The node's stats before and after rewrite_half's rewrite.
+struct rewrite_stats {
+  actors::node_stats before, after;
+};
+
+// Reads every object at `where` twice (they are larger than the arena
+// together: through the disk), then has `rewrite` give every other one new
+// bytes (recorded in `pattern`: the id whose bytes each object holds), and
+// reads them all twice again.
+rewrite_stats rewrite_half(actors::node_client& client,
+                           std::vector<storage::object_location>& where,
+                           const std::vector<std::uint64_t>& pattern,
+                           const std::function<void()>& rewrite) {
+  auto read_all = [&] { return testing::wrong_reads(client, where, pattern); };
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto before = client.stats();
+  REQUIRE(before.ok());
+  INFO("spills " << before->spills << ", clean " << before->clean_spills);
+  CHECK(before->clean_spills > 0);
+  rewrite();
+  CHECK(read_all() == 0);
+  CHECK(read_all() == 0);
+  auto after = client.stats();
+  REQUIRE(after.ok());
+  return {*before, *after};
 }
 
 }  // namespace
@@ -103,23 +132,14 @@ TEST_CASE("objects written again after coming back from disk read back their new
   }
   std::vector<std::uint64_t> pattern(ids);  // the id whose bytes each object holds
   for (auto& w : where) REQUIRE(client->data().write(w, object_bytes(w.id, size)).ok());
-  auto read_all = [&] { return testing::wrong_reads(*client, where, pattern); };
-  CHECK(read_all() == 0);
-  CHECK(read_all() == 0);
-  auto read_twice = client->stats();
-  REQUIRE(read_twice.ok());
-  INFO("spills " << read_twice->spills << ", clean " << read_twice->clean_spills);
-  CHECK(read_twice->clean_spills > 0);
   // Every other object written anew, wherever it is now.
-  for (std::size_t i = 0; i < count; i += 2) {
-    pattern[i] = ids[i] + 1'000'000;
-    REQUIRE(client->data().write(where[i], object_bytes(pattern[i], size)).ok());
-  }
-  CHECK(read_all() == 0);
-  CHECK(read_all() == 0);
-  auto after = client->stats();
-  REQUIRE(after.ok());
-  CHECK(after->spills - read_twice->spills > count / 2);  // the new bytes went through the disk
+  const auto stats = rewrite_half(*client, where, pattern, [&] {
+    for (std::size_t i = 0; i < count; i += 2) {
+      pattern[i] = ids[i] + 1'000'000;
+      REQUIRE(client->data().write(where[i], object_bytes(pattern[i], size)).ok());
+    }
+  });
+  CHECK(stats.after.spills - stats.before.spills > count / 2);  // the new bytes went through disk
 }
 
 TEST_CASE("a place asked again after its objects went to disk and back keeps the bytes it carries",
@@ -152,20 +172,12 @@ TEST_CASE("a place asked again after its objects went to disk and back keeps the
     for (std::size_t k = 0; k < at.size(); ++k) where[at[k]] = (*got)[k];
   };
   for (std::size_t first = 0; first < count; first += batch) place(first, 1);
-  auto read_all = [&] { return testing::wrong_reads(*client, where, pattern); };
-  CHECK(read_all() == 0);
-  CHECK(read_all() == 0);
-  auto before = client->stats();
-  REQUIRE(before.ok());
-  CHECK(before->clean_spills > 0);
   // Every other object placed again, with new bytes.
-  for (std::size_t i = 0; i < count; i += 2) pattern[i] = ids[i] + 1'000'000;
-  for (std::size_t first = 0; first < count; first += 2 * batch) place(first, 2);
-  CHECK(read_all() == 0);
-  CHECK(read_all() == 0);
-  auto after = client->stats();
-  REQUIRE(after.ok());
-  CHECK(after->objects == count);
+  const auto stats = rewrite_half(*client, where, pattern, [&] {
+    for (std::size_t i = 0; i < count; i += 2) pattern[i] = ids[i] + 1'000'000;
+    for (std::size_t first = 0; first < count; first += 2 * batch) place(first, 2);
+  });
+  CHECK(stats.after.objects == count);
 }
 
 TEST_CASE("one-sided reads racing spills and frees never return wrong bytes", "[memnode][stress]") {
