@@ -2,13 +2,16 @@
 // by a timeout, that ends as soon as the connection to that actor is lost.
 // CAF neither fails a request whose reply was lost with its connection nor
 // one sent to a proxy after its connection went: a blocking receive waits
-// out the whole timeout. So the request is made by a short-lived actor that
-// also monitors the receiver, and a loss (its down message) answers at once.
+// out the whole timeout. So the caller names a flag that whoever watches
+// the connection sets when it goes (node_client's agent), and the wait reads
+// it between slices.
 // Include only from actors/.
 #pragma once
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -16,7 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <tuple>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/thread_logger.hpp"
@@ -67,40 +70,79 @@ inline transport::error connection_lost_error(const std::string& what) {
   return {transport::errc::peer_unreachable, what + ": the control connection was lost"};
 }
 
-/// Asks `to` (xs...) and waits for its reply of type R, at most `timeout`,
-/// and no longer once `give_up` (if any) says so. `what` names the request
-/// in errors.
+/// Blocking requesters for ask(), kept between requests: a scoped actor's
+/// end wakes CAF's clock thread (to cancel its timeouts), once a request if
+/// each made its own. Any thread takes one, asks with it and gives it back;
+/// one whose wait ended without a reply is not given back (the late reply
+/// would sit in its mailbox). Destroy before the actor system.
+class requesters {
+ public:
+  explicit requesters(caf::actor_system& system) : system_(system) {}
+
+  std::unique_ptr<caf::scoped_actor> take() {
+    {
+      std::lock_guard held(mutex_);
+      if (!idle_.empty()) {
+        auto r = std::move(idle_.back());
+        idle_.pop_back();
+        return r;
+      }
+    }
+    auto r = std::make_unique<caf::scoped_actor>(system_, true);
+    drop_thread_logger();
+    return r;
+  }
+  void give_back(std::unique_ptr<caf::scoped_actor> r) {
+    std::lock_guard held(mutex_);
+    idle_.push_back(std::move(r));
+  }
+
+ private:
+  caf::actor_system& system_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<caf::scoped_actor>> idle_;  // GUARDED_BY(mutex_)
+};
+
+/// Asks `to` (xs...) from this thread and waits for its reply of type R, at
+/// most `timeout`; at once once `lost` is set (the connection's watcher sets
+/// it), and no longer once `give_up` (if any) says so. `what` names the
+/// request in errors.
+///
+/// The caller's thread is the requester (a scoped actor from `pool`), so a
+/// reply goes from CAF's network thread straight to it: no actor is spawned
+/// and no worker thread wakes to hand the reply on. The request sets no
+/// timer on CAF's clock either: the wait is bounded here, in slices of at
+/// most 10 ms between which `lost` and `give_up` are read.
 template <class R, class Handle, class... Ts>
-transport::result<R> ask(caf::actor_system& system, const Handle& to,
-                         std::chrono::milliseconds timeout, const std::string& what,
+transport::result<R> ask(requesters& pool, const Handle& to, std::chrono::milliseconds timeout,
+                         const std::string& what, const std::atomic<bool>& lost,
                          const std::function<bool()>& give_up, const Ts&... xs) {
-  auto out = std::make_shared<outcome<R>>();
-  system.spawn([out, to, timeout, what, args = std::make_tuple(xs...)](caf::event_based_actor* a) {
-    a->monitor(to);
-    a->set_down_handler([a, out, what](const caf::down_msg&) {
-      out->settle(connection_lost_error(what));
-      a->quit();
-    });
-    std::apply(
-        [&](const auto&... message) {
-          a->request(to, caf::duration{timeout}, message...)
-              .then(
-                  // A copy, made inside CAF's handler: the payload's bytes
-                  // are read where TSan can see CAF's hand-over.
-                  [a, out](R& r) {
-                    out->settle(r);
-                    a->quit();
-                  },
-                  [a, out, what](caf::error& e) {
-                    out->settle(to_error(e, what));
-                    a->quit();
-                  });
-        },
-        args);
-  });
-  drop_thread_logger();
-  // The request's own timeout answers first; this bound is a backstop.
-  return out->wait(timeout + std::chrono::seconds(1), what, give_up);
+  using clock = std::chrono::steady_clock;
+  using std::chrono::microseconds;
+  if (lost.load(std::memory_order_acquire)) return connection_lost_error(what);
+  auto self = pool.take();
+  const auto reply = (*self)->request(to, caf::infinite, xs...);
+  const auto until = clock::now() + timeout;
+  for (;;) {
+    std::optional<transport::result<R>> out;
+    const auto left = std::chrono::duration_cast<microseconds>(until - clock::now());
+    caf::blocking_actor::accept_one_cond once;
+    (*self)->varargs_receive(
+        once, reply.id(),
+        // A copy, made inside CAF's handler: the payload's bytes are read
+        // where TSan can see CAF's hand-over.
+        [&](R& r) { out.emplace(r); }, [&](caf::error& e) { out.emplace(to_error(e, what)); },
+        caf::after(std::clamp(left, microseconds(0), microseconds(10'000))) >> [] {});
+    if (out) {
+      pool.give_back(std::move(self));
+      return std::move(*out);
+    }
+    if (lost.load(std::memory_order_acquire)) return connection_lost_error(what);
+    if (clock::now() >= until)
+      return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
+    if (give_up && give_up())
+      return transport::error{transport::errc::timeout, what + ": the node stopped answering"};
+  }
 }
 
 }  // namespace remora::actors

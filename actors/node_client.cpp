@@ -32,7 +32,11 @@ transport::bytes as_bytes(const std::vector<char>& v) {
 
 struct node_client::impl {
   impl(control_plane::impl& c, options o)
-      : cp(c), opts(std::move(o)), self(c.system), watchers(std::make_shared<watch_hook>()) {}
+      : cp(c),
+        opts(std::move(o)),
+        self(c.system),
+        asking(c.system),
+        watchers(std::make_shared<watch_hook>()) {}
 
   std::string what(const char* request) const {
     return std::string(request) + " on memory node " + opts.address.to_string();
@@ -47,21 +51,25 @@ struct node_client::impl {
                        const char* request, const Ts&... xs) {
     if (conn.lost->load(std::memory_order_acquire))
       if (auto again = reconnect(); !again) return again.err();
-    auto r = actors::ask<R>(cp.system, conn.node, timeout, what(request), give_up, fill(xs)...);
+    auto lost = conn.lost;  // a reconnect elsewhere may replace conn meanwhile
+    auto r = actors::ask<R>(asking, conn.node, timeout, what(request), *lost, give_up, fill(xs)...);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
-    return actors::ask<R>(cp.system, conn.node, timeout, what(request), give_up, fill(xs)...);
+    lost = conn.lost;
+    return actors::ask<R>(asking, conn.node, timeout, what(request), *lost, give_up, fill(xs)...);
   }
   // A heartbeat, answered by the node's pulse (messages.hpp): whether the
   // node is being drained.
   result<bool> beat(std::chrono::milliseconds timeout) {
     if (conn.lost->load(std::memory_order_acquire))
       if (auto again = reconnect(); !again) return again.err();
-    auto r = actors::ask<bool>(cp.system, hello.pulse, timeout, what("heartbeat"), {},
+    auto lost = conn.lost;
+    auto r = actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, {},
                                pulse_atom::value);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
-    return actors::ask<bool>(cp.system, hello.pulse, timeout, what("heartbeat"), {},
+    lost = conn.lost;
+    return actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, {},
                              pulse_atom::value);
   }
   // A request as the data path and allocation make it: abandoned once the
@@ -205,6 +213,7 @@ struct node_client::impl {
   control_plane::impl& cp;
   options opts;
   caf::scoped_actor self;
+  requesters asking;  // the requests' requesters, made on demand, kept for the next
   const std::shared_ptr<watch_hook> watchers;
   connection conn;
   hello_reply hello;

@@ -212,3 +212,40 @@ TEST_CASE("connecting to a SIGSTOPped node gives up within the timeout", "[clien
   auto again = remora::actors::node_client::connect(cp, again_options);
   CHECK(again.ok());
 }
+
+TEST_CASE("a request to a hung node ends when its control connection is cut, not at the timeout",
+          "[client][failure]") {
+  remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=16MiB"});
+  const std::string address = start_node(node);
+  auto proxy = std::make_unique<remora::testing::tcp_proxy>(
+      static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1))));
+  remora::actors::control_plane cp;
+  remora::actors::node_client::options client_options;
+  client_options.address =
+      *remora::actors::node_address::parse("127.0.0.1:" + std::to_string(proxy->port()));
+  client_options.timeout = 60s;
+  auto client = remora::actors::node_client::connect(cp, client_options);
+  REQUIRE(client.ok());
+  for (int i = 0; i < 100; ++i) REQUIRE((*client)->stats().ok());
+
+  node.signal(SIGSTOP);  // it answers nothing now
+  std::atomic<bool> done{false};
+  remora::transport::result<remora::actors::node_stats> asked =
+      remora::transport::error{remora::transport::errc::io, "not answered"};
+  const auto start = clock_type::now();
+  std::thread asker([&] {
+    asked = (*client)->stats();
+    done = true;
+  });
+  std::this_thread::sleep_for(300ms);
+  CHECK_FALSE(done.load());  // waiting for the hung node
+  proxy.reset();             // the connection goes, and nobody listens there any more
+  asker.join();
+  const auto took = clock_type::now() - start;
+  REQUIRE_FALSE(asked.ok());
+  // The loss ends the wait (and the reconnect finds nobody), long before
+  // the 60 s timeout.
+  CHECK(asked.err().code == remora::transport::errc::peer_unreachable);
+  CHECK(took < 20s);
+  node.signal(SIGCONT);
+}
