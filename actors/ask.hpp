@@ -70,6 +70,23 @@ inline transport::error connection_lost_error(const std::string& what) {
   return {transport::errc::peer_unreachable, what + ": the control connection was lost"};
 }
 
+/// A watcher of `whom`: an actor that sets `lost` when whom, or the
+/// connection to it, goes (for ask()). Stop it with an exit message.
+template <class Handle>
+caf::actor watch_loss(caf::actor_system& system, const Handle& whom,
+                      std::shared_ptr<std::atomic<bool>> lost) {
+  auto watcher = system.spawn([whom, lost](caf::event_based_actor* a) -> caf::behavior {
+    a->monitor(whom);
+    a->set_down_handler([a, lost](const caf::down_msg&) {
+      lost->store(true, std::memory_order_release);
+      a->quit();
+    });
+    return {[](caf::ok_atom) {}};  // nothing to do but watch
+  });
+  drop_thread_logger();
+  return watcher;
+}
+
 /// Blocking requesters for ask(), kept between requests: a scoped actor's
 /// end wakes CAF's clock thread (to cancel its timeouts), once a request if
 /// each made its own. Any thread takes one, asks with it and gives it back;

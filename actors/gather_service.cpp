@@ -1,8 +1,9 @@
 #include "actors/gather_service.hpp"
 
-#include <mutex>
-#include <optional>
+#include <atomic>
+#include <memory>
 
+#include "actors/ask.hpp"
 #include "actors/control_plane_impl.hpp"
 #include "objects/gather.hpp"
 #include "remora/errors.hpp"
@@ -41,41 +42,6 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
   };
 }
 
-// Blocking gather requests from any thread, through scoped actors kept for
-// reuse (one costs tens of microseconds to make).
-class requesters {
- public:
-  explicit requesters(caf::actor_system& system) : system_(system) {}
-
-  result<std::vector<float>> gather(const gather_actor& whom, std::vector<std::uint64_t> rows,
-                                    std::chrono::milliseconds timeout, const std::string& what) {
-    std::unique_ptr<caf::scoped_actor> self;
-    {
-      std::lock_guard held(lock_);
-      if (!spare_.empty()) {
-        self = std::move(spare_.back());
-        spare_.pop_back();
-      }
-    }
-    if (!self) self = std::make_unique<caf::scoped_actor>(system_);
-    std::optional<result<std::vector<float>>> out;
-    (*self)
-        ->request(whom, caf::duration{timeout}, gather_atom::value, std::move(rows))
-        .receive([&](std::vector<float>& v) { out.emplace(v); },  // copied: see node_client's ask
-                 [&](caf::error& e) { out.emplace(to_error(e, what)); });
-    if (*out) {  // after a timeout a late reply may still come: not reused then
-      std::lock_guard held(lock_);
-      spare_.push_back(std::move(self));
-    }
-    return std::move(*out);
-  }
-
- private:
-  caf::actor_system& system_;
-  std::mutex lock_;
-  std::vector<std::unique_ptr<caf::scoped_actor>> spare_;  // GUARDED_BY(lock_)
-};
-
 }  // namespace
 
 struct gather_service::impl {
@@ -110,11 +76,14 @@ result<std::uint16_t> gather_service::publish(const std::string& host, std::uint
 
 struct gather_client::impl {
   explicit impl(const tls_options& tls) : cp(tls, 1) {}
+  ~impl() { caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown); }
   control_plane cp;
   gather_actor service;
   std::string address;
   std::chrono::milliseconds timeout;
   requesters requests{cp.internals().system};
+  std::shared_ptr<std::atomic<bool>> lost = std::make_shared<std::atomic<bool>>(false);
+  caf::actor watcher;  // sets `lost` when the connection to the service goes
 };
 
 gather_client::gather_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -132,12 +101,14 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
   if (!service)
     return to_error(service.error(), "connecting to the gather service on " + i->address);
   i->service = std::move(*service);
+  i->watcher = watch_loss(i->cp.internals().system, i->service, i->lost);
   return std::unique_ptr<gather_client>(new gather_client(std::move(i)));
 }
 
 result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows) {
-  return impl_->requests.gather(impl_->service, std::move(rows), impl_->timeout,
-                                "gather on " + impl_->address);
+  return ask<std::vector<float>>(impl_->requests, impl_->service, impl_->timeout,
+                                 "gather on " + impl_->address, *impl_->lost, {},
+                                 gather_atom::value, rows);
 }
 
 }  // namespace remora::actors

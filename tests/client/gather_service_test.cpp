@@ -3,6 +3,7 @@
 // TCP; a bad row and an absent server fail with typed errors, in bounded time.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 #include <thread>
 
 #include "remora/remora.hpp"
+#include "tests/client/memnodes.hpp"
 #include "tests/support/ports.hpp"
+#include "tests/support/tcp_proxy.hpp"
 
 using remora::testing::unused_port;
 
@@ -144,6 +147,42 @@ TEST_CASE("a client of an absent or stopped server gets NodeUnavailable in bound
   const auto stopped = steady_clock::now();
   CHECK_THROWS_AS(client.gather(asked), remora::NodeUnavailable);
   CHECK(steady_clock::now() - stopped < seconds(2));
+}
+
+TEST_CASE("a gather in flight when its connection is cut ends at once, not at its timeout",
+          "[gather]") {
+  using namespace std::chrono;
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(seconds(30));
+  auto nodes = remora::testing::start_nodes(1, options);
+  remora::Runtime rt(options);
+  auto table = filled_table(rt);  // most of it at the node
+  remora::GatherServer server(rt, table, width);
+  auto proxy = std::make_unique<remora::testing::tcp_proxy>(server.publish("127.0.0.1", 0));
+  remora::GatherClient client("127.0.0.1", proxy->port(), seconds(60));
+  const std::vector<std::uint64_t> few{1, 2};
+  CHECK(mismatches(few, client.gather(few)) == 0);
+
+  nodes[0]->signal(SIGSTOP);  // the server's misses wait for the node now
+  std::vector<std::uint64_t> spread(1000);
+  for (std::size_t i = 0; i < spread.size(); ++i) spread[i] = i * (rows / spread.size());
+  std::atomic<bool> done{false}, unavailable{false};
+  std::thread asker([&] {
+    try {
+      (void)client.gather(spread);
+    } catch (const remora::NodeUnavailable&) {
+      unavailable = true;
+    }
+    done = true;
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  CHECK_FALSE(done.load());  // the server waits on the hung node
+  const auto cut = steady_clock::now();
+  proxy.reset();  // the connection goes; its reply would never come
+  asker.join();
+  CHECK(unavailable.load());
+  CHECK(steady_clock::now() - cut < seconds(20));  // not the 60 s timeout
+  nodes[0]->signal(SIGCONT);
 }
 
 TEST_CASE("in-process and remote callers gather at once, each getting its own rows", "[gather]") {
