@@ -36,6 +36,7 @@ result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::b
   if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK) {
     out.mapped_ = static_cast<const std::byte*>(mapped);
     out.own_mapping_ = static_cast<std::byte*>(mapped);
+    out.read_ready_ = std::make_shared<stretch_set>(size);
   }
   return out;
 }
@@ -47,7 +48,8 @@ remote_region::remote_region(remote_region&& other) noexcept
       size_(other.size_),
       mapped_(std::exchange(other.mapped_, nullptr)),
       own_mapping_(std::exchange(other.own_mapping_, nullptr)),
-      prepared_(std::move(other.prepared_)) {}
+      prepared_(std::move(other.prepared_)),
+      read_ready_(std::move(other.read_ready_)) {}
 
 remote_region& remote_region::operator=(remote_region&& other) noexcept {
   if (this != &other) {
@@ -59,6 +61,7 @@ remote_region& remote_region::operator=(remote_region&& other) noexcept {
     mapped_ = std::exchange(other.mapped_, nullptr);
     own_mapping_ = std::exchange(other.own_mapping_, nullptr);
     prepared_ = std::move(other.prepared_);
+    read_ready_ = std::move(other.read_ready_);
   }
   return *this;
 }
@@ -76,12 +79,29 @@ result<void> remote_region::check(std::uint64_t offset, std::size_t length) cons
 }
 
 void remote_region::read_through(const remote_region& view) {
-  if (mapped_ != nullptr && view.mapped_ != nullptr && view.base_ == base_ && view.size_ == size_)
+  if (mapped_ != nullptr && view.mapped_ != nullptr && view.base_ == base_ && view.size_ == size_) {
     mapped_ = view.mapped_;
+    read_ready_ = view.read_ready_;
+  }
+}
+
+void remote_region::prepare_reads(std::uint64_t offset, std::size_t length) const {
+  constexpr std::uint64_t stretch = stretch_set::stretch;
+  const std::uintptr_t page = 4096;
+  for (std::uint64_t at = offset / stretch; at <= (offset + length - 1) / stretch; ++at) {
+    if (!read_ready_->claim(at)) continue;
+    // Page-aligned, as madvise wants. Advice: a kernel without
+    // MADV_POPULATE_READ refuses it, and the reads fault as before.
+    const auto first = reinterpret_cast<std::uintptr_t>(mapped_ + at * stretch);
+    const auto start = first & ~(page - 1);
+    const auto length_here = std::min(stretch, size_ - at * stretch) + (first - start);
+    (void)::madvise(reinterpret_cast<void*>(start), length_here, MADV_POPULATE_READ);
+  }
 }
 
 void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
-  if (mapped_ == nullptr || offset > size_ || length > size_ - offset) return;
+  if (mapped_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
+  prepare_reads(offset, length);
   constexpr std::size_t line = 64;
   const std::byte* first = mapped_ + offset;
   for (std::size_t at = 0; at < length; at += line) __builtin_prefetch(first + at);
@@ -106,6 +126,7 @@ result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size
   if (auto r = check(offset, length); !r) return r;
   if (endpoint_->closed())
     return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
+  if (length > 0) prepare_reads(offset, length);
   std::memcpy(into, mapped_ + offset, length);
   return {};
 }

@@ -1,7 +1,10 @@
 // Two real processes on 127.0.0.1: this test and a serving
 // remora-transport-demo. Run over UCX's default transports and, by CTest,
 // again with UCX_TLS=tcp.
+#include <atomic>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "tests/transport/serving_peer.hpp"
 
@@ -118,10 +121,37 @@ TEST_CASE("over shared memory, a copy out of the mapped region reads what a get 
     REQUIRE(peer.remote->copy_out(offset, into.data(), size).ok());
     CHECK(first_mismatch(into, offset) == -1);
   }
+  // Across the 2 MiB stretches that reads fault in at once, to the last byte.
+  constexpr std::uint64_t stretch = stretch_set::stretch;
+  for (std::uint64_t offset : {stretch - 100, 3 * stretch - 1, region_size - 5000}) {
+    const std::uint64_t size = std::min<std::uint64_t>(stretch + 200, region_size - offset);
+    std::vector<std::byte> into(size);
+    REQUIRE(peer.remote->copy_out(offset, into.data(), size).ok());
+    CHECK(first_mismatch(into, offset) == -1);
+  }
   std::byte byte{};
   auto past_end = peer.remote->copy_out(region_size, &byte, 1);
   REQUIRE_FALSE(past_end.ok());
   CHECK(past_end.err().code == errc::out_of_range);
+}
+
+TEST_CASE("a stretch of a mapping is claimed once, by its first reader", "[transport]") {
+  constexpr std::size_t stretch = stretch_set::stretch;
+  stretch_set set(130 * stretch + 1);  // 131 stretches, the last one short
+  CHECK(set.claim(0));
+  CHECK_FALSE(set.claim(0));
+  CHECK(set.claim(63));
+  CHECK(set.claim(64));
+  CHECK(set.claim(130));
+  CHECK_FALSE(set.claim(130));
+  std::atomic<int> first{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&] {
+      for (std::size_t at = 1; at < 130; ++at) first += set.claim(at);
+    });
+  for (auto& r : readers) r.join();
+  CHECK(first == 127);  // 1..129 but 63 and 64, each once
 }
 
 TEST_CASE("accesses outside the remote region are refused locally", "[transport][two-process]") {
