@@ -99,6 +99,51 @@ struct BlobStore::impl {
     throw Error("blob store '" + name + "': key '" + k + "' was replaced " +
                 std::to_string(read_attempts) + " times while it was read");
   }
+
+  // The values of `keys`, in one request and one batch of reads per node,
+  // each into what `sink(k, bytes)` gives for key k; `alone(k)` reads key k
+  // by itself (when a value was replaced meanwhile: each key of that node
+  // is read again alone). Each key's size, nothing when it is not there.
+  template <class Sink, class Alone>
+  std::vector<std::optional<std::size_t>> read_many(const std::vector<std::string>& keys,
+                                                    Sink&& sink, Alone&& alone) {
+    std::vector<std::optional<std::size_t>> sizes(keys.size());
+    std::map<std::uint32_t, std::vector<std::size_t>> by_node;
+    for (std::size_t k = 0; k < keys.size(); ++k) by_node[home(keys[k])].push_back(k);
+    for (const auto& [node, which] : by_node) {
+      std::vector<std::string> asked;
+      for (std::size_t k : which) asked.push_back(keys[k]);
+      auto got = client(node).blob_get(name, asked, true);
+      if (!got) objects::raise(got.err());
+      // Every piece of every value found, in one batch of reads.
+      std::vector<object_location> pieces;
+      std::vector<std::span<std::byte>> parts;
+      for (std::size_t i = 0; i < which.size(); ++i) {
+        auto& b = got->at(i);
+        if (!b.found) continue;
+        const std::span<std::byte> value = sink(which[i], b.bytes);
+        sizes[which[i]] = b.bytes;
+        std::size_t at = 0;
+        for (const auto& p : b.pieces) {
+          pieces.push_back(p);
+          parts.push_back(value.subspan(at, p.size));
+          at += p.size;
+        }
+      }
+      if (pieces.empty()) continue;
+      if (auto r = far.read(node, pieces, parts); !r) {
+        if (r.err().code != errc::unknown_object && r.err().code != errc::corrupt)
+          objects::raise(r.err());
+        for (std::size_t k : which) sizes[k] = alone(k);  // one was replaced: each again
+      }
+    }
+    return sizes;
+  }
+
+  InvalidObject too_small(std::string_view key, std::size_t bytes, std::size_t room) const {
+    return InvalidObject("blob store '" + name + "': key '" + std::string(key) + "' holds " +
+                         std::to_string(bytes) + " bytes; the buffer has " + std::to_string(room));
+  }
 };
 
 BlobStore::impl& BlobStore::self() const {
@@ -148,47 +193,37 @@ std::optional<std::vector<std::byte>> BlobStore::get(std::string_view key) {
 
 std::optional<std::size_t> BlobStore::get_into(std::string_view key, std::span<std::byte> into) {
   return self().read(key, [&](std::size_t bytes) {
-    if (bytes > into.size())
-      throw InvalidObject("blob store '" + self().name + "': key '" + std::string(key) +
-                          "' holds " + std::to_string(bytes) + " bytes; the buffer has " +
-                          std::to_string(into.size()));
+    if (bytes > into.size()) throw self().too_small(key, bytes, into.size());
     return into;
   });
 }
 
 std::vector<std::optional<std::vector<std::byte>>> BlobStore::get_many(
     const std::vector<std::string>& keys) {
-  auto& s = self();
   std::vector<std::optional<std::vector<std::byte>>> out(keys.size());
-  std::map<std::uint32_t, std::vector<std::size_t>> by_node;
-  for (std::size_t k = 0; k < keys.size(); ++k) by_node[s.home(keys[k])].push_back(k);
-  for (const auto& [node, which] : by_node) {
-    std::vector<std::string> asked;
-    for (std::size_t k : which) asked.push_back(keys[k]);
-    auto got = s.client(node).blob_get(s.name, asked, true);
-    if (!got) objects::raise(got.err());
-    // Every piece of every value found, in one batch of reads.
-    std::vector<object_location> pieces;
-    std::vector<std::span<std::byte>> parts;
-    for (std::size_t i = 0; i < which.size(); ++i) {
-      auto& b = got->at(i);
-      if (!b.found) continue;
-      auto& value = out[which[i]].emplace(b.bytes);
-      std::size_t at = 0;
-      for (const auto& p : b.pieces) {
-        pieces.push_back(p);
-        parts.emplace_back(value.data() + at, p.size);
-        at += p.size;
-      }
-    }
-    if (pieces.empty()) continue;
-    if (auto r = s.far.read(node, pieces, parts); !r) {
-      if (r.err().code != errc::unknown_object && r.err().code != errc::corrupt)
-        objects::raise(r.err());
-      for (std::size_t k : which) out[k] = get(keys[k]);  // one was replaced: each again
-    }
-  }
+  self().read_many(
+      keys, [&](std::size_t k, std::size_t bytes) { return std::span(out[k].emplace(bytes)); },
+      [&](std::size_t k) {
+        out[k] = get(keys[k]);
+        return out[k] ? std::optional(out[k]->size()) : std::nullopt;
+      });
   return out;
+}
+
+std::vector<std::optional<std::size_t>> BlobStore::get_many_into(
+    const std::vector<std::string>& keys, std::span<const std::span<std::byte>> into) {
+  auto& s = self();
+  if (into.size() != keys.size())
+    throw InvalidObject("blob store '" + s.name + "': get_many_into of " +
+                        std::to_string(keys.size()) + " keys into " + std::to_string(into.size()) +
+                        " buffers");
+  return s.read_many(
+      keys,
+      [&](std::size_t k, std::size_t bytes) {
+        if (bytes > into[k].size()) throw s.too_small(keys[k], bytes, into[k].size());
+        return into[k].first(bytes);
+      },
+      [&](std::size_t k) { return get_into(keys[k], into[k]); });
 }
 
 bool BlobStore::erase(std::string_view key) {

@@ -76,6 +76,34 @@ TEST_CASE("a blob store is shared across processes, byte for byte", "[client][bl
   CHECK(many[3] == pattern(1002, 2));
   CHECK(kb.stats().keys == 64);
   CHECK(kb.stats().hits >= 66);
+
+  // The same into the caller's buffers, used again and again.
+  const std::vector<std::string> keys{"k1", "nothing", "k63", "k2"};
+  std::vector<std::vector<std::byte>> buffers(keys.size(), filled(1100, 0xee));
+  std::vector<std::span<std::byte>> into(buffers.begin(), buffers.end());
+  for (int round = 0; round < 3; ++round) {
+    auto sizes = kb.get_many_into(keys, into);
+    REQUIRE(sizes.size() == 4);
+    CHECK(sizes[0] == std::optional<std::size_t>(1001));
+    CHECK_FALSE(sizes[1].has_value());
+    CHECK(sizes[2] == std::optional<std::size_t>(1063));
+    CHECK(sizes[3] == std::optional<std::size_t>(1002));
+    CHECK(std::equal(many[0]->begin(), many[0]->end(), buffers[0].begin()));
+    CHECK(buffers[1] == filled(1100, 0xee));  // nothing there: untouched
+    CHECK(std::equal(many[2]->begin(), many[2]->end(), buffers[2].begin()));
+    CHECK(std::equal(many[3]->begin(), many[3]->end(), buffers[3].begin()));
+    CHECK(buffers[2][1063] == std::byte{0xee});  // past the value: untouched
+  }
+  std::vector<std::byte> small(1062);
+  into[2] = small;
+  try {
+    (void)kb.get_many_into(keys, into);
+    FAIL("a buffer too small for k63 was taken");
+  } catch (const remora::InvalidObject& e) {
+    CHECK(std::string(e.what()).find("'k63' holds 1063 bytes; the buffer has 1062") !=
+          std::string::npos);
+  }
+  CHECK_THROWS_AS(kb.get_many_into(keys, std::span(into).first(3)), remora::InvalidObject);
 }
 
 TEST_CASE("blob values from nothing to 64 MiB, read into a caller's buffer", "[client][blobs]") {

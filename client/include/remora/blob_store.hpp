@@ -62,6 +62,14 @@ class BlobStore {
   /// The values of `keys` (nothing for those not there), in one request and
   /// one batch of reads per node.
   std::vector<std::optional<std::vector<std::byte>>> get_many(const std::vector<std::string>& keys);
+  /// As get_many, each value read into into[k] (its first bytes) without an
+  /// intermediate copy or an allocation: each key's size, nothing for those
+  /// not there. Buffers used again skip the page faults and zeroing that
+  /// fresh vectors cost. Throws InvalidObject, naming the key and both
+  /// sizes, when a buffer is too small (buffers of keys on other nodes may
+  /// hold their values by then), or when into.size() != keys.size().
+  std::vector<std::optional<std::size_t>> get_many_into(const std::vector<std::string>& keys,
+                                                        std::span<const std::span<std::byte>> into);
   /// Whether `key` was there; it is not now.
   bool erase(std::string_view key);
   /// Whether `key` is there now (not counted as a read).
