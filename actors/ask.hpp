@@ -1,10 +1,9 @@
 // ask: one request from a plain (blocking) thread to a remote actor, bounded
 // by a timeout, that ends as soon as the connection to that actor is lost.
-// CAF neither fails a request whose reply was lost with its connection nor
-// one sent to a proxy after its connection went: a blocking receive waits
-// out the whole timeout. So the caller names a flag that whoever watches
-// the connection sets when it goes (node_client's agent), and the wait reads
-// it between slices.
+// CAF does not fail a request whose reply was lost with its connection: a
+// blocking receive waits out the whole timeout. So the caller names a flag
+// that whoever watches the connection sets when it goes (node_client's
+// agent, watch_loss), and the wait reads it between slices.
 // Include only from actors/.
 #pragma once
 
@@ -39,24 +38,11 @@ class outcome {
     }
     ready_.notify_all();
   }
-  /// The result; errc::timeout after `limit`, or as soon as `give_up` (if
-  /// any) says to (the peer may answer again later).
-  transport::result<R> wait(std::chrono::milliseconds limit, const std::string& what,
-                            const std::function<bool()>& give_up = {}) {
-    const auto until = std::chrono::steady_clock::now() + limit;
+  /// The result; errc::timeout after `limit`.
+  transport::result<R> wait(std::chrono::milliseconds limit, const std::string& what) {
     std::unique_lock held(mutex_);
-    for (;;) {
-      const auto slice =
-          give_up
-              ? std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(10))
-              : until;
-      if (ready_.wait_until(held, slice, [&] { return value_.has_value(); }))
-        return std::move(*value_);
-      if (std::chrono::steady_clock::now() >= until)
-        return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
-      if (give_up())
-        return transport::error{transport::errc::timeout, what + ": the node stopped answering"};
-    }
+    if (ready_.wait_for(held, limit, [&] { return value_.has_value(); })) return std::move(*value_);
+    return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
   }
 
  private:
