@@ -1,5 +1,6 @@
 // What the Python module's files share: each binds one part of the API
-// (errors, options, the Runtime, arrays) into the module `remora`.
+// (errors, options, the Runtime, arrays, blob stores) into the module
+// `remora`.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -22,6 +23,8 @@ Options options_from(const py::kwargs& keywords);
 void bind_runtime(py::module_& m);
 /// The array and view classes, one of each per element type.
 void bind_arrays(py::module_& m);
+/// remora.BlobStore.
+void bind_blobs(py::module_& m);
 
 // The Runtime's array methods, which pick the element type from a numpy
 // dtype (arrays.cpp).
@@ -31,6 +34,9 @@ py::object open_array(const std::shared_ptr<Runtime>& rt, const std::string& nam
                       const py::object& dtype);
 py::object publish(const std::shared_ptr<Runtime>& rt, const std::string& name,
                    const py::object& array);
+// The Runtime's blob_store (blobs.cpp): capacity in bytes or as "8GiB".
+py::object open_blob_store(const std::shared_ptr<Runtime>& rt, const std::string& name,
+                           const py::object& capacity);
 
 /// `with rt.scope() as s:` -- a DerefScope, opened on entry and closed on
 /// exit, on the thread that entered it. Views (span) are valid while it is

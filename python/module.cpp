@@ -7,4 +7,5 @@ PYBIND11_MODULE(remora, m) {
   remora::python::bind_errors(m);
   remora::python::bind_runtime(m);
   remora::python::bind_arrays(m);
+  remora::python::bind_blobs(m);
 }

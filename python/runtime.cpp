@@ -98,6 +98,10 @@ void bind_runtime(py::module_& m) {
             rt.unpublish(name);
           },
           py::arg("name"))
+      .def("blob_store", &open_blob_store, py::arg("name"), py::arg("capacity") = py::none(),
+           "The blob store named name (a remora.BlobStore), keeping at most capacity bytes of "
+           "values on each node (bytes, or such as \"8GiB\"; None: until the node runs out of "
+           "room).")
       .def("scope", [](const Runtime&) { return scope(); })
       .def("stats", [](const Runtime& rt) { return dict_of(rt.stats()); });
 }

@@ -1,7 +1,7 @@
 # The Python module against real memory nodes: numpy round trips for every
 # element type, gathers, views inside and outside a scope, publishing
-# across processes, stats, threads, and the errors as remora.Error
-# subclasses.
+# across processes, blob stores, stats, threads, and the errors as
+# remora.Error subclasses.
 import os
 import subprocess
 import sys
@@ -139,6 +139,51 @@ def test_threads_read_one_array_at_once(node):
         t.join(60)
     assert not any(t.is_alive() for t in threads)
     assert wrong == []
+
+
+def test_blob_store_values_round_trip_and_land_in_callers_buffers(node):
+    rt = runtime(node)
+    kv = rt.blob_store("kv", capacity="64MiB")
+    assert kv.name == "kv"
+    blocks = {"block-%d" % i: np.full(65536, i, dtype=np.uint8) for i in range(8)}
+    for key, block in blocks.items():
+        kv.put(key, block, pin=1.0)
+    kv.put("text", b"hello, far memory")
+    kv.put("empty", b"")
+    assert kv.get("text") == b"hello, far memory"
+    assert kv.get("empty") == b""
+    assert kv.get("nothing") is None
+    assert "text" in kv and "nothing" not in kv
+    # Into buffers the caller keeps, used again: numpy arrays and a bytearray.
+    keys = ["block-3", "nothing", "block-7", "text"]
+    buffers = [np.zeros(65536, dtype=np.uint8), np.full(16, 9, dtype=np.uint8),
+               np.zeros(65536 + 10, dtype=np.uint8), bytearray(64)]
+    for _ in range(3):
+        assert kv.get_many_into(keys, buffers) == [65536, None, 65536, 17]
+        assert np.array_equal(buffers[0], blocks["block-3"])
+        assert np.all(buffers[1] == 9)  # nothing there: untouched
+        assert np.array_equal(buffers[2][:65536], blocks["block-7"])
+        assert np.all(buffers[2][65536:] == 0)  # past the value: untouched
+        assert bytes(buffers[3][:17]) == b"hello, far memory"
+    many = kv.get_many(["block-1", "nothing", "text"])
+    assert many[0] == blocks["block-1"].tobytes() and many[1] is None
+    assert many[2] == b"hello, far memory"
+    into = np.zeros(65536, dtype=np.uint8)
+    assert kv.get_into("block-5", into) == 65536 and np.array_equal(into, blocks["block-5"])
+    with pytest.raises(remora.InvalidObject, match="holds 65536 bytes; the buffer has 100"):
+        kv.get_into("block-5", np.zeros(100, dtype=np.uint8))
+    with pytest.raises(remora.InvalidObject, match="read-only"):
+        kv.get_into("block-5", b"x" * 65536)
+    with pytest.raises(remora.InvalidObject):
+        kv.get_many_into(keys, buffers[:3])
+    assert kv.erase("text") and not kv.erase("text") and kv.get("text") is None
+    stats = kv.stats()
+    assert stats["keys"] == 9 and stats["puts"] == 10 and stats["hits"] > 0
+    # Shared: another Runtime of the same node opens the same store.
+    other = runtime(node).blob_store("kv")
+    assert other.get("block-2") == blocks["block-2"].tobytes()
+    with pytest.raises(remora.ConfigError):
+        rt.blob_store("kv", capacity="lots")
 
 
 def test_errors_are_remora_errors_of_the_same_names():
