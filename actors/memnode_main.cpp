@@ -58,7 +58,7 @@ class memnode_options : public caf::actor_system_config {
   std::string tls_certificate, tls_key, tls_ca_file;
   std::string net_devices;
   double high_watermark = 0.90, low_watermark = 0.80;
-  bool test_hooks = false, insecure = false, require_client_cert = false;
+  bool test_hooks = false, insecure = false, require_client_cert = false, populate = false;
   std::string cluster, advertise;
   std::string lease_grace = "30s";
   std::string reuse_delay = "5ms";
@@ -83,6 +83,10 @@ class memnode_options : public caf::actor_system_config {
              "has a region of the capacity of its own, in proportion to its quota")
         .add(high_watermark, "high-watermark", "fraction of capacity that starts spilling (0.9)")
         .add(low_watermark, "low-watermark", "fraction of capacity spilling stops at (0.8)")
+        .add(populate, "populate",
+             "fault all of --capacity in at start, in the background: the memory is in use at "
+             "once, and objects then land on pages already there instead of each new page "
+             "being zeroed while a client waits")
         .add(reuse_delay, "reuse-delay",
              "how long a freed or spilled slot waits before another object takes it: longer "
              "than any client's one-sided read of it takes (default 5ms)")
@@ -277,6 +281,7 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     o.arena.high_watermark = opts.high_watermark;
     o.arena.low_watermark = opts.low_watermark;
     o.arena.reuse_delay = parse_duration("--reuse-delay", opts.reuse_delay);
+    o.arena.populate = opts.populate;
     if (o.arena.reuse_delay.count() <= 0) usage_error("--reuse-delay must be at least 1ms");
     o.auth_token = opts.auth_token;
     o.test_hooks = opts.test_hooks;

@@ -87,7 +87,23 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
 
 arena::arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
              const options& o)
-    : parts_(std::move(parts)), spill_(std::move(spill)), options_(o) {}
+    : parts_(std::move(parts)), spill_(std::move(spill)), options_(o) {
+  if (!o.populate) return;
+  // The regions do not move or change while the arena lives; the thread
+  // reads nothing else, and a page it faults in twice costs little.
+  std::vector<std::span<std::byte>> memory;
+  for (const auto& p : parts_) memory.emplace_back(p->region.data(), p->region.size());
+  populating_ = std::jthread([memory](std::stop_token stop) {
+    constexpr std::size_t step = 2 << 20;
+    for (auto m : memory)
+      for (std::size_t at = 0; at < m.size(); at += step) {
+        if (stop.stop_requested()) return;
+        // Advice: a kernel without MADV_POPULATE_WRITE refuses it, and the
+        // pages are faulted in as they are handed out, as without it.
+        (void)::madvise(m.data() + at, std::min(step, m.size() - at), MADV_POPULATE_WRITE);
+      }
+  });
+}
 
 const transport::region& arena::memory(tenant_id tenant) const {
   return parts_.at(tenant)->region;

@@ -43,6 +43,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -98,6 +99,11 @@ class arena {
     // How long a freed or spilled slot waits before reuse (slab_allocator):
     // longer than a one-sided read of it takes.
     std::chrono::milliseconds reuse_delay{5};
+    // Fault all of the memory in at start, on a thread of its own, as
+    // registering it for RDMA would pin it: allocations then find their
+    // pages there, instead of paying for each fresh page (its zeroing) on
+    // the request's path. The memory is then in use from the start.
+    bool populate = false;
   };
 
   /// What an allocation that must wait for quarantined room does.
@@ -267,6 +273,9 @@ class arena {
   // draws its hash key from std::random_device, 5 % of the node's time while
   // a client freed its objects).
   id_set freeing_;
+  // options::populate's thread; last, so that it stops before the memory
+  // it touches goes.
+  std::jthread populating_;
 };
 
 }  // namespace remora::storage

@@ -3,9 +3,12 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "remora/version.hpp"
 #include "tests/actors/memnode_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 using namespace remora;
 using namespace std::chrono_literals;
@@ -145,4 +148,39 @@ TEST_CASE("TLS: a node with certificates serves TLS clients and refuses plain on
   REQUIRE(client->data().read(w->at(0), back).ok());
   CHECK(back == object_bytes(9, 512));
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// The shared memory this process has faulted in (its arena is shared
+// memory), from /proc: RssShmem, in bytes.
+std::uint64_t shared_memory_in_use(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("RssShmem:", 0) == 0) return std::stoull(line.substr(9)) * 1024;  // kB
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a node started with --populate faults its arena in; without it, memory is faulted in as used",
+    "[memnode][lifecycle]") {
+  actors::control_plane cp;
+  memnode_process lazy({"--capacity=64MiB"});
+  memnode_process eager({"--capacity=64MiB", "--populate"});
+  CHECK(testing::eventually([&] { return shared_memory_in_use(eager.process.pid()) >= 64 << 20; },
+                            30s));
+  CHECK(shared_memory_in_use(lazy.process.pid()) < 32 << 20);
+  // It serves as any node does.
+  auto client = connect_client(cp, eager);
+  auto where =
+      client->allocate(std::vector<std::uint64_t>{1, 2}, std::vector<std::uint32_t>{1 << 20, 100});
+  REQUIRE(where.ok());
+  for (auto& w : *where) REQUIRE(client->data().write(w, object_bytes(w.id, w.size)).ok());
+  for (auto& w : *where) {
+    std::vector<std::byte> back(w.size);
+    REQUIRE(client->data().read(w, back).ok());
+    CHECK(back == object_bytes(w.id, w.size));
+  }
 }
