@@ -3,9 +3,15 @@
 // allocation + free of one 64-byte object, for `seconds` each. With
 // --tls-ca-file/--tls-certificate/--tls-key it speaks TLS. One line:
 // "case=control tls=0|1 rtt_per_s=... p50_us=... p99_us=... alloc_free_per_s=...".
+// With --redis-port instead of --node, the peer's figures through the same
+// loops: GET of a 64-byte value one at a time, and SET + DEL of one key:
+// "case=control-redis rtt_per_s=... p50_us=... p99_us=... alloc_free_per_s=...".
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,15 +22,69 @@
 using remora::bench::clock_type;
 using remora::bench::fail;
 
+namespace {
+
+// Round trips (`ask`, one at a time, each timed) for `seconds`, then
+// pairs (`pair`, counted) for as long; prints the line.
+void measure(const char* label, double seconds, const std::function<void()>& ask,
+             const std::function<void(std::uint64_t)>& pair) {
+  for (int i = 0; i < 200; ++i) ask();  // warm up
+  std::vector<double> rtt;
+  auto start = clock_type::now();
+  while (std::chrono::duration<double>(clock_type::now() - start).count() < seconds) {
+    const auto t0 = clock_type::now();
+    ask();
+    rtt.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
+  }
+  const double rtt_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::uint64_t pairs = 0;
+  start = clock_type::now();
+  for (std::uint64_t id = 1;
+       std::chrono::duration<double>(clock_type::now() - start).count() < seconds; ++id) {
+    pair(id);
+    ++pairs;
+  }
+  const double pair_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::sort(rtt.begin(), rtt.end());
+  std::printf("case=%s rtt_per_s=%.0f p50_us=%.1f p99_us=%.1f alloc_free_per_s=%.0f\n", label,
+              rtt.size() / rtt_s, rtt[rtt.size() / 2], rtt[rtt.size() * 99 / 100], pairs / pair_s);
+}
+
+void against_redis(int port, double seconds) {
+  redisContext* redis = redisConnect("127.0.0.1", port);
+  if (redis == nullptr || redis->err)
+    fail("cannot connect to redis on port " + std::to_string(port));
+  auto command = [&](const std::string& c) {
+    auto* r = static_cast<redisReply*>(redisCommand(redis, c.c_str()));
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) fail("redis: " + c + " failed");
+    freeReplyObject(r);
+  };
+  command("SET value " + std::string(64, 'x'));
+  measure(
+      "control-redis", seconds, [&] { command("GET value"); },
+      [&](std::uint64_t id) {
+        command("SET key-" + std::to_string(id) + " " + std::string(64, 'x'));
+        command("DEL key-" + std::to_string(id));
+      });
+  redisFree(redis);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   remora::actors::node_client::options o;
   remora::actors::tls_options tls;
   double seconds = 2;
   std::string node;
-  CLI::App app{"Times control-plane round trips (stats) and alloc + free of one object.",
-               "remora-bench-control"};
+  int redis_port = 0;
+  CLI::App app{
+      "Times control-plane round trips (stats) and alloc + free of one object, or the "
+      "same loops against Redis (GET; SET + DEL).",
+      "remora-bench-control"};
   remora::cli::standard(app);
-  app.add_option("--node", node, "the memory node")->type_name("HOST:PORT")->required();
+  auto* at_node = app.add_option("--node", node, "the memory node")->type_name("HOST:PORT");
+  auto* at_redis = app.add_option("--redis-port", redis_port, "or a redis-server on 127.0.0.1");
+  at_node->excludes(at_redis);
   app.add_option("--seconds", seconds, "how long each case runs")->check(CLI::PositiveNumber);
   app.add_option("--auth-token", o.auth_token, "the node's token");
   auto* ca = app.add_option("--tls-ca-file", tls.ca_file, "TLS: the CA's PEM file");
@@ -35,6 +95,13 @@ int main(int argc, char** argv) {
   cert->needs(ca)->needs(key);
   key->needs(ca)->needs(cert);
   if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  if (node.empty() == (redis_port == 0))
+    return remora::cli::usage_error(app, "give --node or --redis-port");
+  if (redis_port != 0)
+    return remora::cli::run("remora-bench-control", [&] {
+      against_redis(redis_port, seconds);
+      return 0;
+    });
   auto address = remora::actors::node_address::parse(node);
   if (!address) return remora::cli::usage_error(app, address.err().message);
   o.address = *address;
@@ -43,30 +110,17 @@ int main(int argc, char** argv) {
     auto client = remora::actors::node_client::connect(cp, o);
     if (!client) fail(client.err().message);
     auto& c = **client;
-    for (int i = 0; i < 200; ++i) (void)c.stats();  // warm up
-    std::vector<double> rtt;
-    auto start = clock_type::now();
-    while (std::chrono::duration<double>(clock_type::now() - start).count() < seconds) {
-      const auto t0 = clock_type::now();
-      if (!c.stats()) fail("a stats request failed");
-      rtt.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
-    }
-    const double rtt_s = std::chrono::duration<double>(clock_type::now() - start).count();
-    std::uint64_t pairs = 0;
-    start = clock_type::now();
-    for (std::uint64_t id = 1;
-         std::chrono::duration<double>(clock_type::now() - start).count() < seconds; ++id) {
-      const std::vector<std::uint64_t> ids{id};
-      if (!c.allocate(ids, std::vector<std::uint32_t>{64}) || !c.free(ids))
-        fail("an alloc or free failed");
-      ++pairs;
-    }
-    const double pair_s = std::chrono::duration<double>(clock_type::now() - start).count();
-    std::sort(rtt.begin(), rtt.end());
-    std::printf(
-        "case=control tls=%d rtt_per_s=%.0f p50_us=%.1f p99_us=%.1f alloc_free_per_s=%.0f\n",
-        tls.enabled() ? 1 : 0, rtt.size() / rtt_s, rtt[rtt.size() / 2], rtt[rtt.size() * 99 / 100],
-        pairs / pair_s);
+    const std::string label = tls.enabled() ? "control tls=1" : "control tls=0";
+    measure(
+        label.c_str(), seconds,
+        [&] {
+          if (!c.stats()) fail("a stats request failed");
+        },
+        [&](std::uint64_t id) {
+          const std::vector<std::uint64_t> ids{id};
+          if (!c.allocate(ids, std::vector<std::uint32_t>{64}) || !c.free(ids))
+            fail("an alloc or free failed");
+        });
     return 0;
   });
 }
