@@ -163,9 +163,8 @@ std::uint64_t shared_memory_in_use(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE(
-    "a node started with --populate faults its arena in; without it, memory is faulted in as used",
-    "[memnode][lifecycle]") {
+TEST_CASE("a node started with --populate faults its arena in at once, one without as it is used",
+          "[memnode][lifecycle]") {
   actors::control_plane cp;
   memnode_process lazy({"--capacity=64MiB"});
   memnode_process eager({"--capacity=64MiB", "--populate"});
