@@ -64,6 +64,7 @@ TEST_CASE(
     objects.push_back(rt.make_unique<wide>(wide{i, i, {}}));
 
   nodes[0]->signal(SIGSTOP);
+  REQUIRE(nodes[0]->wait_stopped(10s));
   auto slowest = clock_type::duration::zero();
   std::size_t wrong = 0;
   for (std::uint64_t i = 0; i < objects.size(); ++i) {
@@ -89,6 +90,7 @@ TEST_CASE(
   // It rejoins: with another node hung now, objects whose copies are on
   // the two of them read from the one that came back.
   nodes[1]->signal(SIGSTOP);
+  REQUIRE(nodes[1]->wait_stopped(10s));
   CHECK(wrong_after_retries(objects, b_of, 30s) == 0);
   nodes[1]->signal(SIGCONT);
   CHECK(rt.stats().objects_lost == 0);
@@ -193,6 +195,7 @@ TEST_CASE("connecting to a SIGSTOPped node gives up within the timeout", "[clien
   remora::Options options;
   auto nodes = remora::testing::start_nodes(1, options);
   nodes[0]->signal(SIGSTOP);
+  REQUIRE(nodes[0]->wait_stopped(10s));
   // The kernel still accepts TCP for it; CAF's handshake never finishes.
   remora::actors::control_plane cp;
   const auto start = std::chrono::steady_clock::now();
@@ -228,7 +231,8 @@ TEST_CASE("a request to a hung node ends when its control connection is cut, not
   REQUIRE(client.ok());
   for (int i = 0; i < 100; ++i) REQUIRE((*client)->stats().ok());
 
-  node.signal(SIGSTOP);  // it answers nothing now
+  node.signal(SIGSTOP);
+  REQUIRE(node.wait_stopped(10s));  // it answers nothing now
   std::atomic<bool> done{false};
   remora::transport::result<remora::actors::node_stats> asked =
       remora::transport::error{remora::transport::errc::io, "not answered"};

@@ -163,7 +163,8 @@ TEST_CASE("a gather in flight when its connection is cut ends at once, not at it
   const std::vector<std::uint64_t> few{1, 2};
   CHECK(mismatches(few, client.gather(few)) == 0);
 
-  nodes[0]->signal(SIGSTOP);  // the server's misses wait for the node now
+  nodes[0]->signal(SIGSTOP);
+  REQUIRE(nodes[0]->wait_stopped(seconds(10)));  // the server's misses wait for it now
   std::vector<std::uint64_t> spread(1000);
   for (std::size_t i = 0; i < spread.size(); ++i) spread[i] = i * (rows / spread.size());
   std::atomic<bool> done{false}, unavailable{false};

@@ -97,6 +97,22 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
   return exit_code_;
 }
 
+bool child_process::wait_stopped(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!exit_code_) {
+    int status = 0;
+    const pid_t changed = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
+    if (changed == pid_ && WIFSTOPPED(status)) return true;
+    if (changed == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 int port_from_line(const std::string& line) {
   std::smatch m;
   static const std::regex pattern(R"(:(\d+))");

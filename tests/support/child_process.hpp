@@ -33,6 +33,10 @@ class child_process {
   /// Sends `signal` (SIGTERM, SIGKILL, SIGSTOP, ...).
   void signal(int signal);
 
+  /// After signal(SIGSTOP), which the process takes in its own time: waits
+  /// up to `timeout` until it has stopped; whether it has.
+  bool wait_stopped(std::chrono::milliseconds timeout);
+
   /// Waits up to `timeout` for the process to exit; its exit code, or -signal
   /// when a signal ended it, or nullopt when it still runs.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
