@@ -8,6 +8,10 @@
 # Python Redis client (python3-redis: one MGET a batch into numpy, against a
 # redis-server started for it): vs_redis = Python-Remora rows/s over
 # Python-Redis rows/s. REMORA_EMBEDDING_ROWS sets N (default 1000000).
+# Then KV-cache blocks from Python (bench/python_blobs.py: 2048 blocks of
+# 64 KiB put, then read back 32 a batch into buffers kept across batches,
+# every block checked): remora.BlobStore.get_many_into against a memory
+# node, and MGET from python3-redis; ratio = Remora's get GB/s over Redis's.
 
 # python_redis ROWS: bench/python_redis_gather.py's `result` line against a
 # Redis server started for it and stopped after.
@@ -23,6 +27,28 @@ python_redis() {
            --rows="$1" --seconds=5 | grep '^result ')
   kill "$server"; wait "$server" 2>/dev/null || true
   echo "$line"
+}
+
+# python_blobs MODULE: the KV-block line, Remora and Redis from Python.
+python_blobs() {
+  local memnode remora redis port server
+  memnode=$(need_binary actors/remora-memnode)
+  remora=$(PYTHONPATH="$1" against_memnode "$memnode" --capacity=1GiB -- \
+             /usr/bin/python3 "$here/python_blobs.py" | grep '^result ')
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --protected-mode no >/dev/null 2>&1 &
+  server=$!
+  wait_listening "$port" || { kill "$server"; return 1; }
+  redis=$(timeout 600 /usr/bin/python3 "$here/python_blobs.py" --redis-port="$port" | grep '^result ')
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "python kv-64KiB-b32 remora_put=$(field put_gbps "$remora")GB/s" \
+       "remora_get=$(field get_gbps "$remora")GB/s get_p50=$(field get_p50_us "$remora")us" \
+       "get_p99=$(field get_p99_us "$remora")us redis_set=$(field put_gbps "$redis")GB/s" \
+       "redis_get=$(field get_gbps "$redis")GB/s redis_p50=$(field get_p50_us "$redis")us" \
+       "redis_p99=$(field get_p99_us "$redis")us" \
+       "wrong=$(( $(field wrong "$remora") + $(field wrong "$redis") ))" \
+       "ratio=$(calc "$(field get_gbps "$remora") / $(field get_gbps "$redis")")"
 }
 
 bench_python() {
@@ -52,4 +78,5 @@ bench_python() {
        "python_p99=$(field p99_us "$py")us redis=$(calc "$r / 1e6")Mrows/s" \
        "redis_p50=$(field p50_us "$redis")us redis_p99=$(field p99_us "$redis")us" \
        "redis_wrong=$(field wrong "$redis") vs_redis=$(calc "$p / $r") ratio=$(calc "$p / $r")"
+  python_blobs "$module"
 }
