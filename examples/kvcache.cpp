@@ -258,7 +258,9 @@ int decode(const config& c, remora::BlobStore& kv, std::size_t block_bytes) {
     auto next = std::async(std::launch::async, fetch_layer, 0, hit);
     std::vector<std::size_t> landed(c.layers, 0);
     for (std::uint64_t layer = 0; layer < c.layers && hit > 0; ++layer) {
-      auto [sizes, seconds] = next.get();
+      auto got = next.get();
+      const auto& sizes = got.first;  // a reference, not a binding: the lambda below takes it
+      const double seconds = got.second;
       const auto& buffer = layer_buffers[layer % 2];
       auto value = [&](std::size_t b) {
         return std::span(buffer.data() + b * block_bytes, *sizes[b]);
