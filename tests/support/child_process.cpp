@@ -82,35 +82,29 @@ void child_process::signal(int signal) {
   if (!exit_code_) ::kill(pid_, signal);
 }
 
-std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (!exit_code_) {
-    int status = 0;
-    pid_t done = ::waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= until) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return exit_code_;
-}
-
-bool child_process::wait_stopped(std::chrono::milliseconds timeout) {
+std::optional<int> child_process::next_change(int flags, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (!exit_code_) {
     int status = 0;
-    const pid_t changed = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
-    if (changed == pid_ && WIFSTOPPED(status)) return true;
-    if (changed == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      break;
+    if (::waitpid(pid_, &status, WNOHANG | flags) == pid_) {
+      if (WIFEXITED(status) || WIFSIGNALED(status))
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      return status;
     }
     if (std::chrono::steady_clock::now() >= until) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return false;
+  return std::nullopt;
+}
+
+std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
+  (void)next_change(0, timeout);
+  return exit_code_;
+}
+
+bool child_process::wait_stopped(std::chrono::milliseconds timeout) {
+  const auto status = next_change(WUNTRACED, timeout);
+  return status && WIFSTOPPED(*status);
 }
 
 int port_from_line(const std::string& line) {

@@ -42,6 +42,10 @@ class child_process {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
  private:
+  // waitpid(flags) until it reports a change or `timeout` passes: the
+  // status, or nullopt. An exit is recorded in exit_code_.
+  std::optional<int> next_change(int flags, std::chrono::milliseconds timeout);
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string buffered_;
