@@ -65,17 +65,23 @@ struct BlobStore::impl {
     return **c;
   }
 
-  // Reads `b`'s pieces into `into` (its first b.bytes). False when a piece
-  // went meanwhile (the key was replaced or erased): ask again.
-  bool read_pieces(std::uint32_t node, std::vector<object_location>& pieces,
-                   std::span<std::byte> into) {
-    if (pieces.empty()) return true;
-    std::vector<std::span<std::byte>> parts;
+  // Appends a value's pieces to a batch, each with its stretch of `value`.
+  static void add_pieces(const std::vector<object_location>& of_value, std::span<std::byte> value,
+                         std::vector<object_location>& pieces,
+                         std::vector<std::span<std::byte>>& parts) {
     std::size_t at = 0;
-    for (const auto& p : pieces) {
-      parts.push_back(into.subspan(at, p.size));
+    for (const auto& p : of_value) {
+      pieces.push_back(p);
+      parts.push_back(value.subspan(at, p.size));
       at += p.size;
     }
+  }
+
+  // Reads a batch of pieces into their parts. False when a piece went
+  // meanwhile (its key was replaced or erased): ask again.
+  bool read_pieces(std::uint32_t node, std::vector<object_location>& pieces,
+                   std::vector<std::span<std::byte>>& parts) {
+    if (pieces.empty()) return true;
     auto r = far.read(node, pieces, parts);
     if (r) return true;
     if (r.err().code == errc::unknown_object || r.err().code == errc::corrupt) return false;
@@ -93,8 +99,10 @@ struct BlobStore::impl {
       if (!got) objects::raise(got.err());
       auto& b = got->at(0);
       if (!b.found) return std::nullopt;
-      std::span<std::byte> into = sink(b.bytes);
-      if (read_pieces(node, b.pieces, into.first(b.bytes))) return b.bytes;
+      std::vector<object_location> pieces;
+      std::vector<std::span<std::byte>> parts;
+      add_pieces(b.pieces, sink(b.bytes).first(b.bytes), pieces, parts);
+      if (read_pieces(node, pieces, parts)) return b.bytes;
     }
     throw Error("blob store '" + name + "': key '" + k + "' was replaced " +
                 std::to_string(read_attempts) + " times while it was read");
@@ -121,21 +129,11 @@ struct BlobStore::impl {
       for (std::size_t i = 0; i < which.size(); ++i) {
         auto& b = got->at(i);
         if (!b.found) continue;
-        const std::span<std::byte> value = sink(which[i], b.bytes);
+        add_pieces(b.pieces, sink(which[i], b.bytes), pieces, parts);
         sizes[which[i]] = b.bytes;
-        std::size_t at = 0;
-        for (const auto& p : b.pieces) {
-          pieces.push_back(p);
-          parts.push_back(value.subspan(at, p.size));
-          at += p.size;
-        }
       }
-      if (pieces.empty()) continue;
-      if (auto r = far.read(node, pieces, parts); !r) {
-        if (r.err().code != errc::unknown_object && r.err().code != errc::corrupt)
-          objects::raise(r.err());
+      if (!read_pieces(node, pieces, parts))
         for (std::size_t k : which) sizes[k] = alone(k);  // one was replaced: each again
-      }
     }
     return sizes;
   }
