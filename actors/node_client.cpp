@@ -60,16 +60,16 @@ struct node_client::impl {
   }
   // A heartbeat, answered by the node's pulse (messages.hpp): whether the
   // node is being drained.
-  result<bool> beat(std::chrono::milliseconds timeout) {
+  result<bool> beat(std::chrono::milliseconds timeout, const std::function<bool()>& give_up = {}) {
     if (conn.lost->load(std::memory_order_acquire))
       if (auto again = reconnect(); !again) return again.err();
     auto lost = conn.lost;
-    auto r = actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, {},
+    auto r = actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, give_up,
                                pulse_atom::value);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
     lost = conn.lost;
-    return actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, {},
+    return actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, give_up,
                              pulse_atom::value);
   }
   // A request as the data path and allocation make it: abandoned once the
@@ -245,6 +245,10 @@ result<std::unique_ptr<node_client>> node_client::connect(control_plane& cp, con
     return error{data.err().code, why};
   }
   p->data.emplace(std::move(data).value());
+  p->data->reconnect_only_if([self]() -> result<void> {
+    if (auto r = self->beat(self->opts.timeout, self->opts.give_up); !r) return r.err();
+    return {};
+  });
   return std::unique_ptr<node_client>(new node_client(std::move(p)));
 }
 

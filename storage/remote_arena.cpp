@@ -142,9 +142,13 @@ error remote_arena::failed(const char* request, const error& e) const {
 result<void> remote_arena::reopen() {
   if (ep_ && !ep_->closed()) return {};
   // A request that timed out or was given up aborted the endpoint: the node
-  // may answer again (it hung, and goes on), so connect afresh.
+  // may answer again (it hung, and goes on), so connect afresh, once it
+  // does.
   arena_.reset();
   ep_.reset();
+  if (answering_)
+    if (auto r = answering_(); !r) return r.err();
+  ++reconnects_;
   auto ep = ucx_.worker->connect(address_, another_host_);
   if (!ep) return error{ep.err().code, name_ + ": connecting again: " + ep.err().message};
   ep_ = std::make_unique<transport::endpoint>(std::move(ep).value());

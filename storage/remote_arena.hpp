@@ -42,6 +42,8 @@ class remote_arena {
  public:
   /// Looks an object up again: `where.id` in, the rest refreshed.
   using locator = std::function<transport::result<void>(object_location& where)>;
+  /// Says whether the node answers (through its control connection).
+  using answering = std::function<transport::result<void>()>;
 
   /// Connects a fresh UCX worker to the node's worker (`worker_address`) and
   /// unpacks the arena's key. `name` says which node, for messages. Waits
@@ -95,6 +97,16 @@ class remote_arena {
 
   /// Verified reads whose location had gone stale, since connect.
   std::uint64_t stale_reads() const { return stale_; }
+  /// Times the endpoint was made again (or tried) after a failed request
+  /// aborted it, since connect.
+  std::uint64_t reconnects() const { return reconnects_; }
+
+  /// Before the endpoint is made again (a failed request aborted it), the
+  /// node is asked through `check` whether it answers; if not, requests fail
+  /// with its error and no endpoint is made. Connecting to a node that has
+  /// died costs more than a refusal: over shared memory UCX 1.13 fails to
+  /// attach the dead node's FIFO and leaks what it had set up for it.
+  void reconnect_only_if(answering check) { answering_ = std::move(check); }
 
  private:
   remote_arena() = default;
@@ -129,12 +141,14 @@ class remote_arena {
   std::unique_ptr<transport::endpoint> ep_;  // at a fixed address: arena_ refers to it
   std::optional<transport::remote_region> arena_;
   locator locate_;
+  answering answering_;
   std::string name_;
   std::vector<std::byte> address_, key_;  // the node's worker and arena key, for reopen()
   std::chrono::milliseconds timeout_{0};
   bool another_host_ = false;
   std::vector<std::byte> scratch_;
   std::uint64_t stale_ = 0;
+  std::uint64_t reconnects_ = 0;
 };
 
 /// The error for a write of `given` bytes to an object of `size`

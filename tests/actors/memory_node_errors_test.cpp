@@ -8,6 +8,7 @@
 #include "actors/control_plane_impl.hpp"
 #include "storage/slot.hpp"
 #include "tests/actors/memnode_fixture.hpp"
+#include "tests/support/forced_transports.hpp"
 #include "transport/atomics.hpp"
 
 using namespace remora;
@@ -249,6 +250,50 @@ TEST_CASE("a client killed mid-batch leaves the node serving", "[memnode]") {
   REQUIRE(client->data().read(kept->at(0), back).ok());
   CHECK(back == object_bytes(5, 1000));
   REQUIRE(client->allocate(std::vector<std::uint64_t>{6}, std::vector<std::uint32_t>{64}).ok());
+}
+
+TEST_CASE(
+    "a data endpoint a hung node aborted is made again once the node answers, never to a node "
+    "that died",
+    "[memnode][failure]") {
+  // Over tcp a read waits for the node (over shared memory it copies from
+  // the mapping, and a hung node never aborts it).
+  testing::forced_transports tcp("tcp");
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto options = node.client_options();
+  options.timeout = 1s;
+  auto c = actors::node_client::connect(cp, options);
+  REQUIRE(c.ok());
+  auto& client = *c;
+  auto w = client->allocate(std::vector<std::uint64_t>{1}, std::vector<std::uint32_t>{4096});
+  REQUIRE(w.ok());
+  auto& where = w->at(0);
+  REQUIRE(client->data().write(where, object_bytes(1, 4096)).ok());
+  std::vector<std::byte> back(4096);
+
+  node.process.signal(SIGSTOP);
+  REQUIRE(node.process.wait_stopped(10s));
+  REQUIRE_FALSE(client->data().read(where, back).ok());  // timed out: the endpoint is aborted
+  node.process.signal(SIGCONT);
+  auto read = client->data().read(where, back);
+  INFO((read ? std::string() : read.err().message));
+  REQUIRE(read.ok());
+  CHECK(back == object_bytes(1, 4096));
+  CHECK(client->data().reconnects() == 1);
+
+  node.process.signal(SIGSTOP);
+  REQUIRE(node.process.wait_stopped(10s));
+  REQUIRE_FALSE(client->data().read(where, back).ok());
+  node.process.signal(SIGKILL);
+  REQUIRE(node.process.wait_exit(10s).has_value());
+  // The control connection finds no node: no endpoint is made to it (UCX
+  // leaks one made to a dead peer over shared memory), and the read fails
+  // as the node is unreachable.
+  read = client->data().read(where, back);
+  REQUIRE_FALSE(read.ok());
+  require_error(read.err(), errc::peer_unreachable);
+  CHECK(client->data().reconnects() == 1);
 }
 
 TEST_CASE("auth: a missing or wrong token is refused, the right one served", "[memnode][auth]") {
