@@ -7,13 +7,14 @@
 #include "actors/node_client.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  auto address = remora::actors::node_address::parse(argc == 2 ? argv[1] : "");
+  if (!address) {
     std::fprintf(stderr, "usage: remora-test-churn-client HOST:PORT\n");
     return 2;
   }
   remora::actors::control_plane cp;
   remora::actors::node_client::options o;
-  o.address = *remora::actors::node_address::parse(argv[1]);
+  o.address = *address;
   auto client = remora::actors::node_client::connect(cp, o);
   if (!client) {
     std::fprintf(stderr, "churn client: %s\n", client.err().message.c_str());
