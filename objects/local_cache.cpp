@@ -273,7 +273,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
       r->meta().retire();
       dead.push_back(r);
     } else {
-      r->meta().drop();
+      r->meta().drop(meta_state::home_hint(r->node, r->offset));
     }
   }
   if (!victims.empty()) made_room();

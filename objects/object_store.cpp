@@ -23,6 +23,10 @@ using storage::object_location;
 namespace {
 
 constexpr std::size_t free_batch = 256;
+// What a miss starts loading of the remote slot its word's hint names: a
+// small object's header, payload and trailer (larger ones are prefetched
+// whole by the read).
+constexpr std::size_t hinted_bytes = 128;
 
 }  // namespace
 
@@ -214,6 +218,9 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
       continue;  // an evacuation claimed it meanwhile
     }
     if (m.fetchable()) {
+      // The remote slot's first lines, where the word says its home keeps
+      // them: loaded beside the record's fields, not after them.
+      if (m.has_hint()) far_.prefetch(m.hint_node(), m.hint_offset(), hinted_bytes);
       if (r->meta().begin_fetch(m))
         return fetch(r, {.hot = true, .dirty = for_write, .scanned = scanning});
       continue;

@@ -57,7 +57,7 @@ std::size_t object_store::rebalance_round() {
         present.push_back(r);
       return true;
     }
-    if (m.bits() != 0 || !r->meta().begin_fetch(m)) return true;  // retired, or in transit
+    if (!m.absent() || !r->meta().begin_fetch(m)) return true;  // retired, or in transit
     // Holding F, the remote fields are ours.
     const std::uint32_t to = owner(r->id);
     if (r->version == 0 || to == far_.nodes() || to == r->node) {

@@ -26,7 +26,7 @@ void object_store::seal(std::span<object_record* const> records) {
     std::vector<object_record*> done, later, still;
     for (object_record* r : left) {
       const meta_state m = r->meta().load();
-      if (m.bits() == 0 && r->version != 0) {
+      if (m.absent() && r->version != 0) {
         done.push_back(r);
         continue;
       }
@@ -111,7 +111,7 @@ object_record* object_store::adopt(const storage::object_location& where,
     shared_.insert(r);
     shared_count_.store(shared_.size(), std::memory_order_relaxed);
   }
-  r->meta().make_absent();
+  r->meta().make_absent(meta_state::home_hint(r->node, r->offset));
   return r;
 }
 

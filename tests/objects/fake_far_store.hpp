@@ -67,6 +67,10 @@ class fake_far_store final : public objects::far_store {
     return {};
   }
 
+  void prefetch(std::uint32_t node, std::uint64_t offset, std::size_t) override {
+    std::lock_guard held(mutex_);
+    hints_.emplace_back(node, offset);
+  }
   transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
                                std::span<const std::span<std::byte>> into) override {
     std::lock_guard held(mutex_);
@@ -175,6 +179,11 @@ class fake_far_store final : public objects::far_store {
   std::uint64_t writes() const { return locked(writes_); }
   std::uint64_t part_reads() const { return locked(part_reads_); }
   std::uint64_t frees() const { return locked(frees_); }
+  /// The (node, offset) of every prefetch hint, in order.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> hints() const {
+    std::lock_guard held(mutex_);
+    return hints_;
+  }
   /// Allocation requests (batches) a node up answered, granted or not.
   std::uint64_t allocations() const { return locked(allocations_); }
 
@@ -210,6 +219,7 @@ class fake_far_store final : public objects::far_store {
   std::vector<node_state> nodes_;  // GUARDED_BY(mutex_), as the counters below
   std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0, part_reads_ = 0,
                 allocations_ = 0;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> hints_;
 };
 
 }  // namespace remora::testing

@@ -93,6 +93,49 @@ TEST_CASE("a claim needs a usable object clear of the given bits, restore and dr
   CHECK(w.load().fetchable());
 }
 
+TEST_CASE("an absent word keeps a hint of its home through fetches that fail, not past install",
+          "[meta]") {
+  CHECK(meta_state::home_hint(255, 64) == 0);              // node out of range
+  CHECK(meta_state::home_hint(3, 65) == 0);                // not 8-byte aligned
+  CHECK(meta_state::home_hint(3, 8ull << 40) == 0);        // past 8 TiB
+  const std::uint64_t hint = meta_state::home_hint(0, 0);  // node 0, offset 0: still a hint
+  CHECK(hint != 0);
+  meta_word w;
+  w.install(payload, {.hot = true});
+  REQUIRE(w.claim(0));
+  w.drop(meta_state::home_hint(7, (5ull << 40) - 8));
+  meta_state m = w.load();
+  CHECK(m.absent());
+  CHECK(m.fetchable());
+  CHECK_FALSE(m.present());
+  CHECK_FALSE(m.retired());
+  REQUIRE(m.has_hint());
+  CHECK(m.hint_node() == 7);
+  CHECK(m.hint_offset() == (5ull << 40) - 8);
+  REQUIRE(w.begin_fetch(m));
+  CHECK_FALSE(w.load().fetchable());
+  CHECK_FALSE(w.load().absent());
+  w.abort_fetch();
+  CHECK(w.load().absent());
+  CHECK(w.load().hint_offset() == (5ull << 40) - 8);
+  m = w.load();
+  REQUIRE(w.begin_fetch(m));
+  w.install(payload, {});
+  CHECK(w.load().address() == payload);  // the hint is gone with the absence
+  REQUIRE(w.claim(0));
+  w.drop(hint);
+  CHECK(w.load().hint_node() == 0);
+  CHECK(w.load().hint_offset() == 0);
+  CHECK(w.retire_absent());
+  CHECK(w.load().retired());
+  CHECK(w.retire_absent());  // found retired
+  meta_word made;
+  made.retire();
+  made.make_absent(meta_state::home_hint(1, 4096));
+  CHECK(made.load().absent());
+  CHECK(made.load().hint_offset() == 4096);
+}
+
 TEST_CASE("a move keeps the dirty bit and takes the new address and flags", "[meta]") {
   meta_word w;
   w.install(payload, {.hot = true, .dirty = true});

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -99,6 +100,37 @@ TEST_CASE("objects evicted to the far store come back with their bytes, and free
   f.store->flush_frees();
   CHECK(f.far.objects(0) == 0);
   CHECK(f.far.objects(1) == 0);
+}
+
+TEST_CASE("an evicted object's word hints at its home slot, and its miss loads the slot first",
+          "[object_store]") {
+  fixture f;
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.make(i));
+  const auto gone = f.absent(records);
+  REQUIRE(gone.size() > 100);
+  for (object_record* r : gone) {
+    const auto m = r->meta().load();
+    REQUIRE(m.absent());
+    REQUIRE(m.fetchable());
+    REQUIRE(m.has_hint());
+    CHECK(m.hint_node() == r->node);
+    CHECK(m.hint_offset() == r->offset);
+  }
+  object_record* r = gone[gone.size() / 2];
+  const std::uint32_t seed =
+      static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
+  const std::uint32_t node = r->node;
+  const std::uint64_t offset = r->offset;
+  const auto before = f.far.hints().size();
+  REQUIRE(f.holds(r, seed));  // a miss
+  const auto hints = f.far.hints();
+  REQUIRE(hints.size() == before + 1);
+  CHECK(hints.back() == std::pair<std::uint32_t, std::uint64_t>(node, offset));
+  // Absent objects with hints are released as any absent object is.
+  for (object_record* x : records) f.store->release(x);
+  f.store->flush_frees();
+  CHECK(f.far.objects(0) + f.far.objects(1) == 0);
 }
 
 TEST_CASE("far-store errors reach the caller typed", "[object_store]") {

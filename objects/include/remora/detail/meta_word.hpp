@@ -19,10 +19,16 @@
 //   G device      the payload is in GPU memory (the HBM tier): host derefs
 //                 take the slow path, which brings it back to a host tier
 //
+// An absent word's address bits hold a hint of where its home keeps the
+// object (home_hint: the node and the slot's offset, or 0 for none), so
+// that a miss starts loading the remote slot beside the record's fields
+// instead of after them. Only a hint: the record's fields say where the
+// object is, and the node may have moved it since.
+//
 // The states and who moves between them:
 //
-//   absent (0) --begin_fetch--> F --install--> P|H[...]     (a miss, a prefetch)
-//                               F --abort_fetch--> absent    (the fetch failed)
+//   absent (0|hint) --begin_fetch--> F --install--> P|H[...] (a miss, a prefetch)
+//                                    F --abort_fetch--> absent (the fetch failed)
 //   P --touch--> P|H[|D][|S]          (slow-path deref; the fast path only reads)
 //   P --cool--> P without H, S        (the CLOCK sweep)
 //   P --claim--> P|E --restore--> P   (a mover gives up)
@@ -85,6 +91,8 @@ class meta_state {
   bool usable() const { return (bits_ & (present_bit | evacuating_bit)) == present_bit; }
   /// Freed, or being made (see retire()).
   bool retired() const { return bits_ == (fetching_bit | evacuating_bit); }
+  /// Not present, and neither fetched, moved nor retired: a hint at most.
+  bool absent() const { return (bits_ & ~address_mask) == 0; }
   /// Neither present nor being fetched: a fetch may begin.
   bool fetchable() const { return (bits_ & (present_bit | fetching_bit)) == 0; }
   /// What the host fast path accepts: present, hot, and (for writes) dirty;
@@ -101,7 +109,24 @@ class meta_state {
 
   std::uint64_t bits() const { return bits_; }
 
+  /// The hint an absent word keeps of object's home slot: node `node`, at
+  /// `offset` in its arena; 0 (no hint) where they do not fit.
+  static constexpr std::uint64_t home_hint(std::uint32_t node, std::uint64_t offset) {
+    if (node >= hint_nodes || offset % 8 != 0 || (offset >> 3) >= (1ull << hint_offset_bits))
+      return 0;
+    return (std::uint64_t{node + 1} << hint_offset_bits) | (offset >> 3);
+  }
+  /// Whether this (absent or fetching) word carries a hint; its node and offset.
+  bool has_hint() const { return (bits_ & address_mask) != 0; }
+  std::uint32_t hint_node() const {
+    return static_cast<std::uint32_t>((bits_ & address_mask) >> hint_offset_bits) - 1;
+  }
+  std::uint64_t hint_offset() const { return (bits_ & ((1ull << hint_offset_bits) - 1)) << 3; }
+
  private:
+  // 40 bits of 8-byte units (8 TiB arenas), and 8 of node + 1.
+  static constexpr unsigned hint_offset_bits = 40;
+  static constexpr std::uint32_t hint_nodes = 255;
   std::uint64_t bits_;
 };
 
@@ -185,8 +210,10 @@ class meta_word {
     word_.store(meta_state::present_bit | dirty | a.bits() | address_bits(payload),
                 std::memory_order_release);
   }
-  /// Absent: evicted (its home has its bytes).
-  void drop() { word_.store(0, std::memory_order_release); }
+  /// Absent: evicted (its home has its bytes, where `hint` says).
+  void drop(std::uint64_t hint = 0) {
+    word_.store(hint & meta_state::address_mask, std::memory_order_release);
+  }
   /// Retired: forgotten for good, or not made yet. REQUIRES: no other
   /// thread holds F or E on the object.
   void retire() {
@@ -194,14 +221,17 @@ class meta_word {
   }
   /// Absent: a record made for an object whose home holds it already.
   /// REQUIRES: the record is retired and no other thread knows it yet.
-  void make_absent() { word_.store(0, std::memory_order_release); }
+  void make_absent(std::uint64_t hint = 0) {
+    word_.store(hint & meta_state::address_mask, std::memory_order_release);
+  }
   /// Retires an absent object, or finds it retired; false while another
   /// thread holds it (a fetch or a move in progress: ask again).
   bool retire_absent() {
-    std::uint64_t expected = 0;
     constexpr std::uint64_t retired = meta_state::fetching_bit | meta_state::evacuating_bit;
-    return word_.compare_exchange_strong(expected, retired, std::memory_order_acq_rel) ||
-           expected == retired;
+    std::uint64_t expected = word_.load(std::memory_order_acquire);
+    while (meta_state(expected).absent())
+      if (word_.compare_exchange_weak(expected, retired, std::memory_order_acq_rel)) return true;
+    return expected == retired;
   }
 
  private:
