@@ -109,7 +109,7 @@ class meta_state {
 
   std::uint64_t bits() const { return bits_; }
 
-  /// The hint an absent word keeps of object's home slot: node `node`, at
+  /// The hint an absent word keeps of the object's home slot: node `node`, at
   /// `offset` in its arena; 0 (no hint) where they do not fit.
   static constexpr std::uint64_t home_hint(std::uint32_t node, std::uint64_t offset) {
     if (node >= hint_nodes || offset % 8 != 0 || (offset >> 3) >= (1ull << hint_offset_bits))
