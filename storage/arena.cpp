@@ -24,12 +24,17 @@ std::string id_text(object_id id) {
 }
 
 // A slot's payload (`payload`, or zeroes where it is empty) and its seal.
+// `untouched`: the slot's memory was never handed out, and reads as zeroes
+// (the region was zero when made): a large object's zeroes then cost
+// neither a pass that writes them nor one that reads them for the checksum.
 void fill_slot(std::byte* memory, object_id id, std::uint32_t version, std::uint32_t size,
-               std::span<const std::byte> payload) {
-  if (payload.empty())
-    std::memset(memory + payload_offset, 0, size);
-  else
-    std::memcpy(memory + payload_offset, payload.data(), size);
+               std::span<const std::byte> payload, bool untouched) {
+  if (payload.empty()) {
+    if (!untouched) std::memset(memory + payload_offset, 0, size);
+    write_slot(memory, id, version, size, crc32c_of_zeroes(size));
+    return;
+  }
+  std::memcpy(memory + payload_offset, payload.data(), size);
   write_slot(memory, id, version, size,
              crc32c(std::span<const std::byte>(memory + payload_offset, size)));
 }
@@ -206,7 +211,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     e.version = next_version_++;
     // Nothing of the slot's last object shows through.
     fill_slot(slot_memory(e), ids[i], e.version, e.size,
-              payloads.empty() ? payloads : payloads.subspan(at, e.size));
+              payloads.empty() ? payloads : payloads.subspan(at, e.size), slot->untouched);
     add_resident(ids[i], e);
     out.push_back(location_of(ids[i], e));
   }

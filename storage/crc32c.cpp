@@ -21,4 +21,16 @@ std::uint32_t crc32c(std::span<const std::byte> bytes) {
   return ~crc;
 }
 
+std::uint32_t crc32c_of_zeroes(std::size_t count) {
+  static constexpr std::size_t block = 16 << 10;
+  alignas(64) static const unsigned char zeroes[block] = {};
+  std::uint32_t crc = 0xffffffffu;
+  for (std::size_t left = count; left > 0;) {
+    const std::size_t n = std::min(left, block);
+    crc = crc32_iscsi(const_cast<unsigned char*>(zeroes), static_cast<int>(n), crc);
+    left -= n;
+  }
+  return ~crc;
+}
+
 }  // namespace remora::storage

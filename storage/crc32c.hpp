@@ -12,5 +12,8 @@
 namespace remora::storage {
 
 std::uint32_t crc32c(std::span<const std::byte> bytes);
+/// crc32c of `count` zero bytes, without a buffer that long: it reads one
+/// small block of zeroes again and again, from the CPU's cache.
+std::uint32_t crc32c_of_zeroes(std::size_t count);
 
 }  // namespace remora::storage
