@@ -27,6 +27,9 @@ std::string id_text(object_id id) {
 // `untouched`: the slot's memory was never handed out, and reads as zeroes
 // (the region was zero when made): a large object's zeroes then cost
 // neither a pass that writes them nor one that reads them for the checksum.
+// (A client that wrote into free memory of its tenant's partition, which
+// its key allows, finds such an object corrupt, not zero: its own tenant's
+// data is all it can damage, as its writes to any slot there could.)
 void fill_slot(std::byte* memory, object_id id, std::uint32_t version, std::uint32_t size,
                std::span<const std::byte> payload, bool untouched) {
   if (payload.empty()) {
