@@ -44,9 +44,7 @@ std::optional<slot_ref> slab_allocator::allocate(std::size_t bytes, clock::time_
   const std::uint32_t index = cls.open_pages.back();
   page& p = pages_[index];
   std::uint32_t slot = p.carved;
-  bool untouched = false;
   if (p.ready.empty()) {
-    untouched = !p.recycled;
     ++p.carved;
   } else {
     slot = p.ready.back();
@@ -56,8 +54,7 @@ std::optional<slot_ref> slab_allocator::allocate(std::size_t bytes, clock::time_
   p.live[slot] = true;
   ++p.allocated;
   used_ += cls.bytes;
-  return slot_ref{std::uint64_t{index} * page_size_ + std::uint64_t{slot} * cls.bytes, cls.bytes,
-                  untouched};
+  return slot_ref{std::uint64_t{index} * page_size_ + std::uint64_t{slot} * cls.bytes, cls.bytes};
 }
 
 void slab_allocator::release(slot_ref slot, clock::time_point now) {
@@ -151,7 +148,6 @@ void slab_allocator::make_free(std::uint64_t offset) {
     --classes_[p.size_class].pages;
     p.size_class = no_class;
     p.carved = 0;
-    p.recycled = true;
     p.ready.clear();
     free_pages_.push_back(index);
   } else {

@@ -38,9 +38,6 @@ namespace remora::storage {
 struct slot_ref {
   std::uint64_t offset;  // from the start of the allocator's range; a multiple of 8
   std::uint32_t bytes;   // the class size reserved (>= the bytes asked for)
-  // From allocate: no slot handed out before covered any of these bytes
-  // (they hold what the range held at the start).
-  bool untouched = false;
 };
 
 class slab_allocator {
@@ -104,7 +101,6 @@ class slab_allocator {
     std::uint32_t size_class = no_class;
     std::uint32_t slots = 0;   // slots of the class that fit in the page
     std::uint32_t carved = 0;  // slots [0, carved) have been handed out before
-    bool recycled = false;     // held by a class before: its uncarved slots are not untouched
     std::uint32_t allocated = 0;
     std::uint32_t quarantined = 0;
     std::uint32_t open_index = not_open;  // position in its class's open_pages

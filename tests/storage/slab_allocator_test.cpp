@@ -129,42 +129,6 @@ TEST_CASE("a released slot is quarantined for reuse_delay", "[storage][slab]") {
   }
 }
 
-TEST_CASE("a slot is untouched only when nothing handed out before covered its bytes",
-          "[storage][slab]") {
-  std::vector<std::byte> memory(2 * 4096);
-  slab_allocator slabs(memory, 4096, 10ms);
-  std::vector<slot_ref> first;
-  for (int i = 0; i < 4; ++i) {
-    auto s = slabs.allocate(64, t0);
-    REQUIRE(s);
-    CHECK(s->untouched);  // carved from a page no class held before
-    first.push_back(*s);
-  }
-  slabs.give_back(first[1]);
-  const auto reused = slabs.allocate(64, t0);
-  REQUIRE(reused);
-  CHECK(reused->offset == first[1].offset);
-  CHECK_FALSE(reused->untouched);
-  const auto next = slabs.allocate(64, t0);  // carved on, in the same page
-  REQUIRE(next);
-  CHECK(next->untouched);
-  // The page empties and goes to another class: none of its slots is
-  // untouched any more, carved or not, nor is the page's next life.
-  slabs.give_back(first[0]);
-  slabs.give_back(*reused);
-  slabs.give_back(first[2]);
-  slabs.give_back(first[3]);
-  slabs.give_back(*next);
-  const auto big = slabs.allocate(1024, t0);
-  REQUIRE(big);
-  CHECK(big->offset < 4096);
-  CHECK_FALSE(big->untouched);
-  const auto other_page = slabs.allocate(4096, t0);
-  REQUIRE(other_page);
-  CHECK(other_page->offset == 4096);
-  CHECK(other_page->untouched);
-}
-
 TEST_CASE("a slot given back is free at once, and an emptied page returns to the pool",
           "[storage][slab]") {
   std::vector<std::byte> memory(2 * 4096);
