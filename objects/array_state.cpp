@@ -17,6 +17,13 @@ std::atomic<std::uint64_t> next_array_key{1};
 array_state::array_state() : key(next_array_key.fetch_add(1, std::memory_order_relaxed)) {}
 
 array_state::~array_state() {
+  // A scope of this thread may still remember a chunk of this array, and
+  // another array may be made at this address. (No other thread's may:
+  // its scope would hold chunks about to be released.)
+  const thread_state& t = this_thread;
+  if (t.slot_scope != nullptr && t.slot_epoch == t.epoch.load(std::memory_order_relaxed) &&
+      t.slot_scope->chunk_.reader == this)
+    forget_slot();
   primary.session.reset();  // stop the prefetchers before the chunks go
   readers_.clear();
   for (object_record* r : chunks)
@@ -43,6 +50,7 @@ bool array_state::stop_prefetchers() {
     r.forget_base();
     r.update_plain();
   };
+  forget_slot();
   stop(primary);
   std::lock_guard held(readers_mutex_);
   for (auto& [thread, r] : readers_) stop(*r);
@@ -57,6 +65,7 @@ void array_state::follow(array_reader& r, order::declared o, bool is_detected) {
   r.read_count = 0;
   r.cursor->store(0, std::memory_order_relaxed);
   r.forget_base();
+  forget_slot();
   if (o.what != order::declared::kind::none && o.what != order::declared::kind::off) {
     prefetch_plan plan{&chunks, per_chunk, size, std::move(o), r.cursor};
     r.session = rt->follow(std::move(plan));
@@ -93,7 +102,7 @@ void array_state::moved_to(array_reader& r, std::size_t chunk, std::size_t index
 }
 
 void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
-                              bool for_write, bool scanning) {
+                              bool for_write, bool scanning, DerefScope* scope) {
   if (i >= size)
     throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                         std::to_string(size) + " elements");
@@ -104,7 +113,24 @@ void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std
   void* p = deref_address(chunks[c], rt, for_write, scanning);
   // Inside a scope, the next access to this chunk can skip the deref, unless
   // every access must count as a position.
-  return (epoch & 1) && !r.counts_positions ? remember(r, c, epoch, p, for_write) : p;
+  return (epoch & 1) && !r.counts_positions ? remember(r, c, epoch, p, for_write, scope) : p;
+}
+
+void array_state::fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first,
+                            std::size_t count, void* p, bool for_write) {
+  thread_state& t = this_thread;
+  if (t.slot_scope != &scope && t.slot_scope != nullptr && t.slot_epoch == epoch)
+    t.slot_scope->chunk_.count = 0;  // one filled slot per thread
+  t.slot_scope = &scope;
+  t.slot_epoch = epoch;
+  scope.chunk_ = {first, count, this, for_write ? this : nullptr, static_cast<std::byte*>(p)};
+}
+
+void array_state::forget_slot() {
+  thread_state& t = this_thread;
+  if (t.slot_scope != nullptr && t.slot_epoch == t.epoch.load(std::memory_order_relaxed))
+    t.slot_scope->chunk_.count = 0;
+  t.slot_scope = nullptr;
 }
 
 bool array_state::read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes) {

@@ -58,8 +58,20 @@ class Array {
   /// over sizeof(T), a power of two): what one miss moves.
   std::size_t chunk_elements() const { return state_ ? state_->per_chunk : 0; }
 
-  const T& at(DerefScope&, std::size_t i) const { return *state()->template element<T, false>(i); }
-  T& at_mut(DerefScope&, std::size_t i) { return *state()->template element<T, true>(i); }
+  const T& at(DerefScope& scope, std::size_t i) const {
+    const auto& slot = scope.chunk_;
+    const std::size_t k = i - slot.first;
+    if (k < slot.count && slot.reader == state_.get()) [[likely]]
+      return reinterpret_cast<const T*>(slot.base)[k];
+    return *state()->template element<T, false>(scope, i);
+  }
+  T& at_mut(DerefScope& scope, std::size_t i) {
+    const auto& slot = scope.chunk_;
+    const std::size_t k = i - slot.first;
+    if (k < slot.count && slot.writer == state_.get()) [[likely]]
+      return reinterpret_cast<T*>(slot.base)[k];
+    return *state()->template element<T, true>(scope, i);
+  }
   /// Elements i… to the end of i's chunk, in place: a loop over a span runs at
   /// memory speed, where at() checks the chunk per element. Valid while the
   /// scope is open.
@@ -85,6 +97,7 @@ class Array {
       throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                           std::to_string(s->size) + " elements");
     s->reader().forget_base();  // a host view of the chunk may be gone
+    detail::array_state::forget_slot();
     const auto* chunk =
         static_cast<const T*>(detail::deref_device_address(s->chunks[i >> s->per_shift], s->rt));
     const std::size_t first = i & (s->per_chunk - 1);

@@ -15,12 +15,16 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace remora {
 
+class DerefScope;
+
 namespace detail {
 
+struct array_state;
 struct object_record;
 
 /// Per-thread state the fast path touches: the epoch (odd while inside a
@@ -45,6 +49,10 @@ struct thread_state {
   std::atomic<std::uint64_t> parks{0};  // times parked: the evacuator's seqlock
   std::uint32_t nested = 0;             // scopes open inside the outermost
   bool registered = false;
+  // The one scope object of this thread whose chunk slot may be filled
+  // (array_state.hpp), valid while `epoch` is still `slot_epoch`.
+  DerefScope* slot_scope = nullptr;
+  std::uint64_t slot_epoch = 0;
 };
 
 inline constexpr std::uint32_t pins_unknown = ~std::uint32_t{0};
@@ -106,6 +114,7 @@ class DerefScope {
   // each still overlap their cache misses.
   [[gnu::always_inline]] DerefScope() {
     auto& t = detail::this_thread;
+    chunk_.first = chunk_.count = 0;
     const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
     if (e & 1) {
       ++t.nested;
@@ -126,6 +135,7 @@ class DerefScope {
     auto& t = detail::this_thread;
     if (t.nested != 0) [[unlikely]] {
       --t.nested;
+      if (t.slot_scope == this) t.slot_scope = nullptr;
       return;
     }
     const std::uint32_t pinned = t.pins.load(std::memory_order_relaxed);
@@ -135,6 +145,30 @@ class DerefScope {
   }
   DerefScope(const DerefScope&) = delete;
   DerefScope& operator=(const DerefScope&) = delete;
+
+ private:
+  friend struct detail::array_state;
+  template <class T>
+  friend class Array;
+
+  // The chunk of an Array this scope last walked in: its elements
+  // [first, first + count) are at `base` while the scope is open (the
+  // chunk is pinned in it), for reads through `reader`'s Array, and for
+  // writes through `writer`'s (null when it was dereferenced for reading).
+  // Array::at checks it before anything else: a walk within a chunk costs
+  // a subtraction, two compares and the element's load. Only `first` and
+  // `count` are set when the scope opens; the rest is read only once
+  // `count` says the slot is filled (array_state::fill_slot). At most one
+  // scope object per thread has a filled slot (thread_state::slot_scope),
+  // so that what must forget it (a chunk moved to the GPU, an order
+  // declared, an Array destroyed) finds it.
+  struct chunk_slot {
+    std::size_t first, count;
+    const detail::array_state* reader;
+    const detail::array_state* writer;
+    std::byte* base;
+  };
+  chunk_slot chunk_;
 };
 
 }  // namespace remora

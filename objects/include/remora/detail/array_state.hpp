@@ -5,13 +5,16 @@
 // element fast path is inline here; everything else is in
 // objects/array_state.cpp.
 //
-// The fast path of at(): the calling thread's reader is found in a small
-// thread-local table (one load and a compare; no lock); within the chunk
-// that reader last dereferenced in its open scope, an index and a compare;
-// in another chunk, the chunk's metadata word is loaded and tested inline
-// (deref_address), and the walk detector sees one more step. Nothing on it
-// serialises the core, so random reads overlap their cache misses as a
-// plain vector's do.
+// The fast path of at(): first the scope's chunk slot (DerefScope), which a
+// walk fills with the chunk it is in: a subtraction, two compares and the
+// element's load, all on the reader's stack. Past it, the calling thread's
+// reader is found in a small thread-local table (one load and a compare; no
+// lock); within the chunk that reader last dereferenced in its open scope,
+// an index and a compare (two arrays walked in turns: one has the slot, the
+// other this); in another chunk, the chunk's metadata word is loaded and
+// tested inline (deref_address), and the walk detector sees one more step.
+// Nothing on it serialises the core, so random reads overlap their cache
+// misses as a plain vector's do.
 //
 // Thread-safety: any number of threads may read at once (each through its
 // own reader); a write needs one writer and no readers. A thread's first
@@ -152,20 +155,22 @@ struct array_state {
     if (r.remembers(i - r.base_first, epoch, for_write)) [[likely]]
       return r.base_payload();
     const std::size_t c = i >> per_shift;
-    if (scanning) return chunk_slow(r, i, c, epoch, for_write, true);
-    return for_write ? chunk_other<true>(r, i, c) : chunk_other<false>(r, i, c);
+    if (scanning) return chunk_slow(r, i, c, epoch, for_write, true, nullptr);
+    return for_write ? chunk_other<true>(r, i, c, nullptr) : chunk_other<false>(r, i, c, nullptr);
   }
 
-  /// Element i (of T), as chunk_for finds its chunk: in the remembered
-  /// chunk, its address is the chunk's plus the offset the check computed.
+  /// Element i (of T) past `scope`'s chunk slot (Array::at checks that),
+  /// as chunk_for finds its chunk: in the remembered chunk, its address is
+  /// the chunk's plus the offset the check computed. A walk that stays in
+  /// a chunk it entered in this scope fills the slot.
   template <class T, bool for_write>
-  [[gnu::always_inline]] T* element(std::size_t i) {
+  [[gnu::always_inline]] T* element(DerefScope& scope, std::size_t i) {
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     const std::size_t k = i - r.base_first;
     if (r.remembers(k, epoch, for_write)) [[likely]]
       return static_cast<T*>(r.base_payload()) + k;
-    void* chunk = chunk_other<for_write>(r, i, i >> per_shift);
+    void* chunk = chunk_other<for_write>(r, i, i >> per_shift, &scope);
     return static_cast<T*>(chunk) + (i & (per_chunk - 1));
   }
 
@@ -176,7 +181,8 @@ struct array_state {
   /// one; `for_write` is a template parameter so that its masks are
   /// constants.
   template <bool for_write>
-  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c) {
+  [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c,
+                                      DerefScope* scope) {
     if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
@@ -185,36 +191,36 @@ struct array_state {
         return m.address();
       }
     }
-    return chunk_step(r, i, c, for_write);
+    return chunk_step(r, i, c, for_write, scope);
   }
 
   /// chunk_other's every case: past the end, a declared or detected order,
   /// back in the last chunk, a miss, and the walk detector's step.
-  [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, std::size_t c,
-                                     bool for_write) {
+  [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, std::size_t c, bool for_write,
+                                     DerefScope* scope) {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size) [[unlikely]]
-      return chunk_slow(r, i, c, epoch, for_write, false);
+      return chunk_slow(r, i, c, epoch, for_write, false, scope);
     if (c == r.last_chunk && !r.counts_positions) {
       // Back in the chunk of the last access, in a new scope: remember it
       // for the accesses to come (a walk). Random reads skip these stores:
       // every store waits in the store buffer behind the reads' misses. A
       // followed walk has nothing to tell its prefetcher either (it has not
       // moved on), so a scope per element of a stream costs no more.
-      return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write);
+      return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write, scope);
     }
     if (!r.plain) [[unlikely]]
-      return chunk_slow(r, i, c, epoch, for_write, false);
+      return chunk_slow(r, i, c, epoch, for_write, false, scope);
     if (r.quiet) {
       // No pattern for a while: present chunks pass without the detector's
       // bookkeeping (chunk_other); a miss goes by chunk_slow, where the
       // detector looks.
-      return chunk_slow(r, i, c, epoch, for_write, false);
+      return chunk_slow(r, i, c, epoch, for_write, false, scope);
     }
     // The detector's step: a repeated step may be a pattern forming.
     const long long delta = static_cast<long long>(c) - static_cast<long long>(r.last_chunk);
     if (delta == r.last_delta) [[unlikely]]
-      return chunk_slow(r, i, c, epoch, for_write, false);
+      return chunk_slow(r, i, c, epoch, for_write, false, scope);
     r.last_chunk = c;
     r.last_delta = delta;
     if (++r.unpatterned == array_reader::quiet_after) [[unlikely]]
@@ -242,6 +248,10 @@ struct array_state {
   /// The calling thread follows `o` (a declared order, or a detected one)
   /// from now on.
   void follow(order::declared o, bool is_detected) { follow(reader(), std::move(o), is_detected); }
+  /// Empties the chunk slot of the calling thread's scopes: what it
+  /// remembers may be gone, or its walk must be seen again.
+  static void forget_slot();
+
   /// Stops every reader's prefetcher (they read the chunk list, which the
   /// caller is about to change); returns whether the calling thread's
   /// followed a declared order. REQUIRES: one writer, no readers.
@@ -251,18 +261,27 @@ struct array_state {
   void follow(array_reader& r, order::declared o, bool is_detected);
   array_reader& reader_slow();
   void* chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
-                   bool for_write, bool scanning);
+                   bool for_write, bool scanning, DerefScope* scope);
   void moved_to(array_reader& r, std::size_t chunk, std::size_t index);
   bool read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes);
   void end_window(array_reader& r);
-  // Chunk c's payload p stays valid for the rest of the scope of `epoch`.
-  void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p, bool for_write) {
-    r.base_first = c << per_shift;
-    r.base_count = std::min(per_chunk, size - r.base_first);
+  // Chunk c's payload p stays valid for the rest of the scope of `epoch`:
+  // the reader remembers it, and so does `scope`'s slot.
+  void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p, bool for_write,
+                 DerefScope* scope) {
+    const std::size_t first = c << per_shift, count = std::min(per_chunk, size - first);
+    r.base_first = first;
+    r.base_count = count;
     r.base_epoch = epoch;
     r.base = reinterpret_cast<std::uintptr_t>(p) | for_write;
+    // A walk (followed by a prefetcher) takes the slot; another access
+    // only an empty one, so that reads at random do not take it from a walk.
+    if (scope != nullptr && (r.session != nullptr || scope->chunk_.count == 0))
+      fill_slot(*scope, epoch, first, count, p, for_write);
     return p;
   }
+  void fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first, std::size_t count,
+                 void* p, bool for_write);
 
   std::mutex readers_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<array_reader>> readers_;  // GUARDED_BY
