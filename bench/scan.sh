@@ -6,7 +6,9 @@
 # prefetching off; vs_copy = over one thread merely copying the array into a
 # cache-sized ring, the ceiling for any cache that copies on this machine.
 # readers-2: two threads reading halves of the one Array at once, each with
-# its own declared order; ratio = over one thread reading it all.
+# its own declared order; ratio = over one thread reading it all. Prefetching
+# runs where Options puts it by default: on the reading threads when the
+# process may use fewer than 3 cores, on prefetcher threads otherwise.
 # (2) HashMap get_many against Redis MGET (bench_hashmap below).
 
 bench_scan() {

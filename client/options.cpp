@@ -1,5 +1,7 @@
 #include "remora/options.hpp"
 
+#include <sched.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -9,6 +11,17 @@
 #include "transport/byte_size.hpp"
 
 namespace remora {
+
+namespace {
+
+// The cores this process may run on (its affinity mask); 0 when unknown.
+unsigned usable_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return static_cast<unsigned>(CPU_COUNT(&set));
+}
+
+}  // namespace
 
 Options& Options::dram_cache(std::uint64_t bytes) {
   dram_cache_ = bytes;
@@ -72,6 +85,11 @@ Options& Options::net_devices(std::string devices) {
 Options& Options::prefetch_on_reader(bool on) {
   prefetch_on_reader_ = on;
   return *this;
+}
+bool Options::prefetch_on_reader() const {
+  if (prefetch_on_reader_) return *prefetch_on_reader_;
+  const unsigned cores = usable_cores();
+  return cores != 0 && cores < 3;
 }
 Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;

@@ -134,7 +134,10 @@ void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
        [&o](auto&, auto& v) { o.net_devices(v); });
   app.add_flag_callback(
       "--prefetch-on-reader", [&o] { o.prefetch_on_reader(true); },
-      "prefetch on the reading threads, not threads of their own");
+      "prefetch on the reading threads, not threads of their own (default below 3 cores)");
+  app.add_flag_callback(
+      "--prefetch-on-threads", [&o] { o.prefetch_on_reader(false); },
+      "prefetch on threads of their own (default from 3 cores)");
 }
 
 }  // namespace remora::client

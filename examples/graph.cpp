@@ -65,7 +65,10 @@ struct config {
   std::string prefetch_on = "auto";
   /// Whether prefetching runs on the reading threads (--prefetch-on).
   bool prefetch_on_reader() const {
-    if (prefetch_on == "auto") return threads >= std::max(1u, std::thread::hardware_concurrency());
+    // auto: on the readers when they, the evacuator and a prefetcher thread
+    // would not each have a core (Options' own default for one reader).
+    if (prefetch_on == "auto")
+      return threads + 2 > std::max(1u, std::thread::hardware_concurrency());
     return prefetch_on == "reader";
   }
   /// Whether what runs reads the graph's transpose.
@@ -127,7 +130,8 @@ std::optional<int> parse_args(int argc, char** argv, config& c) {
   where
       ->add_option("--prefetch-on", c.prefetch_on,
                    "thread: a prefetcher thread per reader; reader: on the reading threads "
-                   "themselves; auto: reader when --threads leaves no core free")
+                   "themselves; auto: reader unless a core is left for a prefetcher beside the "
+                   "readers and the evacuator")
       ->check(CLI::IsMember({"auto", "reader", "thread"}));
   where->add_flag("--in-memory", c.in_memory, "plain vectors only, no Remora: the baseline");
   where->add_flag("--verify", c.verify, "also run in memory and compare the results");
@@ -139,7 +143,7 @@ std::optional<int> parse_args(int argc, char** argv, config& c) {
   c.push = pagerank == "push";
   c.top_down = bfs == "top-down";
   c.prefetch = !no_prefetch;
-  if (c.options.prefetch_on_reader()) {  // Options' flag says the same as --prefetch-on=reader
+  if (app.get_option("--prefetch-on-reader")->count() > 0) {  // as --prefetch-on=reader
     if (app.get_option("--prefetch-on")->count() > 0 && c.prefetch_on != "reader")
       return remora::cli::usage_error(
           app, "--prefetch-on-reader and --prefetch-on=" + c.prefetch_on + " disagree");

@@ -92,7 +92,7 @@ Options options_from(const py::kwargs& keywords) {
       auto [k_, m_] = pair_of(key, v);
       flag("erasure", k_ + "," + m_);
     } else if (key == "prefetch_on_reader") {
-      if (v.cast<bool>()) args.push_back("--prefetch-on-reader");
+      args.push_back(v.cast<bool>() ? "--prefetch-on-reader" : "--prefetch-on-threads");
     } else {
       throw ConfigError("Runtime: unknown option '" + key + "' (known: " + known + ")");
     }

@@ -18,6 +18,13 @@ std::uint64_t value_for(std::size_t i) {
   return i * 2654435761u + 17;
 }
 
+// Prefetching on threads of its own, whatever the machine's cores (its
+// default on fewer than 3 cores is the reader's thread, tested below too).
+remora::Options on_prefetcher_threads() {
+  return remora::Options{}.prefetch_on_reader(false).dram_cache(6 << 20).embedded_capacity(512ull
+                                                                                           << 20);
+}
+
 remora::Array<std::uint64_t> filled(remora::Runtime& rt) {
   auto a = rt.make_array<std::uint64_t>(n);
   for (std::size_t i = 0; i < n; ++i) a.write(i, value_for(i));
@@ -131,7 +138,7 @@ TEST_CASE("spans reach every element once, through a cache ten times smaller", "
 
 TEST_CASE("declared orders are followed: prefetch hits for nearly every chunk",
           "[client][array][prefetch]") {
-  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  remora::Runtime rt(on_prefetcher_threads());
   auto a = filled(rt);
   std::size_t wrong = 0;
   const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
@@ -199,7 +206,7 @@ TEST_CASE("prefetching on the reader's own thread fetches ahead along declared o
 
 TEST_CASE("sequential access is detected, random access prefetches nothing",
           "[client][array][prefetch]") {
-  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  remora::Runtime rt(on_prefetcher_threads());
   auto a = filled(rt);
   std::size_t wrong = 0;
   std::mt19937_64 rng(8);
@@ -219,7 +226,7 @@ TEST_CASE("sequential access is detected, random access prefetches nothing",
 
 TEST_CASE("a prefetcher replaced mid-scan, or whose array dies mid-scan, ends cleanly",
           "[client][array][prefetch][threads]") {
-  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  remora::Runtime rt(on_prefetcher_threads());
   {
     auto a = filled(rt);
     a.prefetch(remora::order::sequential());
@@ -239,7 +246,7 @@ TEST_CASE("a prefetcher replaced mid-scan, or whose array dies mid-scan, ends cl
 
 TEST_CASE("a vector grows past the cache and reads back, with an order declared",
           "[client][array]") {
-  remora::Runtime rt(remora::Options{}.dram_cache(6 << 20).embedded_capacity(512ull << 20));
+  remora::Runtime rt(on_prefetcher_threads());
   auto v = rt.make_vector<std::uint64_t>();
   v.prefetch(remora::order::sequential());
   constexpr std::size_t count = 3'000'000;  // 24 MB

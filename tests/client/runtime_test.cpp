@@ -2,6 +2,8 @@
 // local cache goes out and comes back, every byte right.
 #include <catch2/catch.hpp>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -91,7 +93,13 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
                         "--auth-token=t",
                         "--timeout-ms=1500",
                         "--prefetch-on-reader"};
-  CHECK_FALSE(remora::Options{}.prefetch_on_reader());
+  // Unset, it follows the cores this process may use: the reader below 3.
+  cpu_set_t cores;
+  REQUIRE(::sched_getaffinity(0, sizeof cores, &cores) == 0);
+  CHECK(remora::Options{}.prefetch_on_reader() == (CPU_COUNT(&cores) < 3));
+  CHECK_FALSE(remora::Options{}.prefetch_on_reader(false).prefetch_on_reader());
+  const char* threads_argv[] = {"prog", "--prefetch-on-threads"};
+  CHECK_FALSE(remora::Options::from_args(2, const_cast<char**>(threads_argv)).prefetch_on_reader());
   auto o = remora::Options::from_args(7, const_cast<char**>(argv));
   CHECK(o.prefetch_on_reader());
   CHECK(o.dram_cache() == 16u << 20);
