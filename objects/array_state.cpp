@@ -12,6 +12,13 @@ constinit thread_local reader_table this_thread_readers;
 
 namespace {
 std::atomic<std::uint64_t> next_array_key{1};
+
+// The scope object whose chunk slot this thread filled in its open scope,
+// or null (thread_state::slot_scope is stale once the epoch moved on).
+DerefScope* filled_slot_scope() {
+  const thread_state& t = this_thread;
+  return t.slot_epoch == t.epoch.load(std::memory_order_relaxed) ? t.slot_scope : nullptr;
+}
 }  // namespace
 
 array_state::array_state() : key(next_array_key.fetch_add(1, std::memory_order_relaxed)) {}
@@ -20,9 +27,7 @@ array_state::~array_state() {
   // A scope of this thread may still remember a chunk of this array, and
   // another array may be made at this address. (No other thread's may:
   // its scope would hold chunks about to be released.)
-  const thread_state& t = this_thread;
-  if (t.slot_scope != nullptr && t.slot_epoch == t.epoch.load(std::memory_order_relaxed) &&
-      t.slot_scope->chunk_.reader == this)
+  if (const DerefScope* s = filled_slot_scope(); s != nullptr && s->chunk_.reader == this)
     forget_slot();
   primary.session.reset();  // stop the prefetchers before the chunks go
   readers_.clear();
@@ -118,19 +123,17 @@ void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std
 
 void array_state::fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first,
                             std::size_t count, void* p, bool for_write) {
+  if (DerefScope* old = filled_slot_scope(); old != nullptr && old != &scope)
+    old->chunk_.count = 0;  // one filled slot per thread
   thread_state& t = this_thread;
-  if (t.slot_scope != &scope && t.slot_scope != nullptr && t.slot_epoch == epoch)
-    t.slot_scope->chunk_.count = 0;  // one filled slot per thread
   t.slot_scope = &scope;
   t.slot_epoch = epoch;
   scope.chunk_ = {first, count, this, for_write ? this : nullptr, static_cast<std::byte*>(p)};
 }
 
 void array_state::forget_slot() {
-  thread_state& t = this_thread;
-  if (t.slot_scope != nullptr && t.slot_epoch == t.epoch.load(std::memory_order_relaxed))
-    t.slot_scope->chunk_.count = 0;
-  t.slot_scope = nullptr;
+  if (DerefScope* s = filled_slot_scope()) s->chunk_.count = 0;
+  this_thread.slot_scope = nullptr;
 }
 
 bool array_state::read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes) {

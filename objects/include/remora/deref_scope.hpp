@@ -161,7 +161,7 @@ class DerefScope {
   // `count` says the slot is filled (array_state::fill_slot). At most one
   // scope object per thread has a filled slot (thread_state::slot_scope),
   // so that what must forget it (a chunk moved to the GPU, an order
-  // declared, an Array destroyed) finds it.
+  // declared, a Vector grown, an Array destroyed) finds it.
   struct chunk_slot {
     std::size_t first, count;
     const detail::array_state* reader;
