@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "actors/node_client.hpp"
+#include "tests/support/usage.hpp"
 
 int main(int argc, char** argv) {
   auto address = remora::actors::node_address::parse(argc == 2 ? argv[1] : "");
   if (!address) {
-    std::fprintf(stderr, "usage: remora-test-churn-client HOST:PORT\n");
-    return 2;
+    return remora::testing::usage(argc, argv, "usage: remora-test-churn-client HOST:PORT");
   }
   remora::actors::control_plane cp;
   remora::actors::node_client::options o;

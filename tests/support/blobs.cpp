@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "remora/remora.hpp"
+#include "tests/support/usage.hpp"
 
 namespace {
 
@@ -23,8 +24,8 @@ std::vector<std::byte> value_of(std::uint64_t key, std::size_t bytes) {
 int main(int argc, char** argv) {
   const std::string mode = argc == 6 ? argv[3] : "";
   if (mode != "put" && mode != "check") {
-    std::fprintf(stderr, "usage: remora-test-blobs HOST:PORT STORE put|check COUNT BYTES\n");
-    return 2;
+    return remora::testing::usage(argc, argv,
+                                  "usage: remora-test-blobs HOST:PORT STORE put|check COUNT BYTES");
   }
   try {
     remora::Runtime rt(remora::Options{}.memory_node(argv[1]).dram_cache(4 << 20));

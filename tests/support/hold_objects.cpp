@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "remora/remora.hpp"
+#include "tests/support/usage.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: remora-test-hold-objects HOST:PORT COUNT\n");
-    return 2;
+    return remora::testing::usage(argc, argv, "usage: remora-test-hold-objects HOST:PORT COUNT");
   }
   struct object {
     std::uint64_t words[128];  // 1 KiB

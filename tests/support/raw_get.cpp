@@ -13,6 +13,7 @@
 #include <ucp/api/ucp.h>
 
 #include "actors/node_client.hpp"
+#include "tests/support/usage.hpp"
 
 namespace {
 
@@ -26,8 +27,8 @@ void print_bytes(const std::vector<std::byte>& bytes) {
 
 int main(int argc, char** argv) {
   if (argc != 3 && argc != 5) {
-    std::fprintf(stderr, "usage: remora-test-raw-get HOST:PORT TOKEN [ADDRESS LENGTH]\n");
-    return 2;
+    return remora::testing::usage(argc, argv,
+                                  "usage: remora-test-raw-get HOST:PORT TOKEN [ADDRESS LENGTH]");
   }
   auto address = remora::actors::node_address::parse(argv[1]);
   if (!address) {

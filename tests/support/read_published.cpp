@@ -13,11 +13,12 @@
 #include <vector>
 
 #include "remora/remora.hpp"
+#include "tests/support/usage.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 4 || (argc == 4 && std::string(argv[3]) != "hold")) {
-    std::fprintf(stderr, "usage: remora-test-read-published HOST:PORT[,...] NAME [hold]\n");
-    return 2;
+    return remora::testing::usage(argc, argv,
+                                  "usage: remora-test-read-published HOST:PORT[,...] NAME [hold]");
   }
   try {
     remora::Options options;

@@ -11,11 +11,12 @@
 #include "actors/control_plane.hpp"
 #include "actors/control_plane_impl.hpp"
 #include "actors/node_client.hpp"
+#include "tests/support/usage.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: remora-test-use-session HOST:PORT SESSION ID\n");
-    return 2;
+    return remora::testing::usage(argc, argv,
+                                  "usage: remora-test-use-session HOST:PORT SESSION ID");
   }
   auto address = remora::actors::node_address::parse(argv[1]);
   if (!address) {
