@@ -30,15 +30,17 @@ free_port() {
   exit 1
 }
 
-# Waits (up to 10 s) until something listens on 127.0.0.1:$1, without
-# connecting (a peer such as ucx_perftest takes its first connection as its
-# client).
+# Waits (up to 10 s) until something listens on port $1 (in network
+# namespace $2 when given), without connecting (a peer such as ucx_perftest
+# takes its first connection as its client).
 wait_listening() {
+  local in=()
+  [ -n "${2:-}" ] && in=(ip netns exec "$2")
   for _ in $(seq 100); do
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+    "${in[@]}" ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
     sleep 0.1
   done
-  echo "bench/run: nothing listens on port $1 after 10 s" >&2
+  echo "bench/run: nothing listens on port $1${2:+ in $2} after 10 s" >&2
   return 1
 }
 

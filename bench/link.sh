@@ -2,17 +2,17 @@
 # given speed. The node runs in one network namespace and remora-graph in
 # another, joined by a veth pair whose two ends are shaped (tc tbf) to
 # 1 Gbit/s and to 10 Gbit/s, the links of deployments without RDMA; UCX
-# runs over tcp on the veth. For each link, in one run:
-#   bulk            the link's bulk figure: remora-transport-demo's 1 MiB
-#                   gets across it (best of 3), as bench/run transport
-#                   measures loopback
+# runs over tcp on the veth. For each link, one line:
 #   pagerank-tcp    PageRank (push, 5 iterations, 25% local cache) on an
 #                   R-MAT graph (scale 20, edge factor 16, unless
 #                   REMORA_GRAPH_SCALE names another) loaded into that node:
 #                   the bytes it moved a second; ratio = over the bulk
-#                   figure (issue 15's target: >= 0.7); memory_pace = the
-#                   same bytes over the in-memory run's time, the most a run
-#                   that hid the link entirely could show
+#                   figure (tcp_bulk: remora-transport-demo's 1 MiB gets
+#                   across the same link, best of 3, as bench/run transport
+#                   measures loopback; issue 15's target: >= 0.7);
+#                   memory_pace = the same bytes over the in-memory run's
+#                   time, the most a run that hid the link entirely could
+#                   show
 # Loopback (bench/run graph, pagerank-tcp) is faster than PageRank computes;
 # these links are slower, so they show whether Remora keeps one full.
 # Needs root and ip netns (skips with a message otherwise).
@@ -42,16 +42,6 @@ link_namespaces() {
   done
 }
 
-# Waits (up to 30 s) until something in namespace $1 listens on port $2.
-listening_in() {
-  for _ in $(seq 300); do
-    ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  echo "bench/run: nothing listens on port $2 in $1 after 30 s" >&2
-  return 1
-}
-
 bench_link() {
   local probe=remora-link-probe-$$
   if [ "$(id -u)" != 0 ] || ! ip netns add "$probe" 2>/dev/null; then
@@ -69,20 +59,18 @@ bench_link() {
   base=(--scale="$scale" --edge-factor=16 --algorithm=pagerank --pagerank=push --iterations=5)
   in_memory_run=$(timeout 600 "$graph" "${base[@]}" --in-memory | grep '^result ')
   memory_seconds=$(field seconds "$in_memory_run")
-  local rate node_ns client_ns pids server node bulk r out remora moved
+  local rate node_ns client_ns server node bulk r out remora moved
   for rate in 1gbit 10gbit; do
     node_ns=remora-ln-$$ client_ns=remora-lc-$$
     # Stopped half-way, the run leaves no namespace behind.
     trap "ip netns del $node_ns 2>/dev/null; ip netns del $client_ns 2>/dev/null" EXIT
     link_namespaces "$node_ns" "$client_ns" "$rate"
     # UCX over tcp on the veth (the demo would take lo unless told).
-    pids=()
     ip netns exec "$node_ns" env UCX_NET_DEVICES=rln$$ UCX_TLS=tcp \
       "$demo" --serve --bind=10.78.0.1 --port=7100 --size=64MiB >/dev/null 2>&1 &
     server=$!
-    pids+=("$server")
     bulk=0
-    if listening_in "$node_ns" 7100; then
+    if wait_listening 7100 "$node_ns"; then
       for _ in 1 2 3; do
         r=$(ip netns exec "$client_ns" env UCX_NET_DEVICES=rlc$$ UCX_TLS=tcp timeout 120 \
               "$demo" --connect=10.78.0.1:7100 --measure=1MiB --seconds=1.5 || true)
@@ -90,17 +78,17 @@ bench_link() {
       done
     fi
     kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
     ip netns exec "$node_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp \
       "$memnode" --bind=10.78.0.1 --insecure --port=7101 --capacity=4GiB >/dev/null 2>&1 &
     node=$!
-    pids+=("$node")
     out=""
-    if listening_in "$node_ns" 7101; then
+    if wait_listening 7101 "$node_ns"; then
       out=$(ip netns exec "$client_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp timeout 900 \
               "$graph" "${base[@]}" --dram-cache=25% --memory-node=10.78.0.1:7101 || true)
     fi
-    kill "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
+    kill "$node" 2>/dev/null || true
+    wait "$node" 2>/dev/null || true
     ip netns del "$node_ns"
     ip netns del "$client_ns"
     trap - EXIT
