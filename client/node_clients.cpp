@@ -78,6 +78,12 @@ transport::result<actors::node_client*> node_clients::mine(std::uint32_t node) {
   return connected(*list.back().s, node);
 }
 
+bool node_clients::holds(std::uint32_t node) const {
+  for (const auto& h : this_thread_sets.list)
+    if (h.generation == generation_) return (*h.s)[node] != nullptr;
+  return false;
+}
+
 void node_clients::clear() {
   std::vector<std::unique_ptr<set>> all;
   {

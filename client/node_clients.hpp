@@ -38,6 +38,10 @@ class node_clients {
   /// The calling thread's client of `node`, connected on first use.
   transport::result<actors::node_client*> mine(std::uint32_t node);
 
+  /// Whether the calling thread's client of `node` is connected already
+  /// (mine() would not connect).
+  bool holds(std::uint32_t node) const;
+
   /// Every set, borrowed or not (to stop them all at the end).
   void clear();
 

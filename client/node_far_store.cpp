@@ -90,6 +90,12 @@ node_far_store::~node_far_store() {
   clients_->clear();
 }
 
+void node_far_store::connect() {
+  const std::uint32_t count = nodes();
+  for (std::uint32_t n = 0; n < count; ++n)
+    if (reachable(n)) (void)client(n);  // what fails, the reads find again
+}
+
 result<actors::node_client*> node_far_store::client(std::uint32_t node) {
   return clients_->mine(node);
 }

@@ -42,6 +42,10 @@ class node_far_store final : public objects::far_store {
   std::uint32_t nodes() const override { return health_->nodes(); }
   std::uint64_t node_id(std::uint32_t node) const override { return health_->id(node); }
   bool reachable(std::uint32_t node) const override { return health_->reachable(node); }
+  void connect() override;
+  bool connected(std::uint32_t node) const override {
+    return reachable(node) && clients_->holds(node);
+  }
   bool dead(std::uint32_t node) const override { return health_->dead(node); }
   bool leaving(std::uint32_t node) const override { return health_->leaving(node); }
   std::uint64_t epoch() const override { return health_->epoch(); }

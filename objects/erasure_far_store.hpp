@@ -80,6 +80,8 @@ class erasure_far_store final : public far_store {
   std::uint32_t nodes() const override { return 1; }
   std::uint64_t node_id(std::uint32_t) const override { return 0x65726173; }
   bool reachable(std::uint32_t) const override;
+  void connect() override { nodes_->connect(); }
+  bool connected(std::uint32_t) const override;
   bool dead(std::uint32_t) const override;
   std::string describe(std::uint32_t) const override;
   // Blob stores keep one copy of a value on one node of homes().

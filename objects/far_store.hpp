@@ -37,6 +37,16 @@ class far_store {
   /// Whether `node` may be asked now: false while its connection is lost
   /// or it does not answer (it may come back).
   virtual bool reachable(std::uint32_t node) const = 0;
+  /// Connects the calling thread to every node it may ask now (the
+  /// reachable ones), each within the timeout; what fails, its reads find
+  /// again. A prefetch that finds its thread not connected lets its claims
+  /// go and connects, rather than hold objects in transit through a
+  /// handshake: a node slow to answer a new connection then holds up that
+  /// thread alone, not the readers of what it claimed.
+  virtual void connect() {}
+  /// Whether the calling thread may read from `node` now without first
+  /// connecting to it: it is reachable and this thread is connected.
+  virtual bool connected(std::uint32_t node) const { return reachable(node); }
   /// Whether `node` is gone for good: what it held is lost, and copies
   /// there are rebuilt elsewhere. A dead node is not reachable.
   virtual bool dead(std::uint32_t node) const { return !reachable(node); }

@@ -350,7 +350,6 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
   // Claims F on each absent chunk, takes slots without waiting (a full
   // cache is the evacuator's to fix, not a reason to block) and with one
   // hold of the cache's lock, then reads each node's share with one batch.
-  // Prefetched chunks arrive with R, not H.
   std::vector<object_record*> claimed;
   std::vector<std::size_t> position;  // of each claimed chunk in `chunks`
   std::vector<std::uint32_t> sizes;
@@ -388,11 +387,16 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
                        static_cast<std::uint32_t>(storage::slot_bytes(r->size))});
       into.emplace_back(slots[k], r->size);
     }
-    if (!far_.reachable(n) || !far_.read(n, where, into).ok()) {
+    const bool connected = far_.connected(n);
+    if (!connected || !far_.read(n, where, into).ok()) {
       for (std::size_t k : batch) {
         tiers_->free_slot(slots[k], claimed[k]->size);
         claimed[k]->meta().abort_fetch();
       }
+      // This thread's first batch for the node: connected now, with no
+      // chunk held, so that a node slow to answer keeps this thread
+      // waiting, not the readers of what it claimed.
+      if (!connected && far_.reachable(n)) far_.connect();
       continue;
     }
     std::vector<object_record*> arrived;

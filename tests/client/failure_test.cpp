@@ -253,3 +253,36 @@ TEST_CASE("a request to a hung node ends when its control connection is cut, not
   CHECK(took < 20s);
   node.signal(SIGCONT);
 }
+
+TEST_CASE("a prefetcher connecting to a hung node holds no chunk its reader waits for",
+          "[client][failure][prefetch]") {
+  // A new prefetcher thread says hello to each node before it claims a
+  // chunk. The node is SIGSTOPped: the hello waits, and so would a reader
+  // of chunks claimed before it. The reader, connected already, reads the
+  // node's memory one-sided over shared memory while the node's process is
+  // stopped, well within the heartbeats' timeout.
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(30s).prefetch_on_reader(false);
+  auto nodes = remora::testing::start_nodes(1, options);
+  remora::Runtime rt(options);
+  constexpr std::size_t n = 2 << 20;  // 16 MiB, four times the cache
+  auto a = rt.make_array<std::uint64_t>(n);
+  a.prefetch(remora::order::off());  // no prefetcher thread (and its connection) yet
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    for (auto& v : a.span_mut(scope, i)) v = i++ * 3;
+  }
+  nodes[0]->signal(SIGSTOP);
+  REQUIRE(nodes[0]->wait_stopped(10s));
+  const auto start = clock_type::now();
+  a.prefetch(remora::order::sequential());  // a prefetcher thread starts
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n;) {
+    remora::DerefScope scope;
+    for (std::uint64_t v : a.span(scope, i)) wrong += v != i++ * 3;
+  }
+  const auto took = clock_type::now() - start;
+  CHECK(wrong == 0);
+  CHECK(took < 10s);  // not the hello's 30 s
+  nodes[0]->signal(SIGCONT);
+}

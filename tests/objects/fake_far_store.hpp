@@ -37,6 +37,16 @@ class fake_far_store final : public objects::far_store {
     return "fake-node-" + std::to_string(node);
   }
 
+  void connect() override {
+    std::lock_guard held(mutex_);
+    ++connects_;
+    connected_ = true;
+  }
+  bool connected(std::uint32_t node) const override {
+    std::lock_guard held(mutex_);
+    return connected_ && !nodes_[node].down;
+  }
+
   transport::result<void> allocate(std::uint32_t node,
                                    std::span<storage::object_location> where) override {
     std::lock_guard held(mutex_);
@@ -131,6 +141,12 @@ class fake_far_store final : public objects::far_store {
   }
 
   // What tests do to it.
+  /// connected() says no until the next connect(), as for a thread that
+  /// has not used its nodes yet.
+  void disconnect() {
+    std::lock_guard held(mutex_);
+    connected_ = false;
+  }
   void take_down(std::uint32_t node) { set(node, &node_state::down, true); }
   void bring_up(std::uint32_t node) { set(node, &node_state::down, false); }
   /// Down for good: what it held is gone.
@@ -179,6 +195,7 @@ class fake_far_store final : public objects::far_store {
   std::uint64_t writes() const { return locked(writes_); }
   std::uint64_t part_reads() const { return locked(part_reads_); }
   std::uint64_t frees() const { return locked(frees_); }
+  std::uint64_t connects() const { return locked(connects_); }
   /// The (node, offset) of every prefetch hint, in order.
   std::vector<std::pair<std::uint32_t, std::uint64_t>> hints() const {
     std::lock_guard held(mutex_);
@@ -218,7 +235,8 @@ class fake_far_store final : public objects::far_store {
   mutable std::mutex mutex_;
   std::vector<node_state> nodes_;  // GUARDED_BY(mutex_), as the counters below
   std::uint64_t reads_ = 0, read_batches_ = 0, writes_ = 0, frees_ = 0, part_reads_ = 0,
-                allocations_ = 0;
+                allocations_ = 0, connects_ = 0;
+  bool connected_ = true;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> hints_;
 };
 

@@ -328,6 +328,38 @@ TEST_CASE("prefetch reads each node's share in one batch", "[object_store]") {
   CHECK(f.store->counts().prefetch_hits == gone.size());
 }
 
+TEST_CASE("a prefetch on a thread not connected yet holds nothing while it connects",
+          "[object_store]") {
+  // A handshake may wait long on a node slow to answer: the prefetch lets
+  // its claims go first (the readers fetch those objects themselves), and
+  // the next prefetch, connected, reads.
+  fixture f(8 << 20, 1);
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
+  const auto& t = f.store->tiers()[0];
+  REQUIRE(eventually([&] { return t.free_room() >= 40 * object_bytes; }));
+  auto gone = f.absent(records);
+  REQUIRE(gone.size() >= 32);
+  gone.resize(32);
+  f.far.disconnect();
+  const auto reads = f.far.reads();
+  std::size_t fetched = 99;
+  CHECK(f.store->prefetch(gone, &fetched) == gone.size());  // dealt with: left to the derefs
+  CHECK(fetched == 0);
+  CHECK(f.far.connects() == 1);
+  CHECK(f.far.reads() == reads);
+  for (object_record* r : gone) CHECK(r->meta().load().fetchable());  // absent, not in transit
+  CHECK(f.store->prefetch(gone, &fetched) == gone.size());
+  CHECK(fetched == gone.size());
+  CHECK(f.far.reads() - reads == gone.size());
+  CHECK(f.far.connects() == 1);
+  for (object_record* r : gone) {
+    const std::uint32_t seed =
+        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
+    CHECK(f.holds(r, seed));
+  }
+}
+
 TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[object_store]") {
   auto cache = plain_cache(4 << 20);
   remora::objects::record_pool pool;
