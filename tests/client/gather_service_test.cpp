@@ -155,9 +155,11 @@ TEST_CASE("a gather in flight when its connection is cut ends at once, not at it
   remora::Options options;
   // Prefetcher threads, whatever the machine's cores: the gather's strided
   // walk starts one, whose first request to the node (its hello) waits on
-  // the stopped node while it holds the chunks it was to bring. Prefetching
-  // on the reader instead, the server's thread (connected already) reads
-  // the stopped node's memory one-sided over shared memory, and the gather
+  // the stopped node, and the server's thread, replacing that prefetcher
+  // when its walk changes, waits for the thread to end (a stack dump in
+  // the test's window shows it in ~prefetcher's join). Prefetching on the
+  // reader instead, the server's thread (connected already) reads the
+  // stopped node's memory one-sided over shared memory, and the gather
   // completes (all 1,000 rows right, in a run that tried).
   options.dram_cache(4 << 20).timeout(seconds(30)).prefetch_on_reader(false);
   auto nodes = remora::testing::start_nodes(1, options);
