@@ -38,11 +38,22 @@ class outcome {
     }
     ready_.notify_all();
   }
-  /// The result; errc::timeout after `limit`.
-  transport::result<R> wait(std::chrono::milliseconds limit, const std::string& what) {
+  /// The result; errc::timeout after `limit`, or once `give_up` (if any,
+  /// read every 10 ms at most) says so.
+  transport::result<R> wait(std::chrono::milliseconds limit, const std::string& what,
+                            const std::function<bool()>& give_up = {}) {
+    const auto until = std::chrono::steady_clock::now() + limit;
     std::unique_lock held(mutex_);
-    if (ready_.wait_for(held, limit, [&] { return value_.has_value(); })) return std::move(*value_);
-    return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
+    for (;;) {
+      const auto slice =
+          std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(10));
+      if (ready_.wait_until(held, slice, [&] { return value_.has_value(); }))
+        return std::move(*value_);
+      if (std::chrono::steady_clock::now() >= until)
+        return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
+      if (give_up && give_up())
+        return transport::error{transport::errc::timeout, what + ": the node stopped answering"};
+    }
   }
 
  private:

@@ -163,7 +163,7 @@ struct node_client::impl {
       return {[](caf::ok_atom) {}};  // then nothing to do but watch
     });
     drop_thread_logger();
-    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"));
+    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"), opts.give_up);
     if (!reply) {
       caf::anon_send_exit(c.agent, caf::exit_reason::user_shutdown);
       return reply.err();
