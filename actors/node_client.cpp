@@ -11,6 +11,7 @@
 #include "actors/preamble.hpp"
 #include "transport/bootstrap.hpp"
 #include "transport/secure_random.hpp"
+#include "transport/stop_flag.hpp"
 
 namespace remora::actors {
 
@@ -163,7 +164,11 @@ struct node_client::impl {
       return {[](caf::ok_atom) {}};  // then nothing to do but watch
     });
     drop_thread_logger();
-    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"), opts.give_up);
+    // Given up when the node does not answer, or when this thread's owner
+    // stops it (nothing is held: the agent goes).
+    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"), [this] {
+      return (opts.give_up && opts.give_up()) || transport::stop_asked();
+    });
     if (!reply) {
       caf::anon_send_exit(c.agent, caf::exit_reason::user_shutdown);
       return reply.err();

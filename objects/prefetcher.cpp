@@ -9,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include "transport/stop_flag.hpp"
+
 namespace remora::objects {
 
 namespace {
@@ -220,7 +222,10 @@ prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
     idle_.store(true, std::memory_order_relaxed);
     return;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    transport::stop_flag_scope stoppable(&stopping_);
+    run();
+  });
   ::pthread_setname_np(thread_.native_handle(), "remora.prefetch");
 }
 
@@ -230,6 +235,7 @@ prefetcher::~prefetcher() {
     std::lock_guard lock(mutex_);
     stop_ = true;
   }
+  stopping_.store(true, std::memory_order_release);
   wake_.notify_one();
   thread_.join();
 }

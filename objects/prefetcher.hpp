@@ -74,7 +74,10 @@ class prefetcher final : public detail::prefetch_session {
   std::atomic<bool> idle_{false};          // the thread sleeps, or is about to
   std::atomic<std::uint64_t> wake_at_{0};  // and wants waking once the cursor gets here
   bool stop_ = false;                      // GUARDED_BY(mutex_)
-  std::thread thread_;                     // last: starts once the rest is ready
+  // Set with stop_: a hello to a node the thread waits on ends
+  // (transport/stop_flag.hpp), so the join does not wait for it.
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;  // last: starts once the rest is ready
 };
 
 }  // namespace remora::objects

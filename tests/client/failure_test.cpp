@@ -311,5 +311,10 @@ TEST_CASE("a prefetcher connecting to a hung node holds no chunk its reader wait
   const auto took = clock_type::now() - start;
   CHECK(wrong == 0);
   CHECK(took < 10s);  // not the hello's 30 s
+  // The prefetcher still waits for its hello; replacing it ends that wait
+  // rather than joining the thread after it (15 s, half the timeout).
+  const auto replacing = clock_type::now();
+  a.prefetch(remora::order::off());
+  CHECK(clock_type::now() - replacing < 5s);
   nodes[0]->signal(SIGCONT);
 }

@@ -16,6 +16,7 @@
 
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
+#include "tests/support/forced_transports.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
@@ -152,16 +153,12 @@ TEST_CASE("a client of an absent or stopped server gets NodeUnavailable in bound
 TEST_CASE("a gather in flight when its connection is cut ends at once, not at its timeout",
           "[gather]") {
   using namespace std::chrono;
+  // Over tcp, where a get waits for the node's own progress: the server's
+  // misses wait on the stopped node. (Over shared memory the server would
+  // read the stopped node's memory one-sided, and the gather complete.)
+  remora::testing::forced_transports tcp("tcp");
   remora::Options options;
-  // Prefetcher threads, whatever the machine's cores: the gather's strided
-  // walk starts one, whose first request to the node (its hello) waits on
-  // the stopped node, and the server's thread, replacing that prefetcher
-  // when its walk changes, waits for the thread to end (a stack dump in
-  // the test's window shows it in ~prefetcher's join). Prefetching on the
-  // reader instead, the server's thread (connected already) reads the
-  // stopped node's memory one-sided over shared memory, and the gather
-  // completes (all 1,000 rows right, in a run that tried).
-  options.dram_cache(4 << 20).timeout(seconds(30)).prefetch_on_reader(false);
+  options.dram_cache(4 << 20).timeout(seconds(30));
   auto nodes = remora::testing::start_nodes(1, options);
   remora::Runtime rt(options);
   auto table = filled_table(rt);  // most of it at the node
