@@ -53,13 +53,6 @@ bool erasure_far_store::reachable(std::uint32_t) const {
   return up >= k_;
 }
 
-bool erasure_far_store::connected(std::uint32_t) const {
-  // A read may go to any node that answers: each must be connected.
-  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
-    if (nodes_->reachable(n) && !nodes_->connected(n)) return false;
-  return reachable(0);
-}
-
 bool erasure_far_store::dead(std::uint32_t) const {
   std::uint32_t alive = 0;
   for (std::uint32_t n = 0; n < nodes_->nodes(); ++n) alive += !nodes_->dead(n);

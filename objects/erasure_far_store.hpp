@@ -81,7 +81,9 @@ class erasure_far_store final : public far_store {
   std::uint64_t node_id(std::uint32_t) const override { return 0x65726173; }
   bool reachable(std::uint32_t) const override;
   void connect() override { nodes_->connect(); }
-  bool connected(std::uint32_t) const override;
+  bool connected(std::uint32_t) const override {
+    return reachable(0) && connected_to_answering(*nodes_);
+  }
   bool dead(std::uint32_t) const override;
   std::string describe(std::uint32_t) const override;
   // Blob stores keep one copy of a value on one node of homes().

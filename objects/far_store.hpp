@@ -189,4 +189,12 @@ class far_store {
   }
 };
 
+/// Whether the calling thread is connected to every node of `nodes` that
+/// answers: a store of several copies may read from any of them.
+inline bool connected_to_answering(const far_store& nodes) {
+  for (std::uint32_t n = 0; n < nodes.nodes(); ++n)
+    if (nodes.reachable(n) && !nodes.connected(n)) return false;
+  return true;
+}
+
 }  // namespace remora::objects

@@ -223,7 +223,7 @@ prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
     return;
   }
   thread_ = std::thread([this] {
-    transport::stop_flag_scope stoppable(&stopping_);
+    transport::stop_flag_scope stoppable(&stop_);
     run();
   });
   ::pthread_setname_np(thread_.native_handle(), "remora.prefetch");
@@ -233,9 +233,8 @@ prefetcher::~prefetcher() {
   if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
-  stopping_.store(true, std::memory_order_release);
   wake_.notify_one();
   thread_.join();
 }
@@ -272,8 +271,7 @@ void prefetcher::run() {
   for (;;) {
     const bool busy = w.run();
     if (busy) {
-      std::lock_guard lock(mutex_);
-      if (stop_) return;
+      if (stop_.load(std::memory_order_acquire)) return;
       continue;
     }
     const std::uint64_t wake_at = w.cache_full ? w.cursor_at(w.reader_pos() + 1) : w.wake_cursor();
@@ -281,15 +279,18 @@ void prefetcher::run() {
     idle_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     std::unique_lock lock(mutex_);
-    auto moved = [&] { return stop_ || w.plan.cursor->load(std::memory_order_relaxed) >= wake_at; };
+    auto moved = [&] {
+      return stop_.load(std::memory_order_relaxed) ||
+             w.plan.cursor->load(std::memory_order_relaxed) >= wake_at;
+    };
     if (w.ended)  // the order is done: nothing more to follow
-      wake_.wait(lock, [&] { return stop_; });
+      wake_.wait(lock, [&] { return stop_.load(std::memory_order_relaxed); });
     else if (w.cache_full)
       wake_.wait_for(lock, full_retry, moved);
     else
       wake_.wait(lock, moved);
     idle_.store(false, std::memory_order_relaxed);
-    if (stop_) return;
+    if (stop_.load(std::memory_order_relaxed)) return;
   }
 }
 

@@ -73,10 +73,10 @@ class prefetcher final : public detail::prefetch_session {
   std::condition_variable wake_;
   std::atomic<bool> idle_{false};          // the thread sleeps, or is about to
   std::atomic<std::uint64_t> wake_at_{0};  // and wants waking once the cursor gets here
-  bool stop_ = false;                      // GUARDED_BY(mutex_)
-  // Set with stop_: a hello to a node the thread waits on ends
-  // (transport/stop_flag.hpp), so the join does not wait for it.
-  std::atomic<bool> stopping_{false};
+  // Set under mutex_ (the thread waits on it there); read without it too: a
+  // hello to a node that the thread waits for ends when it is set
+  // (transport/stop_flag.hpp), so the join does not wait for the hello.
+  std::atomic<bool> stop_{false};
   std::thread thread_;  // last: starts once the rest is ready
 };
 

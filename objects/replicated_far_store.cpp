@@ -374,13 +374,6 @@ bool replicated_far_store::reachable(std::uint32_t) const {
   return false;
 }
 
-bool replicated_far_store::connected(std::uint32_t) const {
-  // A read may go to any node that answers: each must be connected.
-  for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
-    if (nodes_->reachable(n) && !nodes_->connected(n)) return false;
-  return reachable(0);
-}
-
 bool replicated_far_store::dead(std::uint32_t) const {
   for (std::uint32_t n = 0; n < nodes_->nodes(); ++n)
     if (!nodes_->dead(n)) return false;
