@@ -164,11 +164,11 @@ struct node_client::impl {
       return {[](caf::ok_atom) {}};  // then nothing to do but watch
     });
     drop_thread_logger();
-    // Given up when the node does not answer, or when this thread's owner
-    // stops it (nothing is held: the agent goes).
-    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"), [this] {
-      return (opts.give_up && opts.give_up()) || transport::stop_asked();
-    });
+    // Given up when this thread's owner stops it (nothing is held: the
+    // agent goes). Not on give_up: the runtime's first connections are
+    // made while the health that answers it is being built.
+    auto reply = out->wait(opts.timeout + std::chrono::seconds(1), what("hello"),
+                           [] { return transport::stop_asked(); });
     if (!reply) {
       caf::anon_send_exit(c.agent, caf::exit_reason::user_shutdown);
       return reply.err();

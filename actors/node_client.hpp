@@ -35,9 +35,8 @@ class node_client {
     std::string auth_token;
     std::chrono::milliseconds timeout{5000};  // bounds every request and transfer
     std::string net_devices;  // UCX devices for data; empty: see transport/context.hpp
-    // Requests (but heartbeats) and the hello stop waiting for a reply once
-    // this says so: the node is known not to answer (its heartbeats went
-    // unanswered).
+    // Requests (but heartbeats) stop waiting for a reply once this says so:
+    // the node is known not to answer (its heartbeats went unanswered).
     std::function<bool()> give_up;
     // The client runtime this connection speaks for: the objects it makes
     // belong to it, whichever of its connections asks, and live until all

@@ -216,33 +216,6 @@ TEST_CASE("connecting to a SIGSTOPped node gives up within the timeout", "[clien
   CHECK(again.ok());
 }
 
-TEST_CASE("a hello to a hung node ends once the client is told the node does not answer",
-          "[client][failure]") {
-  // The Runtime's clients give up on a node whose heartbeats go unanswered;
-  // a new connection's hello does too, rather than wait out the timeout.
-  remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=16MiB"});
-  const std::string address = start_node(node);
-  remora::actors::control_plane cp;
-  remora::actors::node_client::options first;
-  first.address = *remora::actors::node_address::parse(address);
-  auto connected = remora::actors::node_client::connect(cp, first);
-  REQUIRE(connected.ok());  // CAF's connection to the node: the next client shares it
-
-  node.signal(SIGSTOP);
-  REQUIRE(node.wait_stopped(10s));
-  const auto start = clock_type::now();
-  remora::actors::node_client::options second = first;
-  second.timeout = 60s;
-  second.give_up = [&] { return clock_type::now() - start > 300ms; };
-  auto hung = remora::actors::node_client::connect(cp, second);
-  const auto took = clock_type::now() - start;
-  REQUIRE_FALSE(hung.ok());
-  CHECK(hung.err().code == remora::transport::errc::timeout);
-  CHECK(hung.err().message.find("stopped answering") != std::string::npos);
-  CHECK(took < 20s);  // not the 60 s timeout
-  node.signal(SIGCONT);
-}
-
 TEST_CASE("a request to a hung node ends when its control connection is cut, not at the timeout",
           "[client][failure]") {
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=16MiB"});
@@ -312,7 +285,7 @@ TEST_CASE("a prefetcher connecting to a hung node holds no chunk its reader wait
   CHECK(wrong == 0);
   CHECK(took < 10s);  // not the hello's 30 s
   // The prefetcher still waits for its hello; replacing it ends that wait
-  // rather than joining the thread after it (15 s, half the timeout).
+  // rather than joining the thread after it (31 s: the timeout and a second).
   const auto replacing = clock_type::now();
   a.prefetch(remora::order::off());
   CHECK(clock_type::now() - replacing < 5s);
