@@ -52,7 +52,7 @@ class outcome {
       if (std::chrono::steady_clock::now() >= until)
         return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
       if (give_up && give_up())
-        return transport::error{transport::errc::timeout, what + ": the node stopped answering"};
+        return transport::error{transport::errc::timeout, what + ": given up before a reply"};
     }
   }
 
