@@ -11,6 +11,10 @@
 #   bfs-HOW         BFS from vertex 0, top-down and direction-optimizing
 #                   (bottom-up levels over the transpose), against the same
 #                   BFS in memory
+#   bfs-all-far     direction-optimizing BFS with every array in Remora (the
+#                   graph both ways, depths, frontier bitmaps and lists; 25%
+#                   of them cached), at() per element and a scope per vertex,
+#                   against the same loop over vectors; on 1 and 2 threads
 #   threads-N       PageRank on N threads (1 and 2), Remora at 25% against
 #                   SuiteSparse:GraphBLAS on the same graph and thread count
 #                   (GrB_mxv over PLUS_SECOND, as LAGraph does; the target is
@@ -70,6 +74,17 @@ bench_graph() {
     remora=$(timeout 600 "$bin" "${bfs[@]}" --bfs="$how" --dram-cache=25% | grep '^result ')
     echo "graph bfs-$how-s$scale-25% remora=$(field seconds "$remora")s" \
          "memory=$(field seconds "$memory")s bytes_in=$(field bytes_in "$remora")" \
+         "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+  done
+  for t in 1 2; do
+    suffix=$([ "$t" = 1 ] || echo "-threads-$t")
+    memory=$(timeout 600 "$bin" "${bfs[@]}" --vertex-state=far --threads="$t" --in-memory |
+             grep '^result ')
+    remora=$(timeout 600 "$bin" "${bfs[@]}" --vertex-state=far --threads="$t" \
+             --dram-cache=25% | grep '^result ')
+    echo "graph bfs-all-far-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
+         "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
+         "bytes_in=$(field bytes_in "$remora")" \
          "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
   done
   local memnode port node loaded in_memory out

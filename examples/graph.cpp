@@ -6,8 +6,9 @@
 // and BFS reads them in frontier order through a generator. --in-memory runs
 // the same code on plain vectors, the baseline; --verify runs both and
 // compares.
-// --vertex-state=far runs PageRank with every array in Remora, pulling over
-// in-edges, written the obvious way (graph/pull.hpp).
+// --vertex-state=far runs PageRank (pulling over in-edges) and BFS
+// (direction-optimizing) with every array in Remora, vertex state too,
+// written the obvious way (graph/pull.hpp, graph/far_bfs.hpp).
 //
 //   build/examples/remora-graph --scale=20 --dram-cache=25%
 //   build/examples/remora-graph --edges=soc-LiveJournal1.txt --algorithm=both
@@ -38,6 +39,7 @@
 #include "graph/csr.hpp"
 #include "graph/direction_bfs.hpp"
 #include "graph/edge_list.hpp"
+#include "graph/far_bfs.hpp"
 #include "graph/far_csr.hpp"
 #include "graph/pull.hpp"
 #include "graph/stream_csr.hpp"
@@ -109,9 +111,9 @@ std::optional<int> parse_args(int argc, char** argv, config& c) {
                   "edges")
       ->check(CLI::Range(1u, 256u));
   run->add_option("--vertex-state", vertex_state,
-                  "local: ranks, parents and frontiers in vectors; far: PageRank pulls over "
-                  "in-edges with every array in Remora (at() per element, a scope per vertex). "
-                  "PageRank only")
+                  "local: ranks, depths and frontiers in vectors; far: every array in Remora, "
+                  "at() per element and a scope per vertex (PageRank pulls over in-edges, BFS "
+                  "is direction-optimizing)")
       ->check(CLI::IsMember({"local", "far"}));
   run->add_option("--source", c.source, "BFS source, an id of the input (default the lowest)");
   run->add_option("--pagerank", pagerank,
@@ -151,8 +153,8 @@ std::optional<int> parse_args(int argc, char** argv, config& c) {
   }
   if (c.in_memory && c.verify)
     return remora::cli::usage_error(app, "--verify compares Remora with --in-memory; pick one");
-  if (c.far_state && c.bfs)
-    return remora::cli::usage_error(app, "--vertex-state=far runs PageRank only");
+  if (c.far_state && c.bfs && c.top_down)
+    return remora::cli::usage_error(app, "--vertex-state=far runs BFS direction-optimizing only");
   if (c.far_state && !c.prefetch)
     return remora::cli::usage_error(
         app, "--vertex-state=far declares no orders; --no-prefetch changes nothing there");
@@ -319,6 +321,14 @@ std::vector<double> run_pagerank(Graph& g, Graph* in, const config& c, remora::R
   return ranks;
 }
 
+// What a BFS from the vertex the input calls `source` reached.
+void print_reached(std::uint64_t source, const std::vector<std::int32_t>& depth) {
+  const auto reached = std::count_if(depth.begin(), depth.end(), [](int d) { return d >= 0; });
+  std::printf("bfs from %llu: reached %lld of %zu vertices, max depth %d\n",
+              (unsigned long long)source, (long long)reached, depth.size(),
+              *std::max_element(depth.begin(), depth.end()));
+}
+
 // Runs BFS on g from `source` and, when `show`, prints its progress and summary.
 // With `in` (g's transpose), direction-optimizing; top-down without.
 template <class Graph>
@@ -341,10 +351,7 @@ graph::bfs_result run_bfs(Graph& g, Graph* in, std::uint32_t source, unsigned th
   const double seconds = seconds_since(start);
   line.finish();
   if (!show) return r;
-  const auto reached = std::count_if(r.depth.begin(), r.depth.end(), [](int d) { return d >= 0; });
-  std::printf("bfs from %llu: reached %lld of %u vertices, max depth %d\n",
-              (unsigned long long)name(source), (long long)reached, g.vertices(),
-              *std::max_element(r.depth.begin(), r.depth.end()));
+  print_reached(name(source), r.depth);
   run_report{"bfs", seconds, r.edges_traversed,
              rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
       .print();
@@ -429,7 +436,7 @@ remora::Options options_for(const config& c, std::uint64_t cache, std::uint64_t 
 
 // PageRank pulling over in-edges with every array in Remora (or, with
 // --in-memory, in vectors): --vertex-state=far.
-int run_far_state(const config& c, graph::edge_list& input) {
+int run_far_pagerank(const config& c, graph::edge_list& input) {
   graph::pull_graph g = graph::build_pull(input);
   input.edges = {};
   const std::uint64_t graph_bytes = graph::pull_graph::bytes(g.vertices(), g.edges());
@@ -496,6 +503,90 @@ int run_far_state(const config& c, graph::edge_list& input) {
     std::fprintf(stderr, "remora-graph: %s\n", e.what());
     return 1;
   }
+}
+
+// Direction-optimizing BFS with every array in Remora (or, with
+// --in-memory, in vectors): --vertex-state=far --algorithm=bfs.
+int run_far_bfs(const config& c, const graph::edge_list& input) {
+  const std::uint32_t source = source_vertex(c, input);
+  graph::csr out = graph::build_csr(input), in = graph::build_csr(input, true);
+  const std::uint64_t graph_bytes =
+      graph::bfs_arrays<graph::local_array>::bytes(out.vertices(), out.edges());
+  std::printf(
+      "graph: %u vertices, %llu edges, %s of offsets and targets both ways, depths, frontier "
+      "bitmaps and lists\n",
+      out.vertices(), (unsigned long long)out.edges(), format_bytes(graph_bytes).c_str());
+  auto run = [&](auto& arrays, auto scope_type, remora::Runtime* rt) {
+    using scope = typename decltype(scope_type)::type;
+    std::printf("bfs: direction-optimizing on %u thread%s\n", c.threads, c.threads > 1 ? "s" : "");
+    progress line;
+    const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
+    const auto start = clock_type::now();
+    auto last = start;
+    auto on_level = [&](int level, std::uint64_t frontier, bool bottom_up) {
+      char text[96];
+      std::snprintf(text, sizeof text, "level %d frontier %llu %s %.2fs", level,
+                    (unsigned long long)frontier, bottom_up ? "bottom-up" : "top-down",
+                    seconds_since(last));
+      line.step(text);
+      last = clock_type::now();
+    };
+    const graph::bfs_result r = graph::bfs_all_far<scope>(arrays, source, on_level, c.threads);
+    const double seconds = seconds_since(start);
+    line.finish();
+    std::vector<std::int32_t> depth = graph::depths_of(arrays);
+    print_reached(names_of(input)(source), depth);
+    run_report{"bfs", seconds, r.edges_traversed,
+               rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
+        .print();
+    return depth;
+  };
+  if (c.in_memory) {
+    std::printf("mode: in memory, all vertex state in vectors (plain vectors, no Remora)\n");
+    auto local = graph::local_bfs(std::move(out), std::move(in));
+    run(local, std::type_identity<graph::no_scope>{}, nullptr);
+    return 0;
+  }
+  // Top-down in memory, from the graph before it moves: its depths do not
+  // depend on the in-edges, or on the code under test.
+  const std::vector<std::int32_t> expected =
+      c.verify ? graph::bfs(
+                     out, source, [](int, std::size_t) {}, c.threads)
+                     .depth
+               : std::vector<std::int32_t>{};
+  const std::uint64_t cache = cache_for(c, graph_bytes);
+  try {
+    remora::Runtime rt(options_for(c, cache, graph_bytes));
+    const auto start = clock_type::now();
+    auto far = graph::far_bfs(rt, out, in);
+    out = {};
+    in = {};
+    std::printf(
+        "mode: remora, all vertex state far, local cache %s (%.1f%% of the arrays), %s; loaded "
+        "in %.2f s\n",
+        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
+        c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
+        seconds_since(start));
+    const std::vector<std::int32_t> depth = run(far, std::type_identity<remora::DerefScope>{}, &rt);
+    if (!c.verify) return 0;
+    std::size_t wrong = 0;
+    for (std::size_t v = 0; v < expected.size(); ++v) wrong += depth[v] != expected[v];
+    std::printf("verify: bfs %zu depths differ\n", wrong);
+    std::printf(wrong == 0 ? "verify: ok\n" : "verify: FAILED\n");
+    return wrong == 0 ? 0 : 1;
+  } catch (const remora::Error& e) {
+    std::fprintf(stderr, "remora-graph: %s\n", e.what());
+    return 1;
+  }
+}
+
+// --vertex-state=far: each algorithm asked for, BFS first (PageRank's graph
+// takes the input's edges).
+int run_far_state(const config& c, graph::edge_list& input) {
+  int code = 0;
+  if (c.bfs) code = run_far_bfs(c, input);
+  if (c.pagerank && code == 0) code = run_far_pagerank(c, input);
+  return code;
 }
 
 // Streams the graph from `source` into Remora and runs what was asked

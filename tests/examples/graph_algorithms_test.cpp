@@ -6,7 +6,9 @@
 // threads at once. PageRank pulling over in-edges gives the same ranks on
 // any number of threads, and the ranks pushing gives; with every array far,
 // two threads writing their own chunks give the ranks of the same loop over
-// vectors.
+// vectors. All-far BFS (graph/far_bfs.hpp: vertex state in the arrays too)
+// finds top-down BFS's depths over vectors on 1, 2 and 3 threads, and in
+// Remora on 2 threads through a cache smaller than its arrays.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "graph/csr.hpp"
 #include "graph/direction_bfs.hpp"
 #include "graph/edge_list.hpp"
+#include "graph/far_bfs.hpp"
 #include "graph/pull.hpp"
 #include "graph/stream_csr.hpp"
 
@@ -109,5 +112,46 @@ TEST_CASE("all-far PageRank on 2 threads, each writing its own chunks, matches v
   graph::pagerank_pull<graph::no_scope>(
       local, 3, [](int) {}, 2);
   CHECK(graph::ranks_of(far) == graph::ranks_of(local));
+  CHECK(rt.stats().writebacks > 0);
+}
+
+TEST_CASE("all-far BFS finds top-down BFS's depths over vectors, on 1, 2 and 3 threads",
+          "[graph][bfs][threads]") {
+  // Three blocks of vertices (vertex_block): top-down levels hand vertices
+  // between blocks, bottom-up ones run over parts of as many in-edges.
+  const graph::edge_list list = graph::rmat_edges(17, 8, 9);
+  const graph::csr out = graph::build_csr(list), in = graph::build_csr(list, true);
+  REQUIRE(graph::vertex_blocks(out.vertices()) >= 2);
+  for (std::uint32_t source : {0u, 3u, 100000u}) {
+    const graph::bfs_result expected = graph::bfs(out, source, no_report);
+    for (std::uint64_t alpha : {15ull, 1ull << 40}) {
+      for (unsigned threads : {1u, 2u, 3u}) {
+        INFO("source " << source << ", alpha " << alpha << ", threads " << threads);
+        auto a = graph::local_bfs(out, in);
+        level_count levels;
+        const graph::bfs_result r = graph::bfs_all_far<graph::no_scope>(
+            a, source, levels.counter(), threads, graph::direction_switch{alpha, 18});
+        REQUIRE(graph::depths_of(a) == expected.depth);
+        CHECK(r.edges_traversed > 0);
+        if (alpha == 1ull << 40 && expected.edges_traversed > 0) CHECK(levels.bottom_up > 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("all-far BFS on 2 threads through a small cache matches top-down BFS",
+          "[graph][bfs][threads]") {
+  // 12 MiB of arrays through a 4 MiB cache: depths, bitmaps and lists written
+  // by both threads are evicted and written home while the other reads.
+  const graph::edge_list list = graph::rmat_edges(17, 8, 5);
+  const graph::csr out = graph::build_csr(list), in = graph::build_csr(list, true);
+  const graph::bfs_result expected = graph::bfs(out, 0, no_report);
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  auto far = graph::far_bfs(rt, out, in);
+  level_count levels;
+  graph::bfs_all_far<remora::DerefScope>(far, 0, levels.counter(), 2);
+  CHECK(levels.bottom_up > 0);
+  CHECK(levels.top_down > 0);
+  REQUIRE(graph::depths_of(far) == expected.depth);
   CHECK(rt.stats().writebacks > 0);
 }
