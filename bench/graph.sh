@@ -45,17 +45,24 @@ bench_graph() {
        "memory=$(field seconds "$memory")s no_prefetch=$(field seconds "$off")s" \
        "hit_rate=$(field hit_rate "$remora") prefetch_hits=$(field prefetch_hits "$remora")" \
        "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
-  local t suffix
-  for t in 1 2; do
-    suffix=$([ "$t" = 1 ] || echo "-threads-$t")
-    memory=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" --in-memory |
-             grep '^result ')
-    remora=$(timeout 600 "$bin" "${common[@]}" --vertex-state=far --threads="$t" \
-             --dram-cache=25% | grep '^result ')
-    echo "graph pagerank-all-far-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
-         "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
-         "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
-  done
+  # all_far CASE ARGS...: remora-graph ARGS with every array in Remora (25%
+  # cached) against the same loop over vectors, on 1 and 2 threads.
+  all_far() {
+    local name=$1 t suffix
+    shift
+    for t in 1 2; do
+      suffix=$([ "$t" = 1 ] || echo "-threads-$t")
+      memory=$(timeout 600 "$bin" "$@" --vertex-state=far --threads="$t" --in-memory |
+               grep '^result ')
+      remora=$(timeout 600 "$bin" "$@" --vertex-state=far --threads="$t" --dram-cache=25% |
+               grep '^result ')
+      echo "graph $name-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
+           "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
+           "bytes_in=$(field bytes_in "$remora")" \
+           "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
+    done
+  }
+  all_far pagerank-all-far "${common[@]}"
   local threads peer
   for threads in 1 2; do
     peer=$(timeout 600 "$(need_binary bench/remora-bench-graphblas)" --scale="$scale" \
@@ -76,17 +83,7 @@ bench_graph() {
          "memory=$(field seconds "$memory")s bytes_in=$(field bytes_in "$remora")" \
          "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
   done
-  for t in 1 2; do
-    suffix=$([ "$t" = 1 ] || echo "-threads-$t")
-    memory=$(timeout 600 "$bin" "${bfs[@]}" --vertex-state=far --threads="$t" --in-memory |
-             grep '^result ')
-    remora=$(timeout 600 "$bin" "${bfs[@]}" --vertex-state=far --threads="$t" \
-             --dram-cache=25% | grep '^result ')
-    echo "graph bfs-all-far-s$scale-25%$suffix remora=$(field seconds "$remora")s" \
-         "memory=$(field seconds "$memory")s hit_rate=$(field hit_rate "$remora")" \
-         "bytes_in=$(field bytes_in "$remora")" \
-         "ratio=$(calc "$(field seconds "$memory") / $(field seconds "$remora")")"
-  done
+  all_far bfs-all-far "${bfs[@]}"
   local memnode port node loaded in_memory out
   memnode=$(need_binary actors/remora-memnode)
   local in_memory_run

@@ -280,34 +280,61 @@ names names_of(const graph::edge_list& input) {
       [&input](std::uint32_t v) { return input.original_ids.empty() ? v : input.original_ids[v]; };
 }
 
+// An algorithm's run, timed: its progress line, a step an iteration or a
+// level, and the runtime's counters before it (none in memory).
+class timed_run {
+ public:
+  explicit timed_run(remora::Runtime* rt)
+      : rt_(rt), before_(rt ? std::optional(rt->stats()) : std::nullopt) {}
+  /// A step done: `what`, and the seconds since the last one.
+  void step(const std::string& what) {
+    char took[32];
+    std::snprintf(took, sizeof took, " %.2fs", seconds_since(last_));
+    line_.step(what + took);
+    last_ = clock_type::now();
+  }
+  /// The run ended, having looked at `edges` edges: its report.
+  run_report end(const char* algorithm, std::uint64_t edges) {
+    const double seconds = seconds_since(start_);
+    line_.finish();
+    return {algorithm, seconds, edges,
+            rt_ ? std::optional(minus(rt_->stats(), *before_)) : std::nullopt};
+  }
+
+ private:
+  remora::Runtime* rt_;
+  std::optional<remora::Stats> before_;
+  progress line_;
+  clock_type::time_point start_ = clock_type::now(), last_ = start_;
+};
+
+std::string iteration_step(int i, int iterations) {
+  return "iteration " + std::to_string(i) + "/" + std::to_string(iterations);
+}
+std::string level_step(int level, std::uint64_t frontier, bool bottom_up) {
+  return "level " + std::to_string(level) + " frontier " + std::to_string(frontier) +
+         (bottom_up ? " bottom-up" : " top-down");
+}
+
 // Runs PageRank on g and, when `show`, prints its progress and summary.
 // With `in` (g's transpose), pulling over it; pushing along g's edges without.
 template <class Graph>
 std::vector<double> run_pagerank(Graph& g, Graph* in, const config& c, remora::Runtime* rt,
                                  const names& name, bool show) {
-  progress line;
   if (show)
     std::printf("pagerank: %s on %u thread%s\n", in ? "pull over in-edges" : "push", c.threads,
                 c.threads > 1 ? "s" : "");
-  const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
-  const auto start = clock_type::now();
-  auto last = start;
+  timed_run run(rt);
   auto on_iteration = [&](int i) {
-    if (!show) return;
-    char text[64];
-    std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations, seconds_since(last));
-    line.step(text);
-    last = clock_type::now();
+    if (show) run.step(iteration_step(i, c.iterations));
   };
   // The out-degrees are read inside the timed run: they are the graph's.
   std::vector<double> ranks = in ? graph::pagerank_pull(*in, graph::out_degrees(g, c.threads),
                                                         c.iterations, on_iteration, c.threads)
                                  : graph::pagerank(g, c.iterations, on_iteration, c.threads);
-  const double seconds = seconds_since(start);
-  line.finish();
+  const run_report report =
+      run.end("pagerank", g.edges() * static_cast<std::uint64_t>(c.iterations));
   if (!show) return ranks;
-  const run_report report{"pagerank", seconds, g.edges() * static_cast<std::uint64_t>(c.iterations),
-                          rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt};
   std::vector<std::uint32_t> order(ranks.size());
   std::iota(order.begin(), order.end(), 0);
   const std::size_t top = std::min<std::size_t>(5, order.size());
@@ -334,27 +361,16 @@ void print_reached(std::uint64_t source, const std::vector<std::int32_t>& depth)
 template <class Graph>
 graph::bfs_result run_bfs(Graph& g, Graph* in, std::uint32_t source, unsigned threads,
                           remora::Runtime* rt, const names& name, bool show) {
-  progress line;
-  const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
-  const auto start = clock_type::now();
-  auto last = start;
+  timed_run run(rt);
   auto on_level = [&](int level, std::size_t frontier, bool bottom_up = false) {
-    if (!show) return;
-    char text[96];
-    std::snprintf(text, sizeof text, "level %d frontier %zu %s %.2fs", level, frontier,
-                  bottom_up ? "bottom-up" : "top-down", seconds_since(last));
-    line.step(text);
-    last = clock_type::now();
+    if (show) run.step(level_step(level, frontier, bottom_up));
   };
   graph::bfs_result r = in ? graph::direction_optimizing_bfs(g, *in, source, on_level, threads)
                            : graph::bfs(g, source, on_level, threads);
-  const double seconds = seconds_since(start);
-  line.finish();
+  const run_report report = run.end("bfs", r.edges_traversed);
   if (!show) return r;
   print_reached(name(source), r.depth);
-  run_report{"bfs", seconds, r.edges_traversed,
-             rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
-      .print();
+  report.print();
   return r;
 }
 
@@ -449,25 +465,11 @@ int run_far_pagerank(const config& c, graph::edge_list& input) {
   // made here would stay open for the whole run).
   auto run = [&](auto& arrays, auto scope_type, remora::Runtime* rt) {
     using scope = typename decltype(scope_type)::type;
-    progress line;
-    const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
-    const auto start = clock_type::now();
-    auto last = start;
+    timed_run timing(rt);
     graph::pagerank_pull<scope>(
-        arrays, c.iterations,
-        [&](int i) {
-          char text[64];
-          std::snprintf(text, sizeof text, "iteration %d/%d %.2fs", i, c.iterations,
-                        seconds_since(last));
-          line.step(text);
-          last = clock_type::now();
-        },
+        arrays, c.iterations, [&](int i) { timing.step(iteration_step(i, c.iterations)); },
         c.threads);
-    const double seconds = seconds_since(start);
-    line.finish();
-    run_report{"pagerank", seconds, edges * static_cast<std::uint64_t>(c.iterations),
-               rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
-        .print();
+    timing.end("pagerank", edges * static_cast<std::uint64_t>(c.iterations)).print();
     return graph::ranks_of(arrays);
   };
   if (c.in_memory) {
@@ -519,26 +521,15 @@ int run_far_bfs(const config& c, const graph::edge_list& input) {
   auto run = [&](auto& arrays, auto scope_type, remora::Runtime* rt) {
     using scope = typename decltype(scope_type)::type;
     std::printf("bfs: direction-optimizing on %u thread%s\n", c.threads, c.threads > 1 ? "s" : "");
-    progress line;
-    const std::optional<remora::Stats> before = rt ? std::optional(rt->stats()) : std::nullopt;
-    const auto start = clock_type::now();
-    auto last = start;
+    timed_run timing(rt);
     auto on_level = [&](int level, std::uint64_t frontier, bool bottom_up) {
-      char text[96];
-      std::snprintf(text, sizeof text, "level %d frontier %llu %s %.2fs", level,
-                    (unsigned long long)frontier, bottom_up ? "bottom-up" : "top-down",
-                    seconds_since(last));
-      line.step(text);
-      last = clock_type::now();
+      timing.step(level_step(level, frontier, bottom_up));
     };
     const graph::bfs_result r = graph::bfs_all_far<scope>(arrays, source, on_level, c.threads);
-    const double seconds = seconds_since(start);
-    line.finish();
+    const run_report report = timing.end("bfs", r.edges_traversed);
     std::vector<std::int32_t> depth = graph::depths_of(arrays);
     print_reached(names_of(input)(source), depth);
-    run_report{"bfs", seconds, r.edges_traversed,
-               rt ? std::optional(minus(rt->stats(), *before)) : std::nullopt}
-        .print();
+    report.print();
     return depth;
   };
   if (c.in_memory) {

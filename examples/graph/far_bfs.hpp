@@ -263,14 +263,7 @@ inline std::vector<std::int32_t> depths_of(bfs_arrays<local_array>& a) {
   return a.depth.v;
 }
 inline std::vector<std::int32_t> depths_of(bfs_arrays<remora::Array>& a) {
-  std::vector<std::int32_t> out(a.vertices);
-  for (std::size_t at = 0; at < out.size();) {
-    remora::DerefScope scope;
-    const auto s = a.depth.span(scope, at);
-    std::copy(s.begin(), s.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
-    at += s.size();
-  }
-  return out;
+  return copy_out(a.depth);
 }
 
 }  // namespace graph

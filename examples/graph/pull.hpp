@@ -182,19 +182,25 @@ inline pull_arrays<remora::Array> far_pull(remora::Runtime& rt, const pull_graph
   return a;
 }
 
+/// An Array's elements, read back into a vector (copy_into's inverse).
+template <class T>
+std::vector<T> copy_out(remora::Array<T>& from) {
+  std::vector<T> out(from.size());
+  for (std::size_t at = 0; at < out.size();) {
+    remora::DerefScope scope;
+    const std::span<const T> s = from.span(scope, at);
+    std::copy(s.begin(), s.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += s.size();
+  }
+  return out;
+}
+
 /// The ranks, read back into a vector.
 inline std::vector<double> ranks_of(pull_arrays<local_array>& a) {
   return a.ranks.v;
 }
 inline std::vector<double> ranks_of(pull_arrays<remora::Array>& a) {
-  std::vector<double> out(a.vertices);
-  for (std::size_t at = 0; at < out.size();) {
-    remora::DerefScope scope;
-    const auto s = a.ranks.span(scope, at);
-    std::copy(s.begin(), s.end(), out.begin() + at);
-    at += s.size();
-  }
-  return out;
+  return copy_out(a.ranks);
 }
 
 }  // namespace graph
