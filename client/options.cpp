@@ -91,6 +91,17 @@ bool Options::prefetch_on_reader() const {
   const unsigned cores = usable_cores();
   return cores != 0 && cores < 3;
 }
+Options& Options::check_access(bool on) {
+  check_access_ = on;
+  return *this;
+}
+bool Options::check_access() const {
+#ifdef NDEBUG
+  return check_access_.value_or(false);
+#else
+  return check_access_.value_or(true);
+#endif
+}
 Options& Options::timeout(std::chrono::milliseconds t) {
   timeout_ = t;
   return *this;

@@ -138,6 +138,9 @@ void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
   app.add_flag_callback(
       "--prefetch-on-threads", [&o] { o.prefetch_on_reader(false); },
       "prefetch on threads of their own (default from 3 cores)");
+  app.add_flag_callback(
+      "--check-access", [&o] { o.check_access(true); },
+      "check that threads meet on Array chunks as the contract allows (default in debug builds)");
 }
 
 }  // namespace remora::client

@@ -158,7 +158,7 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
   if (!ctx) objects::raise(ctx.err());
   ucx = std::move(ctx).value();
   store = std::make_unique<objects::object_store>(open_tiers(o, *ucx), *far, o.timeout(),
-                                                  o.prefetch_on_reader());
+                                                  o.prefetch_on_reader(), o.check_access());
   // Several copies of each object: published arrays get theirs rebuilt
   // too (one copy each leaves nothing to copy from).
   if (o.replicas() > 1 || o.erasure())

@@ -4,11 +4,22 @@
 #include <bit>
 #include <string>
 
+#include "objects/epochs.hpp"
 #include "remora/errors.hpp"
 
 namespace remora::detail {
 
 constinit thread_local reader_table this_thread_readers;
+
+/// Each chunk's last reader and writer (the scopes they accessed it in),
+/// for check_access. Grows with the chunks (a Vector's).
+struct access_log {
+  struct chunk_users {
+    scope_ref reader, writer;
+  };
+  std::mutex mutex;
+  std::vector<chunk_users> chunks;  // GUARDED_BY(mutex)
+};
 
 namespace {
 std::atomic<std::uint64_t> next_array_key{1};
@@ -33,6 +44,30 @@ array_state::~array_state() {
   readers_.clear();
   for (object_record* r : chunks)
     if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
+}
+
+void array_state::check_access(std::size_t c, bool for_write) {
+  const scope_ref me = this_scope();
+  std::lock_guard lock(access->mutex);
+  if (access->chunks.size() <= c) access->chunks.resize(chunks.size());
+  auto& users = access->chunks[c];
+  // Another thread's scope, still open.
+  auto elsewhere = [&](const scope_ref& s) {
+    return s.thread != nullptr && (s.thread != me.thread || s.serial != me.serial) && still_open(s);
+  };
+  const std::string where = "element " + std::to_string(c << per_shift) + "'s chunk (" +
+                            std::to_string(per_chunk) + " elements) of an Array of " +
+                            std::to_string(size);
+  if (elsewhere(users.writer))
+    throw AccessConflict(std::string(for_write ? "a write to " : "a read of ") + where +
+                         " while another thread writes it in a DerefScope still open: a write "
+                         "needs one writer and no readers of its chunk");
+  if (for_write && elsewhere(users.reader))
+    throw AccessConflict("a write to " + where +
+                         " while another thread reads it in a DerefScope still open: a write "
+                         "needs one writer and no readers of its chunk (threads may write "
+                         "disjoint chunks; chunk_elements() says where chunks start)");
+  (for_write ? users.writer : users.reader) = me;
 }
 
 array_reader& array_state::reader_slow() {
@@ -111,6 +146,8 @@ void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std
   if (i >= size)
     throw InvalidObject("index " + std::to_string(i) + " is past the end of an Array of " +
                         std::to_string(size) + " elements");
+  if (checked) [[unlikely]]
+    check_access(c, for_write);
   const bool moved = c != r.last_chunk;
   if (moved) moved_to(r, c, i);
   if (r.counts_positions) r.cursor->store(++r.read_count, std::memory_order_relaxed);
@@ -164,6 +201,10 @@ std::unique_ptr<array_state> new_array_state(object_runtime* rt, std::size_t ele
   s->per_chunk = std::bit_floor(std::max<std::size_t>(1, chunk_bytes / element_bytes));
   s->per_shift = static_cast<unsigned>(std::countr_zero(s->per_chunk));
   s->rt = rt;
+  if (rt != nullptr && rt->checks_access()) {
+    s->checked = true;
+    s->access = std::make_unique<access_log>();
+  }
   return s;
 }
 

@@ -32,6 +32,7 @@ bool register_membarrier() {
 struct registry {
   std::mutex mutex;
   std::vector<thread_state*> threads;  // GUARDED_BY(mutex)
+  std::uint64_t registrations = 0;     // GUARDED_BY(mutex): the last serial given
   counter_totals retired;              // GUARDED_BY(mutex): of threads that ended
 };
 
@@ -98,7 +99,24 @@ void register_thread() {
   this_thread.pin_log = new std::atomic<const object_record*>[first_pin_capacity];
   this_thread.pin_capacity = first_pin_capacity;
   r.threads.push_back(&this_thread);
+  this_thread.serial = ++r.registrations;
   this_thread.registered = true;
+}
+
+scope_ref this_scope() {
+  if (!this_thread.registered) register_thread();
+  return {&this_thread, this_thread.serial, this_thread.epoch.load(std::memory_order_relaxed)};
+}
+
+bool still_open(const scope_ref& s) {
+  if (s.thread == nullptr || (s.epoch & 1) == 0) return false;
+  auto& r = the_registry();
+  // Under the mutex a registered thread cannot end (it unregisters under
+  // it first), and a thread_state at the same address is told apart by
+  // its serial.
+  std::lock_guard lock(r.mutex);
+  if (std::find(r.threads.begin(), r.threads.end(), s.thread) == r.threads.end()) return false;
+  return s.thread->serial == s.serial && s.thread->epoch.load(std::memory_order_acquire) == s.epoch;
 }
 
 void pin_slow(const object_record* r) {

@@ -35,6 +35,17 @@ class pinned_set {
   std::vector<const object_record*> pins_;
 };
 
+/// A thread's scope, as Array access checks (Options::check_access) note it.
+struct scope_ref {
+  const thread_state* thread = nullptr;  // null: none noted
+  std::uint64_t serial = 0, epoch = 0;
+};
+/// The calling thread's scope (registering the thread if it is not yet).
+scope_ref this_scope();
+/// Whether the scope `s` names is still open: its thread is still
+/// registered and still in that scope.
+bool still_open(const scope_ref& s);
+
 /// A process-wide barrier: every running thread passes a full fence. Pairs
 /// with the compiler barrier a DerefScope opens with.
 void heavy_barrier();

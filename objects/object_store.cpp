@@ -31,9 +31,11 @@ constexpr std::size_t hinted_bytes = 128;
 }  // namespace
 
 object_store::object_store(std::unique_ptr<tier_stack> tiers, far_store& far,
-                           std::chrono::milliseconds timeout, bool prefetch_on_reader)
+                           std::chrono::milliseconds timeout, bool prefetch_on_reader,
+                           bool check_access)
     : timeout_(timeout),
       prefetch_on_reader_(prefetch_on_reader),
+      check_access_(check_access),
       far_(far),
       tiers_(std::move(tiers)),
       frees_(far, free_batch) {

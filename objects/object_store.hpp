@@ -42,9 +42,10 @@ class object_store final : public detail::object_runtime {
   /// Starts the tiering thread. `timeout` bounds every wait for room or for
   /// an object in transit. `prefetch_on_reader`: declared orders are
   /// prefetched on their readers' threads (prefetcher.hpp's on_reader).
-  /// REQUIRES: `far` outlives the store.
+  /// `check_access`: Arrays check how threads meet on their chunks
+  /// (array_state::check_access). REQUIRES: `far` outlives the store.
   object_store(std::unique_ptr<tier_stack> tiers, far_store& far, std::chrono::milliseconds timeout,
-               bool prefetch_on_reader = false);
+               bool prefetch_on_reader = false, bool check_access = false);
   ~object_store();  // stops the tiering thread, then sends the queued frees
   object_store(const object_store&) = delete;
   object_store& operator=(const object_store&) = delete;
@@ -57,6 +58,7 @@ class object_store final : public detail::object_runtime {
   detail::object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
   void release(detail::object_record* r) noexcept override;
   void* deref_device(detail::object_record* r) override;
+  bool checks_access() const override { return check_access_; }
 
   /// Fetches the absent ones of `chunks` in one batch per node, without
   /// waiting for cache room; how many it dealt with (see prefetcher.hpp),
@@ -137,6 +139,7 @@ class object_store final : public detail::object_runtime {
 
   const std::chrono::milliseconds timeout_;
   const bool prefetch_on_reader_;
+  const bool check_access_;
   std::atomic<std::int64_t> prefetch_chunk_ns_{0};  // prefetcher::hooks::chunk_ns
   far_store& far_;
   std::unique_ptr<tier_stack> tiers_;

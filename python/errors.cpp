@@ -15,6 +15,7 @@ void bind_errors(py::module_& m) {
   py::register_exception<ObjectLost>(m, "ObjectLost", base);
   py::register_exception<ProtocolError>(m, "ProtocolError", base);
   py::register_exception<AuthError>(m, "AuthError", base);
+  py::register_exception<AccessConflict>(m, "AccessConflict", base);
 }
 
 }  // namespace remora::python

@@ -100,6 +100,9 @@ TEST_CASE("options: from_args, and clear errors for what cannot work", "[client]
   CHECK_FALSE(remora::Options{}.prefetch_on_reader(false).prefetch_on_reader());
   const char* threads_argv[] = {"prog", "--prefetch-on-threads"};
   CHECK_FALSE(remora::Options::from_args(2, const_cast<char**>(threads_argv)).prefetch_on_reader());
+  const char* check_argv[] = {"prog", "--check-access"};
+  CHECK(remora::Options::from_args(2, const_cast<char**>(check_argv)).check_access());
+  CHECK_FALSE(remora::Options{}.check_access(false).check_access());
   auto o = remora::Options::from_args(7, const_cast<char**>(argv));
   CHECK(o.prefetch_on_reader());
   CHECK(o.dram_cache() == 16u << 20);

@@ -1,5 +1,7 @@
 // Threads share a runtime under eviction pressure: each reads and writes its
 // own objects and reads shared ones; no wrong byte (and, under TSan, no race).
+// With Options::check_access, threads that meet on an Array chunk against
+// its contract get AccessConflict.
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
@@ -8,9 +10,11 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "remora/remora.hpp"
@@ -286,4 +290,85 @@ TEST_CASE("a Runtime ends while a thread that read through it lives on", "[clien
   }
   changed.notify_all();
   worker.join();
+}
+
+namespace {
+
+// Another thread that opens a scope, reads (or writes) element 1 of `a` (in
+// its first chunk), and keeps the scope open until it is destroyed.
+class scope_holder {
+ public:
+  scope_holder(remora::Array<std::uint64_t>& a, bool write) {
+    std::future<void> opened = opened_.get_future();
+    thread_ = std::thread([&a, write, this, release = release_.get_future()] {
+      remora::DerefScope scope;
+      try {
+        if (write)
+          a.at_mut(scope, 1) = 7;
+        else
+          seen_ = a.at(scope, 1);
+      } catch (const remora::Error& e) {
+        failed_ = e.what();
+      }
+      opened_.set_value();
+      release.wait_for(std::chrono::seconds(60));
+    });
+    if (opened.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      release_.set_value();
+      thread_.join();
+      FAIL("the holding thread did not open its scope within 30 s");
+    }
+    INFO(failed_);
+    REQUIRE(failed_.empty());
+  }
+  ~scope_holder() {
+    release_.set_value();
+    thread_.join();
+  }
+  std::uint64_t seen() const { return seen_; }
+
+ private:
+  std::promise<void> opened_, release_;
+  std::uint64_t seen_ = 0;
+  std::string failed_;  // what the holding thread's own access threw
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("with check_access, a write meeting another thread's open scope on its chunk is refused",
+          "[client][threads][array][check]") {
+  using Catch::Matchers::Contains;
+  remora::Runtime rt(
+      remora::Options{}.dram_cache(8 << 20).embedded_capacity(256ull << 20).check_access(true));
+  remora::Array<std::uint64_t> a = rt.make_array<std::uint64_t>(4 * 2048);
+  const std::size_t per = a.chunk_elements();
+  REQUIRE(per == 2048);
+  for (std::size_t i = 0; i < a.size(); ++i) a.write(i, i);
+  {
+    const scope_holder reader(a, false);
+    CHECK(reader.seen() == 1);
+    remora::DerefScope scope;
+    CHECK_THROWS_AS(a.at_mut(scope, 5), remora::AccessConflict);
+    CHECK_THROWS_WITH(a.at_mut(scope, 5), Contains("reads it in a DerefScope still open") &&
+                                              Contains("one writer and no readers"));
+    CHECK(a.at(scope, 5) == 5);     // readers share a chunk
+    a.at_mut(scope, per + 5) = 11;  // another chunk is free to write
+  }
+  {
+    remora::DerefScope scope;  // the reader's scope has ended
+    a.at_mut(scope, 5) = 9;
+  }
+  CHECK(a.read(5) == 9);
+  CHECK(a.read(per + 5) == 11);
+  {
+    const scope_holder writer(a, true);
+    remora::DerefScope scope;
+    CHECK_THROWS_AS(a.at(scope, 6), remora::AccessConflict);
+    CHECK_THROWS_WITH(a.at(scope, 6),
+                      Contains("a read of") && Contains("another thread writes it"));
+    CHECK_THROWS_AS(a.at_mut(scope, 6), remora::AccessConflict);
+    CHECK(a.at(scope, 2 * per) == 2 * per);
+  }
+  CHECK(a.read(1) == 7);  // the writer's write, once its scope ended
 }

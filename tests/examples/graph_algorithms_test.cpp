@@ -104,7 +104,10 @@ TEST_CASE("all-far PageRank on 2 threads, each writing its own chunks, matches v
   // contributions) through a 4 MiB cache: chunks written by both threads
   // are evicted and written home while the other reads.
   const graph::pull_graph g = graph::build_pull(graph::rmat_edges(17, 8, 6));
-  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .embedded_capacity(256ull << 20)
+                         .check_access(true));  // each thread writes only its own chunks
   auto far = graph::far_pull(rt, g);
   graph::pagerank_pull<remora::DerefScope>(
       far, 3, [](int) {}, 2);
@@ -146,7 +149,10 @@ TEST_CASE("all-far BFS on 2 threads through a small cache matches top-down BFS",
   const graph::edge_list list = graph::rmat_edges(17, 8, 5);
   const graph::csr out = graph::build_csr(list), in = graph::build_csr(list, true);
   const graph::bfs_result expected = graph::bfs(out, 0, no_report);
-  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .embedded_capacity(256ull << 20)
+                         .check_access(true));  // each thread writes only its own chunks
   auto far = graph::far_bfs(rt, out, in);
   level_count levels;
   graph::bfs_all_far<remora::DerefScope>(far, 0, levels.counter(), 2);

@@ -75,6 +75,15 @@ class Options {
   /// prefetcher thread would not each have one), false otherwise. On 2
   /// cores a declared-order scan runs 1.4-1.6x faster on the reader.
   Options& prefetch_on_reader(bool on);
+  /// Whether Arrays check that threads meet on their chunks as the contract
+  /// allows (a write needs one writer and no readers of its chunk): each
+  /// thread's first access to a chunk in a DerefScope is checked against
+  /// the chunk's last reader and writer, and a write meeting another
+  /// thread's open scope on the chunk (or a read meeting another thread's
+  /// write) throws AccessConflict. It costs a lock on that first access, and
+  /// random reads lose their quickest path. Default: on in debug builds of
+  /// Remora (NDEBUG not defined), off otherwise.
+  Options& check_access(bool on);
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
@@ -111,6 +120,8 @@ class Options {
   const std::string& net_devices() const { return net_devices_; }
   /// What prefetch_on_reader(bool) set, else the default for this machine.
   bool prefetch_on_reader() const;
+  /// What check_access(bool) set, else the build's default.
+  bool check_access() const;
   struct tls_files {
     std::string ca_file, certificate, key;
   };
@@ -137,6 +148,7 @@ class Options {
   std::optional<erasure_code> erasure_;
   std::string net_devices_;
   std::optional<bool> prefetch_on_reader_;
+  std::optional<bool> check_access_;
   std::optional<tls_files> tls_;
   std::optional<tier_request> cxl_, hbm_;
   bool help_requested_ = false, version_requested_ = false;

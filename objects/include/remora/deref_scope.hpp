@@ -49,6 +49,7 @@ struct thread_state {
   std::atomic<std::uint64_t> parks{0};  // times parked: the evacuator's seqlock
   std::uint32_t nested = 0;             // scopes open inside the outermost
   bool registered = false;
+  std::uint64_t serial = 0;  // this thread's registration, never reused
   // The one scope object of this thread whose chunk slot may be filled
   // (array_state.hpp), valid while `epoch` is still `slot_epoch`.
   DerefScope* slot_scope = nullptr;

@@ -37,6 +37,15 @@ class InvalidObject : public Error {
   using Error::Error;
 };
 
+/// Threads met on an Array chunk against its contract (one writer and no
+/// readers): a write to a chunk another thread reads or writes in a
+/// DerefScope still open, or a read of a chunk another thread writes in one.
+/// Checked where Options::check_access is on (debug builds of Remora).
+class AccessConflict : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The object's home no longer has it (for example, its node restarted).
 class ObjectLost : public Error {
  public:

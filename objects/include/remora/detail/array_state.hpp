@@ -37,6 +37,7 @@
 namespace remora::detail {
 
 struct array_state;
+struct access_log;  // array_state.cpp
 
 /// One thread's view of an array: what it last dereferenced, how it walks,
 /// what it declared, and the prefetcher that follows it. Used only by its
@@ -129,6 +130,11 @@ struct array_state {
   const std::uint64_t key;  // this array's, for reader_table
   std::atomic<const thread_state*> primary_thread{nullptr};
   array_reader primary;
+  // Options::check_access: each thread's first access to a chunk in a scope
+  // takes the out-of-line path, which checks it against the chunk's last
+  // reader and writer (check_access).
+  bool checked = false;
+  std::unique_ptr<access_log> access;  // when checked
 
   array_state();
   array_state(const array_state&) = delete;
@@ -183,7 +189,7 @@ struct array_state {
   template <bool for_write>
   [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c,
                                       DerefScope* scope) {
-    if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
+    if (r.quiet && !checked && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
       if (m.host_fast(for_write) && try_pin(rec)) [[likely]] {
@@ -201,6 +207,8 @@ struct array_state {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size) [[unlikely]]
       return chunk_slow(r, i, c, epoch, for_write, false, scope);
+    if (checked) [[unlikely]]
+      check_access(c, for_write);
     if (c == r.last_chunk && !r.counts_positions) {
       // Back in the chunk of the last access, in a new scope: remember it
       // for the accesses to come (a walk). Random reads skip these stores:
@@ -258,6 +266,10 @@ struct array_state {
   bool stop_prefetchers();
 
  private:
+  /// Throws AccessConflict when chunk c's last writer (or, for a write, its
+  /// last reader) is another thread whose scope is still open; then notes
+  /// the calling thread's scope as the chunk's reader or writer.
+  void check_access(std::size_t c, bool for_write);
   void follow(array_reader& r, order::declared o, bool is_detected);
   array_reader& reader_slow();
   void* chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,

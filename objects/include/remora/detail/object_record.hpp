@@ -101,6 +101,9 @@ class object_runtime {
   /// Returns false, having done nothing, when `r` is present or in transit
   /// (the caller derefs it instead). Throws as deref_slow does.
   virtual bool read_part(object_record* r, std::uint32_t from, std::span<std::byte> into) = 0;
+  /// Whether Arrays check that threads meet on their chunks as the contract
+  /// allows (Options::check_access; array_state::check_access).
+  virtual bool checks_access() const { return false; }
   /// Starts a prefetcher that follows `plan` until the session is destroyed.
   virtual std::unique_ptr<prefetch_session> follow(prefetch_plan plan) = 0;
   /// Creates an object of `size` bytes, present and dirty, whose payload is
