@@ -131,8 +131,8 @@ struct array_state {
   std::atomic<const thread_state*> primary_thread{nullptr};
   array_reader primary;
   // Options::check_access: each thread's first access to a chunk in a scope
-  // takes the out-of-line path, which checks it against the chunk's last
-  // reader and writer (check_access).
+  // takes the out-of-line path (its readers never go quiet), which checks it
+  // against the chunk's last reader and writer (check_access).
   bool checked = false;
   std::unique_ptr<access_log> access;  // when checked
 
@@ -189,7 +189,7 @@ struct array_state {
   template <bool for_write>
   [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c,
                                       DerefScope* scope) {
-    if (r.quiet && !checked && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
+    if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
       if (m.host_fast(for_write) && try_pin(rec)) [[likely]] {
@@ -231,7 +231,9 @@ struct array_state {
       return chunk_slow(r, i, c, epoch, for_write, false, scope);
     r.last_chunk = c;
     r.last_delta = delta;
-    if (++r.unpatterned == array_reader::quiet_after) [[unlikely]]
+    // (A checked array's readers never go quiet: the quiet path skips the
+    // check.)
+    if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]]
       r.quiet = true;
     return deref_address(chunks[c], rt, for_write);
   }
