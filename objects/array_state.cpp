@@ -55,18 +55,17 @@ void array_state::check_access(std::size_t c, bool for_write) {
   auto elsewhere = [&](const scope_ref& s) {
     return s.thread != nullptr && (s.thread != me.thread || s.serial != me.serial) && still_open(s);
   };
-  const std::string where = "element " + std::to_string(c << per_shift) + "'s chunk (" +
-                            std::to_string(per_chunk) + " elements) of an Array of " +
-                            std::to_string(size);
-  if (elsewhere(users.writer))
-    throw AccessConflict(std::string(for_write ? "a write to " : "a read of ") + where +
-                         " while another thread writes it in a DerefScope still open: a write "
-                         "needs one writer and no readers of its chunk");
-  if (for_write && elsewhere(users.reader))
-    throw AccessConflict("a write to " + where +
-                         " while another thread reads it in a DerefScope still open: a write "
-                         "needs one writer and no readers of its chunk (threads may write "
-                         "disjoint chunks; chunk_elements() says where chunks start)");
+  auto conflict = [&](const char* other) {
+    return AccessConflict(std::string(for_write ? "a write to" : "a read of") + " element " +
+                          std::to_string(c << per_shift) + "'s chunk (" +
+                          std::to_string(per_chunk) + " elements) of an Array of " +
+                          std::to_string(size) + " while another thread " + other +
+                          " it in a DerefScope still open: a write needs one writer and no "
+                          "readers of its chunk (threads may write disjoint chunks; "
+                          "chunk_elements() says where chunks start)");
+  };
+  if (elsewhere(users.writer)) throw conflict("writes");
+  if (for_write && elsewhere(users.reader)) throw conflict("reads");
   (for_write ? users.writer : users.reader) = me;
 }
 

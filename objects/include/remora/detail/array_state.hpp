@@ -207,14 +207,14 @@ struct array_state {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size) [[unlikely]]
       return chunk_slow(r, i, c, epoch, for_write, false, scope);
-    if (checked) [[unlikely]]
-      check_access(c, for_write);
     if (c == r.last_chunk && !r.counts_positions) {
       // Back in the chunk of the last access, in a new scope: remember it
       // for the accesses to come (a walk). Random reads skip these stores:
       // every store waits in the store buffer behind the reads' misses. A
       // followed walk has nothing to tell its prefetcher either (it has not
       // moved on), so a scope per element of a stream costs no more.
+      if (checked) [[unlikely]]
+        check_access(c, for_write);
       return remember(r, c, epoch, deref_address(chunks[c], rt, for_write), for_write, scope);
     }
     if (!r.plain) [[unlikely]]
@@ -232,9 +232,11 @@ struct array_state {
     r.last_chunk = c;
     r.last_delta = delta;
     // (A checked array's readers never go quiet: the quiet path skips the
-    // check.)
+    // check, which chunk_slow and these two steps make.)
     if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]]
       r.quiet = true;
+    if (checked) [[unlikely]]
+      check_access(c, for_write);
     return deref_address(chunks[c], rt, for_write);
   }
 
