@@ -400,11 +400,17 @@ std::uint32_t source_vertex(const config& c, const graph::edge_list& input) {
   return static_cast<std::uint32_t>(it - input.original_ids.begin());
 }
 
+// The last line of a --verify run, and the exit code it makes.
+int verdict(bool ok) {
+  std::printf(ok ? "verify: ok\n" : "verify: FAILED\n");
+  return ok ? 0 : 1;
+}
+
 // Compares what Remora computed with what the same code computes in memory.
-// `in`: g's transpose, for pull PageRank.
-bool verify(const config& c, const graph::csr& g, const graph::csr* in,
-            const graph::edge_list& input, std::uint32_t source, const std::vector<double>& ranks,
-            const graph::bfs_result& bfs) {
+// `in`: g's transpose, for pull PageRank. Returns the exit code.
+int verify(const config& c, const graph::csr& g, const graph::csr* in,
+           const graph::edge_list& input, std::uint32_t source, const std::vector<double>& ranks,
+           const graph::bfs_result& bfs) {
   bool ok = true;
   if (c.pagerank) {
     const std::vector<double> expected = run_pagerank(g, in, c, nullptr, names_of(input), false);
@@ -427,8 +433,7 @@ bool verify(const config& c, const graph::csr& g, const graph::csr* in,
     std::printf("verify: bfs %zu depths differ\n", wrong);
     ok = ok && wrong == 0;
   }
-  std::printf(ok ? "verify: ok\n" : "verify: FAILED\n");
-  return ok;
+  return verdict(ok);
 }
 
 // The local cache for a graph of `graph_bytes`: the share or size asked for.
@@ -450,8 +455,20 @@ remora::Options options_for(const config& c, std::uint64_t cache, std::uint64_t 
   return options;
 }
 
+// The all-far runs' mode line: the cache against the arrays' bytes, where
+// the nodes are, and how long the arrays took to fill.
+void print_far_mode(const config& c, const char* how, std::uint64_t cache,
+                    std::uint64_t graph_bytes, double load_seconds) {
+  std::printf(
+      "mode: remora, all vertex state far%s, local cache %s (%.1f%% of the arrays), %s; loaded "
+      "in %.2f s\n",
+      how, format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
+      c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
+      load_seconds);
+}
+
 // PageRank pulling over in-edges with every array in Remora (or, with
-// --in-memory, in vectors): --vertex-state=far.
+// --in-memory, in vectors): --vertex-state=far. Errors reach cli::run.
 int run_far_pagerank(const config& c, graph::edge_list& input) {
   graph::pull_graph g = graph::build_pull(input);
   input.edges = {};
@@ -479,36 +496,26 @@ int run_far_pagerank(const config& c, graph::edge_list& input) {
     return 0;
   }
   const std::uint64_t cache = cache_for(c, graph_bytes);
-  try {
-    remora::Runtime rt(options_for(c, cache, graph_bytes));
-    const auto start = clock_type::now();
-    auto far = graph::far_pull(rt, g);
-    std::printf(
-        "mode: remora, all vertex state far, pull over in-edges, local cache %s (%.1f%% of "
-        "the arrays), %s; loaded in %.2f s\n",
-        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
-        c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
-        seconds_since(start));
-    const std::vector<double> ranks = run(far, std::type_identity<remora::DerefScope>{}, &rt);
-    if (!c.verify) return 0;
-    auto local = graph::local_pull(std::move(g));
-    graph::pagerank_pull<graph::no_scope>(
-        local, c.iterations, [](int) {}, c.threads);
-    double max_rel = 0;
-    for (std::size_t v = 0; v < ranks.size(); ++v)
-      max_rel = std::max(max_rel, std::fabs(ranks[v] - local.ranks.v[v]) /
-                                      std::max(std::fabs(local.ranks.v[v]), 1e-300));
-    std::printf("verify: pagerank max rel diff %.3g\n", max_rel);
-    std::printf(max_rel <= 1e-12 ? "verify: ok\n" : "verify: FAILED\n");
-    return max_rel <= 1e-12 ? 0 : 1;
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-graph: %s\n", e.what());
-    return 1;
-  }
+  remora::Runtime rt(options_for(c, cache, graph_bytes));
+  const auto start = clock_type::now();
+  auto far = graph::far_pull(rt, g);
+  print_far_mode(c, ", pull over in-edges", cache, graph_bytes, seconds_since(start));
+  const std::vector<double> ranks = run(far, std::type_identity<remora::DerefScope>{}, &rt);
+  if (!c.verify) return 0;
+  auto local = graph::local_pull(std::move(g));
+  graph::pagerank_pull<graph::no_scope>(
+      local, c.iterations, [](int) {}, c.threads);
+  double max_rel = 0;
+  for (std::size_t v = 0; v < ranks.size(); ++v)
+    max_rel = std::max(max_rel, std::fabs(ranks[v] - local.ranks.v[v]) /
+                                    std::max(std::fabs(local.ranks.v[v]), 1e-300));
+  std::printf("verify: pagerank max rel diff %.3g\n", max_rel);
+  return verdict(max_rel <= 1e-12);
 }
 
 // Direction-optimizing BFS with every array in Remora (or, with
-// --in-memory, in vectors): --vertex-state=far --algorithm=bfs.
+// --in-memory, in vectors): --vertex-state=far --algorithm=bfs. Errors reach
+// cli::run.
 int run_far_bfs(const config& c, const graph::edge_list& input) {
   const std::uint32_t source = source_vertex(c, input);
   graph::csr out = graph::build_csr(input), in = graph::build_csr(input, true);
@@ -546,29 +553,18 @@ int run_far_bfs(const config& c, const graph::edge_list& input) {
                      .depth
                : std::vector<std::int32_t>{};
   const std::uint64_t cache = cache_for(c, graph_bytes);
-  try {
-    remora::Runtime rt(options_for(c, cache, graph_bytes));
-    const auto start = clock_type::now();
-    auto far = graph::far_bfs(rt, out, in);
-    out = {};
-    in = {};
-    std::printf(
-        "mode: remora, all vertex state far, local cache %s (%.1f%% of the arrays), %s; loaded "
-        "in %.2f s\n",
-        format_bytes(cache).c_str(), 100.0 * cache / graph_bytes,
-        c.options.memory_nodes().empty() ? "embedded memory node" : "remote memory nodes",
-        seconds_since(start));
-    const std::vector<std::int32_t> depth = run(far, std::type_identity<remora::DerefScope>{}, &rt);
-    if (!c.verify) return 0;
-    std::size_t wrong = 0;
-    for (std::size_t v = 0; v < expected.size(); ++v) wrong += depth[v] != expected[v];
-    std::printf("verify: bfs %zu depths differ\n", wrong);
-    std::printf(wrong == 0 ? "verify: ok\n" : "verify: FAILED\n");
-    return wrong == 0 ? 0 : 1;
-  } catch (const remora::Error& e) {
-    std::fprintf(stderr, "remora-graph: %s\n", e.what());
-    return 1;
-  }
+  remora::Runtime rt(options_for(c, cache, graph_bytes));
+  const auto start = clock_type::now();
+  auto far = graph::far_bfs(rt, out, in);
+  out = {};
+  in = {};
+  print_far_mode(c, "", cache, graph_bytes, seconds_since(start));
+  const std::vector<std::int32_t> depth = run(far, std::type_identity<remora::DerefScope>{}, &rt);
+  if (!c.verify) return 0;
+  std::size_t wrong = 0;
+  for (std::size_t v = 0; v < expected.size(); ++v) wrong += depth[v] != expected[v];
+  std::printf("verify: bfs %zu depths differ\n", wrong);
+  return verdict(wrong == 0);
 }
 
 // --vertex-state=far: each algorithm asked for, BFS first (PageRank's graph
@@ -647,8 +643,7 @@ int run_streamed(const config& c, Source& source) {
                 (unsigned long long)local.edges());
     return 1;
   }
-  return verify(c, local, local_in ? &*local_in : nullptr, input, source_vertex, ranks, depths) ? 0
-                                                                                                : 1;
+  return verify(c, local, local_in ? &*local_in : nullptr, input, source_vertex, ranks, depths);
 }
 
 // The run the command line asked for; what it returns is the exit code.
