@@ -15,6 +15,7 @@
 #                   show
 # Loopback (bench/run graph, pagerank-tcp) is faster than PageRank computes;
 # these links are slower, so they show whether Remora keeps one full.
+# REMORA_LINK_RATES names other links (tc's units; default "1gbit 10gbit").
 # Needs root and ip netns (skips with a message otherwise).
 
 # link_namespaces NODE_NS CLIENT_NS RATE: a veth pair between two new
@@ -60,7 +61,7 @@ bench_link() {
   in_memory_run=$(timeout 600 "$graph" "${base[@]}" --in-memory | grep '^result ')
   memory_seconds=$(field seconds "$in_memory_run")
   local rate node_ns client_ns server node bulk r out remora moved
-  for rate in 1gbit 10gbit; do
+  for rate in ${REMORA_LINK_RATES:-1gbit 10gbit}; do
     node_ns=remora-ln-$$ client_ns=remora-lc-$$
     # Stopped half-way, the run leaves no namespace behind.
     trap "ip netns del $node_ns 2>/dev/null; ip netns del $client_ns 2>/dev/null" EXIT
