@@ -229,9 +229,6 @@ void array_path() {
   std::mt19937_64 rng(5);
   for (auto& i : index) i = static_cast<std::uint32_t>(rng() % n);
 
-  // Five rounds, each timing the four loops back to back; a round's ratio
-  // compares passes that ran moments apart, and the median round is printed,
-  // so one disturbed pass (this machine is shared) does not make the figure.
   // The floor's table: one word per chunk of the array's size, naming that
   // chunk of the vector (present).
   const std::size_t per_chunk = a.chunk_elements();
@@ -240,6 +237,9 @@ void array_path() {
   for (std::size_t c = 0; c < words.size(); ++c)
     words[c] = reinterpret_cast<std::uint64_t>(raw.data() + c * per_chunk) | 1;
 
+  // Five rounds, each timing the five loops back to back; a round's ratio
+  // compares passes that ran moments apart, and the median round is printed,
+  // so one disturbed pass (this machine is shared) does not make the figure.
   constexpr int rounds = 5;
   std::vector<double> times[5];
   std::uint64_t sums[5] = {};
