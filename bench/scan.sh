@@ -8,7 +8,11 @@
 # readers-2: two threads reading halves of the one Array at once, each with
 # its own declared order; ratio = over one thread reading it all. Prefetching
 # runs where Options puts it by default: on the reading threads when the
-# process may use fewer than 3 cores, on prefetcher threads otherwise.
+# process may use fewer than 3 cores, on prefetcher threads otherwise. Its
+# peer, in the same run: one then two threads doing only what readers of a
+# cache that copies must (copy each chunk of their share into a cache-sized
+# ring, sum it there); copy_ratio = two over one, what this machine's cores
+# and memory leave for a second reader at that moment.
 # (2) HashMap get_many against Redis MGET (bench_hashmap below).
 
 bench_scan() {
@@ -28,10 +32,15 @@ bench_scan() {
          "vs_off=$(calc "$rate / $off") vs_copy=$(calc "$rate / $copy")" \
          "ratio=$(calc "$rate / $memory")"
   done
-  local one two
+  local one two peer copy_one copy_two
   one=$(field gb_per_s "$(grep 'case=readers-1 ' <<<"$out")")
   two=$(field gb_per_s "$(grep 'case=readers-2 ' <<<"$out")")
-  echo "scan readers-2-2GiB remora=${two}GB/s one_reader=${one}GB/s ratio=$(calc "$two / $one")"
+  peer=$(grep 'case=copy-readers ' <<<"$out")
+  copy_one=$(field one_gb_per_s "$peer")
+  copy_two=$(field two_gb_per_s "$peer")
+  echo "scan readers-2-2GiB remora=${two}GB/s one_reader=${one}GB/s" \
+       "copy_one=${copy_one}GB/s copy_two=${copy_two}GB/s" \
+       "copy_ratio=$(calc "$copy_two / $copy_one") ratio=$(calc "$two / $one")"
   bench_hashmap
 }
 

@@ -4,9 +4,12 @@
 // (each summing a chunk's span at a time, as a program that cares about speed
 // does), the declared order again through at() per element, a scan(), and
 // one then two threads reading the array at once (each its share, each
-// with its own declared order).
+// with its own declared order). Beside the readers, their peer: one then
+// two threads doing only what a cache that copies must (each chunk of its
+// share copied into its part of a cache-sized ring, then summed there).
 // Prints one line of key=value pairs per case for bench/run scan.
 //   remora-bench-scan [--array=2GiB] [--dram-cache=128MiB]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +26,22 @@ namespace {
 
 using remora::bench::clock_type;
 using remora::bench::seconds_since;
+
+// Copies elements [begin, end) of `from` into `ring` a chunk at a time
+// (round the ring's chunk-sized places), summing each chunk where it landed:
+// the least a reader of a cache that copies does.
+std::uint64_t copy_and_sum(const std::vector<std::uint64_t>& from, std::size_t begin,
+                           std::size_t end, std::span<std::uint64_t> ring) {
+  const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
+  std::uint64_t sum = 0;
+  for (std::size_t first = begin; first < end; first += per) {
+    const std::size_t count = std::min(per, end - first);
+    std::uint64_t* to = ring.data() + (first - begin) / per % (ring.size() / per) * per;
+    std::memcpy(to, from.data() + first, count * sizeof(std::uint64_t));
+    for (std::size_t k = 0; k < count; ++k) sum += to[k];
+  }
+  return sum;
+}
 
 void report(const char* name, std::size_t bytes, double seconds, const remora::Stats& before,
             const remora::Stats& after) {
@@ -46,8 +65,10 @@ int main(int argc, char** argv) {
   return remora::cli::run("remora-bench-scan", [&] {
     const std::size_t n = array_bytes / sizeof(std::uint64_t), bytes = n * sizeof(std::uint64_t);
     std::uint64_t expected = 0;
+    // Kept for the readers' peer, at the end.
+    std::vector<std::uint64_t> plain(n);
+    std::vector<std::uint64_t> ring(cache / sizeof(std::uint64_t));
     {
-      std::vector<std::uint64_t> plain(n);
       for (std::size_t i = 0; i < n; ++i) plain[i] = i * 3;
       double best = 1e9;
       for (int rep = 0; rep < 3; ++rep) {
@@ -60,7 +81,6 @@ int main(int argc, char** argv) {
       std::printf("case=memory gb_per_s=%.3f seconds=%.3f\n", bytes / best / 1e9, best);
       // The ceiling for any cache that copies: one thread moving the array,
       // chunk by chunk, into a ring the size of the cache.
-      std::vector<std::uint64_t> ring(cache / sizeof(std::uint64_t));
       const std::size_t per = remora::array_chunk_bytes / sizeof(std::uint64_t);
       best = 1e9;
       for (int rep = 0; rep < 3; ++rep) {
@@ -125,8 +145,12 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     // Readers of one Array at once: each thread sums its share of the array a
-    // span at a time, following an order of its own.
-    auto read_with = [&](unsigned readers) {
+    // span at a time, following an order of its own. Beside them, their
+    // peer: as many threads each copying its share into its part of the ring
+    // and summing it there. One reader, one copier, two readers, two
+    // copiers, in turns, three times: the best of each (a disturbed pass on
+    // this shared machine is one of three, and each kind has a quiet one).
+    auto read_with = [&](unsigned readers, remora::Stats& delta) {
       std::vector<std::uint64_t> sums(readers);
       std::vector<std::thread> threads;
       const auto before = rt.stats();
@@ -148,18 +172,57 @@ int main(int argc, char** argv) {
         });
       for (auto& t : threads) t.join();
       const double s = seconds_since(t0);
+      const auto after = rt.stats();
+      delta.misses = after.misses - before.misses;
+      delta.prefetch_hits = after.prefetch_hits - before.prefetch_hits;
       std::uint64_t total = 0;
       for (std::uint64_t v : sums) total += v;
       if (total != expected) {
         std::fprintf(stderr, "remora-bench-scan: %u readers summed wrong\n", readers);
         std::exit(1);
       }
-      const std::string name = "readers-" + std::to_string(readers);
-      report(name.c_str(), bytes, s, before, rt.stats());
-      std::fflush(stdout);
+      return s;
     };
-    read_with(1);
-    read_with(2);
+    auto copy_with = [&](unsigned copiers) {
+      std::vector<std::uint64_t> sums(copiers);
+      std::vector<std::thread> threads;
+      const auto t0 = clock_type::now();
+      for (unsigned t = 0; t < copiers; ++t)
+        threads.emplace_back([&, t] {
+          const std::size_t part = ring.size() / copiers;
+          sums[t] =
+              copy_and_sum(plain, n / copiers * t, t + 1 == copiers ? n : n / copiers * (t + 1),
+                           std::span(ring.data() + part * t, part));
+        });
+      for (auto& t : threads) t.join();
+      const double s = seconds_since(t0);
+      std::uint64_t total = 0;
+      for (std::uint64_t v : sums) total += v;
+      if (total != expected) {
+        std::fprintf(stderr, "remora-bench-scan: %u copiers summed wrong\n", copiers);
+        std::exit(1);
+      }
+      return s;
+    };
+    double readers_best[2] = {1e9, 1e9}, copiers_best[2] = {1e9, 1e9};
+    remora::Stats readers_stats[2];
+    for (int round = 0; round < 3; ++round)
+      for (unsigned k = 1; k <= 2; ++k) {
+        remora::Stats delta;
+        if (const double s = read_with(k, delta); s < readers_best[k - 1]) {
+          readers_best[k - 1] = s;
+          readers_stats[k - 1] = delta;
+        }
+        copiers_best[k - 1] = std::min(copiers_best[k - 1], copy_with(k));
+      }
+    for (unsigned k = 1; k <= 2; ++k) {
+      const double s = readers_best[k - 1];
+      std::printf("case=readers-%u gb_per_s=%.3f seconds=%.3f misses=%llu prefetch_hits=%llu\n", k,
+                  bytes / s / 1e9, s, (unsigned long long)readers_stats[k - 1].misses,
+                  (unsigned long long)readers_stats[k - 1].prefetch_hits);
+    }
+    std::printf("case=copy-readers one_gb_per_s=%.3f two_gb_per_s=%.3f\n",
+                bytes / copiers_best[0] / 1e9, bytes / copiers_best[1] / 1e9);
     return 0;
   });
 }
