@@ -419,6 +419,14 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
   prefetch_issued_.fetch_add(issued, std::memory_order_relaxed);
   if (fetched != nullptr) *fetched = issued;
   if (full || under_pressure()) tiering_->nudge();
+  // Prefetching on the readers' threads means the process has few cores,
+  // and readers may keep them all busy: the evacuator just nudged then
+  // waits for one (0.75 ms on average, up to 12 ms, with two readers on
+  // two cores), and the readers run into the chunks this batch left out.
+  // Offer it this core now. Two readers of one Array (bench/run scan) went
+  // from about 30,000 misses in 131,072 chunks to under 1,300, and from
+  // 0.9-1.1x one reader to 1.5-1.7x.
+  if (full && prefetch_on_reader_) std::this_thread::yield();
   return handled;
 }
 
