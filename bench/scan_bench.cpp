@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <span>
 #include <string>
 #include <thread>
@@ -150,59 +151,50 @@ int main(int argc, char** argv) {
     // and summing it there. One reader, one copier, two readers, two
     // copiers, in turns, three times: the best of each (a disturbed pass on
     // this shared machine is one of three, and each kind has a quiet one).
-    auto read_with = [&](unsigned readers, remora::Stats& delta) {
-      std::vector<std::uint64_t> sums(readers);
+    //
+    // Runs part(t, begin, end) for each thread t < k at once, over the k
+    // shares of the array; their sums must add up to the array's. Returns
+    // the seconds it took.
+    auto on_threads = [&](unsigned k, const char* who, auto part) {
+      std::vector<std::uint64_t> sums(k);
       std::vector<std::thread> threads;
-      const auto before = rt.stats();
       const auto t0 = clock_type::now();
-      for (unsigned t = 0; t < readers; ++t)
-        threads.emplace_back([&, t] {
-          const std::size_t begin = n / readers * t,
-                            end = t + 1 == readers ? n : n / readers * (t + 1);
-          a.prefetch(remora::order::sequential(begin, end));
-          std::uint64_t sum = 0;
-          for (std::size_t first = begin; first < end;) {
-            remora::DerefScope scope;
-            const std::span<const std::uint64_t> s = a.span(scope, first);
-            const std::size_t count = std::min(s.size(), end - first);
-            for (std::size_t k = 0; k < count; ++k) sum += s[k];
-            first += count;
-          }
-          sums[t] = sum;
-        });
+      for (unsigned t = 0; t < k; ++t)
+        threads.emplace_back(
+            [&, t] { sums[t] = part(t, n / k * t, t + 1 == k ? n : n / k * (t + 1)); });
       for (auto& t : threads) t.join();
       const double s = seconds_since(t0);
-      const auto after = rt.stats();
-      delta.misses = after.misses - before.misses;
-      delta.prefetch_hits = after.prefetch_hits - before.prefetch_hits;
-      std::uint64_t total = 0;
-      for (std::uint64_t v : sums) total += v;
-      if (total != expected) {
-        std::fprintf(stderr, "remora-bench-scan: %u readers summed wrong\n", readers);
+      if (std::accumulate(sums.begin(), sums.end(), std::uint64_t{0}) != expected) {
+        std::fprintf(stderr, "remora-bench-scan: %u %s summed wrong\n", k, who);
         std::exit(1);
       }
       return s;
     };
-    auto copy_with = [&](unsigned copiers) {
-      std::vector<std::uint64_t> sums(copiers);
-      std::vector<std::thread> threads;
-      const auto t0 = clock_type::now();
-      for (unsigned t = 0; t < copiers; ++t)
-        threads.emplace_back([&, t] {
-          const std::size_t part = ring.size() / copiers;
-          sums[t] =
-              copy_and_sum(plain, n / copiers * t, t + 1 == copiers ? n : n / copiers * (t + 1),
-                           std::span(ring.data() + part * t, part));
-        });
-      for (auto& t : threads) t.join();
-      const double s = seconds_since(t0);
-      std::uint64_t total = 0;
-      for (std::uint64_t v : sums) total += v;
-      if (total != expected) {
-        std::fprintf(stderr, "remora-bench-scan: %u copiers summed wrong\n", copiers);
-        std::exit(1);
-      }
+    auto read_with = [&](unsigned readers, remora::Stats& delta) {
+      const auto before = rt.stats();
+      const double s =
+          on_threads(readers, "readers", [&](unsigned, std::size_t begin, std::size_t end) {
+            a.prefetch(remora::order::sequential(begin, end));
+            std::uint64_t sum = 0;
+            for (std::size_t first = begin; first < end;) {
+              remora::DerefScope scope;
+              const std::span<const std::uint64_t> s = a.span(scope, first);
+              const std::size_t count = std::min(s.size(), end - first);
+              for (std::size_t k = 0; k < count; ++k) sum += s[k];
+              first += count;
+            }
+            return sum;
+          });
+      const auto after = rt.stats();
+      delta.misses = after.misses - before.misses;
+      delta.prefetch_hits = after.prefetch_hits - before.prefetch_hits;
       return s;
+    };
+    auto copy_with = [&](unsigned copiers) {
+      const std::size_t part = ring.size() / copiers;
+      return on_threads(copiers, "copiers", [&](unsigned t, std::size_t begin, std::size_t end) {
+        return copy_and_sum(plain, begin, end, std::span(ring.data() + part * t, part));
+      });
     };
     double readers_best[2] = {1e9, 1e9}, copiers_best[2] = {1e9, 1e9};
     remora::Stats readers_stats[2];
