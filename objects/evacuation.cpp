@@ -120,10 +120,10 @@ std::size_t object_store::evacuate(std::size_t tier) {
     // round (the tier below evacuates first).
     auto done = tiers_->move(tier, tier + 1, victims, {});
     if (!done) {
-      t.restore(victims);
+      bury(t.restore(victims));
       return 0;
     }
-    t.restore(done->left);
+    bury(t.restore(done->left));
     bury(done->dead);
     demotions_.fetch_add(done->done.size(), std::memory_order_relaxed);
     return done->done.size();
@@ -140,7 +140,7 @@ std::size_t object_store::evacuate(std::size_t tier) {
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
     writeback_failures_.fetch_add(failed.size(), std::memory_order_relaxed);
-    t.restore(failed);
+    bury(t.restore(failed));
     // (Sorted: a cache full of objects that cannot go home fails thousands
     // a round, and a linear search of the list for each victim made the
     // round quadratic.)
@@ -170,22 +170,22 @@ std::size_t object_store::promote(std::size_t tier) {
   if (claimed.empty()) return 0;
   pinned_set pinned;
   if (!wait_for_scopes(promote_wait, &pinned)) {
-    t.restore(claimed);
+    bury(t.restore(claimed));
     return 0;
   }
   // What parked threads pin stays where it is.
   const auto held = std::partition(claimed.begin(), claimed.end(),
                                    [&](object_record* r) { return !pinned.contains(r); });
   if (held != claimed.end()) {
-    t.restore(std::vector<object_record*>(held, claimed.end()));
+    bury(t.restore(std::vector<object_record*>(held, claimed.end())));
     claimed.erase(held, claimed.end());
   }
   auto done = tiers_->move(tier, tier - 1, claimed, {.hot = true});
   if (!done) {
-    t.restore(claimed);
+    bury(t.restore(claimed));
     return 0;
   }
-  t.restore(done->left);
+  bury(t.restore(done->left));
   bury(done->dead);
   promotions_.fetch_add(done->done.size(), std::memory_order_relaxed);
   return done->done.size();

@@ -280,11 +280,27 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
   return dead;
 }
 
-void local_cache::restore(const std::vector<object_record*>& victims) {
+std::vector<object_record*> local_cache::restore(const std::vector<object_record*>& victims) {
+  std::vector<object_record*> dead;
   std::lock_guard lock(mutex_);
-  // No room is made: waking the threads that wait for it would only have
-  // them nudge the evacuator into the same failing round again.
-  for (object_record* r : victims) r->meta().restore();
+  for (object_record* r : victims) {
+    // Forgotten while claimed: its last handle left it to the claimer
+    // (forget), so it leaves now, as finish() would let it go. Restored, it
+    // would stay resident and never be claimed again, its slot lost.
+    if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
+      orphans_.erase(o);
+      drop_resident(r);
+      r->meta().retire();
+      dead.push_back(r);
+      continue;
+    }
+    r->meta().restore();
+  }
+  // Only an orphan's slot is room made: waking the threads that wait for
+  // room otherwise would only have them nudge the evacuator into the same
+  // failing round again.
+  if (!dead.empty()) made_room();
+  return dead;
 }
 
 void local_cache::made_room() {

@@ -108,8 +108,11 @@ class local_cache {
                                           detail::arrival flags);
   /// Returns records whose last handle went away during the evacuation:
   /// the caller frees them at home and deletes them.
-  std::vector<object_record*> finish(const std::vector<object_record*>& victims);
-  void restore(const std::vector<object_record*>& victims);
+  [[nodiscard]] std::vector<object_record*> finish(const std::vector<object_record*>& victims);
+  /// Gives claimed `victims` back, present as they were. Returns those
+  /// forgotten meanwhile: they leave the cache now, and the caller frees
+  /// them at home and deletes them (as finish() returns them).
+  [[nodiscard]] std::vector<object_record*> restore(const std::vector<object_record*>& victims);
 
   /// How many times room was made (a slot freed, victims evacuated,
   /// objects moved out). Read before an allocation that may

@@ -434,7 +434,7 @@ void object_store::release(object_record* r) noexcept {
   // An absent object may be held by a mover (the rebalancer holds F while
   // it moves it between nodes): its home is the mover's until it lets go.
   for (;;) {
-    if (!tiers_->forget(r)) return;  // an evacuation holds it; finish() hands it back
+    if (!tiers_->forget(r)) return;  // a mover holds it; finish() or restore() hands it back
     if (r->meta().retire_absent()) break;
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }

@@ -142,7 +142,7 @@ std::size_t object_store::evict_leaving(std::vector<object_record*>& candidates)
   if (claimed.empty()) return 0;
   pinned_set pinned;
   if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) {
-    t.restore(claimed);
+    bury(t.restore(claimed));
     rebalance_.left_behind = true;
     return 0;
   }
@@ -155,13 +155,13 @@ std::size_t object_store::evict_leaving(std::vector<object_record*>& candidates)
   });
   if (gone != claimed.end()) {
     rebalance_.left_behind |= held != claimed.end();
-    t.restore(std::vector<object_record*>(gone, claimed.end()));
+    bury(t.restore(std::vector<object_record*>(gone, claimed.end())));
     claimed.erase(gone, claimed.end());
   }
   std::vector<object_record*> failed = write_back(claimed);
   if (!failed.empty()) {
     rebalance_.left_behind = true;
-    t.restore(failed);
+    bury(t.restore(failed));
     std::erase_if(claimed, [&](object_record* r) {
       return std::find(failed.begin(), failed.end(), r) != failed.end();
     });

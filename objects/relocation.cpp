@@ -39,7 +39,7 @@ void object_store::relocate(object_record* r, std::size_t to,
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       until - std::chrono::steady_clock::now());
   if (!wait_for_scopes(std::max(left, std::chrono::milliseconds(1)))) {
-    source.restore(claimed);
+    bury(source.restore(claimed));
     (*tiers_)[target].free_slot(slot, r->size);
     throw NodeUnavailable("object " + std::to_string(r->id) +
                           " could not move between local tiers: other threads' scopes held it "
@@ -48,7 +48,7 @@ void object_store::relocate(object_record* r, std::size_t to,
   const arrival flags{.hot = true, .device = !(*tiers_)[target].memory().host_accessible()};
   auto done = tiers_->move_into(from, target, claimed, {slot}, flags);
   if (!done) {
-    source.restore(claimed);
+    bury(source.restore(claimed));
     objects::raise(done.err());
   }
   (from < target ? demotions_ : promotions_).fetch_add(1, std::memory_order_relaxed);

@@ -53,13 +53,13 @@ void object_store::seal(std::span<object_record* const> records) {
       auto claimed = t.claim_any(present[tier]);
       detail::pinned_set pinned;
       if (!wait_for_scopes(std::chrono::milliseconds(200), &pinned)) {
-        t.restore(claimed);
+        bury(t.restore(claimed));
         claimed.clear();
       }
       const auto held = std::partition(claimed.begin(), claimed.end(),
                                        [&](object_record* r) { return !pinned.contains(r); });
       if (held != claimed.end()) {
-        t.restore(std::vector<object_record*>(held, claimed.end()));
+        bury(t.restore(std::vector<object_record*>(held, claimed.end())));
         claimed.erase(held, claimed.end());
       }
       // Holding E, the remote fields are ours.
@@ -68,7 +68,7 @@ void object_store::seal(std::span<object_record* const> records) {
         if (r->version == 0 || r->meta().load().dirty()) unwritten.push_back(r);
       const std::vector<object_record*> failed = write_back(unwritten);
       if (!failed.empty()) {
-        t.restore(failed);
+        bury(t.restore(failed));
         std::erase_if(claimed, [&](object_record* r) {
           return std::find(failed.begin(), failed.end(), r) != failed.end();
         });

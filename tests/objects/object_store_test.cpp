@@ -397,6 +397,36 @@ TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[o
     CHECK((std::find(hot.begin(), hot.end(), second[i]) - hot.begin()) % 2 == 1);
 }
 
+TEST_CASE("an object forgotten while claimed leaves the cache when the claim is given back",
+          "[object_store]") {
+  // Its last handle went while a mover held it (a write-back that then
+  // failed, a move given up): the mover gives it back, and it must leave
+  // then, or it stays resident and unclaimable, its slot lost for good.
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  std::vector<object_record*> records;
+  for (int i = 0; i < 2; ++i) {
+    object_record* r = pool.make();
+    r->size = 4096;
+    std::byte* slot = cache->allocate(r->size);
+    REQUIRE(slot != nullptr);
+    cache->add_resident(r);
+    r->meta().install(slot, {});
+    records.push_back(r);
+  }
+  const std::uint64_t used = cache->used();
+  auto claimed = cache->claim_any(records);
+  REQUIRE(claimed.size() == 2);
+  CHECK(cache->forget(records[0]) == local_cache::forgotten::held);
+  const auto dead = cache->restore(claimed);
+  REQUIRE(dead == std::vector<object_record*>{records[0]});
+  CHECK(cache->used() < used);
+  // The other is back, present and claimable; the forgotten one is gone.
+  CHECK(records[1]->meta().load().usable());
+  CHECK(cache->sweep(1 << 20) == std::vector<object_record*>{records[1]});
+  CHECK(cache->forget(records[0]) == local_cache::forgotten::deletable);
+}
+
 TEST_CASE("a parked scope's pins do not hide prefetched objects from the evacuator",
           "[object_store]") {
   // The cache holds what this scope pins and, besides, only prefetched
