@@ -17,6 +17,9 @@
 //   4. the caller writes dirty victims back to their home nodes.
 //   5. finish():  flips victims to absent and frees their slots; restore()
 //                 gives back those that could not be written back.
+// A victim whose last handle goes while it is claimed (forget()) is the
+// claimer's to let go: finish(), restore() and move() drop it and return
+// it, and the caller frees it at home and deletes its record.
 // Moving objects to another tier (tier_stack.hpp) claims them the same way
 // (or with claim_any(), then waits for the scopes), copies the bytes, and
 // hands them over with move().
