@@ -244,9 +244,7 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
   for (std::size_t i = 0; i < victims.size(); ++i) {
     object_record* r = victims[i];
     from.drop_resident(r);
-    if (auto o = std::find(from.orphans_.begin(), from.orphans_.end(), r);
-        o != from.orphans_.end()) {
-      from.orphans_.erase(o);
+    if (from.take_orphan(r)) {
       r->meta().retire();
       const auto bytes = static_cast<std::uint32_t>(to.slabs_.class_bytes(slot_size(r->size)));
       to.slabs_.release({static_cast<std::uint64_t>(slots[i] - to.memory_->data()), bytes});
@@ -268,8 +266,7 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
   std::lock_guard lock(mutex_);
   for (object_record* r : victims) {
     drop_resident(r);
-    if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
-      orphans_.erase(o);
+    if (take_orphan(r)) {
       r->meta().retire();
       dead.push_back(r);
     } else {
@@ -287,8 +284,7 @@ std::vector<object_record*> local_cache::restore(const std::vector<object_record
     // Forgotten while claimed: its last handle left it to the claimer
     // (forget), so it leaves now, as finish() would let it go. Restored, it
     // would stay resident and never be claimed again, its slot lost.
-    if (auto o = std::find(orphans_.begin(), orphans_.end(), r); o != orphans_.end()) {
-      orphans_.erase(o);
+    if (take_orphan(r)) {
       drop_resident(r);
       r->meta().retire();
       dead.push_back(r);
@@ -301,6 +297,13 @@ std::vector<object_record*> local_cache::restore(const std::vector<object_record
   // failing round again.
   if (!dead.empty()) made_room();
   return dead;
+}
+
+bool local_cache::take_orphan(object_record* r) {
+  const auto o = std::find(orphans_.begin(), orphans_.end(), r);
+  if (o == orphans_.end()) return false;
+  orphans_.erase(o);
+  return true;
 }
 
 void local_cache::made_room() {

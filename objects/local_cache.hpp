@@ -146,7 +146,9 @@ class local_cache {
   std::byte* allocate_locked(std::uint32_t size, bool from_reserve);  // REQUIRES: mutex_ held
   void add_resident_locked(object_record* r);                         // REQUIRES: mutex_ held
   void made_room();                                                   // REQUIRES: mutex_ held
-  bool is_resident(object_record* r) const;                           // REQUIRES: mutex_ held
+  // Whether `r` was forgotten while claimed; it is not an orphan any more.
+  bool take_orphan(object_record* r);        // REQUIRES: mutex_ held
+  bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
   std::unique_ptr<storage::tier_memory> memory_;
   mutable std::mutex mutex_;
