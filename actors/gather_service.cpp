@@ -1,6 +1,7 @@
 #include "actors/gather_service.hpp"
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 
 #include "actors/ask.hpp"
@@ -32,9 +33,13 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
   self->state.view = view;
   return {
       [self](gather_atom,
-             const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<float>> {
+             const std::vector<std::uint64_t>& rows) -> caf::result<std::vector<char>> {
         try {
-          return objects::gather_rows(*self->state.view.table, self->state.view.width, rows);
+          const std::vector<float> floats =
+              objects::gather_rows(*self->state.view.table, self->state.view.width, rows);
+          std::vector<char> bytes(floats.size() * sizeof(float));
+          std::memcpy(bytes.data(), floats.data(), bytes.size());
+          return bytes;
         } catch (const Error& e) {
           return make_remora_error(e);  // the caller's side raises the same type
         }
@@ -106,9 +111,18 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
 }
 
 result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows) {
-  return ask<std::vector<float>>(impl_->requests, impl_->service, impl_->timeout,
-                                 "gather on " + impl_->address, *impl_->lost, {},
-                                 gather_atom::value, rows);
+  auto bytes = ask<std::vector<char>>(impl_->requests, impl_->service, impl_->timeout,
+                                      "gather on " + impl_->address, *impl_->lost, {},
+                                      gather_atom::value, rows);
+  if (!bytes) return bytes.err();
+  if (bytes->size() % sizeof(float) != 0)
+    return transport::error{transport::errc::protocol, "gather on " + impl_->address +
+                                                           " answered " +
+                                                           std::to_string(bytes->size()) +
+                                                           " bytes: not a whole number of floats"};
+  std::vector<float> floats(bytes->size() / sizeof(float));
+  std::memcpy(floats.data(), bytes->data(), bytes->size());
+  return floats;
 }
 
 }  // namespace remora::actors

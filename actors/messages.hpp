@@ -218,10 +218,14 @@ using memory_node_actor = caf::typed_actor<
     // requests waiting for it (from others: ignored)
     caf::reacts_to<room_atom>>;
 
-/// The gather service: row ids -> their rows' floats, row after row; an
-/// unknown row is an InvalidObject (out_of_range) naming it.
+/// The gather service: row ids -> their rows' floats, row after row, as
+/// bytes (the floats as they lie in memory: client and server share the
+/// machine's float layout); an unknown row is an InvalidObject
+/// (out_of_range) naming it. Bytes, because CAF 0.17 copies a byte
+/// sequence in one piece and any other sequence one element at a time: a
+/// batch's 64 KiB of floats cost the servers most of their time.
 using gather_actor = caf::typed_actor<
-    caf::replies_to<gather_atom, std::vector<std::uint64_t>>::with<std::vector<float>>>;
+    caf::replies_to<gather_atom, std::vector<std::uint64_t>>::with<std::vector<char>>>;
 
 /// Registers the types above with an actor system's configuration.
 void register_message_types(caf::actor_system_config& cfg);
