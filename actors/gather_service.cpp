@@ -1,7 +1,7 @@
 #include "actors/gather_service.hpp"
 
+#include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <memory>
 
 #include "actors/ask.hpp"
@@ -37,9 +37,9 @@ gather_actor::behavior_type gather_behavior(gather_actor::stateful_pointer<gathe
         try {
           const std::vector<float> floats =
               objects::gather_rows(*self->state.view.table, self->state.view.width, rows);
-          std::vector<char> bytes(floats.size() * sizeof(float));
-          std::memcpy(bytes.data(), floats.data(), bytes.size());
-          return bytes;
+          if (floats.empty()) return std::vector<char>{};  // no rows asked for
+          const auto* first = reinterpret_cast<const char*>(floats.data());
+          return std::vector<char>(first, first + floats.size() * sizeof(float));
         } catch (const Error& e) {
           return make_remora_error(e);  // the caller's side raises the same type
         }
@@ -121,7 +121,7 @@ result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows
                                                            std::to_string(bytes->size()) +
                                                            " bytes: not a whole number of floats"};
   std::vector<float> floats(bytes->size() / sizeof(float));
-  std::memcpy(floats.data(), bytes->data(), bytes->size());
+  std::copy_n(bytes->data(), bytes->size(), reinterpret_cast<char*>(floats.data()));
   return floats;
 }
 
