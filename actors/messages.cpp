@@ -21,7 +21,6 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<std::string>>("remora.strings");
   cfg.add_message_type<std::vector<std::uint64_t>>("remora.u64s");
   cfg.add_message_type<std::vector<std::uint32_t>>("remora.u32s");
-  cfg.add_message_type<std::vector<float>>("remora.floats");
   cfg.add_error_category(
       remora_category, [](std::uint8_t code, caf::atom_value, const caf::message& context) {
         std::string text =
