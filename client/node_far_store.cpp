@@ -179,6 +179,12 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
   // object; over shared memory a one-sided write is a copy, and only the
   // smallest objects gain (remora-bench-fill, README).
   const std::uint32_t place_up_to = c->data().mapped() ? 64 : 4096;
+  // None small and none misfit (256-byte rows over shared memory, say):
+  // allocated and written as they are, without copying the batch's lists.
+  bool all_large = true;
+  for (std::size_t i = 0; i < where.size() && all_large; ++i)
+    all_large = where[i].size > place_up_to && data[i].size() == where[i].size;
+  if (all_large) return far_store::place(node, where, data, outcome);
   std::vector<std::size_t> run, rest;  // indexes into where
   std::vector<storage::object_id> ids;
   std::vector<std::uint32_t> sizes;

@@ -243,6 +243,8 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
   auto write = [&](std::uint32_t n, const std::vector<object_record*>& batch, bool new_ones) {
     std::vector<object_location> where;
     std::vector<std::span<const std::byte>> data;
+    where.reserve(batch.size());
+    data.reserve(batch.size());
     for (const object_record* r : batch) {
       where.push_back({r->id, r->offset, r->version, r->size,
                        static_cast<std::uint32_t>(storage::slot_bytes(r->size))});

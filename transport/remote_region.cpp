@@ -122,6 +122,12 @@ void remote_region::prepare_puts(std::uint64_t offset, std::size_t length) const
   }
 }
 
+void remote_region::prefetch_for_puts(std::uint64_t offset, std::size_t length) const {
+  if (own_mapping_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
+  prepare_puts(offset, length);
+  __builtin_prefetch(own_mapping_ + offset, 1);
+}
+
 result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size_t length) const {
   if (auto r = check(offset, length); !r) return r;
   if (endpoint_->closed())

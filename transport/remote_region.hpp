@@ -74,6 +74,12 @@ class remote_region {
   /// node spent a third of its time in them). Does nothing otherwise.
   void prepare_puts(std::uint64_t offset, std::size_t length) const;
 
+  /// prepare_puts, and over shared memory the CPU starts loading the first
+  /// line of [offset, offset + length) to write it: an atomic on a cold
+  /// line is a locked instruction the core cannot overlap with the next,
+  /// so a batch of them asks for its lines ahead. Does nothing otherwise.
+  void prefetch_for_puts(std::uint64_t offset, std::size_t length) const;
+
   /// Reads of the mapping (prefetch, copy_out) go through `view`'s mapping
   /// of the same region from now on: every unpacked key maps the region
   /// anew, and a fresh mapping faults its pages in one by one on first
