@@ -10,7 +10,8 @@
 # nearly all are written home, with their allocations),
 # beside Redis SETs of as many 64 B values (pipeline 16); ratio: objects
 # made per second over SETs per second. Then 1M objects again with UCX over
-# tcp (Redis is over tcp in both).
+# tcp (Redis is over tcp in both), and 2M objects of 256 B over shared
+# memory (allocated, then written one-sided) beside SETs of 256 B values.
 
 bench_memnode() {
   need_command ucx_perftest ucx-utils
@@ -45,15 +46,18 @@ bench_memnode() {
        "bystander_p50=$(field bystander_p50_us "$out")us bystander_p99=$(field bystander_p99_us "$out")us" \
        "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
        "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
-  local fill tls label count
+  local fill tls size label count
   fill=$(need_binary bench/remora-bench-fill)
-  for tls in "" tcp; do
-    label=fill-64B${tls:+-$tls}
+  # 64-byte objects go with their allocation; 256-byte ones (an embedding
+  # row of 64 floats) are allocated, then written one-sided.
+  for tls_size in ":64" "tcp:64" ":256"; do
+    tls=${tls_size%%:*} size=${tls_size#*:}
+    label=fill-${size}B${tls:+-$tls}
     count=$([ -z "$tls" ] && echo 2000000 || echo 1000000)
     out=$(UCX_TLS=${tls:-${UCX_TLS:-all}} against_memnode "$memnode" --capacity=1GiB -- \
-          "$fill" --objects="$count")
+          "$fill" --objects="$count" --size="$size")
     remora=$(field made_per_s "$out")
-    redis=$(redis_set_rate 64 "$count")
+    redis=$(redis_set_rate "$size" "$count")
     echo "memnode $label remora=$(calc "$remora / 1e6")Mobjects/s" \
          "writebacks=$(field writebacks "$out") redis_set=$(calc "$redis / 1e6")Mops/s" \
          "ratio=$(calc "$remora / $redis")"
