@@ -75,6 +75,8 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
   d.per_chunk = array.per_chunk;
   for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(homes.node_id(n));
   std::vector<std::vector<storage::object_id>> ids(nodes);
+  d.chunks.reserve(array.chunks.size());
+  for (auto& on_node : ids) on_node.reserve(array.chunks.size() / nodes + 1);
   for (const detail::object_record* r : array.chunks) {
     const storage::object_location where{
         .id = r->id, .offset = r->offset, .version = r->version, .size = r->size};

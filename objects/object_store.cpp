@@ -443,17 +443,10 @@ void object_store::release(object_record* r) noexcept {
 }
 
 void object_store::queue_free(object_record* r) {
-  if (shared_count_.load(std::memory_order_relaxed) != 0) {
-    bool theirs = false;  // a publication's: its nodes free it
-    {
-      std::lock_guard held(shared_mutex_);
-      theirs = shared_.erase(r) != 0;
-      shared_count_.store(shared_.size(), std::memory_order_relaxed);
-    }
-    if (theirs) {
-      far_.forget(r->id);
-      return;
-    }
+  // A publication's object: its nodes free it.
+  if (shared_count_.load(std::memory_order_relaxed) != 0 && mark_shared(r, false)) {
+    far_.forget(r->id);
+    return;
   }
   if (r->version == 0) return;  // never reached its home
   frees_.queue(r->node, r->id);

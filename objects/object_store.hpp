@@ -24,7 +24,6 @@
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "objects/epochs.hpp"
@@ -164,9 +163,13 @@ class object_store final : public detail::object_runtime {
     std::chrono::steady_clock::time_point not_before{};
   } rebalance_;
   std::atomic<std::uint64_t> rebalanced_{0};
-  mutable std::mutex shared_mutex_;
-  std::unordered_set<const detail::object_record*> shared_;  // GUARDED_BY(shared_mutex_)
-  std::atomic<std::size_t> shared_count_{0};                 // shared_.size(): none, no lock taken
+  // Which records are shared: a flag beside each record (shared_flag; a
+  // set of them cost a hash lookup, a cache miss, for each of a published
+  // table's 4 M rows), and how many, so that a store that shares nothing
+  // looks at no flag.
+  std::atomic<std::size_t> shared_count_{0};
+  // Marks `r` shared or not; whether that changed it.
+  bool mark_shared(detail::object_record* r, bool shared);
   std::mutex writeback_error_mutex_;
   std::string last_writeback_error_;  // GUARDED_BY(writeback_error_mutex_); empty: none
   std::chrono::steady_clock::time_point last_writeback_error_at_;  // GUARDED_BY(the same)

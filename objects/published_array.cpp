@@ -11,14 +11,45 @@ namespace {
 using transport::errc;
 using transport::error;
 
-constexpr std::uint32_t magic = 0x32415052;  // "RPA2"
+// Version 3: each chunk's slot as a difference from the chunk before it
+// (an array's chunks are mostly made together, their slots and versions
+// a step apart), in variable-length integers; sizes follow from the
+// chunking. About 12 bytes a chunk where version 2 took 28: a table of 4 M
+// rows published and opened a third of the bytes.
+constexpr std::uint32_t magic = 0x33415052;  // "RPA3"
 constexpr std::size_t most_chunks = 1ull << 32;
+constexpr std::size_t least_chunk_bytes = 8 + 1 + 1 + 1;  // id, home, offset, version
+constexpr std::size_t least_extra_bytes = 4;
 
-template <class T>
-void put(std::vector<char>& out, T value) {
-  const auto* p = reinterpret_cast<const char*>(&value);
-  out.insert(out.end(), p, p + sizeof(T));
-}
+class writer {
+ public:
+  explicit writer(std::size_t most) { out_.resize(most); }
+  template <class T>
+  void put(T value) {
+    std::memcpy(out_.data() + at_, &value, sizeof(T));
+    at_ += sizeof(T);
+  }
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_[at_++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    out_[at_++] = static_cast<char>(v);
+  }
+  // A difference, small either way, as a small unsigned integer.
+  void step(std::uint64_t from, std::uint64_t to) {
+    const auto d = static_cast<std::int64_t>(to - from);
+    varint((static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63));
+  }
+  std::vector<char> take() && {
+    out_.resize(at_);
+    return std::move(out_);
+  }
+
+ private:
+  std::vector<char> out_;
+  std::size_t at_ = 0;
+};
 
 struct reader {
   std::span<const char> rest;
@@ -35,6 +66,23 @@ struct reader {
     rest = rest.subspan(sizeof(T));
     return value;
   }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (rest.empty()) break;
+      const auto byte = static_cast<std::uint8_t>(rest.front());
+      rest = rest.subspan(1);
+      v |= std::uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    short_read = true;  // cut short, or longer than any 64-bit number
+    rest = {};
+    return 0;
+  }
+  std::uint64_t step(std::uint64_t from) {
+    const std::uint64_t z = varint();
+    return from + ((z >> 1) ^ (~(z & 1) + 1));
+  }
 };
 
 error bad(const std::string& what) {
@@ -44,36 +92,47 @@ error bad(const std::string& what) {
 }  // namespace
 
 std::vector<char> published_array::encode() const {
-  std::vector<char> out;
-  out.reserve(48 + node_ids.size() * 8 + chunks.size() * 28 + extra.size() * 24);
-  put(out, magic);
-  put(out, element_bytes);
-  put(out, size);
-  put(out, per_chunk);
-  put(out, static_cast<std::uint32_t>(node_ids.size()));
-  for (std::uint64_t id : node_ids) put(out, id);
-  put(out, static_cast<std::uint64_t>(chunks.size()));
+  writer out(40 + node_ids.size() * 8 + chunks.size() * (8 + 5 + 10 + 10) +
+             extra.size() * (10 + 5 + 10 + 10) + 16);
+  out.put(magic);
+  out.put(element_bytes);
+  out.put(size);
+  out.put(per_chunk);
+  out.put(static_cast<std::uint32_t>(node_ids.size()));
+  for (std::uint64_t id : node_ids) out.put(id);
+  out.put(static_cast<std::uint64_t>(chunks.size()));
+  std::uint64_t offset = 0, version = 0;
   for (const chunk& c : chunks) {
-    put(out, c.where.id);
-    put(out, c.where.offset);
-    put(out, c.where.version);
-    put(out, c.where.size);
-    put(out, c.home);
+    out.put(c.where.id);
+    out.varint(c.home);
+    out.step(offset, c.where.offset);
+    out.step(version, c.where.version);
+    offset = c.where.offset;
+    version = c.where.version;
   }
-  put(out, static_cast<std::uint64_t>(extra.size()));
+  out.put(static_cast<std::uint64_t>(extra.size()));
+  std::uint64_t last_chunk = 0;
   for (const extra_copy& e : extra) {
-    put(out, e.chunk);
-    put(out, e.home);
-    put(out, e.offset);
-    put(out, e.version);
+    out.step(last_chunk, e.chunk);
+    out.varint(e.home);
+    // Beside its chunk's first copy: made at the same time, as a rule.
+    // (An extra copy of no chunk is written as it is; decode refuses it.)
+    const storage::object_location first =
+        e.chunk < chunks.size() ? chunks[e.chunk].where : storage::object_location{};
+    out.step(first.offset, e.offset);
+    out.step(first.version, e.version);
+    last_chunk = e.chunk;
   }
-  return out;
+  return std::move(out).take();
 }
 
 transport::result<published_array> published_array::decode(std::span<const char> bytes) {
   reader in{bytes};
   published_array a;
-  if (in.get<std::uint32_t>() != magic) return bad("not one (its first word is wrong)");
+  const auto first = in.get<std::uint32_t>();
+  if (first == 0x32415052)
+    return bad("it was written by an older Remora (format 2); publish the array again");
+  if (first != magic) return bad("not one (its first word is wrong)");
   a.element_bytes = in.get<std::uint32_t>();
   a.size = in.get<std::uint64_t>();
   a.per_chunk = in.get<std::uint64_t>();
@@ -87,32 +146,47 @@ transport::result<published_array> published_array::decode(std::span<const char>
   for (std::uint32_t n = 0; n < nodes; ++n) a.node_ids.push_back(in.get<std::uint64_t>());
   const auto count = in.get<std::uint64_t>();
   const std::uint64_t expected = a.size / a.per_chunk + (a.size % a.per_chunk != 0);
-  if (in.short_read || count > most_chunks || count > in.rest.size() / 28) return bad("cut short");
+  if (in.short_read || count > most_chunks || count > in.rest.size() / least_chunk_bytes)
+    return bad("cut short");
   if (count != expected)
     return bad(std::to_string(count) + " chunks for " + std::to_string(a.size) + " elements");
   a.chunks.resize(count);
+  std::uint64_t offset = 0, version = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
     chunk& c = a.chunks[i];
     c.where.id = in.get<std::uint64_t>();
-    c.where.offset = in.get<std::uint64_t>();
-    c.where.version = in.get<std::uint32_t>();
-    c.where.size = in.get<std::uint32_t>();
-    c.home = in.get<std::uint32_t>();
-    const std::uint64_t elements = std::min(a.per_chunk, a.size - i * a.per_chunk);
-    if (c.where.id == 0 || c.home >= nodes || c.where.size != elements * a.element_bytes)
-      return bad("chunk " + std::to_string(i) + " (object, size or home)");
+    const std::uint64_t home = in.varint();
+    offset = in.step(offset);
+    version = in.step(version);
+    c.where.offset = offset;
+    c.where.version = static_cast<std::uint32_t>(version);
+    c.where.size = static_cast<std::uint32_t>(std::min(a.per_chunk, a.size - i * a.per_chunk) *
+                                              a.element_bytes);
+    c.home = static_cast<std::uint32_t>(home);
+    if (in.short_read) return bad("cut short");
+    if (c.where.id == 0 || home >= nodes || version > UINT32_MAX)
+      return bad("chunk " + std::to_string(i) + " (object, home or version)");
   }
   const auto extras = in.get<std::uint64_t>();
-  if (in.short_read || extras > in.rest.size() / 24) return bad("cut short");
+  if (in.short_read || extras > in.rest.size() / least_extra_bytes) return bad("cut short");
   a.extra.resize(extras);
+  std::uint64_t last_chunk = 0;
   for (std::uint64_t i = 0; i < extras; ++i) {
     extra_copy& e = a.extra[i];
-    e.chunk = in.get<std::uint64_t>();
-    e.home = in.get<std::uint32_t>();
-    e.offset = in.get<std::uint64_t>();
-    e.version = in.get<std::uint32_t>();
-    if (e.chunk >= count || e.home >= nodes || (i > 0 && e.chunk < a.extra[i - 1].chunk))
+    const std::uint64_t chunk_index = in.step(last_chunk);
+    const std::uint64_t home = in.varint();
+    if (in.short_read) return bad("cut short");
+    if (chunk_index >= count || home >= nodes || chunk_index < last_chunk)
       return bad("extra copy " + std::to_string(i) + " (chunk or home)");
+    const auto& first = a.chunks[chunk_index].where;
+    e.chunk = chunk_index;
+    e.home = static_cast<std::uint32_t>(home);
+    e.offset = in.step(first.offset);
+    const std::uint64_t extra_version = in.step(first.version);
+    e.version = static_cast<std::uint32_t>(extra_version);
+    if (in.short_read) return bad("cut short");
+    if (extra_version > UINT32_MAX) return bad("extra copy " + std::to_string(i) + " (version)");
+    last_chunk = chunk_index;
   }
   if (in.short_read) return bad("cut short");
   if (!in.rest.empty()) return bad(std::to_string(in.rest.size()) + " bytes left over");

@@ -45,6 +45,7 @@ object_record* record_pool::make() {
   r->node = 0;
   r->version = 0;
   r->offset = 0;
+  r->shared_flag() = 0;
   return r;
 }
 

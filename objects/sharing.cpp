@@ -42,11 +42,7 @@ void object_store::seal(std::span<object_record* const> records) {
         later.push_back(r);
       }
     }
-    {
-      std::lock_guard held(shared_mutex_);
-      shared_.insert(done.begin(), done.end());
-      shared_count_.store(shared_.size(), std::memory_order_relaxed);
-    }
+    for (object_record* r : done) mark_shared(r, true);
     for (std::size_t tier = 0; tier < present.size(); ++tier) {
       if (present[tier].empty()) continue;
       auto& t = (*tiers_)[tier];
@@ -106,11 +102,7 @@ object_record* object_store::adopt(const storage::object_location& where,
   r->node = far_.adopt(where, copies);
   r->offset = copies.front().offset;
   r->version = copies.front().version;
-  {
-    std::lock_guard held(shared_mutex_);
-    shared_.insert(r);
-    shared_count_.store(shared_.size(), std::memory_order_relaxed);
-  }
+  mark_shared(r, true);
   r->meta().make_absent(meta_state::home_hint(r->node, r->offset));
   return r;
 }
@@ -118,21 +110,27 @@ object_record* object_store::adopt(const storage::object_location& where,
 void object_store::unshare(std::span<object_record* const> records) {
   std::vector<storage::object_id> ids;
   ids.reserve(records.size());
-  {
-    std::lock_guard held(shared_mutex_);
-    for (object_record* r : records) {
-      shared_.erase(r);
-      ids.push_back(r->id);
-    }
-    shared_count_.store(shared_.size(), std::memory_order_relaxed);
+  for (object_record* r : records) {
+    mark_shared(r, false);
+    ids.push_back(r->id);
   }
   far_.unshare(ids);
 }
 
 bool object_store::shared(const object_record* r) const {
   if (shared_count_.load(std::memory_order_relaxed) == 0) return false;
-  std::lock_guard held(shared_mutex_);
-  return shared_.contains(r);
+  return std::atomic_ref(r->shared_flag()).load(std::memory_order_acquire) != 0;
+}
+
+bool object_store::mark_shared(object_record* r, bool shared) {
+  const std::uint8_t was =
+      std::atomic_ref(r->shared_flag()).exchange(shared ? 1 : 0, std::memory_order_acq_rel);
+  if (was == (shared ? 1 : 0)) return false;
+  if (shared)
+    shared_count_.fetch_add(1, std::memory_order_relaxed);
+  else
+    shared_count_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
 }  // namespace remora::objects

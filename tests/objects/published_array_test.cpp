@@ -40,7 +40,7 @@ TEST_CASE("a published array's description round-trips", "[published_array]") {
     CHECK(b->chunks[c].where.id == a.chunks[c].where.id);
     CHECK(b->chunks[c].where.offset == a.chunks[c].where.offset);
     CHECK(b->chunks[c].where.version == 7);
-    CHECK(b->chunks[c].where.size == a.chunks[c].where.size);
+    CHECK(b->chunks[c].where.size == a.chunks[c].where.size);  // from the chunking
     CHECK(b->chunks[c].home == a.chunks[c].home);
   }
   REQUIRE(b->extra.size() == 2);
@@ -48,6 +48,33 @@ TEST_CASE("a published array's description round-trips", "[published_array]") {
   CHECK(b->extra[1].home == 0);
   CHECK(b->extra[1].offset == 128);
   CHECK(b->extra[1].version == 5);
+  CHECK(b->extra[0].offset == 64);
+  CHECK(b->extra[0].version == 9);
+}
+
+TEST_CASE("a description takes a few bytes a chunk, whatever its slots", "[published_array]") {
+  published_array a;
+  a.element_bytes = 4;
+  a.per_chunk = 64;
+  a.size = 100'000 * 64;
+  a.node_ids = {5, 6};
+  for (std::uint64_t c = 0; c < 100'000; ++c)  // slots a step apart, a few far away
+    a.chunks.push_back({{.id = 0x9e3779b97f4a7c15ull * (c + 1),
+                         .offset = c % 1000 == 999 ? (1ull << 40) + c : c * 288,
+                         .version = static_cast<std::uint32_t>(c % 7 == 6 ? 4'000'000'000u : c + 1),
+                         .size = 256},
+                        static_cast<std::uint32_t>(c % 2)});
+  const auto bytes = a.encode();
+  CHECK(bytes.size() < a.chunks.size() * 14);
+  auto b = published_array::decode(bytes);
+  REQUIRE(b.ok());
+  REQUIRE(b->chunks.size() == a.chunks.size());
+  for (std::size_t c = 0; c < a.chunks.size(); ++c) {
+    REQUIRE(b->chunks[c].where.id == a.chunks[c].where.id);
+    REQUIRE(b->chunks[c].where.offset == a.chunks[c].where.offset);
+    REQUIRE(b->chunks[c].where.version == a.chunks[c].where.version);
+    REQUIRE(b->chunks[c].home == a.chunks[c].home);
+  }
 }
 
 TEST_CASE("a damaged description is refused, whatever is wrong", "[published_array]") {
@@ -63,9 +90,19 @@ TEST_CASE("a damaged description is refused, whatever is wrong", "[published_arr
   auto wrong_home = three_chunks();
   wrong_home.chunks[1].home = 2;
   CHECK_FALSE(published_array::decode(wrong_home.encode()).ok());
-  auto wrong_size = three_chunks();
-  wrong_size.chunks[2].where.size = 48;
-  CHECK_FALSE(published_array::decode(wrong_size.encode()).ok());
+  auto wrong_version = good;  // the first chunk's version step, made to pass 2^32
+  const std::size_t first_version = 4 + 4 + 8 + 8 + 4 + 2 * 8 + 8 + 8 + 1 + 1;
+  REQUIRE(wrong_version[first_version] == 14);  // 7, zigzagged
+  wrong_version[first_version] = static_cast<char>(0xfe);
+  wrong_version.insert(wrong_version.begin() + first_version + 1, {'\xff', '\xff', '\xff', 0x3f});
+  CHECK(published_array::decode(wrong_version).err().message.find("chunk 0") != std::string::npos);
+  auto endless = good;  // a variable-length number that never ends
+  endless.resize(first_version);
+  endless.insert(endless.end(), 12, static_cast<char>(0x80));
+  CHECK(published_array::decode(endless).err().code == errc::protocol);
+  auto older = good;  // format 2
+  older[0] = 'R', older[1] = 'P', older[2] = 'A', older[3] = '2';
+  CHECK(published_array::decode(older).err().message.find("older Remora") != std::string::npos);
   auto too_few = three_chunks();
   too_few.chunks.pop_back();
   CHECK(published_array::decode(too_few.encode()).err().message.find("2 chunks") !=

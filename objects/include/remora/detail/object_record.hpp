@@ -8,6 +8,7 @@
 //
 //   chunk (4 MiB aligned):
 //   [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ][ cache indexes: 65536 x 4 B ]
+//   [ shared flags: 65536 x 1 B ]
 //
 // The metadata word (meta_word.hpp) says where the object is locally and in
 // which state; its transitions are meta_word's members. The fast path (deref
@@ -50,6 +51,13 @@ struct object_record {
     return *reinterpret_cast<std::uint32_t*>(chunk() + record_meta_bytes + records_per_chunk * 32 +
                                              index() * 4);
   }
+  /// Whether the object belongs to a publication (a published array's
+  /// chunk), 1 or 0. Owned by the object store (objects/sharing.cpp), which
+  /// reads and writes it atomically.
+  std::uint8_t& shared_flag() const {
+    return *reinterpret_cast<std::uint8_t*>(chunk() + record_meta_bytes + records_per_chunk * 36 +
+                                            index());
+  }
 
  private:
   std::uintptr_t chunk() const {
@@ -61,7 +69,7 @@ struct object_record {
 };
 
 static_assert(sizeof(object_record) == 32, "records pack 32 bytes each");
-static_assert(record_meta_bytes + records_per_chunk * (sizeof(object_record) + 4) <=
+static_assert(record_meta_bytes + records_per_chunk * (sizeof(object_record) + 4 + 1) <=
               record_chunk_bytes);
 
 /// What a prefetcher follows: the chunks of one array, its declared order (in
