@@ -23,32 +23,31 @@ constexpr std::size_t least_extra_bytes = 4;
 
 class writer {
  public:
-  explicit writer(std::size_t most) { out_.resize(most); }
+  explicit writer(std::size_t expected) { out_.reserve(expected); }
   template <class T>
   void put(T value) {
-    std::memcpy(out_.data() + at_, &value, sizeof(T));
-    at_ += sizeof(T);
+    append(&value, sizeof value);
   }
   void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_[at_++] = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    out_[at_++] = static_cast<char>(v);
+    char bytes[10];
+    std::size_t n = 0;
+    for (; v >= 0x80; v >>= 7) bytes[n++] = static_cast<char>(v | 0x80);
+    bytes[n++] = static_cast<char>(v);
+    append(bytes, n);
   }
   // A difference, small either way, as a small unsigned integer.
   void step(std::uint64_t from, std::uint64_t to) {
     const auto d = static_cast<std::int64_t>(to - from);
     varint((static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63));
   }
-  std::vector<char> take() && {
-    out_.resize(at_);
-    return std::move(out_);
-  }
+  std::vector<char> take() && { return std::move(out_); }
 
  private:
   std::vector<char> out_;
-  std::size_t at_ = 0;
+  void append(const void* bytes, std::size_t n) {
+    const auto* first = static_cast<const char*>(bytes);
+    out_.insert(out_.end(), first, first + n);
+  }
 };
 
 struct reader {
@@ -92,8 +91,7 @@ error bad(const std::string& what) {
 }  // namespace
 
 std::vector<char> published_array::encode() const {
-  writer out(40 + node_ids.size() * 8 + chunks.size() * (8 + 5 + 10 + 10) +
-             extra.size() * (10 + 5 + 10 + 10) + 16);
+  writer out(40 + node_ids.size() * 8 + chunks.size() * 14 + extra.size() * 16);
   out.put(magic);
   out.put(element_bytes);
   out.put(size);
