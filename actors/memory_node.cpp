@@ -153,6 +153,7 @@ node_stats current_stats(node_pointer self) {
   s.room_waits = a.room_waits;
   s.sessions = st.sessions.size();
   s.spill_disk_bytes = a.spill_disk_bytes;
+  s.table_bytes = a.table_bytes;
   s.high_watermark = a.high_watermark;
   s.low_watermark = a.low_watermark;
   s.version = REMORA_VERSION;

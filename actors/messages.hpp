@@ -126,7 +126,7 @@ typename Inspector::result_type inspect(Inspector& f, blob_store_stats& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
-  return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects,
+  return f(caf::meta::type_name("remora.node_stats"), x.capacity, x.used, x.objects, x.table_bytes,
            x.spilled_objects, x.spilled_bytes, x.spills, x.unspills, x.clean_spills, x.room_waits,
            x.requests, x.errors, x.bytes_served, x.sessions, x.leaving, x.leases_lapsed,
            x.objects_reclaimed, x.published, x.publications_held, x.connections,

@@ -69,6 +69,8 @@ class stats_collectable final : public prometheus::Collectable {
     gauge("remora_capacity_bytes", "arena bytes before spilling", double(s->capacity));
     gauge("remora_used_bytes", "arena bytes held by objects", double(s->used));
     gauge("remora_objects", "live objects, resident or spilled", double(s->objects));
+    gauge("remora_table_bytes", "the node's own memory for its objects (table), beside the arena",
+          double(s->table_bytes));
     gauge("remora_spilled_objects", "objects on disk (RocksDB)", double(s->spilled_objects));
     gauge("remora_spilled_bytes", "bytes on disk (RocksDB)", double(s->spilled_bytes));
     counter("remora_spills_total", "objects moved to disk", double(s->spills));

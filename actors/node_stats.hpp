@@ -10,9 +10,10 @@
 namespace remora::actors {
 
 struct node_stats {
-  std::uint64_t capacity = 0;  // arena bytes
-  std::uint64_t used = 0;      // arena bytes held by slots
-  std::uint64_t objects = 0;   // live objects, resident or spilled
+  std::uint64_t capacity = 0;     // arena bytes
+  std::uint64_t used = 0;         // arena bytes held by slots
+  std::uint64_t objects = 0;      // live objects, resident or spilled
+  std::uint64_t table_bytes = 0;  // the node's own memory for them, beside the arena
   std::uint64_t spilled_objects = 0;
   std::uint64_t spilled_bytes = 0;
   std::uint64_t spills = 0;             // objects moved to disk so far

@@ -44,12 +44,16 @@ wait_listening() {
   return 1
 }
 
-# against_memnode MEMNODE [NODE_ARGS...] -- COMMAND [ARGS...]: starts the
-# memory node MEMNODE on a free port with NODE_ARGS, runs COMMAND ARGS...
-# --node=127.0.0.1:PORT (up to 300 s), prints what it printed, and stops the
-# node.
+# against_memnode [--ctl=REMORA_CTL] MEMNODE [NODE_ARGS...] -- COMMAND
+# [ARGS...]: starts the memory node MEMNODE on a free port with NODE_ARGS,
+# runs COMMAND ARGS... --node=127.0.0.1:PORT (up to 300 s), prints what it
+# printed, and stops the node. With --ctl, the node's own figures once
+# COMMAND is done follow, as the line "node_stats JSON" (remora-ctl --json
+# stats).
 against_memnode() {
-  local memnode=$1 args=() port node out status=0
+  local ctl="" memnode args=() port node out status=0
+  case $1 in --ctl=*) ctl=${1#--ctl=}; shift ;; esac
+  memnode=$1
   shift
   while [ "$1" != -- ]; do args+=("$1"); shift; done
   shift
@@ -58,6 +62,9 @@ against_memnode() {
   node=$!
   wait_listening "$port" || { kill "$node"; return 1; }
   out=$(timeout 300 "$@" --node=127.0.0.1:"$port") || status=$?
+  if [ -n "$ctl" ]; then
+    out+=$'\n'"node_stats $("$ctl" --json stats 127.0.0.1:"$port")" || status=$?
+  fi
   kill "$node"; wait "$node" 2>/dev/null || true
   echo "$out"
   return $status
@@ -94,17 +101,27 @@ redis_get_rate() {  # size -> GETs per second
   echo "$rate"
 }
 
-redis_set_rate() {  # size keys -> SETs per second (pipeline 16, distinct keys)
-  local size=$1 keys=$2 port server rate
+# Redis SETs per second of `size`-byte values (pipeline 16, one client, keys
+# drawn at random from `keys`), and the memory Redis took for them: its
+# used_memory's growth over the keys it then holds (values included).
+redis_set_rate() {  # size keys -> "SETs_per_second bytes_per_key"
+  local size=$1 keys=$2 port server rate before after held
   port=$(free_port)
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize no --protected-mode no >/dev/null 2>&1 &
   server=$!
   wait_listening "$port" || { kill "$server"; return 1; }
+  before=$(redis_used_memory "$port")
   rate=$(redis-benchmark -p "$port" -t set -d "$size" -n "$keys" -r "$keys" -P 16 -c 1 --csv \
            2>/dev/null | awk -F, '/SET/ { gsub(/"/, "", $2); print $2 }')
+  after=$(redis_used_memory "$port")
+  held=$(redis-cli -p "$port" dbsize)
   kill "$server"; wait "$server" 2>/dev/null || true
-  echo "$rate"
+  echo "$rate $(calc "($after - $before) / $held")"
+}
+
+redis_used_memory() {  # port -> bytes
+  redis-cli -p "$1" info memory | tr -d '\r' | sed -n 's/^used_memory://p'
 }
 
 # key=value lookup in a line of key=value pairs.

@@ -12,6 +12,10 @@
 # made per second over SETs per second. Then 1M objects again with UCX over
 # tcp (Redis is over tcp in both), and 2M objects of 256 B over shared
 # memory (allocated, then written one-sided) beside SETs of 256 B values.
+# Beside each fill, what the objects cost in memory besides their own slots:
+# the node's table (its entries and CLOCK lists, from remora-ctl stats) over
+# the objects, and Redis's used_memory growth over its keys (values
+# included).
 
 bench_memnode() {
   need_command ucx_perftest ucx-utils
@@ -46,20 +50,24 @@ bench_memnode() {
        "bystander_p50=$(field bystander_p50_us "$out")us bystander_p99=$(field bystander_p99_us "$out")us" \
        "rocksdb=$(calc "$(field ops_per_s "$peer") / 1e3")Kops/s" \
        "rocksdb_p50=$(field read_p50_us "$peer")us ratio=$(calc "$remora / $(field ops_per_s "$peer")")"
-  local fill tls size label count
+  local fill ctl tls size label count table
   fill=$(need_binary bench/remora-bench-fill)
+  ctl=$(need_binary client/remora-ctl)
   # 64-byte objects go with their allocation; 256-byte ones (an embedding
   # row of 64 floats) are allocated, then written one-sided.
   for tls_size in ":64" "tcp:64" ":256"; do
     tls=${tls_size%%:*} size=${tls_size#*:}
     label=fill-${size}B${tls:+-$tls}
     count=$([ -z "$tls" ] && echo 2000000 || echo 1000000)
-    out=$(UCX_TLS=${tls:-${UCX_TLS:-all}} against_memnode "$memnode" --capacity=1GiB -- \
-          "$fill" --objects="$count" --size="$size")
+    out=$(UCX_TLS=${tls:-${UCX_TLS:-all}} against_memnode --ctl="$ctl" "$memnode" \
+          --capacity=1GiB -- "$fill" --objects="$count" --size="$size")
     remora=$(field made_per_s "$out")
+    # The node's table as the objects left it (it keeps its size).
+    table=$(sed -n 's/^node_stats .*"table_bytes": \([0-9]*\).*/\1/p' <<<"$out")
     redis=$(redis_set_rate "$size" "$count")
     echo "memnode $label remora=$(calc "$remora / 1e6")Mobjects/s" \
-         "writebacks=$(field writebacks "$out") redis_set=$(calc "$redis / 1e6")Mops/s" \
-         "ratio=$(calc "$remora / $redis")"
+         "writebacks=$(field writebacks "$out") redis_set=$(calc "${redis% *} / 1e6")Mops/s" \
+         "table_per_object=$(calc "$table / $count")B redis_per_key=${redis#* }B" \
+         "ratio=$(calc "$remora / ${redis% *}")"
   done
 }

@@ -86,7 +86,11 @@ void print_stats_table(const std::string& node, const actors::node_stats& s) {
                   std::to_string(s.capacity ? 100 * s.used / s.capacity : 0) + " %)");
   row("watermarks",
       "spills from " + percent(s.high_watermark) + " down to " + percent(s.low_watermark));
-  row("objects", std::to_string(s.objects));
+  row("objects",
+      std::to_string(s.objects) + " (their table: " + format_byte_size(s.table_bytes) +
+          (s.objects ? ", " + std::to_string(s.table_bytes / s.objects) + " bytes an object"
+                     : std::string()) +
+          ")");
   section("spill (RocksDB)");
   row("spilled",
       std::to_string(s.spilled_objects) + " objects, " + format_byte_size(s.spilled_bytes));
@@ -128,7 +132,7 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       "\"spilled_objects\": %llu, \"spilled_bytes\": %llu, \"spills\": %llu, \"unspills\": %llu, "
       "\"clean_spills\": %llu, \"room_waits\": %llu, \"requests\": %llu, \"errors\": %llu, "
       "\"bytes_served\": %llu, "
-      "\"sessions\": %llu, "
+      "\"sessions\": %llu, \"table_bytes\": %llu, "
       "\"leaving\": %s, \"leases_lapsed\": %llu, \"objects_reclaimed\": %llu, "
       "\"published\": %llu, \"publications_held\": %llu, \"connections\": %llu, "
       "\"connections_refused\": %llu, \"connections_expired\": %llu, "
@@ -142,14 +146,15 @@ void print_stats_json(const std::string& node, const actors::node_stats& s) {
       (unsigned long long)s.unspills, (unsigned long long)s.clean_spills,
       (unsigned long long)s.room_waits, (unsigned long long)s.requests,
       (unsigned long long)s.errors, (unsigned long long)s.bytes_served,
-      (unsigned long long)s.sessions, s.leaving ? "true" : "false",
-      (unsigned long long)s.leases_lapsed, (unsigned long long)s.objects_reclaimed,
-      (unsigned long long)s.published, (unsigned long long)s.publications_held,
-      (unsigned long long)s.connections, (unsigned long long)s.connections_refused,
-      (unsigned long long)s.connections_expired, (unsigned long long)s.connections_oversize,
-      (unsigned long long)s.connections_unknown, s.version.c_str(), (unsigned long long)s.pid,
-      (unsigned long long)s.uptime_ms, s.high_watermark, s.low_watermark,
-      (unsigned long long)s.spill_disk_bytes, tenants_json(s).c_str(), latency_json(s).c_str());
+      (unsigned long long)s.sessions, (unsigned long long)s.table_bytes,
+      s.leaving ? "true" : "false", (unsigned long long)s.leases_lapsed,
+      (unsigned long long)s.objects_reclaimed, (unsigned long long)s.published,
+      (unsigned long long)s.publications_held, (unsigned long long)s.connections,
+      (unsigned long long)s.connections_refused, (unsigned long long)s.connections_expired,
+      (unsigned long long)s.connections_oversize, (unsigned long long)s.connections_unknown,
+      s.version.c_str(), (unsigned long long)s.pid, (unsigned long long)s.uptime_ms,
+      s.high_watermark, s.low_watermark, (unsigned long long)s.spill_disk_bytes,
+      tenants_json(s).c_str(), latency_json(s).c_str());
 }
 
 }  // namespace remora::client

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -67,6 +68,9 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
       shares.push_back(
           static_cast<std::uint64_t>(static_cast<long double>(o.capacity) * q / total));
   }
+  if (shares.size() > max_tenants)
+    return error{errc::invalid_argument, "a node keeps at most " + std::to_string(max_tenants) +
+                                             " tenants, not " + std::to_string(shares.size())};
   for (std::uint64_t share : shares)
     if (share < slab_allocator::default_page_size)
       return error{errc::invalid_argument,
@@ -80,6 +84,13 @@ result<std::unique_ptr<arena>> arena::open(transport::context& ctx, const option
     return error{errc::no_memory, "a capacity of " + transport::format_byte_size(o.capacity) +
                                       " is more than this machine can give (" + machine.describe() +
                                       "): choose a smaller one"};
+  for (std::uint64_t share : shares)
+    if (share > max_partition_bytes)
+      return error{errc::invalid_argument,
+                   "arena capacity of " + transport::format_byte_size(o.capacity) +
+                       " gives a partition " + transport::format_byte_size(share) +
+                       ", above the most one can be (" +
+                       transport::format_byte_size(max_partition_bytes) + ")"};
   std::vector<std::unique_ptr<partition>> parts;
   for (std::size_t t = 0; t < shares.size(); ++t) {
     auto region = transport::region::allocate(ctx, shares[t]);
@@ -121,7 +132,7 @@ std::uint32_t arena::max_object_size() const {
 }
 
 object_location arena::location_of(object_id id, const entry& e) const {
-  return {id, e.slot.offset, e.version, e.size, static_cast<std::uint32_t>(slot_bytes(e.size))};
+  return {id, e.offset(), e.version, e.size, static_cast<std::uint32_t>(slot_bytes(e.size))};
 }
 
 result<std::vector<object_location>> arena::allocate(std::span<const object_id> ids,
@@ -142,8 +153,9 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   }
   // The same object asked for again by its owner (a retry whose reply was
   // lost with the connection) is where it is: allocation is idempotent.
+  const auto who = owners_.find(owner);
   auto is_retry = [&](const entry& e, std::uint32_t size) {
-    return e.owner == owner && e.tenant == tenant_of && e.size == size;
+    return who && e.owner == *who && e.tenant == tenant_of && e.size == size;
   };
   // The batch's ids go into in_batch_ as they are checked, where an id
   // named twice shows; a refusal empties it again.
@@ -152,7 +164,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     return why;
   };
   in_batch_.reserve(ids.size());
-  std::uint64_t bytes = 0;  // of the objects to make
+  std::uint64_t bytes = 0, fresh = 0;  // of the objects to make
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] == 0) return refuse({errc::invalid_argument, "object id 0 is reserved"});
     if (sizes[i] == 0 || sizes[i] > max_object_size())
@@ -164,7 +176,10 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
       return refuse({errc::already_exists, "object " + id_text(ids[i]) + " exists already"});
     if (!in_batch_.insert(ids[i]))
       return refuse({errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"});
-    if (e == nullptr) bytes += sizes[i];
+    if (e == nullptr) {
+      bytes += sizes[i];
+      ++fresh;
+    }
   }
   if (tenant_of >= parts_.size())
     return refuse({errc::invalid_argument, "no tenant " + std::to_string(tenant_of)});
@@ -176,6 +191,14 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
   std::vector<object_location> out;
   out.reserve(ids.size());
   std::vector<object_id> made;  // to undo: all or nothing
+  // The new objects are counted to their owner at once, and those not
+  // made taken off again if the batch fails.
+  const owner_table::index mine = fresh > 0 ? owners_.add(owner, fresh) : 0;
+  auto give_up = [&](error why) {
+    undo_allocation(made);
+    if (fresh > made.size()) owners_.remove(mine, fresh - made.size());
+    return why;
+  };
   // Room for the batch now: no entry moves while it is served.
   objects_.reserve(objects_.size() + ids.size());
   std::size_t at = 0;  // object i's payload in `payloads`
@@ -183,10 +206,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     if (entry* found = objects_.find(ids[i]); found != nullptr) {  // a retry: where it is
       entry& e = *found;
       if (!e.resident)
-        if (auto r = unspill(ids[i], e, full); !r) {
-          undo_allocation(made);
-          return r.err();
-        }
+        if (auto r = unspill(ids[i], e, full); !r) return give_up(r.err());
       e.referenced = true;
       if (!payloads.empty()) {  // written as a client writes (its owner reads it nowhere yet)
         std::byte* memory = slot_memory(e);
@@ -199,16 +219,13 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
       continue;
     }
     auto slot = make_room(p, sizes[i], full);
-    if (!slot) {
-      undo_allocation(made);
-      return slot.err();
-    }
+    if (!slot) return give_up(slot.err());
     made.push_back(ids[i]);
     entry& e = *objects_.try_emplace(ids[i]).first;
-    e.owner = owner;
+    e.owner = mine;
     e.tenant = tenant_of;
     p.used += sizes[i];
-    e.slot = *slot;
+    e.slot_offset8 = slot->offset >> 3;
     e.size = sizes[i];
     e.version = next_version_++;
     // Nothing of the slot's last object shows through.
@@ -228,41 +245,51 @@ void arena::undo_allocation(std::span<const object_id> made) {
     entry& e = objects_.at(id);
     part(e).used -= e.size;
     // No reader was told of the slot: it needs no quarantine.
-    part(e).slabs.give_back(e.slot);
+    part(e).slabs.give_back(slot_of(e));
     drop_resident(e);
-    objects_.erase(id);
+    erase(id, e);
   }
+}
+
+void arena::erase(object_id id, const entry& e) {
+  owners_.remove(e.owner);
+  objects_.erase(id);
 }
 
 result<std::uint64_t> arena::free(std::span<const object_id> ids, owner_id owner) {
   freeing_.clear();
   freeing_.reserve(ids.size());
+  const auto who = owners_.find(owner);
   for (object_id id : ids)
-    if (!owns(owner, id) || !freeing_.insert(id))
+    if (!owns(who, id) || !freeing_.insert(id))
       return error{errc::unknown_object, "object " + id_text(id) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};
   for (object_id id : ids) {
     entry& e = objects_.at(id);
-    partition& p = part(e);
-    p.used -= e.size;
-    if (!e.resident || e.on_disk)
-      (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
-    if (e.resident) {
-      std::byte* slot = slot_memory(e);
-      retire_slot(slot, next_version_++);  // writers still pinned write into a dead slot
-      if (pin_word_pins(detail::pin_word_of(slot).load()) == 0)
-        p.slabs.release(e.slot);
-      else  // not reused while a writer is inside (release_unpinned)
-        p.pinned_frees.push_back({e.slot, std::chrono::steady_clock::now()});
-      drop_resident(e);
-    } else {
-      --spilled_objects_;
-      spilled_bytes_ -= e.size;
-    }
-    objects_.erase(id);
+    let_go(id, e);
+    erase(id, e);
   }
   return ids.size();
+}
+
+void arena::let_go(object_id id, entry& e, bool in_bulk) {
+  partition& p = part(e);
+  p.used -= e.size;
+  if (!e.resident || e.on_disk)
+    (void)spill_->erase(id);  // a failed erase only leaves an orphan on disk
+  if (e.resident) {
+    std::byte* slot = slot_memory(e);
+    retire_slot(slot, next_version_++);  // writers still pinned write into a dead slot
+    if (pin_word_pins(detail::pin_word_of(slot).load()) == 0)
+      p.slabs.release(slot_of(e));
+    else  // not reused while a writer is inside (release_unpinned)
+      p.pinned_frees.push_back({slot_of(e), std::chrono::steady_clock::now()});
+    drop_resident(e, in_bulk);
+  } else {
+    --spilled_objects_;
+    spilled_bytes_ -= e.size;
+  }
 }
 
 std::uint64_t arena::bytes_of(std::span<const object_id> ids) const {
@@ -277,60 +304,96 @@ std::uint64_t arena::tenant_used(tenant_id t) const {
 }
 
 std::uint64_t arena::free_owner(owner_id owner) {
-  std::vector<object_id> ids;
-  objects_.for_each([&](object_id id, const entry& e) {
-    if (e.owner == owner) ids.push_back(id);
-  });
   publications_.erase(owner);
-  return free(ids, owner).ok() ? ids.size() : 0;
+  const auto who = owners_.find(owner);
+  if (!who) return 0;
+  // One pass over the table, without looking any object up (a client gone
+  // or a publication let go may hold most of the node). When they are most
+  // of what is resident, the clocks are closed up once at the end: moving
+  // the last object's id into each place freed would look each one up.
+  const std::uint64_t n = owners_.objects(*who);
+  std::uint64_t resident = 0;
+  for (const auto& p : parts_) resident += p->clock.size();
+  const bool in_bulk = 2 * n >= resident;
+  // Retiring a slot writes its first line, a cache miss each: the slots are
+  // listed first, in about the order the pass meets them, and asked for 16
+  // ahead (4 M objects freed: 1.8-1.9 s without, 1.4-1.6 s with).
+  std::vector<const std::byte*> slots;
+  slots.reserve(n);
+  objects_.for_each([&](object_id, const entry& e) {
+    if (e.owner == *who && e.resident) slots.push_back(slot_memory(e));
+  });
+  std::size_t k = 0;
+  const std::size_t freed = objects_.erase_if([&](object_id id, entry& e) {
+    if (e.owner != *who) return false;
+    if (e.resident && ++k + 16 < slots.size()) __builtin_prefetch(slots[k + 16], 1);
+    let_go(id, e, in_bulk);
+    return true;
+  });
+  assert(freed == n);
+  if (in_bulk) compact_clocks();
+  owners_.remove(*who, freed);
+  return freed;
 }
 
-bool arena::owns(owner_id owner, object_id id) const {
+bool arena::owns(std::optional<owner_table::index> who, object_id id) const {
   const entry* e = objects_.find(id);
-  return e != nullptr && e->owner == owner;
+  return e != nullptr && who && e->owner == *who;
 }
 
-bool arena::may_read(owner_id owner, tenant_id tenant, object_id id) const {
+bool arena::may_read(std::optional<owner_table::index> who, tenant_id tenant, object_id id) const {
   const entry* e = objects_.find(id);
   if (e == nullptr) return false;
-  return e->owner == owner || (e->tenant == tenant && publications_.contains(e->owner));
+  return (who && e->owner == *who) ||
+         (e->tenant == tenant && publications_.contains(owners_.owner(e->owner)));
 }
 
 result<void> arena::adopt(std::span<const object_id> ids, owner_id owner, owner_id publication) {
+  if (ids.empty()) {
+    publications_.insert(publication);
+    return {};
+  }
   // One lookup an id (tables of millions of rows are published at once);
-  // a refusal puts back what was taken.
+  // a refusal puts back what was taken. The objects are counted to the
+  // publication first, and taken off the owner's count at the end.
+  const auto who = owners_.find(owner);
+  const owner_table::index theirs = owners_.add(publication, ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     entry* e = objects_.find(ids[i]);
-    if (e == nullptr || e->owner != owner) {
+    if (e == nullptr || !who || e->owner != *who) {
       const bool twice = std::find(ids.begin(), ids.begin() + i, ids[i]) != ids.begin() + i;
-      for (std::size_t back = 0; back < i; ++back) objects_.at(ids[back]).owner = owner;
+      for (std::size_t back = 0; back < i; ++back) objects_.at(ids[back]).owner = *who;
+      owners_.remove(theirs, ids.size());
       if (twice) return error{errc::invalid_argument, "object " + id_text(ids[i]) + " named twice"};
       return error{errc::unknown_object, "object " + id_text(ids[i]) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};
     }
-    e->owner = publication;
+    e->owner = theirs;
   }
+  owners_.remove(*who, ids.size());
   publications_.insert(publication);
   return {};
 }
 
 std::uint64_t arena::give_back(owner_id publication, owner_id owner) {
-  std::uint64_t n = 0;
-  objects_.for_each([&](object_id, entry& e) {
-    if (e.owner == publication) {
-      e.owner = owner;
-      ++n;
-    }
-  });
   publications_.erase(publication);
+  const auto theirs = owners_.find(publication);
+  if (!theirs) return 0;
+  const std::uint64_t n = owners_.objects(*theirs);
+  const owner_table::index mine = owners_.add(owner, n);
+  objects_.for_each([&](object_id, entry& e) {
+    if (e.owner == *theirs) e.owner = mine;
+  });
+  owners_.remove(*theirs, n);
   return n;
 }
 
 result<std::vector<object_location>> arena::lookup(std::span<const object_id> ids, owner_id owner,
                                                    tenant_id tenant, when_full full) {
+  const auto who = owners_.find(owner);
   for (object_id id : ids)
-    if (!may_read(owner, tenant, id))
+    if (!may_read(who, tenant, id))
       return error{errc::unknown_object, "object " + id_text(id) +
                                              " is not allocated (never, or freed already) by "
                                              "this client"};
@@ -395,9 +458,11 @@ arena_stats arena::stats() const {
   s.high_watermark = options_.high_watermark;
   s.low_watermark = options_.low_watermark;
   s.room_waits = room_waits_;
+  s.table_bytes = objects_.bytes();
   for (const auto& p : parts_) {
     s.capacity += p->slabs.capacity();
     s.used += p->slabs.used();
+    s.table_bytes += p->clock.capacity() * sizeof(object_id);
   }
   return s;
 }
@@ -419,6 +484,9 @@ void arena::release_unpinned(partition& p) {
 
 result<slot_ref> arena::make_room(partition& p, std::uint32_t size, when_full full) {
   const std::size_t bytes = slot_bytes(size);
+  if (p.clock.size() >= max_resident)
+    return error{errc::no_space, "no room for another object: a partition holds at most " +
+                                     std::to_string(max_resident) + " objects in memory"};
   if (!p.pinned_frees.empty()) release_unpinned(p);
   for (int attempt = 0; attempt < max_room_waits; ++attempt) {
     if (auto slot = p.slabs.allocate(bytes)) {
@@ -477,9 +545,9 @@ bool arena::spill_victim(partition& p, std::uint32_t class_bytes) {
   // if there is one of the wanted class (0: any) that no writer pins.
   for (std::size_t step = 0; step < 2 * p.clock.size(); ++step) {
     if (p.hand >= p.clock.size()) p.hand = 0;
-    object_id id = p.clock[p.hand].id;
+    object_id id = p.clock[p.hand];
     entry& e = objects_.at(id);
-    if ((class_bytes != 0 && e.slot.bytes != class_bytes) || in_batch_.contains(id)) {
+    if ((class_bytes != 0 && slot_of(e).bytes != class_bytes) || in_batch_.contains(id)) {
       ++p.hand;
       continue;
     }
@@ -505,8 +573,8 @@ bool arena::evacuate_sparsest_pages(partition& p) {
   // Only when size classes fragment the arena, so a walk over every
   // resident object rather than an index kept up on every allocation.
   std::unordered_map<std::uint64_t, std::pair<std::size_t, bool>> pages;  // objects, protected
-  for (const auto& [id, offset] : p.clock) {
-    auto& page = pages[offset / page_size];
+  for (object_id id : p.clock) {
+    auto& page = pages[objects_.at(id).offset() / page_size];
     ++page.first;
     page.second |= in_batch_.contains(id);
   }
@@ -518,10 +586,10 @@ bool arena::evacuate_sparsest_pages(partition& p) {
   std::partial_sort(sparsest.begin(), chosen, sparsest.end());
   sparsest.erase(chosen, sparsest.end());
   std::vector<object_id> victims;
-  for (const resident& r : p.clock) {
-    const std::uint64_t page = r.offset / page_size;
+  for (object_id id : p.clock) {
+    const std::uint64_t page = objects_.at(id).offset() / page_size;
     if (std::ranges::any_of(sparsest, [page](const auto& s) { return s.second == page; }))
-      victims.push_back(r.id);
+      victims.push_back(id);
   }
   bool all = true;
   for (object_id id : victims) all &= spill(id);
@@ -554,7 +622,7 @@ bool arena::spill(object_id id) {
       return false;
     }
   }
-  part(e).slabs.release(e.slot);
+  part(e).slabs.release(slot_of(e));
   drop_resident(e);
   ++spills_;
   ++spilled_objects_;
@@ -578,7 +646,7 @@ result<void> arena::unspill(object_id id, entry& e, when_full full) {
   std::memcpy(&trailer, bytes.data() + record - sizeof trailer, sizeof trailer);
   auto slot = make_room(part(e), e.size, full);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
-  e.slot = *slot;
+  e.slot_offset8 = slot->offset >> 3;
   e.version = next_version_++;
   std::memcpy(slot_memory(e) + payload_offset, bytes.data(), e.size);
   write_slot(slot_memory(e), id, e.version, e.size, trailer.crc);
@@ -594,16 +662,38 @@ void arena::add_resident(object_id id, entry& e) {
   e.resident = true;
   e.referenced = true;
   auto& clock = part(e).clock;
-  e.clock_index = clock.size();
-  clock.push_back({id, e.slot.offset});
+  e.clock_index = static_cast<std::uint32_t>(clock.size());
+  clock.push_back(id);
 }
 
-void arena::drop_resident(entry& e) {
+void arena::compact_clocks() {
+  for (auto& p : parts_) {
+    auto& clock = p->clock;
+    std::size_t kept = 0;
+    for (std::size_t at = 0; at < clock.size(); ++at) {
+      if (clock[at] == 0) continue;
+      if (kept != at) {
+        clock[kept] = clock[at];
+        objects_.at(clock[kept]).clock_index = static_cast<std::uint32_t>(kept);
+      }
+      ++kept;
+    }
+    clock.resize(kept);
+    if (p->hand >= kept) p->hand = 0;
+  }
+}
+
+void arena::drop_resident(entry& e, bool in_bulk) {
   auto& clock = part(e).clock;
-  const std::size_t at = e.clock_index;
-  const resident last = clock.back();
+  if (in_bulk) {
+    clock[e.clock_index] = 0;  // no object's id: compact_clocks closes it up
+    e.resident = false;
+    return;
+  }
+  const std::uint32_t at = e.clock_index;
+  const object_id last = clock.back();
   clock[at] = last;
-  objects_.at(last.id).clock_index = at;
+  objects_.at(last).clock_index = at;
   clock.pop_back();
   e.resident = false;
 }

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "storage/id_map.hpp"
+#include "storage/owner_table.hpp"
 #include "storage/slab_allocator.hpp"
 #include "storage/slot.hpp"
 #include "storage/spill_store.hpp"
@@ -75,6 +76,9 @@ struct arena_stats {
   // and not written since.
   std::uint64_t spill_records = 0;
   std::uint64_t spill_disk_bytes = 0;  // RocksDB's files and memtables
+  // The node's own memory for its objects, beside the arena: the object
+  // table and the CLOCK lists (their capacity).
+  std::uint64_t table_bytes = 0;
   double high_watermark = 0, low_watermark = 0;
   // Times an allocation waited for slots to come out of quarantine (the
   // arena full, or its pages all held by other size classes).
@@ -185,24 +189,33 @@ class arena {
   std::uint64_t damage_resident();
 
  private:
+  // An object's record in the table: 24 bytes (32 with its id), since the
+  // table is most of a node's memory beside the arena when its objects are
+  // small (it was 56, in a table at most three quarters full: up to 170
+  // bytes a 64-byte object). Its slot's size follows from the slot's page
+  // (slab_allocator::slot_at); its owner is an index into owners_.
   struct entry {
-    owner_id owner = 0;
-    tenant_id tenant = 0;
-    slot_ref slot{};
-    std::uint32_t version = 0;
-    std::uint32_t size = 0;
-    bool resident = false;
-    bool referenced = false;
+    std::uint64_t slot_offset8 : 40 = 0;  // the slot's offset over 8 (slots are 8-byte aligned)
+    std::uint64_t tenant : 16 = 0;
+    std::uint64_t resident : 1 = 0;
+    std::uint64_t referenced : 1 = 0;
     // Resident, with a spill record that holds its bytes as the node last
     // wrote them: a spill need not write them while no client has.
-    bool on_disk = false;
-    std::size_t clock_index = 0;  // in its partition's clock, while resident
-  };
+    std::uint64_t on_disk : 1 = 0;
+    owner_table::index owner = 0;
+    std::uint32_t version = 0;
+    std::uint32_t size = 0;
+    std::uint32_t clock_index = 0;  // in its partition's clock, while resident
 
-  struct resident {
-    object_id id;
-    std::uint64_t offset;  // of its slot: finds a page's objects
+    std::uint64_t offset() const { return std::uint64_t{slot_offset8} << 3; }
   };
+  static_assert(sizeof(entry) == 24);
+  // What an entry's fields can hold: a partition's bytes and resident
+  // objects, and the tenants.
+  static constexpr std::uint64_t max_partition_bytes = std::uint64_t{8} << 40;
+  static constexpr std::uint64_t max_resident = UINT32_MAX;
+  static constexpr std::size_t max_tenants = std::size_t{1} << 16;
+
   // Freed slots a writer still pinned when freed: a put delayed past the
   // free must land in a slot nobody else has yet.
   struct pinned_free {
@@ -217,7 +230,7 @@ class arena {
                 reuse_delay) {}
     transport::region region;
     slab_allocator slabs;
-    std::vector<resident> clock;  // resident objects, in CLOCK order
+    std::vector<object_id> clock;  // resident objects, in CLOCK order
     std::size_t hand = 0;
     std::vector<pinned_free> pinned_frees;
     std::uint64_t used = 0;  // payload bytes, resident and spilled
@@ -227,10 +240,21 @@ class arena {
 
   arena(std::vector<std::unique_ptr<partition>> parts, std::unique_ptr<spill_store> spill,
         const options& o);
-  bool owns(owner_id owner, object_id id) const;
-  bool may_read(owner_id owner, tenant_id tenant, object_id id) const;
+  // Whether `who` (the caller's index in owners_, if it holds objects)
+  // owns `id`, or may read it as a client of `tenant`.
+  bool owns(std::optional<owner_table::index> who, object_id id) const;
+  bool may_read(std::optional<owner_table::index> who, tenant_id tenant, object_id id) const;
   partition& part(const entry& e) const { return *parts_[e.tenant]; }
-  std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.slot.offset; }
+  std::byte* slot_memory(const entry& e) const { return part(e).region.data() + e.offset(); }
+  slot_ref slot_of(const entry& e) const { return part(e).slabs.slot_at(e.offset()); }
+  // Removes `id`, whose entry is `e`, from the table and its owner's count.
+  void erase(object_id id, const entry& e);
+  // Frees what `id` holds (its slot, its spill record), leaving its entry
+  // for the caller to erase. Its place in the clock is filled by the last
+  // object's, or (`in_bulk`) left empty (id 0) for compact_clocks.
+  void let_go(object_id id, entry& e, bool in_bulk = false);
+  // Closes up the places let_go left empty in the clocks.
+  void compact_clocks();
   object_location location_of(object_id id, const entry& e) const;
   transport::result<slot_ref> make_room(partition& p, std::uint32_t size, when_full full);
   // Faults in the memory of the page `slot` is in, the first time.
@@ -247,7 +271,7 @@ class arena {
   void add_resident(object_id id, entry& e);
   // Takes back the objects a failed allocation made, their slots at once.
   void undo_allocation(std::span<const object_id> made);
-  void drop_resident(entry& e);
+  void drop_resident(entry& e, bool in_bulk = false);
   // Gives the slab allocator back the freed slots no writer pins any more
   // (or that waited past pinned_free_limit).
   void release_unpinned(partition& p);
@@ -256,6 +280,7 @@ class arena {
   std::unique_ptr<spill_store> spill_;
   options options_;
   id_map<entry> objects_;
+  owner_table owners_;                         // of the objects in objects_
   std::unordered_set<owner_id> publications_;  // owners whose objects their tenant may read
   // Every version a slot's pin word takes comes from here, so that no two
   // occupants of a slot share one: a writer's pin names the version alone,

@@ -49,6 +49,8 @@ class id_map {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  /// The table's memory, in bytes.
+  std::size_t bytes() const { return capacity_ * sizeof(slot); }
 
   /// The value of `id`, or nullptr.
   V* find(std::uint64_t id) {
@@ -88,18 +90,27 @@ class id_map {
     std::size_t hole = home(id);
     for (; slots_[hole].id != id; hole = next(hole))
       if (slots_[hole].id == 0) return false;
-    // Backward shift: an entry after the hole moves into it unless its home
-    // lies cyclically in (hole, its slot], where a lookup still finds it.
-    for (std::size_t at = next(hole); slots_[at].id != 0; at = next(at)) {
-      const std::size_t want = home(slots_[at].id);
-      const bool stays = hole < at ? (hole < want && want <= at) : (hole < want || want <= at);
-      if (stays) continue;
-      slots_[hole] = std::move(slots_[at]);
-      hole = at;
-    }
-    slots_[hole] = slot{};
-    --size_;
+    erase_at(hole);
     return true;
+  }
+  /// Removes every entry for which f(id, value) is true, in one pass over
+  /// the table (no lookups); how many. f may change other entries' values,
+  /// not insert or erase, and may be asked twice about an entry it keeps.
+  template <class F>
+  std::size_t erase_if(F&& f) {
+    std::size_t erased = 0;
+    // An erase moves later entries back into the hole, so the slot is
+    // looked at again; entries that wrapped around from the start to the
+    // end were looked at already, and kept.
+    for (std::size_t at = 0; at < capacity_;) {
+      if (slots_[at].id != 0 && f(slots_[at].id, slots_[at].value)) {
+        erase_at(at);
+        ++erased;
+      } else {
+        ++at;
+      }
+    }
+    return erased;
   }
 
   /// Room for `n` entries without growing (references then survive the
@@ -152,6 +163,20 @@ class id_map {
     return static_cast<std::size_t>(h) & (capacity_ - 1);
   }
   std::size_t next(std::size_t at) const { return (at + 1) & (capacity_ - 1); }
+
+  void erase_at(std::size_t hole) {
+    // Backward shift: an entry after the hole moves into it unless its home
+    // lies cyclically in (hole, its slot], where a lookup still finds it.
+    for (std::size_t at = next(hole); slots_[at].id != 0; at = next(at)) {
+      const std::size_t want = home(slots_[at].id);
+      const bool stays = hole < at ? (hole < want && want <= at) : (hole < want || want <= at);
+      if (stays) continue;
+      slots_[hole] = std::move(slots_[at]);
+      hole = at;
+    }
+    slots_[hole] = slot{};
+    --size_;
+  }
 
   void grow(std::size_t capacity) {
     assert(std::has_single_bit(capacity));

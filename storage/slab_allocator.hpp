@@ -73,6 +73,13 @@ class slab_allocator {
   std::chrono::nanoseconds reuse_delay() const { return reuse_delay_; }
   /// The slot size allocate(bytes) reserves. REQUIRES: bytes <= max_slot_bytes().
   std::size_t class_bytes(std::size_t bytes) const { return classes_[class_of(bytes)].bytes; }
+  /// The slot handed out at `offset`, its size from its page's class (so
+  /// that its holder need keep only the offset). REQUIRES: the slot is
+  /// allocated.
+  slot_ref slot_at(std::uint64_t offset) const {
+    const page& p = pages_[offset / page_size_];
+    return {offset, classes_[p.size_class].bytes};
+  }
 
   /// Whether the class serving `bytes` holds any page (so evicting objects of
   /// that class can make room for it without a free page).

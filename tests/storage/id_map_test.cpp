@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -115,4 +116,35 @@ TEST_CASE("id_map: consecutive ids and erases in insertion order leave every oth
   }
   CHECK(wrong == 0);
   CHECK(m.size() == ids.size() / 2);
+}
+
+TEST_CASE("id_map: erase_if removes in one pass what it names, and every other entry stays found",
+          "[id_map]") {
+  // Tables as full as they get (three quarters: long clusters, some of
+  // them wrapping from the end to the start), small and large.
+  for (const std::size_t count : {12, 96, 3'000, 49'000}) {
+    id_map<std::uint64_t> m;
+    std::mt19937_64 rng(count);
+    std::map<std::uint64_t, std::uint64_t> want;
+    while (want.size() < count) {
+      const std::uint64_t id = rng() | 1;
+      want[id] = rng();
+      *m.try_emplace(id).first = want[id];
+    }
+    std::map<std::uint64_t, int> asked;  // how often f saw each id it erased
+    const std::size_t erased = m.erase_if([&](std::uint64_t id, std::uint64_t& v) {
+      if (v % 3 != 0) return false;
+      ++asked[id];
+      return true;
+    });
+    std::erase_if(want, [](const auto& kv) { return kv.second % 3 == 0; });
+    CHECK(erased == count - want.size());
+    CHECK(asked.size() == erased);
+    CHECK(std::ranges::all_of(asked, [](const auto& kv) { return kv.second == 1; }));
+    CHECK(contents(m) == want);
+    std::size_t lost = 0;
+    for (const auto& [id, v] : want) lost += m.find(id) == nullptr || *m.find(id) != v;
+    CHECK(lost == 0);
+    CHECK(m.size() == want.size());
+  }
 }

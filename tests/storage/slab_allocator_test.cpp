@@ -62,6 +62,7 @@ TEST_CASE("a 64 MiB arena fills with mixed sizes, empties, and fills again", "[s
     failures_in_a_row = 0;
     REQUIRE(slot->bytes >= bytes);
     REQUIRE(slot->bytes == slabs.class_bytes(bytes));
+    REQUIRE(slabs.slot_at(slot->offset).bytes == slot->bytes);  // its size from its page
     slots.push_back(*slot);
   }
   INFO(slots.size() << " slots, " << slabs.used() << " bytes used");
