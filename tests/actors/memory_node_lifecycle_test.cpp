@@ -85,13 +85,18 @@ TEST_CASE("remora-ctl stats prints the node's figures", "[memnode][lifecycle]") 
   testing::child_process table({REMORA_CTL, "stats", where, "--auth-token=t"});
   auto objects = table.wait_for_line("objects", 20s);
   REQUIRE(objects.has_value());
-  CHECK(objects->find(" 2") != std::string::npos);
+  CHECK(objects->find(" 2 (their table: ") != std::string::npos);
+  CHECK(objects->find(" bytes an object)") != std::string::npos);
   CHECK(table.wait_exit(10s) == 0);
   testing::child_process json({REMORA_CTL, "stats", where, "--auth-token=t", "--json"});
   auto line = json.wait_for_line("{", 20s);
   REQUIRE(line.has_value());
   CHECK(line->find("\"capacity\": 8388608") != std::string::npos);
   CHECK(line->find("\"objects\": 2") != std::string::npos);
+  // The node's own memory for them: two entries and their ids at least.
+  const auto table_at = line->find("\"table_bytes\": ");
+  REQUIRE(table_at != std::string::npos);
+  CHECK(std::stoull(line->substr(table_at + 15)) >= 2 * 32);
   CHECK(line->find("\"version\": \"" REMORA_VERSION "\"") != std::string::npos);
   CHECK(line->find("\"pid\": " + std::to_string(node.process.pid())) != std::string::npos);
   CHECK(line->find("\"high_watermark\": 0.900, \"low_watermark\": 0.800") != std::string::npos);

@@ -51,6 +51,8 @@ TEST_CASE("remora-memnode --metrics serves the node's figures as Prometheus text
   CHECK(sample(*text, "remora_up") == 1);
   CHECK(sample(*text, "remora_capacity_bytes") == 128.0 * (1 << 20));
   CHECK(sample(*text, "remora_objects") > 0);
+  // Their table: at least 32 bytes an object (an entry and its id).
+  CHECK(sample(*text, "remora_table_bytes") >= 32 * sample(*text, "remora_objects"));
   CHECK(sample(*text, "remora_sessions") >= 1);
   CHECK(sample(*text, "remora_requests_total") > 0);
   CHECK(sample(*text, "remora_tenant_used_bytes{tenant=\"a\"}") > 0);
