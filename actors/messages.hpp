@@ -65,7 +65,7 @@ using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 using room_atom = caf::atom_constant<caf::atom("room")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 8;
+inline constexpr std::uint32_t protocol_version = 9;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.

@@ -336,7 +336,7 @@ result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& 
 }
 
 result<node_client::publication> node_client::open(const std::string& name) {
-  // The reply carries the whole description (28 bytes a chunk), whose size
+  // The reply carries the whole description (about 12 bytes a chunk), whose size
   // is not known before it comes: it may take as long as a table of ten
   // million chunks.
   auto r =

@@ -383,8 +383,11 @@ int run_servers(const config& c) {
   std::string name;
   if (!c.private_tables) {
     name = "remora-embedding-" + std::to_string(::getpid());
-    shared.emplace(rt.publish(name, load_table(c, rt)));
-    std::printf("published as '%s': the servers share one copy\n", name.c_str());
+    auto table = load_table(c, rt);
+    const auto start = clock_type::now();
+    shared.emplace(rt.publish(name, std::move(table)));
+    std::printf("published as '%s' in %.2f s: the servers share one copy\n", name.c_str(),
+                seconds_since(start));
   }
   std::vector<server_process> servers;
   std::vector<std::unique_ptr<remora::GatherClient>> clients;
