@@ -7,8 +7,12 @@
 // address follows from the record's by arithmetic (meta_word below).
 //
 //   chunk (4 MiB aligned):
-//   [ meta words: 65536 x 8 B ][ records: 65536 x 32 B ][ cache indexes: 65536 x 4 B ]
-//   [ shared flags: 65536 x 1 B ]
+//   [ meta words: 93184 x 8 B ][ records: 93184 x 32 B ][ cache indexes: 93184 x 4 B ]
+//   [ shared flags: 93184 x 1 B ]
+//
+// As many records as fill the chunk (45 bytes an object), not a power of
+// two: the chunk sits in huge pages, so every byte of it is memory in use
+// (with 65536 records, 64 bytes an object).
 //
 // The metadata word (meta_word.hpp) says where the object is locally and in
 // which state; its transitions are meta_word's members. The fast path (deref
@@ -31,7 +35,7 @@
 
 namespace remora::detail {
 
-inline constexpr std::size_t records_per_chunk = 1 << 16;
+inline constexpr std::size_t records_per_chunk = 91 * 1024;
 inline constexpr std::size_t record_chunk_bytes = 4u << 20;  // also the chunks' alignment
 inline constexpr std::size_t record_meta_bytes = records_per_chunk * 8;
 
