@@ -193,6 +193,46 @@ std::uint64_t free_publication(node_pointer self, std::optional<std::uint64_t> i
   return id ? self->state.setup.arena->free_owner(*id) : 0;
 }
 
+// Whether `id` may name a new publication: no client's, no publication's,
+// and holding no objects.
+bool id_is_free(node_pointer self, std::uint64_t id) {
+  const auto& st = self->state;
+  return id != 0 && !st.owners.contains(id) && !st.published.has(id) &&
+         !st.setup.arena->has_owner(id);
+}
+
+transport::error taken_id(std::uint64_t id) {
+  return {transport::errc::already_exists, "publication id " + std::to_string(id) + " is taken"};
+}
+
+// `viewer` gives up what it staged for `id`: a publish's objects are its
+// own again (a mend's are the publication's already). How many came back.
+std::uint64_t give_up_staging(node_pointer self, std::uint64_t id, std::uint64_t viewer) {
+  auto& st = self->state;
+  auto staged = st.published.take_staged(id, viewer);
+  if (!staged || staged->kind != publications::staging::publish) return 0;
+  return st.setup.arena->give_back(id, viewer);
+}
+
+// A description's last part after those staged, if any: the whole of it,
+// as long as announced.
+transport::result<std::vector<char>> completed(std::optional<publications::staged_part> staged,
+                                               std::vector<char> last) {
+  if (!staged) return last;
+  auto& whole = staged->description;
+  whole.insert(whole.end(), last.begin(), last.end());
+  if (whole.size() != staged->description_bytes)
+    return transport::error{transport::errc::invalid_argument,
+                            "the description came to " + std::to_string(whole.size()) +
+                                " bytes of the " + std::to_string(staged->description_bytes) +
+                                " announced"};
+  return std::move(whole);
+}
+
+publication_reply reply_of(publications::opened o) {
+  return {o.id, o.generation, o.description_bytes, o.offset, std::move(o.description)};
+}
+
 // How long a replaced blob value stays readable: well past the time a
 // reader takes from finding it to reading it.
 constexpr std::chrono::seconds replaced_grace{2};
@@ -514,23 +554,55 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         for (std::uint64_t done : st.published.forget(owner))  // its views are closed
           st.counters.objects_reclaimed += free_publication(self, done);
       },
-      [self](publish_atom, std::uint64_t session, std::uint64_t id, const std::string& name,
-             std::vector<char> description,
+      [self](stage_atom, std::uint64_t session, std::uint64_t id, std::uint64_t total,
+             std::uint64_t number, const std::vector<char>& part,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
-        if (id == 0 || st.owners.contains(id))
-          return refuse(self, {transport::errc::already_exists,
-                               "publication id " + std::to_string(id) + " is taken"});
-        if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
+        if (number == 0) (void)give_up_staging(self, id, who->owner);  // a try before it failed
+        if (!st.published.staged(id) && !st.published.has(id) && !id_is_free(self, id))
+          return refuse(self, taken_id(id));
+        auto kind = st.published.stage(who->tenant, id, who->owner, total, number, part);
+        if (!kind) {
+          give_up_staging(self, id, who->owner);  // a refused part ends what it belongs to
+          return refuse(self, kind.err());
+        }
+        if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken) {
+          give_up_staging(self, id, who->owner);
           return refuse(self, taken.err());
-        if (auto named =
-                st.published.add(who->tenant, name, id, std::move(description), who->owner);
+        }
+        return static_cast<std::uint64_t>(ids.size());
+      },
+      [self](publish_atom, std::uint64_t session, std::uint64_t id, const std::string& name,
+             std::vector<char>& description,
+             const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
+        const auto timed = self->state.latency.time(request_kind::publication);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto& st = self->state;
+        if (st.published.staged_by_other(id, who->owner)) return refuse(self, taken_id(id));
+        auto staged = st.published.take_staged(id, who->owner);
+        if (staged && staged->kind != publications::staging::publish)
+          return refuse(self, {transport::errc::invalid_argument,
+                               "publication " + std::to_string(id) + " was sent as a mend"});
+        if (!staged && !id_is_free(self, id)) return refuse(self, taken_id(id));
+        // A refusal gives back what was taken: all of the publication's
+        // objects when parts came before (it had none of its own).
+        const bool parts = staged.has_value();
+        const auto refused = [&](const transport::error& e) {
+          if (parts) (void)st.setup.arena->give_back(id, who->owner);
+          return refuse(self, e);
+        };
+        if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
+          return refused(taken.err());
+        auto whole = completed(std::move(staged), std::move(description));
+        if (!whole) return refused(whole.err());  // only parts come short
+        if (auto named = st.published.add(who->tenant, name, id, std::move(*whole), who->owner);
             !named) {
-          (void)st.setup.arena->adopt(ids, id, who->owner);  // give them back
-          return refuse(self, named.err());
+          if (!parts) (void)st.setup.arena->adopt(ids, id, who->owner);
+          return refused(named.err());
         }
         return static_cast<std::uint64_t>(ids.size());
       },
@@ -539,9 +611,19 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        auto r = self->state.published.open(who->tenant, name, who->owner);
+        auto r = self->state.published.open(who->tenant, name, who->owner, publication_slice_bytes);
         if (!r) return refuse(self, r.err());
-        return publication_reply{r->id, std::move(r->description)};
+        return reply_of(std::move(*r));
+      },
+      [self](describe_atom, std::uint64_t session, std::uint64_t id,
+             std::uint64_t offset) -> caf::result<publication_reply> {
+        const auto timed = self->state.latency.time(request_kind::publication);
+        const auto* who = admitted(self, session);
+        if (who == nullptr) return not_admitted(self);
+        auto r = self->state.published.describe(who->tenant, id, who->owner, offset,
+                                                publication_slice_bytes);
+        if (!r) return refuse(self, r.err());
+        return reply_of(std::move(*r));
       },
       [self](close_atom, std::uint64_t session, std::uint64_t id) -> caf::result<std::uint64_t> {
         const auto timed = self->state.latency.time(request_kind::publication);
@@ -652,19 +734,35 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
-        if (auto r = self->state.published.retract(who->tenant, id, who->owner); !r)
+        auto& st = self->state;
+        if (st.published.staged(id) && !st.published.staged_by_other(id, who->owner) &&
+            !st.published.has(id))  // parts of a publish that failed elsewhere
+          return give_up_staging(self, id, who->owner);
+        (void)give_up_staging(self, id, who->owner);  // a mend under way
+        if (auto r = st.published.retract(who->tenant, id, who->owner); !r)
           return refuse(self, r.err());
-        return self->state.setup.arena->give_back(id, who->owner);
+        return st.setup.arena->give_back(id, who->owner);
       },
-      [self](mend_atom, std::uint64_t session, std::uint64_t id, std::vector<char> description,
+      [self](mend_atom, std::uint64_t session, std::uint64_t id, std::vector<char>& description,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
         if (who == nullptr) return not_admitted(self);
         auto& st = self->state;
+        if (st.published.staged_by_other(id, who->owner)) return refuse(self, taken_id(id));
+        // What parts came before are the publication's already, as a
+        // mend's objects are once it is done.
+        auto staged = st.published.take_staged(id, who->owner);
+        if (staged && staged->kind != publications::staging::mend) {
+          (void)st.setup.arena->give_back(id, who->owner);  // a publish's, given up
+          return refuse(self, {transport::errc::invalid_argument,
+                               "publication " + std::to_string(id) + " was sent as a publish"});
+        }
         if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
           return refuse(self, taken.err());
-        if (auto mended = st.published.mend(who->tenant, id, std::move(description), who->owner);
+        auto whole = completed(std::move(staged), std::move(description));
+        if (auto mended = whole ? st.published.mend(who->tenant, id, std::move(*whole), who->owner)
+                                : transport::result<void>(whole.err());
             !mended) {
           (void)st.setup.arena->adopt(ids, id, who->owner);  // give them back
           return refuse(self, mended.err());

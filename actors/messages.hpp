@@ -10,6 +10,7 @@
 // them into transport::error again (to_error below).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,6 +57,8 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using unpublish_atom = caf::atom_constant<caf::atom("unpublish")>;
 using retract_atom = caf::atom_constant<caf::atom("retract")>;
 using mend_atom = caf::atom_constant<caf::atom("mend")>;
+using stage_atom = caf::atom_constant<caf::atom("stage")>;
+using describe_atom = caf::atom_constant<caf::atom("describe")>;
 using pulse_atom = caf::atom_constant<caf::atom("pulse")>;
 using blob_put_atom = caf::atom_constant<caf::atom("blob_put")>;
 using blob_get_atom = caf::atom_constant<caf::atom("blob_get")>;
@@ -65,7 +68,13 @@ using reclaim_atom = caf::atom_constant<caf::atom("reclaim")>;
 using room_atom = caf::atom_constant<caf::atom("room")>;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr std::uint32_t protocol_version = 9;
+inline constexpr std::uint32_t protocol_version = 10;
+
+/// The most bytes of a publication's description, or of its ids, that one
+/// message carries: a table of millions of chunks goes in parts of this
+/// size (stage_atom ahead of publish or mend; describe_atom after open), so
+/// that neither side's buffers grow to the whole table at once.
+inline constexpr std::size_t publication_slice_bytes = 1 << 20;
 
 /// Where an object lives: storage::object_location (its slot's offset, the
 /// version the slot must carry, sizes), sent as is.
@@ -93,16 +102,22 @@ typename Inspector::result_type inspect(Inspector& f, hello_reply& x) {
            x.arena_key, x.capacity, x.max_object_size, x.pulse);
 }
 
-/// A published array as its node keeps it: the publication's id and the
-/// array's description (objects/published_array, bytes to the node).
+/// A published array as its node keeps it: the publication's id and a
+/// slice of the array's description (objects/published_array, bytes to the
+/// node), at `offset` of `description_bytes`; `generation` counts the
+/// description's mends, so that a reader of its slices sees when it changed.
 struct publication_reply {
   std::uint64_t id = 0;
+  std::uint64_t generation = 0;
+  std::uint64_t description_bytes = 0;
+  std::uint64_t offset = 0;
   std::vector<char> description;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, publication_reply& x) {
-  return f(caf::meta::type_name("remora.publication"), x.id, x.description);
+  return f(caf::meta::type_name("remora.publication"), x.id, x.generation, x.description_bytes,
+           x.offset, x.description);
 }
 
 /// A blob store's value as its node keeps it: where its pieces are, in
@@ -181,16 +196,29 @@ using memory_node_actor = caf::typed_actor<
     // -> how many objects it took
     caf::replies_to<publish_atom, std::uint64_t, std::uint64_t, std::string, std::vector<char>,
                     std::vector<std::uint64_t>>::with<std::uint64_t>,
-    // session, name -> publication id and description; the caller holds
-    // one more view
+    // session, publication id, the description's whole length, the part's
+    // number (0, 1, ...: 0 starts afresh), a slice of the description, ids:
+    // a part of a publish or a mend sent ahead of its last part
+    // (publish_atom, mend_atom), which it then comes before. The ids are
+    // the publication's at once; the slice waits for the rest -> how many
+    // objects it took
+    caf::replies_to<stage_atom, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                    std::vector<char>, std::vector<std::uint64_t>>::with<std::uint64_t>,
+    // session, name -> publication id and the description's first slice;
+    // the caller holds one more view
     caf::replies_to<open_atom, std::uint64_t, std::string>::with<publication_reply>,
+    // session, publication id, offset -> the description's slice there; the
+    // caller holds a view
+    caf::replies_to<describe_atom, std::uint64_t, std::uint64_t,
+                    std::uint64_t>::with<publication_reply>,
     // session, publication id: the caller closes a view -> objects freed
     // (unpublished, and that was the last view)
     caf::replies_to<close_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
     // session, name: the name goes now -> objects freed (none viewed it)
     caf::replies_to<unpublish_atom, std::uint64_t, std::string>::with<std::uint64_t>,
     // session, publication id: the publisher, its only viewer, takes it
-    // back (publishing failed elsewhere) -> objects that are its own again
+    // back (publishing failed elsewhere), or what it staged of it ->
+    // objects that are its own again
     caf::replies_to<retract_atom, std::uint64_t, std::uint64_t>::with<std::uint64_t>,
     // session, publication id, description, ids: a viewer that rebuilt
     // copies lost with a node hands its objects `ids` here to the

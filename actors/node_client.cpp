@@ -9,6 +9,7 @@
 #include "actors/control_plane_impl.hpp"
 #include "actors/messages.hpp"
 #include "actors/preamble.hpp"
+#include "actors/publications.hpp"
 #include "transport/bootstrap.hpp"
 #include "transport/secure_random.hpp"
 #include "transport/stop_flag.hpp"
@@ -312,38 +313,109 @@ result<std::vector<object_location>> node_client::lookup(std::span<const object_
                                                   std::vector<object_id>(ids.begin(), ids.end()));
 }
 
-// Publishing a table of millions of rows keeps the node busy for a while
-// (its description and every chunk handed over), and heartbeats wait behind
+// Publishing a table of millions of rows goes in parts (messages.hpp,
+// publication_slice_bytes), each a slice of the description and of the ids
+// handed over, and opening it reads the description a slice at a time:
+// neither side's buffers grow to the whole table. Closing the last view or
+// unpublishing frees every chunk on the node, and heartbeats wait behind
 // it: such a request is not abandoned for a missed heartbeat, only past its
-// deadline, which grows by a second for each million chunks. Closing the
-// last view or unpublishing frees every chunk on the node: the chunks are
-// not known here, so those wait for as many as a table of ten million.
+// deadline, which grows by a second for each million chunks. The chunks
+// are not known here, so those wait for as many as a table of ten million.
 namespace {
 std::chrono::milliseconds publication_deadline(std::chrono::milliseconds timeout,
                                                std::size_t chunks) {
   return timeout + std::chrono::milliseconds(chunks / 1000);
 }
 constexpr std::size_t most_chunks = 10'000'000;
+constexpr std::size_t ids_a_part = publication_slice_bytes / sizeof(object_id);
+
+// How many parts carry `description` and `ids`: as many as the longer needs.
+std::size_t parts_for(std::span<const char> description, std::span<const object_id> ids) {
+  const auto over = [](std::size_t n, std::size_t each) { return (n + each - 1) / each; };
+  return std::max({std::size_t{1}, over(description.size(), publication_slice_bytes),
+                   over(ids.size(), ids_a_part)});
+}
+
+// Part k of `all`, in parts of `each`.
+template <class T>
+std::vector<T> part_of(std::span<const T> all, std::size_t k, std::size_t each) {
+  const std::size_t from = std::min(all.size(), k * each);
+  return {all.begin() + static_cast<std::ptrdiff_t>(from),
+          all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), from + each))};
+}
 }  // namespace
+
+// All parts but the last go ahead (stage_atom); how many there are.
+result<std::size_t> node_client::stage(std::uint64_t id, std::span<const char> description,
+                                       std::span<const object_id> ids) {
+  const std::size_t parts = parts_for(description, ids);
+  for (std::size_t k = 0; k + 1 < parts; ++k) {
+    auto r = impl_->ask_within<std::uint64_t>(
+        publication_deadline(impl_->opts.timeout, ids_a_part), {}, "stage", stage_atom::value,
+        the_session, id, static_cast<std::uint64_t>(description.size()),
+        static_cast<std::uint64_t>(k), part_of(description, k, publication_slice_bytes),
+        part_of(ids, k, ids_a_part));
+    if (!r) return r.err();
+  }
+  return parts;
+}
 
 result<std::uint64_t> node_client::publish(std::uint64_t id, const std::string& name,
                                            std::span<const char> description,
                                            std::span<const object_id> ids) {
-  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, ids.size()), {},
-                                          "publish", publish_atom::value, the_session, id, name,
-                                          std::vector<char>(description.begin(), description.end()),
-                                          std::vector<object_id>(ids.begin(), ids.end()));
+  auto parts = stage(id, description, ids);
+  auto r = parts ? impl_->ask_within<std::uint64_t>(
+                       publication_deadline(impl_->opts.timeout, ids_a_part), {}, "publish",
+                       publish_atom::value, the_session, id, name,
+                       part_of(description, *parts - 1, publication_slice_bytes),
+                       part_of(ids, *parts - 1, ids_a_part))
+                 : result<std::uint64_t>(parts.err());
+  if (!r) {
+    (void)impl_->ask<std::uint64_t>("retract", retract_atom::value, the_session, id);  // parts sent
+    return r.err();
+  }
+  return static_cast<std::uint64_t>(ids.size());
 }
 
 result<node_client::publication> node_client::open(const std::string& name) {
-  // The reply carries the whole description (about 12 bytes a chunk), whose size
-  // is not known before it comes: it may take as long as a table of ten
-  // million chunks.
-  auto r =
-      impl_->ask_within<publication_reply>(publication_deadline(impl_->opts.timeout, most_chunks),
-                                           {}, "open", open_atom::value, the_session, name);
+  auto r = impl_->ask<publication_reply>("open", open_atom::value, the_session, name);
   if (!r) return r.err();
-  return publication{r->id, std::move(r->description)};
+  // The rest of the description, a slice at a time; a mend meanwhile (a new
+  // generation) starts it again.
+  const auto malformed = [&](const publication_reply& p, std::size_t at) {
+    return error{errc::protocol, "a slice of " + std::to_string(p.description.size()) +
+                                     " bytes at " + std::to_string(p.offset) +
+                                     " of the description of '" + name + "' (" +
+                                     std::to_string(p.description_bytes) + " bytes) where " +
+                                     std::to_string(at) + " was asked"};
+  };
+  const auto fits = [](const publication_reply& p, std::size_t at) {
+    return p.description_bytes <= publications::most_description_bytes && p.offset == at &&
+           p.description.size() <= p.description_bytes - at &&
+           (!p.description.empty() || at == p.description_bytes);
+  };
+  publication_reply first = std::move(r).value();
+  if (!fits(first, 0)) return malformed(first, 0);
+  std::vector<char> description = std::move(first.description);
+  description.reserve(first.description_bytes);
+  for (int restarts = 0; description.size() < first.description_bytes;) {
+    auto s = impl_->ask<publication_reply>("describe", describe_atom::value, the_session, first.id,
+                                           static_cast<std::uint64_t>(description.size()));
+    if (!s) return s.err();
+    if (s->generation != first.generation) {
+      if (++restarts > 8)
+        return error{errc::busy, "the description of '" + name + "' changed " +
+                                     std::to_string(restarts) + " times while being read"};
+      first.generation = s->generation;
+      first.description_bytes = s->description_bytes;
+      description.clear();
+      continue;
+    }
+    if (s->description_bytes != first.description_bytes || !fits(*s, description.size()))
+      return malformed(*s, description.size());
+    description.insert(description.end(), s->description.begin(), s->description.end());
+  }
+  return publication{first.id, std::move(description)};
 }
 
 result<std::uint64_t> node_client::close(std::uint64_t id) {
@@ -357,10 +429,17 @@ result<std::uint64_t> node_client::retract(std::uint64_t id) {
 
 result<std::uint64_t> node_client::mend(std::uint64_t id, std::span<const char> description,
                                         std::span<const object_id> ids) {
-  return impl_->ask_within<std::uint64_t>(publication_deadline(impl_->opts.timeout, ids.size()), {},
-                                          "mend", mend_atom::value, the_session, id,
-                                          std::vector<char>(description.begin(), description.end()),
-                                          std::vector<object_id>(ids.begin(), ids.end()));
+  // A mend that fails after its first parts leaves them with the
+  // publication (a mend's objects are its own once done); the next mend
+  // starts afresh.
+  auto parts = stage(id, description, ids);
+  if (!parts) return parts.err();
+  auto r = impl_->ask_within<std::uint64_t>(
+      publication_deadline(impl_->opts.timeout, ids_a_part), {}, "mend", mend_atom::value,
+      the_session, id, part_of(description, *parts - 1, publication_slice_bytes),
+      part_of(ids, *parts - 1, ids_a_part));
+  if (!r) return r.err();
+  return static_cast<std::uint64_t>(ids.size());
 }
 
 result<std::uint64_t> node_client::unpublish(const std::string& name) {

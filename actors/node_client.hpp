@@ -80,8 +80,9 @@ class node_client {
   /// Published arrays (actors/publications.hpp), named within the client's
   /// tenant. publish: the client's objects `ids` on this node become
   /// publication `id`'s, named `name`, and the client holds a view of it;
-  /// how many objects. Errors: already_exists (the name is taken),
-  /// unknown_object (an id not the client's).
+  /// how many objects. A table of millions of chunks goes in parts; a
+  /// publish that fails is taken back (retract). Errors: already_exists
+  /// (the name is taken), unknown_object (an id not the client's).
   transport::result<std::uint64_t> publish(std::uint64_t id, const std::string& name,
                                            std::span<const char> description,
                                            std::span<const object_id> ids);
@@ -160,6 +161,9 @@ class node_client {
 
  private:
   explicit node_client(std::unique_ptr<impl> p);
+  // Sends all parts of a publish or mend but the last; how many parts.
+  transport::result<std::size_t> stage(std::uint64_t id, std::span<const char> description,
+                                       std::span<const object_id> ids);
   std::unique_ptr<impl> impl_;
 };
 

@@ -5,7 +5,9 @@
 // who holds views of it. A view is held by a client runtime (its owner id),
 // once per open; a runtime whose lease lapses holds none any more.
 // Unpublishing removes the name at once; the publication's objects are freed
-// once it is unpublished and no view is held.
+// once it is unpublished and no view is held. A description of millions of
+// chunks comes in parts (stage) ahead of the publish or mend it belongs to,
+// and is read in slices (open, describe).
 //
 // Thread-safety: one owner (the memory_node actor).
 #pragma once
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,19 +29,43 @@ class publications {
   using owner_id = std::uint64_t;
   using tenant_id = std::uint32_t;
 
+  /// A slice of a publication's description, at `offset` of
+  /// `description_bytes`; `generation` counts its mends.
   struct opened {
     std::uint64_t id = 0;
+    std::uint64_t generation = 0;
+    std::uint64_t description_bytes = 0;
+    std::uint64_t offset = 0;
     std::vector<char> description;
   };
+  /// What a part staged ahead of the rest goes to.
+  enum class staging { publish, mend };
+  /// Description bytes staged before its last part came.
+  struct staged_part {
+    staging kind = staging::publish;
+    std::uint64_t description_bytes = 0;  // the whole, as announced
+    std::vector<char> description;        // what came so far
+  };
+  /// The longest description staged, and how many stagings a viewer keeps
+  /// at once.
+  static constexpr std::uint64_t most_description_bytes = std::uint64_t{1} << 30;
+  static constexpr std::size_t most_stagings = 4;
 
   /// Names publication `id` `name` within `tenant`; `viewer` (the
   /// publisher) holds its first view. Errors: already_exists (the name is
   /// taken, or the id), invalid_argument (an empty name).
   transport::result<void> add(tenant_id tenant, const std::string& name, std::uint64_t id,
                               std::vector<char> description, owner_id viewer);
-  /// The publication named `name` within `tenant`; `viewer` holds one more
-  /// view of it. Errors: unknown_object.
-  transport::result<opened> open(tenant_id tenant, const std::string& name, owner_id viewer);
+  /// The publication named `name` within `tenant` and the first `slice`
+  /// bytes of its description; `viewer` holds one more view of it. Errors:
+  /// unknown_object.
+  transport::result<opened> open(tenant_id tenant, const std::string& name, owner_id viewer,
+                                 std::size_t slice);
+  /// At most `slice` bytes of publication `id`'s description from `offset`.
+  /// Errors: unknown_object (no such publication in `tenant`, or `viewer`
+  /// holds no view of it), out_of_range (`offset` past the end).
+  transport::result<opened> describe(tenant_id tenant, std::uint64_t id, owner_id viewer,
+                                     std::uint64_t offset, std::size_t slice) const;
   /// `viewer` closes a view of publication `id`. Returns the publication to
   /// free now (unpublished, its last view closed), if any. Errors:
   /// unknown_object (no such publication in `tenant`, or no view of it held
@@ -59,9 +86,31 @@ class publications {
   /// invalid_argument (`viewer` holds no view of it).
   transport::result<void> mend(tenant_id tenant, std::uint64_t id, std::vector<char> description,
                                owner_id viewer);
-  /// `viewer` is gone (its lease lapsed): every view it held is closed.
-  /// Returns the publications to free now.
+  /// `viewer` is gone (its lease lapsed): every view it held is closed, and
+  /// what it staged goes. Returns the publications to free now, with the
+  /// ids of those it was staging (what they took is to be freed too).
   std::vector<std::uint64_t> forget(owner_id viewer);
+
+  /// Keeps part number `number` (`bytes`) of the description of
+  /// publication `id`, `total` bytes in all, until the publish (`id` no
+  /// publication yet) or the mend (`id` published, and viewed by `viewer`)
+  /// that ends it comes. Part 0 starts it (take_staged first what `viewer`
+  /// staged before); the others follow in order. Errors: already_exists
+  /// (another client stages `id`), invalid_argument (a part out of order,
+  /// more bytes than `total`, `total` above most_description_bytes or
+  /// changed, or most_stagings under way), unknown_object (`id` not
+  /// published where it was, or `viewer` holds no view of it).
+  transport::result<staging> stage(tenant_id tenant, std::uint64_t id, owner_id viewer,
+                                   std::uint64_t total, std::uint64_t number,
+                                   std::span<const char> bytes);
+  /// Whether `id` is a publication; whether a client stages it.
+  bool has(std::uint64_t id) const { return all_.contains(id); }
+  bool staged(std::uint64_t id) const { return staged_.contains(id); }
+  /// Whether a client other than `viewer` stages `id`.
+  bool staged_by_other(std::uint64_t id, owner_id viewer) const;
+  /// What `viewer` staged for `id`, taken out (the publish or mend that
+  /// ends it came, or it is given up).
+  std::optional<staged_part> take_staged(std::uint64_t id, owner_id viewer);
 
   /// Publications named now, and those unpublished whose views are open.
   std::size_t named() const { return names_.size(); }
@@ -72,6 +121,7 @@ class publications {
     tenant_id tenant = 0;
     std::string name;
     std::vector<char> description;
+    std::uint64_t generation = 0;                       // mends
     std::unordered_map<owner_id, std::uint32_t> views;  // per viewer
     bool unpublished = false;
   };
@@ -80,6 +130,13 @@ class publications {
 
   std::map<std::pair<tenant_id, std::string>, std::uint64_t> names_;
   std::unordered_map<std::uint64_t, publication> all_;
+  struct stager {
+    tenant_id tenant = 0;
+    owner_id viewer = 0;
+    std::uint64_t next = 0;  // the part to come
+    staged_part part;
+  };
+  std::unordered_map<std::uint64_t, stager> staged_;  // by publication id
 };
 
 }  // namespace remora::actors

@@ -53,11 +53,15 @@ int main(int argc, char** argv) {
   save(caf::make_message(publish_atom::value, std::uint64_t{5}, std::uint64_t{100},
                          std::string("table"), std::vector<char>{'d'},
                          std::vector<std::uint64_t>{1, 2}));
+  save(caf::make_message(stage_atom::value, std::uint64_t{5}, std::uint64_t{100}, std::uint64_t{2},
+                         std::uint64_t{0}, std::vector<char>{'d'}, std::vector<std::uint64_t>{1}));
   save(caf::make_message(open_atom::value, std::uint64_t{5}, std::string("table")));
+  save(caf::make_message(describe_atom::value, std::uint64_t{5}, std::uint64_t{100},
+                         std::uint64_t{1}));
   save(caf::make_message(close_atom::value, std::uint64_t{5}, std::uint64_t{100}));
   save(caf::make_message(unpublish_atom::value, std::uint64_t{5}, std::string("table")));
   save(caf::make_message(retract_atom::value, std::uint64_t{5}, std::uint64_t{100}));
-  save(publication_reply{100, {'d'}});
+  save(publication_reply{100, 0, 2, 1, {'d'}});
   save(hello_reply{1, 2, {'a'}, {'b'}, 1 << 20, 4096});
   save(node_stats{});
   save(std::vector<slot_location>{{1, 4096, 3, 64, 104}});

@@ -172,6 +172,8 @@ class arena {
   /// id not `owner`'s), invalid_argument (an id twice). All or nothing.
   transport::result<void> adopt(std::span<const object_id> ids, owner_id owner,
                                 owner_id publication);
+  /// Whether `owner` holds any object here.
+  bool has_owner(owner_id owner) const { return owners_.find(owner).has_value(); }
   /// Undoes adopt: every object of `publication` is `owner`'s again; how many.
   std::uint64_t give_back(owner_id publication, owner_id owner);
   /// Frees every object of `owner`; how many.
