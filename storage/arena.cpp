@@ -225,7 +225,7 @@ result<std::vector<object_location>> arena::allocate(std::span<const object_id> 
     e.owner = mine;
     e.tenant = tenant_of;
     p.used += sizes[i];
-    e.slot_offset8 = slot->offset >> 3;
+    e.set_offset(slot->offset);
     e.size = sizes[i];
     e.version = next_version_++;
     // Nothing of the slot's last object shows through.
@@ -646,7 +646,7 @@ result<void> arena::unspill(object_id id, entry& e, when_full full) {
   std::memcpy(&trailer, bytes.data() + record - sizeof trailer, sizeof trailer);
   auto slot = make_room(part(e), e.size, full);  // entries are never erased there: `e` stays valid
   if (!slot) return slot.err();
-  e.slot_offset8 = slot->offset >> 3;
+  e.set_offset(slot->offset);
   e.version = next_version_++;
   std::memcpy(slot_memory(e) + payload_offset, bytes.data(), e.size);
   write_slot(slot_memory(e), id, e.version, e.size, trailer.crc);

@@ -37,6 +37,7 @@
 // region's bytes concurrently, only through the slot protocol.
 #pragma once
 
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -210,6 +211,10 @@ class arena {
     std::uint32_t clock_index = 0;  // in its partition's clock, while resident
 
     std::uint64_t offset() const { return std::uint64_t{slot_offset8} << 3; }
+    void set_offset(std::uint64_t offset) {
+      assert(offset % 8 == 0 && (offset >> 43) == 0);  // 8-byte aligned, within 8 TiB
+      slot_offset8 = offset >> 3;
+    }
   };
   static_assert(sizeof(entry) == 24);
   // What an entry's fields can hold: a partition's bytes and resident
