@@ -216,9 +216,9 @@ std::uint64_t give_up_staging(node_pointer self, std::uint64_t id, std::uint64_t
 
 // A description's last part after those staged, if any: the whole of it,
 // as long as announced.
-transport::result<std::vector<char>> completed(std::optional<publications::staged_part> staged,
-                                               std::vector<char> last) {
-  if (!staged) return last;
+transport::result<storage::huge_vector<char>> completed(
+    std::optional<publications::staged_part> staged, const std::vector<char>& last) {
+  if (!staged) return storage::huge_vector<char>(last.begin(), last.end());
   auto& whole = staged->description;
   whole.insert(whole.end(), last.begin(), last.end());
   if (whole.size() != staged->description_bytes)
@@ -576,7 +576,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         return static_cast<std::uint64_t>(ids.size());
       },
       [self](publish_atom, std::uint64_t session, std::uint64_t id, const std::string& name,
-             std::vector<char>& description,
+             const std::vector<char>& description,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
@@ -597,7 +597,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         };
         if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
           return refused(taken.err());
-        auto whole = completed(std::move(staged), std::move(description));
+        auto whole = completed(std::move(staged), description);
         if (!whole) return refused(whole.err());  // only parts come short
         if (auto named = st.published.add(who->tenant, name, id, std::move(*whole), who->owner);
             !named) {
@@ -743,7 +743,8 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
           return refuse(self, r.err());
         return st.setup.arena->give_back(id, who->owner);
       },
-      [self](mend_atom, std::uint64_t session, std::uint64_t id, std::vector<char>& description,
+      [self](mend_atom, std::uint64_t session, std::uint64_t id,
+             const std::vector<char>& description,
              const std::vector<std::uint64_t>& ids) -> caf::result<std::uint64_t> {
         const auto timed = self->state.latency.time(request_kind::publication);
         const auto* who = admitted(self, session);
@@ -760,7 +761,7 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         }
         if (auto taken = st.setup.arena->adopt(ids, who->owner, id); !taken)
           return refuse(self, taken.err());
-        auto whole = completed(std::move(staged), std::move(description));
+        auto whole = completed(std::move(staged), description);
         if (auto mended = whole ? st.published.mend(who->tenant, id, std::move(*whole), who->owner)
                                 : transport::result<void>(whole.err());
             !mended) {

@@ -396,8 +396,9 @@ result<node_client::publication> node_client::open(const std::string& name) {
   };
   publication_reply first = std::move(r).value();
   if (!fits(first, 0)) return malformed(first, 0);
-  std::vector<char> description = std::move(first.description);
+  storage::huge_vector<char> description;
   description.reserve(first.description_bytes);
+  description.assign(first.description.begin(), first.description.end());
   for (int restarts = 0; description.size() < first.description_bytes;) {
     auto s = impl_->ask<publication_reply>("describe", describe_atom::value, the_session, first.id,
                                            static_cast<std::uint64_t>(description.size()));

@@ -20,6 +20,7 @@
 #include "actors/node_address.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
+#include "storage/huge_vector.hpp"
 #include "storage/remote_arena.hpp"
 #include "transport/result.hpp"
 
@@ -88,7 +89,7 @@ class node_client {
                                            std::span<const object_id> ids);
   struct publication {
     std::uint64_t id = 0;
-    std::vector<char> description;  // objects/published_array, as published
+    storage::huge_vector<char> description;  // objects/published_array, as published
   };
   /// The publication named `name`; the client holds one more view of it.
   /// Errors: unknown_object.

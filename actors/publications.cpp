@@ -14,7 +14,7 @@ error no_such_name(const std::string& name) {
   return {errc::unknown_object, "no array is published as '" + name + "'"};
 }
 
-std::vector<char> slice_of(const std::vector<char>& bytes, std::uint64_t offset,
+std::vector<char> slice_of(const storage::huge_vector<char>& bytes, std::uint64_t offset,
                            std::size_t slice) {
   const auto from = bytes.begin() + static_cast<std::ptrdiff_t>(offset);
   return {from, from + static_cast<std::ptrdiff_t>(
@@ -24,7 +24,7 @@ std::vector<char> slice_of(const std::vector<char>& bytes, std::uint64_t offset,
 }  // namespace
 
 result<void> publications::add(tenant_id tenant, const std::string& name, std::uint64_t id,
-                               std::vector<char> description, owner_id viewer) {
+                               storage::huge_vector<char> description, owner_id viewer) {
   if (name.empty()) return error{errc::invalid_argument, "a published array needs a name"};
   if (names_.contains({tenant, name}))
     return error{errc::already_exists, "an array is published as '" + name + "' already"};
@@ -102,8 +102,8 @@ result<void> publications::retract(tenant_id tenant, std::uint64_t id, owner_id 
   return {};
 }
 
-result<void> publications::mend(tenant_id tenant, std::uint64_t id, std::vector<char> description,
-                                owner_id viewer) {
+result<void> publications::mend(tenant_id tenant, std::uint64_t id,
+                                storage::huge_vector<char> description, owner_id viewer) {
   auto it = all_.find(id);
   if (it == all_.end() || it->second.tenant != tenant || it->second.unpublished)
     return error{errc::unknown_object, "no publication " + std::to_string(id)};

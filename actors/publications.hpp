@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/huge_vector.hpp"
 #include "transport/result.hpp"
 
 namespace remora::actors {
@@ -43,8 +44,8 @@ class publications {
   /// Description bytes staged before its last part came.
   struct staged_part {
     staging kind = staging::publish;
-    std::uint64_t description_bytes = 0;  // the whole, as announced
-    std::vector<char> description;        // what came so far
+    std::uint64_t description_bytes = 0;     // the whole, as announced
+    storage::huge_vector<char> description;  // what came so far
   };
   /// The longest description staged, and how many stagings a viewer keeps
   /// at once.
@@ -55,7 +56,7 @@ class publications {
   /// publisher) holds its first view. Errors: already_exists (the name is
   /// taken, or the id), invalid_argument (an empty name).
   transport::result<void> add(tenant_id tenant, const std::string& name, std::uint64_t id,
-                              std::vector<char> description, owner_id viewer);
+                              storage::huge_vector<char> description, owner_id viewer);
   /// The publication named `name` within `tenant` and the first `slice`
   /// bytes of its description; `viewer` holds one more view of it. Errors:
   /// unknown_object.
@@ -84,8 +85,8 @@ class publications {
   /// `id` (its copies were rebuilt after a node was lost). Errors:
   /// unknown_object (no such publication in `tenant`, or unpublished),
   /// invalid_argument (`viewer` holds no view of it).
-  transport::result<void> mend(tenant_id tenant, std::uint64_t id, std::vector<char> description,
-                               owner_id viewer);
+  transport::result<void> mend(tenant_id tenant, std::uint64_t id,
+                               storage::huge_vector<char> description, owner_id viewer);
   /// `viewer` is gone (its lease lapsed): every view it held is closed, and
   /// what it staged goes. Returns the publications to free now, with the
   /// ids of those it was staging (what they took is to be freed too).
@@ -120,7 +121,7 @@ class publications {
   struct publication {
     tenant_id tenant = 0;
     std::string name;
-    std::vector<char> description;
+    storage::huge_vector<char> description;
     std::uint64_t generation = 0;                       // mends
     std::unordered_map<owner_id, std::uint32_t> views;  // per viewer
     bool unpublished = false;

@@ -74,7 +74,7 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
   d.size = array.size;
   d.per_chunk = array.per_chunk;
   for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(homes.node_id(n));
-  std::vector<std::vector<storage::object_id>> ids(nodes);
+  std::vector<storage::huge_vector<storage::object_id>> ids(nodes);
   d.chunks.reserve(array.chunks.size());
   for (auto& on_node : ids) on_node.reserve(array.chunks.size() / nodes + 1);
   for (const detail::object_record* r : array.chunks) {
@@ -94,7 +94,7 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
       d.extra.push_back({chunk, copies[k].node, copies[k].offset, copies[k].version});
     for (const auto& c : copies) ids[c.node].push_back(r->id);
   }
-  const std::vector<char> description = d.encode();
+  const auto description = d.encode();
   const std::uint64_t id = transport::secure_random_u64();
   // With a cluster the name is claimed in etcd first, for the whole pool
   // at once; then the nodes keep it as without one.

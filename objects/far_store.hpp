@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "storage/arena.hpp"
+#include "storage/huge_vector.hpp"
 #include "transport/result.hpp"
 
 namespace remora::objects {
@@ -144,7 +145,7 @@ class far_store {
   // On a node of homes():
   struct publication {
     std::uint64_t id = 0;
-    std::vector<char> description;
+    storage::huge_vector<char> description;
   };
   /// Hands `ids` (this runtime's objects on `node`) to publication `id`,
   /// named `name` there; this runtime holds a view of it.

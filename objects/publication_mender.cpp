@@ -213,7 +213,7 @@ void publication_mender::mend(std::uint64_t id, kept& k, std::size_t& made) {
   describe(d, copies);
   k.untold = false;
   if (changed) {
-    const std::vector<char> description = d.encode();
+    const auto description = d.encode();
     for (std::uint32_t n : k.keepers) {
       auto r = homes_.mend(n, id, description, {});
       if (r) continue;

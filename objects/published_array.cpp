@@ -40,10 +40,10 @@ class writer {
     const auto d = static_cast<std::int64_t>(to - from);
     varint((static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63));
   }
-  std::vector<char> take() && { return std::move(out_); }
+  storage::huge_vector<char> take() && { return std::move(out_); }
 
  private:
-  std::vector<char> out_;
+  storage::huge_vector<char> out_;
   void append(const void* bytes, std::size_t n) {
     const auto* first = static_cast<const char*>(bytes);
     out_.insert(out_.end(), first, first + n);
@@ -90,7 +90,7 @@ error bad(const std::string& what) {
 
 }  // namespace
 
-std::vector<char> published_array::encode() const {
+storage::huge_vector<char> published_array::encode() const {
   writer out(40 + node_ids.size() * 8 + chunks.size() * 14 + extra.size() * 16);
   out.put(magic);
   out.put(element_bytes);

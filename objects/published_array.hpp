@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/arena.hpp"
+#include "storage/huge_vector.hpp"
 #include "transport/result.hpp"
 
 namespace remora::objects {
@@ -30,10 +31,10 @@ struct published_array {
     std::uint32_t version = 0;
   };
   std::vector<std::uint64_t> node_ids;
-  std::vector<chunk> chunks;      // each with its first copy
-  std::vector<extra_copy> extra;  // the others, by chunk
+  storage::huge_vector<chunk> chunks;      // each with its first copy
+  storage::huge_vector<extra_copy> extra;  // the others, by chunk
 
-  std::vector<char> encode() const;
+  storage::huge_vector<char> encode() const;
   /// Errors: protocol, naming what does not hold together (bytes cut short
   /// or left over, a chunk count or size that does not fit the array, a
   /// home that is no node, extra copies out of chunk order or of no chunk).

@@ -9,6 +9,7 @@
 #include "objects/object_store.hpp"
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
+#include "storage/huge_vector.hpp"
 
 namespace remora::objects {
 
@@ -17,13 +18,17 @@ using detail::object_record;
 
 void object_store::seal(std::span<object_record* const> records) {
   const auto until = std::chrono::steady_clock::now() + timeout_;
-  std::vector<object_record*> left(records.begin(), records.end());
+  // Lists of millions of records (a table of a row a chunk) in huge pages.
+  storage::huge_vector<object_record*> left(records.begin(), records.end());
   for (;;) {
     // What is absent and has a home is done; what is present goes home now,
     // a tier at a time; what is in transit (a prefetch, an eviction) is
     // looked at again.
     std::vector<std::vector<object_record*>> present(tiers_->size());
-    std::vector<object_record*> done, later, still;
+    storage::huge_vector<object_record*> done, still;
+    std::vector<object_record*> later;
+    done.reserve(left.size());
+    still.reserve(left.size());
     for (object_record* r : left) {
       const meta_state m = r->meta().load();
       if (m.absent() && r->version != 0) {
@@ -74,7 +79,7 @@ void object_store::seal(std::span<object_record* const> records) {
     }
     left = std::move(still);
     if (left.empty()) {
-      std::vector<storage::object_id> ids;
+      storage::huge_vector<storage::object_id> ids;
       ids.reserve(records.size());
       for (const object_record* r : records) ids.push_back(r->id);
       if (auto shared = far_.share(ids); !shared) raise(shared.err());

@@ -78,7 +78,7 @@ TEST_CASE("a description takes a few bytes a chunk, whatever its slots", "[publi
 }
 
 TEST_CASE("a damaged description is refused, whatever is wrong", "[published_array]") {
-  const std::vector<char> good = three_chunks().encode();
+  const auto good = three_chunks().encode();
   for (std::size_t cut = 0; cut < good.size(); ++cut) {
     auto r = published_array::decode(std::span(good).first(cut));
     REQUIRE_FALSE(r.ok());
