@@ -74,27 +74,38 @@ std::shared_ptr<void> Runtime::publish_array(const std::string& name, std::size_
   d.size = array.size;
   d.per_chunk = array.per_chunk;
   for (std::uint32_t n = 0; n < nodes; ++n) d.node_ids.push_back(homes.node_id(n));
+  // The description is written as the chunks are gone through; the list
+  // of them is kept only for the mender (a pool of copies), which needs it.
+  const bool listed = impl_->mender != nullptr;
+  objects::published_array::encoder out(d, array.chunks.size());
   std::vector<storage::huge_vector<storage::object_id>> ids(nodes);
-  d.chunks.reserve(array.chunks.size());
+  if (listed) d.chunks.reserve(array.chunks.size());
   for (auto& on_node : ids) on_node.reserve(array.chunks.size() / nodes + 1);
-  for (const detail::object_record* r : array.chunks) {
+  std::vector<objects::far_store::copy> copies;
+  for (std::uint64_t i = 0; i < array.chunks.size(); ++i) {
+    const detail::object_record* r = array.chunks[i];
     const storage::object_location where{
         .id = r->id, .offset = r->offset, .version = r->version, .size = r->size};
-    const auto copies = far.copies(r->node, where);
+    far.copies(r->node, where, copies);
     if (copies.empty()) {
       store.unshare(array.chunks);
       throw ObjectLost("cannot publish '" + name + "': chunk " + std::to_string(r->id) +
                        " has no current copy on a live node");
     }
-    const std::uint64_t chunk = d.chunks.size();
-    d.chunks.push_back(
-        {{.id = r->id, .offset = copies[0].offset, .version = copies[0].version, .size = r->size},
-         copies[0].node});
-    for (std::size_t k = 1; k < copies.size(); ++k)
-      d.extra.push_back({chunk, copies[k].node, copies[k].offset, copies[k].version});
-    for (const auto& c : copies) ids[c.node].push_back(r->id);
+    const objects::published_array::chunk c{
+        {.id = r->id, .offset = copies[0].offset, .version = copies[0].version, .size = r->size},
+        copies[0].node};
+    out.add(c);
+    if (listed) d.chunks.push_back(c);
+    for (std::size_t k = 1; k < copies.size(); ++k) {
+      const objects::published_array::extra_copy e{i, copies[k].node, copies[k].offset,
+                                                   copies[k].version};
+      out.add_extra(e, c.where);
+      if (listed) d.extra.push_back(e);
+    }
+    for (const auto& copy : copies) ids[copy.node].push_back(r->id);
   }
-  const auto description = d.encode();
+  const auto description = std::move(out).finish();
   const std::uint64_t id = transport::secure_random_u64();
   // With a cluster the name is claimed in etcd first, for the whole pool
   // at once; then the nodes keep it as without one.

@@ -89,7 +89,9 @@ class erasure_far_store final : public far_store {
   // Blob stores keep one copy of a value on one node of homes().
   far_store& homes() override { return *nodes_; }
   bool shares() const override { return true; }
-  std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) override;
+  using far_store::copies;
+  void copies(std::uint32_t node, const storage::object_location& where,
+              std::vector<copy>& out) override;
   transport::result<void> share(std::span<const storage::object_id> ids) override;
   void unshare(std::span<const storage::object_id> ids) override;
   void forget(storage::object_id id) override;

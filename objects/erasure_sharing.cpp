@@ -44,23 +44,22 @@ std::size_t erasure_far_store::wholes() {
   return count;
 }
 
-std::vector<far_store::copy> erasure_far_store::copies(std::uint32_t,
-                                                       const object_location& where) {
-  std::vector<copy> out;
+void erasure_far_store::copies(std::uint32_t, const object_location& where,
+                               std::vector<copy>& out) {
+  out.clear();
   if (auto w = find_whole(where.id)) {
     for (const copy& c : w->at)
       if (!nodes_->dead(c.node)) out.push_back(c);
-    return out;
+    return;
   }
   const member at = find(where.id);
-  if (at.span == 0) return out;
+  if (at.span == 0) return;
   auto& shard = span_shard_of(at.span);
   std::lock_guard held(shard.mutex);
   if (auto it = shard.objects.find(at.span); it != shard.objects.end()) {
     const column& col = it->second.at[at.column];
     if (readable(col)) out.push_back({col.node, col.offset, col.version});
   }
-  return out;
 }
 
 result<void> erasure_far_store::share(std::span<const object_id> ids) {

@@ -125,9 +125,16 @@ class far_store {
     std::uint32_t version = 0;
   };
   /// The current copies of the object at `where` on `node`, first the one
-  /// reads go to.
-  virtual std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) {
-    return {{node, where.offset, where.version}};
+  /// reads go to, into `out` (emptied first: one list serves a walk over
+  /// millions of objects).
+  virtual void copies(std::uint32_t node, const storage::object_location& where,
+                      std::vector<copy>& out) {
+    out.assign(1, {node, where.offset, where.version});
+  }
+  std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) {
+    std::vector<copy> out;
+    copies(node, where, out);
+    return out;
   }
   /// The objects `ids` now belong to a publication: this store no longer
   /// repairs, moves or frees their copies. unshare() takes them back (a

@@ -1,6 +1,7 @@
 #include "objects/published_array.hpp"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <string>
 
@@ -90,38 +91,75 @@ error bad(const std::string& what) {
 
 }  // namespace
 
-storage::huge_vector<char> published_array::encode() const {
-  writer out(40 + node_ids.size() * 8 + chunks.size() * 14 + extra.size() * 16);
+// The chunks go out as they come; the extra copies wait for the end (the
+// format lists them after every chunk), each with its chunk's first copy.
+struct published_array::encoder::state {
+  writer out;
+  std::uint64_t chunks = 0, added = 0;
+  std::uint64_t offset = 0, version = 0;  // the last chunk's
+  struct extra_at {
+    extra_copy copy;
+    std::uint64_t first_offset = 0;
+    std::uint32_t first_version = 0;  // of its chunk's first copy
+  };
+  storage::huge_vector<extra_at> extra;
+};
+
+published_array::encoder::encoder(const published_array& head, std::uint64_t chunks)
+    : s_(std::make_unique<state>(
+          state{writer(40 + head.node_ids.size() * 8 + chunks * 14), chunks, 0, 0, 0, {}})) {
+  writer& out = s_->out;
   out.put(magic);
-  out.put(element_bytes);
-  out.put(size);
-  out.put(per_chunk);
-  out.put(static_cast<std::uint32_t>(node_ids.size()));
-  for (std::uint64_t id : node_ids) out.put(id);
-  out.put(static_cast<std::uint64_t>(chunks.size()));
-  std::uint64_t offset = 0, version = 0;
-  for (const chunk& c : chunks) {
-    out.put(c.where.id);
-    out.varint(c.home);
-    out.step(offset, c.where.offset);
-    out.step(version, c.where.version);
-    offset = c.where.offset;
-    version = c.where.version;
-  }
-  out.put(static_cast<std::uint64_t>(extra.size()));
+  out.put(head.element_bytes);
+  out.put(head.size);
+  out.put(head.per_chunk);
+  out.put(static_cast<std::uint32_t>(head.node_ids.size()));
+  for (std::uint64_t id : head.node_ids) out.put(id);
+  out.put(chunks);
+}
+
+published_array::encoder::encoder(encoder&&) noexcept = default;
+published_array::encoder::~encoder() = default;
+
+void published_array::encoder::add(const chunk& c) {
+  state& s = *s_;
+  s.out.put(c.where.id);
+  s.out.varint(c.home);
+  s.out.step(s.offset, c.where.offset);
+  s.out.step(s.version, c.where.version);
+  s.offset = c.where.offset;
+  s.version = c.where.version;
+  ++s.added;
+}
+
+void published_array::encoder::add_extra(const extra_copy& e,
+                                         const storage::object_location& first) {
+  s_->extra.push_back({e, first.offset, first.version});
+}
+
+storage::huge_vector<char> published_array::encoder::finish() && {
+  state& s = *s_;
+  assert(s.added == s.chunks);
+  s.out.put(static_cast<std::uint64_t>(s.extra.size()));
   std::uint64_t last_chunk = 0;
-  for (const extra_copy& e : extra) {
-    out.step(last_chunk, e.chunk);
-    out.varint(e.home);
+  for (const auto& [e, first_offset, first_version] : s.extra) {
+    s.out.step(last_chunk, e.chunk);
+    s.out.varint(e.home);
     // Beside its chunk's first copy: made at the same time, as a rule.
-    // (An extra copy of no chunk is written as it is; decode refuses it.)
-    const storage::object_location first =
-        e.chunk < chunks.size() ? chunks[e.chunk].where : storage::object_location{};
-    out.step(first.offset, e.offset);
-    out.step(first.version, e.version);
+    s.out.step(first_offset, e.offset);
+    s.out.step(std::uint64_t{first_version}, e.version);
     last_chunk = e.chunk;
   }
-  return std::move(out).take();
+  return std::move(s.out).take();
+}
+
+storage::huge_vector<char> published_array::encode() const {
+  encoder out(*this, chunks.size());
+  for (const chunk& c : chunks) out.add(c);
+  // (An extra copy of no chunk is written as it is; decode refuses it.)
+  for (const extra_copy& e : extra)
+    out.add_extra(e, e.chunk < chunks.size() ? chunks[e.chunk].where : storage::object_location{});
+  return std::move(out).finish();
 }
 
 transport::result<published_array> published_array::decode(std::span<const char> bytes) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -35,10 +36,34 @@ struct published_array {
   storage::huge_vector<extra_copy> extra;  // the others, by chunk
 
   storage::huge_vector<char> encode() const;
+  class encoder;
   /// Errors: protocol, naming what does not hold together (bytes cut short
   /// or left over, a chunk count or size that does not fit the array, a
   /// home that is no node, extra copies out of chunk order or of no chunk).
   static transport::result<published_array> decode(std::span<const char> bytes);
+};
+
+/// Writes a description a chunk at a time, with no list of the chunks
+/// (publishing a table of millions of chunks; encode() writes a listed
+/// one): the head's fields and node ids, then exactly `chunks` chunks in
+/// order, and the extra copies (kept until finish(), where the format
+/// lists them) in chunk order.
+class published_array::encoder {
+ public:
+  /// `head`'s chunks and extra copies are not read.
+  encoder(const published_array& head, std::uint64_t chunks);
+  encoder(encoder&&) noexcept;
+  ~encoder();
+  /// The next chunk.
+  void add(const chunk& c);
+  /// An extra copy, beside `first`, its chunk's first copy.
+  void add_extra(const extra_copy& e, const storage::object_location& first);
+  /// The description. REQUIRES: `chunks` chunks added.
+  storage::huge_vector<char> finish() &&;
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
 };
 
 }  // namespace remora::objects

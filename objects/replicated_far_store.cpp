@@ -602,14 +602,13 @@ result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id
   return {};
 }
 
-std::vector<far_store::copy> replicated_far_store::copies(std::uint32_t,
-                                                          const object_location& where) {
+void replicated_far_store::copies(std::uint32_t, const object_location& where,
+                                  std::vector<copy>& out) {
   const replicas reps = lookup(where.id);
-  std::vector<copy> out;
+  out.clear();
   for (std::uint32_t k = 0; k < reps.count; ++k)
     if (reps.at[k].current && !nodes_->dead(reps.at[k].node))
       out.push_back({reps.at[k].node, reps.at[k].offset, reps.at[k].version});
-  return out;
 }
 
 result<void> replicated_far_store::share(std::span<const object_id> ids) {

@@ -91,7 +91,9 @@ class replicated_far_store final : public far_store {
   // any object.
   far_store& homes() override { return *nodes_; }
   bool shares() const override { return true; }
-  std::vector<copy> copies(std::uint32_t node, const storage::object_location& where) override;
+  using far_store::copies;
+  void copies(std::uint32_t node, const storage::object_location& where,
+              std::vector<copy>& out) override;
   transport::result<void> share(std::span<const storage::object_id> ids) override;
   void unshare(std::span<const storage::object_id> ids) override;
   void forget(storage::object_id id) override;

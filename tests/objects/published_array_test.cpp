@@ -77,6 +77,25 @@ TEST_CASE("a description takes a few bytes a chunk, whatever its slots", "[publi
   }
 }
 
+TEST_CASE("a description written a chunk at a time is the listed one's, byte for byte",
+          "[published_array]") {
+  const published_array a = three_chunks();
+  published_array::encoder out(a, a.chunks.size());
+  for (std::uint64_t c = 0; c < a.chunks.size(); ++c) {
+    out.add(a.chunks[c]);
+    for (const auto& e : a.extra)
+      if (e.chunk == c) out.add_extra(e, a.chunks[c].where);
+  }
+  const auto streamed = std::move(out).finish();
+  CHECK(streamed == a.encode());
+  auto b = published_array::decode(streamed);
+  REQUIRE(b.ok());
+  REQUIRE(b->extra.size() == 2);
+  CHECK(b->extra[1].chunk == 2);
+  CHECK(b->extra[1].offset == 128);
+  CHECK(b->extra[1].version == 5);
+}
+
 TEST_CASE("a damaged description is refused, whatever is wrong", "[published_array]") {
   const auto good = three_chunks().encode();
   for (std::size_t cut = 0; cut < good.size(); ++cut) {
