@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "remora/detail/object_record.hpp"
+#include "storage/huge_vector.hpp"
 
 namespace remora::objects {
 
@@ -41,7 +42,8 @@ class record_pool {
   std::mutex mutex_;
   std::vector<std::byte*> chunks_;                        // GUARDED_BY(mutex_)
   std::size_t used_in_last_ = detail::records_per_chunk;  // GUARDED_BY(mutex_)
-  std::vector<detail::object_record*> free_;              // GUARDED_BY(mutex_)
+  // Records retired, for reuse: millions when a table's view closes.
+  storage::huge_vector<detail::object_record*> free_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace remora::objects
