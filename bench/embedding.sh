@@ -7,7 +7,8 @@
 # p99 batch latency over the vector's.
 # Then two server processes over one memory node: one table published and
 # shared by both, against a table each (--private); rows/s and the pool's
-# bytes in use at their most (remora-ctl stats, polled during the run).
+# bytes in use at their most (remora-ctl stats, polled during the run), and
+# how long publishing the shared table took.
 # REMORA_EMBEDDING_ROWS shrinks N (default 4000000: a 1 GiB table).
 
 embedding_rows() { echo "${REMORA_EMBEDDING_ROWS:-4000000}"; }
@@ -54,7 +55,7 @@ bench_embedding() {
 # embedding_servers FLAGS...: the `result` line of remora-embedding
 # --servers=2 over a memory node of its own, and the node's most bytes in use.
 embedding_servers() {
-  local memnode ctl example port node run most=0 used out
+  local memnode ctl example port node run most=0 used out published
   memnode=$(need_binary actors/remora-memnode)
   ctl=$(need_binary client/remora-ctl)
   example=$(need_binary examples/remora-embedding)
@@ -76,7 +77,9 @@ embedding_servers() {
   done
   wait "$run" || true
   kill "$node"; wait "$node" 2>/dev/null || true
-  echo "$(grep '^result ' "$out") pool_used=$most"
+  # The shared table's publishing: "published as 'NAME' in 1.02 s: ...".
+  published=$(sed -n "s/^published as '[^']*' in \([0-9.]*\) s.*/\1/p" "$out")
+  echo "$(grep '^result ' "$out") pool_used=$most publish_s=${published:-na}"
   rm -f "$out"
 }
 
@@ -90,5 +93,6 @@ bench_embedding_servers() {
        "shared_pool=$(calc "$(field pool_used "$shared") / 1048576")MiB" \
        "private_pool=$(calc "$(field pool_used "$private") / 1048576")MiB" \
        "memory_ratio=$(calc "$(field pool_used "$shared") / $(field pool_used "$private")")" \
-       "ratio=$(calc "$(field rows_per_s "$shared") / $(field rows_per_s "$private")")"
+       "ratio=$(calc "$(field rows_per_s "$shared") / $(field rows_per_s "$private")")" \
+       "publish=$(field publish_s "$shared")s"
 }
