@@ -1,11 +1,15 @@
 // A table of hundreds of thousands of chunks published through a real
 // memory node: it goes in parts and is read back in slices, whole; a mend
-// in parts replaces it; and a publish refused at any part gives the
-// publisher back every object it had sent.
+// in parts replaces it; a publish refused at any part gives the publisher
+// back every object it had sent; and a publisher killed between parts
+// leaves nothing behind once its lease lapses.
+#include <signal.h>
+
 #include <algorithm>
 #include <numeric>
 
 #include "tests/actors/memnode_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 using namespace remora;
 using testing::connect_client;
@@ -93,4 +97,26 @@ TEST_CASE("a publication of 300,000 chunks goes in parts and reads back whole",
   REQUIRE(last.ok());
   CHECK(*last == ids.size() + rebuilt.size());
   CHECK(publisher->stats()->objects == 0);
+}
+
+TEST_CASE("a publisher killed between the parts of a publication leaves nothing behind",
+          "[memnode][publications]") {
+  memnode_process node({"--capacity=64MiB", "--lease-grace=1s"});
+  actors::control_plane cp;
+  auto watcher = connect_client(cp, node);
+  testing::child_process publisher(
+      {REMORA_STAGE_CLIENT, "127.0.0.1:" + std::to_string(node.port), "10000"});
+  auto line = publisher.wait_for_line("staged", std::chrono::seconds(30));
+  REQUIRE(line.has_value());
+  CHECK(*line == "staged 10000");
+  CHECK(watcher->stats()->objects == 10'000);  // the staged publication's now
+  publisher.signal(SIGKILL);
+  // Once its lease lapses, what it staged is freed with its own objects.
+  CHECK(testing::eventually(
+      [&] {
+        auto s = watcher->stats();
+        return s && s->objects == 0 && s->objects_reclaimed == 10'000;
+      },
+      std::chrono::seconds(20)));
+  CHECK(watcher->stats()->publications_held == 0);
 }
