@@ -547,12 +547,14 @@ memory_node_actor::behavior_type memory_node(node_pointer self, memory_node_setu
         if (it == st.owners.end() || it->second.live > 0 || it->second.generation != generation)
           return;
         st.owners.erase(it);
-        if (const auto freed = st.setup.arena->free_owner(owner); freed > 0) {
+        // Its objects, and what its views and its publications half sent
+        // held alone.
+        std::uint64_t freed = st.setup.arena->free_owner(owner);
+        for (std::uint64_t done : st.published.forget(owner)) freed += free_publication(self, done);
+        if (freed > 0) {
           ++st.counters.leases_lapsed;
           st.counters.objects_reclaimed += freed;
         }
-        for (std::uint64_t done : st.published.forget(owner))  // its views are closed
-          st.counters.objects_reclaimed += free_publication(self, done);
       },
       [self](stage_atom, std::uint64_t session, std::uint64_t id, std::uint64_t total,
              std::uint64_t number, const std::vector<char>& part,

@@ -118,5 +118,6 @@ TEST_CASE("a publisher killed between the parts of a publication leaves nothing 
         return s && s->objects == 0 && s->objects_reclaimed == 10'000;
       },
       std::chrono::seconds(20)));
+  CHECK(watcher->stats()->leases_lapsed == 1);
   CHECK(watcher->stats()->publications_held == 0);
 }
