@@ -77,4 +77,11 @@ inline std::size_t wrong_reads(actors::node_client& client,
   return wrong;
 }
 
+// Checks that `e` is the typed error `code` with a message saying why.
+inline void require_error(const transport::error& e, transport::errc code) {
+  INFO(e.message);
+  CHECK(e.code == code);
+  CHECK_FALSE(e.message.empty());
+}
+
 }  // namespace remora::testing

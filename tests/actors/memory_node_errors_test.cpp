@@ -16,17 +16,8 @@ using namespace std::chrono_literals;
 using testing::connect_client;
 using testing::memnode_process;
 using testing::object_bytes;
+using testing::require_error;
 using transport::errc;
-
-namespace {
-
-void require_error(const transport::error& e, errc code) {
-  INFO(e.message);
-  CHECK(e.code == code);
-  CHECK_FALSE(e.message.empty());
-}
-
-}  // namespace
 
 TEST_CASE("bad requests get typed errors and change nothing", "[memnode]") {
   memnode_process node({"--capacity=16MiB"});

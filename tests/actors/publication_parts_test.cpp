@@ -14,6 +14,7 @@
 using namespace remora;
 using testing::connect_client;
 using testing::memnode_process;
+using testing::require_error;
 using transport::errc;
 
 namespace {
@@ -35,11 +36,6 @@ std::vector<char> description_of(std::size_t bytes, unsigned seed) {
   std::vector<char> d(bytes);
   for (std::size_t i = 0; i < bytes; ++i) d[i] = static_cast<char>((i * 31 + seed) % 251);
   return d;
-}
-
-void require_error(const transport::error& e, errc code) {
-  INFO(e.message);
-  CHECK(e.code == code);
 }
 
 }  // namespace
