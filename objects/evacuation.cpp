@@ -89,12 +89,14 @@ std::size_t object_store::evacuate(std::size_t tier) {
   // ago cannot go: the sweep passes them over. A cache full of a tenant's
   // objects past its quota then still gives up the clean ones beside them,
   // where each round used to pick the stuck ones, free next to nothing, and
-  // leave the readers waiting for room.
+  // leave the readers waiting for room. (A clean one never written home is
+  // zeros: it goes without a write.)
   std::function<bool(const object_record&)> stuck;
   if (tier + 1 == tiers_->size())
     if (auto full = out_of_room(); !full.empty())
       stuck = [full = std::move(full)](const object_record& r) {
-        return r.version == 0 && std::ranges::binary_search(full, r.node);
+        return r.version == 0 && std::ranges::binary_search(full, r.node) &&
+               r.meta().load().dirty();
       };
   auto candidates =
       t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_, stuck);
@@ -131,11 +133,12 @@ std::size_t object_store::evacuate(std::size_t tier) {
   std::vector<object_record*> dirty;
   // Dirty objects go home; so do clean ones whose home is down or leaving:
   // the cache holds their only reachable copy (or the one that may stay),
-  // and write_back gives them a new home.
+  // and write_back gives them a new home. A clean one never written home
+  // (version 0) is zeros with no copy to lose: dropped, it is zeros again.
   // Shared objects (a publication's) are never dirty and never move.
   for (object_record* r : victims)
     if (r->meta().load().dirty() ||
-        ((!far_.reachable(r->node) || far_.leaving(r->node)) && !shared(r)))
+        (r->version != 0 && (!far_.reachable(r->node) || far_.leaving(r->node)) && !shared(r)))
       dirty.push_back(r);
   std::vector<object_record*> failed = write_back(dirty);
   if (!failed.empty()) {
@@ -197,13 +200,13 @@ void object_store::note_writeback_error(const transport::error& e) {
   last_writeback_error_at_ = std::chrono::steady_clock::now();
 }
 
-std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty) {
+std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty,
+                                                     payload from) {
   // Returns the objects that could not be written back; they stay in the
-  // cache. An object whose home is down or leaving moves to the best
-  // reachable node (as a new object there): its bytes here are the copy
-  // that counts. So does one whose placement changed (a node joined): it is
-  // written anyway. The evacuation holds E on each object, so its remote
-  // fields are ours.
+  // cache (or absent, for payload::zeros). An object whose home is down or leaving moves to the
+  // best reachable node (as a new object there): its bytes here are the copy that counts. So does
+  // one whose placement changed (a node joined): it is written anyway. The evacuation holds E on
+  // each object, so its remote fields are ours.
   std::vector<object_record*> failed;
   for (object_record* r : dirty) {
     const bool home_usable = far_.reachable(r->node) && !far_.leaving(r->node);
@@ -240,6 +243,9 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     }
     (r->version == 0 ? fresh : placed)[r->node].push_back(r);
   }
+  std::vector<std::byte> zeros;
+  if (from == payload::zeros)
+    for (const object_record* r : dirty) zeros.resize(std::max<std::size_t>(zeros.size(), r->size));
   auto write = [&](std::uint32_t n, const std::vector<object_record*>& batch, bool new_ones) {
     std::vector<object_location> where;
     std::vector<std::span<const std::byte>> data;
@@ -248,7 +254,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
     for (const object_record* r : batch) {
       where.push_back({r->id, r->offset, r->version, r->size,
                        static_cast<std::uint32_t>(storage::slot_bytes(r->size))});
-      data.emplace_back(objects::local_cache::slot_of(r), r->size);
+      data.emplace_back(from == payload::zeros ? zeros.data() : local_cache::slot_of(r), r->size);
     }
     std::vector<transport::result<void>> outcome(batch.size());
     bool no_room = false;

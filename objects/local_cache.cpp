@@ -270,7 +270,8 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
       r->meta().retire();
       dead.push_back(r);
     } else {
-      r->meta().drop(meta_state::home_hint(r->node, r->offset));
+      // (One never written home, all zeros, has no slot there to hint at.)
+      r->meta().drop(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset));
     }
   }
   if (!victims.empty()) made_room();

@@ -173,12 +173,16 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
                     ". Keep scopes short, or raise dram_cache");
 }
 
-object_record* object_store::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {
+void object_store::check_fits(std::uint32_t size) const {
   if (size > tiers_->max_object_size())
     throw ConfigError("an object of " + std::to_string(size) + " bytes does not fit this " +
                       transport::format_byte_size(tiers_->host_capacity()) +
                       " local cache (at most " + std::to_string(tiers_->max_object_size()) +
                       " bytes an object); raise dram_cache, or split the object");
+}
+
+object_record* object_store::create(std::uint32_t size, void (*init)(void*, void*), void* arg) {
+  check_fits(size);
   std::byte* slot = allocate_slot(size, tiers_->size());
   object_record* r = records_.make();
   r->size = size;
@@ -188,6 +192,20 @@ object_record* object_store::create(std::uint32_t size, void (*init)(void*, void
   tiers_->add_resident(r, slot);
   r->meta().install(slot, {.hot = true, .dirty = true});
   if (under_pressure()) tiering_->nudge();
+  return r;
+}
+
+object_record* object_store::create_zeroed(std::uint32_t size) {
+  // Absent at version 0 (never written home): the first deref zeroes a slot
+  // instead of reading one, and only a written one goes home. A fresh table
+  // of millions of chunks then costs their records, not their bytes twice
+  // over (zeroed here, written home by the evacuator, read back by the fill).
+  check_fits(size);
+  object_record* r = records_.make();
+  r->size = size;
+  r->id = random_id();
+  r->node = place(r->id);
+  r->meta().make_absent();
   return r;
 }
 
@@ -268,9 +286,10 @@ bool object_store::read_part(object_record* r, std::uint32_t from, std::span<std
   if (!m.fetchable() || !r->meta().begin_fetch(m)) return false;
   // Holding F, the remote fields are this thread's, and no one else fetches
   // or writes the object until it lets go.
-  if (r->version == 0) {  // never written home (cannot be absent then): no
+  if (r->version == 0) {  // never written home: zeros (create_zeroed)
     r->meta().abort_fetch();
-    return false;
+    std::memset(into.data(), 0, into.size());
+    return true;
   }
   try {
     check_reachable(r);
@@ -292,30 +311,39 @@ bool object_store::read_part(object_record* r, std::uint32_t from, std::span<std
 
 void* object_store::fetch(object_record* r, arrival flags) {
   // This thread holds F: the remote fields are its to read and write.
+  // Never written home (version 0, create_zeroed): its bytes are zeros, and
+  // there is nothing to read.
+  const bool written = r->version != 0;
   std::byte* slot = nullptr;
   try {
-    check_reachable(r);
+    if (written) check_reachable(r);
     slot = allocate_slot(r->size, tiers_->size());
-    // The slot's first lines are written by the read: their misses start
-    // now, beside the remote slot's.
-    for (std::uint32_t at = 0; at < std::min<std::uint32_t>(r->size, 256); at += 64)
-      __builtin_prefetch(slot + at, 1);
-    object_location where{r->id, r->offset, r->version, r->size,
-                          static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
-    const std::span<std::byte> into(slot, r->size);
-    auto got = far_.read(r->node, {&where, 1}, {&into, 1});
-    if (!got) objects::raise(got.err());
-    r->offset = where.offset;
-    r->version = where.version;
+    if (written) {
+      // The slot's first lines are written by the read: their misses start
+      // now, beside the remote slot's.
+      for (std::uint32_t at = 0; at < std::min<std::uint32_t>(r->size, 256); at += 64)
+        __builtin_prefetch(slot + at, 1);
+      object_location where{r->id, r->offset, r->version, r->size,
+                            static_cast<std::uint32_t>(storage::slot_bytes(r->size))};
+      const std::span<std::byte> into(slot, r->size);
+      auto got = far_.read(r->node, {&where, 1}, {&into, 1});
+      if (!got) objects::raise(got.err());
+      r->offset = where.offset;
+      r->version = where.version;
+    } else {
+      std::memset(slot, 0, r->size);
+    }
   } catch (...) {
     if (slot != nullptr) tiers_->free_slot(slot, r->size);
     r->meta().abort_fetch();
     throw;
   }
   tiers_->add_resident(r, slot);
-  bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
-  count(this_thread.misses);
-  count(this_thread.deref_misses);
+  if (written) {
+    bytes_in_.fetch_add(r->size, std::memory_order_relaxed);
+    count(this_thread.misses);
+    count(this_thread.deref_misses);
+  }
   r->meta().install(slot, flags);
   if (under_pressure()) tiering_->nudge();
   return slot;

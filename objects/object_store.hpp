@@ -55,6 +55,7 @@ class object_store final : public detail::object_runtime {
   void fetch_many(std::span<detail::object_record* const> records) override;
   bool read_part(detail::object_record* r, std::uint32_t from, std::span<std::byte> into) override;
   detail::object_record* create(std::uint32_t size, void (*init)(void*, void*), void* arg) override;
+  detail::object_record* create_zeroed(std::uint32_t size) override;
   void release(detail::object_record* r) noexcept override;
   void* deref_device(detail::object_record* r) override;
   bool checks_access() const override { return check_access_; }
@@ -109,12 +110,18 @@ class object_store final : public detail::object_runtime {
   // dead nor leaving, reachable or not; nodes() when there is none.
   std::uint32_t owner(std::uint64_t id) const;
   void queue_free(detail::object_record* r);
+  // Throws ConfigError when an object of `size` bytes cannot fit the cache.
+  void check_fits(std::uint32_t size) const;
   // Tiering (evacuation.cpp), on the tiering thread.
   std::size_t evacuate_round();
   std::size_t promote_round();
   std::size_t evacuate(std::size_t tier);
   std::size_t promote(std::size_t tier);
-  std::vector<detail::object_record*> write_back(std::vector<detail::object_record*>& dirty);
+  // Writes `dirty` home (E held on each; payload::zeros: F held, absent
+  // objects never written, whose bytes are zeros); returns what failed.
+  enum class payload { cached, zeros };
+  std::vector<detail::object_record*> write_back(std::vector<detail::object_record*>& dirty,
+                                                 payload from = payload::cached);
   // The nodes that refused new objects for want of room a moment ago
   // (full_until_), sorted: write-back asks them for none meanwhile.
   std::vector<std::uint32_t> out_of_room();

@@ -22,11 +22,12 @@ void object_store::seal(std::span<object_record* const> records) {
   storage::huge_vector<object_record*> left(records.begin(), records.end());
   for (;;) {
     // What is absent and has a home is done; what is present goes home now,
-    // a tier at a time; what is in transit (a prefetch, an eviction) is
+    // a tier at a time; what is absent and was never written (zeros) has
+    // zeros written home; what is in transit (a prefetch, an eviction) is
     // looked at again.
     std::vector<std::vector<object_record*>> present(tiers_->size());
     storage::huge_vector<object_record*> done, still;
-    std::vector<object_record*> later;
+    std::vector<object_record*> later, zeroed;
     done.reserve(left.size());
     still.reserve(left.size());
     for (object_record* r : left) {
@@ -36,7 +37,10 @@ void object_store::seal(std::span<object_record* const> records) {
         continue;
       }
       still.push_back(r);  // looked at again next round
-      if (m.usable() && m.on_device()) {
+      if (m.absent()) {
+        meta_state seen = m;
+        if (r->meta().begin_fetch(seen)) zeroed.push_back(r);  // F: its remote fields are ours
+      } else if (m.usable() && m.on_device()) {
         relocate(r, tiers_->size(), until);  // back to a host tier first
         later.push_back(r);
       } else if (m.usable()) {
@@ -48,6 +52,10 @@ void object_store::seal(std::span<object_record* const> records) {
       }
     }
     for (object_record* r : done) mark_shared(r, true);
+    if (!zeroed.empty()) {
+      (void)write_back(zeroed, payload::zeros);                 // what failed is tried again
+      for (object_record* r : zeroed) r->meta().abort_fetch();  // absent, home now
+    }
     for (std::size_t tier = 0; tier < present.size(); ++tier) {
       if (present[tier].empty()) continue;
       auto& t = (*tiers_)[tier];

@@ -332,3 +332,26 @@ TEST_CASE("an embedded pool publishes to its own runtime", "[client][sharing]") 
   for (std::uint64_t x : again.scan()) sum += x;
   CHECK(sum == 7 * (elements * (elements - 1) / 2) + 3 * elements);
 }
+
+TEST_CASE("chunks never written are published as zeros, and another runtime reads them so",
+          "[client][sharing]") {
+  remora::Options options;
+  auto nodes = remora::testing::start_nodes(2, options);
+  remora::Runtime rt(remora::Options(options).dram_cache(4 << 20));
+  // The first half written; the second never touched, so its chunks exist
+  // nowhere until the publish writes their zeros home.
+  auto a = rt.make_array<std::uint64_t>(elements);
+  for (std::size_t i = 0; i < elements / 2;) {  // (a whole number of chunks)
+    remora::DerefScope scope;
+    for (auto& v : a.span_mut(scope, i)) v = 7 * i++ + 3;
+  }
+  auto view = rt.publish("half", std::move(a));
+  remora::Runtime other(remora::Options(options).dram_cache(4 << 20));
+  auto theirs = other.open_array<std::uint64_t>("half");
+  REQUIRE(theirs.size() == elements);
+  std::uint64_t wrong = 0;
+  for (std::size_t i = 0; i < elements; ++i)
+    wrong += theirs.read(i) != (i < elements / 2 ? 7 * i + 3 : 0);
+  CHECK(wrong == 0);
+  CHECK(other.stats().bytes_in > 0);  // from the nodes, zeros too
+}

@@ -564,3 +564,77 @@ TEST_CASE("a wait for room returns at once for room made since the caller looked
   cache->wait_for_room(now, 20ms);
   CHECK(cache->room_made() == now);
 }
+
+TEST_CASE("objects created zeroed take no room until used, and only written ones go home",
+          "[object_store]") {
+  fixture f;  // 4 MiB of cache; 16 MiB of zeroed objects
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 1024; ++i) records.push_back(f.store->create_zeroed(object_bytes));
+  // Nothing anywhere yet: no slot here, no object at a node.
+  CHECK(f.store->tiers()[0].used() == 0);
+  CHECK(f.far.allocations() == 0);
+  for (object_record* r : records) {
+    const auto m = r->meta().load();
+    REQUIRE(m.absent());
+    CHECK_FALSE(m.has_hint());
+    CHECK(r->version == 0);
+  }
+  // Read, four caches' worth: zeros, made here, dropped when evicted.
+  for (object_record* r : records) REQUIRE(f.holds(r, 0));
+  CHECK(f.store->counts().evictions > 0);
+  CHECK(f.far.reads() == 0);
+  CHECK(f.far.writes() == 0);
+  CHECK(f.far.objects(0) + f.far.objects(1) == 0);
+  // Written, every other one: those go home when evicted, and come back.
+  for (std::uint32_t i = 0; i < records.size(); i += 2) {
+    DerefScope scope;
+    std::memset(remora::detail::deref_address(records[i], f.store.get(), true), int(i & 0xff) | 1,
+                object_bytes);
+  }
+  std::size_t wrong = 0;
+  for (std::uint32_t i = 0; i < records.size(); ++i)
+    wrong += !f.holds(records[i], i % 2 == 0 ? (i & 0xff) | 1 : 0);
+  CHECK(wrong == 0);
+  CHECK(f.far.writes() > 0);
+  CHECK(f.far.objects(0) + f.far.objects(1) <= records.size() / 2);
+  CHECK(f.far.reads() > 0);
+  for (object_record* r : records) f.store->release(r);
+  CHECK(f.all_freed());
+}
+
+TEST_CASE("read_part of an object never written reads zeros, from nowhere", "[object_store]") {
+  fixture f;
+  object_record* r = f.store->create_zeroed(object_bytes);
+  std::vector<std::byte> piece(100, std::byte{0x5a});
+  REQUIRE(f.store->read_part(r, 1000, piece));
+  CHECK(std::all_of(piece.begin(), piece.end(), [](std::byte b) { return b == std::byte{0}; }));
+  CHECK(f.far.part_reads() == 0);
+  CHECK(r->meta().load().absent());
+  f.store->release(r);
+  CHECK(f.all_freed());
+}
+
+TEST_CASE("sealing objects never written writes their zeros home", "[object_store]") {
+  fixture f;
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 300; ++i) records.push_back(f.store->create_zeroed(object_bytes));
+  {  // one written, one only read: every kind a table's chunks can be in
+    DerefScope scope;
+    std::memset(remora::detail::deref_address(records[0], f.store.get(), true), 7, object_bytes);
+    (void)remora::detail::deref_address(records[1], f.store.get(), false);
+  }
+  f.store->seal(records);
+  for (std::uint32_t i = 0; i < records.size(); ++i) {
+    object_record* r = records[i];
+    REQUIRE(r->meta().load().absent());
+    REQUIRE(r->version != 0);
+    const auto home = f.far.bytes(r->node, r->id);
+    REQUIRE(home.has_value());
+    REQUIRE(home->size() == object_bytes);
+    const std::byte want{static_cast<unsigned char>(i == 0 ? 7 : 0)};
+    CHECK(std::all_of(home->begin(), home->end(), [&](std::byte b) { return b == want; }));
+  }
+  f.store->unshare(records);
+  for (object_record* r : records) f.store->release(r);
+  CHECK(f.all_freed());
+}

@@ -52,10 +52,7 @@ struct handle_factory {
 
 /// Creates a zero-filled object of `bytes` bytes in `rt`; its record.
 inline object_record* create_zeroed(object_runtime* rt, std::uint32_t bytes) {
-  return rt->create(
-      bytes,
-      [](void* payload, void* n) { std::memset(payload, 0, *static_cast<std::uint32_t*>(n)); },
-      &bytes);
+  return rt->create_zeroed(bytes);
 }
 
 /// Creates an object of type T in `rt` from `args`; its record.

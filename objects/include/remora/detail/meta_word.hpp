@@ -8,7 +8,8 @@
 //   | P | D | H | E | F | R | S | G |   0    | payload's address  |
 //   +---+---+---+---+---+---+---+---+--------+--------------------+
 //   P present     the payload is in a local tier at the address
-//   D dirty       written since it was fetched (or never written home)
+//   D dirty       written since it was fetched (or created with bytes and
+//                 never written home; one of zeros, never written, is clean)
 //   H hot         dereferenced since the CLOCK last cooled it
 //   E evacuating  claimed by a mover (eviction, demotion, promotion, a move
 //                 to or from HBM): derefs wait until it is restored or gone
@@ -38,7 +39,10 @@
 //   absent --retire_absent--> retired (the same, for an absent object)
 //   retired --install--> P|H|D         (the record is made again: creation)
 //   retired --make_absent--> absent    (made for an object its home holds
-//                                       already: another's published array)
+//                                       already: another's published array;
+//                                       or for one of zeros, never written,
+//                                       that no home holds yet: its miss
+//                                       zeroes a slot instead of reading)
 //
 // Retired (F and E, without P) marks a record that no live handle names:
 // freed, or not yet made. No transition but install starts from it, so a

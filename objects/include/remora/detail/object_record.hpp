@@ -122,6 +122,11 @@ class object_runtime {
   /// written by `init`, and returns its record (refs == 1).
   virtual object_record* create(std::uint32_t size, void (*init)(void* payload, void* arg),
                                 void* arg) = 0;
+  /// Creates an object of `size` zero bytes, absent and never written: it
+  /// takes no room anywhere until its first deref zeroes a slot for it
+  /// (no read), and only once written does it go home. Returns its record
+  /// (refs == 1).
+  virtual object_record* create_zeroed(std::uint32_t size) = 0;
   /// The last handle is gone: frees the object locally and at its home.
   virtual void release(object_record* r) noexcept = 0;
   /// Makes `r` resident in the HBM tier (moving it there) and returns its
