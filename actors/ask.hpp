@@ -117,6 +117,72 @@ class requesters {
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;  // GUARDED_BY(mutex_)
 };
 
+/// A request sent (start_ask) whose reply of type R wait() takes, on the
+/// thread that sent it. Bounded as ask() is, from the moment it was sent.
+template <class R>
+class pending_reply {
+ public:
+  /// The reply; at once once the connection is lost, timeout past the
+  /// deadline, and no longer once give_up (if any) says so. Call once.
+  transport::result<R> wait() {
+    using clock = std::chrono::steady_clock;
+    using std::chrono::microseconds;
+    if (!self_) return connection_lost_error(what_);  // never sent
+    for (;;) {
+      std::optional<transport::result<R>> out;
+      const auto left = std::chrono::duration_cast<microseconds>(until_ - clock::now());
+      caf::blocking_actor::accept_one_cond once;
+      (*self_)->varargs_receive(
+          once, id_,
+          // A copy, made inside CAF's handler: the payload's bytes are read
+          // where TSan can see CAF's hand-over.
+          [&](R& r) { out.emplace(r); }, [&](caf::error& e) { out.emplace(to_error(e, what_)); },
+          caf::after(std::clamp(left, microseconds(0), microseconds(10'000))) >> [] {});
+      if (out) {
+        pool_->give_back(std::move(self_));
+        return std::move(*out);
+      }
+      if (lost_->load(std::memory_order_acquire)) return connection_lost_error(what_);
+      if (clock::now() >= until_)
+        return transport::error{transport::errc::timeout, what_ + ": no reply before the deadline"};
+      if (give_up_ && give_up_())
+        return transport::error{transport::errc::timeout, what_ + ": the node stopped answering"};
+    }
+  }
+
+ private:
+  template <class T, class Handle, class... Ts>
+  friend pending_reply<T> start_ask(requesters&, const Handle&, std::chrono::milliseconds,
+                                    std::string, std::shared_ptr<const std::atomic<bool>>,
+                                    std::function<bool()>, const Ts&...);
+
+  requesters* pool_ = nullptr;
+  std::unique_ptr<caf::scoped_actor> self_;  // none: not sent (the connection was lost)
+  caf::message_id id_;
+  std::chrono::steady_clock::time_point until_;
+  std::string what_;
+  std::shared_ptr<const std::atomic<bool>> lost_;
+  std::function<bool()> give_up_;
+};
+
+/// Sends `to` (xs...) from this thread now; the returned reply's wait()
+/// takes the answer, so that the thread can work meanwhile. Bounds as ask().
+template <class R, class Handle, class... Ts>
+pending_reply<R> start_ask(requesters& pool, const Handle& to, std::chrono::milliseconds timeout,
+                           std::string what, std::shared_ptr<const std::atomic<bool>> lost,
+                           std::function<bool()> give_up, const Ts&... xs) {
+  pending_reply<R> p;
+  p.pool_ = &pool;
+  p.what_ = std::move(what);
+  p.lost_ = std::move(lost);
+  p.give_up_ = std::move(give_up);
+  if (p.lost_->load(std::memory_order_acquire)) return p;
+  p.self_ = pool.take();
+  p.id_ = (*p.self_)->request(to, caf::infinite, xs...).id();
+  p.until_ = std::chrono::steady_clock::now() + timeout;
+  return p;
+}
+
 /// Asks `to` (xs...) from this thread and waits for its reply of type R, at
 /// most `timeout`; at once once `lost` is set (the connection's watcher sets
 /// it), and no longer once `give_up` (if any) says so. `what` names the
@@ -129,34 +195,11 @@ class requesters {
 /// most 10 ms between which `lost` and `give_up` are read.
 template <class R, class Handle, class... Ts>
 transport::result<R> ask(requesters& pool, const Handle& to, std::chrono::milliseconds timeout,
-                         const std::string& what, const std::atomic<bool>& lost,
-                         const std::function<bool()>& give_up, const Ts&... xs) {
-  using clock = std::chrono::steady_clock;
-  using std::chrono::microseconds;
-  if (lost.load(std::memory_order_acquire)) return connection_lost_error(what);
-  auto self = pool.take();
-  const auto reply = (*self)->request(to, caf::infinite, xs...);
-  const auto until = clock::now() + timeout;
-  for (;;) {
-    std::optional<transport::result<R>> out;
-    const auto left = std::chrono::duration_cast<microseconds>(until - clock::now());
-    caf::blocking_actor::accept_one_cond once;
-    (*self)->varargs_receive(
-        once, reply.id(),
-        // A copy, made inside CAF's handler: the payload's bytes are read
-        // where TSan can see CAF's hand-over.
-        [&](R& r) { out.emplace(r); }, [&](caf::error& e) { out.emplace(to_error(e, what)); },
-        caf::after(std::clamp(left, microseconds(0), microseconds(10'000))) >> [] {});
-    if (out) {
-      pool.give_back(std::move(self));
-      return std::move(*out);
-    }
-    if (lost.load(std::memory_order_acquire)) return connection_lost_error(what);
-    if (clock::now() >= until)
-      return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
-    if (give_up && give_up())
-      return transport::error{transport::errc::timeout, what + ": the node stopped answering"};
-  }
+                         std::string what, std::shared_ptr<const std::atomic<bool>> lost,
+                         std::function<bool()> give_up, const Ts&... xs) {
+  return start_ask<R>(pool, to, timeout, std::move(what), std::move(lost), std::move(give_up),
+                      xs...)
+      .wait();
 }
 
 }  // namespace remora::actors

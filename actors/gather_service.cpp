@@ -112,7 +112,7 @@ result<std::unique_ptr<gather_client>> gather_client::connect(const std::string&
 
 result<std::vector<float>> gather_client::gather(std::vector<std::uint64_t> rows) {
   auto bytes = ask<std::vector<char>>(impl_->requests, impl_->service, impl_->timeout,
-                                      "gather on " + impl_->address, *impl_->lost, {},
+                                      "gather on " + impl_->address, impl_->lost, {},
                                       gather_atom::value, rows);
   if (!bytes) return bytes.err();
   if (bytes->size() % sizeof(float) != 0)

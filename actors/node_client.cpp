@@ -54,11 +54,11 @@ struct node_client::impl {
     if (conn.lost->load(std::memory_order_acquire))
       if (auto again = reconnect(); !again) return again.err();
     auto lost = conn.lost;  // a reconnect elsewhere may replace conn meanwhile
-    auto r = actors::ask<R>(asking, conn.node, timeout, what(request), *lost, give_up, fill(xs)...);
+    auto r = actors::ask<R>(asking, conn.node, timeout, what(request), lost, give_up, fill(xs)...);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
     lost = conn.lost;
-    return actors::ask<R>(asking, conn.node, timeout, what(request), *lost, give_up, fill(xs)...);
+    return actors::ask<R>(asking, conn.node, timeout, what(request), lost, give_up, fill(xs)...);
   }
   // A heartbeat, answered by the node's pulse (messages.hpp): whether the
   // node is being drained.
@@ -66,12 +66,12 @@ struct node_client::impl {
     if (conn.lost->load(std::memory_order_acquire))
       if (auto again = reconnect(); !again) return again.err();
     auto lost = conn.lost;
-    auto r = actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, give_up,
+    auto r = actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), lost, give_up,
                                pulse_atom::value);
     if (r || !connection_lost(r.err())) return r;
     if (auto again = reconnect(); !again) return again.err();
     lost = conn.lost;
-    return actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), *lost, give_up,
+    return actors::ask<bool>(asking, hello.pulse, timeout, what("heartbeat"), lost, give_up,
                              pulse_atom::value);
   }
   // A request as the data path and allocation make it: abandoned once the
@@ -79,6 +79,21 @@ struct node_client::impl {
   template <class R, class... Ts>
   result<R> ask(const char* request, const Ts&... xs) {
     return ask_within<R>(opts.timeout, opts.give_up, request, xs...);
+  }
+  // ask(), sent now and answered by the returned call (made once, on this
+  // thread); a connection lost meanwhile is made again and the request
+  // asked again, as ask() does.
+  template <class R, class... Ts>
+  std::function<result<R>()> ask_later(const char* request, const Ts&... xs) {
+    if (conn.lost->load(std::memory_order_acquire))
+      return [this, request, xs...] { return ask<R>(request, xs...); };
+    auto sent = std::make_shared<pending_reply<R>>(actors::start_ask<R>(
+        asking, conn.node, opts.timeout, what(request), conn.lost, opts.give_up, fill(xs)...));
+    return [this, sent, request, xs...]() -> result<R> {
+      auto r = sent->wait();
+      if (r || !connection_lost(r.err())) return r;
+      return ask<R>(request, xs...);
+    };
   }
 
   // A request's arguments as sent: the_session stands for the session of
@@ -287,6 +302,13 @@ result<std::vector<object_location>> node_client::allocate(std::span<const objec
   // or abandoned when the node stopped answering a while) is answered with
   // the objects' slots: the node's allocation is idempotent for its owner.
   return impl_->ask<std::vector<object_location>>(
+      "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
+      std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
+}
+
+std::function<result<std::vector<object_location>>()> node_client::allocate_later(
+    std::span<const object_id> ids, std::span<const std::uint32_t> sizes) {
+  return impl_->ask_later<std::vector<object_location>>(
       "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
 }

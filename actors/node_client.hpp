@@ -62,6 +62,11 @@ class node_client {
 
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes);
+  /// allocate(), sent now; the returned call waits for the node's answer
+  /// (make it once, on this thread, before this client goes). A caller
+  /// writes one batch of objects while the node allocates the next.
+  std::function<transport::result<std::vector<object_location>>()> allocate_later(
+      std::span<const object_id> ids, std::span<const std::uint32_t> sizes);
   /// allocate() with each new object's first write: `bytes` holds the
   /// payloads one after another, as many bytes as `sizes` add up to. One
   /// message, where one-sided writes over tcp cost several an object.

@@ -491,3 +491,38 @@ TEST_CASE(
   CHECK(waited);
   CHECK(after->room_waits > filled->room_waits);
 }
+
+TEST_CASE("allocations asked ahead are answered in turn, and a node gone before the answer says so",
+          "[memnode]") {
+  memnode_process node({"--capacity=16MiB"});
+  actors::control_plane cp;
+  auto client = connect_client(cp, node);
+  using ids = std::vector<storage::object_id>;
+  using lens = std::vector<std::uint32_t>;
+  auto first = client->allocate_later(ids{1, 2}, lens{64, 128});
+  auto second = client->allocate_later(ids{3}, lens{256});
+  auto clash = client->allocate_later(ids{1}, lens{32});  // the first's id, another size
+  // Taken in another order than asked: each its own answer.
+  auto b = second();
+  REQUIRE(b.ok());
+  REQUIRE(b->size() == 1);
+  CHECK((*b)[0].id == 3);
+  CHECK((*b)[0].size == 256);
+  auto a = first();
+  REQUIRE(a.ok());
+  REQUIRE(a->size() == 2);
+  CHECK((*a)[0].id == 1);
+  CHECK((*a)[1].id == 2);
+  CHECK((*a)[1].size == 128);
+  require_error(clash().err(), errc::already_exists);
+  REQUIRE(client->lookup(ids{1, 2, 3}).ok());
+  // Asked of a node that stops, then dies, before it answers: a typed
+  // error, not a wait past the client's timeout.
+  node.process.signal(SIGSTOP);
+  auto late = client->allocate_later(ids{4}, lens{64});
+  node.process.signal(SIGKILL);
+  auto r = late();
+  REQUIRE_FALSE(r.ok());
+  INFO(r.err().message);
+  CHECK(r.err().code == errc::peer_unreachable);
+}
