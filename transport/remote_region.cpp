@@ -35,7 +35,7 @@ result<remote_region> remote_region::unpack(endpoint& ep, std::span<const std::b
   void* mapped = nullptr;
   if (ucp_rkey_ptr(rkey, base, &mapped) == UCS_OK) {
     out.mapped_ = static_cast<const std::byte*>(mapped);
-    out.own_mapping_ = static_cast<std::byte*>(mapped);
+    out.writable_ = static_cast<std::byte*>(mapped);
     out.read_ready_ = std::make_shared<stretch_set>(size);
   }
   return out;
@@ -47,7 +47,7 @@ remote_region::remote_region(remote_region&& other) noexcept
       base_(other.base_),
       size_(other.size_),
       mapped_(std::exchange(other.mapped_, nullptr)),
-      own_mapping_(std::exchange(other.own_mapping_, nullptr)),
+      writable_(std::exchange(other.writable_, nullptr)),
       prepared_(std::move(other.prepared_)),
       read_ready_(std::move(other.read_ready_)) {}
 
@@ -59,7 +59,7 @@ remote_region& remote_region::operator=(remote_region&& other) noexcept {
     base_ = other.base_;
     size_ = other.size_;
     mapped_ = std::exchange(other.mapped_, nullptr);
-    own_mapping_ = std::exchange(other.own_mapping_, nullptr);
+    writable_ = std::exchange(other.writable_, nullptr);
     prepared_ = std::move(other.prepared_);
     read_ready_ = std::move(other.read_ready_);
   }
@@ -81,6 +81,7 @@ result<void> remote_region::check(std::uint64_t offset, std::size_t length) cons
 void remote_region::read_through(const remote_region& view) {
   if (mapped_ != nullptr && view.mapped_ != nullptr && view.base_ == base_ && view.size_ == size_) {
     mapped_ = view.mapped_;
+    writable_ = view.writable_;
     read_ready_ = view.read_ready_;
   }
 }
@@ -109,7 +110,7 @@ void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
 }
 
 void remote_region::prepare_puts(std::uint64_t offset, std::size_t length) const {
-  if (own_mapping_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
+  if (writable_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
   constexpr std::uint64_t stretch = 2 << 20;
   for (std::uint64_t at = offset / stretch; at <= (offset + length - 1) / stretch; ++at) {
     if (at >= prepared_.size()) prepared_.resize(at + 1);
@@ -117,15 +118,44 @@ void remote_region::prepare_puts(std::uint64_t offset, std::size_t length) const
     prepared_[at] = true;
     // Advice: a kernel without MADV_POPULATE_WRITE refuses it, and the
     // puts fault as before.
-    (void)::madvise(own_mapping_ + at * stretch, std::min(stretch, size_ - at * stretch),
+    (void)::madvise(writable_ + at * stretch, std::min(stretch, size_ - at * stretch),
                     MADV_POPULATE_WRITE);
   }
 }
 
 void remote_region::prefetch_for_puts(std::uint64_t offset, std::size_t length) const {
-  if (own_mapping_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
+  if (writable_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
   prepare_puts(offset, length);
-  __builtin_prefetch(own_mapping_ + offset, 1);
+  __builtin_prefetch(writable_ + offset, 1);
+}
+
+result<void> remote_region::writable(std::uint64_t offset, std::size_t length) const {
+  if (auto r = check(offset, length); !r) return r;
+  if (endpoint_->closed())
+    return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
+  return {};
+}
+
+result<std::uint64_t> remote_region::compare_swap_in(std::uint64_t offset, std::uint64_t expected,
+                                                     std::uint64_t desired) const {
+  if (auto r = writable(offset, sizeof expected); !r) return r.err();
+  std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(writable_ + offset));
+  word.compare_exchange_strong(expected, desired);
+  return expected;  // what it found
+}
+
+result<void> remote_region::copy_in(std::uint64_t offset, const void* from,
+                                    std::size_t length) const {
+  if (auto r = writable(offset, length); !r) return r;
+  std::memcpy(writable_ + offset, from, length);
+  return {};
+}
+
+result<void> remote_region::add_in(std::uint64_t offset, std::uint64_t value) const {
+  if (auto r = writable(offset, sizeof value); !r) return r;
+  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(writable_ + offset))
+      .fetch_add(value);
+  return {};
 }
 
 result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size_t length) const {

@@ -80,13 +80,26 @@ class remote_region {
   /// so a batch of them asks for its lines ahead. Does nothing otherwise.
   void prefetch_for_puts(std::uint64_t offset, std::size_t length) const;
 
-  /// Reads of the mapping (prefetch, copy_out) go through `view`'s mapping
-  /// of the same region from now on: every unpacked key maps the region
-  /// anew, and a fresh mapping faults its pages in one by one on first
-  /// touch, so the endpoints of many threads read through one. Does nothing
-  /// unless both are mapped and name the same region.
-  /// REQUIRES: `view` outlives this region's reads.
+  /// Reads and local writes of the mapping (prefetch, copy_out, the *_in
+  /// operations below) go through `view`'s mapping of the same region from
+  /// now on: every unpacked key maps the region anew, and a fresh mapping
+  /// faults its pages in one by one on first touch (several microseconds a
+  /// page on a virtual machine), so the endpoints of many threads read and
+  /// write through one. Does nothing unless both are mapped and name the
+  /// same region. REQUIRES: `view` outlives this region's reads and writes.
   void read_through(const remote_region& view);
+
+  /// Over shared memory, a one-sided write's steps as UCX's shared-memory
+  /// transport does them (a locked compare-and-swap, a copy, a locked add),
+  /// done here on the mapping reads go through, without UCX's requests:
+  /// a page written home is then mapped for the reads that follow.
+  /// compare_swap_in returns the word it found (the swap happened if it is
+  /// `expected`). REQUIRES: mapped(); offsets of words 8-byte aligned.
+  /// Errors: out_of_range; peer_unreachable when the endpoint was closed.
+  result<std::uint64_t> compare_swap_in(std::uint64_t offset, std::uint64_t expected,
+                                        std::uint64_t desired) const;
+  result<void> copy_in(std::uint64_t offset, const void* from, std::size_t length) const;
+  result<void> add_in(std::uint64_t offset, std::uint64_t value) const;
 
   /// What a get of [offset, offset + length) does over shared memory, a
   /// copy out of the mapping, without UCX's request and completion.
@@ -98,12 +111,15 @@ class remote_region {
   remote_region(endpoint& ep, ucp_rkey_h rkey, std::uint64_t base, std::size_t size)
       : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}
 
+  // ok when [offset, offset + length) may be written through the mapping.
+  result<void> writable(std::uint64_t offset, std::size_t length) const;
+
   endpoint* endpoint_;
   ucp_rkey_h rkey_;
   std::uint64_t base_;
   std::size_t size_;
   const std::byte* mapped_ = nullptr;   // the region in this process, if mapped
-  std::byte* own_mapping_ = nullptr;    // this key's mapping, which puts go through
+  std::byte* writable_ = nullptr;       // mapped_, to write through (prepare_puts, *_in)
   mutable std::vector<bool> prepared_;  // by 2 MiB stretch: faulted in for puts
   // By 2 MiB stretch of the mapping reads go through: faulted in for reads.
   // Shared with the regions that read through the same mapping.
