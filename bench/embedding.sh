@@ -8,7 +8,7 @@
 # Then two server processes over one memory node: one table published and
 # shared by both, against a table each (--private); rows/s and the pool's
 # bytes in use at their most (remora-ctl stats, polled during the run), and
-# how long publishing the shared table took.
+# how long filling (on a fresh node) and publishing the shared table took.
 # REMORA_EMBEDDING_ROWS shrinks N (default 4000000: a 1 GiB table).
 
 embedding_rows() { echo "${REMORA_EMBEDDING_ROWS:-4000000}"; }
@@ -55,7 +55,7 @@ bench_embedding() {
 # embedding_servers FLAGS...: the `result` line of remora-embedding
 # --servers=2 over a memory node of its own, and the node's most bytes in use.
 embedding_servers() {
-  local memnode ctl example port node run most=0 used out published
+  local memnode ctl example port node run most=0 used out published filled
   memnode=$(need_binary actors/remora-memnode)
   ctl=$(need_binary client/remora-ctl)
   example=$(need_binary examples/remora-embedding)
@@ -77,9 +77,11 @@ embedding_servers() {
   done
   wait "$run" || true
   kill "$node"; wait "$node" 2>/dev/null || true
-  # The shared table's publishing: "published as 'NAME' in 1.02 s: ...".
+  # The shared table's publishing: "published as 'NAME' in 1.02 s: ...",
+  # and its fill: "table: ... filled in 9.87 s".
   published=$(sed -n "s/^published as '[^']*' in \([0-9.]*\) s.*/\1/p" "$out")
-  echo "$(grep '^result ' "$out") pool_used=$most publish_s=${published:-na}"
+  filled=$(sed -n 's/^table: .*filled in \([0-9.]*\) s.*/\1/p' "$out" | head -n1)
+  echo "$(grep '^result ' "$out") pool_used=$most publish_s=${published:-na} fill_s=${filled:-na}"
   rm -f "$out"
 }
 
@@ -94,5 +96,5 @@ bench_embedding_servers() {
        "private_pool=$(calc "$(field pool_used "$private") / 1048576")MiB" \
        "memory_ratio=$(calc "$(field pool_used "$shared") / $(field pool_used "$private")")" \
        "ratio=$(calc "$(field rows_per_s "$shared") / $(field rows_per_s "$private")")" \
-       "publish=$(field publish_s "$shared")s"
+       "publish=$(field publish_s "$shared")s fill=$(field fill_s "$shared")s"
 }
