@@ -129,7 +129,7 @@ void remote_region::prefetch_for_puts(std::uint64_t offset, std::size_t length) 
   __builtin_prefetch(writable_ + offset, 1);
 }
 
-result<void> remote_region::writable(std::uint64_t offset, std::size_t length) const {
+result<void> remote_region::may_write(std::uint64_t offset, std::size_t length) const {
   if (auto r = check(offset, length); !r) return r;
   if (endpoint_->closed())
     return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
@@ -138,7 +138,7 @@ result<void> remote_region::writable(std::uint64_t offset, std::size_t length) c
 
 result<std::uint64_t> remote_region::compare_swap_in(std::uint64_t offset, std::uint64_t expected,
                                                      std::uint64_t desired) const {
-  if (auto r = writable(offset, sizeof expected); !r) return r.err();
+  if (auto r = may_write(offset, sizeof expected); !r) return r.err();
   std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(writable_ + offset));
   word.compare_exchange_strong(expected, desired);
   return expected;  // what it found
@@ -146,13 +146,13 @@ result<std::uint64_t> remote_region::compare_swap_in(std::uint64_t offset, std::
 
 result<void> remote_region::copy_in(std::uint64_t offset, const void* from,
                                     std::size_t length) const {
-  if (auto r = writable(offset, length); !r) return r;
+  if (auto r = may_write(offset, length); !r) return r;
   std::memcpy(writable_ + offset, from, length);
   return {};
 }
 
 result<void> remote_region::add_in(std::uint64_t offset, std::uint64_t value) const {
-  if (auto r = writable(offset, sizeof value); !r) return r;
+  if (auto r = may_write(offset, sizeof value); !r) return r;
   std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(writable_ + offset))
       .fetch_add(value);
   return {};

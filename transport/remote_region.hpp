@@ -112,7 +112,7 @@ class remote_region {
       : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}
 
   // ok when [offset, offset + length) may be written through the mapping.
-  result<void> writable(std::uint64_t offset, std::size_t length) const;
+  result<void> may_write(std::uint64_t offset, std::size_t length) const;
 
   endpoint* endpoint_;
   ucp_rkey_h rkey_;
