@@ -203,10 +203,11 @@ void object_store::note_writeback_error(const transport::error& e) {
 std::vector<object_record*> object_store::write_back(std::vector<object_record*>& dirty,
                                                      payload from) {
   // Returns the objects that could not be written back; they stay in the
-  // cache (or absent, for payload::zeros). An object whose home is down or leaving moves to the
-  // best reachable node (as a new object there): its bytes here are the copy that counts. So does
-  // one whose placement changed (a node joined): it is written anyway. The evacuation holds E on
-  // each object, so its remote fields are ours.
+  // cache (absent, for payload::zeros). An object whose home is down or
+  // leaving moves to the best reachable node (as a new object there): its
+  // bytes here are the copy that counts. So does one whose placement
+  // changed (a node joined): it is written anyway. The evacuation holds E
+  // on each object (a seal of zeros F), so its remote fields are ours.
   std::vector<object_record*> failed;
   for (object_record* r : dirty) {
     const bool home_usable = far_.reachable(r->node) && !far_.leaving(r->node);
