@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "storage/slot.hpp"
-#include "transport/atomics.hpp"
 #include "transport/batch.hpp"
 
 namespace remora::storage {
@@ -56,6 +55,48 @@ class slot_gets {
   transport::worker& worker_;
   const transport::remote_region& arena_;
   std::optional<transport::batch> batch_;
+};
+
+// The steps of a write (a pin's compare-and-swap, puts, an unpin's add):
+// over shared memory each done at once, on the mapping reads go through, as
+// UCX's shared-memory transport would do it (remote_region::compare_swap_in
+// and the like: a page written is then mapped for the reads that follow);
+// otherwise a batch of UCX operations, which wait() completes.
+class slot_writes {
+ public:
+  slot_writes(transport::worker& w, const transport::remote_region& arena) : arena_(arena) {
+    if (!arena.mapped()) batch_.emplace(w);
+  }
+
+  // `*swap` receives the word as it was (at once, or once waited for).
+  result<void> compare_swap(std::uint64_t offset, const std::uint64_t* compare,
+                            std::uint64_t* swap) {
+    if (batch_) return batch_->compare_swap(arena_, offset, compare, swap);
+    auto found = arena_.compare_swap_in(offset, *compare, *swap);
+    if (!found) return found.err();
+    *swap = *found;
+    return {};
+  }
+
+  result<void> put(std::uint64_t offset, const void* from, std::size_t length) {
+    if (batch_) return batch_->put(arena_, offset, from, length);
+    return arena_.copy_in(offset, from, length);
+  }
+
+  result<void> atomic_add(std::uint64_t offset, const std::uint64_t* value) {
+    if (batch_) return batch_->atomic_add(arena_, offset, value);
+    return arena_.add_in(offset, *value);
+  }
+
+  // (The clock is read only when there is something to wait for.)
+  result<void> wait(std::chrono::milliseconds timeout) {
+    if (!batch_) return {};
+    return batch_->wait(transport::after(timeout));
+  }
+
+ private:
+  const transport::remote_region& arena_;
+  std::optional<transport::batch> batch_;  // absent over shared memory
 };
 
 }  // namespace
@@ -230,38 +271,29 @@ result<void> remote_arena::write(object_location& where, std::span<const std::by
   if (data.size() != where.size) return misfit_write(data.size(), where.size);
   // Goes in with the payload, with the mark that a client wrote it (slot.hpp).
   const written_crc tail{crc32c(data)};
-  // Over shared memory each step is done on the mapping reads go through
-  // (remote_region::compare_swap_in and the like); otherwise by UCX.
-  const bool local = arena_->mapped();
   return settle("write", where, [&]() -> result<bool> {
+    slot_writes steps(*ucx_.worker, *arena_);
     // Pin the slot at the version we know; other writers' pins are joined.
     const std::uint64_t word = where.offset + pin_word_offset;
     std::uint64_t expected = pin_word(where.version, 0);
     for (;;) {
-      auto previous =
-          local ? arena_->compare_swap_in(word, expected, expected + 1)
-                : transport::compare_swap(*arena_, word, expected, expected + 1, deadline());
-      if (!previous) return previous.err();
-      if (*previous == expected) break;
-      if (pin_word_version(*previous) != where.version) return false;  // moved: look it up
-      expected = *previous;
+      std::uint64_t held = expected + 1;
+      auto pinned = steps.compare_swap(word, &expected, &held);
+      if (pinned) pinned = steps.wait(timeout_);
+      if (!pinned) return pinned.err();
+      if (held == expected) break;
+      if (pin_word_version(held) != where.version) return false;  // moved: look it up
+      expected = held;
     }
     arena_->prepare_puts(where.offset, trailer_offset(where.size) + sizeof(slot_trailer));
-    if (local) {
-      auto done = arena_->copy_in(where.offset + payload_offset, data.data(), data.size());
-      if (done) done = arena_->copy_in(where.offset + crc_offset(where.size), &tail, sizeof tail);
-      auto unpin = arena_->add_in(word, ~std::uint64_t{0});
-      if (!done) return done.err();
-      if (!unpin) return error{unpin.err().code, "unpin: " + unpin.err().message};
-      return true;
-    }
-    transport::batch b(*ucx_.worker);
-    auto put = b.put(*arena_, where.offset + payload_offset, data.data(), data.size());
-    if (put) put = b.put(*arena_, where.offset + crc_offset(where.size), &tail, sizeof tail);
-    auto done = put ? b.wait(deadline()) : put;
-    auto unpin = transport::atomic_add(*arena_, word, ~std::uint64_t{0}, deadline());
+    auto done = steps.put(where.offset + payload_offset, data.data(), data.size());
+    if (done) done = steps.put(where.offset + crc_offset(where.size), &tail, sizeof tail);
+    if (done) done = steps.wait(timeout_);
+    const std::uint64_t unpin = ~std::uint64_t{0};
+    auto unpinned = steps.atomic_add(word, &unpin);
+    if (unpinned) unpinned = steps.wait(timeout_);
     if (!done) return done.err();
-    if (!unpin) return error{unpin.err().code, "unpin: " + unpin.err().message};
+    if (!unpinned) return error{unpinned.err().code, "unpin: " + unpinned.err().message};
     return true;
   });
 }
@@ -288,13 +320,12 @@ void remote_arena::write_batch(std::span<object_location> where,
   std::vector<std::uint64_t> expected(n), held(n);
   std::vector<written_crc> tails(n);
   std::vector<char> pinned(n, 0), alone(n, 0);
-  transport::batch b(*ucx_.worker);
-  // Over shared memory every step is done here, on the mapping reads go
+  // Over shared memory every step is done at once, on the mapping reads go
   // through (a page written is then mapped for the misses that read it
   // back: with the puts through UCX's own mapping of the region, reading a
   // table right after filling it paid this process's first touch of each
-  // page a second time), and nothing waits; otherwise by UCX, in batches.
-  const bool local = arena_->mapped();
+  // page a second time); otherwise by UCX, each step for the whole batch.
+  slot_writes steps(*ucx_.worker, *arena_);
   // Over shared memory each pin is a locked instruction on the slot's first
   // line, cold when the slot is: the lines are asked for pins_ahead slots
   // early, so that their cache misses overlap. (Filling a node with 256-byte
@@ -316,18 +347,10 @@ void remote_arena::write_batch(std::span<object_location> where,
     }
     expected[i] = pin_word(where[i].version, 0);
     held[i] = expected[i] + 1;
-    const std::uint64_t word = where[i].offset + pin_word_offset;
-    if (local) {  // held[i] takes what the word held, as UCX's swap leaves it
-      auto found = arena_->compare_swap_in(word, expected[i], held[i]);
-      if (found)
-        held[i] = *found;
-      else
-        outcome[i] = failed("write", found.err());
-    } else if (auto r = b.compare_swap(*arena_, word, &expected[i], &held[i]); !r) {
+    if (auto r = steps.compare_swap(where[i].offset + pin_word_offset, &expected[i], &held[i]); !r)
       outcome[i] = failed("write", r.err());
-    }
   }
-  if (auto r = local ? result<void>{} : b.wait(deadline()); !r) {
+  if (auto r = steps.wait(timeout_); !r) {
     for (auto& o : outcome)
       if (o) o = failed("write", r.err());
     return;
@@ -341,27 +364,21 @@ void remote_arena::write_batch(std::span<object_location> where,
       continue;
     }
     tails[i] = written_crc{crc32c(data[i])};
-    const std::uint64_t payload = where[i].offset + payload_offset;
-    const std::uint64_t crc = where[i].offset + crc_offset(where[i].size);
-    auto put = local ? arena_->copy_in(payload, data[i].data(), data[i].size())
-                     : b.put(*arena_, payload, data[i].data(), data[i].size());
+    auto put = steps.put(where[i].offset + payload_offset, data[i].data(), data[i].size());
     if (put)
-      put = local ? arena_->copy_in(crc, &tails[i], sizeof tails[i])
-                  : b.put(*arena_, crc, &tails[i], sizeof tails[i]);
+      put = steps.put(where[i].offset + crc_offset(where[i].size), &tails[i], sizeof tails[i]);
     if (!put) outcome[i] = failed("write", put.err());
   }
-  const auto written = local ? result<void>{} : b.wait(deadline());
+  const auto written = steps.wait(timeout_);
   // Every pin let go, whatever became of the puts.
   const std::uint64_t unpin = ~std::uint64_t{0};
   std::optional<error> unpin_failed;
   for (std::size_t i = 0; i < n && !unpin_failed; ++i) {
     if (!pinned[i]) continue;
-    const std::uint64_t word = where[i].offset + pin_word_offset;
-    if (auto r = local ? arena_->add_in(word, unpin) : b.atomic_add(*arena_, word, &unpin); !r)
+    if (auto r = steps.atomic_add(where[i].offset + pin_word_offset, &unpin); !r)
       unpin_failed = r.err();
   }
-  if (auto r = local ? result<void>{} : b.wait(deadline()); !r && !unpin_failed)
-    unpin_failed = r.err();
+  if (auto r = steps.wait(timeout_); !r && !unpin_failed) unpin_failed = r.err();
   for (std::size_t i = 0; i < n; ++i) {
     if (!pinned[i] || !outcome[i]) continue;
     if (!written)

@@ -122,7 +122,6 @@ class remote_arena {
                    std::span<transport::result<void>> outcome);
   transport::error failed(const char* request, const transport::error& e) const;
   transport::error corrupt(const object_location& where) const;
-  transport::deadline deadline() const { return transport::after(timeout_); }
 
   // connect() without the shared view.
   static transport::result<remote_arena> open(std::span<const std::byte> worker_address,
