@@ -8,6 +8,7 @@
 #include "actors/ask.hpp"
 #include "actors/control_plane_impl.hpp"
 #include "actors/messages.hpp"
+#include "actors/node_replies.hpp"
 #include "actors/preamble.hpp"
 #include "actors/publications.hpp"
 #include "transport/bootstrap.hpp"
@@ -224,10 +225,13 @@ struct node_client::impl {
 
   // The data path's locator: the object's location, looked up anew.
   result<void> refresh(object_location& where) {
-    auto fresh = ask<std::vector<object_location>>("lookup", lookup_atom::value, the_session,
-                                                   std::vector<object_id>{where.id});
+    const object_id id = where.id;
+    auto fresh = slots_for(std::span(&id, 1),
+                           ask<std::vector<object_location>>("lookup", lookup_atom::value,
+                                                             the_session, std::vector{id}),
+                           opts.address.to_string(), "lookup");
     if (!fresh) return fresh.err();
-    where = fresh->at(0);
+    where = fresh->front();
     return {};
   }
 
@@ -301,16 +305,23 @@ result<std::vector<object_location>> node_client::allocate(std::span<const objec
   // A retry of a request served with its reply lost (with the connection,
   // or abandoned when the node stopped answering a while) is answered with
   // the objects' slots: the node's allocation is idempotent for its owner.
-  return impl_->ask<std::vector<object_location>>(
-      "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
-      std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
+  return slots_for(
+      ids,
+      impl_->ask<std::vector<object_location>>(
+          "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
+          std::vector<std::uint32_t>(sizes.begin(), sizes.end())),
+      address().to_string(), "alloc");
 }
 
 std::function<result<std::vector<object_location>>()> node_client::allocate_later(
     std::span<const object_id> ids, std::span<const std::uint32_t> sizes) {
-  return impl_->ask_later<std::vector<object_location>>(
-      "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
+  std::vector<object_id> asked(ids.begin(), ids.end());
+  auto reply = impl_->ask_later<std::vector<object_location>>(
+      "alloc", alloc_atom::value, the_session, asked,
       std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
+  return [asked = std::move(asked), reply = std::move(reply), node = address().to_string()] {
+    return slots_for(asked, reply(), node, "alloc");
+  };
 }
 
 result<std::vector<object_location>> node_client::place(std::span<const object_id> ids,
@@ -319,10 +330,13 @@ result<std::vector<object_location>> node_client::place(std::span<const object_i
   // Idempotent as allocate() is: a retry finds the same slots and writes the
   // bytes it carries.
   const auto* first = reinterpret_cast<const char*>(bytes.data());
-  return impl_->ask<std::vector<object_location>>(
-      "place", place_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
-      std::vector<std::uint32_t>(sizes.begin(), sizes.end()),
-      std::vector<char>(first, first + bytes.size()));
+  return slots_for(
+      ids,
+      impl_->ask<std::vector<object_location>>(
+          "place", place_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
+          std::vector<std::uint32_t>(sizes.begin(), sizes.end()),
+          std::vector<char>(first, first + bytes.size())),
+      address().to_string(), "place");
 }
 
 result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
@@ -331,8 +345,11 @@ result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
 }
 
 result<std::vector<object_location>> node_client::lookup(std::span<const object_id> ids) {
-  return impl_->ask<std::vector<object_location>>("lookup", lookup_atom::value, the_session,
-                                                  std::vector<object_id>(ids.begin(), ids.end()));
+  return slots_for(
+      ids,
+      impl_->ask<std::vector<object_location>>("lookup", lookup_atom::value, the_session,
+                                               std::vector<object_id>(ids.begin(), ids.end())),
+      address().to_string(), "lookup");
 }
 
 // Publishing a table of millions of rows goes in parts (messages.hpp,
@@ -489,7 +506,7 @@ result<std::vector<node_client::blob>> node_client::blob_get(const std::string& 
   std::vector<blob> out;
   out.reserve(r->size());
   for (auto& v : *r) out.push_back({v.found, v.bytes, std::move(v.pieces)});
-  return out;
+  return values_for(keys.size(), std::move(out), locate, address().to_string());
 }
 
 result<bool> node_client::blob_erase(const std::string& store, const std::string& key) {

@@ -18,6 +18,7 @@
 #include "actors/blob_index.hpp"
 #include "actors/control_plane.hpp"
 #include "actors/node_address.hpp"
+#include "actors/node_replies.hpp"
 #include "actors/node_stats.hpp"
 #include "storage/arena.hpp"
 #include "storage/huge_vector.hpp"
@@ -60,6 +61,9 @@ class node_client {
   std::uint32_t max_object_size() const;
   const node_address& address() const;
 
+  /// allocate, allocate_later, place and lookup answer with one slot for
+  /// each of `ids`, in order; a node's reply that does not is errc::protocol
+  /// (actors/node_replies.hpp).
   transport::result<std::vector<object_location>> allocate(std::span<const object_id> ids,
                                                            std::span<const std::uint32_t> sizes);
   /// allocate(), sent now; the returned call waits for the node's answer
@@ -121,13 +125,10 @@ class node_client {
   transport::result<std::uint64_t> blob_put(const std::string& store, const std::string& key,
                                             std::span<const object_id> ids, std::uint64_t capacity,
                                             std::chrono::milliseconds pin);
-  struct blob {
-    bool found = false;
-    std::uint64_t bytes = 0;
-    std::vector<object_location> pieces;  // in order; empty unless located
-  };
+  using blob = blob_reply;
   /// The values of `keys`; with `locate`, where their pieces are (a read:
-  /// counted, and the keys become the most recent).
+  /// counted, and the keys become the most recent). Errors: protocol (a
+  /// reply not of that shape: actors/node_replies.hpp).
   transport::result<std::vector<blob>> blob_get(const std::string& store,
                                                 std::span<const std::string> keys, bool locate);
   /// Whether `key` was there; it is not now.

@@ -20,6 +20,23 @@ constexpr std::size_t max_place_bytes = std::size_t{1} << 20;
 // many: the node allocates a part while this thread writes the one before.
 constexpr std::size_t place_part = 4096;
 
+// What allocating `where`'s objects asks a node for.
+struct allocation {
+  std::vector<storage::object_id> ids;
+  std::vector<std::uint32_t> sizes;
+};
+
+allocation allocation_of(std::span<const object_location> where) {
+  allocation a;
+  a.ids.reserve(where.size());
+  a.sizes.reserve(where.size());
+  for (const auto& w : where) {
+    a.ids.push_back(w.id);
+    a.sizes.push_back(w.size);
+  }
+  return a;
+}
+
 // Allocates `where`'s objects at `c`'s node and writes data[i] into each,
 // a part at a time, the next part's allocation asked for before this
 // part's writes. (Filling a table of 256-byte rows, one side waited for
@@ -29,14 +46,9 @@ void allocate_and_write(actors::node_client& c, std::span<object_location> where
                         std::span<const std::span<const std::byte>> data,
                         std::span<result<void>> outcome) {
   auto ask_for = [&](std::size_t from) {
-    const std::size_t n = std::min(place_part, where.size() - from);
-    std::vector<storage::object_id> ids(n);
-    std::vector<std::uint32_t> sizes(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      ids[k] = where[from + k].id;
-      sizes[k] = where[from + k].size;
-    }
-    return c.allocate_later(ids, sizes);
+    const auto asked =
+        allocation_of(where.subspan(from, std::min(place_part, where.size() - from)));
+    return c.allocate_later(asked.ids, asked.sizes);
   };
   if (where.empty()) return;
   auto next = ask_for(0);
@@ -46,10 +58,6 @@ void allocate_and_write(actors::node_client& c, std::span<object_location> where
     if (from + n < where.size()) next = ask_for(from + n);
     const auto part = where.subspan(from, n);
     const auto part_outcome = outcome.subspan(from, n);
-    if (got && got->size() != n)
-      got = transport::error{transport::errc::protocol,
-                             "memory node " + c.address().to_string() + " allocated " +
-                                 std::to_string(got->size()) + " objects of " + std::to_string(n)};
     if (!got) {
       for (auto& o : part_outcome) o = got.err();
       continue;
@@ -146,13 +154,8 @@ result<actors::node_client*> node_far_store::client(std::uint32_t node) {
 result<void> node_far_store::allocate(std::uint32_t node, std::span<object_location> where) {
   auto c = client(node);
   if (!c) return c.err();
-  std::vector<storage::object_id> ids;
-  std::vector<std::uint32_t> sizes;
-  for (const auto& w : where) {
-    ids.push_back(w.id);
-    sizes.push_back(w.size);
-  }
-  auto got = (*c)->allocate(ids, sizes);
+  const auto asked = allocation_of(where);
+  auto got = (*c)->allocate(asked.ids, asked.sizes);
   if (!got) return got.err();
   for (std::size_t i = 0; i < where.size(); ++i) where[i] = (*got)[i];
   return {};
