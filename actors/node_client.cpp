@@ -81,6 +81,15 @@ struct node_client::impl {
   result<R> ask(const char* request, const Ts&... xs) {
     return ask_within<R>(opts.timeout, opts.give_up, request, xs...);
   }
+  // ask() of a request about the objects `ids` (alloc, place, lookup), whose
+  // answer names each one's slot in order, or it is the node's protocol
+  // error (node_replies.hpp).
+  template <class... Ts>
+  result<std::vector<object_location>> ask_slots(const char* request,
+                                                 std::span<const object_id> ids, const Ts&... xs) {
+    return slots_for(ids, ask<std::vector<object_location>>(request, xs...),
+                     opts.address.to_string(), request);
+  }
   // ask(), sent now and answered by the returned call (made once, on this
   // thread); a connection lost meanwhile is made again and the request
   // asked again, as ask() does.
@@ -226,10 +235,8 @@ struct node_client::impl {
   // The data path's locator: the object's location, looked up anew.
   result<void> refresh(object_location& where) {
     const object_id id = where.id;
-    auto fresh = slots_for(std::span(&id, 1),
-                           ask<std::vector<object_location>>("lookup", lookup_atom::value,
-                                                             the_session, std::vector{id}),
-                           opts.address.to_string(), "lookup");
+    auto fresh =
+        ask_slots("lookup", std::span(&id, 1), lookup_atom::value, the_session, std::vector{id});
     if (!fresh) return fresh.err();
     where = fresh->front();
     return {};
@@ -305,12 +312,9 @@ result<std::vector<object_location>> node_client::allocate(std::span<const objec
   // A retry of a request served with its reply lost (with the connection,
   // or abandoned when the node stopped answering a while) is answered with
   // the objects' slots: the node's allocation is idempotent for its owner.
-  return slots_for(
-      ids,
-      impl_->ask<std::vector<object_location>>(
-          "alloc", alloc_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
-          std::vector<std::uint32_t>(sizes.begin(), sizes.end())),
-      address().to_string(), "alloc");
+  return impl_->ask_slots("alloc", ids, alloc_atom::value, the_session,
+                          std::vector<object_id>(ids.begin(), ids.end()),
+                          std::vector<std::uint32_t>(sizes.begin(), sizes.end()));
 }
 
 std::function<result<std::vector<object_location>>()> node_client::allocate_later(
@@ -330,13 +334,10 @@ result<std::vector<object_location>> node_client::place(std::span<const object_i
   // Idempotent as allocate() is: a retry finds the same slots and writes the
   // bytes it carries.
   const auto* first = reinterpret_cast<const char*>(bytes.data());
-  return slots_for(
-      ids,
-      impl_->ask<std::vector<object_location>>(
-          "place", place_atom::value, the_session, std::vector<object_id>(ids.begin(), ids.end()),
-          std::vector<std::uint32_t>(sizes.begin(), sizes.end()),
-          std::vector<char>(first, first + bytes.size())),
-      address().to_string(), "place");
+  return impl_->ask_slots("place", ids, place_atom::value, the_session,
+                          std::vector<object_id>(ids.begin(), ids.end()),
+                          std::vector<std::uint32_t>(sizes.begin(), sizes.end()),
+                          std::vector<char>(first, first + bytes.size()));
 }
 
 result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
@@ -345,11 +346,8 @@ result<std::uint64_t> node_client::free(std::span<const object_id> ids) {
 }
 
 result<std::vector<object_location>> node_client::lookup(std::span<const object_id> ids) {
-  return slots_for(
-      ids,
-      impl_->ask<std::vector<object_location>>("lookup", lookup_atom::value, the_session,
-                                               std::vector<object_id>(ids.begin(), ids.end())),
-      address().to_string(), "lookup");
+  return impl_->ask_slots("lookup", ids, lookup_atom::value, the_session,
+                          std::vector<object_id>(ids.begin(), ids.end()));
 }
 
 // Publishing a table of millions of rows goes in parts (messages.hpp,
