@@ -155,7 +155,7 @@ void remote_region::prefetch_for_puts(std::uint64_t offset, std::size_t length) 
   __builtin_prefetch(writable_ + offset, 1);
 }
 
-result<void> remote_region::may_write(std::uint64_t offset, std::size_t length) const {
+result<void> remote_region::may_touch(std::uint64_t offset, std::size_t length) const {
   if (auto r = check(offset, length); !r) return r;
   if (endpoint_->closed())
     return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
@@ -164,8 +164,8 @@ result<void> remote_region::may_write(std::uint64_t offset, std::size_t length) 
 
 result<std::uint64_t> remote_region::compare_swap_in(std::uint64_t offset, std::uint64_t expected,
                                                      std::uint64_t desired) const {
-  if (auto r = may_write(offset, sizeof expected); !r) return r.err();
-  const one_sided hidden;
+  if (auto r = may_touch(offset, sizeof expected); !r) return r.err();
+  [[maybe_unused]] const one_sided hidden;
   std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(writable_ + offset));
   word.compare_exchange_strong(expected, desired);
   return expected;  // what it found
@@ -173,26 +173,24 @@ result<std::uint64_t> remote_region::compare_swap_in(std::uint64_t offset, std::
 
 result<void> remote_region::copy_in(std::uint64_t offset, const void* from,
                                     std::size_t length) const {
-  if (auto r = may_write(offset, length); !r) return r;
-  const one_sided hidden;
+  if (auto r = may_touch(offset, length); !r) return r;
+  [[maybe_unused]] const one_sided hidden;
   std::memcpy(writable_ + offset, from, length);
   return {};
 }
 
 result<void> remote_region::add_in(std::uint64_t offset, std::uint64_t value) const {
-  if (auto r = may_write(offset, sizeof value); !r) return r;
-  const one_sided hidden;
+  if (auto r = may_touch(offset, sizeof value); !r) return r;
+  [[maybe_unused]] const one_sided hidden;
   std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(writable_ + offset))
       .fetch_add(value);
   return {};
 }
 
 result<void> remote_region::copy_out(std::uint64_t offset, void* into, std::size_t length) const {
-  if (auto r = check(offset, length); !r) return r;
-  if (endpoint_->closed())
-    return error{errc::peer_unreachable, "one-sided transfer on a closed endpoint"};
+  if (auto r = may_touch(offset, length); !r) return r;
   if (length > 0) prepare_reads(offset, length);
-  const one_sided hidden;
+  [[maybe_unused]] const one_sided hidden;
   std::memcpy(into, mapped_ + offset, length);
   return {};
 }

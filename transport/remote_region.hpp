@@ -111,8 +111,10 @@ class remote_region {
   remote_region(endpoint& ep, ucp_rkey_h rkey, std::uint64_t base, std::size_t size)
       : endpoint_(&ep), rkey_(rkey), base_(base), size_(size) {}
 
-  // ok when [offset, offset + length) may be written through the mapping.
-  result<void> may_write(std::uint64_t offset, std::size_t length) const;
+  // ok when [offset, offset + length) may be read or written through the
+  // mapping: within the region, its endpoint open (a peer given up is not
+  // touched, as a get or put would refuse it).
+  result<void> may_touch(std::uint64_t offset, std::size_t length) const;
 
   endpoint* endpoint_;
   ucp_rkey_h rkey_;
