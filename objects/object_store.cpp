@@ -401,7 +401,7 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
   // What found no room waits for the evacuator, and so does what follows it.
   const bool full = given < claimed.size();
   for (std::size_t k = given; k < claimed.size(); ++k) claimed[k]->meta().abort_fetch();
-  const std::size_t handled = full ? position[given] : chunks.size();
+  std::size_t handled = full ? position[given] : chunks.size();
 
   by_node<std::vector<std::size_t>> per_node;  // indices into claimed
   for (std::size_t k = 0; k < given; ++k) per_node[claimed[k]->node].push_back(k);
@@ -425,8 +425,12 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
       }
       // This thread's first batch for the node: connected now, with no
       // chunk held, so that a node slow to answer keeps this thread
-      // waiting, not the readers of what it claimed.
-      if (!connected && far_.reachable(n)) far_.connect();
+      // waiting, not the readers of what it claimed. What it let go is
+      // not dealt with: the next round asks for it again.
+      if (!connected && far_.reachable(n)) {
+        far_.connect();
+        handled = std::min(handled, position[batch.front()]);
+      }
       continue;
     }
     std::vector<object_record*> arrived;

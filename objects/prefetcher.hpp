@@ -39,8 +39,9 @@ class prefetcher final : public detail::prefetch_session {
  public:
   struct hooks {
     /// Fetches those of `chunks` that are absent, in order; returns how many
-    /// of them it dealt with (fewer than all when the cache is full), and
-    /// sets `fetched` to how many of those it brought in.
+    /// of them it dealt with (fewer than all when the cache is full, or
+    /// when the thread had first to connect to a node), and sets `fetched`
+    /// to how many of those it brought in.
     std::function<std::size_t(std::span<detail::object_record* const> chunks, std::size_t& fetched)>
         fetch;
     /// Prefetched chunks evicted unused so far (runtime-wide).

@@ -249,7 +249,7 @@ TEST_CASE("sequential access is detected, random access prefetches nothing",
   CHECK(r.issued <= r.touched / 100);
   std::vector<std::size_t> sequential(n / 2);
   for (std::size_t i = 0; i < sequential.size(); ++i) sequential[i] = n / 4 + i;
-  auto s = read_in(rt, a, sequential, wrong, std::chrono::nanoseconds(200));
+  auto s = read_in(rt, a, sequential, wrong, std::chrono::nanoseconds(200), true);
   INFO("sequential: touched " << s.touched << " hits " << s.prefetch_hits << " misses " << s.misses
                               << " wasted " << s.wasted);
   CHECK(s.coverage() >= 0.95);
@@ -343,7 +343,7 @@ TEST_CASE("random reads of an array four times the cache fetch elements, not chu
   // A walk afterwards is still seen as one: whole chunks, prefetched.
   std::vector<std::size_t> walk(elements / 2);
   for (std::size_t i = 0; i < walk.size(); ++i) walk[i] = elements / 4 + i;
-  auto s = read_in(rt, a, walk, wrong, std::chrono::nanoseconds(200));
+  auto s = read_in(rt, a, walk, wrong, std::chrono::nanoseconds(200), true);
   INFO("walk: touched " << s.touched << " hits " << s.prefetch_hits << " misses " << s.misses);
   CHECK(s.coverage() >= 0.9);
   CHECK(wrong == 0);
