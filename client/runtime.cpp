@@ -183,7 +183,7 @@ detail::object_runtime* Runtime::objects() {
 
 Stats Runtime::stats() const {
   const auto c = impl_->store->counts();
-  const auto counts = detail::sum_counters();
+  const auto counts = detail::sum_counters().since(impl_->counted_before);
   Stats s;
   s.hits = counts.hits();
   s.misses = counts.misses;

@@ -12,6 +12,7 @@
 #include "actors/memory_node_host.hpp"
 #include "actors/name_registry.hpp"
 #include "client/member_watch.hpp"
+#include "objects/epochs.hpp"
 #include "objects/far_store.hpp"
 #include "objects/object_store.hpp"
 #include "objects/publication_mender.hpp"
@@ -36,6 +37,9 @@ struct Runtime::impl {
   // With several copies of each object: rebuilds the copies of the arrays
   // this runtime published that were lost with a node.
   std::unique_ptr<objects::publication_mender> mender;
+  // The process's deref counters when this runtime was made: they are kept
+  // per thread, not per runtime, and stats() counts from here.
+  detail::counter_totals counted_before = detail::sum_counters();
 };
 
 }  // namespace remora

@@ -76,6 +76,10 @@ struct counter_totals {
   std::uint64_t derefs = 0, deref_misses = 0, misses = 0;
   /// Derefs that found their object present.
   std::uint64_t hits() const { return derefs > deref_misses ? derefs - deref_misses : 0; }
+  /// What was counted after `before` (a sum taken earlier).
+  counter_totals since(const counter_totals& before) const {
+    return {derefs - before.derefs, deref_misses - before.deref_misses, misses - before.misses};
+  }
 };
 counter_totals sum_counters();
 

@@ -85,6 +85,40 @@ TEST_CASE("writes after eviction reach home and come back", "[client][runtime]")
   CHECK(wrong == 0);
 }
 
+TEST_CASE("a Runtime's hits and misses count from when it was made, not the process's",
+          "[client][runtime]") {
+  // Hits and misses are counted per thread: a second Runtime on the same
+  // thread once reported the first one's too.
+  {
+    remora::Runtime first(remora::Options{}.dram_cache(4 << 20));
+    std::vector<remora::UniquePtr<record64>> objects;
+    for (std::size_t i = 0; i < 200'000; ++i)
+      objects.push_back(first.make_unique<record64>(record_for(i)));
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      remora::DerefScope scope;
+      wrong += !same(*objects[i].deref(scope), record_for(i));
+    }
+    for (int k = 0; k < 3; ++k) {  // here now: hits
+      remora::DerefScope scope;
+      wrong += !same(*objects.back().deref(scope), record_for(objects.size() - 1));
+    }
+    CHECK(wrong == 0);
+    REQUIRE(first.stats().misses > 0);
+    REQUIRE(first.stats().hits > 0);
+  }
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  CHECK(rt.stats().hits == 0);
+  CHECK(rt.stats().misses == 0);
+  auto p = rt.make_unique<record64>(record_for(7));
+  for (int k = 0; k < 3; ++k) {
+    remora::DerefScope scope;
+    CHECK(same(*p.deref(scope), record_for(7)));
+  }
+  CHECK(rt.stats().hits == 3);
+  CHECK(rt.stats().misses == 0);
+}
+
 TEST_CASE("options: from_args, and clear errors for what cannot work", "[client][options]") {
   const char* argv[] = {"prog",
                         "--dram-cache=16MiB",

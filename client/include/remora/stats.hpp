@@ -1,5 +1,7 @@
-// Stats: what a Runtime has done, summed over its threads when read. Counts
-// are kept per thread (no shared counter on the deref fast path).
+// Stats: what a Runtime has done, summed over its threads when read. Hits and
+// misses are kept per thread (no shared counter on the deref fast path), so
+// they count the process's derefs since the Runtime was made: where two
+// Runtimes are used at once, each one's hits and misses include the other's.
 #pragma once
 
 #include <cstdint>
