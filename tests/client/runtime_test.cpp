@@ -119,6 +119,39 @@ TEST_CASE("a Runtime's hits and misses count from when it was made, not the proc
   CHECK(rt.stats().misses == 0);
 }
 
+TEST_CASE("two Runtimes at once on one thread keep their objects apart", "[client][runtime]") {
+  // Each its own embedded node and cache; one thread reads and writes both
+  // in turn, arrays larger than either cache and pointers, some in one scope.
+  remora::Runtime a(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  remora::Runtime b(remora::Options{}.dram_cache(4 << 20).embedded_capacity(256ull << 20));
+  constexpr std::size_t n = 2'000'000;  // 16 MB each, four times each cache
+  auto xa = a.make_array<std::uint64_t>(n);
+  auto xb = b.make_array<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    xa.write(i, i * 3 + 1);
+    xb.write(i, i * 5 + 2);
+  }
+  auto pa = a.make_unique<record64>(record_for(1));
+  auto pb = b.make_unique<record64>(record_for(2));
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    wrong += xa.read(i) != i * 3 + 1;
+    wrong += xb.read(n - 1 - i) != (n - 1 - i) * 5 + 2;
+  }
+  std::mt19937_64 rng(3);
+  for (int k = 0; k < 20'000; ++k) {
+    const std::size_t i = rng() % n;
+    remora::DerefScope scope;
+    wrong += xa.at(scope, i) != i * 3 + 1;
+    wrong += xb.at(scope, i) != i * 5 + 2;
+    wrong += !same(*pa.deref(scope), record_for(1));
+    wrong += !same(*pb.deref(scope), record_for(2));
+  }
+  CHECK(wrong == 0);
+  CHECK(a.stats().evictions > 0);
+  CHECK(b.stats().evictions > 0);
+}
+
 TEST_CASE("options: from_args, and clear errors for what cannot work", "[client][options]") {
   const char* argv[] = {"prog",
                         "--dram-cache=16MiB",
