@@ -349,10 +349,17 @@ void* object_store::fetch(object_record* r, arrival flags) {
   return slot;
 }
 
+void object_store::connect_this_thread() {
+  if (!connected_to_answering(far_)) far_.connect();
+}
+
 void object_store::fetch_many(std::span<object_record* const> records) {
   // Asked for by the caller: when the cache is full, wait for the evacuator
   // (parked, as a deref would) rather than leave the rest to single misses.
   // Within the timeout; what still finds no room is left to the derefs.
+  // The caller waits for it anyway: its thread is connected first, holding
+  // nothing, so that the first batch is read, not let go.
+  connect_this_thread();
   const auto until = std::chrono::steady_clock::now() + timeout_;
   for (std::size_t done = 0; done < records.size();) {
     const std::uint64_t seen = tiers_->room_made();
@@ -373,7 +380,8 @@ std::unique_ptr<prefetch_session> object_store::follow(prefetch_plan plan) {
                           return prefetch(chunks, &fetched);
                         },
                         [this] { return prefetch_wasted_.load(std::memory_order_relaxed); },
-                        tiers_->host_capacity(), prefetch_on_reader_, &prefetch_chunk_ns_});
+                        tiers_->host_capacity(), prefetch_on_reader_, &prefetch_chunk_ns_,
+                        [this] { connect_this_thread(); }});
 }
 
 std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::size_t* fetched) {

@@ -96,6 +96,8 @@ class object_store final : public detail::object_runtime {
   const tier_stack& tiers() const { return *tiers_; }
 
  private:
+  // Connects the calling thread to the nodes that answer, if it is not yet.
+  void connect_this_thread();
   // A slot in tier `tier`, or in the fastest host tier with room when `tier`
   // is tiers_->size(); waits for the evacuator within the timeout.
   std::byte* allocate_slot(std::uint32_t size, std::size_t tier);

@@ -224,6 +224,7 @@ prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
   }
   thread_ = std::thread([this] {
     transport::stop_flag_scope stoppable(&stop_);
+    if (work_->hooks.connect) work_->hooks.connect();
     run();
   });
   ::pthread_setname_np(thread_.native_handle(), "remora.prefetch");

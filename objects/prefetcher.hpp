@@ -56,6 +56,10 @@ class prefetcher final : public detail::prefetch_session {
     /// prefetchers (each starts from it and keeps it up to date); null:
     /// each measures alone.
     std::atomic<std::int64_t>* chunk_ns = nullptr;
+    /// Run once on the prefetcher's own thread before its first round:
+    /// connects it to the nodes while it holds nothing, so that its first
+    /// batch is read rather than let go.
+    std::function<void()> connect;
   };
 
   prefetcher(detail::prefetch_plan plan, hooks h);

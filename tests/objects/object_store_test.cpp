@@ -363,6 +363,31 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a gather on a thread not connected yet connects first and reads every object",
+          "[object_store]") {
+  // The caller waits for a gather anyway: it connects holding nothing, then
+  // reads, rather than let its first batch go to single misses.
+  fixture f(8 << 20, 1);
+  std::vector<object_record*> records;
+  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
+  const auto& t = f.store->tiers()[0];
+  REQUIRE(eventually([&] { return t.free_room() >= 40 * object_bytes; }));
+  auto gone = f.absent(records);
+  REQUIRE(gone.size() >= 32);
+  gone.resize(32);
+  f.far.disconnect();
+  const auto reads = f.far.reads();
+  f.store->fetch_many(gone);
+  CHECK(f.far.connects() == 1);
+  CHECK(f.far.reads() - reads == gone.size());
+  for (object_record* r : gone) {
+    CHECK(r->meta().load().present());
+    const std::uint32_t seed =
+        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
+    CHECK(f.holds(r, seed));
+  }
+}
+
 TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[object_store]") {
   auto cache = plain_cache(4 << 20);
   remora::objects::record_pool pool;
