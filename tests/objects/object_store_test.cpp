@@ -92,6 +92,29 @@ struct fixture {
       if (!r->meta().load().present()) out.push_back(r);
     return out;
   }
+
+  // The index of `r` in `records`: the seed make() was given.
+  static std::uint32_t seed_of(const std::vector<object_record*>& records, object_record* r) {
+    return static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) -
+                                      records.begin());
+  }
+
+  // 2048 objects made into `records` (seed = index), and 32 of them evicted
+  // since, once the evacuator has finished the round it owes, so that a
+  // batch finds room for them (it leaves at least a tenth of the cache
+  // free: 51 objects in 8 MiB).
+  std::vector<object_record*> some_gone(std::vector<object_record*>& records) {
+    for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(make(i));
+    const auto& t = store->tiers()[0];
+    const bool room = eventually([&] { return t.free_room() >= 40 * object_bytes; });
+    INFO("free " << t.free_room() << " used " << t.used() << " of " << t.capacity() << " evictions "
+                 << store->counts().evictions << " fragmented " << t.fragmented());
+    REQUIRE(room);
+    auto gone = absent(records);
+    REQUIRE(gone.size() >= 32);
+    gone.resize(32);
+    return gone;
+  }
 };
 
 }  // namespace
@@ -301,17 +324,7 @@ TEST_CASE("the evacuator makes room around what an open scope pins", "[object_st
 TEST_CASE("prefetch reads each node's share in one batch", "[object_store]") {
   fixture f(8 << 20, 2);
   std::vector<object_record*> records;
-  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
-  // Let the evacuator finish the round it owes, so the batch finds room (it
-  // leaves at least a tenth of the cache free: 51 objects).
-  const auto& t = f.store->tiers()[0];
-  const bool room = eventually([&] { return t.free_room() >= 40 * object_bytes; });
-  INFO("free " << t.free_room() << " used " << t.used() << " of " << t.capacity() << " evictions "
-               << f.store->counts().evictions << " fragmented " << t.fragmented());
-  REQUIRE(room);
-  auto gone = f.absent(records);
-  REQUIRE(gone.size() >= 32);
-  gone.resize(32);
+  const auto gone = f.some_gone(records);
   const auto batches = f.far.read_batches();
   const auto reads = f.far.reads();
   CHECK(f.store->prefetch(gone) == gone.size());
@@ -320,11 +333,7 @@ TEST_CASE("prefetch reads each node's share in one batch", "[object_store]") {
   CHECK(f.store->counts().prefetch_issued == gone.size());
   for (object_record* r : gone) CHECK(r->meta().load().prefetched());
   // A first deref takes the prefetch: a hit, counted once.
-  for (object_record* r : gone) {
-    const std::uint32_t seed =
-        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
-    REQUIRE(f.holds(r, seed));
-  }
+  for (object_record* r : gone) REQUIRE(f.holds(r, fixture::seed_of(records, r)));
   CHECK(f.store->counts().prefetch_hits == gone.size());
 }
 
@@ -338,12 +347,7 @@ TEST_CASE(
   // each new prefetcher thread passed over its first window.)
   fixture f(8 << 20, 1);
   std::vector<object_record*> records;
-  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
-  const auto& t = f.store->tiers()[0];
-  REQUIRE(eventually([&] { return t.free_room() >= 40 * object_bytes; }));
-  auto gone = f.absent(records);
-  REQUIRE(gone.size() >= 32);
-  gone.resize(32);
+  const auto gone = f.some_gone(records);
   f.far.disconnect();
   const auto reads = f.far.reads();
   std::size_t fetched = 99;
@@ -356,11 +360,7 @@ TEST_CASE(
   CHECK(fetched == gone.size());
   CHECK(f.far.reads() - reads == gone.size());
   CHECK(f.far.connects() == 1);
-  for (object_record* r : gone) {
-    const std::uint32_t seed =
-        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
-    CHECK(f.holds(r, seed));
-  }
+  for (object_record* r : gone) CHECK(f.holds(r, fixture::seed_of(records, r)));
 }
 
 TEST_CASE("a gather on a thread not connected yet connects first and reads every object",
@@ -369,12 +369,7 @@ TEST_CASE("a gather on a thread not connected yet connects first and reads every
   // reads, rather than let its first batch go to single misses.
   fixture f(8 << 20, 1);
   std::vector<object_record*> records;
-  for (std::uint32_t i = 0; i < 2048; ++i) records.push_back(f.make(i));
-  const auto& t = f.store->tiers()[0];
-  REQUIRE(eventually([&] { return t.free_room() >= 40 * object_bytes; }));
-  auto gone = f.absent(records);
-  REQUIRE(gone.size() >= 32);
-  gone.resize(32);
+  const auto gone = f.some_gone(records);
   f.far.disconnect();
   const auto reads = f.far.reads();
   f.store->fetch_many(gone);
@@ -382,9 +377,7 @@ TEST_CASE("a gather on a thread not connected yet connects first and reads every
   CHECK(f.far.reads() - reads == gone.size());
   for (object_record* r : gone) {
     CHECK(r->meta().load().present());
-    const std::uint32_t seed =
-        static_cast<std::uint32_t>(std::find(records.begin(), records.end(), r) - records.begin());
-    CHECK(f.holds(r, seed));
+    CHECK(f.holds(r, fixture::seed_of(records, r)));
   }
 }
 
