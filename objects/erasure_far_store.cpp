@@ -19,7 +19,7 @@ using transport::result;
 
 namespace {
 
-constexpr std::size_t shard_count = 64;
+constexpr std::size_t erasure_shards = 64;
 
 // Members of one span are within a factor of two of each other.
 unsigned size_class(std::uint32_t size) {
@@ -34,9 +34,9 @@ erasure_far_store::erasure_far_store(std::unique_ptr<far_store> nodes, std::uint
       k_(k),
       m_(m),
       code_(static_cast<int>(k), static_cast<int>(m)),
-      spans_(shard_count),
-      members_(shard_count),
-      wholes_(shard_count),
+      spans_(erasure_shards),
+      members_(erasure_shards),
+      wholes_(erasure_shards),
       frees_(*nodes_),
       rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.

@@ -23,7 +23,7 @@ namespace {
 
 // Objects taken out of their spans at once: bounded, as their bytes are
 // held in memory meanwhile.
-constexpr std::size_t group_bytes = 32 << 20;
+constexpr std::size_t share_group_bytes = 32 << 20;
 
 }  // namespace
 
@@ -92,7 +92,7 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
     // 1. The bytes of a group of objects, as their spans hold them now.
     std::vector<taken> group;
     std::size_t held_bytes = 0;
-    for (; next < ids.size() && held_bytes < group_bytes; ++next) {
+    for (; next < ids.size() && held_bytes < share_group_bytes; ++next) {
       taken t;
       t.id = ids[next];
       t.at = find(ids[next]);

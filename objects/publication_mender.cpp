@@ -22,7 +22,7 @@ struct copy_at {
 };
 
 // Chunks copied at once: bounded, as their bytes are held meanwhile.
-constexpr std::size_t group_bytes = 32 << 20;
+constexpr std::size_t mend_group_bytes = 32 << 20;
 
 std::vector<std::vector<copy_at>> copies_of(const published_array& d) {
   std::vector<std::vector<copy_at>> out(d.chunks.size());
@@ -149,7 +149,7 @@ void publication_mender::mend(std::uint64_t id, kept& k, std::size_t& made) {
   by_node<std::vector<object_id>> handed;  // new copies, by target
   for (std::size_t first = 0; first < plans.size();) {
     std::size_t last = first, bytes = 0;
-    while (last < plans.size() && (last == first || bytes < group_bytes))
+    while (last < plans.size() && (last == first || bytes < mend_group_bytes))
       bytes += d.chunks[plans[last++].chunk].where.size;
     std::vector<plan*> group;
     for (std::size_t p = first; p < last; ++p) group.push_back(&plans[p]);

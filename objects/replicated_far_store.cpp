@@ -18,7 +18,7 @@ using transport::result;
 
 namespace {
 
-constexpr std::size_t shard_count = 64;
+constexpr std::size_t replica_shards = 64;
 
 object_location location_of(object_id id, std::uint32_t size, std::uint64_t offset,
                             std::uint32_t version) {
@@ -31,7 +31,7 @@ replicated_far_store::replicated_far_store(std::unique_ptr<far_store> nodes, std
                                            repair_options repair)
     : nodes_(std::move(nodes)),
       replicas_(replicas),
-      shards_(shard_count),
+      shards_(replica_shards),
       frees_(*nodes_),
       rebalanced_to_(nodes_->epoch()) {
   // Last: the thread starts once the rest is ready.

@@ -17,8 +17,6 @@ struct batch::state {
 
 namespace {
 
-constexpr auto abort_grace = std::chrono::milliseconds(200);
-
 result<void> outcome(const batch::state& s) {
   if (s.failure) return *s.failure;
   return {};
@@ -163,7 +161,7 @@ result<void> batch::wait(deadline until) {
   if (!waited) {
     const std::size_t stuck = state_->pending;
     for (endpoint* ep : endpoints_) ep->abort();
-    (void)worker_.progress_until([&] { return state_->pending == 0; }, after(abort_grace),
+    (void)worker_.progress_until([&] { return state_->pending == 0; }, after(worker::abort_grace),
                                  "aborting a batch", false);
     if (state_->pending != 0) {  // UCX completes the rest as it lets go of them
       orphan(state_);

@@ -10,11 +10,6 @@ namespace remora::transport {
 
 namespace {
 
-// After an abort UCX completes purged requests within a few progress rounds
-// (endpoints over tcp alone have peer error handling for this: worker.cpp);
-// this bounds how long we look.
-constexpr auto abort_grace = std::chrono::milliseconds(200);
-
 bool request_done(ucs_status_ptr_t request) {
   return ucp_request_check_status(request) != UCS_INPROGRESS;
 }
@@ -69,7 +64,7 @@ void endpoint::close(deadline until) {
   if (!graceful) {
     // The peer does not answer: let go of it without confirmation.
     ucp_request_cancel(worker_->native(), request);
-    (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
+    (void)worker_->progress_until([&] { return request_done(request); }, after(worker::abort_grace),
                                   "forced close", false);
   }
   ucp_request_free(request);  // now, or by UCX once it completes
@@ -82,7 +77,7 @@ void endpoint::abort() {
   param.flags = UCP_EP_CLOSE_FLAG_FORCE;
   auto request = ucp_ep_close_nbx(std::exchange(ep_, nullptr), &param);
   if (request == nullptr || UCS_PTR_IS_ERR(request)) return;
-  (void)worker_->progress_until([&] { return request_done(request); }, after(abort_grace),
+  (void)worker_->progress_until([&] { return request_done(request); }, after(worker::abort_grace),
                                 "aborting an endpoint", false);
   ucp_request_free(request);  // now, or by UCX once it completes
 }

@@ -85,6 +85,11 @@ class worker {
   /// rounds (idle_rounds).
   static constexpr std::chrono::microseconds spin_before_sleep{50};
 
+  /// How long a wait for aborted requests looks: after an abort UCX
+  /// completes purged requests within a few progress rounds (endpoints over
+  /// tcp alone have peer error handling for this: worker.cpp).
+  static constexpr std::chrono::milliseconds abort_grace{200};
+
   /// Sleeps until the worker has events or `timeout_ms` passes. Returns at
   /// once when there may be pending work. For idle loops (idle_rounds).
   void wait_for_events(int timeout_ms);

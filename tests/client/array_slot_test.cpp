@@ -10,10 +10,10 @@
 
 namespace {
 
-constexpr std::uint64_t cache_bytes = 4 << 20;
+constexpr std::uint64_t slot_test_cache = 4 << 20;
 
-remora::Options options() {
-  return remora::Options{}.dram_cache(cache_bytes).embedded_capacity(256ull << 20);
+remora::Options slot_test_options() {
+  return remora::Options{}.dram_cache(slot_test_cache).embedded_capacity(256ull << 20);
 }
 
 remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n, std::uint64_t factor) {
@@ -31,7 +31,7 @@ remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n, std::uin
 
 TEST_CASE("two arrays read over the same indices in one scope each give their own elements",
           "[client][array][slot]") {
-  remora::Runtime rt(options());
+  remora::Runtime rt(slot_test_options());
   auto a = filled(rt, 8192, 3), b = filled(rt, 8192, 7);
   std::size_t wrong = 0;
   remora::DerefScope scope;
@@ -48,8 +48,8 @@ TEST_CASE("two arrays read over the same indices in one scope each give their ow
 
 TEST_CASE("a write after reads of its chunk in one scope reaches home through eviction",
           "[client][array][slot]") {
-  remora::Runtime rt(options());
-  const std::size_t n = 8 * cache_bytes / sizeof(std::uint64_t);  // 8x the cache
+  remora::Runtime rt(slot_test_options());
+  const std::size_t n = 8 * slot_test_cache / sizeof(std::uint64_t);  // 8x the cache
   auto a = filled(rt, n, 3);
   const std::size_t per = a.chunk_elements();
   for (std::size_t c = 0; c < n / per; c += 3) {
@@ -82,7 +82,7 @@ TEST_CASE(
     "an outer scope reads on, right, after an inner scope's walk, an array's end and "
     "another array's start",
     "[client][array][slot]") {
-  remora::Runtime rt(options());
+  remora::Runtime rt(slot_test_options());
   auto kept = filled(rt, 8192, 5);
   std::size_t wrong = 0;
   remora::DerefScope outer;
@@ -111,7 +111,7 @@ TEST_CASE(
 
 TEST_CASE("a vector grown inside a scope that walked its last chunk reads its new elements",
           "[client][array][slot]") {
-  remora::Runtime rt(options());
+  remora::Runtime rt(slot_test_options());
   auto v = rt.make_vector<std::uint64_t>();
   for (std::uint64_t i = 0; i < 1000; ++i) v.push_back(i * 13);
   std::size_t wrong = 0;

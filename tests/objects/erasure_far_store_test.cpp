@@ -20,51 +20,52 @@ using remora::testing::fake_far_store;
 
 namespace {
 
-constexpr std::uint32_t size = 1001;
+constexpr std::uint32_t object_size = 1001;
 
-std::vector<std::byte> bytes_of(std::uint64_t id, int round) {
-  std::vector<std::byte> b(size);
-  for (std::uint32_t i = 0; i < size; ++i) b[i] = std::byte((id * 7 + round * 13 + i) & 0xff);
+std::vector<std::byte> erasure_bytes(std::uint64_t id, int round) {
+  std::vector<std::byte> b(object_size);
+  for (std::uint32_t i = 0; i < object_size; ++i)
+    b[i] = std::byte((id * 7 + round * 13 + i) & 0xff);
   return b;
 }
 
-struct fixture {
+struct erasure_fixture {
   fake_far_store* fake;  // owned by `store`
   std::unique_ptr<erasure_far_store> store;
   std::vector<object_location> objects;
 
-  fixture(std::uint32_t nodes, std::uint32_t k, std::uint32_t m) {
+  erasure_fixture(std::uint32_t nodes, std::uint32_t k, std::uint32_t m) {
     auto f = std::make_unique<fake_far_store>(nodes);
     fake = f.get();
     store = std::make_unique<erasure_far_store>(std::move(f), k, m,
                                                 remora::objects::repair_options{false});
     for (std::uint64_t id = 1; id <= 100; ++id)
-      objects.push_back(
-          {id, 0, 0, size, static_cast<std::uint32_t>(remora::storage::slot_bytes(size))});
+      objects.push_back({id, 0, 0, object_size,
+                         static_cast<std::uint32_t>(remora::storage::slot_bytes(object_size))});
     REQUIRE(store->allocate(0, objects).ok());
     for (auto& o : objects) REQUIRE(o.version != 0);
   }
   void write_all(int round) {
-    for (auto& o : objects) REQUIRE(store->write(0, o, bytes_of(o.id, round)).ok());
+    for (auto& o : objects) REQUIRE(store->write(0, o, erasure_bytes(o.id, round)).ok());
   }
   // How many objects read back as written in `round`, one by one.
   std::size_t read_all(int round) {
     std::size_t right = 0;
     for (auto& o : objects) {
-      std::vector<std::byte> into(size);
+      std::vector<std::byte> into(object_size);
       std::span<std::byte> to(into);
-      if (store->read(0, {&o, 1}, {&to, 1}).ok() && into == bytes_of(o.id, round)) ++right;
+      if (store->read(0, {&o, 1}, {&to, 1}).ok() && into == erasure_bytes(o.id, round)) ++right;
     }
     return right;
   }
   // The same, in one batched read.
   std::size_t read_batch(int round) {
-    std::vector<std::vector<std::byte>> into(objects.size(), std::vector<std::byte>(size));
+    std::vector<std::vector<std::byte>> into(objects.size(), std::vector<std::byte>(object_size));
     std::vector<std::span<std::byte>> to(into.begin(), into.end());
     if (!store->read(0, objects, to).ok()) return 0;
     std::size_t right = 0;
     for (std::size_t i = 0; i < objects.size(); ++i)
-      right += into[i] == bytes_of(objects[i].id, round);
+      right += into[i] == erasure_bytes(objects[i].id, round);
     return right;
   }
   std::size_t held(std::uint32_t nodes) const {
@@ -83,10 +84,10 @@ struct fixture {
 
 TEST_CASE("erasure(2, 1): spans of two objects, each whole on its node, one get a read",
           "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   CHECK(f.store->spans() == 50);
   CHECK(f.held(3) == 150);  // 100 objects and 50 parity objects
-  CHECK(f.held_bytes(3) == 150 * size);
+  CHECK(f.held_bytes(3) == 150 * object_size);
   for (auto& o : f.objects) {
     std::size_t copies = 0;
     for (std::uint32_t n = 0; n < 3; ++n) copies += f.fake->bytes(n, o.id).has_value();
@@ -108,7 +109,7 @@ TEST_CASE("erasure(2, 1): spans of two objects, each whole on its node, one get 
 }
 
 TEST_CASE("erasure(2, 1): writes and frees keep the parity right", "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   f.write_all(2);  // updates: the change goes to the parity
   // A node down: its objects decode from the parity and their span mates.
@@ -148,7 +149,7 @@ TEST_CASE("erasure(2, 1): writes and frees keep the parity right", "[erasure]") 
 }
 
 TEST_CASE("erasure(2, 1): a damaged copy is decoded around, then rebuilt", "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   f.fake->damage_all(1);
   CHECK(f.read_all(1) == 100);
@@ -164,7 +165,7 @@ TEST_CASE("erasure(2, 1): a damaged copy is decoded around, then rebuilt", "[era
 }
 
 TEST_CASE("erasure(2, 1): repair after a death, so a second death loses nothing", "[erasure]") {
-  fixture f(5, 2, 1);
+  erasure_fixture f(5, 2, 1);
   f.write_all(1);
   f.fake->kill(0);
   const std::size_t rebuilt = f.store->repair_now();
@@ -182,7 +183,7 @@ TEST_CASE("erasure(2, 1): repair after a death, so a second death loses nothing"
 
 TEST_CASE("erasure(2, 1): with two of three nodes dead, reads fail typed and loss is counted",
           "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   f.fake->kill(0);
   f.fake->kill(1);
@@ -196,7 +197,7 @@ TEST_CASE("erasure(2, 1): with two of three nodes dead, reads fail typed and los
   CHECK(f.store->objects_lost() == 100 - on_2);  // once each, however often repair looks
   for (auto& o : f.objects) {
     if (f.fake->bytes(2, o.id)) continue;
-    std::vector<std::byte> into(size);
+    std::vector<std::byte> into(object_size);
     std::span<std::byte> to(into);
     auto r = f.store->read(0, {&o, 1}, {&to, 1});
     REQUIRE_FALSE(r.ok());
@@ -206,8 +207,8 @@ TEST_CASE("erasure(2, 1): with two of three nodes dead, reads fail typed and los
 }
 
 TEST_CASE("erasure(4, 2): memory 1.5x, and reads with two nodes down", "[erasure]") {
-  fixture f(6, 4, 2);
-  CHECK(f.held_bytes(6) == 150 * size);  // 25 spans: 100 objects, 50 parity
+  erasure_fixture f(6, 4, 2);
+  CHECK(f.held_bytes(6) == 150 * object_size);  // 25 spans: 100 objects, 50 parity
   f.write_all(1);
   f.fake->take_down(1);
   f.fake->take_down(4);
@@ -228,7 +229,7 @@ TEST_CASE("erasure(4, 2): memory 1.5x, and reads with two nodes down", "[erasure
 }
 
 TEST_CASE("erasure(2, 1): a scrub finds damage no read came across (parity too)", "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   f.fake->damage_all(1);
   // Every column on node 1 is damaged, member or parity: the scrub reads
@@ -249,7 +250,7 @@ TEST_CASE("erasure(2, 1): a scrub finds damage no read came across (parity too)"
 }
 
 TEST_CASE("erasure(2, 1): shared objects leave their spans for two whole copies", "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   std::vector<remora::storage::object_id> ids;
   for (auto& o : f.objects) ids.push_back(o.id);
@@ -261,7 +262,7 @@ TEST_CASE("erasure(2, 1): shared objects leave their spans for two whole copies"
     const auto copies = f.store->copies(0, o);
     REQUIRE(copies.size() == 2);
     CHECK(copies[0].node != copies[1].node);
-    for (const auto& c : copies) CHECK(f.fake->bytes(c.node, o.id) == bytes_of(o.id, 1));
+    for (const auto& c : copies) CHECK(f.fake->bytes(c.node, o.id) == erasure_bytes(o.id, 1));
   }
   CHECK(f.read_all(1) == 100);
   CHECK(f.read_batch(1) == 100);
@@ -286,7 +287,7 @@ TEST_CASE("erasure(2, 1): shared objects leave their spans for two whole copies"
 
 TEST_CASE("erasure(2, 1): a shared object's copies are the publication's, not freed from here",
           "[erasure]") {
-  fixture f(3, 2, 1);
+  erasure_fixture f(3, 2, 1);
   f.write_all(1);
   const remora::storage::object_id id = f.objects[0].id;
   REQUIRE(f.store->share({&id, 1}).ok());

@@ -23,22 +23,23 @@ using remora::testing::fake_far_store;
 
 namespace {
 
-constexpr std::uint32_t size = 256;
+constexpr std::uint32_t replica_size = 256;
 
-std::vector<std::byte> bytes_of(std::uint64_t id, int round) {
-  return std::vector<std::byte>(size, std::byte((id * 7 + round) & 0xff));
+std::vector<std::byte> replica_bytes(std::uint64_t id, int round) {
+  return std::vector<std::byte>(replica_size, std::byte((id * 7 + round) & 0xff));
 }
 
 object_location at(std::uint64_t id) {
-  return {id, 0, 0, size, static_cast<std::uint32_t>(remora::storage::slot_bytes(size))};
+  return {id, 0, 0, replica_size,
+          static_cast<std::uint32_t>(remora::storage::slot_bytes(replica_size))};
 }
 
-struct fixture {
+struct replicas_fixture {
   fake_far_store* fake;  // owned by `store`
   std::unique_ptr<replicated_far_store> store;
   std::vector<object_location> objects;
 
-  explicit fixture(std::uint32_t nodes = 3) {
+  explicit replicas_fixture(std::uint32_t nodes = 3) {
     auto f = std::make_unique<fake_far_store>(nodes);
     fake = f.get();
     store = std::make_unique<replicated_far_store>(std::move(f), 2,
@@ -49,15 +50,15 @@ struct fixture {
   }
 
   void write_all(int round) {
-    for (auto& o : objects) REQUIRE(store->write(0, o, bytes_of(o.id, round)).ok());
+    for (auto& o : objects) REQUIRE(store->write(0, o, replica_bytes(o.id, round)).ok());
   }
   // How many objects read back as written in `round`.
   std::size_t read_all(int round) {
     std::size_t right = 0;
     for (auto& o : objects) {
-      std::vector<std::byte> into(size);
+      std::vector<std::byte> into(replica_size);
       std::span<std::byte> to(into);
-      if (store->read(0, {&o, 1}, {&to, 1}).ok() && into == bytes_of(o.id, round)) ++right;
+      if (store->read(0, {&o, 1}, {&to, 1}).ok() && into == replica_bytes(o.id, round)) ++right;
     }
     return right;
   }
@@ -67,7 +68,7 @@ struct fixture {
 
 TEST_CASE("replicas: every object on two of three nodes, read back after one goes down",
           "[replicas]") {
-  fixture f;
+  replicas_fixture f;
   CHECK(f.fake->objects(0) + f.fake->objects(1) + f.fake->objects(2) == 200);
   for (std::uint32_t n = 0; n < 3; ++n) CHECK(f.fake->objects(n) > 0);  // spread
   f.write_all(1);
@@ -77,17 +78,18 @@ TEST_CASE("replicas: every object on two of three nodes, read back after one goe
   CHECK(f.read_all(1) == 100);
   CHECK(f.store->failovers() > 0);
   // A batched read fails over too.
-  std::vector<std::vector<std::byte>> into(f.objects.size(), std::vector<std::byte>(size));
+  std::vector<std::vector<std::byte>> into(f.objects.size(), std::vector<std::byte>(replica_size));
   std::vector<std::span<std::byte>> to(into.begin(), into.end());
   REQUIRE(f.store->read(0, f.objects, to).ok());
-  for (std::size_t i = 0; i < f.objects.size(); ++i) CHECK(into[i] == bytes_of(f.objects[i].id, 1));
+  for (std::size_t i = 0; i < f.objects.size(); ++i)
+    CHECK(into[i] == replica_bytes(f.objects[i].id, 1));
   // Writes go on with one node down.
   f.write_all(2);
   CHECK(f.read_all(2) == 100);
 }
 
 TEST_CASE("replicas: a replica that missed a write is never read again", "[replicas]") {
-  fixture f;
+  replicas_fixture f;
   f.write_all(1);
   f.fake->take_down(1);
   f.write_all(2);  // node 1's copies keep round 1
@@ -102,7 +104,7 @@ TEST_CASE("replicas: a replica that missed a write is never read again", "[repli
   f.store->repair_now();
   f.store->repair_now();
   CHECK(f.store->objects_lost() == 100);
-  std::vector<std::byte> into(size);
+  std::vector<std::byte> into(replica_size);
   std::span<std::byte> to(into);
   for (auto& o : f.objects) {
     auto r = f.store->read(0, {&o, 1}, {&to, 1});
@@ -147,7 +149,7 @@ TEST_CASE("replicas: the object store loses nothing when a node goes down", "[re
 }
 
 TEST_CASE("replicas: a copy that fails its checksum is passed over for another", "[replicas]") {
-  fixture f;
+  replicas_fixture f;
   f.write_all(1);
   // Damage the first copy of every object that has one on node 0.
   std::size_t damaged = 0;
@@ -162,7 +164,7 @@ TEST_CASE("replicas: a copy that fails its checksum is passed over for another",
 }
 
 TEST_CASE("replicas: repair restores two copies, so a second failure loses nothing", "[replicas]") {
-  fixture f(5);
+  replicas_fixture f(5);
   f.write_all(1);
   f.fake->kill(0);
   const std::size_t copies = f.store->repair_now();
@@ -181,7 +183,7 @@ TEST_CASE("replicas: repair restores two copies, so a second failure loses nothi
 }
 
 TEST_CASE("replicas: an unreachable node is not a dead one: its copies wait for it", "[replicas]") {
-  fixture f(4);
+  replicas_fixture f(4);
   f.write_all(1);
   const std::size_t on_1 = f.fake->objects(1);
   REQUIRE(on_1 > 0);
@@ -206,7 +208,7 @@ TEST_CASE("replicas: an unreachable node is not a dead one: its copies wait for 
 }
 
 TEST_CASE("replicas: a scrub finds damaged second copies before they are needed", "[replicas]") {
-  fixture f;
+  replicas_fixture f;
   f.write_all(1);
   std::size_t damaged = 0;
   for (auto& o : f.objects)

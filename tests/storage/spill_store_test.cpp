@@ -27,7 +27,7 @@ struct temp_dir {
   std::string sub(const char* name) const { return (path / name).string(); }
 };
 
-std::vector<std::byte> payload_of(object_id id, std::size_t size) {
+std::vector<std::byte> spilled_payload(object_id id, std::size_t size) {
   std::vector<std::byte> p(size);
   for (std::size_t i = 0; i < size; ++i) p[i] = static_cast<std::byte>((id >> (i % 8 * 8)) + i);
   return p;
@@ -55,7 +55,7 @@ TEST_CASE("10,000 objects of mixed sizes round-trip through the spill store", "[
     size_of[i] = sizes[rng() % std::size(sizes)];
     total += size_of[i];
     const auto r =
-        spill.put(id_of(i), static_cast<std::uint32_t>(i), payload_of(id_of(i), size_of[i]));
+        spill.put(id_of(i), static_cast<std::uint32_t>(i), spilled_payload(id_of(i), size_of[i]));
     REQUIRE(r.ok());
   }
   CHECK(spill.objects() == count);
@@ -65,19 +65,19 @@ TEST_CASE("10,000 objects of mixed sizes round-trip through the spill store", "[
   for (std::size_t i = 0; i < count; ++i) {
     auto got = spill.get(id_of(i));
     REQUIRE(got.ok());
-    wrong += got->first != i || got->second != payload_of(id_of(i), size_of[i]);
+    wrong += got->first != i || got->second != spilled_payload(id_of(i), size_of[i]);
   }
   CHECK(wrong == 0);
 
   // Replacing an object keeps the counts exact.
-  REQUIRE(spill.put(id_of(0), 99, payload_of(1, 777)).ok());
+  REQUIRE(spill.put(id_of(0), 99, spilled_payload(1, 777)).ok());
   total += 777 - size_of[0];
   CHECK(spill.objects() == count);
   CHECK(spill.bytes() == total);
   auto replaced = spill.get(id_of(0));
   REQUIRE(replaced.ok());
   CHECK(replaced->first == 99);
-  CHECK(replaced->second == payload_of(1, 777));
+  CHECK(replaced->second == spilled_payload(1, 777));
   size_of[0] = 777;
 
   for (std::size_t i = 0; i < count; i += 2) {
@@ -93,7 +93,7 @@ TEST_CASE("10,000 objects of mixed sizes round-trip through the spill store", "[
       REQUIRE(got.err().code == errc::unknown_object);
     } else {
       REQUIRE(got.ok());
-      wrong += got->second != payload_of(id_of(i), size_of[i]);
+      wrong += got->second != spilled_payload(id_of(i), size_of[i]);
     }
   }
   CHECK(wrong == 0);
@@ -120,7 +120,7 @@ TEST_CASE("opening a spill directory wipes what it held", "[storage][spill]") {
     auto store = spill_store::open(dir);
     REQUIRE(store.ok());
     for (object_id id = 1; id <= 100; ++id)
-      REQUIRE((*store)->put(id, 1, payload_of(id, 1000)).ok());
+      REQUIRE((*store)->put(id, 1, spilled_payload(id, 1000)).ok());
   }
   auto reopened = spill_store::open(dir);
   REQUIRE(reopened.ok());
@@ -136,7 +136,7 @@ TEST_CASE("a spill directory in use is refused with a clear error", "[storage][s
   const std::string dir = tmp.sub("spill");
   auto first = spill_store::open(dir);
   REQUIRE(first.ok());
-  REQUIRE((*first)->put(1, 1, payload_of(1, 10)).ok());
+  REQUIRE((*first)->put(1, 1, spilled_payload(1, 10)).ok());
 
   auto second = spill_store::open(dir);
   REQUIRE_FALSE(second.ok());
@@ -161,7 +161,7 @@ TEST_CASE("a spill directory in use is refused with a clear error", "[storage][s
   // The refused opens left the first store's contents alone.
   auto got = (*first)->get(1);
   REQUIRE(got.ok());
-  CHECK(got->second == payload_of(1, 10));
+  CHECK(got->second == spilled_payload(1, 10));
   first = remora::transport::error{errc::io, "closed"};
   CHECK(spill_store::open(dir).ok());
 }
