@@ -38,8 +38,15 @@ install_missing() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Each target's sources compile eight to a unit (CMake's unity build): the
+# headers (CAF, Catch2, CLI11, Remora's own) are read and their templates
+# instantiated once per unit instead of once per file. A clean build of
+# everything took 5.3 minutes here, against 9.2 file by file. The code
+# builds either way; for work on a few files, configure without it.
+unity=-DCMAKE_UNITY_BUILD=ON
+
 configure_and_build() {
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$unity"
   cmake --build "$build" -j"$(nproc)"
 }
 
@@ -63,7 +70,7 @@ case "${1:-}" in
     # (Not clang: its code calls into Debian's GCC-built CAF wrongly, e.g.
     # config_option::check jumps to a null function pointer.)
     cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_ASAN=ON \
-          -DREMORA_BUILD_BENCH=OFF
+          -DREMORA_BUILD_BENCH=OFF "$unity"
     cmake --build "$build-asan" -j"$(nproc)"
     # Allocation stacks are unwound from the tables every library carries,
     # not by frame pointers, which libuct's code omits: such a stack stopped
@@ -77,7 +84,7 @@ case "${1:-}" in
     # The concurrency tests again under ThreadSanitizer. UCX's memory hooks
     # (UCX_MEM_EVENTS) clash with TSan's thread teardown, so they are off.
     cmake -S . -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_TSAN=ON \
-          -DREMORA_BUILD_BENCH=OFF
+          -DREMORA_BUILD_BENCH=OFF "$unity"
     cmake --build "$build-tsan" -j"$(nproc)" --target client_threads_test graph_algorithms_test
     for t in tests/client/client_threads_test tests/examples/graph_algorithms_test; do
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1" UCX_MEM_EVENTS=no \
@@ -87,7 +94,8 @@ case "${1:-}" in
     # URLs), built with clang, ASan and UBSan: a short run of each, side by
     # side. (scripts/fuzz.sh builds and runs every target, long.)
     CC=clang-14 CXX=clang++-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-          -DREMORA_FUZZ=ON -DREMORA_BUILD_TESTS=OFF -DREMORA_BUILD_BENCH=OFF -DREMORA_WITH_CUDA=OFF
+          -DREMORA_FUZZ=ON -DREMORA_BUILD_TESTS=OFF -DREMORA_BUILD_BENCH=OFF -DREMORA_WITH_CUDA=OFF \
+          "$unity"
     cmake --build "$build-fuzz" -j"$(nproc)" --target remora-fuzz-slot remora-fuzz-text
     ctest --test-dir "$build-fuzz" --output-on-failure -j2
     ;;
