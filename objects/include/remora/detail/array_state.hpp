@@ -41,8 +41,10 @@ struct access_log;  // array_state.cpp
 
 /// One thread's view of an array: what it last dereferenced, how it walks,
 /// what it declared, and the prefetcher that follows it. Used only by its
-/// thread (and read by that prefetcher through `cursor`).
-struct array_reader {
+/// thread (and read by that prefetcher through `cursor`). It fills whole
+/// cache lines of its own: its thread writes it at every chunk it enters,
+/// and other threads reading the array must not share those lines.
+struct alignas(64) array_reader {
   // The declared order, and the prefetcher that follows it (or a detected
   // pattern). The reader publishes its progress in `cursor` (an element
   // index, or the number of elements read for index and generator orders).
@@ -129,12 +131,12 @@ struct array_state {
   object_runtime* rt = nullptr;
   const std::uint64_t key;  // this array's, for reader_table
   std::atomic<const thread_state*> primary_thread{nullptr};
-  array_reader primary;
   // Options::check_access: each thread's first access to a chunk in a scope
   // takes the out-of-line path (its readers never go quiet), which checks it
   // against the chunk's last reader and writer (check_access).
   bool checked = false;
   std::unique_ptr<access_log> access;  // when checked
+  array_reader primary;
 
   array_state();
   array_state(const array_state&) = delete;
