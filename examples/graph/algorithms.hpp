@@ -141,8 +141,9 @@ std::vector<double> pagerank(Graph& g, int iterations, OnIteration&& on_iteratio
     } else {
       on_threads(threads, [&](unsigned t) {
         std::fill(nexts[t].begin(), nexts[t].end(), 0.0);
-        danglings[t] = 0;
-        g.for_each_vertex(push(nexts[t], danglings[t]), cut[t], cut[t + 1]);
+        double mine = 0;  // stored once: the threads' sums share a line
+        g.for_each_vertex(push(nexts[t], mine), cut[t], cut[t + 1]);
+        danglings[t] = mine;
       });
       for (unsigned t = 0; t < threads; ++t) {
         dangling += danglings[t];
@@ -264,8 +265,9 @@ std::vector<std::uint32_t> expand_level(Graph& g, const std::vector<std::uint32_
     const std::size_t lo = frontier.size() * t / threads, hi = frontier.size() * (t + 1) / threads;
     const std::vector<std::uint32_t> share(frontier.begin() + static_cast<std::ptrdiff_t>(lo),
                                            frontier.begin() + static_cast<std::ptrdiff_t>(hi));
+    std::uint64_t edges = 0;  // stored once: the threads' counts share a line
     g.expand(share, [&](std::span<const std::uint32_t> piece) {
-      traversed[t] += piece.size();
+      edges += piece.size();
       for (std::uint32_t v : piece) {
         std::atomic_ref<std::int32_t> depth(r.depth[v]);
         std::int32_t unseen = -1;
@@ -274,6 +276,7 @@ std::vector<std::uint32_t> expand_level(Graph& g, const std::vector<std::uint32_
           nexts[t].push_back(v);
       }
     });
+    traversed[t] = edges;
   });
   for (unsigned t = 0; t < threads; ++t) {
     r.edges_traversed += traversed[t];

@@ -60,22 +60,26 @@ bfs_result direction_optimizing_bfs(Graph& out, Graph& in, std::uint32_t source,
   auto bottom_up = [&] {
     std::fill(in_next.begin(), in_next.end(), 0);
     on_parts(threads, parts.size() - 1, [&](std::size_t t) {
-      traversed[t] = 0;
-      awakened[t] = 0;
+      // Counted on this thread's stack, stored once: neighbouring parts'
+      // counts share cache lines, which stores at every edge would bounce
+      // between the threads.
+      std::uint64_t edges = 0, woken = 0;
       in.for_each_vertex(
           [&](std::uint32_t v, std::uint64_t, std::span<const std::uint32_t> piece) {
             if (r.depth[v] >= 0) return;  // reached before, or by an earlier piece
             for (std::uint32_t u : piece) {
-              ++traversed[t];
+              ++edges;
               if (in_frontier[u]) {
                 r.depth[v] = level + 1;
                 in_next[v] = 1;
-                ++awakened[t];
+                ++woken;
                 return;
               }
             }
           },
           parts[t], parts[t + 1]);
+      traversed[t] = edges;
+      awakened[t] = woken;
     });
     std::uint64_t reached = 0;
     for (std::size_t t = 0; t < traversed.size(); ++t) {
