@@ -154,6 +154,38 @@ struct usage_failure : startup_failure {
   throw usage_failure(what);
 }
 
+// What CAF's option parser refused, in a sentence: the argument and why
+// (CAF's own text names the error code and a dictionary around it).
+std::string option_error(const caf::error& err) {
+  if (err.category() != caf::atom("parser")) return caf::to_string(err);
+  std::string argument;
+  const caf::message& context = err.context();
+  if (context.match_element<caf::config_value::dictionary>(0)) {
+    const auto& fields = context.get_as<caf::config_value::dictionary>(0);
+    if (auto it = fields.find("argument"); it != fields.end())
+      if (const auto* text = caf::get_if<std::string>(&it->second)) argument = *text;
+  }
+  const auto why = [&]() -> std::string {
+    switch (static_cast<caf::pec>(err.code())) {
+      case caf::pec::not_an_option:
+        return "no such option";
+      case caf::pec::integer_overflow:
+      case caf::pec::integer_underflow:
+        return "the number is out of range";
+      case caf::pec::type_mismatch:
+      case caf::pec::unexpected_character:
+      case caf::pec::trailing_character:
+      case caf::pec::unexpected_eof:
+        return "not a value this option takes";
+      case caf::pec::missing_argument:
+        return "the option needs a value (--name=value)";
+      default:
+        return caf::to_string(static_cast<caf::pec>(err.code()));
+    }
+  }();
+  return argument.empty() ? why : argument + ": " + why;
+}
+
 // The token: from --auth-token-file (surrounding whitespace dropped), else
 // --auth-token, else REMORA_AUTH_TOKEN, as for clients.
 std::string auth_token(const memnode_options& opts) {
@@ -241,12 +273,12 @@ int run(int argc, char** argv, std::string& temporary_dir) {
     named_config |= std::string_view(argv[i]).rfind("--config-file", 0) == 0;
   std::istringstream no_file;
   if (auto err = named_config ? opts.parse(argc, argv) : opts.parse(argc, argv, no_file))
-    usage_error("bad options: " + caf::to_string(err));
+    usage_error(option_error(err));
   if (opts.cli_helptext_printed) return 0;
   opts.auth_token = auth_token(opts);
   auto capacity = parse_byte_size(opts.capacity);
-  if (!capacity || *capacity == 0)
-    usage_error("--capacity: not a byte size: '" + opts.capacity + "'");
+  if (!capacity) usage_error("--capacity: not a byte size: '" + opts.capacity + "'");
+  if (*capacity == 0) usage_error("--capacity: a node needs some memory (e.g. 1GiB)");
 
   // Signals are taken by sigwait below, in this thread only.
   sigset_t stop_signals;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 
 #include "client/options_flags.hpp"
 #include "remora/errors.hpp"
@@ -43,6 +44,8 @@ int run(const std::string& program, const std::function<int()>& body) {
   try {
     return body();
   } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+  } catch (const std::runtime_error& e) {  // the programs' own: bad input files, ...
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: unexpected error: %s\n", program.c_str(), e.what());

@@ -42,5 +42,13 @@ for program in "${programs[@]}"; do
   out=$(timeout 20 "$program" "${args[@]}" 2>&1 >/dev/null); rc=$?
   check "$name ${args[*]} exit code" 2 $rc
 done
+# CAF's parser errors, said plainly (the memory node reads its flags with CAF).
+for program in "${programs[@]}"; do
+  [ "$(basename "$program")" = remora-memnode ] || continue
+  out=$(timeout 20 "$program" --port=99999 2>&1 >/dev/null); rc=$?
+  check "remora-memnode --port=99999 exit code" 2 $rc
+  check "remora-memnode --port=99999 message" \
+    "remora-memnode: --port=99999: the number is out of range (see --help)" "$out"
+done
 [ $failed = 0 ] && echo "all programs: --help, --version and bad options as documented"
 exit $failed

@@ -15,8 +15,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -77,8 +79,11 @@ class edge_file {
                                       ? std::string_view(path_).substr(0, path_.size() - 3)
                                       : std::string_view(path_);
     weighted_ = detail::ends_with(name, ".wel");
+    errno = 0;
     file_ = gzopen(path_.c_str(), "rb");
-    if (file_ == nullptr) throw std::runtime_error(path_ + ": cannot open");
+    if (file_ == nullptr)
+      throw std::runtime_error(path_ + ": cannot open" +
+                               (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
     gzbuffer(file_, 1 << 20);
   }
   ~edge_file() { gzclose(file_); }
