@@ -4,6 +4,7 @@
 
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
+#include "storage/packed_payload.hpp"
 #include "transport/secure_random.hpp"
 
 namespace remora::client {
@@ -72,7 +73,8 @@ void allocate_and_write(actors::node_client& c, std::span<object_location> where
 node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes,
                                options o)
     : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)),
-      owner_(transport::secure_random_u64()) {
+      owner_(transport::secure_random_u64()),
+      packed_(o.compress_links) {
   if (nodes.size() > node_health::max_nodes)
     throw ConfigError(std::to_string(nodes.size()) + " memory nodes: at most " +
                       std::to_string(node_health::max_nodes));
@@ -165,6 +167,7 @@ result<void> node_far_store::free(std::uint32_t node, std::span<const storage::o
   auto c = client(node);
   if (!c) return c.err();
   auto freed = (*c)->free(ids);
+  packed_.forget(node, ids);
   if (!freed) return freed.err();
   return {};
 }
@@ -181,23 +184,21 @@ result<void> node_far_store::read(std::uint32_t node, std::span<object_location>
                                   std::span<const std::span<std::byte>> into) {
   auto c = client(node);
   if (!c) return c.err();
-  // One object (a miss): one get of its slot, no batch bookkeeping.
-  if (where.size() == 1) return (*c)->data().read(where[0], into[0]);
-  return (*c)->data().read_many(where, into);
+  return packed_.read((*c)->data(), node, where, into);
 }
 
 result<void> node_far_store::read_part(std::uint32_t node, object_location& where,
                                        std::uint32_t from, std::span<std::byte> into) {
   auto c = client(node);
   if (!c) return c.err();
-  return (*c)->data().read_part(where, from, into);
+  return packed_.read_part((*c)->data(), node, where, from, into);
 }
 
 result<void> node_far_store::write(std::uint32_t node, object_location& where,
                                    std::span<const std::byte> data) {
-  auto c = client(node);
-  if (!c) return c.err();
-  return (*c)->data().write(where, data);
+  result<void> outcome[1];
+  write_many(node, std::span(&where, 1), std::span(&data, 1), outcome);
+  return outcome[0];
 }
 
 actors::node_client* node_far_store::client_or_fail(std::uint32_t node,
@@ -211,7 +212,18 @@ actors::node_client* node_far_store::client_or_fail(std::uint32_t node,
 void node_far_store::write_many(std::uint32_t node, std::span<object_location> where,
                                 std::span<const std::span<const std::byte>> data,
                                 std::span<result<void>> outcome) {
-  if (auto* c = client_or_fail(node, outcome)) c->data().write_many(where, data, outcome);
+  auto* c = client_or_fail(node, outcome);
+  if (c == nullptr) return;
+  thread_local packed_objects::staged staged;
+  packed_.stage(!c->data().mapped(), data, staged, outcome);
+  if (where.size() == 1 && staged.go.size() == 1) {
+    outcome[0] = c->data().write(where[0], staged.data[0]);
+  } else if (staged.go.size() == where.size()) {
+    c->data().write_many(where, staged.data, outcome);
+  } else {  // some left out: the others alone
+    for (std::size_t i : staged.go) outcome[i] = c->data().write(where[i], staged.data[i]);
+  }
+  packed_.wrote(node, where, staged, outcome);
 }
 
 void node_far_store::place(std::uint32_t node, std::span<object_location> where,
@@ -219,6 +231,16 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
                            std::span<result<void>> outcome) {
   auto* c = client_or_fail(node, outcome);
   if (c == nullptr) return;
+  thread_local packed_objects::staged staged;
+  packed_.stage(!c->data().mapped(), data, staged, outcome);
+  place_staged(c, where, staged, outcome);
+  packed_.wrote(node, where, staged, outcome);
+}
+
+void node_far_store::place_staged(actors::node_client* c, std::span<object_location> where,
+                                  const packed_objects::staged& staged,
+                                  std::span<result<void>> outcome) {
+  const std::span<const std::span<const std::byte>> data = staged.data;
   // Small objects go with their allocation, in messages of up to
   // max_place_bytes; larger ones are allocated, then written one-sided.
   // Over tcp UCX sends a message for each remote atomic and put, four an
@@ -227,9 +249,9 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
   const std::uint32_t place_up_to = c->data().mapped() ? 64 : 4096;
   // None small and none misfit (256-byte rows over shared memory, say):
   // allocated and written as they are, without copying the batch's lists.
-  bool all_large = true;
+  bool all_large = staged.go.size() == where.size();
   for (std::size_t i = 0; i < where.size() && all_large; ++i)
-    all_large = where[i].size > place_up_to && data[i].size() == where[i].size;
+    all_large = where[i].size > place_up_to && storage::is_payload_for(data[i], where[i].size);
   if (all_large) return allocate_and_write(*c, where, data, outcome);
   std::vector<std::size_t> run, rest;  // indexes into where
   std::vector<storage::object_id> ids;
@@ -246,8 +268,8 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
     sizes.clear();
     bytes.clear();
   };
-  for (std::size_t i = 0; i < where.size(); ++i) {
-    if (data[i].size() != where[i].size) {
+  for (std::size_t i : staged.go) {
+    if (!storage::is_payload_for(data[i], where[i].size)) {
       outcome[i] = storage::misfit_write(data[i].size(), where[i].size);
       continue;
     }

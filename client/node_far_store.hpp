@@ -4,7 +4,8 @@
 // connection, which also say when a node is being drained). Connects to
 // every node when made, so that a bad address fails at once. Nodes may join
 // later (add(): a member that registered in etcd); none is ever removed, a
-// node that left is dead.
+// node that left is dead. Payloads are packed for the network, and unpacked
+// from any node, by packed_objects.
 //
 // Thread-safety: as far_store. REQUIRES: the control plane outlives it.
 #pragma once
@@ -20,6 +21,7 @@
 #include "actors/node_client.hpp"
 #include "client/node_clients.hpp"
 #include "client/node_health.hpp"
+#include "client/packed_objects.hpp"
 #include "objects/far_store.hpp"
 
 namespace remora::client {
@@ -34,6 +36,8 @@ class node_far_store final : public objects::far_store {
     // Whether membership says `node` left (its lease in etcd ended): then an
     // unreachable node is dead at once. Empty: no membership.
     std::function<bool(const actors::node_address& node)> left;
+    // Pack objects written over the network (client/packed_objects.hpp).
+    bool compress_links = false;
   };
   /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
   node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes, options o);
@@ -85,6 +89,11 @@ class node_far_store final : public objects::far_store {
   actors::node_client* client_or_fail(std::uint32_t node,
                                       std::span<transport::result<void>> outcome);
 
+  /// Objects read in packed form, and the payload bytes that spared their
+  /// links.
+  std::uint64_t packed_reads() const { return packed_.reads(); }
+  std::uint64_t packed_bytes_saved() const { return packed_.bytes_saved(); }
+
   bool shares() const override { return true; }
   transport::result<void> publish(std::uint32_t node, std::uint64_t id, const std::string& name,
                                   std::span<const char> description,
@@ -98,12 +107,18 @@ class node_far_store final : public objects::far_store {
   transport::result<void> unpublish(std::uint32_t node, const std::string& name) override;
 
  private:
+  // place() of what packed_ staged, on `c`'s node.
+  void place_staged(actors::node_client* c, std::span<storage::object_location> where,
+                    const packed_objects::staged& staged,
+                    std::span<transport::result<void>> outcome);
+
   // max_nodes entries: each set before the health counts its node.
   std::unique_ptr<actors::node_address[]> nodes_;
   const std::uint64_t owner_;   // every client's objects at the nodes belong to this runtime
   mutable std::mutex joining_;  // one add() at a time
   std::unique_ptr<node_clients> clients_;
   std::unique_ptr<node_health> health_;
+  packed_objects packed_;
 };
 
 }  // namespace remora::client

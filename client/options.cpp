@@ -82,6 +82,11 @@ Options& Options::net_devices(std::string devices) {
   net_devices_ = std::move(devices);
   return *this;
 }
+Options& Options::compress_links(bool on) {
+  compress_links_ = on;
+  return *this;
+}
+
 Options& Options::prefetch_on_reader(bool on) {
   prefetch_on_reader_ = on;
   return *this;

@@ -141,6 +141,9 @@ void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
   app.add_flag_callback(
       "--check-access", [&o] { o.check_access(true); },
       "check that threads meet on Array chunks as the contract allows (default in debug builds)");
+  app.add_flag_callback(
+      "--compress-links", [&o] { o.compress_links(true); },
+      "pack objects of 8 KiB or more written over the network with zstd (links below ~1 GB/s)");
 }
 
 }  // namespace remora::client

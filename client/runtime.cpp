@@ -130,8 +130,8 @@ Runtime::impl::impl(const Options& o) : options(o), cp(client::tls_of(o)) {
       std::any_of(nodes.begin(), nodes.end(),
                   [](const actors::node_address& a) { return !transport::is_loopback(a.host); }))
     devices = "all";
-  client::node_far_store::options far_options{
-      token, options.timeout(), devices, o.dead_after(), {}};
+  client::node_far_store::options far_options{token, options.timeout(), devices, o.dead_after(),
+                                              {},    o.compress_links()};
   if (!o.cluster().empty()) {
     // Membership decides deaths: a node whose lease ended has left.
     far_options.left = [etcd = *actors::etcd_client::parse(o.cluster(), o.timeout())](
@@ -208,6 +208,10 @@ Stats Runtime::stats() const {
   s.repairs = impl_->far->repairs() + (impl_->mender ? impl_->mender->repairs() : 0);
   s.objects_lost = impl_->far->objects_lost();
   s.rebalanced = c.rebalanced + impl_->far->rebalanced();
+  if (const auto* plain = dynamic_cast<const client::node_far_store*>(&impl_->far->homes())) {
+    s.packed_reads = plain->packed_reads();
+    s.packed_bytes_saved = plain->packed_bytes_saved();
+  }
   return s;
 }
 

@@ -64,6 +64,8 @@ endfunction()
 remora_imported_library(numa numa.h numa "libnuma" libnuma-dev)
 # ISA-L: the payload checksums (crc32c) of storage/crc32c.cpp.
 remora_imported_library(isal isa-l/crc.h isal "ISA-L" libisal-dev)
+# zstd: payloads packed for slow links (storage/packed_payload.cpp).
+remora_imported_library(zstd zstd.h zstd "zstd" libzstd-dev)
 
 if(REMORA_BUILD_TESTS)
   find_package(Catch2 2 QUIET)

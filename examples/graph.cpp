@@ -234,7 +234,7 @@ struct run_report {
     const double rate = seconds > 0 ? static_cast<double>(edges) / seconds : 0;
     std::printf("%s: %.3f s, %.4g edges/s\n", algorithm, seconds, rate);
     std::string hit_rate = "na";
-    std::uint64_t bytes_in = 0, bytes_out = 0, issued = 0, prefetch_hits = 0;
+    std::uint64_t bytes_in = 0, bytes_out = 0, issued = 0, prefetch_hits = 0, packed_saved = 0;
     if (stats) {
       const std::uint64_t derefs = stats->hits + stats->misses;
       if (derefs > 0) hit_rate = std::to_string(static_cast<double>(stats->hits) / derefs);
@@ -242,19 +242,23 @@ struct run_report {
       bytes_out = stats->bytes_out;
       issued = stats->prefetch_issued;
       prefetch_hits = stats->prefetch_hits;
+      packed_saved = stats->packed_bytes_saved;
       std::printf("  cache: hit rate %s (%llu hits, %llu misses), moved %s in, %s out\n",
                   hit_rate.c_str(), (unsigned long long)stats->hits,
                   (unsigned long long)stats->misses, format_bytes(bytes_in).c_str(),
                   format_bytes(bytes_out).c_str());
       std::printf("  prefetch: %llu issued, %llu hits\n", (unsigned long long)issued,
                   (unsigned long long)prefetch_hits);
+      if (stats->packed_reads > 0)
+        std::printf("  packed: %llu chunks read packed, %s of their bytes not moved\n",
+                    (unsigned long long)stats->packed_reads, format_bytes(packed_saved).c_str());
     }
     std::printf(
         "result algorithm=%s mode=%s seconds=%.4f edges_per_s=%.4g hit_rate=%s bytes_in=%llu "
-        "bytes_out=%llu prefetch_issued=%llu prefetch_hits=%llu\n",
+        "bytes_out=%llu prefetch_issued=%llu prefetch_hits=%llu packed_saved=%llu\n",
         algorithm, stats ? "remora" : "memory", seconds, rate, hit_rate.c_str(),
         (unsigned long long)bytes_in, (unsigned long long)bytes_out, (unsigned long long)issued,
-        (unsigned long long)prefetch_hits);
+        (unsigned long long)prefetch_hits, (unsigned long long)packed_saved);
   }
 };
 
@@ -269,6 +273,8 @@ remora::Stats minus(const remora::Stats& after, const remora::Stats& before) {
   d.writebacks -= before.writebacks;
   d.bytes_in -= before.bytes_in;
   d.bytes_out -= before.bytes_out;
+  d.packed_reads -= before.packed_reads;
+  d.packed_bytes_saved -= before.packed_bytes_saved;
   return d;
 }
 

@@ -1,5 +1,7 @@
 #include "storage/remote_arena.hpp"
 
+#include "storage/packed_payload.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -238,8 +240,8 @@ result<void> remote_arena::read(object_location& where, std::span<std::byte> int
 }
 
 result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
-                                     std::span<std::byte> into) {
-  if (std::uint64_t{from} + into.size() > where.size)
+                                     std::span<std::byte> into, std::span<std::byte> head) {
+  if (std::uint64_t{from} + into.size() > where.size || head.size() > where.size)
     return error{errc::invalid_argument, "read of bytes " + std::to_string(from) + ".." +
                                              std::to_string(from + into.size()) +
                                              " of an object of " + std::to_string(where.size)};
@@ -253,6 +255,9 @@ result<void> remote_arena::read_part(object_location& where, std::uint32_t from,
     arena_->prefetch(where.offset + trailer_offset(where.size), sizeof trailer);
     slot_gets gets(*ucx_.worker, *arena_);
     if (auto r = gets.get(where.offset, header, sizeof header); !r) return r.err();
+    if (!head.empty())
+      if (auto r = gets.get(where.offset + payload_offset, head.data(), head.size()); !r)
+        return r.err();
     if (auto r = gets.get(where.offset + payload_offset + from, into.data(), into.size()); !r)
       return r.err();
     if (auto r = gets.get(where.offset + trailer_offset(where.size), trailer, sizeof trailer); !r)
@@ -268,7 +273,7 @@ error misfit_write(std::size_t given, std::uint32_t size) {
 }
 
 result<void> remote_arena::write(object_location& where, std::span<const std::byte> data) {
-  if (data.size() != where.size) return misfit_write(data.size(), where.size);
+  if (!is_payload_for(data, where.size)) return misfit_write(data.size(), where.size);
   // Goes in with the payload, with the mark that a client wrote it (slot.hpp).
   const written_crc tail{crc32c(data)};
   return settle("write", where, [&]() -> result<bool> {
@@ -333,7 +338,7 @@ void remote_arena::write_batch(std::span<object_location> where,
   // this process's first touch of each page, which only a node in reserved
   // huge pages avoids; asking ahead took 2-10 % off the fill.)
   auto ask_ahead = [&](std::size_t i) {
-    if (i < n && data[i].size() == where[i].size)
+    if (i < n && is_payload_for(data[i], where[i].size))
       arena_->prefetch_for_puts(where[i].offset,
                                 trailer_offset(where[i].size) + sizeof(slot_trailer));
   };
@@ -341,7 +346,7 @@ void remote_arena::write_batch(std::span<object_location> where,
   for (std::size_t i = 0; i < n; ++i) {
     ask_ahead(i + pins_ahead);
     outcome[i] = {};
-    if (data[i].size() != where[i].size) {
+    if (!is_payload_for(data[i], where[i].size)) {
       outcome[i] = misfit_write(data[i].size(), where[i].size);
       continue;
     }
@@ -392,18 +397,30 @@ void remote_arena::write_batch(std::span<object_location> where,
 
 result<void> remote_arena::read_many(std::span<object_location> where,
                                      std::span<const std::span<std::byte>> into) {
+  return read_batch(where, into, false);
+}
+
+result<void> remote_arena::read_prefixes(std::span<object_location> where,
+                                         std::span<const std::span<std::byte>> into) {
+  return read_batch(where, into, true);
+}
+
+result<void> remote_arena::read_batch(std::span<object_location> where,
+                                      std::span<const std::span<std::byte>> into, bool prefixes) {
   if (where.size() != into.size())
     return error{errc::invalid_argument, "read_many: as many buffers as locations, please"};
   if (auto r = reopen(); !r) return failed("read", r.err());
   // Small objects: one get of the whole slot into scratch, then a copy out.
-  // Large ones: header, payload and trailer as three gets in address order.
-  auto scratch_bytes = [](const object_location& w) {
-    return w.size >= direct_from ? payload_offset + sizeof(slot_trailer) : w.slot_bytes;
+  // Large ones, and prefixes: header, payload (or its prefix) and trailer as
+  // three gets in address order.
+  auto direct = [prefixes](const object_location& w) { return prefixes || w.size >= direct_from; };
+  auto scratch_bytes = [&](const object_location& w) {
+    return direct(w) ? payload_offset + sizeof(slot_trailer) : w.slot_bytes;
   };
   std::vector<std::size_t> scratch_at(where.size());
   std::size_t total = 0;
   for (std::size_t i = 0; i < where.size(); ++i) {
-    if (into[i].size() != where[i].size)
+    if (prefixes ? into[i].size() > where[i].size : into[i].size() != where[i].size)
       return error{errc::invalid_argument,
                    "read_many: buffer " + std::to_string(i) + " has the wrong size"};
     scratch_at[i] = total;
@@ -413,7 +430,7 @@ result<void> remote_arena::read_many(std::span<object_location> where,
   // Small slots: start every cache miss of the batch (the node's bytes and
   // the destinations) before the first copy, so that they overlap.
   for (std::size_t i = 0; i < where.size(); ++i) {
-    if (where[i].size >= direct_from) continue;
+    if (direct(where[i])) continue;
     arena_->prefetch(where[i].offset, where[i].slot_bytes);
     for (std::size_t at = 0; at < into[i].size(); at += 64)
       __builtin_prefetch(into[i].data() + at, 1);
@@ -424,12 +441,12 @@ result<void> remote_arena::read_many(std::span<object_location> where,
   for (std::size_t i = 0; i < where.size(); ++i) {
     const auto& w = where[i];
     std::byte* at = scratch_.data() + scratch_at[i];
-    if (w.size < direct_from) {
+    if (!direct(w)) {
       if (auto r = gets.get(w.offset, at, w.slot_bytes); !r) return r;
       continue;
     }
     if (auto r = gets.get(w.offset, at, payload_offset); !r) return r;
-    if (auto r = gets.get(w.offset + payload_offset, into[i].data(), w.size); !r) return r;
+    if (auto r = gets.get(w.offset + payload_offset, into[i].data(), into[i].size()); !r) return r;
     if (auto r =
             gets.get(w.offset + trailer_offset(w.size), at + payload_offset, sizeof(slot_trailer));
         !r)
@@ -440,10 +457,10 @@ result<void> remote_arena::read_many(std::span<object_location> where,
   for (std::size_t i = 0; i < where.size(); ++i) {
     const std::span<const std::byte> got(scratch_.data() + scratch_at[i], scratch_bytes(where[i]));
     bool matches, intact;
-    if (where[i].size >= direct_from) {
+    if (direct(where[i])) {
       matches = slot_parts_match(got.first(payload_offset), got.subspan(payload_offset),
                                  where[i].id, where[i].version);
-      intact = matches && payload_intact(into[i], got.subspan(payload_offset));
+      intact = matches && (prefixes || payload_intact(into[i], got.subspan(payload_offset)));
     } else {
       matches = slot_matches(got, where[i].id, where[i].version);
       intact = matches && slot_intact(got);
@@ -455,7 +472,7 @@ result<void> remote_arena::read_many(std::span<object_location> where,
   // Moved since their locations were learned: each alone, again (after the
   // loop: read() reuses the scratch buffer).
   for (std::size_t i : moved)
-    if (auto r = read(where[i], into[i]); !r) return r;
+    if (auto r = prefixes ? read_part(where[i], 0, into[i]) : read(where[i], into[i]); !r) return r;
   return {};
 }
 

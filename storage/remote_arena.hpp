@@ -68,13 +68,21 @@ class remote_arena {
   /// moved. `into[i]` receives object `where[i]`.
   transport::result<void> read_many(std::span<object_location> where,
                                     std::span<const std::span<std::byte>> into);
+  /// read_many of each object's first into[i].size() payload bytes (a
+  /// packed payload's packed part: packed_payload.hpp), verified as
+  /// read_part verifies; the caller checks the bytes themselves.
+  /// REQUIRES: into[i].size() <= where[i].size.
+  transport::result<void> read_prefixes(std::span<object_location> where,
+                                        std::span<const std::span<std::byte>> into);
   /// Reads bytes [from, from + into.size()) of the payload of the object at
   /// `where` into `into`: the slot's header, that range and its trailer, in
-  /// address order with one batch, verified as a whole slot is.
-  /// REQUIRES: the range lies within the payload.
+  /// address order with one batch, verified as a whole slot is. A `head`
+  /// receives the payload's first head.size() bytes in the same batch.
+  /// REQUIRES: the range, and the head, lie within the payload.
   transport::result<void> read_part(object_location& where, std::uint32_t from,
-                                    std::span<std::byte> into);
-  /// Writes `data` (exactly the object's size) into the object at `where`.
+                                    std::span<std::byte> into, std::span<std::byte> head = {});
+  /// Writes `data` (exactly the object's size, or a packed payload's packed
+  /// part: packed_payload.hpp) into the object at `where`.
   transport::result<void> write(object_location& where, std::span<const std::byte> data);
   /// Writes data[i] into the object at where[i] for every i, as write()
   /// would each, with the batch's pins, puts and unpins issued together:
@@ -117,6 +125,9 @@ class remote_arena {
   template <class Attempt>
   transport::result<void> settle(const char* request, object_location& where, Attempt attempt);
   // write_many's work for one batch.
+  // read_many and read_prefixes: whole payloads, or each into[i]'s length.
+  transport::result<void> read_batch(std::span<object_location> where,
+                                     std::span<const std::span<std::byte>> into, bool prefixes);
   void write_batch(std::span<object_location> where,
                    std::span<const std::span<const std::byte>> data,
                    std::span<transport::result<void>> outcome);

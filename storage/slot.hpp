@@ -19,6 +19,8 @@
 //   crc = crc32c of the payload (crc32c.hpp), written by whoever writes the
 //   payload; a reader that finds the slot is the object it asked for checks
 //   it, and a mismatch is corruption (errc::corrupt), not a moved object.
+//   A client may write a packed payload's packed part alone
+//   (packed_payload.hpp: it checks itself), with crc that part's.
 //   written = 1 once a client has written the payload since the node last
 //   wrote the slot (a client's write puts crc and written together); the
 //   node's own writes (write_slot) leave 0. A node that still holds the
@@ -57,6 +59,7 @@
 #include <span>
 
 #include "storage/crc32c.hpp"
+#include "storage/packed_payload.hpp"
 
 namespace remora::storage {
 
@@ -213,10 +216,14 @@ inline bool slot_parts_match(std::span<const std::byte> header_copy,
 }
 
 /// Whether `payload` (an object's bytes, read apart from its slot) is what
-/// the slot's trailer (`trailer_copy`) says was written.
+/// the slot's trailer (`trailer_copy`) says was written. A packed payload
+/// (packed_payload.hpp) carries its own checksum, of its packed part: what
+/// lies after that part is not its, and the trailer's covers what was
+/// written.
 inline bool payload_intact(std::span<const std::byte> payload,
                            std::span<const std::byte> trailer_copy) {
   if (trailer_copy.size() < sizeof(slot_trailer)) return false;
+  if (looks_packed(payload)) return true;
   slot_trailer trailer;
   std::memcpy(&trailer, trailer_copy.data(), sizeof trailer);
   return crc32c(payload) == trailer.crc;

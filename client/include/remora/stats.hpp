@@ -27,6 +27,8 @@ struct Stats {
                                    // the copies of arrays this runtime published) after a loss
   std::uint64_t objects_lost = 0;  // objects with no readable copy left (replicas)
   std::uint64_t rebalanced = 0;    // objects moved to another node: one joined, or is drained
+  std::uint64_t packed_reads = 0;  // objects read packed (Options::compress_links)
+  std::uint64_t packed_bytes_saved = 0;  // payload bytes those reads did not move
   std::uint64_t dram_used = 0, dram_capacity = 0;
   std::uint64_t cxl_used = 0, cxl_capacity = 0;
   std::uint64_t hbm_used = 0, hbm_capacity = 0;
