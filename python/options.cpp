@@ -46,7 +46,7 @@ std::pair<std::string, std::string> pair_of(const std::string& key, const py::ha
 constexpr const char* known =
     "dram_cache, cxl_cache, hbm_cache, memory_nodes, memory_node, cluster, embedded_capacity, "
     "spill_dir, auth_token, auth_token_file, tls, timeout, dead_after, replicas, erasure, "
-    "net_devices, prefetch_on_reader";
+    "net_devices, prefetch_on_reader, compress_links";
 
 }  // namespace
 
@@ -93,6 +93,8 @@ Options options_from(const py::kwargs& keywords) {
       flag("erasure", k_ + "," + m_);
     } else if (key == "prefetch_on_reader") {
       args.push_back(v.cast<bool>() ? "--prefetch-on-reader" : "--prefetch-on-threads");
+    } else if (key == "compress_links") {
+      if (v.cast<bool>()) args.push_back("--compress-links");
     } else {
       throw ConfigError("Runtime: unknown option '" + key + "' (known: " + known + ")");
     }

@@ -46,6 +46,8 @@ py::dict dict_of(const Stats& s) {
   d["repairs"] = s.repairs;
   d["objects_lost"] = s.objects_lost;
   d["rebalanced"] = s.rebalanced;
+  d["packed_reads"] = s.packed_reads;
+  d["packed_bytes_saved"] = s.packed_bytes_saved;
   d["dram_used"] = s.dram_used;
   d["dram_capacity"] = s.dram_capacity;
   d["cxl_used"] = s.cxl_used;
