@@ -21,6 +21,12 @@ constexpr std::size_t max_place_bytes = std::size_t{1} << 20;
 // many: the node allocates a part while this thread writes the one before.
 constexpr std::size_t place_part = 4096;
 
+std::size_t bytes_of(std::span<const std::span<const std::byte>> data) {
+  std::size_t n = 0;
+  for (const auto& d : data) n += d.size();
+  return n;
+}
+
 // What allocating `where`'s objects asks a node for.
 struct allocation {
   std::vector<storage::object_id> ids;
@@ -74,7 +80,7 @@ node_far_store::node_far_store(actors::control_plane& cp, std::vector<actors::no
                                options o)
     : nodes_(std::make_unique<actors::node_address[]>(node_health::max_nodes)),
       owner_(transport::secure_random_u64()),
-      packed_(o.compress_links) {
+      packed_(o.compress_links, node_health::max_nodes) {
   if (nodes.size() > node_health::max_nodes)
     throw ConfigError(std::to_string(nodes.size()) + " memory nodes: at most " +
                       std::to_string(node_health::max_nodes));
@@ -215,7 +221,9 @@ void node_far_store::write_many(std::uint32_t node, std::span<object_location> w
   auto* c = client_or_fail(node, outcome);
   if (c == nullptr) return;
   thread_local packed_objects::staged staged;
-  packed_.stage(!c->data().mapped(), data, staged, outcome);
+  packed_.stage(packed_.packs_for(node, !c->data().mapped()), data, staged, outcome);
+  const std::size_t bytes = bytes_of(staged.data);
+  const auto started = packed_.start_timing(c->data(), bytes);
   if (where.size() == 1 && staged.go.size() == 1) {
     outcome[0] = c->data().write(where[0], staged.data[0]);
   } else if (staged.go.size() == where.size()) {
@@ -223,6 +231,7 @@ void node_far_store::write_many(std::uint32_t node, std::span<object_location> w
   } else {  // some left out: the others alone
     for (std::size_t i : staged.go) outcome[i] = c->data().write(where[i], staged.data[i]);
   }
+  packed_.finish_timing(node, bytes, started);
   packed_.wrote(node, where, staged, outcome);
 }
 
@@ -232,8 +241,13 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
   auto* c = client_or_fail(node, outcome);
   if (c == nullptr) return;
   thread_local packed_objects::staged staged;
-  packed_.stage(!c->data().mapped(), data, staged, outcome);
+  packed_.stage(packed_.packs_for(node, !c->data().mapped()), data, staged, outcome);
+  // Timed with the allocations (a new table's first trip home, where a
+  // slow link is to be found before its bytes go raw).
+  const std::size_t bytes = bytes_of(staged.data);
+  const auto started = packed_.start_timing(c->data(), bytes);
   place_staged(c, where, staged, outcome);
+  packed_.finish_timing(node, bytes, started);
   packed_.wrote(node, where, staged, outcome);
 }
 

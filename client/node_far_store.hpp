@@ -36,8 +36,9 @@ class node_far_store final : public objects::far_store {
     // Whether membership says `node` left (its lease in etcd ended): then an
     // unreachable node is dead at once. Empty: no membership.
     std::function<bool(const actors::node_address& node)> left;
-    // Pack objects written over the network (client/packed_objects.hpp).
-    bool compress_links = false;
+    // Which objects written over the network are packed
+    // (client/packed_objects.hpp).
+    Options::compression compress_links = Options::compression::off;
   };
   /// Throws what connecting throws (NodeUnavailable, AuthError, ...).
   node_far_store(actors::control_plane& cp, std::vector<actors::node_address> nodes, options o);

@@ -82,8 +82,8 @@ Options& Options::net_devices(std::string devices) {
   net_devices_ = std::move(devices);
   return *this;
 }
-Options& Options::compress_links(bool on) {
-  compress_links_ = on;
+Options& Options::compress_links(compression c) {
+  compress_links_ = c;
   return *this;
 }
 

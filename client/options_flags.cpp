@@ -52,22 +52,13 @@ std::uint32_t count_of(const std::string& flag, const std::string& text) {
 
 void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
   // The value's name in --help, by flag.
-  static const std::map<std::string, std::string> shapes = {{"--dram-cache", "BYTES"},
-                                                            {"--cxl-cache", "NODE:BYTES"},
-                                                            {"--hbm-cache", "DEVICE:BYTES"},
-                                                            {"--cluster", "URL"},
-                                                            {"--embedded-capacity", "BYTES"},
-                                                            {"--spill-dir", "DIR"},
-                                                            {"--auth-token", "TOKEN"},
-                                                            {"--auth-token-file", "FILE"},
-                                                            {"--tls-ca-file", "PEM"},
-                                                            {"--tls-certificate", "PEM"},
-                                                            {"--tls-key", "PEM"},
-                                                            {"--timeout-ms", "MS"},
-                                                            {"--replicas", "R"},
-                                                            {"--erasure", "K,M"},
-                                                            {"--dead-after-ms", "MS"},
-                                                            {"--net-devices", "LIST"}};
+  static const std::map<std::string, std::string> shapes = {
+      {"--dram-cache", "BYTES"},    {"--cxl-cache", "NODE:BYTES"}, {"--hbm-cache", "DEVICE:BYTES"},
+      {"--compress-links", "MODE"}, {"--cluster", "URL"},          {"--embedded-capacity", "BYTES"},
+      {"--spill-dir", "DIR"},       {"--auth-token", "TOKEN"},     {"--auth-token-file", "FILE"},
+      {"--tls-ca-file", "PEM"},     {"--tls-certificate", "PEM"},  {"--tls-key", "PEM"},
+      {"--timeout-ms", "MS"},       {"--replicas", "R"},           {"--erasure", "K,M"},
+      {"--dead-after-ms", "MS"},    {"--net-devices", "LIST"}};
   auto with = [&](const std::string& flag, const std::string& what, auto set) {
     return app
         .add_option_function<std::string>(
@@ -141,9 +132,20 @@ void add_options_flags(CLI::App& app, Options& o, bool dram_cache) {
   app.add_flag_callback(
       "--check-access", [&o] { o.check_access(true); },
       "check that threads meet on Array chunks as the contract allows (default in debug builds)");
-  app.add_flag_callback(
-      "--compress-links", [&o] { o.compress_links(true); },
-      "pack objects of 8 KiB or more written over the network with zstd (links below ~1 GB/s)");
+  with("--compress-links",
+       "pack objects of 8 KiB or more sent over the network with zstd: off, slow (links under "
+       "0.3 GB/s) or always (default off)",
+       [&o](auto& f, auto& v) {
+         using c = Options::compression;
+         if (v == "off")
+           o.compress_links(c::off);
+         else if (v == "slow")
+           o.compress_links(c::slow_links);
+         else if (v == "always")
+           o.compress_links(c::always);
+         else
+           throw ConfigError(f + ": '" + v + "' is not off, slow or always");
+       });
 }
 
 }  // namespace remora::client

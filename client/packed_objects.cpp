@@ -1,5 +1,7 @@
 #include "client/packed_objects.hpp"
 
+#include <bit>
+#include <chrono>
 #include <cstring>
 
 #include "storage/packed_payload.hpp"
@@ -13,6 +15,10 @@ using transport::result;
 
 namespace {
 
+double seconds_since(packed_objects::clock::time_point t) {
+  return std::chrono::duration<double>(packed_objects::clock::now() - t).count();
+}
+
 // A packed part, copied out of the destination before it is unpacked there.
 std::vector<std::byte>& thread_scratch() {
   thread_local std::vector<std::byte> scratch;
@@ -21,14 +27,33 @@ std::vector<std::byte>& thread_scratch() {
 
 }  // namespace
 
+packed_objects::packed_objects(Options::compression mode, std::uint32_t nodes)
+    : mode_(mode), pace_(std::make_unique<std::atomic<std::uint32_t>[]>(nodes)), nodes_(nodes) {}
+
+bool packed_objects::packs_for(std::uint32_t node, bool network) const {
+  if (!network || mode_ == Options::compression::off) return false;
+  if (mode_ == Options::compression::always) return true;
+  if (node >= nodes_) return false;
+  const float pace = std::bit_cast<float>(pace_[node].load(std::memory_order_relaxed));
+  return pace > 0 && pace < slow_link;
+}
+
+void packed_objects::timed(std::uint32_t node, std::size_t bytes, double seconds) {
+  if (bytes < timed_from || seconds <= 0 || node >= nodes_) return;
+  const float now = static_cast<float>(static_cast<double>(bytes) / seconds);
+  const float before = std::bit_cast<float>(pace_[node].load(std::memory_order_relaxed));
+  const float pace = before == 0 ? now : 0.75f * before + 0.25f * now;
+  pace_[node].store(std::bit_cast<std::uint32_t>(pace), std::memory_order_relaxed);
+}
+
 std::uint64_t packed_objects::key(std::uint32_t node, storage::object_id id) {
   // Ids are random 64-bit numbers: the node mixed in keeps copies of one
   // object on two nodes apart.
   return id ^ (std::uint64_t{node} * 0x9e37'79b9'7f4a'7c15ULL);
 }
 
-void packed_objects::stage(bool network, std::span<const std::span<const std::byte>> data,
-                           staged& out, std::span<result<void>> outcome) const {
+void packed_objects::stage(bool pack, std::span<const std::span<const std::byte>> data, staged& out,
+                           std::span<result<void>> outcome) const {
   out.data.assign(data.begin(), data.end());
   out.packed.assign(data.size(), 0);
   out.go.clear();
@@ -44,7 +69,7 @@ void packed_objects::stage(bool network, std::span<const std::span<const std::by
     // of their own) are packed whatever the link, so that they read back
     // as written.
     const bool must = storage::looks_packed(raw);
-    if ((pack_ && network) || must) {
+    if (pack || must) {
       buffer.resize(raw.size());
       if (const std::size_t n = storage::pack_payload(raw, buffer); n != 0) {
         out.parts.insert(out.parts.end(), buffer.begin(),
@@ -72,7 +97,7 @@ void packed_objects::wrote(std::uint32_t node, std::span<const object_location> 
                            std::span<const result<void>> outcome) {
   constexpr std::size_t kept_buffer = 8 << 20;
   if (s.parts.capacity() > kept_buffer) std::vector<std::byte>().swap(s.parts);
-  if (!pack_) return;
+  if (mode_ == Options::compression::off) return;
   for (std::size_t i : s.go) {
     if (where[i].size < storage::packed_min_size) continue;
     const std::uint64_t k = key(node, where[i].id);
@@ -86,7 +111,7 @@ void packed_objects::wrote(std::uint32_t node, std::span<const object_location> 
 }
 
 void packed_objects::forget(std::uint32_t node, std::span<const storage::object_id> ids) {
-  if (!pack_) return;
+  if (mode_ == Options::compression::off) return;
   for (storage::object_id id : ids) {
     const std::uint64_t k = key(node, id);
     shard& sh = shard_of(k);
@@ -96,7 +121,7 @@ void packed_objects::forget(std::uint32_t node, std::span<const storage::object_
 }
 
 std::uint32_t packed_objects::known(std::uint32_t node, storage::object_id id) const {
-  if (!pack_) return 0;
+  if (mode_ == Options::compression::off) return 0;
   const std::uint64_t k = key(node, id);
   shard& sh = shard_of(k);
   std::lock_guard lock(sh.mutex);
@@ -130,19 +155,35 @@ bool packed_objects::unpack_part(std::span<const std::byte> part, std::span<std:
   return true;
 }
 
-result<void> packed_objects::read_whole(storage::remote_arena& arena,
+std::optional<packed_objects::clock::time_point> packed_objects::start_timing(
+    const storage::remote_arena& arena, std::size_t bytes) const {
+  if (mode_ != Options::compression::slow_links || bytes < timed_from || arena.mapped())
+    return std::nullopt;
+  return clock::now();
+}
+
+void packed_objects::finish_timing(std::uint32_t node, std::size_t bytes,
+                                   std::optional<clock::time_point> started) {
+  if (started) timed(node, bytes, seconds_since(*started));
+}
+
+result<void> packed_objects::read_whole(storage::remote_arena& arena, std::uint32_t node,
                                         std::span<object_location> where,
                                         std::span<const std::span<std::byte>> into) {
+  std::size_t bytes = 0;
+  for (const auto& w : where) bytes += w.size;
+  const auto started = start_timing(arena, bytes);
   // One object (a miss): one get of its slot, no batch bookkeeping.
   auto got = where.size() == 1 ? arena.read(where[0], into[0]) : arena.read_many(where, into);
   if (!got) return got;
+  finish_timing(node, bytes, started);
   return unpack_whole(where, into);
 }
 
 result<void> packed_objects::read(storage::remote_arena& arena, std::uint32_t node,
                                   std::span<object_location> where,
                                   std::span<const std::span<std::byte>> into) {
-  if (!pack_ || arena.mapped()) return read_whole(arena, where, into);
+  if (arena.mapped()) return read_whole(arena, node, where, into);
   // Those whose packed length is known: that part alone, into a buffer of
   // the batch's, then unpacked into place.
   thread_local std::vector<std::size_t> known_at;
@@ -159,7 +200,7 @@ result<void> packed_objects::read(storage::remote_arena& arena, std::uint32_t no
       lengths.push_back(n);
       total += n;
     }
-  if (known_at.empty()) return read_whole(arena, where, into);
+  if (known_at.empty()) return read_whole(arena, node, where, into);
   part_bytes.resize(total);
   parts_where.clear();
   parts.clear();
@@ -169,7 +210,9 @@ result<void> packed_objects::read(storage::remote_arena& arena, std::uint32_t no
     parts.emplace_back(part_bytes.data() + at, lengths[k]);
     at += lengths[k];
   }
+  const auto started = start_timing(arena, total);
   if (auto got = arena.read_prefixes(parts_where, parts); !got) return got;
+  finish_timing(node, total, started);
   // The rest whole: those not known, and known ones whose part was not that.
   std::vector<object_location> rest_where;
   std::vector<std::span<std::byte>> rest;
@@ -187,7 +230,7 @@ result<void> packed_objects::read(storage::remote_arena& arena, std::uint32_t no
     rest_at.push_back(i);
   }
   if (rest.empty()) return {};
-  auto got = read_whole(arena, rest_where, rest);
+  auto got = read_whole(arena, node, rest_where, rest);
   for (std::size_t j = 0; j < rest_at.size(); ++j) where[rest_at[j]] = rest_where[j];
   return got;
 }
@@ -208,13 +251,13 @@ result<void> packed_objects::read_part(storage::remote_arena& arena, std::uint32
     if (part == 0) {  // not what was remembered: read whole
       object_location w[1] = {where};
       std::span<std::byte> r[1] = {raw};
-      if (auto got = read_whole(arena, w, r); !got) return got;
+      if (auto got = read_whole(arena, node, w, r); !got) return got;
       where = w[0];
     }
     std::memcpy(into.data(), raw.data() + from, into.size());
     return {};
   };
-  if (pack_ && !arena.mapped())
+  if (mode_ != Options::compression::off && !arena.mapped())
     if (const std::uint32_t n = known(node, where.id); n != 0 && n < where.size) return whole(n);
   std::byte head[sizeof(storage::packed_header)];
   if (auto got = arena.read_part(where, from, into, head); !got) return got;

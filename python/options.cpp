@@ -93,8 +93,11 @@ Options options_from(const py::kwargs& keywords) {
       flag("erasure", k_ + "," + m_);
     } else if (key == "prefetch_on_reader") {
       args.push_back(v.cast<bool>() ? "--prefetch-on-reader" : "--prefetch-on-threads");
-    } else if (key == "compress_links") {
-      if (v.cast<bool>()) args.push_back("--compress-links");
+    } else if (key == "compress_links") {  // "off", "slow", "always"; True: always
+      if (py::isinstance<py::bool_>(v))
+        flag("compress-links", v.cast<bool>() ? "always" : "off");
+      else
+        flag("compress-links", v.cast<std::string>());
     } else {
       throw ConfigError("Runtime: unknown option '" + key + "' (known: " + known + ")");
     }

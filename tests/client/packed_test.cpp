@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "client/packed_objects.hpp"
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
@@ -16,6 +17,7 @@
 
 using namespace std::chrono_literals;
 using remora::testing::start_node;
+using compression = remora::Options::compression;
 
 namespace {
 
@@ -63,8 +65,11 @@ TEST_CASE("compress_links over tcp: packed chunks read back right, at a fraction
   remora::testing::forced_transports tcp("tcp");
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
   const std::string where = start_node(node);
-  remora::Runtime rt(
-      remora::Options{}.dram_cache(4 << 20).memory_node(where).compress_links(true).timeout(20s));
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .memory_node(where)
+                         .compress_links(compression::always)
+                         .timeout(20s));
   auto a = filled(rt, packs);
   auto b = filled(rt, noise);
   const auto before = rt.stats();
@@ -107,8 +112,11 @@ TEST_CASE("a runtime that does not pack reads a published array another packed",
   remora::testing::forced_transports tcp("tcp");
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
   const std::string where = start_node(node);
-  remora::Runtime packer(
-      remora::Options{}.dram_cache(4 << 20).memory_node(where).compress_links(true).timeout(20s));
+  remora::Runtime packer(remora::Options{}
+                             .dram_cache(4 << 20)
+                             .memory_node(where)
+                             .compress_links(compression::always)
+                             .timeout(20s));
   auto view = packer.publish("packed", filled(packer, packs));
   CHECK(wrong_in_order(view, packs) == 0);
   CHECK(packer.stats().packed_reads > 0);
@@ -124,10 +132,49 @@ TEST_CASE("a runtime that does not pack reads a published array another packed",
 
 TEST_CASE("over shared memory compress_links packs nothing", "[client][packed]") {
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
-  remora::Runtime rt(
-      remora::Options{}.dram_cache(4 << 20).memory_node(start_node(node)).compress_links(true));
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .memory_node(start_node(node))
+                         .compress_links(compression::always));
   auto a = filled(rt, packs);
   CHECK(wrong_in_order(a, packs) == 0);
   CHECK(rt.stats().packed_reads == 0);
   CHECK(rt.stats().bytes_in >= elements * sizeof(std::uint32_t) / 2);
+}
+
+TEST_CASE("slow_links packs for the links measured slower than unpacking, and only those",
+          "[client][packed]") {
+  remora::client::packed_objects slow(compression::slow_links, 4);
+  constexpr std::size_t batch = 1 << 20;
+  CHECK_FALSE(slow.packs_for(0, true));  // not measured yet
+  slow.timed(0, batch, 0.01);            // 0.1 GB/s: a 1 Gbit/s link
+  slow.timed(1, batch, 0.0005);          // 2 GB/s
+  slow.timed(2, 4096, 1.0);              // too small a batch to say
+  CHECK(slow.packs_for(0, true));
+  CHECK_FALSE(slow.packs_for(0, false));  // shared memory
+  CHECK_FALSE(slow.packs_for(1, true));
+  CHECK_FALSE(slow.packs_for(2, true));
+  // A link that got faster stops packing once its pace says so.
+  for (int i = 0; i < 20; ++i) slow.timed(0, batch, 0.0005);
+  CHECK_FALSE(slow.packs_for(0, true));
+
+  remora::client::packed_objects always(compression::always, 4), off(compression::off, 4);
+  CHECK(always.packs_for(3, true));
+  CHECK_FALSE(always.packs_for(3, false));
+  off.timed(0, batch, 0.01);
+  CHECK_FALSE(off.packs_for(0, true));
+}
+
+TEST_CASE("slow_links over tcp: whatever it chooses, every chunk reads back right",
+          "[client][packed]") {
+  remora::testing::forced_transports tcp("tcp");
+  remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
+  remora::Runtime rt(remora::Options{}
+                         .dram_cache(4 << 20)
+                         .memory_node(start_node(node))
+                         .compress_links(compression::slow_links)
+                         .timeout(20s));
+  auto a = filled(rt, packs);
+  CHECK(wrong_in_order(a, packs) == 0);
+  CHECK(wrong_in_order(a, packs) == 0);
 }

@@ -84,21 +84,24 @@ class Options {
   /// random reads lose their quickest path. Default: on in debug builds of
   /// Remora (NDEBUG not defined), off otherwise.
   Options& check_access(bool on);
-  /// Whether objects of 8 KiB or more written to a memory node reached over
-  /// the network (not shared memory) are packed with zstd, where that saves
-  /// an eighth: their reads then move the packed bytes alone, and unpack
-  /// them here. It pays on links slower than unpacking (about 1 GB/s a
-  /// core), for data that packs (graph CSRs: 1.6x; float embeddings
-  /// hardly); on faster links it costs. Objects found packed are unpacked
-  /// whatever this says. Default: off.
-  Options& compress_links(bool on);
+  /// Which objects written to a memory node reached over the network (not
+  /// shared memory) are packed: objects of 8 KiB or more whose bytes zstd
+  /// shrinks by an eighth then go home packed, and their reads move the
+  /// packed bytes alone and unpack them here. It pays on links slower than
+  /// unpacking (about 1 GB/s a core), for data that packs (graph CSRs:
+  /// 1.6-1.8x; float embeddings hardly); on faster links it costs.
+  /// off: never (the default). slow_links: on each link whose measured
+  /// pace (batches of 256 KiB or more) is under 0.3 GB/s. always: on every
+  /// network link. Objects found packed are unpacked whatever this says.
+  enum class compression { off, slow_links, always };
+  Options& compress_links(compression c);
 
   /// Parses --dram-cache=64MiB --memory-node=h:p (repeatable)
   /// --embedded-capacity=... --spill-dir=... --auth-token=... --timeout-ms=N
   /// --replicas=R --erasure=K,M --dead-after-ms=N --net-devices=LIST --cluster=URL
   /// --auth-token-file=FILE --tls-ca-file=PEM --tls-certificate=PEM --tls-key=PEM
   /// --cxl-cache=NODE:BYTES --hbm-cache=DEVICE:BYTES --prefetch-on-reader
-  /// --prefetch-on-threads --check-access --compress-links,
+  /// --prefetch-on-threads --check-access --compress-links=off|slow|always,
   /// -h/--help (then help_requested(): print help() and stop) and --version
   /// (version_requested(): print remora::version and stop). Throws
   /// ConfigError for a bad value and for any other argument (a program with
@@ -130,7 +133,7 @@ class Options {
   bool prefetch_on_reader() const;
   /// What check_access(bool) set, else the build's default.
   bool check_access() const;
-  bool compress_links() const { return compress_links_; }
+  compression compress_links() const { return compress_links_; }
   struct tls_files {
     std::string ca_file, certificate, key;
   };
@@ -158,7 +161,7 @@ class Options {
   std::string net_devices_;
   std::optional<bool> prefetch_on_reader_;
   std::optional<bool> check_access_;
-  bool compress_links_ = false;
+  compression compress_links_ = compression::off;
   std::optional<tls_files> tls_;
   std::optional<tier_request> cxl_, hbm_;
   bool help_requested_ = false, version_requested_ = false;
