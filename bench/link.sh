@@ -13,10 +13,12 @@
 #                   memory_pace = the same bytes over the in-memory run's
 #                   time, the most a run that hid the link entirely could
 #                   show
-#   pagerank-tcp-zstd the same run with --compress-links (chunks packed
-#                   with zstd on their way home, read back packed): moved
-#                   counts the chunks' bytes, wire what crossed the link;
-#                   vs_plain = the plain run's seconds over this one's
+#   pagerank-tcp-packed-MODE  the same run with --compress-links=MODE:
+#                   always (chunks packed with zstd on their way home, read
+#                   back packed) and slow (packed where the link's measured
+#                   pace is under 0.3 GB/s); moved counts the chunks' bytes,
+#                   wire what crossed the link; vs_plain = the plain run's
+#                   seconds over this one's
 # Loopback (bench/run graph, pagerank-tcp) is faster than PageRank computes;
 # these links are slower, so they show whether Remora keeps one full.
 # REMORA_LINK_RATES names other links (tc's units; default "1gbit 10gbit").
@@ -64,7 +66,7 @@ bench_link() {
   base=(--scale="$scale" --edge-factor=16 --algorithm=pagerank --pagerank=push --iterations=5)
   in_memory_run=$(timeout 600 "$graph" "${base[@]}" --in-memory | grep '^result ')
   memory_seconds=$(field seconds "$in_memory_run")
-  local rate node_ns client_ns server node bulk r out remora moved packed_out packed
+  local rate node_ns client_ns server node bulk r out remora moved always_out slow_out packed_out packed mode
   for rate in ${REMORA_LINK_RATES:-1gbit 10gbit}; do
     node_ns=remora-ln-$$ client_ns=remora-lc-$$
     # Stopped half-way, the run leaves no namespace behind.
@@ -87,13 +89,16 @@ bench_link() {
     ip netns exec "$node_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp \
       "$memnode" --bind=10.78.0.1 --insecure --port=7101 --capacity=4GiB >/dev/null 2>&1 &
     node=$!
-    out="" packed_out=""
+    out="" always_out="" slow_out=""
     if wait_listening 7101 "$node_ns"; then
       out=$(ip netns exec "$client_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp timeout 900 \
               "$graph" "${base[@]}" --dram-cache=25% --memory-node=10.78.0.1:7101 || true)
-      packed_out=$(ip netns exec "$client_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp timeout 900 \
+      always_out=$(ip netns exec "$client_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp timeout 900 \
               "$graph" "${base[@]}" --dram-cache=25% --memory-node=10.78.0.1:7101 \
-              --compress-links || true)
+              --compress-links=always || true)
+      slow_out=$(ip netns exec "$client_ns" env -u UCX_NET_DEVICES UCX_TLS=tcp timeout 900 \
+              "$graph" "${base[@]}" --dram-cache=25% --memory-node=10.78.0.1:7101 \
+              --compress-links=slow || true)
     fi
     kill "$node" 2>/dev/null || true
     wait "$node" 2>/dev/null || true
@@ -112,17 +117,20 @@ bench_link() {
          "memory_pace=$(calc "$(field bytes_in "$remora") / $memory_seconds / 1e9")GB/s" \
          "tcp_bulk=$(calc "$bulk / 1e9")GB/s hit_rate=$(field hit_rate "$remora")" \
          "ratio=$(calc "$moved / $bulk")"
-    packed=$(grep '^result ' <<<"$packed_out" || true)
-    if [ -z "$packed" ]; then
-      echo "link pagerank-s$scale-25%-tcp-$rate-zstd failed: remora-graph printed:"
-      echo "$packed_out" | tail -n 5
-      continue
-    fi
-    echo "link pagerank-s$scale-25%-tcp-$rate-zstd seconds=$(field seconds "$packed")s" \
-         "moved=$(calc "$(field bytes_in "$packed") / $(field seconds "$packed") / 1e9")GB/s" \
-         "wire=$(calc "($(field bytes_in "$packed") - $(field packed_saved "$packed")) / $(field seconds "$packed") / 1e9")GB/s" \
-         "tcp_bulk=$(calc "$bulk / 1e9")GB/s hit_rate=$(field hit_rate "$packed")" \
-         "vs_plain=$(calc "$(field seconds "$remora") / $(field seconds "$packed")")" \
-         "ratio=$(calc "$(field bytes_in "$packed") / $(field seconds "$packed") / $bulk")"
+    for mode in always slow; do
+      packed_out=${mode}_out
+      packed=$(grep '^result ' <<<"${!packed_out}" || true)
+      if [ -z "$packed" ]; then
+        echo "link pagerank-s$scale-25%-tcp-$rate-packed-$mode failed: remora-graph printed:"
+        echo "${!packed_out}" | tail -n 5
+        continue
+      fi
+      echo "link pagerank-s$scale-25%-tcp-$rate-packed-$mode seconds=$(field seconds "$packed")s" \
+           "moved=$(calc "$(field bytes_in "$packed") / $(field seconds "$packed") / 1e9")GB/s" \
+           "wire=$(calc "($(field bytes_in "$packed") - $(field packed_saved "$packed")) / $(field seconds "$packed") / 1e9")GB/s" \
+           "tcp_bulk=$(calc "$bulk / 1e9")GB/s hit_rate=$(field hit_rate "$packed")" \
+           "vs_plain=$(calc "$(field seconds "$remora") / $(field seconds "$packed")")" \
+           "ratio=$(calc "$(field bytes_in "$packed") / $(field seconds "$packed") / $bulk")"
+    done
   done
 }
