@@ -1,6 +1,7 @@
 // remora-fuzz-seeds DIR: writes the seed corpus (DIR/wire, DIR/slot,
 // DIR/text): real messages, a real slot, real option values, so that
 // fuzzing starts from inputs that decode.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "actors/preamble.hpp"
 #include "objects/published_array.hpp"
+#include "storage/packed_payload.hpp"
 #include "storage/slot.hpp"
 
 namespace {
@@ -77,6 +79,16 @@ int main(int argc, char** argv) {
   std::memcpy(seed.data() + 8, &version, 4);
   std::memcpy(seed.data() + 12, slot.data(), slot.size());
   write(dir / "slot" / "seed-0", seed.data(), seed.size());
+  // A packed payload of 8 KiB (packed_payload.hpp), as the copy.
+  std::vector<std::byte> raw(remora::storage::packed_min_size), packed(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::byte>(i / 64);
+  const std::size_t part = remora::storage::pack_payload(raw, packed);
+  std::fill(packed.begin() + static_cast<std::ptrdiff_t>(part), packed.end(), std::byte{0});
+  std::vector<std::byte> packed_seed(12 + packed.size());
+  std::memcpy(packed_seed.data(), &id, 8);
+  std::memcpy(packed_seed.data() + 8, &version, 4);
+  std::memcpy(packed_seed.data() + 12, packed.data(), packed.size());
+  write(dir / "slot" / "seed-2", packed_seed.data(), packed_seed.size());
   remora::objects::published_array table;  // a description, as a node returns it
   table.element_bytes = 8;
   table.size = 2050;
