@@ -1,7 +1,7 @@
 # The Python module against real memory nodes: numpy round trips for every
 # element type, gathers, views inside and outside a scope, publishing
-# across processes, blob stores, stats, threads, and the errors as
-# remora.Error subclasses.
+# across processes, blob stores, stats, threads, link compression's modes,
+# and the errors as remora.Error subclasses.
 import os
 import subprocess
 import sys
@@ -204,9 +204,22 @@ def test_stats_is_a_dict_of_the_stats_fields():
     a[3] = 1.5
     s = rt.stats()
     for key in ["hits", "misses", "evictions", "writebacks", "writeback_failures", "bytes_in",
-                "bytes_out", "prefetch_issued", "dram_used", "dram_capacity", "hbm_used"]:
+                "bytes_out", "prefetch_issued", "dram_used", "dram_capacity", "hbm_used",
+                "packed_reads", "packed_bytes_saved"]:
         assert isinstance(s[key], int)
     assert s["dram_capacity"] == 8 << 20
+
+
+def test_compress_links_takes_a_mode_and_every_mode_reads_back(node):
+    values = np.arange(1 << 21, dtype=np.uint32) // 3  # 8 MiB, twice the cache
+    for mode in ["off", "slow", "always", True, False]:
+        rt = runtime(node, compress_links=mode)
+        a = rt.array(np.uint32, values.size)
+        a[0:values.size] = values
+        assert np.array_equal(a[0:values.size], values)
+        assert rt.stats()["packed_reads"] == 0  # shared memory: nothing packed
+    with pytest.raises(remora.ConfigError, match="not off, slow or always"):
+        remora.Runtime(compress_links="fast")
 
 
 def test_the_embedding_example_checks_every_float(node):
