@@ -215,24 +215,34 @@ actors::node_client* node_far_store::client_or_fail(std::uint32_t node,
   return nullptr;
 }
 
+template <class Write>
+void node_far_store::write_staged(std::uint32_t node, actors::node_client& c,
+                                  std::span<object_location> where,
+                                  std::span<const std::span<const std::byte>> data,
+                                  std::span<result<void>> outcome, Write write) {
+  thread_local packed_objects::staged staged;
+  packed_.stage(packed_.packs_for(node, !c.data().mapped()), data, staged, outcome);
+  const std::size_t bytes = bytes_of(staged.data);
+  const auto started = packed_.start_timing(c.data(), bytes);
+  write(staged);
+  packed_.finish_timing(node, bytes, started);
+  packed_.wrote(node, where, staged, outcome);
+}
+
 void node_far_store::write_many(std::uint32_t node, std::span<object_location> where,
                                 std::span<const std::span<const std::byte>> data,
                                 std::span<result<void>> outcome) {
   auto* c = client_or_fail(node, outcome);
   if (c == nullptr) return;
-  thread_local packed_objects::staged staged;
-  packed_.stage(packed_.packs_for(node, !c->data().mapped()), data, staged, outcome);
-  const std::size_t bytes = bytes_of(staged.data);
-  const auto started = packed_.start_timing(c->data(), bytes);
-  if (where.size() == 1 && staged.go.size() == 1) {
-    outcome[0] = c->data().write(where[0], staged.data[0]);
-  } else if (staged.go.size() == where.size()) {
-    c->data().write_many(where, staged.data, outcome);
-  } else {  // some left out: the others alone
-    for (std::size_t i : staged.go) outcome[i] = c->data().write(where[i], staged.data[i]);
-  }
-  packed_.finish_timing(node, bytes, started);
-  packed_.wrote(node, where, staged, outcome);
+  write_staged(node, *c, where, data, outcome, [&](const packed_objects::staged& staged) {
+    if (where.size() == 1 && staged.go.size() == 1) {
+      outcome[0] = c->data().write(where[0], staged.data[0]);
+    } else if (staged.go.size() == where.size()) {
+      c->data().write_many(where, staged.data, outcome);
+    } else {  // some left out: the others alone
+      for (std::size_t i : staged.go) outcome[i] = c->data().write(where[i], staged.data[i]);
+    }
+  });
 }
 
 void node_far_store::place(std::uint32_t node, std::span<object_location> where,
@@ -240,15 +250,11 @@ void node_far_store::place(std::uint32_t node, std::span<object_location> where,
                            std::span<result<void>> outcome) {
   auto* c = client_or_fail(node, outcome);
   if (c == nullptr) return;
-  thread_local packed_objects::staged staged;
-  packed_.stage(packed_.packs_for(node, !c->data().mapped()), data, staged, outcome);
   // Timed with the allocations (a new table's first trip home, where a
   // slow link is to be found before its bytes go raw).
-  const std::size_t bytes = bytes_of(staged.data);
-  const auto started = packed_.start_timing(c->data(), bytes);
-  place_staged(c, where, staged, outcome);
-  packed_.finish_timing(node, bytes, started);
-  packed_.wrote(node, where, staged, outcome);
+  write_staged(node, *c, where, data, outcome, [&](const packed_objects::staged& staged) {
+    place_staged(c, where, staged, outcome);
+  });
 }
 
 void node_far_store::place_staged(actors::node_client* c, std::span<object_location> where,

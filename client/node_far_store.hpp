@@ -108,6 +108,13 @@ class node_far_store final : public objects::far_store {
   transport::result<void> unpublish(std::uint32_t node, const std::string& name) override;
 
  private:
+  // Stages `data` for `c`'s node (packed_), has `write(staged)` write it,
+  // timed for the link's pace, and notes what was written.
+  template <class Write>
+  void write_staged(std::uint32_t node, actors::node_client& c,
+                    std::span<storage::object_location> where,
+                    std::span<const std::span<const std::byte>> data,
+                    std::span<transport::result<void>> outcome, Write write);
   // place() of what packed_ staged, on `c`'s node.
   void place_staged(actors::node_client* c, std::span<storage::object_location> where,
                     const packed_objects::staged& staged,

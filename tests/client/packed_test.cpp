@@ -34,6 +34,11 @@ std::uint32_t noise(std::size_t i) {
   return static_cast<std::uint32_t>(x * 0xbf58476d1ce4e5b9ULL >> 32);
 }
 
+// A 4 MiB cache, the node at `where`, packing as `mode` says.
+remora::Options options_for(const std::string& where, compression mode) {
+  return remora::Options{}.dram_cache(4 << 20).memory_node(where).compress_links(mode).timeout(20s);
+}
+
 template <class F>
 remora::Array<std::uint32_t> filled(remora::Runtime& rt, F value) {
   auto a = rt.make_array<std::uint32_t>(elements);
@@ -65,11 +70,7 @@ TEST_CASE("compress_links over tcp: packed chunks read back right, at a fraction
   remora::testing::forced_transports tcp("tcp");
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
   const std::string where = start_node(node);
-  remora::Runtime rt(remora::Options{}
-                         .dram_cache(4 << 20)
-                         .memory_node(where)
-                         .compress_links(compression::always)
-                         .timeout(20s));
+  remora::Runtime rt(options_for(where, compression::always));
   auto a = filled(rt, packs);
   auto b = filled(rt, noise);
   const auto before = rt.stats();
@@ -112,16 +113,12 @@ TEST_CASE("a runtime that does not pack reads a published array another packed",
   remora::testing::forced_transports tcp("tcp");
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
   const std::string where = start_node(node);
-  remora::Runtime packer(remora::Options{}
-                             .dram_cache(4 << 20)
-                             .memory_node(where)
-                             .compress_links(compression::always)
-                             .timeout(20s));
+  remora::Runtime packer(options_for(where, compression::always));
   auto view = packer.publish("packed", filled(packer, packs));
   CHECK(wrong_in_order(view, packs) == 0);
   CHECK(packer.stats().packed_reads > 0);
 
-  remora::Runtime reader(remora::Options{}.dram_cache(4 << 20).memory_node(where).timeout(20s));
+  remora::Runtime reader(options_for(where, compression::off));
   auto theirs = reader.open_array<std::uint32_t>("packed");
   CHECK(wrong_in_order(theirs, packs) == 0);
   CHECK(reader.stats().packed_reads == 0);  // read whole, unpacked all the same
@@ -132,10 +129,7 @@ TEST_CASE("a runtime that does not pack reads a published array another packed",
 
 TEST_CASE("over shared memory compress_links packs nothing", "[client][packed]") {
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
-  remora::Runtime rt(remora::Options{}
-                         .dram_cache(4 << 20)
-                         .memory_node(start_node(node))
-                         .compress_links(compression::always));
+  remora::Runtime rt(options_for(start_node(node), compression::always));
   auto a = filled(rt, packs);
   CHECK(wrong_in_order(a, packs) == 0);
   CHECK(rt.stats().packed_reads == 0);
@@ -169,11 +163,7 @@ TEST_CASE("slow_links over tcp: whatever it chooses, every chunk reads back righ
           "[client][packed]") {
   remora::testing::forced_transports tcp("tcp");
   remora::testing::child_process node({REMORA_MEMNODE, "--port=0", "--capacity=256MiB"});
-  remora::Runtime rt(remora::Options{}
-                         .dram_cache(4 << 20)
-                         .memory_node(start_node(node))
-                         .compress_links(compression::slow_links)
-                         .timeout(20s));
+  remora::Runtime rt(options_for(start_node(node), compression::slow_links));
   auto a = filled(rt, packs);
   CHECK(wrong_in_order(a, packs) == 0);
   CHECK(wrong_in_order(a, packs) == 0);
