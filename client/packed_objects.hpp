@@ -5,8 +5,9 @@
 // written there are packed with zstd when that saves an eighth, and the
 // packed part's length is remembered, so that reads of them move that part
 // alone. Over shared memory nothing is packed. A link's pace is measured on
-// the batches of reads and writes that cross it (256 KiB or more). Reads from any node unpack
-// what they find packed, whoever packed it (another runtime, a repair).
+// the batches of reads and writes that cross it (256 KiB or more). Reads
+// from any node unpack what they find packed, whoever packed it (another
+// runtime, a repair).
 // A remembered length is a hint: a read that finds the object otherwise
 // (rewritten raw, packed longer) reads it whole.
 //

@@ -1,13 +1,12 @@
 #include "storage/remote_arena.hpp"
 
-#include "storage/packed_payload.hpp"
-
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
 
+#include "storage/packed_payload.hpp"
 #include "storage/slot.hpp"
 #include "transport/batch.hpp"
 
