@@ -136,15 +136,10 @@ void packed_objects::counted(std::size_t size, std::size_t part) {
 
 result<void> packed_objects::unpack_whole(std::span<const object_location> where,
                                           std::span<const std::span<std::byte>> into) {
-  for (std::size_t i = 0; i < where.size(); ++i) {
-    if (!storage::looks_packed(into[i])) continue;
-    const std::size_t n = storage::packed_length(into[i], into[i].size());
-    auto& scratch = thread_scratch();
-    scratch.assign(into[i].begin(), into[i].begin() + static_cast<std::ptrdiff_t>(n));
-    if (!storage::unpack_payload(scratch, into[i]))
+  for (std::size_t i = 0; i < where.size(); ++i)
+    if (storage::unpack_in_place(into[i], thread_scratch()) == storage::unpacked::corrupt)
       return error{errc::corrupt, "object " + std::to_string(where[i].id) +
                                       ": its packed payload does not unpack"};
-  }
   return {};
 }
 

@@ -98,7 +98,7 @@ class packed_objects {
  private:
   static constexpr std::size_t shards = 16;
   struct shard {
-    mutable std::mutex mutex;
+    std::mutex mutex;
     std::unordered_map<std::uint64_t, std::uint32_t> lengths;  // GUARDED_BY(mutex)
   };
   // Unpacks, in place, the payloads a read of whole objects found packed

@@ -71,22 +71,41 @@ std::size_t packed_length(std::span<const std::byte> head, std::size_t size) {
   return sizeof h + h.packed;
 }
 
-bool unpack_payload(std::span<const std::byte> packed, std::span<std::byte> raw) {
-  const std::size_t length = packed_length(packed, raw.size());
-  if (length == 0 || packed.size() < length) return false;
+namespace {
+
+// The frame of `packed` (a packed part of an object of `size` bytes) when
+// its header and checksum check; empty otherwise.
+std::span<const std::byte> checked_frame(std::span<const std::byte> packed, std::size_t size) {
+  const std::size_t length = packed_length(packed, size);
+  if (length == 0 || packed.size() < length) return {};
   const auto frame = packed.subspan(sizeof(packed_header), length - sizeof(packed_header));
-  if (crc32c(frame) != header_of(packed).crc) return false;
+  if (crc32c(frame) != header_of(packed).crc) return {};
+  return frame;
+}
+
+bool unpack_frame(std::span<const std::byte> frame, std::span<std::byte> raw) {
   ZSTD_DCtx* d = thread_dctx();
   if (d == nullptr) return false;
   const std::size_t n = ZSTD_decompressDCtx(d, raw.data(), raw.size(), frame.data(), frame.size());
   return !ZSTD_isError(n) && n == raw.size();
 }
 
+}  // namespace
+
+bool unpack_payload(std::span<const std::byte> packed, std::span<std::byte> raw) {
+  const auto frame = checked_frame(packed, raw.size());
+  return !frame.empty() && unpack_frame(frame, raw);
+}
+
 bool looks_packed(std::span<const std::byte> raw) {
-  const std::size_t length = packed_length(raw, raw.size());
-  if (length == 0) return false;
-  const auto frame = raw.subspan(sizeof(packed_header), length - sizeof(packed_header));
-  return crc32c(frame) == header_of(raw).crc;
+  return !checked_frame(raw, raw.size()).empty();
+}
+
+unpacked unpack_in_place(std::span<std::byte> payload, std::vector<std::byte>& scratch) {
+  const auto frame = checked_frame(payload, payload.size());
+  if (frame.empty()) return unpacked::raw;
+  scratch.assign(frame.begin(), frame.end());
+  return unpack_frame(scratch, payload) ? unpacked::done : unpacked::corrupt;
 }
 
 }  // namespace remora::storage

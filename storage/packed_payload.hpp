@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace remora::storage {
 
@@ -67,5 +68,14 @@ bool unpack_payload(std::span<const std::byte> packed, std::span<std::byte> raw)
 
 /// Whether `raw`, written as it is, would be read back as a packed payload.
 bool looks_packed(std::span<const std::byte> raw);
+
+/// What unpack_in_place found.
+enum class unpacked { raw, done, corrupt };
+
+/// A whole payload read back (the object's size): if it is packed (header
+/// and checksum check), unpacks it in place, its packed part copied into
+/// `scratch` first: `done`, or `corrupt` when the frame does not unpack.
+/// `raw` when it is not packed, untouched. One pass of the checksum.
+unpacked unpack_in_place(std::span<std::byte> payload, std::vector<std::byte>& scratch);
 
 }  // namespace remora::storage

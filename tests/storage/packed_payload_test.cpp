@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "storage/crc32c.hpp"
 #include "storage/packed_payload.hpp"
 
 using namespace remora::storage;
@@ -101,5 +102,39 @@ TEST_CASE("damaged, truncated or misnamed packed bytes do not unpack", "[storage
     auto look_alike = random_bytes();
     std::memcpy(look_alike.data(), &packed_mark, sizeof packed_mark);
     CHECK_FALSE(looks_packed(look_alike));
+  }
+}
+
+TEST_CASE("a whole payload read back unpacks in place when it is packed, and only then",
+          "[storage][packed]") {
+  const auto raw = compressible();
+  std::vector<std::byte> scratch;
+  SECTION("packed, stale bytes after its part: unpacked to the object's bytes") {
+    std::vector<std::byte> payload(raw.size(), std::byte{0xee});
+    REQUIRE(pack_payload(raw, payload) != 0);
+    CHECK(unpack_in_place(payload, scratch) == unpacked::done);
+    CHECK(payload == raw);
+  }
+  SECTION("raw bytes, even behind a packed header whose checksum fails: left as they are") {
+    auto payload = random_bytes();
+    CHECK(unpack_in_place(payload, scratch) == unpacked::raw);
+    CHECK(payload == random_bytes());
+    std::vector<std::byte> packed(raw.size());
+    const std::size_t n = pack_payload(raw, packed);
+    REQUIRE(n != 0);
+    packed[n - 1] ^= std::byte{0x01};
+    const auto before = packed;
+    CHECK(unpack_in_place(packed, scratch) == unpacked::raw);
+    CHECK(packed == before);
+  }
+  SECTION("a frame that checks but does not unpack: corrupt") {
+    // Random bytes as the frame, under a header with their checksum.
+    auto payload = random_bytes();
+    const std::uint32_t frame = 1000;
+    const packed_header h{packed_mark, 1, frame, static_cast<std::uint32_t>(payload.size()),
+                          crc32c(std::span(payload).subspan(sizeof(packed_header), frame))};
+    std::memcpy(payload.data(), &h, sizeof h);
+    CHECK(looks_packed(payload));
+    CHECK(unpack_in_place(payload, scratch) == unpacked::corrupt);
   }
 }
