@@ -7,7 +7,8 @@
 #         memory's floor beside it: p50 of two and of three dependent random
 #         reads over the same footprints (handle, slot; handle, word, slot)
 #   array-random, array-seq: Array::at() with every chunk resident vs
-#         std::vector indexing (ratio = vector time / Remora time); beside
+#         std::vector indexing (ratio = vector time / Remora time);
+#         array-seq-double: the sequential walk summing doubles; beside
 #         the random case its floor: the least a scope per element, the
 #         chunk's word and a pin cost as a plain loop over the vector
 #         (floor_ratio = vector time / floor time: the most of the
@@ -42,6 +43,9 @@ bench_deref() {
   line=$(grep "case=array-seq " <<<"$out")
   echo "deref array-seq remora=$(field remora_ns "$line")ns vector=$(field vector_ns "$line")ns" \
        "ratio=$(field ratio "$line")"
+  line=$(grep "case=array-seq-double " <<<"$out")
+  echo "deref array-seq-double remora=$(field remora_ns "$line")ns" \
+       "vector=$(field vector_ns "$line")ns ratio=$(field ratio "$line")"
   out=$(timeout 600 "$bench" --only=array-miss --dram-cache=16MiB --seconds=3)
   echo "deref array-miss-8B mean=$(field mean_ns "$out")ns p50=$(field p50_ns "$out")ns" \
        "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \

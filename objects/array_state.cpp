@@ -69,15 +69,30 @@ void array_state::check_access(std::size_t c, bool for_write) {
   (for_write ? users.writer : users.reader) = me;
 }
 
-array_reader& array_state::reader_slow() {
+array_reader* array_state::reader_slow() noexcept {
   const thread_state* none = nullptr;
   if (primary_thread.compare_exchange_strong(none, &this_thread, std::memory_order_relaxed))
-    return primary;
-  std::lock_guard held(readers_mutex_);
-  auto& r = readers_[std::this_thread::get_id()];
-  if (!r) r = std::make_unique<array_reader>();
-  this_thread_readers.entries[key % reader_table::slots] = {key, r.get()};
-  return *r;
+    return &primary;
+  try {
+    std::lock_guard held(readers_mutex_);
+    auto& r = readers_[std::this_thread::get_id()];
+    if (!r) r = std::make_unique<array_reader>();
+    this_thread_readers.entries[key % reader_table::slots] = {key, r.get()};
+    return r.get();
+  } catch (...) {
+    keep_error();
+    return nullptr;
+  }
+}
+
+void* array_state::chunk_step_caught(array_reader& r, std::size_t i, std::size_t c, bool for_write,
+                                     DerefScope* scope) noexcept {
+  try {
+    return chunk_step(r, i, c, for_write, scope);
+  } catch (...) {
+    keep_error();
+    return nullptr;
+  }
 }
 
 bool array_state::stop_prefetchers() {

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -91,20 +93,27 @@ void heavy_barrier() {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-void register_thread() {
-  thread_local thread_exit on_exit;
-  (void)on_exit;
-  auto& r = the_registry();
-  std::lock_guard lock(r.mutex);
-  this_thread.pin_log = new std::atomic<const object_record*>[first_pin_capacity];
-  this_thread.pin_capacity = first_pin_capacity;
-  r.threads.push_back(&this_thread);
-  this_thread.serial = ++r.registrations;
-  this_thread.registered = true;
+bool register_thread() noexcept {
+  try {
+    thread_local thread_exit on_exit;
+    (void)on_exit;
+    auto& r = the_registry();
+    std::lock_guard lock(r.mutex);
+    auto log = std::make_unique<std::atomic<const object_record*>[]>(first_pin_capacity);
+    r.threads.push_back(&this_thread);
+    this_thread.pin_log = log.release();
+    this_thread.pin_capacity = first_pin_capacity;
+    this_thread.serial = ++r.registrations;
+    this_thread.registered = true;
+    return true;
+  } catch (...) {
+    keep_error();
+    return false;
+  }
 }
 
 scope_ref this_scope() {
-  if (!this_thread.registered) register_thread();
+  if (!this_thread.registered && !register_thread()) raise_kept();
   return {&this_thread, this_thread.serial, this_thread.epoch.load(std::memory_order_relaxed)};
 }
 
@@ -119,7 +128,7 @@ bool still_open(const scope_ref& s) {
   return s.thread->serial == s.serial && s.thread->epoch.load(std::memory_order_acquire) == s.epoch;
 }
 
-void pin_slow(const object_record* r) {
+void pin_slow(const object_record* r) noexcept {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
   // Outside any scope nothing is pinned; an overflowed log stays unknown
@@ -134,12 +143,15 @@ void pin_slow(const object_record* r) {
     count(t.derefs);
     return;
   }
-  if (t.pin_capacity >= max_pin_capacity) {
+  // At its limit, or with no memory to grow, the log becomes unknown.
+  auto* bigger = t.pin_capacity >= max_pin_capacity
+                     ? nullptr
+                     : new (std::nothrow) std::atomic<const object_record*>[t.pin_capacity * 2];
+  if (bigger == nullptr) {
     t.derefs.store(t.derefs.load(std::memory_order_relaxed) + n + 1, std::memory_order_relaxed);
     t.pins.store(pins_unknown, std::memory_order_relaxed);
     return;
   }
-  auto* bigger = new std::atomic<const object_record*>[t.pin_capacity * 2];
   for (std::uint32_t i = 0; i < n; ++i)
     bigger[i].store(t.pin_log[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
   {

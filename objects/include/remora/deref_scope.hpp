@@ -77,10 +77,26 @@ extern constinit thread_local thread_state this_thread
 /// issues a process-wide barrier (membarrier) before it reads the epochs.
 extern bool light_scopes;
 
-/// Registers the calling thread with the epoch registry (once).
-void register_thread();
-/// Appends to a full pin log.
-void pin_slow(const object_record* r);
+// The out-of-line steps that the inline access paths (a scope's opening,
+// a deref, Array::at) call and come back from do not throw: a failed one
+// keeps its error (keep_error) and says so, and the inline path throws it
+// (raise_kept), a call that does not come back. A call that may throw, in
+// a loop inside a DerefScope (whose destructor is then a cleanup on the
+// way out), keeps GCC from holding the loop's floating-point values in
+// registers across it: `sum += a.at(scope, i)` would add through the stack
+// at every element.
+
+/// Keeps the exception being handled (call it inside a catch) as the
+/// calling thread's error, for raise_kept.
+void keep_error() noexcept;
+/// Throws the calling thread's kept error.
+[[noreturn]] void raise_kept();
+
+/// Registers the calling thread with the epoch registry (once): false, its
+/// error kept, when that failed.
+bool register_thread() noexcept;
+/// Appends to a full pin log (a log that cannot grow becomes pins_unknown).
+void pin_slow(const object_record* r) noexcept;
 
 /// Counts one event on this thread without a locked instruction.
 inline void count(std::atomic<std::uint64_t>& counter) {
@@ -122,7 +138,7 @@ class DerefScope {
       return;
     }
     if (!t.registered) [[unlikely]]
-      detail::register_thread();
+      if (!detail::register_thread()) detail::raise_kept();
     t.pins.store(0, std::memory_order_relaxed);
     t.epoch.store(e + 1, std::memory_order_relaxed);
     // Pairs with the evacuator's barrier: either it sees this thread inside

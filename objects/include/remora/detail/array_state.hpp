@@ -152,7 +152,10 @@ struct array_state {
     const auto& slot = this_thread_readers.entries[key % reader_table::slots];
     if (slot.key == key) [[likely]]
       return *slot.reader;
-    return reader_slow();
+    array_reader* made = reader_slow();
+    if (made == nullptr) [[unlikely]]
+      raise_kept();
+    return *made;
   }
 
   /// The payload of the chunk holding element i. REQUIRES: inside a scope.
@@ -164,7 +167,8 @@ struct array_state {
       return r.base_payload();
     const std::size_t c = i >> per_shift;
     if (scanning) return chunk_slow(r, i, c, epoch, for_write, true, nullptr);
-    return for_write ? chunk_other<true>(r, i, c, nullptr) : chunk_other<false>(r, i, c, nullptr);
+    return for_write ? chunk_or_raise<true>(r, i, c, nullptr)
+                     : chunk_or_raise<false>(r, i, c, nullptr);
   }
 
   /// Element i (of T) past `scope`'s chunk slot (Array::at checks that),
@@ -178,8 +182,19 @@ struct array_state {
     const std::size_t k = i - r.base_first;
     if (r.remembers(k, epoch, for_write)) [[likely]]
       return static_cast<T*>(r.base_payload()) + k;
-    void* chunk = chunk_other<for_write>(r, i, i >> per_shift, &scope);
+    void* chunk = chunk_or_raise<for_write>(r, i, i >> per_shift, &scope);
     return static_cast<T*>(chunk) + (i & (per_chunk - 1));
+  }
+
+  /// chunk_other, or its error thrown here (deref_scope.hpp says why the
+  /// call does not throw).
+  template <bool for_write>
+  [[gnu::always_inline]] void* chunk_or_raise(array_reader& r, std::size_t i, std::size_t c,
+                                              DerefScope* scope) {
+    void* chunk = chunk_other<for_write>(r, i, c, scope);
+    if (chunk == nullptr) [[unlikely]]
+      raise_kept();
+    return chunk;
   }
 
   /// chunk_for past the remembered chunk: kept out of line, so that loops
@@ -188,9 +203,10 @@ struct array_state {
   /// registers: no frame to build, where the full step (chunk_step) needs
   /// one; `for_write` is a template parameter so that its masks are
   /// constants.
+  /// Null when the step failed, its error kept.
   template <bool for_write>
   [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c,
-                                      DerefScope* scope) {
+                                      DerefScope* scope) noexcept {
     if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
       object_record* rec = chunks[c];
       const meta_state m = rec->meta().load();
@@ -199,8 +215,11 @@ struct array_state {
         return m.address();
       }
     }
-    return chunk_step(r, i, c, for_write, scope);
+    return chunk_step_caught(r, i, c, for_write, scope);
   }
+  /// chunk_step, its error kept (null).
+  void* chunk_step_caught(array_reader& r, std::size_t i, std::size_t c, bool for_write,
+                          DerefScope* scope) noexcept;
 
   /// chunk_other's every case: past the end, a declared or detected order,
   /// back in the last chunk, a miss, and the walk detector's step.
@@ -277,7 +296,9 @@ struct array_state {
   /// the calling thread's scope as the chunk's reader or writer.
   void check_access(std::size_t c, bool for_write);
   void follow(array_reader& r, order::declared o, bool is_detected);
-  array_reader& reader_slow();
+  // The calling thread's reader, made; null when that failed, its error
+  // kept.
+  array_reader* reader_slow() noexcept;
   void* chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
                    bool for_write, bool scanning, DerefScope* scope);
   void moved_to(array_reader& r, std::size_t chunk, std::size_t index);

@@ -137,6 +137,9 @@ class object_runtime {
   ~object_runtime() = default;
 };
 
+/// rt->deref_slow, its error kept (deref_scope.hpp): null when it failed.
+void* deref_slow_kept(object_record* r, object_runtime* rt, bool for_write, bool scanning) noexcept;
+
 /// The fast path shared by every handle. A `scanning` deref is touch-once:
 /// an object not already hot is marked S in the slow path, and the evacuator
 /// takes S objects first, so a scan does not push hot objects out.
@@ -147,7 +150,10 @@ inline void* deref_address(object_record* r, object_runtime* rt, bool for_write,
   const meta_state m = r->meta().load();
   if (m.host_fast(for_write)) [[likely]]
     return m.address();
-  return rt->deref_slow(r, for_write, scanning);
+  void* p = deref_slow_kept(r, rt, for_write, scanning);
+  if (p == nullptr) [[unlikely]]
+    raise_kept();
+  return p;
 }
 
 /// The device address of `r` in the HBM tier, for CUDA kernels.
