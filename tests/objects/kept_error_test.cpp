@@ -78,7 +78,7 @@ TEST_CASE("each thread keeps its own error", "[objects][kept_error]") {
 }
 
 TEST_CASE(
-    "a deref whose slow path fails throws that path's error; one that succeeds returns "
+    "a deref whose slow path fails throws that path's error, and one that succeeds returns "
     "its payload",
     "[objects][kept_error]") {
   failing_runtime rt;
