@@ -85,16 +85,6 @@ array_reader* array_state::reader_slow() noexcept {
   }
 }
 
-void* array_state::chunk_step_caught(array_reader& r, std::size_t i, std::size_t c, bool for_write,
-                                     DerefScope* scope) noexcept {
-  try {
-    return chunk_step(r, i, c, for_write, scope);
-  } catch (...) {
-    keep_error();
-    return nullptr;
-  }
-}
-
 bool array_state::stop_prefetchers() {
   array_reader& mine = reader();
   const bool following = mine.session != nullptr && !mine.detected;

@@ -215,16 +215,14 @@ struct array_state {
         return m.address();
       }
     }
-    return chunk_step_caught(r, i, c, for_write, scope);
+    return chunk_step(r, i, c, for_write, scope);
   }
-  /// chunk_step, its error kept (null).
-  void* chunk_step_caught(array_reader& r, std::size_t i, std::size_t c, bool for_write,
-                          DerefScope* scope) noexcept;
 
   /// chunk_other's every case: past the end, a declared or detected order,
-  /// back in the last chunk, a miss, and the walk detector's step.
+  /// back in the last chunk, a miss, and the walk detector's step. Null
+  /// when it failed, its error kept.
   [[gnu::noinline]] void* chunk_step(array_reader& r, std::size_t i, std::size_t c, bool for_write,
-                                     DerefScope* scope) {
+                                     DerefScope* scope) noexcept try {
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     if (i >= size) [[unlikely]]
       return chunk_slow(r, i, c, epoch, for_write, false, scope);
@@ -259,6 +257,9 @@ struct array_state {
     if (checked) [[unlikely]]
       check_access(c, for_write);
     return deref_address(chunks[c], rt, for_write);
+  } catch (...) {
+    keep_error();
+    return nullptr;
   }
 
   /// Copies element i (`bytes` long) of an absent chunk from home into
