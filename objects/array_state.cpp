@@ -24,12 +24,6 @@ struct access_log {
 namespace {
 std::atomic<std::uint64_t> next_array_key{1};
 
-// The scope object whose chunk slot this thread filled in its open scope,
-// or null (thread_state::slot_scope is stale once the epoch moved on).
-DerefScope* filled_slot_scope() {
-  const thread_state& t = this_thread;
-  return t.slot_epoch == t.epoch.load(std::memory_order_relaxed) ? t.slot_scope : nullptr;
-}
 }  // namespace
 
 array_state::array_state() : key(next_array_key.fetch_add(1, std::memory_order_relaxed)) {}
@@ -94,6 +88,7 @@ bool array_state::stop_prefetchers() {
     r.forget_base();
     r.update_plain();
   };
+  random_limit.store(0, std::memory_order_relaxed);  // the caller changes the chunks
   forget_slot();
   stop(primary);
   std::lock_guard held(readers_mutex_);
@@ -115,6 +110,7 @@ void array_state::follow(array_reader& r, order::declared o, bool is_detected) {
     r.session = rt->follow(std::move(plan));
   }
   r.update_plain();
+  note_quiet(r);
 }
 
 // Publishes progress and looks for a sequential or strided pattern when
@@ -143,6 +139,7 @@ void array_state::moved_to(array_reader& r, std::size_t chunk, std::size_t index
   }
   r.last_delta = delta;
   r.update_plain();
+  note_quiet(r);
 }
 
 void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
@@ -160,16 +157,6 @@ void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std
   // Inside a scope, the next access to this chunk can skip the deref, unless
   // every access must count as a position.
   return (epoch & 1) && !r.counts_positions ? remember(r, c, epoch, p, for_write, scope) : p;
-}
-
-void array_state::fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first,
-                            std::size_t count, void* p, bool for_write) {
-  if (DerefScope* old = filled_slot_scope(); old != nullptr && old != &scope)
-    old->chunk_.count = 0;  // one filled slot per thread
-  thread_state& t = this_thread;
-  t.slot_scope = &scope;
-  t.slot_epoch = epoch;
-  scope.chunk_ = {first, count, this, for_write ? this : nullptr, static_cast<std::byte*>(p)};
 }
 
 void array_state::forget_slot() {

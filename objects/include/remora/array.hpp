@@ -58,14 +58,14 @@ class Array {
   /// over sizeof(T), a power of two): what one miss moves.
   std::size_t chunk_elements() const { return state_ ? state_->per_chunk : 0; }
 
-  const T& at(DerefScope& scope, std::size_t i) const {
+  [[gnu::always_inline]] const T& at(DerefScope& scope, std::size_t i) const {
     const auto& slot = scope.chunk_;
     const std::size_t k = i - slot.first;
     if (k < slot.count && slot.reader == state_.get()) [[likely]]
       return reinterpret_cast<const T*>(slot.base)[k];
     return *state()->template element<T, false>(scope, i);
   }
-  T& at_mut(DerefScope& scope, std::size_t i) {
+  [[gnu::always_inline]] T& at_mut(DerefScope& scope, std::size_t i) {
     const auto& slot = scope.chunk_;
     const std::size_t k = i - slot.first;
     if (k < slot.count && slot.writer == state_.get()) [[likely]]

@@ -105,7 +105,7 @@ inline void count(std::atomic<std::uint64_t>& counter) {
 
 /// pin() while the log has room: false, and nothing recorded, when it is
 /// full. REQUIRES: inside a scope.
-inline bool try_pin(const object_record* r) {
+[[gnu::always_inline]] inline bool try_pin(const object_record* r) {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
   if (n >= t.pin_capacity) [[unlikely]]
@@ -116,7 +116,7 @@ inline bool try_pin(const object_record* r) {
 }
 
 /// Records that the open scope holds `r`. REQUIRES: inside a scope.
-inline void pin(const object_record* r) {
+[[gnu::always_inline]] inline void pin(const object_record* r) {
   if (!try_pin(r)) [[unlikely]]
     pin_slow(r);
 }

@@ -7,12 +7,15 @@
 //
 // The fast path of at(): first the scope's chunk slot (DerefScope), which a
 // walk fills with the chunk it is in: a subtraction, two compares and the
-// element's load, all on the reader's stack. Past it, the calling thread's
-// reader is found in a small thread-local table (one load and a compare; no
-// lock); within the chunk that reader last dereferenced in its open scope,
-// an index and a compare (two arrays walked in turns: one has the slot, the
-// other this); in another chunk, the chunk's metadata word is loaded and
-// tested inline (deref_address), and the walk detector sees one more step.
+// element's load, all on the reader's stack. Past it, on the thread of an
+// array's first reader once that reader reads at random (random_element),
+// the chunk's metadata word is tested and the chunk pinned inline, with no
+// call. Otherwise the calling thread's reader is found in a small
+// thread-local table (one load and a compare; no lock); within the chunk
+// that reader last dereferenced in its open scope, an index and a compare
+// (two arrays walked in turns: one has the slot, the other this); in
+// another chunk, out of line (chunk_other), the chunk's metadata word is
+// tested, and the walk detector sees one more step.
 // Nothing on it serialises the core, so random reads overlap their cache
 // misses as a plain vector's do.
 //
@@ -128,6 +131,11 @@ struct array_state {
   std::vector<object_record*> chunks;
   std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
   unsigned per_shift = 0;
+  // While the primary reader (below) reads at random (it went quiet), the
+  // array's size, and 0 otherwise: at() on the primary reader's thread then
+  // takes an element of a present chunk before anything else
+  // (random_element).
+  std::atomic<std::size_t> random_limit{0};
   object_runtime* rt = nullptr;
   const std::uint64_t key;  // this array's, for reader_table
   std::atomic<const thread_state*> primary_thread{nullptr};
@@ -177,6 +185,8 @@ struct array_state {
   /// a chunk it entered in this scope fills the slot.
   template <class T, bool for_write>
   [[gnu::always_inline]] T* element(DerefScope& scope, std::size_t i) {
+    if (T* e = random_element<T, for_write>(i)) [[likely]]
+      return e;
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
     const std::size_t k = i - r.base_first;
@@ -184,6 +194,29 @@ struct array_state {
       return static_cast<T*>(r.base_payload()) + k;
     void* chunk = chunk_or_raise<for_write>(r, i, i >> per_shift, &scope);
     return static_cast<T*>(chunk) + (i & (per_chunk - 1));
+  }
+
+  /// Element i read at random on the primary reader's thread, when its
+  /// chunk is present: chunk_other's quiet case (a chunk other than the
+  /// last, present for this access, pinned in the open scope), taken
+  /// before the reader's remembered chunk is looked at. Null, nothing done,
+  /// when the reader is not quiet, i is past the end, or the case does not
+  /// hold. Inline, with no call, epoch or table between one random element's
+  /// load and the next: a loop of them keeps more of its cache misses in
+  /// flight.
+  template <class T, bool for_write>
+  [[gnu::always_inline]] T* random_element(std::size_t i) {
+    if (i >= random_limit.load(std::memory_order_relaxed) ||
+        primary_thread.load(std::memory_order_relaxed) != &this_thread)
+      return nullptr;
+    const std::size_t c = i >> per_shift;
+    if (c == primary.last_chunk) return nullptr;
+    object_record* rec = chunks[c];
+    const meta_state m = rec->meta().load();
+    if (!m.host_fast(for_write) || !try_pin(rec)) [[unlikely]]
+      return nullptr;
+    primary.last_chunk = c;
+    return reinterpret_cast<T*>(m.address()) + (i & (per_chunk - 1));
   }
 
   /// chunk_other, or its error thrown here (deref_scope.hpp says why the
@@ -207,12 +240,23 @@ struct array_state {
   template <bool for_write>
   [[gnu::noinline]] void* chunk_other(array_reader& r, std::size_t i, std::size_t c,
                                       DerefScope* scope) noexcept {
-    if (r.quiet && i < size && c != r.last_chunk) [[likely]] {  // quiet: plain too
+    if (i < size) [[likely]] {
       object_record* rec = chunks[c];
-      const meta_state m = rec->meta().load();
-      if (m.host_fast(for_write) && try_pin(rec)) [[likely]] {
-        r.last_chunk = c;
-        return m.address();
+      if (c != r.last_chunk) {
+        if (r.quiet) [[likely]] {  // quiet: plain too
+          const meta_state m = rec->meta().load();
+          if (m.host_fast(for_write) && try_pin(rec)) [[likely]] {
+            r.last_chunk = c;
+            return m.address();
+          }
+        }
+      } else if (!r.counts_positions && !checked) {
+        // Back in the last chunk in a new scope (a walk's next scope): as
+        // chunk_step does, without its calls.
+        const meta_state m = rec->meta().load();
+        if (m.host_fast(for_write) && try_pin(rec)) [[likely]]
+          return remember(r, c, this_thread.epoch.load(std::memory_order_relaxed), m.address(),
+                          for_write, scope);
       }
     }
     return chunk_step(r, i, c, for_write, scope);
@@ -252,8 +296,10 @@ struct array_state {
     r.last_delta = delta;
     // (A checked array's readers never go quiet: the quiet path skips the
     // check, which chunk_slow and these two steps make.)
-    if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]]
+    if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]] {
       r.quiet = true;
+      note_quiet(r);
+    }
     if (checked) [[unlikely]]
       check_access(c, for_write);
     return deref_address(chunks[c], rt, for_write);
@@ -305,10 +351,14 @@ struct array_state {
   void moved_to(array_reader& r, std::size_t chunk, std::size_t index);
   bool read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes);
   void end_window(array_reader& r);
+  // Sets random_limit after `r`'s quiet may have changed.
+  void note_quiet(const array_reader& r) {
+    if (&r == &primary) random_limit.store(r.quiet ? size : 0, std::memory_order_relaxed);
+  }
   // Chunk c's payload p stays valid for the rest of the scope of `epoch`:
   // the reader remembers it, and so does `scope`'s slot.
-  void* remember(array_reader& r, std::size_t c, std::uint64_t epoch, void* p, bool for_write,
-                 DerefScope* scope) {
+  [[gnu::always_inline]] void* remember(array_reader& r, std::size_t c, std::uint64_t epoch,
+                                        void* p, bool for_write, DerefScope* scope) {
     const std::size_t first = c << per_shift, count = std::min(per_chunk, size - first);
     r.base_first = first;
     r.base_count = count;
@@ -320,8 +370,21 @@ struct array_state {
       fill_slot(*scope, epoch, first, count, p, for_write);
     return p;
   }
-  void fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first, std::size_t count,
-                 void* p, bool for_write);
+  [[gnu::always_inline]] void fill_slot(DerefScope& scope, std::uint64_t epoch, std::size_t first,
+                                        std::size_t count, void* p, bool for_write) {
+    if (DerefScope* old = filled_slot_scope(); old != nullptr && old != &scope)
+      old->chunk_.count = 0;  // one filled slot per thread
+    thread_state& t = this_thread;
+    t.slot_scope = &scope;
+    t.slot_epoch = epoch;
+    scope.chunk_ = {first, count, this, for_write ? this : nullptr, static_cast<std::byte*>(p)};
+  }
+  // The scope object whose chunk slot this thread filled in its open scope,
+  // or null (thread_state::slot_scope is stale once the epoch moved on).
+  static DerefScope* filled_slot_scope() {
+    const thread_state& t = this_thread;
+    return t.slot_epoch == t.epoch.load(std::memory_order_relaxed) ? t.slot_scope : nullptr;
+  }
 
   std::mutex readers_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<array_reader>> readers_;  // GUARDED_BY
