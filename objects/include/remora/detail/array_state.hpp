@@ -185,7 +185,7 @@ struct array_state {
   /// a chunk it entered in this scope fills the slot.
   template <class T, bool for_write>
   [[gnu::always_inline]] T* element(DerefScope& scope, std::size_t i) {
-    if (T* e = random_element<T, for_write>(i)) [[likely]]
+    if (T * e; random_element<T, for_write>(i, e)) [[likely]]
       return e;
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
@@ -199,24 +199,26 @@ struct array_state {
   /// Element i read at random on the primary reader's thread, when its
   /// chunk is present: chunk_other's quiet case (a chunk other than the
   /// last, present for this access, pinned in the open scope), taken
-  /// before the reader's remembered chunk is looked at. Null, nothing done,
-  /// when the reader is not quiet, i is past the end, or the case does not
-  /// hold. Inline, with no call, epoch or table between one random element's
-  /// load and the next: a loop of them keeps more of its cache misses in
-  /// flight.
+  /// before the reader is looked up. True with its address in `e`; false,
+  /// nothing done, when the reader is not quiet, i is past the end, or the
+  /// case does not hold. Inline, with no call, epoch or table between one
+  /// random element's load and the next: a loop of them keeps more of its
+  /// cache misses in flight. (The address comes back beside the answer, not
+  /// as a null or not: no test of it on the way.)
   template <class T, bool for_write>
-  [[gnu::always_inline]] T* random_element(std::size_t i) {
+  [[gnu::always_inline]] bool random_element(std::size_t i, T*& e) {
     if (i >= random_limit.load(std::memory_order_relaxed) ||
         primary_thread.load(std::memory_order_relaxed) != &this_thread)
-      return nullptr;
+      return false;
     const std::size_t c = i >> per_shift;
-    if (c == primary.last_chunk) return nullptr;
+    if (c == primary.last_chunk) return false;
     object_record* rec = chunks[c];
     const meta_state m = rec->meta().load();
     if (!m.host_fast(for_write) || !try_pin(rec)) [[unlikely]]
-      return nullptr;
+      return false;
     primary.last_chunk = c;
-    return reinterpret_cast<T*>(m.address()) + (i & (per_chunk - 1));
+    e = reinterpret_cast<T*>(m.address()) + (i & (per_chunk - 1));
+    return true;
   }
 
   /// chunk_other, or its error thrown here (deref_scope.hpp says why the
