@@ -144,8 +144,8 @@ void* deref_slow_kept(object_record* r, object_runtime* rt, bool for_write, bool
 /// an object not already hot is marked S in the slow path, and the evacuator
 /// takes S objects first, so a scan does not push hot objects out.
 /// REQUIRES: r != nullptr, inside a DerefScope.
-inline void* deref_address(object_record* r, object_runtime* rt, bool for_write,
-                           bool scanning = false) {
+[[gnu::always_inline]] inline void* deref_address(object_record* r, object_runtime* rt,
+                                                  bool for_write, bool scanning = false) {
   pin(r);
   const meta_state m = r->meta().load();
   if (m.host_fast(for_write)) [[likely]]
