@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "remora/remora.hpp"
+#include "tests/support/fill_array.hpp"
 
 namespace {
 
@@ -27,12 +28,7 @@ std::uint64_t value_at(std::size_t i) {
 
 remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n) {
   auto a = rt.make_array<std::uint64_t>(n);
-  for (std::size_t i = 0; i < n;) {
-    remora::DerefScope scope;
-    auto chunk = a.span_mut(scope, i);
-    for (std::size_t k = 0; k < chunk.size(); ++k) chunk[k] = value_at(i + k);
-    i += chunk.size();
-  }
+  remora::testing::fill_array(a, value_at);
   return a;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "remora/remora.hpp"
+#include "tests/support/fill_array.hpp"
 
 namespace {
 
@@ -18,12 +19,7 @@ remora::Options slot_test_options() {
 
 remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n, std::uint64_t factor) {
   auto a = rt.make_array<std::uint64_t>(n);
-  for (std::size_t i = 0; i < n;) {
-    remora::DerefScope scope;
-    auto chunk = a.span_mut(scope, i);
-    for (std::size_t k = 0; k < chunk.size(); ++k) chunk[k] = (i + k) * factor + 1;
-    i += chunk.size();
-  }
+  remora::testing::fill_array(a, [factor](std::size_t i) { return i * factor + 1; });
   return a;
 }
 

@@ -13,6 +13,7 @@
 #include "remora/remora.hpp"
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/fill_array.hpp"
 #include "tests/support/forced_transports.hpp"
 
 using namespace std::chrono_literals;
@@ -42,12 +43,7 @@ remora::Options options_for(const std::string& where, compression mode) {
 template <class F>
 remora::Array<std::uint32_t> filled(remora::Runtime& rt, F value) {
   auto a = rt.make_array<std::uint32_t>(elements);
-  for (std::size_t i = 0; i < elements;) {
-    remora::DerefScope scope;
-    auto span = a.span_mut(scope, i);
-    for (std::size_t k = 0; k < span.size(); ++k) span[k] = value(i + k);
-    i += span.size();
-  }
+  remora::testing::fill_array(a, value);
   return a;
 }
 

@@ -19,6 +19,7 @@
 #include "tests/client/memnodes.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/fill_array.hpp"
 
 using namespace std::chrono_literals;
 using remora::testing::child_process;
@@ -30,12 +31,7 @@ namespace {
 // remora-test-read-published checks).
 remora::Array<std::uint64_t> filled(remora::Runtime& rt, std::size_t n) {
   auto a = rt.make_array<std::uint64_t>(n);
-  for (std::size_t i = 0; i < n;) {
-    remora::DerefScope scope;
-    auto span = a.span_mut(scope, i);
-    for (std::size_t k = 0; k < span.size(); ++k) span[k] = 7 * (i + k) + 3;
-    i += span.size();
-  }
+  remora::testing::fill_array(a, [](std::size_t i) { return 7 * i + 3; });
   return a;
 }
 
