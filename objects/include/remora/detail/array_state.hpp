@@ -185,7 +185,8 @@ struct array_state {
   /// a chunk it entered in this scope fills the slot.
   template <class T, bool for_write>
   [[gnu::always_inline]] T* element(DerefScope& scope, std::size_t i) {
-    if (T * e; random_element<T, for_write>(i, e)) [[likely]]
+    T* e;
+    if (random_element<T, for_write>(i, e)) [[likely]]
       return e;
     array_reader& r = reader();
     const std::uint64_t epoch = this_thread.epoch.load(std::memory_order_relaxed);
