@@ -88,7 +88,6 @@ bool array_state::stop_prefetchers() {
     r.forget_base();
     r.update_plain();
   };
-  random_limit.store(0, std::memory_order_relaxed);  // the caller changes the chunks
   forget_slot();
   stop(primary);
   std::lock_guard held(readers_mutex_);
@@ -110,7 +109,6 @@ void array_state::follow(array_reader& r, order::declared o, bool is_detected) {
     r.session = rt->follow(std::move(plan));
   }
   r.update_plain();
-  note_quiet(r);
 }
 
 // Publishes progress and looks for a sequential or strided pattern when
@@ -139,7 +137,6 @@ void array_state::moved_to(array_reader& r, std::size_t chunk, std::size_t index
   }
   r.last_delta = delta;
   r.update_plain();
-  note_quiet(r);
 }
 
 void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,

@@ -131,11 +131,6 @@ struct array_state {
   std::vector<object_record*> chunks;
   std::size_t size = 0, per_chunk = 1;  // per_chunk is a power of two
   unsigned per_shift = 0;
-  // While the primary reader (below) reads at random (it went quiet), the
-  // array's size, and 0 otherwise: at() on the primary reader's thread then
-  // takes an element of a present chunk before anything else
-  // (random_element).
-  std::atomic<std::size_t> random_limit{0};
   object_runtime* rt = nullptr;
   const std::uint64_t key;  // this array's, for reader_table
   std::atomic<const thread_state*> primary_thread{nullptr};
@@ -208,8 +203,8 @@ struct array_state {
   /// as a null or not: no test of it on the way.)
   template <class T, bool for_write>
   [[gnu::always_inline]] bool random_element(std::size_t i, T*& e) {
-    if (i >= random_limit.load(std::memory_order_relaxed) ||
-        primary_thread.load(std::memory_order_relaxed) != &this_thread)
+    if (primary_thread.load(std::memory_order_relaxed) != &this_thread || !primary.quiet ||
+        i >= size)
       return false;
     const std::size_t c = i >> per_shift;
     if (c == primary.last_chunk) return false;
@@ -299,10 +294,8 @@ struct array_state {
     r.last_delta = delta;
     // (A checked array's readers never go quiet: the quiet path skips the
     // check, which chunk_slow and these two steps make.)
-    if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]] {
+    if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]]
       r.quiet = true;
-      note_quiet(r);
-    }
     if (checked) [[unlikely]]
       check_access(c, for_write);
     return deref_address(chunks[c], rt, for_write);
@@ -354,10 +347,6 @@ struct array_state {
   void moved_to(array_reader& r, std::size_t chunk, std::size_t index);
   bool read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes);
   void end_window(array_reader& r);
-  // Sets random_limit after `r`'s quiet may have changed.
-  void note_quiet(const array_reader& r) {
-    if (&r == &primary) random_limit.store(r.quiet ? size : 0, std::memory_order_relaxed);
-  }
   // Chunk c's payload p stays valid for the rest of the scope of `epoch`:
   // the reader remembers it, and so does `scope`'s slot.
   [[gnu::always_inline]] void* remember(array_reader& r, std::size_t c, std::uint64_t epoch,
