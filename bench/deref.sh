@@ -5,7 +5,8 @@
 #         (embedded node, shared memory) vs ucx_perftest 64 B gets and Redis
 #         GET pipeline 16 (ratio = Remora reads/s over Redis GETs/s); the
 #         memory's floor beside it: p50 of two and of three dependent random
-#         reads over the same footprints (handle, slot; handle, word, slot)
+#         reads over the same footprints (handle, slot; handle, word, slot);
+#         stalled: the share of the timed reads' time in reads of over 10 us
 #   array-random, array-seq: Array::at() with every chunk resident vs
 #         std::vector indexing (ratio = vector time / Remora time);
 #         array-seq-double: the sequential walk summing doubles; beside
@@ -30,7 +31,8 @@ bench_deref() {
   perftest=${perftest#* }
   redis=$(redis_get_rate 64)
   echo "deref miss-64B remora=$(calc "$remora / 1e6")Mops/s p50=$(field p50_ns "$out")ns" \
-       "p99=$(field p99_ns "$out")ns miss_rate=$(field miss_rate "$out")" \
+       "p99=$(field p99_ns "$out")ns p9999=$(field p9999_ns "$out")ns" \
+       "stalled=$(field stalled "$out") miss_rate=$(field miss_rate "$out")" \
        "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
        "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")" \
        "floor2_p50=$(field floor2_p50_ns "$out")ns floor3_p50=$(field floor3_p50_ns "$out")ns"
