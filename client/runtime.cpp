@@ -188,6 +188,7 @@ Stats Runtime::stats() const {
   s.hits = counts.hits();
   s.misses = counts.misses;
   s.evictions = c.evictions;
+  s.taken_back = c.taken_back;
   s.writebacks = c.writebacks;
   s.writeback_failures = c.writeback_failures;
   s.bytes_in = c.bytes_in;

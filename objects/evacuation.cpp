@@ -112,14 +112,18 @@ std::size_t object_store::evacuate(std::size_t tier) {
   last_pinned_ = pinned;  // the next sweep passes these over
   if (!pinned.empty())
     std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
-  auto victims = t.claim(candidates);
-  std::uint64_t unused_prefetches = 0;
-  for (object_record* r : victims)
-    if (r->meta().load().prefetched()) ++unused_prefetches;
-  prefetch_wasted_.fetch_add(unused_prefetches, std::memory_order_relaxed);
+  // Unread prefetches among the victims (some may yet be taken back).
+  auto count_unused = [&](const std::vector<object_record*>& victims) {
+    std::uint64_t unused = 0;
+    for (object_record* r : victims)
+      if (r->meta().load().prefetched()) ++unused;
+    prefetch_wasted_.fetch_add(unused, std::memory_order_relaxed);
+  };
   if (tier + 1 < tiers_->size()) {
     // Demotion: one tier down. What finds no room there stays for a later
     // round (the tier below evacuates first).
+    auto victims = t.claim(candidates);
+    count_unused(victims);
     auto done = tiers_->move(tier, tier + 1, victims, {});
     if (!done) {
       bury(t.restore(victims));
@@ -130,17 +134,19 @@ std::size_t object_store::evacuate(std::size_t tier) {
     demotions_.fetch_add(done->done.size(), std::memory_order_relaxed);
     return done->done.size();
   }
-  std::vector<object_record*> dirty;
   // Dirty objects go home; so do clean ones whose home is down or leaving:
   // the cache holds their only reachable copy (or the one that may stay),
   // and write_back gives them a new home. A clean one never written home
   // (version 0) is zeros with no copy to lose: dropped, it is zeros again.
-  // Shared objects (a publication's) are never dirty and never move.
-  for (object_record* r : victims)
-    if (r->meta().load().dirty() ||
-        (r->version != 0 && (!far_.reachable(r->node) || far_.leaving(r->node)) && !shared(r)))
-      dirty.push_back(r);
-  std::vector<object_record*> failed = write_back(dirty);
+  // Shared objects (a publication's) are never dirty and never move. The
+  // others are claimed revocably: nothing of theirs is in flight, so a
+  // deref that meets one takes it back rather than wait for the round.
+  auto [held, revocable] = t.claim_victims(candidates, [&](const object_record& r) {
+    return r.version != 0 && (!far_.reachable(r.node) || far_.leaving(r.node)) && !shared(&r);
+  });
+  count_unused(held);
+  count_unused(revocable);
+  std::vector<object_record*> failed = write_back(held);
   if (!failed.empty()) {
     writeback_failures_.fetch_add(failed.size(), std::memory_order_relaxed);
     bury(t.restore(failed));
@@ -148,16 +154,16 @@ std::size_t object_store::evacuate(std::size_t tier) {
     // a round, and a linear search of the list for each victim made the
     // round quadratic.)
     std::sort(failed.begin(), failed.end());
-    auto is_failed = [&](object_record* r) {
+    std::erase_if(held, [&](object_record* r) {
       return std::binary_search(failed.begin(), failed.end(), r);
-    };
-    std::erase_if(victims, is_failed);
-    std::erase_if(dirty, is_failed);
+    });
   }
-  bury(t.finish(victims));
-  evictions_.fetch_add(victims.size(), std::memory_order_relaxed);
-  writebacks_.fetch_add(dirty.size(), std::memory_order_relaxed);
-  return victims.size();
+  bury(t.finish(held));
+  std::size_t dropped = 0;
+  bury(t.finish_revocable(revocable, dropped));
+  evictions_.fetch_add(held.size() + dropped, std::memory_order_relaxed);
+  writebacks_.fetch_add(held.size(), std::memory_order_relaxed);
+  return held.size() + dropped;
 }
 
 std::size_t object_store::promote(std::size_t tier) {

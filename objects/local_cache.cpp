@@ -1,6 +1,8 @@
 #include "objects/local_cache.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "storage/slot.hpp"
 
@@ -48,12 +50,12 @@ std::byte* local_cache::slot_of(const object_record* r) {
 }
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(slot_mutex_);
   return allocate_locked(size, from_reserve);
 }
 
 std::size_t local_cache::allocate_many(std::span<const std::uint32_t> sizes, std::byte** out) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(slot_mutex_);
   std::size_t given = 0;
   for (; given < sizes.size(); ++given)
     if ((out[given] = allocate_locked(sizes[given], false)) == nullptr) break;
@@ -72,21 +74,53 @@ std::byte* local_cache::allocate_locked(std::uint32_t size, bool from_reserve) {
 }
 
 void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
-  std::lock_guard lock(mutex_);
-  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)));
-  slabs_.release({static_cast<std::uint64_t>(slot - memory_->data()), bytes});
-  used_.store(slabs_.used(), std::memory_order_relaxed);
-  made_room();
+  release({slot_ref_of(slot, size)});
+}
+
+storage::slot_ref local_cache::slot_ref_of(const std::byte* slot, std::uint32_t size) const {
+  return {static_cast<std::uint64_t>(slot - memory_->data()),
+          static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)))};
+}
+
+void local_cache::release(const std::vector<storage::slot_ref>& freed) {
+  // A batch at a time: a miss waiting for a slot waits for one batch at
+  // most, not for a whole evacuation's slots.
+  constexpr std::size_t batch = 1024;
+  for (std::size_t first = 0; first < freed.size(); first += batch) {
+    std::lock_guard lock(slot_mutex_);
+    for (std::size_t i = first; i < std::min(freed.size(), first + batch); ++i)
+      slabs_.release(freed[i]);
+    used_.store(slabs_.used(), std::memory_order_relaxed);
+    made_room();
+  }
 }
 
 void local_cache::add_resident(object_record* r) {
-  std::lock_guard lock(mutex_);
-  add_resident_locked(r);
+  add_residents({&r, 1});
 }
 
 void local_cache::add_residents(std::span<object_record* const> records) {
-  std::lock_guard lock(mutex_);
-  for (object_record* r : records) add_resident_locked(r);
+  bool many;
+  {
+    std::lock_guard lock(arrivals_mutex_);
+    arrivals_.insert(arrivals_.end(), records.begin(), records.end());
+    many = arrivals_.size() >= arrivals_batch;
+  }
+  // A cache that no evacuation sweeps (it has room) would gather every
+  // object made: they join the CLOCK here once there are many, if its lock
+  // is free.
+  if (many)
+    if (std::unique_lock lock(mutex_, std::try_to_lock); lock.owns_lock()) take_arrivals();
+}
+
+void local_cache::take_arrivals() {
+  std::vector<object_record*> arrived;
+  {
+    std::lock_guard lock(arrivals_mutex_);
+    arrived.swap(arrivals_);
+    arrivals_.reserve(arrived.size());  // outside the CLOCK's lock the next time
+  }
+  for (object_record* r : arrived) add_resident_locked(r);
 }
 
 void local_cache::add_resident_locked(object_record* r) {
@@ -99,7 +133,8 @@ bool local_cache::is_resident(object_record* r) const {
   return i < clock_.size() && clock_[i] == r;
 }
 
-void local_cache::drop_resident(object_record* r) {
+void local_cache::drop_resident(object_record* r, std::byte* slot,
+                                std::vector<storage::slot_ref>& freed) {
   const std::uint32_t i = r->cache_index();
   object_record* last = clock_.back();
   clock_.pop_back();
@@ -107,13 +142,12 @@ void local_cache::drop_resident(object_record* r) {
     clock_[i] = last;
     last->cache_index() = i;
   }
-  const auto bytes = static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(r->size)));
-  slabs_.release({static_cast<std::uint64_t>(slot_of(r) - memory_->data()), bytes});
-  used_.store(slabs_.used(), std::memory_order_relaxed);
+  freed.push_back(slot_ref_of(slot, r->size));
 }
 
 local_cache::forgotten local_cache::forget(object_record* r) {
   std::lock_guard lock(mutex_);
+  take_arrivals();
   // A move between tiers happens under both tiers' locks: under ours, the
   // address says for certain whether the object lives here.
   const meta_state m = r->meta().load();
@@ -123,9 +157,10 @@ local_cache::forgotten local_cache::forget(object_record* r) {
     orphans_.push_back(r);
     return forgotten::held;
   }
-  drop_resident(r);
+  std::vector<storage::slot_ref> freed;
+  drop_resident(r, m.address(), freed);
   r->meta().retire();
-  made_room();
+  release(freed);
   return forgotten::deletable;
 }
 
@@ -137,6 +172,7 @@ std::vector<object_record*> local_cache::sweep(
   std::vector<object_record*> cooled;      // hot when the hand passed: a second look
   std::uint64_t bytes = 0;
   std::lock_guard lock(mutex_);
+  take_arrivals();
   // One turn of the hand at most. Cold objects, and objects only a scan
   // touched, become candidates; hot ones lose H and get a second chance.
   for (std::size_t step = 0; step < clock_.size() && bytes < max_bytes; ++step) {
@@ -186,11 +222,16 @@ std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* he
       if (const std::byte* at = slot_of(r); holds(at))
         avoid.push_back(static_cast<std::uint64_t>(at - memory_->data()));
   std::lock_guard lock(mutex_);
+  take_arrivals();
   fragmented_.store(false, std::memory_order_relaxed);
   // When every page holds a pinned object, the sparsest still gives back
   // the slots of its unpinned ones (room for objects of its class).
-  auto page = slabs_.sparsest_page(avoid);
-  if (!page) page = slabs_.sparsest_page();
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> page;
+  {
+    std::lock_guard slots(slot_mutex_);
+    page = slabs_.sparsest_page(avoid);
+    if (!page) page = slabs_.sparsest_page();
+  }
   if (!page) return out;
   std::byte* begin = memory_->data() + page->first;
   std::byte* end = memory_->data() + page->second;
@@ -207,6 +248,7 @@ std::vector<object_record*> local_cache::claim_if(const std::vector<object_recor
                                                   std::uint64_t must_be_clear) {
   std::vector<object_record*> out;
   std::lock_guard lock(mutex_);
+  take_arrivals();
   for (object_record* r : candidates) {
     if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
@@ -220,9 +262,34 @@ std::vector<object_record*> local_cache::claim(const std::vector<object_record*>
   return claim_if(candidates, meta_state::hot_bit);
 }
 
+local_cache::victims local_cache::claim_victims(
+    const std::vector<object_record*>& candidates,
+    const std::function<bool(const object_record&)>& goes_home) {
+  victims out;
+  std::lock_guard lock(mutex_);
+  take_arrivals();
+  for (object_record* r : candidates) {
+    if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
+      continue;
+    switch (r->meta().claim_victim(meta_state::hot_bit, !goes_home(*r))) {
+      case meta_word::claimed::held:
+        out.held.push_back(r);
+        break;
+      case meta_word::claimed::revocable:
+        out.revocable.push_back(r);
+        break;
+      case meta_word::claimed::no:
+        break;
+    }
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
+  return out;
+}
+
 std::vector<object_record*> local_cache::hot(std::size_t max) {
   std::vector<object_record*> out;
   std::lock_guard lock(mutex_);
+  take_arrivals();
   for (std::size_t step = 0; step < clock_.size() && out.size() < max; ++step) {
     if (hot_hand_ >= clock_.size()) hot_hand_ = 0;
     object_record* r = clock_[hot_hand_++];
@@ -240,63 +307,103 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
                                               const std::vector<object_record*>& victims,
                                               const std::vector<std::byte*>& slots, arrival flags) {
   std::vector<object_record*> dead;
-  std::scoped_lock lock(from.mutex_, to.mutex_);
-  for (std::size_t i = 0; i < victims.size(); ++i) {
-    object_record* r = victims[i];
-    from.drop_resident(r);
-    if (from.take_orphan(r)) {
-      r->meta().retire();
-      const auto bytes = static_cast<std::uint32_t>(to.slabs_.class_bytes(slot_size(r->size)));
-      to.slabs_.release({static_cast<std::uint64_t>(slots[i] - to.memory_->data()), bytes});
-      dead.push_back(r);
-      continue;
+  std::vector<storage::slot_ref> freed_from, freed_to;
+  {
+    std::scoped_lock lock(from.mutex_, to.mutex_);
+    from.take_arrivals();
+    to.take_arrivals();
+    for (std::size_t i = 0; i < victims.size(); ++i) {
+      object_record* r = victims[i];
+      from.drop_resident(r, slot_of(r), freed_from);
+      if (from.take_orphan(r)) {
+        r->meta().retire();
+        freed_to.push_back(to.slot_ref_of(slots[i], r->size));
+        dead.push_back(r);
+        continue;
+      }
+      to.add_resident_locked(r);
+      r->meta().move_to(slots[i], flags);
     }
-    r->cache_index() = static_cast<std::uint32_t>(to.clock_.size());
-    to.clock_.push_back(r);
-    r->meta().move_to(slots[i], flags);
   }
-  from.used_.store(from.slabs_.used(), std::memory_order_relaxed);
-  to.used_.store(to.slabs_.used(), std::memory_order_relaxed);
-  if (!victims.empty()) from.made_room();
+  from.release(freed_from);
+  to.release(freed_to);
   return dead;
 }
 
 std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims) {
   std::vector<object_record*> dead;
-  std::lock_guard lock(mutex_);
-  for (object_record* r : victims) {
-    drop_resident(r);
-    if (take_orphan(r)) {
-      r->meta().retire();
-      dead.push_back(r);
-    } else {
-      // (One never written home, all zeros, has no slot there to hint at.)
-      r->meta().drop(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset));
+  std::vector<storage::slot_ref> freed;
+  freed.reserve(victims.size());
+  {
+    std::lock_guard lock(mutex_);
+    take_arrivals();
+    for (object_record* r : victims) {
+      drop_resident(r, slot_of(r), freed);
+      if (take_orphan(r)) {
+        r->meta().retire();
+        dead.push_back(r);
+      } else {
+        // (One never written home, all zeros, has no slot there to hint at.)
+        r->meta().drop(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset));
+      }
     }
   }
-  if (!victims.empty()) made_room();
+  release(freed);
+  return dead;
+}
+
+std::vector<object_record*> local_cache::finish_revocable(
+    const std::vector<object_record*>& victims, std::size_t& dropped) {
+  std::vector<object_record*> dead;
+  std::vector<storage::slot_ref> freed;
+  freed.reserve(victims.size());
+  {
+    std::lock_guard lock(mutex_);
+    take_arrivals();
+    for (object_record* r : victims) {
+      if (take_orphan(r)) {  // forgotten while claimed: no deref takes it back
+        drop_resident(r, slot_of(r), freed);
+        r->meta().retire();
+        dead.push_back(r);
+        continue;
+      }
+      // The word first: once it is absent no deref uses the slot (every
+      // scope that could have seen it ended before the claim).
+      std::byte* slot = nullptr;
+      if (r->meta().drop_claimed(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset),
+                                 slot))
+        drop_resident(r, slot, freed);
+      // Otherwise a deref took it back: it stays, hot.
+    }
+  }
+  dropped = freed.size() - dead.size();
+  release(freed);
   return dead;
 }
 
 std::vector<object_record*> local_cache::restore(const std::vector<object_record*>& victims) {
   std::vector<object_record*> dead;
-  std::lock_guard lock(mutex_);
-  for (object_record* r : victims) {
-    // Forgotten while claimed: its last handle left it to the claimer
-    // (forget), so it leaves now, as finish() would let it go. Restored, it
-    // would stay resident and never be claimed again, its slot lost.
-    if (take_orphan(r)) {
-      drop_resident(r);
-      r->meta().retire();
-      dead.push_back(r);
-      continue;
+  std::vector<storage::slot_ref> freed;
+  {
+    std::lock_guard lock(mutex_);
+    take_arrivals();
+    for (object_record* r : victims) {
+      // Forgotten while claimed: its last handle left it to the claimer
+      // (forget), so it leaves now, as finish() would let it go. Restored,
+      // it would stay resident and never be claimed again, its slot lost.
+      if (take_orphan(r)) {
+        drop_resident(r, slot_of(r), freed);
+        r->meta().retire();
+        dead.push_back(r);
+        continue;
+      }
+      r->meta().restore();
     }
-    r->meta().restore();
   }
   // Only an orphan's slot is room made: waking the threads that wait for
   // room otherwise would only have them nudge the evacuator into the same
   // failing round again.
-  if (!dead.empty()) made_room();
+  release(freed);
   return dead;
 }
 
@@ -313,7 +420,7 @@ void local_cache::made_room() {
 }
 
 void local_cache::wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(slot_mutex_);
   // Room made between the caller's failed allocation and this wait is not
   // slept through: a lost wake-up cost a whole timeout, with the cores idle
   // (two PageRank readers spent half their time so).

@@ -59,7 +59,7 @@ object_store::counters object_store::counts() const {
   return {load(evictions_),       load(writebacks_),      load(writeback_failures_),
           load(bytes_in_),        load(bytes_out_),       load(demotions_),
           load(promotions_),      load(prefetch_issued_), load(prefetch_hits_),
-          load(prefetch_wasted_), load(rebalanced_)};
+          load(prefetch_wasted_), load(rebalanced_),      load(taken_back_)};
 }
 
 std::uint32_t object_store::place(std::uint64_t id) const {
@@ -245,7 +245,18 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
         return fetch(r, {.hot = true, .dirty = for_write, .scanned = scanning});
       continue;
     }
-    // Another thread fetches it, or an evacuation writes it back: wait.
+    // Claimed by an eviction that writes nothing home: taken back, it stays.
+    if (m.revocable()) {
+      if (r->meta().take_back(m, for_write, scanning)) {
+        if (m.prefetched() && r->meta().take_prefetched())
+          prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
+        taken_back_.fetch_add(1, std::memory_order_relaxed);
+        return m.address();
+      }
+      continue;
+    }
+    // Another thread fetches it, or a mover holds it (a write-back, a move
+    // between tiers): wait.
     if (std::chrono::steady_clock::now() >= deadline())
       throw NodeUnavailable("object " + std::to_string(r->id) +
                             " stayed in transit (fetch or write-back) past the timeout");

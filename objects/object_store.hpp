@@ -90,7 +90,7 @@ class object_store final : public detail::object_runtime {
 
   struct counters {
     std::uint64_t evictions, writebacks, writeback_failures, bytes_in, bytes_out, demotions,
-        promotions, prefetch_issued, prefetch_hits, prefetch_wasted, rebalanced;
+        promotions, prefetch_issued, prefetch_hits, prefetch_wasted, rebalanced, taken_back;
   };
   counters counts() const;
   const tier_stack& tiers() const { return *tiers_; }
@@ -159,6 +159,7 @@ class object_store final : public detail::object_runtime {
       bytes_out_{0};
   std::atomic<std::uint64_t> demotions_{0}, promotions_{0};
   std::atomic<std::uint64_t> prefetch_issued_{0}, prefetch_hits_{0}, prefetch_wasted_{0};
+  std::atomic<std::uint64_t> taken_back_{0};  // revocable victims a deref took back
   // Evacuation rounds run, and those that gave up waiting for other
   // threads' open scopes: an OutOfMemory after a wait says what they did.
   std::atomic<std::uint64_t> evacuation_rounds_{0}, scope_waits_given_up_{0};

@@ -36,6 +36,7 @@ py::dict dict_of(const Stats& s) {
   d["prefetch_hits"] = s.prefetch_hits;
   d["prefetch_wasted"] = s.prefetch_wasted;
   d["evictions"] = s.evictions;
+  d["taken_back"] = s.taken_back;
   d["writebacks"] = s.writebacks;
   d["writeback_failures"] = s.writeback_failures;
   d["bytes_in"] = s.bytes_in;

@@ -173,3 +173,96 @@ TEST_CASE("racing fetches and claims have exactly one winner", "[meta]") {
     REQUIRE(claimers.load() == 1);
   }
 }
+
+TEST_CASE("an eviction claims a clean object revocably: a deref takes it back, or it is dropped",
+          "[meta]") {
+  using claimed = meta_word::claimed;
+  meta_word w;
+  w.install(payload, {.hot = true});
+  CHECK(w.claim_victim(meta_state::hot_bit, true) == claimed::no);  // hot: not evictable
+  w.cool();
+  REQUIRE(w.claim_victim(meta_state::hot_bit, true) == claimed::revocable);
+  meta_state m = w.load();
+  CHECK(m.revocable());
+  CHECK_FALSE(m.usable());                        // derefs do not use it as it is
+  CHECK(w.claim_victim(0, true) == claimed::no);  // claimed once
+
+  // A write takes it back: present, hot and dirty, the claim gone.
+  REQUIRE(w.take_back(m, true, false));
+  m = w.load();
+  CHECK(m.usable());
+  CHECK(m.hot());
+  CHECK(m.dirty());
+  CHECK_FALSE(m.revocable());
+  CHECK(m.address() == payload);
+  std::byte* slot = nullptr;
+  CHECK_FALSE(w.drop_claimed(0, slot));  // the eviction finds it taken back: it stays
+  CHECK(w.load().usable());
+  CHECK(slot == nullptr);
+
+  // Dirty now: an eviction must write it home first, so its claim is held.
+  w.cool();
+  REQUIRE(w.claim_victim(meta_state::hot_bit, true) == claimed::held);
+  m = w.load();
+  CHECK_FALSE(m.revocable());
+  CHECK_FALSE(w.take_back(m, false, false));
+  CHECK(w.load().evacuating());
+  w.restore();
+
+  // Clean again (a new object at a new place), and an eviction told that it
+  // goes home anyway (its node is leaving): held too.
+  w.drop();
+  m = w.load();
+  REQUIRE(w.begin_fetch(m));
+  w.install(elsewhere, {});
+  CHECK(w.claim_victim(meta_state::hot_bit, false) == claimed::held);
+  w.restore();
+  CHECK_FALSE(w.load().evacuating());
+
+  // Not taken back: the drop leaves the hint and says where the slot was.
+  REQUIRE(w.claim_victim(meta_state::hot_bit, true) == claimed::revocable);
+  REQUIRE(w.drop_claimed(meta_state::home_hint(2, 512), slot));
+  CHECK(slot == elsewhere);
+  m = w.load();
+  CHECK(m.absent());
+  CHECK(m.hint_node() == 2);
+  CHECK(m.hint_offset() == 512);
+  CHECK_FALSE(w.take_back(m, false, false));  // nothing to take back: it is gone
+
+  // A restore ends a revocable claim as it ends a held one.
+  m = w.load();
+  REQUIRE(w.begin_fetch(m));
+  w.install(payload, {.prefetched = true});
+  REQUIRE(w.claim_victim(meta_state::hot_bit, true) == claimed::revocable);
+  w.restore();
+  m = w.load();
+  CHECK(m.usable());
+  CHECK_FALSE(m.revocable());
+  CHECK(m.prefetched());  // kept through claim and restore
+}
+
+TEST_CASE("a deref taking an object back and the eviction dropping it race: one wins", "[meta]") {
+  for (int round = 0; round < 400; ++round) {
+    meta_word w;
+    w.install(payload, {});
+    REQUIRE(w.claim_victim(meta_state::hot_bit, true) == meta_word::claimed::revocable);
+    bool took = false, dropped_it = false;
+    std::byte* slot = nullptr;
+    std::thread reader([&] {
+      meta_state m = w.load();
+      // As deref_slow does: look again while the claim is there to take.
+      while (m.revocable() && !(took = w.take_back(m, false, false))) {
+      }
+    });
+    dropped_it = w.drop_claimed(0, slot);
+    reader.join();
+    REQUIRE(took != dropped_it);  // exactly one
+    if (took) {
+      CHECK(w.load().usable());
+      CHECK(slot == nullptr);
+    } else {
+      CHECK(w.load().absent());
+      CHECK(slot == payload);
+    }
+  }
+}

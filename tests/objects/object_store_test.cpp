@@ -16,6 +16,7 @@
 #include "remora/deref_scope.hpp"
 #include "remora/errors.hpp"
 #include "tests/objects/fake_far_store.hpp"
+#include "tests/objects/plain_cache.hpp"
 #include "tests/support/eventually.hpp"
 
 using namespace std::chrono_literals;
@@ -26,18 +27,11 @@ using remora::objects::object_store;
 using remora::objects::tier_stack;
 using remora::testing::eventually;
 using remora::testing::fake_far_store;
+using remora::testing::plain_cache;
 
 namespace {
 
 constexpr std::uint32_t object_bytes = 16 << 10;
-
-std::unique_ptr<local_cache> plain_cache(std::size_t bytes) {
-  auto memory = remora::storage::open_plain_tier(bytes);
-  REQUIRE(memory.ok());
-  auto cache = local_cache::create(std::move(memory).value());
-  REQUIRE(cache.ok());
-  return std::move(cache).value();
-}
 
 struct fixture {
   fake_far_store far;

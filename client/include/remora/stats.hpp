@@ -14,8 +14,9 @@ struct Stats {
   std::uint64_t prefetch_issued = 0;
   std::uint64_t prefetch_hits = 0;
   std::uint64_t prefetch_wasted = 0;
-  std::uint64_t evictions = 0;           // objects dropped from the local cache
-  std::uint64_t writebacks = 0;          // of which were dirty and written home
+  std::uint64_t evictions = 0;   // objects dropped from the local cache
+  std::uint64_t taken_back = 0;  // objects an eviction had claimed that a deref took back: kept
+  std::uint64_t writebacks = 0;  // of which were dirty and written home
   std::uint64_t writeback_failures = 0;  // dirty objects an eviction could not write home (their
                                          // node full or unreachable): kept, and tried again later
   std::uint64_t bytes_in = 0;            // payload fetched from memory nodes

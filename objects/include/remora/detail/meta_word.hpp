@@ -3,10 +3,10 @@
 // of an object's local state is one of the named transitions below; nothing
 // else touches a flag bit.
 //
-//   63  62  61  60  59  58  57  56  55 .. 48  47 ................ 0
-//   +---+---+---+---+---+---+---+---+--------+--------------------+
-//   | P | D | H | E | F | R | S | G |   0    | payload's address  |
-//   +---+---+---+---+---+---+---+---+--------+--------------------+
+//   63  62  61  60  59  58  57  56  55  54 .. 48  47 ............ 0
+//   +---+---+---+---+---+---+---+---+---+--------+----------------+
+//   | P | D | H | E | F | R | S | G | V |   0    | payload's addr |
+//   +---+---+---+---+---+---+---+---+---+--------+----------------+
 //   P present     the payload is in a local tier at the address
 //   D dirty       written since it was fetched (or created with bytes and
 //                 never written home; one of zeros, never written, is clean)
@@ -19,6 +19,9 @@
 //   S scanned     last touched by a scan: the first to be evacuated
 //   G device      the payload is in GPU memory (the HBM tier): host derefs
 //                 take the slow path, which brings it back to a host tier
+//   V revocable   (with E) claimed by an eviction that writes nothing home
+//                 (the object is clean, its home current): a deref takes it
+//                 back instead of waiting for the eviction to end
 //
 // An absent word's address bits hold a hint of where its home keeps the
 // object (home_hint: the node and the slot's offset, or 0 for none), so
@@ -35,6 +38,9 @@
 //   P --claim--> P|E --restore--> P   (a mover gives up)
 //                    --move_to--> P at another address (tier move; D kept)
 //                    --drop--> absent  (evicted, written home)
+//   P --claim_victim--> P|E[|V]       (an eviction; V when clean)
+//   P|E|V --take_back--> P|H[|D]      (a deref got there first: it stays)
+//         --drop_claimed--> absent    (evicted; false if taken back)
 //   P --retire--> retired             (the last handle went away)
 //   absent --retire_absent--> retired (the same, for an absent object)
 //   retired --install--> P|H|D         (the record is made again: creation)
@@ -59,6 +65,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace remora::detail {
@@ -74,9 +81,10 @@ class meta_state {
   static constexpr std::uint64_t prefetched_bit = 1ull << 58;
   static constexpr std::uint64_t scanned_bit = 1ull << 57;
   static constexpr std::uint64_t device_bit = 1ull << 56;
+  static constexpr std::uint64_t revocable_bit = 1ull << 55;
   static constexpr std::uint64_t address_mask = (1ull << 48) - 1;
   static_assert((address_mask & (present_bit | dirty_bit | hot_bit | evacuating_bit | fetching_bit |
-                                 prefetched_bit | scanned_bit | device_bit)) == 0,
+                                 prefetched_bit | scanned_bit | device_bit | revocable_bit)) == 0,
                 "flags and address must not overlap");
 
   constexpr explicit meta_state(std::uint64_t bits = 0) : bits_(bits) {}
@@ -91,6 +99,11 @@ class meta_state {
   bool on_device() const { return bits_ & device_bit; }
   std::byte* address() const { return reinterpret_cast<std::byte*>(bits_ & address_mask); }
 
+  /// Claimed by an eviction that a deref may take back (take_back).
+  bool revocable() const {
+    constexpr std::uint64_t want = present_bit | evacuating_bit | revocable_bit;
+    return (bits_ & want) == want;
+  }
   /// Present and not claimed by a mover: a deref may use the address.
   bool usable() const { return (bits_ & (present_bit | evacuating_bit)) == present_bit; }
   /// Freed, or being made (see retire()).
@@ -205,8 +218,54 @@ class meta_word {
         return true;
     return false;
   }
+  /// How claim_victim claimed an object, if it did.
+  enum class claimed { no, held, revocable };
+  /// claim(must_be_clear) for an eviction, with V too when `may_revoke`
+  /// and the object is clean: nothing then goes home, and a deref may take
+  /// the object back until drop_claimed.
+  claimed claim_victim(std::uint64_t must_be_clear, bool may_revoke) {
+    std::uint64_t m = word_.load(std::memory_order_acquire);
+    while ((m & (meta_state::present_bit | meta_state::evacuating_bit | must_be_clear)) ==
+           meta_state::present_bit) {
+      const bool revocable = may_revoke && (m & meta_state::dirty_bit) == 0;
+      const std::uint64_t set =
+          meta_state::evacuating_bit | (revocable ? meta_state::revocable_bit : 0);
+      if (word_.compare_exchange_weak(m, m | set, std::memory_order_acq_rel))
+        return revocable ? claimed::revocable : claimed::held;
+    }
+    return claimed::no;
+  }
+  /// A deref of an object an eviction claimed revocably (`seen`): the
+  /// claim ends, and the object stays, H set (D too for a write, S for a
+  /// scan). False when the word was no longer `seen`; `seen` is refreshed.
+  bool take_back(meta_state& seen, bool for_write, bool scanning) {
+    if (!seen.revocable()) return false;
+    std::uint64_t expected = seen.bits();
+    const std::uint64_t kept = expected & ~(meta_state::evacuating_bit | meta_state::revocable_bit);
+    const std::uint64_t set = meta_state::hot_bit | (for_write ? meta_state::dirty_bit : 0) |
+                              (scanning && !seen.hot() ? meta_state::scanned_bit : 0);
+    const bool won = word_.compare_exchange_strong(expected, kept | set, std::memory_order_acq_rel);
+    if (!won) seen = meta_state(expected);
+    return won;
+  }
+  /// Absent (`hint`, as drop), unless a deref took the object back: false
+  /// then. Returns the payload's address it had in `slot`.
+  /// REQUIRES: claim_victim claimed it revocably.
+  bool drop_claimed(std::uint64_t hint, std::byte*& slot) {
+    std::uint64_t m = word_.load(std::memory_order_acquire);
+    while (meta_state(m).revocable())
+      if (word_.compare_exchange_weak(m, hint & meta_state::address_mask,
+                                      std::memory_order_acq_rel)) {
+        slot = meta_state(m).address();
+        return true;
+      }
+    return false;
+  }
   /// A claimed object stays where it is.
-  void restore() { word_.fetch_and(~meta_state::evacuating_bit, std::memory_order_acq_rel); }
+  void restore() {
+    word_.fetch_and(~(meta_state::evacuating_bit | meta_state::revocable_bit),
+                    std::memory_order_acq_rel);
+  }
   /// A claimed object now lives at `payload` (another tier), with `a` and
   /// its dirty bit kept. REQUIRES: the caller holds E.
   void move_to(const void* payload, arrival a) {

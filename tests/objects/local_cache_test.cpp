@@ -1,0 +1,156 @@
+// One local cache alone: its three locks (a miss takes a slot and arrives
+// while an evacuation's pass holds the CLOCK), and evictions whose clean
+// victims a deref may take back.
+#include "objects/local_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <latch>
+#include <thread>
+
+#include "objects/record_pool.hpp"
+#include "tests/objects/plain_cache.hpp"
+
+using namespace std::chrono_literals;
+using remora::detail::meta_state;
+using remora::detail::object_record;
+using remora::objects::local_cache;
+using remora::testing::plain_cache;
+
+namespace {
+
+// A resident object of `size` bytes, cold and clean unless told.
+object_record* resident(local_cache& cache, remora::objects::record_pool& pool, std::uint32_t size,
+                        remora::detail::arrival flags = {}) {
+  object_record* r = pool.make();
+  r->size = size;
+  std::byte* slot = cache.allocate(size);
+  REQUIRE(slot != nullptr);
+  cache.add_resident(r);
+  r->meta().install(slot, flags);
+  return r;
+}
+
+// The bytes a slot for an object of `size` takes in `cache` (its class's).
+std::uint64_t slot_bytes(local_cache& cache, std::uint32_t size) {
+  const std::uint64_t before = cache.used();
+  std::byte* slot = cache.allocate(size);
+  REQUIRE(slot != nullptr);
+  const std::uint64_t bytes = cache.used() - before;
+  cache.free_slot(slot, size);
+  REQUIRE(cache.used() == before);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a miss takes a slot and arrives while a sweep holds the CLOCK", "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  std::vector<object_record*> records;
+  for (int i = 0; i < 8; ++i) records.push_back(resident(*cache, pool, 4096));
+  // The sweep asks `stuck` about each object under the CLOCK's lock: held
+  // there until the miss below is done (or 10 s have passed).
+  std::latch in_sweep(1), miss_done(1);
+  std::atomic<bool> first{true};
+  std::thread sweeper([&] {
+    cache->sweep(1 << 20, nullptr, [&](const object_record&) {
+      if (first.exchange(false)) {
+        in_sweep.count_down();
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (!miss_done.try_wait() && std::chrono::steady_clock::now() < until)
+          std::this_thread::sleep_for(1ms);
+      }
+      return false;
+    });
+  });
+  in_sweep.wait();
+  object_record* arrived = pool.make();
+  arrived->size = 4096;
+  auto miss = std::async(std::launch::async, [&] {
+    std::byte* slot = cache->allocate(arrived->size);
+    if (slot != nullptr) {
+      cache->add_resident(arrived);
+      arrived->meta().install(slot, {});
+    }
+    return slot;
+  });
+  const bool done = miss.wait_for(5s) == std::future_status::ready;
+  miss_done.count_down();
+  sweeper.join();
+  REQUIRE(done);  // it did not wait for the sweep
+  REQUIRE(miss.get() != nullptr);
+  // It joins the CLOCK when the lock is next taken: the next sweep sees it,
+  // and forgetting it frees its slot.
+  const auto swept = cache->sweep(1 << 20);
+  CHECK(std::find(swept.begin(), swept.end(), arrived) != swept.end());
+  const std::uint64_t used = cache->used();
+  CHECK(cache->forget(arrived) == local_cache::forgotten::deletable);
+  CHECK(cache->used() == used - slot_bytes(*cache, 4096));
+  CHECK(arrived->meta().load().retired());
+}
+
+TEST_CASE("an eviction's clean victims leave unless a deref takes one back, which stays",
+          "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  std::vector<object_record*> clean;
+  for (int i = 0; i < 6; ++i) clean.push_back(resident(*cache, pool, 4096));
+  object_record* dirty = resident(*cache, pool, 4096, {.dirty = true});
+  object_record* going_home = resident(*cache, pool, 4096);
+  std::vector<object_record*> all = clean;
+  all.push_back(dirty);
+  all.push_back(going_home);
+  const std::uint64_t used = cache->used();
+
+  auto victims =
+      cache->claim_victims(all, [&](const object_record& r) { return &r == going_home; });
+  std::sort(victims.revocable.begin(), victims.revocable.end());
+  std::sort(victims.held.begin(), victims.held.end());
+  std::vector<object_record*> held{dirty, going_home};
+  std::sort(held.begin(), held.end());
+  CHECK(victims.held == held);  // these go home first: not revocable
+  std::sort(clean.begin(), clean.end());
+  REQUIRE(victims.revocable == clean);
+
+  // A deref meets one of the clean victims: it takes it back and reads.
+  object_record* kept = clean[2];
+  meta_state m = kept->meta().load();
+  REQUIRE(kept->meta().take_back(m, false, false));
+  const std::byte* kept_slot = kept->meta().load().address();
+
+  std::size_t dropped = 0;
+  CHECK(cache->finish_revocable(victims.revocable, dropped).empty());
+  CHECK(dropped == clean.size() - 1);
+  const std::uint64_t slot = slot_bytes(*cache, 4096);
+  CHECK(cache->used() == used - dropped * slot);
+  for (object_record* r : clean) {
+    if (r == kept) continue;
+    CHECK(r->meta().load().absent());
+  }
+  // The one taken back is where it was, hot, and still in the CLOCK: with
+  // the others gone, a sweep cools it and hands it out.
+  CHECK(kept->meta().load().usable());
+  CHECK(kept->meta().load().hot());
+  CHECK(kept->meta().load().address() == kept_slot);
+  CHECK(cache->finish(victims.held).empty());
+  CHECK(cache->used() == slot);
+  CHECK(cache->sweep(1 << 20) == std::vector<object_record*>{kept});
+}
+
+TEST_CASE("a revocable victim forgotten while claimed leaves with the eviction", "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  object_record* r = resident(*cache, pool, 4096);
+  auto victims = cache->claim_victims({r}, [](const object_record&) { return false; });
+  REQUIRE(victims.revocable == std::vector<object_record*>{r});
+  CHECK(cache->forget(r) == local_cache::forgotten::held);
+  std::size_t dropped = 99;
+  CHECK(cache->finish_revocable(victims.revocable, dropped) == std::vector<object_record*>{r});
+  CHECK(dropped == 0);
+  CHECK(r->meta().load().retired());
+  CHECK(cache->used() == 0);
+}
