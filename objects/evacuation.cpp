@@ -158,12 +158,12 @@ std::size_t object_store::evacuate(std::size_t tier) {
       return std::binary_search(failed.begin(), failed.end(), r);
     });
   }
-  bury(t.finish(held));
-  std::size_t dropped = 0;
-  bury(t.finish_revocable(revocable, dropped));
-  evictions_.fetch_add(held.size() + dropped, std::memory_order_relaxed);
   writebacks_.fetch_add(held.size(), std::memory_order_relaxed);
-  return held.size() + dropped;
+  held.insert(held.end(), revocable.begin(), revocable.end());
+  std::size_t dropped = 0;
+  bury(t.finish(held, &dropped));
+  evictions_.fetch_add(dropped, std::memory_order_relaxed);
+  return dropped;
 }
 
 std::size_t object_store::promote(std::size_t tier) {

@@ -330,30 +330,8 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
   return dead;
 }
 
-std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims) {
-  std::vector<object_record*> dead;
-  std::vector<storage::slot_ref> freed;
-  freed.reserve(victims.size());
-  {
-    std::lock_guard lock(mutex_);
-    take_arrivals();
-    for (object_record* r : victims) {
-      drop_resident(r, slot_of(r), freed);
-      if (take_orphan(r)) {
-        r->meta().retire();
-        dead.push_back(r);
-      } else {
-        // (One never written home, all zeros, has no slot there to hint at.)
-        r->meta().drop(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset));
-      }
-    }
-  }
-  release(freed);
-  return dead;
-}
-
-std::vector<object_record*> local_cache::finish_revocable(
-    const std::vector<object_record*>& victims, std::size_t& dropped) {
+std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims,
+                                                std::size_t* dropped) {
   std::vector<object_record*> dead;
   std::vector<storage::slot_ref> freed;
   freed.reserve(victims.size());
@@ -367,16 +345,22 @@ std::vector<object_record*> local_cache::finish_revocable(
         dead.push_back(r);
         continue;
       }
-      // The word first: once it is absent no deref uses the slot (every
-      // scope that could have seen it ended before the claim).
-      std::byte* slot = nullptr;
-      if (r->meta().drop_claimed(r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset),
-                                 slot))
-        drop_resident(r, slot, freed);
+      // (One never written home, all zeros, has no slot there to hint at.)
+      const std::uint64_t hint = r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset);
+      const meta_state m = r->meta().load();
+      if (m.revocable()) {
+        // The word first: once it is absent no deref uses the slot (every
+        // scope that could have seen it ended before the claim).
+        if (std::byte* slot = nullptr; r->meta().drop_claimed(hint, slot))
+          drop_resident(r, slot, freed);
+      } else if (m.evacuating()) {  // held: written home, or nothing to write
+        drop_resident(r, m.address(), freed);
+        r->meta().drop(hint);
+      }
       // Otherwise a deref took it back: it stays, hot.
     }
   }
-  dropped = freed.size() - dead.size();
+  if (dropped != nullptr) *dropped = freed.size() - dead.size();
   release(freed);
   return dead;
 }

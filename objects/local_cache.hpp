@@ -16,10 +16,10 @@
 //   3. claim_victims(): marks candidates still cold E (evacuating), by
 //                 CAS; clean ones whose home is current also V (revocable).
 //   4. the caller writes the other victims back to their home nodes.
-//   5. finish():  flips victims to absent and frees their slots; restore()
-//                 gives back those that could not be written back;
-//                 finish_revocable() does the same for revocable victims,
-//                 but one a deref took back meanwhile stays.
+//   5. finish():  flips victims to absent and frees their slots (but a
+//                 revocable one a deref took back meanwhile stays);
+//                 restore() gives back those that could not be written
+//                 back.
 // A reader that meets a revocable victim takes it back (meta_word) rather
 // than wait for the round: from claim to drop a round of tens of thousands
 // of small objects takes milliseconds, and a reader at random met one of
@@ -111,7 +111,7 @@ class local_cache {
   bool fragmented() const { return fragmented_.load(std::memory_order_relaxed); }
   std::vector<object_record*> claim(const std::vector<object_record*>& candidates);
   /// What claim_victims claimed: victims to write home first, and clean
-  /// ones (revocable) to drop with finish_revocable.
+  /// ones (revocable), which finish() drops unless a deref took them back.
   struct victims {
     std::vector<object_record*> held, revocable;
   };
@@ -135,12 +135,10 @@ class local_cache {
                                           detail::arrival flags);
   /// Returns records whose last handle went away during the evacuation:
   /// the caller frees them at home and deletes them.
-  [[nodiscard]] std::vector<object_record*> finish(const std::vector<object_record*>& victims);
-  /// finish() for revocable victims: those a deref took back stay, the
-  /// others are dropped (counted in `dropped`). Returns the forgotten ones,
-  /// as finish() does.
-  [[nodiscard]] std::vector<object_record*> finish_revocable(
-      const std::vector<object_record*>& victims, std::size_t& dropped);
+  /// A revocable victim a deref took back stays; `dropped`, when given,
+  /// counts those that left.
+  [[nodiscard]] std::vector<object_record*> finish(const std::vector<object_record*>& victims,
+                                                   std::size_t* dropped = nullptr);
   /// Gives claimed `victims` back, present as they were. Returns those
   /// forgotten meanwhile: they leave the cache now, and the caller frees
   /// them at home and deletes them (as finish() returns them).

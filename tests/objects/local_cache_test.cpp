@@ -123,7 +123,7 @@ TEST_CASE("an eviction's clean victims leave unless a deref takes one back, whic
   const std::byte* kept_slot = kept->meta().load().address();
 
   std::size_t dropped = 0;
-  CHECK(cache->finish_revocable(victims.revocable, dropped).empty());
+  CHECK(cache->finish(victims.revocable, &dropped).empty());
   CHECK(dropped == clean.size() - 1);
   const std::uint64_t slot = slot_bytes(*cache, 4096);
   CHECK(cache->used() == used - dropped * slot);
@@ -149,7 +149,7 @@ TEST_CASE("a revocable victim forgotten while claimed leaves with the eviction",
   REQUIRE(victims.revocable == std::vector<object_record*>{r});
   CHECK(cache->forget(r) == local_cache::forgotten::held);
   std::size_t dropped = 99;
-  CHECK(cache->finish_revocable(victims.revocable, dropped) == std::vector<object_record*>{r});
+  CHECK(cache->finish(victims.revocable, &dropped) == std::vector<object_record*>{r});
   CHECK(dropped == 0);
   CHECK(r->meta().load().retired());
   CHECK(cache->used() == 0);
