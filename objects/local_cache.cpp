@@ -118,7 +118,7 @@ void local_cache::take_arrivals() {
   {
     std::lock_guard lock(arrivals_mutex_);
     arrived.swap(arrivals_);
-    arrivals_.reserve(arrived.size());  // outside the CLOCK's lock the next time
+    arrivals_.reserve(arrived.size());  // room for as many: the next pushes do not grow it
   }
   for (object_record* r : arrived) add_resident_locked(r);
 }
