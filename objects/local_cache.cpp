@@ -244,26 +244,8 @@ std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* he
   return out;
 }
 
-std::vector<object_record*> local_cache::claim_if(const std::vector<object_record*>& candidates,
-                                                  std::uint64_t must_be_clear) {
-  std::vector<object_record*> out;
-  std::lock_guard lock(mutex_);
-  take_arrivals();
-  for (object_record* r : candidates) {
-    if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
-      continue;
-    if (r->meta().claim(must_be_clear)) out.push_back(r);
-  }
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
-  return out;
-}
-
-std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
-  return claim_if(candidates, meta_state::hot_bit);
-}
-
-local_cache::victims local_cache::claim_victims(
-    const std::vector<object_record*>& candidates,
+local_cache::victims local_cache::claim_if(
+    const std::vector<object_record*>& candidates, std::uint64_t must_be_clear,
     const std::function<bool(const object_record&)>& goes_home) {
   victims out;
   std::lock_guard lock(mutex_);
@@ -271,7 +253,7 @@ local_cache::victims local_cache::claim_victims(
   for (object_record* r : candidates) {
     if (!is_resident(r) || std::find(orphans_.begin(), orphans_.end(), r) != orphans_.end())
       continue;
-    switch (r->meta().claim_victim(meta_state::hot_bit, !goes_home(*r))) {
+    switch (r->meta().claim_victim(must_be_clear, goes_home && !goes_home(*r))) {
       case meta_word::claimed::held:
         out.held.push_back(r);
         break;
@@ -284,6 +266,16 @@ local_cache::victims local_cache::claim_victims(
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);  // before the caller's scope snapshot
   return out;
+}
+
+std::vector<object_record*> local_cache::claim(const std::vector<object_record*>& candidates) {
+  return claim_if(candidates, meta_state::hot_bit, {}).held;
+}
+
+local_cache::victims local_cache::claim_victims(
+    const std::vector<object_record*>& candidates,
+    const std::function<bool(const object_record&)>& goes_home) {
+  return claim_if(candidates, meta_state::hot_bit, goes_home);
 }
 
 std::vector<object_record*> local_cache::hot(std::size_t max) {
@@ -300,7 +292,7 @@ std::vector<object_record*> local_cache::hot(std::size_t max) {
 }
 
 std::vector<object_record*> local_cache::claim_any(const std::vector<object_record*>& candidates) {
-  return claim_if(candidates, meta_state::fetching_bit);
+  return claim_if(candidates, meta_state::fetching_bit, {}).held;
 }
 
 std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to,

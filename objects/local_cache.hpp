@@ -166,9 +166,10 @@ class local_cache {
 
  private:
   explicit local_cache(std::unique_ptr<storage::tier_memory> memory);
-  // Marks E on candidates resident, present and with none of `must_be_clear`.
-  std::vector<object_record*> claim_if(const std::vector<object_record*>& candidates,
-                                       std::uint64_t must_be_clear);
+  // Marks E on candidates resident, present and with none of `must_be_clear`;
+  // V too on clean ones for which `goes_home` is given and false.
+  victims claim_if(const std::vector<object_record*>& candidates, std::uint64_t must_be_clear,
+                   const std::function<bool(const object_record&)>& goes_home);
   // Takes `r` out of the CLOCK; its slot, at `slot`, goes into `freed` (for
   // release()). REQUIRES: mutex_ held.
   void drop_resident(object_record* r, std::byte* slot, std::vector<storage::slot_ref>& freed);

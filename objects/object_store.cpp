@@ -228,13 +228,16 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
       relocate(r, tiers_->size(), deadline());
       continue;
     }
+    // The deref takes the object as it was `seen`; its first since a
+    // prefetch brought it is a prefetch hit.
+    const auto take = [&](meta_state seen) {
+      if (seen.prefetched() && r->meta().take_prefetched())
+        prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
+      return seen.address();
+    };
     if (m.usable()) {
       const meta_state old = r->meta().touch(for_write, scanning);
-      if (old.usable()) {
-        if (old.prefetched() && r->meta().take_prefetched())
-          prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
-        return old.address();
-      }
+      if (old.usable()) return take(old);
       continue;  // an evacuation claimed it meanwhile
     }
     if (m.fetchable()) {
@@ -248,10 +251,8 @@ void* object_store::deref_slow(object_record* r, bool for_write, bool scanning) 
     // Claimed by an eviction that writes nothing home: taken back, it stays.
     if (m.revocable()) {
       if (r->meta().take_back(m, for_write, scanning)) {
-        if (m.prefetched() && r->meta().take_prefetched())
-          prefetch_hits_.fetch_add(1, std::memory_order_relaxed);
         taken_back_.fetch_add(1, std::memory_order_relaxed);
-        return m.address();
+        return take(m);
       }
       continue;
     }

@@ -191,9 +191,8 @@ class meta_word {
   /// S for a scan's first touch of a cold object. Returns the word before;
   /// the caller may use the address only if that was usable().
   meta_state touch(bool for_write, bool scanning) {
-    std::uint64_t set = meta_state::hot_bit | (for_write ? meta_state::dirty_bit : 0);
-    if (scanning && !load().hot()) set |= meta_state::scanned_bit;
-    return meta_state(word_.fetch_or(set, std::memory_order_acq_rel));
+    return meta_state(
+        word_.fetch_or(touched(for_write, scanning && !load().hot()), std::memory_order_acq_rel));
   }
   /// Clears R; true when this call cleared it (the first real deref of a
   /// prefetched object: a prefetch hit, counted once).
@@ -211,12 +210,7 @@ class meta_word {
   /// E on a usable object that has none of `must_be_clear` (H for an
   /// eviction: it must have stayed cold; F for a move: nothing in flight).
   bool claim(std::uint64_t must_be_clear) {
-    std::uint64_t m = word_.load(std::memory_order_acquire);
-    while ((m & (meta_state::present_bit | meta_state::evacuating_bit | must_be_clear)) ==
-           meta_state::present_bit)
-      if (word_.compare_exchange_weak(m, m | meta_state::evacuating_bit, std::memory_order_acq_rel))
-        return true;
-    return false;
+    return claim_victim(must_be_clear, false) != claimed::no;
   }
   /// How claim_victim claimed an object, if it did.
   enum class claimed { no, held, revocable };
@@ -242,9 +236,8 @@ class meta_word {
     if (!seen.revocable()) return false;
     std::uint64_t expected = seen.bits();
     const std::uint64_t kept = expected & ~(meta_state::evacuating_bit | meta_state::revocable_bit);
-    const std::uint64_t set = meta_state::hot_bit | (for_write ? meta_state::dirty_bit : 0) |
-                              (scanning && !seen.hot() ? meta_state::scanned_bit : 0);
-    const bool won = word_.compare_exchange_strong(expected, kept | set, std::memory_order_acq_rel);
+    const bool won = word_.compare_exchange_strong(
+        expected, kept | touched(for_write, scanning && !seen.hot()), std::memory_order_acq_rel);
     if (!won) seen = meta_state(expected);
     return won;
   }
@@ -298,6 +291,12 @@ class meta_word {
   }
 
  private:
+  // What a deref sets: H, D for a write, S for a scan's first touch of a
+  // cold object.
+  static std::uint64_t touched(bool for_write, bool cold_scan) {
+    return meta_state::hot_bit | (for_write ? meta_state::dirty_bit : 0) |
+           (cold_scan ? meta_state::scanned_bit : 0);
+  }
   static std::uint64_t address_bits(const void* payload) {
     const auto a = reinterpret_cast<std::uint64_t>(payload);
     // User-space addresses on x86-64 and AArch64 fit 48 bits; a payload
