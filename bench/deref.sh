@@ -35,7 +35,8 @@ bench_deref() {
        "stalled=$(field stalled "$out") miss_rate=$(field miss_rate "$out")" \
        "perftest=$(calc "$perftest / 1e6")Mops/s redis=$(calc "$redis / 1e6")Mops/s" \
        "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")" \
-       "floor2_p50=$(field floor2_p50_ns "$out")ns floor3_p50=$(field floor3_p50_ns "$out")ns"
+       "floor2_p50=$(field floor2_p50_ns "$out")ns floor3_p50=$(field floor3_p50_ns "$out")ns" \
+       "floor3_stalled=$(field floor3_stalled "$out")"
   out=$(timeout 600 "$bench" --only=array)
   local line
   line=$(grep "case=array-random " <<<"$out")

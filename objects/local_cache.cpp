@@ -83,13 +83,14 @@ storage::slot_ref local_cache::slot_ref_of(const std::byte* slot, std::uint32_t 
 }
 
 void local_cache::release(const std::vector<storage::slot_ref>& freed) {
-  // A batch at a time: a miss waiting for a slot waits for one batch at
-  // most, not for a whole evacuation's slots.
-  constexpr std::size_t batch = 1024;
+  // A batch at a time, letting a waiting miss in between: it waits for one
+  // batch at most (a few microseconds), not for a whole evacuation's slots.
+  constexpr std::size_t batch = 256;
   for (std::size_t first = 0; first < freed.size(); first += batch) {
+    if (first != 0) slot_mutex_.yield_to_waiters();
     std::lock_guard lock(slot_mutex_);
     for (std::size_t i = first; i < std::min(freed.size(), first + batch); ++i)
-      slabs_.release(freed[i]);
+      slabs_.give_back(freed[i]);  // no quarantine (the constructor says why)
     used_.store(slabs_.used(), std::memory_order_relaxed);
     made_room();
   }
@@ -114,13 +115,14 @@ void local_cache::add_residents(std::span<object_record* const> records) {
 }
 
 void local_cache::take_arrivals() {
-  std::vector<object_record*> arrived;
   {
+    // The two lists trade places, each keeping its room: nothing is
+    // allocated while the arrivals' lock is held.
     std::lock_guard lock(arrivals_mutex_);
-    arrived.swap(arrivals_);
-    arrivals_.reserve(arrived.size());  // room for as many: the next pushes do not grow it
+    arrivals_.swap(arrived_);
   }
-  for (object_record* r : arrived) add_resident_locked(r);
+  for (object_record* r : arrived_) add_resident_locked(r);
+  arrived_.clear();
 }
 
 void local_cache::add_resident_locked(object_record* r) {

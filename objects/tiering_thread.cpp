@@ -30,7 +30,10 @@ tiering_thread::~tiering_thread() {
 }
 
 void tiering_thread::nudge() {
-  if (nudged_.exchange(true, std::memory_order_acq_rel)) return;
+  // Read first: a reader under pressure nudges at every miss, and a
+  // pending nudge needs no locked instruction.
+  if (nudged_.load(std::memory_order_relaxed) || nudged_.exchange(true, std::memory_order_acq_rel))
+    return;
   std::lock_guard lock(mutex_);  // pairs with the wait: the wake-up is not lost
   wake_.notify_one();
 }

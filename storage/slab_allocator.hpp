@@ -53,7 +53,14 @@ class slab_allocator {
 
   /// A slot of class_bytes(bytes) bytes, or nullopt when that class has no
   /// free slot and no page is free, or when bytes > max_slot_bytes().
-  std::optional<slot_ref> allocate(std::size_t bytes, clock::time_point now = clock::now());
+  std::optional<slot_ref> allocate(std::size_t bytes, clock::time_point now);
+  /// allocate(bytes, now), reading the clock only while slots wait in
+  /// quarantine (with none, as in a cache that reuses slots at once, the
+  /// time is not looked at).
+  std::optional<slot_ref> allocate(std::size_t bytes) {
+    return allocate(bytes,
+                    quarantine_head_ < quarantine_.size() ? clock::now() : clock::time_point{});
+  }
 
   /// Puts `slot` into quarantine until now + reuse_delay.
   /// REQUIRES: `slot` came from allocate and has not been released since.
