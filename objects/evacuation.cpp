@@ -112,18 +112,15 @@ std::size_t object_store::evacuate(std::size_t tier) {
   last_pinned_ = pinned;  // the next sweep passes these over
   if (!pinned.empty())
     std::erase_if(candidates, [&](object_record* r) { return pinned.contains(r); });
-  // Unread prefetches among the victims (some may yet be taken back).
-  auto count_unused = [&](const std::vector<object_record*>& victims) {
-    std::uint64_t unused = 0;
-    for (object_record* r : victims)
-      if (r->meta().load().prefetched()) ++unused;
-    prefetch_wasted_.fetch_add(unused, std::memory_order_relaxed);
-  };
   if (tier + 1 < tiers_->size()) {
     // Demotion: one tier down. What finds no room there stays for a later
-    // round (the tier below evacuates first).
+    // round (the tier below evacuates first). Unread prefetches among the
+    // victims count as wasted here.
     auto victims = t.claim(candidates);
-    count_unused(victims);
+    prefetch_wasted_.fetch_add(
+        std::ranges::count_if(victims,
+                              [](object_record* r) { return r->meta().load().prefetched(); }),
+        std::memory_order_relaxed);
     auto done = tiers_->move(tier, tier + 1, victims, {});
     if (!done) {
       bury(t.restore(victims));
@@ -144,8 +141,6 @@ std::size_t object_store::evacuate(std::size_t tier) {
   auto [held, revocable] = t.claim_victims(candidates, [&](const object_record& r) {
     return r.version != 0 && (!far_.reachable(r.node) || far_.leaving(r.node)) && !shared(&r);
   });
-  count_unused(held);
-  count_unused(revocable);
   std::vector<object_record*> failed = write_back(held);
   if (!failed.empty()) {
     writeback_failures_.fetch_add(failed.size(), std::memory_order_relaxed);
@@ -160,10 +155,12 @@ std::size_t object_store::evacuate(std::size_t tier) {
   }
   writebacks_.fetch_add(held.size(), std::memory_order_relaxed);
   held.insert(held.end(), revocable.begin(), revocable.end());
-  std::size_t dropped = 0;
-  bury(t.finish(held, &dropped));
-  evictions_.fetch_add(dropped, std::memory_order_relaxed);
-  return dropped;
+  local_cache::finished out;
+  bury(t.finish(held, &out));
+  evictions_.fetch_add(out.dropped, std::memory_order_relaxed);
+  // Those a deref took back were read after all: only the dropped count.
+  prefetch_wasted_.fetch_add(out.unread_prefetches, std::memory_order_relaxed);
+  return out.dropped;
 }
 
 std::size_t object_store::promote(std::size_t tier) {

@@ -325,9 +325,10 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
 }
 
 std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims,
-                                                std::size_t* dropped) {
+                                                finished* counts) {
   std::vector<object_record*> dead;
   std::vector<storage::slot_ref> freed;
+  std::size_t unread = 0;
   freed.reserve(victims.size());
   {
     std::lock_guard lock(mutex_);
@@ -345,16 +346,19 @@ std::vector<object_record*> local_cache::finish(const std::vector<object_record*
       if (m.revocable()) {
         // The word first: once it is absent no deref uses the slot (every
         // scope that could have seen it ended before the claim).
-        if (std::byte* slot = nullptr; r->meta().drop_claimed(hint, slot))
-          drop_resident(r, slot, freed);
+        std::byte* slot = nullptr;
+        if (!r->meta().drop_claimed(hint, slot)) continue;  // taken back: it stays, hot
+        drop_resident(r, slot, freed);
       } else if (m.evacuating()) {  // held: written home, or nothing to write
         drop_resident(r, m.address(), freed);
         r->meta().drop(hint);
+      } else {
+        continue;  // a deref took it back: it stays, hot
       }
-      // Otherwise a deref took it back: it stays, hot.
+      unread += m.prefetched();
     }
   }
-  if (dropped != nullptr) *dropped = freed.size() - dead.size();
+  if (counts != nullptr) *counts = {freed.size() - dead.size(), unread};
   release(freed);
   return dead;
 }

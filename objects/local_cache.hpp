@@ -136,12 +136,17 @@ class local_cache {
                                           const std::vector<object_record*>& victims,
                                           const std::vector<std::byte*>& slots,
                                           detail::arrival flags);
+  /// What finish() dropped: victims that left (a revocable one a deref
+  /// took back stays), and how many of them a prefetch had brought and
+  /// nothing read.
+  struct finished {
+    std::size_t dropped = 0, unread_prefetches = 0;
+  };
   /// Returns records whose last handle went away during the evacuation:
-  /// the caller frees them at home and deletes them.
-  /// A revocable victim a deref took back stays; `dropped`, when given,
-  /// counts those that left.
+  /// the caller frees them at home and deletes them. `counts`, when given,
+  /// says what left.
   [[nodiscard]] std::vector<object_record*> finish(const std::vector<object_record*>& victims,
-                                                   std::size_t* dropped = nullptr);
+                                                   finished* counts = nullptr);
   /// Gives claimed `victims` back, present as they were. Returns those
   /// forgotten meanwhile: they leave the cache now, and the caller frees
   /// them at home and deletes them (as finish() returns them).

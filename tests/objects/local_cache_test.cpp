@@ -122,11 +122,12 @@ TEST_CASE("an eviction's clean victims leave unless a deref takes one back, whic
   REQUIRE(kept->meta().take_back(m, false, false));
   const std::byte* kept_slot = kept->meta().load().address();
 
-  std::size_t dropped = 0;
-  CHECK(cache->finish(victims.revocable, &dropped).empty());
-  CHECK(dropped == clean.size() - 1);
+  local_cache::finished out;
+  CHECK(cache->finish(victims.revocable, &out).empty());
+  CHECK(out.dropped == clean.size() - 1);
+  CHECK(out.unread_prefetches == 0);
   const std::uint64_t slot = slot_bytes(*cache, 4096);
-  CHECK(cache->used() == used - dropped * slot);
+  CHECK(cache->used() == used - out.dropped * slot);
   for (object_record* r : clean) {
     if (r == kept) continue;
     CHECK(r->meta().load().absent());
@@ -148,9 +149,39 @@ TEST_CASE("a revocable victim forgotten while claimed leaves with the eviction",
   auto victims = cache->claim_victims({r}, [](const object_record&) { return false; });
   REQUIRE(victims.revocable == std::vector<object_record*>{r});
   CHECK(cache->forget(r) == local_cache::forgotten::held);
-  std::size_t dropped = 99;
-  CHECK(cache->finish(victims.revocable, &dropped) == std::vector<object_record*>{r});
-  CHECK(dropped == 0);
+  local_cache::finished out{99, 99};
+  CHECK(cache->finish(victims.revocable, &out) == std::vector<object_record*>{r});
+  CHECK(out.dropped == 0);
+  CHECK(out.unread_prefetches == 0);
   CHECK(r->meta().load().retired());
   CHECK(cache->used() == 0);
+}
+
+TEST_CASE(
+    "an unread prefetch is counted wasted only when it leaves, not when a deref takes it back",
+    "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  std::vector<object_record*> prefetched;
+  for (int i = 0; i < 3; ++i)
+    prefetched.push_back(resident(*cache, pool, 4096, {.prefetched = true}));
+  object_record* read = resident(*cache, pool, 4096);
+  object_record* dirty = resident(*cache, pool, 4096, {.dirty = true, .prefetched = true});
+  std::vector<object_record*> all = prefetched;
+  all.push_back(read);
+  all.push_back(dirty);
+  auto victims = cache->claim_victims(all, [](const object_record&) { return false; });
+  REQUIRE(victims.revocable.size() == 4);
+  REQUIRE(victims.held == std::vector<object_record*>{dirty});
+  // A deref meets one of the prefetched victims: it takes it back.
+  meta_state m = prefetched[0]->meta().load();
+  REQUIRE(prefetched[0]->meta().take_back(m, false, false));
+  local_cache::finished out;
+  CHECK(cache->finish(victims.revocable, &out).empty());
+  CHECK(out.dropped == 3);
+  CHECK(out.unread_prefetches == 2);                 // not the one taken back, nor the one read
+  CHECK(cache->finish(victims.held, &out).empty());  // written home, then dropped
+  CHECK(out.dropped == 1);
+  CHECK(out.unread_prefetches == 1);
+  CHECK(prefetched[0]->meta().load().usable());
 }
