@@ -154,9 +154,8 @@ std::size_t object_store::evacuate(std::size_t tier) {
     });
   }
   writebacks_.fetch_add(held.size(), std::memory_order_relaxed);
-  held.insert(held.end(), revocable.begin(), revocable.end());
   local_cache::finished out;
-  bury(t.finish(held, &out));
+  bury(t.finish({std::move(held), std::move(revocable)}, &out));
   evictions_.fetch_add(out.dropped, std::memory_order_relaxed);
   // Those a deref took back were read after all: only the dropped count.
   prefetch_wasted_.fetch_add(out.unread_prefetches, std::memory_order_relaxed);

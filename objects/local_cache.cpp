@@ -324,37 +324,51 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
   return dead;
 }
 
-std::vector<object_record*> local_cache::finish(const std::vector<object_record*>& victims,
-                                                finished* counts) {
+std::vector<object_record*> local_cache::finish(const victims& claimed, finished* counts) {
   std::vector<object_record*> dead;
   std::vector<storage::slot_ref> freed;
   std::size_t unread = 0;
-  freed.reserve(victims.size());
+  freed.reserve(claimed.held.size() + claimed.revocable.size());
+  // Where its home keeps an object dropped (one never written home, all
+  // zeros, has no slot there to hint at).
+  const auto hint = [](const object_record* r) {
+    return r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset);
+  };
+  // Forgotten while claimed: no deref takes it back; it leaves for good.
+  const auto let_go = [&](object_record* r) {
+    drop_resident(r, slot_of(r), freed);
+    r->meta().retire();
+    dead.push_back(r);
+  };
   {
     std::lock_guard lock(mutex_);
     take_arrivals();
-    for (object_record* r : victims) {
-      if (take_orphan(r)) {  // forgotten while claimed: no deref takes it back
-        drop_resident(r, slot_of(r), freed);
-        r->meta().retire();
-        dead.push_back(r);
+    for (object_record* r : claimed.held) {
+      if (take_orphan(r)) {
+        let_go(r);
         continue;
       }
-      // (One never written home, all zeros, has no slot there to hint at.)
-      const std::uint64_t hint = r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset);
       const meta_state m = r->meta().load();
-      if (m.revocable()) {
-        // The word first: once it is absent no deref uses the slot (every
-        // scope that could have seen it ended before the claim).
-        std::byte* slot = nullptr;
-        if (!r->meta().drop_claimed(hint, slot)) continue;  // taken back: it stays, hot
-        drop_resident(r, slot, freed);
-      } else if (m.evacuating()) {  // held: written home, or nothing to write
-        drop_resident(r, m.address(), freed);
-        r->meta().drop(hint);
-      } else {
-        continue;  // a deref took it back: it stays, hot
+      drop_resident(r, m.address(), freed);
+      r->meta().drop(hint(r));
+      unread += m.prefetched();
+    }
+    for (object_record* r : claimed.revocable) {
+      // Taken back (now or earlier): it stays, hot, and what became of it
+      // since (forgotten and retired, claimed by another mover) is not
+      // this claim's to finish. A revocable word cannot be taken back once
+      // its last handle is gone, and only an eviction sets V.
+      const meta_state m = r->meta().load();
+      if (!m.revocable()) continue;
+      if (take_orphan(r)) {
+        let_go(r);
+        continue;
       }
+      // The word first: once it is absent no deref uses the slot (every
+      // scope that could have seen it ended before the claim).
+      std::byte* slot = nullptr;
+      if (!r->meta().drop_claimed(hint(r), slot)) continue;
+      drop_resident(r, slot, freed);
       unread += m.prefetched();
     }
   }

@@ -142,10 +142,13 @@ class local_cache {
   struct finished {
     std::size_t dropped = 0, unread_prefetches = 0;
   };
-  /// Returns records whose last handle went away during the evacuation:
-  /// the caller frees them at home and deletes them. `counts`, when given,
-  /// says what left.
-  [[nodiscard]] std::vector<object_record*> finish(const std::vector<object_record*>& victims,
+  /// Drops the held victims (written home, or nothing to write) and the
+  /// revocable ones no deref took back. Once taken back, a revocable
+  /// victim is no longer this claim's, whatever its word says later (its
+  /// last handle gone, a claim of another mover's). Returns records whose
+  /// last handle went away while claimed: the caller frees them at home and
+  /// deletes them. `counts`, when given, says what left.
+  [[nodiscard]] std::vector<object_record*> finish(const victims& claimed,
                                                    finished* counts = nullptr);
   /// Gives claimed `victims` back, present as they were. Returns those
   /// forgotten meanwhile: they leave the cache now, and the caller frees

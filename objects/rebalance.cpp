@@ -166,7 +166,7 @@ std::size_t object_store::evict_leaving(std::vector<object_record*>& candidates)
       return std::find(failed.begin(), failed.end(), r) != failed.end();
     });
   }
-  bury(t.finish(claimed));
+  bury(t.finish({.held = claimed, .revocable = {}}));
   evictions_.fetch_add(claimed.size(), std::memory_order_relaxed);
   writebacks_.fetch_add(claimed.size(), std::memory_order_relaxed);
   return claimed.size();

@@ -82,7 +82,7 @@ void object_store::seal(std::span<object_record* const> records) {
           return std::find(failed.begin(), failed.end(), r) != failed.end();
         });
       }
-      bury(t.finish(claimed));
+      bury(t.finish({.held = claimed, .revocable = {}}));
       writebacks_.fetch_add(unwritten.size() - failed.size(), std::memory_order_relaxed);
     }
     left = std::move(still);

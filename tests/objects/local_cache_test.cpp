@@ -123,7 +123,7 @@ TEST_CASE("an eviction's clean victims leave unless a deref takes one back, whic
   const std::byte* kept_slot = kept->meta().load().address();
 
   local_cache::finished out;
-  CHECK(cache->finish(victims.revocable, &out).empty());
+  CHECK(cache->finish({.held = {}, .revocable = victims.revocable}, &out).empty());
   CHECK(out.dropped == clean.size() - 1);
   CHECK(out.unread_prefetches == 0);
   const std::uint64_t slot = slot_bytes(*cache, 4096);
@@ -137,7 +137,7 @@ TEST_CASE("an eviction's clean victims leave unless a deref takes one back, whic
   CHECK(kept->meta().load().usable());
   CHECK(kept->meta().load().hot());
   CHECK(kept->meta().load().address() == kept_slot);
-  CHECK(cache->finish(victims.held).empty());
+  CHECK(cache->finish({.held = victims.held, .revocable = {}}).empty());
   CHECK(cache->used() == slot);
   CHECK(cache->sweep(1 << 20) == std::vector<object_record*>{kept});
 }
@@ -150,7 +150,8 @@ TEST_CASE("a revocable victim forgotten while claimed leaves with the eviction",
   REQUIRE(victims.revocable == std::vector<object_record*>{r});
   CHECK(cache->forget(r) == local_cache::forgotten::held);
   local_cache::finished out{99, 99};
-  CHECK(cache->finish(victims.revocable, &out) == std::vector<object_record*>{r});
+  CHECK(cache->finish({.held = {}, .revocable = victims.revocable}, &out) ==
+        std::vector<object_record*>{r});
   CHECK(out.dropped == 0);
   CHECK(out.unread_prefetches == 0);
   CHECK(r->meta().load().retired());
@@ -177,11 +178,47 @@ TEST_CASE(
   meta_state m = prefetched[0]->meta().load();
   REQUIRE(prefetched[0]->meta().take_back(m, false, false));
   local_cache::finished out;
-  CHECK(cache->finish(victims.revocable, &out).empty());
+  CHECK(cache->finish({.held = {}, .revocable = victims.revocable}, &out).empty());
   CHECK(out.dropped == 3);
-  CHECK(out.unread_prefetches == 2);                 // not the one taken back, nor the one read
-  CHECK(cache->finish(victims.held, &out).empty());  // written home, then dropped
+  CHECK(out.unread_prefetches == 2);  // not the one taken back, nor the one read
+  CHECK(cache->finish({.held = victims.held, .revocable = {}}, &out)
+            .empty());  // written home, then dropped
   CHECK(out.dropped == 1);
   CHECK(out.unread_prefetches == 1);
   CHECK(prefetched[0]->meta().load().usable());
+}
+
+TEST_CASE(
+    "a revocable victim taken back is not the eviction's any more: forgotten or claimed again",
+    "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  remora::objects::record_pool pool;
+  const std::uint64_t slot = slot_bytes(*cache, 4096);
+  object_record* forgotten = resident(*cache, pool, 4096);
+  object_record* moved = resident(*cache, pool, 4096);
+  auto victims =
+      cache->claim_victims({forgotten, moved}, [](const object_record&) { return false; });
+  REQUIRE(victims.revocable.size() == 2);
+  for (object_record* r : victims.revocable) {
+    meta_state m = r->meta().load();
+    REQUIRE(r->meta().take_back(m, false, false));
+  }
+  // Its last handle goes: the cache lets it go at once (not claimed now).
+  CHECK(cache->forget(forgotten) == local_cache::forgotten::deletable);
+  CHECK(forgotten->meta().load().retired());
+  // Another mover claims the other (held: it alone may drop it).
+  REQUIRE(cache->claim_any({moved}) == std::vector<object_record*>{moved});
+  CHECK(cache->used() == slot);
+  // The eviction's finish leaves both alone: no slot given back twice, no
+  // drop of what another holds.
+  local_cache::finished out{99, 99};
+  CHECK(cache->finish({.held = {}, .revocable = victims.revocable}, &out).empty());
+  CHECK(out.dropped == 0);
+  CHECK(cache->used() == slot);
+  CHECK(forgotten->meta().load().retired());
+  CHECK(moved->meta().load().evacuating());
+  CHECK(cache->finish({.held = {moved}, .revocable = {}}, &out).empty());
+  CHECK(out.dropped == 1);
+  CHECK(cache->used() == 0);
+  CHECK(moved->meta().load().absent());
 }

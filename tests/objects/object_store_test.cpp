@@ -400,7 +400,7 @@ TEST_CASE("CLOCK: a sweep passes over hot objects once and takes cold ones", "[o
   // Claimed and finished, the cold ones leave.
   auto victims = cache->claim(first);
   CHECK(victims.size() == cold.size());
-  CHECK(cache->finish(victims).empty());
+  CHECK(cache->finish({.held = victims, .revocable = {}}).empty());
   for (object_record* r : cold) CHECK_FALSE(r->meta().load().present());
   // The hot ones, touched again, get a second chance; asked for more than
   // is cold, a sweep hands out the cold first, then the cooled, once each.
