@@ -334,20 +334,11 @@ std::vector<object_record*> local_cache::finish(const victims& claimed, finished
   const auto hint = [](const object_record* r) {
     return r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset);
   };
-  // Forgotten while claimed: no deref takes it back; it leaves for good.
-  const auto let_go = [&](object_record* r) {
-    drop_resident(r, slot_of(r), freed);
-    r->meta().retire();
-    dead.push_back(r);
-  };
   {
     std::lock_guard lock(mutex_);
     take_arrivals();
     for (object_record* r : claimed.held) {
-      if (take_orphan(r)) {
-        let_go(r);
-        continue;
-      }
+      if (let_go_orphan(r, freed, dead)) continue;
       const meta_state m = r->meta().load();
       drop_resident(r, m.address(), freed);
       r->meta().drop(hint(r));
@@ -360,10 +351,7 @@ std::vector<object_record*> local_cache::finish(const victims& claimed, finished
       // its last handle is gone, and only an eviction sets V.
       const meta_state m = r->meta().load();
       if (!m.revocable()) continue;
-      if (take_orphan(r)) {
-        let_go(r);
-        continue;
-      }
+      if (let_go_orphan(r, freed, dead)) continue;
       // The word first: once it is absent no deref uses the slot (every
       // scope that could have seen it ended before the claim).
       std::byte* slot = nullptr;
@@ -387,12 +375,7 @@ std::vector<object_record*> local_cache::restore(const std::vector<object_record
       // Forgotten while claimed: its last handle left it to the claimer
       // (forget), so it leaves now, as finish() would let it go. Restored,
       // it would stay resident and never be claimed again, its slot lost.
-      if (take_orphan(r)) {
-        drop_resident(r, slot_of(r), freed);
-        r->meta().retire();
-        dead.push_back(r);
-        continue;
-      }
+      if (let_go_orphan(r, freed, dead)) continue;
       r->meta().restore();
     }
   }
@@ -401,6 +384,15 @@ std::vector<object_record*> local_cache::restore(const std::vector<object_record
   // failing round again.
   release(freed);
   return dead;
+}
+
+bool local_cache::let_go_orphan(object_record* r, std::vector<storage::slot_ref>& freed,
+                                std::vector<object_record*>& dead) {
+  if (!take_orphan(r)) return false;
+  drop_resident(r, slot_of(r), freed);
+  r->meta().retire();
+  dead.push_back(r);
+  return true;
 }
 
 bool local_cache::take_orphan(object_record* r) {

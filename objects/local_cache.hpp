@@ -196,7 +196,11 @@ class local_cache {
   void take_arrivals();
   void add_resident_locked(object_record* r);  // REQUIRES: mutex_ held
   // Whether `r` was forgotten while claimed; it is not an orphan any more.
-  bool take_orphan(object_record* r);        // REQUIRES: mutex_ held
+  bool take_orphan(object_record* r);  // REQUIRES: mutex_ held
+  // An orphan (take_orphan) leaves for good: no deref takes it back; its
+  // slot goes into `freed`, its record into `dead`. REQUIRES: mutex_ held.
+  bool let_go_orphan(object_record* r, std::vector<storage::slot_ref>& freed,
+                     std::vector<object_record*>& dead);
   bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
 
   std::unique_ptr<storage::tier_memory> memory_;
