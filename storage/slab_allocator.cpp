@@ -6,8 +6,16 @@
 
 namespace remora::storage {
 
+std::vector<std::size_t> power_of_two_classes(std::size_t overhead, std::size_t largest) {
+  std::vector<std::size_t> sizes;
+  for (std::size_t payload = 64; payload + overhead <= largest; payload *= 2)
+    sizes.push_back(payload + overhead);
+  return sizes;
+}
+
 slab_allocator::slab_allocator(std::span<std::byte> memory, std::size_t page_size,
-                               std::chrono::nanoseconds reuse_delay, std::size_t min_slot_bytes)
+                               std::chrono::nanoseconds reuse_delay, std::size_t min_slot_bytes,
+                               std::span<const std::size_t> exact_classes)
     : page_size_(page_size), reuse_delay_(reuse_delay), pages_(memory.size() / page_size) {
   assert(page_size % 8 == 0 && page_size >= 64 && page_size < (std::size_t{1} << 32));
   assert(!pages_.empty());
@@ -19,6 +27,15 @@ slab_allocator::slab_allocator(std::span<std::byte> memory, std::size_t page_siz
        bytes = std::min(page_size, std::max(bytes + 8, bytes * 5 / 4 / 8 * 8))) {
     classes_.push_back(size_class{static_cast<std::uint32_t>(bytes), 0, {}});
     if (bytes == page_size) break;
+  }
+  // Classes of their own, in order among the others (a class between two
+  // only narrows the step).
+  for (const std::size_t bytes : exact_classes) {
+    assert(bytes % 8 == 0);
+    if (bytes < min_slot_bytes || bytes > page_size) continue;
+    const auto at = std::ranges::lower_bound(classes_, bytes, {}, &size_class::bytes);
+    if (at->bytes != bytes)
+      classes_.insert(at, size_class{static_cast<std::uint32_t>(bytes), 0, {}});
   }
   // Lowest offsets first: pages are taken from the back.
   for (std::size_t i = pages_.size(); i-- > 0;)

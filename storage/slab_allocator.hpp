@@ -8,7 +8,9 @@
 // of that class's size; it returns to the free page pool once all its slots
 // are free and out of quarantine. Class sizes grow geometrically by at most
 // 1.25x, 8-byte aligned, from min_slot_bytes (64 by default) to page_size, so a slot wastes under
-// 20 % of itself (for requests of 64 bytes or more).
+// 20 % of itself (for requests of 64 bytes or more). Sizes a caller knows to
+// be common (an Array's chunks) can have classes of their own: their slots
+// then sit back to back, with no gap between one and the next.
 //
 // Quarantine: a slot released at time t is handed out again no earlier than
 // t + reuse_delay, so a one-sided reader that raced the free still finds the
@@ -40,16 +42,24 @@ struct slot_ref {
   std::uint32_t bytes;   // the class size reserved (>= the bytes asked for)
 };
 
+/// Slot sizes for payloads of a power of two, 64 bytes to `largest`, each in
+/// a slot `overhead` bytes longer: classes of their own (exact_classes
+/// below) for the objects of that size most stores hold, Arrays' chunks.
+std::vector<std::size_t> power_of_two_classes(std::size_t overhead, std::size_t largest);
+
 class slab_allocator {
  public:
   using clock = std::chrono::steady_clock;
   static constexpr std::size_t default_page_size = 2 << 20;
 
   /// REQUIRES: page_size is a multiple of 8, at least 64 and below 4 GiB;
-  /// memory holds at least one page.
+  /// memory holds at least one page. `exact_classes` adds a class of each
+  /// of those sizes (multiples of 8; those past page_size or below
+  /// min_slot_bytes are left out).
   explicit slab_allocator(std::span<std::byte> memory, std::size_t page_size = default_page_size,
                           std::chrono::nanoseconds reuse_delay = std::chrono::milliseconds(5),
-                          std::size_t min_slot_bytes = 64);
+                          std::size_t min_slot_bytes = 64,
+                          std::span<const std::size_t> exact_classes = {});
 
   /// A slot of class_bytes(bytes) bytes, or nullopt when that class has no
   /// free slot and no page is free, or when bytes > max_slot_bytes().

@@ -222,3 +222,20 @@ TEST_CASE(
   CHECK(cache->used() == 0);
   CHECK(moved->meta().load().absent());
 }
+
+TEST_CASE("slots of a power of two lie back to back: an Array's chunks, filled in order",
+          "[local_cache]") {
+  auto cache = plain_cache(4 << 20);
+  CHECK(slot_bytes(*cache, 16384) == 16384);  // 17,376 in the geometric class above it
+  CHECK(slot_bytes(*cache, 4096) == 4096);
+  CHECK(slot_bytes(*cache, 16000) >= 16000);  // other sizes as before
+  std::vector<std::byte*> slots;
+  for (int i = 0; i < 16; ++i) {
+    slots.push_back(cache->allocate(16384));
+    REQUIRE(slots.back() != nullptr);
+  }
+  std::ranges::sort(slots);
+  for (std::size_t i = 1; i < slots.size(); ++i) CHECK(slots[i] - slots[i - 1] == 16384);
+  for (std::byte* slot : slots) cache->free_slot(slot, 16384);
+  CHECK(cache->used() == 0);
+}
