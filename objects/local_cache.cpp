@@ -34,13 +34,14 @@ std::size_t page_size_for(std::uint64_t capacity) {
 local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
     : memory_(std::move(memory)),
       // Freed slots are reused at once: the epoch scheme already guarantees
-      // nobody reads them. Small objects get small slots, and payloads of a
-      // power of two (an Array's chunks) slots of their size: a chunk of 16
-      // KiB took 17,376 bytes in the geometric classes, and the chunks of an
-      // array filled in order now lie back to back, as a scan reads them.
+      // nobody reads them. Small objects get small slots, and objects of a
+      // power of two (an Array's chunks, embedding rows) slots of their
+      // size: a chunk of 16 KiB took 17,376 bytes in the geometric classes,
+      // a row of 256 bytes 296, and the chunks of an array filled in order
+      // now lie back to back, as a scan reads them.
       slabs_(std::span(memory_->data(), memory_->size()), page_size_for(memory_->size()),
              std::chrono::nanoseconds(0), 8,
-             storage::power_of_two_classes(0, page_size_for(memory_->size()))),
+             storage::power_of_two_classes(64, page_size_for(memory_->size()))),
       reserve_(slabs_.capacity() / 16) {}
 
 namespace {

@@ -233,12 +233,8 @@ class arena {
   struct partition {
     partition(transport::region r, std::chrono::milliseconds reuse_delay)
         : region(std::move(r)),
-          // Payloads of a power of two (Arrays' chunks) get slots of their
-          // exact size: a 16 KiB chunk took 17,376 bytes in the geometric
-          // classes, 16,424 now.
           slabs(std::span(region.data(), region.size()), slab_allocator::default_page_size,
-                reuse_delay, 64,
-                power_of_two_classes(slot_bytes(0), slab_allocator::default_page_size)) {}
+                reuse_delay) {}
     transport::region region;
     slab_allocator slabs;
     std::vector<object_id> clock;  // resident objects, in CLOCK order

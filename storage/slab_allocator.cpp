@@ -1,15 +1,16 @@
 #include "storage/slab_allocator.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <unordered_map>
 
 namespace remora::storage {
 
-std::vector<std::size_t> power_of_two_classes(std::size_t overhead, std::size_t largest) {
+std::vector<std::size_t> power_of_two_classes(std::size_t smallest, std::size_t largest) {
   std::vector<std::size_t> sizes;
-  for (std::size_t payload = 64; payload + overhead <= largest; payload *= 2)
-    sizes.push_back(payload + overhead);
+  for (std::size_t bytes = std::bit_ceil(smallest); bytes <= largest; bytes *= 2)
+    sizes.push_back(bytes);
   return sizes;
 }
 

@@ -42,10 +42,9 @@ struct slot_ref {
   std::uint32_t bytes;   // the class size reserved (>= the bytes asked for)
 };
 
-/// Slot sizes for payloads of a power of two, 64 bytes to `largest`, each in
-/// a slot `overhead` bytes longer: classes of their own (exact_classes
-/// below) for the objects of that size most stores hold, Arrays' chunks.
-std::vector<std::size_t> power_of_two_classes(std::size_t overhead, std::size_t largest);
+/// The powers of two from `smallest` to `largest`: classes of their own
+/// (exact_classes below) for slots of Arrays' chunks.
+std::vector<std::size_t> power_of_two_classes(std::size_t smallest, std::size_t largest);
 
 class slab_allocator {
  public:

@@ -228,30 +228,31 @@ TEST_CASE("class sizes waste at most 25 % and grow 8-byte aligned up to the page
 TEST_CASE("exact classes: slots of those sizes lie back to back, and the steps stay within 1.25x",
           "[storage][slab]") {
   std::vector<std::byte> memory(4 * MiB);
-  const auto exact = power_of_two_classes(40, 2 * MiB);
-  REQUIRE(exact.size() == 15);  // 64 B .. 1 MiB payloads: 2 MiB + 40 is past the page
-  CHECK(exact.front() == 104);
-  CHECK(exact.back() == MiB + 40);
+  const auto exact = power_of_two_classes(4096, 2 * MiB);
+  REQUIRE(exact.size() == 10);  // 4 KiB .. 2 MiB
+  CHECK(exact.front() == 4096);
+  CHECK(exact.back() == 2 * MiB);
+  CHECK(power_of_two_classes(3000, 5000) == std::vector<std::size_t>{4096});
   slab_allocator plain(memory);
   slab_allocator slabs(memory, 2 * MiB, 0ns, 64, exact);
-  CHECK(plain.class_bytes(16424) == 17376);  // the geometric class: 952 bytes between chunks
-  CHECK(slabs.class_bytes(16424) == 16424);
-  CHECK(slabs.class_bytes(16425) == 17376);
-  CHECK(slabs.class_bytes(16423) == 16424);
+  CHECK(plain.class_bytes(16384) == 17376);  // the geometric class: 992 bytes between chunks
+  CHECK(slabs.class_bytes(16384) == 16384);
+  CHECK(slabs.class_bytes(16385) == 17376);
+  CHECK(slabs.class_bytes(16383) == 16384);
   CHECK(slabs.class_bytes(65) == 80);  // the others as before
 
-  // 127 slots of 16,424 bytes in a 2 MiB page (120 of 17,376 without), each
+  // 128 slots of 16 KiB in a 2 MiB page (120 of 17,376 bytes without), each
   // at the end of the one before.
   std::vector<std::uint64_t> offsets;
-  for (int i = 0; i < 127; ++i) {
-    const auto slot = slabs.allocate(16424, t0);
+  for (int i = 0; i < 128; ++i) {
+    const auto slot = slabs.allocate(16384, t0);
     REQUIRE(slot);
-    CHECK(slot->bytes == 16424);
+    CHECK(slot->bytes == 16384);
     offsets.push_back(slot->offset);
   }
   std::ranges::sort(offsets);
-  for (std::size_t i = 1; i < offsets.size(); ++i) CHECK(offsets[i] - offsets[i - 1] == 16424);
-  CHECK(slabs.used() == 127 * 16424);
+  for (std::size_t i = 1; i < offsets.size(); ++i) CHECK(offsets[i] - offsets[i - 1] == 16384);
+  CHECK(slabs.used() == 128 * 16384);
   CHECK(slabs.free_pages() == 1);
 
   std::size_t misfits = 0, previous = 0;
