@@ -37,7 +37,7 @@ local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
       // nobody reads them. Small objects get small slots, and objects of a
       // power of two (an Array's chunks, embedding rows) slots of their
       // size: a chunk of 16 KiB took 17,376 bytes in the geometric classes,
-      // a row of 256 bytes 296, and the chunks of an array filled in order
+      // a row of 256 bytes 264, and the chunks of an array filled in order
       // now lie back to back, as a scan reads them.
       slabs_(std::span(memory_->data(), memory_->size()), page_size_for(memory_->size()),
              std::chrono::nanoseconds(0), 8,
