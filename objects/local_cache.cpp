@@ -21,28 +21,26 @@ transport::result<std::unique_ptr<local_cache>> local_cache::create(
 
 namespace {
 
-// Pages small enough that a small cache still has many (each size class
-// needs pages of its own), at most the allocator's default.
-std::size_t page_size_for(std::uint64_t capacity) {
+// The cache's slots. Pages small enough that a small cache still has many
+// (each size class needs pages of its own), at most the allocator's
+// default. Freed slots are reused at once: the epoch scheme already
+// guarantees nobody reads them. Small objects get small slots, and objects
+// of a power of two (an Array's chunks, embedding rows) slots of their
+// size: a chunk of 16 KiB took 17,376 bytes in the geometric classes, a row
+// of 256 bytes 264, and the chunks of an array filled in order now lie back
+// to back, as a scan reads them.
+storage::slab_allocator cache_slabs(storage::tier_memory& memory) {
   std::size_t page = storage::slab_allocator::default_page_size;
-  while (page > (64u << 10) && capacity / page < 32) page /= 2;
-  return page;
+  while (page > (64u << 10) && memory.size() / page < 32) page /= 2;
+  return storage::slab_allocator(std::span(memory.data(), memory.size()), page,
+                                 std::chrono::nanoseconds(0), 8,
+                                 storage::power_of_two_classes(64, page));
 }
 
 }  // namespace
 
 local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
-    : memory_(std::move(memory)),
-      // Freed slots are reused at once: the epoch scheme already guarantees
-      // nobody reads them. Small objects get small slots, and objects of a
-      // power of two (an Array's chunks, embedding rows) slots of their
-      // size: a chunk of 16 KiB took 17,376 bytes in the geometric classes,
-      // a row of 256 bytes 264, and the chunks of an array filled in order
-      // now lie back to back, as a scan reads them.
-      slabs_(std::span(memory_->data(), memory_->size()), page_size_for(memory_->size()),
-             std::chrono::nanoseconds(0), 8,
-             storage::power_of_two_classes(64, page_size_for(memory_->size()))),
-      reserve_(slabs_.capacity() / 16) {}
+    : memory_(std::move(memory)), slabs_(cache_slabs(*memory_)), reserve_(slabs_.capacity() / 16) {}
 
 namespace {
 std::size_t slot_size(std::uint32_t size) {
