@@ -82,11 +82,11 @@ array_reader* array_state::reader_slow() noexcept {
 bool array_state::stop_prefetchers() {
   array_reader& mine = reader();
   const bool following = mine.session != nullptr && !mine.detected;
-  auto stop = [](array_reader& r) {
+  auto stop = [this](array_reader& r) {
     r.session.reset();
     r.detected = false;
     r.forget_base();
-    r.update_plain();
+    update_plain(r);
   };
   forget_slot();
   stop(primary);
@@ -108,7 +108,7 @@ void array_state::follow(array_reader& r, order::declared o, bool is_detected) {
     prefetch_plan plan{&chunks, per_chunk, size, std::move(o), r.cursor};
     r.session = rt->follow(std::move(plan));
   }
-  r.update_plain();
+  update_plain(r);
 }
 
 // Publishes progress and looks for a sequential or strided pattern when
@@ -136,7 +136,7 @@ void array_state::moved_to(array_reader& r, std::size_t chunk, std::size_t index
     }
   }
   r.last_delta = delta;
-  r.update_plain();
+  update_plain(r);
 }
 
 void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std::uint64_t epoch,
@@ -176,6 +176,17 @@ bool array_state::read_apart_slow(array_reader& r, std::size_t i, void* out, std
   if (!rt->read_part(chunks[c], from, {static_cast<std::byte*>(out), bytes})) return false;
   note_read(true);
   return true;
+}
+
+void array_state::update_plain(array_reader& r) {
+  r.update_plain();
+  if (&r == &primary && !r.quiet) quiet_thread.store(nullptr, std::memory_order_relaxed);
+}
+
+void array_state::go_quiet(array_reader& r) {
+  r.quiet = true;
+  if (&r == &primary)
+    quiet_thread.store(primary_thread.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 void array_state::end_window(array_reader& r) {

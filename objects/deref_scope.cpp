@@ -14,13 +14,14 @@
 
 namespace remora::detail {
 
+std::atomic<const object_record*> spare_pin_log[inline_pins];
 constinit thread_local thread_state this_thread;
 
 namespace {
 
-// The log starts small and doubles up to a limit (8 MiB a thread); a scope
-// that derefs more than that many times is waited for, not looked into.
-constexpr std::uint32_t first_pin_capacity = 1024;
+// The log starts at inline_pins entries and doubles up to a limit (8 MiB a
+// thread); a scope that derefs more than that many times is waited for, not
+// looked into.
 constexpr std::uint32_t max_pin_capacity = 1u << 20;
 
 long membarrier(int command) {
@@ -53,7 +54,7 @@ struct thread_exit {
     r.retired.misses += this_thread.misses.load(std::memory_order_relaxed);
     std::erase(r.threads, &this_thread);
     delete[] this_thread.pin_log;
-    this_thread.pin_log = nullptr;
+    this_thread.pin_log = spare_pin_log;
     this_thread.pin_capacity = 0;
   }
 };
@@ -99,17 +100,32 @@ bool register_thread() noexcept {
     (void)on_exit;
     auto& r = the_registry();
     std::lock_guard lock(r.mutex);
-    auto log = std::make_unique<std::atomic<const object_record*>[]>(first_pin_capacity);
+    auto log = std::make_unique<std::atomic<const object_record*>[]>(inline_pins);
     r.threads.push_back(&this_thread);
     this_thread.pin_log = log.release();
-    this_thread.pin_capacity = first_pin_capacity;
+    this_thread.pin_capacity = inline_pins;
     this_thread.serial = ++r.registrations;
     this_thread.registered = true;
+    this_thread.opens_light = light_scopes;
     return true;
   } catch (...) {
     keep_error();
     return false;
   }
+}
+
+bool open_scope_slow(std::uint64_t e) noexcept {
+  auto& t = this_thread;
+  if (!t.registered && !register_thread()) return false;
+  t.pins.store(0, std::memory_order_relaxed);
+  t.epoch.store(e + 1, std::memory_order_relaxed);
+  // Without membarrier the evacuator's barrier is a plain fence, and this
+  // side needs one too (DerefScope's opening says what it pairs with).
+  if (light_scopes)
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  return true;
 }
 
 scope_ref this_scope() {
@@ -135,12 +151,17 @@ void pin_slow(const object_record* r) noexcept {
   // (and counts its derefs itself: the scope's close cannot).
   if (!(t.epoch.load(std::memory_order_relaxed) & 1)) return;
   // A thread that is ending and has left the registry (a thread_local's
-  // destructor that runs after thread_exit's) has no log, and nobody looks
-  // at it: there is nothing to record. (Its log must not grow from nothing:
-  // twice no capacity is none.)
-  if (t.pin_log == nullptr) return;
+  // destructor that runs after thread_exit's) has only the spare log, and
+  // nobody looks at it: there is nothing to record. (Its log must not grow
+  // from nothing: twice no capacity is none.)
+  if (t.pin_capacity == 0) return;
   if (n == pins_unknown) {
     count(t.derefs);
+    return;
+  }
+  if (n < t.pin_capacity) {  // past what try_pin tests for, within the log
+    t.pin_log[n].store(r, std::memory_order_relaxed);
+    t.pins.store(n + 1, std::memory_order_relaxed);
     return;
   }
   // At its limit, or with no memory to grow, the log becomes unknown.
@@ -160,7 +181,8 @@ void pin_slow(const object_record* r) noexcept {
     t.pin_log = bigger;
     t.pin_capacity *= 2;
   }
-  pin(r);
+  t.pin_log[n].store(r, std::memory_order_relaxed);
+  t.pins.store(n + 1, std::memory_order_relaxed);
 }
 
 void pinned_set::seal() {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "objects/record_pool.hpp"
 
@@ -143,6 +144,28 @@ TEST_CASE("a scope's own pins are known to it, deduplicated, until the log overf
   }
   pool.destroy(a);
   pool.destroy(b);
+}
+
+TEST_CASE("pins past the inline count are logged as the log grows: every one is known",
+          "[epochs]") {
+  remora::objects::record_pool pool;
+  std::vector<object_record*> records(3 * inline_pins + 5);
+  for (auto& r : records) r = pool.make();
+  const counter_totals before = sum_counters();
+  {
+    DerefScope scope;
+    for (object_record* r : records) pin(r);
+    bool known = false;
+    const auto mine = my_pins(known);
+    CHECK(known);
+    CHECK(mine.items().size() == records.size());
+    std::size_t found = 0;
+    for (object_record* r : records) found += mine.contains(r);
+    CHECK(found == records.size());
+  }
+  // Each pin is one deref, counted when the scope closed.
+  CHECK(sum_counters().since(before).derefs == records.size());
+  for (object_record* r : records) pool.destroy(r);
 }
 
 TEST_CASE("a scope opened as its thread ends, after it left the registry, pins without a log",

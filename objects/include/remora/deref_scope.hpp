@@ -27,6 +27,15 @@ namespace detail {
 struct array_state;
 struct object_record;
 
+/// Every pin log holds at least this many entries, so the inline pin tests
+/// its count against a constant and loads the log's capacity only past it:
+/// one load fewer beside each element's (random reads keep as many misses
+/// in flight as the core's load queue holds their iterations' loads).
+inline constexpr std::uint32_t inline_pins = 1024;
+/// The log of a thread with none of its own (not yet registered, or
+/// ended): what is pinned there is looked at by nobody.
+extern std::atomic<const object_record*> spare_pin_log[inline_pins];
+
 /// Per-thread state the fast path touches: the epoch (odd while inside a
 /// scope), the thread's counters, and the log of what its open scope pins.
 /// Written only by its thread; read by the evacuator and by Runtime::stats()
@@ -42,13 +51,17 @@ struct thread_state {
   // A parked thread's log tells the evacuator what it must not move. Past
   // `pin_capacity` entries the log grows (pin_slow); past its limit `pins`
   // becomes `pins_unknown` and the scope is waited for like a running one.
-  std::atomic<const object_record*>* pin_log = nullptr;
+  // Registered, a thread's capacity is at least inline_pins.
+  std::atomic<const object_record*>* pin_log = spare_pin_log;
   std::atomic<std::uint32_t> pins{0};
   std::uint32_t pin_capacity = 0;
   std::atomic<bool> parked{false};      // waiting for cache room in the slow path
   std::atomic<std::uint64_t> parks{0};  // times parked: the evacuator's seqlock
   std::uint32_t nested = 0;             // scopes open inside the outermost
   bool registered = false;
+  // Registered, and scopes open with a compiler barrier (light_scopes): the
+  // inline opening needs nothing else (else open_scope_slow).
+  bool opens_light = false;
   std::uint64_t serial = 0;  // this thread's registration, never reused
   // The one scope object of this thread whose chunk slot may be filled
   // (array_state.hpp), valid while `epoch` is still `slot_epoch`.
@@ -95,6 +108,10 @@ void keep_error() noexcept;
 /// Registers the calling thread with the epoch registry (once): false, its
 /// error kept, when that failed.
 bool register_thread() noexcept;
+/// Opens the outermost scope of epoch `e` where the inline opening does
+/// not: registers the thread first, and fences fully without light scopes.
+/// False, its error kept, when registering failed.
+bool open_scope_slow(std::uint64_t e) noexcept;
 /// Appends to a full pin log (a log that cannot grow becomes pins_unknown).
 void pin_slow(const object_record* r) noexcept;
 
@@ -108,8 +125,8 @@ inline void count(std::atomic<std::uint64_t>& counter) {
 [[gnu::always_inline]] inline bool try_pin(const object_record* r) {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
-  if (n >= t.pin_capacity) [[unlikely]]
-    return false;
+  if (n >= inline_pins) [[unlikely]]
+    if (n >= t.pin_capacity) return false;
   t.pin_log[n].store(r, std::memory_order_relaxed);
   t.pins.store(n + 1, std::memory_order_relaxed);
   return true;
@@ -130,23 +147,10 @@ class DerefScope {
   // stores, and nothing that serialises the core: random reads with a scope
   // each still overlap their cache misses.
   [[gnu::always_inline]] DerefScope() {
-    auto& t = detail::this_thread;
+    open();
+    // Emptied after the opening's compiler barrier: an access right after
+    // the opening then knows the slot empty without loading it.
     chunk_.first = chunk_.count = 0;
-    const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
-    if (e & 1) {
-      ++t.nested;
-      return;
-    }
-    if (!t.registered) [[unlikely]]
-      if (!detail::register_thread()) detail::raise_kept();
-    t.pins.store(0, std::memory_order_relaxed);
-    t.epoch.store(e + 1, std::memory_order_relaxed);
-    // Pairs with the evacuator's barrier: either it sees this thread inside
-    // the scope, or this thread sees its marks on the metadata words.
-    if (detail::light_scopes) [[likely]]
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    else
-      std::atomic_thread_fence(std::memory_order_seq_cst);
   }
   [[gnu::always_inline]] ~DerefScope() {
     auto& t = detail::this_thread;
@@ -164,6 +168,25 @@ class DerefScope {
   DerefScope& operator=(const DerefScope&) = delete;
 
  private:
+  [[gnu::always_inline]] void open() {
+    auto& t = detail::this_thread;
+    const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
+    if (e & 1) {
+      ++t.nested;
+      return;
+    }
+    if (!t.opens_light) [[unlikely]] {
+      if (!detail::open_scope_slow(e)) detail::raise_kept();
+      return;
+    }
+    t.pins.store(0, std::memory_order_relaxed);
+    t.epoch.store(e + 1, std::memory_order_relaxed);
+    // Pairs with the evacuator's barrier (membarrier): either it sees this
+    // thread inside the scope, or this thread sees its marks on the
+    // metadata words.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+
   friend struct detail::array_state;
   template <class T>
   friend class Array;

@@ -102,6 +102,8 @@ struct alignas(64) array_reader {
   void* base_payload() const { return reinterpret_cast<void*>(base & ~std::uintptr_t{1}); }
   /// Forgets the remembered chunk (its host view may be gone).
   void forget_base() { base_count = 0; }
+  /// Recomputes `plain` (and clears `quiet` unless plain); the array's
+  /// code calls it through array_state::update_plain.
   void update_plain() {
     plain = !session && !detected && !counts_positions && same_delta == 0 &&
             declared.what == order::declared::kind::none;
@@ -134,6 +136,9 @@ struct array_state {
   object_runtime* rt = nullptr;
   const std::uint64_t key;  // this array's, for reader_table
   std::atomic<const thread_state*> primary_thread{nullptr};
+  // The primary reader's thread while that reader is quiet (random_element
+  // serves it), else null: one load says both.
+  std::atomic<const thread_state*> quiet_thread{nullptr};
   // Options::check_access: each thread's first access to a chunk in a scope
   // takes the out-of-line path (its readers never go quiet), which checks it
   // against the chunk's last reader and writer (check_access).
@@ -203,9 +208,7 @@ struct array_state {
   /// as a null or not: no test of it on the way.)
   template <class T, bool for_write>
   [[gnu::always_inline]] bool random_element(std::size_t i, T*& e) {
-    if (primary_thread.load(std::memory_order_relaxed) != &this_thread || !primary.quiet ||
-        i >= size)
-      return false;
+    if (quiet_thread.load(std::memory_order_relaxed) != &this_thread || i >= size) return false;
     const std::size_t c = i >> per_shift;
     if (c == primary.last_chunk) return false;
     object_record* rec = chunks[c];
@@ -213,7 +216,7 @@ struct array_state {
     if (!m.host_fast(for_write) || !try_pin(rec)) [[unlikely]]
       return false;
     primary.last_chunk = c;
-    e = reinterpret_cast<T*>(m.address()) + (i & (per_chunk - 1));
+    e = reinterpret_cast<T*>(m.address()) + (i - (c << per_shift));  // no load of a mask
     return true;
   }
 
@@ -295,7 +298,7 @@ struct array_state {
     // (A checked array's readers never go quiet: the quiet path skips the
     // check, which chunk_slow and these two steps make.)
     if (++r.unpatterned == array_reader::quiet_after && !checked) [[unlikely]]
-      r.quiet = true;
+      go_quiet(r);
     if (checked) [[unlikely]]
       check_access(c, for_write);
     return deref_address(chunks[c], rt, for_write);
@@ -339,6 +342,10 @@ struct array_state {
   /// the calling thread's scope as the chunk's reader or writer.
   void check_access(std::size_t c, bool for_write);
   void follow(array_reader& r, order::declared o, bool is_detected);
+  // r's `plain` recomputed, and quiet_thread kept in step with the primary
+  // reader's `quiet`.
+  void update_plain(array_reader& r);
+  void go_quiet(array_reader& r);
   // The calling thread's reader, made; null when that failed, its error
   // kept.
   array_reader* reader_slow() noexcept;
