@@ -159,11 +159,6 @@ void pin_slow(const object_record* r) noexcept {
     count(t.derefs);
     return;
   }
-  if (n < t.pin_capacity) {  // past what try_pin tests for, within the log
-    t.pin_log[n].store(r, std::memory_order_relaxed);
-    t.pins.store(n + 1, std::memory_order_relaxed);
-    return;
-  }
   // At its limit, or with no memory to grow, the log becomes unknown.
   auto* bigger = t.pin_capacity >= max_pin_capacity
                      ? nullptr
@@ -181,8 +176,7 @@ void pin_slow(const object_record* r) noexcept {
     t.pin_log = bigger;
     t.pin_capacity *= 2;
   }
-  t.pin_log[n].store(r, std::memory_order_relaxed);
-  t.pins.store(n + 1, std::memory_order_relaxed);
+  pin(r);
 }
 
 void pinned_set::seal() {

@@ -126,7 +126,7 @@ inline void count(std::atomic<std::uint64_t>& counter) {
   auto& t = this_thread;
   const std::uint32_t n = t.pins.load(std::memory_order_relaxed);
   if (n >= inline_pins) [[unlikely]]
-    if (n >= t.pin_capacity) return false;
+    if (n >= t.pin_capacity) return false;  // past the constant, the log's own room
   t.pin_log[n].store(r, std::memory_order_relaxed);
   t.pins.store(n + 1, std::memory_order_relaxed);
   return true;
