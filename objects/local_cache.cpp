@@ -140,12 +140,16 @@ bool local_cache::is_resident(object_record* r) const {
 
 void local_cache::drop_resident(object_record* r, std::byte* slot,
                                 std::vector<storage::slot_ref>& freed) {
-  const std::uint32_t i = r->cache_index();
+  drop_resident(r, r->cache_index(), slot, freed);
+}
+
+void local_cache::drop_resident(object_record* r, std::uint32_t place, std::byte* slot,
+                                std::vector<storage::slot_ref>& freed) {
   object_record* last = clock_.back();
   clock_.pop_back();
   if (last != r) {
-    clock_[i] = last;
-    last->cache_index() = i;
+    clock_[place] = last;
+    last->cache_index() = place;
   }
   freed.push_back(slot_ref_of(slot, r->size));
 }
@@ -356,10 +360,14 @@ std::vector<object_record*> local_cache::finish(const victims& claimed, finished
       if (!m.revocable()) continue;
       if (let_go_orphan(r, freed, dead)) continue;
       // The word first: once it is absent no deref uses the slot (every
-      // scope that could have seen it ended before the claim).
+      // scope that could have seen it ended before the claim). Its place
+      // in the CLOCK is read before: once the word is absent a deref may
+      // fetch the object again, into another tier, whose CLOCK writes the
+      // record's index (under that tier's lock, not this one's).
+      const std::uint32_t place = r->cache_index();
       std::byte* slot = nullptr;
       if (!r->meta().drop_claimed(hint(r), slot)) continue;
-      drop_resident(r, slot, freed);
+      drop_resident(r, place, slot, freed);
       unread += m.prefetched();
     }
   }

@@ -184,6 +184,10 @@ class local_cache {
   // Takes `r` out of the CLOCK; its slot, at `slot`, goes into `freed` (for
   // release()). REQUIRES: mutex_ held.
   void drop_resident(object_record* r, std::byte* slot, std::vector<storage::slot_ref>& freed);
+  // The same, with r's place in the CLOCK read by the caller (while r was
+  // still present here: see finish()).
+  void drop_resident(object_record* r, std::uint32_t place, std::byte* slot,
+                     std::vector<storage::slot_ref>& freed);
   // Gives `freed` back to the allocator, a batch under each hold of its lock,
   // and wakes the threads waiting for room. REQUIRES: mutex_ not held, or
   // held by the caller (the slots' lock comes after it).
