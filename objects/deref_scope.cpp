@@ -106,7 +106,12 @@ bool register_thread() noexcept {
     this_thread.pin_capacity = inline_pins;
     this_thread.serial = ++r.registrations;
     this_thread.registered = true;
-    this_thread.opens_light = light_scopes;
+    // Outside any scope (the epoch even); from here it opens inline when
+    // light scopes are on. The epoch only grows: a chunk remembered at an
+    // earlier one must never look current.
+    const std::uint64_t e = this_thread.epoch.load(std::memory_order_relaxed);
+    this_thread.epoch.store((e | 3) + 1 + (light_scopes ? 0 : epoch_heavy),
+                            std::memory_order_relaxed);
     return true;
   } catch (...) {
     keep_error();
@@ -114,18 +119,19 @@ bool register_thread() noexcept {
   }
 }
 
-bool open_scope_slow(std::uint64_t e) noexcept {
+std::uint64_t open_scope_slow() noexcept {
   auto& t = this_thread;
-  if (!t.registered && !register_thread()) return false;
+  if (!t.registered && !register_thread()) return 0;
+  const std::uint64_t opened = t.epoch.load(std::memory_order_relaxed) + 1;
   t.pins.store(0, std::memory_order_relaxed);
-  t.epoch.store(e + 1, std::memory_order_relaxed);
+  t.epoch.store(opened, std::memory_order_relaxed);
   // Without membarrier the evacuator's barrier is a plain fence, and this
   // side needs one too (DerefScope's opening says what it pairs with).
   if (light_scopes)
     std::atomic_signal_fence(std::memory_order_seq_cst);
   else
     std::atomic_thread_fence(std::memory_order_seq_cst);
-  return true;
+  return opened;
 }
 
 scope_ref this_scope() {

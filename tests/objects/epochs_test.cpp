@@ -2,7 +2,8 @@
 // ends when a scope ends; a thread parked for room is not waited for, and
 // what its scope pins is reported instead; a log that overflowed is waited
 // for like a running scope; a thread that ends, and derefs after its log is
-// gone, is not held up.
+// gone, is not held up. Nested scopes act as the outermost; without light
+// scopes (membarrier) every scope opens out of line, and holds as ever.
 #include "objects/epochs.hpp"
 
 #include <catch2/catch.hpp>
@@ -187,5 +188,86 @@ TEST_CASE("a scope opened as its thread ends, after it left the registry, pins w
   if (!returned) ending.detach();
   REQUIRE(returned);
   ending.join();
+  pool.destroy(a);
+}
+
+TEST_CASE(
+    "a nested scope acts as the outermost: its pins stay, it is waited for until the last closes",
+    "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* a = pool.make();
+  object_record* b = pool.make();
+  std::promise<void> inner_closed, outer_may_close;
+  auto closed = inner_closed.get_future();
+  auto may_close = outer_may_close.get_future().share();
+  // Seen on the nesting thread, checked here (Catch asserts on one thread).
+  bool known = false, holds_a = false, holds_b = false, outside = false;
+  std::uint64_t derefs = 0;
+  std::thread nesting([&] {
+    {
+      DerefScope outer;
+      pin(a);
+      {
+        DerefScope inner;
+        pin(b);
+      }
+      inner_closed.set_value();
+      (void)may_close.wait_for(10s);
+      const auto mine = my_pins(known);
+      holds_a = mine.contains(a);
+      holds_b = mine.contains(b);
+    }
+    derefs = this_thread.derefs.load();
+    outside = (this_thread.epoch.load() & 1) == 0;
+  });
+  REQUIRE(closed.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(wait_for_scopes(50ms));  // still inside the outer scope
+  outer_may_close.set_value();
+  nesting.join();
+  CHECK(wait_for_scopes(1s));
+  CHECK(known);
+  CHECK(holds_a);
+  CHECK(holds_b);  // the inner scope's pin held until the outer closed
+  CHECK(outside);
+  CHECK(derefs == 2);  // counted once, when the outer closed
+  pool.destroy(a);
+  pool.destroy(b);
+}
+
+TEST_CASE("without light scopes a thread's scopes open out of line, and are waited for as ever",
+          "[epochs]") {
+  remora::objects::record_pool pool;
+  object_record* a = pool.make();
+  const bool light = light_scopes;
+  light_scopes = false;  // as where membarrier is missing; fences only
+  std::promise<void> opened, may_close;
+  auto is_open = opened.get_future();
+  auto close = may_close.get_future().share();
+  std::uint64_t before = 0, inside = 0, after = 0, again = 0;
+  std::thread heavy([&] {
+    before = this_thread.epoch.load();  // not registered yet
+    {
+      DerefScope scope;
+      pin(a);
+      inside = this_thread.epoch.load();
+      opened.set_value();
+      (void)close.wait_for(10s);
+    }
+    after = this_thread.epoch.load();
+    { DerefScope scope; }
+    again = this_thread.epoch.load();
+  });
+  REQUIRE(is_open.wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(wait_for_scopes(50ms));
+  may_close.set_value();
+  heavy.join();
+  light_scopes = light;
+  CHECK(wait_for_scopes(1s));
+  CHECK((before & epoch_heavy) != 0);
+  CHECK((inside & 1) == 1);
+  CHECK((inside & epoch_heavy) != 0);  // this thread's scopes keep opening out of line
+  CHECK((after & 1) == 0);
+  CHECK(after > inside);
+  CHECK(again == after + 4);  // one more scope: the epoch never repeats
   pool.destroy(a);
 }

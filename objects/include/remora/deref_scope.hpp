@@ -36,12 +36,19 @@ inline constexpr std::uint32_t inline_pins = 1024;
 /// ended): what is pinned there is looked at by nobody.
 extern std::atomic<const object_record*> spare_pin_log[inline_pins];
 
+/// thread_state::epoch's bit for "open scopes out of line".
+inline constexpr std::uint64_t epoch_heavy = 2;
+
 /// Per-thread state the fast path touches: the epoch (odd while inside a
 /// scope), the thread's counters, and the log of what its open scope pins.
 /// Written only by its thread; read by the evacuator and by Runtime::stats()
 /// (objects/epochs.hpp says how).
 struct thread_state {
-  std::atomic<std::uint64_t> epoch{0};
+  // Odd while inside a scope; bit 1 set while scopes must open out of line
+  // (open_scope_slow: the thread is not registered yet, or light_scopes is
+  // off), so that the inline opening tests one word. It moves by 1 at an
+  // opening and by 3 at a closing, which keeps bit 1, and never repeats.
+  std::atomic<std::uint64_t> epoch{epoch_heavy};
   // Derefs, counted when the outermost scope closes (its pin count), so
   // that the fast path stores nothing but its pin.
   std::atomic<std::uint64_t> derefs{0};
@@ -57,11 +64,7 @@ struct thread_state {
   std::uint32_t pin_capacity = 0;
   std::atomic<bool> parked{false};      // waiting for cache room in the slow path
   std::atomic<std::uint64_t> parks{0};  // times parked: the evacuator's seqlock
-  std::uint32_t nested = 0;             // scopes open inside the outermost
   bool registered = false;
-  // Registered, and scopes open with a compiler barrier (light_scopes): the
-  // inline opening needs nothing else (else open_scope_slow).
-  bool opens_light = false;
   std::uint64_t serial = 0;  // this thread's registration, never reused
   // The one scope object of this thread whose chunk slot may be filled
   // (array_state.hpp), valid while `epoch` is still `slot_epoch`.
@@ -108,10 +111,10 @@ void keep_error() noexcept;
 /// Registers the calling thread with the epoch registry (once): false, its
 /// error kept, when that failed.
 bool register_thread() noexcept;
-/// Opens the outermost scope of epoch `e` where the inline opening does
-/// not: registers the thread first, and fences fully without light scopes.
-/// False, its error kept, when registering failed.
-bool open_scope_slow(std::uint64_t e) noexcept;
+/// Opens the outermost scope where the inline opening does not (epoch_heavy
+/// set): registers the thread first, and fences fully without light scopes.
+/// The epoch opened (odd); 0, its error kept, when registering failed.
+std::uint64_t open_scope_slow() noexcept;
 /// Appends to a full pin log (a log that cannot grow becomes pins_unknown).
 void pin_slow(const object_record* r) noexcept;
 
@@ -142,28 +145,40 @@ inline void count(std::atomic<std::uint64_t>& counter) {
 
 class DerefScope {
  public:
-  // An odd epoch means inside a scope; `nested` counts the scopes opened
-  // inside the outermost one. Opening and closing the outermost scope is two
-  // stores, and nothing that serialises the core: random reads with a scope
-  // each still overlap their cache misses.
+  // An odd epoch means inside a scope; a scope opened inside another acts
+  // as the outermost and leaves the epoch alone. Opening and closing the
+  // outermost scope is two stores, and nothing that serialises the core:
+  // random reads with a scope each still overlap their cache misses. The
+  // scope keeps the epoch it opened (0 when nested), so that its close loads
+  // neither the epoch nor a nesting count.
   [[gnu::always_inline]] DerefScope() {
     open();
     // Emptied after the opening's compiler barrier: an access right after
     // the opening then knows the slot empty without loading it.
     chunk_.first = chunk_.count = 0;
   }
+  // GCC cannot tell that a scope held in a std::optional was constructed
+  // before it is destroyed (emplace, then reset), and warns that opened_
+  // may be read uninitialized: every opening sets it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   [[gnu::always_inline]] ~DerefScope() {
     auto& t = detail::this_thread;
-    if (t.nested != 0) [[unlikely]] {
-      --t.nested;
+    const std::uint64_t opened = opened_;  // read once: the stores below may alias it
+    if (opened == 0) [[unlikely]] {
       if (t.slot_scope == this) t.slot_scope = nullptr;
       return;
     }
     const std::uint32_t pinned = t.pins.load(std::memory_order_relaxed);
     if (pinned != detail::pins_unknown) [[likely]]  // an overflowed log counted its own
       t.derefs.store(t.derefs.load(std::memory_order_relaxed) + pinned, std::memory_order_relaxed);
-    t.epoch.store(t.epoch.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    t.epoch.store(opened + 3, std::memory_order_release);  // even, bit 1 kept
   }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
   DerefScope(const DerefScope&) = delete;
   DerefScope& operator=(const DerefScope&) = delete;
 
@@ -171,14 +186,16 @@ class DerefScope {
   [[gnu::always_inline]] void open() {
     auto& t = detail::this_thread;
     const std::uint64_t e = t.epoch.load(std::memory_order_relaxed);
-    if (e & 1) {
-      ++t.nested;
+    if ((e & (1 | detail::epoch_heavy)) != 0) [[unlikely]] {
+      if (e & 1) {  // inside another scope
+        opened_ = 0;
+        return;
+      }
+      opened_ = detail::open_scope_slow();
+      if (opened_ == 0) detail::raise_kept();
       return;
     }
-    if (!t.opens_light) [[unlikely]] {
-      if (!detail::open_scope_slow(e)) detail::raise_kept();
-      return;
-    }
+    opened_ = e + 1;
     t.pins.store(0, std::memory_order_relaxed);
     t.epoch.store(e + 1, std::memory_order_relaxed);
     // Pairs with the evacuator's barrier (membarrier): either it sees this
@@ -209,6 +226,7 @@ class DerefScope {
     std::byte* base;
   };
   chunk_slot chunk_;
+  std::uint64_t opened_;  // the epoch this scope opened; 0 inside another
 };
 
 }  // namespace remora

@@ -209,14 +209,15 @@ struct array_state {
   template <class T, bool for_write>
   [[gnu::always_inline]] bool random_element(std::size_t i, T*& e) {
     if (quiet_thread.load(std::memory_order_relaxed) != &this_thread || i >= size) return false;
-    const std::size_t c = i >> per_shift;
+    const unsigned shift = per_shift;  // read once: the pin's stores may alias it
+    const std::size_t c = i >> shift;
     if (c == primary.last_chunk) return false;
     object_record* rec = chunks[c];
     const meta_state m = rec->meta().load();
     if (!m.host_fast(for_write) || !try_pin(rec)) [[unlikely]]
       return false;
     primary.last_chunk = c;
-    e = reinterpret_cast<T*>(m.address()) + (i - (c << per_shift));  // no load of a mask
+    e = reinterpret_cast<T*>(m.address()) + (i - (c << shift));  // no load of a mask
     return true;
   }
 
