@@ -98,8 +98,20 @@ std::size_t object_store::evacuate(std::size_t tier) {
         return r.version == 0 && std::ranges::binary_search(full, r.node) &&
                r.meta().load().dirty();
       };
-  auto candidates =
-      t.fragmented() ? t.sweep_page(&last_pinned_) : t.sweep(sweep_bytes(t), &last_pinned_, stuck);
+  const bool by_page = t.fragmented();
+  auto sweep = [&](const pinned_set* passed_over) {
+    return by_page ? t.sweep_page(passed_over) : t.sweep(sweep_bytes(t), passed_over, stuck);
+  };
+  auto candidates = sweep(&last_pinned_);
+  if (candidates.empty() && !last_pinned_.empty()) {
+    // All the sweep saw was pinned at the last round that had candidates,
+    // and only such a round renews that set: passed over again, those
+    // objects would stay for good once their scope ended (a cache full of
+    // what one scope pinned, and a miss after it waiting out its timeout).
+    // Look again at everything: this round's wait says what is still pinned.
+    last_pinned_ = {};
+    candidates = sweep(nullptr);
+  }
   evacuation_rounds_.fetch_add(1, std::memory_order_relaxed);
   if (candidates.empty()) return 0;
   // Candidates were cold when swept; once every scope open now has ended, a
