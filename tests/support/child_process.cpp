@@ -109,13 +109,9 @@ bool child_process::wait_stopped(std::chrono::milliseconds timeout) {
 int port_from_line(const std::string& line) {
   // The first ':' followed by digits. (Not std::regex: GCC 12 warns about
   // its own code at the sanitizer builds' -O1.)
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
   for (std::size_t at = line.find(':'); at != std::string::npos; at = line.find(':', at + 1))
-    if (at + 1 < line.size() && digit(line[at + 1])) {
-      std::size_t end = at + 1;
-      while (end < line.size() && digit(line[end])) ++end;
-      return std::stoi(line.substr(at + 1, end - at - 1));
-    }
+    if (at + 1 < line.size() && line[at + 1] >= '0' && line[at + 1] <= '9')
+      return std::stoi(line.substr(at + 1));  // stops at the first non-digit
   return -1;
 }
 
