@@ -32,7 +32,7 @@ array_state::~array_state() {
   // A scope of this thread may still remember a chunk of this array, and
   // another array may be made at this address. (No other thread's may:
   // its scope would hold chunks about to be released.)
-  if (const DerefScope* s = filled_slot_scope(); s != nullptr && s->chunk_.reader == this)
+  if (const DerefScope* s = filled_slot_scope(); s != nullptr && s->chunk_.reader == owner)
     forget_slot();
   primary.session.reset();  // stop the prefetchers before the chunks go
   readers_.clear();

@@ -118,3 +118,48 @@ TEST_CASE("a vector grown inside a scope that walked its last chunk reads its ne
   CHECK(v.size() == 5000);
   CHECK(wrong == 0);
 }
+
+TEST_CASE(
+    "arrays moved, moved into and swapped inside a scope that walked them each read their own "
+    "elements, and a moved-from one throws",
+    "[client][array][slot]") {
+  remora::Runtime rt(slot_test_options());
+  std::size_t wrong = 0;
+  remora::DerefScope scope;
+  auto a = filled(rt, 4096, 3);
+  for (std::size_t i = 0; i < 100; ++i) wrong += a.at(scope, i) != i * 3 + 1;  // the slot: a's
+
+  // Moved: the new handle reads on; the old one has no array.
+  auto b = std::move(a);
+  for (std::size_t i = 0; i < 100; ++i) wrong += b.at(scope, i) != i * 3 + 1;
+  CHECK_THROWS_AS(a.at(scope, 5), remora::InvalidObject);  // NOLINT(bugprone-use-after-move)
+
+  // Moved into, at the same address: the handle reads its new array.
+  a = filled(rt, 4096, 11);
+  for (std::size_t i = 0; i < 100; ++i) wrong += a.at(scope, i) != i * 11 + 1;
+  b = filled(rt, 4096, 17);  // b's old array dies while the scope is open
+  for (std::size_t i = 0; i < 100; ++i) wrong += b.at(scope, i) != i * 17 + 1;
+
+  // Swapped, after each walked in the scope, then written through.
+  std::swap(a, b);
+  for (std::size_t i = 0; i < 100; ++i) {
+    wrong += a.at(scope, i) != i * 17 + 1;
+    wrong += b.at(scope, i) != i * 11 + 1;
+  }
+  for (std::size_t i = 0; i < 100; ++i) a.at_mut(scope, i) = i * 19 + 1;
+  std::swap(a, b);
+  for (std::size_t i = 0; i < 100; ++i) {
+    wrong += a.at(scope, i) != i * 11 + 1;
+    wrong += b.at(scope, i) != i * 19 + 1;
+  }
+
+  // In a vector that moves them as it grows, each walked before the next
+  // is added.
+  std::vector<remora::Array<std::uint64_t>> held;
+  for (std::uint64_t k = 0; k < 9; ++k) {
+    held.push_back(filled(rt, 3000, k + 20));
+    for (std::size_t i = 0; i < 50; ++i) wrong += held.back().at(scope, i) != i * (k + 20) + 1;
+    for (std::uint64_t j = 0; j <= k; ++j) wrong += held[j].at(scope, 7) != 7 * (j + 20) + 1;
+  }
+  CHECK(wrong == 0);
+}

@@ -50,8 +50,17 @@ template <class T>
 class Array {
  public:
   Array() = default;
-  Array(Array&&) noexcept = default;
-  Array& operator=(Array&&) noexcept = default;
+  // A scope's chunk slot names the Array object it was filled through (its
+  // address, a register where at() is called), so a move hands the state
+  // its new owner and empties the thread's slot.
+  Array(Array&& other) noexcept : state_(std::move(other.state_)) { adopt(); }
+  Array& operator=(Array&& other) noexcept {
+    if (this != &other) {
+      state_ = std::move(other.state_);
+      adopt();
+    }
+    return *this;
+  }
 
   std::size_t size() const { return state_ ? state_->size : 0; }
   /// Elements a remote object of the array holds (make_array's chunk_bytes
@@ -61,14 +70,14 @@ class Array {
   [[gnu::always_inline]] const T& at(DerefScope& scope, std::size_t i) const {
     const auto& slot = scope.chunk_;
     const std::size_t k = i - slot.first;
-    if (k < slot.count && slot.reader == state_.get()) [[likely]]
+    if (k < slot.count && slot.reader == this) [[likely]]
       return reinterpret_cast<const T*>(slot.base)[k];
     return *state()->template element<T, false>(scope, i);
   }
   [[gnu::always_inline]] T& at_mut(DerefScope& scope, std::size_t i) {
     const auto& slot = scope.chunk_;
     const std::size_t k = i - slot.first;
-    if (k < slot.count && slot.writer == state_.get()) [[likely]]
+    if (k < slot.count && slot.writer == this) [[likely]]
       return reinterpret_cast<T*>(slot.base)[k];
     return *state()->template element<T, true>(scope, i);
   }
@@ -156,7 +165,7 @@ class Array {
 
  protected:
   friend struct detail::handle_factory;
-  explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {}
+  explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) { adopt(); }
   detail::array_state* state() const {
     if (!state_) [[unlikely]]
       detail::throw_no_object("use");
@@ -164,6 +173,12 @@ class Array {
   }
 
   std::unique_ptr<detail::array_state> state_;
+
+ private:
+  void adopt() {
+    detail::array_state::forget_slot();
+    if (state_) state_->owner = this;
+  }
 };
 
 /// The elements of an Array in order. Each chunk stays pinned (by a scope

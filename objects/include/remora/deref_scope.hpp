@@ -221,8 +221,8 @@ class DerefScope {
   // declared, a Vector grown, an Array destroyed) finds it.
   struct chunk_slot {
     std::size_t first, count;
-    const detail::array_state* reader;
-    const detail::array_state* writer;
+    const void* reader;  // the Array object (array_state::owner)
+    const void* writer;
     std::byte* base;
   };
   chunk_slot chunk_;

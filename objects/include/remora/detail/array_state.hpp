@@ -135,6 +135,9 @@ struct array_state {
   unsigned per_shift = 0;
   object_runtime* rt = nullptr;
   const std::uint64_t key;  // this array's, for reader_table
+  // The Array object that holds this state: a scope's chunk slot names it,
+  // so that Array::at tests the slot against its own address, not a load.
+  const void* owner = nullptr;
   std::atomic<const thread_state*> primary_thread{nullptr};
   // The primary reader's thread while that reader is quiet (random_element
   // serves it), else null: one load says both.
@@ -377,7 +380,7 @@ struct array_state {
     thread_state& t = this_thread;
     t.slot_scope = &scope;
     t.slot_epoch = epoch;
-    scope.chunk_ = {first, count, this, for_write ? this : nullptr, static_cast<std::byte*>(p)};
+    scope.chunk_ = {first, count, owner, for_write ? owner : nullptr, static_cast<std::byte*>(p)};
   }
   // The scope object whose chunk slot this thread filled in its open scope,
   // or null (thread_state::slot_scope is stale once the epoch moved on).
