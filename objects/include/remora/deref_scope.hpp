@@ -210,18 +210,20 @@ class DerefScope {
 
   // The chunk of an Array this scope last walked in: its elements
   // [first, first + count) are at `base` while the scope is open (the
-  // chunk is pinned in it), for reads through `reader`'s Array, and for
-  // writes through `writer`'s (null when it was dereferenced for reading).
-  // Array::at checks it before anything else: a walk within a chunk costs
-  // a subtraction, two compares and the element's load. Only `first` and
+  // chunk is pinned in it), for reads through the Array object at
+  // `reader`, and for writes through the one at `writer` (null when it was
+  // dereferenced for reading): the objects' own addresses, which Array::at
+  // has in a register, where their states' would be a load. Array::at
+  // checks it before anything else: a walk within a chunk costs a
+  // subtraction, two compares and the element's load. Only `first` and
   // `count` are set when the scope opens; the rest is read only once
   // `count` says the slot is filled (array_state::fill_slot). At most one
   // scope object per thread has a filled slot (thread_state::slot_scope),
   // so that what must forget it (a chunk moved to the GPU, an order
-  // declared, a Vector grown, an Array destroyed) finds it.
+  // declared, a Vector grown, an Array destroyed or moved) finds it.
   struct chunk_slot {
     std::size_t first, count;
-    const void* reader;  // the Array object (array_state::owner)
+    const void* reader;  // array_state::owner
     const void* writer;
     std::byte* base;
   };
