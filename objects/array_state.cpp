@@ -32,8 +32,7 @@ array_state::~array_state() {
   // A scope of this thread may still remember a chunk of this array, and
   // another array may be made at this address. (No other thread's may:
   // its scope would hold chunks about to be released.)
-  if (const DerefScope* s = filled_slot_scope(); s != nullptr && s->chunk_.reader == owner)
-    forget_slot();
+  forget_slot_of(owner);
   primary.session.reset();  // stop the prefetchers before the chunks go
   readers_.clear();
   for (object_record* r : chunks)
@@ -159,6 +158,11 @@ void* array_state::chunk_slow(array_reader& r, std::size_t i, std::size_t c, std
 void array_state::forget_slot() {
   if (DerefScope* s = filled_slot_scope()) s->chunk_.count = 0;
   this_thread.slot_scope = nullptr;
+}
+
+void array_state::forget_slot_of(const void* owner) {
+  if (const DerefScope* s = filled_slot_scope(); s != nullptr && s->chunk_.reader == owner)
+    forget_slot();
 }
 
 bool array_state::read_apart_slow(array_reader& r, std::size_t i, void* out, std::size_t bytes) {

@@ -52,12 +52,12 @@ class Array {
   Array() = default;
   // A scope's chunk slot names the Array object it was filled through (its
   // address, a register where at() is called), so a move hands the state
-  // its new owner and empties the thread's slot.
-  Array(Array&& other) noexcept : state_(std::move(other.state_)) { adopt(); }
+  // its new owner and empties the thread's slot if it names the old one.
+  Array(Array&& other) noexcept : state_(std::move(other.state_)) { adopt(other); }
   Array& operator=(Array&& other) noexcept {
     if (this != &other) {
       state_ = std::move(other.state_);
-      adopt();
+      adopt(other);
     }
     return *this;
   }
@@ -165,7 +165,9 @@ class Array {
 
  protected:
   friend struct detail::handle_factory;
-  explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) { adopt(); }
+  explicit Array(std::unique_ptr<detail::array_state> s) : state_(std::move(s)) {
+    if (state_) state_->owner = this;
+  }
   detail::array_state* state() const {
     if (!state_) [[unlikely]]
       detail::throw_no_object("use");
@@ -175,8 +177,8 @@ class Array {
   std::unique_ptr<detail::array_state> state_;
 
  private:
-  void adopt() {
-    detail::array_state::forget_slot();
+  void adopt(const Array& from) {
+    detail::array_state::forget_slot_of(&from);
     if (state_) state_->owner = this;
   }
 };

@@ -334,6 +334,9 @@ struct array_state {
   /// Empties the chunk slot of the calling thread's scopes: what it
   /// remembers may be gone, or its walk must be seen again.
   static void forget_slot();
+  /// forget_slot() where the calling thread's filled slot names the Array
+  /// object at `owner` (it moved, or its array is going).
+  static void forget_slot_of(const void* owner);
 
   /// Stops every reader's prefetcher (they read the chunk list, which the
   /// caller is about to change); returns whether the calling thread's
