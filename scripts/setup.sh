@@ -72,12 +72,12 @@ case "${1:-}" in
     cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_ASAN=ON \
           -DREMORA_BUILD_BENCH=OFF "$unity"
     cmake --build "$build-asan" -j"$(nproc)"
-    # Allocation stacks are unwound from the tables every library carries,
-    # not by frame pointers, which libuct's code omits: such a stack stopped
-    # at the malloc wrapper UCX calls, and its suppression missed. 8 frames
-    # deep: 189 s for the suite here, against 153 with frame pointers and 249
-    # with 30 frames.
-    ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=8" \
+    # Allocation stacks are unwound by frame pointers (ASan's default). The
+    # one leak of UCX's that the run meets is overlooked where it is made
+    # (transport/worker.cpp), not matched on its stack: that needed stacks
+    # unwound from the tables, which made the multi-process tests 2-3 times
+    # as slow (the five slowest 80 s against 45).
+    ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" \
       LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/ubsan.supp" \
       ctest --test-dir "$build-asan" --output-on-failure --timeout 900 -j2
