@@ -22,6 +22,14 @@ double seconds_since(clock::time_point start) {
   return std::chrono::duration<double>(clock::now() - start).count();
 }
 
+// Whether UCX chooses its transports (shared memory, on one host); a test
+// about those says so when it skips.
+bool default_transports() {
+  if (std::getenv("UCX_TLS") == nullptr) return true;
+  WARN("UCX_TLS is set; this test is about UCX's default shared-memory transports: skipped");
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("a peer that never answers over TCP: timeout within the deadline",
@@ -45,10 +53,7 @@ TEST_CASE("a peer that never answers over TCP: timeout within the deadline",
 }
 
 TEST_CASE("a stalled peer still serves one-sided gets over shared memory", "[transport][failure]") {
-  if (std::getenv("UCX_TLS") != nullptr) {
-    WARN("UCX_TLS is set; this test is about UCX's default shared-memory transports: skipped");
-    return;
-  }
+  if (!default_transports()) return;
   serving_peer peer(1 << 20, {"--stall"});
   std::vector<std::byte> into(1 << 20);
   batch b(*peer.ucx.worker);
@@ -96,10 +101,7 @@ TEST_CASE("a peer killed mid-transfer over TCP: an error within the deadline",
 
 TEST_CASE("a peer killed mid-transfer over shared memory: no hang, no wrong bytes",
           "[transport][failure]") {
-  if (std::getenv("UCX_TLS") != nullptr) {
-    WARN("UCX_TLS is set; this test is about UCX's default shared-memory transports: skipped");
-    return;
-  }
+  if (!default_transports()) return;
   serving_peer peer(64 << 20);
   constexpr std::size_t chunk = 1 << 20;
   std::vector<std::byte> into(chunk);
@@ -121,10 +123,7 @@ TEST_CASE("a peer killed mid-transfer over shared memory: no hang, no wrong byte
 // tests/lsan.supp finds libuct on their stacks.
 TEST_CASE("endpoints to a peer killed a moment before are refused at once and leave nothing",
           "[transport][failure]") {
-  if (std::getenv("UCX_TLS") != nullptr) {
-    WARN("UCX_TLS is set; this test is about UCX's default shared-memory transports: skipped");
-    return;
-  }
+  if (!default_transports()) return;
   serving_peer peer(1 << 20);
   // Nothing of this process holds the peer's shared memory any more.
   peer.remote.reset();
