@@ -72,11 +72,11 @@ case "${1:-}" in
     cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMORA_ASAN=ON \
           -DREMORA_BUILD_BENCH=OFF "$unity"
     cmake --build "$build-asan" -j"$(nproc)"
-    # Allocation stacks are unwound by frame pointers (ASan's default). The
+    # Allocation stacks are unwound by frame pointers (ASan's default): the
     # one leak of UCX's that the run meets is overlooked where it is made
-    # (transport/worker.cpp), not matched on its stack: that needed stacks
-    # unwound from the tables, which made the multi-process tests 2-3 times
-    # as slow (the five slowest 80 s against 45).
+    # (transport/worker.cpp), so it need not be matched by a stack unwound
+    # from the tables, which made the multi-process tests 2-3 times as slow
+    # (the five slowest 80 s against 45; tests/lsan.supp says why).
     ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" \
       LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/ubsan.supp" \

@@ -64,13 +64,9 @@ namespace {
 void ignore_peer_failure(void*, ucp_ep_h, ucs_status_t) {}
 
 // ucp_ep_create, with LeakSanitizer told to overlook what it allocates in
-// sanitizer builds: UCX 1.13's shared-memory transport leaks its segment
-// table (about 100 bytes) when attaching the FIFO of a peer that has just
-// died fails (tests/lsan.supp). A suppression naming libuct misses such a
-// stack where the frame-pointer unwinder stops before libuct's frames (they
-// keep no frame pointers), and unwinding from the tables instead made the
-// ASan run's multi-process tests 2-3 times as slow. What an endpoint
-// allocates is freed with it, or with its worker.
+// sanitizer builds: UCX 1.13 leaks when attaching a dead peer's FIFO fails,
+// on stacks a suppression cannot always name (tests/lsan.supp says why).
+// What an endpoint allocates is freed with it, or with its worker.
 ucs_status_t create_endpoint(ucp_worker_h worker, const ucp_ep_params_t& params, ucp_ep_h& ep) {
 #if defined(__SANITIZE_ADDRESS__)
   const __lsan::ScopedDisabler ucx_own_leak;
@@ -101,12 +97,12 @@ result<endpoint> worker::connect(std::span<const std::byte> blob, bool another_h
     params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
   }
   ucp_ep_h ep = nullptr;
-  const ucs_status_t status = create_endpoint(handle_, params, ep);
-  // Over shared memory, a peer that has exited left no FIFO to attach.
-  if (status == UCS_ERR_SHMEM_SEGMENT)
-    return error{errc::peer_unreachable,
-                 "connecting to a peer worker: its shared memory is gone (the peer has exited)"};
-  if (auto r = check_ucs(status, "connecting to a peer worker"); !r) return r.err();
+  if (const ucs_status_t status = create_endpoint(handle_, params, ep); status != UCS_OK) {
+    error e = from_ucs(status, "connecting to a peer worker");
+    // Over shared memory, a peer that has exited left no FIFO to attach.
+    if (status == UCS_ERR_SHMEM_SEGMENT) e.code = errc::peer_unreachable;
+    return e;
+  }
   return endpoint(*this, ep);
 }
 
