@@ -7,6 +7,9 @@
 #         memory's floor beside it: p50 of two and of three dependent random
 #         reads over the same footprints (handle, slot; handle, word, slot);
 #         stalled: the share of the timed reads' time in reads of over 10 us
+#   miss-batch16: the same reads sixteen at a time, as Redis's pipeline
+#         sends its GETs: each batch's objects brought in by one
+#         Runtime::fetch, then read (ratio = reads/s over Redis GETs/s)
 #   array-random, array-seq: Array::at() with every chunk resident vs
 #         std::vector indexing (ratio = vector time / Remora time);
 #         array-seq-double: the sequential walk summing doubles; beside
@@ -37,8 +40,13 @@ bench_deref() {
        "ratio_perftest=$(calc "$remora / $perftest") ratio=$(calc "$remora / $redis")" \
        "floor2_p50=$(field floor2_p50_ns "$out")ns floor3_p50=$(field floor3_p50_ns "$out")ns" \
        "floor3_stalled=$(field floor3_stalled "$out")"
-  out=$(timeout 600 "$bench" --only=array)
   local line
+  line=$(grep "case=miss-batch16 " <<<"$out")
+  echo "deref miss-64B-batch16 remora=$(calc "$(field ops_per_s "$line") / 1e6")Mops/s" \
+       "batch_p50=$(field batch_p50_ns "$line")ns batch_p99=$(field batch_p99_ns "$line")ns" \
+       "miss_rate=$(field miss_rate "$line") redis=$(calc "$redis / 1e6")Mops/s" \
+       "ratio=$(calc "$(field ops_per_s "$line") / $redis")"
+  out=$(timeout 600 "$bench" --only=array)
   line=$(grep "case=array-random " <<<"$out")
   echo "deref array-random remora=$(field remora_ns "$line")ns vector=$(field vector_ns "$line")ns" \
        "floor=$(field floor_ns "$line")ns ratio=$(field ratio "$line")" \

@@ -1,7 +1,9 @@
 // remora-bench-deref: the deref paths, on the public API only.
 //   hot:  sum over N resident objects through deref, and over raw pointers
 //   miss: random 64-byte reads over a working set 10x the local cache, and
-//         the floor under them: dependent random reads of the same sizes
+//         the floor under them: dependent random reads of the same sizes;
+//         then the same reads sixteen at a time (miss-batch16), each batch
+//         brought in by one Runtime::fetch before it is read
 //   array: Array<uint64_t>::at() over 64 MiB, every chunk resident: random
 //          indices with a DerefScope per element, and sequential with a
 //          scope per 1024 elements, each against std::vector indexing
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <memory>
 #include <random>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -197,6 +200,49 @@ void miss_path(std::uint64_t cache, double seconds) {
       latencies[latencies.size() * 99 / 100], latencies[latencies.size() * 9999 / 10000], stalled,
       misses / static_cast<double>(ops), (unsigned long long)(after.writebacks - before.writebacks),
       floor2.p50_ns, floor3.p50_ns, floor3.stalled);
+
+  // The same reads sixteen at a time, as a pipeline of sixteen GETs sends
+  // them: the batch's objects brought in with one Runtime::fetch, then read.
+  constexpr std::size_t depth = 16;
+  std::vector<double> batch_latencies;
+  batch_latencies.reserve(std::size_t{1} << 20);
+  std::size_t batch[depth];
+  const auto handle = [&](std::size_t i) -> const remora::UniquePtr<payload64>& {
+    return objects[i];
+  };
+  before = rt.stats();
+  ops = 0;
+  const auto batch_start = clock_type::now();
+  elapsed = 0;
+  while (elapsed < seconds) {
+    for (int k = 0; k < 64; ++k) {
+      for (auto& i : batch) i = rng() % n;
+      const auto t0 = clock_type::now();
+      rt.fetch(batch | std::views::transform(handle));
+      for (std::size_t i : batch) wrong += objects[i].read().words[3] != i + 3;
+      if (batch_latencies.size() < batch_latencies.capacity())
+        batch_latencies.push_back(
+            std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+    }
+    ops += 64 * depth;
+    elapsed = seconds_since(batch_start);
+  }
+  if (wrong != 0) {
+    std::fprintf(stderr, "remora-bench-deref: %llu wrong batched reads\n",
+                 (unsigned long long)wrong);
+    std::exit(1);
+  }
+  after = rt.stats();
+  std::sort(batch_latencies.begin(), batch_latencies.end());
+  // miss_rate: the reads whose object was absent (brought by the batch, or
+  // left to the read).
+  std::printf(
+      "case=miss-batch%zu ops_per_s=%.0f batch_p50_ns=%.0f batch_p99_ns=%.0f miss_rate=%.3f\n",
+      depth, ops / elapsed, batch_latencies[batch_latencies.size() / 2],
+      batch_latencies[batch_latencies.size() * 99 / 100],
+      static_cast<double>(after.misses - before.misses + after.prefetch_issued -
+                          before.prefetch_issued) /
+          static_cast<double>(ops));
 }
 
 // The floor under a random at() with a DerefScope per element: the least

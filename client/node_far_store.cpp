@@ -178,12 +178,13 @@ result<void> node_far_store::free(std::uint32_t node, std::span<const storage::o
   return {};
 }
 
-void node_far_store::prefetch(std::uint32_t node, std::uint64_t offset, std::size_t bytes) {
+void node_far_store::prefetch(std::uint32_t node, std::span<const std::uint64_t> offsets,
+                              std::size_t bytes) {
   // Nothing waits for a hint: not a node that left since it was given, nor
   // one that does not answer now (the read after it finds out).
   if (node >= nodes() || !reachable(node)) return;
   auto c = client(node);
-  if (c && (*c)->data().mapped()) (*c)->data().region().prefetch(offset, bytes);
+  if (c && (*c)->data().mapped()) (*c)->data().region().prefetch(offsets, bytes);
 }
 
 result<void> node_far_store::read(std::uint32_t node, std::span<object_location> where,

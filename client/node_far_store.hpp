@@ -66,7 +66,9 @@ class node_far_store final : public objects::far_store {
                                    std::span<storage::object_location> where) override;
   transport::result<void> free(std::uint32_t node,
                                std::span<const storage::object_id> ids) override;
-  void prefetch(std::uint32_t node, std::uint64_t offset, std::size_t bytes) override;
+  using far_store::prefetch;
+  void prefetch(std::uint32_t node, std::span<const std::uint64_t> offsets,
+                std::size_t bytes) override;
   transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
                                std::span<const std::span<std::byte>> into) override;
   transport::result<void> read_part(std::uint32_t node, storage::object_location& where,

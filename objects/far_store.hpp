@@ -67,9 +67,16 @@ class far_store {
   /// Frees objects; ids already gone are not an error.
   virtual transport::result<void> free(std::uint32_t node,
                                        std::span<const storage::object_id> ids) = 0;
-  /// A hint that a read of the slot at `offset` on `node` follows soon: where
-  /// the node's memory is mapped here, its first `bytes` start loading.
-  virtual void prefetch(std::uint32_t /*node*/, std::uint64_t /*offset*/, std::size_t /*bytes*/) {}
+  /// A hint that reads of the slots at `offsets` on `node` follow soon:
+  /// where the node's memory is mapped here, their first `bytes` start
+  /// loading, all of them together (a batch's misses, and the address
+  /// translations before them, overlap only when issued together).
+  virtual void prefetch(std::uint32_t /*node*/, std::span<const std::uint64_t> /*offsets*/,
+                        std::size_t /*bytes*/) {}
+  /// The hint for one slot.
+  void prefetch(std::uint32_t node, std::uint64_t offset, std::size_t bytes) {
+    prefetch(node, std::span(&offset, 1), bytes);
+  }
   /// Reads where[i] into into[i] (exactly its size), verified, in one batch.
   virtual transport::result<void> read(std::uint32_t node,
                                        std::span<storage::object_location> where,

@@ -102,6 +102,9 @@ class object_store final : public detail::object_runtime {
   // is tiers_->size(); waits for the evacuator within the timeout.
   std::byte* allocate_slot(std::uint32_t size, std::size_t tier);
   void* fetch(detail::object_record* r, detail::arrival flags);
+  // Starts loading, for a batch about to be claimed and read, the records'
+  // words and fields and the remote slots their words hint at.
+  void hint_slots(std::span<detail::object_record* const> records);
   // Throws NodeUnavailable when `r`'s home is down.
   void check_reachable(const detail::object_record* r) const;
   // The node a new object (or one whose home is down) goes to: by

@@ -135,6 +135,19 @@ void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
   __builtin_prefetch(first + length - 1);
 }
 
+void remote_region::prefetch(std::span<const std::uint64_t> offsets, std::size_t length) const {
+  if (mapped_ == nullptr || length == 0 || length > size_) return;
+  for (const std::uint64_t offset : offsets)
+    if (offset <= size_ - length) prepare_reads(offset, length);
+  constexpr std::size_t line = 64;
+  for (const std::uint64_t offset : offsets) {
+    if (offset > size_ - length) continue;
+    const std::byte* first = mapped_ + offset;
+    for (std::size_t at = 0; at < length; at += line) __builtin_prefetch(first + at);
+    __builtin_prefetch(first + length - 1);
+  }
+}
+
 void remote_region::prepare_puts(std::uint64_t offset, std::size_t length) const {
   if (writable_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
   constexpr std::uint64_t stretch = 2 << 20;

@@ -63,6 +63,11 @@ class remote_region {
   /// misses instead of taking them one after another. Does nothing
   /// otherwise, or out of bounds.
   void prefetch(std::uint64_t offset, std::size_t length) const;
+  /// prefetch() of [offset, offset + length) for each of `offsets`, with
+  /// the loads started back to back: each one that misses the TLB holds the
+  /// core's retirement until its translation is done, so hints issued apart
+  /// (between a batch's other work) take their translations one by one.
+  void prefetch(std::span<const std::uint64_t> offsets, std::size_t length) const;
 
   /// Whether the region is mapped into this process (shared memory).
   bool mapped() const { return mapped_ != nullptr; }

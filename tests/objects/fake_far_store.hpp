@@ -77,9 +77,10 @@ class fake_far_store final : public objects::far_store {
     return {};
   }
 
-  void prefetch(std::uint32_t node, std::uint64_t offset, std::size_t) override {
+  using far_store::prefetch;
+  void prefetch(std::uint32_t node, std::span<const std::uint64_t> offsets, std::size_t) override {
     std::lock_guard held(mutex_);
-    hints_.emplace_back(node, offset);
+    for (const std::uint64_t offset : offsets) hints_.emplace_back(node, offset);
   }
   transport::result<void> read(std::uint32_t node, std::span<storage::object_location> where,
                                std::span<const std::span<std::byte>> into) override {

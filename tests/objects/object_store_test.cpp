@@ -321,7 +321,16 @@ TEST_CASE("prefetch reads each node's share in one batch", "[object_store]") {
   const auto gone = f.some_gone(records);
   const auto batches = f.far.read_batches();
   const auto reads = f.far.reads();
+  const auto hinted = f.far.hints().size();
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> homes;
+  for (const object_record* r : gone) homes.emplace_back(r->node, r->offset);
   CHECK(f.store->prefetch(gone) == gone.size());
+  // Every slot hinted at once before the reads (a node's hints together).
+  auto hints = f.far.hints();
+  hints.erase(hints.begin(), hints.begin() + static_cast<std::ptrdiff_t>(hinted));
+  std::ranges::sort(hints);
+  std::ranges::sort(homes);
+  CHECK(hints == homes);
   CHECK(f.far.read_batches() - batches <= 2);
   CHECK(f.far.reads() - reads == gone.size());
   CHECK(f.store->counts().prefetch_issued == gone.size());

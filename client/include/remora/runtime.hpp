@@ -7,8 +7,10 @@
 #pragma once
 
 #include <memory>
+#include <ranges>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "remora/array.hpp"
 #include "remora/array_view.hpp"
@@ -103,6 +105,28 @@ class Runtime {
   BlobStore blob_store(const std::string& name, BlobStore::options o = {});
 
   Stats stats() const;
+
+  /// Brings in the objects of `handles` (UniquePtrs or SharedPtrs of this
+  /// runtime; empty ones are skipped) that are absent, with one batch of
+  /// reads per memory node, ahead of the derefs that will read them: a read
+  /// of many objects at random pays for one round instead of a miss each,
+  /// as a pipeline of requests would. A full cache is waited for, as a
+  /// deref would, within the timeout; what still finds no room, or whose
+  /// node cannot give it back, is left to the derefs (which throw).
+  /// Throws InvalidObject for a handle of another Runtime.
+  template <std::ranges::input_range Handles>
+  void fetch(Handles&& handles) {
+    detail::object_runtime* const rt = objects();
+    std::vector<detail::object_record*> wanted;
+    if constexpr (std::ranges::sized_range<Handles>) wanted.reserve(std::ranges::size(handles));
+    for (const auto& h : handles)
+      if (detail::object_record* r = detail::handle_factory::record_of(h, rt)) {
+        // Each record's word starts loading as soon as its handle is read.
+        __builtin_prefetch(&r->meta());
+        wanted.push_back(r);
+      }
+    if (!wanted.empty()) rt->fetch_many(wanted);
+  }
 
  private:
   struct opened {

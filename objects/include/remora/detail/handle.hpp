@@ -38,6 +38,14 @@ struct handle_factory {
   static Handle make(Parts&&... parts) {
     return Handle(std::forward<Parts>(parts)...);
   }
+  /// A handle's record, or null when it holds no object. Throws
+  /// InvalidObject when the handle belongs to a runtime other than `rt`.
+  template <class Handle>
+  static object_record* record_of(const Handle& h, const object_runtime* rt) {
+    if (h.record_ != nullptr && h.runtime_ != rt) [[unlikely]]
+      throw InvalidObject("a handle of another Runtime (each Runtime fetches its own objects)");
+    return h.record_;
+  }
   /// An Array's state; throws InvalidObject when it holds none.
   template <class A>
   static auto& state_of(A& a) {
