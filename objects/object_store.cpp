@@ -539,7 +539,6 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
   // from about 30,000 misses in 131,072 chunks to under 1,300, and from
   // 0.9-1.1x one reader to 1.5-1.7x.
   if (full && prefetch_on_reader_) std::this_thread::yield();
-
   return handled;
 }
 

@@ -97,7 +97,7 @@ TEST_CASE("fetch takes SharedPtrs in any range, skips empty handles, refuses ano
   CHECK(rt.stats().prefetch_issued == fetched.prefetch_issued);
 }
 
-TEST_CASE("fetch of objects whose node was killed returns in bounded time; their reads say why",
+TEST_CASE("fetch of objects on a killed node returns in bounded time, and their reads say why",
           "[client][fetch][failure]") {
   remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
   remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
