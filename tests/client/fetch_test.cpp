@@ -97,6 +97,23 @@ TEST_CASE("fetch takes SharedPtrs in any range, skips empty handles, refuses ano
   CHECK(rt.stats().prefetch_issued == fetched.prefetch_issued);
 }
 
+TEST_CASE("fetch of more objects than the cache holds returns, and every object reads back",
+          "[client][fetch]") {
+  remora::Runtime rt(remora::Options{}.dram_cache(4 << 20));
+  auto objects = many<remora::UniquePtr<wide>>([&](wide w) { return rt.make_unique<wide>(w); });
+  const auto before = rt.stats();
+  const auto start = std::chrono::steady_clock::now();
+  rt.fetch(objects);  // 25 MiB through a 4 MiB cache
+  CHECK(std::chrono::steady_clock::now() - start < 60s);
+  CHECK(rt.stats().prefetch_issued - before.prefetch_issued >= objects.size() / 2);
+  std::size_t wrong = 0;
+  for (std::uint64_t i = 0; i < objects.size(); ++i) {
+    const wide v = objects[i].read();
+    wrong += v.a != i || v.b != ~i;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("fetch of objects on a killed node returns in bounded time, and their reads say why",
           "[client][fetch][failure]") {
   remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
