@@ -28,9 +28,11 @@ constexpr std::size_t free_batch = 256;
 constexpr std::size_t hinted_bytes = 128;
 
 // What a prefetch works in, kept by each thread from one batch to the
-// next (allocating them took a tenth of a 16-object gather's time). A
-// prefetch does not call itself, so a thread's one set is enough.
+// next (allocating them took a tenth of a 16-object gather's time), unless
+// a batch made them large. A prefetch does not call itself, so a thread's
+// one set is enough.
 struct prefetch_scratch {
+  static constexpr std::size_t kept = 4096;  // entries kept; a larger batch's are let go
   std::vector<object_record*> claimed;
   std::vector<std::size_t> position;  // of each claimed chunk in the batch
   std::vector<std::uint32_t> sizes;
@@ -527,6 +529,7 @@ std::size_t object_store::prefetch(std::span<object_record* const> chunks, std::
       s.arrived[i]->meta().install(s.arrived_slots[i], {.hot = true, .prefetched = true});
     issued += s.arrived.size();
   }
+  if (s.claimed.capacity() > prefetch_scratch::kept) s = prefetch_scratch{};
   bytes_in_.fetch_add(bytes, std::memory_order_relaxed);
   prefetch_issued_.fetch_add(issued, std::memory_order_relaxed);
   if (fetched != nullptr) *fetched = issued;

@@ -127,12 +127,7 @@ void remote_region::prepare_reads(std::uint64_t offset, std::size_t length) cons
 }
 
 void remote_region::prefetch(std::uint64_t offset, std::size_t length) const {
-  if (mapped_ == nullptr || length == 0 || offset > size_ || length > size_ - offset) return;
-  prepare_reads(offset, length);
-  constexpr std::size_t line = 64;
-  const std::byte* first = mapped_ + offset;
-  for (std::size_t at = 0; at < length; at += line) __builtin_prefetch(first + at);
-  __builtin_prefetch(first + length - 1);
+  prefetch(std::span(&offset, 1), length);
 }
 
 void remote_region::prefetch(std::span<const std::uint64_t> offsets, std::size_t length) const {
