@@ -62,9 +62,11 @@ TEST_CASE("fetch brings a batch of evicted objects in, and the reads after it hi
     wrong += v.a != i || v.b != ~i;
   }
   CHECK(wrong == 0);
+  // Every object the fetch brought was there for its read. (One that was
+  // resident already may have been evicted since: the evacuator runs.)
   const auto after = rt.stats();
-  CHECK(after.misses == fetched.misses);  // every read found its object
   CHECK(after.prefetch_hits - fetched.prefetch_hits == issued);
+  CHECK(after.misses - fetched.misses <= 64 - issued);
 }
 
 TEST_CASE("fetch takes SharedPtrs in any range, skips empty handles, refuses another Runtime's",
@@ -77,11 +79,13 @@ TEST_CASE("fetch takes SharedPtrs in any range, skips empty handles, refuses ano
   const auto before = rt.stats();
   rt.fetch(some);
   const auto fetched = rt.stats();
-  CHECK(fetched.prefetch_issued - before.prefetch_issued >= 50);
+  const auto issued = fetched.prefetch_issued - before.prefetch_issued;
+  CHECK(issued >= 50);
   std::size_t wrong = 0;
   for (std::uint64_t i = 0; i < 100; ++i) wrong += some[i].read().a != i;
   CHECK(wrong == 0);
-  CHECK(rt.stats().misses == fetched.misses);
+  CHECK(rt.stats().prefetch_hits - fetched.prefetch_hits == issued);
+  CHECK(rt.stats().misses - fetched.misses <= 100 - issued);
 
   remora::Runtime other;
   std::vector<remora::UniquePtr<wide>> mixed;
