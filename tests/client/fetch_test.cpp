@@ -17,7 +17,6 @@
 #include "tests/support/child_process.hpp"
 
 using namespace std::chrono_literals;
-using remora::testing::start_node;
 using remora::testing::wide;
 
 namespace {
@@ -120,17 +119,13 @@ TEST_CASE("fetch of more objects than the cache holds returns, and every object 
 
 TEST_CASE("fetch of objects on a killed node returns in bounded time, and their reads say why",
           "[client][fetch][failure]") {
-  remora::testing::child_process a({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
-  remora::testing::child_process b({REMORA_MEMNODE, "--port=0", "--capacity=128MiB"});
-  remora::Runtime rt(remora::Options{}
-                         .dram_cache(4 << 20)
-                         .memory_node(start_node(a))
-                         .memory_node(start_node(b))
-                         .timeout(3s)
-                         .dead_after(1s));
+  remora::Options options;
+  options.dram_cache(4 << 20).timeout(3s).dead_after(1s);
+  auto nodes = remora::testing::start_nodes(2, options);
+  remora::Runtime rt(options);
   auto objects = many<remora::UniquePtr<wide>>([&](wide w) { return rt.make_unique<wide>(w); });
-  a.signal(SIGKILL);
-  REQUIRE(a.wait_exit(5s).has_value());
+  nodes[0]->signal(SIGKILL);
+  REQUIRE(nodes[0]->wait_exit(5s).has_value());
   const auto picked = pick(objects.size(), 256, 11);
   const auto before = rt.stats();
   const auto start = std::chrono::steady_clock::now();
