@@ -12,16 +12,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/thread_logger.hpp"
+#include "transport/mutex.hpp"
 #include "transport/result.hpp"
 
 namespace remora::actors {
@@ -32,7 +31,7 @@ class outcome {
  public:
   void settle(transport::result<R> r) {
     {
-      std::lock_guard held(mutex_);
+      transport::lock_guard held(mutex_);
       if (value_) return;
       value_.emplace(std::move(r));
     }
@@ -43,11 +42,12 @@ class outcome {
   transport::result<R> wait(std::chrono::milliseconds limit, const std::string& what,
                             const std::function<bool()>& give_up = {}) {
     const auto until = std::chrono::steady_clock::now() + limit;
-    std::unique_lock held(mutex_);
+    transport::unique_lock held(mutex_);
     for (;;) {
       const auto slice =
           std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(10));
-      if (ready_.wait_until(held, slice, [&] { return value_.has_value(); }))
+      if (ready_.wait_until(held, slice,
+                            [&]() REMORA_REQUIRES(mutex_) { return value_.has_value(); }))
         return std::move(*value_);
       if (std::chrono::steady_clock::now() >= until)
         return transport::error{transport::errc::timeout, what + ": no reply before the deadline"};
@@ -57,9 +57,9 @@ class outcome {
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::optional<transport::result<R>> value_;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  transport::condition_variable ready_;
+  std::optional<transport::result<R>> value_ REMORA_GUARDED_BY(mutex_);
 };
 
 /// What a lost connection answers.
@@ -95,7 +95,7 @@ class requesters {
 
   std::unique_ptr<caf::scoped_actor> take() {
     {
-      std::lock_guard held(mutex_);
+      transport::lock_guard held(mutex_);
       if (!idle_.empty()) {
         auto r = std::move(idle_.back());
         idle_.pop_back();
@@ -107,14 +107,14 @@ class requesters {
     return r;
   }
   void give_back(std::unique_ptr<caf::scoped_actor> r) {
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     idle_.push_back(std::move(r));
   }
 
  private:
   caf::actor_system& system_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<caf::scoped_actor>> idle_;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  std::vector<std::unique_ptr<caf::scoped_actor>> idle_ REMORA_GUARDED_BY(mutex_);
 };
 
 /// A request sent (start_ask) whose reply of type R wait() takes, on the

@@ -1,7 +1,6 @@
 #include "actors/control_plane.hpp"
 
 #include <map>
-#include <mutex>
 #include <tuple>
 
 #include <sys/socket.h>
@@ -12,6 +11,7 @@
 
 #include "actors/control_plane_impl.hpp"
 #include "actors/preamble.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::actors {
 
@@ -96,20 +96,20 @@ class node_connector_actor final : public caf::io::middleman_actor_impl {
 };
 
 // The actor systems of this process, by their options.
-std::mutex systems_mutex;
+transport::mutex systems_mutex;
 std::map<std::tuple<std::string, std::string, std::string, unsigned>,
          std::weak_ptr<control_plane::impl>>
-    systems;  // GUARDED_BY(systems_mutex)
+    systems REMORA_GUARDED_BY(systems_mutex);
 
 }  // namespace
 
 void node_tokens::set(const std::string& host, std::uint16_t port, const std::string& token) {
-  std::lock_guard held(mutex_);
+  transport::lock_guard held(mutex_);
   tokens_[{host, port}] = token;
 }
 
 std::string node_tokens::of(const std::string& host, std::uint16_t port) const {
-  std::lock_guard held(mutex_);
+  transport::lock_guard held(mutex_);
   auto it = tokens_.find({host, port});
   return it == tokens_.end() ? std::string{} : it->second;
 }
@@ -127,7 +127,7 @@ control_plane::impl::~impl() {
 }
 
 control_plane::control_plane(const tls_options& tls, unsigned scheduler_threads) {
-  std::lock_guard held(systems_mutex);
+  transport::lock_guard held(systems_mutex);
   auto& shared = systems[{tls.certificate, tls.key, tls.ca_file, scheduler_threads}];
   impl_ = shared.lock();
   if (!impl_) {

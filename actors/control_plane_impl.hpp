@@ -5,7 +5,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -15,6 +14,7 @@
 #include "actors/control_plane.hpp"
 #include "actors/messages.hpp"
 #include "actors/thread_logger.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::actors {
 
@@ -31,8 +31,8 @@ class node_tokens {
   std::string of(const std::string& host, std::uint16_t port) const;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::uint16_t>, std::string> tokens_;  // GUARDED_BY(mutex_)
+  mutable transport::mutex mutex_;
+  std::map<std::pair<std::string, std::uint16_t>, std::string> tokens_ REMORA_GUARDED_BY(mutex_);
 };
 
 struct control_plane::impl {

@@ -3,10 +3,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -23,6 +21,7 @@
 
 #include "actors/preamble.hpp"
 #include "actors/thread_logger.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::actors {
 
@@ -55,17 +54,18 @@ struct door_state {
     std::uint64_t serial;
     door_connection* connection;  // attached to BASP: BASP holds a reference
   };
-  std::mutex mutex;
-  std::condition_variable wake;                // the timer: a deadline added, or stopping
-  std::map<peer, waiting_connection> waiting;  // open and not admitted yet
+  transport::mutex mutex;
+  transport::condition_variable wake;  // the timer: a deadline added, or stopping
+  std::map<peer, waiting_connection> waiting REMORA_GUARDED_BY(mutex);  // open, not admitted yet
   struct deadline {
     clock::time_point when;
     peer who;
     std::uint64_t serial;
   };
-  std::deque<deadline> deadlines;  // in time order (one timeout for all)
-  std::uint64_t serials = 0;
-  bool stopping = false;
+  // In time order (one timeout for all).
+  std::deque<deadline> deadlines REMORA_GUARDED_BY(mutex);
+  std::uint64_t serials REMORA_GUARDED_BY(mutex) = 0;
+  bool stopping REMORA_GUARDED_BY(mutex) = false;
 };
 
 // Where `fd`'s peer is, as CAF names it to BASP (remote_addr, remote_port).
@@ -202,7 +202,7 @@ class door_connection : public caf::io::scribe {
 
   // Out of the timer's sight: admitted or closed.
   void forget() {
-    std::lock_guard held(door_->mutex);
+    transport::lock_guard held(door_->mutex);
     auto it = door_->waiting.find(peer_);
     if (it != door_->waiting.end() && it->second.connection == this) door_->waiting.erase(it);
   }
@@ -306,7 +306,7 @@ class gated_doorman final : public net::doorman_impl {
     }
     const auto handle = connection->hdl();
     {
-      std::lock_guard held(door_->mutex);
+      transport::lock_guard held(door_->mutex);
       const std::uint64_t serial = ++door_->serials;
       door_->waiting[connection->remote()] = {serial, connection.get()};
       door_->deadlines.push_back(
@@ -356,7 +356,7 @@ struct front_door::impl {
 
   ~impl() {
     {
-      std::lock_guard held(door->mutex);
+      transport::lock_guard held(door->mutex);
       door->stopping = true;
     }
     door->wake.notify_one();
@@ -366,7 +366,7 @@ struct front_door::impl {
 
   // The timer: closes each connection not admitted by its deadline.
   void expire_late() {
-    std::unique_lock held(door->mutex);
+    transport::unique_lock held(door->mutex);
     while (!door->stopping) {
       if (door->deadlines.empty()) {
         door->wake.wait(held);
@@ -420,7 +420,7 @@ bool front_door::admits_at_hello() const {
 }
 
 void front_door::admit(const std::string& host, std::uint16_t port) {
-  std::lock_guard held(impl_->door->mutex);
+  transport::lock_guard held(impl_->door->mutex);
   auto it = impl_->door->waiting.find({host, port});
   if (it == impl_->door->waiting.end()) return;
   it->second.connection->admit();

@@ -41,7 +41,7 @@ registration::registration(etcd_client etcd, std::string address, std::int64_t l
 
 registration::~registration() {
   {
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -51,9 +51,10 @@ registration::~registration() {
 
 void registration::loop() {
   pthread_setname_np(pthread_self(), "remora.member");
-  std::unique_lock held(mutex_);
+  transport::unique_lock held(mutex_);
   // Renew three times a lease: two renewals may fail before it expires.
-  while (!wake_.wait_for(held, std::chrono::seconds(ttl_seconds) / 3, [&] { return stop_; })) {
+  while (!wake_.wait_for(held, std::chrono::seconds(ttl_seconds) / 3,
+                         [&]() REMORA_REQUIRES(mutex_) { return stop_; })) {
     held.unlock();
     auto alive = etcd_.keep_alive(lease_);
     if (!alive && alive.err().code == transport::errc::unknown_object) {

@@ -9,14 +9,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "actors/etcd_client.hpp"
+#include "transport/mutex.hpp"
 #include "transport/result.hpp"
 
 namespace remora::actors {
@@ -41,9 +40,9 @@ class registration {
   const etcd_client etcd_;
   const std::string key_, address_;
   std::int64_t lease_;  // the thread's, after start
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  transport::condition_variable wake_;
+  bool stop_ REMORA_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -1,7 +1,5 @@
 #include "actors/node_client.hpp"
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -12,6 +10,7 @@
 #include "actors/preamble.hpp"
 #include "actors/publications.hpp"
 #include "transport/bootstrap.hpp"
+#include "transport/mutex.hpp"
 #include "transport/secure_random.hpp"
 #include "transport/stop_flag.hpp"
 
@@ -125,10 +124,10 @@ struct node_client::impl {
 
   // What watch() asked to be called when a connection is lost.
   struct watch_hook {
-    std::mutex mutex;
-    std::function<void()> call;  // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    std::function<void()> call REMORA_GUARDED_BY(mutex);
     void operator()() {
-      std::lock_guard held(mutex);
+      transport::lock_guard held(mutex);
       if (call) call();
     }
   };
@@ -552,7 +551,7 @@ std::uint64_t node_client::reconnects() const {
 
 void node_client::watch(std::function<void()> lost) {
   auto& hook = *impl_->watchers;
-  std::lock_guard held(hook.mutex);
+  transport::lock_guard held(hook.mutex);
   if (!hook.call) hook.call = std::move(lost);
 }
 

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "actors/membership.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::client {
 
@@ -12,7 +13,7 @@ member_watch::member_watch(actors::etcd_client etcd, node_far_store& far,
 
 member_watch::~member_watch() {
   {
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -21,8 +22,8 @@ member_watch::~member_watch() {
 
 void member_watch::loop() {
   pthread_setname_np(pthread_self(), "remora.members");
-  std::unique_lock held(mutex_);
-  while (!wake_.wait_for(held, interval_, [this] { return stop_; })) {
+  transport::unique_lock held(mutex_);
+  while (!wake_.wait_for(held, interval_, [this]() REMORA_REQUIRES(mutex_) { return stop_; })) {
     held.unlock();
     // etcd away: the nodes known so far go on serving; the next look tries again.
     if (auto members = actors::list_members(etcd_))

@@ -11,12 +11,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "actors/etcd_client.hpp"
 #include "client/node_far_store.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::client {
 
@@ -39,9 +38,9 @@ class member_watch {
   node_far_store& far_;
   const std::chrono::milliseconds interval_;
   std::atomic<std::uint64_t> joined_{0};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  transport::condition_variable wake_;
+  bool stop_ REMORA_GUARDED_BY(mutex_) = false;
   std::thread thread_;  // last: starts once the rest is ready
 };
 

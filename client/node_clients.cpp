@@ -3,15 +3,17 @@
 #include <atomic>
 #include <string>
 
+#include "transport/mutex.hpp"
+
 namespace remora::client {
 
 struct node_clients::pool {
-  std::mutex mutex;
-  std::vector<std::unique_ptr<set>> all;  // GUARDED_BY(mutex)
-  std::vector<set*> free;                 // GUARDED_BY(mutex)
+  transport::mutex mutex;
+  std::vector<std::unique_ptr<set>> all REMORA_GUARDED_BY(mutex);
+  std::vector<set*> free REMORA_GUARDED_BY(mutex);
 
   void give_back(set* s) {
-    std::lock_guard lock(mutex);
+    transport::lock_guard lock(mutex);
     free.push_back(s);
   }
 };
@@ -49,7 +51,7 @@ node_clients::~node_clients() {
 }
 
 node_clients::set* node_clients::take() {
-  std::lock_guard lock(pool_->mutex);
+  transport::lock_guard lock(pool_->mutex);
   if (!pool_->free.empty()) {
     set* s = pool_->free.back();
     pool_->free.pop_back();
@@ -87,7 +89,7 @@ bool node_clients::holds(std::uint32_t node) const {
 void node_clients::clear() {
   std::vector<std::unique_ptr<set>> all;
   {
-    std::lock_guard lock(pool_->mutex);
+    transport::lock_guard lock(pool_->mutex);
     all.swap(pool_->all);
     pool_->free.clear();
   }

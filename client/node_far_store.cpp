@@ -5,6 +5,7 @@
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
 #include "storage/packed_payload.hpp"
+#include "transport/mutex.hpp"
 #include "transport/secure_random.hpp"
 
 namespace remora::client {
@@ -130,7 +131,7 @@ bool node_far_store::knows(const actors::node_address& node) const {
 }
 
 result<void> node_far_store::add(const actors::node_address& node) {
-  std::lock_guard one_at_a_time(joining_);
+  transport::lock_guard one_at_a_time(joining_);
   if (knows(node)) return {};
   const std::uint32_t n = nodes();
   if (n == node_health::max_nodes)

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "client/node_health.hpp"
 #include "client/packed_objects.hpp"
 #include "objects/far_store.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::client {
 
@@ -124,8 +124,8 @@ class node_far_store final : public objects::far_store {
 
   // max_nodes entries: each set before the health counts its node.
   std::unique_ptr<actors::node_address[]> nodes_;
-  const std::uint64_t owner_;   // every client's objects at the nodes belong to this runtime
-  mutable std::mutex joining_;  // one add() at a time
+  const std::uint64_t owner_;         // every client's objects at the nodes belong to this runtime
+  mutable transport::mutex joining_;  // one add() at a time
   std::unique_ptr<node_clients> clients_;
   std::unique_ptr<node_health> health_;
   packed_objects packed_;

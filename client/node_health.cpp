@@ -30,7 +30,7 @@ node_health::node_health(std::vector<std::uint64_t> ids, heartbeat beat, options
 std::uint32_t node_health::add(std::uint64_t id) {
   std::uint32_t n;
   {
-    std::lock_guard held(signals_->mutex);
+    transport::lock_guard held(signals_->mutex);
     n = count_.load(std::memory_order_relaxed);
     ids_[n] = id;
     signals_->urgent[n] = true;  // its first heartbeat at once
@@ -43,7 +43,7 @@ std::uint32_t node_health::add(std::uint64_t id) {
 
 node_health::~node_health() {
   {
-    std::lock_guard held(signals_->mutex);
+    transport::lock_guard held(signals_->mutex);
     signals_->stop = true;
   }
   signals_->wake.notify_all();
@@ -53,7 +53,7 @@ node_health::~node_health() {
 void node_health::signals::lost(std::uint32_t node) {
   down[node].store(true, std::memory_order_release);
   {
-    std::lock_guard held(mutex);
+    transport::lock_guard held(mutex);
     urgent[node] = true;
   }
   wake.notify_all();
@@ -65,10 +65,10 @@ void node_health::loop() {
   std::vector<clock::time_point> due(max_nodes, clock::time_point::max());
   for (std::uint32_t n = 0; n < nodes(); ++n) due[n] = clock::now();  // the first at once
   std::uint32_t known = nodes();
-  std::unique_lock held(sig.mutex);
+  transport::unique_lock held(sig.mutex);
   while (!sig.stop) {
     const auto next = *std::min_element(due.begin(), due.end());
-    const bool woken = sig.wake.wait_until(held, next, [&] {
+    const bool woken = sig.wake.wait_until(held, next, [&]() REMORA_REQUIRES(sig.mutex) {
       return sig.stop || std::find(sig.urgent.begin(), sig.urgent.end(), true) != sig.urgent.end();
     });
     if (sig.stop) break;

@@ -25,14 +25,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "transport/mutex.hpp"
 #include "transport/result.hpp"
 
 namespace remora::client {
@@ -94,10 +93,10 @@ class node_health {
   struct signals {
     signals() : down(std::make_unique<std::atomic<bool>[]>(max_nodes)), urgent(max_nodes, false) {}
     std::unique_ptr<std::atomic<bool>[]> down;
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::vector<bool> urgent;  // GUARDED_BY(mutex)
-    bool stop = false;         // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    transport::condition_variable wake;
+    std::vector<bool> urgent REMORA_GUARDED_BY(mutex);
+    bool stop REMORA_GUARDED_BY(mutex) = false;
     void lost(std::uint32_t node);
   };
 

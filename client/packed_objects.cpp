@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "storage/packed_payload.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::client {
 
@@ -102,7 +103,7 @@ void packed_objects::wrote(std::uint32_t node, std::span<const object_location> 
     if (where[i].size < storage::packed_min_size) continue;
     const std::uint64_t k = key(node, where[i].id);
     shard& sh = shard_of(k);
-    std::lock_guard lock(sh.mutex);
+    transport::lock_guard lock(sh.mutex);
     if (outcome[i] && s.packed[i] != 0)
       sh.lengths[k] = s.packed[i];
     else
@@ -115,7 +116,7 @@ void packed_objects::forget(std::uint32_t node, std::span<const storage::object_
   for (storage::object_id id : ids) {
     const std::uint64_t k = key(node, id);
     shard& sh = shard_of(k);
-    std::lock_guard lock(sh.mutex);
+    transport::lock_guard lock(sh.mutex);
     sh.lengths.erase(k);
   }
 }
@@ -124,7 +125,7 @@ std::uint32_t packed_objects::known(std::uint32_t node, storage::object_id id) c
   if (mode_ == Options::compression::off) return 0;
   const std::uint64_t k = key(node, id);
   shard& sh = shard_of(k);
-  std::lock_guard lock(sh.mutex);
+  transport::lock_guard lock(sh.mutex);
   const auto it = sh.lengths.find(k);
   return it == sh.lengths.end() ? 0 : it->second;
 }

@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -29,6 +28,7 @@
 #include "remora/options.hpp"
 #include "storage/arena.hpp"
 #include "storage/remote_arena.hpp"
+#include "transport/mutex.hpp"
 #include "transport/result.hpp"
 
 namespace remora::client {
@@ -98,8 +98,8 @@ class packed_objects {
  private:
   static constexpr std::size_t shards = 16;
   struct shard {
-    std::mutex mutex;
-    std::unordered_map<std::uint64_t, std::uint32_t> lengths;  // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    std::unordered_map<std::uint64_t, std::uint32_t> lengths REMORA_GUARDED_BY(mutex);
   };
   // Unpacks, in place, the payloads a read of whole objects found packed
   // (corrupt: a packed payload whose frame does not check).

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <bit>
+#include <memory>
 #include <string>
+#include <thread>
+#include <unordered_map>
 
 #include "objects/epochs.hpp"
 #include "remora/errors.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::detail {
 
@@ -17,8 +21,14 @@ struct access_log {
   struct chunk_users {
     scope_ref reader, writer;
   };
-  std::mutex mutex;
-  std::vector<chunk_users> chunks;  // GUARDED_BY(mutex)
+  transport::mutex mutex;
+  std::vector<chunk_users> chunks REMORA_GUARDED_BY(mutex);
+};
+
+struct reader_list {
+  transport::mutex mutex;
+  std::unordered_map<std::thread::id, std::unique_ptr<array_reader>> readers
+      REMORA_GUARDED_BY(mutex);
 };
 
 namespace {
@@ -26,7 +36,9 @@ std::atomic<std::uint64_t> next_array_key{1};
 
 }  // namespace
 
-array_state::array_state() : key(next_array_key.fetch_add(1, std::memory_order_relaxed)) {}
+array_state::array_state()
+    : key(next_array_key.fetch_add(1, std::memory_order_relaxed)),
+      others_(std::make_unique<reader_list>()) {}
 
 array_state::~array_state() {
   // A scope of this thread may still remember a chunk of this array, and
@@ -34,14 +46,14 @@ array_state::~array_state() {
   // its scope would hold chunks about to be released.)
   forget_slot_of(owner);
   primary.session.reset();  // stop the prefetchers before the chunks go
-  readers_.clear();
+  others_.reset();          // their prefetchers too
   for (object_record* r : chunks)
     if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->release(r);
 }
 
 void array_state::check_access(std::size_t c, bool for_write) {
   const scope_ref me = this_scope();
-  std::lock_guard lock(access->mutex);
+  transport::lock_guard lock(access->mutex);
   if (access->chunks.size() <= c) access->chunks.resize(chunks.size());
   auto& users = access->chunks[c];
   // Another thread's scope, still open.
@@ -67,8 +79,8 @@ array_reader* array_state::reader_slow() noexcept {
   if (primary_thread.compare_exchange_strong(none, &this_thread, std::memory_order_relaxed))
     return &primary;
   try {
-    std::lock_guard held(readers_mutex_);
-    auto& r = readers_[std::this_thread::get_id()];
+    transport::lock_guard held(others_->mutex);
+    auto& r = others_->readers[std::this_thread::get_id()];
     if (!r) r = std::make_unique<array_reader>();
     this_thread_readers.entries[key % reader_table::slots] = {key, r.get()};
     return r.get();
@@ -89,8 +101,8 @@ bool array_state::stop_prefetchers() {
   };
   forget_slot();
   stop(primary);
-  std::lock_guard held(readers_mutex_);
-  for (auto& [thread, r] : readers_) stop(*r);
+  transport::lock_guard held(others_->mutex);
+  for (auto& [thread, r] : others_->readers) stop(*r);
   return following;
 }
 

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <thread>
 #include <vector>
 
 #include "objects/epochs.hpp"
 #include "remora/detail/object_record.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::detail {
 
@@ -33,10 +33,10 @@ bool register_membarrier() {
 }
 
 struct registry {
-  std::mutex mutex;
-  std::vector<thread_state*> threads;  // GUARDED_BY(mutex)
-  std::uint64_t registrations = 0;     // GUARDED_BY(mutex): the last serial given
-  counter_totals retired;              // GUARDED_BY(mutex): of threads that ended
+  transport::mutex mutex;
+  std::vector<thread_state*> threads REMORA_GUARDED_BY(mutex);
+  std::uint64_t registrations REMORA_GUARDED_BY(mutex) = 0;  // the last serial given
+  counter_totals retired REMORA_GUARDED_BY(mutex);           // of threads that ended
 };
 
 registry& the_registry() {
@@ -48,7 +48,7 @@ registry& the_registry() {
 struct thread_exit {
   ~thread_exit() {
     auto& r = the_registry();
-    std::lock_guard lock(r.mutex);
+    transport::lock_guard lock(r.mutex);
     r.retired.derefs += this_thread.derefs.load(std::memory_order_relaxed);
     r.retired.deref_misses += this_thread.deref_misses.load(std::memory_order_relaxed);
     r.retired.misses += this_thread.misses.load(std::memory_order_relaxed);
@@ -99,7 +99,7 @@ bool register_thread() noexcept {
     thread_local thread_exit on_exit;
     (void)on_exit;
     auto& r = the_registry();
-    std::lock_guard lock(r.mutex);
+    transport::lock_guard lock(r.mutex);
     auto log = std::make_unique<std::atomic<const object_record*>[]>(inline_pins);
     r.threads.push_back(&this_thread);
     this_thread.pin_log = log.release();
@@ -145,7 +145,7 @@ bool still_open(const scope_ref& s) {
   // Under the mutex a registered thread cannot end (it unregisters under
   // it first), and a thread_state at the same address is told apart by
   // its serial.
-  std::lock_guard lock(r.mutex);
+  transport::lock_guard lock(r.mutex);
   if (std::find(r.threads.begin(), r.threads.end(), s.thread) == r.threads.end()) return false;
   return s.thread->serial == s.serial && s.thread->epoch.load(std::memory_order_acquire) == s.epoch;
 }
@@ -177,7 +177,7 @@ void pin_slow(const object_record* r) noexcept {
   for (std::uint32_t i = 0; i < n; ++i)
     bigger[i].store(t.pin_log[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
   {
-    std::lock_guard lock(the_registry().mutex);
+    transport::lock_guard lock(the_registry().mutex);
     delete[] t.pin_log;
     t.pin_log = bigger;
     t.pin_capacity *= 2;
@@ -222,7 +222,7 @@ bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned) {
   auto& r = the_registry();
   std::vector<std::pair<thread_state*, std::uint64_t>> inside;
   {
-    std::lock_guard lock(r.mutex);
+    transport::lock_guard lock(r.mutex);
     for (thread_state* t : r.threads) {
       if (t == &this_thread) continue;
       std::uint64_t e = t->epoch.load(std::memory_order_acquire);
@@ -235,7 +235,7 @@ bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned) {
     // rather than touch a dead thread's state.
     for (unsigned spins = 0;; ++spins) {
       {
-        std::lock_guard lock(r.mutex);
+        transport::lock_guard lock(r.mutex);
         if (std::find(r.threads.begin(), r.threads.end(), t) == r.threads.end()) break;
         if (look_at(*t, e, pinned) != scope_view::inside) break;
       }
@@ -252,7 +252,7 @@ bool wait_for_scopes(std::chrono::milliseconds timeout, pinned_set* pinned) {
 
 counter_totals sum_counters() {
   auto& r = the_registry();
-  std::lock_guard lock(r.mutex);
+  transport::lock_guard lock(r.mutex);
   counter_totals sum = r.retired;
   for (thread_state* t : r.threads) {
     sum.derefs += t->derefs.load(std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 
 #include "objects/random_id.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -68,7 +69,7 @@ std::string erasure_far_store::describe(std::uint32_t) const {
 std::size_t erasure_far_store::spans() {
   std::size_t count = 0;
   for (auto& s : spans_) {
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     count += s.objects.size();
   }
   return count;
@@ -81,7 +82,7 @@ object_location erasure_far_store::location_of(const column& c) {
 
 erasure_far_store::member erasure_far_store::find(object_id id) {
   auto& s = member_shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   return it == s.objects.end() ? member{} : it->second;
 }
@@ -174,13 +175,13 @@ result<void> erasure_far_store::allocate(std::uint32_t, std::span<object_locatio
     any = true;
     {
       auto& s = span_shard_of(plan.id);
-      std::lock_guard held(s.mutex);
+      transport::lock_guard held(s.mutex);
       s.objects[plan.id] = plan.s;
     }
     for (std::uint32_t c = 0; c < plan.objects.size(); ++c) {
       if (plan.s.at[c].id == 0) continue;
       auto& s = member_shard_of(plan.s.at[c].id);
-      std::lock_guard held(s.mutex);
+      transport::lock_guard held(s.mutex);
       s.objects[plan.s.at[c].id] = {plan.id, c};
     }
   }
@@ -201,7 +202,7 @@ result<void> erasure_far_store::write(std::uint32_t, object_location& where,
   }
   const member at = find(where.id);
   auto& shard = span_shard_of(at.span);
-  std::lock_guard held(shard.mutex);
+  transport::lock_guard held(shard.mutex);
   auto it = at.span == 0 ? shard.objects.end() : shard.objects.find(at.span);
   if (it == shard.objects.end())
     return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no span"};
@@ -356,7 +357,7 @@ result<void> erasure_far_store::read_spans(std::span<object_location> where,
     objects[i].at = find(where[i].id);
     if (objects[i].at.span != 0) {
       auto& shard = span_shard_of(objects[i].at.span);
-      std::lock_guard held(shard.mutex);
+      transport::lock_guard held(shard.mutex);
       if (auto it = shard.objects.find(objects[i].at.span); it != shard.objects.end())
         objects[i].col = it->second.at[objects[i].at.column];
     }
@@ -388,7 +389,7 @@ result<void> erasure_far_store::read_spans(std::span<object_location> where,
   for (std::size_t i = 0; i < where.size(); ++i) {
     if (!degraded[i]) continue;
     auto& shard = span_shard_of(objects[i].at.span);
-    std::lock_guard held(shard.mutex);
+    transport::lock_guard held(shard.mutex);
     auto it = shard.objects.find(objects[i].at.span);
     if (it == shard.objects.end())
       return error{errc::unknown_object, "object " + std::to_string(where[i].id) + " is gone"};
@@ -423,7 +424,7 @@ result<void> erasure_far_store::read_part(std::uint32_t, object_location& where,
   column col;
   if (at.span != 0) {
     auto& shard = span_shard_of(at.span);
-    std::lock_guard held(shard.mutex);
+    transport::lock_guard held(shard.mutex);
     if (auto it = shard.objects.find(at.span); it != shard.objects.end())
       col = it->second.at[at.column];
   }
@@ -453,7 +454,7 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
   for (object_id id : ids) {
     if (whole_count_.load(std::memory_order_relaxed) != 0 && free_whole(id, frees)) continue;
     auto& s = member_shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
     if (it == s.objects.end()) continue;  // already gone
     by_span[it->second.span].push_back(it->second.column);
@@ -461,7 +462,7 @@ result<void> erasure_far_store::free(std::uint32_t, std::span<const object_id> i
   }
   for (auto& [id, columns] : by_span) {
     auto& shard = span_shard_of(id);
-    std::lock_guard held(shard.mutex);
+    transport::lock_guard held(shard.mutex);
     auto it = shard.objects.find(id);
     if (it == shard.objects.end()) continue;
     span& s = it->second;

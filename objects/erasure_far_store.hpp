@@ -53,7 +53,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -63,6 +62,7 @@
 #include "objects/pending_frees.hpp"
 #include "objects/repair_thread.hpp"
 #include "storage/rs_code.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -160,12 +160,12 @@ class erasure_far_store final : public far_store {
     std::uint32_t column = 0;
   };
   struct span_shard {
-    std::mutex mutex;
-    std::unordered_map<std::uint64_t, span> objects;  // GUARDED_BY(mutex): by span id
+    transport::mutex mutex;
+    std::unordered_map<std::uint64_t, span> objects REMORA_GUARDED_BY(mutex);  // by span id
   };
   struct member_shard {
-    std::mutex mutex;
-    std::unordered_map<storage::object_id, member> objects;  // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    std::unordered_map<storage::object_id, member> objects REMORA_GUARDED_BY(mutex);
   };
   // An object kept whole on m + 1 nodes instead of in a span (sharing).
   struct whole {
@@ -174,8 +174,8 @@ class erasure_far_store final : public far_store {
     std::vector<copy> at;     // the copy reads go to first, then the others
   };
   struct whole_shard {
-    std::mutex mutex;
-    std::unordered_map<storage::object_id, whole> objects;  // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    std::unordered_map<storage::object_id, whole> objects REMORA_GUARDED_BY(mutex);
   };
 
   span_shard& span_shard_of(std::uint64_t span) { return spans_[span % spans_.size()]; }

@@ -6,6 +6,7 @@
 
 #include "objects/erasure_far_store.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -51,7 +52,7 @@ std::size_t erasure_far_store::repair_now(std::size_t max_spans) {
   frees_.flush();
   std::size_t made = 0, looked = 0;
   for (auto& shard : spans_) {
-    std::lock_guard held(shard.mutex);
+    transport::lock_guard held(shard.mutex);
     std::vector<std::pair<std::uint64_t, span*>> group;
     std::size_t group_bytes = 0;
     for (auto& [id, s] : shard.objects) {
@@ -185,7 +186,7 @@ std::size_t erasure_far_store::rebalance_now(std::size_t max_spans, bool& comple
   std::size_t moved = 0;
   by_node<std::vector<object_id>> frees;  // the moved columns' old copies, a request a node
   for (auto& shard : spans_) {
-    std::lock_guard held(shard.mutex);
+    transport::lock_guard held(shard.mutex);
     struct move {
       span* s;
       std::uint32_t column, to;

@@ -6,6 +6,7 @@
 
 #include "objects/erasure_far_store.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -29,7 +30,7 @@ constexpr std::size_t share_group_bytes = 32 << 20;
 
 std::optional<erasure_far_store::whole> erasure_far_store::find_whole(object_id id) {
   auto& s = whole_shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it == s.objects.end()) return std::nullopt;
   return it->second;
@@ -38,7 +39,7 @@ std::optional<erasure_far_store::whole> erasure_far_store::find_whole(object_id 
 std::size_t erasure_far_store::wholes() {
   std::size_t count = 0;
   for (auto& s : wholes_) {
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     count += s.objects.size();
   }
   return count;
@@ -55,7 +56,7 @@ void erasure_far_store::copies(std::uint32_t, const object_location& where,
   const member at = find(where.id);
   if (at.span == 0) return;
   auto& shard = span_shard_of(at.span);
-  std::lock_guard held(shard.mutex);
+  transport::lock_guard held(shard.mutex);
   if (auto it = shard.objects.find(at.span); it != shard.objects.end()) {
     const column& col = it->second.at[at.column];
     if (readable(col)) out.push_back({col.node, col.offset, col.version});
@@ -69,7 +70,7 @@ result<void> erasure_far_store::share(std::span<const object_id> ids) {
   if (auto r = make_whole(in_spans); !r) return r;
   for (object_id id : ids) {
     auto& s = whole_shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     if (auto it = s.objects.find(id); it != s.objects.end())
       it->second.views = 1;  // the publisher's
   }
@@ -97,7 +98,7 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
       t.id = ids[next];
       t.at = find(ids[next]);
       auto& shard = span_shard_of(t.at.span);
-      std::lock_guard held(shard.mutex);
+      transport::lock_guard held(shard.mutex);
       auto it = t.at.span == 0 ? shard.objects.end() : shard.objects.find(t.at.span);
       if (it == shard.objects.end())
         return error{errc::unknown_object,
@@ -163,17 +164,17 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
     for (taken& t : group) {
       {
         auto& s = whole_shard_of(t.id);
-        std::lock_guard held(s.mutex);
+        transport::lock_guard held(s.mutex);
         s.objects[t.id] = whole{.size = t.size, .views = 0, .at = t.copies};
       }
       whole_count_.fetch_add(1, std::memory_order_relaxed);
       {
         auto& s = member_shard_of(t.id);
-        std::lock_guard held(s.mutex);
+        transport::lock_guard held(s.mutex);
         s.objects.erase(t.id);
       }
       auto& shard = span_shard_of(t.at.span);
-      std::lock_guard held(shard.mutex);
+      transport::lock_guard held(shard.mutex);
       auto it = shard.objects.find(t.at.span);
       if (it == shard.objects.end()) continue;
       span& s = it->second;
@@ -197,14 +198,14 @@ result<void> erasure_far_store::make_whole(std::span<const object_id> ids) {
 void erasure_far_store::unshare(std::span<const object_id> ids) {
   for (object_id id : ids) {
     auto& s = whole_shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     if (auto it = s.objects.find(id); it != s.objects.end()) it->second.views = 0;  // ours again
   }
 }
 
 void erasure_far_store::forget(object_id id) {
   auto& s = whole_shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it != s.objects.end() && it->second.views > 0 && --it->second.views == 0) {
     s.objects.erase(it);  // the publication's copies: not freed from here
@@ -214,7 +215,7 @@ void erasure_far_store::forget(object_id id) {
 
 std::uint32_t erasure_far_store::adopt(const object_location& where, std::span<const copy> copies) {
   auto& s = whole_shard_of(where.id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto [it, made] = s.objects.try_emplace(where.id);
   if (made) whole_count_.fetch_add(1, std::memory_order_relaxed);
   if (!made && it->second.views > 0) {  // read through another record here already
@@ -227,7 +228,7 @@ std::uint32_t erasure_far_store::adopt(const object_location& where, std::span<c
 
 bool erasure_far_store::free_whole(object_id id, by_node<std::vector<object_id>>& frees) {
   auto& s = whole_shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it == s.objects.end()) return false;
   if (it->second.views > 0) return true;  // the publication's: it frees them
@@ -286,7 +287,7 @@ result<void> erasure_far_store::write_whole(object_id id, std::span<const std::b
   // Every copy, or the copy goes: a copy that missed a write must never be
   // read. The object stays while one copy took it.
   auto& s = whole_shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it == s.objects.end())
     return error{errc::unknown_object, "object " + std::to_string(id) + " is gone"};

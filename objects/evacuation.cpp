@@ -19,6 +19,7 @@
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -209,7 +210,7 @@ std::size_t object_store::promote(std::size_t tier) {
 }
 
 void object_store::note_writeback_error(const transport::error& e) {
-  std::lock_guard held(writeback_error_mutex_);
+  transport::lock_guard held(writeback_error_mutex_);
   last_writeback_error_ = e.message;
   last_writeback_error_at_ = std::chrono::steady_clock::now();
 }
@@ -294,7 +295,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
       bytes_out_.fetch_add(r->size, std::memory_order_relaxed);
     }
     if (no_room) {
-      std::lock_guard held(writeback_error_mutex_);
+      transport::lock_guard held(writeback_error_mutex_);
       full_until_[n] = clock::now() + full_backoff;
     }
   };
@@ -307,7 +308,7 @@ std::vector<object_record*> object_store::write_back(std::vector<object_record*>
 
 std::vector<std::uint32_t> object_store::out_of_room() {
   std::vector<std::uint32_t> full;
-  std::lock_guard held(writeback_error_mutex_);
+  transport::lock_guard held(writeback_error_mutex_);
   std::erase_if(full_until_, [now = std::chrono::steady_clock::now()](const auto& n) {
     return n.second <= now;
   });

@@ -58,7 +58,9 @@ storage::slab_allocator cache_slabs(storage::tier_memory& memory) {
 }  // namespace
 
 local_cache::local_cache(std::unique_ptr<storage::tier_memory> memory)
-    : memory_(std::move(memory)), slabs_(cache_slabs(*memory_)), reserve_(slabs_.capacity() / 16) {}
+    : memory_(std::move(memory)),
+      slabs_(cache_slabs(*memory_)),
+      reserve_(geometry().capacity() / 16) {}
 
 namespace {
 std::size_t slot_size(std::uint32_t size) {
@@ -71,12 +73,12 @@ std::byte* local_cache::slot_of(const object_record* r) {
 }
 
 std::byte* local_cache::allocate(std::uint32_t size, bool from_reserve) {
-  std::lock_guard lock(slot_mutex_);
+  transport::lock_guard lock(slot_mutex_);
   return allocate_locked(size, from_reserve);
 }
 
 std::size_t local_cache::allocate_many(std::span<const std::uint32_t> sizes, std::byte** out) {
-  std::lock_guard lock(slot_mutex_);
+  transport::lock_guard lock(slot_mutex_);
   std::size_t given = 0;
   for (; given < sizes.size(); ++given)
     if ((out[given] = allocate_locked(sizes[given], false)) == nullptr) break;
@@ -100,7 +102,7 @@ void local_cache::free_slot(std::byte* slot, std::uint32_t size) {
 
 storage::slot_ref local_cache::slot_ref_of(const std::byte* slot, std::uint32_t size) const {
   return {static_cast<std::uint64_t>(slot - memory_->data()),
-          static_cast<std::uint32_t>(slabs_.class_bytes(slot_size(size)))};
+          static_cast<std::uint32_t>(geometry().class_bytes(slot_size(size)))};
 }
 
 void local_cache::release(const std::vector<storage::slot_ref>& freed) {
@@ -109,7 +111,7 @@ void local_cache::release(const std::vector<storage::slot_ref>& freed) {
   constexpr std::size_t batch = 256;
   for (std::size_t first = 0; first < freed.size(); first += batch) {
     if (first != 0) slot_mutex_.yield_to_waiters();
-    std::lock_guard lock(slot_mutex_);
+    transport::lock_guard lock(slot_mutex_);
     for (std::size_t i = first; i < std::min(freed.size(), first + batch); ++i)
       slabs_.give_back(freed[i]);  // no quarantine (the constructor says why)
     used_.store(slabs_.used(), std::memory_order_relaxed);
@@ -124,7 +126,7 @@ void local_cache::add_resident(object_record* r) {
 void local_cache::add_residents(std::span<object_record* const> records) {
   bool many;
   {
-    std::lock_guard lock(arrivals_mutex_);
+    transport::lock_guard lock(arrivals_mutex_);
     arrivals_.insert(arrivals_.end(), records.begin(), records.end());
     many = arrivals_.size() >= arrivals_batch;
   }
@@ -132,14 +134,17 @@ void local_cache::add_residents(std::span<object_record* const> records) {
   // object made: they join the CLOCK here once there are many, if its lock
   // is free.
   if (many)
-    if (std::unique_lock lock(mutex_, std::try_to_lock); lock.owns_lock()) take_arrivals();
+    if (mutex_.try_lock()) {
+      transport::lock_guard lock(mutex_, std::adopt_lock);
+      take_arrivals();
+    }
 }
 
 void local_cache::take_arrivals() {
   {
     // The two lists trade places, each keeping its room: nothing is
     // allocated while the arrivals' lock is held.
-    std::lock_guard lock(arrivals_mutex_);
+    transport::lock_guard lock(arrivals_mutex_);
     arrivals_.swap(arrived_);
   }
   for (object_record* r : arrived_) add_resident_locked(r);
@@ -173,7 +178,7 @@ void local_cache::drop_resident(object_record* r, std::uint32_t place, std::byte
 }
 
 local_cache::forgotten local_cache::forget(object_record* r) {
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   take_arrivals();
   // A move between tiers happens under both tiers' locks: under ours, the
   // address says for certain whether the object lives here.
@@ -198,7 +203,7 @@ std::vector<object_record*> local_cache::sweep(
   std::vector<object_record*> prefetched;  // not read yet: only if nothing else is cold
   std::vector<object_record*> cooled;      // hot when the hand passed: a second look
   std::uint64_t bytes = 0;
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   take_arrivals();
   // One turn of the hand at most. Cold objects, and objects only a scan
   // touched, become candidates; hot ones lose H and get a second chance.
@@ -249,14 +254,14 @@ std::vector<object_record*> local_cache::sweep_page(const detail::pinned_set* he
     for (const object_record* r : held->items())
       if (const std::byte* at = slot_of(r); holds(at))
         avoid.push_back(static_cast<std::uint64_t>(at - memory_->data()));
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   take_arrivals();
   fragmented_.store(false, std::memory_order_relaxed);
   // When every page holds a pinned object, the sparsest still gives back
   // the slots of its unpinned ones (room for objects of its class).
   std::optional<std::pair<std::uint64_t, std::uint64_t>> page;
   {
-    std::lock_guard slots(slot_mutex_);
+    transport::lock_guard slots(slot_mutex_);
     page = slabs_.sparsest_page(avoid);
     if (!page) page = slabs_.sparsest_page();
   }
@@ -276,7 +281,7 @@ local_cache::victims local_cache::claim_if(
     const std::vector<object_record*>& candidates, std::uint64_t must_be_clear,
     const std::function<bool(const object_record&)>& goes_home) {
   victims out;
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   take_arrivals();
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     start_loading_after(candidates, i);
@@ -310,7 +315,7 @@ local_cache::victims local_cache::claim_victims(
 
 std::vector<object_record*> local_cache::hot(std::size_t max) {
   std::vector<object_record*> out;
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   take_arrivals();
   for (std::size_t step = 0; step < clock_.size() && out.size() < max; ++step) {
     if (hot_hand_ >= clock_.size()) hot_hand_ = 0;
@@ -331,7 +336,7 @@ std::vector<object_record*> local_cache::move(local_cache& from, local_cache& to
   std::vector<object_record*> dead;
   std::vector<storage::slot_ref> freed_from, freed_to;
   {
-    std::scoped_lock lock(from.mutex_, to.mutex_);
+    transport::lock_both lock(from.mutex_, to.mutex_);
     from.take_arrivals();
     to.take_arrivals();
     for (std::size_t i = 0; i < victims.size(); ++i) {
@@ -363,7 +368,7 @@ std::vector<object_record*> local_cache::finish(const victims& claimed, finished
     return r->version == 0 ? 0 : meta_state::home_hint(r->node, r->offset);
   };
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     take_arrivals();
     for (std::size_t i = 0; i < claimed.held.size(); ++i) {
       start_loading_after(claimed.held, i);
@@ -405,7 +410,7 @@ std::vector<object_record*> local_cache::restore(const std::vector<object_record
   std::vector<object_record*> dead;
   std::vector<storage::slot_ref> freed;
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     take_arrivals();
     for (object_record* r : victims) {
       // Forgotten while claimed: its last handle left it to the claimer
@@ -444,24 +449,26 @@ void local_cache::made_room() {
 }
 
 void local_cache::wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(slot_mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  transport::unique_lock lock(slot_mutex_);
   // Room made between the caller's failed allocation and this wait is not
   // slept through: a lost wake-up cost a whole timeout, with the cores idle
   // (two PageRank readers spent half their time so).
-  room_.wait_for(lock, timeout, [&] { return room_made_.load(std::memory_order_relaxed) != seen; });
+  while (room_made_.load(std::memory_order_relaxed) == seen)
+    if (room_.wait_until(lock, deadline) == std::cv_status::timeout) return;
 }
 
 std::uint64_t local_cache::footprint(std::uint32_t size) const {
-  const std::uint64_t slot = slabs_.class_bytes(slot_size(size));
-  return slabs_.page_size() / (slabs_.page_size() / slot);
+  const std::uint64_t slot = geometry().class_bytes(slot_size(size));
+  return geometry().page_size() / (geometry().page_size() / slot);
 }
 
 std::uint32_t local_cache::max_object_size() const {
-  return static_cast<std::uint32_t>(slabs_.max_slot_bytes());
+  return static_cast<std::uint32_t>(geometry().max_slot_bytes());
 }
 
 std::uint64_t local_cache::free_room() const {
-  const std::uint64_t usable = slabs_.capacity() - reserve_;
+  const std::uint64_t usable = geometry().capacity() - reserve_;
   const std::uint64_t used = used_.load(std::memory_order_relaxed);
   return used >= usable ? 0 : usable - used;
 }

@@ -50,7 +50,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -60,6 +59,7 @@
 #include "remora/detail/object_record.hpp"
 #include "storage/slab_allocator.hpp"
 #include "storage/tier_memory.hpp"
+#include "transport/mutex.hpp"
 #include "transport/result.hpp"
 
 namespace remora::objects {
@@ -163,7 +163,7 @@ class local_cache {
   /// passes: at once if it already was.
   void wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout);
 
-  std::uint64_t capacity() const { return slabs_.capacity(); }
+  std::uint64_t capacity() const { return geometry().capacity(); }
   std::uint64_t used() const;
   /// Room ordinary allocations still have (the reserve not counted).
   std::uint64_t free_room() const;
@@ -182,50 +182,61 @@ class local_cache {
   victims claim_if(const std::vector<object_record*>& candidates, std::uint64_t must_be_clear,
                    const std::function<bool(const object_record&)>& goes_home);
   // Takes `r` out of the CLOCK; its slot, at `slot`, goes into `freed` (for
-  // release()). REQUIRES: mutex_ held.
-  void drop_resident(object_record* r, std::byte* slot, std::vector<storage::slot_ref>& freed);
+  // release()).
+  void drop_resident(object_record* r, std::byte* slot, std::vector<storage::slot_ref>& freed)
+      REMORA_REQUIRES(mutex_);
   // The same, with r's place in the CLOCK read by the caller (while r was
   // still present here: see finish()).
   void drop_resident(object_record* r, std::uint32_t place, std::byte* slot,
-                     std::vector<storage::slot_ref>& freed);
+                     std::vector<storage::slot_ref>& freed) REMORA_REQUIRES(mutex_);
   // Gives `freed` back to the allocator, a batch under each hold of its lock,
-  // and wakes the threads waiting for room. REQUIRES: mutex_ not held, or
-  // held by the caller (the slots' lock comes after it).
-  void release(const std::vector<storage::slot_ref>& freed);
+  // and wakes the threads waiting for room. mutex_ may be held by the
+  // caller (the slots' lock comes after it).
+  void release(const std::vector<storage::slot_ref>& freed) REMORA_EXCLUDES(slot_mutex_);
   storage::slot_ref slot_ref_of(const std::byte* slot, std::uint32_t size) const;
-  std::byte* allocate_locked(std::uint32_t size, bool from_reserve);  // REQUIRES: slot_mutex_ held
-  void made_room();                                                   // REQUIRES: slot_mutex_ held
-  // The arrivals join the CLOCK. REQUIRES: mutex_ held; every holder calls it
-  // first, so that under mutex_ the CLOCK has every resident object.
-  void take_arrivals();
-  void add_resident_locked(object_record* r);  // REQUIRES: mutex_ held
+  std::byte* allocate_locked(std::uint32_t size, bool from_reserve) REMORA_REQUIRES(slot_mutex_);
+  void made_room() REMORA_REQUIRES(slot_mutex_);
+  // The arrivals join the CLOCK. Every holder of mutex_ calls it first, so
+  // that under mutex_ the CLOCK has every resident object.
+  void take_arrivals() REMORA_REQUIRES(mutex_) REMORA_EXCLUDES(arrivals_mutex_);
+  void add_resident_locked(object_record* r) REMORA_REQUIRES(mutex_);
   // Whether `r` was forgotten while claimed; it is not an orphan any more.
-  bool take_orphan(object_record* r);  // REQUIRES: mutex_ held
+  bool take_orphan(object_record* r) REMORA_REQUIRES(mutex_);
   // An orphan (take_orphan) leaves for good: no deref takes it back; its
-  // slot goes into `freed`, its record into `dead`. REQUIRES: mutex_ held.
+  // slot goes into `freed`, its record into `dead`.
   bool let_go_orphan(object_record* r, std::vector<storage::slot_ref>& freed,
-                     std::vector<object_record*>& dead);
-  bool is_resident(object_record* r) const;  // REQUIRES: mutex_ held
+                     std::vector<object_record*>& dead) REMORA_REQUIRES(mutex_);
+  bool is_resident(object_record* r) const REMORA_REQUIRES(mutex_);
 
-  std::unique_ptr<storage::tier_memory> memory_;
-  mutable std::mutex mutex_;             // the CLOCK's
-  std::vector<object_record*> clock_;    // GUARDED_BY(mutex_); see cache_index()
-  std::vector<object_record*> orphans_;  // GUARDED_BY(mutex_): forgotten mid-evacuation
-  std::size_t hand_ = 0;                 // GUARDED_BY(mutex_)
-  std::size_t hot_hand_ = 0;             // GUARDED_BY(mutex_)
+  // The slab allocator's sizes (its classes, page size, capacity): fixed at
+  // its construction, read without its lock.
+  const storage::slab_allocator& geometry() const REMORA_NO_THREAD_SAFETY_ANALYSIS {
+    return slabs_;
+  }
 
-  brief_mutex slot_mutex_;  // the slots'
+  std::unique_ptr<storage::tier_memory> memory_;  // constant after construction
+
+  // The CLOCK's lock, and what it guards.
+  mutable transport::mutex mutex_;
+  std::vector<object_record*> clock_ REMORA_GUARDED_BY(mutex_);    // see cache_index()
+  std::vector<object_record*> orphans_ REMORA_GUARDED_BY(mutex_);  // forgotten mid-evacuation
+  std::size_t hand_ REMORA_GUARDED_BY(mutex_) = 0;
+  std::size_t hot_hand_ REMORA_GUARDED_BY(mutex_) = 0;
+  std::vector<object_record*> arrived_ REMORA_GUARDED_BY(mutex_);  // empty but for take_arrivals
+
+  // The slots' lock, and what it guards.
+  brief_mutex slot_mutex_;
   std::condition_variable_any room_;
+  storage::slab_allocator slabs_ REMORA_GUARDED_BY(slot_mutex_);
+  const std::uint64_t reserve_;              // kept for allocations from the reserve
   std::atomic<std::uint64_t> room_made_{0};  // written under slot_mutex_ (made_room)
-  storage::slab_allocator slabs_;            // GUARDED_BY(slot_mutex_)
-  std::uint64_t reserve_;
-  std::atomic<std::uint64_t> used_{0};  // slabs_.used(), readable without the lock
+  std::atomic<std::uint64_t> used_{0};       // slabs_.used(), readable without the lock
   std::atomic<bool> fragmented_{false};
 
+  // The arrivals' lock, and what it guards.
   static constexpr std::size_t arrivals_batch = 4096;
   brief_mutex arrivals_mutex_;
-  std::vector<object_record*> arrivals_;  // GUARDED_BY(arrivals_mutex_): not in clock_ yet
-  std::vector<object_record*> arrived_;   // GUARDED_BY(mutex_): empty but for take_arrivals
+  std::vector<object_record*> arrivals_ REMORA_GUARDED_BY(arrivals_mutex_);  // not in clock_ yet
 };
 
 }  // namespace remora::objects

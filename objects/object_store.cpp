@@ -13,6 +13,7 @@
 #include "remora/errors.hpp"
 #include "storage/slot.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -170,7 +171,7 @@ std::byte* object_store::allocate_slot(std::uint32_t size, std::size_t tier) {
   }
   std::string why;
   {
-    std::lock_guard guard(writeback_error_mutex_);
+    transport::lock_guard guard(writeback_error_mutex_);
     if (!last_writeback_error_.empty() &&
         std::chrono::steady_clock::now() - last_writeback_error_at_ < timeout_)
       why = " (a write-back failed meanwhile: " + last_writeback_error_ + ")";

@@ -20,7 +20,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -33,6 +32,7 @@
 #include "objects/tier_stack.hpp"
 #include "objects/tiering_thread.hpp"
 #include "remora/detail/object_record.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -183,13 +183,14 @@ class object_store final : public detail::object_runtime {
   std::atomic<std::size_t> shared_count_{0};
   // Marks `r` shared or not; whether that changed it.
   bool mark_shared(detail::object_record* r, bool shared);
-  std::mutex writeback_error_mutex_;
-  std::string last_writeback_error_;  // GUARDED_BY(writeback_error_mutex_); empty: none
-  std::chrono::steady_clock::time_point last_writeback_error_at_;  // GUARDED_BY(the same)
+  transport::mutex writeback_error_mutex_;
+  std::string last_writeback_error_ REMORA_GUARDED_BY(writeback_error_mutex_);  // empty: none
+  std::chrono::steady_clock::time_point last_writeback_error_at_
+      REMORA_GUARDED_BY(writeback_error_mutex_);
   // Nodes that refused new objects for want of room (full, or the tenant's
-  // quota), and until when write-back asks them for none: GUARDED_BY(the
-  // same).
-  std::unordered_map<std::uint32_t, std::chrono::steady_clock::time_point> full_until_;
+  // quota), and until when write-back asks them for none.
+  std::unordered_map<std::uint32_t, std::chrono::steady_clock::time_point> full_until_
+      REMORA_GUARDED_BY(writeback_error_mutex_);
   std::unique_ptr<tiering_thread> tiering_;  // last: stops first
 };
 

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <vector>
 
 #include "objects/far_store.hpp"
 #include "objects/node_ranking.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -28,7 +28,7 @@ class pending_frees {
 
   /// Keeps a free of `id` on `node` for the next flush.
   void queue(std::uint32_t node, storage::object_id id) {
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     list(node).push_back(id);
   }
   /// Frees `ids` on `node` now, or keeps what it cannot take for later.
@@ -41,7 +41,7 @@ class pending_frees {
       first += part.size();
     }
     if (first == ids.size() || nodes_.dead(node)) return;
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     list(node).insert(list(node).end(), ids.begin() + first, ids.end());
   }
   /// free_on for each node's list in `lists` (emptied): one request a node
@@ -53,7 +53,7 @@ class pending_frees {
   void flush() {
     std::vector<std::vector<storage::object_id>> batch;
     {
-      std::lock_guard held(mutex_);
+      transport::lock_guard held(mutex_);
       batch.resize(frees_.size());
       for (std::uint32_t n = 0; n < batch.size(); ++n)
         if (nodes_.reachable(n) || nodes_.dead(n)) batch[n].swap(frees_[n]);
@@ -62,16 +62,16 @@ class pending_frees {
   }
 
  private:
-  // REQUIRES: mutex_ held. Nodes may join.
-  std::vector<storage::object_id>& list(std::uint32_t node) {
+  // Nodes may join.
+  std::vector<storage::object_id>& list(std::uint32_t node) REMORA_REQUIRES(mutex_) {
     if (node >= frees_.size()) frees_.resize(node + 1);
     return frees_[node];
   }
 
   far_store& nodes_;
   const std::size_t batch_;
-  std::mutex mutex_;
-  std::vector<std::vector<storage::object_id>> frees_;  // GUARDED_BY(mutex_): per node
+  transport::mutex mutex_;
+  std::vector<std::vector<storage::object_id>> frees_ REMORA_GUARDED_BY(mutex_);  // per node
 };
 
 }  // namespace remora::objects

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "transport/mutex.hpp"
 #include "transport/stop_flag.hpp"
 
 namespace remora::objects {
@@ -233,7 +234,7 @@ prefetcher::prefetcher(detail::prefetch_plan plan, hooks h)
 prefetcher::~prefetcher() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     stop_.store(true, std::memory_order_release);
   }
   wake_.notify_one();
@@ -253,7 +254,7 @@ void prefetcher::reader_moved() {
     rounds();
     return;
   }
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   wake_.notify_one();
 }
 
@@ -279,7 +280,7 @@ void prefetcher::run() {
     wake_at_.store(wake_at, std::memory_order_relaxed);
     idle_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    std::unique_lock lock(mutex_);
+    transport::unique_lock lock(mutex_);
     auto moved = [&] {
       return stop_.load(std::memory_order_relaxed) ||
              w.plan.cursor->load(std::memory_order_relaxed) >= wake_at;

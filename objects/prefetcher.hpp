@@ -23,15 +23,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <thread>
 
 #include "remora/detail/object_record.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -74,8 +73,8 @@ class prefetcher final : public detail::prefetch_session {
   void rounds();  // on_reader: what run() does, until nothing is left to issue
 
   std::unique_ptr<follower> work_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
+  transport::mutex mutex_;
+  transport::condition_variable wake_;
   std::atomic<bool> idle_{false};          // the thread sleeps, or is about to
   std::atomic<std::uint64_t> wake_at_{0};  // and wants waking once the cursor gets here
   // Set under mutex_ (the thread waits on it there); read without it too: a

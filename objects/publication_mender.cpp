@@ -6,6 +6,7 @@
 #include "objects/node_ranking.hpp"
 #include "objects/rendezvous.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -66,26 +67,26 @@ void publication_mender::add(std::uint64_t id, published_array d,
                              std::vector<std::uint32_t> keepers) {
   std::vector<std::uint32_t> wanted(d.chunks.size(), 1);
   for (const auto& e : d.extra) ++wanted[e.chunk];
-  std::lock_guard held(mutex_);
+  transport::lock_guard held(mutex_);
   kept_[id] = {std::move(d), std::move(keepers), std::move(wanted), false, false};
 }
 
 void publication_mender::drop(std::uint64_t id) {
-  std::lock_guard held(mutex_);
+  transport::lock_guard held(mutex_);
   kept_.erase(id);
 }
 
 std::size_t publication_mender::mend_now() {
   std::vector<std::uint64_t> ids;
   {
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     for (const auto& [id, k] : kept_) ids.push_back(id);
   }
   std::size_t made = 0;
   for (std::uint64_t id : ids) {
     std::optional<kept> copy;
     {
-      std::lock_guard held(mutex_);
+      transport::lock_guard held(mutex_);
       auto it = kept_.find(id);
       if (it == kept_.end()) continue;
       const kept& k = it->second;
@@ -95,7 +96,7 @@ std::size_t publication_mender::mend_now() {
       copy = k;
     }
     mend(id, *copy, made);
-    std::lock_guard held(mutex_);
+    transport::lock_guard held(mutex_);
     if (auto it = kept_.find(id); it != kept_.end()) it->second = std::move(*copy);
   }
   return made;

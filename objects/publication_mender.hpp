@@ -18,13 +18,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "objects/far_store.hpp"
 #include "objects/published_array.hpp"
 #include "objects/repair_thread.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -60,8 +60,8 @@ class publication_mender {
   void mend(std::uint64_t id, kept& k, std::size_t& made);
 
   far_store& homes_;
-  std::mutex mutex_;
-  std::unordered_map<std::uint64_t, kept> kept_;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  std::unordered_map<std::uint64_t, kept> kept_ REMORA_GUARDED_BY(mutex_);
   std::atomic<std::uint64_t> repairs_{0};
   std::unique_ptr<repair_thread> thread_;  // last: stopped first
 };

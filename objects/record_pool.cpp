@@ -16,7 +16,7 @@ record_pool::~record_pool() {
 object_record* record_pool::make() {
   object_record* r;
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     if (!free_.empty()) {
       r = free_.back();
       free_.pop_back();
@@ -51,7 +51,7 @@ object_record* record_pool::make() {
 
 void record_pool::destroy(object_record* r) {
   r->meta().retire();
-  std::lock_guard lock(mutex_);
+  transport::lock_guard lock(mutex_);
   free_.push_back(r);
 }
 
@@ -60,7 +60,7 @@ bool record_pool::walk(std::size_t& cursor, std::size_t max,
   std::vector<std::byte*> chunks;
   std::size_t used_in_last;
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     chunks = chunks_;
     used_in_last = used_in_last_;
   }

@@ -8,11 +8,11 @@
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <vector>
 
 #include "remora/detail/object_record.hpp"
 #include "storage/huge_vector.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -39,11 +39,11 @@ class record_pool {
             const std::function<bool(detail::object_record*)>& visit);
 
  private:
-  std::mutex mutex_;
-  std::vector<std::byte*> chunks_;                        // GUARDED_BY(mutex_)
-  std::size_t used_in_last_ = detail::records_per_chunk;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  std::vector<std::byte*> chunks_ REMORA_GUARDED_BY(mutex_);
+  std::size_t used_in_last_ REMORA_GUARDED_BY(mutex_) = detail::records_per_chunk;
   // Records retired, for reuse: millions when a table's view closes.
-  storage::huge_vector<detail::object_record*> free_;  // GUARDED_BY(mutex_)
+  storage::huge_vector<detail::object_record*> free_ REMORA_GUARDED_BY(mutex_);
 };
 
 }  // namespace remora::objects

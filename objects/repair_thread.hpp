@@ -11,12 +11,12 @@
 #include <pthread.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -42,7 +42,7 @@ std::size_t scrub_walk(Shards& shards, scrub_cursor& cursor, std::size_t max_obj
   std::size_t checked = 0, damaged = 0;
   for (std::size_t seen = 0; checked < max_objects && seen < shards.size();) {
     auto& s = shards[cursor.shard];
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     std::size_t index = 0;
     bool finished = true;
     for (auto& [id, entry] : s.objects) {
@@ -103,7 +103,7 @@ class repair_thread {
   }
   ~repair_thread() {
     {
-      std::lock_guard held(mutex_);
+      transport::lock_guard held(mutex_);
       stop_ = true;
     }
     wake_.notify_all();
@@ -115,20 +115,20 @@ class repair_thread {
  private:
   void loop() {
     pthread_setname_np(pthread_self(), "remora.repair");
-    std::unique_lock held(mutex_);
+    transport::unique_lock held(mutex_);
     while (!stop_) {
       held.unlock();
       pass_(options_);
       held.lock();
-      wake_.wait_for(held, options_.interval, [&] { return stop_; });
+      wake_.wait_for(held, options_.interval, [&]() REMORA_REQUIRES(mutex_) { return stop_; });
     }
   }
 
   const std::function<void(const repair_options&)> pass_;
   const repair_options options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;  // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  transport::condition_variable wake_;
+  bool stop_ REMORA_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "objects/node_ranking.hpp"
 #include "storage/slot.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -45,7 +46,7 @@ std::size_t replicated_far_store::rebalance_now(std::size_t max_objects, bool& c
   std::size_t moved = 0;
   by_node<std::vector<object_id>> frees;  // old copies and failed writes, a request a node
   for (auto& s : shards_) {
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     struct move {
       object_id id;
       replicas* reps;
@@ -178,7 +179,7 @@ std::size_t replicated_far_store::repair_now(std::size_t max_objects) {
   frees_.flush();
   std::size_t copies = 0, looked = 0;
   for (auto& s : shards_) {
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     std::vector<std::pair<object_id, replicas*>> short_of;
     for (auto& [id, reps] : s.objects) {
       if (looked >= max_objects) break;
@@ -388,7 +389,7 @@ std::string replicated_far_store::describe(std::uint32_t) const {
 
 replicated_far_store::replicas replicated_far_store::lookup(object_id id) {
   auto& s = shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   return it == s.objects.end() ? replicas{} : it->second;
 }
@@ -438,7 +439,7 @@ result<void> replicated_far_store::allocate(std::uint32_t, std::span<object_loca
     if (placed.count == 0) continue;
     any = true;
     auto& s = shard_of(where[i].id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     s.objects[where[i].id] = placed;
   }
   if (!any && !where.empty())
@@ -453,7 +454,7 @@ result<void> replicated_far_store::write(std::uint32_t, object_location& where,
   // from before the write). Write-backs come one at a time from the
   // tiering thread, so this serialises nothing that ran in parallel.
   auto& s = shard_of(where.id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(where.id);
   if (it == s.objects.end())
     return error{errc::unknown_object, "object " + std::to_string(where.id) + " has no replicas"};
@@ -504,7 +505,7 @@ result<void> replicated_far_store::read_from_any(object_location& where, Attempt
     if (passed_one) failovers_.fetch_add(1, std::memory_order_relaxed);
     if (loc.offset != rep.offset || loc.version != rep.version) {  // the node moved it
       auto& s = shard_of(where.id);
-      std::lock_guard held(s.mutex);
+      transport::lock_guard held(s.mutex);
       auto it = s.objects.find(where.id);
       if (it != s.objects.end()) it->second.at[k] = {rep.node, loc.version, loc.offset, true};
     }
@@ -579,7 +580,7 @@ void replicated_far_store::mark_stale(object_id id, const replica& bad) {
   // A copy that failed its checksum is a lost copy: no longer read, and
   // replaced (and freed) by the next repair pass.
   auto& s = shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it == s.objects.end()) return;
   for (std::uint32_t k = 0; k < it->second.count; ++k) {
@@ -592,7 +593,7 @@ result<void> replicated_far_store::free(std::uint32_t, std::span<const object_id
   by_node<std::vector<object_id>> on;
   for (object_id id : ids) {
     auto& s = shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
     if (it == s.objects.end()) continue;
     for (std::uint32_t k = 0; k < it->second.count; ++k) on[it->second.at[k].node].push_back(id);
@@ -614,7 +615,7 @@ void replicated_far_store::copies(std::uint32_t, const object_location& where,
 result<void> replicated_far_store::share(std::span<const object_id> ids) {
   for (object_id id : ids) {
     auto& s = shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     auto it = s.objects.find(id);
     if (it == s.objects.end()) continue;
     // Stale copies are not the publication's: freed now, not later.
@@ -627,14 +628,14 @@ result<void> replicated_far_store::share(std::span<const object_id> ids) {
 void replicated_far_store::unshare(std::span<const object_id> ids) {
   for (object_id id : ids) {
     auto& s = shard_of(id);
-    std::lock_guard held(s.mutex);
+    transport::lock_guard held(s.mutex);
     if (auto it = s.objects.find(id); it != s.objects.end()) it->second.views = 0;
   }
 }
 
 void replicated_far_store::forget(object_id id) {
   auto& s = shard_of(id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto it = s.objects.find(id);
   if (it != s.objects.end() && it->second.views > 0 && --it->second.views == 0) s.objects.erase(it);
 }
@@ -642,7 +643,7 @@ void replicated_far_store::forget(object_id id) {
 std::uint32_t replicated_far_store::adopt(const object_location& where,
                                           std::span<const copy> copies) {
   auto& s = shard_of(where.id);
-  std::lock_guard held(s.mutex);
+  transport::lock_guard held(s.mutex);
   auto [it, made] = s.objects.try_emplace(where.id);
   replicas& reps = it->second;
   if (!made && reps.views > 0) {  // read through another record here already

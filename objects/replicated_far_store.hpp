@@ -35,10 +35,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -47,6 +45,7 @@
 #include "objects/node_ranking.hpp"
 #include "objects/pending_frees.hpp"
 #include "objects/repair_thread.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -137,8 +136,8 @@ class replicated_far_store final : public far_store {
     std::uint32_t views = 0;  // > 0: a publication's, read through this many records
   };
   struct shard {
-    std::mutex mutex;
-    std::unordered_map<storage::object_id, replicas> objects;  // GUARDED_BY(mutex)
+    transport::mutex mutex;
+    std::unordered_map<storage::object_id, replicas> objects REMORA_GUARDED_BY(mutex);
   };
 
   shard& shard_of(storage::object_id id) { return shards_[id % shards_.size()]; }

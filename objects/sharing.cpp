@@ -10,6 +10,7 @@
 #include "objects/raise.hpp"
 #include "remora/errors.hpp"
 #include "storage/huge_vector.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -96,7 +97,7 @@ void object_store::seal(std::span<object_record* const> records) {
     if (std::chrono::steady_clock::now() >= until) {
       std::string why;
       {
-        std::lock_guard held(writeback_error_mutex_);
+        transport::lock_guard held(writeback_error_mutex_);
         why = last_writeback_error_;
       }
       throw NodeUnavailable(std::to_string(left.size()) + " of the array's " +

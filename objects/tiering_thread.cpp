@@ -22,7 +22,7 @@ tiering_thread::tiering_thread(hooks h) : hooks_(std::move(h)), thread_([this] {
 
 tiering_thread::~tiering_thread() {
   {
-    std::lock_guard lock(mutex_);
+    transport::lock_guard lock(mutex_);
     stop_ = true;
   }
   wake_.notify_one();
@@ -34,16 +34,17 @@ void tiering_thread::nudge() {
   // pending nudge needs no locked instruction.
   if (nudged_.load(std::memory_order_relaxed) || nudged_.exchange(true, std::memory_order_acq_rel))
     return;
-  std::lock_guard lock(mutex_);  // pairs with the wait: the wake-up is not lost
+  transport::lock_guard lock(mutex_);  // pairs with the wait: the wake-up is not lost
   wake_.notify_one();
 }
 
 void tiering_thread::run() {
   int ticks = 0;
-  std::unique_lock lock(mutex_);
+  transport::unique_lock lock(mutex_);
   while (!stop_) {
-    const bool woken = wake_.wait_for(
-        lock, tick_interval, [this] { return stop_ || nudged_.load(std::memory_order_acquire); });
+    const bool woken = wake_.wait_for(lock, tick_interval, [this]() REMORA_REQUIRES(mutex_) {
+      return stop_ || nudged_.load(std::memory_order_acquire);
+    });
     if (stop_) return;
     nudged_.store(false, std::memory_order_release);
     const bool housekeeping_due = ++ticks % ticks_per_housekeeping == 0;

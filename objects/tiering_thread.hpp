@@ -9,11 +9,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "transport/mutex.hpp"
 
 namespace remora::objects {
 
@@ -38,9 +38,9 @@ class tiering_thread {
 
   const hooks hooks_;
   std::atomic<bool> nudged_{false};  // a nudge is pending: later ones need not notify
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // GUARDED_BY(mutex_)
+  transport::mutex mutex_;
+  transport::condition_variable wake_;
+  bool stop_ REMORA_GUARDED_BY(mutex_) = false;
   std::thread thread_;  // last: starts once the rest is ready
 };
 

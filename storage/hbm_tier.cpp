@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "storage/tier_memory.hpp"
 #include "transport/byte_size.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::storage {
 
@@ -20,8 +20,7 @@ namespace {
 constexpr std::size_t staging_bytes = 8 << 20;
 
 transport::error cuda_error(cudaError_t e, const std::string& what) {
-  return {e == cudaErrorMemoryAllocation ? transport::errc::no_memory
-                                         : transport::errc::transport,
+  return {e == cudaErrorMemoryAllocation ? transport::errc::no_memory : transport::errc::transport,
           "hbm tier: " + what + ": " + cudaGetErrorString(e)};
 }
 
@@ -52,11 +51,12 @@ class hbm_tier final : public tier_memory {
   // Packs copies into the staging buffer one load at a time; objects larger
   // than the buffer go in pieces.
   transport::result<void> move(std::span<const copy> copies, bool in) {
-    std::lock_guard lock(mutex_);
-    if (auto e = cudaSetDevice(device_); e != cudaSuccess) return cuda_error(e, "selecting the device");
+    transport::lock_guard lock(mutex_);
+    if (auto e = cudaSetDevice(device_); e != cudaSuccess)
+      return cuda_error(e, "selecting the device");
     std::size_t used = 0;
     std::vector<copy> pending;  // host side of a tier → host load, unpacked after the sync
-    auto flush = [&]() -> transport::result<void> {
+    auto flush = [&]() REMORA_REQUIRES(mutex_) -> transport::result<void> {
       if (auto e = cudaStreamSynchronize(stream_); e != cudaSuccess)
         return cuda_error(e, in ? "copying into device memory" : "copying out of device memory");
       for (const copy& c : pending) std::memcpy(c.host, c.tier, c.bytes);
@@ -86,12 +86,12 @@ class hbm_tier final : public tier_memory {
     return flush();
   }
 
-  std::mutex mutex_;
+  transport::mutex mutex_;
   const int device_;
   std::byte* const memory_;
   const std::size_t bytes_;
-  std::byte* const staging_;  // GUARDED_BY(mutex_)
-  cudaStream_t stream_;       // GUARDED_BY(mutex_)
+  std::byte* const staging_ REMORA_PT_GUARDED_BY(mutex_);
+  cudaStream_t stream_ REMORA_GUARDED_BY(mutex_);
 };
 
 }  // namespace
@@ -104,9 +104,10 @@ transport::result<std::unique_ptr<tier_memory>> open_hbm_tier(int device, std::s
                                 (e == cudaSuccess ? "none found" : cudaGetErrorString(e)) + ")"};
   if (device < 0 || device >= count)
     return transport::error{transport::errc::unsupported,
-                            "hbm tier: no CUDA device " + std::to_string(device) + " (this machine has " +
-                                std::to_string(count) + ")"};
-  if (auto e = cudaSetDevice(device); e != cudaSuccess) return cuda_error(e, "selecting the device");
+                            "hbm tier: no CUDA device " + std::to_string(device) +
+                                " (this machine has " + std::to_string(count) + ")"};
+  if (auto e = cudaSetDevice(device); e != cudaSuccess)
+    return cuda_error(e, "selecting the device");
   void* memory = nullptr;
   if (auto e = cudaMalloc(&memory, bytes); e != cudaSuccess)
     return cuda_error(e, "allocating " + transport::format_byte_size(bytes));

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <optional>
 
 #include "storage/packed_payload.hpp"
 #include "storage/slot.hpp"
 #include "transport/batch.hpp"
+#include "transport/mutex.hpp"
 
 namespace remora::storage {
 
@@ -106,12 +106,12 @@ std::shared_ptr<const remote_arena> remote_arena::view_of(const remote_arena& a,
                                                           const transport::context_options& ucx) {
   // The views alive, by the node's worker address and arena key (a node
   // restarted at the same address has another key).
-  static std::mutex mutex;
+  static transport::mutex mutex;
   static std::map<std::vector<std::byte>, std::weak_ptr<const remote_arena>> views;
   std::vector<std::byte> name = a.address_;
   name.insert(name.end(), a.key_.begin(), a.key_.end());
   {
-    std::lock_guard held(mutex);
+    transport::lock_guard held(mutex);
     if (auto found = views.find(name); found != views.end())
       if (auto v = found->second.lock()) return v;
   }
@@ -120,7 +120,7 @@ std::shared_ptr<const remote_arena> remote_arena::view_of(const remote_arena& a,
   auto opened = open(a.address_, a.key_, {}, a.name_, a.timeout_, ucx, {}, a.another_host_);
   if (!opened || !opened->arena_->mapped()) return nullptr;
   auto v = std::make_shared<const remote_arena>(std::move(opened).value());
-  std::lock_guard held(mutex);
+  transport::lock_guard held(mutex);
   std::erase_if(views, [](const auto& entry) { return entry.second.expired(); });
   auto& slot = views[name];
   if (auto other = slot.lock()) return other;

@@ -29,9 +29,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "remora/detail/object_record.hpp"
@@ -40,7 +37,8 @@
 namespace remora::detail {
 
 struct array_state;
-struct access_log;  // array_state.cpp
+struct access_log;   // array_state.cpp
+struct reader_list;  // array_state.cpp
 
 /// One thread's view of an array: what it last dereferenced, how it walks,
 /// what it declared, and the prefetcher that follows it. Used only by its
@@ -392,8 +390,8 @@ struct array_state {
     return t.slot_epoch == t.epoch.load(std::memory_order_relaxed) ? t.slot_scope : nullptr;
   }
 
-  std::mutex readers_mutex_;
-  std::unordered_map<std::thread::id, std::unique_ptr<array_reader>> readers_;  // GUARDED_BY
+  // The readers of threads other than the primary, under their lock.
+  std::unique_ptr<reader_list> others_;
 };
 
 /// An array of T's state in `rt`, with no chunks yet: chunks of a
