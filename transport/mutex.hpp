@@ -34,7 +34,6 @@
 #define REMORA_RELEASE(...) REMORA_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define REMORA_TRY_ACQUIRE(...) REMORA_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define REMORA_EXCLUDES(...) REMORA_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
-#define REMORA_RETURN_CAPABILITY(x) REMORA_THREAD_ANNOTATION(lock_returned(x))
 #define REMORA_NO_THREAD_SAFETY_ANALYSIS REMORA_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 namespace remora::transport {
