@@ -449,13 +449,11 @@ void local_cache::made_room() {
 }
 
 void local_cache::wait_for_room(std::uint64_t seen, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   transport::unique_lock lock(slot_mutex_);
   // Room made between the caller's failed allocation and this wait is not
   // slept through: a lost wake-up cost a whole timeout, with the cores idle
   // (two PageRank readers spent half their time so).
-  while (room_made_.load(std::memory_order_relaxed) == seen)
-    if (room_.wait_until(lock, deadline) == std::cv_status::timeout) return;
+  room_.wait_for(lock, timeout, [&] { return room_made_.load(std::memory_order_relaxed) != seen; });
 }
 
 std::uint64_t local_cache::footprint(std::uint32_t size) const {

@@ -128,12 +128,6 @@ class condition_variable {
     native_lock held(lock);
     return cv_.wait_until(held.lock, deadline);
   }
-  template <class Rep, class Period>
-  std::cv_status wait_for(unique_lock<mutex>& lock,
-                          const std::chrono::duration<Rep, Period>& timeout) {
-    native_lock held(lock);
-    return cv_.wait_for(held.lock, timeout);
-  }
   // With a predicate, called with the lock held (as the analysis cannot see
   // here): until it holds, or the deadline passes; returns its last value.
   template <class Predicate>
