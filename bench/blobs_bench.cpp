@@ -72,20 +72,18 @@ int main(int argc, char** argv) {
   std::string node;
   int redis_port = 0;
   std::uint64_t size = 0, total = 256ull << 20;
-  CLI::App app{"Blob store puts and gets of one value size against a memory node or Redis.",
-               "remora-bench-blobs"};
-  remora::cli::standard(app);
-  auto* at_node = app.add_option("--node", node, "a running memory node")->type_name("HOST:PORT");
-  auto* at_redis = app.add_option("--redis-port", redis_port, "or a running redis-server");
-  at_node->excludes(at_redis);
-  remora::cli::add_bytes(app, "--size", size, "bytes a value (at least 8)")->required();
-  remora::cli::add_bytes(app, "--total", total, "bytes put, in distinct keys")
-      ->default_str("256MiB");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
-  if (node.empty() == (redis_port == 0))
-    return remora::cli::usage_error(app, "give --node or --redis-port");
+  remora::cli::command_line app{
+      "Blob store puts and gets of one value size against a memory node or Redis.",
+      "remora-bench-blobs"};
+  auto at_node = app.add("--node", node, "a running memory node").type_name("HOST:PORT");
+  auto at_redis = app.add("--redis-port", redis_port, "or a running redis-server");
+  at_node.excludes(at_redis);
+  app.bytes("--size", size, "bytes a value (at least 8)").required();
+  app.bytes("--total", total, "bytes put, in distinct keys").default_text("256MiB");
+  if (auto code = app.parse(argc, argv)) return *code;
+  if (node.empty() == (redis_port == 0)) return app.usage_error("give --node or --redis-port");
   if (size < 8 || total < size)
-    return remora::cli::usage_error(app, "--size must be at least 8 and at most --total");
+    return app.usage_error("--size must be at least 8 and at most --total");
   return remora::cli::run("remora-bench-blobs", [&] {
     const std::uint64_t blocks = total / size;
     timings t;

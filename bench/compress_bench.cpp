@@ -123,15 +123,14 @@ std::span<const std::byte> bytes_of(const std::vector<T>& v) {
 int main(int argc, char** argv) {
   unsigned scale = 20;
   double link_gbps = 0;
-  CLI::App app{
+  remora::cli::command_line app{
       "Compresses a graph's CSR and embedding rows 16 KiB at a time with LZ4 and zstd "
       "(level 1): ratio, compress and decompress speed on one core; with --link-gbps, "
       "what a reader would see over a link of that many GB/s with compressed chunks.",
       "remora-bench-compress"};
-  remora::cli::standard(app);
-  app.add_option("--scale", scale, "R-MAT scale of the graph")->check(CLI::Range(10u, 26u));
-  app.add_option("--link-gbps", link_gbps, "a link's GB/s")->check(CLI::NonNegativeNumber);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  app.add("--scale", scale, "R-MAT scale of the graph").range(10u, 26u);
+  app.add("--link-gbps", link_gbps, "a link's GB/s").non_negative();
+  if (auto code = app.parse(argc, argv)) return *code;
   const graph::csr g = graph::build_csr(graph::rmat_edges(scale, 16, 1));
   const std::size_t floats = g.targets.size();  // as many bytes as the targets
   std::vector<float> normal(floats), formula(floats);

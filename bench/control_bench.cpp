@@ -77,33 +77,30 @@ int main(int argc, char** argv) {
   double seconds = 2;
   std::string node;
   int redis_port = 0;
-  CLI::App app{
+  remora::cli::command_line app{
       "Times control-plane round trips (stats) and alloc + free of one object, or the "
       "same loops against Redis (GET; SET + DEL).",
       "remora-bench-control"};
-  remora::cli::standard(app);
-  auto* at_node = app.add_option("--node", node, "the memory node")->type_name("HOST:PORT");
-  auto* at_redis = app.add_option("--redis-port", redis_port, "or a redis-server on 127.0.0.1");
-  at_node->excludes(at_redis);
-  app.add_option("--seconds", seconds, "how long each case runs")->check(CLI::PositiveNumber);
-  app.add_option("--auth-token", o.auth_token, "the node's token");
-  auto* ca = app.add_option("--tls-ca-file", tls.ca_file, "TLS: the CA's PEM file");
-  auto* cert =
-      app.add_option("--tls-certificate", tls.certificate, "TLS: this client's certificate");
-  auto* key = app.add_option("--tls-key", tls.key, "TLS: its key");
-  ca->needs(cert)->needs(key);
-  cert->needs(ca)->needs(key);
-  key->needs(ca)->needs(cert);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
-  if (node.empty() == (redis_port == 0))
-    return remora::cli::usage_error(app, "give --node or --redis-port");
+  auto at_node = app.add("--node", node, "the memory node").type_name("HOST:PORT");
+  auto at_redis = app.add("--redis-port", redis_port, "or a redis-server on 127.0.0.1");
+  at_node.excludes(at_redis);
+  app.add("--seconds", seconds, "how long each case runs").positive();
+  app.add("--auth-token", o.auth_token, "the node's token");
+  auto ca = app.add("--tls-ca-file", tls.ca_file, "TLS: the CA's PEM file");
+  auto cert = app.add("--tls-certificate", tls.certificate, "TLS: this client's certificate");
+  auto key = app.add("--tls-key", tls.key, "TLS: its key");
+  ca.needs(cert).needs(key);
+  cert.needs(ca).needs(key);
+  key.needs(ca).needs(cert);
+  if (auto code = app.parse(argc, argv)) return *code;
+  if (node.empty() == (redis_port == 0)) return app.usage_error("give --node or --redis-port");
   if (redis_port != 0)
     return remora::cli::run("remora-bench-control", [&] {
       against_redis(redis_port, seconds);
       return 0;
     });
   auto address = remora::actors::node_address::parse(node);
-  if (!address) return remora::cli::usage_error(app, address.err().message);
+  if (!address) return app.usage_error(address.err().message);
   o.address = *address;
   return remora::cli::run("remora-bench-control", [&] {
     remora::actors::control_plane cp(tls);

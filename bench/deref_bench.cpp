@@ -459,15 +459,13 @@ int main(int argc, char** argv) {
   std::uint64_t cache = 16ull << 20;
   double seconds = 3;
   std::string only;
-  CLI::App app{"The deref paths: hot derefs, misses, Array::at(), Array misses.",
-               "remora-bench-deref"};
-  remora::cli::standard(app);
-  app.add_option("--hot-objects", hot_objects, "objects of the hot case");
-  remora::cli::add_bytes(app, "--dram-cache", cache, "local DRAM cache")->default_str("16MiB");
-  app.add_option("--seconds", seconds, "how long each timed case runs")->check(CLI::PositiveNumber);
-  app.add_option("--only", only, "one case")
-      ->check(CLI::IsMember({"hot", "miss", "array", "array-miss"}));
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{"The deref paths: hot derefs, misses, Array::at(), Array misses.",
+                                "remora-bench-deref"};
+  app.add("--hot-objects", hot_objects, "objects of the hot case");
+  app.bytes("--dram-cache", cache, "local DRAM cache").default_text("16MiB");
+  app.add("--seconds", seconds, "how long each timed case runs").positive();
+  app.add("--only", only, "one case").one_of({"hot", "miss", "array", "array-miss"});
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("remora-bench-deref", [&] {
     if (only.empty() || only == "hot") hot_path(hot_objects);
     if (only.empty() || only == "miss") miss_path(cache, seconds);

@@ -81,21 +81,20 @@ int main(int argc, char** argv) {
   double seconds = 2;
   pid_t kill_pid = 0;
   double hold_s = 0;
-  CLI::App app{
+  remora::cli::command_line app{
       "Writes N 4 KiB objects through an 8 MiB cache and reads them at random; with "
       "--kill-pid, reads again after SIGKILLing that process (a memory node). With "
       "--hold-s, stops after writing: reports the payload written home and waits S "
       "seconds (for the nodes' memory use to be read).",
       "remora-bench-durable"};
-  remora::cli::standard(app);
-  app.add_option("--objects", count, "objects written")->check(CLI::PositiveNumber);
-  app.add_option("--seconds", seconds, "how long reads run")->check(CLI::PositiveNumber);
-  app.add_option("--kill-pid", kill_pid, "a memory node's process, SIGKILLed halfway");
-  app.add_option("--hold-s", hold_s, "seconds to wait after writing");
-  remora::cli::add_runtime_options(app, options, /*dram_cache=*/false);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  app.add("--objects", count, "objects written").positive();
+  app.add("--seconds", seconds, "how long reads run").positive();
+  app.add("--kill-pid", kill_pid, "a memory node's process, SIGKILLed halfway");
+  app.add("--hold-s", hold_s, "seconds to wait after writing");
+  app.runtime_options(options, /*dram_cache=*/false);
+  if (auto code = app.parse(argc, argv)) return *code;
   if (options.memory_nodes().empty())
-    return remora::cli::usage_error(app, "name the memory nodes (--memory-node)");
+    return app.usage_error("name the memory nodes (--memory-node)");
   return remora::cli::run("remora-bench-durable", [&] {
     // A node silent for a second is dead: repair starts then.
     options.dram_cache(8 << 20)

@@ -73,16 +73,15 @@ int main(int argc, char** argv) {
   std::uint64_t rows = 4'000'000, dim = 64, batch = 256;
   int port = 0;
   double zipf_s = 0.99, seconds = 5;
-  CLI::App app{"remora-embedding's lookups against a running redis-server (MGET).",
-               "remora-bench-embedding-redis"};
-  remora::cli::standard(app);
-  app.add_option("--redis-port", port, "the redis-server's port")->required();
-  app.add_option("--rows", rows, "table rows")->check(CLI::PositiveNumber);
-  app.add_option("--dim", dim, "floats a row")->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "rows an MGET")->check(CLI::PositiveNumber);
-  app.add_option("--zipf", zipf_s, "Zipf exponent of the row draw")->check(CLI::PositiveNumber);
-  app.add_option("--seconds", seconds, "how long MGETs run")->check(CLI::PositiveNumber);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{"remora-embedding's lookups against a running redis-server (MGET).",
+                                "remora-bench-embedding-redis"};
+  app.add("--redis-port", port, "the redis-server's port").required();
+  app.add("--rows", rows, "table rows").positive();
+  app.add("--dim", dim, "floats a row").positive();
+  app.add("--batch", batch, "rows an MGET").positive();
+  app.add("--zipf", zipf_s, "Zipf exponent of the row draw").positive();
+  app.add("--seconds", seconds, "how long MGETs run").positive();
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("remora-bench-embedding-redis", [&] {
     redisContext* redis = redisConnect("127.0.0.1", int(port));
     if (redis == nullptr || redis->err) fail("cannot reach redis on port " + std::to_string(port));

@@ -67,16 +67,14 @@ int main(int argc, char** argv) {
   std::string node;
   std::uint64_t objects = 2'000'000, cache = 16ull << 20;
   std::size_t size = 64;
-  CLI::App app{"Fills a memory node with small objects through a small local cache.",
-               "remora-bench-fill"};
-  remora::cli::standard(app);
-  app.add_option("--node", node, "a running memory node")->type_name("HOST:PORT")->required();
-  app.add_option("--objects", objects, "objects to make")->check(CLI::PositiveNumber);
-  app.add_option("--size", size, "each object's bytes")
-      ->check(CLI::IsMember({64, 128, 256, 1024, 4096, 8192, 16384}))
-      ->capture_default_str();
-  remora::cli::add_bytes(app, "--dram-cache", cache, "the local cache")->default_str("16MiB");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{
+      "Fills a memory node with small objects through a small local cache.", "remora-bench-fill"};
+  app.add("--node", node, "a running memory node").type_name("HOST:PORT").required();
+  app.add("--objects", objects, "objects to make").positive();
+  app.add("--size", size, "each object's bytes")
+      .one_of({"64", "128", "256", "1024", "4096", "8192", "16384"});
+  app.bytes("--dram-cache", cache, "the local cache").default_text("16MiB");
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("remora-bench-fill", [&] {
     remora::Runtime rt(remora::Options{}.memory_node(node).dram_cache(cache));
     switch (size) {

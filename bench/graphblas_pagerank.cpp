@@ -40,20 +40,18 @@ struct config {
 // The command line into `c`: nothing when the program goes on, else its
 // exit code (--help, --version, a usage error).
 std::optional<int> parse(int argc, char** argv, config& c) {
-  CLI::App app{
+  remora::cli::command_line app{
       "PageRank in SuiteSparse:GraphBLAS over the graph remora-graph reads; prints "
       "\"result algorithm=pagerank seconds=S threads=N vertices=V edges=E (distinct) "
       "rank_sum=R\".",
       "remora-bench-graphblas"};
-  remora::cli::standard(app);
-  app.add_option("--scale", c.scale, "R-MAT scale: 2^N vertices")->check(CLI::Range(1u, 31u));
-  app.add_option("--edge-factor", c.edge_factor, "edges per vertex");
-  app.add_option("--seed", c.seed, "generator seed, as remora-graph's");
-  app.add_option("--edges", c.edges_file, "an edge-list file instead (as remora-graph reads)");
-  app.add_option("--iterations", c.iterations, "PageRank iterations")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--threads", c.threads, "GraphBLAS threads")->check(CLI::Range(1, 256));
-  return remora::cli::parse(app, argc, argv);
+  app.add("--scale", c.scale, "R-MAT scale: 2^N vertices").range(1u, 31u);
+  app.add("--edge-factor", c.edge_factor, "edges per vertex");
+  app.add("--seed", c.seed, "generator seed, as remora-graph's");
+  app.add("--edges", c.edges_file, "an edge-list file instead (as remora-graph reads)");
+  app.add("--iterations", c.iterations, "PageRank iterations").non_negative();
+  app.add("--threads", c.threads, "GraphBLAS threads").range(1, 256);
+  return app.parse(argc, argv);
 }
 
 void check(GrB_Info info, const char* what) {

@@ -33,15 +33,15 @@ int main(int argc, char** argv) {
   std::uint64_t cache = 16ull << 20;
   int redis_port = 0;
   double seconds = 2;
-  CLI::App app{"HashMap get_many of Zipf keys, and the same traffic as Redis MGETs.",
-               "remora-bench-hashmap"};
-  remora::cli::standard(app);
-  app.add_option("--keys", keys, "keys in the map")->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "keys a get_many")->check(CLI::PositiveNumber);
-  remora::cli::add_bytes(app, "--dram-cache", cache, "local DRAM cache")->default_str("16MiB");
-  app.add_option("--seconds", seconds, "how long each side runs")->check(CLI::PositiveNumber);
-  app.add_option("--redis-port", redis_port, "a running redis-server (none: Remora alone)");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{
+      "HashMap get_many of Zipf keys, and the same traffic as Redis MGETs.",
+      "remora-bench-hashmap"};
+  app.add("--keys", keys, "keys in the map").positive();
+  app.add("--batch", batch, "keys a get_many").positive();
+  app.bytes("--dram-cache", cache, "local DRAM cache").default_text("16MiB");
+  app.add("--seconds", seconds, "how long each side runs").positive();
+  app.add("--redis-port", redis_port, "a running redis-server (none: Remora alone)");
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("remora-bench-hashmap", [&] {
     // Remora: the map is ~60 MB of entries against a small local cache.
     remora::Runtime rt(remora::Options{}.dram_cache(cache).embedded_capacity(1ull << 30));

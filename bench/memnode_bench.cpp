@@ -18,17 +18,16 @@ int main(int argc, char** argv) {
   std::string node, token;
   std::uint64_t size = 4096, objects = 0, depth = 16;
   double seconds = 2;
-  CLI::App app{"One-sided reads of objects of one size from a running memory node.",
-               "remora-bench-memnode"};
-  remora::cli::standard(app);
-  app.add_option("--node", node, "the memory node")->type_name("HOST:PORT")->required();
-  remora::cli::add_bytes(app, "--size", size, "bytes an object")->default_str("4KiB");
-  app.add_option("--objects", objects, "objects read at random (default: 64 MiB of them)");
-  app.add_option("--depth", depth, "reads a batch")->check(CLI::PositiveNumber);
-  app.add_option("--seconds", seconds, "how long reads run")->check(CLI::PositiveNumber);
-  app.add_option("--auth-token", token, "the node's token");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
-  if (size == 0) return remora::cli::usage_error(app, "--size must be above 0");
+  remora::cli::command_line app{
+      "One-sided reads of objects of one size from a running memory node.", "remora-bench-memnode"};
+  app.add("--node", node, "the memory node").type_name("HOST:PORT").required();
+  app.bytes("--size", size, "bytes an object").default_text("4KiB");
+  app.add("--objects", objects, "objects read at random (default: 64 MiB of them)");
+  app.add("--depth", depth, "reads a batch").positive();
+  app.add("--seconds", seconds, "how long reads run").positive();
+  app.add("--auth-token", token, "the node's token");
+  if (auto code = app.parse(argc, argv)) return *code;
+  if (size == 0) return app.usage_error("--size must be above 0");
   return remora::cli::run("remora-bench-memnode", [&] {
     if (objects == 0) objects = std::max<std::uint64_t>(depth, (64ull << 20) / size);
     remora::actors::control_plane cp;

@@ -55,14 +55,14 @@ void report(const char* name, std::size_t bytes, double seconds, const remora::S
 
 int main(int argc, char** argv) {
   std::uint64_t array_bytes = 2ull << 30, cache = 128ull << 20;
-  CLI::App app{"Sums over an Array several times the local cache, in every way Remora reads.",
-               "remora-bench-scan"};
-  remora::cli::standard(app);
-  remora::cli::add_bytes(app, "--array", array_bytes, "bytes of the array")->default_str("2GiB");
-  remora::cli::add_bytes(app, "--dram-cache", cache, "local DRAM cache")->default_str("128MiB");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{
+      "Sums over an Array several times the local cache, in every way Remora reads.",
+      "remora-bench-scan"};
+  app.bytes("--array", array_bytes, "bytes of the array").default_text("2GiB");
+  app.bytes("--dram-cache", cache, "local DRAM cache").default_text("128MiB");
+  if (auto code = app.parse(argc, argv)) return *code;
   if (cache < (4u << 20) || array_bytes < cache)
-    return remora::cli::usage_error(app, "--dram-cache must be at least 4MiB and at most --array");
+    return app.usage_error("--dram-cache must be at least 4MiB and at most --array");
   return remora::cli::run("remora-bench-scan", [&] {
     const std::size_t n = array_bytes / sizeof(std::uint64_t), bytes = n * sizeof(std::uint64_t);
     std::uint64_t expected = 0;

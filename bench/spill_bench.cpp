@@ -207,25 +207,21 @@ int main(int argc, char** argv) {
   std::string node, token, rocksdb_dir;
   std::uint64_t bytes = 256ull << 20;
   double seconds = 3;
-  CLI::App app{
+  remora::cli::command_line app{
       "Random reads of objects of 64 B to 1 MiB from a memory node that spilled most of them, "
       "or (the peer) from a RocksDB holding the same objects.",
       "remora-bench-spill"};
-  remora::cli::standard(app);
-  auto* with_node =
-      app.add_option("--node", node, "the memory node (its capacity well below --bytes)")
-          ->type_name("HOST:PORT");
-  app.add_option("--rocksdb", rocksdb_dir, "the peer: a RocksDB in this directory (wiped)")
-      ->type_name("DIR")
-      ->excludes(with_node);
-  remora::cli::add_bytes(app, "--bytes", bytes, "the objects' bytes together")
-      ->default_str("256MiB");
-  app.add_option("--seconds", seconds, "how long reads run")->check(CLI::PositiveNumber);
-  app.add_option("--auth-token", token, "the node's token");
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
-  if (node.empty() == rocksdb_dir.empty())
-    return remora::cli::usage_error(app, "give --node or --rocksdb");
-  if (bytes == 0) return remora::cli::usage_error(app, "--bytes must be above 0");
+  auto with_node = app.add("--node", node, "the memory node (its capacity well below --bytes)")
+                       .type_name("HOST:PORT");
+  app.add("--rocksdb", rocksdb_dir, "the peer: a RocksDB in this directory (wiped)")
+      .type_name("DIR")
+      .excludes(with_node);
+  app.bytes("--bytes", bytes, "the objects' bytes together").default_text("256MiB");
+  app.add("--seconds", seconds, "how long reads run").positive();
+  app.add("--auth-token", token, "the node's token");
+  if (auto code = app.parse(argc, argv)) return *code;
+  if (node.empty() == rocksdb_dir.empty()) return app.usage_error("give --node or --rocksdb");
+  if (bytes == 0) return app.usage_error("--bytes must be above 0");
   return remora::cli::run("remora-bench-spill", [&] {
     if (!node.empty())
       against_node(node, token, bytes, seconds);

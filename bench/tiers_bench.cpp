@@ -33,18 +33,15 @@ int main(int argc, char** argv) {
   std::uint64_t tier_bytes = 64ull << 20, array_bytes = 512ull << 20;
   std::size_t objects = 2'000'000;
   double seconds = 2;
-  CLI::App app{"Random derefs and a scan through DRAM alone, DRAM + CXL, or every local tier.",
-               "remora-bench-tiers"};
-  remora::cli::standard(app);
-  app.add_option("--tiers", tiers, "the local tiers")
-      ->check(CLI::IsMember({"dram", "dram+cxl", "all"}));
-  remora::cli::add_bytes(app, "--tier-size", tier_bytes, "bytes of each tier")
-      ->default_str("64MiB");
-  app.add_option("--objects", objects, "objects of the random case")->check(CLI::PositiveNumber);
-  remora::cli::add_bytes(app, "--array", array_bytes, "bytes of the scanned array")
-      ->default_str("512MiB");
-  app.add_option("--seconds", seconds, "how long the random case runs")->check(CLI::PositiveNumber);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{
+      "Random derefs and a scan through DRAM alone, DRAM + CXL, or every local tier.",
+      "remora-bench-tiers"};
+  app.add("--tiers", tiers, "the local tiers").one_of({"dram", "dram+cxl", "all"});
+  app.bytes("--tier-size", tier_bytes, "bytes of each tier").default_text("64MiB");
+  app.add("--objects", objects, "objects of the random case").positive();
+  app.bytes("--array", array_bytes, "bytes of the scanned array").default_text("512MiB");
+  app.add("--seconds", seconds, "how long the random case runs").positive();
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("remora-bench-tiers", [&] {
     remora::Options o;
     o.dram_cache(tier_bytes).embedded_capacity(array_bytes + objects * 200 + (256 << 20));

@@ -75,58 +75,54 @@ int drain(remora::actors::node_client& client, std::chrono::seconds wait) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Operator's tool for memory nodes.", "remora-ctl"};
-  remora::cli::standard(app);
-  app.require_subcommand(0, 1);  // none: said below, after unknown options are
-  app.fallthrough();             // the options below after the command too
+  remora::cli::command_line app{"Operator's tool for memory nodes.", "remora-ctl"};
+  app.one_command_at_most();  // none: said below, after unknown options are
   std::string target, token_file;
   bool json = false;
   unsigned wait_s = 600, timeout_ms = 5000;
   remora::actors::node_client::options o;
   remora::actors::tls_options tls;
-  auto* stats =
-      app.add_subcommand("stats", "print a memory node's capacity, use, spill and traffic");
-  stats->add_option("node", target, "the node")->type_name("HOST:PORT")->required();
-  auto* nodes = app.add_subcommand("nodes", "list the memory nodes registered in etcd");
-  nodes->add_option("cluster", target, "where they register")
-      ->type_name("etcd://HOST:PORT/PREFIX")
-      ->required();
-  auto* drain_command = app.add_subcommand(
+  auto stats = app.command("stats", "print a memory node's capacity, use, spill and traffic");
+  stats.add("node", target, "the node").type_name("HOST:PORT").required();
+  auto nodes = app.command("nodes", "list the memory nodes registered in etcd");
+  nodes.add("cluster", target, "where they register")
+      .type_name("etcd://HOST:PORT/PREFIX")
+      .required();
+  auto drain_command = app.command(
       "drain",
       "the node takes no new objects, its clients move theirs to the other nodes, and once it is "
       "empty it leaves the pool and stops; after --wait-s without that, it stays");
-  drain_command->add_option("node", target, "the node")->type_name("HOST:PORT")->required();
-  drain_command->add_option("--wait-s", wait_s, "seconds to wait for the node to empty");
-  app.add_flag("--json", json, "one JSON object instead of a table");
+  drain_command.add("node", target, "the node").type_name("HOST:PORT").required();
+  drain_command.add("--wait-s", wait_s, "seconds to wait for the node to empty");
+  app.flag("--json", json, "one JSON object instead of a table");
   double interval = 0;
   unsigned long count = 0;
-  stats->add_option("-i,--interval", interval, "print again every this many seconds")
-      ->check(CLI::NonNegativeNumber);
-  stats->add_option("--count", count, "with -i: stop after this many (default: until stopped)");
-  app.add_option("--auth-token", o.auth_token,
-                 "the node's token, if it requires one (or REMORA_AUTH_TOKEN)");
-  app.add_option("--auth-token-file", token_file, "the node's token, read from FILE");
-  app.add_option("--timeout-ms", timeout_ms, "give up after this long");
-  auto* cert = app.add_option("--tls-certificate", tls.certificate,
-                              "talk TLS to a node started with the same flags: PEM certificate");
-  auto* key = app.add_option("--tls-key", tls.key, "PEM key of the certificate");
-  auto* ca = app.add_option("--tls-ca-file", tls.ca_file, "PEM CA file to verify the node with");
-  cert->needs(key)->needs(ca);
-  key->needs(cert)->needs(ca);
-  ca->needs(cert)->needs(key);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
-  if (app.get_subcommands().empty())
-    return remora::cli::usage_error(app, "a command is needed: stats, nodes or drain");
+  stats.add("-i,--interval", interval, "print again every this many seconds").non_negative();
+  stats.add("--count", count, "with -i: stop after this many (default: until stopped)");
+  app.add("--auth-token", o.auth_token,
+          "the node's token, if it requires one (or REMORA_AUTH_TOKEN)");
+  app.add("--auth-token-file", token_file, "the node's token, read from FILE");
+  app.add("--timeout-ms", timeout_ms, "give up after this long");
+  auto cert = app.add("--tls-certificate", tls.certificate,
+                      "talk TLS to a node started with the same flags: PEM certificate");
+  auto key = app.add("--tls-key", tls.key, "PEM key of the certificate");
+  auto ca = app.add("--tls-ca-file", tls.ca_file, "PEM CA file to verify the node with");
+  cert.needs(key).needs(ca);
+  key.needs(cert).needs(ca);
+  ca.needs(cert).needs(key);
+  if (auto code = app.parse(argc, argv)) return *code;
+  if (app.command_given().empty())
+    return app.usage_error("a command is needed: stats, nodes or drain");
   o.timeout = std::chrono::milliseconds(timeout_ms);
   const std::chrono::seconds wait{wait_s};
   if (!token_file.empty()) {
     auto token = remora::transport::read_token_file(token_file);
-    if (!token) return remora::cli::usage_error(app, "--auth-token-file: " + token.err().message);
+    if (!token) return app.usage_error("--auth-token-file: " + token.err().message);
     o.auth_token = *token;
   }
   if (const char* env = std::getenv("REMORA_AUTH_TOKEN"); o.auth_token.empty() && env != nullptr)
     o.auth_token = env;
-  const std::vector<std::string> positional{app.get_subcommands().front()->get_name(), target};
+  const std::vector<std::string> positional{app.command_given(), target};
   if (positional[0] == "nodes") {
     auto etcd = remora::actors::etcd_client::parse(positional[1], o.timeout);
     if (!etcd) return fail(etcd.err().message);

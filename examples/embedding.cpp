@@ -67,53 +67,49 @@ struct config {
 // The command line into `c`: nothing when the program goes on, else its
 // exit code (--help, --version, a usage error).
 std::optional<int> parse_args(int argc, char** argv, config& c) {
-  CLI::App app{"An embedding-lookup service and its load generator.", "remora-embedding"};
-  remora::cli::standard(app);
-  app.add_option("--rows", c.rows, "table rows")->check(CLI::Range(1ull, 1ull << 32));
-  app.add_option("--dim", c.dim, "floats a row")->check(CLI::PositiveNumber);
-  app.add_option("--batch", c.batch, "rows a gather")->check(CLI::PositiveNumber);
-  app.add_option("--zipf", c.zipf, "Zipf exponent of the row draw")->check(CLI::PositiveNumber);
-  remora::cli::add_cache_size(app, c.cache);
+  remora::cli::command_line app{"An embedding-lookup service and its load generator.",
+                                "remora-embedding"};
+  app.add("--rows", c.rows, "table rows").range(1ull, 1ull << 32);
+  app.add("--dim", c.dim, "floats a row").positive();
+  app.add("--batch", c.batch, "rows a gather").positive();
+  app.add("--zipf", c.zipf, "Zipf exponent of the row draw").positive();
+  app.cache(c.cache);
   std::uint64_t chunk = 0;
-  auto* chunk_option =
-      remora::cli::add_bytes(app, "--chunk", chunk,
-                             "bytes of table a remote object holds (default: one row; a miss "
-                             "moves one chunk), 4 B to 1 MiB");
-  app.add_option("--warmup", c.warmup, "seconds of untimed load before the timed run")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--seconds", c.seconds, "how long the timed load runs")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--threads", c.threads, "load-generator threads")->check(CLI::PositiveNumber);
-  auto* remote =
-      app.add_flag("--remote", c.remote, "serve on a loopback port, gather through a GatherClient");
-  auto* in_memory = app.add_flag("--in-memory", c.in_memory,
-                                 "gather from a plain vector, no Remora: the baseline");
-  auto* no_prefetch =
-      app.add_flag("--no-prefetch", c.no_prefetch, "no batched fetch: each missing row alone");
-  remote->excludes(in_memory)->excludes(no_prefetch);
-  in_memory->excludes(no_prefetch);
-  auto* servers = app.add_option("--servers", c.servers,
-                                 "N server processes over --memory-node, sharing one published "
-                                 "table; load spread over them");
-  servers->excludes(remote)->excludes(in_memory)->excludes(no_prefetch);
-  app.add_flag("--private", c.private_tables,
-               "with --servers: each server loads a table of its own")
-      ->needs(servers);
-  app.add_flag("--verify", c.verify, "check every returned float against the table's formula");
+  auto chunk_option = app.bytes("--chunk", chunk,
+                                "bytes of table a remote object holds (default: one row; a miss "
+                                "moves one chunk), 4 B to 1 MiB");
+  app.add("--warmup", c.warmup, "seconds of untimed load before the timed run").non_negative();
+  app.add("--seconds", c.seconds, "how long the timed load runs").positive();
+  app.add("--threads", c.threads, "load-generator threads").positive();
+  auto remote =
+      app.flag("--remote", c.remote, "serve on a loopback port, gather through a GatherClient");
+  auto in_memory =
+      app.flag("--in-memory", c.in_memory, "gather from a plain vector, no Remora: the baseline");
+  auto no_prefetch =
+      app.flag("--no-prefetch", c.no_prefetch, "no batched fetch: each missing row alone");
+  remote.excludes(in_memory).excludes(no_prefetch);
+  in_memory.excludes(no_prefetch);
+  auto servers = app.add("--servers", c.servers,
+                         "N server processes over --memory-node, sharing one published "
+                         "table; load spread over them");
+  servers.excludes(remote).excludes(in_memory).excludes(no_prefetch);
+  app.flag("--private", c.private_tables, "with --servers: each server loads a table of its own")
+      .needs(servers);
+  app.flag("--verify", c.verify, "check every returned float against the table's formula");
   // A server process of --servers: the published table, or one of its own.
-  app.add_option("--serve", c.serve, "")->group("");
-  app.add_flag("--serve-own")->group("");
-  remora::cli::add_runtime_options(app, c.options, /*dram_cache=*/false);
-  if (auto code = remora::cli::parse(app, argc, argv)) return code;
-  c.serving = app.count("--serve") + app.count("--serve-own") > 0;
-  if (chunk_option->count() > 0) {
+  app.add("--serve", c.serve, "").hidden();
+  app.flag("--serve-own").hidden();
+  app.runtime_options(c.options, /*dram_cache=*/false);
+  if (auto code = app.parse(argc, argv)) return code;
+  c.serving = app.given("--serve") || app.given("--serve-own");
+  if (chunk_option.given()) {
     if (chunk < sizeof(float) || chunk > (1u << 20))
-      return remora::cli::usage_error(app, "--chunk must be between 4 B and 1 MiB");
+      return app.usage_error("--chunk must be between 4 B and 1 MiB");
     c.chunk_bytes = chunk;
   }
   if (c.servers > 0 && c.options.memory_nodes().empty())
-    return remora::cli::usage_error(
-        app, "--servers needs --memory-node: the servers share the pool's memory nodes");
+    return app.usage_error(
+        "--servers needs --memory-node: the servers share the pool's memory nodes");
   return std::nullopt;
 }
 

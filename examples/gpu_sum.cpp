@@ -76,9 +76,9 @@ int sum_on_the_gpu(remora::Options options) {
 
 int main(int argc, char** argv) {
   remora::Options options;
-  CLI::App app{"A CUDA kernel over a far-memory Array, checked against the host's sum.", "gpu_sum"};
-  remora::cli::standard(app);
-  remora::cli::add_runtime_options(app, options, /*dram_cache=*/false);
-  if (auto code = remora::cli::parse(app, argc, argv)) return *code;
+  remora::cli::command_line app{
+      "A CUDA kernel over a far-memory Array, checked against the host's sum.", "gpu_sum"};
+  app.runtime_options(options, /*dram_cache=*/false);
+  if (auto code = app.parse(argc, argv)) return *code;
   return remora::cli::run("gpu_sum", [&] { return sum_on_the_gpu(options); });
 }

@@ -90,74 +90,71 @@ struct usage_failure {
 // The command line into `c`: nothing when the program goes on, else its
 // exit code (--help, --version, a usage error).
 std::optional<int> parse_args(int argc, char** argv, config& c) {
-  CLI::App app{"PageRank and BFS over a graph held in Remora Arrays.", "remora-graph"};
-  remora::cli::standard(app);
-  auto* input = app.add_option_group("input", "an R-MAT graph unless --edges");
-  input->add_option("--scale", c.scale, "2^S vertices")->check(CLI::Range(0u, 31u));
-  input->add_option("--edge-factor", c.edge_factor, "F * 2^S edges");
-  input->add_option("--seed", c.seed, "generator seed");
-  input->add_option("--edges", c.edges_file,
-                    "an edge list: SNAP or GAPBS .el (\"src dst\" a line), GAPBS .wel (\"src dst "
-                    "weight\"), '#' comments; any of them gzipped (FILE.gz)");
-  auto* run = app.add_option_group("what to run");
+  remora::cli::command_line app{"PageRank and BFS over a graph held in Remora Arrays.",
+                                "remora-graph"};
+  auto input = app.group("input", "an R-MAT graph unless --edges");
+  input.add("--scale", c.scale, "2^S vertices").range(0u, 31u);
+  input.add("--edge-factor", c.edge_factor, "F * 2^S edges");
+  input.add("--seed", c.seed, "generator seed");
+  input.add("--edges", c.edges_file,
+            "an edge list: SNAP or GAPBS .el (\"src dst\" a line), GAPBS .wel (\"src dst "
+            "weight\"), '#' comments; any of them gzipped (FILE.gz)");
+  auto run = app.group("what to run");
   std::string algorithm = "pagerank", vertex_state = "local", pagerank = "pull",
               bfs = "direction-optimizing";
-  run->add_option("--algorithm", algorithm, "pagerank, bfs or both")
-      ->check(CLI::IsMember({"pagerank", "bfs", "both"}));
-  run->add_option("--iterations", c.iterations, "PageRank iterations")
-      ->check(CLI::NonNegativeNumber);
-  run->add_option("--threads", c.threads,
-                  "PageRank and BFS on N threads, each a range of vertices with about as many "
-                  "edges")
-      ->check(CLI::Range(1u, 256u));
-  run->add_option("--vertex-state", vertex_state,
-                  "local: ranks, depths and frontiers in vectors; far: every array in Remora, "
-                  "at() per element and a scope per vertex (PageRank pulls over in-edges, BFS "
-                  "is direction-optimizing)")
-      ->check(CLI::IsMember({"local", "far"}));
-  run->add_option("--source", c.source, "BFS source, an id of the input (default the lowest)");
-  run->add_option("--pagerank", pagerank,
-                  "pull: each vertex sums its in-edges' contributions (the transpose is loaded); "
-                  "push: ranks pushed along out-edges into a vector per thread")
-      ->check(CLI::IsMember({"pull", "push"}));
-  run->add_option("--bfs", bfs,
-                  "direction-optimizing: top-down levels while the frontier is small, bottom-up "
-                  "ones over in-edges while it is large; top-down: out-edges only")
-      ->check(CLI::IsMember({"direction-optimizing", "top-down"}));
-  auto* where = app.add_option_group("where");
-  remora::cli::add_cache_size(*where, c.cache);
+  run.add("--algorithm", algorithm, "pagerank, bfs or both").one_of({"pagerank", "bfs", "both"});
+  run.add("--iterations", c.iterations, "PageRank iterations").non_negative();
+  run.add("--threads", c.threads,
+          "PageRank and BFS on N threads, each a range of vertices with about as many "
+          "edges")
+      .range(1u, 256u);
+  run.add("--vertex-state", vertex_state,
+          "local: ranks, depths and frontiers in vectors; far: every array in Remora, "
+          "at() per element and a scope per vertex (PageRank pulls over in-edges, BFS "
+          "is direction-optimizing)")
+      .one_of({"local", "far"});
+  run.add("--source", c.source, "BFS source, an id of the input (default the lowest)");
+  run.add("--pagerank", pagerank,
+          "pull: each vertex sums its in-edges' contributions (the transpose is loaded); "
+          "push: ranks pushed along out-edges into a vector per thread")
+      .one_of({"pull", "push"});
+  run.add("--bfs", bfs,
+          "direction-optimizing: top-down levels while the frontier is small, bottom-up "
+          "ones over in-edges while it is large; top-down: out-edges only")
+      .one_of({"direction-optimizing", "top-down"});
+  auto where = app.group("where");
+  where.cache(c.cache);
   bool no_prefetch = false;
-  where->add_flag("--no-prefetch", no_prefetch,
-                  "declare order::off() instead of the access orders");
+  where.flag("--no-prefetch", no_prefetch, "declare order::off() instead of the access orders");
   where
-      ->add_option("--prefetch-on", c.prefetch_on,
-                   "thread: a prefetcher thread per reader; reader: on the reading threads "
-                   "themselves; auto: reader unless a core is left for a prefetcher beside the "
-                   "readers and the evacuator")
-      ->check(CLI::IsMember({"auto", "reader", "thread"}));
-  where->add_flag("--in-memory", c.in_memory, "plain vectors only, no Remora: the baseline");
-  where->add_flag("--verify", c.verify, "also run in memory and compare the results");
-  remora::cli::add_runtime_options(*where, c.options, /*dram_cache=*/false);
-  if (auto code = remora::cli::parse(app, argc, argv)) return code;
+      .add("--prefetch-on", c.prefetch_on,
+           "thread: a prefetcher thread per reader; reader: on the reading threads "
+           "themselves; auto: reader unless a core is left for a prefetcher beside the "
+           "readers and the evacuator")
+      .one_of({"auto", "reader", "thread"});
+  where.flag("--in-memory", c.in_memory, "plain vectors only, no Remora: the baseline");
+  where.flag("--verify", c.verify, "also run in memory and compare the results");
+  where.runtime_options(c.options, /*dram_cache=*/false);
+  if (auto code = app.parse(argc, argv)) return code;
   c.pagerank = algorithm != "bfs";
   c.bfs = algorithm != "pagerank";
   c.far_state = vertex_state == "far";
   c.push = pagerank == "push";
   c.top_down = bfs == "top-down";
   c.prefetch = !no_prefetch;
-  if (app.get_option("--prefetch-on-reader")->count() > 0) {  // as --prefetch-on=reader
-    if (app.get_option("--prefetch-on")->count() > 0 && c.prefetch_on != "reader")
-      return remora::cli::usage_error(
-          app, "--prefetch-on-reader and --prefetch-on=" + c.prefetch_on + " disagree");
+  if (app.given("--prefetch-on-reader")) {  // as --prefetch-on=reader
+    if (app.given("--prefetch-on") && c.prefetch_on != "reader")
+      return app.usage_error("--prefetch-on-reader and --prefetch-on=" + c.prefetch_on +
+                             " disagree");
     c.prefetch_on = "reader";
   }
   if (c.in_memory && c.verify)
-    return remora::cli::usage_error(app, "--verify compares Remora with --in-memory; pick one");
+    return app.usage_error("--verify compares Remora with --in-memory; pick one");
   if (c.far_state && c.bfs && c.top_down)
-    return remora::cli::usage_error(app, "--vertex-state=far runs BFS direction-optimizing only");
+    return app.usage_error("--vertex-state=far runs BFS direction-optimizing only");
   if (c.far_state && !c.prefetch)
-    return remora::cli::usage_error(
-        app, "--vertex-state=far declares no orders; --no-prefetch changes nothing there");
+    return app.usage_error(
+        "--vertex-state=far declares no orders; --no-prefetch changes nothing there");
   return std::nullopt;
 }
 

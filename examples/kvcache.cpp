@@ -58,33 +58,28 @@ struct config {
 // The command line into `c`: nothing when the program goes on, else its
 // exit code (--help, --version, a usage error).
 std::optional<int> parse_args(int argc, char** argv, config& c) {
-  CLI::App app{"The KV-cache hand-off of disaggregated inference through a blob store.",
-               "remora-kvcache"};
-  remora::cli::standard(app);
-  app.add_option("--role", c.role, "prefill, decode, or both")
-      ->check(CLI::IsMember({"prefill", "decode", "both"}));
-  app.add_option("--prompts", c.prompts, "prompts")->check(CLI::PositiveNumber);
-  app.add_option("--system-tokens", c.system_tokens,
-                 "tokens of the prompt every prompt starts with");
-  app.add_option("--user-tokens", c.user_tokens, "tokens of each prompt's own");
-  app.add_option("--layers", c.layers, "model layers")->check(CLI::PositiveNumber);
-  app.add_option("--heads", c.heads, "KV heads")->check(CLI::PositiveNumber);
-  app.add_option("--head-dim", c.head_dim, "values a head")->check(CLI::PositiveNumber);
-  app.add_option("--token-us", c.token_us, "microseconds to compute one token's KV")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--store", c.store, "the blob store");
-  app.add_flag("--hbm", c.hbm,
-               "the decode side lands each layer's blocks in GPU memory (HBM); without a GPU "
-               "it says so and keeps them on the host");
-  app.add_option("--cuda-device", c.cuda_device, "the GPU for --hbm")
-      ->check(CLI::NonNegativeNumber);
-  remora::cli::add_runtime_options(app, c.options);
-  if (auto code = remora::cli::parse(app, argc, argv)) return code;
+  remora::cli::command_line app{
+      "The KV-cache hand-off of disaggregated inference through a blob store.", "remora-kvcache"};
+  app.add("--role", c.role, "prefill, decode, or both").one_of({"prefill", "decode", "both"});
+  app.add("--prompts", c.prompts, "prompts").positive();
+  app.add("--system-tokens", c.system_tokens, "tokens of the prompt every prompt starts with");
+  app.add("--user-tokens", c.user_tokens, "tokens of each prompt's own");
+  app.add("--layers", c.layers, "model layers").positive();
+  app.add("--heads", c.heads, "KV heads").positive();
+  app.add("--head-dim", c.head_dim, "values a head").positive();
+  app.add("--token-us", c.token_us, "microseconds to compute one token's KV").non_negative();
+  app.add("--store", c.store, "the blob store");
+  app.flag("--hbm", c.hbm,
+           "the decode side lands each layer's blocks in GPU memory (HBM); without a GPU "
+           "it says so and keeps them on the host");
+  app.add("--cuda-device", c.cuda_device, "the GPU for --hbm").non_negative();
+  app.runtime_options(c.options);
+  if (auto code = app.parse(argc, argv)) return code;
   if (c.system_tokens + c.user_tokens < block_tokens)
-    return remora::cli::usage_error(app, "a prompt needs at least one block of 16 tokens");
+    return app.usage_error("a prompt needs at least one block of 16 tokens");
   if (c.options.memory_nodes().empty() && c.role != "both")
-    return remora::cli::usage_error(
-        app, "--role=" + c.role + " needs --memory-node: an embedded pool is this process's");
+    return app.usage_error("--role=" + c.role +
+                           " needs --memory-node: an embedded pool is this process's");
   return std::nullopt;
 }
 

@@ -60,31 +60,30 @@ void need(rt::result<void> r, const char* what) {
 // The command line into `f`: nothing when the program goes on, else its
 // exit code (--help, --version, a usage error).
 std::optional<int> parse(int argc, char** argv, flags& f) {
-  CLI::App app{
+  remora::cli::command_line app{
       "Moves data between two processes over UCX and prints the bandwidth. UCX picks "
       "the transports (UCX_TLS to choose); UCX_NET_DEVICES defaults to lo.",
       "remora-transport-demo"};
-  remora::cli::standard(app);
-  app.add_flag("--serve", f.serve, "serve a region until SIGINT/SIGTERM");
-  app.add_option("--bind", f.bind, "address to serve on");
-  app.add_option("--port", f.port, "port to serve on; 0 picks a free one");
-  remora::cli::add_bytes(app, "--size", f.size, "size of the served region")->default_str("64MiB");
-  app.add_option("--seed", f.seed, "pattern seed of the served bytes");
-  app.add_flag("--stall", f.stall, "serve without ever progressing (a peer that never answers)");
-  app.add_option("--connect", f.connect, "measure against a running server instead of starting one")
-      ->type_name("HOST:PORT");
-  app.add_option("--seconds", f.seconds, "time per measurement")->check(CLI::PositiveNumber);
+  app.flag("--serve", f.serve, "serve a region until SIGINT/SIGTERM");
+  app.add("--bind", f.bind, "address to serve on");
+  app.add("--port", f.port, "port to serve on; 0 picks a free one");
+  app.bytes("--size", f.size, "size of the served region").default_text("64MiB");
+  app.add("--seed", f.seed, "pattern seed of the served bytes");
+  app.flag("--stall", f.stall, "serve without ever progressing (a peer that never answers)");
+  app.add("--connect", f.connect, "measure against a running server instead of starting one")
+      .type_name("HOST:PORT");
+  app.add("--seconds", f.seconds, "time per measurement").positive();
   std::uint64_t measure = 0;
-  auto* measure_option = remora::cli::add_bytes(
-      app, "--measure", measure, "measure only gets of this size; print one line of key=value");
-  if (auto code = remora::cli::parse(app, argc, argv)) return code;
-  if (f.size == 0) return remora::cli::usage_error(app, "--size must be above 0");
-  if (measure_option->count() > 0) {
-    if (measure == 0) return remora::cli::usage_error(app, "--measure must be above 0");
+  auto measure_option = app.bytes("--measure", measure,
+                                  "measure only gets of this size; print one line of key=value");
+  if (auto code = app.parse(argc, argv)) return code;
+  if (f.size == 0) return app.usage_error("--size must be above 0");
+  if (measure_option.given()) {
+    if (measure == 0) return app.usage_error("--measure must be above 0");
     f.measure = measure;
   }
   if (!f.connect.empty() && f.connect.rfind(':') == std::string::npos)
-    return remora::cli::usage_error(app, "--connect wants HOST:PORT");
+    return app.usage_error("--connect wants HOST:PORT");
   return std::nullopt;
 }
 
