@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every program reads its command line the same way: --help prints its
 # options (exit 0), --version prints "NAME VERSION" (exit 0), an unknown
-# option or a bad value is a usage error naming it (exit 2, nothing started).
+# option or a bad value is a usage error naming it (exit 2, nothing started),
+# and a number of the wrong sign is said to be one.
 # Usage: programs_cli_test.sh VERSION PROGRAM... [-- DRIVER...]
 # (benchmark drivers: the same, less the bad value, which differs by driver)
 set -u
@@ -41,6 +42,19 @@ for program in "${programs[@]}"; do
   esac
   out=$(timeout 20 "$program" "${args[@]}" 2>&1 >/dev/null); rc=$?
   check "$name ${args[*]} exit code" 2 $rc
+done
+# Numbers that must be above 0, or 0 and above, say so (cli::option).
+for program in "${programs[@]}"; do
+  name=$(basename "$program")
+  case "$name" in
+    remora-graph) args=(--iterations=-1) expected="'-1' is not 0 or above" ;;
+    remora-kvcache) args=(--prompts=0) expected="'0' is not above 0" ;;
+    remora-embedding) args=(--dim=x) expected="'x' is not a number" ;;
+    *) continue ;;
+  esac
+  out=$(timeout 20 "$program" "${args[@]}" 2>&1 >/dev/null); rc=$?
+  check "$name ${args[*]} exit code" 2 $rc
+  check "$name ${args[*]} message" "$name: ${args[0]%%=*}: $expected (see --help)" "$out"
 done
 # CAF's parser errors, said plainly (the memory node reads its flags with CAF).
 for program in "${programs[@]}"; do
