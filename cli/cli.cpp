@@ -63,9 +63,7 @@ option& option::range(T low, T high) {
 }
 template option& option::range(int, int);
 template option& option::range(unsigned, unsigned);
-template option& option::range(unsigned long, unsigned long);
 template option& option::range(unsigned long long, unsigned long long);
-template option& option::range(double, double);
 
 option& option::one_of(const std::vector<std::string>& values) {
   o_->check(CLI::IsMember(values));
@@ -98,13 +96,10 @@ option options::add(const std::string& name, T& into, const std::string& descrip
 template option options::add(const std::string&, int&, const std::string&);
 template option options::add(const std::string&, unsigned short&, const std::string&);
 template option options::add(const std::string&, unsigned&, const std::string&);
-template option options::add(const std::string&, long&, const std::string&);
 template option options::add(const std::string&, unsigned long&, const std::string&);
-template option options::add(const std::string&, unsigned long long&, const std::string&);
 template option options::add(const std::string&, double&, const std::string&);
 template option options::add(const std::string&, std::optional<std::uint64_t>&, const std::string&);
 template option options::add(const std::string&, std::string&, const std::string&);
-template option options::add(const std::string&, std::vector<std::string>&, const std::string&);
 
 option options::flag(const std::string& name, bool& into, const std::string& description) {
   return option(app_->add_flag(name, into, description));

@@ -42,7 +42,7 @@ class option {
   option& needs(option other);
   option& excludes(option other);
   /// Numeric checks of the value: above 0; 0 or above; within [low, high]
-  /// (T: int, unsigned, unsigned long, unsigned long long or double).
+  /// (T: int, unsigned or unsigned long long).
   option& positive();
   option& non_negative();
   template <class T>
@@ -78,9 +78,9 @@ struct cache_size {
 class options {
  public:
   /// "--name" (or "-n,--name") for an option, "name" for a positional
-  /// argument, setting `into`. T: int, unsigned short, unsigned, long,
-  /// unsigned long, unsigned long long, std::optional<std::uint64_t>, double,
-  /// std::string or std::vector<std::string>.
+  /// argument, setting `into`. T: int, unsigned short, unsigned, unsigned
+  /// long, std::optional<std::uint64_t>, double or std::string (cli.cpp
+  /// instantiates these; another is a link error until added there).
   template <class T>
   option add(const std::string& name, T& into, const std::string& description);
   /// A flag: `into` is true when given.
