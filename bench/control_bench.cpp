@@ -89,9 +89,7 @@ int main(int argc, char** argv) {
   auto ca = app.add("--tls-ca-file", tls.ca_file, "TLS: the CA's PEM file");
   auto cert = app.add("--tls-certificate", tls.certificate, "TLS: this client's certificate");
   auto key = app.add("--tls-key", tls.key, "TLS: its key");
-  ca.needs(cert).needs(key);
-  cert.needs(ca).needs(key);
-  key.needs(ca).needs(cert);
+  remora::cli::together({ca, cert, key});
   if (auto code = app.parse(argc, argv)) return *code;
   if (node.empty() == (redis_port == 0)) return app.usage_error("give --node or --redis-port");
   if (redis_port != 0)

@@ -85,6 +85,12 @@ option& option::hidden() {
   return *this;
 }
 
+void together(std::initializer_list<option> options) {
+  for (option o : options)
+    for (option other : options)
+      if (other.o_ != o.o_) o.needs(other);
+}
+
 bool option::given() const {
   return o_->count() > 0;
 }

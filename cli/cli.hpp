@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,8 +60,13 @@ class option {
   bool given() const;
 
  private:
+  friend void together(std::initializer_list<option> options);
   CLI::Option* o_;
 };
+
+/// Options given all together or not at all (a certificate, its key and
+/// its CA): each needs the others.
+void together(std::initializer_list<option> options);
 
 /// --dram-cache for a program that sizes its cache by its data: bytes
 /// ("64MiB") or a share of the data's bytes ("10%").

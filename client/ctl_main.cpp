@@ -76,7 +76,7 @@ int drain(remora::actors::node_client& client, std::chrono::seconds wait) {
 
 int main(int argc, char** argv) {
   remora::cli::command_line app{"Operator's tool for memory nodes.", "remora-ctl"};
-  app.one_command_at_most();  // none: said below, after unknown options are
+  app.one_command_at_most();  // and none: said below, after unknown options are
   std::string target, token_file;
   bool json = false;
   unsigned wait_s = 600, timeout_ms = 5000;
@@ -107,9 +107,7 @@ int main(int argc, char** argv) {
                       "talk TLS to a node started with the same flags: PEM certificate");
   auto key = app.add("--tls-key", tls.key, "PEM key of the certificate");
   auto ca = app.add("--tls-ca-file", tls.ca_file, "PEM CA file to verify the node with");
-  cert.needs(key).needs(ca);
-  key.needs(cert).needs(ca);
-  ca.needs(cert).needs(key);
+  remora::cli::together({cert, key, ca});
   if (auto code = app.parse(argc, argv)) return *code;
   if (app.command_given().empty())
     return app.usage_error("a command is needed: stats, nodes or drain");
