@@ -16,11 +16,16 @@ need_command() {
   }
 }
 
-# A TCP port on 127.0.0.1 that nobody listens on.
+# A TCP port on 127.0.0.1 that nobody listens on, below the kernel's
+# ephemeral range (where it starts above 11024): a port in that range can be
+# taken, between this check and the peer's bind, as the local end of an
+# outgoing connection (a node once failed to listen so in bench/run graph).
 free_port() {
-  local port
+  local port low span
+  read -r low _ < /proc/sys/net/ipv4/ip_local_port_range
+  span=$((low > 11024 ? low - 10000 : 30000))
   for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
